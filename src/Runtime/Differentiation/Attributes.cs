@@ -1,0 +1,71 @@
+namespace DiffGen;
+
+/// <summary>
+/// Marks a <c>static</c> method of a <c>partial</c> type for differentiation. The DiffGen source
+/// generator adds <c>{Name}Pullback</c> (reverse mode) and <c>{Name}Pushforward</c> (forward mode)
+/// to the same type. See docs/generated-code.md for the exact signatures.
+/// </summary>
+[AttributeUsage(AttributeTargets.Method, AllowMultiple = false, Inherited = false)]
+public sealed class DifferentiableAttribute : Attribute
+{
+}
+
+/// <summary>
+/// Excludes a parameter of a <see cref="DifferentiableAttribute"/> method from differentiation:
+/// it gets no adjoint or tangent and is treated as a constant.
+/// </summary>
+[AttributeUsage(AttributeTargets.Parameter, AllowMultiple = false, Inherited = false)]
+public sealed class NoDiffAttribute : Attribute
+{
+}
+
+/// <summary>Which derivative a <see cref="DerivativeOfAttribute"/> method provides.</summary>
+public enum DerivativeKind
+{
+    /// <summary>A reverse-mode pullback with the signature the generator would emit.</summary>
+    Pullback = 0,
+
+    /// <summary>A forward-mode pushforward with the signature the generator would emit.</summary>
+    Pushforward = 1,
+}
+
+/// <summary>
+/// Registers the annotated static method as the hand-written derivative of another method, which
+/// the generator then calls instead of differentiating that method (or instead of failing on a call
+/// it cannot differentiate). The annotated method must have exactly the signature the generator
+/// would emit for the target: for <c>R M(p1, …, pn)</c> a pullback is
+/// <c>R MPullback(p1, …, pn, R resultBar, adjoints of the active parameters…)</c>. Diagnostic DG0101
+/// prints the exact signature to write.
+/// </summary>
+/// <example>
+/// <code>
+/// [DerivativeOf(typeof(Math), nameof(Math.Cbrt))]
+/// public static double CbrtPullback(double x, double resultBar, ref double xBar)
+/// {
+///     double y = Math.Cbrt(x);
+///     xBar += resultBar / (3 * y * y);
+///     return y;
+/// }
+/// </code>
+/// </example>
+[AttributeUsage(AttributeTargets.Method, AllowMultiple = true, Inherited = false)]
+public sealed class DerivativeOfAttribute : Attribute
+{
+    /// <summary>Registers a derivative of <paramref name="methodName"/> declared on <paramref name="type"/>.</summary>
+    /// <param name="type">The type that declares the target method.</param>
+    /// <param name="methodName">The target method's name (use <c>nameof</c>).</param>
+    public DerivativeOfAttribute(Type type, string methodName)
+    {
+        Type = type;
+        MethodName = methodName;
+    }
+
+    /// <summary>The type that declares the target method.</summary>
+    public Type Type { get; }
+
+    /// <summary>The target method's name.</summary>
+    public string MethodName { get; }
+
+    /// <summary>Pullback (default) or pushforward.</summary>
+    public DerivativeKind Kind { get; set; } = DerivativeKind.Pullback;
+}
