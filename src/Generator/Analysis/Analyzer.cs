@@ -20,6 +20,10 @@ namespace DiffGen.Generator.Analysis
         private readonly HashSet<int> _counterWrites = new HashSet<int>();
         private readonly Dictionary<int, int> _allocOf = new Dictionary<int, int>(); // array var -> Alloc stmt id
         private readonly List<(int Stmt, int Var)> _writes = new List<(int, int)>();
+        private readonly Dictionary<(int Stmt, int Var), Expr?> _writeIndex = new Dictionary<(int, int), Expr?>();
+
+        /// <summary>Marks a read of a span's length: only re-allocation can change it.</summary>
+        private static readonly Expr LengthRead = new Lit("<length>", Ty.Int);
 
         public bool[] Active { get; }
         public HashSet<(int Stmt, int Var)> Pushes { get; } = new HashSet<(int, int)>();
@@ -76,6 +80,7 @@ namespace DiffGen.Generator.Analysis
                     break;
                 case Assign a:
                     _writes.Add((a.Id, TargetVar(a.Target)));
+                    _writeIndex[(a.Id, TargetVar(a.Target))] = a.Target is ElemRef te ? te.Index : null;
                     break;
                 case Alloc al:
                     _writes.Add((al.Id, al.Var));
@@ -131,6 +136,24 @@ namespace DiffGen.Generator.Analysis
                 case MathCall m: return m.Args.SelectMany(AllVars);
                 case Opaque o: return o.Args.SelectMany(AllVars);
                 default: return Enumerable.Empty<int>();
+            }
+        }
+
+        /// <summary>Every read of e, with the element index for span reads (LengthRead for .Length).</summary>
+        internal static IEnumerable<(int Var, Expr? Index)> AllReads(Expr e)
+        {
+            switch (e)
+            {
+                case VarRef v: return new[] { (v.Var, (Expr?)null) };
+                case ElemRef el: return new[] { (el.Var, (Expr?)el.Index) }.Concat(AllReads(el.Index));
+                case LenRef l: return new[] { (l.Var, (Expr?)LengthRead) };
+                case Unary u: return AllReads(u.Operand);
+                case Binary b: return AllReads(b.Left).Concat(AllReads(b.Right));
+                case Conditional c: return AllReads(c.Condition).Concat(AllReads(c.WhenTrue)).Concat(AllReads(c.WhenFalse));
+                case Cast c: return AllReads(c.Operand);
+                case MathCall m: return m.Args.SelectMany(AllReads);
+                case Opaque o: return o.Args.SelectMany(AllReads);
+                default: return Enumerable.Empty<(int, Expr?)>();
             }
         }
 
@@ -264,7 +287,11 @@ namespace DiffGen.Generator.Analysis
 
         private void ComputeTbr(Block body)
         {
-            var reads = new List<(int Var, int Stmt)>();
+            var reads = new List<(int Var, int Stmt, Expr? Index)>();
+            void Add(IEnumerable<(int Var, Expr? Index)> rs, int stmt)
+            {
+                foreach (var (v, idx) in rs) reads.Add((v, stmt, idx));
+            }
             foreach (var s in _byId.Values)
             {
                 switch (s)
@@ -272,22 +299,21 @@ namespace DiffGen.Generator.Analysis
                     case Assign a:
                         {
                             bool targetActive = Active[TargetVar(a.Target)];
-                            if (Recomputed.Contains(TargetVar(a.Target)))
-                                foreach (var v in AllVars(a.Value)) reads.Add((v, a.Id));
+                            if (Recomputed.Contains(TargetVar(a.Target))) Add(AllReads(a.Value), a.Id);
                             if (!targetActive) break;
-                            if (a.Target is ElemRef te) foreach (var v in AllVars(te.Index)) reads.Add((v, a.Id));
-                            foreach (var v in PartialReads(a.Value)) reads.Add((v, a.Id));
+                            if (a.Target is ElemRef te) Add(AllReads(te.Index), a.Id);
+                            Add(PartialReads(a.Value), a.Id);
                             break;
                         }
                     case Alloc al when Active[al.Var]:
-                        reads.Add((al.Var, al.Id));
+                        reads.Add((al.Var, al.Id, LengthRead));
                         break;
                     case If i:
                         {
                             var condVars = AllVars(i.Condition).ToList();
                             bool branchesWrite = _writes.Any(w => condVars.Contains(w.Var) && Within(w.Stmt, i));
-                            if (branchesWrite || condVars.Count == 0 && !(i.Condition is Lit)) TapedConditions.Add(i.Id);
-                            else foreach (var v in condVars) reads.Add((v, i.Id));
+                            if (branchesWrite) TapedConditions.Add(i.Id);
+                            else Add(AllReads(i.Condition), i.Id);
                             break;
                         }
                     case Call c:
@@ -297,13 +323,13 @@ namespace DiffGen.Generator.Analysis
                             {
                                 var p = callee.Params[k];
                                 if (p.Storage != Storage.Scalar && !p.Reads) continue;
-                                foreach (var v in AllVars(c.Args[k])) reads.Add((v, c.Id));
+                                Add(AllReads(c.Args[k]), c.Id);
                             }
                             break;
                         }
                 }
             }
-            foreach (var (v, _) in reads) ReverseReadVars.Add(v);
+            foreach (var r in reads) ReverseReadVars.Add(r.Var);
 
             for (bool changed = true; changed;)
             {
@@ -312,12 +338,12 @@ namespace DiffGen.Generator.Analysis
                 {
                     if (Pushes.Contains((stmt, v)) || _counterWrites.Contains(stmt)) continue;
                     if (Recomputed.Contains(v) && _byId[stmt] is Assign) continue;
-                    if (!reads.Any(r => r.Var == v && MayPrecede(r.Stmt, stmt, v))) continue;
+                    if (!reads.Any(r => r.Var == v && Conflicts(r.Stmt, r.Index, stmt, v))) continue;
                     Pushes.Add((stmt, v));
                     changed = true;
                     // Restoring an element needs its index in the reverse sweep.
                     if (_byId[stmt] is Assign a && a.Target is ElemRef e)
-                        foreach (var iv in AllVars(e.Index)) { reads.Add((iv, stmt)); ReverseReadVars.Add(iv); }
+                        foreach (var (iv, idx) in AllReads(e.Index)) { reads.Add((iv, stmt, idx)); ReverseReadVars.Add(iv); }
                 }
             }
 
@@ -335,30 +361,54 @@ namespace DiffGen.Generator.Analysis
             }
         }
 
+        /// <summary>
+        /// Whether write w can overwrite a value that the reverse sweep reads at statement r: r may run
+        /// before w (earlier in program order, or in a loop they share), unless every shared loop only
+        /// touches the element its own counter indexes (iteration-private), or re-allocates the array.
+        /// </summary>
+        private bool Conflicts(int r, Expr? readIndex, int w, int var)
+        {
+            bool isAlloc = _byId[w] is Alloc;
+            if (ReferenceEquals(readIndex, LengthRead) && !isAlloc) return false;
+            if (_pos[r] <= _pos[w]) return true;
+            IEnumerable<int> shared = _loopsOf[r].Intersect(_loopsOf[w]);
+            if (_allocOf.TryGetValue(var, out int alloc))
+                shared = shared.Except(_loopsOf[alloc]);
+            _writeIndex.TryGetValue((w, var), out var writeIndex);
+            foreach (var l in shared)
+            {
+                var loop = (Loop)_byId[l];
+                if (loop.IsCanonical && IsCounter(readIndex, loop) && IsCounter(writeIndex, loop) && AllWritesPrivate(var, loop))
+                    continue;
+                return true;
+            }
+            return false;
+        }
+
+        private static bool IsCounter(Expr? index, Loop loop) =>
+            index is VarRef v && v.Var == loop.Counter || index is Cast c && c.Implicit && c.Operand is VarRef cv && cv.Var == loop.Counter;
+
+        private bool AllWritesPrivate(int var, Loop loop)
+        {
+            int lo = _pos[loop.Body.Id], hi = MaxPos(loop);
+            foreach (var (stmt, v) in _writes)
+            {
+                if (v != var || _pos[stmt] < lo || _pos[stmt] > hi) continue;
+                if (!_writeIndex.TryGetValue((stmt, v), out var idx) || !IsCounter(idx, loop)) return false;
+            }
+            return true;
+        }
+
         private bool Within(int stmt, Stmt container) =>
             _pos[stmt] > _pos[container.Id] && _pos[stmt] <= MaxPos(container);
 
-        /// <summary>Whether a reverse-time read at statement r can see a value that write w overwrites.</summary>
-        private bool MayPrecede(int r, int w, int var)
-        {
-            if (_pos[r] <= _pos[w]) return true;
-            var shared = _loopsOf[r].Intersect(_loopsOf[w]);
-            if (_allocOf.TryGetValue(var, out int alloc))
-            {
-                // A loop that re-allocates the array gives every iteration a fresh one.
-                var fresh = _loopsOf[alloc];
-                shared = shared.Except(fresh);
-            }
-            return shared.Any();
-        }
-
         /// <summary>Variables whose values the partial derivatives of e's active parts read.</summary>
-        private IEnumerable<int> PartialReads(Expr e)
+        private IEnumerable<(int Var, Expr? Index)> PartialReads(Expr e)
         {
             switch (e)
             {
                 case ElemRef el:
-                    return Active[el.Var] ? AllVars(el.Index) : Enumerable.Empty<int>();
+                    return Active[el.Var] ? AllReads(el.Index) : Enumerable.Empty<(int, Expr?)>();
                 case Unary u:
                     return PartialReads(u.Operand);
                 case Binary b when IsReal(b.Type):
@@ -367,28 +417,28 @@ namespace DiffGen.Generator.Analysis
                         bool la = IsActiveExpr(b.Left), ra = IsActiveExpr(b.Right);
                         if (b.Op == "*")
                         {
-                            if (la) result = result.Concat(AllVars(b.Right));
-                            if (ra) result = result.Concat(AllVars(b.Left));
+                            if (la) result = result.Concat(AllReads(b.Right));
+                            if (ra) result = result.Concat(AllReads(b.Left));
                         }
                         else if (b.Op == "/")
                         {
-                            if (la || ra) result = result.Concat(AllVars(b.Right));
-                            if (ra) result = result.Concat(AllVars(b.Left));
+                            if (la || ra) result = result.Concat(AllReads(b.Right));
+                            if (ra) result = result.Concat(AllReads(b.Left));
                         }
                         else if (b.Op == "%" && (la || ra))
                         {
-                            result = result.Concat(AllVars(b.Left)).Concat(AllVars(b.Right));
+                            result = result.Concat(AllReads(b.Left)).Concat(AllReads(b.Right));
                         }
                         return result;
                     }
                 case Conditional c when IsActiveExpr(c):
-                    return AllVars(c.Condition).Concat(PartialReads(c.WhenTrue)).Concat(PartialReads(c.WhenFalse));
+                    return AllReads(c.Condition).Concat(PartialReads(c.WhenTrue)).Concat(PartialReads(c.WhenFalse));
                 case Cast c:
                     return PartialReads(c.Operand);
                 case MathCall m when IsActiveExpr(m):
-                    return m.Args.SelectMany(AllVars).Concat(m.Args.SelectMany(PartialReads));
+                    return m.Args.SelectMany(AllReads).Concat(m.Args.SelectMany(PartialReads));
                 default:
-                    return Enumerable.Empty<int>();
+                    return Enumerable.Empty<(int, Expr?)>();
             }
         }
     }
