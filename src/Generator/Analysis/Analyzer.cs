@@ -370,6 +370,11 @@ namespace DiffGen.Generator.Analysis
         {
             bool isAlloc = _byId[w] is Alloc;
             if (ReferenceEquals(readIndex, LengthRead) && !isAlloc) return false;
+            // A statement that reads what it overwrites (x = x * y, u[i] = u[i] * c) tapes that value
+            // itself and pops it before using it, so no later write has to preserve it.
+            if (r != w && _byId[r] is Assign ra && TargetVar(ra.Target) == var
+                && (ra.Target is VarRef || ra.Target is ElemRef re && readIndex != null && re.Index.Equals(readIndex)))
+                return false;
             if (_pos[r] <= _pos[w]) return true;
             IEnumerable<int> shared = _loopsOf[r].Intersect(_loopsOf[w]);
             if (_allocOf.TryGetValue(var, out int alloc))

@@ -167,7 +167,7 @@ namespace DiffGen.Generator.Reverse
             var rev = new CodeWriter();
             EmitReverse(_body, rev);
             foreach (var kv in _paramAccumulator) rev.Line(kv.Value + " += " + _bar[kv.Key] + ";");
-            foreach (var r in restored) rev.Line(finals[r] + ".CopyTo(" + _vars[r].Name + ");");
+            foreach (var r in restored) rev.Line("((global::System.ReadOnlySpan<" + T(_vars[r].Elem) + ">)" + finals[r] + ").CopyTo(" + _vars[r].Name + ");");
 
             var w = new CodeWriter();
             string access = _m.Accessibility;
@@ -493,6 +493,13 @@ namespace DiffGen.Generator.Reverse
                     Propagate(acc.Right, acc.Op == "-" ? "-" + b : b, w);
                     w.Close();
                 }
+                return;
+            }
+            if (!_a.IsActiveExpr(a.Value))
+            {
+                // A constant overwrites the target: its adjoint ends here.
+                w.Line(BarOf(a.Target) + " = " + Zero(a.Target.Type) + ";");
+                if (pushed) w.Line(P(a.Target) + " = " + Tape(a.Target.Type) + ".Pop();");
                 return;
             }
             string bar = Temp();
