@@ -9,7 +9,21 @@ namespace DiffGen.Generator.Emit
     {
         private readonly IReadOnlyList<Var> _vars;
 
-        public ExprPrinter(IReadOnlyList<Var> vars) => _vars = vars;
+        public ExprPrinter(IReadOnlyList<Var> vars, bool dual = false)
+        {
+            _vars = vars;
+            Dual = dual;
+        }
+
+        /// <summary>Prints double arithmetic for <c>global::DiffGen.Dual</c> (Math calls go to DualMath).</summary>
+        public bool Dual { get; }
+
+        /// <summary>The Math class for a call of this type (DualMath when printing dual code).</summary>
+        public string MathOf(MathCall m) =>
+            m.IsMathF ? "global::System.MathF"
+            : Dual && (m.Type == Ty.Double || m.Args.Any(a => a.Type == Ty.Double)) ? "global::DiffGen.DualMath" : "global::System.Math";
+
+        public string MathOf(Ty t) => t == Ty.Float ? "global::System.MathF" : Dual ? "global::DiffGen.DualMath" : "global::System.Math";
 
         public const int Primary = 0, UnaryPrec = 1, Multiplicative = 2, Additive = 3, Relational = 5, Equality = 6,
             BitAnd = 7, BitXor = 8, BitOr = 9, LogicalAnd = 10, LogicalOr = 11, ConditionalPrec = 12, Lowest = 20;
@@ -105,7 +119,7 @@ namespace DiffGen.Generator.Emit
                         return "(" + TypeName(c.Type) + ")" + operand;
                     }
                 case MathCall m:
-                    return (m.IsMathF ? "global::System.MathF." : "global::System.Math.") + m.Function + "(" + string.Join(", ", m.Args.Select(Print)) + ")";
+                    return MathOf(m) + "." + m.Function + "(" + string.Join(", ", m.Args.Select(Print)) + ")";
                 case Opaque o:
                     return o.IsCall ? o.Callee + "(" + string.Join(", ", o.Args.Select(Print)) + ")" : o.Callee;
                 default:

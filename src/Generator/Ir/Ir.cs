@@ -148,5 +148,6 @@ namespace DiffGen.Generator.Ir
         string? PushforwardName,
         string DisplaySignature,
         string PullbackSignatureHint,
-        LocationInfo FirstUse);
+        LocationInfo FirstUse,
+        bool DualCapable = false);
 }

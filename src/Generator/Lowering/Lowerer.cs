@@ -1178,7 +1178,36 @@ namespace DiffGen.Generator.Lowering
             }
             hint.Append(string.Join(", ", parts)).Append(')');
             return new Callee(key, typeName, symbol.Name, ps.ToEquatableArray(), ret, pbType, pbName, pfType, pfName,
-                display, hint.ToString(), Locations.From(inv.GetLocation()));
+                display, hint.ToString(), Locations.From(inv.GetLocation()), IsDualCapable(symbol, new HashSet<IMethodSymbol>(SymbolEqualityComparer.Default)));
+        }
+
+        /// <summary>
+        /// Whether the generator emits {Name}PullbackDual for a callee: a [Differentiable] method in
+        /// this compilation that uses double only and calls only Math and other such methods.
+        /// </summary>
+        private bool IsDualCapable(IMethodSymbol m, HashSet<IMethodSymbol> visiting)
+        {
+            if (!HasDifferentiable(m)) return false;
+            if (!visiting.Add(m)) return true; // recursion: decided by the rest of the cycle
+            if (m.ReturnType.SpecialType == SpecialType.System_Single) return false;
+            foreach (var p in m.Parameters)
+                if (TryMapType(p.Type, out var elem, out _) && elem == Ty.Float) return false;
+            var syntax = m.DeclaringSyntaxReferences.FirstOrDefault()?.GetSyntax(_ct) as MethodDeclarationSyntax;
+            if (syntax == null) return false;
+            foreach (var token in syntax.DescendantTokens())
+                if (token.IsKind(SyntaxKind.FloatKeyword) || token.ValueText == "MathF" || token.ValueText == "Single") return false;
+            var model = _model.Compilation.GetSemanticModel(syntax.SyntaxTree);
+            foreach (var inv in syntax.DescendantNodes().OfType<InvocationExpressionSyntax>())
+            {
+                if (!(model.GetSymbolInfo(inv, _ct).Symbol is IMethodSymbol callee)) return false;
+                var owner = callee.ContainingType?.ToDisplayString();
+                if (owner == "System.Math") continue;
+                if (owner == "System.Span<T>" || owner == "System.ReadOnlySpan<T>" || callee.ContainingType?.Name == "Span" || callee.ContainingType?.Name == "ReadOnlySpan") continue;
+                bool scalarOnly = callee.Parameters.All(p => TryMapScalar(p.Type, out var t) && t != Ty.Double && t != Ty.Float);
+                if (scalarOnly && TryMapScalar(callee.ReturnType, out var rt) && rt != Ty.Double && rt != Ty.Float) continue;
+                if (!IsDualCapable(callee, visiting)) return false;
+            }
+            return true;
         }
 
         /// <summary>Whether a method body reads and/or writes the contents of a span parameter (syntactically).</summary>

@@ -30,19 +30,63 @@ namespace DiffGen.Generator.Reverse
         private readonly List<string> _slotDecls = new List<string>();
         private int _temp;
 
-        private PullbackEmitter(MethodModel m, IReadOnlyList<Callee> callees)
+        private readonly bool _dual;
+
+        private PullbackEmitter(MethodModel m, IReadOnlyList<Callee> callees, bool dual = false)
         {
+            _dual = dual;
             _m = m;
             _callees = callees;
             var (body, vars, resultVar) = Structurizer.Run(m);
             _body = body;
             _vars = vars;
             _a = new Analyzer(vars, callees, body, resultVar);
-            _p = new ExprPrinter(vars);
+            _p = new ExprPrinter(vars, dual);
             _names = new HashSet<string>(vars.Select(v => v.Name));
         }
 
         public Analyzer Analysis => _a;
+
+        /// <summary>
+        /// Emits <c>{Name}PullbackDual</c>, the pullback over <c>DiffGen.Dual</c> numbers (forward over
+        /// reverse: Hessian-vector products), or null when the method uses float, MathF, or calls a
+        /// method without a dual pullback.
+        /// </summary>
+        public static string? EmitDual(MethodModel m, IReadOnlyList<Callee> callees)
+        {
+            if (m.ReturnType == Ty.Float) return null;
+            var e = new PullbackEmitter(m, callees, dual: true);
+            if (e._vars.Any(v => v.Elem == Ty.Float) || callees.Any(c => !c.DualCapable) || UsesUnsupportedDual(e._body)) return null;
+            return e.EmitMethod(out _);
+        }
+
+        private static bool UsesUnsupportedDual(Stmt s)
+        {
+            bool Bad(Expr x)
+            {
+                switch (x)
+                {
+                    case MathCall mc: return mc.IsMathF || mc.Args.Any(Bad);
+                    case Opaque o: return o.Args.Any(a => a.Type == Ty.Double || a.Type == Ty.Float) || o.Args.Any(Bad);
+                    case Unary u: return Bad(u.Operand);
+                    case Binary b: return Bad(b.Left) || Bad(b.Right);
+                    case Conditional c: return Bad(c.Condition) || Bad(c.WhenTrue) || Bad(c.WhenFalse);
+                    case Cast c: return c.Type == Ty.Float || Bad(c.Operand);
+                    case ElemRef el: return Bad(el.Index);
+                    default: return false;
+                }
+            }
+            switch (s)
+            {
+                case Assign a: return Bad(a.Target) || Bad(a.Value);
+                case Alloc al: return Bad(al.Length);
+                case If i: return Bad(i.Condition) || UsesUnsupportedDual(i.Then) || UsesUnsupportedDual(i.Else);
+                case Loop l: return Bad(l.Condition) || UsesUnsupportedDual(l.Init) || UsesUnsupportedDual(l.Body) || UsesUnsupportedDual(l.Step);
+                case Block b: return b.Stmts.Any(UsesUnsupportedDual);
+                case Call c: return c.Args.Any(Bad);
+                default: return false;
+            }
+        }
 
         /// <summary>Emits the pullback method (without the surrounding type declarations).</summary>
         public static string Emit(MethodModel m, IReadOnlyList<Callee> callees, out string summary)
@@ -61,7 +105,7 @@ namespace DiffGen.Generator.Reverse
 
         private string Temp() => Fresh("_t" + (_temp++).ToString(CultureInfo.InvariantCulture));
 
-        private static string T(Ty t) => ExprPrinter.TypeName(t);
+        private string T(Ty t) => _dual && t == Ty.Double ? "global::DiffGen.Dual" : ExprPrinter.TypeName(t);
 
         private string Tape(Ty t)
         {
@@ -69,7 +113,7 @@ namespace DiffGen.Generator.Reverse
             return TapeName(t);
         }
 
-        private static string TapeName(Ty t) => "_tape" + char.ToUpperInvariant(T(t)[0]) + T(t).Substring(1);
+        private static string TapeName(Ty t) => "_tape" + char.ToUpperInvariant(ExprPrinter.TypeName(t)[0]) + ExprPrinter.TypeName(t).Substring(1);
 
         private string RefTape(Ty t)
         {
@@ -77,7 +121,7 @@ namespace DiffGen.Generator.Reverse
             return RefTapeName(t);
         }
 
-        private static string RefTapeName(Ty t) => "_arrays" + char.ToUpperInvariant(T(t)[0]) + T(t).Substring(1);
+        private static string RefTapeName(Ty t) => "_arrays" + char.ToUpperInvariant(ExprPrinter.TypeName(t)[0]) + ExprPrinter.TypeName(t).Substring(1);
 
         private static string Zero(Ty t)
         {
@@ -91,7 +135,7 @@ namespace DiffGen.Generator.Reverse
             }
         }
 
-        private static string ParamType(Var v)
+        private string ParamType(Var v)
         {
             switch (v.Storage)
             {
@@ -171,8 +215,11 @@ namespace DiffGen.Generator.Reverse
 
             var w = new CodeWriter();
             string access = _m.Accessibility;
-            w.Line("/// <summary>Reverse-mode derivative of <see cref=\"" + _m.Name + "\"/>: re-runs it, returns its result, and propagates adjoints (see docs/generated-code.md).</summary>");
-            w.Open(access + " static " + T(_m.ReturnType) + " " + _m.Name + "Pullback(" + string.Join(", ", sig) + ")");
+            if (_dual)
+                w.Line("/// <summary>The pullback of <see cref=\"" + _m.Name + "\"/> on dual numbers: seed the inputs' tangents with v and read H·v from the adjoints' tangents (see docs/generated-code.md).</summary>");
+            else
+                w.Line("/// <summary>Reverse-mode derivative of <see cref=\"" + _m.Name + "\"/>: re-runs it, returns its result, and propagates adjoints (see docs/generated-code.md).</summary>");
+            w.Open(access + " static " + T(_m.ReturnType) + " " + _m.Name + (_dual ? "PullbackDual(" : "Pullback(") + string.Join(", ", sig) + ")");
             foreach (var t in _tapes) w.Line("using var " + TapeName(t) + " = new global::DiffGen.ValueStack<" + T(t) + ">();");
             foreach (var t in _refTapes) w.Line("var " + RefTapeName(t) + " = new global::DiffGen.RefStack<" + T(t) + "[]>();");
             foreach (var v in _vars)
@@ -351,7 +398,7 @@ namespace DiffGen.Generator.Reverse
                                 w.Line(Tape(_vars[v.Var].Elem) + ".PushSpan(" + _vars[v.Var].Name + ");");
                         if (c.ResultVar >= 0 && Pushed(c.Id, c.ResultVar))
                             w.Line(Tape(_vars[c.ResultVar].Elem) + ".Push(" + _vars[c.ResultVar].Name + ");");
-                        string call = callee.TypeName + "." + callee.Name + "(" + string.Join(", ", c.Args.Select(x => P(x))) + ")";
+                        string call = _dual ? DualPrimalCall(c, callee, w) : callee.TypeName + "." + callee.Name + "(" + string.Join(", ", c.Args.Select(x => P(x))) + ")";
                         w.Line((c.ResultVar >= 0 ? _vars[c.ResultVar].Name + " = " : "") + call + ";");
                         break;
                     }
@@ -359,6 +406,32 @@ namespace DiffGen.Generator.Reverse
                     w.Line(t.Text);
                     break;
             }
+        }
+
+        /// <summary>
+        /// On dual numbers there is no primal callee to call: its dual pullback with zero seeds computes
+        /// the same outputs (and returns the result).
+        /// </summary>
+        private string DualPrimalCall(Call c, Callee callee, CodeWriter w)
+        {
+            var args = c.Args.Select(x => P(x)).ToList();
+            if (callee.Return == Ty.Double) args.Add(Zero(Ty.Double));
+            for (int k = 0; k < c.Args.Count; k++)
+            {
+                var p = callee.Params[k];
+                if (!p.HasAdjoint) continue;
+                if (p.Storage == Storage.Scalar)
+                {
+                    string t = Temp();
+                    w.Line(T(p.Elem) + " " + t + " = " + Zero(p.Elem) + ";");
+                    args.Add("ref " + t);
+                }
+                else
+                {
+                    args.Add("new " + T(p.Elem) + "[" + _vars[((VarRef)c.Args[k]).Var].Name + ".Length]");
+                }
+            }
+            return callee.PullbackType + "." + callee.PullbackName + "Dual(" + string.Join(", ", args) + ")";
         }
 
         private static string CastToInt(string text, Ty t) => t == Ty.Long ? "(int)" + text : text;
@@ -589,7 +662,7 @@ namespace DiffGen.Generator.Reverse
             args.AddRange(adjArgs);
             if (anyActive)
             {
-                inner.Line(callee.PullbackType + "." + callee.PullbackName + "(" + string.Join(", ", args) + ");");
+                inner.Line(callee.PullbackType + "." + callee.PullbackName + (_dual ? "Dual(" : "(") + string.Join(", ", args) + ");");
                 foreach (var (arg, t) in after) Propagate(arg, t, inner);
             }
             if (inner.ToString().Length == 0) return;
@@ -713,7 +786,7 @@ namespace DiffGen.Generator.Reverse
                     break;
                 case "%":
                     if (la) Propagate(b.Left, adj, w);
-                    if (ra) Propagate(b.Right, "-(" + adj + " * " + ExprPrinter.MathType(b.Type) + ".Truncate(" + P(b.Left) + " / " + R(ExprPrinter.Multiplicative) + "))", w);
+                    if (ra) Propagate(b.Right, "-(" + adj + " * " + _p.MathOf(b.Type) + ".Truncate(" + P(b.Left) + " / " + R(ExprPrinter.Multiplicative) + "))", w);
                     break;
             }
         }
@@ -721,7 +794,7 @@ namespace DiffGen.Generator.Reverse
         private void PropagateMath(MathCall m, string adj, CodeWriter w)
         {
             var ty = m.Type;
-            string M = ExprPrinter.MathType(ty);
+            string M = _p.MathOf(ty);
             string C(string v) => ExprPrinter.Const(ty, v);
             string A(int i) => P(m.Args[i]);
             string Ap(int i) => P(m.Args[i], ExprPrinter.Multiplicative, true);

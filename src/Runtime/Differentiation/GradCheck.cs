@@ -90,3 +90,28 @@ public static class GradCheck
 
 /// <summary>Thrown by <see cref="GradCheck.AssertClose"/> when a derivative disagrees with its reference.</summary>
 public sealed class GradCheckException(string message) : Exception(message);
+
+/// <summary>Checks of whole Jacobians: forward mode, reverse mode and finite differences must agree.</summary>
+public static class JacobianCheck
+{
+    /// <summary>
+    /// Builds the Jacobian of <paramref name="map"/> at <paramref name="x"/> three ways and throws
+    /// <see cref="GradCheckException"/> naming the first disagreeing entry beyond the tolerance.
+    /// </summary>
+    public static void AssertConsistent(SpanMap map, SpanMapPushforward pushforward, SpanMapPullback pullback, ReadOnlySpan<double> x, int outputLength, double tolerance = 1e-6)
+    {
+        var fwd = Jacobians.ByForward(pushforward, x, outputLength);
+        var rev = Jacobians.ByReverse(pullback, x, outputLength);
+        var fd = Jacobians.ByFiniteDifferences(map, x, outputLength);
+        GradCheck.AssertClose(Flatten(fwd), Flatten(rev), tolerance, "forward vs reverse Jacobian");
+        GradCheck.AssertClose(Flatten(fwd), Flatten(fd), tolerance, "forward vs finite-difference Jacobian");
+    }
+
+    private static double[] Flatten(double[,] a)
+    {
+        var r = new double[a.Length];
+        int k = 0;
+        foreach (var v in a) r[k++] = v;
+        return r;
+    }
+}

@@ -102,5 +102,64 @@ namespace Snap
             _result = p;
             return (_result, resultDot);
         }
+
+        /// <summary>The pullback of <see cref="Accumulate"/> on dual numbers: seed the inputs' tangents with v and read H·v from the adjoints' tangents (see docs/generated-code.md).</summary>
+        public static global::DiffGen.Dual AccumulatePullbackDual(global::DiffGen.Dual[] a, global::DiffGen.Dual x, global::DiffGen.Dual resultBar, global::System.Span<global::DiffGen.Dual> aBar, ref global::DiffGen.Dual xBar)
+        {
+            using var _tapeDouble = new global::DiffGen.ValueStack<global::DiffGen.Dual>();
+            global::DiffGen.Dual p = 0.0;
+            int i = 0;
+            global::DiffGen.Dual _result = 0.0;
+            global::DiffGen.Dual pBar = 0.0;
+            int _n0 = 0;
+            // Forward sweep
+            p = 1;
+            _n0 = 0;
+            for (i = 0; i < a.Length; i++)
+            {
+                _n0++;
+                _tapeDouble.Push(a[i]);
+                a[i] = a[i] * x;
+                a[i] = a[i] - 0.5;
+                _tapeDouble.Push(p);
+                p = p * (1 + a[i]);
+            }
+            p = p / a.Length;
+            _result = p;
+            var aFinal = ((global::System.ReadOnlySpan<global::DiffGen.Dual>)a).ToArray();
+            // Reverse sweep
+            {
+                global::DiffGen.Dual _t0 = resultBar;
+                resultBar = 0.0;
+                pBar += _t0;
+            }
+            {
+                global::DiffGen.Dual _t1 = pBar;
+                pBar = 0.0;
+                pBar += _t1 / a.Length;
+            }
+            for (int _k = _n0 - 1; _k >= 0; _k--)
+            {
+                i = _k;
+                {
+                    global::DiffGen.Dual _t2 = pBar;
+                    pBar = 0.0;
+                    p = _tapeDouble.Pop();
+                    pBar += _t2 * (1 + a[i]);
+                    global::DiffGen.Dual _t3 = _t2 * p;
+                    aBar[i] += _t3;
+                }
+                {
+                    global::DiffGen.Dual _t4 = aBar[i];
+                    aBar[i] = 0.0;
+                    a[i] = _tapeDouble.Pop();
+                    aBar[i] += _t4 * x;
+                    xBar += _t4 * a[i];
+                }
+            }
+            pBar = 0.0;
+            ((global::System.ReadOnlySpan<global::DiffGen.Dual>)aFinal).CopyTo(a);
+            return _result;
+        }
     }
 }

@@ -146,5 +146,92 @@ namespace Snap
             _result = s;
             return (_result, resultDot);
         }
+
+        /// <summary>The pullback of <see cref="Series"/> on dual numbers: seed the inputs' tangents with v and read H·v from the adjoints' tangents (see docs/generated-code.md).</summary>
+        public static global::DiffGen.Dual SeriesPullbackDual(global::DiffGen.Dual x, int n, global::DiffGen.Dual resultBar, ref global::DiffGen.Dual xBar)
+        {
+            using var _tapeBool = new global::DiffGen.ValueStack<bool>();
+            using var _tapeDouble = new global::DiffGen.ValueStack<global::DiffGen.Dual>();
+            global::DiffGen.Dual s = 0.0;
+            global::DiffGen.Dual term = 0.0;
+            int k = 0;
+            global::DiffGen.Dual _result = 0.0;
+            bool _continue = false;
+            bool _break = false;
+            global::DiffGen.Dual sBar = 0.0;
+            global::DiffGen.Dual termBar = 0.0;
+            int _n0 = 0;
+            // Forward sweep
+            s = 0;
+            term = 1;
+            _break = false;
+            _n0 = 0;
+            for (k = 1; !_break && k <= n; k++)
+            {
+                _n0++;
+                _tapeBool.Push(_continue);
+                _continue = false;
+                _tapeDouble.Push(term);
+                term = term * (x / k);
+                if (k % 2 == 0)
+                {
+                    _tapeBool.Push(_continue);
+                    _continue = true;
+                }
+                if (!_continue)
+                {
+                    if (global::DiffGen.DualMath.Abs(term) < 1e-12)
+                    {
+                        _tapeBool.Push(_break);
+                        _break = true;
+                    }
+                    if (!_break)
+                    {
+                        s = s + term;
+                    }
+                }
+            }
+            _result = s;
+            // Reverse sweep
+            {
+                global::DiffGen.Dual _t0 = resultBar;
+                resultBar = 0.0;
+                sBar += _t0;
+            }
+            for (int _k = _n0 - 1; _k >= 0; _k--)
+            {
+                k = 1 + _k;
+                if (!_continue)
+                {
+                    if (!_break)
+                    {
+                        {
+                            global::DiffGen.Dual _t1 = sBar;
+                            termBar += _t1;
+                        }
+                    }
+                    if (global::DiffGen.DualMath.Abs(term) < 1e-12)
+                    {
+                        _break = _tapeBool.Pop();
+                    }
+                }
+                if (k % 2 == 0)
+                {
+                    _continue = _tapeBool.Pop();
+                }
+                {
+                    global::DiffGen.Dual _t2 = termBar;
+                    termBar = 0.0;
+                    term = _tapeDouble.Pop();
+                    termBar += _t2 * (x / k);
+                    global::DiffGen.Dual _t3 = _t2 * term;
+                    xBar += _t3 / k;
+                }
+                _continue = _tapeBool.Pop();
+            }
+            termBar = 0.0;
+            sBar = 0.0;
+            return _result;
+        }
     }
 }

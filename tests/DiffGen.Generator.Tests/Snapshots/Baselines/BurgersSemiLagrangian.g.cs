@@ -100,5 +100,65 @@ namespace Snap
                 next[i] = (1 - f) * u[j0] + f * u[j1];
             }
         }
+
+        /// <summary>The pullback of <see cref="Advect"/> on dual numbers: seed the inputs' tangents with v and read H·v from the adjoints' tangents (see docs/generated-code.md).</summary>
+        public static void AdvectPullbackDual(global::System.ReadOnlySpan<global::DiffGen.Dual> u, global::System.Span<global::DiffGen.Dual> next, global::DiffGen.Dual dt, global::DiffGen.Dual dx, global::System.Span<global::DiffGen.Dual> uBar, global::System.Span<global::DiffGen.Dual> nextBar, ref global::DiffGen.Dual dtBar, ref global::DiffGen.Dual dxBar)
+        {
+            int n = 0;
+            int i = 0;
+            global::DiffGen.Dual x = 0.0;
+            int j = 0;
+            global::DiffGen.Dual f = 0.0;
+            int j0 = 0;
+            int j1 = 0;
+            global::DiffGen.Dual xBar = 0.0;
+            global::DiffGen.Dual fBar = 0.0;
+            int _n0 = 0;
+            // Forward sweep
+            n = u.Length;
+            _n0 = 0;
+            for (i = 0; i < n; i++)
+            {
+                _n0++;
+                x = i - dt * u[i] / dx;
+                j = (int)global::DiffGen.DualMath.Floor(x);
+                f = x - j;
+                j0 = (j % n + n) % n;
+                j1 = (j0 + 1) % n;
+                next[i] = (1 - f) * u[j0] + f * u[j1];
+            }
+            // Reverse sweep
+            for (int _k = _n0 - 1; _k >= 0; _k--)
+            {
+                i = _k;
+                x = i - dt * u[i] / dx;
+                j = (int)global::DiffGen.DualMath.Floor(x);
+                f = x - j;
+                j0 = (j % n + n) % n;
+                j1 = (j0 + 1) % n;
+                {
+                    global::DiffGen.Dual _t0 = nextBar[i];
+                    nextBar[i] = 0.0;
+                    global::DiffGen.Dual _t1 = _t0 * u[j0];
+                    fBar -= _t1;
+                    uBar[j0] += _t0 * (1 - f);
+                    fBar += _t0 * u[j1];
+                    uBar[j1] += _t0 * f;
+                }
+                {
+                    global::DiffGen.Dual _t2 = fBar;
+                    fBar = 0.0;
+                    xBar += _t2;
+                }
+                {
+                    global::DiffGen.Dual _t3 = xBar;
+                    xBar = 0.0;
+                    global::DiffGen.Dual _t4 = -_t3 / dx;
+                    dtBar += _t4 * u[i];
+                    uBar[i] += _t4 * dt;
+                    dxBar += -(-_t3 * (dt * u[i]) / (dx * dx));
+                }
+            }
+        }
     }
 }

@@ -91,6 +91,59 @@ namespace Snap
             _result = s;
             return (_result, resultDot);
         }
+
+        /// <summary>The pullback of <see cref="Loss"/> on dual numbers: seed the inputs' tangents with v and read H·v from the adjoints' tangents (see docs/generated-code.md).</summary>
+        public static global::DiffGen.Dual LossPullbackDual(global::System.ReadOnlySpan<global::DiffGen.Dual> u, global::System.Span<global::DiffGen.Dual> work, global::DiffGen.Dual a, global::DiffGen.Dual resultBar, global::System.Span<global::DiffGen.Dual> uBar, global::System.Span<global::DiffGen.Dual> workBar, ref global::DiffGen.Dual aBar)
+        {
+            global::DiffGen.Dual s = 0.0;
+            int i = 0;
+            global::DiffGen.Dual _call0 = 0.0;
+            global::DiffGen.Dual _result = 0.0;
+            global::DiffGen.Dual sBar = 0.0;
+            global::DiffGen.Dual call0Bar = 0.0;
+            int _n0 = 0;
+            // Forward sweep
+            global::DiffGen.Dual _t0 = 0.0;
+            global::Snap.Model.ScalePullbackDual(u, work, a, new global::DiffGen.Dual[u.Length], new global::DiffGen.Dual[work.Length], ref _t0);
+            s = 0;
+            _n0 = 0;
+            for (i = 0; i < work.Length; i++)
+            {
+                _n0++;
+                global::DiffGen.Dual _t1 = 0.0;
+                _call0 = global::Snap.Model.SquarePullbackDual(work[i] - 1, 0.0, ref _t1);
+                s = s + _call0;
+            }
+            _result = s;
+            var workFinal = ((global::System.ReadOnlySpan<global::DiffGen.Dual>)work).ToArray();
+            // Reverse sweep
+            {
+                global::DiffGen.Dual _t2 = resultBar;
+                resultBar = 0.0;
+                sBar += _t2;
+            }
+            for (int _k = _n0 - 1; _k >= 0; _k--)
+            {
+                i = _k;
+                {
+                    global::DiffGen.Dual _t3 = sBar;
+                    call0Bar += _t3;
+                }
+                {
+                    global::DiffGen.Dual _t4 = call0Bar;
+                    call0Bar = 0.0;
+                    global::DiffGen.Dual _t5 = 0.0;
+                    global::Snap.Model.SquarePullbackDual(work[i] - 1, _t4, ref _t5);
+                    workBar[i] += _t5;
+                }
+            }
+            sBar = 0.0;
+            {
+                global::Snap.Model.ScalePullbackDual(u, work, a, uBar, workBar, ref aBar);
+            }
+            ((global::System.ReadOnlySpan<global::DiffGen.Dual>)workFinal).CopyTo(work);
+            return _result;
+        }
     }
 }
 // ==== Snap.Model.Scale.g.cs
@@ -144,6 +197,31 @@ namespace Snap
                 v[i] = a * u[i];
             }
         }
+
+        /// <summary>The pullback of <see cref="Scale"/> on dual numbers: seed the inputs' tangents with v and read H·v from the adjoints' tangents (see docs/generated-code.md).</summary>
+        public static void ScalePullbackDual(global::System.ReadOnlySpan<global::DiffGen.Dual> u, global::System.Span<global::DiffGen.Dual> v, global::DiffGen.Dual a, global::System.Span<global::DiffGen.Dual> uBar, global::System.Span<global::DiffGen.Dual> vBar, ref global::DiffGen.Dual aBar)
+        {
+            int i = 0;
+            int _n0 = 0;
+            // Forward sweep
+            _n0 = 0;
+            for (i = 0; i < u.Length; i++)
+            {
+                _n0++;
+                v[i] = a * u[i];
+            }
+            // Reverse sweep
+            for (int _k = _n0 - 1; _k >= 0; _k--)
+            {
+                i = _k;
+                {
+                    global::DiffGen.Dual _t0 = vBar[i];
+                    vBar[i] = 0.0;
+                    aBar += _t0 * u[i];
+                    uBar[i] += _t0 * a;
+                }
+            }
+        }
     }
 }
 // ==== Snap.Model.Square.g.cs
@@ -186,6 +264,22 @@ namespace Snap
             resultDot = xDot * x + x * xDot;
             _result = x * x;
             return (_result, resultDot);
+        }
+
+        /// <summary>The pullback of <see cref="Square"/> on dual numbers: seed the inputs' tangents with v and read H·v from the adjoints' tangents (see docs/generated-code.md).</summary>
+        public static global::DiffGen.Dual SquarePullbackDual(global::DiffGen.Dual x, global::DiffGen.Dual resultBar, ref global::DiffGen.Dual xBar)
+        {
+            global::DiffGen.Dual _result = 0.0;
+            // Forward sweep
+            _result = x * x;
+            // Reverse sweep
+            {
+                global::DiffGen.Dual _t0 = resultBar;
+                resultBar = 0.0;
+                xBar += _t0 * x;
+                xBar += _t0 * x;
+            }
+            return _result;
         }
     }
 }

@@ -70,5 +70,41 @@ namespace Snap
             _result = s;
             return (_result, resultDot);
         }
+
+        /// <summary>The pullback of <see cref="Dot"/> on dual numbers: seed the inputs' tangents with v and read H·v from the adjoints' tangents (see docs/generated-code.md).</summary>
+        public static global::DiffGen.Dual DotPullbackDual(global::System.ReadOnlySpan<global::DiffGen.Dual> a, global::System.ReadOnlySpan<global::DiffGen.Dual> b, global::DiffGen.Dual resultBar, global::System.Span<global::DiffGen.Dual> aBar, global::System.Span<global::DiffGen.Dual> bBar)
+        {
+            global::DiffGen.Dual s = 0.0;
+            int i = 0;
+            global::DiffGen.Dual _result = 0.0;
+            global::DiffGen.Dual sBar = 0.0;
+            int _n0 = 0;
+            // Forward sweep
+            s = 0;
+            _n0 = 0;
+            for (i = 0; i < a.Length; i++)
+            {
+                _n0++;
+                s = s + a[i] * b[i];
+            }
+            _result = s;
+            // Reverse sweep
+            {
+                global::DiffGen.Dual _t0 = resultBar;
+                resultBar = 0.0;
+                sBar += _t0;
+            }
+            for (int _k = _n0 - 1; _k >= 0; _k--)
+            {
+                i = _k;
+                {
+                    global::DiffGen.Dual _t1 = sBar;
+                    aBar[i] += _t1 * b[i];
+                    bBar[i] += _t1 * a[i];
+                }
+            }
+            sBar = 0.0;
+            return _result;
+        }
     }
 }

@@ -57,5 +57,36 @@ namespace Snap
                 next[i] = u[i] + nu * (u[(i + n - 1) % n] - 2 * u[i] + u[(i + 1) % n]);
             }
         }
+
+        /// <summary>The pullback of <see cref="Step"/> on dual numbers: seed the inputs' tangents with v and read H·v from the adjoints' tangents (see docs/generated-code.md).</summary>
+        public static void StepPullbackDual(global::System.ReadOnlySpan<global::DiffGen.Dual> u, global::System.Span<global::DiffGen.Dual> next, global::DiffGen.Dual nu, global::System.Span<global::DiffGen.Dual> uBar, global::System.Span<global::DiffGen.Dual> nextBar, ref global::DiffGen.Dual nuBar)
+        {
+            int n = 0;
+            int i = 0;
+            int _n0 = 0;
+            // Forward sweep
+            n = u.Length;
+            _n0 = 0;
+            for (i = 0; i < n; i++)
+            {
+                _n0++;
+                next[i] = u[i] + nu * (u[(i + n - 1) % n] - 2 * u[i] + u[(i + 1) % n]);
+            }
+            // Reverse sweep
+            for (int _k = _n0 - 1; _k >= 0; _k--)
+            {
+                i = _k;
+                {
+                    global::DiffGen.Dual _t0 = nextBar[i];
+                    nextBar[i] = 0.0;
+                    uBar[i] += _t0;
+                    nuBar += _t0 * (u[(i + n - 1) % n] - 2 * u[i] + u[(i + 1) % n]);
+                    global::DiffGen.Dual _t1 = _t0 * nu;
+                    uBar[(i + n - 1) % n] += _t1;
+                    uBar[i] += -_t1 * 2;
+                    uBar[(i + 1) % n] += _t1;
+                }
+            }
+        }
     }
 }

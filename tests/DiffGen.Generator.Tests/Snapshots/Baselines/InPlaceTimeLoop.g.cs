@@ -81,5 +81,57 @@ namespace Snap
                 }
             }
         }
+
+        /// <summary>The pullback of <see cref="Sweeps"/> on dual numbers: seed the inputs' tangents with v and read H·v from the adjoints' tangents (see docs/generated-code.md).</summary>
+        public static void SweepsPullbackDual(global::System.Span<global::DiffGen.Dual> u, global::DiffGen.Dual omega, int sweeps, global::System.Span<global::DiffGen.Dual> uBar, ref global::DiffGen.Dual omegaBar)
+        {
+            using var _tapeInt = new global::DiffGen.ValueStack<int>();
+            using var _tapeDouble = new global::DiffGen.ValueStack<global::DiffGen.Dual>();
+            int s = 0;
+            int i = 0;
+            int _n0 = 0;
+            int _n1 = 0;
+            // Forward sweep
+            _n0 = 0;
+            for (s = 0; s < sweeps; s++)
+            {
+                _n0++;
+                _n1 = 0;
+                for (i = 1; i < u.Length - 1; i++)
+                {
+                    _n1++;
+                    _tapeDouble.Push(u[i]);
+                    u[i] = (1 - omega) * u[i] + omega * 0.5 * (u[i - 1] + u[i + 1]) * u[i];
+                }
+                _tapeInt.Push(_n1);
+            }
+            var uFinal = ((global::System.ReadOnlySpan<global::DiffGen.Dual>)u).ToArray();
+            // Reverse sweep
+            for (int _k2 = _n0 - 1; _k2 >= 0; _k2--)
+            {
+                s = _k2;
+                _n1 = _tapeInt.Pop();
+                for (int _k = _n1 - 1; _k >= 0; _k--)
+                {
+                    i = 1 + _k;
+                    {
+                        global::DiffGen.Dual _t0 = uBar[i];
+                        uBar[i] = 0.0;
+                        u[i] = _tapeDouble.Pop();
+                        global::DiffGen.Dual _t1 = _t0 * u[i];
+                        omegaBar -= _t1;
+                        uBar[i] += _t0 * (1 - omega);
+                        global::DiffGen.Dual _t2 = _t0 * u[i];
+                        global::DiffGen.Dual _t3 = _t2 * (u[i - 1] + u[i + 1]);
+                        omegaBar += _t3 * 0.5;
+                        global::DiffGen.Dual _t4 = _t2 * (omega * 0.5);
+                        uBar[i - 1] += _t4;
+                        uBar[i + 1] += _t4;
+                        uBar[i] += _t0 * (omega * 0.5 * (u[i - 1] + u[i + 1]));
+                    }
+                }
+            }
+            ((global::System.ReadOnlySpan<global::DiffGen.Dual>)uFinal).CopyTo(u);
+        }
     }
 }

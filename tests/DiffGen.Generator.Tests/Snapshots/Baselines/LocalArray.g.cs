@@ -114,5 +114,73 @@ namespace Snap
             _result = e;
             return (_result, resultDot);
         }
+
+        /// <summary>The pullback of <see cref="TwoPasses"/> on dual numbers: seed the inputs' tangents with v and read H·v from the adjoints' tangents (see docs/generated-code.md).</summary>
+        public static global::DiffGen.Dual TwoPassesPullbackDual(global::System.ReadOnlySpan<global::DiffGen.Dual> u, global::DiffGen.Dual w, global::DiffGen.Dual resultBar, global::System.Span<global::DiffGen.Dual> uBar, ref global::DiffGen.Dual wBar)
+        {
+            var _arraysDouble = new global::DiffGen.RefStack<global::DiffGen.Dual[]>();
+            int n = 0;
+            global::DiffGen.Dual[] tmp = global::System.Array.Empty<global::DiffGen.Dual>();
+            int i = 0;
+            global::DiffGen.Dual e = 0.0;
+            int i_2 = 0;
+            global::DiffGen.Dual _result = 0.0;
+            global::DiffGen.Dual[] tmpBar = global::System.Array.Empty<global::DiffGen.Dual>();
+            global::DiffGen.Dual eBar = 0.0;
+            int _n0 = 0;
+            int _n1 = 0;
+            // Forward sweep
+            n = u.Length;
+            _arraysDouble.Push(tmp);
+            tmp = new global::DiffGen.Dual[n];
+            _n0 = 0;
+            for (i = 1; i < n - 1; i++)
+            {
+                _n0++;
+                tmp[i] = w * u[i - 1] + (1 - 2 * w) * u[i] + w * u[i + 1];
+            }
+            e = 0;
+            _n1 = 0;
+            for (i_2 = 1; i_2 < n - 1; i_2++)
+            {
+                _n1++;
+                e = e + tmp[i_2] * tmp[i_2];
+            }
+            _result = e;
+            // Reverse sweep
+            tmpBar = new global::DiffGen.Dual[tmp.Length];
+            {
+                global::DiffGen.Dual _t0 = resultBar;
+                resultBar = 0.0;
+                eBar += _t0;
+            }
+            for (int _k = _n1 - 1; _k >= 0; _k--)
+            {
+                i_2 = 1 + _k;
+                {
+                    global::DiffGen.Dual _t1 = eBar;
+                    tmpBar[i_2] += _t1 * tmp[i_2];
+                    tmpBar[i_2] += _t1 * tmp[i_2];
+                }
+            }
+            eBar = 0.0;
+            for (int _k2 = _n0 - 1; _k2 >= 0; _k2--)
+            {
+                i = 1 + _k2;
+                {
+                    global::DiffGen.Dual _t2 = tmpBar[i];
+                    tmpBar[i] = 0.0;
+                    wBar += _t2 * u[i - 1];
+                    uBar[i - 1] += _t2 * w;
+                    global::DiffGen.Dual _t3 = _t2 * u[i];
+                    wBar += -_t3 * 2;
+                    uBar[i] += _t2 * (1 - 2 * w);
+                    wBar += _t2 * u[i + 1];
+                    uBar[i + 1] += _t2 * w;
+                }
+            }
+            tmp = _arraysDouble.Pop();
+            return _result;
+        }
     }
 }

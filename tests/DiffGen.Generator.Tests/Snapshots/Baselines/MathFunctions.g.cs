@@ -106,5 +106,76 @@ namespace Snap
             _result = a * b + c + global::System.Math.Floor(x) * global::System.Math.Cos(y);
             return (_result, resultDot);
         }
+
+        /// <summary>The pullback of <see cref="Mix"/> on dual numbers: seed the inputs' tangents with v and read H·v from the adjoints' tangents (see docs/generated-code.md).</summary>
+        public static global::DiffGen.Dual MixPullbackDual(global::DiffGen.Dual x, global::DiffGen.Dual y, global::DiffGen.Dual resultBar, ref global::DiffGen.Dual xBar, ref global::DiffGen.Dual yBar)
+        {
+            global::DiffGen.Dual a = 0.0;
+            global::DiffGen.Dual b = 0.0;
+            global::DiffGen.Dual c = 0.0;
+            global::DiffGen.Dual _result = 0.0;
+            global::DiffGen.Dual aBar = 0.0;
+            global::DiffGen.Dual bBar = 0.0;
+            global::DiffGen.Dual cBar = 0.0;
+            // Forward sweep
+            a = global::DiffGen.DualMath.Min(x, y) + global::DiffGen.DualMath.Max(x * y, 0.5);
+            b = global::DiffGen.DualMath.Clamp(x, -1.0, 1.0) * global::DiffGen.DualMath.Pow(y, 3) + global::DiffGen.DualMath.Pow(2.0, x);
+            c = global::DiffGen.DualMath.Atan2(y, x) + global::DiffGen.DualMath.Sqrt(x * x + 1) + global::DiffGen.DualMath.Abs(y);
+            _result = a * b + c + global::DiffGen.DualMath.Floor(x) * global::DiffGen.DualMath.Cos(y);
+            // Reverse sweep
+            {
+                global::DiffGen.Dual _t0 = resultBar;
+                resultBar = 0.0;
+                aBar += _t0 * b;
+                bBar += _t0 * a;
+                cBar += _t0;
+                global::DiffGen.Dual _t1 = _t0 * global::DiffGen.DualMath.Floor(x);
+                yBar += -(_t1 * global::DiffGen.DualMath.Sin(y));
+            }
+            {
+                global::DiffGen.Dual _t2 = cBar;
+                cBar = 0.0;
+                global::DiffGen.Dual _t3 = y * y + x * x;
+                yBar += _t2 * x / _t3;
+                xBar += -(_t2 * y / _t3);
+                global::DiffGen.Dual _t4 = _t2 / (2.0 * global::DiffGen.DualMath.Sqrt(x * x + 1));
+                xBar += _t4 * x;
+                xBar += _t4 * x;
+                yBar += _t2 * global::DiffGen.DualMath.Sign(y);
+            }
+            {
+                global::DiffGen.Dual _t5 = bBar;
+                bBar = 0.0;
+                global::DiffGen.Dual _t6 = _t5 * global::DiffGen.DualMath.Pow(y, 3);
+                if (!(x < -1.0))
+                {
+                    if (!(x > 1.0))
+                    {
+                        xBar += _t6;
+                    }
+                }
+                global::DiffGen.Dual _t7 = _t5 * global::DiffGen.DualMath.Clamp(x, -1.0, 1.0);
+                yBar += _t7 * 3 * global::DiffGen.DualMath.Pow(y, 3 - 1.0);
+                xBar += (2.0 > 0.0 ? _t5 * global::DiffGen.DualMath.Pow(2.0, x) * global::DiffGen.DualMath.Log(2.0) : 0.0);
+            }
+            {
+                global::DiffGen.Dual _t8 = aBar;
+                aBar = 0.0;
+                if (x <= y)
+                {
+                    xBar += _t8;
+                }
+                else
+                {
+                    yBar += _t8;
+                }
+                if (x * y >= 0.5)
+                {
+                    xBar += _t8 * y;
+                    yBar += _t8 * x;
+                }
+            }
+            return _result;
+        }
     }
 }

@@ -53,5 +53,32 @@ namespace Snap
                 output[i] = m * u[(i + offset) % u.Length];
             }
         }
+
+        /// <summary>The pullback of <see cref="Apply"/> on dual numbers: seed the inputs' tangents with v and read H·v from the adjoints' tangents (see docs/generated-code.md).</summary>
+        public static void ApplyPullbackDual(global::System.ReadOnlySpan<global::DiffGen.Dual> u, global::System.ReadOnlySpan<global::DiffGen.Dual> mask, global::System.Span<global::DiffGen.Dual> output, bool flip, int offset, global::System.Span<global::DiffGen.Dual> uBar, global::System.Span<global::DiffGen.Dual> outputBar)
+        {
+            int i = 0;
+            global::DiffGen.Dual m = 0.0;
+            int _n0 = 0;
+            // Forward sweep
+            _n0 = 0;
+            for (i = 0; i < u.Length; i++)
+            {
+                _n0++;
+                m = flip ? 1 - mask[i] : mask[i];
+                output[i] = m * u[(i + offset) % u.Length];
+            }
+            // Reverse sweep
+            for (int _k = _n0 - 1; _k >= 0; _k--)
+            {
+                i = _k;
+                m = flip ? 1 - mask[i] : mask[i];
+                {
+                    global::DiffGen.Dual _t0 = outputBar[i];
+                    outputBar[i] = 0.0;
+                    uBar[(i + offset) % u.Length] += _t0 * m;
+                }
+            }
+        }
     }
 }

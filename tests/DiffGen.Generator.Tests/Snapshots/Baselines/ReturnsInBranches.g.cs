@@ -126,5 +126,82 @@ namespace Snap
             }
             return (_result, resultDot);
         }
+
+        /// <summary>The pullback of <see cref="Piecewise"/> on dual numbers: seed the inputs' tangents with v and read H·v from the adjoints' tangents (see docs/generated-code.md).</summary>
+        public static global::DiffGen.Dual PiecewisePullbackDual(global::DiffGen.Dual x, global::DiffGen.Dual y, global::DiffGen.Dual resultBar, ref global::DiffGen.Dual xBar, ref global::DiffGen.Dual yBar)
+        {
+            using var _tapeDouble = new global::DiffGen.ValueStack<global::DiffGen.Dual>();
+            global::DiffGen.Dual a = 0.0;
+            global::DiffGen.Dual _result = 0.0;
+            bool _returned = false;
+            global::DiffGen.Dual aBar = 0.0;
+            // Forward sweep
+            a = x * y;
+            _tapeDouble.Push(a);
+            a = a * a + global::DiffGen.DualMath.Sin(x);
+            if (a > 1)
+            {
+                _result = a / y;
+                _returned = true;
+            }
+            else
+            {
+                if (a < -1)
+                {
+                    _result = -a;
+                    _returned = true;
+                }
+            }
+            if (!_returned)
+            {
+                _result = global::DiffGen.DualMath.Exp(a) * y;
+            }
+            // Reverse sweep
+            if (!_returned)
+            {
+                {
+                    global::DiffGen.Dual _t0 = resultBar;
+                    resultBar = 0.0;
+                    global::DiffGen.Dual _t1 = _t0 * y;
+                    aBar += _t1 * global::DiffGen.DualMath.Exp(a);
+                    yBar += _t0 * global::DiffGen.DualMath.Exp(a);
+                }
+            }
+            if (a > 1)
+            {
+                {
+                    global::DiffGen.Dual _t2 = resultBar;
+                    resultBar = 0.0;
+                    aBar += _t2 / y;
+                    yBar += -(_t2 * a / (y * y));
+                }
+            }
+            else
+            {
+                if (a < -1)
+                {
+                    {
+                        global::DiffGen.Dual _t3 = resultBar;
+                        resultBar = 0.0;
+                        aBar -= _t3;
+                    }
+                }
+            }
+            {
+                global::DiffGen.Dual _t4 = aBar;
+                aBar = 0.0;
+                a = _tapeDouble.Pop();
+                aBar += _t4 * a;
+                aBar += _t4 * a;
+                xBar += _t4 * global::DiffGen.DualMath.Cos(x);
+            }
+            {
+                global::DiffGen.Dual _t5 = aBar;
+                aBar = 0.0;
+                xBar += _t5 * y;
+                yBar += _t5 * x;
+            }
+            return _result;
+        }
     }
 }

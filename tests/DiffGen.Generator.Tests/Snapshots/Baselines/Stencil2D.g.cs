@@ -78,5 +78,53 @@ namespace Snap
                 }
             }
         }
+
+        /// <summary>The pullback of <see cref="Jacobi"/> on dual numbers: seed the inputs' tangents with v and read H·v from the adjoints' tangents (see docs/generated-code.md).</summary>
+        public static void JacobiPullbackDual(global::System.ReadOnlySpan<global::DiffGen.Dual> u, global::System.Span<global::DiffGen.Dual> next, int nx, int ny, global::DiffGen.Dual alpha, global::System.Span<global::DiffGen.Dual> uBar, global::System.Span<global::DiffGen.Dual> nextBar, ref global::DiffGen.Dual alphaBar)
+        {
+            using var _tapeInt = new global::DiffGen.ValueStack<int>();
+            int j = 0;
+            int i = 0;
+            int k = 0;
+            int _n0 = 0;
+            int _n1 = 0;
+            // Forward sweep
+            _n0 = 0;
+            for (j = 1; j < ny - 1; j++)
+            {
+                _n0++;
+                _n1 = 0;
+                for (i = 1; i < nx - 1; i++)
+                {
+                    _n1++;
+                    k = j * nx + i;
+                    next[k] = u[k] + alpha * (u[k - 1] + u[k + 1] + u[k - nx] + u[k + nx] - 4 * u[k]);
+                }
+                _tapeInt.Push(_n1);
+            }
+            // Reverse sweep
+            for (int _k2 = _n0 - 1; _k2 >= 0; _k2--)
+            {
+                j = 1 + _k2;
+                _n1 = _tapeInt.Pop();
+                for (int _k = _n1 - 1; _k >= 0; _k--)
+                {
+                    i = 1 + _k;
+                    k = j * nx + i;
+                    {
+                        global::DiffGen.Dual _t0 = nextBar[k];
+                        nextBar[k] = 0.0;
+                        uBar[k] += _t0;
+                        alphaBar += _t0 * (u[k - 1] + u[k + 1] + u[k - nx] + u[k + nx] - 4 * u[k]);
+                        global::DiffGen.Dual _t1 = _t0 * alpha;
+                        uBar[k - 1] += _t1;
+                        uBar[k + 1] += _t1;
+                        uBar[k - nx] += _t1;
+                        uBar[k + nx] += _t1;
+                        uBar[k] += -_t1 * 4;
+                    }
+                }
+            }
+        }
     }
 }

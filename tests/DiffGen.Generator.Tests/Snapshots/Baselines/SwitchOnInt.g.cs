@@ -107,5 +107,69 @@ namespace Snap
             }
             return (_result, resultDot);
         }
+
+        /// <summary>The pullback of <see cref="Activation"/> on dual numbers: seed the inputs' tangents with v and read H·v from the adjoints' tangents (see docs/generated-code.md).</summary>
+        public static global::DiffGen.Dual ActivationPullbackDual(global::DiffGen.Dual x, int kind, global::DiffGen.Dual resultBar, ref global::DiffGen.Dual xBar)
+        {
+            global::DiffGen.Dual _result = 0.0;
+            bool _returned = false;
+            // Forward sweep
+            if (kind == 0)
+            {
+                _result = global::DiffGen.DualMath.Tanh(x);
+                _returned = true;
+            }
+            else
+            {
+                if (kind == 1 || kind == 2)
+                {
+                    _result = x > 0 ? x : 0.01 * x;
+                    _returned = true;
+                }
+                else
+                {
+                    _result = global::DiffGen.DualMath.Log(1 + global::DiffGen.DualMath.Exp(x));
+                    _returned = true;
+                }
+            }
+            // Reverse sweep
+            if (kind == 0)
+            {
+                {
+                    global::DiffGen.Dual _t0 = resultBar;
+                    resultBar = 0.0;
+                    global::DiffGen.Dual _t1 = global::DiffGen.DualMath.Tanh(x);
+                    xBar += _t0 * (1.0 - _t1 * _t1);
+                }
+            }
+            else
+            {
+                if (kind == 1 || kind == 2)
+                {
+                    {
+                        global::DiffGen.Dual _t2 = resultBar;
+                        resultBar = 0.0;
+                        if (x > 0)
+                        {
+                            xBar += _t2;
+                        }
+                        else
+                        {
+                            xBar += _t2 * 0.01;
+                        }
+                    }
+                }
+                else
+                {
+                    {
+                        global::DiffGen.Dual _t3 = resultBar;
+                        resultBar = 0.0;
+                        global::DiffGen.Dual _t4 = _t3 / (1 + global::DiffGen.DualMath.Exp(x));
+                        xBar += _t4 * global::DiffGen.DualMath.Exp(x);
+                    }
+                }
+            }
+            return _result;
+        }
     }
 }

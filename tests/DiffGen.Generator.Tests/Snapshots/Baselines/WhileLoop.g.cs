@@ -83,5 +83,52 @@ namespace Snap
             _result = x;
             return (_result, resultDot);
         }
+
+        /// <summary>The pullback of <see cref="Newton"/> on dual numbers: seed the inputs' tangents with v and read H·v from the adjoints' tangents (see docs/generated-code.md).</summary>
+        public static global::DiffGen.Dual NewtonPullbackDual(global::DiffGen.Dual a, int iterations, global::DiffGen.Dual resultBar, ref global::DiffGen.Dual aBar)
+        {
+            using var _tapeDouble = new global::DiffGen.ValueStack<global::DiffGen.Dual>();
+            global::DiffGen.Dual x = 0.0;
+            int k = 0;
+            global::DiffGen.Dual _result = 0.0;
+            global::DiffGen.Dual xBar = 0.0;
+            int _n0 = 0;
+            // Forward sweep
+            x = a;
+            k = 0;
+            _n0 = 0;
+            while (k < iterations)
+            {
+                _n0++;
+                _tapeDouble.Push(x);
+                x = 0.5 * (x + a / x);
+                k = k + 1;
+            }
+            _result = x;
+            // Reverse sweep
+            {
+                global::DiffGen.Dual _t0 = resultBar;
+                resultBar = 0.0;
+                xBar += _t0;
+            }
+            for (int _k = _n0; _k > 0; _k--)
+            {
+                {
+                    global::DiffGen.Dual _t1 = xBar;
+                    xBar = 0.0;
+                    x = _tapeDouble.Pop();
+                    global::DiffGen.Dual _t2 = _t1 * 0.5;
+                    xBar += _t2;
+                    aBar += _t2 / x;
+                    xBar += -(_t2 * a / (x * x));
+                }
+            }
+            {
+                global::DiffGen.Dual _t3 = xBar;
+                xBar = 0.0;
+                aBar += _t3;
+            }
+            return _result;
+        }
     }
 }
