@@ -1178,34 +1178,40 @@ namespace DiffGen.Generator.Lowering
             }
             hint.Append(string.Join(", ", parts)).Append(')');
             return new Callee(key, typeName, symbol.Name, ps.ToEquatableArray(), ret, pbType, pbName, pfType, pfName,
-                display, hint.ToString(), Locations.From(inv.GetLocation()), IsDualCapable(symbol, new HashSet<IMethodSymbol>(SymbolEqualityComparer.Default)));
+                display, hint.ToString(), Locations.From(inv.GetLocation()),
+                IsCapable(symbol, dual: true, new HashSet<IMethodSymbol>(SymbolEqualityComparer.Default)),
+                IsCapable(symbol, dual: false, new HashSet<IMethodSymbol>(SymbolEqualityComparer.Default)));
         }
 
         /// <summary>
-        /// Whether the generator emits {Name}PullbackDual for a callee: a [Differentiable] method in
-        /// this compilation that uses double only and calls only Math and other such methods.
+        /// Whether the generator emits {Name}PullbackDual (dual: a [Differentiable] method in this
+        /// compilation that uses double only) or {Name}PushforwardVector (any [Differentiable] method in
+        /// this compilation) for a callee, given that it may only call Math and other such methods.
         /// </summary>
-        private bool IsDualCapable(IMethodSymbol m, HashSet<IMethodSymbol> visiting)
+        private bool IsCapable(IMethodSymbol m, bool dual, HashSet<IMethodSymbol> visiting)
         {
             if (!HasDifferentiable(m)) return false;
             if (!visiting.Add(m)) return true; // recursion: decided by the rest of the cycle
-            if (m.ReturnType.SpecialType == SpecialType.System_Single) return false;
-            foreach (var p in m.Parameters)
-                if (TryMapType(p.Type, out var elem, out _) && elem == Ty.Float) return false;
             var syntax = m.DeclaringSyntaxReferences.FirstOrDefault()?.GetSyntax(_ct) as MethodDeclarationSyntax;
             if (syntax == null) return false;
-            foreach (var token in syntax.DescendantTokens())
-                if (token.IsKind(SyntaxKind.FloatKeyword) || token.ValueText == "MathF" || token.ValueText == "Single") return false;
+            if (dual)
+            {
+                if (m.ReturnType.SpecialType == SpecialType.System_Single) return false;
+                foreach (var p in m.Parameters)
+                    if (TryMapType(p.Type, out var elem, out _) && elem == Ty.Float) return false;
+                foreach (var token in syntax.DescendantTokens())
+                    if (token.IsKind(SyntaxKind.FloatKeyword) || token.ValueText == "MathF" || token.ValueText == "Single") return false;
+            }
             var model = _model.Compilation.GetSemanticModel(syntax.SyntaxTree);
             foreach (var inv in syntax.DescendantNodes().OfType<InvocationExpressionSyntax>())
             {
                 if (!(model.GetSymbolInfo(inv, _ct).Symbol is IMethodSymbol callee)) return false;
                 var owner = callee.ContainingType?.ToDisplayString();
-                if (owner == "System.Math") continue;
+                if (owner == "System.Math" || !dual && owner == "System.MathF") continue;
                 if (owner == "System.Span<T>" || owner == "System.ReadOnlySpan<T>" || callee.ContainingType?.Name == "Span" || callee.ContainingType?.Name == "ReadOnlySpan") continue;
                 bool scalarOnly = callee.Parameters.All(p => TryMapScalar(p.Type, out var t) && t != Ty.Double && t != Ty.Float);
                 if (scalarOnly && TryMapScalar(callee.ReturnType, out var rt) && rt != Ty.Double && rt != Ty.Float) continue;
-                if (!IsDualCapable(callee, visiting)) return false;
+                if (!IsCapable(callee, dual, visiting)) return false;
             }
             return true;
         }

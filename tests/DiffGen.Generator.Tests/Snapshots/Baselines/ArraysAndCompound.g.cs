@@ -103,6 +103,42 @@ namespace Snap
             return (_result, resultDot);
         }
 
+        /// <summary>Vector forward mode of <see cref="Accumulate"/>: one pass carries <c>directions</c> tangents (see docs/generated-code.md).</summary>
+        public static double AccumulatePushforwardVector(int directions, double[] a, global::System.Span<double> aDots, double x, global::System.ReadOnlySpan<double> xDots, global::System.Span<double> resultDots)
+        {
+            if (directions < 1) throw new global::System.ArgumentOutOfRangeException(nameof(directions), directions, "At least one direction is needed.");
+            if (aDots.Length != a.Length * directions) throw new global::System.ArgumentException("aDots must hold a.Length tangents per direction (element i, direction q at i * directions + q)", nameof(aDots));
+            if (xDots.Length != directions) throw new global::System.ArgumentException("xDots must hold one tangent per direction", nameof(xDots));
+            if (resultDots.Length != directions) throw new global::System.ArgumentException("resultDots must hold one tangent per direction", nameof(resultDots));
+            double p = 0.0;
+            double[] pDots = new double[directions];
+            int i = 0;
+            double _result = 0.0;
+            double[] resultDots2 = new double[directions];
+            double[] _lanesdouble = new double[directions];
+            for (int _q = 0; _q < directions; _q++) pDots[_q] = 0.0;
+            p = 1;
+            for (i = 0; i < a.Length; i++)
+            {
+                for (int _q = 0; _q < directions; _q++) _lanesdouble[_q] = aDots[i * directions + _q] * x + a[i] * xDots[_q];
+                a[i] = a[i] * x;
+                for (int _q = 0; _q < directions; _q++) aDots[i * directions + _q] = _lanesdouble[_q];
+                for (int _q = 0; _q < directions; _q++) _lanesdouble[_q] = aDots[i * directions + _q];
+                a[i] = a[i] - 0.5;
+                for (int _q = 0; _q < directions; _q++) aDots[i * directions + _q] = _lanesdouble[_q];
+                for (int _q = 0; _q < directions; _q++) _lanesdouble[_q] = pDots[_q] * (1 + a[i]) + p * aDots[i * directions + _q];
+                p = p * (1 + a[i]);
+                for (int _q = 0; _q < directions; _q++) pDots[_q] = _lanesdouble[_q];
+            }
+            for (int _q = 0; _q < directions; _q++) _lanesdouble[_q] = pDots[_q] / a.Length;
+            p = p / a.Length;
+            for (int _q = 0; _q < directions; _q++) pDots[_q] = _lanesdouble[_q];
+            for (int _q = 0; _q < directions; _q++) resultDots2[_q] = pDots[_q];
+            _result = p;
+            ((global::System.ReadOnlySpan<double>)resultDots2).CopyTo(resultDots);
+            return _result;
+        }
+
         /// <summary>The pullback of <see cref="Accumulate"/> on dual numbers: seed the inputs' tangents with v and read H·v from the adjoints' tangents (see docs/generated-code.md).</summary>
         public static global::DiffGen.Dual AccumulatePullbackDual(global::DiffGen.Dual[] a, global::DiffGen.Dual x, global::DiffGen.Dual resultBar, global::System.Span<global::DiffGen.Dual> aBar, ref global::DiffGen.Dual xBar)
         {

@@ -147,6 +147,57 @@ namespace Snap
             return (_result, resultDot);
         }
 
+        /// <summary>Vector forward mode of <see cref="Series"/>: one pass carries <c>directions</c> tangents (see docs/generated-code.md).</summary>
+        public static double SeriesPushforwardVector(int directions, double x, global::System.ReadOnlySpan<double> xDots, int n, global::System.Span<double> resultDots)
+        {
+            if (directions < 1) throw new global::System.ArgumentOutOfRangeException(nameof(directions), directions, "At least one direction is needed.");
+            if (xDots.Length != directions) throw new global::System.ArgumentException("xDots must hold one tangent per direction", nameof(xDots));
+            if (resultDots.Length != directions) throw new global::System.ArgumentException("resultDots must hold one tangent per direction", nameof(resultDots));
+            double s = 0.0;
+            double[] sDots = new double[directions];
+            double term = 0.0;
+            double[] termDots = new double[directions];
+            int k = 0;
+            double _result = 0.0;
+            double[] resultDots2 = new double[directions];
+            bool _continue = false;
+            bool _break = false;
+            double[] _lanesdouble = new double[directions];
+            for (int _q = 0; _q < directions; _q++) sDots[_q] = 0.0;
+            s = 0;
+            for (int _q = 0; _q < directions; _q++) termDots[_q] = 0.0;
+            term = 1;
+            _break = false;
+            for (k = 1; !_break && k <= n; k++)
+            {
+                _continue = false;
+                for (int _q = 0; _q < directions; _q++) _lanesdouble[_q] = termDots[_q] * (x / k) + term * (xDots[_q] / k);
+                term = term * (x / k);
+                for (int _q = 0; _q < directions; _q++) termDots[_q] = _lanesdouble[_q];
+                if (k % 2 == 0)
+                {
+                    _continue = true;
+                }
+                if (!_continue)
+                {
+                    if (global::System.Math.Abs(term) < 1e-12)
+                    {
+                        _break = true;
+                    }
+                    if (!_break)
+                    {
+                        for (int _q = 0; _q < directions; _q++) _lanesdouble[_q] = sDots[_q] + termDots[_q];
+                        s = s + term;
+                        for (int _q = 0; _q < directions; _q++) sDots[_q] = _lanesdouble[_q];
+                    }
+                }
+            }
+            for (int _q = 0; _q < directions; _q++) resultDots2[_q] = sDots[_q];
+            _result = s;
+            ((global::System.ReadOnlySpan<double>)resultDots2).CopyTo(resultDots);
+            return _result;
+        }
+
         /// <summary>The pullback of <see cref="Series"/> on dual numbers: seed the inputs' tangents with v and read H·v from the adjoints' tangents (see docs/generated-code.md).</summary>
         public static global::DiffGen.Dual SeriesPullbackDual(global::DiffGen.Dual x, int n, global::DiffGen.Dual resultBar, ref global::DiffGen.Dual xBar)
         {

@@ -101,6 +101,38 @@ namespace Snap
             }
         }
 
+        /// <summary>Vector forward mode of <see cref="Advect"/>: one pass carries <c>directions</c> tangents (see docs/generated-code.md).</summary>
+        public static void AdvectPushforwardVector(int directions, global::System.ReadOnlySpan<double> u, global::System.ReadOnlySpan<double> uDots, global::System.Span<double> next, global::System.Span<double> nextDots, double dt, global::System.ReadOnlySpan<double> dtDots, double dx, global::System.ReadOnlySpan<double> dxDots)
+        {
+            if (directions < 1) throw new global::System.ArgumentOutOfRangeException(nameof(directions), directions, "At least one direction is needed.");
+            if (uDots.Length != u.Length * directions) throw new global::System.ArgumentException("uDots must hold u.Length tangents per direction (element i, direction q at i * directions + q)", nameof(uDots));
+            if (nextDots.Length != next.Length * directions) throw new global::System.ArgumentException("nextDots must hold next.Length tangents per direction (element i, direction q at i * directions + q)", nameof(nextDots));
+            if (dtDots.Length != directions) throw new global::System.ArgumentException("dtDots must hold one tangent per direction", nameof(dtDots));
+            if (dxDots.Length != directions) throw new global::System.ArgumentException("dxDots must hold one tangent per direction", nameof(dxDots));
+            int n = 0;
+            int i = 0;
+            double x = 0.0;
+            double[] xDots = new double[directions];
+            int j = 0;
+            double f = 0.0;
+            double[] fDots = new double[directions];
+            int j0 = 0;
+            int j1 = 0;
+            n = u.Length;
+            for (i = 0; i < n; i++)
+            {
+                for (int _q = 0; _q < directions; _q++) xDots[_q] = -(((dtDots[_q] * u[i] + dt * uDots[i * directions + _q]) * dx - (dt * u[i]) * dxDots[_q]) / (dx * dx));
+                x = i - dt * u[i] / dx;
+                j = (int)global::System.Math.Floor(x);
+                for (int _q = 0; _q < directions; _q++) fDots[_q] = xDots[_q];
+                f = x - j;
+                j0 = (j % n + n) % n;
+                j1 = (j0 + 1) % n;
+                for (int _q = 0; _q < directions; _q++) nextDots[i * directions + _q] = (-fDots[_q]) * u[j0] + (1 - f) * uDots[j0 * directions + _q] + fDots[_q] * u[j1] + f * uDots[j1 * directions + _q];
+                next[i] = (1 - f) * u[j0] + f * u[j1];
+            }
+        }
+
         /// <summary>The pullback of <see cref="Advect"/> on dual numbers: seed the inputs' tangents with v and read H·v from the adjoints' tangents (see docs/generated-code.md).</summary>
         public static void AdvectPullbackDual(global::System.ReadOnlySpan<global::DiffGen.Dual> u, global::System.Span<global::DiffGen.Dual> next, global::DiffGen.Dual dt, global::DiffGen.Dual dx, global::System.Span<global::DiffGen.Dual> uBar, global::System.Span<global::DiffGen.Dual> nextBar, ref global::DiffGen.Dual dtBar, ref global::DiffGen.Dual dxBar)
         {

@@ -92,6 +92,42 @@ namespace Snap
             return (_result, resultDot);
         }
 
+        /// <summary>Vector forward mode of <see cref="Loss"/>: one pass carries <c>directions</c> tangents (see docs/generated-code.md).</summary>
+        public static double LossPushforwardVector(int directions, global::System.ReadOnlySpan<double> u, global::System.ReadOnlySpan<double> uDots, global::System.Span<double> work, global::System.Span<double> workDots, double a, global::System.ReadOnlySpan<double> aDots, global::System.Span<double> resultDots)
+        {
+            if (directions < 1) throw new global::System.ArgumentOutOfRangeException(nameof(directions), directions, "At least one direction is needed.");
+            if (uDots.Length != u.Length * directions) throw new global::System.ArgumentException("uDots must hold u.Length tangents per direction (element i, direction q at i * directions + q)", nameof(uDots));
+            if (workDots.Length != work.Length * directions) throw new global::System.ArgumentException("workDots must hold work.Length tangents per direction (element i, direction q at i * directions + q)", nameof(workDots));
+            if (aDots.Length != directions) throw new global::System.ArgumentException("aDots must hold one tangent per direction", nameof(aDots));
+            if (resultDots.Length != directions) throw new global::System.ArgumentException("resultDots must hold one tangent per direction", nameof(resultDots));
+            double s = 0.0;
+            double[] sDots = new double[directions];
+            int i = 0;
+            double _call0 = 0.0;
+            double[] call0Dots = new double[directions];
+            double _result = 0.0;
+            double[] resultDots2 = new double[directions];
+            double[] _d0 = new double[directions];
+            double[] _d1 = new double[directions];
+            double[] _lanesdouble = new double[directions];
+            for (int _q = 0; _q < directions; _q++) _d0[_q] = aDots[_q];
+            global::Snap.Model.ScalePushforwardVector(directions, u, uDots, work, workDots, a, _d0);
+            for (int _q = 0; _q < directions; _q++) sDots[_q] = 0.0;
+            s = 0;
+            for (i = 0; i < work.Length; i++)
+            {
+                for (int _q = 0; _q < directions; _q++) _d1[_q] = workDots[i * directions + _q];
+                _call0 = global::Snap.Model.SquarePushforwardVector(directions, work[i] - 1, _d1, call0Dots);
+                for (int _q = 0; _q < directions; _q++) _lanesdouble[_q] = sDots[_q] + call0Dots[_q];
+                s = s + _call0;
+                for (int _q = 0; _q < directions; _q++) sDots[_q] = _lanesdouble[_q];
+            }
+            for (int _q = 0; _q < directions; _q++) resultDots2[_q] = sDots[_q];
+            _result = s;
+            ((global::System.ReadOnlySpan<double>)resultDots2).CopyTo(resultDots);
+            return _result;
+        }
+
         /// <summary>The pullback of <see cref="Loss"/> on dual numbers: seed the inputs' tangents with v and read H·v from the adjoints' tangents (see docs/generated-code.md).</summary>
         public static global::DiffGen.Dual LossPullbackDual(global::System.ReadOnlySpan<global::DiffGen.Dual> u, global::System.Span<global::DiffGen.Dual> work, global::DiffGen.Dual a, global::DiffGen.Dual resultBar, global::System.Span<global::DiffGen.Dual> uBar, global::System.Span<global::DiffGen.Dual> workBar, ref global::DiffGen.Dual aBar)
         {
@@ -198,6 +234,21 @@ namespace Snap
             }
         }
 
+        /// <summary>Vector forward mode of <see cref="Scale"/>: one pass carries <c>directions</c> tangents (see docs/generated-code.md).</summary>
+        public static void ScalePushforwardVector(int directions, global::System.ReadOnlySpan<double> u, global::System.ReadOnlySpan<double> uDots, global::System.Span<double> v, global::System.Span<double> vDots, double a, global::System.ReadOnlySpan<double> aDots)
+        {
+            if (directions < 1) throw new global::System.ArgumentOutOfRangeException(nameof(directions), directions, "At least one direction is needed.");
+            if (uDots.Length != u.Length * directions) throw new global::System.ArgumentException("uDots must hold u.Length tangents per direction (element i, direction q at i * directions + q)", nameof(uDots));
+            if (vDots.Length != v.Length * directions) throw new global::System.ArgumentException("vDots must hold v.Length tangents per direction (element i, direction q at i * directions + q)", nameof(vDots));
+            if (aDots.Length != directions) throw new global::System.ArgumentException("aDots must hold one tangent per direction", nameof(aDots));
+            int i = 0;
+            for (i = 0; i < u.Length; i++)
+            {
+                for (int _q = 0; _q < directions; _q++) vDots[i * directions + _q] = aDots[_q] * u[i] + a * uDots[i * directions + _q];
+                v[i] = a * u[i];
+            }
+        }
+
         /// <summary>The pullback of <see cref="Scale"/> on dual numbers: seed the inputs' tangents with v and read H·v from the adjoints' tangents (see docs/generated-code.md).</summary>
         public static void ScalePullbackDual(global::System.ReadOnlySpan<global::DiffGen.Dual> u, global::System.Span<global::DiffGen.Dual> v, global::DiffGen.Dual a, global::System.Span<global::DiffGen.Dual> uBar, global::System.Span<global::DiffGen.Dual> vBar, ref global::DiffGen.Dual aBar)
         {
@@ -264,6 +315,20 @@ namespace Snap
             resultDot = xDot * x + x * xDot;
             _result = x * x;
             return (_result, resultDot);
+        }
+
+        /// <summary>Vector forward mode of <see cref="Square"/>: one pass carries <c>directions</c> tangents (see docs/generated-code.md).</summary>
+        public static double SquarePushforwardVector(int directions, double x, global::System.ReadOnlySpan<double> xDots, global::System.Span<double> resultDots)
+        {
+            if (directions < 1) throw new global::System.ArgumentOutOfRangeException(nameof(directions), directions, "At least one direction is needed.");
+            if (xDots.Length != directions) throw new global::System.ArgumentException("xDots must hold one tangent per direction", nameof(xDots));
+            if (resultDots.Length != directions) throw new global::System.ArgumentException("resultDots must hold one tangent per direction", nameof(resultDots));
+            double _result = 0.0;
+            double[] resultDots2 = new double[directions];
+            for (int _q = 0; _q < directions; _q++) resultDots2[_q] = xDots[_q] * x + x * xDots[_q];
+            _result = x * x;
+            ((global::System.ReadOnlySpan<double>)resultDots2).CopyTo(resultDots);
+            return _result;
         }
 
         /// <summary>The pullback of <see cref="Square"/> on dual numbers: seed the inputs' tangents with v and read H·v from the adjoints' tangents (see docs/generated-code.md).</summary>

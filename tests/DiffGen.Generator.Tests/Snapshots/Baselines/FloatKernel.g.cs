@@ -72,5 +72,32 @@ namespace Snap
             _result = scale * global::System.MathF.Sqrt(s);
             return (_result, resultDot);
         }
+
+        /// <summary>Vector forward mode of <see cref="Norm"/>: one pass carries <c>directions</c> tangents (see docs/generated-code.md).</summary>
+        public static float NormPushforwardVector(int directions, global::System.ReadOnlySpan<float> v, global::System.ReadOnlySpan<float> vDots, float scale, global::System.ReadOnlySpan<float> scaleDots, global::System.Span<float> resultDots)
+        {
+            if (directions < 1) throw new global::System.ArgumentOutOfRangeException(nameof(directions), directions, "At least one direction is needed.");
+            if (vDots.Length != v.Length * directions) throw new global::System.ArgumentException("vDots must hold v.Length tangents per direction (element i, direction q at i * directions + q)", nameof(vDots));
+            if (scaleDots.Length != directions) throw new global::System.ArgumentException("scaleDots must hold one tangent per direction", nameof(scaleDots));
+            if (resultDots.Length != directions) throw new global::System.ArgumentException("resultDots must hold one tangent per direction", nameof(resultDots));
+            float s = 0f;
+            float[] sDots = new float[directions];
+            int i = 0;
+            float _result = 0f;
+            float[] resultDots2 = new float[directions];
+            float[] _lanesfloat = new float[directions];
+            for (int _q = 0; _q < directions; _q++) sDots[_q] = 0f;
+            s = 0f;
+            for (i = 0; i < v.Length; i++)
+            {
+                for (int _q = 0; _q < directions; _q++) _lanesfloat[_q] = sDots[_q] + vDots[i * directions + _q] * v[i] + v[i] * vDots[i * directions + _q];
+                s = s + v[i] * v[i];
+                for (int _q = 0; _q < directions; _q++) sDots[_q] = _lanesfloat[_q];
+            }
+            for (int _q = 0; _q < directions; _q++) resultDots2[_q] = scaleDots[_q] * global::System.MathF.Sqrt(s) + scale * (sDots[_q] / (2f * global::System.MathF.Sqrt(s)));
+            _result = scale * global::System.MathF.Sqrt(s);
+            ((global::System.ReadOnlySpan<float>)resultDots2).CopyTo(resultDots);
+            return _result;
+        }
     }
 }

@@ -58,6 +58,23 @@ namespace Snap
             }
         }
 
+        /// <summary>Vector forward mode of <see cref="Step"/>: one pass carries <c>directions</c> tangents (see docs/generated-code.md).</summary>
+        public static void StepPushforwardVector(int directions, global::System.ReadOnlySpan<double> u, global::System.ReadOnlySpan<double> uDots, global::System.Span<double> next, global::System.Span<double> nextDots, double nu, global::System.ReadOnlySpan<double> nuDots)
+        {
+            if (directions < 1) throw new global::System.ArgumentOutOfRangeException(nameof(directions), directions, "At least one direction is needed.");
+            if (uDots.Length != u.Length * directions) throw new global::System.ArgumentException("uDots must hold u.Length tangents per direction (element i, direction q at i * directions + q)", nameof(uDots));
+            if (nextDots.Length != next.Length * directions) throw new global::System.ArgumentException("nextDots must hold next.Length tangents per direction (element i, direction q at i * directions + q)", nameof(nextDots));
+            if (nuDots.Length != directions) throw new global::System.ArgumentException("nuDots must hold one tangent per direction", nameof(nuDots));
+            int n = 0;
+            int i = 0;
+            n = u.Length;
+            for (i = 0; i < n; i++)
+            {
+                for (int _q = 0; _q < directions; _q++) nextDots[i * directions + _q] = uDots[i * directions + _q] + nuDots[_q] * (u[(i + n - 1) % n] - 2 * u[i] + u[(i + 1) % n]) + nu * (uDots[((i + n - 1) % n) * directions + _q] - (2 * uDots[i * directions + _q]) + uDots[((i + 1) % n) * directions + _q]);
+                next[i] = u[i] + nu * (u[(i + n - 1) % n] - 2 * u[i] + u[(i + 1) % n]);
+            }
+        }
+
         /// <summary>The pullback of <see cref="Step"/> on dual numbers: seed the inputs' tangents with v and read H·v from the adjoints' tangents (see docs/generated-code.md).</summary>
         public static void StepPullbackDual(global::System.ReadOnlySpan<global::DiffGen.Dual> u, global::System.Span<global::DiffGen.Dual> next, global::DiffGen.Dual nu, global::System.Span<global::DiffGen.Dual> uBar, global::System.Span<global::DiffGen.Dual> nextBar, ref global::DiffGen.Dual nuBar)
         {

@@ -82,6 +82,26 @@ namespace Snap
             }
         }
 
+        /// <summary>Vector forward mode of <see cref="Sweeps"/>: one pass carries <c>directions</c> tangents (see docs/generated-code.md).</summary>
+        public static void SweepsPushforwardVector(int directions, global::System.Span<double> u, global::System.Span<double> uDots, double omega, global::System.ReadOnlySpan<double> omegaDots, int sweeps)
+        {
+            if (directions < 1) throw new global::System.ArgumentOutOfRangeException(nameof(directions), directions, "At least one direction is needed.");
+            if (uDots.Length != u.Length * directions) throw new global::System.ArgumentException("uDots must hold u.Length tangents per direction (element i, direction q at i * directions + q)", nameof(uDots));
+            if (omegaDots.Length != directions) throw new global::System.ArgumentException("omegaDots must hold one tangent per direction", nameof(omegaDots));
+            int s = 0;
+            int i = 0;
+            double[] _lanesdouble = new double[directions];
+            for (s = 0; s < sweeps; s++)
+            {
+                for (i = 1; i < u.Length - 1; i++)
+                {
+                    for (int _q = 0; _q < directions; _q++) _lanesdouble[_q] = (-omegaDots[_q]) * u[i] + (1 - omega) * uDots[i * directions + _q] + ((omegaDots[_q] * 0.5) * (u[i - 1] + u[i + 1]) + (omega * 0.5) * (uDots[(i - 1) * directions + _q] + uDots[(i + 1) * directions + _q])) * u[i] + (omega * 0.5 * (u[i - 1] + u[i + 1])) * uDots[i * directions + _q];
+                    u[i] = (1 - omega) * u[i] + omega * 0.5 * (u[i - 1] + u[i + 1]) * u[i];
+                    for (int _q = 0; _q < directions; _q++) uDots[i * directions + _q] = _lanesdouble[_q];
+                }
+            }
+        }
+
         /// <summary>The pullback of <see cref="Sweeps"/> on dual numbers: seed the inputs' tangents with v and read H·v from the adjoints' tangents (see docs/generated-code.md).</summary>
         public static void SweepsPullbackDual(global::System.Span<global::DiffGen.Dual> u, global::DiffGen.Dual omega, int sweeps, global::System.Span<global::DiffGen.Dual> uBar, ref global::DiffGen.Dual omegaBar)
         {

@@ -115,6 +115,45 @@ namespace Snap
             return (_result, resultDot);
         }
 
+        /// <summary>Vector forward mode of <see cref="TwoPasses"/>: one pass carries <c>directions</c> tangents (see docs/generated-code.md).</summary>
+        public static double TwoPassesPushforwardVector(int directions, global::System.ReadOnlySpan<double> u, global::System.ReadOnlySpan<double> uDots, double w, global::System.ReadOnlySpan<double> wDots, global::System.Span<double> resultDots)
+        {
+            if (directions < 1) throw new global::System.ArgumentOutOfRangeException(nameof(directions), directions, "At least one direction is needed.");
+            if (uDots.Length != u.Length * directions) throw new global::System.ArgumentException("uDots must hold u.Length tangents per direction (element i, direction q at i * directions + q)", nameof(uDots));
+            if (wDots.Length != directions) throw new global::System.ArgumentException("wDots must hold one tangent per direction", nameof(wDots));
+            if (resultDots.Length != directions) throw new global::System.ArgumentException("resultDots must hold one tangent per direction", nameof(resultDots));
+            int n = 0;
+            double[] tmp = global::System.Array.Empty<double>();
+            double[] tmpDots = global::System.Array.Empty<double>();
+            int i = 0;
+            double e = 0.0;
+            double[] eDots = new double[directions];
+            int i_2 = 0;
+            double _result = 0.0;
+            double[] resultDots2 = new double[directions];
+            double[] _lanesdouble = new double[directions];
+            n = u.Length;
+            tmp = new double[n];
+            tmpDots = new double[tmp.Length * directions];
+            for (i = 1; i < n - 1; i++)
+            {
+                for (int _q = 0; _q < directions; _q++) tmpDots[i * directions + _q] = wDots[_q] * u[i - 1] + w * uDots[(i - 1) * directions + _q] + (-(2 * wDots[_q])) * u[i] + (1 - 2 * w) * uDots[i * directions + _q] + wDots[_q] * u[i + 1] + w * uDots[(i + 1) * directions + _q];
+                tmp[i] = w * u[i - 1] + (1 - 2 * w) * u[i] + w * u[i + 1];
+            }
+            for (int _q = 0; _q < directions; _q++) eDots[_q] = 0.0;
+            e = 0;
+            for (i_2 = 1; i_2 < n - 1; i_2++)
+            {
+                for (int _q = 0; _q < directions; _q++) _lanesdouble[_q] = eDots[_q] + tmpDots[i_2 * directions + _q] * tmp[i_2] + tmp[i_2] * tmpDots[i_2 * directions + _q];
+                e = e + tmp[i_2] * tmp[i_2];
+                for (int _q = 0; _q < directions; _q++) eDots[_q] = _lanesdouble[_q];
+            }
+            for (int _q = 0; _q < directions; _q++) resultDots2[_q] = eDots[_q];
+            _result = e;
+            ((global::System.ReadOnlySpan<double>)resultDots2).CopyTo(resultDots);
+            return _result;
+        }
+
         /// <summary>The pullback of <see cref="TwoPasses"/> on dual numbers: seed the inputs' tangents with v and read H·v from the adjoints' tangents (see docs/generated-code.md).</summary>
         public static global::DiffGen.Dual TwoPassesPullbackDual(global::System.ReadOnlySpan<global::DiffGen.Dual> u, global::DiffGen.Dual w, global::DiffGen.Dual resultBar, global::System.Span<global::DiffGen.Dual> uBar, ref global::DiffGen.Dual wBar)
         {

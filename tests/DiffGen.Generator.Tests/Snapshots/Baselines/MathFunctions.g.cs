@@ -107,6 +107,33 @@ namespace Snap
             return (_result, resultDot);
         }
 
+        /// <summary>Vector forward mode of <see cref="Mix"/>: one pass carries <c>directions</c> tangents (see docs/generated-code.md).</summary>
+        public static double MixPushforwardVector(int directions, double x, global::System.ReadOnlySpan<double> xDots, double y, global::System.ReadOnlySpan<double> yDots, global::System.Span<double> resultDots)
+        {
+            if (directions < 1) throw new global::System.ArgumentOutOfRangeException(nameof(directions), directions, "At least one direction is needed.");
+            if (xDots.Length != directions) throw new global::System.ArgumentException("xDots must hold one tangent per direction", nameof(xDots));
+            if (yDots.Length != directions) throw new global::System.ArgumentException("yDots must hold one tangent per direction", nameof(yDots));
+            if (resultDots.Length != directions) throw new global::System.ArgumentException("resultDots must hold one tangent per direction", nameof(resultDots));
+            double a = 0.0;
+            double[] aDots = new double[directions];
+            double b = 0.0;
+            double[] bDots = new double[directions];
+            double c = 0.0;
+            double[] cDots = new double[directions];
+            double _result = 0.0;
+            double[] resultDots2 = new double[directions];
+            for (int _q = 0; _q < directions; _q++) aDots[_q] = (x <= y ? xDots[_q] : yDots[_q]) + (x * y >= 0.5 ? xDots[_q] * y + x * yDots[_q] : 0.0);
+            a = global::System.Math.Min(x, y) + global::System.Math.Max(x * y, 0.5);
+            for (int _q = 0; _q < directions; _q++) bDots[_q] = ((x < -1.0 ? 0.0 : x > 1.0 ? 0.0 : xDots[_q])) * global::System.Math.Pow(y, 3) + global::System.Math.Clamp(x, -1.0, 1.0) * (yDots[_q] * 3 * global::System.Math.Pow(y, 3 - 1.0)) + (2.0 > 0.0 ? xDots[_q] * global::System.Math.Pow(2.0, x) * global::System.Math.Log(2.0) : 0.0);
+            b = global::System.Math.Clamp(x, -1.0, 1.0) * global::System.Math.Pow(y, 3) + global::System.Math.Pow(2.0, x);
+            for (int _q = 0; _q < directions; _q++) cDots[_q] = (x * yDots[_q] - y * xDots[_q]) / (y * y + x * x) + (xDots[_q] * x + x * xDots[_q]) / (2.0 * global::System.Math.Sqrt(x * x + 1)) + yDots[_q] * global::System.Math.Sign(y);
+            c = global::System.Math.Atan2(y, x) + global::System.Math.Sqrt(x * x + 1) + global::System.Math.Abs(y);
+            for (int _q = 0; _q < directions; _q++) resultDots2[_q] = aDots[_q] * b + a * bDots[_q] + cDots[_q] + global::System.Math.Floor(x) * (-yDots[_q] * global::System.Math.Sin(y));
+            _result = a * b + c + global::System.Math.Floor(x) * global::System.Math.Cos(y);
+            ((global::System.ReadOnlySpan<double>)resultDots2).CopyTo(resultDots);
+            return _result;
+        }
+
         /// <summary>The pullback of <see cref="Mix"/> on dual numbers: seed the inputs' tangents with v and read H·v from the adjoints' tangents (see docs/generated-code.md).</summary>
         public static global::DiffGen.Dual MixPullbackDual(global::DiffGen.Dual x, global::DiffGen.Dual y, global::DiffGen.Dual resultBar, ref global::DiffGen.Dual xBar, ref global::DiffGen.Dual yBar)
         {

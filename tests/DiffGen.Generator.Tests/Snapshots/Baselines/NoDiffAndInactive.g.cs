@@ -54,6 +54,22 @@ namespace Snap
             }
         }
 
+        /// <summary>Vector forward mode of <see cref="Apply"/>: one pass carries <c>directions</c> tangents (see docs/generated-code.md).</summary>
+        public static void ApplyPushforwardVector(int directions, global::System.ReadOnlySpan<double> u, global::System.ReadOnlySpan<double> uDots, global::System.ReadOnlySpan<double> mask, global::System.Span<double> output, global::System.Span<double> outputDots, bool flip, int offset)
+        {
+            if (directions < 1) throw new global::System.ArgumentOutOfRangeException(nameof(directions), directions, "At least one direction is needed.");
+            if (uDots.Length != u.Length * directions) throw new global::System.ArgumentException("uDots must hold u.Length tangents per direction (element i, direction q at i * directions + q)", nameof(uDots));
+            if (outputDots.Length != output.Length * directions) throw new global::System.ArgumentException("outputDots must hold output.Length tangents per direction (element i, direction q at i * directions + q)", nameof(outputDots));
+            int i = 0;
+            double m = 0.0;
+            for (i = 0; i < u.Length; i++)
+            {
+                m = flip ? 1 - mask[i] : mask[i];
+                for (int _q = 0; _q < directions; _q++) outputDots[i * directions + _q] = m * uDots[((i + offset) % u.Length) * directions + _q];
+                output[i] = m * u[(i + offset) % u.Length];
+            }
+        }
+
         /// <summary>The pullback of <see cref="Apply"/> on dual numbers: seed the inputs' tangents with v and read H·v from the adjoints' tangents (see docs/generated-code.md).</summary>
         public static void ApplyPullbackDual(global::System.ReadOnlySpan<global::DiffGen.Dual> u, global::System.ReadOnlySpan<global::DiffGen.Dual> mask, global::System.Span<global::DiffGen.Dual> output, bool flip, int offset, global::System.Span<global::DiffGen.Dual> uBar, global::System.Span<global::DiffGen.Dual> outputBar)
         {

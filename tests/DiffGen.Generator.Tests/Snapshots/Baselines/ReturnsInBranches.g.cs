@@ -127,6 +127,48 @@ namespace Snap
             return (_result, resultDot);
         }
 
+        /// <summary>Vector forward mode of <see cref="Piecewise"/>: one pass carries <c>directions</c> tangents (see docs/generated-code.md).</summary>
+        public static double PiecewisePushforwardVector(int directions, double x, global::System.ReadOnlySpan<double> xDots, double y, global::System.ReadOnlySpan<double> yDots, global::System.Span<double> resultDots)
+        {
+            if (directions < 1) throw new global::System.ArgumentOutOfRangeException(nameof(directions), directions, "At least one direction is needed.");
+            if (xDots.Length != directions) throw new global::System.ArgumentException("xDots must hold one tangent per direction", nameof(xDots));
+            if (yDots.Length != directions) throw new global::System.ArgumentException("yDots must hold one tangent per direction", nameof(yDots));
+            if (resultDots.Length != directions) throw new global::System.ArgumentException("resultDots must hold one tangent per direction", nameof(resultDots));
+            double a = 0.0;
+            double[] aDots = new double[directions];
+            double _result = 0.0;
+            double[] resultDots2 = new double[directions];
+            bool _returned = false;
+            double[] _lanesdouble = new double[directions];
+            for (int _q = 0; _q < directions; _q++) aDots[_q] = xDots[_q] * y + x * yDots[_q];
+            a = x * y;
+            for (int _q = 0; _q < directions; _q++) _lanesdouble[_q] = aDots[_q] * a + a * aDots[_q] + xDots[_q] * global::System.Math.Cos(x);
+            a = a * a + global::System.Math.Sin(x);
+            for (int _q = 0; _q < directions; _q++) aDots[_q] = _lanesdouble[_q];
+            if (a > 1)
+            {
+                for (int _q = 0; _q < directions; _q++) resultDots2[_q] = (aDots[_q] * y - a * yDots[_q]) / (y * y);
+                _result = a / y;
+                _returned = true;
+            }
+            else
+            {
+                if (a < -1)
+                {
+                    for (int _q = 0; _q < directions; _q++) resultDots2[_q] = -aDots[_q];
+                    _result = -a;
+                    _returned = true;
+                }
+            }
+            if (!_returned)
+            {
+                for (int _q = 0; _q < directions; _q++) resultDots2[_q] = (aDots[_q] * global::System.Math.Exp(a)) * y + global::System.Math.Exp(a) * yDots[_q];
+                _result = global::System.Math.Exp(a) * y;
+            }
+            ((global::System.ReadOnlySpan<double>)resultDots2).CopyTo(resultDots);
+            return _result;
+        }
+
         /// <summary>The pullback of <see cref="Piecewise"/> on dual numbers: seed the inputs' tangents with v and read H·v from the adjoints' tangents (see docs/generated-code.md).</summary>
         public static global::DiffGen.Dual PiecewisePullbackDual(global::DiffGen.Dual x, global::DiffGen.Dual y, global::DiffGen.Dual resultBar, ref global::DiffGen.Dual xBar, ref global::DiffGen.Dual yBar)
         {

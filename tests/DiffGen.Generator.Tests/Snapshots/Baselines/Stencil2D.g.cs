@@ -79,6 +79,27 @@ namespace Snap
             }
         }
 
+        /// <summary>Vector forward mode of <see cref="Jacobi"/>: one pass carries <c>directions</c> tangents (see docs/generated-code.md).</summary>
+        public static void JacobiPushforwardVector(int directions, global::System.ReadOnlySpan<double> u, global::System.ReadOnlySpan<double> uDots, global::System.Span<double> next, global::System.Span<double> nextDots, int nx, int ny, double alpha, global::System.ReadOnlySpan<double> alphaDots)
+        {
+            if (directions < 1) throw new global::System.ArgumentOutOfRangeException(nameof(directions), directions, "At least one direction is needed.");
+            if (uDots.Length != u.Length * directions) throw new global::System.ArgumentException("uDots must hold u.Length tangents per direction (element i, direction q at i * directions + q)", nameof(uDots));
+            if (nextDots.Length != next.Length * directions) throw new global::System.ArgumentException("nextDots must hold next.Length tangents per direction (element i, direction q at i * directions + q)", nameof(nextDots));
+            if (alphaDots.Length != directions) throw new global::System.ArgumentException("alphaDots must hold one tangent per direction", nameof(alphaDots));
+            int j = 0;
+            int i = 0;
+            int k = 0;
+            for (j = 1; j < ny - 1; j++)
+            {
+                for (i = 1; i < nx - 1; i++)
+                {
+                    k = j * nx + i;
+                    for (int _q = 0; _q < directions; _q++) nextDots[k * directions + _q] = uDots[k * directions + _q] + alphaDots[_q] * (u[k - 1] + u[k + 1] + u[k - nx] + u[k + nx] - 4 * u[k]) + alpha * (uDots[(k - 1) * directions + _q] + uDots[(k + 1) * directions + _q] + uDots[(k - nx) * directions + _q] + uDots[(k + nx) * directions + _q] - (4 * uDots[k * directions + _q]));
+                    next[k] = u[k] + alpha * (u[k - 1] + u[k + 1] + u[k - nx] + u[k + nx] - 4 * u[k]);
+                }
+            }
+        }
+
         /// <summary>The pullback of <see cref="Jacobi"/> on dual numbers: seed the inputs' tangents with v and read H·v from the adjoints' tangents (see docs/generated-code.md).</summary>
         public static void JacobiPullbackDual(global::System.ReadOnlySpan<global::DiffGen.Dual> u, global::System.Span<global::DiffGen.Dual> next, int nx, int ny, global::DiffGen.Dual alpha, global::System.Span<global::DiffGen.Dual> uBar, global::System.Span<global::DiffGen.Dual> nextBar, ref global::DiffGen.Dual alphaBar)
         {

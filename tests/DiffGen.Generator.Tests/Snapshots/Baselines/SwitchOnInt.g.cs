@@ -108,6 +108,40 @@ namespace Snap
             return (_result, resultDot);
         }
 
+        /// <summary>Vector forward mode of <see cref="Activation"/>: one pass carries <c>directions</c> tangents (see docs/generated-code.md).</summary>
+        public static double ActivationPushforwardVector(int directions, double x, global::System.ReadOnlySpan<double> xDots, int kind, global::System.Span<double> resultDots)
+        {
+            if (directions < 1) throw new global::System.ArgumentOutOfRangeException(nameof(directions), directions, "At least one direction is needed.");
+            if (xDots.Length != directions) throw new global::System.ArgumentException("xDots must hold one tangent per direction", nameof(xDots));
+            if (resultDots.Length != directions) throw new global::System.ArgumentException("resultDots must hold one tangent per direction", nameof(resultDots));
+            double _result = 0.0;
+            double[] resultDots2 = new double[directions];
+            bool _returned = false;
+            if (kind == 0)
+            {
+                for (int _q = 0; _q < directions; _q++) resultDots2[_q] = xDots[_q] * (1.0 - global::System.Math.Tanh(x) * global::System.Math.Tanh(x));
+                _result = global::System.Math.Tanh(x);
+                _returned = true;
+            }
+            else
+            {
+                if (kind == 1 || kind == 2)
+                {
+                    for (int _q = 0; _q < directions; _q++) resultDots2[_q] = x > 0 ? xDots[_q] : 0.01 * xDots[_q];
+                    _result = x > 0 ? x : 0.01 * x;
+                    _returned = true;
+                }
+                else
+                {
+                    for (int _q = 0; _q < directions; _q++) resultDots2[_q] = (xDots[_q] * global::System.Math.Exp(x)) / (1 + global::System.Math.Exp(x));
+                    _result = global::System.Math.Log(1 + global::System.Math.Exp(x));
+                    _returned = true;
+                }
+            }
+            ((global::System.ReadOnlySpan<double>)resultDots2).CopyTo(resultDots);
+            return _result;
+        }
+
         /// <summary>The pullback of <see cref="Activation"/> on dual numbers: seed the inputs' tangents with v and read H·v from the adjoints' tangents (see docs/generated-code.md).</summary>
         public static global::DiffGen.Dual ActivationPullbackDual(global::DiffGen.Dual x, int kind, global::DiffGen.Dual resultBar, ref global::DiffGen.Dual xBar)
         {

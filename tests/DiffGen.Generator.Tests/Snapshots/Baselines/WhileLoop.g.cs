@@ -84,6 +84,34 @@ namespace Snap
             return (_result, resultDot);
         }
 
+        /// <summary>Vector forward mode of <see cref="Newton"/>: one pass carries <c>directions</c> tangents (see docs/generated-code.md).</summary>
+        public static double NewtonPushforwardVector(int directions, double a, global::System.ReadOnlySpan<double> aDots, int iterations, global::System.Span<double> resultDots)
+        {
+            if (directions < 1) throw new global::System.ArgumentOutOfRangeException(nameof(directions), directions, "At least one direction is needed.");
+            if (aDots.Length != directions) throw new global::System.ArgumentException("aDots must hold one tangent per direction", nameof(aDots));
+            if (resultDots.Length != directions) throw new global::System.ArgumentException("resultDots must hold one tangent per direction", nameof(resultDots));
+            double x = 0.0;
+            double[] xDots = new double[directions];
+            int k = 0;
+            double _result = 0.0;
+            double[] resultDots2 = new double[directions];
+            double[] _lanesdouble = new double[directions];
+            for (int _q = 0; _q < directions; _q++) xDots[_q] = aDots[_q];
+            x = a;
+            k = 0;
+            while (k < iterations)
+            {
+                for (int _q = 0; _q < directions; _q++) _lanesdouble[_q] = 0.5 * (xDots[_q] + (aDots[_q] * x - a * xDots[_q]) / (x * x));
+                x = 0.5 * (x + a / x);
+                for (int _q = 0; _q < directions; _q++) xDots[_q] = _lanesdouble[_q];
+                k = k + 1;
+            }
+            for (int _q = 0; _q < directions; _q++) resultDots2[_q] = xDots[_q];
+            _result = x;
+            ((global::System.ReadOnlySpan<double>)resultDots2).CopyTo(resultDots);
+            return _result;
+        }
+
         /// <summary>The pullback of <see cref="Newton"/> on dual numbers: seed the inputs' tangents with v and read H·v from the adjoints' tangents (see docs/generated-code.md).</summary>
         public static global::DiffGen.Dual NewtonPullbackDual(global::DiffGen.Dual a, int iterations, global::DiffGen.Dual resultBar, ref global::DiffGen.Dual aBar)
         {
