@@ -49,8 +49,12 @@ namespace DiffGen.Generator.Forward
         /// Emits <c>{Name}PushforwardVector</c>: one pass carries K tangent directions (element i of a
         /// span, direction q at index i*K + q), or null when a callee has no vector pushforward.
         /// </summary>
-        public static string? EmitVector(MethodModel m, IReadOnlyList<Callee> callees) =>
-            callees.All(c => c.VectorCapable) ? new PushforwardEmitter(m, callees, vector: true).EmitMethod() : null;
+        public static string? EmitVector(MethodModel m, IReadOnlyList<Callee> callees, out string? whyNot)
+        {
+            var c = callees.FirstOrDefault(x => !x.VectorCapable);
+            whyNot = c == null ? null : "it calls '" + c.Name + "', which has no vector pushforward (a hand-written derivative or a method of another assembly)";
+            return c == null ? new PushforwardEmitter(m, callees, vector: true).EmitMethod() : null;
+        }
 
         /// <summary>The tangent of a scalar variable (lane q in vector mode).</summary>
         private string DotRef(int var) => _vector ? _dot[var] + "[" + Q + "]" : _dot[var];

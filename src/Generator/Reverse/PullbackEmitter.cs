@@ -52,12 +52,17 @@ namespace DiffGen.Generator.Reverse
         /// reverse: Hessian-vector products), or null when the method uses float, MathF, or calls a
         /// method without a dual pullback.
         /// </summary>
-        public static string? EmitDual(MethodModel m, IReadOnlyList<Callee> callees)
+        public static string? EmitDual(MethodModel m, IReadOnlyList<Callee> callees, out string? whyNot)
         {
-            if (m.ReturnType == Ty.Float) return null;
+            whyNot = null;
             var e = new PullbackEmitter(m, callees, dual: true);
-            if (e._vars.Any(v => v.Elem == Ty.Float) || callees.Any(c => !c.DualCapable) || UsesUnsupportedDual(e._body)) return null;
-            return e.EmitMethod(out _);
+            if (m.ReturnType == Ty.Float || e._vars.Any(v => v.Elem == Ty.Float))
+                whyNot = "it uses float (dual numbers are double)";
+            else if (callees.FirstOrDefault(c => !c.DualCapable) is Callee c)
+                whyNot = "it calls '" + c.Name + "', which has no dual pullback (a hand-written derivative, float code, or another assembly)";
+            else if (UsesUnsupportedDual(e._body))
+                whyNot = "it uses MathF, a cast to float, or a helper called with double arguments";
+            return whyNot == null ? e.EmitMethod(out _) : null;
         }
 
         private static bool UsesUnsupportedDual(Stmt s)
