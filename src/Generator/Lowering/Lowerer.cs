@@ -484,28 +484,41 @@ namespace DiffGen.Generator.Lowering
         {
             if (!(inv.Expression is MemberAccessExpressionSyntax ma)) return false;
             var symbol = _model.GetSymbolInfo(inv, _ct).Symbol as IMethodSymbol;
-            if (symbol == null || symbol.IsStatic) return false;
+            if (symbol == null) return false;
             var container = symbol.ContainingType;
-            if (container == null || !(container.Name == "Span" || container.Name == "ReadOnlySpan")) return false;
-            if (!(_model.GetSymbolInfo(ma.Expression, _ct).Symbol is ISymbol target) || !_symbolVars.TryGetValue(target, out int arr))
+            var containerName = container?.ToDisplayString();
+            ExpressionSyntax receiver;
+            var arguments = inv.ArgumentList.Arguments.Select(a => a.Expression).ToList();
+            if (!symbol.IsStatic && (container?.Name == "Span" || container?.Name == "ReadOnlySpan"))
+                receiver = ma.Expression;
+            else if (symbol.ReducedFrom != null && containerName == "System.MemoryExtensions" && symbol.Name == "CopyTo")
+                receiver = ma.Expression; // array.CopyTo(span)
+            else if (symbol.IsStatic && containerName == "System.Array" && (symbol.Name == "Clear" || symbol.Name == "Fill") && arguments.Count >= 1)
+            {
+                receiver = arguments[0]; // Array.Clear(a), Array.Fill(a, v)
+                arguments.RemoveAt(0);
+                if (symbol.Name == "Clear" && arguments.Count != 0) return false;
+            }
+            else return false;
+            if (!(_model.GetSymbolInfo(receiver, _ct).Symbol is ISymbol target) || !_symbolVars.TryGetValue(target, out int arr))
                 return false;
             var arrVar = _vars[arr];
             switch (symbol.Name)
             {
-                case "Clear" when inv.ArgumentList.Arguments.Count == 0:
+                case "Clear" when arguments.Count == 0:
                     output.Add(ElementLoop(arrVar, k => new Assign(NextId(), new ElemRef(arr, k, arrVar.Elem), Zero(arrVar.Elem))));
                     return true;
-                case "Fill" when inv.ArgumentList.Arguments.Count == 1:
+                case "Fill" when arguments.Count == 1:
                     {
-                        var value = LowerExpr(inv.ArgumentList.Arguments[0].Expression, output, ExprContext.Plain);
+                        var value = LowerExpr(arguments[0], output, ExprContext.Plain);
                         int t = Temp("fill", arrVar.Elem);
                         output.Add(new Assign(NextId(), new VarRef(t, arrVar.Elem), value, Declares: true));
                         output.Add(ElementLoop(arrVar, k => new Assign(NextId(), new ElemRef(arr, k, arrVar.Elem), new VarRef(t, arrVar.Elem))));
                         return true;
                     }
-                case "CopyTo" when inv.ArgumentList.Arguments.Count == 1:
+                case "CopyTo" when arguments.Count == 1:
                     {
-                        if (!(_model.GetSymbolInfo(inv.ArgumentList.Arguments[0].Expression, _ct).Symbol is ISymbol dst) || !_symbolVars.TryGetValue(dst, out int dstId))
+                        if (!(_model.GetSymbolInfo(arguments[0], _ct).Symbol is ISymbol dst) || !_symbolVars.TryGetValue(dst, out int dstId))
                             return false;
                         var dstVar = _vars[dstId];
                         output.Add(ElementLoop(arrVar, k => new Assign(NextId(), new ElemRef(dstId, k, dstVar.Elem), Convert(new ElemRef(arr, k, arrVar.Elem), dstVar.Elem, true))));

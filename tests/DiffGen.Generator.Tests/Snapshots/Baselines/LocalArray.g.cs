@@ -3,7 +3,7 @@
 // DiffGen derivatives of Smooth.TwoPasses (reverse: TwoPassesPullback, forward: TwoPassesPushforward)
 //   active inputs:  u, w
 //   active outputs: return value
-//   taped values:   tmp
+//   taped values:   (none)
 //   recomputed:     (none)
 #nullable enable
 #pragma warning disable CS0162, CS0168, CS0219
@@ -17,7 +17,6 @@ namespace Snap
         /// <summary>Reverse-mode derivative of <see cref="TwoPasses"/>: re-runs it, returns its result, and propagates adjoints (see docs/generated-code.md).</summary>
         public static double TwoPassesPullback(global::System.ReadOnlySpan<double> u, double w, double resultBar, global::System.Span<double> uBar, ref double wBar)
         {
-            var _arraysDouble = new global::DiffGen.RefStack<double[]>();
             int n = 0;
             double[] tmp = global::System.Array.Empty<double>();
             int i = 0;
@@ -30,7 +29,6 @@ namespace Snap
             int _n1 = 0;
             // Forward sweep
             n = u.Length;
-            _arraysDouble.Push(tmp);
             tmp = new double[n];
             _n0 = 0;
             for (i = 1; i < n - 1; i++)
@@ -78,7 +76,6 @@ namespace Snap
                     uBar[i + 1] += _t2 * w;
                 }
             }
-            tmp = _arraysDouble.Pop();
             return _result;
         }
 
@@ -157,7 +154,6 @@ namespace Snap
         /// <summary>The pullback of <see cref="TwoPasses"/> on dual numbers: seed the inputs' tangents with v and read H·v from the adjoints' tangents (see docs/generated-code.md).</summary>
         public static global::DiffGen.Dual TwoPassesPullbackDual(global::System.ReadOnlySpan<global::DiffGen.Dual> u, global::DiffGen.Dual w, global::DiffGen.Dual resultBar, global::System.Span<global::DiffGen.Dual> uBar, ref global::DiffGen.Dual wBar)
         {
-            var _arraysDouble = new global::DiffGen.RefStack<global::DiffGen.Dual[]>();
             int n = 0;
             global::DiffGen.Dual[] tmp = global::System.Array.Empty<global::DiffGen.Dual>();
             int i = 0;
@@ -170,7 +166,6 @@ namespace Snap
             int _n1 = 0;
             // Forward sweep
             n = u.Length;
-            _arraysDouble.Push(tmp);
             tmp = new global::DiffGen.Dual[n];
             _n0 = 0;
             for (i = 1; i < n - 1; i++)
@@ -218,7 +213,6 @@ namespace Snap
                     uBar[i + 1] += _t2 * w;
                 }
             }
-            tmp = _arraysDouble.Pop();
             return _result;
         }
     }
