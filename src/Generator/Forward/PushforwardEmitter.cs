@@ -137,6 +137,17 @@ namespace DiffGen.Generator.Forward
             }
             foreach (var v in _vars)
                 if (v.Role != VarRole.Param && _a.Active[v.Id]) _dot[v.Id] = Fresh(v.Name.TrimStart('_') + (_vector ? "Dots" : "Dot"));
+            if (_vector)
+            {
+                // A reassigned scalar parameter needs writable lanes: copy its read-only tangents.
+                foreach (var v in parms)
+                {
+                    if (!v.IsScalar || !_dot.ContainsKey(v.Id) || !AssignsVar(_body, v.Id)) continue;
+                    string local = Fresh(v.Name + "DotsLocal");
+                    _decls.Add(T(v.Elem) + "[] " + local + " = " + _dot[v.Id] + ".ToArray();");
+                    _dot[v.Id] = local;
+                }
+            }
 
             var body = new CodeWriter();
             EmitStmt(_body, body);
@@ -181,6 +192,9 @@ namespace DiffGen.Generator.Forward
             w.Close();
             return w.ToString();
         }
+
+        private static bool AssignsVar(Stmt s, int var) =>
+            s is Assign a && a.Target is VarRef v && v.Var == var || Structurizer.Children(s).Any(c => AssignsVar(c, var));
 
         private static string ParamType(Var v, Storage s)
         {

@@ -39,6 +39,7 @@ namespace DiffGen.Generator.Lowering
         private readonly List<Callee> _callees = new List<Callee>();
         private readonly Dictionary<string, int> _calleeIndex = new Dictionary<string, int>(StringComparer.Ordinal);
         private int _nextId;
+        private readonly HashSet<SyntaxNode> _sectionBreaks = new HashSet<SyntaxNode>();
 
         private Lowerer(SemanticModel model, IMethodSymbol method, CancellationToken ct)
         {
@@ -340,8 +341,8 @@ namespace DiffGen.Generator.Lowering
                 case ForEachStatementSyntax fe:
                     LowerForEach(fe, output);
                     break;
-                case BreakStatementSyntax:
-                    output.Add(new Break(NextId()));
+                case BreakStatementSyntax brk:
+                    if (!_sectionBreaks.Contains(brk)) output.Add(new Break(NextId()));
                     break;
                 case ContinueStatementSyntax:
                     output.Add(new Continue(NextId()));
@@ -681,11 +682,14 @@ namespace DiffGen.Generator.Lowering
             foreach (var section in ss.Sections)
             {
                 var stmts = section.Statements.ToList();
-                if (stmts.Count > 0 && stmts[stmts.Count - 1] is BreakStatementSyntax) stmts.RemoveAt(stmts.Count - 1);
+                // The section's final break (possibly the last statement of a trailing block) just ends it.
+                StatementSyntax? last = stmts.Count > 0 ? stmts[stmts.Count - 1] : null;
+                while (last is BlockSyntax lb && lb.Statements.Count > 0) last = lb.Statements[lb.Statements.Count - 1];
+                if (last is BreakStatementSyntax trailing) _sectionBreaks.Add(trailing);
                 foreach (var s in stmts)
                 {
                     if (s.DescendantNodesAndSelf(n => !(n is ForStatementSyntax || n is WhileStatementSyntax || n is DoStatementSyntax || n is ForEachStatementSyntax || n is SwitchStatementSyntax))
-                        .OfType<BreakStatementSyntax>().Any())
+                        .OfType<BreakStatementSyntax>().Any(b => !_sectionBreaks.Contains(b)))
                     {
                         Report(Descriptors.UnsupportedStatement, s.GetLocation(), "break in a switch section",
                             "a switch section may end with break, but may not break out of the middle; use if/else");
