@@ -177,18 +177,12 @@ namespace DiffGen.Generator.Reverse
                 string bar = Fresh(v.Name + "Bar");
                 if (v.IsScalar)
                 {
+                    // The adjoint is built in a local and added to the ref parameter at the end: a local stays
+                    // in a register in hot loops, and a body that reassigns the parameter may clear it.
                     sig.Add("ref " + T(v.Elem) + " " + bar);
-                    if (assignedParams.Contains(v.Id))
-                    {
-                        // The body reassigns the parameter, so its adjoint is built locally and added at the end.
-                        var local = Fresh(v.Name + "Adj");
-                        _paramAccumulator[v.Id] = bar;
-                        _bar[v.Id] = local;
-                    }
-                    else
-                    {
-                        _bar[v.Id] = bar;
-                    }
+                    var local = Fresh(v.Name + "Adj");
+                    _paramAccumulator[v.Id] = bar;
+                    _bar[v.Id] = local;
                 }
                 else
                 {
@@ -240,6 +234,12 @@ namespace DiffGen.Generator.Reverse
                 if (v.Id == _a.ResultVar && bar == resultBarParam) continue;
                 if (v.Storage == Storage.Scalar) w.Line(T(v.Elem) + " " + bar + " = " + Zero(v.Elem) + ";");
                 else w.Line(T(v.Elem) + "[] " + bar + " = global::System.Array.Empty<" + T(v.Elem) + ">();");
+            }
+            foreach (var v in parms)
+            {
+                // A short adjoint span would make the reverse sweep fail half-way: check up front.
+                if (v.IsScalar || !_bar.TryGetValue(v.Id, out var sb)) continue;
+                w.Line("if (" + sb + ".Length != " + v.Name + ".Length) throw new global::System.ArgumentException(\"" + sb + " must have the length of " + v.Name + " (\" + " + v.Name + ".Length + \").\", nameof(" + sb + "));");
             }
             foreach (var s in _slotDecls) w.Line(s);
             w.Line("// Forward sweep");

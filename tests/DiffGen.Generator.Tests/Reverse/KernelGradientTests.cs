@@ -112,3 +112,15 @@ public class TimeLoopTests
         GradCheck.AssertClose([nuBar], GradCheck.FiniteDifferenceGradient(x => Loss(u0, x[0]), [0.2]));
     }
 }
+
+public class PullbackArgumentTests
+{
+    [Fact]
+    public void AdjointSpanOfWrongLength_IsRejectedWithItsName()
+    {
+        double nuBar = 0;
+        var ex = Assert.Throws<ArgumentException>(() => Kernels.HeatStepPullback(new double[8], new double[8], 0.1, new double[7], new double[8], ref nuBar));
+        Assert.Equal("uBar", ex.ParamName);
+        Assert.Contains("length of u (8)", ex.Message);
+    }
+}

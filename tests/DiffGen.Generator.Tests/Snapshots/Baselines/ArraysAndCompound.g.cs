@@ -21,7 +21,9 @@ namespace Snap
             double p = 0.0;
             int i = 0;
             double _result = 0.0;
+            double xAdj = 0.0;
             double pBar = 0.0;
+            if (aBar.Length != a.Length) throw new global::System.ArgumentException("aBar must have the length of a (" + a.Length + ").", nameof(aBar));
             int _n0 = 0;
             // Forward sweep
             p = 1;
@@ -65,10 +67,11 @@ namespace Snap
                     aBar[i] = 0.0;
                     a[i] = _tapeDouble.Pop();
                     aBar[i] += _t4 * x;
-                    xBar += _t4 * a[i];
+                    xAdj += _t4 * a[i];
                 }
             }
             pBar = 0.0;
+            xBar += xAdj;
             ((global::System.ReadOnlySpan<double>)aFinal).CopyTo(a);
             return _result;
         }
@@ -146,7 +149,9 @@ namespace Snap
             global::DiffGen.Dual p = 0.0;
             int i = 0;
             global::DiffGen.Dual _result = 0.0;
+            global::DiffGen.Dual xAdj = 0.0;
             global::DiffGen.Dual pBar = 0.0;
+            if (aBar.Length != a.Length) throw new global::System.ArgumentException("aBar must have the length of a (" + a.Length + ").", nameof(aBar));
             int _n0 = 0;
             // Forward sweep
             p = 1;
@@ -190,10 +195,11 @@ namespace Snap
                     aBar[i] = 0.0;
                     a[i] = _tapeDouble.Pop();
                     aBar[i] += _t4 * x;
-                    xBar += _t4 * a[i];
+                    xAdj += _t4 * a[i];
                 }
             }
             pBar = 0.0;
+            xBar += xAdj;
             ((global::System.ReadOnlySpan<global::DiffGen.Dual>)aFinal).CopyTo(a);
             return _result;
         }

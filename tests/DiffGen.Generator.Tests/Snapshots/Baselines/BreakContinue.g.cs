@@ -25,6 +25,7 @@ namespace Snap
             double _result = 0.0;
             bool _continue = false;
             bool _break = false;
+            double xAdj = 0.0;
             double sBar = 0.0;
             double termBar = 0.0;
             int _n0 = 0;
@@ -92,12 +93,13 @@ namespace Snap
                     term = _tapeDouble.Pop();
                     termBar += _t2 * (x / k);
                     double _t3 = _t2 * term;
-                    xBar += _t3 / k;
+                    xAdj += _t3 / k;
                 }
                 _continue = _tapeBool.Pop();
             }
             termBar = 0.0;
             sBar = 0.0;
+            xBar += xAdj;
             return _result;
         }
 
@@ -209,6 +211,7 @@ namespace Snap
             global::DiffGen.Dual _result = 0.0;
             bool _continue = false;
             bool _break = false;
+            global::DiffGen.Dual xAdj = 0.0;
             global::DiffGen.Dual sBar = 0.0;
             global::DiffGen.Dual termBar = 0.0;
             int _n0 = 0;
@@ -276,12 +279,13 @@ namespace Snap
                     term = _tapeDouble.Pop();
                     termBar += _t2 * (x / k);
                     global::DiffGen.Dual _t3 = _t2 * term;
-                    xBar += _t3 / k;
+                    xAdj += _t3 / k;
                 }
                 _continue = _tapeBool.Pop();
             }
             termBar = 0.0;
             sBar = 0.0;
+            xBar += xAdj;
             return _result;
         }
     }

@@ -24,8 +24,12 @@ namespace Snap
             double f = 0.0;
             int j0 = 0;
             int j1 = 0;
+            double dtAdj = 0.0;
+            double dxAdj = 0.0;
             double xBar = 0.0;
             double fBar = 0.0;
+            if (uBar.Length != u.Length) throw new global::System.ArgumentException("uBar must have the length of u (" + u.Length + ").", nameof(uBar));
+            if (nextBar.Length != next.Length) throw new global::System.ArgumentException("nextBar must have the length of next (" + next.Length + ").", nameof(nextBar));
             int _n0 = 0;
             // Forward sweep
             n = u.Length;
@@ -67,11 +71,13 @@ namespace Snap
                     double _t3 = xBar;
                     xBar = 0.0;
                     double _t4 = -_t3 / dx;
-                    dtBar += _t4 * u[i];
+                    dtAdj += _t4 * u[i];
                     uBar[i] += _t4 * dt;
-                    dxBar += -(-_t3 * (dt * u[i]) / (dx * dx));
+                    dxAdj += -(-_t3 * (dt * u[i]) / (dx * dx));
                 }
             }
+            dtBar += dtAdj;
+            dxBar += dxAdj;
         }
 
         /// <summary>Forward-mode derivative of <see cref="Advect"/>: returns its result with the tangent along the given input tangents (see docs/generated-code.md).</summary>
@@ -143,8 +149,12 @@ namespace Snap
             global::DiffGen.Dual f = 0.0;
             int j0 = 0;
             int j1 = 0;
+            global::DiffGen.Dual dtAdj = 0.0;
+            global::DiffGen.Dual dxAdj = 0.0;
             global::DiffGen.Dual xBar = 0.0;
             global::DiffGen.Dual fBar = 0.0;
+            if (uBar.Length != u.Length) throw new global::System.ArgumentException("uBar must have the length of u (" + u.Length + ").", nameof(uBar));
+            if (nextBar.Length != next.Length) throw new global::System.ArgumentException("nextBar must have the length of next (" + next.Length + ").", nameof(nextBar));
             int _n0 = 0;
             // Forward sweep
             n = u.Length;
@@ -186,11 +196,13 @@ namespace Snap
                     global::DiffGen.Dual _t3 = xBar;
                     xBar = 0.0;
                     global::DiffGen.Dual _t4 = -_t3 / dx;
-                    dtBar += _t4 * u[i];
+                    dtAdj += _t4 * u[i];
                     uBar[i] += _t4 * dt;
-                    dxBar += -(-_t3 * (dt * u[i]) / (dx * dx));
+                    dxAdj += -(-_t3 * (dt * u[i]) / (dx * dx));
                 }
             }
+            dtBar += dtAdj;
+            dxBar += dxAdj;
         }
     }
 }

@@ -21,8 +21,11 @@ namespace Snap
             int i = 0;
             double _call0 = 0.0;
             double _result = 0.0;
+            double aAdj = 0.0;
             double sBar = 0.0;
             double call0Bar = 0.0;
+            if (uBar.Length != u.Length) throw new global::System.ArgumentException("uBar must have the length of u (" + u.Length + ").", nameof(uBar));
+            if (workBar.Length != work.Length) throw new global::System.ArgumentException("workBar must have the length of work (" + work.Length + ").", nameof(workBar));
             int _n0 = 0;
             // Forward sweep
             global::Snap.Model.Scale(u, work, a);
@@ -59,8 +62,9 @@ namespace Snap
             }
             sBar = 0.0;
             {
-                global::Snap.Model.ScalePullback(u, work, a, uBar, workBar, ref aBar);
+                global::Snap.Model.ScalePullback(u, work, a, uBar, workBar, ref aAdj);
             }
+            aBar += aAdj;
             ((global::System.ReadOnlySpan<double>)workFinal).CopyTo(work);
             return _result;
         }
@@ -135,8 +139,11 @@ namespace Snap
             int i = 0;
             global::DiffGen.Dual _call0 = 0.0;
             global::DiffGen.Dual _result = 0.0;
+            global::DiffGen.Dual aAdj = 0.0;
             global::DiffGen.Dual sBar = 0.0;
             global::DiffGen.Dual call0Bar = 0.0;
+            if (uBar.Length != u.Length) throw new global::System.ArgumentException("uBar must have the length of u (" + u.Length + ").", nameof(uBar));
+            if (workBar.Length != work.Length) throw new global::System.ArgumentException("workBar must have the length of work (" + work.Length + ").", nameof(workBar));
             int _n0 = 0;
             // Forward sweep
             global::DiffGen.Dual _t0 = 0.0;
@@ -175,8 +182,9 @@ namespace Snap
             }
             sBar = 0.0;
             {
-                global::Snap.Model.ScalePullbackDual(u, work, a, uBar, workBar, ref aBar);
+                global::Snap.Model.ScalePullbackDual(u, work, a, uBar, workBar, ref aAdj);
             }
+            aBar += aAdj;
             ((global::System.ReadOnlySpan<global::DiffGen.Dual>)workFinal).CopyTo(work);
             return _result;
         }
@@ -202,6 +210,9 @@ namespace Snap
         public static void ScalePullback(global::System.ReadOnlySpan<double> u, global::System.Span<double> v, double a, global::System.Span<double> uBar, global::System.Span<double> vBar, ref double aBar)
         {
             int i = 0;
+            double aAdj = 0.0;
+            if (uBar.Length != u.Length) throw new global::System.ArgumentException("uBar must have the length of u (" + u.Length + ").", nameof(uBar));
+            if (vBar.Length != v.Length) throw new global::System.ArgumentException("vBar must have the length of v (" + v.Length + ").", nameof(vBar));
             int _n0 = 0;
             // Forward sweep
             _n0 = 0;
@@ -217,10 +228,11 @@ namespace Snap
                 {
                     double _t0 = vBar[i];
                     vBar[i] = 0.0;
-                    aBar += _t0 * u[i];
+                    aAdj += _t0 * u[i];
                     uBar[i] += _t0 * a;
                 }
             }
+            aBar += aAdj;
         }
 
         /// <summary>Forward-mode derivative of <see cref="Scale"/>: returns its result with the tangent along the given input tangents (see docs/generated-code.md).</summary>
@@ -253,6 +265,9 @@ namespace Snap
         public static void ScalePullbackDual(global::System.ReadOnlySpan<global::DiffGen.Dual> u, global::System.Span<global::DiffGen.Dual> v, global::DiffGen.Dual a, global::System.Span<global::DiffGen.Dual> uBar, global::System.Span<global::DiffGen.Dual> vBar, ref global::DiffGen.Dual aBar)
         {
             int i = 0;
+            global::DiffGen.Dual aAdj = 0.0;
+            if (uBar.Length != u.Length) throw new global::System.ArgumentException("uBar must have the length of u (" + u.Length + ").", nameof(uBar));
+            if (vBar.Length != v.Length) throw new global::System.ArgumentException("vBar must have the length of v (" + v.Length + ").", nameof(vBar));
             int _n0 = 0;
             // Forward sweep
             _n0 = 0;
@@ -268,10 +283,11 @@ namespace Snap
                 {
                     global::DiffGen.Dual _t0 = vBar[i];
                     vBar[i] = 0.0;
-                    aBar += _t0 * u[i];
+                    aAdj += _t0 * u[i];
                     uBar[i] += _t0 * a;
                 }
             }
+            aBar += aAdj;
         }
     }
 }
@@ -295,15 +311,17 @@ namespace Snap
         public static double SquarePullback(double x, double resultBar, ref double xBar)
         {
             double _result = 0.0;
+            double xAdj = 0.0;
             // Forward sweep
             _result = x * x;
             // Reverse sweep
             {
                 double _t0 = resultBar;
                 resultBar = 0.0;
-                xBar += _t0 * x;
-                xBar += _t0 * x;
+                xAdj += _t0 * x;
+                xAdj += _t0 * x;
             }
+            xBar += xAdj;
             return _result;
         }
 
@@ -335,15 +353,17 @@ namespace Snap
         public static global::DiffGen.Dual SquarePullbackDual(global::DiffGen.Dual x, global::DiffGen.Dual resultBar, ref global::DiffGen.Dual xBar)
         {
             global::DiffGen.Dual _result = 0.0;
+            global::DiffGen.Dual xAdj = 0.0;
             // Forward sweep
             _result = x * x;
             // Reverse sweep
             {
                 global::DiffGen.Dual _t0 = resultBar;
                 resultBar = 0.0;
-                xBar += _t0 * x;
-                xBar += _t0 * x;
+                xAdj += _t0 * x;
+                xAdj += _t0 * x;
             }
+            xBar += xAdj;
             return _result;
         }
     }

@@ -21,6 +21,8 @@ namespace Snap
             int i = 0;
             double _result = 0.0;
             double sBar = 0.0;
+            if (aBar.Length != a.Length) throw new global::System.ArgumentException("aBar must have the length of a (" + a.Length + ").", nameof(aBar));
+            if (bBar.Length != b.Length) throw new global::System.ArgumentException("bBar must have the length of b (" + b.Length + ").", nameof(bBar));
             int _n0 = 0;
             // Forward sweep
             s = 0;
@@ -105,6 +107,8 @@ namespace Snap
             int i = 0;
             global::DiffGen.Dual _result = 0.0;
             global::DiffGen.Dual sBar = 0.0;
+            if (aBar.Length != a.Length) throw new global::System.ArgumentException("aBar must have the length of a (" + a.Length + ").", nameof(aBar));
+            if (bBar.Length != b.Length) throw new global::System.ArgumentException("bBar must have the length of b (" + b.Length + ").", nameof(bBar));
             int _n0 = 0;
             // Forward sweep
             s = 0;

@@ -20,7 +20,9 @@ namespace Snap
             float s = 0f;
             int i = 0;
             float _result = 0f;
+            float scaleAdj = 0f;
             float sBar = 0f;
+            if (vBar.Length != v.Length) throw new global::System.ArgumentException("vBar must have the length of v (" + v.Length + ").", nameof(vBar));
             int _n0 = 0;
             // Forward sweep
             s = 0f;
@@ -35,7 +37,7 @@ namespace Snap
             {
                 float _t0 = resultBar;
                 resultBar = 0f;
-                scaleBar += _t0 * global::System.MathF.Sqrt(s);
+                scaleAdj += _t0 * global::System.MathF.Sqrt(s);
                 float _t1 = _t0 * scale;
                 sBar += _t1 / (2f * global::System.MathF.Sqrt(s));
             }
@@ -49,6 +51,7 @@ namespace Snap
                 }
             }
             sBar = 0f;
+            scaleBar += scaleAdj;
             return _result;
         }
 

@@ -19,6 +19,9 @@ namespace Snap
         {
             int n = 0;
             int i = 0;
+            double nuAdj = 0.0;
+            if (uBar.Length != u.Length) throw new global::System.ArgumentException("uBar must have the length of u (" + u.Length + ").", nameof(uBar));
+            if (nextBar.Length != next.Length) throw new global::System.ArgumentException("nextBar must have the length of next (" + next.Length + ").", nameof(nextBar));
             int _n0 = 0;
             // Forward sweep
             n = u.Length;
@@ -36,13 +39,14 @@ namespace Snap
                     double _t0 = nextBar[i];
                     nextBar[i] = 0.0;
                     uBar[i] += _t0;
-                    nuBar += _t0 * (u[(i + n - 1) % n] - 2 * u[i] + u[(i + 1) % n]);
+                    nuAdj += _t0 * (u[(i + n - 1) % n] - 2 * u[i] + u[(i + 1) % n]);
                     double _t1 = _t0 * nu;
                     uBar[(i + n - 1) % n] += _t1;
                     uBar[i] += -_t1 * 2;
                     uBar[(i + 1) % n] += _t1;
                 }
             }
+            nuBar += nuAdj;
         }
 
         /// <summary>Forward-mode derivative of <see cref="Step"/>: returns its result with the tangent along the given input tangents (see docs/generated-code.md).</summary>
@@ -80,6 +84,9 @@ namespace Snap
         {
             int n = 0;
             int i = 0;
+            global::DiffGen.Dual nuAdj = 0.0;
+            if (uBar.Length != u.Length) throw new global::System.ArgumentException("uBar must have the length of u (" + u.Length + ").", nameof(uBar));
+            if (nextBar.Length != next.Length) throw new global::System.ArgumentException("nextBar must have the length of next (" + next.Length + ").", nameof(nextBar));
             int _n0 = 0;
             // Forward sweep
             n = u.Length;
@@ -97,13 +104,14 @@ namespace Snap
                     global::DiffGen.Dual _t0 = nextBar[i];
                     nextBar[i] = 0.0;
                     uBar[i] += _t0;
-                    nuBar += _t0 * (u[(i + n - 1) % n] - 2 * u[i] + u[(i + 1) % n]);
+                    nuAdj += _t0 * (u[(i + n - 1) % n] - 2 * u[i] + u[(i + 1) % n]);
                     global::DiffGen.Dual _t1 = _t0 * nu;
                     uBar[(i + n - 1) % n] += _t1;
                     uBar[i] += -_t1 * 2;
                     uBar[(i + 1) % n] += _t1;
                 }
             }
+            nuBar += nuAdj;
         }
     }
 }

@@ -21,6 +21,8 @@ namespace Snap
             using var _tapeDouble = new global::DiffGen.ValueStack<double>();
             int s = 0;
             int i = 0;
+            double omegaAdj = 0.0;
+            if (uBar.Length != u.Length) throw new global::System.ArgumentException("uBar must have the length of u (" + u.Length + ").", nameof(uBar));
             int _n0 = 0;
             int _n1 = 0;
             // Forward sweep
@@ -51,11 +53,11 @@ namespace Snap
                         uBar[i] = 0.0;
                         u[i] = _tapeDouble.Pop();
                         double _t1 = _t0 * u[i];
-                        omegaBar -= _t1;
+                        omegaAdj -= _t1;
                         uBar[i] += _t0 * (1 - omega);
                         double _t2 = _t0 * u[i];
                         double _t3 = _t2 * (u[i - 1] + u[i + 1]);
-                        omegaBar += _t3 * 0.5;
+                        omegaAdj += _t3 * 0.5;
                         double _t4 = _t2 * (omega * 0.5);
                         uBar[i - 1] += _t4;
                         uBar[i + 1] += _t4;
@@ -63,6 +65,7 @@ namespace Snap
                     }
                 }
             }
+            omegaBar += omegaAdj;
             ((global::System.ReadOnlySpan<double>)uFinal).CopyTo(u);
         }
 
@@ -109,6 +112,8 @@ namespace Snap
             using var _tapeDouble = new global::DiffGen.ValueStack<global::DiffGen.Dual>();
             int s = 0;
             int i = 0;
+            global::DiffGen.Dual omegaAdj = 0.0;
+            if (uBar.Length != u.Length) throw new global::System.ArgumentException("uBar must have the length of u (" + u.Length + ").", nameof(uBar));
             int _n0 = 0;
             int _n1 = 0;
             // Forward sweep
@@ -139,11 +144,11 @@ namespace Snap
                         uBar[i] = 0.0;
                         u[i] = _tapeDouble.Pop();
                         global::DiffGen.Dual _t1 = _t0 * u[i];
-                        omegaBar -= _t1;
+                        omegaAdj -= _t1;
                         uBar[i] += _t0 * (1 - omega);
                         global::DiffGen.Dual _t2 = _t0 * u[i];
                         global::DiffGen.Dual _t3 = _t2 * (u[i - 1] + u[i + 1]);
-                        omegaBar += _t3 * 0.5;
+                        omegaAdj += _t3 * 0.5;
                         global::DiffGen.Dual _t4 = _t2 * (omega * 0.5);
                         uBar[i - 1] += _t4;
                         uBar[i + 1] += _t4;
@@ -151,6 +156,7 @@ namespace Snap
                     }
                 }
             }
+            omegaBar += omegaAdj;
             ((global::System.ReadOnlySpan<global::DiffGen.Dual>)uFinal).CopyTo(u);
         }
     }

@@ -23,8 +23,10 @@ namespace Snap
             double e = 0.0;
             int i_2 = 0;
             double _result = 0.0;
+            double wAdj = 0.0;
             double[] tmpBar = global::System.Array.Empty<double>();
             double eBar = 0.0;
+            if (uBar.Length != u.Length) throw new global::System.ArgumentException("uBar must have the length of u (" + u.Length + ").", nameof(uBar));
             int _n0 = 0;
             int _n1 = 0;
             // Forward sweep
@@ -67,15 +69,16 @@ namespace Snap
                 {
                     double _t2 = tmpBar[i];
                     tmpBar[i] = 0.0;
-                    wBar += _t2 * u[i - 1];
+                    wAdj += _t2 * u[i - 1];
                     uBar[i - 1] += _t2 * w;
                     double _t3 = _t2 * u[i];
-                    wBar += -_t3 * 2;
+                    wAdj += -_t3 * 2;
                     uBar[i] += _t2 * (1 - 2 * w);
-                    wBar += _t2 * u[i + 1];
+                    wAdj += _t2 * u[i + 1];
                     uBar[i + 1] += _t2 * w;
                 }
             }
+            wBar += wAdj;
             return _result;
         }
 
@@ -160,8 +163,10 @@ namespace Snap
             global::DiffGen.Dual e = 0.0;
             int i_2 = 0;
             global::DiffGen.Dual _result = 0.0;
+            global::DiffGen.Dual wAdj = 0.0;
             global::DiffGen.Dual[] tmpBar = global::System.Array.Empty<global::DiffGen.Dual>();
             global::DiffGen.Dual eBar = 0.0;
+            if (uBar.Length != u.Length) throw new global::System.ArgumentException("uBar must have the length of u (" + u.Length + ").", nameof(uBar));
             int _n0 = 0;
             int _n1 = 0;
             // Forward sweep
@@ -204,15 +209,16 @@ namespace Snap
                 {
                     global::DiffGen.Dual _t2 = tmpBar[i];
                     tmpBar[i] = 0.0;
-                    wBar += _t2 * u[i - 1];
+                    wAdj += _t2 * u[i - 1];
                     uBar[i - 1] += _t2 * w;
                     global::DiffGen.Dual _t3 = _t2 * u[i];
-                    wBar += -_t3 * 2;
+                    wAdj += -_t3 * 2;
                     uBar[i] += _t2 * (1 - 2 * w);
-                    wBar += _t2 * u[i + 1];
+                    wAdj += _t2 * u[i + 1];
                     uBar[i + 1] += _t2 * w;
                 }
             }
+            wBar += wAdj;
             return _result;
         }
     }

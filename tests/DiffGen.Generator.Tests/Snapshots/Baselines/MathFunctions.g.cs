@@ -21,6 +21,8 @@ namespace Snap
             double b = 0.0;
             double c = 0.0;
             double _result = 0.0;
+            double xAdj = 0.0;
+            double yAdj = 0.0;
             double aBar = 0.0;
             double bBar = 0.0;
             double cBar = 0.0;
@@ -37,18 +39,18 @@ namespace Snap
                 bBar += _t0 * a;
                 cBar += _t0;
                 double _t1 = _t0 * global::System.Math.Floor(x);
-                yBar += -(_t1 * global::System.Math.Sin(y));
+                yAdj += -(_t1 * global::System.Math.Sin(y));
             }
             {
                 double _t2 = cBar;
                 cBar = 0.0;
                 double _t3 = y * y + x * x;
-                yBar += _t2 * x / _t3;
-                xBar += -(_t2 * y / _t3);
+                yAdj += _t2 * x / _t3;
+                xAdj += -(_t2 * y / _t3);
                 double _t4 = _t2 / (2.0 * global::System.Math.Sqrt(x * x + 1));
-                xBar += _t4 * x;
-                xBar += _t4 * x;
-                yBar += _t2 * global::System.Math.Sign(y);
+                xAdj += _t4 * x;
+                xAdj += _t4 * x;
+                yAdj += _t2 * global::System.Math.Sign(y);
             }
             {
                 double _t5 = bBar;
@@ -58,30 +60,32 @@ namespace Snap
                 {
                     if (!(x > 1.0))
                     {
-                        xBar += _t6;
+                        xAdj += _t6;
                     }
                 }
                 double _t7 = _t5 * global::System.Math.Clamp(x, -1.0, 1.0);
-                yBar += _t7 * 3 * global::System.Math.Pow(y, 3 - 1.0);
-                xBar += (2.0 > 0.0 ? _t5 * global::System.Math.Pow(2.0, x) * global::System.Math.Log(2.0) : 0.0);
+                yAdj += _t7 * 3 * global::System.Math.Pow(y, 3 - 1.0);
+                xAdj += (2.0 > 0.0 ? _t5 * global::System.Math.Pow(2.0, x) * global::System.Math.Log(2.0) : 0.0);
             }
             {
                 double _t8 = aBar;
                 aBar = 0.0;
                 if (x <= y)
                 {
-                    xBar += _t8;
+                    xAdj += _t8;
                 }
                 else
                 {
-                    yBar += _t8;
+                    yAdj += _t8;
                 }
                 if (x * y >= 0.5)
                 {
-                    xBar += _t8 * y;
-                    yBar += _t8 * x;
+                    xAdj += _t8 * y;
+                    yAdj += _t8 * x;
                 }
             }
+            xBar += xAdj;
+            yBar += yAdj;
             return _result;
         }
 
@@ -141,6 +145,8 @@ namespace Snap
             global::DiffGen.Dual b = 0.0;
             global::DiffGen.Dual c = 0.0;
             global::DiffGen.Dual _result = 0.0;
+            global::DiffGen.Dual xAdj = 0.0;
+            global::DiffGen.Dual yAdj = 0.0;
             global::DiffGen.Dual aBar = 0.0;
             global::DiffGen.Dual bBar = 0.0;
             global::DiffGen.Dual cBar = 0.0;
@@ -157,18 +163,18 @@ namespace Snap
                 bBar += _t0 * a;
                 cBar += _t0;
                 global::DiffGen.Dual _t1 = _t0 * global::DiffGen.DualMath.Floor(x);
-                yBar += -(_t1 * global::DiffGen.DualMath.Sin(y));
+                yAdj += -(_t1 * global::DiffGen.DualMath.Sin(y));
             }
             {
                 global::DiffGen.Dual _t2 = cBar;
                 cBar = 0.0;
                 global::DiffGen.Dual _t3 = y * y + x * x;
-                yBar += _t2 * x / _t3;
-                xBar += -(_t2 * y / _t3);
+                yAdj += _t2 * x / _t3;
+                xAdj += -(_t2 * y / _t3);
                 global::DiffGen.Dual _t4 = _t2 / (2.0 * global::DiffGen.DualMath.Sqrt(x * x + 1));
-                xBar += _t4 * x;
-                xBar += _t4 * x;
-                yBar += _t2 * global::DiffGen.DualMath.Sign(y);
+                xAdj += _t4 * x;
+                xAdj += _t4 * x;
+                yAdj += _t2 * global::DiffGen.DualMath.Sign(y);
             }
             {
                 global::DiffGen.Dual _t5 = bBar;
@@ -178,30 +184,32 @@ namespace Snap
                 {
                     if (!(x > 1.0))
                     {
-                        xBar += _t6;
+                        xAdj += _t6;
                     }
                 }
                 global::DiffGen.Dual _t7 = _t5 * global::DiffGen.DualMath.Clamp(x, -1.0, 1.0);
-                yBar += _t7 * 3 * global::DiffGen.DualMath.Pow(y, 3 - 1.0);
-                xBar += (2.0 > 0.0 ? _t5 * global::DiffGen.DualMath.Pow(2.0, x) * global::DiffGen.DualMath.Log(2.0) : 0.0);
+                yAdj += _t7 * 3 * global::DiffGen.DualMath.Pow(y, 3 - 1.0);
+                xAdj += (2.0 > 0.0 ? _t5 * global::DiffGen.DualMath.Pow(2.0, x) * global::DiffGen.DualMath.Log(2.0) : 0.0);
             }
             {
                 global::DiffGen.Dual _t8 = aBar;
                 aBar = 0.0;
                 if (x <= y)
                 {
-                    xBar += _t8;
+                    xAdj += _t8;
                 }
                 else
                 {
-                    yBar += _t8;
+                    yAdj += _t8;
                 }
                 if (x * y >= 0.5)
                 {
-                    xBar += _t8 * y;
-                    yBar += _t8 * x;
+                    xAdj += _t8 * y;
+                    yAdj += _t8 * x;
                 }
             }
+            xBar += xAdj;
+            yBar += yAdj;
             return _result;
         }
     }

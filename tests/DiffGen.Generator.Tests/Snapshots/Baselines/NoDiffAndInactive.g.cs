@@ -19,6 +19,8 @@ namespace Snap
         {
             int i = 0;
             double m = 0.0;
+            if (uBar.Length != u.Length) throw new global::System.ArgumentException("uBar must have the length of u (" + u.Length + ").", nameof(uBar));
+            if (outputBar.Length != output.Length) throw new global::System.ArgumentException("outputBar must have the length of output (" + output.Length + ").", nameof(outputBar));
             int _n0 = 0;
             // Forward sweep
             _n0 = 0;
@@ -75,6 +77,8 @@ namespace Snap
         {
             int i = 0;
             global::DiffGen.Dual m = 0.0;
+            if (uBar.Length != u.Length) throw new global::System.ArgumentException("uBar must have the length of u (" + u.Length + ").", nameof(uBar));
+            if (outputBar.Length != output.Length) throw new global::System.ArgumentException("outputBar must have the length of output (" + output.Length + ").", nameof(outputBar));
             int _n0 = 0;
             // Forward sweep
             _n0 = 0;

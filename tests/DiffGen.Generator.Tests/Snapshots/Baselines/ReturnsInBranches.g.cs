@@ -21,6 +21,8 @@ namespace Snap
             double a = 0.0;
             double _result = 0.0;
             bool _returned = false;
+            double xAdj = 0.0;
+            double yAdj = 0.0;
             double aBar = 0.0;
             // Forward sweep
             a = x * y;
@@ -51,7 +53,7 @@ namespace Snap
                     resultBar = 0.0;
                     double _t1 = _t0 * y;
                     aBar += _t1 * global::System.Math.Exp(a);
-                    yBar += _t0 * global::System.Math.Exp(a);
+                    yAdj += _t0 * global::System.Math.Exp(a);
                 }
             }
             if (a > 1)
@@ -60,7 +62,7 @@ namespace Snap
                     double _t2 = resultBar;
                     resultBar = 0.0;
                     aBar += _t2 / y;
-                    yBar += -(_t2 * a / (y * y));
+                    yAdj += -(_t2 * a / (y * y));
                 }
             }
             else
@@ -80,14 +82,16 @@ namespace Snap
                 a = _tapeDouble.Pop();
                 aBar += _t4 * a;
                 aBar += _t4 * a;
-                xBar += _t4 * global::System.Math.Cos(x);
+                xAdj += _t4 * global::System.Math.Cos(x);
             }
             {
                 double _t5 = aBar;
                 aBar = 0.0;
-                xBar += _t5 * y;
-                yBar += _t5 * x;
+                xAdj += _t5 * y;
+                yAdj += _t5 * x;
             }
+            xBar += xAdj;
+            yBar += yAdj;
             return _result;
         }
 
@@ -176,6 +180,8 @@ namespace Snap
             global::DiffGen.Dual a = 0.0;
             global::DiffGen.Dual _result = 0.0;
             bool _returned = false;
+            global::DiffGen.Dual xAdj = 0.0;
+            global::DiffGen.Dual yAdj = 0.0;
             global::DiffGen.Dual aBar = 0.0;
             // Forward sweep
             a = x * y;
@@ -206,7 +212,7 @@ namespace Snap
                     resultBar = 0.0;
                     global::DiffGen.Dual _t1 = _t0 * y;
                     aBar += _t1 * global::DiffGen.DualMath.Exp(a);
-                    yBar += _t0 * global::DiffGen.DualMath.Exp(a);
+                    yAdj += _t0 * global::DiffGen.DualMath.Exp(a);
                 }
             }
             if (a > 1)
@@ -215,7 +221,7 @@ namespace Snap
                     global::DiffGen.Dual _t2 = resultBar;
                     resultBar = 0.0;
                     aBar += _t2 / y;
-                    yBar += -(_t2 * a / (y * y));
+                    yAdj += -(_t2 * a / (y * y));
                 }
             }
             else
@@ -235,14 +241,16 @@ namespace Snap
                 a = _tapeDouble.Pop();
                 aBar += _t4 * a;
                 aBar += _t4 * a;
-                xBar += _t4 * global::DiffGen.DualMath.Cos(x);
+                xAdj += _t4 * global::DiffGen.DualMath.Cos(x);
             }
             {
                 global::DiffGen.Dual _t5 = aBar;
                 aBar = 0.0;
-                xBar += _t5 * y;
-                yBar += _t5 * x;
+                xAdj += _t5 * y;
+                yAdj += _t5 * x;
             }
+            xBar += xAdj;
+            yBar += yAdj;
             return _result;
         }
     }

@@ -21,6 +21,9 @@ namespace Snap
             int j = 0;
             int i = 0;
             int k = 0;
+            double alphaAdj = 0.0;
+            if (uBar.Length != u.Length) throw new global::System.ArgumentException("uBar must have the length of u (" + u.Length + ").", nameof(uBar));
+            if (nextBar.Length != next.Length) throw new global::System.ArgumentException("nextBar must have the length of next (" + next.Length + ").", nameof(nextBar));
             int _n0 = 0;
             int _n1 = 0;
             // Forward sweep
@@ -50,7 +53,7 @@ namespace Snap
                         double _t0 = nextBar[k];
                         nextBar[k] = 0.0;
                         uBar[k] += _t0;
-                        alphaBar += _t0 * (u[k - 1] + u[k + 1] + u[k - nx] + u[k + nx] - 4 * u[k]);
+                        alphaAdj += _t0 * (u[k - 1] + u[k + 1] + u[k - nx] + u[k + nx] - 4 * u[k]);
                         double _t1 = _t0 * alpha;
                         uBar[k - 1] += _t1;
                         uBar[k + 1] += _t1;
@@ -60,6 +63,7 @@ namespace Snap
                     }
                 }
             }
+            alphaBar += alphaAdj;
         }
 
         /// <summary>Forward-mode derivative of <see cref="Jacobi"/>: returns its result with the tangent along the given input tangents (see docs/generated-code.md).</summary>
@@ -107,6 +111,9 @@ namespace Snap
             int j = 0;
             int i = 0;
             int k = 0;
+            global::DiffGen.Dual alphaAdj = 0.0;
+            if (uBar.Length != u.Length) throw new global::System.ArgumentException("uBar must have the length of u (" + u.Length + ").", nameof(uBar));
+            if (nextBar.Length != next.Length) throw new global::System.ArgumentException("nextBar must have the length of next (" + next.Length + ").", nameof(nextBar));
             int _n0 = 0;
             int _n1 = 0;
             // Forward sweep
@@ -136,7 +143,7 @@ namespace Snap
                         global::DiffGen.Dual _t0 = nextBar[k];
                         nextBar[k] = 0.0;
                         uBar[k] += _t0;
-                        alphaBar += _t0 * (u[k - 1] + u[k + 1] + u[k - nx] + u[k + nx] - 4 * u[k]);
+                        alphaAdj += _t0 * (u[k - 1] + u[k + 1] + u[k - nx] + u[k + nx] - 4 * u[k]);
                         global::DiffGen.Dual _t1 = _t0 * alpha;
                         uBar[k - 1] += _t1;
                         uBar[k + 1] += _t1;
@@ -146,6 +153,7 @@ namespace Snap
                     }
                 }
             }
+            alphaBar += alphaAdj;
         }
     }
 }

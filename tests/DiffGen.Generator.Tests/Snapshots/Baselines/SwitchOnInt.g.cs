@@ -19,6 +19,7 @@ namespace Snap
         {
             double _result = 0.0;
             bool _returned = false;
+            double xAdj = 0.0;
             // Forward sweep
             if (kind == 0)
             {
@@ -45,7 +46,7 @@ namespace Snap
                     double _t0 = resultBar;
                     resultBar = 0.0;
                     double _t1 = global::System.Math.Tanh(x);
-                    xBar += _t0 * (1.0 - _t1 * _t1);
+                    xAdj += _t0 * (1.0 - _t1 * _t1);
                 }
             }
             else
@@ -57,11 +58,11 @@ namespace Snap
                         resultBar = 0.0;
                         if (x > 0)
                         {
-                            xBar += _t2;
+                            xAdj += _t2;
                         }
                         else
                         {
-                            xBar += _t2 * 0.01;
+                            xAdj += _t2 * 0.01;
                         }
                     }
                 }
@@ -71,10 +72,11 @@ namespace Snap
                         double _t3 = resultBar;
                         resultBar = 0.0;
                         double _t4 = _t3 / (1 + global::System.Math.Exp(x));
-                        xBar += _t4 * global::System.Math.Exp(x);
+                        xAdj += _t4 * global::System.Math.Exp(x);
                     }
                 }
             }
+            xBar += xAdj;
             return _result;
         }
 
@@ -147,6 +149,7 @@ namespace Snap
         {
             global::DiffGen.Dual _result = 0.0;
             bool _returned = false;
+            global::DiffGen.Dual xAdj = 0.0;
             // Forward sweep
             if (kind == 0)
             {
@@ -173,7 +176,7 @@ namespace Snap
                     global::DiffGen.Dual _t0 = resultBar;
                     resultBar = 0.0;
                     global::DiffGen.Dual _t1 = global::DiffGen.DualMath.Tanh(x);
-                    xBar += _t0 * (1.0 - _t1 * _t1);
+                    xAdj += _t0 * (1.0 - _t1 * _t1);
                 }
             }
             else
@@ -185,11 +188,11 @@ namespace Snap
                         resultBar = 0.0;
                         if (x > 0)
                         {
-                            xBar += _t2;
+                            xAdj += _t2;
                         }
                         else
                         {
-                            xBar += _t2 * 0.01;
+                            xAdj += _t2 * 0.01;
                         }
                     }
                 }
@@ -199,10 +202,11 @@ namespace Snap
                         global::DiffGen.Dual _t3 = resultBar;
                         resultBar = 0.0;
                         global::DiffGen.Dual _t4 = _t3 / (1 + global::DiffGen.DualMath.Exp(x));
-                        xBar += _t4 * global::DiffGen.DualMath.Exp(x);
+                        xAdj += _t4 * global::DiffGen.DualMath.Exp(x);
                     }
                 }
             }
+            xBar += xAdj;
             return _result;
         }
     }

@@ -21,6 +21,7 @@ namespace Snap
             double x = 0.0;
             int k = 0;
             double _result = 0.0;
+            double aAdj = 0.0;
             double xBar = 0.0;
             int _n0 = 0;
             // Forward sweep
@@ -49,15 +50,16 @@ namespace Snap
                     x = _tapeDouble.Pop();
                     double _t2 = _t1 * 0.5;
                     xBar += _t2;
-                    aBar += _t2 / x;
+                    aAdj += _t2 / x;
                     xBar += -(_t2 * a / (x * x));
                 }
             }
             {
                 double _t3 = xBar;
                 xBar = 0.0;
-                aBar += _t3;
+                aAdj += _t3;
             }
+            aBar += aAdj;
             return _result;
         }
 
@@ -119,6 +121,7 @@ namespace Snap
             global::DiffGen.Dual x = 0.0;
             int k = 0;
             global::DiffGen.Dual _result = 0.0;
+            global::DiffGen.Dual aAdj = 0.0;
             global::DiffGen.Dual xBar = 0.0;
             int _n0 = 0;
             // Forward sweep
@@ -147,15 +150,16 @@ namespace Snap
                     x = _tapeDouble.Pop();
                     global::DiffGen.Dual _t2 = _t1 * 0.5;
                     xBar += _t2;
-                    aBar += _t2 / x;
+                    aAdj += _t2 / x;
                     xBar += -(_t2 * a / (x * x));
                 }
             }
             {
                 global::DiffGen.Dual _t3 = xBar;
                 xBar = 0.0;
-                aBar += _t3;
+                aAdj += _t3;
             }
+            aBar += aAdj;
             return _result;
         }
     }
