@@ -568,7 +568,7 @@ namespace DiffGen.Generator.Reverse
                     string b = Temp();
                     w.Open();
                     w.Line(T(a.Target.Type) + " " + b + " = " + BarOf(a.Target) + ";");
-                    Propagate(acc.Right, acc.Op == "-" ? "-" + b : b, w);
+                    Deferred(w, () => Propagate(acc.Right, acc.Op == "-" ? "-" + b : b, w));
                     w.Close();
                 }
                 return;
@@ -585,7 +585,7 @@ namespace DiffGen.Generator.Reverse
             w.Line(T(a.Target.Type) + " " + bar + " = " + BarOf(a.Target) + ";");
             w.Line(BarOf(a.Target) + " = " + Zero(a.Target.Type) + ";");
             if (pushed) w.Line(P(a.Target) + " = " + Tape(a.Target.Type) + ".Pop();");
-            Propagate(a.Value, bar, w);
+            Deferred(w, () => Propagate(a.Value, bar, w));
             w.Close();
         }
 
@@ -734,10 +734,51 @@ namespace DiffGen.Generator.Reverse
             }
         }
 
-        private static void Accumulate(string target, string adj, CodeWriter w)
+        /// <summary>
+        /// Contributions to the same adjoint within one statement's reverse are summed into one
+        /// read-modify-write (u[i] * u[i], stencil centres): collected here, flushed at the end.
+        /// </summary>
+        private List<(string Target, string Adj)>? _deferred;
+
+        private void Accumulate(string target, string adj, CodeWriter w)
         {
-            if (adj.StartsWith("-") && IsSimple(adj)) w.Line(target + " -= " + adj.Substring(1) + ";");
-            else w.Line(target + " += " + adj + ";");
+            if (_deferred != null && _deferredWriter == w)
+            {
+                _deferred.Add((target, adj));
+                return;
+            }
+            WriteAccumulate(target, new[] { adj }, w);
+        }
+
+        private CodeWriter? _deferredWriter;
+
+        private static void WriteAccumulate(string target, IReadOnlyList<string> adjs, CodeWriter w)
+        {
+            if (adjs.Count == 1 && adjs[0].StartsWith("-") && IsSimple(adjs[0])) { w.Line(target + " -= " + adjs[0].Substring(1) + ";"); return; }
+            var sb = new System.Text.StringBuilder();
+            for (int i = 0; i < adjs.Count; i++)
+            {
+                var a = adjs[i];
+                if (i == 0) sb.Append(a);
+                else if (a.StartsWith("-") && IsSimple(a)) sb.Append(" - ").Append(a.Substring(1));
+                else sb.Append(" + ").Append(a.StartsWith("-") ? "(" + a + ")" : a);
+            }
+            w.Line(target + " += " + sb + ";");
+        }
+
+        /// <summary>Runs <paramref name="emit"/> with accumulations into <paramref name="w"/> merged per target.</summary>
+        private void Deferred(CodeWriter w, System.Action emit)
+        {
+            var saved = _deferred;
+            var savedWriter = _deferredWriter;
+            _deferred = new List<(string, string)>();
+            _deferredWriter = w;
+            emit();
+            var list = _deferred;
+            _deferred = saved;
+            _deferredWriter = savedWriter;
+            foreach (var group in list.GroupBy(x => x.Target))
+                WriteAccumulate(group.Key, group.Select(x => x.Adj).ToList(), w);
         }
 
         private static void EmitIf(string cond, CodeWriter then, CodeWriter els, CodeWriter w)

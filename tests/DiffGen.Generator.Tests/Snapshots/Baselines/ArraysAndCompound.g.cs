@@ -58,8 +58,8 @@ namespace Snap
                     double _t2 = pBar;
                     pBar = 0.0;
                     p = _tapeDouble.Pop();
-                    pBar += _t2 * (1 + a[i]);
                     double _t3 = _t2 * p;
+                    pBar += _t2 * (1 + a[i]);
                     aBar[i] += _t3;
                 }
                 {
@@ -186,8 +186,8 @@ namespace Snap
                     global::DiffGen.Dual _t2 = pBar;
                     pBar = 0.0;
                     p = _tapeDouble.Pop();
-                    pBar += _t2 * (1 + a[i]);
                     global::DiffGen.Dual _t3 = _t2 * p;
+                    pBar += _t2 * (1 + a[i]);
                     aBar[i] += _t3;
                 }
                 {

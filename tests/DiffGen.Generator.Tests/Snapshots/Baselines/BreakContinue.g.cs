@@ -91,8 +91,8 @@ namespace Snap
                     double _t2 = termBar;
                     termBar = 0.0;
                     term = _tapeDouble.Pop();
-                    termBar += _t2 * (x / k);
                     double _t3 = _t2 * term;
+                    termBar += _t2 * (x / k);
                     xAdj += _t3 / k;
                 }
                 _continue = _tapeBool.Pop();
@@ -277,8 +277,8 @@ namespace Snap
                     global::DiffGen.Dual _t2 = termBar;
                     termBar = 0.0;
                     term = _tapeDouble.Pop();
-                    termBar += _t2 * (x / k);
                     global::DiffGen.Dual _t3 = _t2 * term;
+                    termBar += _t2 * (x / k);
                     xAdj += _t3 / k;
                 }
                 _continue = _tapeBool.Pop();

@@ -57,9 +57,8 @@ namespace Snap
                     double _t0 = nextBar[i];
                     nextBar[i] = 0.0;
                     double _t1 = _t0 * u[j0];
-                    fBar -= _t1;
+                    fBar += -_t1 + _t0 * u[j1];
                     uBar[j0] += _t0 * (1 - f);
-                    fBar += _t0 * u[j1];
                     uBar[j1] += _t0 * f;
                 }
                 {
@@ -182,9 +181,8 @@ namespace Snap
                     global::DiffGen.Dual _t0 = nextBar[i];
                     nextBar[i] = 0.0;
                     global::DiffGen.Dual _t1 = _t0 * u[j0];
-                    fBar -= _t1;
+                    fBar += -_t1 + _t0 * u[j1];
                     uBar[j0] += _t0 * (1 - f);
-                    fBar += _t0 * u[j1];
                     uBar[j1] += _t0 * f;
                 }
                 {

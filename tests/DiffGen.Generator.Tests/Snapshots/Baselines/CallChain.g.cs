@@ -318,8 +318,7 @@ namespace Snap
             {
                 double _t0 = resultBar;
                 resultBar = 0.0;
-                xAdj += _t0 * x;
-                xAdj += _t0 * x;
+                xAdj += _t0 * x + _t0 * x;
             }
             xBar += xAdj;
             return _result;
@@ -360,8 +359,7 @@ namespace Snap
             {
                 global::DiffGen.Dual _t0 = resultBar;
                 resultBar = 0.0;
-                xAdj += _t0 * x;
-                xAdj += _t0 * x;
+                xAdj += _t0 * x + _t0 * x;
             }
             xBar += xAdj;
             return _result;

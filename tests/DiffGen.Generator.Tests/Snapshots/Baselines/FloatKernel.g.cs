@@ -37,8 +37,8 @@ namespace Snap
             {
                 float _t0 = resultBar;
                 resultBar = 0f;
-                scaleAdj += _t0 * global::System.MathF.Sqrt(s);
                 float _t1 = _t0 * scale;
+                scaleAdj += _t0 * global::System.MathF.Sqrt(s);
                 sBar += _t1 / (2f * global::System.MathF.Sqrt(s));
             }
             for (int _k = _n0 - 1; _k >= 0; _k--)
@@ -46,8 +46,7 @@ namespace Snap
                 i = _k;
                 {
                     float _t2 = sBar;
-                    vBar[i] += _t2 * v[i];
-                    vBar[i] += _t2 * v[i];
+                    vBar[i] += _t2 * v[i] + _t2 * v[i];
                 }
             }
             sBar = 0f;

@@ -38,11 +38,10 @@ namespace Snap
                 {
                     double _t0 = nextBar[i];
                     nextBar[i] = 0.0;
-                    uBar[i] += _t0;
-                    nuAdj += _t0 * (u[(i + n - 1) % n] - 2 * u[i] + u[(i + 1) % n]);
                     double _t1 = _t0 * nu;
+                    uBar[i] += _t0 + (-_t1 * 2);
+                    nuAdj += _t0 * (u[(i + n - 1) % n] - 2 * u[i] + u[(i + 1) % n]);
                     uBar[(i + n - 1) % n] += _t1;
-                    uBar[i] += -_t1 * 2;
                     uBar[(i + 1) % n] += _t1;
                 }
             }
@@ -103,11 +102,10 @@ namespace Snap
                 {
                     global::DiffGen.Dual _t0 = nextBar[i];
                     nextBar[i] = 0.0;
-                    uBar[i] += _t0;
-                    nuAdj += _t0 * (u[(i + n - 1) % n] - 2 * u[i] + u[(i + 1) % n]);
                     global::DiffGen.Dual _t1 = _t0 * nu;
+                    uBar[i] += _t0 + (-_t1 * 2);
+                    nuAdj += _t0 * (u[(i + n - 1) % n] - 2 * u[i] + u[(i + 1) % n]);
                     uBar[(i + n - 1) % n] += _t1;
-                    uBar[i] += -_t1 * 2;
                     uBar[(i + 1) % n] += _t1;
                 }
             }

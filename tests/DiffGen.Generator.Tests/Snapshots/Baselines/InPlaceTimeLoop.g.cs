@@ -53,15 +53,13 @@ namespace Snap
                         uBar[i] = 0.0;
                         u[i] = _tapeDouble.Pop();
                         double _t1 = _t0 * u[i];
-                        omegaAdj -= _t1;
-                        uBar[i] += _t0 * (1 - omega);
                         double _t2 = _t0 * u[i];
                         double _t3 = _t2 * (u[i - 1] + u[i + 1]);
-                        omegaAdj += _t3 * 0.5;
                         double _t4 = _t2 * (omega * 0.5);
+                        omegaAdj += -_t1 + _t3 * 0.5;
+                        uBar[i] += _t0 * (1 - omega) + _t0 * (omega * 0.5 * (u[i - 1] + u[i + 1]));
                         uBar[i - 1] += _t4;
                         uBar[i + 1] += _t4;
-                        uBar[i] += _t0 * (omega * 0.5 * (u[i - 1] + u[i + 1]));
                     }
                 }
             }
@@ -144,15 +142,13 @@ namespace Snap
                         uBar[i] = 0.0;
                         u[i] = _tapeDouble.Pop();
                         global::DiffGen.Dual _t1 = _t0 * u[i];
-                        omegaAdj -= _t1;
-                        uBar[i] += _t0 * (1 - omega);
                         global::DiffGen.Dual _t2 = _t0 * u[i];
                         global::DiffGen.Dual _t3 = _t2 * (u[i - 1] + u[i + 1]);
-                        omegaAdj += _t3 * 0.5;
                         global::DiffGen.Dual _t4 = _t2 * (omega * 0.5);
+                        omegaAdj += -_t1 + _t3 * 0.5;
+                        uBar[i] += _t0 * (1 - omega) + _t0 * (omega * 0.5 * (u[i - 1] + u[i + 1]));
                         uBar[i - 1] += _t4;
                         uBar[i + 1] += _t4;
-                        uBar[i] += _t0 * (omega * 0.5 * (u[i - 1] + u[i + 1]));
                     }
                 }
             }

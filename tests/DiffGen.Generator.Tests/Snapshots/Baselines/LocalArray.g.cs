@@ -58,8 +58,7 @@ namespace Snap
                 i_2 = 1 + _k;
                 {
                     double _t1 = eBar;
-                    tmpBar[i_2] += _t1 * tmp[i_2];
-                    tmpBar[i_2] += _t1 * tmp[i_2];
+                    tmpBar[i_2] += _t1 * tmp[i_2] + _t1 * tmp[i_2];
                 }
             }
             eBar = 0.0;
@@ -69,12 +68,10 @@ namespace Snap
                 {
                     double _t2 = tmpBar[i];
                     tmpBar[i] = 0.0;
-                    wAdj += _t2 * u[i - 1];
-                    uBar[i - 1] += _t2 * w;
                     double _t3 = _t2 * u[i];
-                    wAdj += -_t3 * 2;
+                    wAdj += _t2 * u[i - 1] + (-_t3 * 2) + _t2 * u[i + 1];
+                    uBar[i - 1] += _t2 * w;
                     uBar[i] += _t2 * (1 - 2 * w);
-                    wAdj += _t2 * u[i + 1];
                     uBar[i + 1] += _t2 * w;
                 }
             }
@@ -198,8 +195,7 @@ namespace Snap
                 i_2 = 1 + _k;
                 {
                     global::DiffGen.Dual _t1 = eBar;
-                    tmpBar[i_2] += _t1 * tmp[i_2];
-                    tmpBar[i_2] += _t1 * tmp[i_2];
+                    tmpBar[i_2] += _t1 * tmp[i_2] + _t1 * tmp[i_2];
                 }
             }
             eBar = 0.0;
@@ -209,12 +205,10 @@ namespace Snap
                 {
                     global::DiffGen.Dual _t2 = tmpBar[i];
                     tmpBar[i] = 0.0;
-                    wAdj += _t2 * u[i - 1];
-                    uBar[i - 1] += _t2 * w;
                     global::DiffGen.Dual _t3 = _t2 * u[i];
-                    wAdj += -_t3 * 2;
+                    wAdj += _t2 * u[i - 1] + (-_t3 * 2) + _t2 * u[i + 1];
+                    uBar[i - 1] += _t2 * w;
                     uBar[i] += _t2 * (1 - 2 * w);
-                    wAdj += _t2 * u[i + 1];
                     uBar[i + 1] += _t2 * w;
                 }
             }

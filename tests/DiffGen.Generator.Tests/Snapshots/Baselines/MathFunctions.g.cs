@@ -35,22 +35,19 @@ namespace Snap
             {
                 double _t0 = resultBar;
                 resultBar = 0.0;
+                double _t1 = _t0 * global::System.Math.Floor(x);
                 aBar += _t0 * b;
                 bBar += _t0 * a;
                 cBar += _t0;
-                double _t1 = _t0 * global::System.Math.Floor(x);
                 yAdj += -(_t1 * global::System.Math.Sin(y));
             }
             {
                 double _t2 = cBar;
                 cBar = 0.0;
                 double _t3 = y * y + x * x;
-                yAdj += _t2 * x / _t3;
-                xAdj += -(_t2 * y / _t3);
                 double _t4 = _t2 / (2.0 * global::System.Math.Sqrt(x * x + 1));
-                xAdj += _t4 * x;
-                xAdj += _t4 * x;
-                yAdj += _t2 * global::System.Math.Sign(y);
+                yAdj += _t2 * x / _t3 + _t2 * global::System.Math.Sign(y);
+                xAdj += -(_t2 * y / _t3) + _t4 * x + _t4 * x;
             }
             {
                 double _t5 = bBar;
@@ -159,22 +156,19 @@ namespace Snap
             {
                 global::DiffGen.Dual _t0 = resultBar;
                 resultBar = 0.0;
+                global::DiffGen.Dual _t1 = _t0 * global::DiffGen.DualMath.Floor(x);
                 aBar += _t0 * b;
                 bBar += _t0 * a;
                 cBar += _t0;
-                global::DiffGen.Dual _t1 = _t0 * global::DiffGen.DualMath.Floor(x);
                 yAdj += -(_t1 * global::DiffGen.DualMath.Sin(y));
             }
             {
                 global::DiffGen.Dual _t2 = cBar;
                 cBar = 0.0;
                 global::DiffGen.Dual _t3 = y * y + x * x;
-                yAdj += _t2 * x / _t3;
-                xAdj += -(_t2 * y / _t3);
                 global::DiffGen.Dual _t4 = _t2 / (2.0 * global::DiffGen.DualMath.Sqrt(x * x + 1));
-                xAdj += _t4 * x;
-                xAdj += _t4 * x;
-                yAdj += _t2 * global::DiffGen.DualMath.Sign(y);
+                yAdj += _t2 * x / _t3 + _t2 * global::DiffGen.DualMath.Sign(y);
+                xAdj += -(_t2 * y / _t3) + _t4 * x + _t4 * x;
             }
             {
                 global::DiffGen.Dual _t5 = bBar;

@@ -80,8 +80,7 @@ namespace Snap
                 double _t4 = aBar;
                 aBar = 0.0;
                 a = _tapeDouble.Pop();
-                aBar += _t4 * a;
-                aBar += _t4 * a;
+                aBar += _t4 * a + _t4 * a;
                 xAdj += _t4 * global::System.Math.Cos(x);
             }
             {
@@ -239,8 +238,7 @@ namespace Snap
                 global::DiffGen.Dual _t4 = aBar;
                 aBar = 0.0;
                 a = _tapeDouble.Pop();
-                aBar += _t4 * a;
-                aBar += _t4 * a;
+                aBar += _t4 * a + _t4 * a;
                 xAdj += _t4 * global::DiffGen.DualMath.Cos(x);
             }
             {

@@ -52,14 +52,13 @@ namespace Snap
                     {
                         double _t0 = nextBar[k];
                         nextBar[k] = 0.0;
-                        uBar[k] += _t0;
-                        alphaAdj += _t0 * (u[k - 1] + u[k + 1] + u[k - nx] + u[k + nx] - 4 * u[k]);
                         double _t1 = _t0 * alpha;
+                        uBar[k] += _t0 + (-_t1 * 4);
+                        alphaAdj += _t0 * (u[k - 1] + u[k + 1] + u[k - nx] + u[k + nx] - 4 * u[k]);
                         uBar[k - 1] += _t1;
                         uBar[k + 1] += _t1;
                         uBar[k - nx] += _t1;
                         uBar[k + nx] += _t1;
-                        uBar[k] += -_t1 * 4;
                     }
                 }
             }
@@ -142,14 +141,13 @@ namespace Snap
                     {
                         global::DiffGen.Dual _t0 = nextBar[k];
                         nextBar[k] = 0.0;
-                        uBar[k] += _t0;
-                        alphaAdj += _t0 * (u[k - 1] + u[k + 1] + u[k - nx] + u[k + nx] - 4 * u[k]);
                         global::DiffGen.Dual _t1 = _t0 * alpha;
+                        uBar[k] += _t0 + (-_t1 * 4);
+                        alphaAdj += _t0 * (u[k - 1] + u[k + 1] + u[k - nx] + u[k + nx] - 4 * u[k]);
                         uBar[k - 1] += _t1;
                         uBar[k + 1] += _t1;
                         uBar[k - nx] += _t1;
                         uBar[k + nx] += _t1;
-                        uBar[k] += -_t1 * 4;
                     }
                 }
             }

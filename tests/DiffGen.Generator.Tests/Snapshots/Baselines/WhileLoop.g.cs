@@ -49,9 +49,8 @@ namespace Snap
                     xBar = 0.0;
                     x = _tapeDouble.Pop();
                     double _t2 = _t1 * 0.5;
-                    xBar += _t2;
+                    xBar += _t2 + (-(_t2 * a / (x * x)));
                     aAdj += _t2 / x;
-                    xBar += -(_t2 * a / (x * x));
                 }
             }
             {
@@ -149,9 +148,8 @@ namespace Snap
                     xBar = 0.0;
                     x = _tapeDouble.Pop();
                     global::DiffGen.Dual _t2 = _t1 * 0.5;
-                    xBar += _t2;
+                    xBar += _t2 + (-(_t2 * a / (x * x)));
                     aAdj += _t2 / x;
-                    xBar += -(_t2 * a / (x * x));
                 }
             }
             {
