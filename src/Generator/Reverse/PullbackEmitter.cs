@@ -219,7 +219,9 @@ namespace DiffGen.Generator.Reverse
             else
                 w.Line("/// <summary>Reverse-mode derivative of <see cref=\"" + _m.Name + "\"/>: re-runs it, returns its result, and propagates adjoints (see docs/generated-code.md).</summary>");
             w.Open(access + " static " + T(_m.ReturnType) + " " + _m.Name + (_dual ? "PullbackDual(" : "Pullback(") + string.Join(", ", sig) + ")");
-            foreach (var t in _tapes) w.Line("using var " + TapeName(t) + " = new global::DiffGen.ValueStack<" + T(t) + ">();");
+            // No 'using': a try/finally around the sweeps would keep the JIT from enregistering their locals.
+            // The buffers go back to the pool at the end; if the method throws, the GC reclaims them.
+            foreach (var t in _tapes) w.Line("var " + TapeName(t) + " = new global::DiffGen.ValueStack<" + T(t) + ">();");
             foreach (var t in _refTapes) w.Line("var " + RefTapeName(t) + " = new global::DiffGen.RefStack<" + T(t) + "[]>();");
             foreach (var v in _vars)
             {
@@ -246,6 +248,7 @@ namespace DiffGen.Generator.Reverse
             w.Append(fwd);
             w.Line("// Reverse sweep");
             w.Append(rev);
+            foreach (var t in _tapes) w.Line(TapeName(t) + ".Dispose();");
             if (_a.ResultVar >= 0) w.Line("return " + _vars[_a.ResultVar].Name + ";");
             w.Close();
 

@@ -17,7 +17,7 @@ namespace Snap
         /// <summary>Reverse-mode derivative of <see cref="Accumulate"/>: re-runs it, returns its result, and propagates adjoints (see docs/generated-code.md).</summary>
         public static double AccumulatePullback(double[] a, double x, double resultBar, global::System.Span<double> aBar, ref double xBar)
         {
-            using var _tapeDouble = new global::DiffGen.ValueStack<double>();
+            var _tapeDouble = new global::DiffGen.ValueStack<double>();
             double p = 0.0;
             int i = 0;
             double _result = 0.0;
@@ -73,6 +73,7 @@ namespace Snap
             pBar = 0.0;
             xBar += xAdj;
             ((global::System.ReadOnlySpan<double>)aFinal).CopyTo(a);
+            _tapeDouble.Dispose();
             return _result;
         }
 
@@ -145,7 +146,7 @@ namespace Snap
         /// <summary>The pullback of <see cref="Accumulate"/> on dual numbers: seed the inputs' tangents with v and read H·v from the adjoints' tangents (see docs/generated-code.md).</summary>
         public static global::DiffGen.Dual AccumulatePullbackDual(global::DiffGen.Dual[] a, global::DiffGen.Dual x, global::DiffGen.Dual resultBar, global::System.Span<global::DiffGen.Dual> aBar, ref global::DiffGen.Dual xBar)
         {
-            using var _tapeDouble = new global::DiffGen.ValueStack<global::DiffGen.Dual>();
+            var _tapeDouble = new global::DiffGen.ValueStack<global::DiffGen.Dual>();
             global::DiffGen.Dual p = 0.0;
             int i = 0;
             global::DiffGen.Dual _result = 0.0;
@@ -201,6 +202,7 @@ namespace Snap
             pBar = 0.0;
             xBar += xAdj;
             ((global::System.ReadOnlySpan<global::DiffGen.Dual>)aFinal).CopyTo(a);
+            _tapeDouble.Dispose();
             return _result;
         }
     }

@@ -17,8 +17,8 @@ namespace Snap
         /// <summary>Reverse-mode derivative of <see cref="Series"/>: re-runs it, returns its result, and propagates adjoints (see docs/generated-code.md).</summary>
         public static double SeriesPullback(double x, int n, double resultBar, ref double xBar)
         {
-            using var _tapeBool = new global::DiffGen.ValueStack<bool>();
-            using var _tapeDouble = new global::DiffGen.ValueStack<double>();
+            var _tapeBool = new global::DiffGen.ValueStack<bool>();
+            var _tapeDouble = new global::DiffGen.ValueStack<double>();
             double s = 0.0;
             double term = 0.0;
             int k = 0;
@@ -100,6 +100,8 @@ namespace Snap
             termBar = 0.0;
             sBar = 0.0;
             xBar += xAdj;
+            _tapeBool.Dispose();
+            _tapeDouble.Dispose();
             return _result;
         }
 
@@ -203,8 +205,8 @@ namespace Snap
         /// <summary>The pullback of <see cref="Series"/> on dual numbers: seed the inputs' tangents with v and read H·v from the adjoints' tangents (see docs/generated-code.md).</summary>
         public static global::DiffGen.Dual SeriesPullbackDual(global::DiffGen.Dual x, int n, global::DiffGen.Dual resultBar, ref global::DiffGen.Dual xBar)
         {
-            using var _tapeBool = new global::DiffGen.ValueStack<bool>();
-            using var _tapeDouble = new global::DiffGen.ValueStack<global::DiffGen.Dual>();
+            var _tapeBool = new global::DiffGen.ValueStack<bool>();
+            var _tapeDouble = new global::DiffGen.ValueStack<global::DiffGen.Dual>();
             global::DiffGen.Dual s = 0.0;
             global::DiffGen.Dual term = 0.0;
             int k = 0;
@@ -286,6 +288,8 @@ namespace Snap
             termBar = 0.0;
             sBar = 0.0;
             xBar += xAdj;
+            _tapeBool.Dispose();
+            _tapeDouble.Dispose();
             return _result;
         }
     }

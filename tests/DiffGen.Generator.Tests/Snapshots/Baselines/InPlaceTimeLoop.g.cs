@@ -17,8 +17,8 @@ namespace Snap
         /// <summary>Reverse-mode derivative of <see cref="Sweeps"/>: re-runs it, returns its result, and propagates adjoints (see docs/generated-code.md).</summary>
         public static void SweepsPullback(global::System.Span<double> u, double omega, int sweeps, global::System.Span<double> uBar, ref double omegaBar)
         {
-            using var _tapeInt = new global::DiffGen.ValueStack<int>();
-            using var _tapeDouble = new global::DiffGen.ValueStack<double>();
+            var _tapeInt = new global::DiffGen.ValueStack<int>();
+            var _tapeDouble = new global::DiffGen.ValueStack<double>();
             int s = 0;
             int i = 0;
             double omegaAdj = 0.0;
@@ -65,6 +65,8 @@ namespace Snap
             }
             omegaBar += omegaAdj;
             ((global::System.ReadOnlySpan<double>)uFinal).CopyTo(u);
+            _tapeInt.Dispose();
+            _tapeDouble.Dispose();
         }
 
         /// <summary>Forward-mode derivative of <see cref="Sweeps"/>: returns its result with the tangent along the given input tangents (see docs/generated-code.md).</summary>
@@ -106,8 +108,8 @@ namespace Snap
         /// <summary>The pullback of <see cref="Sweeps"/> on dual numbers: seed the inputs' tangents with v and read H·v from the adjoints' tangents (see docs/generated-code.md).</summary>
         public static void SweepsPullbackDual(global::System.Span<global::DiffGen.Dual> u, global::DiffGen.Dual omega, int sweeps, global::System.Span<global::DiffGen.Dual> uBar, ref global::DiffGen.Dual omegaBar)
         {
-            using var _tapeInt = new global::DiffGen.ValueStack<int>();
-            using var _tapeDouble = new global::DiffGen.ValueStack<global::DiffGen.Dual>();
+            var _tapeInt = new global::DiffGen.ValueStack<int>();
+            var _tapeDouble = new global::DiffGen.ValueStack<global::DiffGen.Dual>();
             int s = 0;
             int i = 0;
             global::DiffGen.Dual omegaAdj = 0.0;
@@ -154,6 +156,8 @@ namespace Snap
             }
             omegaBar += omegaAdj;
             ((global::System.ReadOnlySpan<global::DiffGen.Dual>)uFinal).CopyTo(u);
+            _tapeInt.Dispose();
+            _tapeDouble.Dispose();
         }
     }
 }

@@ -17,7 +17,7 @@ namespace Snap
         /// <summary>Reverse-mode derivative of <see cref="Piecewise"/>: re-runs it, returns its result, and propagates adjoints (see docs/generated-code.md).</summary>
         public static double PiecewisePullback(double x, double y, double resultBar, ref double xBar, ref double yBar)
         {
-            using var _tapeDouble = new global::DiffGen.ValueStack<double>();
+            var _tapeDouble = new global::DiffGen.ValueStack<double>();
             double a = 0.0;
             double _result = 0.0;
             bool _returned = false;
@@ -91,6 +91,7 @@ namespace Snap
             }
             xBar += xAdj;
             yBar += yAdj;
+            _tapeDouble.Dispose();
             return _result;
         }
 
@@ -175,7 +176,7 @@ namespace Snap
         /// <summary>The pullback of <see cref="Piecewise"/> on dual numbers: seed the inputs' tangents with v and read H·v from the adjoints' tangents (see docs/generated-code.md).</summary>
         public static global::DiffGen.Dual PiecewisePullbackDual(global::DiffGen.Dual x, global::DiffGen.Dual y, global::DiffGen.Dual resultBar, ref global::DiffGen.Dual xBar, ref global::DiffGen.Dual yBar)
         {
-            using var _tapeDouble = new global::DiffGen.ValueStack<global::DiffGen.Dual>();
+            var _tapeDouble = new global::DiffGen.ValueStack<global::DiffGen.Dual>();
             global::DiffGen.Dual a = 0.0;
             global::DiffGen.Dual _result = 0.0;
             bool _returned = false;
@@ -249,6 +250,7 @@ namespace Snap
             }
             xBar += xAdj;
             yBar += yAdj;
+            _tapeDouble.Dispose();
             return _result;
         }
     }

@@ -17,7 +17,7 @@ namespace Snap
         /// <summary>Reverse-mode derivative of <see cref="Jacobi"/>: re-runs it, returns its result, and propagates adjoints (see docs/generated-code.md).</summary>
         public static void JacobiPullback(global::System.ReadOnlySpan<double> u, global::System.Span<double> next, int nx, int ny, double alpha, global::System.Span<double> uBar, global::System.Span<double> nextBar, ref double alphaBar)
         {
-            using var _tapeInt = new global::DiffGen.ValueStack<int>();
+            var _tapeInt = new global::DiffGen.ValueStack<int>();
             int j = 0;
             int i = 0;
             int k = 0;
@@ -63,6 +63,7 @@ namespace Snap
                 }
             }
             alphaBar += alphaAdj;
+            _tapeInt.Dispose();
         }
 
         /// <summary>Forward-mode derivative of <see cref="Jacobi"/>: returns its result with the tangent along the given input tangents (see docs/generated-code.md).</summary>
@@ -106,7 +107,7 @@ namespace Snap
         /// <summary>The pullback of <see cref="Jacobi"/> on dual numbers: seed the inputs' tangents with v and read H·v from the adjoints' tangents (see docs/generated-code.md).</summary>
         public static void JacobiPullbackDual(global::System.ReadOnlySpan<global::DiffGen.Dual> u, global::System.Span<global::DiffGen.Dual> next, int nx, int ny, global::DiffGen.Dual alpha, global::System.Span<global::DiffGen.Dual> uBar, global::System.Span<global::DiffGen.Dual> nextBar, ref global::DiffGen.Dual alphaBar)
         {
-            using var _tapeInt = new global::DiffGen.ValueStack<int>();
+            var _tapeInt = new global::DiffGen.ValueStack<int>();
             int j = 0;
             int i = 0;
             int k = 0;
@@ -152,6 +153,7 @@ namespace Snap
                 }
             }
             alphaBar += alphaAdj;
+            _tapeInt.Dispose();
         }
     }
 }
