@@ -40,7 +40,10 @@ namespace DiffGen.Generator.Forward
             _a = new Analyzer(vars, callees, body, resultVar);
             _p = new ExprPrinter(vars);
             _names = new HashSet<string>(vars.Select(v => v.Name));
+            Reverse.PullbackEmitter.CollectCounters(body, _counters);
         }
+
+        private readonly HashSet<int> _counters = new HashSet<int>();
 
         /// <summary>Emits the pushforward method (without the surrounding type declarations).</summary>
         public static string Emit(MethodModel m, IReadOnlyList<Callee> callees) => new PushforwardEmitter(m, callees).EmitMethod();
@@ -163,7 +166,7 @@ namespace DiffGen.Generator.Forward
             foreach (var c in checks) w.Line(c);
             foreach (var v in _vars)
             {
-                if (v.Role == VarRole.Param) continue;
+                if (v.Role == VarRole.Param || _counters.Contains(v.Id)) continue;
                 if (v.Storage == Storage.Scalar) w.Line(T(v.Elem) + " " + v.Name + " = " + Zero(v.Elem) + ";");
                 else w.Line(T(v.Elem) + "[] " + v.Name + " = global::System.Array.Empty<" + T(v.Elem) + ">();");
                 if (_a.Active[v.Id])
@@ -274,7 +277,7 @@ namespace DiffGen.Generator.Forward
                         string i = _vars[l.Counter].Name;
                         string step = l.StepValue == 1 ? i + "++" : l.StepValue == -1 ? i + "--"
                             : l.StepValue > 0 ? i + " += " + l.StepValue.ToString(CultureInfo.InvariantCulture) : i + " -= " + (-l.StepValue).ToString(CultureInfo.InvariantCulture);
-                        w.Open("for (" + i + " = " + P(l.Start!) + "; " + P(l.Condition) + "; " + step + ")");
+                        w.Open("for (" + T(_vars[l.Counter].Elem) + " " + i + " = " + P(l.Start!) + "; " + P(l.Condition) + "; " + step + ")");
                         EmitStmt(l.Body, w);
                         w.Close();
                     }

@@ -43,6 +43,16 @@ namespace DiffGen.Generator.Reverse
             _a = new Analyzer(vars, callees, body, resultVar);
             _p = new ExprPrinter(vars, dual);
             _names = new HashSet<string>(vars.Select(v => v.Name));
+            CollectCounters(body, _counters);
+        }
+
+        /// <summary>Counters of counted loops: declared in the loops themselves, as in the source.</summary>
+        private readonly HashSet<int> _counters = new HashSet<int>();
+
+        internal static void CollectCounters(Stmt s, HashSet<int> counters)
+        {
+            if (s is Loop l && l.IsCanonical) counters.Add(l.Counter);
+            foreach (var c in Structurizer.Children(s)) CollectCounters(c, counters);
         }
 
         public Analyzer Analysis => _a;
@@ -225,7 +235,7 @@ namespace DiffGen.Generator.Reverse
             foreach (var t in _refTapes) w.Line("var " + RefTapeName(t) + " = new global::DiffGen.RefStack<" + T(t) + "[]>();");
             foreach (var v in _vars)
             {
-                if (v.Role == VarRole.Param) continue;
+                if (v.Role == VarRole.Param || _counters.Contains(v.Id)) continue;
                 if (v.Storage == Storage.Scalar) w.Line(T(v.Elem) + " " + v.Name + " = " + Zero(v.Elem) + ";");
                 else w.Line(T(v.Elem) + "[] " + v.Name + " = global::System.Array.Empty<" + T(v.Elem) + ">();");
             }
@@ -375,7 +385,7 @@ namespace DiffGen.Generator.Reverse
                             if (slot != null) { w.Line(slot + " = " + start + ";"); start = slot; }
                             w.Line(n + " = 0;");
                             string i = _vars[l.Counter].Name;
-                            w.Open("for (" + i + " = " + start + "; " + P(l.Condition) + "; " + StepText(l) + ")");
+                            w.Open("for (" + T(_vars[l.Counter].Elem) + " " + i + " = " + start + "; " + P(l.Condition) + "; " + StepText(l) + ")");
                             w.Line(n + "++;");
                             EmitForward(l.Body, w);
                             w.Close();
@@ -529,7 +539,7 @@ namespace DiffGen.Generator.Reverse
                     string start = slot ?? P(l.Start!, ExprPrinter.Additive, false);
                     string offset = l.StepValue == 1 ? k : l.StepValue == -1 ? k : k + " * " + System.Math.Abs(l.StepValue).ToString(CultureInfo.InvariantCulture);
                     w.Open("for (int " + k + " = " + n + " - 1; " + k + " >= 0; " + k + "--)");
-                    w.Line(i + " = " + (start == "0" && l.StepValue > 0 ? offset : start + (l.StepValue > 0 ? " + " : " - ") + offset) + ";");
+                    w.Line(T(_vars[l.Counter].Elem) + " " + i + " = " + (start == "0" && l.StepValue > 0 ? offset : start + (l.StepValue > 0 ? " + " : " - ") + offset) + ";");
                     w.Append(body);
                     w.Close();
                 }

@@ -19,7 +19,6 @@ namespace Snap
         {
             var _tapeDouble = new global::DiffGen.ValueStack<double>();
             double p = 0.0;
-            int i = 0;
             double _result = 0.0;
             double xAdj = 0.0;
             double pBar = 0.0;
@@ -28,7 +27,7 @@ namespace Snap
             // Forward sweep
             p = 1;
             _n0 = 0;
-            for (i = 0; i < a.Length; i++)
+            for (int i = 0; i < a.Length; i++)
             {
                 _n0++;
                 _tapeDouble.Push(a[i]);
@@ -53,7 +52,7 @@ namespace Snap
             }
             for (int _k = _n0 - 1; _k >= 0; _k--)
             {
-                i = _k;
+                int i = _k;
                 {
                     double _t2 = pBar;
                     pBar = 0.0;
@@ -82,12 +81,11 @@ namespace Snap
         {
             double p = 0.0;
             double pDot = 0.0;
-            int i = 0;
             double _result = 0.0;
             double resultDot = 0.0;
             pDot = 0.0;
             p = 1;
-            for (i = 0; i < a.Length; i++)
+            for (int i = 0; i < a.Length; i++)
             {
                 double _d0 = aDot[i] * x + a[i] * xDot;
                 a[i] = a[i] * x;
@@ -116,13 +114,12 @@ namespace Snap
             if (resultDots.Length != directions) throw new global::System.ArgumentException("resultDots must hold one tangent per direction", nameof(resultDots));
             double p = 0.0;
             double[] pDots = new double[directions];
-            int i = 0;
             double _result = 0.0;
             double[] resultDots2 = new double[directions];
             double[] _lanesdouble = new double[directions];
             for (int _q = 0; _q < directions; _q++) pDots[_q] = 0.0;
             p = 1;
-            for (i = 0; i < a.Length; i++)
+            for (int i = 0; i < a.Length; i++)
             {
                 for (int _q = 0; _q < directions; _q++) _lanesdouble[_q] = aDots[i * directions + _q] * x + a[i] * xDots[_q];
                 a[i] = a[i] * x;
@@ -148,7 +145,6 @@ namespace Snap
         {
             var _tapeDouble = new global::DiffGen.ValueStack<global::DiffGen.Dual>();
             global::DiffGen.Dual p = 0.0;
-            int i = 0;
             global::DiffGen.Dual _result = 0.0;
             global::DiffGen.Dual xAdj = 0.0;
             global::DiffGen.Dual pBar = 0.0;
@@ -157,7 +153,7 @@ namespace Snap
             // Forward sweep
             p = 1;
             _n0 = 0;
-            for (i = 0; i < a.Length; i++)
+            for (int i = 0; i < a.Length; i++)
             {
                 _n0++;
                 _tapeDouble.Push(a[i]);
@@ -182,7 +178,7 @@ namespace Snap
             }
             for (int _k = _n0 - 1; _k >= 0; _k--)
             {
-                i = _k;
+                int i = _k;
                 {
                     global::DiffGen.Dual _t2 = pBar;
                     pBar = 0.0;

@@ -21,7 +21,6 @@ namespace Snap
             var _tapeDouble = new global::DiffGen.ValueStack<double>();
             double s = 0.0;
             double term = 0.0;
-            int k = 0;
             double _result = 0.0;
             bool _continue = false;
             bool _break = false;
@@ -34,7 +33,7 @@ namespace Snap
             term = 1;
             _break = false;
             _n0 = 0;
-            for (k = 1; !_break && k <= n; k++)
+            for (int k = 1; !_break && k <= n; k++)
             {
                 _n0++;
                 _tapeBool.Push(_continue);
@@ -68,7 +67,7 @@ namespace Snap
             }
             for (int _k = _n0 - 1; _k >= 0; _k--)
             {
-                k = 1 + _k;
+                int k = 1 + _k;
                 if (!_continue)
                 {
                     if (!_break)
@@ -112,7 +111,6 @@ namespace Snap
             double sDot = 0.0;
             double term = 0.0;
             double termDot = 0.0;
-            int k = 0;
             double _result = 0.0;
             double resultDot = 0.0;
             bool _continue = false;
@@ -122,7 +120,7 @@ namespace Snap
             termDot = 0.0;
             term = 1;
             _break = false;
-            for (k = 1; !_break && k <= n; k++)
+            for (int k = 1; !_break && k <= n; k++)
             {
                 _continue = false;
                 double _d0 = termDot * (x / k) + term * (xDot / k);
@@ -161,7 +159,6 @@ namespace Snap
             double[] sDots = new double[directions];
             double term = 0.0;
             double[] termDots = new double[directions];
-            int k = 0;
             double _result = 0.0;
             double[] resultDots2 = new double[directions];
             bool _continue = false;
@@ -172,7 +169,7 @@ namespace Snap
             for (int _q = 0; _q < directions; _q++) termDots[_q] = 0.0;
             term = 1;
             _break = false;
-            for (k = 1; !_break && k <= n; k++)
+            for (int k = 1; !_break && k <= n; k++)
             {
                 _continue = false;
                 for (int _q = 0; _q < directions; _q++) _lanesdouble[_q] = termDots[_q] * (x / k) + term * (xDots[_q] / k);
@@ -209,7 +206,6 @@ namespace Snap
             var _tapeDouble = new global::DiffGen.ValueStack<global::DiffGen.Dual>();
             global::DiffGen.Dual s = 0.0;
             global::DiffGen.Dual term = 0.0;
-            int k = 0;
             global::DiffGen.Dual _result = 0.0;
             bool _continue = false;
             bool _break = false;
@@ -222,7 +218,7 @@ namespace Snap
             term = 1;
             _break = false;
             _n0 = 0;
-            for (k = 1; !_break && k <= n; k++)
+            for (int k = 1; !_break && k <= n; k++)
             {
                 _n0++;
                 _tapeBool.Push(_continue);
@@ -256,7 +252,7 @@ namespace Snap
             }
             for (int _k = _n0 - 1; _k >= 0; _k--)
             {
-                k = 1 + _k;
+                int k = 1 + _k;
                 if (!_continue)
                 {
                     if (!_break)

@@ -18,7 +18,6 @@ namespace Snap
         public static void AdvectPullback(global::System.ReadOnlySpan<double> u, global::System.Span<double> next, double dt, double dx, global::System.Span<double> uBar, global::System.Span<double> nextBar, ref double dtBar, ref double dxBar)
         {
             int n = 0;
-            int i = 0;
             double x = 0.0;
             int j = 0;
             double f = 0.0;
@@ -34,7 +33,7 @@ namespace Snap
             // Forward sweep
             n = u.Length;
             _n0 = 0;
-            for (i = 0; i < n; i++)
+            for (int i = 0; i < n; i++)
             {
                 _n0++;
                 x = i - dt * u[i] / dx;
@@ -47,7 +46,7 @@ namespace Snap
             // Reverse sweep
             for (int _k = _n0 - 1; _k >= 0; _k--)
             {
-                i = _k;
+                int i = _k;
                 x = i - dt * u[i] / dx;
                 j = (int)global::System.Math.Floor(x);
                 f = x - j;
@@ -83,7 +82,6 @@ namespace Snap
         public static void AdvectPushforward(global::System.ReadOnlySpan<double> u, global::System.ReadOnlySpan<double> uDot, global::System.Span<double> next, global::System.Span<double> nextDot, double dt, double dtDot, double dx, double dxDot)
         {
             int n = 0;
-            int i = 0;
             double x = 0.0;
             double xDot = 0.0;
             int j = 0;
@@ -92,7 +90,7 @@ namespace Snap
             int j0 = 0;
             int j1 = 0;
             n = u.Length;
-            for (i = 0; i < n; i++)
+            for (int i = 0; i < n; i++)
             {
                 xDot = -(((dtDot * u[i] + dt * uDot[i]) * dx - (dt * u[i]) * dxDot) / (dx * dx));
                 x = i - dt * u[i] / dx;
@@ -115,7 +113,6 @@ namespace Snap
             if (dtDots.Length != directions) throw new global::System.ArgumentException("dtDots must hold one tangent per direction", nameof(dtDots));
             if (dxDots.Length != directions) throw new global::System.ArgumentException("dxDots must hold one tangent per direction", nameof(dxDots));
             int n = 0;
-            int i = 0;
             double x = 0.0;
             double[] xDots = new double[directions];
             int j = 0;
@@ -124,7 +121,7 @@ namespace Snap
             int j0 = 0;
             int j1 = 0;
             n = u.Length;
-            for (i = 0; i < n; i++)
+            for (int i = 0; i < n; i++)
             {
                 for (int _q = 0; _q < directions; _q++) xDots[_q] = -(((dtDots[_q] * u[i] + dt * uDots[i * directions + _q]) * dx - (dt * u[i]) * dxDots[_q]) / (dx * dx));
                 x = i - dt * u[i] / dx;
@@ -142,7 +139,6 @@ namespace Snap
         public static void AdvectPullbackDual(global::System.ReadOnlySpan<global::DiffGen.Dual> u, global::System.Span<global::DiffGen.Dual> next, global::DiffGen.Dual dt, global::DiffGen.Dual dx, global::System.Span<global::DiffGen.Dual> uBar, global::System.Span<global::DiffGen.Dual> nextBar, ref global::DiffGen.Dual dtBar, ref global::DiffGen.Dual dxBar)
         {
             int n = 0;
-            int i = 0;
             global::DiffGen.Dual x = 0.0;
             int j = 0;
             global::DiffGen.Dual f = 0.0;
@@ -158,7 +154,7 @@ namespace Snap
             // Forward sweep
             n = u.Length;
             _n0 = 0;
-            for (i = 0; i < n; i++)
+            for (int i = 0; i < n; i++)
             {
                 _n0++;
                 x = i - dt * u[i] / dx;
@@ -171,7 +167,7 @@ namespace Snap
             // Reverse sweep
             for (int _k = _n0 - 1; _k >= 0; _k--)
             {
-                i = _k;
+                int i = _k;
                 x = i - dt * u[i] / dx;
                 j = (int)global::DiffGen.DualMath.Floor(x);
                 f = x - j;

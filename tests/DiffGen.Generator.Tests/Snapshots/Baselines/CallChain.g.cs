@@ -18,7 +18,6 @@ namespace Snap
         public static double LossPullback(global::System.ReadOnlySpan<double> u, global::System.Span<double> work, double a, double resultBar, global::System.Span<double> uBar, global::System.Span<double> workBar, ref double aBar)
         {
             double s = 0.0;
-            int i = 0;
             double _call0 = 0.0;
             double _result = 0.0;
             double aAdj = 0.0;
@@ -31,7 +30,7 @@ namespace Snap
             global::Snap.Model.Scale(u, work, a);
             s = 0;
             _n0 = 0;
-            for (i = 0; i < work.Length; i++)
+            for (int i = 0; i < work.Length; i++)
             {
                 _n0++;
                 _call0 = global::Snap.Model.Square(work[i] - 1);
@@ -47,7 +46,7 @@ namespace Snap
             }
             for (int _k = _n0 - 1; _k >= 0; _k--)
             {
-                i = _k;
+                int i = _k;
                 {
                     double _t1 = sBar;
                     call0Bar += _t1;
@@ -74,7 +73,6 @@ namespace Snap
         {
             double s = 0.0;
             double sDot = 0.0;
-            int i = 0;
             double _call0 = 0.0;
             double call0Dot = 0.0;
             double _result = 0.0;
@@ -82,7 +80,7 @@ namespace Snap
             global::Snap.Model.ScalePushforward(u, uDot, work, workDot, a, aDot);
             sDot = 0.0;
             s = 0;
-            for (i = 0; i < work.Length; i++)
+            for (int i = 0; i < work.Length; i++)
             {
                 var _d0 = global::Snap.Model.SquarePushforward(work[i] - 1, workDot[i]);
                 _call0 = _d0.Value;
@@ -106,7 +104,6 @@ namespace Snap
             if (resultDots.Length != directions) throw new global::System.ArgumentException("resultDots must hold one tangent per direction", nameof(resultDots));
             double s = 0.0;
             double[] sDots = new double[directions];
-            int i = 0;
             double _call0 = 0.0;
             double[] call0Dots = new double[directions];
             double _result = 0.0;
@@ -118,7 +115,7 @@ namespace Snap
             global::Snap.Model.ScalePushforwardVector(directions, u, uDots, work, workDots, a, _d0);
             for (int _q = 0; _q < directions; _q++) sDots[_q] = 0.0;
             s = 0;
-            for (i = 0; i < work.Length; i++)
+            for (int i = 0; i < work.Length; i++)
             {
                 for (int _q = 0; _q < directions; _q++) _d1[_q] = workDots[i * directions + _q];
                 _call0 = global::Snap.Model.SquarePushforwardVector(directions, work[i] - 1, _d1, call0Dots);
@@ -136,7 +133,6 @@ namespace Snap
         public static global::DiffGen.Dual LossPullbackDual(global::System.ReadOnlySpan<global::DiffGen.Dual> u, global::System.Span<global::DiffGen.Dual> work, global::DiffGen.Dual a, global::DiffGen.Dual resultBar, global::System.Span<global::DiffGen.Dual> uBar, global::System.Span<global::DiffGen.Dual> workBar, ref global::DiffGen.Dual aBar)
         {
             global::DiffGen.Dual s = 0.0;
-            int i = 0;
             global::DiffGen.Dual _call0 = 0.0;
             global::DiffGen.Dual _result = 0.0;
             global::DiffGen.Dual aAdj = 0.0;
@@ -150,7 +146,7 @@ namespace Snap
             global::Snap.Model.ScalePullbackDual(u, work, a, new global::DiffGen.Dual[u.Length], new global::DiffGen.Dual[work.Length], ref _t0);
             s = 0;
             _n0 = 0;
-            for (i = 0; i < work.Length; i++)
+            for (int i = 0; i < work.Length; i++)
             {
                 _n0++;
                 global::DiffGen.Dual _t1 = 0.0;
@@ -167,7 +163,7 @@ namespace Snap
             }
             for (int _k = _n0 - 1; _k >= 0; _k--)
             {
-                i = _k;
+                int i = _k;
                 {
                     global::DiffGen.Dual _t3 = sBar;
                     call0Bar += _t3;
@@ -209,14 +205,13 @@ namespace Snap
         /// <summary>Reverse-mode derivative of <see cref="Scale"/>: re-runs it, returns its result, and propagates adjoints (see docs/generated-code.md).</summary>
         public static void ScalePullback(global::System.ReadOnlySpan<double> u, global::System.Span<double> v, double a, global::System.Span<double> uBar, global::System.Span<double> vBar, ref double aBar)
         {
-            int i = 0;
             double aAdj = 0.0;
             if (uBar.Length != u.Length) throw new global::System.ArgumentException("uBar must have the length of u (" + u.Length + ").", nameof(uBar));
             if (vBar.Length != v.Length) throw new global::System.ArgumentException("vBar must have the length of v (" + v.Length + ").", nameof(vBar));
             int _n0 = 0;
             // Forward sweep
             _n0 = 0;
-            for (i = 0; i < u.Length; i++)
+            for (int i = 0; i < u.Length; i++)
             {
                 _n0++;
                 v[i] = a * u[i];
@@ -224,7 +219,7 @@ namespace Snap
             // Reverse sweep
             for (int _k = _n0 - 1; _k >= 0; _k--)
             {
-                i = _k;
+                int i = _k;
                 {
                     double _t0 = vBar[i];
                     vBar[i] = 0.0;
@@ -238,8 +233,7 @@ namespace Snap
         /// <summary>Forward-mode derivative of <see cref="Scale"/>: returns its result with the tangent along the given input tangents (see docs/generated-code.md).</summary>
         public static void ScalePushforward(global::System.ReadOnlySpan<double> u, global::System.ReadOnlySpan<double> uDot, global::System.Span<double> v, global::System.Span<double> vDot, double a, double aDot)
         {
-            int i = 0;
-            for (i = 0; i < u.Length; i++)
+            for (int i = 0; i < u.Length; i++)
             {
                 vDot[i] = aDot * u[i] + a * uDot[i];
                 v[i] = a * u[i];
@@ -253,8 +247,7 @@ namespace Snap
             if (uDots.Length != u.Length * directions) throw new global::System.ArgumentException("uDots must hold u.Length tangents per direction (element i, direction q at i * directions + q)", nameof(uDots));
             if (vDots.Length != v.Length * directions) throw new global::System.ArgumentException("vDots must hold v.Length tangents per direction (element i, direction q at i * directions + q)", nameof(vDots));
             if (aDots.Length != directions) throw new global::System.ArgumentException("aDots must hold one tangent per direction", nameof(aDots));
-            int i = 0;
-            for (i = 0; i < u.Length; i++)
+            for (int i = 0; i < u.Length; i++)
             {
                 for (int _q = 0; _q < directions; _q++) vDots[i * directions + _q] = aDots[_q] * u[i] + a * uDots[i * directions + _q];
                 v[i] = a * u[i];
@@ -264,14 +257,13 @@ namespace Snap
         /// <summary>The pullback of <see cref="Scale"/> on dual numbers: seed the inputs' tangents with v and read H·v from the adjoints' tangents (see docs/generated-code.md).</summary>
         public static void ScalePullbackDual(global::System.ReadOnlySpan<global::DiffGen.Dual> u, global::System.Span<global::DiffGen.Dual> v, global::DiffGen.Dual a, global::System.Span<global::DiffGen.Dual> uBar, global::System.Span<global::DiffGen.Dual> vBar, ref global::DiffGen.Dual aBar)
         {
-            int i = 0;
             global::DiffGen.Dual aAdj = 0.0;
             if (uBar.Length != u.Length) throw new global::System.ArgumentException("uBar must have the length of u (" + u.Length + ").", nameof(uBar));
             if (vBar.Length != v.Length) throw new global::System.ArgumentException("vBar must have the length of v (" + v.Length + ").", nameof(vBar));
             int _n0 = 0;
             // Forward sweep
             _n0 = 0;
-            for (i = 0; i < u.Length; i++)
+            for (int i = 0; i < u.Length; i++)
             {
                 _n0++;
                 v[i] = a * u[i];
@@ -279,7 +271,7 @@ namespace Snap
             // Reverse sweep
             for (int _k = _n0 - 1; _k >= 0; _k--)
             {
-                i = _k;
+                int i = _k;
                 {
                     global::DiffGen.Dual _t0 = vBar[i];
                     vBar[i] = 0.0;

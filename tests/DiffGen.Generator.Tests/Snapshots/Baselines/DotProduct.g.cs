@@ -18,7 +18,6 @@ namespace Snap
         public static double DotPullback(global::System.ReadOnlySpan<double> a, global::System.ReadOnlySpan<double> b, double resultBar, global::System.Span<double> aBar, global::System.Span<double> bBar)
         {
             double s = 0.0;
-            int i = 0;
             double _result = 0.0;
             double sBar = 0.0;
             if (aBar.Length != a.Length) throw new global::System.ArgumentException("aBar must have the length of a (" + a.Length + ").", nameof(aBar));
@@ -27,7 +26,7 @@ namespace Snap
             // Forward sweep
             s = 0;
             _n0 = 0;
-            for (i = 0; i < a.Length; i++)
+            for (int i = 0; i < a.Length; i++)
             {
                 _n0++;
                 s = s + a[i] * b[i];
@@ -41,7 +40,7 @@ namespace Snap
             }
             for (int _k = _n0 - 1; _k >= 0; _k--)
             {
-                i = _k;
+                int i = _k;
                 {
                     double _t1 = sBar;
                     aBar[i] += _t1 * b[i];
@@ -57,12 +56,11 @@ namespace Snap
         {
             double s = 0.0;
             double sDot = 0.0;
-            int i = 0;
             double _result = 0.0;
             double resultDot = 0.0;
             sDot = 0.0;
             s = 0;
-            for (i = 0; i < a.Length; i++)
+            for (int i = 0; i < a.Length; i++)
             {
                 double _d0 = sDot + aDot[i] * b[i] + a[i] * bDot[i];
                 s = s + a[i] * b[i];
@@ -82,13 +80,12 @@ namespace Snap
             if (resultDots.Length != directions) throw new global::System.ArgumentException("resultDots must hold one tangent per direction", nameof(resultDots));
             double s = 0.0;
             double[] sDots = new double[directions];
-            int i = 0;
             double _result = 0.0;
             double[] resultDots2 = new double[directions];
             double[] _lanesdouble = new double[directions];
             for (int _q = 0; _q < directions; _q++) sDots[_q] = 0.0;
             s = 0;
-            for (i = 0; i < a.Length; i++)
+            for (int i = 0; i < a.Length; i++)
             {
                 for (int _q = 0; _q < directions; _q++) _lanesdouble[_q] = sDots[_q] + aDots[i * directions + _q] * b[i] + a[i] * bDots[i * directions + _q];
                 s = s + a[i] * b[i];
@@ -104,7 +101,6 @@ namespace Snap
         public static global::DiffGen.Dual DotPullbackDual(global::System.ReadOnlySpan<global::DiffGen.Dual> a, global::System.ReadOnlySpan<global::DiffGen.Dual> b, global::DiffGen.Dual resultBar, global::System.Span<global::DiffGen.Dual> aBar, global::System.Span<global::DiffGen.Dual> bBar)
         {
             global::DiffGen.Dual s = 0.0;
-            int i = 0;
             global::DiffGen.Dual _result = 0.0;
             global::DiffGen.Dual sBar = 0.0;
             if (aBar.Length != a.Length) throw new global::System.ArgumentException("aBar must have the length of a (" + a.Length + ").", nameof(aBar));
@@ -113,7 +109,7 @@ namespace Snap
             // Forward sweep
             s = 0;
             _n0 = 0;
-            for (i = 0; i < a.Length; i++)
+            for (int i = 0; i < a.Length; i++)
             {
                 _n0++;
                 s = s + a[i] * b[i];
@@ -127,7 +123,7 @@ namespace Snap
             }
             for (int _k = _n0 - 1; _k >= 0; _k--)
             {
-                i = _k;
+                int i = _k;
                 {
                     global::DiffGen.Dual _t1 = sBar;
                     aBar[i] += _t1 * b[i];

@@ -18,7 +18,6 @@ namespace Snap
         public static float NormPullback(global::System.ReadOnlySpan<float> v, float scale, float resultBar, global::System.Span<float> vBar, ref float scaleBar)
         {
             float s = 0f;
-            int i = 0;
             float _result = 0f;
             float scaleAdj = 0f;
             float sBar = 0f;
@@ -27,7 +26,7 @@ namespace Snap
             // Forward sweep
             s = 0f;
             _n0 = 0;
-            for (i = 0; i < v.Length; i++)
+            for (int i = 0; i < v.Length; i++)
             {
                 _n0++;
                 s = s + v[i] * v[i];
@@ -43,7 +42,7 @@ namespace Snap
             }
             for (int _k = _n0 - 1; _k >= 0; _k--)
             {
-                i = _k;
+                int i = _k;
                 {
                     float _t2 = sBar;
                     vBar[i] += _t2 * v[i] + _t2 * v[i];
@@ -59,12 +58,11 @@ namespace Snap
         {
             float s = 0f;
             float sDot = 0f;
-            int i = 0;
             float _result = 0f;
             float resultDot = 0f;
             sDot = 0f;
             s = 0f;
-            for (i = 0; i < v.Length; i++)
+            for (int i = 0; i < v.Length; i++)
             {
                 float _d0 = sDot + vDot[i] * v[i] + v[i] * vDot[i];
                 s = s + v[i] * v[i];
@@ -84,13 +82,12 @@ namespace Snap
             if (resultDots.Length != directions) throw new global::System.ArgumentException("resultDots must hold one tangent per direction", nameof(resultDots));
             float s = 0f;
             float[] sDots = new float[directions];
-            int i = 0;
             float _result = 0f;
             float[] resultDots2 = new float[directions];
             float[] _lanesfloat = new float[directions];
             for (int _q = 0; _q < directions; _q++) sDots[_q] = 0f;
             s = 0f;
-            for (i = 0; i < v.Length; i++)
+            for (int i = 0; i < v.Length; i++)
             {
                 for (int _q = 0; _q < directions; _q++) _lanesfloat[_q] = sDots[_q] + vDots[i * directions + _q] * v[i] + v[i] * vDots[i * directions + _q];
                 s = s + v[i] * v[i];

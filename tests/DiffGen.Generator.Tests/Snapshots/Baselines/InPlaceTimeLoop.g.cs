@@ -19,19 +19,17 @@ namespace Snap
         {
             var _tapeInt = new global::DiffGen.ValueStack<int>();
             var _tapeDouble = new global::DiffGen.ValueStack<double>();
-            int s = 0;
-            int i = 0;
             double omegaAdj = 0.0;
             if (uBar.Length != u.Length) throw new global::System.ArgumentException("uBar must have the length of u (" + u.Length + ").", nameof(uBar));
             int _n0 = 0;
             int _n1 = 0;
             // Forward sweep
             _n0 = 0;
-            for (s = 0; s < sweeps; s++)
+            for (int s = 0; s < sweeps; s++)
             {
                 _n0++;
                 _n1 = 0;
-                for (i = 1; i < u.Length - 1; i++)
+                for (int i = 1; i < u.Length - 1; i++)
                 {
                     _n1++;
                     _tapeDouble.Push(u[i]);
@@ -43,11 +41,11 @@ namespace Snap
             // Reverse sweep
             for (int _k2 = _n0 - 1; _k2 >= 0; _k2--)
             {
-                s = _k2;
+                int s = _k2;
                 _n1 = _tapeInt.Pop();
                 for (int _k = _n1 - 1; _k >= 0; _k--)
                 {
-                    i = 1 + _k;
+                    int i = 1 + _k;
                     {
                         double _t0 = uBar[i];
                         uBar[i] = 0.0;
@@ -72,11 +70,9 @@ namespace Snap
         /// <summary>Forward-mode derivative of <see cref="Sweeps"/>: returns its result with the tangent along the given input tangents (see docs/generated-code.md).</summary>
         public static void SweepsPushforward(global::System.Span<double> u, global::System.Span<double> uDot, double omega, double omegaDot, int sweeps)
         {
-            int s = 0;
-            int i = 0;
-            for (s = 0; s < sweeps; s++)
+            for (int s = 0; s < sweeps; s++)
             {
-                for (i = 1; i < u.Length - 1; i++)
+                for (int i = 1; i < u.Length - 1; i++)
                 {
                     double _d0 = (-omegaDot) * u[i] + (1 - omega) * uDot[i] + ((omegaDot * 0.5) * (u[i - 1] + u[i + 1]) + (omega * 0.5) * (uDot[i - 1] + uDot[i + 1])) * u[i] + (omega * 0.5 * (u[i - 1] + u[i + 1])) * uDot[i];
                     u[i] = (1 - omega) * u[i] + omega * 0.5 * (u[i - 1] + u[i + 1]) * u[i];
@@ -91,12 +87,10 @@ namespace Snap
             if (directions < 1) throw new global::System.ArgumentOutOfRangeException(nameof(directions), directions, "At least one direction is needed.");
             if (uDots.Length != u.Length * directions) throw new global::System.ArgumentException("uDots must hold u.Length tangents per direction (element i, direction q at i * directions + q)", nameof(uDots));
             if (omegaDots.Length != directions) throw new global::System.ArgumentException("omegaDots must hold one tangent per direction", nameof(omegaDots));
-            int s = 0;
-            int i = 0;
             double[] _lanesdouble = new double[directions];
-            for (s = 0; s < sweeps; s++)
+            for (int s = 0; s < sweeps; s++)
             {
-                for (i = 1; i < u.Length - 1; i++)
+                for (int i = 1; i < u.Length - 1; i++)
                 {
                     for (int _q = 0; _q < directions; _q++) _lanesdouble[_q] = (-omegaDots[_q]) * u[i] + (1 - omega) * uDots[i * directions + _q] + ((omegaDots[_q] * 0.5) * (u[i - 1] + u[i + 1]) + (omega * 0.5) * (uDots[(i - 1) * directions + _q] + uDots[(i + 1) * directions + _q])) * u[i] + (omega * 0.5 * (u[i - 1] + u[i + 1])) * uDots[i * directions + _q];
                     u[i] = (1 - omega) * u[i] + omega * 0.5 * (u[i - 1] + u[i + 1]) * u[i];
@@ -110,19 +104,17 @@ namespace Snap
         {
             var _tapeInt = new global::DiffGen.ValueStack<int>();
             var _tapeDouble = new global::DiffGen.ValueStack<global::DiffGen.Dual>();
-            int s = 0;
-            int i = 0;
             global::DiffGen.Dual omegaAdj = 0.0;
             if (uBar.Length != u.Length) throw new global::System.ArgumentException("uBar must have the length of u (" + u.Length + ").", nameof(uBar));
             int _n0 = 0;
             int _n1 = 0;
             // Forward sweep
             _n0 = 0;
-            for (s = 0; s < sweeps; s++)
+            for (int s = 0; s < sweeps; s++)
             {
                 _n0++;
                 _n1 = 0;
-                for (i = 1; i < u.Length - 1; i++)
+                for (int i = 1; i < u.Length - 1; i++)
                 {
                     _n1++;
                     _tapeDouble.Push(u[i]);
@@ -134,11 +126,11 @@ namespace Snap
             // Reverse sweep
             for (int _k2 = _n0 - 1; _k2 >= 0; _k2--)
             {
-                s = _k2;
+                int s = _k2;
                 _n1 = _tapeInt.Pop();
                 for (int _k = _n1 - 1; _k >= 0; _k--)
                 {
-                    i = 1 + _k;
+                    int i = 1 + _k;
                     {
                         global::DiffGen.Dual _t0 = uBar[i];
                         uBar[i] = 0.0;

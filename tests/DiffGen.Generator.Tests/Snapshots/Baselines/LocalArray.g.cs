@@ -19,9 +19,7 @@ namespace Snap
         {
             int n = 0;
             double[] tmp = global::System.Array.Empty<double>();
-            int i = 0;
             double e = 0.0;
-            int i_2 = 0;
             double _result = 0.0;
             double wAdj = 0.0;
             double[] tmpBar = global::System.Array.Empty<double>();
@@ -33,14 +31,14 @@ namespace Snap
             n = u.Length;
             tmp = new double[n];
             _n0 = 0;
-            for (i = 1; i < n - 1; i++)
+            for (int i = 1; i < n - 1; i++)
             {
                 _n0++;
                 tmp[i] = w * u[i - 1] + (1 - 2 * w) * u[i] + w * u[i + 1];
             }
             e = 0;
             _n1 = 0;
-            for (i_2 = 1; i_2 < n - 1; i_2++)
+            for (int i_2 = 1; i_2 < n - 1; i_2++)
             {
                 _n1++;
                 e = e + tmp[i_2] * tmp[i_2];
@@ -55,7 +53,7 @@ namespace Snap
             }
             for (int _k = _n1 - 1; _k >= 0; _k--)
             {
-                i_2 = 1 + _k;
+                int i_2 = 1 + _k;
                 {
                     double _t1 = eBar;
                     tmpBar[i_2] += _t1 * tmp[i_2] + _t1 * tmp[i_2];
@@ -64,7 +62,7 @@ namespace Snap
             eBar = 0.0;
             for (int _k2 = _n0 - 1; _k2 >= 0; _k2--)
             {
-                i = 1 + _k2;
+                int i = 1 + _k2;
                 {
                     double _t2 = tmpBar[i];
                     tmpBar[i] = 0.0;
@@ -85,23 +83,21 @@ namespace Snap
             int n = 0;
             double[] tmp = global::System.Array.Empty<double>();
             double[] tmpDot = global::System.Array.Empty<double>();
-            int i = 0;
             double e = 0.0;
             double eDot = 0.0;
-            int i_2 = 0;
             double _result = 0.0;
             double resultDot = 0.0;
             n = u.Length;
             tmp = new double[n];
             tmpDot = new double[tmp.Length];
-            for (i = 1; i < n - 1; i++)
+            for (int i = 1; i < n - 1; i++)
             {
                 tmpDot[i] = wDot * u[i - 1] + w * uDot[i - 1] + (-(2 * wDot)) * u[i] + (1 - 2 * w) * uDot[i] + wDot * u[i + 1] + w * uDot[i + 1];
                 tmp[i] = w * u[i - 1] + (1 - 2 * w) * u[i] + w * u[i + 1];
             }
             eDot = 0.0;
             e = 0;
-            for (i_2 = 1; i_2 < n - 1; i_2++)
+            for (int i_2 = 1; i_2 < n - 1; i_2++)
             {
                 double _d0 = eDot + tmpDot[i_2] * tmp[i_2] + tmp[i_2] * tmpDot[i_2];
                 e = e + tmp[i_2] * tmp[i_2];
@@ -122,24 +118,22 @@ namespace Snap
             int n = 0;
             double[] tmp = global::System.Array.Empty<double>();
             double[] tmpDots = global::System.Array.Empty<double>();
-            int i = 0;
             double e = 0.0;
             double[] eDots = new double[directions];
-            int i_2 = 0;
             double _result = 0.0;
             double[] resultDots2 = new double[directions];
             double[] _lanesdouble = new double[directions];
             n = u.Length;
             tmp = new double[n];
             tmpDots = new double[tmp.Length * directions];
-            for (i = 1; i < n - 1; i++)
+            for (int i = 1; i < n - 1; i++)
             {
                 for (int _q = 0; _q < directions; _q++) tmpDots[i * directions + _q] = wDots[_q] * u[i - 1] + w * uDots[(i - 1) * directions + _q] + (-(2 * wDots[_q])) * u[i] + (1 - 2 * w) * uDots[i * directions + _q] + wDots[_q] * u[i + 1] + w * uDots[(i + 1) * directions + _q];
                 tmp[i] = w * u[i - 1] + (1 - 2 * w) * u[i] + w * u[i + 1];
             }
             for (int _q = 0; _q < directions; _q++) eDots[_q] = 0.0;
             e = 0;
-            for (i_2 = 1; i_2 < n - 1; i_2++)
+            for (int i_2 = 1; i_2 < n - 1; i_2++)
             {
                 for (int _q = 0; _q < directions; _q++) _lanesdouble[_q] = eDots[_q] + tmpDots[i_2 * directions + _q] * tmp[i_2] + tmp[i_2] * tmpDots[i_2 * directions + _q];
                 e = e + tmp[i_2] * tmp[i_2];
@@ -156,9 +150,7 @@ namespace Snap
         {
             int n = 0;
             global::DiffGen.Dual[] tmp = global::System.Array.Empty<global::DiffGen.Dual>();
-            int i = 0;
             global::DiffGen.Dual e = 0.0;
-            int i_2 = 0;
             global::DiffGen.Dual _result = 0.0;
             global::DiffGen.Dual wAdj = 0.0;
             global::DiffGen.Dual[] tmpBar = global::System.Array.Empty<global::DiffGen.Dual>();
@@ -170,14 +162,14 @@ namespace Snap
             n = u.Length;
             tmp = new global::DiffGen.Dual[n];
             _n0 = 0;
-            for (i = 1; i < n - 1; i++)
+            for (int i = 1; i < n - 1; i++)
             {
                 _n0++;
                 tmp[i] = w * u[i - 1] + (1 - 2 * w) * u[i] + w * u[i + 1];
             }
             e = 0;
             _n1 = 0;
-            for (i_2 = 1; i_2 < n - 1; i_2++)
+            for (int i_2 = 1; i_2 < n - 1; i_2++)
             {
                 _n1++;
                 e = e + tmp[i_2] * tmp[i_2];
@@ -192,7 +184,7 @@ namespace Snap
             }
             for (int _k = _n1 - 1; _k >= 0; _k--)
             {
-                i_2 = 1 + _k;
+                int i_2 = 1 + _k;
                 {
                     global::DiffGen.Dual _t1 = eBar;
                     tmpBar[i_2] += _t1 * tmp[i_2] + _t1 * tmp[i_2];
@@ -201,7 +193,7 @@ namespace Snap
             eBar = 0.0;
             for (int _k2 = _n0 - 1; _k2 >= 0; _k2--)
             {
-                i = 1 + _k2;
+                int i = 1 + _k2;
                 {
                     global::DiffGen.Dual _t2 = tmpBar[i];
                     tmpBar[i] = 0.0;

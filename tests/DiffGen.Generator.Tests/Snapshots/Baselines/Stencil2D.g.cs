@@ -18,8 +18,6 @@ namespace Snap
         public static void JacobiPullback(global::System.ReadOnlySpan<double> u, global::System.Span<double> next, int nx, int ny, double alpha, global::System.Span<double> uBar, global::System.Span<double> nextBar, ref double alphaBar)
         {
             var _tapeInt = new global::DiffGen.ValueStack<int>();
-            int j = 0;
-            int i = 0;
             int k = 0;
             double alphaAdj = 0.0;
             if (uBar.Length != u.Length) throw new global::System.ArgumentException("uBar must have the length of u (" + u.Length + ").", nameof(uBar));
@@ -28,11 +26,11 @@ namespace Snap
             int _n1 = 0;
             // Forward sweep
             _n0 = 0;
-            for (j = 1; j < ny - 1; j++)
+            for (int j = 1; j < ny - 1; j++)
             {
                 _n0++;
                 _n1 = 0;
-                for (i = 1; i < nx - 1; i++)
+                for (int i = 1; i < nx - 1; i++)
                 {
                     _n1++;
                     k = j * nx + i;
@@ -43,11 +41,11 @@ namespace Snap
             // Reverse sweep
             for (int _k2 = _n0 - 1; _k2 >= 0; _k2--)
             {
-                j = 1 + _k2;
+                int j = 1 + _k2;
                 _n1 = _tapeInt.Pop();
                 for (int _k = _n1 - 1; _k >= 0; _k--)
                 {
-                    i = 1 + _k;
+                    int i = 1 + _k;
                     k = j * nx + i;
                     {
                         double _t0 = nextBar[k];
@@ -69,12 +67,10 @@ namespace Snap
         /// <summary>Forward-mode derivative of <see cref="Jacobi"/>: returns its result with the tangent along the given input tangents (see docs/generated-code.md).</summary>
         public static void JacobiPushforward(global::System.ReadOnlySpan<double> u, global::System.ReadOnlySpan<double> uDot, global::System.Span<double> next, global::System.Span<double> nextDot, int nx, int ny, double alpha, double alphaDot)
         {
-            int j = 0;
-            int i = 0;
             int k = 0;
-            for (j = 1; j < ny - 1; j++)
+            for (int j = 1; j < ny - 1; j++)
             {
-                for (i = 1; i < nx - 1; i++)
+                for (int i = 1; i < nx - 1; i++)
                 {
                     k = j * nx + i;
                     nextDot[k] = uDot[k] + alphaDot * (u[k - 1] + u[k + 1] + u[k - nx] + u[k + nx] - 4 * u[k]) + alpha * (uDot[k - 1] + uDot[k + 1] + uDot[k - nx] + uDot[k + nx] - (4 * uDot[k]));
@@ -90,12 +86,10 @@ namespace Snap
             if (uDots.Length != u.Length * directions) throw new global::System.ArgumentException("uDots must hold u.Length tangents per direction (element i, direction q at i * directions + q)", nameof(uDots));
             if (nextDots.Length != next.Length * directions) throw new global::System.ArgumentException("nextDots must hold next.Length tangents per direction (element i, direction q at i * directions + q)", nameof(nextDots));
             if (alphaDots.Length != directions) throw new global::System.ArgumentException("alphaDots must hold one tangent per direction", nameof(alphaDots));
-            int j = 0;
-            int i = 0;
             int k = 0;
-            for (j = 1; j < ny - 1; j++)
+            for (int j = 1; j < ny - 1; j++)
             {
-                for (i = 1; i < nx - 1; i++)
+                for (int i = 1; i < nx - 1; i++)
                 {
                     k = j * nx + i;
                     for (int _q = 0; _q < directions; _q++) nextDots[k * directions + _q] = uDots[k * directions + _q] + alphaDots[_q] * (u[k - 1] + u[k + 1] + u[k - nx] + u[k + nx] - 4 * u[k]) + alpha * (uDots[(k - 1) * directions + _q] + uDots[(k + 1) * directions + _q] + uDots[(k - nx) * directions + _q] + uDots[(k + nx) * directions + _q] - (4 * uDots[k * directions + _q]));
@@ -108,8 +102,6 @@ namespace Snap
         public static void JacobiPullbackDual(global::System.ReadOnlySpan<global::DiffGen.Dual> u, global::System.Span<global::DiffGen.Dual> next, int nx, int ny, global::DiffGen.Dual alpha, global::System.Span<global::DiffGen.Dual> uBar, global::System.Span<global::DiffGen.Dual> nextBar, ref global::DiffGen.Dual alphaBar)
         {
             var _tapeInt = new global::DiffGen.ValueStack<int>();
-            int j = 0;
-            int i = 0;
             int k = 0;
             global::DiffGen.Dual alphaAdj = 0.0;
             if (uBar.Length != u.Length) throw new global::System.ArgumentException("uBar must have the length of u (" + u.Length + ").", nameof(uBar));
@@ -118,11 +110,11 @@ namespace Snap
             int _n1 = 0;
             // Forward sweep
             _n0 = 0;
-            for (j = 1; j < ny - 1; j++)
+            for (int j = 1; j < ny - 1; j++)
             {
                 _n0++;
                 _n1 = 0;
-                for (i = 1; i < nx - 1; i++)
+                for (int i = 1; i < nx - 1; i++)
                 {
                     _n1++;
                     k = j * nx + i;
@@ -133,11 +125,11 @@ namespace Snap
             // Reverse sweep
             for (int _k2 = _n0 - 1; _k2 >= 0; _k2--)
             {
-                j = 1 + _k2;
+                int j = 1 + _k2;
                 _n1 = _tapeInt.Pop();
                 for (int _k = _n1 - 1; _k >= 0; _k--)
                 {
-                    i = 1 + _k;
+                    int i = 1 + _k;
                     k = j * nx + i;
                     {
                         global::DiffGen.Dual _t0 = nextBar[k];
