@@ -1,0 +1,239 @@
+using System.Buffers;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace DiffGen.Tensors;
+
+/// <summary>
+/// Single-precision matrix multiply on the host: C (=|+=) op(A) · op(B), row-major.
+/// Both operands are packed into panels (A in MR-row strips, B in NR-column strips, zero-padded),
+/// so the register-blocked micro-kernel reads contiguous memory whatever the transposes are; tiles
+/// of C are spread over cores with Parallel.For.
+/// </summary>
+internal static unsafe class Gemm
+{
+    private const int MR = 4;
+    private const int NR = 16;
+
+    /// <summary>
+    /// C[M,N] = (accumulate ? C : 0) + op(A)[M,K] · op(B)[K,N]. op(A) is A[M,K] (lda = K) or, when
+    /// <paramref name="transA"/>, A[K,M]ᵀ; op(B) is B[K,N] or, when <paramref name="transB"/>, B[N,K]ᵀ.
+    /// </summary>
+    public static void Multiply(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int m, int n, int k, bool transA, bool transB, bool accumulate, bool parallel = true)
+    {
+        if (m == 0 || n == 0) return;
+        if (k == 0)
+        {
+            if (!accumulate) c[..(m * n)].Clear();
+            return;
+        }
+        if ((long)m * n * k <= 4096)
+        {
+            Small(a, b, c, m, n, k, transA, transB, accumulate);
+            return;
+        }
+        int mp = (m + MR - 1) / MR, np = (n + NR - 1) / NR;
+        float[] ap = ArrayPool<float>.Shared.Rent(mp * MR * k);
+        float[] bp = ArrayPool<float>.Shared.Rent(np * NR * k);
+        try
+        {
+            fixed (float* pa = a, pb = b, pc = c, pap = ap, pbp = bp)
+            {
+                // Spans cannot be captured by the lambdas below; raw pointers into pinned memory can.
+                float* aa = pa, bb = pb, cc = pc, aPack = pap, bPack = pbp;
+                bool par = parallel && (long)m * n * k >= 1 << 18 && Environment.ProcessorCount > 1;
+                if (par)
+                {
+                    Parallel.Invoke(
+                        () => PackA(aa, aPack, m, k, transA, 0, mp),
+                        () => PackB(bb, bPack, n, k, transB, 0, np));
+                }
+                else
+                {
+                    PackA(aa, aPack, m, k, transA, 0, mp);
+                    PackB(bb, bPack, n, k, transB, 0, np);
+                }
+                int tiles = mp * np;
+                if (!par)
+                {
+                    RunTiles(aPack, bPack, cc, m, n, k, mp, 0, tiles, accumulate);
+                }
+                else
+                {
+                    int chunks = Math.Min(tiles, Environment.ProcessorCount * 4);
+                    int per = (tiles + chunks - 1) / chunks;
+                    Parallel.For(0, chunks, ch =>
+                    {
+                        int t0 = ch * per;
+                        int t1 = Math.Min(tiles, t0 + per);
+                        if (t0 < t1) RunTiles(aPack, bPack, cc, m, n, k, mp, t0, t1, accumulate);
+                    });
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(ap);
+            ArrayPool<float>.Shared.Return(bp);
+        }
+    }
+
+    private static void RunTiles(float* aPack, float* bPack, float* c, int m, int n, int k, int mp, int t0, int t1, bool accumulate)
+    {
+        // Tiles are numbered column-panel-major, so consecutive tiles reuse the same B panel from L1/L2.
+        float* tmp = stackalloc float[MR * NR];
+        for (int t = t0; t < t1; t++)
+        {
+            int jp = t / mp, ip = t % mp;
+            int i0 = ip * MR, j0 = jp * NR;
+            int rows = Math.Min(MR, m - i0), cols = Math.Min(NR, n - j0);
+            float* ablk = aPack + (long)ip * MR * k;
+            float* bblk = bPack + (long)jp * NR * k;
+            if (rows == MR && cols == NR)
+            {
+                Kernel(ablk, bblk, k, c + (long)i0 * n + j0, n, accumulate);
+            }
+            else
+            {
+                Kernel(ablk, bblk, k, tmp, NR, false);
+                for (int r = 0; r < rows; r++)
+                {
+                    float* dst = c + (long)(i0 + r) * n + j0;
+                    for (int q = 0; q < cols; q++) dst[q] = accumulate ? dst[q] + tmp[r * NR + q] : tmp[r * NR + q];
+                }
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void Kernel(float* a, float* b, int k, float* c, int ldc, bool accumulate)
+    {
+        Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default;
+        Vector256<float> c20 = default, c21 = default, c30 = default, c31 = default;
+        for (int p = 0; p < k; p++)
+        {
+            var b0 = Vector256.Load(b);
+            var b1 = Vector256.Load(b + 8);
+            var a0 = Vector256.Create(a[0]);
+            c00 = Vector256.FusedMultiplyAdd(a0, b0, c00);
+            c01 = Vector256.FusedMultiplyAdd(a0, b1, c01);
+            var a1 = Vector256.Create(a[1]);
+            c10 = Vector256.FusedMultiplyAdd(a1, b0, c10);
+            c11 = Vector256.FusedMultiplyAdd(a1, b1, c11);
+            var a2 = Vector256.Create(a[2]);
+            c20 = Vector256.FusedMultiplyAdd(a2, b0, c20);
+            c21 = Vector256.FusedMultiplyAdd(a2, b1, c21);
+            var a3 = Vector256.Create(a[3]);
+            c30 = Vector256.FusedMultiplyAdd(a3, b0, c30);
+            c31 = Vector256.FusedMultiplyAdd(a3, b1, c31);
+            a += MR;
+            b += NR;
+        }
+        if (accumulate)
+        {
+            c00 += Vector256.Load(c); c01 += Vector256.Load(c + 8);
+            c10 += Vector256.Load(c + ldc); c11 += Vector256.Load(c + ldc + 8);
+            c20 += Vector256.Load(c + 2 * ldc); c21 += Vector256.Load(c + 2 * ldc + 8);
+            c30 += Vector256.Load(c + 3 * ldc); c31 += Vector256.Load(c + 3 * ldc + 8);
+        }
+        c00.Store(c); c01.Store(c + 8);
+        c10.Store(c + ldc); c11.Store(c + ldc + 8);
+        c20.Store(c + 2 * ldc); c21.Store(c + 2 * ldc + 8);
+        c30.Store(c + 3 * ldc); c31.Store(c + 3 * ldc + 8);
+    }
+
+    /// <summary>Packs op(A) into strips of MR rows: strip i holds, for each p, the MR values op(A)[i*MR + r, p].</summary>
+    private static void PackA(float* a, float* dst, int m, int k, bool transA, int p0, int p1)
+    {
+        for (int ip = p0; ip < p1; ip++)
+        {
+            float* d = dst + (long)ip * MR * k;
+            int i0 = ip * MR;
+            int rows = Math.Min(MR, m - i0);
+            if (!transA)
+            {
+                for (int r = 0; r < MR; r++)
+                {
+                    if (r < rows)
+                    {
+                        float* src = a + (long)(i0 + r) * k;
+                        for (int p = 0; p < k; p++) d[p * MR + r] = src[p];
+                    }
+                    else
+                    {
+                        for (int p = 0; p < k; p++) d[p * MR + r] = 0f;
+                    }
+                }
+            }
+            else
+            {
+                for (int p = 0; p < k; p++)
+                {
+                    float* src = a + (long)p * m + i0;
+                    for (int r = 0; r < MR; r++) d[p * MR + r] = r < rows ? src[r] : 0f;
+                }
+            }
+        }
+    }
+
+    /// <summary>Packs op(B) into strips of NR columns: strip j holds, for each p, the NR values op(B)[p, j*NR + q].</summary>
+    private static void PackB(float* b, float* dst, int n, int k, bool transB, int p0, int p1)
+    {
+        for (int jp = p0; jp < p1; jp++)
+        {
+            float* d = dst + (long)jp * NR * k;
+            int j0 = jp * NR;
+            int cols = Math.Min(NR, n - j0);
+            if (!transB)
+            {
+                for (int p = 0; p < k; p++)
+                {
+                    float* src = b + (long)p * n + j0;
+                    float* dd = d + p * NR;
+                    if (cols == NR)
+                    {
+                        Vector256.Store(Vector256.Load(src), dd);
+                        Vector256.Store(Vector256.Load(src + 8), dd + 8);
+                    }
+                    else
+                    {
+                        for (int q = 0; q < NR; q++) dd[q] = q < cols ? src[q] : 0f;
+                    }
+                }
+            }
+            else
+            {
+                for (int q = 0; q < NR; q++)
+                {
+                    if (q < cols)
+                    {
+                        float* src = b + (long)(j0 + q) * k;
+                        for (int p = 0; p < k; p++) d[p * NR + q] = src[p];
+                    }
+                    else
+                    {
+                        for (int p = 0; p < k; p++) d[p * NR + q] = 0f;
+                    }
+                }
+            }
+        }
+    }
+
+    private static void Small(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int m, int n, int k, bool transA, bool transB, bool accumulate)
+    {
+        for (int i = 0; i < m; i++)
+        {
+            for (int j = 0; j < n; j++)
+            {
+                float s = 0;
+                for (int p = 0; p < k; p++)
+                {
+                    float av = transA ? a[p * m + i] : a[i * k + p];
+                    float bv = transB ? b[j * k + p] : b[p * n + j];
+                    s += av * bv;
+                }
+                c[i * n + j] = accumulate ? c[i * n + j] + s : s;
+            }
+        }
+    }
+}
