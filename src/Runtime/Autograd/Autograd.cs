@@ -43,6 +43,22 @@ public static class Autograd
 
     internal static void ExitNoGrad() => _noGradDepth--;
 
+    /// <summary>
+    /// Re-enables recording inside a backward function (checkpointed segments re-run their steps on a
+    /// local tape); disposing the returned scope restores the previous state.
+    /// </summary>
+    internal static GradScope EnableGrad()
+    {
+        int saved = _noGradDepth;
+        _noGradDepth = 0;
+        return new GradScope(saved);
+    }
+
+    internal readonly struct GradScope(int saved) : IDisposable
+    {
+        public void Dispose() => _noGradDepth = saved;
+    }
+
     /// <summary>Restores gradient recording when disposed.</summary>
     public readonly struct NoGradScope : IDisposable
     {

@@ -19,3 +19,9 @@ internal static partial class Kernels
     public static void ScatterAdd(Tensor g, Tensor r, GatherPlan plan) => throw Missing(nameof(ScatterAdd));
     public static void Gemm(Tensor a, Tensor b, Tensor r, int[] offA, int[] offB, int m, int n, int k, bool transA, bool transB) => throw Missing(nameof(Gemm));
 }
+
+internal static partial class Kernels
+{
+    public static void Im2Col(Tensor x, Tensor col, ConvGeometry g) => throw Missing(nameof(Im2Col));
+    public static void Col2Im(Tensor col, Tensor x, ConvGeometry g) => throw Missing(nameof(Col2Im));
+}
