@@ -1,0 +1,450 @@
+using System.Collections.Generic;
+using System.Linq;
+using DiffGen.Generator.Ir;
+
+namespace DiffGen.Generator.Analysis
+{
+    /// <summary>
+    /// Activity (which variables carry a derivative) and to-be-recorded analysis (which writes must
+    /// save the value they overwrite, which locals are recomputed in the reverse sweep instead, and
+    /// which branch decisions are taped). Flow-insensitive and conservative, never unsound.
+    /// </summary>
+    internal sealed class Analyzer
+    {
+        private readonly IReadOnlyList<Var> _vars;
+        private readonly IReadOnlyList<Callee> _callees;
+        private readonly Dictionary<int, int> _pos = new Dictionary<int, int>();
+        private readonly Dictionary<int, int[]> _loopsOf = new Dictionary<int, int[]>();
+        private readonly Dictionary<int, Block> _parentBlock = new Dictionary<int, Block>();
+        private readonly Dictionary<int, Stmt> _byId = new Dictionary<int, Stmt>();
+        private readonly HashSet<int> _counterWrites = new HashSet<int>();
+        private readonly Dictionary<int, int> _allocOf = new Dictionary<int, int>(); // array var -> Alloc stmt id
+        private readonly List<(int Stmt, int Var)> _writes = new List<(int, int)>();
+        private readonly Dictionary<(int Stmt, int Var), Expr?> _writeIndex = new Dictionary<(int, int), Expr?>();
+
+        /// <summary>Marks a read of a span's length: only re-allocation can change it.</summary>
+        private static readonly Expr LengthRead = new Lit("<length>", Ty.Int);
+
+        public bool[] Active { get; }
+        public HashSet<(int Stmt, int Var)> Pushes { get; } = new HashSet<(int, int)>();
+        public HashSet<int> Recomputed { get; } = new HashSet<int>();
+        public HashSet<int> TapedConditions { get; } = new HashSet<int>();
+        public HashSet<int> RestoredParams { get; } = new HashSet<int>();
+        public HashSet<int> ReverseReadVars { get; } = new HashSet<int>();
+        public int ResultVar { get; }
+
+        public Analyzer(IReadOnlyList<Var> vars, IReadOnlyList<Callee> callees, Block body, int resultVar)
+        {
+            _vars = vars;
+            _callees = callees;
+            ResultVar = resultVar;
+            Active = new bool[vars.Count];
+            int counter = 0;
+            Number(body, null, new int[0], ref counter);
+            ComputeActivity(body);
+            ComputeRecompute();
+            ComputeTbr(body);
+        }
+
+        public bool IsActiveExpr(Expr e) => DiffVars(e).Any(v => Active[v]);
+
+        public int LoopDepth(int stmtId) => _loopsOf.TryGetValue(stmtId, out var l) ? l.Length : 0;
+
+        // ------------------------------------------------------------------ numbering
+
+        private void Number(Stmt s, Block? parent, int[] loops, ref int counter)
+        {
+            _pos[s.Id] = counter++;
+            _loopsOf[s.Id] = loops;
+            _byId[s.Id] = s;
+            if (parent != null) _parentBlock[s.Id] = parent;
+            switch (s)
+            {
+                case Block b:
+                    foreach (var c in b.Stmts) Number(c, b, loops, ref counter);
+                    break;
+                case If i:
+                    Number(i.Then, null, loops, ref counter);
+                    Number(i.Else, null, loops, ref counter);
+                    break;
+                case Loop l:
+                    Number(l.Init, null, loops, ref counter);
+                    var inner = loops.Concat(new[] { l.Id }).ToArray();
+                    Number(l.Body, null, inner, ref counter);
+                    Number(l.Step, null, inner, ref counter);
+                    if (l.IsCanonical)
+                    {
+                        if (l.Init.Stmts.Count > 0) _counterWrites.Add(l.Init.Stmts[0].Id);
+                        if (l.Step.Stmts.Count > 0) _counterWrites.Add(l.Step.Stmts[0].Id);
+                    }
+                    break;
+                case Assign a:
+                    _writes.Add((a.Id, TargetVar(a.Target)));
+                    _writeIndex[(a.Id, TargetVar(a.Target))] = a.Target is ElemRef te ? te.Index : null;
+                    break;
+                case Alloc al:
+                    _writes.Add((al.Id, al.Var));
+                    _allocOf[al.Var] = al.Id;
+                    break;
+                case Call c:
+                    if (c.ResultVar >= 0) _writes.Add((c.Id, c.ResultVar));
+                    var callee = _callees[c.Callee];
+                    for (int k = 0; k < c.Args.Count; k++)
+                        if (callee.Params[k].Storage != Storage.Scalar && callee.Params[k].Writes && c.Args[k] is VarRef v)
+                            _writes.Add((c.Id, v.Var));
+                    break;
+            }
+        }
+
+        internal static int TargetVar(Expr target) => target is VarRef v ? v.Var : ((ElemRef)target).Var;
+
+        // ------------------------------------------------------------------ activity
+
+        /// <summary>Variables whose value flows differentiably into e (not through indices, conditions or Floor).</summary>
+        internal static IEnumerable<int> DiffVars(Expr e)
+        {
+            switch (e)
+            {
+                case VarRef v when IsReal(v.Type): return new[] { v.Var };
+                case ElemRef el when IsReal(el.Type): return new[] { el.Var };
+                case Unary u when u.Op == "-": return DiffVars(u.Operand);
+                case Binary b when IsReal(b.Type): return DiffVars(b.Left).Concat(DiffVars(b.Right));
+                case Conditional c when IsReal(c.Type): return DiffVars(c.WhenTrue).Concat(DiffVars(c.WhenFalse));
+                case Cast c when IsReal(c.Type): return DiffVars(c.Operand);
+                case MathCall m when IsReal(m.Type) && !IsPiecewiseConstant(m.Function): return m.Args.SelectMany(DiffVars);
+                default: return Enumerable.Empty<int>();
+            }
+        }
+
+        internal static bool IsPiecewiseConstant(string fn) =>
+            fn == "Floor" || fn == "Ceiling" || fn == "Round" || fn == "Truncate" || fn == "Sign";
+
+        internal static bool IsReal(Ty t) => t == Ty.Double || t == Ty.Float;
+
+        /// <summary>Every variable read by e (values, indices, lengths).</summary>
+        internal static IEnumerable<int> AllVars(Expr e)
+        {
+            switch (e)
+            {
+                case VarRef v: return new[] { v.Var };
+                case ElemRef el: return new[] { el.Var }.Concat(AllVars(el.Index));
+                case LenRef l: return new[] { l.Var };
+                case Unary u: return AllVars(u.Operand);
+                case Binary b: return AllVars(b.Left).Concat(AllVars(b.Right));
+                case Conditional c: return AllVars(c.Condition).Concat(AllVars(c.WhenTrue)).Concat(AllVars(c.WhenFalse));
+                case Cast c: return AllVars(c.Operand);
+                case MathCall m: return m.Args.SelectMany(AllVars);
+                case Opaque o: return o.Args.SelectMany(AllVars);
+                default: return Enumerable.Empty<int>();
+            }
+        }
+
+        /// <summary>Every read of e, with the element index for span reads (LengthRead for .Length).</summary>
+        internal static IEnumerable<(int Var, Expr? Index)> AllReads(Expr e)
+        {
+            switch (e)
+            {
+                case VarRef v: return new[] { (v.Var, (Expr?)null) };
+                case ElemRef el: return new[] { (el.Var, (Expr?)el.Index) }.Concat(AllReads(el.Index));
+                case LenRef l: return new[] { (l.Var, (Expr?)LengthRead) };
+                case Unary u: return AllReads(u.Operand);
+                case Binary b: return AllReads(b.Left).Concat(AllReads(b.Right));
+                case Conditional c: return AllReads(c.Condition).Concat(AllReads(c.WhenTrue)).Concat(AllReads(c.WhenFalse));
+                case Cast c: return AllReads(c.Operand);
+                case MathCall m: return m.Args.SelectMany(AllReads);
+                case Opaque o: return o.Args.SelectMany(AllReads);
+                default: return Enumerable.Empty<(int, Expr?)>();
+            }
+        }
+
+        private void ComputeActivity(Block body)
+        {
+            // Dependencies: (targets) <- (sources), from assignments and calls.
+            var edges = new List<(int[] Targets, int[] Sources)>();
+            foreach (var s in _byId.Values)
+            {
+                switch (s)
+                {
+                    case Assign a when IsReal(a.Target.Type):
+                        edges.Add((new[] { TargetVar(a.Target) }, DiffVars(a.Value).ToArray()));
+                        break;
+                    case Call c:
+                        {
+                            var callee = _callees[c.Callee];
+                            var targets = new List<int>();
+                            var sources = new List<int>();
+                            if (c.ResultVar >= 0 && IsReal(_vars[c.ResultVar].Elem)) targets.Add(c.ResultVar);
+                            for (int k = 0; k < c.Args.Count; k++)
+                            {
+                                var p = callee.Params[k];
+                                if (!p.HasAdjoint) continue;
+                                if (p.Storage == Storage.Scalar) sources.AddRange(DiffVars(c.Args[k]));
+                                else if (c.Args[k] is VarRef v)
+                                {
+                                    if (p.Reads) sources.Add(v.Var);
+                                    if (p.Writes) targets.Add(v.Var);
+                                }
+                            }
+                            edges.Add((targets.ToArray(), sources.ToArray()));
+                            break;
+                        }
+                }
+            }
+
+            var varied = new bool[_vars.Count];
+            var useful = new bool[_vars.Count];
+            foreach (var v in _vars)
+            {
+                if (v.Role == VarRole.Param && v.IsReal && !v.NoDiff)
+                {
+                    varied[v.Id] = true;
+                    if (v.IsWritableSpan) useful[v.Id] = true;
+                }
+            }
+            if (ResultVar >= 0 && IsReal(_vars[ResultVar].Elem)) useful[ResultVar] = true;
+
+            for (bool changed = true; changed;)
+            {
+                changed = false;
+                foreach (var (targets, sources) in edges)
+                {
+                    if (sources.Any(x => varied[x]))
+                        foreach (var t in targets)
+                            if (!varied[t] && _vars[t].IsReal) { varied[t] = true; changed = true; }
+                    if (targets.Any(t => useful[t]))
+                        foreach (var x in sources)
+                            if (!useful[x]) { useful[x] = true; changed = true; }
+                }
+            }
+            foreach (var v in _vars)
+            {
+                if (v.Role == VarRole.Param) Active[v.Id] = v.IsReal && !v.NoDiff;
+                else Active[v.Id] = v.IsReal && varied[v.Id] && useful[v.Id];
+            }
+        }
+
+        // ------------------------------------------------------------------ recomputation
+
+        /// <summary>
+        /// A local defined once, by its declaration, inside a loop, from values that the enclosing loop
+        /// never writes, is recomputed at the start of its block's reverse instead of being taped.
+        /// </summary>
+        private void ComputeRecompute()
+        {
+            var writeCount = new Dictionary<int, int>();
+            foreach (var (_, v) in _writes) writeCount[v] = writeCount.TryGetValue(v, out int n) ? n + 1 : 1;
+
+            // Candidates in program order so that a candidate may use earlier ones.
+            foreach (var s in _byId.Values.OrderBy(x => _pos[x.Id]))
+            {
+                if (!(s is Assign a) || !a.Declares || !(a.Target is VarRef t)) continue;
+                if (writeCount.TryGetValue(t.Var, out int count) && count != 1) continue;
+                if (_counterWrites.Contains(a.Id)) continue;
+                var loops = _loopsOf[a.Id];
+                if (loops.Length == 0 || !_parentBlock.ContainsKey(a.Id)) continue;
+                var loop = (Loop)_byId[loops[loops.Length - 1]];
+                bool stable = true;
+                foreach (var r in AllVars(a.Value))
+                {
+                    if (Recomputed.Contains(r) && _parentBlock.TryGetValue(a.Id, out var pb) && IsDeclaredBefore(r, pb, a)) continue;
+                    if (IsCounterOf(r, loops)) continue;
+                    if (WrittenInside(r, loop)) { stable = false; break; }
+                }
+                if (stable) Recomputed.Add(t.Var);
+            }
+        }
+
+        private bool IsDeclaredBefore(int var, Block block, Stmt stmt)
+        {
+            foreach (var s in block.Stmts)
+            {
+                if (s.Id == stmt.Id) return false;
+                if (s is Assign a && a.Declares && a.Target is VarRef v && v.Var == var) return true;
+            }
+            return false;
+        }
+
+        private bool IsCounterOf(int var, int[] loops) =>
+            loops.Any(l => _byId[l] is Loop loop && loop.IsCanonical && loop.Counter == var);
+
+        private bool WrittenInside(int var, Loop loop)
+        {
+            int lo = _pos[loop.Body.Id];
+            int hi = MaxPos(loop);
+            foreach (var (stmt, v) in _writes)
+                if (v == var && _pos[stmt] >= lo && _pos[stmt] <= hi) return true;
+            return false;
+        }
+
+        private int MaxPos(Stmt s)
+        {
+            int max = _pos[s.Id];
+            foreach (var c in Structurizer.Children(s)) max = System.Math.Max(max, MaxPos(c));
+            return max;
+        }
+
+        // ------------------------------------------------------------------ to-be-recorded
+
+        private void ComputeTbr(Block body)
+        {
+            var reads = new List<(int Var, int Stmt, Expr? Index)>();
+            void Add(IEnumerable<(int Var, Expr? Index)> rs, int stmt)
+            {
+                foreach (var (v, idx) in rs) reads.Add((v, stmt, idx));
+            }
+            foreach (var s in _byId.Values)
+            {
+                switch (s)
+                {
+                    case Assign a:
+                        {
+                            bool targetActive = Active[TargetVar(a.Target)];
+                            if (Recomputed.Contains(TargetVar(a.Target))) Add(AllReads(a.Value), a.Id);
+                            if (!targetActive) break;
+                            if (a.Target is ElemRef te) Add(AllReads(te.Index), a.Id);
+                            Add(PartialReads(a.Value), a.Id);
+                            break;
+                        }
+                    case Alloc al when Active[al.Var]:
+                        reads.Add((al.Var, al.Id, LengthRead));
+                        break;
+                    case If i:
+                        {
+                            var condVars = AllVars(i.Condition).ToList();
+                            bool branchesWrite = _writes.Any(w => condVars.Contains(w.Var) && Within(w.Stmt, i));
+                            if (branchesWrite) TapedConditions.Add(i.Id);
+                            else Add(AllReads(i.Condition), i.Id);
+                            break;
+                        }
+                    case Call c:
+                        {
+                            var callee = _callees[c.Callee];
+                            for (int k = 0; k < c.Args.Count; k++)
+                            {
+                                var p = callee.Params[k];
+                                if (p.Storage != Storage.Scalar && !p.Reads) continue;
+                                Add(AllReads(c.Args[k]), c.Id);
+                            }
+                            break;
+                        }
+                }
+            }
+            foreach (var r in reads) ReverseReadVars.Add(r.Var);
+
+            for (bool changed = true; changed;)
+            {
+                changed = false;
+                foreach (var (stmt, v) in _writes)
+                {
+                    if (Pushes.Contains((stmt, v)) || _counterWrites.Contains(stmt)) continue;
+                    if (Recomputed.Contains(v) && _byId[stmt] is Assign) continue;
+                    if (!reads.Any(r => r.Var == v && Conflicts(r.Stmt, r.Index, stmt, v))) continue;
+                    Pushes.Add((stmt, v));
+                    changed = true;
+                    // Restoring an element needs its index in the reverse sweep.
+                    if (_byId[stmt] is Assign a && a.Target is ElemRef e)
+                        foreach (var (iv, idx) in AllReads(e.Index)) { reads.Add((iv, stmt, idx)); ReverseReadVars.Add(iv); }
+                }
+            }
+
+            foreach (var v in _vars)
+            {
+                if (v.Role != VarRole.Param || !v.IsWritableSpan) continue;
+                if (Pushes.Any(p => p.Var == v.Id)) RestoredParams.Add(v.Id);
+                foreach (var s in _byId.Values.OfType<Call>())
+                {
+                    var callee = _callees[s.Callee];
+                    for (int k = 0; k < s.Args.Count; k++)
+                        if (s.Args[k] is VarRef r && r.Var == v.Id && callee.Params[k].Writes && callee.Params[k].Storage != Storage.Scalar)
+                            RestoredParams.Add(v.Id);
+                }
+            }
+        }
+
+        /// <summary>
+        /// Whether write w can overwrite a value that the reverse sweep reads at statement r: r may run
+        /// before w (earlier in program order, or in a loop they share), unless every shared loop only
+        /// touches the element its own counter indexes (iteration-private), or re-allocates the array.
+        /// </summary>
+        private bool Conflicts(int r, Expr? readIndex, int w, int var)
+        {
+            bool isAlloc = _byId[w] is Alloc;
+            if (ReferenceEquals(readIndex, LengthRead) && !isAlloc) return false;
+            // A statement that reads what it overwrites (x = x * y, u[i] = u[i] * c) tapes that value
+            // itself and pops it before using it, so no later write has to preserve it.
+            if (r != w && _byId[r] is Assign ra && TargetVar(ra.Target) == var
+                && (ra.Target is VarRef || ra.Target is ElemRef re && readIndex != null && re.Index.Equals(readIndex)))
+                return false;
+            if (_pos[r] <= _pos[w]) return true;
+            IEnumerable<int> shared = _loopsOf[r].Intersect(_loopsOf[w]);
+            if (_allocOf.TryGetValue(var, out int alloc))
+                shared = shared.Except(_loopsOf[alloc]);
+            _writeIndex.TryGetValue((w, var), out var writeIndex);
+            foreach (var l in shared)
+            {
+                var loop = (Loop)_byId[l];
+                if (loop.IsCanonical && IsCounter(readIndex, loop) && IsCounter(writeIndex, loop) && AllWritesPrivate(var, loop))
+                    continue;
+                return true;
+            }
+            return false;
+        }
+
+        private static bool IsCounter(Expr? index, Loop loop) =>
+            index is VarRef v && v.Var == loop.Counter || index is Cast c && c.Implicit && c.Operand is VarRef cv && cv.Var == loop.Counter;
+
+        private bool AllWritesPrivate(int var, Loop loop)
+        {
+            int lo = _pos[loop.Body.Id], hi = MaxPos(loop);
+            foreach (var (stmt, v) in _writes)
+            {
+                if (v != var || _pos[stmt] < lo || _pos[stmt] > hi) continue;
+                if (!_writeIndex.TryGetValue((stmt, v), out var idx) || !IsCounter(idx, loop)) return false;
+            }
+            return true;
+        }
+
+        private bool Within(int stmt, Stmt container) =>
+            _pos[stmt] > _pos[container.Id] && _pos[stmt] <= MaxPos(container);
+
+        /// <summary>Variables whose values the partial derivatives of e's active parts read.</summary>
+        private IEnumerable<(int Var, Expr? Index)> PartialReads(Expr e)
+        {
+            switch (e)
+            {
+                case ElemRef el:
+                    return Active[el.Var] ? AllReads(el.Index) : Enumerable.Empty<(int, Expr?)>();
+                case Unary u:
+                    return PartialReads(u.Operand);
+                case Binary b when IsReal(b.Type):
+                    {
+                        var result = PartialReads(b.Left).Concat(PartialReads(b.Right));
+                        bool la = IsActiveExpr(b.Left), ra = IsActiveExpr(b.Right);
+                        if (b.Op == "*")
+                        {
+                            if (la) result = result.Concat(AllReads(b.Right));
+                            if (ra) result = result.Concat(AllReads(b.Left));
+                        }
+                        else if (b.Op == "/")
+                        {
+                            if (la || ra) result = result.Concat(AllReads(b.Right));
+                            if (ra) result = result.Concat(AllReads(b.Left));
+                        }
+                        else if (b.Op == "%" && (la || ra))
+                        {
+                            result = result.Concat(AllReads(b.Left)).Concat(AllReads(b.Right));
+                        }
+                        return result;
+                    }
+                case Conditional c when IsActiveExpr(c):
+                    return AllReads(c.Condition).Concat(PartialReads(c.WhenTrue)).Concat(PartialReads(c.WhenFalse));
+                case Cast c:
+                    return PartialReads(c.Operand);
+                case MathCall m when IsActiveExpr(m):
+                    return m.Args.SelectMany(AllReads).Concat(m.Args.SelectMany(PartialReads));
+                default:
+                    return Enumerable.Empty<(int, Expr?)>();
+            }
+        }
+    }
+}

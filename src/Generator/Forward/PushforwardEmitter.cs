@@ -1,0 +1,467 @@
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using DiffGen.Generator.Analysis;
+using DiffGen.Generator.Emit;
+using DiffGen.Generator.Ir;
+
+namespace DiffGen.Generator.Forward
+{
+    /// <summary>
+    /// Builds <c>{Name}Pushforward</c>: the primal code with a tangent computed beside every active
+    /// value, in one pass and without a tape. Each assignment computes the tangent of its right-hand
+    /// side from the values before the assignment, then assigns both.
+    /// </summary>
+    internal sealed class PushforwardEmitter
+    {
+        private readonly MethodModel _m;
+        private readonly IReadOnlyList<Var> _vars;
+        private readonly IReadOnlyList<Callee> _callees;
+        private readonly Block _body;
+        private readonly Analyzer _a;
+        private readonly ExprPrinter _p;
+        private readonly Dictionary<int, string> _dot = new Dictionary<int, string>();
+        private readonly HashSet<string> _names;
+        private readonly List<string> _decls = new List<string>();
+        private int _temp;
+
+        private PushforwardEmitter(MethodModel m, IReadOnlyList<Callee> callees)
+        {
+            _m = m;
+            _callees = callees;
+            var (body, vars, resultVar) = Structurizer.Run(m);
+            _body = body;
+            _vars = vars;
+            _a = new Analyzer(vars, callees, body, resultVar);
+            _p = new ExprPrinter(vars);
+            _names = new HashSet<string>(vars.Select(v => v.Name));
+        }
+
+        /// <summary>Emits the pushforward method (without the surrounding type declarations).</summary>
+        public static string Emit(MethodModel m, IReadOnlyList<Callee> callees) => new PushforwardEmitter(m, callees).EmitMethod();
+
+        private string Fresh(string hint)
+        {
+            string name = hint;
+            for (int i = 2; _names.Contains(name); i++) name = hint + i.ToString(CultureInfo.InvariantCulture);
+            _names.Add(name);
+            return name;
+        }
+
+        private string Temp() => Fresh("_d" + (_temp++).ToString(CultureInfo.InvariantCulture));
+
+        private static string T(Ty t) => ExprPrinter.TypeName(t);
+
+        private static string Zero(Ty t) => t == Ty.Float ? "0f" : t == Ty.Double ? "0.0" : t == Ty.Bool ? "false" : t == Ty.Long ? "0L" : "0";
+
+        private string P(Expr e) => _p.Print(e);
+
+        private string P(Expr e, int prec) => _p.Print(e, prec, true);
+
+        private string EmitMethod()
+        {
+            var parms = _vars.Where(v => v.Role == VarRole.Param).OrderBy(v => v.ParamIndex).ToList();
+            var sig = new List<string>();
+            foreach (var v in parms)
+            {
+                sig.Add(ParamType(v, v.Storage) + " " + v.Name);
+                if (!v.IsReal || v.NoDiff) continue;
+                string dot = Fresh(v.Name + "Dot");
+                _dot[v.Id] = dot;
+                sig.Add((v.IsScalar ? T(v.Elem) : v.Storage == Storage.ReadOnlySpan ? "global::System.ReadOnlySpan<" + T(v.Elem) + ">" : "global::System.Span<" + T(v.Elem) + ">") + " " + dot);
+            }
+            foreach (var v in _vars)
+                if (v.Role != VarRole.Param && _a.Active[v.Id]) _dot[v.Id] = Fresh(v.Name.TrimStart('_') + "Dot");
+
+            var body = new CodeWriter();
+            EmitStmt(_body, body);
+
+            bool realResult = _m.ReturnType == Ty.Double || _m.ReturnType == Ty.Float;
+            string ret = realResult ? "(" + T(_m.ReturnType) + " Value, " + T(_m.ReturnType) + " Tangent)" : T(_m.ReturnType);
+            var w = new CodeWriter();
+            w.Line("/// <summary>Forward-mode derivative of <see cref=\"" + _m.Name + "\"/>: returns its result with the tangent along the given input tangents (see docs/generated-code.md).</summary>");
+            w.Open(_m.Accessibility + " static " + ret + " " + _m.Name + "Pushforward(" + string.Join(", ", sig) + ")");
+            foreach (var v in _vars)
+            {
+                if (v.Role == VarRole.Param) continue;
+                if (v.Storage == Storage.Scalar) w.Line(T(v.Elem) + " " + v.Name + " = " + Zero(v.Elem) + ";");
+                else w.Line(T(v.Elem) + "[] " + v.Name + " = global::System.Array.Empty<" + T(v.Elem) + ">();");
+                if (_a.Active[v.Id])
+                {
+                    if (v.Storage == Storage.Scalar) w.Line(T(v.Elem) + " " + _dot[v.Id] + " = " + Zero(v.Elem) + ";");
+                    else w.Line(T(v.Elem) + "[] " + _dot[v.Id] + " = global::System.Array.Empty<" + T(v.Elem) + ">();");
+                }
+            }
+            foreach (var d in _decls) w.Line(d);
+            w.Append(body);
+            if (_a.ResultVar >= 0)
+            {
+                var rv = _a.ResultVar;
+                if (realResult) w.Line("return (" + _vars[rv].Name + ", " + (_dot.TryGetValue(rv, out var rd) ? rd : Zero(_m.ReturnType)) + ");");
+                else w.Line("return " + _vars[rv].Name + ";");
+            }
+            w.Close();
+            return w.ToString();
+        }
+
+        private static string ParamType(Var v, Storage s)
+        {
+            switch (s)
+            {
+                case Storage.Span: return "global::System.Span<" + T(v.Elem) + ">";
+                case Storage.ReadOnlySpan: return "global::System.ReadOnlySpan<" + T(v.Elem) + ">";
+                case Storage.Array: return T(v.Elem) + "[]";
+                default: return T(v.Elem);
+            }
+        }
+
+        private void EmitStmt(Stmt s, CodeWriter w)
+        {
+            switch (s)
+            {
+                case Block b:
+                    foreach (var c in b.Stmts) EmitStmt(c, w);
+                    break;
+                case Assign a:
+                    {
+                        int tv = Analyzer.TargetVar(a.Target);
+                        if (!_a.Active[tv])
+                        {
+                            w.Line(P(a.Target) + " = " + P(a.Value) + ";");
+                            break;
+                        }
+                        string tan = Tan(a.Value) ?? Zero(a.Target.Type);
+                        string dotTarget = a.Target is VarRef ? _dot[tv] : _dot[tv] + "[" + P(((ElemRef)a.Target).Index) + "]";
+                        if (Lowering.Lowerer.ExprUsesVar(a.Value, tv))
+                        {
+                            // The tangent reads the old value, so it is computed before the assignment.
+                            string d = Temp();
+                            w.Line(T(a.Target.Type) + " " + d + " = " + tan + ";");
+                            w.Line(P(a.Target) + " = " + P(a.Value) + ";");
+                            w.Line(dotTarget + " = " + d + ";");
+                        }
+                        else
+                        {
+                            w.Line(dotTarget + " = " + tan + ";");
+                            w.Line(P(a.Target) + " = " + P(a.Value) + ";");
+                        }
+                        break;
+                    }
+                case Alloc al:
+                    {
+                        var v = _vars[al.Var];
+                        w.Line(v.Name + " = new " + T(v.Elem) + "[" + P(al.Length) + "];");
+                        if (_a.Active[al.Var]) w.Line(_dot[al.Var] + " = new " + T(v.Elem) + "[" + v.Name + ".Length];");
+                        break;
+                    }
+                case If i:
+                    w.Open("if (" + P(i.Condition) + ")");
+                    EmitStmt(i.Then, w);
+                    w.Close();
+                    if (i.Else.Stmts.Count > 0)
+                    {
+                        w.Open("else");
+                        EmitStmt(i.Else, w);
+                        w.Close();
+                    }
+                    break;
+                case Loop l:
+                    if (l.IsCanonical)
+                    {
+                        foreach (var c in l.Init.Stmts.Skip(1)) EmitStmt(c, w);
+                        string i = _vars[l.Counter].Name;
+                        string step = l.StepValue == 1 ? i + "++" : l.StepValue == -1 ? i + "--"
+                            : l.StepValue > 0 ? i + " += " + l.StepValue.ToString(CultureInfo.InvariantCulture) : i + " -= " + (-l.StepValue).ToString(CultureInfo.InvariantCulture);
+                        w.Open("for (" + i + " = " + P(l.Start!) + "; " + P(l.Condition) + "; " + step + ")");
+                        EmitStmt(l.Body, w);
+                        w.Close();
+                    }
+                    else
+                    {
+                        EmitStmt(l.Init, w);
+                        w.Open("while (" + P(l.Condition) + ")");
+                        EmitStmt(l.Body, w);
+                        EmitStmt(l.Step, w);
+                        w.Close();
+                    }
+                    break;
+                case Call c:
+                    EmitCall(c, w);
+                    break;
+                case Throw t:
+                    w.Line(t.Text);
+                    break;
+            }
+        }
+
+        private void EmitCall(Call c, CodeWriter w)
+        {
+            var callee = _callees[c.Callee];
+            var rv = c.ResultVar;
+            bool realResult = callee.Return == Ty.Double || callee.Return == Ty.Float;
+            if (callee.PushforwardName != null)
+            {
+                var args = new List<string>();
+                for (int k = 0; k < c.Args.Count; k++)
+                {
+                    var p = callee.Params[k];
+                    var arg = c.Args[k];
+                    args.Add(P(arg));
+                    if (!p.HasAdjoint) continue;
+                    if (p.Storage == Storage.Scalar) args.Add(Tan(arg) ?? Zero(p.Elem));
+                    else
+                    {
+                        var sv = _vars[((VarRef)arg).Var];
+                        args.Add(_dot.TryGetValue(sv.Id, out var d) ? d : "new " + T(p.Elem) + "[" + sv.Name + ".Length]");
+                    }
+                }
+                string call = callee.PushforwardType + "." + callee.PushforwardName + "(" + string.Join(", ", args) + ")";
+                if (rv >= 0 && realResult)
+                {
+                    string t = Temp();
+                    w.Line("var " + t + " = " + call + ";");
+                    w.Line(_vars[rv].Name + " = " + t + ".Value;");
+                    if (_dot.TryGetValue(rv, out var rd)) w.Line(rd + " = " + t + ".Tangent;");
+                }
+                else if (rv >= 0) w.Line(_vars[rv].Name + " = " + call + ";");
+                else w.Line(call + ";");
+                return;
+            }
+            EmitCallThroughPullback(c, callee, w);
+        }
+
+        /// <summary>
+        /// A callee with only a (hand-written) pullback: its Jacobian-vector product is assembled from
+        /// one pullback call per output entry, each seeded with a unit adjoint. Exact, but costs as
+        /// many reverse passes as the callee has outputs (register a pushforward to avoid that).
+        /// </summary>
+        private void EmitCallThroughPullback(Call c, Callee callee, CodeWriter w)
+        {
+            var rv = c.ResultVar;
+            bool realResult = callee.Return == Ty.Double || callee.Return == Ty.Float;
+            var inputs = new List<(int K, CalleeParam P)>();
+            var outputs = new List<(int K, CalleeParam P)>();
+            for (int k = 0; k < c.Args.Count; k++)
+            {
+                var p = callee.Params[k];
+                if (!p.HasAdjoint) continue;
+                inputs.Add((k, p));
+                if (p.Storage != Storage.Scalar && p.Writes) outputs.Add((k, p));
+            }
+            w.Open();
+            // Primal inputs as they were before the call: every pullback call re-runs the callee from them.
+            var primal = new List<string>();
+            var saved = new Dictionary<int, string>();
+            for (int k = 0; k < c.Args.Count; k++)
+            {
+                var p = callee.Params[k];
+                if (p.Storage == Storage.Scalar) { primal.Add(P(c.Args[k])); continue; }
+                var sv = _vars[((VarRef)c.Args[k]).Var];
+                if (p.Writes)
+                {
+                    string copy = Temp();
+                    w.Line("var " + copy + " = ((global::System.ReadOnlySpan<" + T(sv.Elem) + ">)" + sv.Name + ").ToArray();");
+                    saved[k] = copy;
+                }
+                primal.Add(sv.Name);
+            }
+            // Tangents of the inputs (and of the outputs' entry contents, which in-place callees read).
+            var inDot = new Dictionary<int, string>();
+            foreach (var (k, p) in inputs)
+            {
+                if (p.Storage == Storage.Scalar) inDot[k] = Tan(c.Args[k]) ?? Zero(p.Elem);
+                else
+                {
+                    var sv = _vars[((VarRef)c.Args[k]).Var];
+                    if (_dot.TryGetValue(sv.Id, out var d))
+                    {
+                        string copy = Temp();
+                        w.Line("var " + copy + " = ((global::System.ReadOnlySpan<" + T(p.Elem) + ">)" + d + ").ToArray();");
+                        inDot[k] = copy;
+                    }
+                }
+            }
+            string? resultTangent = null;
+            void Row(string seedLine, string target)
+            {
+                // One reverse pass: fresh copies of the inputs, a unit seed, then <bar, inputDot>.
+                var args = new List<string>();
+                var bars = new List<string>();
+                var dots = new List<string>();
+                for (int k = 0; k < c.Args.Count; k++)
+                {
+                    var p = callee.Params[k];
+                    if (p.Storage != Storage.Scalar && saved.TryGetValue(k, out var s))
+                    {
+                        string fresh = Temp();
+                        w.Line("var " + fresh + " = ((global::System.ReadOnlySpan<" + T(p.Elem) + ">)" + s + ").ToArray();");
+                        args.Add(fresh);
+                    }
+                    else args.Add(primal[k]);
+                }
+                if (realResult) args.Add(seedLine == "result" ? ExprPrinter.Const(callee.Return, "1") : Zero(callee.Return));
+                foreach (var (k, p) in inputs)
+                {
+                    string bar = Temp();
+                    if (p.Storage == Storage.Scalar)
+                    {
+                        w.Line(T(p.Elem) + " " + bar + " = " + Zero(p.Elem) + ";");
+                        bars.Add("ref " + bar);
+                    }
+                    else
+                    {
+                        string len = _vars[((VarRef)c.Args[k]).Var].Name + ".Length";
+                        w.Line("var " + bar + " = new " + T(p.Elem) + "[" + len + "];");
+                        if (seedLine != "result" && seedLine.StartsWith(k.ToString(CultureInfo.InvariantCulture) + ":", System.StringComparison.Ordinal))
+                            w.Line(bar + "[" + seedLine.Substring(seedLine.IndexOf(':') + 1) + "] = " + ExprPrinter.Const(p.Elem, "1") + ";");
+                        bars.Add(bar);
+                    }
+                    if (!inDot.TryGetValue(k, out var d)) continue;
+                    if (p.Storage == Storage.Scalar) dots.Add(bar + " * " + (d.All(ch => char.IsLetterOrDigit(ch) || ch == '_' || ch == '.') ? d : "(" + d + ")"));
+                    else dots.Add("global::DiffGen.DerivativeHelpers.Dot(" + bar + ", " + d + ")");
+                }
+                w.Line(callee.PullbackType + "." + callee.PullbackName + "(" + string.Join(", ", args.Concat(bars)) + ");");
+                w.Line(target + " = " + (dots.Count > 0 ? string.Join(" + ", dots) : "0") + ";");
+            }
+            if (realResult && rv >= 0 && _dot.ContainsKey(rv))
+            {
+                resultTangent = Temp();
+                w.Line(T(callee.Return) + " " + resultTangent + " = " + Zero(callee.Return) + ";");
+                Row("result", resultTangent);
+            }
+            foreach (var (k, p) in outputs)
+            {
+                var sv = _vars[((VarRef)c.Args[k]).Var];
+                if (!_dot.TryGetValue(sv.Id, out var outDot)) continue;
+                string j = Temp();
+                string dOut = Temp();
+                w.Line("var " + dOut + " = new " + T(p.Elem) + "[" + sv.Name + ".Length];");
+                w.Open("for (int " + j + " = 0; " + j + " < " + sv.Name + ".Length; " + j + "++)");
+                Row(k.ToString(CultureInfo.InvariantCulture) + ":" + j, dOut + "[" + j + "]");
+                w.Close();
+                w.Line("((global::System.ReadOnlySpan<" + T(p.Elem) + ">)" + dOut + ").CopyTo(" + outDot + ");");
+            }
+            // Finally the primal call itself, which leaves the outputs in place.
+            string call = callee.TypeName + "." + callee.Name + "(" + string.Join(", ", primal) + ")";
+            if (rv >= 0) w.Line(_vars[rv].Name + " = " + call + ";");
+            else w.Line(call + ";");
+            if (resultTangent != null) w.Line(_dot[rv] + " = " + resultTangent + ";");
+            w.Close();
+        }
+
+        // ------------------------------------------------------------------ tangents
+
+        /// <summary>A name, a member access or an element access: safe as an operand without parentheses.</summary>
+        private static bool IsSimple(string s)
+        {
+            int bracket = s.IndexOf('[');
+            string head = bracket < 0 ? s : s.Substring(0, bracket);
+            if (head.Length == 0 || !head.All(ch => char.IsLetterOrDigit(ch) || ch == '_' || ch == '.')) return false;
+            if (bracket < 0) return true;
+            int depth = 0;
+            for (int i = bracket; i < s.Length; i++)
+            {
+                if (s[i] == '[') depth++;
+                else if (s[i] == ']' && --depth == 0 && i != s.Length - 1) return false;
+            }
+            return s.EndsWith("]", System.StringComparison.Ordinal) && depth == 0;
+        }
+
+        private static string Par(string s) => IsSimple(s) ? s : "(" + s + ")";
+
+        /// <summary>The tangent of e as a C# expression, or null when e is inactive (tangent zero).</summary>
+        private string? Tan(Expr e)
+        {
+            if (!_a.IsActiveExpr(e)) return null;
+            var ty = e.Type;
+            string M = ExprPrinter.MathType(ty);
+            string C(string v) => ExprPrinter.Const(ty, v);
+            switch (e)
+            {
+                case VarRef v: return _dot[v.Var];
+                case ElemRef el: return _dot[el.Var] + "[" + P(el.Index) + "]";
+                case Unary u when u.Op == "-": return "-" + Par(Tan(u.Operand)!);
+                case Cast c: return "(" + T(c.Type) + ")" + Par(Tan(c.Operand)!);
+                case Conditional c:
+                    return P(c.Condition, ExprPrinter.ConditionalPrec - 1) + " ? " + (Tan(c.WhenTrue) ?? C("0")) + " : " + (Tan(c.WhenFalse) ?? C("0"));
+                case Binary b:
+                    {
+                        string? tl = Tan(b.Left), tr = Tan(b.Right);
+                        string L = P(b.Left, ExprPrinter.Multiplicative), R = P(b.Right, ExprPrinter.Multiplicative);
+                        switch (b.Op)
+                        {
+                            case "+": return tl == null ? tr : tr == null ? tl : tl + " + " + tr;
+                            case "-": return tr == null ? tl : tl == null ? "-" + Par(tr) : tl + " - " + Par(tr);
+                            case "*":
+                                if (tl == null) return L + " * " + Par(tr!);
+                                if (tr == null) return Par(tl) + " * " + R;
+                                return Par(tl) + " * " + R + " + " + L + " * " + Par(tr);
+                            case "/":
+                                if (tr == null) return Par(tl!) + " / " + R;
+                                return "(" + (tl == null ? "" : Par(tl) + " * " + R + " ") + "- " + L + " * " + Par(tr) + ") / (" + R + " * " + R + ")";
+                            case "%":
+                                return (tl ?? C("0")) + (tr == null ? "" : " - " + Par(tr) + " * " + M + ".Truncate(" + P(b.Left) + " / " + R + ")");
+                        }
+                        return null;
+                    }
+                case MathCall m:
+                    {
+                        string A(int i) => P(m.Args[i]);
+                        string Ap(int i) => P(m.Args[i], ExprPrinter.Multiplicative);
+                        string? t0 = Tan(m.Args[0]);
+                        string T0 = Par(t0 ?? C("0"));
+                        switch (m.Function)
+                        {
+                            case "Sin": return T0 + " * " + M + ".Cos(" + A(0) + ")";
+                            case "Cos": return "-" + T0 + " * " + M + ".Sin(" + A(0) + ")";
+                            case "Tan": return T0 + " / (" + M + ".Cos(" + A(0) + ") * " + M + ".Cos(" + A(0) + "))";
+                            case "Exp": return T0 + " * " + M + ".Exp(" + A(0) + ")";
+                            case "Log": return T0 + " / " + Ap(0);
+                            case "Log10": return T0 + " / (" + Ap(0) + " * " + C("2.302585092994046") + ")";
+                            case "Log2": return T0 + " / (" + Ap(0) + " * " + C("0.6931471805599453") + ")";
+                            case "Sqrt": return T0 + " / (" + C("2") + " * " + M + ".Sqrt(" + A(0) + "))";
+                            case "Cbrt": return T0 + " / (" + C("3") + " * " + M + ".Cbrt(" + A(0) + ") * " + M + ".Cbrt(" + A(0) + "))";
+                            case "Tanh": return T0 + " * (" + C("1") + " - " + M + ".Tanh(" + A(0) + ") * " + M + ".Tanh(" + A(0) + "))";
+                            case "Sinh": return T0 + " * " + M + ".Cosh(" + A(0) + ")";
+                            case "Cosh": return T0 + " * " + M + ".Sinh(" + A(0) + ")";
+                            case "Atan": return T0 + " / (" + C("1") + " + " + Ap(0) + " * " + Ap(0) + ")";
+                            case "Asin": return T0 + " / " + M + ".Sqrt(" + C("1") + " - " + Ap(0) + " * " + Ap(0) + ")";
+                            case "Acos": return "-" + T0 + " / " + M + ".Sqrt(" + C("1") + " - " + Ap(0) + " * " + Ap(0) + ")";
+                            case "Abs": return T0 + " * " + M + ".Sign(" + A(0) + ")";
+                            case "Min":
+                            case "Max":
+                                return "(" + P(m.Args[0], ExprPrinter.Relational - 1) + (m.Function == "Min" ? " <= " : " >= ") + P(m.Args[1], ExprPrinter.Relational - 1)
+                                    + " ? " + (t0 ?? C("0")) + " : " + (Tan(m.Args[1]) ?? C("0")) + ")";
+                            case "Clamp":
+                                return "(" + Ap(0) + " < " + Ap(1) + " ? " + (Tan(m.Args[1]) ?? C("0")) + " : " + Ap(0) + " > " + Ap(2) + " ? " + (Tan(m.Args[2]) ?? C("0")) + " : " + (t0 ?? C("0")) + ")";
+                            case "Atan2":
+                                {
+                                    string? t1 = Tan(m.Args[1]);
+                                    return "(" + Ap(1) + " * " + T0 + " - " + Ap(0) + " * " + Par(t1 ?? C("0")) + ") / (" + Ap(0) + " * " + Ap(0) + " + " + Ap(1) + " * " + Ap(1) + ")";
+                                }
+                            case "Pow":
+                                {
+                                    string? t1 = Tan(m.Args[1]);
+                                    var parts = new List<string>();
+                                    if (t0 != null) parts.Add(T0 + " * " + Ap(1) + " * " + M + ".Pow(" + A(0) + ", " + P(m.Args[1], ExprPrinter.Additive) + " - " + C("1") + ")");
+                                    if (t1 != null) parts.Add("(" + Ap(0) + " > " + C("0") + " ? " + Par(t1) + " * " + M + ".Pow(" + A(0) + ", " + A(1) + ") * " + M + ".Log(" + A(0) + ") : " + C("0") + ")");
+                                    return string.Join(" + ", parts);
+                                }
+                            case "FusedMultiplyAdd":
+                                {
+                                    var parts = new List<string>();
+                                    if (t0 != null) parts.Add(T0 + " * " + Ap(1));
+                                    var t1 = Tan(m.Args[1]);
+                                    if (t1 != null) parts.Add(Ap(0) + " * " + Par(t1));
+                                    var t2 = Tan(m.Args[2]);
+                                    if (t2 != null) parts.Add(t2);
+                                    return string.Join(" + ", parts);
+                                }
+                        }
+                        return null;
+                    }
+            }
+            return null;
+        }
+    }
+}

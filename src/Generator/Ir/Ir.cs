@@ -1,0 +1,152 @@
+using System;
+
+namespace DiffGen.Generator.Ir
+{
+    /// <summary>Scalar kinds the IR knows. Only Float and Double carry derivatives.</summary>
+    internal enum Ty
+    {
+        Void,
+        Bool,
+        Int,
+        Long,
+        Float,
+        Double,
+    }
+
+    /// <summary>How a variable stores its value.</summary>
+    internal enum Storage
+    {
+        Scalar,
+        Span,
+        ReadOnlySpan,
+        Array,
+    }
+
+    internal enum VarRole
+    {
+        Param,
+        Local,
+        Temp,
+        Flag,
+        Result,
+    }
+
+    /// <summary>
+    /// A variable of the lowered method: a parameter, a (hoisted, uniquely named) local, or a
+    /// generator temporary. Elem is the scalar kind (of the elements, for spans and arrays).
+    /// </summary>
+    internal sealed record Var(int Id, string Name, Ty Elem, Storage Storage, VarRole Role, int ParamIndex, bool NoDiff)
+    {
+        public bool IsReal => Elem == Ty.Float || Elem == Ty.Double;
+
+        public bool IsScalar => Storage == Storage.Scalar;
+
+        public bool IsWritableSpan => Storage == Storage.Span || Storage == Storage.Array;
+    }
+
+    /// <summary>A source location that holds no Roslyn object (so models cache).</summary>
+    internal sealed record LocationInfo(string FilePath, int Start, int Length, int StartLine, int StartColumn, int EndLine, int EndColumn)
+    {
+        public static readonly LocationInfo None = new LocationInfo("", 0, 0, 0, 0, 0, 0);
+    }
+
+    // ---------------------------------------------------------------- expressions
+
+    internal abstract record Expr(Ty Type);
+
+    /// <summary>A literal, printed as written (its Type is the type after implicit conversion context).</summary>
+    internal sealed record Lit(string Text, Ty Type) : Expr(Type);
+
+    /// <summary>A scalar variable read.</summary>
+    internal sealed record VarRef(int Var, Ty Type) : Expr(Type);
+
+    /// <summary>A span or array element read.</summary>
+    internal sealed record ElemRef(int Var, Expr Index, Ty Type) : Expr(Type);
+
+    /// <summary><c>span.Length</c>.</summary>
+    internal sealed record LenRef(int Var) : Expr(Ty.Int);
+
+    internal sealed record Unary(string Op, Expr Operand, Ty Type) : Expr(Type);
+
+    internal sealed record Binary(string Op, Expr Left, Expr Right, Ty Type) : Expr(Type);
+
+    internal sealed record Conditional(Expr Condition, Expr WhenTrue, Expr WhenFalse, Ty Type) : Expr(Type);
+
+    /// <summary>A conversion; implicit ones are printed without a cast.</summary>
+    internal sealed record Cast(Expr Operand, Ty Type, bool Implicit) : Expr(Type);
+
+    /// <summary>A call of System.Math or System.MathF.</summary>
+    internal sealed record MathCall(string Function, bool IsMathF, EquatableArray<Expr> Args, Ty Type) : Expr(Type);
+
+    /// <summary>
+    /// An inactive value printed as given: a static readonly field, or a call of a static helper that
+    /// takes and returns integers/booleans only. Its arguments are analysed like any other reads.
+    /// </summary>
+    internal sealed record Opaque(string Callee, bool IsCall, EquatableArray<Expr> Args, Ty Type) : Expr(Type);
+
+    // ---------------------------------------------------------------- statements
+
+    /// <summary>Every statement has a unique id (value equality would otherwise merge identical statements).</summary>
+    internal abstract record Stmt(int Id);
+
+    internal sealed record Block(int Id, EquatableArray<Stmt> Stmts) : Stmt(Id);
+
+    /// <summary><c>target = value</c>; Target is a VarRef or an ElemRef.</summary>
+    internal sealed record Assign(int Id, Expr Target, Expr Value, bool Declares = false) : Stmt(Id);
+
+    /// <summary><c>var = new T[length]</c> for a local array.</summary>
+    internal sealed record Alloc(int Id, int Var, Expr Length) : Stmt(Id);
+
+    internal sealed record If(int Id, Expr Condition, Block Then, Block Else) : Stmt(Id);
+
+    /// <summary>
+    /// A loop: <c>Init; while (Condition) { Body; Step; }</c>. When Counter >= 0 the loop is canonical:
+    /// Counter is set to Start by Init, changed only by <c>Counter += StepValue</c> in Step, and is
+    /// reconstructed in the reverse sweep instead of being taped.
+    /// </summary>
+    internal sealed record Loop(int Id, Block Init, Expr Condition, Block Step, Block Body, int Counter, Expr? Start, int StepValue) : Stmt(Id)
+    {
+        public bool IsCanonical => Counter >= 0;
+    }
+
+    /// <summary>A call of a differentiable method (generated or hand-written derivative).</summary>
+    internal sealed record Call(int Id, int Callee, EquatableArray<Expr> Args, int ResultVar, LocationInfo Location) : Stmt(Id);
+
+    /// <summary>A throw statement, printed verbatim (nothing to differentiate: the sweep never ends).</summary>
+    internal sealed record Throw(int Id, string Text) : Stmt(Id);
+
+    // Removed by the structurizer before analysis:
+    internal sealed record Break(int Id) : Stmt(Id);
+
+    internal sealed record Continue(int Id) : Stmt(Id);
+
+    internal sealed record Return(int Id, Expr? Value) : Stmt(Id);
+
+    // ---------------------------------------------------------------- calls
+
+    /// <summary>One parameter of a callee, as the caller sees it.</summary>
+    internal sealed record CalleeParam(string Name, Ty Elem, Storage Storage, bool NoDiff, bool Reads, bool Writes)
+    {
+        public bool HasAdjoint => !NoDiff && (Elem == Ty.Float || Elem == Ty.Double);
+    }
+
+    /// <summary>
+    /// A method called from differentiable code. PullbackType/PullbackName are set when the derivative
+    /// is known at lowering time (a [Differentiable] callee or a [DerivativeOf] on the callee's type);
+    /// otherwise the registry of [DerivativeOf] methods of the compilation is consulted at emit time
+    /// by Key, and DG0101 is reported if none is found.
+    /// </summary>
+    internal sealed record Callee(
+        string Key,
+        string TypeName,
+        string Name,
+        EquatableArray<CalleeParam> Params,
+        Ty Return,
+        string? PullbackType,
+        string? PullbackName,
+        string? PushforwardType,
+        string? PushforwardName,
+        string DisplaySignature,
+        string PullbackSignatureHint,
+        LocationInfo FirstUse);
+}

@@ -1,0 +1,1215 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using System.Threading;
+using DiffGen.Generator.Diagnostics;
+using DiffGen.Generator.Ir;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+
+namespace DiffGen.Generator.Lowering
+{
+    /// <summary>
+    /// Lowers a [Differentiable] method (syntax + semantic model) into the IR. Every local is hoisted to
+    /// a uniquely named method-level variable; user calls inside expressions become separate Call
+    /// statements writing temporaries. Anything unsupported becomes a DG diagnostic on its syntax.
+    /// </summary>
+    internal sealed class Lowerer
+    {
+        public const string DifferentiableAttributeName = "DiffGen.DifferentiableAttribute";
+        public const string NoDiffAttributeName = "DiffGen.NoDiffAttribute";
+        public const string DerivativeOfAttributeName = "DiffGen.DerivativeOfAttribute";
+
+        private static readonly HashSet<string> MathFunctions = new HashSet<string>(StringComparer.Ordinal)
+        {
+            "Sin", "Cos", "Tan", "Exp", "Log", "Log10", "Log2", "Sqrt", "Cbrt", "Pow", "Tanh", "Sinh", "Cosh",
+            "Atan", "Asin", "Acos", "Abs", "Min", "Max", "Clamp", "Atan2", "Floor", "Ceiling", "Round", "Truncate",
+            "Sign", "FusedMultiplyAdd",
+        };
+
+        private readonly SemanticModel _model;
+        private readonly IMethodSymbol _method;
+        private readonly CancellationToken _ct;
+        private readonly List<Var> _vars = new List<Var>();
+        private readonly Dictionary<ISymbol, int> _symbolVars = new Dictionary<ISymbol, int>(SymbolEqualityComparer.Default);
+        private readonly HashSet<string> _names = new HashSet<string>(StringComparer.Ordinal);
+        private readonly List<DiagnosticInfo> _diagnostics = new List<DiagnosticInfo>();
+        private readonly List<Callee> _callees = new List<Callee>();
+        private readonly Dictionary<string, int> _calleeIndex = new Dictionary<string, int>(StringComparer.Ordinal);
+        private int _nextId;
+
+        private Lowerer(SemanticModel model, IMethodSymbol method, CancellationToken ct)
+        {
+            _model = model;
+            _method = method;
+            _ct = ct;
+        }
+
+        /// <summary>Lowers one method. Never throws: an unexpected failure becomes a diagnostic.</summary>
+        public static MethodModel Lower(MethodDeclarationSyntax syntax, IMethodSymbol method, SemanticModel model, CancellationToken ct)
+        {
+            var lowerer = new Lowerer(model, method, ct);
+            Block body;
+            try
+            {
+                body = lowerer.LowerMethod(syntax);
+            }
+            catch (OperationCanceledException)
+            {
+                throw;
+            }
+            catch (Exception ex)
+            {
+                lowerer.Report(Descriptors.UnsupportedStatement, syntax.Identifier.GetLocation(), "internal error",
+                    "the generator failed on this method (" + ex.GetType().Name + ": " + ex.Message + "); please report it with the method's source");
+                body = new Block(0, EquatableArray<Stmt>.Empty);
+            }
+            return lowerer.BuildModel(syntax, body);
+        }
+
+        // ------------------------------------------------------------------ method level
+
+        private Block LowerMethod(MethodDeclarationSyntax syntax)
+        {
+            var name = _method.Name;
+            if (!_method.IsStatic)
+                Report(Descriptors.NotStatic, syntax.Identifier.GetLocation(), name);
+            if (_method.IsGenericMethod)
+                Report(Descriptors.GenericMethod, syntax.TypeParameterList?.GetLocation() ?? syntax.Identifier.GetLocation(), name);
+            for (var type = syntax.Parent as TypeDeclarationSyntax; type != null; type = type.Parent as TypeDeclarationSyntax)
+            {
+                if (!type.Modifiers.Any(SyntaxKind.PartialKeyword))
+                    Report(Descriptors.NotPartial, type.Identifier.GetLocation(), type.Identifier.ValueText, name + "Pullback");
+            }
+
+            // Parameters first: their ids are 0..n-1, in order.
+            bool anyActive = false;
+            foreach (var p in _method.Parameters)
+            {
+                var pSyntax = p.DeclaringSyntaxReferences.FirstOrDefault()?.GetSyntax(_ct) as ParameterSyntax;
+                var loc = pSyntax?.GetLocation() ?? syntax.Identifier.GetLocation();
+                bool noDiff = p.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == NoDiffAttributeName);
+                if (p.RefKind != RefKind.None || p.IsParams)
+                {
+                    Report(Descriptors.UnsupportedParameter, loc, p.Name, p.Type.ToDisplayString(), " (ref, out, in and params are not supported)");
+                    AddVar(p.Name, Ty.Double, Storage.Scalar, VarRole.Param, p.Ordinal, true, p);
+                    continue;
+                }
+                if (!TryMapType(p.Type, out var elem, out var storage))
+                {
+                    Report(Descriptors.UnsupportedParameter, loc, p.Name, p.Type.ToDisplayString(), "");
+                    AddVar(p.Name, Ty.Double, Storage.Scalar, VarRole.Param, p.Ordinal, true, p);
+                    continue;
+                }
+                bool real = elem == Ty.Double || elem == Ty.Float;
+                if (noDiff && !real)
+                    Report(Descriptors.IgnoredNoDiff, loc, p.Name, p.Type.ToDisplayString());
+                if (real && !noDiff) anyActive = true;
+                AddVar(p.Name, elem, storage, VarRole.Param, p.Ordinal, noDiff || !real, p);
+            }
+
+            if (!TryMapReturn(_method.ReturnType, out _))
+                Report(Descriptors.UnsupportedReturn, syntax.ReturnType.GetLocation(), _method.ReturnType.ToDisplayString());
+
+            if (!anyActive && _method.Parameters.Length > 0 && _diagnostics.Count == 0)
+                Report(Descriptors.NoActiveInputs, syntax.Identifier.GetLocation(), name);
+
+            // Reserve every identifier used in the body so generated names never collide.
+            foreach (var token in syntax.DescendantTokens())
+                if (token.IsKind(SyntaxKind.IdentifierToken)) _names.Add(token.ValueText);
+
+            if (syntax.Body != null)
+                return LowerBlock(syntax.Body);
+            if (syntax.ExpressionBody != null)
+            {
+                var stmts = new List<Stmt>();
+                var expr = syntax.ExpressionBody.Expression;
+                if (_method.ReturnsVoid)
+                    LowerExpressionStatement(expr, stmts);
+                else
+                    stmts.Add(new Return(NextId(), LowerExpr(expr, stmts, ExprContext.Plain)));
+                return new Block(NextId(), stmts.ToEquatableArray());
+            }
+            Report(Descriptors.NoBody, syntax.Identifier.GetLocation(), name);
+            return new Block(NextId(), EquatableArray<Stmt>.Empty);
+        }
+
+        private MethodModel BuildModel(MethodDeclarationSyntax syntax, Block body)
+        {
+            var types = new List<TypeDecl>();
+            for (var t = _method.ContainingType; t != null; t = t.ContainingType)
+            {
+                string keyword = t.IsRecord ? (t.TypeKind == TypeKind.Struct ? "record struct" : "record")
+                    : t.TypeKind == TypeKind.Struct ? "struct"
+                    : t.TypeKind == TypeKind.Interface ? "interface" : "class";
+                string tname = t.Name;
+                if (t.TypeParameters.Length > 0) tname += "<" + string.Join(", ", t.TypeParameters.Select(tp => tp.Name)) + ">";
+                types.Insert(0, new TypeDecl(keyword, tname));
+            }
+            string? ns = _method.ContainingNamespace is { IsGlobalNamespace: false } n ? n.ToDisplayString() : null;
+
+            var usings = new List<string>();
+            foreach (var u in syntax.SyntaxTree.GetCompilationUnitRoot(_ct).Usings)
+                if (u.GlobalKeyword.IsKind(SyntaxKind.None)) usings.Add(u.WithoutTrivia().ToString());
+            foreach (var nsDecl in syntax.Ancestors().OfType<BaseNamespaceDeclarationSyntax>())
+                foreach (var u in nsDecl.Usings) usings.Add(u.WithoutTrivia().ToString());
+
+            string typeFullName = _method.ContainingType?.ToDisplayString() ?? "Global";
+            string hint = typeFullName + "." + _method.Name;
+            var overloads = _method.ContainingType?.GetMembers(_method.Name).OfType<IMethodSymbol>()
+                .Count(m => m.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == DifferentiableAttributeName)) ?? 1;
+            if (overloads > 1)
+                hint += "_" + string.Join("_", _method.Parameters.Select(p => Sanitize(p.Type.ToDisplayString())));
+            hint = Sanitize(hint) + ".g.cs";
+
+            TryMapReturn(_method.ReturnType, out var ret);
+            return new MethodModel(
+                hint, ns, types.ToEquatableArray(), usings.Distinct().ToEquatableArray(),
+                Accessibility(_method.DeclaredAccessibility), _method.Name, ret,
+                _vars.ToEquatableArray(), _method.Parameters.Length, body,
+                _callees.ToEquatableArray(), _diagnostics.ToEquatableArray(),
+                Locations.From(syntax.Identifier.GetLocation()));
+        }
+
+        private static string Sanitize(string s)
+        {
+            var chars = s.Select(c => char.IsLetterOrDigit(c) || c == '.' || c == '_' ? c : '_').ToArray();
+            return new string(chars);
+        }
+
+        private static string Accessibility(Accessibility a)
+        {
+            switch (a)
+            {
+                case Microsoft.CodeAnalysis.Accessibility.Public: return "public";
+                case Microsoft.CodeAnalysis.Accessibility.Internal: return "internal";
+                case Microsoft.CodeAnalysis.Accessibility.Protected: return "protected";
+                case Microsoft.CodeAnalysis.Accessibility.ProtectedOrInternal: return "protected internal";
+                case Microsoft.CodeAnalysis.Accessibility.ProtectedAndInternal: return "private protected";
+                default: return "private";
+            }
+        }
+
+        // ------------------------------------------------------------------ types and variables
+
+        internal static bool TryMapScalar(ITypeSymbol type, out Ty ty)
+        {
+            switch (type.SpecialType)
+            {
+                case SpecialType.System_Double: ty = Ty.Double; return true;
+                case SpecialType.System_Single: ty = Ty.Float; return true;
+                case SpecialType.System_Int32: ty = Ty.Int; return true;
+                case SpecialType.System_Int64: ty = Ty.Long; return true;
+                case SpecialType.System_Boolean: ty = Ty.Bool; return true;
+                default: ty = Ty.Void; return false;
+            }
+        }
+
+        internal static bool TryMapType(ITypeSymbol type, out Ty elem, out Storage storage)
+        {
+            storage = Storage.Scalar;
+            if (TryMapScalar(type, out elem)) return true;
+            if (type is IArrayTypeSymbol arr && arr.Rank == 1 && TryMapScalar(arr.ElementType, out elem) && elem != Ty.Bool)
+            {
+                storage = Storage.Array;
+                return true;
+            }
+            if (type is INamedTypeSymbol named && named.IsGenericType && named.TypeArguments.Length == 1
+                && named.ContainingNamespace?.ToDisplayString() == "System"
+                && (named.Name == "Span" || named.Name == "ReadOnlySpan")
+                && TryMapScalar(named.TypeArguments[0], out elem) && elem != Ty.Bool)
+            {
+                storage = named.Name == "Span" ? Storage.Span : Storage.ReadOnlySpan;
+                return true;
+            }
+            elem = Ty.Void;
+            return false;
+        }
+
+        private static bool TryMapReturn(ITypeSymbol type, out Ty ty)
+        {
+            if (type.SpecialType == SpecialType.System_Void) { ty = Ty.Void; return true; }
+            return TryMapScalar(type, out ty);
+        }
+
+        private int AddVar(string name, Ty elem, Storage storage, VarRole role, int paramIndex, bool noDiff, ISymbol? symbol)
+        {
+            string unique = role == VarRole.Param ? name : FreshName(name);
+            _names.Add(unique);
+            int id = _vars.Count;
+            _vars.Add(new Var(id, unique, elem, storage, role, paramIndex, noDiff));
+            if (symbol != null) _symbolVars[symbol] = id;
+            return id;
+        }
+
+        private string FreshName(string baseName)
+        {
+            if (!_vars.Any(v => v.Name == baseName)) return baseName;
+            for (int i = 2; ; i++)
+            {
+                var candidate = baseName + "_" + i.ToString(CultureInfo.InvariantCulture);
+                if (!_names.Contains(candidate) && !_vars.Any(v => v.Name == candidate)) return candidate;
+            }
+        }
+
+        private int Temp(string hint, Ty ty, VarRole role = VarRole.Temp)
+        {
+            string name;
+            for (int i = 0; ; i++)
+            {
+                name = "_" + hint + i.ToString(CultureInfo.InvariantCulture);
+                if (!_names.Contains(name)) break;
+            }
+            _names.Add(name);
+            int id = _vars.Count;
+            _vars.Add(new Var(id, name, ty, Storage.Scalar, role, -1, false));
+            return id;
+        }
+
+        private int NextId() => ++_nextId;
+
+        private void Report(DiagnosticDescriptor descriptor, Location location, params string[] args) =>
+            _diagnostics.Add(DiagnosticInfo.Create(descriptor, location, args));
+
+        // ------------------------------------------------------------------ statements
+
+        private Block LowerBlock(BlockSyntax block)
+        {
+            var stmts = new List<Stmt>();
+            foreach (var s in block.Statements) LowerStatement(s, stmts);
+            return new Block(NextId(), stmts.ToEquatableArray());
+        }
+
+        private Block LowerEmbedded(StatementSyntax statement)
+        {
+            if (statement is BlockSyntax b) return LowerBlock(b);
+            var stmts = new List<Stmt>();
+            LowerStatement(statement, stmts);
+            return new Block(NextId(), stmts.ToEquatableArray());
+        }
+
+        private void LowerStatement(StatementSyntax statement, List<Stmt> output)
+        {
+            _ct.ThrowIfCancellationRequested();
+            switch (statement)
+            {
+                case BlockSyntax block:
+                    output.Add(LowerBlock(block));
+                    break;
+                case EmptyStatementSyntax:
+                    break;
+                case LocalDeclarationStatementSyntax local:
+                    LowerLocalDeclaration(local, output);
+                    break;
+                case ExpressionStatementSyntax es:
+                    LowerExpressionStatement(es.Expression, output);
+                    break;
+                case IfStatementSyntax ifs:
+                    {
+                        var cond = LowerExpr(ifs.Condition, output, ExprContext.Plain);
+                        var then = LowerEmbedded(ifs.Statement);
+                        var els = ifs.Else != null ? LowerEmbedded(ifs.Else.Statement) : new Block(NextId(), EquatableArray<Stmt>.Empty);
+                        output.Add(new If(NextId(), cond, then, els));
+                        break;
+                    }
+                case ForStatementSyntax fs:
+                    LowerFor(fs, output);
+                    break;
+                case WhileStatementSyntax ws:
+                    {
+                        var cond = LowerExpr(ws.Condition, output, ExprContext.LoopCondition);
+                        var body = LowerEmbedded(ws.Statement);
+                        output.Add(new Loop(NextId(), Empty(), cond, Empty(), body, -1, null, 0));
+                        break;
+                    }
+                case DoStatementSyntax ds:
+                    {
+                        // do { B } while (c)  ==  first = true; while (first || c) { first = false; B }
+                        int first = Temp("first", Ty.Bool, VarRole.Flag);
+                        var cond = LowerExpr(ds.Condition, output, ExprContext.LoopCondition);
+                        var body = LowerEmbedded(ds.Statement);
+                        var bodyStmts = new List<Stmt> { new Assign(NextId(), new VarRef(first, Ty.Bool), new Lit("false", Ty.Bool)) };
+                        bodyStmts.AddRange(body.Stmts);
+                        output.Add(new Assign(NextId(), new VarRef(first, Ty.Bool), new Lit("true", Ty.Bool)));
+                        output.Add(new Loop(NextId(), Empty(), new Binary("||", new VarRef(first, Ty.Bool), cond, Ty.Bool), Empty(),
+                            new Block(NextId(), bodyStmts.ToEquatableArray()), -1, null, 0));
+                        break;
+                    }
+                case ForEachStatementSyntax fe:
+                    LowerForEach(fe, output);
+                    break;
+                case BreakStatementSyntax:
+                    output.Add(new Break(NextId()));
+                    break;
+                case ContinueStatementSyntax:
+                    output.Add(new Continue(NextId()));
+                    break;
+                case ReturnStatementSyntax rs:
+                    {
+                        Expr? value = null;
+                        if (rs.Expression != null) value = LowerExpr(rs.Expression, output, ExprContext.Plain);
+                        output.Add(new Return(NextId(), value));
+                        break;
+                    }
+                case SwitchStatementSyntax ss:
+                    LowerSwitch(ss, output);
+                    break;
+                case ThrowStatementSyntax ts:
+                    output.Add(new Throw(NextId(), ts.WithoutTrivia().ToString()));
+                    break;
+                case CheckedStatementSyntax cs when cs.Keyword.IsKind(SyntaxKind.UncheckedKeyword):
+                    output.Add(LowerBlock(cs.Block));
+                    break;
+                default:
+                    Report(Descriptors.UnsupportedStatement, statement.GetLocation(), KindName(statement),
+                        UnsupportedStatementHint(statement));
+                    break;
+            }
+        }
+
+        private Block Empty() => new Block(NextId(), EquatableArray<Stmt>.Empty);
+
+        private static string KindName(SyntaxNode node)
+        {
+            var kind = node.Kind().ToString();
+            return kind.EndsWith("Statement", StringComparison.Ordinal) ? kind.Substring(0, kind.Length - "Statement".Length).ToLowerInvariant() + " statement" : kind;
+        }
+
+        private static string UnsupportedStatementHint(StatementSyntax s)
+        {
+            switch (s)
+            {
+                case GotoStatementSyntax: return "goto is not supported; use loops with break/continue";
+                case TryStatementSyntax: return "exception handling is not supported inside [Differentiable] methods; validate inputs in a non-differentiable wrapper";
+                case LocalFunctionStatementSyntax: return "local functions are not supported; make it a static [Differentiable] method of the type";
+                case UnsafeStatementSyntax:
+                case FixedStatementSyntax: return "unsafe code and pointers are not supported; use spans";
+                case UsingStatementSyntax:
+                case LockStatementSyntax: return "resource and lock statements are not supported inside [Differentiable] methods";
+                case YieldStatementSyntax: return "iterators are not supported";
+                default: return "rewrite it with assignments, if/else, for/while loops and calls of [Differentiable] methods";
+            }
+        }
+
+        private void LowerLocalDeclaration(LocalDeclarationStatementSyntax local, List<Stmt> output)
+        {
+            if (local.IsConst)
+                return; // constants are folded where they are used
+            if (local.UsingKeyword != default)
+            {
+                Report(Descriptors.UnsupportedLocal, local.GetLocation(), local.Declaration.Variables.FirstOrDefault()?.Identifier.ValueText ?? "?",
+                    local.Declaration.Type.ToString(), " (using declarations are not supported)");
+                return;
+            }
+            LowerVariableDeclaration(local.Declaration, output);
+        }
+
+        private void LowerVariableDeclaration(VariableDeclarationSyntax declaration, List<Stmt> output)
+        {
+            if (declaration.Type is RefTypeSyntax)
+            {
+                Report(Descriptors.UnsupportedLocal, declaration.GetLocation(), declaration.Variables.FirstOrDefault()?.Identifier.ValueText ?? "?",
+                    declaration.Type.ToString(), " (ref locals are not supported)");
+                return;
+            }
+            foreach (var v in declaration.Variables)
+            {
+                if (_model.GetDeclaredSymbol(v, _ct) is not ILocalSymbol symbol) continue;
+                if (!TryMapType(symbol.Type, out var elem, out var storage) || storage == Storage.ReadOnlySpan
+                    || (storage == Storage.Span && !(v.Initializer?.Value is ArrayCreationExpressionSyntax)))
+                {
+                    Report(Descriptors.UnsupportedLocal, v.GetLocation(), v.Identifier.ValueText, symbol.Type.ToDisplayString(),
+                        symbol.Type.TypeKind == TypeKind.Struct && storage != Storage.Span ? " (structs and objects are not supported: pass their fields as parameters)" : "");
+                    continue;
+                }
+                if (storage == Storage.Scalar)
+                {
+                    int id = AddVar(v.Identifier.ValueText, elem, storage, VarRole.Local, -1, elem != Ty.Double && elem != Ty.Float, symbol);
+                    if (v.Initializer != null)
+                    {
+                        var value = LowerExpr(v.Initializer.Value, output, ExprContext.Plain);
+                        output.Add(new Assign(NextId(), new VarRef(id, elem), value, Declares: true));
+                    }
+                }
+                else
+                {
+                    // Array (or Span initialised from a new array): must be allocated here with new T[n].
+                    if (v.Initializer?.Value is ArrayCreationExpressionSyntax ac && ac.Initializer == null
+                        && ac.Type.RankSpecifiers.Count == 1 && ac.Type.RankSpecifiers[0].Sizes.Count == 1
+                        && !(ac.Type.RankSpecifiers[0].Sizes[0] is OmittedArraySizeExpressionSyntax))
+                    {
+                        int id = AddVar(v.Identifier.ValueText, elem, Storage.Array, VarRole.Local, -1, elem != Ty.Double && elem != Ty.Float, symbol);
+                        var len = LowerExpr(ac.Type.RankSpecifiers[0].Sizes[0], output, ExprContext.Plain);
+                        output.Add(new Alloc(NextId(), id, len));
+                    }
+                    else
+                    {
+                        Report(Descriptors.UnsupportedLocal, v.GetLocation(), v.Identifier.ValueText, symbol.Type.ToDisplayString(),
+                            " (initialise array locals with 'new T[n]'; aliases of other spans, slices and stackalloc are not supported)");
+                    }
+                }
+            }
+        }
+
+        private void LowerExpressionStatement(ExpressionSyntax expr, List<Stmt> output)
+        {
+            switch (expr)
+            {
+                case AssignmentExpressionSyntax assign:
+                    LowerAssignment(assign, output);
+                    return;
+                case PostfixUnaryExpressionSyntax post when post.IsKind(SyntaxKind.PostIncrementExpression) || post.IsKind(SyntaxKind.PostDecrementExpression):
+                    LowerIncrement(post.Operand, post.IsKind(SyntaxKind.PostIncrementExpression), output);
+                    return;
+                case PrefixUnaryExpressionSyntax pre when pre.IsKind(SyntaxKind.PreIncrementExpression) || pre.IsKind(SyntaxKind.PreDecrementExpression):
+                    LowerIncrement(pre.Operand, pre.IsKind(SyntaxKind.PreIncrementExpression), output);
+                    return;
+                case InvocationExpressionSyntax inv:
+                    if (TryLowerSpanMethod(inv, output)) return;
+                    var symbol = _model.GetSymbolInfo(inv, _ct).Symbol as IMethodSymbol;
+                    if (symbol != null && IsUserCallCandidate(symbol))
+                    {
+                        LowerUserCall(inv, symbol, output, ExprContext.Plain, discardResult: true);
+                        return;
+                    }
+                    break;
+            }
+            Report(Descriptors.UnsupportedStatement, expr.GetLocation(), "expression statement",
+                "only assignments, ++/--, calls of [Differentiable] methods and span Clear/Fill/CopyTo are supported as statements");
+        }
+
+        private bool TryLowerSpanMethod(InvocationExpressionSyntax inv, List<Stmt> output)
+        {
+            if (!(inv.Expression is MemberAccessExpressionSyntax ma)) return false;
+            var symbol = _model.GetSymbolInfo(inv, _ct).Symbol as IMethodSymbol;
+            if (symbol == null || symbol.IsStatic) return false;
+            var container = symbol.ContainingType;
+            if (container == null || !(container.Name == "Span" || container.Name == "ReadOnlySpan")) return false;
+            if (!(_model.GetSymbolInfo(ma.Expression, _ct).Symbol is ISymbol target) || !_symbolVars.TryGetValue(target, out int arr))
+                return false;
+            var arrVar = _vars[arr];
+            switch (symbol.Name)
+            {
+                case "Clear" when inv.ArgumentList.Arguments.Count == 0:
+                    output.Add(ElementLoop(arrVar, k => new Assign(NextId(), new ElemRef(arr, k, arrVar.Elem), Zero(arrVar.Elem))));
+                    return true;
+                case "Fill" when inv.ArgumentList.Arguments.Count == 1:
+                    {
+                        var value = LowerExpr(inv.ArgumentList.Arguments[0].Expression, output, ExprContext.Plain);
+                        int t = Temp("fill", arrVar.Elem);
+                        output.Add(new Assign(NextId(), new VarRef(t, arrVar.Elem), value, Declares: true));
+                        output.Add(ElementLoop(arrVar, k => new Assign(NextId(), new ElemRef(arr, k, arrVar.Elem), new VarRef(t, arrVar.Elem))));
+                        return true;
+                    }
+                case "CopyTo" when inv.ArgumentList.Arguments.Count == 1:
+                    {
+                        if (!(_model.GetSymbolInfo(inv.ArgumentList.Arguments[0].Expression, _ct).Symbol is ISymbol dst) || !_symbolVars.TryGetValue(dst, out int dstId))
+                            return false;
+                        var dstVar = _vars[dstId];
+                        output.Add(ElementLoop(arrVar, k => new Assign(NextId(), new ElemRef(dstId, k, dstVar.Elem), Convert(new ElemRef(arr, k, arrVar.Elem), dstVar.Elem, true))));
+                        return true;
+                    }
+            }
+            return false;
+        }
+
+        private Loop ElementLoop(Var array, Func<Expr, Stmt> body)
+        {
+            int k = Temp("k", Ty.Int);
+            var kRef = new VarRef(k, Ty.Int);
+            var start = new Lit("0", Ty.Int);
+            return new Loop(NextId(),
+                new Block(NextId(), new Stmt[] { new Assign(NextId(), kRef, start, Declares: true) }.ToEquatableArray()),
+                new Binary("<", kRef, new LenRef(array.Id), Ty.Bool),
+                new Block(NextId(), new Stmt[] { new Assign(NextId(), kRef, new Binary("+", kRef, new Lit("1", Ty.Int), Ty.Int)) }.ToEquatableArray()),
+                new Block(NextId(), new[] { body(kRef) }.ToEquatableArray()),
+                k, start, 1);
+        }
+
+        private static Expr Zero(Ty ty) => new Lit(ty == Ty.Float ? "0f" : ty == Ty.Double ? "0.0" : ty == Ty.Bool ? "false" : "0", ty);
+
+        private void LowerAssignment(AssignmentExpressionSyntax assign, List<Stmt> output)
+        {
+            var target = LowerTarget(assign.Left, output);
+            if (target == null) return;
+            var targetType = target.Type;
+            if (assign.IsKind(SyntaxKind.SimpleAssignmentExpression))
+            {
+                if (target is VarRef vr && _vars[vr.Var].Storage != Storage.Scalar)
+                {
+                    Report(Descriptors.ArrayReassignment, assign.GetLocation(), _vars[vr.Var].Name);
+                    return;
+                }
+                var value = LowerExpr(assign.Right, output, ExprContext.Plain);
+                output.Add(new Assign(NextId(), target, Convert(value, targetType, true)));
+                return;
+            }
+            string op;
+            switch (assign.Kind())
+            {
+                case SyntaxKind.AddAssignmentExpression: op = "+"; break;
+                case SyntaxKind.SubtractAssignmentExpression: op = "-"; break;
+                case SyntaxKind.MultiplyAssignmentExpression: op = "*"; break;
+                case SyntaxKind.DivideAssignmentExpression: op = "/"; break;
+                case SyntaxKind.ModuloAssignmentExpression: op = "%"; break;
+                default:
+                    Report(Descriptors.UnsupportedExpression, assign.GetLocation(), assign.OperatorToken.Text, "only =, +=, -=, *=, /= and %= are supported");
+                    return;
+            }
+            var rhs = LowerExpr(assign.Right, output, ExprContext.Plain);
+            var opType = Wider(targetType, rhs.Type);
+            var combined = new Binary(op, Convert(target, opType, true), Convert(rhs, opType, true), opType);
+            // Compound assignment narrows implicitly (float f += 1.0 is legal C#).
+            output.Add(new Assign(NextId(), target, Convert(combined, targetType, implicitConversion: opType == targetType)));
+        }
+
+        private void LowerIncrement(ExpressionSyntax operand, bool increment, List<Stmt> output)
+        {
+            var target = LowerTarget(operand, output);
+            if (target == null) return;
+            var one = target.Type == Ty.Float ? new Lit("1f", Ty.Float) : target.Type == Ty.Double ? new Lit("1.0", Ty.Double) : new Lit("1", target.Type);
+            output.Add(new Assign(NextId(), target, new Binary(increment ? "+" : "-", target, one, target.Type)));
+        }
+
+        private Expr? LowerTarget(ExpressionSyntax left, List<Stmt> output)
+        {
+            var e = LowerExpr(left, output, ExprContext.Target);
+            if (e is VarRef || e is ElemRef)
+            {
+                if (e is VarRef vr && _vars[vr.Var].Role == VarRole.Param && _vars[vr.Var].Storage != Storage.Scalar)
+                {
+                    Report(Descriptors.ArrayReassignment, left.GetLocation(), _vars[vr.Var].Name);
+                    return null;
+                }
+                return e;
+            }
+            if (!(e is Lit l && l.Text == "<error>"))
+                Report(Descriptors.UnsupportedExpression, left.GetLocation(), "assignment target", "assign to a local, a parameter or a span/array element");
+            return null;
+        }
+
+        private void LowerFor(ForStatementSyntax fs, List<Stmt> output)
+        {
+            var init = new List<Stmt>();
+            int counter = -1;
+            Expr? start = null;
+            if (fs.Declaration != null)
+            {
+                LowerVariableDeclaration(fs.Declaration, init);
+                if (fs.Declaration.Variables.Count == 1 && init.Count == 1 && init[0] is Assign a && a.Target is VarRef cv
+                    && (cv.Type == Ty.Int || cv.Type == Ty.Long) && !ExprUsesVar(a.Value, cv.Var))
+                {
+                    counter = cv.Var;
+                    start = a.Value;
+                }
+            }
+            foreach (var e in fs.Initializers) LowerExpressionStatement(e, init);
+
+            Expr cond = fs.Condition != null ? LowerExpr(fs.Condition, init, ExprContext.LoopCondition) : new Lit("true", Ty.Bool);
+            var step = new List<Stmt>();
+            foreach (var e in fs.Incrementors) LowerExpressionStatement(e, step);
+            var body = LowerEmbedded(fs.Statement);
+
+            int stepValue = 0;
+            if (counter >= 0)
+            {
+                // Canonical: the counter changes only by a constant step in the incrementor.
+                if (step.Count == 1 && step[0] is Assign s && s.Target is VarRef sv && sv.Var == counter
+                    && s.Value is Binary b && b.Left is VarRef bl && bl.Var == counter && b.Right is Lit lit
+                    && int.TryParse(lit.Text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int c) && (b.Op == "+" || b.Op == "-")
+                    && !BlockWritesVar(body, counter))
+                {
+                    stepValue = b.Op == "+" ? c : -c;
+                }
+                if (stepValue == 0) { counter = -1; start = null; }
+            }
+            output.Add(new Loop(NextId(), new Block(NextId(), init.ToEquatableArray()), cond, new Block(NextId(), step.ToEquatableArray()), body, counter, start, stepValue));
+        }
+
+        private void LowerForEach(ForEachStatementSyntax fe, List<Stmt> output)
+        {
+            var loopVar = _model.GetDeclaredSymbol(fe, _ct);
+            if (!(_model.GetSymbolInfo(fe.Expression, _ct).Symbol is ISymbol src) || !_symbolVars.TryGetValue(src, out int arr)
+                || _vars[arr].Storage == Storage.Scalar || loopVar == null || !TryMapScalar(loopVar.Type, out var elemTy))
+            {
+                Report(Descriptors.UnsupportedStatement, fe.GetLocation(), "foreach statement", "foreach is supported over a span or array variable only");
+                return;
+            }
+            int x = AddVar(fe.Identifier.ValueText, elemTy, Storage.Scalar, VarRole.Local, -1, elemTy != Ty.Double && elemTy != Ty.Float, loopVar);
+            var body = LowerEmbedded(fe.Statement);
+            var arrVar = _vars[arr];
+            output.Add(ElementLoop(arrVar, k =>
+            {
+                var stmts = new List<Stmt> { new Assign(NextId(), new VarRef(x, elemTy), Convert(new ElemRef(arr, k, arrVar.Elem), elemTy, true), Declares: true) };
+                stmts.AddRange(body.Stmts);
+                return new Block(NextId(), stmts.ToEquatableArray());
+            }));
+        }
+
+        private void LowerSwitch(SwitchStatementSyntax ss, List<Stmt> output)
+        {
+            var governing = LowerExpr(ss.Expression, output, ExprContext.Plain);
+            if (governing.Type != Ty.Int && governing.Type != Ty.Long && governing.Type != Ty.Bool)
+            {
+                Report(Descriptors.UnsupportedStatement, ss.Expression.GetLocation(), "switch statement", "switch on an int, long or bool value only");
+                return;
+            }
+            Expr g = governing;
+            if (!(governing is VarRef))
+            {
+                int t = Temp("switch", governing.Type);
+                output.Add(new Assign(NextId(), new VarRef(t, governing.Type), governing, Declares: true));
+                g = new VarRef(t, governing.Type);
+            }
+            Block? defaultBlock = null;
+            var cases = new List<(Expr cond, Block body)>();
+            foreach (var section in ss.Sections)
+            {
+                var stmts = section.Statements.ToList();
+                if (stmts.Count > 0 && stmts[stmts.Count - 1] is BreakStatementSyntax) stmts.RemoveAt(stmts.Count - 1);
+                foreach (var s in stmts)
+                {
+                    if (s.DescendantNodesAndSelf(n => !(n is ForStatementSyntax || n is WhileStatementSyntax || n is DoStatementSyntax || n is ForEachStatementSyntax || n is SwitchStatementSyntax))
+                        .OfType<BreakStatementSyntax>().Any())
+                    {
+                        Report(Descriptors.UnsupportedStatement, s.GetLocation(), "break in a switch section",
+                            "a switch section may end with break, but may not break out of the middle; use if/else");
+                    }
+                }
+                var body = new List<Stmt>();
+                foreach (var s in stmts) LowerStatement(s, body);
+                var block = new Block(NextId(), body.ToEquatableArray());
+                Expr? cond = null;
+                bool isDefault = false;
+                foreach (var label in section.Labels)
+                {
+                    if (label is DefaultSwitchLabelSyntax) { isDefault = true; continue; }
+                    if (label is CaseSwitchLabelSyntax cl)
+                    {
+                        var value = LowerExpr(cl.Value, output, ExprContext.Plain);
+                        var test = new Binary("==", g, value, Ty.Bool);
+                        cond = cond == null ? test : new Binary("||", cond, test, Ty.Bool);
+                    }
+                    else
+                    {
+                        Report(Descriptors.UnsupportedStatement, label.GetLocation(), "pattern case label", "use constant case labels");
+                    }
+                }
+                if (isDefault) defaultBlock = block;
+                else if (cond != null) cases.Add((cond, block));
+            }
+            Block chain = defaultBlock ?? Empty();
+            for (int i = cases.Count - 1; i >= 0; i--)
+            {
+                var ifs = new If(NextId(), cases[i].cond, cases[i].body, chain);
+                chain = new Block(NextId(), new Stmt[] { ifs }.ToEquatableArray());
+            }
+            output.AddRange(chain.Stmts);
+        }
+
+        private bool BlockWritesVar(Stmt s, int var)
+        {
+            switch (s)
+            {
+                case Block b: return b.Stmts.Any(x => BlockWritesVar(x, var));
+                case Assign a: return a.Target is VarRef v && v.Var == var;
+                case If i: return BlockWritesVar(i.Then, var) || BlockWritesVar(i.Else, var);
+                case Loop l: return BlockWritesVar(l.Init, var) || BlockWritesVar(l.Step, var) || BlockWritesVar(l.Body, var);
+                case Call c: return c.ResultVar == var;
+                case Alloc al: return al.Var == var;
+                default: return false;
+            }
+        }
+
+        internal static bool ExprUsesVar(Expr e, int var)
+        {
+            switch (e)
+            {
+                case VarRef v: return v.Var == var;
+                case ElemRef el: return el.Var == var || ExprUsesVar(el.Index, var);
+                case LenRef l: return l.Var == var;
+                case Unary u: return ExprUsesVar(u.Operand, var);
+                case Binary b: return ExprUsesVar(b.Left, var) || ExprUsesVar(b.Right, var);
+                case Conditional c: return ExprUsesVar(c.Condition, var) || ExprUsesVar(c.WhenTrue, var) || ExprUsesVar(c.WhenFalse, var);
+                case Cast c: return ExprUsesVar(c.Operand, var);
+                case MathCall m: return m.Args.Any(a => ExprUsesVar(a, var));
+                case Opaque o: return o.Args.Any(a => ExprUsesVar(a, var));
+                default: return false;
+            }
+        }
+
+        // ------------------------------------------------------------------ expressions
+
+        private enum ExprContext
+        {
+            Plain,
+            Target,
+            LoopCondition,
+            ConditionalBranch,
+        }
+
+        private static Ty Wider(Ty a, Ty b)
+        {
+            if (a == Ty.Double || b == Ty.Double) return Ty.Double;
+            if (a == Ty.Float || b == Ty.Float) return Ty.Float;
+            if (a == Ty.Long || b == Ty.Long) return Ty.Long;
+            if (a == Ty.Int || b == Ty.Int) return Ty.Int;
+            return a;
+        }
+
+        private static Expr Convert(Expr e, Ty to, bool implicitConversion)
+        {
+            if (e.Type == to || to == Ty.Void || e.Type == Ty.Void) return e;
+            if (e is Lit l && implicitConversion) return l; // the literal is converted in place by C#
+            return new Cast(e, to, implicitConversion);
+        }
+
+        private Expr Error() => new Lit("<error>", Ty.Void);
+
+        private Expr LowerExpr(ExpressionSyntax syntax, List<Stmt> pre, ExprContext ctx)
+        {
+            _ct.ThrowIfCancellationRequested();
+            var e = LowerExprCore(syntax, pre, ctx);
+            if (e is Lit err && err.Text == "<error>") return e;
+            var info = _model.GetTypeInfo(syntax, _ct);
+            if (info.ConvertedType != null && info.Type != null && !SymbolEqualityComparer.Default.Equals(info.Type, info.ConvertedType)
+                && TryMapScalar(info.ConvertedType, out var converted) && e.Type != converted && converted != Ty.Bool)
+                return Convert(e, converted, implicitConversion: true);
+            return e;
+        }
+
+        private Expr LowerExprCore(ExpressionSyntax syntax, List<Stmt> pre, ExprContext ctx)
+        {
+            var constant = _model.GetConstantValue(syntax, _ct);
+            if (constant.HasValue && !(syntax is LiteralExpressionSyntax) && TryFormatConstant(constant.Value, out var text, out var cty))
+                return new Lit(text, cty);
+
+            switch (syntax)
+            {
+                case ParenthesizedExpressionSyntax p:
+                    return LowerExpr(p.Expression, pre, ctx);
+                case LiteralExpressionSyntax lit:
+                    {
+                        var type = _model.GetTypeInfo(lit, _ct).Type;
+                        if (type != null && TryMapScalar(type, out var ty)) return new Lit(lit.Token.Text, ty);
+                        return Unsupported(syntax, "only numeric and boolean literals are supported");
+                    }
+                case IdentifierNameSyntax id:
+                    return LowerName(id, _model.GetSymbolInfo(id, _ct).Symbol);
+                case MemberAccessExpressionSyntax ma:
+                    {
+                        var symbol = _model.GetSymbolInfo(ma, _ct).Symbol;
+                        if (symbol is IPropertySymbol prop && prop.Name == "Length"
+                            && _model.GetSymbolInfo(ma.Expression, _ct).Symbol is ISymbol owner && _symbolVars.TryGetValue(owner, out int arr)
+                            && _vars[arr].Storage != Storage.Scalar)
+                            return new LenRef(arr);
+                        if (symbol is IFieldSymbol field && field.IsStatic && field.IsReadOnly && TryMapScalar(field.Type, out var fty))
+                            return new Opaque(FullName(field.ContainingType) + "." + field.Name, false, EquatableArray<Expr>.Empty, fty);
+                        return Unsupported(syntax, "member access other than span.Length, constants and static readonly fields");
+                    }
+                case ElementAccessExpressionSyntax ea:
+                    {
+                        if (ea.ArgumentList.Arguments.Count != 1)
+                            return Unsupported(syntax, "only one-dimensional indexing is supported");
+                        if (!(_model.GetSymbolInfo(ea.Expression, _ct).Symbol is ISymbol owner) || !_symbolVars.TryGetValue(owner, out int arr)
+                            || _vars[arr].Storage == Storage.Scalar)
+                            return Unsupported(syntax, "index a span or array parameter or local directly");
+                        var indexSyntax = ea.ArgumentList.Arguments[0].Expression;
+                        if (indexSyntax is PrefixUnaryExpressionSyntax hat && hat.IsKind(SyntaxKind.IndexExpression))
+                            return Unsupported(syntax, "'^' indices are not supported; use u[u.Length - k]");
+                        var index = LowerExpr(indexSyntax, pre, ctx == ExprContext.Target ? ExprContext.Plain : ctx);
+                        if (index.Type != Ty.Int && index.Type != Ty.Long && index.Type != Ty.Void)
+                            return Unsupported(indexSyntax, "indices must be int");
+                        return new ElemRef(arr, index, _vars[arr].Elem);
+                    }
+                case PrefixUnaryExpressionSyntax pu:
+                    {
+                        string op;
+                        switch (pu.Kind())
+                        {
+                            case SyntaxKind.UnaryMinusExpression: op = "-"; break;
+                            case SyntaxKind.UnaryPlusExpression: return LowerExpr(pu.Operand, pre, ctx);
+                            case SyntaxKind.LogicalNotExpression: op = "!"; break;
+                            default: return Unsupported(syntax, "'" + pu.OperatorToken.Text + "' inside an expression; use a separate statement");
+                        }
+                        var operand = LowerExpr(pu.Operand, pre, ctx);
+                        return new Unary(op, operand, TypeOf(syntax, operand.Type));
+                    }
+                case BinaryExpressionSyntax be:
+                    {
+                        string op = be.OperatorToken.Text;
+                        switch (op)
+                        {
+                            case "+": case "-": case "*": case "/": case "%":
+                            case "<": case "<=": case ">": case ">=": case "==": case "!=":
+                            case "&&": case "||": case "&": case "|": case "^":
+                                break;
+                            default:
+                                return Unsupported(syntax, "operator '" + op + "' is not supported");
+                        }
+                        var left = LowerExpr(be.Left, pre, ctx);
+                        var right = LowerExpr(be.Right, pre, (op == "&&" || op == "||") && ctx == ExprContext.Plain ? ExprContext.Plain : ctx);
+                        var ty = TypeOf(syntax, Wider(left.Type, right.Type));
+                        if ((op == "&" || op == "|" || op == "^") && ty != Ty.Bool && ty != Ty.Int && ty != Ty.Long)
+                            return Unsupported(syntax, "bitwise operators on floating-point values");
+                        return new Binary(op, left, right, ty);
+                    }
+                case ConditionalExpressionSyntax ce:
+                    {
+                        var cond = LowerExpr(ce.Condition, pre, ctx);
+                        var t = LowerExpr(ce.WhenTrue, pre, ExprContext.ConditionalBranch);
+                        var f = LowerExpr(ce.WhenFalse, pre, ExprContext.ConditionalBranch);
+                        var ty = TypeOf(syntax, Wider(t.Type, f.Type));
+                        return new Conditional(cond, Convert(t, ty, true), Convert(f, ty, true), ty);
+                    }
+                case CastExpressionSyntax cast:
+                    {
+                        var target = _model.GetTypeInfo(cast.Type, _ct).Type;
+                        if (target == null || !TryMapScalar(target, out var to))
+                            return Unsupported(syntax, "casts to double, float, int, long or bool only");
+                        var operand = LowerExpr(cast.Expression, pre, ctx);
+                        if (operand.Type == to) return operand;
+                        return new Cast(operand, to, false);
+                    }
+                case InvocationExpressionSyntax inv:
+                    return LowerInvocation(inv, pre, ctx);
+                case AssignmentExpressionSyntax:
+                    return Unsupported(syntax, "assignments inside expressions; write them as separate statements");
+                case PostfixUnaryExpressionSyntax:
+                    return Unsupported(syntax, "'++' and '--' inside an expression; write them as separate statements");
+                case LambdaExpressionSyntax:
+                case AnonymousMethodExpressionSyntax:
+                    return Unsupported(syntax, "lambdas and anonymous methods are not supported; write a static [Differentiable] method");
+                case ObjectCreationExpressionSyntax:
+                case ImplicitObjectCreationExpressionSyntax:
+                    return Unsupported(syntax, "objects cannot be created in [Differentiable] code");
+                case ArrayCreationExpressionSyntax:
+                    return Unsupported(syntax, "arrays can only be created in a local declaration: 'var a = new double[n];'");
+                case StackAllocArrayCreationExpressionSyntax:
+                    return Unsupported(syntax, "stackalloc is not supported; use 'new double[n]'");
+                case InterpolatedStringExpressionSyntax:
+                    return Unsupported(syntax, "strings are not supported");
+                default:
+                    return Unsupported(syntax, "rewrite it with arithmetic, Math functions and calls of [Differentiable] methods");
+            }
+        }
+
+        private Ty TypeOf(ExpressionSyntax syntax, Ty fallback)
+        {
+            var t = _model.GetTypeInfo(syntax, _ct).Type;
+            return t != null && TryMapScalar(t, out var ty) ? ty : fallback;
+        }
+
+        private Expr Unsupported(ExpressionSyntax syntax, string hint)
+        {
+            Report(Descriptors.UnsupportedExpression, syntax.GetLocation(), Shorten(syntax.ToString()), hint);
+            return Error();
+        }
+
+        private static string Shorten(string s)
+        {
+            s = s.Replace("\r", " ").Replace("\n", " ");
+            return s.Length > 60 ? s.Substring(0, 57) + "..." : s;
+        }
+
+        private Expr LowerName(IdentifierNameSyntax id, ISymbol? symbol)
+        {
+            switch (symbol)
+            {
+                case ILocalSymbol local when local.IsConst && TryFormatConstant(local.ConstantValue, out var t, out var ty):
+                    return new Lit(t, ty);
+                case ILocalSymbol _:
+                case IParameterSymbol _:
+                    if (_symbolVars.TryGetValue(symbol, out int v))
+                    {
+                        var var = _vars[v];
+                        return new VarRef(v, var.Elem);
+                    }
+                    return Unsupported(id, "this variable cannot be used here (its type is not supported)");
+                case IFieldSymbol field when field.IsStatic && field.IsReadOnly && TryMapScalar(field.Type, out var fty):
+                    return new Opaque(FullName(field.ContainingType) + "." + field.Name, false, EquatableArray<Expr>.Empty, fty);
+                case IFieldSymbol field when !field.IsStatic:
+                    return Unsupported(id, "instance fields are not supported: pass the value as a parameter");
+                default:
+                    return Unsupported(id, "only parameters, locals, constants and static readonly fields can be used");
+            }
+        }
+
+        internal static bool TryFormatConstant(object? value, out string text, out Ty ty)
+        {
+            switch (value)
+            {
+                case double d:
+                    ty = Ty.Double;
+                    if (double.IsNaN(d)) text = "double.NaN";
+                    else if (double.IsPositiveInfinity(d)) text = "double.PositiveInfinity";
+                    else if (double.IsNegativeInfinity(d)) text = "double.NegativeInfinity";
+                    else
+                    {
+                        text = d.ToString("R", CultureInfo.InvariantCulture);
+                        if (text.IndexOfAny(new[] { '.', 'E', 'e' }) < 0) text += ".0";
+                    }
+                    return true;
+                case float f:
+                    ty = Ty.Float;
+                    if (float.IsNaN(f)) text = "float.NaN";
+                    else if (float.IsPositiveInfinity(f)) text = "float.PositiveInfinity";
+                    else if (float.IsNegativeInfinity(f)) text = "float.NegativeInfinity";
+                    else text = f.ToString("R", CultureInfo.InvariantCulture) + "f";
+                    return true;
+                case int i:
+                    ty = Ty.Int; text = i.ToString(CultureInfo.InvariantCulture); return true;
+                case long l:
+                    ty = Ty.Long; text = l.ToString(CultureInfo.InvariantCulture) + "L"; return true;
+                case bool b:
+                    ty = Ty.Bool; text = b ? "true" : "false"; return true;
+                default:
+                    text = ""; ty = Ty.Void; return false;
+            }
+        }
+
+        internal static string FullName(ITypeSymbol type) =>
+            type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat);
+
+        private Expr LowerInvocation(InvocationExpressionSyntax inv, List<Stmt> pre, ExprContext ctx)
+        {
+            var symbol = _model.GetSymbolInfo(inv, _ct).Symbol as IMethodSymbol;
+            if (symbol == null)
+                return Unsupported(inv, "the called method could not be resolved");
+            var containing = symbol.ContainingType?.ToDisplayString();
+            if (containing == "System.Math" || containing == "System.MathF")
+            {
+                if (!MathFunctions.Contains(symbol.Name))
+                {
+                    Report(Descriptors.UnsupportedMathFunction, inv.GetLocation(), containing + "." + symbol.Name, containing, symbol.Name);
+                    return Error();
+                }
+                if (!TryMapScalar(symbol.ReturnType, out var rty))
+                    return Unsupported(inv, "this overload of " + symbol.Name + " is not supported");
+                var args = new List<Expr>();
+                for (int i = 0; i < inv.ArgumentList.Arguments.Count; i++)
+                {
+                    var a = LowerExpr(inv.ArgumentList.Arguments[i].Expression, pre, ctx);
+                    if (i < symbol.Parameters.Length && TryMapScalar(symbol.Parameters[i].Type, out var pty)) a = Convert(a, pty, true);
+                    args.Add(a);
+                }
+                if (symbol.Name == "Round" && args.Count != 1)
+                    return Unsupported(inv, "Math.Round with digits or a rounding mode");
+                return new MathCall(symbol.Name, containing == "System.MathF", args.ToEquatableArray(), rty);
+            }
+            if (symbol.IsStatic && TryMapScalar(symbol.ReturnType, out var ity) && (ity == Ty.Int || ity == Ty.Long || ity == Ty.Bool)
+                && symbol.Parameters.All(p => p.RefKind == RefKind.None && TryMapScalar(p.Type, out _)))
+            {
+                // A helper that returns an integer or boolean (an index function, double.IsNaN): inactive, called as is.
+                var args = new List<Expr>();
+                foreach (var a in inv.ArgumentList.Arguments) args.Add(LowerExpr(a.Expression, pre, ctx));
+                return new Opaque(FullName(symbol.ContainingType!) + "." + symbol.Name, true, args.ToEquatableArray(), ity);
+            }
+            if (IsUserCallCandidate(symbol))
+            {
+                if (ctx == ExprContext.LoopCondition)
+                {
+                    Report(Descriptors.CallPlacement, inv.GetLocation(), symbol.Name, "inside a loop condition is not supported");
+                    return Error();
+                }
+                if (ctx == ExprContext.ConditionalBranch)
+                {
+                    Report(Descriptors.CallPlacement, inv.GetLocation(), symbol.Name, "inside a branch of ?: is not supported (both branches would be evaluated)");
+                    return Error();
+                }
+                int result = LowerUserCall(inv, symbol, pre, ctx, discardResult: false);
+                return result < 0 ? Error() : new VarRef(result, _vars[result].Elem);
+            }
+            if (symbol.IsStatic && !symbol.ReturnsVoid && TryMapScalar(symbol.ReturnType, out _)
+                || symbol.IsStatic && symbol.ReturnsVoid)
+            {
+                // A call the generator could chain if it had a derivative.
+                return ReportNoDerivative(inv, symbol);
+            }
+            return Unsupported(inv, "only static methods can be called from [Differentiable] code");
+        }
+
+        private static bool IsUserCallCandidate(IMethodSymbol symbol)
+        {
+            if (!symbol.IsStatic || symbol.IsGenericMethod || symbol.MethodKind != MethodKind.Ordinary) return false;
+            var containing = symbol.ContainingType?.ToDisplayString();
+            if (containing == "System.Math" || containing == "System.MathF") return false;
+            if (HasDifferentiable(symbol)) return true;
+            return FindDerivativeOnTypes(symbol, 0) != null || symbol.ContainingType?.ContainingNamespace?.ToDisplayString()?.StartsWith("System", StringComparison.Ordinal) != true;
+        }
+
+        internal static bool HasDifferentiable(IMethodSymbol symbol) =>
+            symbol.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == DifferentiableAttributeName);
+
+        /// <summary>Looks for [DerivativeOf(typeof(T), "M")] on the callee's own type (works across assemblies).</summary>
+        private static IMethodSymbol? FindDerivativeOnTypes(IMethodSymbol target, int kind)
+        {
+            var type = target.ContainingType;
+            if (type == null) return null;
+            foreach (var member in type.GetMembers().OfType<IMethodSymbol>())
+            {
+                foreach (var attr in member.GetAttributes())
+                {
+                    if (attr.AttributeClass?.ToDisplayString() != DerivativeOfAttributeName || attr.ConstructorArguments.Length != 2) continue;
+                    if (!(attr.ConstructorArguments[0].Value is ITypeSymbol t) || !SymbolEqualityComparer.Default.Equals(t, type)) continue;
+                    if (!(attr.ConstructorArguments[1].Value is string name) || name != target.Name) continue;
+                    int k = 0;
+                    foreach (var named in attr.NamedArguments)
+                        if (named.Key == "Kind" && named.Value.Value is int kv) k = kv;
+                    if (k == kind) return member;
+                }
+            }
+            return null;
+        }
+
+        private Expr ReportNoDerivative(InvocationExpressionSyntax inv, IMethodSymbol symbol)
+        {
+            var callee = BuildCallee(symbol, inv);
+            Report(Descriptors.NoDerivative, inv.GetLocation(), callee.DisplaySignature,
+                symbol.ContainingType?.Name ?? "T", symbol.Name, callee.PullbackSignatureHint);
+            return Error();
+        }
+
+        /// <summary>Lowers a call of a method that may have a derivative into a Call statement. Returns the result var or -1.</summary>
+        private int LowerUserCall(InvocationExpressionSyntax inv, IMethodSymbol symbol, List<Stmt> output, ExprContext ctx, bool discardResult)
+        {
+            var callee = BuildCallee(symbol, inv);
+            if (callee.Params.Any(p => p.Elem == Ty.Void))
+            {
+                Report(Descriptors.UnsupportedExpression, inv.GetLocation(), symbol.Name, "the called method has a parameter type the generator does not support");
+                return -1;
+            }
+            if (!_calleeIndex.TryGetValue(callee.Key + "/" + callee.Params.Count, out int index))
+            {
+                index = _callees.Count;
+                _callees.Add(callee);
+                _calleeIndex[callee.Key + "/" + callee.Params.Count] = index;
+            }
+            if (symbol.Parameters.Any(p => p.RefKind != RefKind.None))
+            {
+                Report(Descriptors.UnsupportedExpression, inv.GetLocation(), symbol.Name, "called methods must take their parameters by value");
+                return -1;
+            }
+            var args = new List<Expr>();
+            var arguments = inv.ArgumentList.Arguments;
+            if (arguments.Count != symbol.Parameters.Length || arguments.Any(a => a.NameColon != null))
+            {
+                Report(Descriptors.UnsupportedExpression, inv.GetLocation(), symbol.Name, "pass every argument, in order, without names");
+                return -1;
+            }
+            for (int i = 0; i < arguments.Count; i++)
+            {
+                var p = callee.Params[i];
+                var a = LowerExpr(arguments[i].Expression, output, ctx);
+                if (p.Storage != Storage.Scalar)
+                {
+                    if (!(a is VarRef vr) || _vars[vr.Var].Storage == Storage.Scalar)
+                    {
+                        if (!(a is Lit el && el.Text == "<error>"))
+                            Report(Descriptors.UnsupportedExpression, arguments[i].GetLocation(), Shorten(arguments[i].ToString()),
+                                "pass a span or array variable directly (slices and expressions are not supported)");
+                        return -1;
+                    }
+                    if (_vars[vr.Var].Elem != p.Elem)
+                    {
+                        Report(Descriptors.UnsupportedExpression, arguments[i].GetLocation(), Shorten(arguments[i].ToString()), "element types differ");
+                        return -1;
+                    }
+                }
+                else
+                {
+                    a = Convert(a, p.Elem, true);
+                }
+                args.Add(a);
+            }
+            int resultVar = -1;
+            if (callee.Return != Ty.Void && !discardResult)
+                resultVar = Temp("call", callee.Return);
+            output.Add(new Call(NextId(), index, args.ToEquatableArray(), resultVar, Locations.From(inv.GetLocation())));
+            return resultVar;
+        }
+
+        private Callee BuildCallee(IMethodSymbol symbol, InvocationExpressionSyntax inv)
+        {
+            var ps = new List<CalleeParam>();
+            var body = symbol.DeclaringSyntaxReferences.FirstOrDefault()?.GetSyntax(_ct) as MethodDeclarationSyntax;
+            foreach (var p in symbol.Parameters)
+            {
+                if (!TryMapType(p.Type, out var elem, out var storage))
+                {
+                    ps.Add(new CalleeParam(p.Name, Ty.Void, Storage.Scalar, true, false, false));
+                    continue;
+                }
+                bool noDiff = p.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == NoDiffAttributeName);
+                bool reads = true, writes = storage == Storage.Span || storage == Storage.Array;
+                if (writes && body != null) AnalyseSpanUse(body, p.Name, out reads, out writes);
+                ps.Add(new CalleeParam(p.Name, elem, storage, noDiff, reads, writes));
+            }
+            TryMapReturn(symbol.ReturnType, out var ret);
+            string typeName = FullName(symbol.ContainingType!);
+            string key = typeName + "." + symbol.Name;
+            string? pbType = null, pbName = null, pfType = null, pfName = null;
+            if (HasDifferentiable(symbol))
+            {
+                pbType = typeName; pbName = symbol.Name + "Pullback";
+                pfType = typeName; pfName = symbol.Name + "Pushforward";
+            }
+            else
+            {
+                var pb = FindDerivativeOnTypes(symbol, 0);
+                if (pb != null) { pbType = FullName(pb.ContainingType); pbName = pb.Name; }
+                var pf = FindDerivativeOnTypes(symbol, 1);
+                if (pf != null) { pfType = FullName(pf.ContainingType); pfName = pf.Name; }
+            }
+            string display = symbol.ContainingType!.Name + "." + symbol.Name + "(" + string.Join(", ", symbol.Parameters.Select(p => p.Type.ToDisplayString())) + ")";
+            var hint = new System.Text.StringBuilder();
+            hint.Append(symbol.ReturnType.ToDisplayString()).Append(' ').Append(symbol.Name).Append("Pullback(");
+            var parts = new List<string>();
+            foreach (var p in symbol.Parameters) parts.Add(p.Type.ToDisplayString() + " " + p.Name);
+            bool realReturn = ret == Ty.Double || ret == Ty.Float;
+            if (realReturn) parts.Add(symbol.ReturnType.ToDisplayString() + " resultBar");
+            for (int i = 0; i < ps.Count; i++)
+            {
+                if (!ps[i].HasAdjoint) continue;
+                string t = ps[i].Elem == Ty.Float ? "float" : "double";
+                parts.Add(ps[i].Storage == Storage.Scalar ? "ref " + t + " " + ps[i].Name + "Bar" : "Span<" + t + "> " + ps[i].Name + "Bar");
+            }
+            hint.Append(string.Join(", ", parts)).Append(')');
+            return new Callee(key, typeName, symbol.Name, ps.ToEquatableArray(), ret, pbType, pbName, pfType, pfName,
+                display, hint.ToString(), Locations.From(inv.GetLocation()));
+        }
+
+        /// <summary>Whether a method body reads and/or writes the contents of a span parameter (syntactically).</summary>
+        private static void AnalyseSpanUse(MethodDeclarationSyntax method, string name, out bool reads, out bool writes)
+        {
+            reads = false;
+            writes = false;
+            foreach (var id in method.DescendantNodes().OfType<IdentifierNameSyntax>())
+            {
+                if (id.Identifier.ValueText != name) continue;
+                var parent = id.Parent;
+                if (parent is MemberAccessExpressionSyntax ma && ma.Expression == id && ma.Name.Identifier.ValueText == "Length") continue;
+                if (parent is ElementAccessExpressionSyntax ea && ea.Expression == id)
+                {
+                    if (ea.Parent is AssignmentExpressionSyntax asg && asg.Left == ea)
+                    {
+                        writes = true;
+                        if (!asg.IsKind(SyntaxKind.SimpleAssignmentExpression)) reads = true;
+                        continue;
+                    }
+                    if (ea.Parent is PostfixUnaryExpressionSyntax || ea.Parent is PrefixUnaryExpressionSyntax pu && (pu.IsKind(SyntaxKind.PreIncrementExpression) || pu.IsKind(SyntaxKind.PreDecrementExpression)))
+                    {
+                        writes = true; reads = true; continue;
+                    }
+                    reads = true;
+                    continue;
+                }
+                // Passed on, or used in a way we do not model: assume both.
+                reads = true;
+                writes = true;
+            }
+        }
+    }
+}

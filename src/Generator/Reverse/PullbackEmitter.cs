@@ -1,0 +1,813 @@
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using DiffGen.Generator.Analysis;
+using DiffGen.Generator.Emit;
+using DiffGen.Generator.Ir;
+
+namespace DiffGen.Generator.Reverse
+{
+    /// <summary>
+    /// Builds <c>{Name}Pullback</c>: a forward sweep (the primal code, with the tape pushes the
+    /// analysis asked for) followed by a reverse sweep (the statements in reverse order, each
+    /// restoring what it overwrote and propagating adjoints to its operands).
+    /// </summary>
+    internal sealed class PullbackEmitter
+    {
+        private readonly MethodModel _m;
+        private readonly IReadOnlyList<Var> _vars;
+        private readonly IReadOnlyList<Callee> _callees;
+        private readonly Block _body;
+        private readonly Analyzer _a;
+        private readonly ExprPrinter _p;
+        private readonly Dictionary<int, string> _bar = new Dictionary<int, string>();
+        private readonly Dictionary<int, string> _paramAccumulator = new Dictionary<int, string>();
+        private readonly HashSet<string> _names;
+        private readonly SortedSet<Ty> _tapes = new SortedSet<Ty>();
+        private readonly SortedSet<Ty> _refTapes = new SortedSet<Ty>();
+        private readonly Dictionary<int, string> _loopCount = new Dictionary<int, string>();
+        private readonly Dictionary<int, string> _loopStart = new Dictionary<int, string>();
+        private readonly List<string> _slotDecls = new List<string>();
+        private int _temp;
+
+        private PullbackEmitter(MethodModel m, IReadOnlyList<Callee> callees)
+        {
+            _m = m;
+            _callees = callees;
+            var (body, vars, resultVar) = Structurizer.Run(m);
+            _body = body;
+            _vars = vars;
+            _a = new Analyzer(vars, callees, body, resultVar);
+            _p = new ExprPrinter(vars);
+            _names = new HashSet<string>(vars.Select(v => v.Name));
+        }
+
+        public Analyzer Analysis => _a;
+
+        /// <summary>Emits the pullback method (without the surrounding type declarations).</summary>
+        public static string Emit(MethodModel m, IReadOnlyList<Callee> callees, out string summary)
+        {
+            var e = new PullbackEmitter(m, callees);
+            return e.EmitMethod(out summary);
+        }
+
+        private string Fresh(string hint)
+        {
+            string name = hint;
+            for (int i = 2; _names.Contains(name); i++) name = hint + i.ToString(CultureInfo.InvariantCulture);
+            _names.Add(name);
+            return name;
+        }
+
+        private string Temp() => Fresh("_t" + (_temp++).ToString(CultureInfo.InvariantCulture));
+
+        private static string T(Ty t) => ExprPrinter.TypeName(t);
+
+        private string Tape(Ty t)
+        {
+            _tapes.Add(t);
+            return TapeName(t);
+        }
+
+        private static string TapeName(Ty t) => "_tape" + char.ToUpperInvariant(T(t)[0]) + T(t).Substring(1);
+
+        private string RefTape(Ty t)
+        {
+            _refTapes.Add(t);
+            return RefTapeName(t);
+        }
+
+        private static string RefTapeName(Ty t) => "_arrays" + char.ToUpperInvariant(T(t)[0]) + T(t).Substring(1);
+
+        private static string Zero(Ty t)
+        {
+            switch (t)
+            {
+                case Ty.Double: return "0.0";
+                case Ty.Float: return "0f";
+                case Ty.Bool: return "false";
+                case Ty.Long: return "0L";
+                default: return "0";
+            }
+        }
+
+        private static string ParamType(Var v)
+        {
+            switch (v.Storage)
+            {
+                case Storage.Span: return "global::System.Span<" + T(v.Elem) + ">";
+                case Storage.ReadOnlySpan: return "global::System.ReadOnlySpan<" + T(v.Elem) + ">";
+                case Storage.Array: return T(v.Elem) + "[]";
+                default: return T(v.Elem);
+            }
+        }
+
+        private string P(Expr e) => _p.Print(e);
+
+        private string P(Expr e, int prec, bool right = true) => _p.Print(e, prec, right);
+
+        // ------------------------------------------------------------------ method
+
+        private string EmitMethod(out string summary)
+        {
+            var parms = _vars.Where(v => v.Role == VarRole.Param).OrderBy(v => v.ParamIndex).ToList();
+            var sig = new List<string>();
+            foreach (var v in parms) sig.Add(ParamType(v) + " " + v.Name);
+            bool realResult = _m.ReturnType == Ty.Double || _m.ReturnType == Ty.Float;
+            string? resultBarParam = null;
+            if (realResult)
+            {
+                resultBarParam = Fresh("resultBar");
+                sig.Add(T(_m.ReturnType) + " " + resultBarParam);
+            }
+            var assignedParams = new HashSet<int>();
+            CollectAssigned(_body, assignedParams);
+            foreach (var v in parms)
+            {
+                if (!v.IsReal || v.NoDiff) continue;
+                string bar = Fresh(v.Name + "Bar");
+                if (v.IsScalar)
+                {
+                    sig.Add("ref " + T(v.Elem) + " " + bar);
+                    if (assignedParams.Contains(v.Id))
+                    {
+                        // The body reassigns the parameter, so its adjoint is built locally and added at the end.
+                        var local = Fresh(v.Name + "Adj");
+                        _paramAccumulator[v.Id] = bar;
+                        _bar[v.Id] = local;
+                    }
+                    else
+                    {
+                        _bar[v.Id] = bar;
+                    }
+                }
+                else
+                {
+                    sig.Add("global::System.Span<" + T(v.Elem) + "> " + bar);
+                    _bar[v.Id] = bar;
+                }
+            }
+            foreach (var v in _vars)
+            {
+                if (v.Role == VarRole.Param || !_a.Active[v.Id]) continue;
+                if (v.Id == _a.ResultVar && resultBarParam != null) { _bar[v.Id] = resultBarParam; continue; }
+                _bar[v.Id] = Fresh(v.Name.TrimStart('_') + "Bar");
+            }
+
+            // Sweeps first: they decide which tapes and slots are needed.
+            var fwd = new CodeWriter();
+            EmitForward(_body, fwd);
+            var restored = _a.RestoredParams.OrderBy(x => x).ToList();
+            var finals = new Dictionary<int, string>();
+            foreach (var r in restored)
+            {
+                finals[r] = Fresh(_vars[r].Name + "Final");
+                fwd.Line("var " + finals[r] + " = ((global::System.ReadOnlySpan<" + T(_vars[r].Elem) + ">)" + _vars[r].Name + ").ToArray();");
+            }
+            var rev = new CodeWriter();
+            EmitReverse(_body, rev);
+            foreach (var kv in _paramAccumulator) rev.Line(kv.Value + " += " + _bar[kv.Key] + ";");
+            foreach (var r in restored) rev.Line("((global::System.ReadOnlySpan<" + T(_vars[r].Elem) + ">)" + finals[r] + ").CopyTo(" + _vars[r].Name + ");");
+
+            var w = new CodeWriter();
+            string access = _m.Accessibility;
+            w.Line("/// <summary>Reverse-mode derivative of <see cref=\"" + _m.Name + "\"/>: re-runs it, returns its result, and propagates adjoints (see docs/generated-code.md).</summary>");
+            w.Open(access + " static " + T(_m.ReturnType) + " " + _m.Name + "Pullback(" + string.Join(", ", sig) + ")");
+            foreach (var t in _tapes) w.Line("using var " + TapeName(t) + " = new global::DiffGen.ValueStack<" + T(t) + ">();");
+            foreach (var t in _refTapes) w.Line("var " + RefTapeName(t) + " = new global::DiffGen.RefStack<" + T(t) + "[]>();");
+            foreach (var v in _vars)
+            {
+                if (v.Role == VarRole.Param) continue;
+                if (v.Storage == Storage.Scalar) w.Line(T(v.Elem) + " " + v.Name + " = " + Zero(v.Elem) + ";");
+                else w.Line(T(v.Elem) + "[] " + v.Name + " = global::System.Array.Empty<" + T(v.Elem) + ">();");
+            }
+            foreach (var v in _vars)
+            {
+                if (!_bar.TryGetValue(v.Id, out var bar)) continue;
+                if (v.Role == VarRole.Param && !_paramAccumulator.ContainsKey(v.Id)) continue;
+                if (v.Id == _a.ResultVar && bar == resultBarParam) continue;
+                if (v.Storage == Storage.Scalar) w.Line(T(v.Elem) + " " + bar + " = " + Zero(v.Elem) + ";");
+                else w.Line(T(v.Elem) + "[] " + bar + " = global::System.Array.Empty<" + T(v.Elem) + ">();");
+            }
+            foreach (var s in _slotDecls) w.Line(s);
+            w.Line("// Forward sweep");
+            w.Append(fwd);
+            w.Line("// Reverse sweep");
+            w.Append(rev);
+            if (_a.ResultVar >= 0) w.Line("return " + _vars[_a.ResultVar].Name + ";");
+            w.Close();
+
+            var activeIn = parms.Where(v => v.IsReal && !v.NoDiff).Select(v => v.Name).ToList();
+            var activeOut = parms.Where(v => v.IsReal && !v.NoDiff && v.IsWritableSpan && WritesVar(_body, v.Id)).Select(v => v.Name).ToList();
+            if (realResult) activeOut.Insert(0, "return value");
+            var taped = _a.Pushes.Select(p => _vars[p.Var].Name).Distinct().OrderBy(x => x, System.StringComparer.Ordinal).ToList();
+            var recomputed = _a.Recomputed.Select(v => _vars[v].Name).OrderBy(x => x, System.StringComparer.Ordinal).ToList();
+            summary =
+                "//   active inputs:  " + (activeIn.Count > 0 ? string.Join(", ", activeIn) : "(none)") + "\n" +
+                "//   active outputs: " + (activeOut.Count > 0 ? string.Join(", ", activeOut) : "(none)") + "\n" +
+                "//   taped values:   " + (taped.Count > 0 ? string.Join(", ", taped) : "(none)") +
+                (_a.TapedConditions.Count > 0 ? "; " + _a.TapedConditions.Count.ToString(CultureInfo.InvariantCulture) + " branch decision(s)" : "") + "\n" +
+                "//   recomputed:     " + (recomputed.Count > 0 ? string.Join(", ", recomputed) : "(none)") + "\n";
+            return w.ToString();
+        }
+
+        private static void CollectAssigned(Stmt s, HashSet<int> set)
+        {
+            switch (s)
+            {
+                case Assign a when a.Target is VarRef v: set.Add(v.Var); break;
+                case Call c when c.ResultVar >= 0: set.Add(c.ResultVar); break;
+            }
+            foreach (var c in Structurizer.Children(s)) CollectAssigned(c, set);
+        }
+
+        private bool WritesVar(Stmt s, int var)
+        {
+            switch (s)
+            {
+                case Assign a when Analyzer.TargetVar(a.Target) == var: return true;
+                case Call c:
+                    var callee = _callees[c.Callee];
+                    for (int k = 0; k < c.Args.Count; k++)
+                        if (c.Args[k] is VarRef v && v.Var == var && callee.Params[k].Writes && callee.Params[k].Storage != Storage.Scalar) return true;
+                    return false;
+            }
+            return Structurizer.Children(s).Any(c => WritesVar(c, var));
+        }
+
+        // ------------------------------------------------------------------ forward sweep
+
+        private bool Pushed(int stmt, int var) => _a.Pushes.Contains((stmt, var));
+
+        private bool Nested(Loop l) => _a.LoopDepth(l.Id) > 0;
+
+        private string CountSlot(Loop l)
+        {
+            if (!_loopCount.TryGetValue(l.Id, out var n))
+            {
+                n = Fresh("_n" + _loopCount.Count.ToString(CultureInfo.InvariantCulture));
+                _loopCount[l.Id] = n;
+                _slotDecls.Add("int " + n + " = 0;");
+            }
+            return n;
+        }
+
+        private string? StartSlot(Loop l)
+        {
+            if (!l.IsCanonical || l.Start is Lit) return null;
+            if (!_loopStart.TryGetValue(l.Id, out var s))
+            {
+                s = Fresh("_s" + _loopStart.Count.ToString(CultureInfo.InvariantCulture));
+                _loopStart[l.Id] = s;
+                _slotDecls.Add(T(_vars[l.Counter].Elem) + " " + s + " = 0;");
+            }
+            return s;
+        }
+
+        private string StepText(Loop l)
+        {
+            string i = _vars[l.Counter].Name;
+            if (l.StepValue == 1) return i + "++";
+            if (l.StepValue == -1) return i + "--";
+            return l.StepValue > 0 ? i + " += " + l.StepValue.ToString(CultureInfo.InvariantCulture) : i + " -= " + (-l.StepValue).ToString(CultureInfo.InvariantCulture);
+        }
+
+        private void EmitForward(Stmt s, CodeWriter w)
+        {
+            switch (s)
+            {
+                case Block b:
+                    foreach (var c in b.Stmts) EmitForward(c, w);
+                    break;
+                case Assign a:
+                    {
+                        int tv = Analyzer.TargetVar(a.Target);
+                        if (Pushed(a.Id, tv)) w.Line(Tape(a.Target.Type) + ".Push(" + P(a.Target) + ");");
+                        w.Line(P(a.Target) + " = " + P(a.Value) + ";");
+                        break;
+                    }
+                case Alloc al:
+                    {
+                        var v = _vars[al.Var];
+                        if (Pushed(al.Id, al.Var)) w.Line(RefTape(v.Elem) + ".Push(" + v.Name + ");");
+                        w.Line(v.Name + " = new " + T(v.Elem) + "[" + P(al.Length) + "];");
+                        break;
+                    }
+                case If i:
+                    {
+                        bool taped = _a.TapedConditions.Contains(i.Id);
+                        w.Open("if (" + P(i.Condition) + ")");
+                        if (taped) w.Line(Tape(Ty.Bool) + ".Push(true);");
+                        EmitForward(i.Then, w);
+                        w.Close();
+                        if (taped || i.Else.Stmts.Count > 0)
+                        {
+                            w.Open("else");
+                            if (taped) w.Line(Tape(Ty.Bool) + ".Push(false);");
+                            EmitForward(i.Else, w);
+                            w.Close();
+                        }
+                        break;
+                    }
+                case Loop l:
+                    {
+                        string n = CountSlot(l);
+                        if (l.IsCanonical)
+                        {
+                            foreach (var c in l.Init.Stmts.Skip(1)) EmitForward(c, w);
+                            string? slot = StartSlot(l);
+                            string start = P(l.Start!);
+                            if (slot != null) { w.Line(slot + " = " + start + ";"); start = slot; }
+                            w.Line(n + " = 0;");
+                            string i = _vars[l.Counter].Name;
+                            w.Open("for (" + i + " = " + start + "; " + P(l.Condition) + "; " + StepText(l) + ")");
+                            w.Line(n + "++;");
+                            EmitForward(l.Body, w);
+                            w.Close();
+                            if (Nested(l))
+                            {
+                                if (slot != null) w.Line(Tape(Ty.Int) + ".Push(" + CastToInt(slot, _vars[l.Counter].Elem) + ");");
+                                w.Line(Tape(Ty.Int) + ".Push(" + n + ");");
+                            }
+                        }
+                        else
+                        {
+                            EmitForward(l.Init, w);
+                            w.Line(n + " = 0;");
+                            w.Open("while (" + P(l.Condition) + ")");
+                            w.Line(n + "++;");
+                            EmitForward(l.Body, w);
+                            EmitForward(l.Step, w);
+                            w.Close();
+                            if (Nested(l)) w.Line(Tape(Ty.Int) + ".Push(" + n + ");");
+                        }
+                        break;
+                    }
+                case Call c:
+                    {
+                        var callee = _callees[c.Callee];
+                        for (int k = 0; k < c.Args.Count; k++)
+                            if (c.Args[k] is VarRef v && callee.Params[k].Storage != Storage.Scalar && Pushed(c.Id, v.Var))
+                                w.Line(Tape(_vars[v.Var].Elem) + ".PushSpan(" + _vars[v.Var].Name + ");");
+                        if (c.ResultVar >= 0 && Pushed(c.Id, c.ResultVar))
+                            w.Line(Tape(_vars[c.ResultVar].Elem) + ".Push(" + _vars[c.ResultVar].Name + ");");
+                        string call = callee.TypeName + "." + callee.Name + "(" + string.Join(", ", c.Args.Select(x => P(x))) + ")";
+                        w.Line((c.ResultVar >= 0 ? _vars[c.ResultVar].Name + " = " : "") + call + ";");
+                        break;
+                    }
+                case Throw t:
+                    w.Line(t.Text);
+                    break;
+            }
+        }
+
+        private static string CastToInt(string text, Ty t) => t == Ty.Long ? "(int)" + text : text;
+
+        // ------------------------------------------------------------------ reverse sweep
+
+        private string BarOf(Expr target) =>
+            target is VarRef v ? _bar[v.Var] : _bar[((ElemRef)target).Var] + "[" + P(((ElemRef)target).Index) + "]";
+
+        private void EmitReverse(Stmt s, CodeWriter w)
+        {
+            switch (s)
+            {
+                case Block b:
+                    foreach (var c in b.Stmts)
+                        if (c is Assign a && a.Declares && a.Target is VarRef t && _a.Recomputed.Contains(t.Var) && _a.ReverseReadVars.Contains(t.Var))
+                            w.Line(_vars[t.Var].Name + " = " + P(a.Value) + ";");
+                    foreach (var c in b.Stmts)
+                        if (c is Alloc al && _a.Active[al.Var])
+                            w.Line(_bar[al.Var] + " = new " + T(_vars[al.Var].Elem) + "[" + _vars[al.Var].Name + ".Length];");
+                    for (int k = b.Stmts.Count - 1; k >= 0; k--) EmitReverse(b.Stmts[k], w);
+                    break;
+                case Assign a:
+                    EmitReverseAssign(a, w);
+                    break;
+                case Alloc al:
+                    if (Pushed(al.Id, al.Var)) w.Line(_vars[al.Var].Name + " = " + RefTape(_vars[al.Var].Elem) + ".Pop();");
+                    break;
+                case If i:
+                    {
+                        bool taped = _a.TapedConditions.Contains(i.Id);
+                        var then = new CodeWriter();
+                        EmitReverse(i.Then, then);
+                        var els = new CodeWriter();
+                        EmitReverse(i.Else, els);
+                        bool thenEmpty = then.ToString().Length == 0, elseEmpty = els.ToString().Length == 0;
+                        string cond = taped ? Tape(Ty.Bool) + ".Pop()" : P(i.Condition);
+                        if (thenEmpty && elseEmpty)
+                        {
+                            if (taped) w.Line(cond + ";");
+                            break;
+                        }
+                        if (thenEmpty)
+                        {
+                            w.Open("if (!" + (taped ? cond : "(" + cond + ")") + ")");
+                            w.Append(els);
+                            w.Close();
+                            break;
+                        }
+                        w.Open("if (" + cond + ")");
+                        w.Append(then);
+                        w.Close();
+                        if (!elseEmpty)
+                        {
+                            w.Open("else");
+                            w.Append(els);
+                            w.Close();
+                        }
+                        break;
+                    }
+                case Loop l:
+                    EmitReverseLoop(l, w);
+                    break;
+                case Call c:
+                    EmitReverseCall(c, w);
+                    break;
+            }
+        }
+
+        private void EmitReverseLoop(Loop l, CodeWriter w)
+        {
+            string n = CountSlot(l);
+            string? slot = StartSlot(l);
+            if (Nested(l))
+            {
+                w.Line(n + " = " + Tape(Ty.Int) + ".Pop();");
+                if (slot != null) w.Line(slot + " = " + Tape(Ty.Int) + ".Pop();");
+            }
+            var body = new CodeWriter();
+            if (l.IsCanonical)
+            {
+                EmitReverse(l.Body, body);
+                if (body.ToString().Length > 0)
+                {
+                    string k = Fresh("_k");
+                    string i = _vars[l.Counter].Name;
+                    string start = slot ?? P(l.Start!, ExprPrinter.Additive, false);
+                    string offset = l.StepValue == 1 ? k : l.StepValue == -1 ? k : k + " * " + System.Math.Abs(l.StepValue).ToString(CultureInfo.InvariantCulture);
+                    w.Open("for (int " + k + " = " + n + " - 1; " + k + " >= 0; " + k + "--)");
+                    w.Line(i + " = " + (start == "0" && l.StepValue > 0 ? offset : start + (l.StepValue > 0 ? " + " : " - ") + offset) + ";");
+                    w.Append(body);
+                    w.Close();
+                }
+                var init = l.Init.Stmts.Skip(1).ToList();
+                for (int j = init.Count - 1; j >= 0; j--) EmitReverse(init[j], w);
+            }
+            else
+            {
+                EmitReverse(l.Step, body);
+                EmitReverse(l.Body, body);
+                if (body.ToString().Length > 0)
+                {
+                    string k = Fresh("_k");
+                    w.Open("for (int " + k + " = " + n + "; " + k + " > 0; " + k + "--)");
+                    w.Append(body);
+                    w.Close();
+                }
+                EmitReverse(l.Init, w);
+            }
+        }
+
+        private static bool SameExpr(Expr a, Expr b) => a.Equals(b);
+
+        private void EmitReverseAssign(Assign a, CodeWriter w)
+        {
+            int tv = Analyzer.TargetVar(a.Target);
+            bool active = _a.Active[tv];
+            bool pushed = Pushed(a.Id, tv);
+            if (!active)
+            {
+                if (pushed) w.Line(P(a.Target) + " = " + Tape(a.Target.Type) + ".Pop();");
+                return;
+            }
+            // x = x + e (an accumulation) leaves x's adjoint unchanged and passes it on to e.
+            if (!pushed && a.Value is Binary acc && (acc.Op == "+" || acc.Op == "-") && SameExpr(StripImplicit(acc.Left), a.Target))
+            {
+                if (_a.IsActiveExpr(acc.Right))
+                {
+                    string b = Temp();
+                    w.Open();
+                    w.Line(T(a.Target.Type) + " " + b + " = " + BarOf(a.Target) + ";");
+                    Propagate(acc.Right, acc.Op == "-" ? "-" + b : b, w);
+                    w.Close();
+                }
+                return;
+            }
+            if (!_a.IsActiveExpr(a.Value))
+            {
+                // A constant overwrites the target: its adjoint ends here.
+                w.Line(BarOf(a.Target) + " = " + Zero(a.Target.Type) + ";");
+                if (pushed) w.Line(P(a.Target) + " = " + Tape(a.Target.Type) + ".Pop();");
+                return;
+            }
+            string bar = Temp();
+            w.Open();
+            w.Line(T(a.Target.Type) + " " + bar + " = " + BarOf(a.Target) + ";");
+            w.Line(BarOf(a.Target) + " = " + Zero(a.Target.Type) + ";");
+            if (pushed) w.Line(P(a.Target) + " = " + Tape(a.Target.Type) + ".Pop();");
+            Propagate(a.Value, bar, w);
+            w.Close();
+        }
+
+        private static Expr StripImplicit(Expr e) => e is Cast c && c.Implicit ? StripImplicit(c.Operand) : e;
+
+        private void EmitReverseCall(Call c, CodeWriter w)
+        {
+            var callee = _callees[c.Callee];
+            var inner = new CodeWriter();
+            string? rb = null;
+            if (c.ResultVar >= 0)
+            {
+                var rv = _vars[c.ResultVar];
+                if (_a.Active[c.ResultVar])
+                {
+                    rb = Temp();
+                    inner.Line(T(rv.Elem) + " " + rb + " = " + _bar[c.ResultVar] + ";");
+                    inner.Line(_bar[c.ResultVar] + " = " + Zero(rv.Elem) + ";");
+                }
+                if (Pushed(c.Id, c.ResultVar)) inner.Line(rv.Name + " = " + Tape(rv.Elem) + ".Pop();");
+            }
+            for (int k = c.Args.Count - 1; k >= 0; k--)
+                if (c.Args[k] is VarRef v && callee.Params[k].Storage != Storage.Scalar && Pushed(c.Id, v.Var))
+                    inner.Line(Tape(_vars[v.Var].Elem) + ".PopSpan(" + _vars[v.Var].Name + ");");
+
+            var args = new List<string>();
+            var adjArgs = new List<string>();
+            var after = new List<(Expr Arg, string Temp)>();
+            bool anyActive = rb != null;
+            for (int k = 0; k < c.Args.Count; k++)
+            {
+                var p = callee.Params[k];
+                var arg = c.Args[k];
+                if (p.Storage == Storage.Scalar)
+                {
+                    args.Add(P(arg));
+                    if (!p.HasAdjoint) continue;
+                    if (arg is VarRef v && _a.Active[v.Var] && v.Type == p.Elem && _vars[v.Var].IsScalar)
+                    {
+                        adjArgs.Add("ref " + _bar[v.Var]);
+                        anyActive = true;
+                    }
+                    else
+                    {
+                        string t = Temp();
+                        inner.Line(T(p.Elem) + " " + t + " = " + Zero(p.Elem) + ";");
+                        adjArgs.Add("ref " + t);
+                        if (_a.IsActiveExpr(arg)) { after.Add((arg, t)); anyActive = true; }
+                    }
+                }
+                else
+                {
+                    var sv = _vars[((VarRef)arg).Var];
+                    if (p.Writes && Pushed(c.Id, sv.Id))
+                    {
+                        // The pullback rewrites its outputs; give it a copy so the restored values stay.
+                        string copy = Temp();
+                        inner.Line("var " + copy + " = ((global::System.ReadOnlySpan<" + T(sv.Elem) + ">)" + sv.Name + ").ToArray();");
+                        args.Add(copy);
+                    }
+                    else
+                    {
+                        args.Add(sv.Name);
+                    }
+                    if (!p.HasAdjoint) continue;
+                    if (_a.Active[sv.Id])
+                    {
+                        adjArgs.Add(_bar[sv.Id]);
+                        anyActive = true;
+                    }
+                    else
+                    {
+                        adjArgs.Add("new " + T(p.Elem) + "[" + sv.Name + ".Length]");
+                    }
+                }
+            }
+            if (callee.Return == Ty.Double || callee.Return == Ty.Float)
+                args.Add(rb ?? Zero(callee.Return));
+            args.AddRange(adjArgs);
+            if (anyActive)
+            {
+                inner.Line(callee.PullbackType + "." + callee.PullbackName + "(" + string.Join(", ", args) + ");");
+                foreach (var (arg, t) in after) Propagate(arg, t, inner);
+            }
+            if (inner.ToString().Length == 0) return;
+            w.Open();
+            w.Append(inner);
+            w.Close();
+        }
+
+        // ------------------------------------------------------------------ adjoint propagation
+
+        private static bool IsSimple(string adj)
+        {
+            var s = adj.StartsWith("-") ? adj.Substring(1) : adj;
+            return s.Length > 0 && s.All(ch => char.IsLetterOrDigit(ch) || ch == '_');
+        }
+
+        private static string Negate(string adj) => adj.StartsWith("-") ? adj.Substring(1) : "-" + adj;
+
+        private static string Paren(string adj) => IsSimple(adj) && !adj.StartsWith("-") ? adj : "(" + adj + ")";
+
+        /// <summary>Emits statements that add adj * d(e)/d(x) to the adjoint of every active x in e.</summary>
+        private void Propagate(Expr e, string adj, CodeWriter w)
+        {
+            if (!_a.IsActiveExpr(e)) return;
+            switch (e)
+            {
+                case VarRef v:
+                    Accumulate(_bar[v.Var], adj, w);
+                    return;
+                case ElemRef el:
+                    Accumulate(_bar[el.Var] + "[" + P(el.Index) + "]", adj, w);
+                    return;
+            }
+            if (!IsSimple(adj))
+            {
+                string t = Temp();
+                w.Line(T(e.Type) + " " + t + " = " + adj + ";");
+                adj = t;
+            }
+            var ty = e.Type;
+            switch (e)
+            {
+                case Unary u when u.Op == "-":
+                    Propagate(u.Operand, Negate(adj), w);
+                    return;
+                case Binary b:
+                    PropagateBinary(b, adj, w);
+                    return;
+                case Conditional c:
+                    {
+                        var t = new CodeWriter();
+                        Propagate(c.WhenTrue, adj, t);
+                        var f = new CodeWriter();
+                        Propagate(c.WhenFalse, adj, f);
+                        EmitIf(P(c.Condition), t, f, w);
+                        return;
+                    }
+                case Cast c:
+                    Propagate(c.Operand, "(" + T(c.Operand.Type) + ")" + Paren(adj), w);
+                    return;
+                case MathCall m:
+                    PropagateMath(m, adj, w);
+                    return;
+            }
+        }
+
+        private static void Accumulate(string target, string adj, CodeWriter w)
+        {
+            if (adj.StartsWith("-") && IsSimple(adj)) w.Line(target + " -= " + adj.Substring(1) + ";");
+            else w.Line(target + " += " + adj + ";");
+        }
+
+        private static void EmitIf(string cond, CodeWriter then, CodeWriter els, CodeWriter w)
+        {
+            bool te = then.ToString().Length == 0, ee = els.ToString().Length == 0;
+            if (te && ee) return;
+            if (te)
+            {
+                w.Open("if (!(" + cond + "))");
+                w.Append(els);
+                w.Close();
+                return;
+            }
+            w.Open("if (" + cond + ")");
+            w.Append(then);
+            w.Close();
+            if (!ee)
+            {
+                w.Open("else");
+                w.Append(els);
+                w.Close();
+            }
+        }
+
+        private void PropagateBinary(Binary b, string adj, CodeWriter w)
+        {
+            bool la = _a.IsActiveExpr(b.Left), ra = _a.IsActiveExpr(b.Right);
+            string L(int prec) => P(b.Left, prec, true);
+            string R(int prec) => P(b.Right, prec, true);
+            switch (b.Op)
+            {
+                case "+":
+                    Propagate(b.Left, adj, w);
+                    Propagate(b.Right, adj, w);
+                    break;
+                case "-":
+                    Propagate(b.Left, adj, w);
+                    Propagate(b.Right, Negate(adj), w);
+                    break;
+                case "*":
+                    if (la) Propagate(b.Left, adj + " * " + R(ExprPrinter.Multiplicative), w);
+                    if (ra) Propagate(b.Right, adj + " * " + L(ExprPrinter.Multiplicative), w);
+                    break;
+                case "/":
+                    if (la) Propagate(b.Left, adj + " / " + R(ExprPrinter.Multiplicative), w);
+                    if (ra)
+                    {
+                        string r = R(ExprPrinter.Multiplicative);
+                        Propagate(b.Right, "-(" + adj + " * " + L(ExprPrinter.Multiplicative) + " / (" + r + " * " + r + "))", w);
+                    }
+                    break;
+                case "%":
+                    if (la) Propagate(b.Left, adj, w);
+                    if (ra) Propagate(b.Right, "-(" + adj + " * " + ExprPrinter.MathType(b.Type) + ".Truncate(" + P(b.Left) + " / " + R(ExprPrinter.Multiplicative) + "))", w);
+                    break;
+            }
+        }
+
+        private void PropagateMath(MathCall m, string adj, CodeWriter w)
+        {
+            var ty = m.Type;
+            string M = ExprPrinter.MathType(ty);
+            string C(string v) => ExprPrinter.Const(ty, v);
+            string A(int i) => P(m.Args[i]);
+            string Ap(int i) => P(m.Args[i], ExprPrinter.Multiplicative, true);
+            var x = m.Args[0];
+            switch (m.Function)
+            {
+                case "Sin": Propagate(x, adj + " * " + M + ".Cos(" + A(0) + ")", w); break;
+                case "Cos": Propagate(x, "-(" + adj + " * " + M + ".Sin(" + A(0) + "))", w); break;
+                case "Tan":
+                    {
+                        string c = Temp();
+                        w.Line(T(ty) + " " + c + " = " + M + ".Cos(" + A(0) + ");");
+                        Propagate(x, adj + " / (" + c + " * " + c + ")", w);
+                        break;
+                    }
+                case "Exp": Propagate(x, adj + " * " + M + ".Exp(" + A(0) + ")", w); break;
+                case "Log": Propagate(x, adj + " / " + Ap(0), w); break;
+                case "Log10": Propagate(x, adj + " / (" + Ap(0) + " * " + C("2.302585092994046") + ")", w); break;
+                case "Log2": Propagate(x, adj + " / (" + Ap(0) + " * " + C("0.6931471805599453") + ")", w); break;
+                case "Sqrt": Propagate(x, adj + " / (" + C("2") + " * " + M + ".Sqrt(" + A(0) + "))", w); break;
+                case "Cbrt":
+                    {
+                        string c = Temp();
+                        w.Line(T(ty) + " " + c + " = " + M + ".Cbrt(" + A(0) + ");");
+                        Propagate(x, adj + " / (" + C("3") + " * " + c + " * " + c + ")", w);
+                        break;
+                    }
+                case "Tanh":
+                    {
+                        string t = Temp();
+                        w.Line(T(ty) + " " + t + " = " + M + ".Tanh(" + A(0) + ");");
+                        Propagate(x, adj + " * (" + C("1") + " - " + t + " * " + t + ")", w);
+                        break;
+                    }
+                case "Sinh": Propagate(x, adj + " * " + M + ".Cosh(" + A(0) + ")", w); break;
+                case "Cosh": Propagate(x, adj + " * " + M + ".Sinh(" + A(0) + ")", w); break;
+                case "Atan": Propagate(x, adj + " / (" + C("1") + " + " + Ap(0) + " * " + Ap(0) + ")", w); break;
+                case "Asin": Propagate(x, adj + " / " + M + ".Sqrt(" + C("1") + " - " + Ap(0) + " * " + Ap(0) + ")", w); break;
+                case "Acos": Propagate(x, "-(" + adj + " / " + M + ".Sqrt(" + C("1") + " - " + Ap(0) + " * " + Ap(0) + "))", w); break;
+                case "Abs": Propagate(x, adj + " * " + M + ".Sign(" + A(0) + ")", w); break;
+                case "Min":
+                case "Max":
+                    {
+                        var t = new CodeWriter();
+                        Propagate(m.Args[0], adj, t);
+                        var f = new CodeWriter();
+                        Propagate(m.Args[1], adj, f);
+                        EmitIf(P(m.Args[0], ExprPrinter.Relational - 1, false) + (m.Function == "Min" ? " <= " : " >= ") + P(m.Args[1], ExprPrinter.Relational - 1, false), t, f, w);
+                        break;
+                    }
+                case "Clamp":
+                    {
+                        // Math.Clamp(x, lo, hi) returns lo below the range, hi above it.
+                        var lo = new CodeWriter();
+                        Propagate(m.Args[1], adj, lo);
+                        var hi = new CodeWriter();
+                        Propagate(m.Args[2], adj, hi);
+                        var mid = new CodeWriter();
+                        Propagate(m.Args[0], adj, mid);
+                        var inner = new CodeWriter();
+                        EmitIf(Ap(0) + " > " + Ap(2), hi, mid, inner);
+                        EmitIf(Ap(0) + " < " + Ap(1), lo, inner, w);
+                        break;
+                    }
+                case "Atan2":
+                    {
+                        string r = Temp();
+                        w.Line(T(ty) + " " + r + " = " + Ap(0) + " * " + Ap(0) + " + " + Ap(1) + " * " + Ap(1) + ";");
+                        Propagate(m.Args[0], adj + " * " + Ap(1) + " / " + r, w);
+                        Propagate(m.Args[1], "-(" + adj + " * " + Ap(0) + " / " + r + ")", w);
+                        break;
+                    }
+                case "Pow":
+                    {
+                        if (_a.IsActiveExpr(m.Args[0]))
+                            Propagate(m.Args[0], adj + " * " + Ap(1) + " * " + M + ".Pow(" + A(0) + ", " + P(m.Args[1], ExprPrinter.Additive, false) + " - " + C("1") + ")", w);
+                        if (_a.IsActiveExpr(m.Args[1]))
+                            Propagate(m.Args[1], "(" + Ap(0) + " > " + C("0") + " ? " + adj + " * " + M + ".Pow(" + A(0) + ", " + A(1) + ") * " + M + ".Log(" + A(0) + ") : " + C("0") + ")", w);
+                        break;
+                    }
+                case "FusedMultiplyAdd":
+                    Propagate(m.Args[0], adj + " * " + Ap(1), w);
+                    Propagate(m.Args[1], adj + " * " + Ap(0), w);
+                    Propagate(m.Args[2], adj, w);
+                    break;
+            }
+        }
+    }
+}

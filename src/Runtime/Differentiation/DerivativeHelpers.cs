@@ -1,0 +1,13 @@
+using System.Numerics.Tensors;
+
+namespace DiffGen;
+
+/// <summary>Small helpers that generated derivative code calls.</summary>
+public static class DerivativeHelpers
+{
+    /// <summary>The dot product of two equally long spans.</summary>
+    public static double Dot(ReadOnlySpan<double> a, ReadOnlySpan<double> b) => TensorPrimitives.Dot(a, b);
+
+    /// <summary>The dot product of two equally long spans.</summary>
+    public static float Dot(ReadOnlySpan<float> a, ReadOnlySpan<float> b) => TensorPrimitives.Dot(a, b);
+}

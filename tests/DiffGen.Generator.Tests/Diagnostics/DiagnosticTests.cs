@@ -1,0 +1,87 @@
+using DiffGen.Generator.Tests.Infrastructure;
+using Microsoft.CodeAnalysis;
+
+namespace DiffGen.Generator.Tests.Diagnostics;
+
+/// <summary>Every DG diagnostic is reported on the exact syntax it is about. [| |] marks the span.</summary>
+public class DiagnosticTests
+{
+    private const string Prelude = "using System;\nusing DiffGen;\nnamespace T;\n";
+
+    public static TheoryData<string, string, string> Cases() => new()
+    {
+        { "DG0001", "public partial class C { [Differentiable] public double [|F|](double x) => x; }", "static" },
+        { "DG0002", "public static class [|C|] { [Differentiable] public static double F(double x) => x; }", "partial" },
+        { "DG0002", "public class [|Outer|] { public static partial class C { [Differentiable] public static double F(double x) => x; } }", "partial" },
+        { "DG0003", "public static partial class C { [Differentiable] public static double F([|string s|], double x) => x; }", "string" },
+        { "DG0003", "public static partial class C { [Differentiable] public static double F([|ref double x|]) => x; }", "ref" },
+        { "DG0004", "public static partial class C { [Differentiable] public static [|string|] F(double x) => \"\"; }", "Return type" },
+        { "DG0005", "public static partial class C { [Differentiable] public static double F[|<TT>|](double x) => x; }", "generic" },
+        { "DG0006", "public static partial class C { [Differentiable] public static extern double [|F|](double x); }", "no body" },
+        { "DG0100", "public static partial class C { [Differentiable] public static double F(double x) { [|try { x = 1; } catch { }|] return x; } }", "exception" },
+        { "DG0100", "public static partial class C { [Differentiable] public static double F(double x) { [|goto end;|] end: return x; } }", "goto" },
+        { "DG0101", "public static class H { public static double G(double v) => v * 3; } public static partial class C { [Differentiable] public static double F(double x) => Math.Sin([|H.G(x)|]); }", "GPullback(double v, double resultBar, ref double vBar)" },
+        { "DG0102", "public static partial class C { [Differentiable] public static double F(double x, int i) { double y = x + [|i++|]; return y; } }", "++" },
+        { "DG0102", "public static partial class C { [Differentiable] public static double F(double x) { Func<double, double> f = null!; return [|f(x)|]; } }", "" },
+        { "DG0103", "public static partial class C { [Differentiable] public static double F(double x) { string [|s = \"a\"|]; return x; } }", "string" },
+        { "DG0104", "public static partial class C { [Differentiable] public static double G(double v) => v * v; [Differentiable] public static double F(double x) { while ([|G(x)|] < 10) x = x * 2; return x; } }", "loop condition" },
+        { "DG0104", "public static partial class C { [Differentiable] public static double G(double v) => v * v; [Differentiable] public static double F(double x) => x > 0 ? [|G(x)|] : 0; }", "?:" },
+        { "DG0105", "public static partial class C { [Differentiable] public static double F(double x) => [|Math.IEEERemainder(x, 2)|]; }", "DerivativeOf" },
+        { "DG0106", "public static partial class C { [Differentiable] public static double F(double x) { var a = new double[3]; [|a = new double[4]|]; return x; } }", "a" },
+        { "DG0200", "public static partial class C { [Differentiable] public static int [|F|](int n) => n; }", "no float or double" },
+        { "DG0201", "public static partial class C { [Differentiable] public static double F([|[NoDiff] int n|], double x) => x * n; }", "no effect" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Diagnostic_IsReportedOnTheExactSyntax(string id, string marked, string messageContains)
+    {
+        int start = marked.IndexOf("[|", StringComparison.Ordinal);
+        int end = marked.IndexOf("|]", StringComparison.Ordinal) - 2;
+        var source = Prelude + marked.Replace("[|", "").Replace("|]", "");
+        start += Prelude.Length;
+        end += Prelude.Length;
+
+        var result = TestCompilation.Run(source);
+        Assert.DoesNotContain(result.GeneratorDiagnostics, d => d.Id is "CS8784" or "CS8785");
+        var matches = result.GeneratorDiagnostics.Where(d => d.Id == id).ToList();
+        Assert.True(matches.Count > 0, $"expected {id}; got: {string.Join("; ", result.GeneratorDiagnostics)}");
+        var d = matches[0];
+        Assert.Equal(source.Substring(start, end - start), source.Substring(d.Location.SourceSpan.Start, d.Location.SourceSpan.Length));
+        Assert.Contains(messageContains, d.GetMessage());
+        Assert.Equal(id.StartsWith("DG02", StringComparison.Ordinal) ? DiagnosticSeverity.Warning : DiagnosticSeverity.Error, d.Severity);
+        Assert.StartsWith("https://", d.Descriptor.HelpLinkUri);
+    }
+
+    [Fact]
+    public void EveryDiagnosticId_IsDocumentedAndReleased()
+    {
+        var root = FindRepoRoot();
+        var docs = File.ReadAllText(Path.Combine(root, "docs", "diagnostics.md"));
+        var shipped = File.ReadAllText(Path.Combine(root, "src", "Generator", "AnalyzerReleases.Shipped.md"));
+        var ids = Cases().Select(c => (string)c[0]).Distinct().ToList();
+        Assert.Equal(15, ids.Count);
+        foreach (var id in ids)
+        {
+            Assert.Contains("## " + id, docs);
+            Assert.Contains(id + " |", shipped);
+        }
+    }
+
+    [Fact]
+    public void MethodWithErrors_GetsNoPullback_AndTheRestStillGenerate()
+    {
+        var source = Prelude + "public static partial class C { [Differentiable] public static double Good(double x) => x * x; [Differentiable] public static double Bad(double x) { goto l; l: return x; } }";
+        var result = TestCompilation.Run(source);
+        Assert.Contains(result.GeneratorDiagnostics, d => d.Id == "DG0100");
+        Assert.Single(result.Sources);
+        Assert.Contains("GoodPullback", result.Sources.Values.Single());
+    }
+
+    private static string FindRepoRoot()
+    {
+        var dir = AppContext.BaseDirectory;
+        while (dir != null && !File.Exists(Path.Combine(dir, "DiffGen.sln"))) dir = Path.GetDirectoryName(dir);
+        return dir ?? throw new InvalidOperationException("DiffGen.sln not found above " + AppContext.BaseDirectory);
+    }
+}
