@@ -10,7 +10,11 @@ public class HybridTrainingTests
 
     private static readonly Func<Tensor, Tensor, Tensor> SolverStep = Lift.Op(
         (u, f, next) => HybridSolver.Step(u, f, next, Nu, Dt),
-        (u, f, next, uBar, fBar, nextBar) => HybridSolver.StepPullback(u, f, next, Nu, Dt, uBar, fBar, nextBar));
+        (u, f, next, uBar, fBar, nextBar) =>
+        {
+            double nuBar = 0, dtBar = 0;
+            HybridSolver.StepPullback(u, f, next, Nu, Dt, uBar, fBar, nextBar, ref nuBar, ref dtBar);
+        });
 
     private static (Tensor W, Tensor Bias, Tensor U0, Tensor Target) Setup()
     {
@@ -62,7 +66,11 @@ public class HybridTrainingTests
     [Fact]
     public void OneInputLift_GradientMatchesFiniteDifferences()
     {
-        var step = Lift.Op((u, next) => HybridSolver.Diffuse(u, next, Nu), (u, next, uBar, nextBar) => HybridSolver.DiffusePullback(u, next, Nu, uBar, nextBar));
+        var step = Lift.Op((u, next) => HybridSolver.Diffuse(u, next, Nu), (u, next, uBar, nextBar) =>
+        {
+            double nuBar = 0;
+            HybridSolver.DiffusePullback(u, next, Nu, uBar, nextBar, ref nuBar);
+        });
         var u0 = Tensor.Randn(5, 2, 6);
         u0.RequiresGrad = true;
         var w = Tensor.Randn(6, 2, 6);
