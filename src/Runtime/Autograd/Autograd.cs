@@ -195,7 +195,7 @@ internal static class Tape
 
     private static void CheckFinite(Tensor t, string opName, Tensor[] inputs)
     {
-        var data = t.Device.IsHost ? t.Data : t.ToArray();
+        var data = t.ToArray();
         for (int i = 0; i < data.Length; i++)
         {
             if (float.IsFinite(data[i])) continue;

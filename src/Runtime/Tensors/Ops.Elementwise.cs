@@ -58,6 +58,7 @@ internal static partial class Ops
         var r = Tensor.Empty(x.Device, x.ShapeRef);
         if (x.Device.RunsKernels) x.Storage.View.SubView(0, x.Length).CopyTo(r.Storage.View.SubView(0, x.Length));
         else x.Data.CopyTo(r.Data);
+        GC.KeepAlive(x);
         return r;
     }
 

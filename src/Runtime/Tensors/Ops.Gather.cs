@@ -48,7 +48,7 @@ internal static partial class Ops
         if (r.Length == 0) return r;
         if (x.Device.RunsKernels) { Kernels.Gather(x, r, plan); return r; }
         int rank = plan.OutShape.Length;
-        if (rank == 0) { r.Data[0] = x.Data[0]; return r; }
+        if (rank == 0) { r.Data[0] = x.ToArray()[0]; return r; }
         int inner = plan.OutShape[^1];
         int rows = r.Length / inner;
         bool contiguous = plan.LastDimContiguous;
@@ -94,7 +94,7 @@ internal static partial class Ops
         if (g.Length == 0) return r;
         if (g.Device.RunsKernels) { Kernels.ScatterAdd(g, r, plan); return r; }
         int rank = plan.OutShape.Length;
-        if (rank == 0) { r.Data[0] = g.Data[0]; return r; }
+        if (rank == 0) { r.Data[0] = g.ToArray()[0]; return r; }
         int inner = plan.OutShape[^1];
         int rows = g.Length / inner;
         bool contiguous = plan.LastDimContiguous;
@@ -128,6 +128,7 @@ internal static partial class Ops
                 if (m >= 0) rv[off + m * lastStride] += src[j];
             }
         }
+        GC.KeepAlive(g);
         return r;
     }
 }

@@ -132,6 +132,8 @@ internal static partial class Ops
             for (int i = 0; i < batchCount; i++)
                 Gemm.Multiply(sa.HostSpan.Slice(offA[i], m * ka), sb.HostSpan.Slice(offB[i], ka * n), sr.HostSpan.Slice(i * m * n, m * n), m, n, ka, transA, transB, false);
         }
+        GC.KeepAlive(sa);
+        GC.KeepAlive(sb);
         return r;
     }
 

@@ -365,6 +365,7 @@ internal static partial class Ops
             for (int o = 0; o < outer; o++)
                 src.Slice(o * block, block).CopyTo(rv.Slice(o * outRow + offsets[i] * inner, block));
         }
+        GC.KeepAlive(tensors);
         return r;
     }
 }

@@ -69,7 +69,12 @@ public sealed partial class Tensor
     /// <summary>A host copy of the elements in row-major order (works on every device).</summary>
     public float[] ToArray()
     {
-        if (Storage.Device.IsHost) return Storage.HostSpan.ToArray();
+        if (Storage.Device.IsHost)
+        {
+            var copy = Storage.HostSpan.ToArray();
+            GC.KeepAlive(Storage);  // the span points into memory the storage's finalizer recycles
+            return copy;
+        }
         var result = new float[Length];
         Storage.View.SubView(0, Length).CopyToCPU(result);
         return result;
@@ -81,7 +86,7 @@ public sealed partial class Tensor
     {
         if (Length != 1)
             throw new InvalidOperationException($"Item() needs a tensor with exactly one element; this one has shape {FormatShape(_shape)}. Reduce it first (Sum, Mean).");
-        return Storage.Device.IsHost ? Storage.HostSpan[0] : ToArray()[0];
+        return ToArray()[0];
     }
 
     /// <summary>Clears the accumulated gradient.</summary>
