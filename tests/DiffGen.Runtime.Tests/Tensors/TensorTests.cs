@@ -202,6 +202,7 @@ public class TensorTests
     public void Data_OnKernelDevice_ThrowsAClearError()
     {
         var t = Tensor.Zeros(Device.CpuKernels, 3);
+        Assert.Equal([0f, 0f, 0f], t.ToArray());
         var ex = Assert.Throws<InvalidOperationException>(() => t.Data[0]);
         Assert.Contains("ToArray()", ex.Message);
     }
