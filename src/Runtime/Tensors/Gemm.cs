@@ -33,8 +33,11 @@ internal static unsafe class Gemm
             return;
         }
         int mp = (m + MR - 1) / MR, np = (n + NR - 1) / NR;
+        // A narrow row-major B whose width is a multiple of NR is read in place: packing costs a full
+        // copy of B. Wide rows are still packed, since strided panels then miss the TLB and prefetchers.
+        bool packB = transB || n % NR != 0 || n > 1024;
         float[] ap = ArrayPool<float>.Shared.Rent(mp * MR * k);
-        float[] bp = ArrayPool<float>.Shared.Rent(np * NR * k);
+        float[] bp = ArrayPool<float>.Shared.Rent(packB ? np * NR * k : 1);
         try
         {
             fixed (float* pa = a, pb = b, pc = c, pap = ap, pbp = bp)
@@ -46,17 +49,19 @@ internal static unsafe class Gemm
                 {
                     Parallel.Invoke(
                         () => PackA(aa, aPack, m, k, transA, 0, mp),
-                        () => PackB(bb, bPack, n, k, transB, 0, np));
+                        () => { if (packB) PackB(bb, bPack, n, k, transB, 0, np); });
                 }
                 else
                 {
                     PackA(aa, aPack, m, k, transA, 0, mp);
-                    PackB(bb, bPack, n, k, transB, 0, np);
+                    if (packB) PackB(bb, bPack, n, k, transB, 0, np);
                 }
+                float* bSrc = packB ? bPack : bb;
+                int ldb = packB ? NR : n;
                 int tiles = mp * np;
                 if (!par)
                 {
-                    RunTiles(aPack, bPack, cc, m, n, k, mp, 0, tiles, accumulate);
+                    RunTiles(aPack, bSrc, ldb, packB, cc, m, n, k, mp, 0, tiles, accumulate);
                 }
                 else
                 {
@@ -66,7 +71,7 @@ internal static unsafe class Gemm
                     {
                         int t0 = ch * per;
                         int t1 = Math.Min(tiles, t0 + per);
-                        if (t0 < t1) RunTiles(aPack, bPack, cc, m, n, k, mp, t0, t1, accumulate);
+                        if (t0 < t1) RunTiles(aPack, bSrc, ldb, packB, cc, m, n, k, mp, t0, t1, accumulate);
                     });
                 }
             }
@@ -78,7 +83,7 @@ internal static unsafe class Gemm
         }
     }
 
-    private static void RunTiles(float* aPack, float* bPack, float* c, int m, int n, int k, int mp, int t0, int t1, bool accumulate)
+    private static void RunTiles(float* aPack, float* b, int ldb, bool packed, float* c, int m, int n, int k, int mp, int t0, int t1, bool accumulate)
     {
         // Tiles are numbered column-panel-major, so consecutive tiles reuse the same B panel from L1/L2.
         float* tmp = stackalloc float[MR * NR];
@@ -88,14 +93,14 @@ internal static unsafe class Gemm
             int i0 = ip * MR, j0 = jp * NR;
             int rows = Math.Min(MR, m - i0), cols = Math.Min(NR, n - j0);
             float* ablk = aPack + (long)ip * MR * k;
-            float* bblk = bPack + (long)jp * NR * k;
+            float* bblk = packed ? b + (long)jp * NR * k : b + j0;
             if (rows == MR && cols == NR)
             {
-                Kernel(ablk, bblk, k, c + (long)i0 * n + j0, n, accumulate);
+                Kernel(ablk, bblk, ldb, k, c + (long)i0 * n + j0, n, accumulate);
             }
             else
             {
-                Kernel(ablk, bblk, k, tmp, NR, false);
+                Kernel(ablk, bblk, ldb, k, tmp, NR, false);
                 for (int r = 0; r < rows; r++)
                 {
                     float* dst = c + (long)(i0 + r) * n + j0;
@@ -106,7 +111,7 @@ internal static unsafe class Gemm
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel(float* a, float* b, int k, float* c, int ldc, bool accumulate)
+    private static void Kernel(float* a, float* b, int ldb, int k, float* c, int ldc, bool accumulate)
     {
         Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default;
         Vector256<float> c20 = default, c21 = default, c30 = default, c31 = default;
@@ -127,7 +132,7 @@ internal static unsafe class Gemm
             c30 = Vector256.FusedMultiplyAdd(a3, b0, c30);
             c31 = Vector256.FusedMultiplyAdd(a3, b1, c31);
             a += MR;
-            b += NR;
+            b += ldb;
         }
         if (accumulate)
         {

@@ -1,6 +1,8 @@
 using ILGPU.Runtime;
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using DiffGen.Gpu;
 
 namespace DiffGen.Tensors;
@@ -90,10 +92,80 @@ internal static partial class Ops
             case UnaryOp.Cos: TensorPrimitives.Cos(x, y); break;
             case UnaryOp.Square: TensorPrimitives.Multiply(x, x, y); break;
             case UnaryOp.Pow: TensorPrimitives.Pow(x, p, y); break;
+            case UnaryOp.LeakyRelu:
+                {
+                    // max(x, 0) + p * min(x, 0), vectorised.
+                    int i = 0;
+                    if (Vector256.IsHardwareAccelerated)
+                    {
+                        var vp = Vector256.Create(p);
+                        ref float xr = ref MemoryMarshal.GetReference(x);
+                        ref float yr = ref MemoryMarshal.GetReference(y);
+                        for (; i <= x.Length - 8; i += 8)
+                        {
+                            var v = Vector256.LoadUnsafe(ref xr, (nuint)i);
+                            (Vector256.Max(v, Vector256<float>.Zero) + vp * Vector256.Min(v, Vector256<float>.Zero)).StoreUnsafe(ref yr, (nuint)i);
+                        }
+                    }
+                    for (; i < x.Length; i++) y[i] = x[i] > 0 ? x[i] : p * x[i];
+                    break;
+                }
+            case UnaryOp.Gelu: Map<GeluOp>(x, y, p); break;
+            case UnaryOp.Softplus: Map<SoftplusOp>(x, y, p); break;
             default:
                 for (int i = 0; i < x.Length; i++) y[i] = UnaryScalar(op, p, x[i]);
                 break;
         }
+    }
+
+    /// <summary>A scalar function the JIT specialises a loop for (no per-element switch).</summary>
+    private interface IScalarOp
+    {
+        static abstract float Apply(float x, float p);
+    }
+
+    private interface IDerivativeOp
+    {
+        static abstract float Derivative(float x, float y, float p);
+    }
+
+    private readonly struct GeluOp : IScalarOp, IDerivativeOp
+    {
+        public static float Apply(float x, float p) => UnaryScalar(UnaryOp.Gelu, p, x);
+
+        public static float Derivative(float x, float y, float p) => UnaryDerivative(UnaryOp.Gelu, p, x, y);
+    }
+
+    private readonly struct SoftplusOp : IScalarOp, IDerivativeOp
+    {
+        public static float Apply(float x, float p) => UnaryScalar(UnaryOp.Softplus, p, x);
+
+        public static float Derivative(float x, float y, float p) => UnaryDerivative(UnaryOp.Softplus, p, x, y);
+    }
+
+    private readonly struct TanhGrad : IDerivativeOp
+    {
+        public static float Derivative(float x, float y, float p) => 1f - y * y;
+    }
+
+    private readonly struct SigmoidGrad : IDerivativeOp
+    {
+        public static float Derivative(float x, float y, float p) => y * (1f - y);
+    }
+
+    private readonly struct LeakyGrad : IDerivativeOp
+    {
+        public static float Derivative(float x, float y, float p) => x > 0 ? 1f : p;
+    }
+
+    private static void Map<TOp>(ReadOnlySpan<float> x, Span<float> y, float p) where TOp : IScalarOp
+    {
+        for (int i = 0; i < x.Length; i++) y[i] = TOp.Apply(x[i], p);
+    }
+
+    private static void MapGrad<TOp>(ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<float> g, Span<float> r, float p) where TOp : IDerivativeOp
+    {
+        for (int i = 0; i < x.Length; i++) r[i] = g[i] * TOp.Derivative(x[i], y[i], p);
     }
 
     /// <summary>The scalar definition of each unary op (shared with the kernels).</summary>
@@ -179,6 +251,11 @@ internal static partial class Ops
                 case UnaryOp.Relu:
                     for (int i = 0; i < n; i++) rv[i] = xv[i] > 0 ? gv[i] : 0f;
                     break;
+                case UnaryOp.LeakyRelu: MapGrad<LeakyGrad>(xv, yv, gv, rv, p); break;
+                case UnaryOp.Tanh: MapGrad<TanhGrad>(xv, yv, gv, rv, p); break;
+                case UnaryOp.Sigmoid: MapGrad<SigmoidGrad>(xv, yv, gv, rv, p); break;
+                case UnaryOp.Gelu: MapGrad<GeluOp>(xv, yv, gv, rv, p); break;
+                case UnaryOp.Softplus: MapGrad<SoftplusOp>(xv, yv, gv, rv, p); break;
                 default:
                     for (int i = 0; i < n; i++) rv[i] = gv[i] * UnaryDerivative(op, p, xv[i], yv[i]);
                     break;

@@ -77,6 +77,11 @@ internal static partial class Ops
                     xv.Slice(off + lastMap[0], inner).CopyTo(dst);
                     continue;
                 }
+                if (lastStride == 0 && lastMap[0] >= 0)
+                {
+                    dst.Fill(xv[off]);  // broadcast along the last dimension
+                    continue;
+                }
                 for (int j = 0; j < inner; j++)
                 {
                     int m = lastMap[j];
@@ -120,6 +125,11 @@ internal static partial class Ops
             {
                 var dst = rv.Slice(off + lastMap[0], inner);
                 TensorPrimitives.Add(dst, src, dst);
+                continue;
+            }
+            if (lastStride == 0 && lastMap[0] >= 0)
+            {
+                rv[off] += TensorPrimitives.Sum(src);
                 continue;
             }
             for (int j = 0; j < inner; j++)

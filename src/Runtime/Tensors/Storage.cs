@@ -13,7 +13,7 @@ namespace DiffGen.Tensors;
 /// </summary>
 internal sealed class Storage
 {
-    private const long MinBudget = 256L << 20;
+    private const long MinBudget = 64L << 20;
     private static long s_liveBytes;
     private static long s_budget = MinBudget;
     private static readonly Lock CollectLock = new();
@@ -32,6 +32,21 @@ internal sealed class Storage
 
     ~Storage()
     {
+        Interlocked.Add(ref s_liveBytes, -_bytes);
+        BufferPool.Return(Device, _buffer);
+    }
+
+    private int _released;
+
+    /// <summary>
+    /// Returns the buffer to the pool immediately. Only for an op's internal temporaries that no
+    /// tensor outlives, and only on the host (kernels may still be queued to read the buffer).
+    /// Reusing warm memory at once avoids page faults on fresh allocations.
+    /// </summary>
+    public void ReleaseTemporary()
+    {
+        if (Device.RunsKernels || Interlocked.Exchange(ref _released, 1) != 0) return;
+        GC.SuppressFinalize(this);
         Interlocked.Add(ref s_liveBytes, -_bytes);
         BufferPool.Return(Device, _buffer);
     }

@@ -99,10 +99,15 @@ public sealed partial class Tensor
         var col = Ops.Im2Col(x, g);
         var y = Ops.MatMul(w2, col, false, false);                       // [Co, N*Ho*Wo]
         var outShape4 = new[] { g.N, co, g.Ho, g.Wo };
+        col.Storage.ReleaseTemporary();
         var yPerm = Ops.Gather(new Tensor(y.Storage, [co, g.N, hw]), PermutePlan([co, g.N, hw], [1, 0, 2]));
+        y.Storage.ReleaseTemporary();
         var result = new Tensor(yPerm.Storage, xShape.Length == 3 ? [g.N, co, g.Wo] : outShape4);
         if (bias is not null)
+        {
             result = Ops.Binary(BinaryOp.Add, result, new Tensor(bias.Storage, xShape.Length == 3 ? [co, 1] : [co, 1, 1]));
+            yPerm.Storage.ReleaseTemporary();
+        }
         Tensor[] inputs = bias is null ? [x, weight] : [x, weight, bias];
         return Tape.Record(result, opName, inputs, gOut =>
         {
@@ -114,14 +119,17 @@ public sealed partial class Tensor
             {
                 var colAgain = Ops.Im2Col(x, g);
                 gw = new Tensor(Ops.MatMul(gY2, colAgain, false, true).Storage, wShape);
+                colAgain.Storage.ReleaseTemporary();
             }
             if (x.RequiresGrad)
             {
                 var gCol = Ops.MatMul(w2, gY2, true, false);              // [C*kh*kw, N*Ho*Wo]
                 gx = new Tensor(Ops.Col2Im(gCol, g).Storage, xShape);
+                gCol.Storage.ReleaseTemporary();
             }
             if (bias is not null && bias.RequiresGrad)
                 gb = new Tensor(Ops.ReduceSum(gY2, co, g.N * hw, 1, [co, 1]).Storage, [co]);
+            gY.Storage.ReleaseTemporary();
             return bias is null ? [gx, gw] : [gx, gw, gb];
         });
     }

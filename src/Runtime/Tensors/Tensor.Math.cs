@@ -51,6 +51,13 @@ public sealed partial class Tensor
     /// <summary>Elementwise minimum with broadcasting (the gradient goes to the smaller operand; ties to <paramref name="a"/>).</summary>
     public static Tensor Minimum(Tensor a, Tensor b) => Binary(BinaryOp.Minimum, a, b);
 
+    /// <summary>Clamps every element to [<paramref name="min"/>, <paramref name="max"/>] (gradient 0 outside).</summary>
+    public Tensor Clamp(float min, float max)
+    {
+        if (!(min <= max)) throw new ArgumentException($"Clamp: min {min} must not exceed max {max}.", nameof(min));
+        return Minimum(Maximum(this, Scalar(min, Device)), Scalar(max, Device));
+    }
+
     /// <summary><c>x * scale + shift</c> in one pass.</summary>
     public static Tensor Affine(Tensor x, float scale, float shift, string opName = "Affine")
     {
@@ -112,7 +119,10 @@ public sealed partial class Tensor
         for (int d = g.Rank - 1; d >= 0; d--)
         {
             bool reduce = d < lead || (shape[d - lead] == 1 && g.ShapeRef[d] != 1);
-            if (reduce) cur = ReduceAxis(cur, d, keepDim: true, max: false);
+            if (!reduce) continue;
+            var next = ReduceAxis(cur, d, keepDim: true, max: false);
+            if (!ReferenceEquals(cur, g)) cur.Storage.ReleaseTemporary();
+            cur = next;
         }
         return new Tensor(cur.Storage, (int[])shape.Clone());
     }

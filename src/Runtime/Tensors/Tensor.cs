@@ -102,6 +102,28 @@ public sealed partial class Tensor
         return Tape.Record(r, "Clone", [this], g => [g]);
     }
 
+    /// <summary>
+    /// Overwrites this tensor's elements with <paramref name="source"/>'s (same length; any device pair).
+    /// Not recorded: for optimizer updates and loading state, typically inside <see cref="Autograd.NoGrad"/>.
+    /// Works on kernel devices, where <see cref="Data"/> is unavailable.
+    /// </summary>
+    public void CopyFrom(Tensor source)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        if (source.Length != Length)
+            throw new ArgumentException($"CopyFrom: the source has {source.Length} elements ({FormatShape(source.ShapeRef)}) but this tensor has {Length} ({FormatShape(_shape)}).", nameof(source));
+        if (Length == 0) return;
+        if (source.Device == Device && Device.RunsKernels)
+            source.Storage.View.CopyTo(Storage.View);
+        else if (Device.IsHost && source.Device.IsHost)
+            source.Storage.HostSpan.CopyTo(Storage.HostSpan);
+        else if (Device.IsHost)
+            source.ToArray().CopyTo(Storage.HostSpan);
+        else
+            Storage.View.CopyFromCPU(source.ToArray());
+        GC.KeepAlive(source);
+    }
+
     /// <summary>A copy of this tensor on another device (recorded: gradients flow back across devices).</summary>
     public Tensor To(Device device)
     {
