@@ -6,8 +6,8 @@ namespace DiffGen.Tensors;
 
 /// <summary>
 /// Single-precision matrix multiply on the host: C (=|+=) op(A) · op(B), row-major.
-/// Both operands are packed into panels (A in MR-row strips, B in NR-column strips, zero-padded),
-/// so the register-blocked micro-kernel reads contiguous memory whatever the transposes are; tiles
+/// A is packed into MR-row strips up front; each NR-column strip of B is packed by the task that uses
+/// it, so the register-blocked micro-kernel reads contiguous memory whatever the transposes are; tiles
 /// of C are spread over cores with Parallel.For.
 /// </summary>
 internal static unsafe class Gemm
@@ -33,45 +33,30 @@ internal static unsafe class Gemm
             return;
         }
         int mp = (m + MR - 1) / MR, np = (n + NR - 1) / NR;
-        // A narrow row-major B whose width is a multiple of NR is read in place: packing costs a full
-        // copy of B. Wide rows are still packed, since strided panels then miss the TLB and prefetchers.
-        bool packB = transB || n % NR != 0 || n > 1024;
         float[] ap = ArrayPool<float>.Shared.Rent(mp * MR * k);
-        float[] bp = ArrayPool<float>.Shared.Rent(packB ? np * NR * k : 1);
         try
         {
-            fixed (float* pa = a, pb = b, pc = c, pap = ap, pbp = bp)
+            fixed (float* pa = a, pb = b, pc = c, pap = ap)
             {
                 // Spans cannot be captured by the lambdas below; raw pointers into pinned memory can.
-                float* aa = pa, bb = pb, cc = pc, aPack = pap, bPack = pbp;
+                float* aa = pa, bb = pb, cc = pc, aPack = pap;
                 bool par = parallel && (long)m * n * k >= 1 << 18 && Environment.ProcessorCount > 1;
-                if (par)
-                {
-                    Parallel.Invoke(
-                        () => PackA(aa, aPack, m, k, transA, 0, mp),
-                        () => { if (packB) PackB(bb, bPack, n, k, transB, 0, np); });
-                }
-                else
-                {
-                    PackA(aa, aPack, m, k, transA, 0, mp);
-                    if (packB) PackB(bb, bPack, n, k, transB, 0, np);
-                }
-                float* bSrc = packB ? bPack : bb;
-                int ldb = packB ? NR : n;
                 int tiles = mp * np;
                 if (!par)
                 {
-                    RunTiles(aPack, bSrc, ldb, packB, cc, m, n, k, mp, 0, tiles, accumulate);
+                    PackA(aa, aPack, m, k, transA, 0, mp);
+                    RunTiles(aPack, bb, transB, cc, m, n, k, mp, 0, tiles, accumulate);
                 }
                 else
                 {
                     int chunks = Math.Min(tiles, Environment.ProcessorCount * 4);
+                    Parallel.For(0, chunks, ch => PackA(aa, aPack, m, k, transA, (int)((long)mp * ch / chunks), (int)((long)mp * (ch + 1) / chunks)));
                     int per = (tiles + chunks - 1) / chunks;
                     Parallel.For(0, chunks, ch =>
                     {
                         int t0 = ch * per;
                         int t1 = Math.Min(tiles, t0 + per);
-                        if (t0 < t1) RunTiles(aPack, bSrc, ldb, packB, cc, m, n, k, mp, t0, t1, accumulate);
+                        if (t0 < t1) RunTiles(aPack, bb, transB, cc, m, n, k, mp, t0, t1, accumulate);
                     });
                 }
             }
@@ -79,34 +64,51 @@ internal static unsafe class Gemm
         finally
         {
             ArrayPool<float>.Shared.Return(ap);
-            ArrayPool<float>.Shared.Return(bp);
         }
     }
 
-    private static void RunTiles(float* aPack, float* b, int ldb, bool packed, float* c, int m, int n, int k, int mp, int t0, int t1, bool accumulate)
+    private static void RunTiles(float* aPack, float* b, bool transB, float* c, int m, int n, int k, int mp, int t0, int t1, bool accumulate)
     {
-        // Tiles are numbered column-panel-major, so consecutive tiles reuse the same B panel from L1/L2.
+        // Tiles are numbered column-panel-major. Each task packs the B panel it is about to use into a
+        // private buffer (GotoBLAS style): the panel is read from B once and stays in L1/L2 while every
+        // row strip of A passes over it, and no packed copy of all of B is ever written.
         float* tmp = stackalloc float[MR * NR];
-        for (int t = t0; t < t1; t++)
+        float[] panelArray = ArrayPool<float>.Shared.Rent(NR * k);
+        try
         {
-            int jp = t / mp, ip = t % mp;
-            int i0 = ip * MR, j0 = jp * NR;
-            int rows = Math.Min(MR, m - i0), cols = Math.Min(NR, n - j0);
-            float* ablk = aPack + (long)ip * MR * k;
-            float* bblk = packed ? b + (long)jp * NR * k : b + j0;
-            if (rows == MR && cols == NR)
+            fixed (float* panel = panelArray)
             {
-                Kernel(ablk, bblk, ldb, k, c + (long)i0 * n + j0, n, accumulate);
-            }
-            else
-            {
-                Kernel(ablk, bblk, ldb, k, tmp, NR, false);
-                for (int r = 0; r < rows; r++)
+                int packed = -1;
+                for (int t = t0; t < t1; t++)
                 {
-                    float* dst = c + (long)(i0 + r) * n + j0;
-                    for (int q = 0; q < cols; q++) dst[q] = accumulate ? dst[q] + tmp[r * NR + q] : tmp[r * NR + q];
+                    int jp = t / mp, ip = t % mp;
+                    if (jp != packed)
+                    {
+                        PackB(b, panel, n, k, transB, jp);
+                        packed = jp;
+                    }
+                    int i0 = ip * MR, j0 = jp * NR;
+                    int rows = Math.Min(MR, m - i0), cols = Math.Min(NR, n - j0);
+                    float* ablk = aPack + (long)ip * MR * k;
+                    if (rows == MR && cols == NR)
+                    {
+                        Kernel(ablk, panel, NR, k, c + (long)i0 * n + j0, n, accumulate);
+                    }
+                    else
+                    {
+                        Kernel(ablk, panel, NR, k, tmp, NR, false);
+                        for (int r = 0; r < rows; r++)
+                        {
+                            float* dst = c + (long)(i0 + r) * n + j0;
+                            for (int q = 0; q < cols; q++) dst[q] = accumulate ? dst[q] + tmp[r * NR + q] : tmp[r * NR + q];
+                        }
+                    }
                 }
             }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(panelArray);
         }
     }
 
@@ -181,44 +183,40 @@ internal static unsafe class Gemm
         }
     }
 
-    /// <summary>Packs op(B) into strips of NR columns: strip j holds, for each p, the NR values op(B)[p, j*NR + q].</summary>
-    private static void PackB(float* b, float* dst, int n, int k, bool transB, int p0, int p1)
+    /// <summary>Packs strip <paramref name="jp"/> of op(B) (NR columns, zero-padded) into <paramref name="d"/>: for each p, the NR values op(B)[p, jp*NR + q].</summary>
+    private static void PackB(float* b, float* d, int n, int k, bool transB, int jp)
     {
-        for (int jp = p0; jp < p1; jp++)
+        int j0 = jp * NR;
+        int cols = Math.Min(NR, n - j0);
+        if (!transB)
         {
-            float* d = dst + (long)jp * NR * k;
-            int j0 = jp * NR;
-            int cols = Math.Min(NR, n - j0);
-            if (!transB)
+            for (int p = 0; p < k; p++)
             {
-                for (int p = 0; p < k; p++)
+                float* src = b + (long)p * n + j0;
+                float* dd = d + p * NR;
+                if (cols == NR)
                 {
-                    float* src = b + (long)p * n + j0;
-                    float* dd = d + p * NR;
-                    if (cols == NR)
-                    {
-                        Vector256.Store(Vector256.Load(src), dd);
-                        Vector256.Store(Vector256.Load(src + 8), dd + 8);
-                    }
-                    else
-                    {
-                        for (int q = 0; q < NR; q++) dd[q] = q < cols ? src[q] : 0f;
-                    }
+                    Vector256.Store(Vector256.Load(src), dd);
+                    Vector256.Store(Vector256.Load(src + 8), dd + 8);
+                }
+                else
+                {
+                    for (int q = 0; q < NR; q++) dd[q] = q < cols ? src[q] : 0f;
                 }
             }
-            else
+        }
+        else
+        {
+            for (int q = 0; q < NR; q++)
             {
-                for (int q = 0; q < NR; q++)
+                if (q < cols)
                 {
-                    if (q < cols)
-                    {
-                        float* src = b + (long)(j0 + q) * k;
-                        for (int p = 0; p < k; p++) d[p * NR + q] = src[p];
-                    }
-                    else
-                    {
-                        for (int p = 0; p < k; p++) d[p * NR + q] = 0f;
-                    }
+                    float* src = b + (long)(j0 + q) * k;
+                    for (int p = 0; p < k; p++) d[p * NR + q] = src[p];
+                }
+                else
+                {
+                    for (int p = 0; p < k; p++) d[p * NR + q] = 0f;
                 }
             }
         }
