@@ -9,9 +9,9 @@ namespace DiffGen.Tensors;
 /// </summary>
 internal sealed record ConvGeometry(int N, int C, int H, int W, int KH, int KW, int SH, int SW, int PH, int PW, int DH, int DW, PaddingMode Mode)
 {
-    public int Ho { get; } = (H + 2 * PH - DH * (KH - 1) - 1) / SH + 1;
+    public int Ho => (H + 2 * PH - DH * (KH - 1) - 1) / SH + 1;
 
-    public int Wo { get; } = (W + 2 * PW - DW * (KW - 1) - 1) / SW + 1;
+    public int Wo => (W + 2 * PW - DW * (KW - 1) - 1) / SW + 1;
 
     /// <summary>HMap[ki * Ho + oh]: input row read by tap ki at output row oh.</summary>
     public int[] HMap => _hMap ??= Map(H, KH, Ho, SH, PH, DH);
@@ -86,7 +86,7 @@ public sealed partial class Tensor
         if (g.PH < 0 || g.PW < 0) throw new ArgumentOutOfRangeException("padding", "Padding must be non-negative.");
         if (g.Mode == PaddingMode.Periodic && (g.PH > g.H || g.PW > g.W))
             throw new ArgumentOutOfRangeException("padding", $"Periodic padding ({g.PH}, {g.PW}) may not exceed the input size ({g.H}, {g.W}).");
-        if (g.Ho <= 0 || g.Wo <= 0)
+        if (g.H + 2 * g.PH < g.DH * (g.KH - 1) + 1 || g.W + 2 * g.PW < g.DW * (g.KW - 1) + 1 || g.Ho <= 0 || g.Wo <= 0)
             throw new ArgumentException($"{opName}: the kernel {FormatShape(wShape)} (dilation {g.DH}x{g.DW}) is larger than the padded input {FormatShape(xShape)}.", nameof(weight));
         int co = wShape[0];
         if (bias is not null && (bias.Rank != 1 || bias.ShapeRef[0] != co))

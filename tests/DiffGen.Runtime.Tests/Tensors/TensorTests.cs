@@ -268,3 +268,44 @@ public class TensorUtilityTests
         Assert.True(Environment.WorkingSet - before < 200L << 20, $"working set grew by {(Environment.WorkingSet - before) >> 20} MB");
     }
 }
+
+public class TensorEdgeCaseTests
+{
+    [Fact]
+    public void Max_TiedMaximaShareTheGradient()
+    {
+        var x = Tensor.FromArray([1f, 3f, 3f, 2f], 4);
+        x.RequiresGrad = true;
+        x.Max().Backward();
+        Assert.Equal([0f, 0.5f, 0.5f, 0f], x.Grad!.ToArray());
+    }
+
+    [Fact]
+    public void Conv_RejectsBadArguments_WithNames()
+    {
+        var x = Tensor.Zeros(1, 2, 4, 4);
+        Assert.Equal("weight", Assert.Throws<ArgumentException>(() => Tensor.Conv2d(x, Tensor.Zeros(3, 5, 3, 3))).ParamName);
+        Assert.Equal("weight", Assert.Throws<ArgumentException>(() => Tensor.Conv2d(x, Tensor.Zeros(3, 2, 7, 7))).ParamName);
+        Assert.Equal("bias", Assert.Throws<ArgumentException>(() => Tensor.Conv2d(x, Tensor.Zeros(3, 2, 3, 3), Tensor.Zeros(4))).ParamName);
+        Assert.Equal("x", Assert.Throws<ArgumentException>(() => Tensor.Conv1d(x, Tensor.Zeros(3, 2, 3))).ParamName);
+        Assert.Throws<ArgumentOutOfRangeException>(() => Tensor.Conv2d(x, Tensor.Zeros(3, 2, 3, 3), null, stride: 0));
+        Assert.Equal("kernel", Assert.Throws<ArgumentException>(() => Tensor.AvgPool2d(Tensor.Zeros(1, 1, 5, 4), 2)).ParamName);
+    }
+
+    [Fact]
+    public void Checkpoint_RejectsBadArguments()
+    {
+        var u = Tensor.Zeros(1, 3);
+        Assert.Equal("steps", Assert.Throws<ArgumentOutOfRangeException>(() => Checkpoint.Rollout(u, 0, (s, k) => s, 2)).ParamName);
+        Assert.Equal("snapshots", Assert.Throws<ArgumentOutOfRangeException>(() => Checkpoint.Rollout(u, 3, (s, k) => s, 0)).ParamName);
+    }
+
+    [Fact]
+    public void Cuda_WithoutAGpu_SaysSoClearly()
+    {
+        if (Device.CudaAvailable) return;
+        var ex = Assert.Throws<NotSupportedException>(() => Device.Cuda());
+        Assert.Contains("Device.Best()", ex.Message);
+        Assert.Same(Device.Cpu, Device.Best());
+    }
+}
