@@ -79,24 +79,37 @@ internal static unsafe class Gemm
             fixed (float* panel = panelArray)
             {
                 int packed = -1;
+                float* bp = panel;
+                int ldb = NR;
                 for (int t = t0; t < t1; t++)
                 {
                     int jp = t / mp, ip = t % mp;
                     if (jp != packed)
                     {
-                        PackB(b, panel, n, k, transB, jp);
                         packed = jp;
+                        if (!transB && mp <= 2 && jp * NR + NR <= n)
+                        {
+                            // A panel used by one or two row strips only: packing would cost as much as it saves.
+                            bp = b + jp * NR;
+                            ldb = n;
+                        }
+                        else
+                        {
+                            PackB(b, panel, n, k, transB, jp);
+                            bp = panel;
+                            ldb = NR;
+                        }
                     }
                     int i0 = ip * MR, j0 = jp * NR;
                     int rows = Math.Min(MR, m - i0), cols = Math.Min(NR, n - j0);
                     float* ablk = aPack + (long)ip * MR * k;
                     if (rows == MR && cols == NR)
                     {
-                        Kernel(ablk, panel, NR, k, c + (long)i0 * n + j0, n, accumulate);
+                        Kernel(ablk, bp, ldb, k, c + (long)i0 * n + j0, n, accumulate);
                     }
                     else
                     {
-                        Kernel(ablk, panel, NR, k, tmp, NR, false);
+                        Kernel(ablk, bp, ldb, k, tmp, NR, false);
                         for (int r = 0; r < rows; r++)
                         {
                             float* dst = c + (long)(i0 + r) * n + j0;

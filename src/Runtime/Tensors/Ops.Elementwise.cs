@@ -153,9 +153,24 @@ internal static partial class Ops
         public static float Derivative(float x, float y, float p) => y * (1f - y);
     }
 
-    private readonly struct LeakyGrad : IDerivativeOp
+    /// <summary>r = g where x &gt; 0, else slope·g; branch-free (random signs would defeat the branch predictor).</summary>
+    private static void SlopeGrad(ReadOnlySpan<float> x, ReadOnlySpan<float> g, Span<float> r, float slope)
     {
-        public static float Derivative(float x, float y, float p) => x > 0 ? 1f : p;
+        int i = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var vs = Vector256.Create(slope);
+            ref float xr = ref MemoryMarshal.GetReference(x);
+            ref float gr = ref MemoryMarshal.GetReference(g);
+            ref float rr = ref MemoryMarshal.GetReference(r);
+            for (; i <= x.Length - 8; i += 8)
+            {
+                var gv = Vector256.LoadUnsafe(ref gr, (nuint)i);
+                var mask = Vector256.GreaterThan(Vector256.LoadUnsafe(ref xr, (nuint)i), Vector256<float>.Zero);
+                Vector256.ConditionalSelect(mask, gv, gv * vs).StoreUnsafe(ref rr, (nuint)i);
+            }
+        }
+        for (; i < x.Length; i++) r[i] = x[i] > 0 ? g[i] : slope * g[i];
     }
 
     private static void Map<TOp>(ReadOnlySpan<float> x, Span<float> y, float p) where TOp : IScalarOp
@@ -248,10 +263,8 @@ internal static partial class Ops
             {
                 case UnaryOp.Exp: TensorPrimitives.Multiply(gv, yv, rv); break;
                 case UnaryOp.Neg: TensorPrimitives.Negate(gv, rv); break;
-                case UnaryOp.Relu:
-                    for (int i = 0; i < n; i++) rv[i] = xv[i] > 0 ? gv[i] : 0f;
-                    break;
-                case UnaryOp.LeakyRelu: MapGrad<LeakyGrad>(xv, yv, gv, rv, p); break;
+                case UnaryOp.Relu: SlopeGrad(xv, gv, rv, 0f); break;
+                case UnaryOp.LeakyRelu: SlopeGrad(xv, gv, rv, p); break;
                 case UnaryOp.Tanh: MapGrad<TanhGrad>(xv, yv, gv, rv, p); break;
                 case UnaryOp.Sigmoid: MapGrad<SigmoidGrad>(xv, yv, gv, rv, p); break;
                 case UnaryOp.Gelu: MapGrad<GeluOp>(xv, yv, gv, rv, p); break;

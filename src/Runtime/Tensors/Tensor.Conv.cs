@@ -1,4 +1,6 @@
 using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using DiffGen.Gpu;
 
 namespace DiffGen.Tensors;
@@ -206,17 +208,24 @@ internal static partial class Ops
                             var src = cv.Slice(r * g.Cols + n * hw + oh * g.Wo, g.Wo);
                             var dst = plane.Slice(ih * g.W, g.W);
                             for (int ow = 0; ow < lo; ow++) { int iw = wMap[kj * g.Wo + ow]; if (iw >= 0) dst[iw] += src[ow]; }
-                            if (hi > lo)
-                            {
-                                var d = dst.Slice(lo + off, hi - lo);
-                                TensorPrimitives.Add(d, src.Slice(lo, hi - lo), d);
-                            }
+                            if (hi > lo) AddInPlace(dst.Slice(lo + off, hi - lo), src.Slice(lo, hi - lo));
                             for (int ow = Math.Max(hi, lo); ow < g.Wo; ow++) { int iw = wMap[kj * g.Wo + ow]; if (iw >= 0) dst[iw] += src[ow]; }
                         }
                     }
             }
         }, 1);
         return x;
+    }
+
+    /// <summary>d += s for short rows (a call into TensorPrimitives costs as much as the work here).</summary>
+    private static void AddInPlace(Span<float> d, ReadOnlySpan<float> s)
+    {
+        int i = 0;
+        ref float dr = ref MemoryMarshal.GetReference(d);
+        ref float sr = ref MemoryMarshal.GetReference(s);
+        for (; i <= d.Length - 8; i += 8)
+            (Vector256.LoadUnsafe(ref dr, (nuint)i) + Vector256.LoadUnsafe(ref sr, (nuint)i)).StoreUnsafe(ref dr, (nuint)i);
+        for (; i < d.Length; i++) d[i] += s[i];
     }
 
     /// <summary>For stride 1, the output columns [lo, hi) of tap kj read input columns ow + off contiguously.</summary>
