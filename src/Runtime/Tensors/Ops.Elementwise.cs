@@ -263,6 +263,15 @@ internal static partial class Ops
             {
                 case UnaryOp.Exp: TensorPrimitives.Multiply(gv, yv, rv); break;
                 case UnaryOp.Neg: TensorPrimitives.Negate(gv, rv); break;
+                case UnaryOp.Square:
+                    TensorPrimitives.Multiply(xv, gv, rv);
+                    TensorPrimitives.Multiply(rv, 2f, rv);
+                    break;
+                case UnaryOp.Log: TensorPrimitives.Divide(gv, xv, rv); break;
+                case UnaryOp.Sqrt:
+                    TensorPrimitives.Divide(gv, yv, rv);
+                    TensorPrimitives.Multiply(rv, 0.5f, rv);
+                    break;
                 case UnaryOp.Relu: SlopeGrad(xv, gv, rv, 0f); break;
                 case UnaryOp.LeakyRelu: SlopeGrad(xv, gv, rv, p); break;
                 case UnaryOp.Tanh: MapGrad<TanhGrad>(xv, yv, gv, rv, p); break;
