@@ -12,7 +12,11 @@ namespace DiffGen.Tensors;
 /// </summary>
 internal static unsafe class Gemm
 {
-    private const int MR = 4;
+    /// <summary>
+    /// Rows per micro-tile: 8 when AVX-512VL gives the JIT 32 vector registers (16 accumulators fit),
+    /// otherwise 4 (8 accumulators in AVX2's 16 registers). A static readonly is a JIT-time constant.
+    /// </summary>
+    private static readonly int MR = System.Runtime.Intrinsics.X86.Avx512F.VL.IsSupported ? 8 : 4;
     private const int NR = 16;
 
     /// <summary>
@@ -72,7 +76,7 @@ internal static unsafe class Gemm
         // Tiles are numbered column-panel-major. Each task packs the B panel it is about to use into a
         // private buffer (GotoBLAS style): the panel is read from B once and stays in L1/L2 while every
         // row strip of A passes over it, and no packed copy of all of B is ever written.
-        float* tmp = stackalloc float[MR * NR];
+        float* tmp = stackalloc float[8 * NR];
         float[] panelArray = ArrayPool<float>.Shared.Rent(NR * k);
         try
         {
@@ -105,11 +109,13 @@ internal static unsafe class Gemm
                     float* ablk = aPack + (long)ip * MR * k;
                     if (rows == MR && cols == NR)
                     {
-                        Kernel(ablk, bp, ldb, k, c + (long)i0 * n + j0, n, accumulate);
+                        if (MR == 8) Kernel8(ablk, bp, ldb, k, c + (long)i0 * n + j0, n, accumulate);
+                        else Kernel(ablk, bp, ldb, k, c + (long)i0 * n + j0, n, accumulate);
                     }
                     else
                     {
-                        Kernel(ablk, bp, ldb, k, tmp, NR, false);
+                        if (MR == 8) Kernel8(ablk, bp, ldb, k, tmp, NR, false);
+                        else Kernel(ablk, bp, ldb, k, tmp, NR, false);
                         for (int r = 0; r < rows; r++)
                         {
                             float* dst = c + (long)(i0 + r) * n + j0;
@@ -146,7 +152,7 @@ internal static unsafe class Gemm
             var a3 = Vector256.Create(a[3]);
             c30 = Vector256.FusedMultiplyAdd(a3, b0, c30);
             c31 = Vector256.FusedMultiplyAdd(a3, b1, c31);
-            a += MR;
+            a += 4;
             b += ldb;
         }
         if (accumulate)
@@ -160,6 +166,66 @@ internal static unsafe class Gemm
         c10.Store(c + ldc); c11.Store(c + ldc + 8);
         c20.Store(c + 2 * ldc); c21.Store(c + 2 * ldc + 8);
         c30.Store(c + 3 * ldc); c31.Store(c + 3 * ldc + 8);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void Kernel8(float* a, float* b, int ldb, int k, float* c, int ldc, bool accumulate)
+    {
+        Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default;
+        Vector256<float> c20 = default, c21 = default, c30 = default, c31 = default;
+        Vector256<float> c40 = default, c41 = default, c50 = default, c51 = default;
+        Vector256<float> c60 = default, c61 = default, c70 = default, c71 = default;
+        for (int p = 0; p < k; p++)
+        {
+            var b0 = Vector256.Load(b);
+            var b1 = Vector256.Load(b + 8);
+            var a0 = Vector256.Create(a[0]);
+            c00 = Vector256.FusedMultiplyAdd(a0, b0, c00);
+            c01 = Vector256.FusedMultiplyAdd(a0, b1, c01);
+            var a1 = Vector256.Create(a[1]);
+            c10 = Vector256.FusedMultiplyAdd(a1, b0, c10);
+            c11 = Vector256.FusedMultiplyAdd(a1, b1, c11);
+            var a2 = Vector256.Create(a[2]);
+            c20 = Vector256.FusedMultiplyAdd(a2, b0, c20);
+            c21 = Vector256.FusedMultiplyAdd(a2, b1, c21);
+            var a3 = Vector256.Create(a[3]);
+            c30 = Vector256.FusedMultiplyAdd(a3, b0, c30);
+            c31 = Vector256.FusedMultiplyAdd(a3, b1, c31);
+            var a4 = Vector256.Create(a[4]);
+            c40 = Vector256.FusedMultiplyAdd(a4, b0, c40);
+            c41 = Vector256.FusedMultiplyAdd(a4, b1, c41);
+            var a5 = Vector256.Create(a[5]);
+            c50 = Vector256.FusedMultiplyAdd(a5, b0, c50);
+            c51 = Vector256.FusedMultiplyAdd(a5, b1, c51);
+            var a6 = Vector256.Create(a[6]);
+            c60 = Vector256.FusedMultiplyAdd(a6, b0, c60);
+            c61 = Vector256.FusedMultiplyAdd(a6, b1, c61);
+            var a7 = Vector256.Create(a[7]);
+            c70 = Vector256.FusedMultiplyAdd(a7, b0, c70);
+            c71 = Vector256.FusedMultiplyAdd(a7, b1, c71);
+            a += 8;
+            b += ldb;
+        }
+        Store2(c, c00, c01, accumulate);
+        Store2(c + ldc, c10, c11, accumulate);
+        Store2(c + 2 * ldc, c20, c21, accumulate);
+        Store2(c + 3 * ldc, c30, c31, accumulate);
+        Store2(c + 4 * ldc, c40, c41, accumulate);
+        Store2(c + 5 * ldc, c50, c51, accumulate);
+        Store2(c + 6 * ldc, c60, c61, accumulate);
+        Store2(c + 7 * ldc, c70, c71, accumulate);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store2(float* c, Vector256<float> v0, Vector256<float> v1, bool accumulate)
+    {
+        if (accumulate)
+        {
+            v0 += Vector256.Load(c);
+            v1 += Vector256.Load(c + 8);
+        }
+        v0.Store(c);
+        v1.Store(c + 8);
     }
 
     /// <summary>Packs op(A) into strips of MR rows: strip i holds, for each p, the MR values op(A)[i*MR + r, p].</summary>
