@@ -51,6 +51,22 @@ public sealed partial class Tensor
     /// <summary>Elementwise minimum with broadcasting (the gradient goes to the smaller operand; ties to <paramref name="a"/>).</summary>
     public static Tensor Minimum(Tensor a, Tensor b) => Binary(BinaryOp.Minimum, a, b);
 
+    /// <summary>A mask: 1 where a &gt;= b, else 0 (broadcasting). Not differentiable: the result is a constant (dropout masks, selections).</summary>
+    public static Tensor GreaterEqual(Tensor a, Tensor b)
+    {
+        ArgumentNullException.ThrowIfNull(a);
+        ArgumentNullException.ThrowIfNull(b);
+        return Ops.Binary(BinaryOp.GreaterEqual, a, b);
+    }
+
+    /// <summary>A mask: 1 where a == b, else 0 (broadcasting). Not differentiable.</summary>
+    public static Tensor Equal(Tensor a, Tensor b)
+    {
+        ArgumentNullException.ThrowIfNull(a);
+        ArgumentNullException.ThrowIfNull(b);
+        return Ops.Binary(BinaryOp.Equal, a, b);
+    }
+
     /// <summary>Clamps every element to [<paramref name="min"/>, <paramref name="max"/>] (gradient 0 outside).</summary>
     public Tensor Clamp(float min, float max)
     {

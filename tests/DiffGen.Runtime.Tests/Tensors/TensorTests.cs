@@ -309,3 +309,19 @@ public class TensorEdgeCaseTests
         Assert.Same(Device.Cpu, Device.Best());
     }
 }
+
+public class MaskTests
+{
+    [Fact]
+    public void Masks_AreConstants()
+    {
+        var x = Tensor.FromArray([0.1f, 0.7f, 0.5f], 3);
+        x.RequiresGrad = true;
+        var m = Tensor.GreaterEqual(x, Tensor.Scalar(0.5f));
+        Assert.Equal([0f, 1f, 1f], m.ToArray());
+        Assert.False(m.RequiresGrad);
+        Assert.Equal([0f, 0f, 1f], Tensor.Equal(x, Tensor.Scalar(0.5f)).ToArray());
+        (x * m).Sum().Backward();
+        Assert.Equal([0f, 1f, 1f], x.Grad!.ToArray());
+    }
+}
