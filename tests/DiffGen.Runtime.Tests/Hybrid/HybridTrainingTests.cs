@@ -81,6 +81,35 @@ public class HybridTrainingTests
     }
 
     [Fact]
+    public void LearnablePhysicalParameter_GoesThroughTheControlInput()
+    {
+        // A learnable viscosity: broadcast to one value per batch item and fed as the "control" input;
+        // the pullback's scalar adjoint (ref nuBar) becomes that input's adjoint.
+        var step = Lift.Op(
+            (u, p, next) => HybridSolver.Diffuse(u, next, p[0]),
+            (u, p, next, uBar, pBar, nextBar) =>
+            {
+                double nuBar = 0;
+                HybridSolver.DiffusePullback(u, next, p[0], uBar, nextBar, ref nuBar);
+                pBar[0] += nuBar;
+            });
+        var nu = Tensor.FromArray([0.15f], 1);
+        nu.RequiresGrad = true;
+        var u0 = Tensor.Randn(8, B, N);
+        var target = Tensor.Randn(9, B, N) * 0.2f;
+        Tensor F()
+        {
+            var p = nu.Reshape(1, 1).BroadcastTo(B, 1);
+            var u = u0;
+            for (int k = 0; k < 3; k++) u = step(u, p);
+            return (u - target).Square().Mean();
+        }
+        F().Backward();
+        double Loss() { using var _ = Autograd.NoGrad(); return F().Item(); }
+        GradCheck.AssertClose(D(nu.Grad!), FiniteDifferences(nu, Loss, 1e-3), 2e-2, "dL/dnu", floor: 1e-2);
+    }
+
+    [Fact]
     public void Lift_RejectsMismatchedBatches()
     {
         var ex = Assert.Throws<ArgumentException>(() => SolverStep(Tensor.Zeros(3, N), Tensor.Zeros(2, N)));
