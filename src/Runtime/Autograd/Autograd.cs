@@ -2,12 +2,14 @@ namespace DiffGen.Tensors;
 
 /// <summary>
 /// Global switches of the autograd tape: gradient recording (<see cref="NoGrad"/>) and the opt-in
-/// non-finite check (<see cref="DetectNonFinite"/>). Recording is per thread.
+/// non-finite check (<see cref="DetectNonFinite"/>). Recording is per thread, as in PyTorch.
 /// </summary>
 public static class Autograd
 {
     [ThreadStatic] private static int _noGradDepth;
-    private static volatile bool _detectNonFinite;
+    // AsyncLocal: the setting follows the logical flow (await, Task.Run) and does not leak into
+    // unrelated threads, e.g. tests running in parallel.
+    private static readonly AsyncLocal<bool> _detectNonFinite = new();
 
     /// <summary>Whether ops on this thread record themselves on the tape.</summary>
     public static bool IsGradEnabled => _noGradDepth == 0;
@@ -25,19 +27,20 @@ public static class Autograd
     /// <summary>
     /// When true, every op checks its result (and every backward step its gradients) for NaN and
     /// infinity and throws <see cref="NonFiniteException"/> naming the first op that produced one.
-    /// Off by default because the check reads every value once more.
+    /// Off by default because the check reads every value once more. The setting belongs to the current
+    /// logical flow of execution (it follows await and tasks started from it).
     /// </summary>
     public static bool DetectNonFinite
     {
-        get => _detectNonFinite;
-        set => _detectNonFinite = value;
+        get => _detectNonFinite.Value;
+        set => _detectNonFinite.Value = value;
     }
 
     /// <summary>Turns <see cref="DetectNonFinite"/> on for the lifetime of the returned scope.</summary>
     public static NonFiniteScope CheckNonFinite()
     {
-        bool previous = _detectNonFinite;
-        _detectNonFinite = true;
+        bool previous = _detectNonFinite.Value;
+        _detectNonFinite.Value = true;
         return new NonFiniteScope(previous);
     }
 
@@ -81,7 +84,7 @@ public static class Autograd
         internal NonFiniteScope(bool previous) => _previous = previous;
 
         /// <summary>Ends the scope.</summary>
-        public void Dispose() => _detectNonFinite = _previous;
+        public void Dispose() => _detectNonFinite.Value = _previous;
     }
 }
 
