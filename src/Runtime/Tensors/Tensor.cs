@@ -62,7 +62,9 @@ public sealed partial class Tensor
     /// <summary>
     /// Direct read/write access to the elements in row-major order. Zero-copy on <see cref="Device.Cpu"/>;
     /// throws <see cref="InvalidOperationException"/> on a kernel device (use <see cref="ToArray"/>).
-    /// Writing through it bypasses autograd.
+    /// Writing through it bypasses autograd. The span points into pooled native memory: keep the tensor
+    /// itself referenced while you use it (<c>var d = (a * b).Data;</c> lets the temporary be collected
+    /// and its memory reused).
     /// </summary>
     public Span<float> Data => Storage.HostSpan;
 
