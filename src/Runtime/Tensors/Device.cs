@@ -12,7 +12,7 @@ namespace DiffGen.Tensors;
 /// </summary>
 public sealed class Device
 {
-    private static readonly Lazy<Context> SharedContext = new(() => Context.Create(b => b.Default()), LazyThreadSafetyMode.ExecutionAndPublication);
+    private static readonly Lazy<Context> SharedContext = new(() => Context.Create(b => b.CPU().Cuda()), LazyThreadSafetyMode.ExecutionAndPublication);
     private static readonly Lazy<Device> CpuDevice = new(() => new Device(SharedContext.Value.CreateCPUAccelerator(0), runsKernels: false, "cpu"));
     private static readonly Lazy<Device> EmulatorDevice = new(() => new Device(SharedContext.Value.CreateCPUAccelerator(0, CPUAcceleratorMode.Parallel), runsKernels: true, "cpu-kernels"));
     private static readonly Lock CudaLock = new();
