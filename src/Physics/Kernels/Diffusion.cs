@@ -1,0 +1,95 @@
+namespace DiffGen.Physics;
+
+/// <summary>
+/// Diffusion <c>dq/dt = nu * Laplacian(q)</c>: explicit (forward Euler in substeps) and implicit
+/// (backward Euler, a CG solve of <c>(I - nu dt L) q' = q</c> with a hand-written implicit adjoint).
+/// The explicit step is stable when <c>nu * (dt / substeps) * (1/dx² + 1/dy²) &lt;= 1/2</c>; the model
+/// classes check this before calling (see <see cref="MaxStableExplicitDt"/>).
+/// </summary>
+public static partial class Diffusion
+{
+    /// <summary>The largest stable explicit diffusion step for the given substeps (dy = +inf for 1D).</summary>
+    public static double MaxStableExplicitDt(double nu, double dx, double dy, int substeps)
+    {
+        double s = 1.0 / (dx * dx) + (double.IsPositiveInfinity(dy) ? 0 : 1.0 / (dy * dy));
+        return nu <= 0 ? double.PositiveInfinity : substeps * 0.5 / (nu * s);
+    }
+
+    /// <summary>Explicit 1D diffusion in <paramref name="substeps"/> equal substeps.</summary>
+    [Differentiable]
+    public static void Explicit1D(ReadOnlySpan<double> q, Span<double> result, double nu, double dt, double dx, int substeps, int lo, int hi)
+    {
+        int n = q.Length;
+        double[] lap = new double[n];
+        double a = nu * dt / substeps;
+        Operators.Copy(q, result);
+        for (int s = 0; s < substeps; s++)
+        {
+            Operators.Laplacian1D(result, lap, dx, lo, hi);
+            Operators.AddScaled(result, lap, a);
+        }
+    }
+
+    /// <summary>
+    /// Explicit 2D diffusion of a node array (cell centres or one MAC component, see <see cref="Operators"/>)
+    /// in <paramref name="substeps"/> equal substeps.
+    /// </summary>
+    [Differentiable]
+    public static void Explicit2D(ReadOnlySpan<double> q, Span<double> result, int w, int h, int px, int py, double nu, double dt, double dx, double dy, int substeps, int xLo, int xHi, int yLo, int yHi)
+    {
+        double[] lap = new double[w * h];
+        double a = nu * dt / substeps;
+        Operators.Copy(q, result);
+        for (int s = 0; s < substeps; s++)
+        {
+            Operators.Laplacian2D(result, lap, w, h, px, py, dx, dy, xLo, xHi, yLo, yHi);
+            Operators.AddScaled(result, lap, a);
+        }
+    }
+
+    /// <summary>
+    /// Implicit (backward Euler) diffusion of a cell-centred field (nx x ny; 1D: ny = 1 with zero-gradient
+    /// y codes): solves <c>(I - nu dt L) result = q</c> by CG to relative residual <paramref name="tolerance"/>.
+    /// Differentiable through <see cref="SolveImplicitPullback"/> (another solve with the same symmetric matrix).
+    /// </summary>
+    public static void SolveImplicit(ReadOnlySpan<double> q, Span<double> result, double nu, double dt, [NoDiff] double dx, [NoDiff] double dy, int nx, int ny,
+        int xLo, int xHi, int yLo, int yHi, [NoDiff] double tolerance, int maxIterations)
+    {
+        var op = new HelmholtzOperator(nx, ny, dx, dy, nu * dt, xLo, xHi, yLo, yHi);
+        Krylov.ConjugateGradient(op, q, result, tolerance, relative: true, maxIterations, "implicit diffusion");
+    }
+
+    /// <summary>
+    /// The implicit adjoint of <see cref="SolveImplicit"/>: with <c>A = I - nu dt L</c> and
+    /// <c>A x = q</c>, <c>lambda = A⁻¹ xBar</c>, <c>qBar += lambda</c>, <c>nuBar += lambda·(dt L x)</c>,
+    /// <c>dtBar += lambda·(nu L x)</c>; the output's seed is consumed.
+    /// </summary>
+    [DerivativeOf(typeof(Diffusion), nameof(SolveImplicit))]
+    public static void SolveImplicitPullback(ReadOnlySpan<double> q, Span<double> result, double nu, double dt, double dx, double dy, int nx, int ny,
+        int xLo, int xHi, int yLo, int yHi, double tolerance, int maxIterations, Span<double> qBar, Span<double> resultBar, ref double nuBar, ref double dtBar)
+    {
+        SolveImplicit(q, result, nu, dt, dx, dy, nx, ny, xLo, xHi, yLo, yHi, tolerance, maxIterations);
+        var op = new HelmholtzOperator(nx, ny, dx, dy, nu * dt, xLo, xHi, yLo, yHi);
+        var lambda = new double[q.Length];
+        Krylov.ConjugateGradient(op, resultBar, lambda, tolerance, relative: true, maxIterations, "implicit diffusion adjoint");
+        var lx = new double[q.Length];
+        op.Laplacian(result, lx);
+        double dot = 0;
+        for (int k = 0; k < q.Length; k++)
+        {
+            qBar[k] += lambda[k];
+            dot += lambda[k] * lx[k];
+        }
+        nuBar += dt * dot;
+        dtBar += nu * dot;
+        resultBar.Clear();
+    }
+
+    /// <summary>Implicit diffusion as a differentiable step (calls <see cref="SolveImplicit"/>).</summary>
+    [Differentiable]
+    public static void Implicit2D(ReadOnlySpan<double> q, Span<double> result, double nu, double dt, [NoDiff] double dx, [NoDiff] double dy, int nx, int ny,
+        int xLo, int xHi, int yLo, int yHi, [NoDiff] double tolerance, int maxIterations)
+    {
+        SolveImplicit(q, result, nu, dt, dx, dy, nx, ny, xLo, xHi, yLo, yHi, tolerance, maxIterations);
+    }
+}

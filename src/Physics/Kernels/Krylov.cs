@@ -1,0 +1,220 @@
+namespace DiffGen.Physics;
+
+/// <summary>A symmetric positive (semi-)definite operator for <see cref="Krylov.ConjugateGradient"/>.</summary>
+internal interface ISpdOperator
+{
+    int Length { get; }
+
+    /// <summary>y = A x.</summary>
+    void Apply(ReadOnlySpan<double> x, Span<double> y);
+
+    /// <summary>The diagonal of A (the Jacobi preconditioner); entries &lt;= 0 mark excluded unknowns.</summary>
+    void Diagonal(Span<double> d);
+
+    /// <summary>Whether A has the constant vector (over its unknowns) in its null space.</summary>
+    bool Singular { get; }
+}
+
+/// <summary>Jacobi-preconditioned conjugate gradients.</summary>
+internal static class Krylov
+{
+    /// <summary>
+    /// Solves A x = b from x = 0. Converged when the residual's max norm is at most
+    /// <paramref name="tolerance"/> (absolute) or <paramref name="tolerance"/>·max|b| (relative).
+    /// For a singular operator the mean over the active unknowns is projected out of b, of every
+    /// preconditioned residual and of x, which picks the mean-free solution.
+    /// Returns (iterations, final max-norm residual).
+    /// </summary>
+    public static (int Iterations, double Residual) ConjugateGradient(ISpdOperator a, ReadOnlySpan<double> b, Span<double> x, double tolerance, bool relative, int maxIterations, string what)
+    {
+        int n = a.Length;
+        var diag = new double[n];
+        a.Diagonal(diag);
+        var active = new bool[n];
+        int count = 0;
+        for (int k = 0; k < n; k++) { active[k] = diag[k] > 0; if (active[k]) count++; }
+        var r = new double[n];
+        for (int k = 0; k < n; k++) r[k] = active[k] ? b[k] : 0;
+        if (a.Singular) RemoveMean(r, active, count);
+        x.Clear();
+        double bNorm = MaxAbs(r);
+        double target = relative ? tolerance * bNorm : tolerance;
+        double res = bNorm;
+        if (res <= target || count == 0) return (0, res);
+        var z = new double[n];
+        var d = new double[n];
+        var q = new double[n];
+        Precondition(r, diag, z, active, a.Singular, count);
+        z.CopyTo(d, 0);
+        double rz = Dot(r, z);
+        for (int it = 1; it <= maxIterations; it++)
+        {
+            a.Apply(d, q);
+            double dq = Dot(d, q);
+            if (!(dq > 0)) return (it, res); // exact solution reached (q = 0) in the null-space-free subspace
+            double alpha = rz / dq;
+            for (int k = 0; k < n; k++) { x[k] += alpha * d[k]; r[k] -= alpha * q[k]; }
+            res = MaxAbs(r);
+            if (res <= target) { if (a.Singular) RemoveMean(x, active, count); return (it, res); }
+            Precondition(r, diag, z, active, a.Singular, count);
+            double rzNew = Dot(r, z);
+            double beta = rzNew / rz;
+            rz = rzNew;
+            for (int k = 0; k < n; k++) d[k] = z[k] + beta * d[k];
+        }
+        throw new InvalidOperationException(
+            $"The {what} CG solve did not converge in {maxIterations} iterations (residual {res:E3}, target {target:E3}). Raise maxIterations or loosen the tolerance.");
+    }
+
+    private static void Precondition(double[] r, double[] diag, double[] z, bool[] active, bool singular, int count)
+    {
+        for (int k = 0; k < r.Length; k++) z[k] = active[k] ? r[k] / diag[k] : 0;
+        if (singular) RemoveMean(z, active, count);
+    }
+
+    private static void RemoveMean(Span<double> v, bool[] active, int count)
+    {
+        double s = 0;
+        for (int k = 0; k < v.Length; k++) if (active[k]) s += v[k];
+        double m = s / count;
+        for (int k = 0; k < v.Length; k++) v[k] = active[k] ? v[k] - m : 0;
+    }
+
+    private static double Dot(ReadOnlySpan<double> a, ReadOnlySpan<double> b)
+    {
+        double s = 0;
+        for (int k = 0; k < a.Length; k++) s += a[k] * b[k];
+        return s;
+    }
+
+    private static double MaxAbs(ReadOnlySpan<double> a)
+    {
+        double m = 0;
+        for (int k = 0; k < a.Length; k++) m = Math.Max(m, Math.Abs(a[k]));
+        return m;
+    }
+}
+
+/// <summary>
+/// Neighbour bookkeeping shared by the cell-centred operators: for cell (i, j) and one of the four
+/// directions, the neighbour's index, or -1 for a Zero/ZeroGradient boundary face.
+/// </summary>
+internal static class CellNeighbours
+{
+    public static int Index(int i, int j, int dir, int nx, int ny, int xLo, int xHi, int yLo, int yHi, out int code)
+    {
+        code = -1;
+        switch (dir)
+        {
+            case 0: if (i > 0) return j * nx + i - 1; code = xLo; return xLo == Bc.Periodic ? j * nx + nx - 1 : -1;
+            case 1: if (i < nx - 1) return j * nx + i + 1; code = xHi; return xHi == Bc.Periodic ? j * nx : -1;
+            case 2: if (j > 0) return (j - 1) * nx + i; code = yLo; return yLo == Bc.Periodic ? (ny - 1) * nx + i : -1;
+            default: if (j < ny - 1) return (j + 1) * nx + i; code = yHi; return yHi == Bc.Periodic ? i : -1;
+        }
+    }
+}
+
+/// <summary><c>A = I - c L</c> on cell centres (L: 5-point Laplacian with the scalar boundary codes).</summary>
+internal sealed class HelmholtzOperator(int nx, int ny, double dx, double dy, double c, int xLo, int xHi, int yLo, int yHi) : ISpdOperator
+{
+    public int Length => nx * ny;
+    public bool Singular => false;
+
+    public void Laplacian(ReadOnlySpan<double> x, Span<double> y)
+    {
+        double ax = 1 / (dx * dx), ay = 1 / (dy * dy);
+        for (int j = 0; j < ny; j++)
+            for (int i = 0; i < nx; i++)
+            {
+                int k = j * nx + i;
+                double s = 0;
+                for (int dir = 0; dir < 4; dir++)
+                {
+                    double a = dir < 2 ? ax : ay;
+                    int nb = CellNeighbours.Index(i, j, dir, nx, ny, xLo, xHi, yLo, yHi, out int code);
+                    if (nb >= 0) s += a * (x[nb] - x[k]);
+                    else if (code == Bc.Zero) s -= a * x[k]; // zero pad: (0 - x)
+                    // zero gradient: ghost = x, no flux
+                }
+                y[k] = s;
+            }
+    }
+
+    public void Apply(ReadOnlySpan<double> x, Span<double> y)
+    {
+        Laplacian(x, y);
+        for (int k = 0; k < y.Length; k++) y[k] = x[k] - c * y[k];
+    }
+
+    public void Diagonal(Span<double> d)
+    {
+        double ax = 1 / (dx * dx), ay = 1 / (dy * dy);
+        for (int j = 0; j < ny; j++)
+            for (int i = 0; i < nx; i++)
+            {
+                double s = 0;
+                for (int dir = 0; dir < 4; dir++)
+                {
+                    double a = dir < 2 ? ax : ay;
+                    int nb = CellNeighbours.Index(i, j, dir, nx, ny, xLo, xHi, yLo, yHi, out int code);
+                    if (nb >= 0) { if (nb != j * nx + i) s += a; }
+                    else if (code == Bc.Zero) s += a;
+                }
+                d[j * nx + i] = 1 + c * s;
+            }
+    }
+}
+
+/// <summary>
+/// The pressure Poisson operator <c>A = -D G</c> on the fluid cells of a MAC grid: closed walls
+/// (velocity code Zero) and solid cells have no flux (Neumann), open sides (ZeroGradient) are
+/// Dirichlet p = 0 on the boundary face, periodic sides wrap. Singular without an open side.
+/// </summary>
+internal sealed class PoissonOperator(int nx, int ny, double dx, double dy, ReadOnlySpan<int> solid, int xLo, int xHi, int yLo, int yHi) : ISpdOperator
+{
+    private readonly int[] _solid = solid.IsEmpty ? new int[nx * ny] : solid.ToArray();
+
+    public int Length => nx * ny;
+
+    public bool Singular => xLo != Bc.ZeroGradient && xHi != Bc.ZeroGradient && yLo != Bc.ZeroGradient && yHi != Bc.ZeroGradient;
+
+    public void Apply(ReadOnlySpan<double> x, Span<double> y)
+    {
+        double ax = 1 / (dx * dx), ay = 1 / (dy * dy);
+        for (int j = 0; j < ny; j++)
+            for (int i = 0; i < nx; i++)
+            {
+                int k = j * nx + i;
+                if (_solid[k] != 0) { y[k] = 0; continue; }
+                double s = 0;
+                for (int dir = 0; dir < 4; dir++)
+                {
+                    double a = dir < 2 ? ax : ay;
+                    int nb = CellNeighbours.Index(i, j, dir, nx, ny, xLo, xHi, yLo, yHi, out int code);
+                    if (nb >= 0) { if (_solid[nb] == 0) s += a * (x[k] - x[nb]); }
+                    else if (code == Bc.ZeroGradient) s += 2 * a * x[k]; // p = 0 on the face: ghost = -p
+                }
+                y[k] = s;
+            }
+    }
+
+    public void Diagonal(Span<double> d)
+    {
+        double ax = 1 / (dx * dx), ay = 1 / (dy * dy);
+        for (int j = 0; j < ny; j++)
+            for (int i = 0; i < nx; i++)
+            {
+                int k = j * nx + i;
+                double s = 0;
+                if (_solid[k] == 0)
+                    for (int dir = 0; dir < 4; dir++)
+                    {
+                        double a = dir < 2 ? ax : ay;
+                        int nb = CellNeighbours.Index(i, j, dir, nx, ny, xLo, xHi, yLo, yHi, out int code);
+                        if (nb >= 0) { if (_solid[nb] == 0 && nb != k) s += a; }
+                        else if (code == Bc.ZeroGradient) s += 2 * a;
+                    }
+                d[k] = s;
+            }
+    }
+}
