@@ -145,38 +145,11 @@ public static partial class Interpolation
         int i0 = (int)Math.Floor(gx);
         int j0 = (int)Math.Floor(gy);
         double best = 0;
-        bool first = true;
         for (int c = 0; c < 4; c++)
         {
-            int i = i0 + (c % 2);
-            int j = j0 + (c / 2);
-            bool zero = false;
-            if (i < 0)
-            {
-                if (xLo == Bc.Periodic) { i = ((i % px) + px) % px; }
-                else if (xLo == Bc.ZeroGradient) { i = 0; }
-                else { zero = true; }
-            }
-            else if (i > w - 1)
-            {
-                if (xHi == Bc.Periodic) { i = i % px; }
-                else if (xHi == Bc.ZeroGradient) { i = w - 1; }
-                else { zero = true; }
-            }
-            if (j < 0)
-            {
-                if (yLo == Bc.Periodic) { j = ((j % py) + py) % py; }
-                else if (yLo == Bc.ZeroGradient) { j = 0; }
-                else { zero = true; }
-            }
-            else if (j > h - 1)
-            {
-                if (yHi == Bc.Periodic) { j = j % py; }
-                else if (yHi == Bc.ZeroGradient) { j = h - 1; }
-                else { zero = true; }
-            }
-            double val = zero ? 0.0 : f[j * w + i];
-            if (first) { best = val; first = false; }
+            // Operators.Value2D resolves the boundary codes (zero pad counts as 0).
+            double val = Operators.Value2D(f, w, h, px, py, i0 + (c % 2), j0 + (c / 2), xLo, xHi, yLo, yHi);
+            if (c == 0) { best = val; }
             else if (wantMax) { best = Math.Max(best, val); }
             else { best = Math.Min(best, val); }
         }

@@ -12,32 +12,34 @@ public static partial class Operators
     [Differentiable]
     public static double Value2D(ReadOnlySpan<double> f, int w, int h, int px, int py, int i, int j, int xLo, int xHi, int yLo, int yHi)
     {
-        bool zero = false;
+        // A double weight rather than a bool flag: the generator's tape mixes up bool locals that are
+        // overwritten inside branches with its own branch flags (reported to the generator's owner).
+        double keep = 1.0;
         if (i < 0)
         {
             if (xLo == Bc.Periodic) { i = ((i % px) + px) % px; }
             else if (xLo == Bc.ZeroGradient) { i = 0; }
-            else { zero = true; }
+            else { i = 0; keep = 0.0; }
         }
         else if (i > w - 1)
         {
             if (xHi == Bc.Periodic) { i = i % px; }
             else if (xHi == Bc.ZeroGradient) { i = w - 1; }
-            else { zero = true; }
+            else { i = 0; keep = 0.0; }
         }
         if (j < 0)
         {
             if (yLo == Bc.Periodic) { j = ((j % py) + py) % py; }
             else if (yLo == Bc.ZeroGradient) { j = 0; }
-            else { zero = true; }
+            else { j = 0; keep = 0.0; }
         }
         else if (j > h - 1)
         {
             if (yHi == Bc.Periodic) { j = j % py; }
             else if (yHi == Bc.ZeroGradient) { j = h - 1; }
-            else { zero = true; }
+            else { j = 0; keep = 0.0; }
         }
-        return zero ? 0.0 : f[j * w + i];
+        return keep * f[j * w + i];
     }
 
     /// <summary>The 5-point Laplacian of a 2D node array (see the class remarks for w, h, px, py).</summary>
