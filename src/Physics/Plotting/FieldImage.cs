@@ -25,7 +25,7 @@ public static class FieldImage
         var plt = new Plot();
         var hm = plt.Add.Heatmap(ToRows(field, nx, ny));
         hm.Colormap = ColormapByName(colormap);
-        hm.Extent = new CoordinateRect(0, nx, 0, ny);
+        hm.Rectangle = new CoordinateRect(0, nx, 0, ny);
         plt.Add.ColorBar(hm);
         Finish(plt, path, title, width, height);
     }
@@ -46,7 +46,7 @@ public static class FieldImage
         var plt = new Plot();
         var hm = plt.Add.Heatmap(ToRows(mag, nx, ny));
         hm.Colormap = new ScottPlot.Colormaps.Viridis();
-        hm.Extent = new CoordinateRect(0, nx, 0, ny);
+        hm.Rectangle = new CoordinateRect(0, nx, 0, ny);
         plt.Add.ColorBar(hm);
         int stride = Math.Max(1, Math.Max(nx, ny) / arrowsPerSide);
         double scale = maxMag > 0 ? 0.9 * stride / maxMag : 0;
