@@ -29,6 +29,56 @@ public static partial class Advection
     }
 
     /// <summary>
+    /// 1D semi-Lagrangian self-advection (Burgers): <c>result[i] = vel(x_i - dt * vel_i)</c>. A separate kernel
+    /// rather than <see cref="SemiLagrangian1D"/> with q = vel, because span arguments must not alias.
+    /// </summary>
+    [Differentiable]
+    public static void SemiLagrangianSelf1D(ReadOnlySpan<double> vel, Span<double> result, double dt, double dx, int lo, int hi, int rk2)
+    {
+        int n = vel.Length;
+        for (int i = 0; i < n; i++)
+        {
+            double c = dt / dx;
+            double back = i - c * vel[i];
+            if (rk2 != 0)
+            {
+                double vm = Interpolation.Sample1D(vel, n, i - 0.5 * c * vel[i], lo, hi);
+                back = i - c * vm;
+            }
+            result[i] = Interpolation.Sample1D(vel, n, back, lo, hi);
+        }
+    }
+
+    /// <summary>
+    /// Semi-Lagrangian self-advection of a cell-centred 2D velocity (cu, cv) into (uOut, vOut) (2D Burgers).
+    /// </summary>
+    [Differentiable]
+    public static void SemiLagrangianCenteredSelf2D(ReadOnlySpan<double> cu, ReadOnlySpan<double> cv, Span<double> uOut, Span<double> vOut, int nx, int ny, double dx, double dy, double dt,
+        int xLo, int xHi, int yLo, int yHi, int rk2)
+    {
+        double cx = dt / dx;
+        double cy = dt / dy;
+        for (int j = 0; j < ny; j++)
+        {
+            for (int i = 0; i < nx; i++)
+            {
+                int k = j * nx + i;
+                double bx = i - cx * cu[k];
+                double by = j - cy * cv[k];
+                if (rk2 != 0)
+                {
+                    double um = Interpolation.Sample2D(cu, nx, ny, nx, ny, i - 0.5 * cx * cu[k], j - 0.5 * cy * cv[k], xLo, xHi, yLo, yHi);
+                    double vm = Interpolation.Sample2D(cv, nx, ny, nx, ny, i - 0.5 * cx * cu[k], j - 0.5 * cy * cv[k], xLo, xHi, yLo, yHi);
+                    bx = i - cx * um;
+                    by = j - cy * vm;
+                }
+                uOut[k] = Interpolation.Sample2D(cu, nx, ny, nx, ny, bx, by, xLo, xHi, yLo, yHi);
+                vOut[k] = Interpolation.Sample2D(cv, nx, ny, nx, ny, bx, by, xLo, xHi, yLo, yHi);
+            }
+        }
+    }
+
+    /// <summary>
     /// Semi-Lagrangian advection of a cell-centred scalar <paramref name="q"/> (nx x ny, codes q*) by a
     /// MAC velocity (u, v; codes v*).
     /// </summary>

@@ -16,7 +16,7 @@ public static partial class ModelKernels
     {
         double[] d = new double[u.Length];
         Diffusion.Explicit1D(u, d, nu, dt, dx, substeps, lo, hi);
-        Advection.SemiLagrangian1D(d, d, next, dt, dx, lo, hi, 0);
+        Advection.SemiLagrangianSelf1D(d, next, dt, dx, lo, hi, 0);
     }
 
     /// <summary>1D Burgers with a force (EXPERIMENTS §4): <see cref="Burgers1DStep"/>, then <c>next += dt * force</c>.</summary>
@@ -39,8 +39,7 @@ public static partial class ModelKernels
         double[] vd = new double[nx * ny];
         Diffusion.Explicit2D(u, ud, nx, ny, nx, ny, nu, dt, dx, dy, substeps, xLo, xHi, yLo, yHi);
         Diffusion.Explicit2D(v, vd, nx, ny, nx, ny, nu, dt, dx, dy, substeps, xLo, xHi, yLo, yHi);
-        Advection.SemiLagrangianCentered2D(ud, ud, vd, uOut, nx, ny, dx, dy, dt, xLo, xHi, yLo, yHi, 0);
-        Advection.SemiLagrangianCentered2D(vd, ud, vd, vOut, nx, ny, dx, dy, dt, xLo, xHi, yLo, yHi, 0);
+        Advection.SemiLagrangianCenteredSelf2D(ud, vd, uOut, vOut, nx, ny, dx, dy, dt, xLo, xHi, yLo, yHi, 0);
         Operators.AddScaled(uOut, fu, dt);
         Operators.AddScaled(vOut, fv, dt);
     }
