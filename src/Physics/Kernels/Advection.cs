@@ -17,13 +17,11 @@ public static partial class Advection
         int n = q.Length;
         for (int i = 0; i < n; i++)
         {
+            // Single-assignment locals: nothing is overwritten, so the pullback needs no tape.
             double c = dt / dx;
-            double back = i - c * vel[i];
-            if (rk2 != 0)
-            {
-                double vm = Interpolation.Sample1D(vel, n, i - 0.5 * c * vel[i], lo, hi);
-                back = i - c * vm;
-            }
+            double vm = 0;
+            if (rk2 != 0) { vm = Interpolation.Sample1D(vel, n, i - 0.5 * c * vel[i], lo, hi); }
+            double back = i - c * (rk2 != 0 ? vm : vel[i]);
             result[i] = Interpolation.Sample1D(q, n, back, lo, hi);
         }
     }
@@ -38,13 +36,11 @@ public static partial class Advection
         int n = vel.Length;
         for (int i = 0; i < n; i++)
         {
+            // Single-assignment locals: nothing is overwritten, so the pullback needs no tape.
             double c = dt / dx;
-            double back = i - c * vel[i];
-            if (rk2 != 0)
-            {
-                double vm = Interpolation.Sample1D(vel, n, i - 0.5 * c * vel[i], lo, hi);
-                back = i - c * vm;
-            }
+            double vm = 0;
+            if (rk2 != 0) { vm = Interpolation.Sample1D(vel, n, i - 0.5 * c * vel[i], lo, hi); }
+            double back = i - c * (rk2 != 0 ? vm : vel[i]);
             result[i] = Interpolation.Sample1D(vel, n, back, lo, hi);
         }
     }

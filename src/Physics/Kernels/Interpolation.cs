@@ -19,6 +19,8 @@ public static partial class Interpolation
     [Differentiable]
     public static double Sample1D(ReadOnlySpan<double> f, int period, double g, int lo, int hi)
     {
+        // The resolved indices go to new locals (k0, k1) so that no branch changes what its condition
+        // reads: the generator then re-evaluates the branches in the reverse sweep instead of taping them.
         int n = f.Length;
         double fl = Math.Floor(g);
         double t = g - fl;
@@ -26,31 +28,33 @@ public static partial class Interpolation
         int i1 = i0 + 1;
         double w0 = 1 - t;
         double w1 = t;
+        int k0 = i0;
         if (i0 < 0)
         {
-            if (lo == Bc.Periodic) { i0 = ((i0 % period) + period) % period; }
-            else if (lo == Bc.ZeroGradient) { i0 = 0; }
-            else { i0 = 0; w0 = 0; }
+            if (lo == Bc.Periodic) { k0 = ((i0 % period) + period) % period; }
+            else if (lo == Bc.ZeroGradient) { k0 = 0; }
+            else { k0 = 0; w0 = 0; }
         }
         else if (i0 > n - 1)
         {
-            if (hi == Bc.Periodic) { i0 = i0 % period; }
-            else if (hi == Bc.ZeroGradient) { i0 = n - 1; }
-            else { i0 = 0; w0 = 0; }
+            if (hi == Bc.Periodic) { k0 = i0 % period; }
+            else if (hi == Bc.ZeroGradient) { k0 = n - 1; }
+            else { k0 = 0; w0 = 0; }
         }
+        int k1 = i1;
         if (i1 < 0)
         {
-            if (lo == Bc.Periodic) { i1 = ((i1 % period) + period) % period; }
-            else if (lo == Bc.ZeroGradient) { i1 = 0; }
-            else { i1 = 0; w1 = 0; }
+            if (lo == Bc.Periodic) { k1 = ((i1 % period) + period) % period; }
+            else if (lo == Bc.ZeroGradient) { k1 = 0; }
+            else { k1 = 0; w1 = 0; }
         }
         else if (i1 > n - 1)
         {
-            if (hi == Bc.Periodic) { i1 = i1 % period; }
-            else if (hi == Bc.ZeroGradient) { i1 = n - 1; }
-            else { i1 = 0; w1 = 0; }
+            if (hi == Bc.Periodic) { k1 = i1 % period; }
+            else if (hi == Bc.ZeroGradient) { k1 = n - 1; }
+            else { k1 = 0; w1 = 0; }
         }
-        return w0 * f[i0] + w1 * f[i1];
+        return w0 * f[k0] + w1 * f[k1];
     }
 
     /// <summary>
@@ -83,55 +87,59 @@ public static partial class Interpolation
         double wx1 = tx;
         double wy0 = 1 - ty;
         double wy1 = ty;
+        int ki0 = i0;
         if (i0 < 0)
         {
-            if (xLo == Bc.Periodic) { i0 = ((i0 % px) + px) % px; }
-            else if (xLo == Bc.ZeroGradient) { i0 = 0; }
-            else { i0 = 0; wx0 = 0; }
+            if (xLo == Bc.Periodic) { ki0 = ((i0 % px) + px) % px; }
+            else if (xLo == Bc.ZeroGradient) { ki0 = 0; }
+            else { ki0 = 0; wx0 = 0; }
         }
         else if (i0 > w - 1)
         {
-            if (xHi == Bc.Periodic) { i0 = i0 % px; }
-            else if (xHi == Bc.ZeroGradient) { i0 = w - 1; }
-            else { i0 = 0; wx0 = 0; }
+            if (xHi == Bc.Periodic) { ki0 = i0 % px; }
+            else if (xHi == Bc.ZeroGradient) { ki0 = w - 1; }
+            else { ki0 = 0; wx0 = 0; }
         }
+        int ki1 = i1;
         if (i1 < 0)
         {
-            if (xLo == Bc.Periodic) { i1 = ((i1 % px) + px) % px; }
-            else if (xLo == Bc.ZeroGradient) { i1 = 0; }
-            else { i1 = 0; wx1 = 0; }
+            if (xLo == Bc.Periodic) { ki1 = ((i1 % px) + px) % px; }
+            else if (xLo == Bc.ZeroGradient) { ki1 = 0; }
+            else { ki1 = 0; wx1 = 0; }
         }
         else if (i1 > w - 1)
         {
-            if (xHi == Bc.Periodic) { i1 = i1 % px; }
-            else if (xHi == Bc.ZeroGradient) { i1 = w - 1; }
-            else { i1 = 0; wx1 = 0; }
+            if (xHi == Bc.Periodic) { ki1 = i1 % px; }
+            else if (xHi == Bc.ZeroGradient) { ki1 = w - 1; }
+            else { ki1 = 0; wx1 = 0; }
         }
+        int kj0 = j0;
         if (j0 < 0)
         {
-            if (yLo == Bc.Periodic) { j0 = ((j0 % py) + py) % py; }
-            else if (yLo == Bc.ZeroGradient) { j0 = 0; }
-            else { j0 = 0; wy0 = 0; }
+            if (yLo == Bc.Periodic) { kj0 = ((j0 % py) + py) % py; }
+            else if (yLo == Bc.ZeroGradient) { kj0 = 0; }
+            else { kj0 = 0; wy0 = 0; }
         }
         else if (j0 > h - 1)
         {
-            if (yHi == Bc.Periodic) { j0 = j0 % py; }
-            else if (yHi == Bc.ZeroGradient) { j0 = h - 1; }
-            else { j0 = 0; wy0 = 0; }
+            if (yHi == Bc.Periodic) { kj0 = j0 % py; }
+            else if (yHi == Bc.ZeroGradient) { kj0 = h - 1; }
+            else { kj0 = 0; wy0 = 0; }
         }
+        int kj1 = j1;
         if (j1 < 0)
         {
-            if (yLo == Bc.Periodic) { j1 = ((j1 % py) + py) % py; }
-            else if (yLo == Bc.ZeroGradient) { j1 = 0; }
-            else { j1 = 0; wy1 = 0; }
+            if (yLo == Bc.Periodic) { kj1 = ((j1 % py) + py) % py; }
+            else if (yLo == Bc.ZeroGradient) { kj1 = 0; }
+            else { kj1 = 0; wy1 = 0; }
         }
         else if (j1 > h - 1)
         {
-            if (yHi == Bc.Periodic) { j1 = j1 % py; }
-            else if (yHi == Bc.ZeroGradient) { j1 = h - 1; }
-            else { j1 = 0; wy1 = 0; }
+            if (yHi == Bc.Periodic) { kj1 = j1 % py; }
+            else if (yHi == Bc.ZeroGradient) { kj1 = h - 1; }
+            else { kj1 = 0; wy1 = 0; }
         }
-        return wy0 * (wx0 * f[j0 * w + i0] + wx1 * f[j0 * w + i1]) + wy1 * (wx0 * f[j1 * w + i0] + wx1 * f[j1 * w + i1]);
+        return wy0 * (wx0 * f[kj0 * w + ki0] + wx1 * f[kj0 * w + ki1]) + wy1 * (wx0 * f[kj1 * w + ki0] + wx1 * f[kj1 * w + ki1]);
     }
 
     /// <summary>

@@ -12,34 +12,36 @@ public static partial class Operators
     [Differentiable]
     public static double Value2D(ReadOnlySpan<double> f, int w, int h, int px, int py, int i, int j, int xLo, int xHi, int yLo, int yHi)
     {
-        // A double weight rather than a bool flag: the generator's tape mixes up bool locals that are
-        // overwritten inside branches with its own branch flags (reported to the generator's owner).
+        // A double weight rather than a bool flag (the generator mis-tapes bool locals overwritten in
+        // branches), and resolved indices in new locals so the branches need no tape.
         double keep = 1.0;
+        int ki = i;
         if (i < 0)
         {
-            if (xLo == Bc.Periodic) { i = ((i % px) + px) % px; }
-            else if (xLo == Bc.ZeroGradient) { i = 0; }
-            else { i = 0; keep = 0.0; }
+            if (xLo == Bc.Periodic) { ki = ((i % px) + px) % px; }
+            else if (xLo == Bc.ZeroGradient) { ki = 0; }
+            else { ki = 0; keep = 0; }
         }
         else if (i > w - 1)
         {
-            if (xHi == Bc.Periodic) { i = i % px; }
-            else if (xHi == Bc.ZeroGradient) { i = w - 1; }
-            else { i = 0; keep = 0.0; }
+            if (xHi == Bc.Periodic) { ki = i % px; }
+            else if (xHi == Bc.ZeroGradient) { ki = w - 1; }
+            else { ki = 0; keep = 0; }
         }
+        int kj = j;
         if (j < 0)
         {
-            if (yLo == Bc.Periodic) { j = ((j % py) + py) % py; }
-            else if (yLo == Bc.ZeroGradient) { j = 0; }
-            else { j = 0; keep = 0.0; }
+            if (yLo == Bc.Periodic) { kj = ((j % py) + py) % py; }
+            else if (yLo == Bc.ZeroGradient) { kj = 0; }
+            else { kj = 0; keep = 0; }
         }
         else if (j > h - 1)
         {
-            if (yHi == Bc.Periodic) { j = j % py; }
-            else if (yHi == Bc.ZeroGradient) { j = h - 1; }
-            else { j = 0; keep = 0.0; }
+            if (yHi == Bc.Periodic) { kj = j % py; }
+            else if (yHi == Bc.ZeroGradient) { kj = h - 1; }
+            else { kj = 0; keep = 0; }
         }
-        return keep * f[j * w + i];
+        return keep * f[kj * w + ki];
     }
 
     /// <summary>The 5-point Laplacian of a 2D node array (see the class remarks for w, h, px, py).</summary>
