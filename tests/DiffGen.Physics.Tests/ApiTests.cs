@@ -167,4 +167,20 @@ public class ApiTests(ITestOutputHelper output)
         Assert.Equal("path", Assert.Throws<ArgumentException>(() => FieldImage.WriteScalar("", f, 20, 16)).ParamName);
         Assert.Equal("field", Assert.Throws<ArgumentException>(() => FieldImage.WriteScalar(scalar, f, 10, 16)).ParamName);
     }
+
+    [Fact]
+    public void StaggeredDownsamplingPreservesTheBlockAveragedDivergence()
+    {
+        int nx = 5, ny = 4, f = 4, fnx = nx * f, fny = ny * f;
+        var rng = new Random(9);
+        var uf = Enumerable.Range(0, (fnx + 1) * fny).Select(_ => rng.NextDouble()).ToArray();
+        var vf = Enumerable.Range(0, fnx * (fny + 1)).Select(_ => rng.NextDouble()).ToArray();
+        var u = new double[(nx + 1) * ny]; var v = new double[nx * (ny + 1)];
+        Interpolation.DownsampleStaggered(uf, vf, u, v, nx, ny, f);
+        var divFine = new double[fnx * fny]; var divCoarse = new double[nx * ny]; var divAvg = new double[nx * ny];
+        Operators.DivergenceStaggered(uf, vf, divFine, fnx, fny, 1.0, 1.0);
+        Operators.DivergenceStaggered(u, v, divCoarse, nx, ny, f, f);
+        Interpolation.Downsample2D(divFine, divAvg, nx, ny, f);
+        for (int k = 0; k < divAvg.Length; k++) Assert.Equal(divAvg[k], divCoarse[k], 12);
+    }
 }

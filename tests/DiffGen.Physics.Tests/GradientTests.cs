@@ -196,4 +196,32 @@ public class GradientTests(ITestOutputHelper output)
         double fdNu = (Loss(v0, new WakeFlow2D(nx, ny, reynolds: re / (1 + h), tolerance: 1e-13, dt: 2)) - Loss(v0, new WakeFlow2D(nx, ny, reynolds: re / (1 - h), tolerance: 1e-13, dt: 2))) / (2 * h * nu);
         AssertGrad([nuBar], [fdNu], "Wake dL/dnu");
     }
+
+    [Fact]
+    public void ForcedBurgersWithImplicitDiffusionGradientMatchesFiniteDifferences()
+    {
+        // EXPERIMENTS §4 (paper variant): 128 cells on [0, 1], nu 0.003, dt 0.03; explicit diffusion would need
+        // 3 substeps here, the implicit variant needs none. 12 steps, gradient w.r.t. u0, the forces and nu.
+        int n = 128, steps = 12; double nu = 0.003, dt = 0.03;
+        var model = new Burgers1D(n, 0, 1, nu, dt, implicitDiffusion: true);
+        var u0 = model.Evaluate(x => 2 * Math.Exp(-Math.Pow((x - 0.3) / 0.05, 2)) - 1.5 * Math.Exp(-Math.Pow((x - 0.7) / 0.05, 2)) + 0.01);
+        var force = model.Evaluate(x => 0.8 * Math.Exp(-Math.Pow((x - 0.5) / 0.1, 2)));
+        var target = model.Evaluate(x => Math.Sin(2 * Math.PI * x));
+        double Loss(double[] init, double[] f, double viscosity)
+        {
+            var m = new Burgers1D(n, 0, 1, viscosity, dt, implicitDiffusion: true);
+            var u = (double[])init.Clone(); var next = new double[n];
+            for (int s = 0; s < steps; s++) { m.Step(u, f, next); next.CopyTo(u, 0); }
+            return u.Select((x, i) => (x - target[i]) * (x - target[i])).Sum();
+        }
+        var states = new List<double[]> { u0 };
+        for (int s = 0; s < steps; s++) { var next = new double[n]; model.Step(states[^1], force, next); states.Add(next); }
+        var bar = states[^1].Select((x, i) => 2 * (x - target[i])).ToArray();
+        var forceBar = new double[n]; double nuBar = 0; var tmp = new double[n];
+        for (int s = steps - 1; s >= 0; s--) { var prev = new double[n]; model.StepBackward(states[s], force, tmp, prev, forceBar, bar, ref nuBar); bar = prev; }
+        AssertGrad(bar, GradCheck.FiniteDifferenceGradient(x => Loss(x, force, nu), u0), "implicit Burgers dL/du0");
+        AssertGrad(forceBar, GradCheck.FiniteDifferenceGradient(f => Loss(u0, f, nu), force), "implicit Burgers dL/dforce");
+        double fdNu = (Loss(u0, force, nu * (1 + 1e-5)) - Loss(u0, force, nu * (1 - 1e-5))) / (2e-5 * nu);
+        AssertGrad([nuBar], [fdNu], "implicit Burgers dL/dnu");
+    }
 }

@@ -225,6 +225,38 @@ public static partial class Interpolation
     }
 
     /// <summary>
+    /// Conservative downsampling of a MAC velocity by an integer factor (fine grid <c>(f*nx) x (f*ny)</c>
+    /// cells to <c>nx x ny</c>): a coarse face carries the mean of the f fine faces that tile it, so the
+    /// flux through every coarse face (and hence the coarse divergence) is preserved.
+    /// </summary>
+    [Differentiable]
+    public static void DownsampleStaggered(ReadOnlySpan<double> uFine, ReadOnlySpan<double> vFine, Span<double> u, Span<double> v, int nx, int ny, int factor)
+    {
+        int fnx = nx * factor;
+        double inv = 1.0 / factor;
+        for (int j = 0; j < ny; j++)
+        {
+            for (int i = 0; i <= nx; i++)
+            {
+                double s = 0;
+                for (int b = 0; b < factor; b++)
+                    s += uFine[(j * factor + b) * (fnx + 1) + i * factor];
+                u[j * (nx + 1) + i] = s * inv;
+            }
+        }
+        for (int j = 0; j <= ny; j++)
+        {
+            for (int i = 0; i < nx; i++)
+            {
+                double s = 0;
+                for (int a = 0; a < factor; a++)
+                    s += vFine[j * factor * fnx + i * factor + a];
+                v[j * nx + i] = s * inv;
+            }
+        }
+    }
+
+    /// <summary>
     /// Staggered (MAC) velocity to cell centres: <c>cu[j*nx+i] = (u[j*(nx+1)+i] + u[j*(nx+1)+i+1]) / 2</c>,
     /// <c>cv[j*nx+i] = (v[j*nx+i] + v[(j+1)*nx+i]) / 2</c>.
     /// </summary>

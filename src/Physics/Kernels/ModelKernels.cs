@@ -28,6 +28,26 @@ public static partial class ModelKernels
     }
 
     /// <summary>
+    /// 1D Burgers with implicit (backward Euler, CG) diffusion, for settings where the explicit step would
+    /// need many substeps (e.g. EXPERIMENTS §4 on 128 cells), then semi-Lagrangian self-advection.
+    /// </summary>
+    [Differentiable]
+    public static void Burgers1DImplicitStep(ReadOnlySpan<double> u, Span<double> next, double nu, double dt, [NoDiff] double dx, int lo, int hi, [NoDiff] double tolerance, int maxIterations)
+    {
+        double[] d = new double[u.Length];
+        Diffusion.Implicit2D(u, d, nu, dt, dx, 1.0, u.Length, 1, lo, hi, Bc.ZeroGradient, Bc.ZeroGradient, tolerance, maxIterations);
+        Advection.SemiLagrangianSelf1D(d, next, dt, dx, lo, hi, 0);
+    }
+
+    /// <summary><see cref="Burgers1DImplicitStep"/>, then <c>next += dt * force</c>.</summary>
+    [Differentiable]
+    public static void Burgers1DImplicitForcedStep(ReadOnlySpan<double> u, ReadOnlySpan<double> force, Span<double> next, double nu, double dt, [NoDiff] double dx, int lo, int hi, [NoDiff] double tolerance, int maxIterations)
+    {
+        Burgers1DImplicitStep(u, next, nu, dt, dx, lo, hi, tolerance, maxIterations);
+        Operators.AddScaled(next, force, dt);
+    }
+
+    /// <summary>
     /// 2D Burgers on a cell-centred grid (EXPERIMENTS §3): explicit diffusion of (u, v), semi-Lagrangian
     /// self-advection, then <c>+= dt * (fu, fv)</c>.
     /// </summary>

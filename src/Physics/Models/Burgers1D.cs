@@ -28,7 +28,8 @@ public sealed class Burgers1D
     /// <param name="substeps">Diffusion substeps per step (positive).</param>
     /// <param name="lo">Left boundary.</param>
     /// <param name="hi">Right boundary.</param>
-    public Burgers1D(int cells, double xMin, double xMax, double viscosity, double dt, int substeps = 1, BoundaryKind lo = BoundaryKind.Periodic, BoundaryKind hi = BoundaryKind.Periodic)
+    /// <param name="implicitDiffusion">Use backward-Euler (CG) diffusion instead of explicit substeps; no stability limit.</param>
+    public Burgers1D(int cells, double xMin, double xMax, double viscosity, double dt, int substeps = 1, BoundaryKind lo = BoundaryKind.Periodic, BoundaryKind hi = BoundaryKind.Periodic, bool implicitDiffusion = false)
     {
         Check.Positive(cells, nameof(cells));
         if (!(xMax > xMin)) throw new ArgumentException($"xMax ({xMax}) must be greater than xMin ({xMin}).", nameof(xMax));
@@ -39,7 +40,8 @@ public sealed class Burgers1D
             throw new ArgumentException("Periodic must be set on both sides or on neither.", nameof(hi));
         Cells = cells; XMin = xMin; XMax = xMax; Viscosity = viscosity; Dt = dt; Substeps = substeps; Lo = lo; Hi = hi;
         Dx = (xMax - xMin) / cells;
-        Check.ExplicitDiffusion(viscosity, dt, Dx, double.PositiveInfinity, substeps, nameof(dt));
+        ImplicitDiffusion = implicitDiffusion;
+        if (!implicitDiffusion) Check.ExplicitDiffusion(viscosity, dt, Dx, double.PositiveInfinity, substeps, nameof(dt));
     }
 
     /// <summary>The setup of EXPERIMENTS §1: 128 cells on [-1, 1], periodic, nu = 0.01 / (128 pi), dt = 1/32, one substep.</summary>
@@ -59,6 +61,8 @@ public sealed class Burgers1D
     public double Dt { get; }
     /// <summary>Diffusion substeps per step.</summary>
     public int Substeps { get; }
+    /// <summary>Whether diffusion is implicit (CG, relative tolerance 1e-14).</summary>
+    public bool ImplicitDiffusion { get; }
     /// <summary>Left boundary.</summary>
     public BoundaryKind Lo { get; }
     /// <summary>Right boundary.</summary>
@@ -83,7 +87,8 @@ public sealed class Burgers1D
     public void Step(ReadOnlySpan<double> u, Span<double> next)
     {
         CheckState(u, next);
-        ModelKernels.Burgers1DStep(u, next, Viscosity, Dt, Dx, Substeps, (int)Lo, (int)Hi);
+        if (ImplicitDiffusion) ModelKernels.Burgers1DImplicitStep(u, next, Viscosity, Dt, Dx, (int)Lo, (int)Hi, ImplicitTolerance, ImplicitMaxIterations);
+        else ModelKernels.Burgers1DStep(u, next, Viscosity, Dt, Dx, Substeps, (int)Lo, (int)Hi);
     }
 
     /// <summary>One forced step: step(u) + dt * force.</summary>
@@ -91,7 +96,8 @@ public sealed class Burgers1D
     {
         CheckState(u, next);
         Check.Length(force.Length, Cells, nameof(force), "the force on this grid");
-        ModelKernels.Burgers1DForcedStep(u, force, next, Viscosity, Dt, Dx, Substeps, (int)Lo, (int)Hi);
+        if (ImplicitDiffusion) ModelKernels.Burgers1DImplicitForcedStep(u, force, next, Viscosity, Dt, Dx, (int)Lo, (int)Hi, ImplicitTolerance, ImplicitMaxIterations);
+        else ModelKernels.Burgers1DForcedStep(u, force, next, Viscosity, Dt, Dx, Substeps, (int)Lo, (int)Hi);
     }
 
     /// <summary>
@@ -105,7 +111,8 @@ public sealed class Burgers1D
         Check.Length(uBar.Length, Cells, nameof(uBar), "the state adjoint");
         Check.Length(nextBar.Length, Cells, nameof(nextBar), "the state adjoint");
         double dtBar = 0;
-        ModelKernels.Burgers1DStepPullback(u, next, Viscosity, Dt, Dx, Substeps, (int)Lo, (int)Hi, uBar, nextBar, ref nuBar, ref dtBar);
+        if (ImplicitDiffusion) ModelKernels.Burgers1DImplicitStepPullback(u, next, Viscosity, Dt, Dx, (int)Lo, (int)Hi, ImplicitTolerance, ImplicitMaxIterations, uBar, nextBar, ref nuBar, ref dtBar);
+        else ModelKernels.Burgers1DStepPullback(u, next, Viscosity, Dt, Dx, Substeps, (int)Lo, (int)Hi, uBar, nextBar, ref nuBar, ref dtBar);
     }
 
     /// <summary>The generated pullback of the forced step; also accumulates <c>dL/dforce</c>.</summary>
@@ -117,8 +124,14 @@ public sealed class Burgers1D
         Check.Length(forceBar.Length, Cells, nameof(forceBar), "the force adjoint");
         Check.Length(nextBar.Length, Cells, nameof(nextBar), "the state adjoint");
         double dtBar = 0;
-        ModelKernels.Burgers1DForcedStepPullback(u, force, next, Viscosity, Dt, Dx, Substeps, (int)Lo, (int)Hi, uBar, forceBar, nextBar, ref nuBar, ref dtBar);
+        if (ImplicitDiffusion) ModelKernels.Burgers1DImplicitForcedStepPullback(u, force, next, Viscosity, Dt, Dx, (int)Lo, (int)Hi, ImplicitTolerance, ImplicitMaxIterations, uBar, forceBar, nextBar, ref nuBar, ref dtBar);
+        else ModelKernels.Burgers1DForcedStepPullback(u, force, next, Viscosity, Dt, Dx, Substeps, (int)Lo, (int)Hi, uBar, forceBar, nextBar, ref nuBar, ref dtBar);
     }
+
+    // Tight, because CG's stopping point moves with the input and a loose solve shows up as noise in
+    // finite-difference checks; 1D solves are cheap.
+    private const double ImplicitTolerance = 1e-14;
+    private const int ImplicitMaxIterations = 10000;
 
     private void CheckState(ReadOnlySpan<double> u, ReadOnlySpan<double> next)
     {
