@@ -13,13 +13,16 @@ internal interface ISpdOperator
 
     /// <summary>Whether A has the constant vector (over its unknowns) in its null space.</summary>
     bool Singular { get; }
+
+    /// <summary>z = M⁻¹ r for a symmetric positive definite approximation M of A.</summary>
+    void Precondition(ReadOnlySpan<double> r, Span<double> z);
 }
 
-/// <summary>Jacobi-preconditioned conjugate gradients.</summary>
+/// <summary>Preconditioned conjugate gradients.</summary>
 internal static class Krylov
 {
     /// <summary>
-    /// Solves A x = b from x = 0. Converged when the residual's max norm is at most
+    /// Solves A x = b from x = 0 (preconditioned by the operator's own preconditioner). Converged when the residual's max norm is at most
     /// <paramref name="tolerance"/> (absolute) or <paramref name="tolerance"/>·max|b| (relative).
     /// For a singular operator the mean over the active unknowns is projected out of b, of every
     /// preconditioned residual and of x, which picks the mean-free solution.
@@ -44,7 +47,7 @@ internal static class Krylov
         var z = new double[n];
         var d = new double[n];
         var q = new double[n];
-        Precondition(r, diag, z, active, a.Singular, count);
+        Precondition(a, r, z, active, a.Singular, count);
         z.CopyTo(d, 0);
         double rz = Dot(r, z);
         for (int it = 1; it <= maxIterations; it++)
@@ -56,7 +59,7 @@ internal static class Krylov
             for (int k = 0; k < n; k++) { x[k] += alpha * d[k]; r[k] -= alpha * q[k]; }
             res = MaxAbs(r);
             if (res <= target) { if (a.Singular) RemoveMean(x, active, count); return (it, res); }
-            Precondition(r, diag, z, active, a.Singular, count);
+            Precondition(a, r, z, active, a.Singular, count);
             double rzNew = Dot(r, z);
             double beta = rzNew / rz;
             rz = rzNew;
@@ -66,9 +69,10 @@ internal static class Krylov
             $"The {what} CG solve did not converge in {maxIterations} iterations (residual {res:E3}, target {target:E3}). Raise maxIterations or loosen the tolerance.");
     }
 
-    private static void Precondition(double[] r, double[] diag, double[] z, bool[] active, bool singular, int count)
+    private static void Precondition(ISpdOperator a, double[] r, double[] z, bool[] active, bool singular, int count)
     {
-        for (int k = 0; k < r.Length; k++) z[k] = active[k] ? r[k] / diag[k] : 0;
+        a.Precondition(r, z);
+        for (int k = 0; k < r.Length; k++) if (!active[k]) z[k] = 0;
         if (singular) RemoveMean(z, active, count);
     }
 
@@ -117,8 +121,17 @@ internal static class CellNeighbours
 /// <summary><c>A = I - c L</c> on cell centres (L: 5-point Laplacian with the scalar boundary codes).</summary>
 internal sealed class HelmholtzOperator(int nx, int ny, double dx, double dy, double c, int xLo, int xHi, int yLo, int yHi) : ISpdOperator
 {
+    private double[]? _diag;
+
     public int Length => nx * ny;
     public bool Singular => false;
+
+    /// <summary>Jacobi: well conditioned already (I - c L), so the diagonal is enough.</summary>
+    public void Precondition(ReadOnlySpan<double> r, Span<double> z)
+    {
+        if (_diag is null) { _diag = new double[Length]; Diagonal(_diag); }
+        for (int k = 0; k < r.Length; k++) z[k] = r[k] / _diag[k];
+    }
 
     public void Laplacian(ReadOnlySpan<double> x, Span<double> y)
     {
@@ -173,29 +186,103 @@ internal sealed class HelmholtzOperator(int nx, int ny, double dx, double dy, do
 internal sealed class PoissonOperator(int nx, int ny, double dx, double dy, ReadOnlySpan<int> solid, int xLo, int xHi, int yLo, int yHi) : ISpdOperator
 {
     private readonly int[] _solid = solid.IsEmpty ? new int[nx * ny] : solid.ToArray();
+    private double[]? _precon;
 
     public int Length => nx * ny;
 
-    public bool Singular => xLo != Bc.ZeroGradient && xHi != Bc.ZeroGradient && yLo != Bc.ZeroGradient && yHi != Bc.ZeroGradient;
-
-    public void Apply(ReadOnlySpan<double> x, Span<double> y)
+    /// <summary>
+    /// Incomplete Cholesky IC(0) in lexicographic order (couplings across a periodic seam are left out of the
+    /// factor, which keeps it SPD); several times fewer CG iterations than Jacobi on the Poisson problem.
+    /// </summary>
+    public void Precondition(ReadOnlySpan<double> r, Span<double> z)
     {
         double ax = 1 / (dx * dx), ay = 1 / (dy * dy);
+        if (_precon is null)
+        {
+            var d = new double[Length];
+            Diagonal(d);
+            _precon = new double[Length];
+            for (int j = 0; j < ny; j++)
+                for (int i = 0; i < nx; i++)
+                {
+                    int k = j * nx + i;
+                    if (d[k] <= 0) continue;
+                    double e = d[k];
+                    if (i > 0 && _solid[k - 1] == 0) { double t = ax * _precon[k - 1]; e -= t * t; }
+                    if (j > 0 && _solid[k - nx] == 0) { double t = ay * _precon[k - nx]; e -= t * t; }
+                    if (e < 0.25 * d[k]) e = d[k]; // safeguard against a breakdown of the incomplete factor
+                    _precon[k] = 1 / Math.Sqrt(e);
+                }
+        }
+        var pc = _precon;
+        // Forward solve L q = r (q kept in z).
         for (int j = 0; j < ny; j++)
             for (int i = 0; i < nx; i++)
             {
                 int k = j * nx + i;
-                if (_solid[k] != 0) { y[k] = 0; continue; }
-                double s = 0;
-                for (int dir = 0; dir < 4; dir++)
-                {
-                    double a = dir < 2 ? ax : ay;
-                    int nb = CellNeighbours.Index(i, j, dir, nx, ny, xLo, xHi, yLo, yHi, out int code);
-                    if (nb >= 0) { if (_solid[nb] == 0) s += a * (x[k] - x[nb]); }
-                    else if (code == Bc.ZeroGradient) s += 2 * a * x[k]; // p = 0 on the face: ghost = -p
-                }
-                y[k] = s;
+                if (pc[k] == 0) { z[k] = 0; continue; }
+                double t = r[k];
+                if (i > 0 && pc[k - 1] != 0) t += ax * pc[k - 1] * z[k - 1];
+                if (j > 0 && pc[k - nx] != 0) t += ay * pc[k - nx] * z[k - nx];
+                z[k] = t * pc[k];
             }
+        // Backward solve Lᵀ z = q.
+        for (int j = ny - 1; j >= 0; j--)
+            for (int i = nx - 1; i >= 0; i--)
+            {
+                int k = j * nx + i;
+                if (pc[k] == 0) continue;
+                double t = z[k];
+                if (i < nx - 1 && pc[k + 1] != 0) t += ax * pc[k] * z[k + 1];
+                if (j < ny - 1 && pc[k + nx] != 0) t += ay * pc[k] * z[k + nx];
+                z[k] = t * pc[k];
+            }
+    }
+
+    public bool Singular => xLo != Bc.ZeroGradient && xHi != Bc.ZeroGradient && yLo != Bc.ZeroGradient && yHi != Bc.ZeroGradient;
+
+    // Per-cell neighbour indices (-1: no coupling) and the diagonal, built once per solve so that the
+    // matrix-vector product is a plain stencil loop.
+    private int[]? _west, _east, _south, _north;
+    private double[]? _diagonal;
+
+    private void BuildStencil()
+    {
+        int n = nx * ny;
+        _west = new int[n]; _east = new int[n]; _south = new int[n]; _north = new int[n];
+        _diagonal = new double[n];
+        Diagonal(_diagonal);
+        for (int j = 0; j < ny; j++)
+            for (int i = 0; i < nx; i++)
+            {
+                int k = j * nx + i;
+                _west[k] = Coupled(i, j, 0, k); _east[k] = Coupled(i, j, 1, k);
+                _south[k] = Coupled(i, j, 2, k); _north[k] = Coupled(i, j, 3, k);
+            }
+    }
+
+    private int Coupled(int i, int j, int dir, int k)
+    {
+        if (_solid[k] != 0) return -1;
+        int nb = CellNeighbours.Index(i, j, dir, nx, ny, xLo, xHi, yLo, yHi, out _);
+        return nb >= 0 && nb != k && _solid[nb] == 0 ? nb : -1;
+    }
+
+    public void Apply(ReadOnlySpan<double> x, Span<double> y)
+    {
+        if (_diagonal is null) BuildStencil();
+        double ax = 1 / (dx * dx), ay = 1 / (dy * dy);
+        int[] w = _west!, e = _east!, s = _south!, nn = _north!;
+        double[] d = _diagonal!;
+        for (int k = 0; k < y.Length; k++)
+        {
+            double t = d[k] * x[k];
+            if (w[k] >= 0) t -= ax * x[w[k]];
+            if (e[k] >= 0) t -= ax * x[e[k]];
+            if (s[k] >= 0) t -= ay * x[s[k]];
+            if (nn[k] >= 0) t -= ay * x[nn[k]];
+            y[k] = t;
+        }
     }
 
     public void Diagonal(Span<double> d)
