@@ -85,6 +85,24 @@ public static partial class Diffusion
         resultBar.Clear();
     }
 
+    /// <summary>
+    /// Forward-mode derivative of <see cref="SolveImplicit"/>: with <c>A x = q</c>, <c>A = I - nu dt L</c>,
+    /// <c>A xDot = qDot + (nuDot dt + nu dtDot) L x</c> (one more solve).
+    /// </summary>
+    [DerivativeOf(typeof(Diffusion), nameof(SolveImplicit), Kind = DerivativeKind.Pushforward)]
+    public static void SolveImplicitPushforward(ReadOnlySpan<double> q, ReadOnlySpan<double> qDot, Span<double> result, Span<double> resultDot, double nu, double nuDot, double dt, double dtDot,
+        double dx, double dy, int nx, int ny, int xLo, int xHi, int yLo, int yHi, double tolerance, int maxIterations)
+    {
+        SolveImplicit(q, result, nu, dt, dx, dy, nx, ny, xLo, xHi, yLo, yHi, tolerance, maxIterations);
+        var op = new HelmholtzOperator(nx, ny, dx, dy, nu * dt, xLo, xHi, yLo, yHi);
+        var lx = new double[q.Length];
+        op.Laplacian(result, lx);
+        var b = new double[q.Length];
+        double c = nuDot * dt + nu * dtDot;
+        for (int k = 0; k < b.Length; k++) b[k] = qDot[k] + c * lx[k];
+        Krylov.ConjugateGradient(op, b, resultDot, tolerance, relative: true, maxIterations, "implicit diffusion tangent");
+    }
+
     /// <summary>Implicit diffusion as a differentiable step (calls <see cref="SolveImplicit"/>).</summary>
     [Differentiable]
     public static void Implicit2D(ReadOnlySpan<double> q, Span<double> result, double nu, double dt, [NoDiff] double dx, [NoDiff] double dy, int nx, int ny,

@@ -54,6 +54,22 @@ public static partial class Pressure
     }
 
     /// <summary>
+    /// Forward-mode derivative of <see cref="SolvePressure"/>: the solve is linear in the right-hand side, so
+    /// the tangent is one more solve, <c>L pDot = rhsDot</c> (instead of one pullback per unknown).
+    /// </summary>
+    [DerivativeOf(typeof(Pressure), nameof(SolvePressure), Kind = DerivativeKind.Pushforward)]
+    public static void SolvePressurePushforward(ReadOnlySpan<double> rhs, ReadOnlySpan<double> rhsDot, Span<double> p, Span<double> pDot, ReadOnlySpan<int> solid, int nx, int ny, double dx, double dy,
+        int xLo, int xHi, int yLo, int yHi, double tolerance, int maxIterations)
+    {
+        SolvePressure(rhs, p, solid, nx, ny, dx, dy, xLo, xHi, yLo, yHi, tolerance, maxIterations);
+        double rhsMax = 0, dotMax = 0;
+        for (int k = 0; k < rhs.Length; k++) { rhsMax = Math.Max(rhsMax, Math.Abs(rhs[k])); dotMax = Math.Max(dotMax, Math.Abs(rhsDot[k])); }
+        if (dotMax == 0) { pDot.Clear(); return; }
+        double tol = rhsMax > 0 ? tolerance * dotMax / rhsMax : tolerance;
+        SolvePressureWithStats(rhsDot, pDot, solid, nx, ny, dx, dy, xLo, xHi, yLo, yHi, Math.Max(tol, 1e-300), maxIterations);
+    }
+
+    /// <summary>
     /// <c>uOut = u - G p</c> on the faces that can carry flux: faces between two fluid cells, periodic and
     /// open boundary faces (p = 0 on an open face, so the gradient there is <c>±2p/dx</c>). Faces on closed
     /// walls or touching a solid cell are copied unchanged.
