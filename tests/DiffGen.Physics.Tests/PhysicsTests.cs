@@ -171,7 +171,7 @@ public class PhysicsTests(ITestOutputHelper output)
         var (u, v) = w.InitialState();
         var uo = new double[u.Length]; var vo = new double[v.Length]; var p = new double[w.Nx * w.Ny];
         var probe = new List<double>();
-        var grid = new StaggeredGrid2D(w.Nx, w.Ny, w.Width, w.Height, WakeFlow2D.Boundary);
+        var grid = new StaggeredGrid2D(w.Nx, w.Ny, w.Width, w.Height, w.Boundary);
         var sw = System.Diagnostics.Stopwatch.StartNew();
         int steps = 600;
         for (int s = 0; s < steps; s++)
@@ -188,6 +188,24 @@ public class PhysicsTests(ITestOutputHelper output)
         output.WriteLine($"wake: {steps} steps in {sw.Elapsed.TotalSeconds:F1} s; lateral velocity behind the disc: peak-to-peak {amplitude:F3}, {crossings} mean crossings in the last {tail.Length} steps");
         Assert.True(amplitude > 0.1, $"amplitude {amplitude}");
         Assert.True(crossings >= 4, $"crossings {crossings}");
+    }
+
+    [Fact]
+    public void WakeFlowWithOpenSidesStaysBoundedAndDivergenceFree()
+    {
+        // The notebook-style variant: all sides open, v forced to U at the bottom and on both side columns.
+        var w = new WakeFlow2D(32, 64, reynolds: 100, boundary: Boundary2D.Open, forceSides: true, tolerance: 1e-6);
+        var (u, v) = w.InitialState();
+        var uo = new double[u.Length]; var vo = new double[v.Length]; var p = new double[w.Nx * w.Ny];
+        for (int s = 0; s < 150; s++) { w.Step(u, v, uo, vo, p); uo.CopyTo(u, 0); vo.CopyTo(v, 0); }
+        var grid = new StaggeredGrid2D(w.Nx, w.Ny, w.Width, w.Height, w.Boundary);
+        var div = grid.Divergence(u, v);
+        double maxDiv = 0;
+        for (int k = 0; k < div.Length; k++) if (w.Solid[k] == 0) maxDiv = Math.Max(maxDiv, Math.Abs(div[k]));
+        double maxSpeed = v.Concat(u).Max(Math.Abs);
+        output.WriteLine($"open wake after 150 steps: max |div| {maxDiv:E2}, max |velocity| {maxSpeed:F3}");
+        Assert.True(maxDiv <= 1e-6 * 1.0001);
+        Assert.InRange(maxSpeed, 1.0, 3.0);
     }
 
     private static double Amplitude(double[] u, int k, double dx)

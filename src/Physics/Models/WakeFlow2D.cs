@@ -22,8 +22,27 @@ public sealed class WakeFlow2D
     private readonly double[] _vMask;
 
     /// <summary>Creates the model.</summary>
+    /// <param name="nx">Cells in x.</param>
+    /// <param name="ny">Cells in y (the flow direction).</param>
+    /// <param name="reynolds">Re = U 2R / nu (ignored when <paramref name="viscosity"/> is given).</param>
+    /// <param name="width">Domain width.</param>
+    /// <param name="height">Domain height.</param>
+    /// <param name="discX">Disc centre x.</param>
+    /// <param name="discY">Disc centre y.</param>
+    /// <param name="discRadius">Disc radius.</param>
+    /// <param name="inflowVelocity">Inflow speed U (in +y).</param>
+    /// <param name="inflowDepth">Faces below this height are set to (0, U) every step.</param>
+    /// <param name="dt">Time step.</param>
+    /// <param name="substeps">Explicit diffusion substeps.</param>
+    /// <param name="tolerance">CG tolerance (max-norm of the divergence).</param>
+    /// <param name="maxIterations">CG iteration limit.</param>
+    /// <param name="boundary">Velocity boundary per side (default: closed left/right/bottom, open top).</param>
+    /// <param name="forceSides">Also set v = U on the leftmost and rightmost column of y-faces every step (the
+    /// PBDL notebook's free-stream sides).</param>
+    /// <param name="viscosity">The viscosity directly (overrides <paramref name="reynolds"/>).</param>
     public WakeFlow2D(int nx = 32, int ny = 64, double reynolds = 100, double width = 100, double height = 200, double discX = 50, double discY = 50, double discRadius = 10,
-        double inflowVelocity = 1, double inflowDepth = 5, double dt = 1, int substeps = 1, double tolerance = 1e-5, int maxIterations = 5000)
+        double inflowVelocity = 1, double inflowDepth = 5, double dt = 1, int substeps = 1, double tolerance = 1e-5, int maxIterations = 5000,
+        Boundary2D? boundary = null, bool forceSides = false, double? viscosity = null)
     {
         Check.Positive(nx, nameof(nx));
         Check.Positive(ny, nameof(ny));
@@ -38,7 +57,10 @@ public sealed class WakeFlow2D
         Nx = nx; Ny = ny; Width = width; Height = height; Dx = width / nx; Dy = height / ny;
         InflowVelocity = inflowVelocity; InflowDepth = inflowDepth; Dt = dt; Substeps = substeps; Tolerance = tolerance; MaxIterations = maxIterations;
         DiscX = discX; DiscY = discY; DiscRadius = discRadius;
-        Viscosity = Math.Abs(inflowVelocity) * 2 * discRadius / reynolds;
+        Boundary = boundary ?? DefaultBoundary;
+        Boundary.Validate(nameof(boundary));
+        if (viscosity is double nuGiven) Check.NonNegative(nuGiven, nameof(viscosity));
+        Viscosity = viscosity ?? Math.Abs(inflowVelocity) * 2 * discRadius / reynolds;
         Check.ExplicitDiffusion(Viscosity, dt, Dx, Dy, substeps, nameof(dt));
         _solid = new int[nx * ny];
         for (int j = 0; j < ny; j++)
@@ -54,7 +76,7 @@ public sealed class WakeFlow2D
                 if ((j + 0.5) * Dy < inflowDepth) _uMask[j * (nx + 1) + i] = 1;
         for (int j = 0; j <= ny; j++)
             for (int i = 0; i < nx; i++)
-                if (j * Dy < inflowDepth) _vMask[j * nx + i] = 1;
+                if (j * Dy < inflowDepth || (forceSides && (i == 0 || i == nx - 1))) _vMask[j * nx + i] = 1;
     }
 
     /// <summary>Cells in x.</summary>
@@ -90,8 +112,11 @@ public sealed class WakeFlow2D
     /// <summary>CG iteration limit.</summary>
     public int MaxIterations { get; }
 
-    /// <summary>The boundary: closed left, right and bottom (the bottom carries the inflow), open top.</summary>
-    public static Boundary2D Boundary { get; } = new(BoundaryKind.Zero, BoundaryKind.Zero, BoundaryKind.Zero, BoundaryKind.ZeroGradient);
+    /// <summary>The default boundary: closed left, right and bottom (the bottom carries the inflow), open top.</summary>
+    public static Boundary2D DefaultBoundary { get; } = new(BoundaryKind.Zero, BoundaryKind.Zero, BoundaryKind.Zero, BoundaryKind.ZeroGradient);
+
+    /// <summary>This model's velocity boundary per side.</summary>
+    public Boundary2D Boundary { get; }
 
     /// <summary>The obstacle mask (nx x ny, 1 = solid).</summary>
     public ReadOnlySpan<int> Solid => _solid;
