@@ -370,6 +370,7 @@ namespace DiffGen.Generator.Analysis
         {
             bool isAlloc = _byId[w] is Alloc;
             if (ReferenceEquals(readIndex, LengthRead) && !isAlloc) return false;
+            if (r == w && isAlloc) return false; // the allocation's own length read sees the new array
             // A statement that reads what it overwrites (x = x * y, u[i] = u[i] * c) tapes that value
             // itself and pops it before using it, so no later write has to preserve it.
             if (r != w && _byId[r] is Assign ra && TargetVar(ra.Target) == var

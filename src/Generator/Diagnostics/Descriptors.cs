@@ -75,6 +75,18 @@ namespace DiffGen.Generator.Diagnostics
             "[NoDiff] on an inactive parameter",
             "[NoDiff] on '{0}' has no effect: parameters of type '{1}' are never differentiated");
     
+        private static DiagnosticDescriptor Info(string id, string title, string message) =>
+            new DiagnosticDescriptor(id, title, message, Category, DiagnosticSeverity.Info, isEnabledByDefault: true,
+                helpLinkUri: "https://github.com/diffgen/diffgen/blob/main/docs/diagnostics.md#" + id.ToLowerInvariant());
+
+        public static readonly DiagnosticDescriptor NoDualPullback = Info("DG0300",
+            "No second-order pullback",
+            "'{0}PullbackDual' (Hessian-vector products) is not generated: {1}");
+
+        public static readonly DiagnosticDescriptor NoVectorPushforward = Info("DG0301",
+            "No vector pushforward",
+            "'{0}PushforwardVector' is not generated: {1}; '{0}Pushforward' is, and handles one direction per call");
+
         public static DiagnosticDescriptor ById(string id)
         {
             switch (id)
@@ -94,6 +106,8 @@ namespace DiffGen.Generator.Diagnostics
                 case "DG0106": return ArrayReassignment;
                 case "DG0200": return NoActiveInputs;
                 case "DG0201": return IgnoredNoDiff;
+                case "DG0300": return NoDualPullback;
+                case "DG0301": return NoVectorPushforward;
                 default: throw new System.ArgumentException("unknown diagnostic id " + id);
             }
         }

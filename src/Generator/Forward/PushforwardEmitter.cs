@@ -24,9 +24,14 @@ namespace DiffGen.Generator.Forward
         private readonly HashSet<string> _names;
         private readonly List<string> _decls = new List<string>();
         private int _temp;
+        private readonly bool _vector;
+        private string _k = "";
+        private const string Q = "_q";
+        private readonly Dictionary<Ty, string> _scratch = new Dictionary<Ty, string>();
 
-        private PushforwardEmitter(MethodModel m, IReadOnlyList<Callee> callees)
+        private PushforwardEmitter(MethodModel m, IReadOnlyList<Callee> callees, bool vector = false)
         {
+            _vector = vector;
             _m = m;
             _callees = callees;
             var (body, vars, resultVar) = Structurizer.Run(m);
@@ -35,10 +40,49 @@ namespace DiffGen.Generator.Forward
             _a = new Analyzer(vars, callees, body, resultVar);
             _p = new ExprPrinter(vars);
             _names = new HashSet<string>(vars.Select(v => v.Name));
+            Reverse.PullbackEmitter.CollectCounters(body, _counters);
         }
+
+        private readonly HashSet<int> _counters = new HashSet<int>();
 
         /// <summary>Emits the pushforward method (without the surrounding type declarations).</summary>
         public static string Emit(MethodModel m, IReadOnlyList<Callee> callees) => new PushforwardEmitter(m, callees).EmitMethod();
+
+        /// <summary>
+        /// Emits <c>{Name}PushforwardVector</c>: one pass carries K tangent directions (element i of a
+        /// span, direction q at index i*K + q), or null when a callee has no vector pushforward.
+        /// </summary>
+        public static string? EmitVector(MethodModel m, IReadOnlyList<Callee> callees, out string? whyNot)
+        {
+            var c = callees.FirstOrDefault(x => !x.VectorCapable);
+            whyNot = c == null ? null : "it calls '" + c.Name + "', which has no vector pushforward (a hand-written derivative or a method of another assembly)";
+            return c == null ? new PushforwardEmitter(m, callees, vector: true).EmitMethod() : null;
+        }
+
+        /// <summary>The tangent of a scalar variable (lane q in vector mode).</summary>
+        private string DotRef(int var) => _vector ? _dot[var] + "[" + Q + "]" : _dot[var];
+
+        /// <summary>The tangent of a span element (lane q in vector mode).</summary>
+        private string DotElem(int var, Expr index) =>
+            _vector ? _dot[var] + "[" + P(index, ExprPrinter.Multiplicative) + " * " + _k + " + " + Q + "]" : _dot[var] + "[" + P(index) + "]";
+
+        private string Scratch(Ty t)
+        {
+            if (!_scratch.TryGetValue(t, out var name))
+            {
+                name = Fresh("_lanes" + T(t));
+                _scratch[t] = name;
+                _decls.Add(T(t) + "[] " + name + " = new " + T(t) + "[" + _k + "];");
+            }
+            return name;
+        }
+
+        /// <summary>Writes one line per lane: a loop over the K directions in vector mode.</summary>
+        private void Lanes(CodeWriter w, string line)
+        {
+            if (!_vector) { w.Line(line); return; }
+            w.Line("for (int " + Q + " = 0; " + Q + " < " + _k + "; " + Q + "++) " + line);
+        }
 
         private string Fresh(string hint)
         {
@@ -62,33 +106,73 @@ namespace DiffGen.Generator.Forward
         {
             var parms = _vars.Where(v => v.Role == VarRole.Param).OrderBy(v => v.ParamIndex).ToList();
             var sig = new List<string>();
+            var checks = new List<string>();
+            if (_vector)
+            {
+                _k = Fresh("directions");
+                sig.Add("int " + _k);
+                checks.Add("if (" + _k + " < 1) throw new global::System.ArgumentOutOfRangeException(nameof(" + _k + "), " + _k + ", \"At least one direction is needed.\");");
+            }
             foreach (var v in parms)
             {
                 sig.Add(ParamType(v, v.Storage) + " " + v.Name);
                 if (!v.IsReal || v.NoDiff) continue;
-                string dot = Fresh(v.Name + "Dot");
+                string dot = Fresh(v.Name + (_vector ? "Dots" : "Dot"));
                 _dot[v.Id] = dot;
-                sig.Add((v.IsScalar ? T(v.Elem) : v.Storage == Storage.ReadOnlySpan ? "global::System.ReadOnlySpan<" + T(v.Elem) + ">" : "global::System.Span<" + T(v.Elem) + ">") + " " + dot);
+                if (_vector)
+                {
+                    sig.Add((v.Storage == Storage.Span || v.Storage == Storage.Array ? "global::System.Span<" : "global::System.ReadOnlySpan<") + T(v.Elem) + "> " + dot);
+                    string expected = v.IsScalar ? _k : v.Name + ".Length * " + _k;
+                    checks.Add("if (" + dot + ".Length != " + expected + ") throw new global::System.ArgumentException(\"" + dot + " must hold " + (v.IsScalar ? "one tangent per direction" : v.Name + ".Length tangents per direction (element i, direction q at i * directions + q)") + "\", nameof(" + dot + "));");
+                }
+                else
+                {
+                    sig.Add((v.IsScalar ? T(v.Elem) : v.Storage == Storage.ReadOnlySpan ? "global::System.ReadOnlySpan<" + T(v.Elem) + ">" : "global::System.Span<" + T(v.Elem) + ">") + " " + dot);
+                }
+            }
+            string? resultDots = null;
+            bool realResultSig = _m.ReturnType == Ty.Double || _m.ReturnType == Ty.Float;
+            if (_vector && realResultSig)
+            {
+                resultDots = Fresh("resultDots");
+                sig.Add("global::System.Span<" + T(_m.ReturnType) + "> " + resultDots);
+                checks.Add("if (" + resultDots + ".Length != " + _k + ") throw new global::System.ArgumentException(\"" + resultDots + " must hold one tangent per direction\", nameof(" + resultDots + "));");
             }
             foreach (var v in _vars)
-                if (v.Role != VarRole.Param && _a.Active[v.Id]) _dot[v.Id] = Fresh(v.Name.TrimStart('_') + "Dot");
+                if (v.Role != VarRole.Param && _a.Active[v.Id]) _dot[v.Id] = Fresh(v.Name.TrimStart('_') + (_vector ? "Dots" : "Dot"));
+            if (_vector)
+            {
+                // A reassigned scalar parameter needs writable lanes: copy its read-only tangents.
+                foreach (var v in parms)
+                {
+                    if (!v.IsScalar || !_dot.ContainsKey(v.Id) || !AssignsVar(_body, v.Id)) continue;
+                    string local = Fresh(v.Name + "DotsLocal");
+                    _decls.Add(T(v.Elem) + "[] " + local + " = " + _dot[v.Id] + ".ToArray();");
+                    _dot[v.Id] = local;
+                }
+            }
 
             var body = new CodeWriter();
             EmitStmt(_body, body);
 
-            bool realResult = _m.ReturnType == Ty.Double || _m.ReturnType == Ty.Float;
+            bool realResult = realResultSig && !_vector;
             string ret = realResult ? "(" + T(_m.ReturnType) + " Value, " + T(_m.ReturnType) + " Tangent)" : T(_m.ReturnType);
             var w = new CodeWriter();
-            w.Line("/// <summary>Forward-mode derivative of <see cref=\"" + _m.Name + "\"/>: returns its result with the tangent along the given input tangents (see docs/generated-code.md).</summary>");
-            w.Open(_m.Accessibility + " static " + ret + " " + _m.Name + "Pushforward(" + string.Join(", ", sig) + ")");
+            if (_vector)
+                w.Line("/// <summary>Vector forward mode of <see cref=\"" + _m.Name + "\"/>: one pass carries <c>directions</c> tangents (see docs/generated-code.md).</summary>");
+            else
+                w.Line("/// <summary>Forward-mode derivative of <see cref=\"" + _m.Name + "\"/>: returns its result with the tangent along the given input tangents (see docs/generated-code.md).</summary>");
+            w.Open(_m.Accessibility + " static " + ret + " " + _m.Name + (_vector ? "PushforwardVector(" : "Pushforward(") + string.Join(", ", sig) + ")");
+            foreach (var c in checks) w.Line(c);
             foreach (var v in _vars)
             {
-                if (v.Role == VarRole.Param) continue;
+                if (v.Role == VarRole.Param || _counters.Contains(v.Id)) continue;
                 if (v.Storage == Storage.Scalar) w.Line(T(v.Elem) + " " + v.Name + " = " + Zero(v.Elem) + ";");
                 else w.Line(T(v.Elem) + "[] " + v.Name + " = global::System.Array.Empty<" + T(v.Elem) + ">();");
                 if (_a.Active[v.Id])
                 {
-                    if (v.Storage == Storage.Scalar) w.Line(T(v.Elem) + " " + _dot[v.Id] + " = " + Zero(v.Elem) + ";");
+                    if (v.Storage == Storage.Scalar && !_vector) w.Line(T(v.Elem) + " " + _dot[v.Id] + " = " + Zero(v.Elem) + ";");
+                    else if (v.Storage == Storage.Scalar) w.Line(T(v.Elem) + "[] " + _dot[v.Id] + " = new " + T(v.Elem) + "[" + _k + "];");
                     else w.Line(T(v.Elem) + "[] " + _dot[v.Id] + " = global::System.Array.Empty<" + T(v.Elem) + ">();");
                 }
             }
@@ -98,11 +182,22 @@ namespace DiffGen.Generator.Forward
             {
                 var rv = _a.ResultVar;
                 if (realResult) w.Line("return (" + _vars[rv].Name + ", " + (_dot.TryGetValue(rv, out var rd) ? rd : Zero(_m.ReturnType)) + ");");
-                else w.Line("return " + _vars[rv].Name + ";");
+                else
+                {
+                    if (resultDots != null)
+                    {
+                        if (_dot.ContainsKey(rv)) w.Line("((global::System.ReadOnlySpan<" + T(_m.ReturnType) + ">)" + _dot[rv] + ").CopyTo(" + resultDots + ");");
+                        else w.Line(resultDots + ".Clear();");
+                    }
+                    w.Line("return " + _vars[rv].Name + ";");
+                }
             }
             w.Close();
             return w.ToString();
         }
+
+        private static bool AssignsVar(Stmt s, int var) =>
+            s is Assign a && a.Target is VarRef v && v.Var == var || Structurizer.Children(s).Any(c => AssignsVar(c, var));
 
         private static string ParamType(Var v, Storage s)
         {
@@ -131,18 +226,28 @@ namespace DiffGen.Generator.Forward
                             break;
                         }
                         string tan = Tan(a.Value) ?? Zero(a.Target.Type);
-                        string dotTarget = a.Target is VarRef ? _dot[tv] : _dot[tv] + "[" + P(((ElemRef)a.Target).Index) + "]";
+                        string dotTarget = a.Target is VarRef ? DotRef(tv) : DotElem(tv, ((ElemRef)a.Target).Index);
                         if (Lowering.Lowerer.ExprUsesVar(a.Value, tv))
                         {
                             // The tangent reads the old value, so it is computed before the assignment.
-                            string d = Temp();
-                            w.Line(T(a.Target.Type) + " " + d + " = " + tan + ";");
-                            w.Line(P(a.Target) + " = " + P(a.Value) + ";");
-                            w.Line(dotTarget + " = " + d + ";");
+                            if (_vector)
+                            {
+                                string lanes = Scratch(a.Target.Type);
+                                Lanes(w, lanes + "[" + Q + "] = " + tan + ";");
+                                w.Line(P(a.Target) + " = " + P(a.Value) + ";");
+                                Lanes(w, dotTarget + " = " + lanes + "[" + Q + "];");
+                            }
+                            else
+                            {
+                                string d = Temp();
+                                w.Line(T(a.Target.Type) + " " + d + " = " + tan + ";");
+                                w.Line(P(a.Target) + " = " + P(a.Value) + ";");
+                                w.Line(dotTarget + " = " + d + ";");
+                            }
                         }
                         else
                         {
-                            w.Line(dotTarget + " = " + tan + ";");
+                            Lanes(w, dotTarget + " = " + tan + ";");
                             w.Line(P(a.Target) + " = " + P(a.Value) + ";");
                         }
                         break;
@@ -151,7 +256,7 @@ namespace DiffGen.Generator.Forward
                     {
                         var v = _vars[al.Var];
                         w.Line(v.Name + " = new " + T(v.Elem) + "[" + P(al.Length) + "];");
-                        if (_a.Active[al.Var]) w.Line(_dot[al.Var] + " = new " + T(v.Elem) + "[" + v.Name + ".Length];");
+                        if (_a.Active[al.Var]) w.Line(_dot[al.Var] + " = new " + T(v.Elem) + "[" + v.Name + ".Length" + (_vector ? " * " + _k : "") + "];");
                         break;
                     }
                 case If i:
@@ -172,7 +277,7 @@ namespace DiffGen.Generator.Forward
                         string i = _vars[l.Counter].Name;
                         string step = l.StepValue == 1 ? i + "++" : l.StepValue == -1 ? i + "--"
                             : l.StepValue > 0 ? i + " += " + l.StepValue.ToString(CultureInfo.InvariantCulture) : i + " -= " + (-l.StepValue).ToString(CultureInfo.InvariantCulture);
-                        w.Open("for (" + i + " = " + P(l.Start!) + "; " + P(l.Condition) + "; " + step + ")");
+                        w.Open("for (" + T(_vars[l.Counter].Elem) + " " + i + " = " + P(l.Start!) + "; " + P(l.Condition) + "; " + step + ")");
                         EmitStmt(l.Body, w);
                         w.Close();
                     }
@@ -199,6 +304,11 @@ namespace DiffGen.Generator.Forward
             var callee = _callees[c.Callee];
             var rv = c.ResultVar;
             bool realResult = callee.Return == Ty.Double || callee.Return == Ty.Float;
+            if (_vector)
+            {
+                EmitVectorCall(c, callee, w);
+                return;
+            }
             if (callee.PushforwardName != null)
             {
                 var args = new List<string>();
@@ -228,6 +338,37 @@ namespace DiffGen.Generator.Forward
                 return;
             }
             EmitCallThroughPullback(c, callee, w);
+        }
+
+        private void EmitVectorCall(Call c, Callee callee, CodeWriter w)
+        {
+            var rv = c.ResultVar;
+            bool realResult = callee.Return == Ty.Double || callee.Return == Ty.Float;
+            var args = new List<string> { _k };
+            for (int k = 0; k < c.Args.Count; k++)
+            {
+                var p = callee.Params[k];
+                var arg = c.Args[k];
+                args.Add(P(arg));
+                if (!p.HasAdjoint) continue;
+                if (p.Storage == Storage.Scalar)
+                {
+                    // Allocated once for the whole method, refilled at each call.
+                    string t = Temp();
+                    _decls.Add(T(p.Elem) + "[] " + t + " = new " + T(p.Elem) + "[" + _k + "];");
+                    var tan = Tan(arg);
+                    Lanes(w, t + "[" + Q + "] = " + (tan ?? Zero(p.Elem)) + ";");
+                    args.Add(t);
+                }
+                else
+                {
+                    var sv = _vars[((VarRef)arg).Var];
+                    args.Add(_dot.TryGetValue(sv.Id, out var d) ? d : "new " + T(p.Elem) + "[" + sv.Name + ".Length * " + _k + "]");
+                }
+            }
+            if (realResult) args.Add(rv >= 0 && _dot.ContainsKey(rv) ? _dot[rv] : "new " + T(callee.Return) + "[" + _k + "]");
+            string call = callee.TypeName + "." + callee.Name + "PushforwardVector(" + string.Join(", ", args) + ")";
+            w.Line((rv >= 0 ? _vars[rv].Name + " = " : "") + call + ";");
         }
 
         /// <summary>
@@ -378,8 +519,8 @@ namespace DiffGen.Generator.Forward
             string C(string v) => ExprPrinter.Const(ty, v);
             switch (e)
             {
-                case VarRef v: return _dot[v.Var];
-                case ElemRef el: return _dot[el.Var] + "[" + P(el.Index) + "]";
+                case VarRef v: return DotRef(v.Var);
+                case ElemRef el: return DotElem(el.Var, el.Index);
                 case Unary u when u.Op == "-": return "-" + Par(Tan(u.Operand)!);
                 case Cast c: return "(" + T(c.Type) + ")" + Par(Tan(c.Operand)!);
                 case Conditional c:

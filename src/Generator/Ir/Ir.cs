@@ -149,5 +149,6 @@ namespace DiffGen.Generator.Ir
         string DisplaySignature,
         string PullbackSignatureHint,
         LocationInfo FirstUse,
-        bool DualCapable = false);
+        bool DualCapable = false,
+        bool VectorCapable = false);
 }

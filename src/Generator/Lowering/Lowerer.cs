@@ -39,6 +39,7 @@ namespace DiffGen.Generator.Lowering
         private readonly List<Callee> _callees = new List<Callee>();
         private readonly Dictionary<string, int> _calleeIndex = new Dictionary<string, int>(StringComparer.Ordinal);
         private int _nextId;
+        private readonly HashSet<SyntaxNode> _sectionBreaks = new HashSet<SyntaxNode>();
 
         private Lowerer(SemanticModel model, IMethodSymbol method, CancellationToken ct)
         {
@@ -340,8 +341,8 @@ namespace DiffGen.Generator.Lowering
                 case ForEachStatementSyntax fe:
                     LowerForEach(fe, output);
                     break;
-                case BreakStatementSyntax:
-                    output.Add(new Break(NextId()));
+                case BreakStatementSyntax brk:
+                    if (!_sectionBreaks.Contains(brk)) output.Add(new Break(NextId()));
                     break;
                 case ContinueStatementSyntax:
                     output.Add(new Continue(NextId()));
@@ -484,28 +485,41 @@ namespace DiffGen.Generator.Lowering
         {
             if (!(inv.Expression is MemberAccessExpressionSyntax ma)) return false;
             var symbol = _model.GetSymbolInfo(inv, _ct).Symbol as IMethodSymbol;
-            if (symbol == null || symbol.IsStatic) return false;
+            if (symbol == null) return false;
             var container = symbol.ContainingType;
-            if (container == null || !(container.Name == "Span" || container.Name == "ReadOnlySpan")) return false;
-            if (!(_model.GetSymbolInfo(ma.Expression, _ct).Symbol is ISymbol target) || !_symbolVars.TryGetValue(target, out int arr))
+            var containerName = container?.ToDisplayString();
+            ExpressionSyntax receiver;
+            var arguments = inv.ArgumentList.Arguments.Select(a => a.Expression).ToList();
+            if (!symbol.IsStatic && (container?.Name == "Span" || container?.Name == "ReadOnlySpan"))
+                receiver = ma.Expression;
+            else if (symbol.ReducedFrom != null && containerName == "System.MemoryExtensions" && symbol.Name == "CopyTo")
+                receiver = ma.Expression; // array.CopyTo(span)
+            else if (symbol.IsStatic && containerName == "System.Array" && (symbol.Name == "Clear" || symbol.Name == "Fill") && arguments.Count >= 1)
+            {
+                receiver = arguments[0]; // Array.Clear(a), Array.Fill(a, v)
+                arguments.RemoveAt(0);
+                if (symbol.Name == "Clear" && arguments.Count != 0) return false;
+            }
+            else return false;
+            if (!(_model.GetSymbolInfo(receiver, _ct).Symbol is ISymbol target) || !_symbolVars.TryGetValue(target, out int arr))
                 return false;
             var arrVar = _vars[arr];
             switch (symbol.Name)
             {
-                case "Clear" when inv.ArgumentList.Arguments.Count == 0:
+                case "Clear" when arguments.Count == 0:
                     output.Add(ElementLoop(arrVar, k => new Assign(NextId(), new ElemRef(arr, k, arrVar.Elem), Zero(arrVar.Elem))));
                     return true;
-                case "Fill" when inv.ArgumentList.Arguments.Count == 1:
+                case "Fill" when arguments.Count == 1:
                     {
-                        var value = LowerExpr(inv.ArgumentList.Arguments[0].Expression, output, ExprContext.Plain);
+                        var value = LowerExpr(arguments[0], output, ExprContext.Plain);
                         int t = Temp("fill", arrVar.Elem);
                         output.Add(new Assign(NextId(), new VarRef(t, arrVar.Elem), value, Declares: true));
                         output.Add(ElementLoop(arrVar, k => new Assign(NextId(), new ElemRef(arr, k, arrVar.Elem), new VarRef(t, arrVar.Elem))));
                         return true;
                     }
-                case "CopyTo" when inv.ArgumentList.Arguments.Count == 1:
+                case "CopyTo" when arguments.Count == 1:
                     {
-                        if (!(_model.GetSymbolInfo(inv.ArgumentList.Arguments[0].Expression, _ct).Symbol is ISymbol dst) || !_symbolVars.TryGetValue(dst, out int dstId))
+                        if (!(_model.GetSymbolInfo(arguments[0], _ct).Symbol is ISymbol dst) || !_symbolVars.TryGetValue(dst, out int dstId))
                             return false;
                         var dstVar = _vars[dstId];
                         output.Add(ElementLoop(arrVar, k => new Assign(NextId(), new ElemRef(dstId, k, dstVar.Elem), Convert(new ElemRef(arr, k, arrVar.Elem), dstVar.Elem, true))));
@@ -668,11 +682,14 @@ namespace DiffGen.Generator.Lowering
             foreach (var section in ss.Sections)
             {
                 var stmts = section.Statements.ToList();
-                if (stmts.Count > 0 && stmts[stmts.Count - 1] is BreakStatementSyntax) stmts.RemoveAt(stmts.Count - 1);
+                // The section's final break (possibly the last statement of a trailing block) just ends it.
+                StatementSyntax? last = stmts.Count > 0 ? stmts[stmts.Count - 1] : null;
+                while (last is BlockSyntax lb && lb.Statements.Count > 0) last = lb.Statements[lb.Statements.Count - 1];
+                if (last is BreakStatementSyntax trailing) _sectionBreaks.Add(trailing);
                 foreach (var s in stmts)
                 {
                     if (s.DescendantNodesAndSelf(n => !(n is ForStatementSyntax || n is WhileStatementSyntax || n is DoStatementSyntax || n is ForEachStatementSyntax || n is SwitchStatementSyntax))
-                        .OfType<BreakStatementSyntax>().Any())
+                        .OfType<BreakStatementSyntax>().Any(b => !_sectionBreaks.Contains(b)))
                     {
                         Report(Descriptors.UnsupportedStatement, s.GetLocation(), "break in a switch section",
                             "a switch section may end with break, but may not break out of the middle; use if/else");
@@ -1178,34 +1195,40 @@ namespace DiffGen.Generator.Lowering
             }
             hint.Append(string.Join(", ", parts)).Append(')');
             return new Callee(key, typeName, symbol.Name, ps.ToEquatableArray(), ret, pbType, pbName, pfType, pfName,
-                display, hint.ToString(), Locations.From(inv.GetLocation()), IsDualCapable(symbol, new HashSet<IMethodSymbol>(SymbolEqualityComparer.Default)));
+                display, hint.ToString(), Locations.From(inv.GetLocation()),
+                IsCapable(symbol, dual: true, new HashSet<IMethodSymbol>(SymbolEqualityComparer.Default)),
+                IsCapable(symbol, dual: false, new HashSet<IMethodSymbol>(SymbolEqualityComparer.Default)));
         }
 
         /// <summary>
-        /// Whether the generator emits {Name}PullbackDual for a callee: a [Differentiable] method in
-        /// this compilation that uses double only and calls only Math and other such methods.
+        /// Whether the generator emits {Name}PullbackDual (dual: a [Differentiable] method in this
+        /// compilation that uses double only) or {Name}PushforwardVector (any [Differentiable] method in
+        /// this compilation) for a callee, given that it may only call Math and other such methods.
         /// </summary>
-        private bool IsDualCapable(IMethodSymbol m, HashSet<IMethodSymbol> visiting)
+        private bool IsCapable(IMethodSymbol m, bool dual, HashSet<IMethodSymbol> visiting)
         {
             if (!HasDifferentiable(m)) return false;
             if (!visiting.Add(m)) return true; // recursion: decided by the rest of the cycle
-            if (m.ReturnType.SpecialType == SpecialType.System_Single) return false;
-            foreach (var p in m.Parameters)
-                if (TryMapType(p.Type, out var elem, out _) && elem == Ty.Float) return false;
             var syntax = m.DeclaringSyntaxReferences.FirstOrDefault()?.GetSyntax(_ct) as MethodDeclarationSyntax;
             if (syntax == null) return false;
-            foreach (var token in syntax.DescendantTokens())
-                if (token.IsKind(SyntaxKind.FloatKeyword) || token.ValueText == "MathF" || token.ValueText == "Single") return false;
+            if (dual)
+            {
+                if (m.ReturnType.SpecialType == SpecialType.System_Single) return false;
+                foreach (var p in m.Parameters)
+                    if (TryMapType(p.Type, out var elem, out _) && elem == Ty.Float) return false;
+                foreach (var token in syntax.DescendantTokens())
+                    if (token.IsKind(SyntaxKind.FloatKeyword) || token.ValueText == "MathF" || token.ValueText == "Single") return false;
+            }
             var model = _model.Compilation.GetSemanticModel(syntax.SyntaxTree);
             foreach (var inv in syntax.DescendantNodes().OfType<InvocationExpressionSyntax>())
             {
                 if (!(model.GetSymbolInfo(inv, _ct).Symbol is IMethodSymbol callee)) return false;
                 var owner = callee.ContainingType?.ToDisplayString();
-                if (owner == "System.Math") continue;
+                if (owner == "System.Math" || !dual && owner == "System.MathF") continue;
                 if (owner == "System.Span<T>" || owner == "System.ReadOnlySpan<T>" || callee.ContainingType?.Name == "Span" || callee.ContainingType?.Name == "ReadOnlySpan") continue;
                 bool scalarOnly = callee.Parameters.All(p => TryMapScalar(p.Type, out var t) && t != Ty.Double && t != Ty.Float);
                 if (scalarOnly && TryMapScalar(callee.ReturnType, out var rt) && rt != Ty.Double && rt != Ty.Float) continue;
-                if (!IsDualCapable(callee, visiting)) return false;
+                if (!IsCapable(callee, dual, visiting)) return false;
             }
             return true;
         }

@@ -43,6 +43,16 @@ namespace DiffGen.Generator.Reverse
             _a = new Analyzer(vars, callees, body, resultVar);
             _p = new ExprPrinter(vars, dual);
             _names = new HashSet<string>(vars.Select(v => v.Name));
+            CollectCounters(body, _counters);
+        }
+
+        /// <summary>Counters of counted loops: declared in the loops themselves, as in the source.</summary>
+        private readonly HashSet<int> _counters = new HashSet<int>();
+
+        internal static void CollectCounters(Stmt s, HashSet<int> counters)
+        {
+            if (s is Loop l && l.IsCanonical) counters.Add(l.Counter);
+            foreach (var c in Structurizer.Children(s)) CollectCounters(c, counters);
         }
 
         public Analyzer Analysis => _a;
@@ -52,12 +62,17 @@ namespace DiffGen.Generator.Reverse
         /// reverse: Hessian-vector products), or null when the method uses float, MathF, or calls a
         /// method without a dual pullback.
         /// </summary>
-        public static string? EmitDual(MethodModel m, IReadOnlyList<Callee> callees)
+        public static string? EmitDual(MethodModel m, IReadOnlyList<Callee> callees, out string? whyNot)
         {
-            if (m.ReturnType == Ty.Float) return null;
+            whyNot = null;
             var e = new PullbackEmitter(m, callees, dual: true);
-            if (e._vars.Any(v => v.Elem == Ty.Float) || callees.Any(c => !c.DualCapable) || UsesUnsupportedDual(e._body)) return null;
-            return e.EmitMethod(out _);
+            if (m.ReturnType == Ty.Float || e._vars.Any(v => v.Elem == Ty.Float))
+                whyNot = "it uses float (dual numbers are double)";
+            else if (callees.FirstOrDefault(c => !c.DualCapable) is Callee c)
+                whyNot = "it calls '" + c.Name + "', which has no dual pullback (a hand-written derivative, float code, or another assembly)";
+            else if (UsesUnsupportedDual(e._body))
+                whyNot = "it uses MathF, a cast to float, or a helper called with double arguments";
+            return whyNot == null ? e.EmitMethod(out _) : null;
         }
 
         private static bool UsesUnsupportedDual(Stmt s)
@@ -172,18 +187,12 @@ namespace DiffGen.Generator.Reverse
                 string bar = Fresh(v.Name + "Bar");
                 if (v.IsScalar)
                 {
+                    // The adjoint is built in a local and added to the ref parameter at the end: a local stays
+                    // in a register in hot loops, and a body that reassigns the parameter may clear it.
                     sig.Add("ref " + T(v.Elem) + " " + bar);
-                    if (assignedParams.Contains(v.Id))
-                    {
-                        // The body reassigns the parameter, so its adjoint is built locally and added at the end.
-                        var local = Fresh(v.Name + "Adj");
-                        _paramAccumulator[v.Id] = bar;
-                        _bar[v.Id] = local;
-                    }
-                    else
-                    {
-                        _bar[v.Id] = bar;
-                    }
+                    var local = Fresh(v.Name + "Adj");
+                    _paramAccumulator[v.Id] = bar;
+                    _bar[v.Id] = local;
                 }
                 else
                 {
@@ -220,11 +229,13 @@ namespace DiffGen.Generator.Reverse
             else
                 w.Line("/// <summary>Reverse-mode derivative of <see cref=\"" + _m.Name + "\"/>: re-runs it, returns its result, and propagates adjoints (see docs/generated-code.md).</summary>");
             w.Open(access + " static " + T(_m.ReturnType) + " " + _m.Name + (_dual ? "PullbackDual(" : "Pullback(") + string.Join(", ", sig) + ")");
-            foreach (var t in _tapes) w.Line("using var " + TapeName(t) + " = new global::DiffGen.ValueStack<" + T(t) + ">();");
+            // No 'using': a try/finally around the sweeps would keep the JIT from enregistering their locals.
+            // The buffers go back to the pool at the end; if the method throws, the GC reclaims them.
+            foreach (var t in _tapes) w.Line("var " + TapeName(t) + " = new global::DiffGen.ValueStack<" + T(t) + ">();");
             foreach (var t in _refTapes) w.Line("var " + RefTapeName(t) + " = new global::DiffGen.RefStack<" + T(t) + "[]>();");
             foreach (var v in _vars)
             {
-                if (v.Role == VarRole.Param) continue;
+                if (v.Role == VarRole.Param || _counters.Contains(v.Id)) continue;
                 if (v.Storage == Storage.Scalar) w.Line(T(v.Elem) + " " + v.Name + " = " + Zero(v.Elem) + ";");
                 else w.Line(T(v.Elem) + "[] " + v.Name + " = global::System.Array.Empty<" + T(v.Elem) + ">();");
             }
@@ -236,11 +247,18 @@ namespace DiffGen.Generator.Reverse
                 if (v.Storage == Storage.Scalar) w.Line(T(v.Elem) + " " + bar + " = " + Zero(v.Elem) + ";");
                 else w.Line(T(v.Elem) + "[] " + bar + " = global::System.Array.Empty<" + T(v.Elem) + ">();");
             }
+            foreach (var v in parms)
+            {
+                // A short adjoint span would make the reverse sweep fail half-way: check up front.
+                if (v.IsScalar || !_bar.TryGetValue(v.Id, out var sb)) continue;
+                w.Line("if (" + sb + ".Length != " + v.Name + ".Length) throw new global::System.ArgumentException(\"" + sb + " must have the length of " + v.Name + " (\" + " + v.Name + ".Length + \").\", nameof(" + sb + "));");
+            }
             foreach (var s in _slotDecls) w.Line(s);
             w.Line("// Forward sweep");
             w.Append(fwd);
             w.Line("// Reverse sweep");
             w.Append(rev);
+            foreach (var t in _tapes) w.Line(TapeName(t) + ".Dispose();");
             if (_a.ResultVar >= 0) w.Line("return " + _vars[_a.ResultVar].Name + ";");
             w.Close();
 
@@ -367,7 +385,7 @@ namespace DiffGen.Generator.Reverse
                             if (slot != null) { w.Line(slot + " = " + start + ";"); start = slot; }
                             w.Line(n + " = 0;");
                             string i = _vars[l.Counter].Name;
-                            w.Open("for (" + i + " = " + start + "; " + P(l.Condition) + "; " + StepText(l) + ")");
+                            w.Open("for (" + T(_vars[l.Counter].Elem) + " " + i + " = " + start + "; " + P(l.Condition) + "; " + StepText(l) + ")");
                             w.Line(n + "++;");
                             EmitForward(l.Body, w);
                             w.Close();
@@ -521,7 +539,7 @@ namespace DiffGen.Generator.Reverse
                     string start = slot ?? P(l.Start!, ExprPrinter.Additive, false);
                     string offset = l.StepValue == 1 ? k : l.StepValue == -1 ? k : k + " * " + System.Math.Abs(l.StepValue).ToString(CultureInfo.InvariantCulture);
                     w.Open("for (int " + k + " = " + n + " - 1; " + k + " >= 0; " + k + "--)");
-                    w.Line(i + " = " + (start == "0" && l.StepValue > 0 ? offset : start + (l.StepValue > 0 ? " + " : " - ") + offset) + ";");
+                    w.Line(T(_vars[l.Counter].Elem) + " " + i + " = " + (start == "0" && l.StepValue > 0 ? offset : start + (l.StepValue > 0 ? " + " : " - ") + offset) + ";");
                     w.Append(body);
                     w.Close();
                 }
@@ -563,7 +581,7 @@ namespace DiffGen.Generator.Reverse
                     string b = Temp();
                     w.Open();
                     w.Line(T(a.Target.Type) + " " + b + " = " + BarOf(a.Target) + ";");
-                    Propagate(acc.Right, acc.Op == "-" ? "-" + b : b, w);
+                    Deferred(w, () => Propagate(acc.Right, acc.Op == "-" ? "-" + b : b, w));
                     w.Close();
                 }
                 return;
@@ -580,7 +598,7 @@ namespace DiffGen.Generator.Reverse
             w.Line(T(a.Target.Type) + " " + bar + " = " + BarOf(a.Target) + ";");
             w.Line(BarOf(a.Target) + " = " + Zero(a.Target.Type) + ";");
             if (pushed) w.Line(P(a.Target) + " = " + Tape(a.Target.Type) + ".Pop();");
-            Propagate(a.Value, bar, w);
+            Deferred(w, () => Propagate(a.Value, bar, w));
             w.Close();
         }
 
@@ -729,10 +747,51 @@ namespace DiffGen.Generator.Reverse
             }
         }
 
-        private static void Accumulate(string target, string adj, CodeWriter w)
+        /// <summary>
+        /// Contributions to the same adjoint within one statement's reverse are summed into one
+        /// read-modify-write (u[i] * u[i], stencil centres): collected here, flushed at the end.
+        /// </summary>
+        private List<(string Target, string Adj)>? _deferred;
+
+        private void Accumulate(string target, string adj, CodeWriter w)
         {
-            if (adj.StartsWith("-") && IsSimple(adj)) w.Line(target + " -= " + adj.Substring(1) + ";");
-            else w.Line(target + " += " + adj + ";");
+            if (_deferred != null && _deferredWriter == w)
+            {
+                _deferred.Add((target, adj));
+                return;
+            }
+            WriteAccumulate(target, new[] { adj }, w);
+        }
+
+        private CodeWriter? _deferredWriter;
+
+        private static void WriteAccumulate(string target, IReadOnlyList<string> adjs, CodeWriter w)
+        {
+            if (adjs.Count == 1 && adjs[0].StartsWith("-") && IsSimple(adjs[0])) { w.Line(target + " -= " + adjs[0].Substring(1) + ";"); return; }
+            var sb = new System.Text.StringBuilder();
+            for (int i = 0; i < adjs.Count; i++)
+            {
+                var a = adjs[i];
+                if (i == 0) sb.Append(a);
+                else if (a.StartsWith("-") && IsSimple(a)) sb.Append(" - ").Append(a.Substring(1));
+                else sb.Append(" + ").Append(a.StartsWith("-") ? "(" + a + ")" : a);
+            }
+            w.Line(target + " += " + sb + ";");
+        }
+
+        /// <summary>Runs <paramref name="emit"/> with accumulations into <paramref name="w"/> merged per target.</summary>
+        private void Deferred(CodeWriter w, System.Action emit)
+        {
+            var saved = _deferred;
+            var savedWriter = _deferredWriter;
+            _deferred = new List<(string, string)>();
+            _deferredWriter = w;
+            emit();
+            var list = _deferred;
+            _deferred = saved;
+            _deferredWriter = savedWriter;
+            foreach (var group in list.GroupBy(x => x.Target))
+                WriteAccumulate(group.Key, group.Select(x => x.Adj).ToList(), w);
         }
 
         private static void EmitIf(string cond, CodeWriter then, CodeWriter els, CodeWriter w)

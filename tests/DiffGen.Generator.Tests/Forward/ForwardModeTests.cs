@@ -94,3 +94,57 @@ public class ForwardModeTests
         GradCheck.AssertClose([t], GradCheck.FiniteDifferenceGradient(p => Kernels.Loops(p[0], n), [x]), 1e-6);
     }
 }
+
+/// <summary>Vector mode: one pass with K directions equals K scalar pushforwards.</summary>
+public class VectorModeTests
+{
+    private static double[] Rand(int n, int seed) { var r = new Random(seed); var a = new double[n]; for (int i = 0; i < n; i++) a[i] = 2 * r.NextDouble() - 1; return a; }
+
+    [Fact]
+    public void HeatStep_ThreeDirectionsInOnePass()
+    {
+        int n = 10, k = 3;
+        var u = Rand(n, 1); var dirs = Rand(n * k, 2); var nuDots = Rand(k, 3);
+        var next = new double[n]; var nextDots = new double[n * k];
+        Kernels.HeatStepPushforwardVector(k, u, dirs, next, nextDots, 0.3, nuDots);
+        for (int q = 0; q < k; q++)
+        {
+            var du = new double[n];
+            for (int i = 0; i < n; i++) du[i] = dirs[i * k + q];
+            var expected = new double[n];
+            Kernels.HeatStepPushforward(u, du, new double[n], expected, 0.3, nuDots[q]);
+            for (int i = 0; i < n; i++) Assert.Equal(expected[i], nextDots[i * k + q], 12);
+        }
+    }
+
+    [Fact]
+    public void ScalarResults_AndCalls_MatchScalarPushforwards()
+    {
+        int n = 8, k = 4;
+        var u = Rand(n, 4); var dirs = Rand(n * k, 5); var xDots = Rand(k, 6);
+        var resultDots = new double[k];
+        double value = Kernels.CallsOthersPushforwardVector(k, 0.2, xDots, u, dirs, new double[n], new double[n * k], resultDots);
+        Assert.Equal(Kernels.CallsOthers(0.2, u, new double[n]), value, 12);
+        for (int q = 0; q < k; q++)
+        {
+            var du = new double[n];
+            for (int i = 0; i < n; i++) du[i] = dirs[i * k + q];
+            var (_, t) = Kernels.CallsOthersPushforward(0.2, xDots[q], u, du, new double[n], new double[n]);
+            Assert.Equal(t, resultDots[q], 10);
+        }
+        var polyDots = new double[2];
+        Kernels.PolyPushforwardVector(2, 0.3, [1, 0], 0.7, [0, 1], polyDots);
+        var g = new double[2];
+        Kernels.PolyPullback(0.3, 0.7, 1, ref g[0], ref g[1]);
+        Assert.Equal(g[0], polyDots[0], 12); // the Jacobian of a scalar map in one pass
+        Assert.Equal(g[1], polyDots[1], 12);
+    }
+
+    [Fact]
+    public void WrongTangentLengths_AreRejectedWithTheParameterName()
+    {
+        var ex = Assert.Throws<ArgumentException>(() => Kernels.HeatStepPushforwardVector(2, new double[4], new double[7], new double[4], new double[8], 0.1, new double[2]));
+        Assert.Equal("uDots", ex.ParamName);
+        Assert.Throws<ArgumentOutOfRangeException>(() => Kernels.HeatStepPushforwardVector(0, new double[4], new double[0], new double[4], new double[0], 0.1, new double[0]));
+    }
+}

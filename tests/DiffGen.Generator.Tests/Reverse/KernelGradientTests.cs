@@ -94,3 +94,33 @@ public class KernelGradientTests
         GradCheck.AssertClose([xBar], GradCheck.FiniteDifferenceGradient(v => Kernels.Loops(v[0], n), [x]));
     }
 }
+
+public class TimeLoopTests
+{
+    [Fact]
+    public void StepCopyBackLoop_MatchesFiniteDifferences()
+    {
+        var r = new Random(9);
+        var u0 = Enumerable.Range(0, 12).Select(_ => r.NextDouble() - 0.5).ToArray();
+        double Loss(double[] x, double nu) => TimeLoops.Run((double[])x.Clone(), nu, 6);
+        var u = (double[])u0.Clone(); var uBar = new double[u.Length]; double nuBar = 0;
+        double e = TimeLoops.RunPullback(u, 0.2, 6, 1.0, uBar, ref nuBar);
+        Assert.Equal(Loss(u0, 0.2), e);
+        var expected = (double[])u0.Clone(); TimeLoops.Run(expected, 0.2, 6);
+        Assert.Equal(expected, u); // the pullback leaves the primal outputs in place
+        GradCheck.AssertClose(uBar, GradCheck.FiniteDifferenceGradient(x => Loss(x, 0.2), u0));
+        GradCheck.AssertClose([nuBar], GradCheck.FiniteDifferenceGradient(x => Loss(u0, x[0]), [0.2]));
+    }
+}
+
+public class PullbackArgumentTests
+{
+    [Fact]
+    public void AdjointSpanOfWrongLength_IsRejectedWithItsName()
+    {
+        double nuBar = 0;
+        var ex = Assert.Throws<ArgumentException>(() => Kernels.HeatStepPullback(new double[8], new double[8], 0.1, new double[7], new double[8], ref nuBar));
+        Assert.Equal("uBar", ex.ParamName);
+        Assert.Contains("length of u (8)", ex.Message);
+    }
+}

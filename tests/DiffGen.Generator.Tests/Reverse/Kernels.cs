@@ -80,3 +80,31 @@ public static partial class Kernels
         return s;
     }
 }
+
+public static partial class TimeLoops
+{
+    [Differentiable]
+    public static void Diffuse(ReadOnlySpan<double> u, Span<double> next, double nu)
+    {
+        int n = u.Length;
+        for (int i = 0; i < n; i++)
+            next[i] = u[i] + nu * (u[(i + n - 1) % n] - 2 * u[i] + u[(i + 1) % n]) - 0.1 * u[i] * u[i];
+    }
+
+    /// <summary>A solver time loop in the common style: step into a buffer, copy back.</summary>
+    [Differentiable]
+    public static double Run(double[] u, double nu, int steps)
+    {
+        var tmp = new double[u.Length];
+        for (int t = 0; t < steps; t++)
+        {
+            Diffuse(u, tmp, nu);
+            tmp.CopyTo(u);
+        }
+        double e = 0;
+        foreach (var v in u) e += v * v;
+        Array.Fill(tmp, 0.5);
+        Array.Clear(tmp);
+        return e;
+    }
+}

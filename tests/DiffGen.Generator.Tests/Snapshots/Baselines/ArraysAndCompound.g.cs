@@ -17,16 +17,17 @@ namespace Snap
         /// <summary>Reverse-mode derivative of <see cref="Accumulate"/>: re-runs it, returns its result, and propagates adjoints (see docs/generated-code.md).</summary>
         public static double AccumulatePullback(double[] a, double x, double resultBar, global::System.Span<double> aBar, ref double xBar)
         {
-            using var _tapeDouble = new global::DiffGen.ValueStack<double>();
+            var _tapeDouble = new global::DiffGen.ValueStack<double>();
             double p = 0.0;
-            int i = 0;
             double _result = 0.0;
+            double xAdj = 0.0;
             double pBar = 0.0;
+            if (aBar.Length != a.Length) throw new global::System.ArgumentException("aBar must have the length of a (" + a.Length + ").", nameof(aBar));
             int _n0 = 0;
             // Forward sweep
             p = 1;
             _n0 = 0;
-            for (i = 0; i < a.Length; i++)
+            for (int i = 0; i < a.Length; i++)
             {
                 _n0++;
                 _tapeDouble.Push(a[i]);
@@ -51,13 +52,13 @@ namespace Snap
             }
             for (int _k = _n0 - 1; _k >= 0; _k--)
             {
-                i = _k;
+                int i = _k;
                 {
                     double _t2 = pBar;
                     pBar = 0.0;
                     p = _tapeDouble.Pop();
-                    pBar += _t2 * (1 + a[i]);
                     double _t3 = _t2 * p;
+                    pBar += _t2 * (1 + a[i]);
                     aBar[i] += _t3;
                 }
                 {
@@ -65,11 +66,13 @@ namespace Snap
                     aBar[i] = 0.0;
                     a[i] = _tapeDouble.Pop();
                     aBar[i] += _t4 * x;
-                    xBar += _t4 * a[i];
+                    xAdj += _t4 * a[i];
                 }
             }
             pBar = 0.0;
+            xBar += xAdj;
             ((global::System.ReadOnlySpan<double>)aFinal).CopyTo(a);
+            _tapeDouble.Dispose();
             return _result;
         }
 
@@ -78,12 +81,11 @@ namespace Snap
         {
             double p = 0.0;
             double pDot = 0.0;
-            int i = 0;
             double _result = 0.0;
             double resultDot = 0.0;
             pDot = 0.0;
             p = 1;
-            for (i = 0; i < a.Length; i++)
+            for (int i = 0; i < a.Length; i++)
             {
                 double _d0 = aDot[i] * x + a[i] * xDot;
                 a[i] = a[i] * x;
@@ -103,19 +105,55 @@ namespace Snap
             return (_result, resultDot);
         }
 
+        /// <summary>Vector forward mode of <see cref="Accumulate"/>: one pass carries <c>directions</c> tangents (see docs/generated-code.md).</summary>
+        public static double AccumulatePushforwardVector(int directions, double[] a, global::System.Span<double> aDots, double x, global::System.ReadOnlySpan<double> xDots, global::System.Span<double> resultDots)
+        {
+            if (directions < 1) throw new global::System.ArgumentOutOfRangeException(nameof(directions), directions, "At least one direction is needed.");
+            if (aDots.Length != a.Length * directions) throw new global::System.ArgumentException("aDots must hold a.Length tangents per direction (element i, direction q at i * directions + q)", nameof(aDots));
+            if (xDots.Length != directions) throw new global::System.ArgumentException("xDots must hold one tangent per direction", nameof(xDots));
+            if (resultDots.Length != directions) throw new global::System.ArgumentException("resultDots must hold one tangent per direction", nameof(resultDots));
+            double p = 0.0;
+            double[] pDots = new double[directions];
+            double _result = 0.0;
+            double[] resultDots2 = new double[directions];
+            double[] _lanesdouble = new double[directions];
+            for (int _q = 0; _q < directions; _q++) pDots[_q] = 0.0;
+            p = 1;
+            for (int i = 0; i < a.Length; i++)
+            {
+                for (int _q = 0; _q < directions; _q++) _lanesdouble[_q] = aDots[i * directions + _q] * x + a[i] * xDots[_q];
+                a[i] = a[i] * x;
+                for (int _q = 0; _q < directions; _q++) aDots[i * directions + _q] = _lanesdouble[_q];
+                for (int _q = 0; _q < directions; _q++) _lanesdouble[_q] = aDots[i * directions + _q];
+                a[i] = a[i] - 0.5;
+                for (int _q = 0; _q < directions; _q++) aDots[i * directions + _q] = _lanesdouble[_q];
+                for (int _q = 0; _q < directions; _q++) _lanesdouble[_q] = pDots[_q] * (1 + a[i]) + p * aDots[i * directions + _q];
+                p = p * (1 + a[i]);
+                for (int _q = 0; _q < directions; _q++) pDots[_q] = _lanesdouble[_q];
+            }
+            for (int _q = 0; _q < directions; _q++) _lanesdouble[_q] = pDots[_q] / a.Length;
+            p = p / a.Length;
+            for (int _q = 0; _q < directions; _q++) pDots[_q] = _lanesdouble[_q];
+            for (int _q = 0; _q < directions; _q++) resultDots2[_q] = pDots[_q];
+            _result = p;
+            ((global::System.ReadOnlySpan<double>)resultDots2).CopyTo(resultDots);
+            return _result;
+        }
+
         /// <summary>The pullback of <see cref="Accumulate"/> on dual numbers: seed the inputs' tangents with v and read H·v from the adjoints' tangents (see docs/generated-code.md).</summary>
         public static global::DiffGen.Dual AccumulatePullbackDual(global::DiffGen.Dual[] a, global::DiffGen.Dual x, global::DiffGen.Dual resultBar, global::System.Span<global::DiffGen.Dual> aBar, ref global::DiffGen.Dual xBar)
         {
-            using var _tapeDouble = new global::DiffGen.ValueStack<global::DiffGen.Dual>();
+            var _tapeDouble = new global::DiffGen.ValueStack<global::DiffGen.Dual>();
             global::DiffGen.Dual p = 0.0;
-            int i = 0;
             global::DiffGen.Dual _result = 0.0;
+            global::DiffGen.Dual xAdj = 0.0;
             global::DiffGen.Dual pBar = 0.0;
+            if (aBar.Length != a.Length) throw new global::System.ArgumentException("aBar must have the length of a (" + a.Length + ").", nameof(aBar));
             int _n0 = 0;
             // Forward sweep
             p = 1;
             _n0 = 0;
-            for (i = 0; i < a.Length; i++)
+            for (int i = 0; i < a.Length; i++)
             {
                 _n0++;
                 _tapeDouble.Push(a[i]);
@@ -140,13 +178,13 @@ namespace Snap
             }
             for (int _k = _n0 - 1; _k >= 0; _k--)
             {
-                i = _k;
+                int i = _k;
                 {
                     global::DiffGen.Dual _t2 = pBar;
                     pBar = 0.0;
                     p = _tapeDouble.Pop();
-                    pBar += _t2 * (1 + a[i]);
                     global::DiffGen.Dual _t3 = _t2 * p;
+                    pBar += _t2 * (1 + a[i]);
                     aBar[i] += _t3;
                 }
                 {
@@ -154,11 +192,13 @@ namespace Snap
                     aBar[i] = 0.0;
                     a[i] = _tapeDouble.Pop();
                     aBar[i] += _t4 * x;
-                    xBar += _t4 * a[i];
+                    xAdj += _t4 * a[i];
                 }
             }
             pBar = 0.0;
+            xBar += xAdj;
             ((global::System.ReadOnlySpan<global::DiffGen.Dual>)aFinal).CopyTo(a);
+            _tapeDouble.Dispose();
             return _result;
         }
     }

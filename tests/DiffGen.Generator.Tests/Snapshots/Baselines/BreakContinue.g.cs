@@ -17,14 +17,14 @@ namespace Snap
         /// <summary>Reverse-mode derivative of <see cref="Series"/>: re-runs it, returns its result, and propagates adjoints (see docs/generated-code.md).</summary>
         public static double SeriesPullback(double x, int n, double resultBar, ref double xBar)
         {
-            using var _tapeBool = new global::DiffGen.ValueStack<bool>();
-            using var _tapeDouble = new global::DiffGen.ValueStack<double>();
+            var _tapeBool = new global::DiffGen.ValueStack<bool>();
+            var _tapeDouble = new global::DiffGen.ValueStack<double>();
             double s = 0.0;
             double term = 0.0;
-            int k = 0;
             double _result = 0.0;
             bool _continue = false;
             bool _break = false;
+            double xAdj = 0.0;
             double sBar = 0.0;
             double termBar = 0.0;
             int _n0 = 0;
@@ -33,7 +33,7 @@ namespace Snap
             term = 1;
             _break = false;
             _n0 = 0;
-            for (k = 1; !_break && k <= n; k++)
+            for (int k = 1; !_break && k <= n; k++)
             {
                 _n0++;
                 _tapeBool.Push(_continue);
@@ -67,7 +67,7 @@ namespace Snap
             }
             for (int _k = _n0 - 1; _k >= 0; _k--)
             {
-                k = 1 + _k;
+                int k = 1 + _k;
                 if (!_continue)
                 {
                     if (!_break)
@@ -90,14 +90,17 @@ namespace Snap
                     double _t2 = termBar;
                     termBar = 0.0;
                     term = _tapeDouble.Pop();
-                    termBar += _t2 * (x / k);
                     double _t3 = _t2 * term;
-                    xBar += _t3 / k;
+                    termBar += _t2 * (x / k);
+                    xAdj += _t3 / k;
                 }
                 _continue = _tapeBool.Pop();
             }
             termBar = 0.0;
             sBar = 0.0;
+            xBar += xAdj;
+            _tapeBool.Dispose();
+            _tapeDouble.Dispose();
             return _result;
         }
 
@@ -108,7 +111,6 @@ namespace Snap
             double sDot = 0.0;
             double term = 0.0;
             double termDot = 0.0;
-            int k = 0;
             double _result = 0.0;
             double resultDot = 0.0;
             bool _continue = false;
@@ -118,7 +120,7 @@ namespace Snap
             termDot = 0.0;
             term = 1;
             _break = false;
-            for (k = 1; !_break && k <= n; k++)
+            for (int k = 1; !_break && k <= n; k++)
             {
                 _continue = false;
                 double _d0 = termDot * (x / k) + term * (xDot / k);
@@ -147,17 +149,67 @@ namespace Snap
             return (_result, resultDot);
         }
 
+        /// <summary>Vector forward mode of <see cref="Series"/>: one pass carries <c>directions</c> tangents (see docs/generated-code.md).</summary>
+        public static double SeriesPushforwardVector(int directions, double x, global::System.ReadOnlySpan<double> xDots, int n, global::System.Span<double> resultDots)
+        {
+            if (directions < 1) throw new global::System.ArgumentOutOfRangeException(nameof(directions), directions, "At least one direction is needed.");
+            if (xDots.Length != directions) throw new global::System.ArgumentException("xDots must hold one tangent per direction", nameof(xDots));
+            if (resultDots.Length != directions) throw new global::System.ArgumentException("resultDots must hold one tangent per direction", nameof(resultDots));
+            double s = 0.0;
+            double[] sDots = new double[directions];
+            double term = 0.0;
+            double[] termDots = new double[directions];
+            double _result = 0.0;
+            double[] resultDots2 = new double[directions];
+            bool _continue = false;
+            bool _break = false;
+            double[] _lanesdouble = new double[directions];
+            for (int _q = 0; _q < directions; _q++) sDots[_q] = 0.0;
+            s = 0;
+            for (int _q = 0; _q < directions; _q++) termDots[_q] = 0.0;
+            term = 1;
+            _break = false;
+            for (int k = 1; !_break && k <= n; k++)
+            {
+                _continue = false;
+                for (int _q = 0; _q < directions; _q++) _lanesdouble[_q] = termDots[_q] * (x / k) + term * (xDots[_q] / k);
+                term = term * (x / k);
+                for (int _q = 0; _q < directions; _q++) termDots[_q] = _lanesdouble[_q];
+                if (k % 2 == 0)
+                {
+                    _continue = true;
+                }
+                if (!_continue)
+                {
+                    if (global::System.Math.Abs(term) < 1e-12)
+                    {
+                        _break = true;
+                    }
+                    if (!_break)
+                    {
+                        for (int _q = 0; _q < directions; _q++) _lanesdouble[_q] = sDots[_q] + termDots[_q];
+                        s = s + term;
+                        for (int _q = 0; _q < directions; _q++) sDots[_q] = _lanesdouble[_q];
+                    }
+                }
+            }
+            for (int _q = 0; _q < directions; _q++) resultDots2[_q] = sDots[_q];
+            _result = s;
+            ((global::System.ReadOnlySpan<double>)resultDots2).CopyTo(resultDots);
+            return _result;
+        }
+
         /// <summary>The pullback of <see cref="Series"/> on dual numbers: seed the inputs' tangents with v and read H·v from the adjoints' tangents (see docs/generated-code.md).</summary>
         public static global::DiffGen.Dual SeriesPullbackDual(global::DiffGen.Dual x, int n, global::DiffGen.Dual resultBar, ref global::DiffGen.Dual xBar)
         {
-            using var _tapeBool = new global::DiffGen.ValueStack<bool>();
-            using var _tapeDouble = new global::DiffGen.ValueStack<global::DiffGen.Dual>();
+            var _tapeBool = new global::DiffGen.ValueStack<bool>();
+            var _tapeDouble = new global::DiffGen.ValueStack<global::DiffGen.Dual>();
             global::DiffGen.Dual s = 0.0;
             global::DiffGen.Dual term = 0.0;
-            int k = 0;
             global::DiffGen.Dual _result = 0.0;
             bool _continue = false;
             bool _break = false;
+            global::DiffGen.Dual xAdj = 0.0;
             global::DiffGen.Dual sBar = 0.0;
             global::DiffGen.Dual termBar = 0.0;
             int _n0 = 0;
@@ -166,7 +218,7 @@ namespace Snap
             term = 1;
             _break = false;
             _n0 = 0;
-            for (k = 1; !_break && k <= n; k++)
+            for (int k = 1; !_break && k <= n; k++)
             {
                 _n0++;
                 _tapeBool.Push(_continue);
@@ -200,7 +252,7 @@ namespace Snap
             }
             for (int _k = _n0 - 1; _k >= 0; _k--)
             {
-                k = 1 + _k;
+                int k = 1 + _k;
                 if (!_continue)
                 {
                     if (!_break)
@@ -223,14 +275,17 @@ namespace Snap
                     global::DiffGen.Dual _t2 = termBar;
                     termBar = 0.0;
                     term = _tapeDouble.Pop();
-                    termBar += _t2 * (x / k);
                     global::DiffGen.Dual _t3 = _t2 * term;
-                    xBar += _t3 / k;
+                    termBar += _t2 * (x / k);
+                    xAdj += _t3 / k;
                 }
                 _continue = _tapeBool.Pop();
             }
             termBar = 0.0;
             sBar = 0.0;
+            xBar += xAdj;
+            _tapeBool.Dispose();
+            _tapeDouble.Dispose();
             return _result;
         }
     }

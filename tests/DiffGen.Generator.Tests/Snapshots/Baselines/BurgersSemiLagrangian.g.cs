@@ -18,19 +18,22 @@ namespace Snap
         public static void AdvectPullback(global::System.ReadOnlySpan<double> u, global::System.Span<double> next, double dt, double dx, global::System.Span<double> uBar, global::System.Span<double> nextBar, ref double dtBar, ref double dxBar)
         {
             int n = 0;
-            int i = 0;
             double x = 0.0;
             int j = 0;
             double f = 0.0;
             int j0 = 0;
             int j1 = 0;
+            double dtAdj = 0.0;
+            double dxAdj = 0.0;
             double xBar = 0.0;
             double fBar = 0.0;
+            if (uBar.Length != u.Length) throw new global::System.ArgumentException("uBar must have the length of u (" + u.Length + ").", nameof(uBar));
+            if (nextBar.Length != next.Length) throw new global::System.ArgumentException("nextBar must have the length of next (" + next.Length + ").", nameof(nextBar));
             int _n0 = 0;
             // Forward sweep
             n = u.Length;
             _n0 = 0;
-            for (i = 0; i < n; i++)
+            for (int i = 0; i < n; i++)
             {
                 _n0++;
                 x = i - dt * u[i] / dx;
@@ -43,7 +46,7 @@ namespace Snap
             // Reverse sweep
             for (int _k = _n0 - 1; _k >= 0; _k--)
             {
-                i = _k;
+                int i = _k;
                 x = i - dt * u[i] / dx;
                 j = (int)global::System.Math.Floor(x);
                 f = x - j;
@@ -53,9 +56,8 @@ namespace Snap
                     double _t0 = nextBar[i];
                     nextBar[i] = 0.0;
                     double _t1 = _t0 * u[j0];
-                    fBar -= _t1;
+                    fBar += -_t1 + _t0 * u[j1];
                     uBar[j0] += _t0 * (1 - f);
-                    fBar += _t0 * u[j1];
                     uBar[j1] += _t0 * f;
                 }
                 {
@@ -67,18 +69,19 @@ namespace Snap
                     double _t3 = xBar;
                     xBar = 0.0;
                     double _t4 = -_t3 / dx;
-                    dtBar += _t4 * u[i];
+                    dtAdj += _t4 * u[i];
                     uBar[i] += _t4 * dt;
-                    dxBar += -(-_t3 * (dt * u[i]) / (dx * dx));
+                    dxAdj += -(-_t3 * (dt * u[i]) / (dx * dx));
                 }
             }
+            dtBar += dtAdj;
+            dxBar += dxAdj;
         }
 
         /// <summary>Forward-mode derivative of <see cref="Advect"/>: returns its result with the tangent along the given input tangents (see docs/generated-code.md).</summary>
         public static void AdvectPushforward(global::System.ReadOnlySpan<double> u, global::System.ReadOnlySpan<double> uDot, global::System.Span<double> next, global::System.Span<double> nextDot, double dt, double dtDot, double dx, double dxDot)
         {
             int n = 0;
-            int i = 0;
             double x = 0.0;
             double xDot = 0.0;
             int j = 0;
@@ -87,7 +90,7 @@ namespace Snap
             int j0 = 0;
             int j1 = 0;
             n = u.Length;
-            for (i = 0; i < n; i++)
+            for (int i = 0; i < n; i++)
             {
                 xDot = -(((dtDot * u[i] + dt * uDot[i]) * dx - (dt * u[i]) * dxDot) / (dx * dx));
                 x = i - dt * u[i] / dx;
@@ -101,23 +104,57 @@ namespace Snap
             }
         }
 
+        /// <summary>Vector forward mode of <see cref="Advect"/>: one pass carries <c>directions</c> tangents (see docs/generated-code.md).</summary>
+        public static void AdvectPushforwardVector(int directions, global::System.ReadOnlySpan<double> u, global::System.ReadOnlySpan<double> uDots, global::System.Span<double> next, global::System.Span<double> nextDots, double dt, global::System.ReadOnlySpan<double> dtDots, double dx, global::System.ReadOnlySpan<double> dxDots)
+        {
+            if (directions < 1) throw new global::System.ArgumentOutOfRangeException(nameof(directions), directions, "At least one direction is needed.");
+            if (uDots.Length != u.Length * directions) throw new global::System.ArgumentException("uDots must hold u.Length tangents per direction (element i, direction q at i * directions + q)", nameof(uDots));
+            if (nextDots.Length != next.Length * directions) throw new global::System.ArgumentException("nextDots must hold next.Length tangents per direction (element i, direction q at i * directions + q)", nameof(nextDots));
+            if (dtDots.Length != directions) throw new global::System.ArgumentException("dtDots must hold one tangent per direction", nameof(dtDots));
+            if (dxDots.Length != directions) throw new global::System.ArgumentException("dxDots must hold one tangent per direction", nameof(dxDots));
+            int n = 0;
+            double x = 0.0;
+            double[] xDots = new double[directions];
+            int j = 0;
+            double f = 0.0;
+            double[] fDots = new double[directions];
+            int j0 = 0;
+            int j1 = 0;
+            n = u.Length;
+            for (int i = 0; i < n; i++)
+            {
+                for (int _q = 0; _q < directions; _q++) xDots[_q] = -(((dtDots[_q] * u[i] + dt * uDots[i * directions + _q]) * dx - (dt * u[i]) * dxDots[_q]) / (dx * dx));
+                x = i - dt * u[i] / dx;
+                j = (int)global::System.Math.Floor(x);
+                for (int _q = 0; _q < directions; _q++) fDots[_q] = xDots[_q];
+                f = x - j;
+                j0 = (j % n + n) % n;
+                j1 = (j0 + 1) % n;
+                for (int _q = 0; _q < directions; _q++) nextDots[i * directions + _q] = (-fDots[_q]) * u[j0] + (1 - f) * uDots[j0 * directions + _q] + fDots[_q] * u[j1] + f * uDots[j1 * directions + _q];
+                next[i] = (1 - f) * u[j0] + f * u[j1];
+            }
+        }
+
         /// <summary>The pullback of <see cref="Advect"/> on dual numbers: seed the inputs' tangents with v and read H·v from the adjoints' tangents (see docs/generated-code.md).</summary>
         public static void AdvectPullbackDual(global::System.ReadOnlySpan<global::DiffGen.Dual> u, global::System.Span<global::DiffGen.Dual> next, global::DiffGen.Dual dt, global::DiffGen.Dual dx, global::System.Span<global::DiffGen.Dual> uBar, global::System.Span<global::DiffGen.Dual> nextBar, ref global::DiffGen.Dual dtBar, ref global::DiffGen.Dual dxBar)
         {
             int n = 0;
-            int i = 0;
             global::DiffGen.Dual x = 0.0;
             int j = 0;
             global::DiffGen.Dual f = 0.0;
             int j0 = 0;
             int j1 = 0;
+            global::DiffGen.Dual dtAdj = 0.0;
+            global::DiffGen.Dual dxAdj = 0.0;
             global::DiffGen.Dual xBar = 0.0;
             global::DiffGen.Dual fBar = 0.0;
+            if (uBar.Length != u.Length) throw new global::System.ArgumentException("uBar must have the length of u (" + u.Length + ").", nameof(uBar));
+            if (nextBar.Length != next.Length) throw new global::System.ArgumentException("nextBar must have the length of next (" + next.Length + ").", nameof(nextBar));
             int _n0 = 0;
             // Forward sweep
             n = u.Length;
             _n0 = 0;
-            for (i = 0; i < n; i++)
+            for (int i = 0; i < n; i++)
             {
                 _n0++;
                 x = i - dt * u[i] / dx;
@@ -130,7 +167,7 @@ namespace Snap
             // Reverse sweep
             for (int _k = _n0 - 1; _k >= 0; _k--)
             {
-                i = _k;
+                int i = _k;
                 x = i - dt * u[i] / dx;
                 j = (int)global::DiffGen.DualMath.Floor(x);
                 f = x - j;
@@ -140,9 +177,8 @@ namespace Snap
                     global::DiffGen.Dual _t0 = nextBar[i];
                     nextBar[i] = 0.0;
                     global::DiffGen.Dual _t1 = _t0 * u[j0];
-                    fBar -= _t1;
+                    fBar += -_t1 + _t0 * u[j1];
                     uBar[j0] += _t0 * (1 - f);
-                    fBar += _t0 * u[j1];
                     uBar[j1] += _t0 * f;
                 }
                 {
@@ -154,11 +190,13 @@ namespace Snap
                     global::DiffGen.Dual _t3 = xBar;
                     xBar = 0.0;
                     global::DiffGen.Dual _t4 = -_t3 / dx;
-                    dtBar += _t4 * u[i];
+                    dtAdj += _t4 * u[i];
                     uBar[i] += _t4 * dt;
-                    dxBar += -(-_t3 * (dt * u[i]) / (dx * dx));
+                    dxAdj += -(-_t3 * (dt * u[i]) / (dx * dx));
                 }
             }
+            dtBar += dtAdj;
+            dxBar += dxAdj;
         }
     }
 }

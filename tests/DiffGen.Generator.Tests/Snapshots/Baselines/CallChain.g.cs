@@ -18,17 +18,19 @@ namespace Snap
         public static double LossPullback(global::System.ReadOnlySpan<double> u, global::System.Span<double> work, double a, double resultBar, global::System.Span<double> uBar, global::System.Span<double> workBar, ref double aBar)
         {
             double s = 0.0;
-            int i = 0;
             double _call0 = 0.0;
             double _result = 0.0;
+            double aAdj = 0.0;
             double sBar = 0.0;
             double call0Bar = 0.0;
+            if (uBar.Length != u.Length) throw new global::System.ArgumentException("uBar must have the length of u (" + u.Length + ").", nameof(uBar));
+            if (workBar.Length != work.Length) throw new global::System.ArgumentException("workBar must have the length of work (" + work.Length + ").", nameof(workBar));
             int _n0 = 0;
             // Forward sweep
             global::Snap.Model.Scale(u, work, a);
             s = 0;
             _n0 = 0;
-            for (i = 0; i < work.Length; i++)
+            for (int i = 0; i < work.Length; i++)
             {
                 _n0++;
                 _call0 = global::Snap.Model.Square(work[i] - 1);
@@ -44,7 +46,7 @@ namespace Snap
             }
             for (int _k = _n0 - 1; _k >= 0; _k--)
             {
-                i = _k;
+                int i = _k;
                 {
                     double _t1 = sBar;
                     call0Bar += _t1;
@@ -59,8 +61,9 @@ namespace Snap
             }
             sBar = 0.0;
             {
-                global::Snap.Model.ScalePullback(u, work, a, uBar, workBar, ref aBar);
+                global::Snap.Model.ScalePullback(u, work, a, uBar, workBar, ref aAdj);
             }
+            aBar += aAdj;
             ((global::System.ReadOnlySpan<double>)workFinal).CopyTo(work);
             return _result;
         }
@@ -70,7 +73,6 @@ namespace Snap
         {
             double s = 0.0;
             double sDot = 0.0;
-            int i = 0;
             double _call0 = 0.0;
             double call0Dot = 0.0;
             double _result = 0.0;
@@ -78,7 +80,7 @@ namespace Snap
             global::Snap.Model.ScalePushforward(u, uDot, work, workDot, a, aDot);
             sDot = 0.0;
             s = 0;
-            for (i = 0; i < work.Length; i++)
+            for (int i = 0; i < work.Length; i++)
             {
                 var _d0 = global::Snap.Model.SquarePushforward(work[i] - 1, workDot[i]);
                 _call0 = _d0.Value;
@@ -92,22 +94,59 @@ namespace Snap
             return (_result, resultDot);
         }
 
+        /// <summary>Vector forward mode of <see cref="Loss"/>: one pass carries <c>directions</c> tangents (see docs/generated-code.md).</summary>
+        public static double LossPushforwardVector(int directions, global::System.ReadOnlySpan<double> u, global::System.ReadOnlySpan<double> uDots, global::System.Span<double> work, global::System.Span<double> workDots, double a, global::System.ReadOnlySpan<double> aDots, global::System.Span<double> resultDots)
+        {
+            if (directions < 1) throw new global::System.ArgumentOutOfRangeException(nameof(directions), directions, "At least one direction is needed.");
+            if (uDots.Length != u.Length * directions) throw new global::System.ArgumentException("uDots must hold u.Length tangents per direction (element i, direction q at i * directions + q)", nameof(uDots));
+            if (workDots.Length != work.Length * directions) throw new global::System.ArgumentException("workDots must hold work.Length tangents per direction (element i, direction q at i * directions + q)", nameof(workDots));
+            if (aDots.Length != directions) throw new global::System.ArgumentException("aDots must hold one tangent per direction", nameof(aDots));
+            if (resultDots.Length != directions) throw new global::System.ArgumentException("resultDots must hold one tangent per direction", nameof(resultDots));
+            double s = 0.0;
+            double[] sDots = new double[directions];
+            double _call0 = 0.0;
+            double[] call0Dots = new double[directions];
+            double _result = 0.0;
+            double[] resultDots2 = new double[directions];
+            double[] _d0 = new double[directions];
+            double[] _d1 = new double[directions];
+            double[] _lanesdouble = new double[directions];
+            for (int _q = 0; _q < directions; _q++) _d0[_q] = aDots[_q];
+            global::Snap.Model.ScalePushforwardVector(directions, u, uDots, work, workDots, a, _d0);
+            for (int _q = 0; _q < directions; _q++) sDots[_q] = 0.0;
+            s = 0;
+            for (int i = 0; i < work.Length; i++)
+            {
+                for (int _q = 0; _q < directions; _q++) _d1[_q] = workDots[i * directions + _q];
+                _call0 = global::Snap.Model.SquarePushforwardVector(directions, work[i] - 1, _d1, call0Dots);
+                for (int _q = 0; _q < directions; _q++) _lanesdouble[_q] = sDots[_q] + call0Dots[_q];
+                s = s + _call0;
+                for (int _q = 0; _q < directions; _q++) sDots[_q] = _lanesdouble[_q];
+            }
+            for (int _q = 0; _q < directions; _q++) resultDots2[_q] = sDots[_q];
+            _result = s;
+            ((global::System.ReadOnlySpan<double>)resultDots2).CopyTo(resultDots);
+            return _result;
+        }
+
         /// <summary>The pullback of <see cref="Loss"/> on dual numbers: seed the inputs' tangents with v and read H·v from the adjoints' tangents (see docs/generated-code.md).</summary>
         public static global::DiffGen.Dual LossPullbackDual(global::System.ReadOnlySpan<global::DiffGen.Dual> u, global::System.Span<global::DiffGen.Dual> work, global::DiffGen.Dual a, global::DiffGen.Dual resultBar, global::System.Span<global::DiffGen.Dual> uBar, global::System.Span<global::DiffGen.Dual> workBar, ref global::DiffGen.Dual aBar)
         {
             global::DiffGen.Dual s = 0.0;
-            int i = 0;
             global::DiffGen.Dual _call0 = 0.0;
             global::DiffGen.Dual _result = 0.0;
+            global::DiffGen.Dual aAdj = 0.0;
             global::DiffGen.Dual sBar = 0.0;
             global::DiffGen.Dual call0Bar = 0.0;
+            if (uBar.Length != u.Length) throw new global::System.ArgumentException("uBar must have the length of u (" + u.Length + ").", nameof(uBar));
+            if (workBar.Length != work.Length) throw new global::System.ArgumentException("workBar must have the length of work (" + work.Length + ").", nameof(workBar));
             int _n0 = 0;
             // Forward sweep
             global::DiffGen.Dual _t0 = 0.0;
             global::Snap.Model.ScalePullbackDual(u, work, a, new global::DiffGen.Dual[u.Length], new global::DiffGen.Dual[work.Length], ref _t0);
             s = 0;
             _n0 = 0;
-            for (i = 0; i < work.Length; i++)
+            for (int i = 0; i < work.Length; i++)
             {
                 _n0++;
                 global::DiffGen.Dual _t1 = 0.0;
@@ -124,7 +163,7 @@ namespace Snap
             }
             for (int _k = _n0 - 1; _k >= 0; _k--)
             {
-                i = _k;
+                int i = _k;
                 {
                     global::DiffGen.Dual _t3 = sBar;
                     call0Bar += _t3;
@@ -139,8 +178,9 @@ namespace Snap
             }
             sBar = 0.0;
             {
-                global::Snap.Model.ScalePullbackDual(u, work, a, uBar, workBar, ref aBar);
+                global::Snap.Model.ScalePullbackDual(u, work, a, uBar, workBar, ref aAdj);
             }
+            aBar += aAdj;
             ((global::System.ReadOnlySpan<global::DiffGen.Dual>)workFinal).CopyTo(work);
             return _result;
         }
@@ -165,11 +205,13 @@ namespace Snap
         /// <summary>Reverse-mode derivative of <see cref="Scale"/>: re-runs it, returns its result, and propagates adjoints (see docs/generated-code.md).</summary>
         public static void ScalePullback(global::System.ReadOnlySpan<double> u, global::System.Span<double> v, double a, global::System.Span<double> uBar, global::System.Span<double> vBar, ref double aBar)
         {
-            int i = 0;
+            double aAdj = 0.0;
+            if (uBar.Length != u.Length) throw new global::System.ArgumentException("uBar must have the length of u (" + u.Length + ").", nameof(uBar));
+            if (vBar.Length != v.Length) throw new global::System.ArgumentException("vBar must have the length of v (" + v.Length + ").", nameof(vBar));
             int _n0 = 0;
             // Forward sweep
             _n0 = 0;
-            for (i = 0; i < u.Length; i++)
+            for (int i = 0; i < u.Length; i++)
             {
                 _n0++;
                 v[i] = a * u[i];
@@ -177,23 +219,37 @@ namespace Snap
             // Reverse sweep
             for (int _k = _n0 - 1; _k >= 0; _k--)
             {
-                i = _k;
+                int i = _k;
                 {
                     double _t0 = vBar[i];
                     vBar[i] = 0.0;
-                    aBar += _t0 * u[i];
+                    aAdj += _t0 * u[i];
                     uBar[i] += _t0 * a;
                 }
             }
+            aBar += aAdj;
         }
 
         /// <summary>Forward-mode derivative of <see cref="Scale"/>: returns its result with the tangent along the given input tangents (see docs/generated-code.md).</summary>
         public static void ScalePushforward(global::System.ReadOnlySpan<double> u, global::System.ReadOnlySpan<double> uDot, global::System.Span<double> v, global::System.Span<double> vDot, double a, double aDot)
         {
-            int i = 0;
-            for (i = 0; i < u.Length; i++)
+            for (int i = 0; i < u.Length; i++)
             {
                 vDot[i] = aDot * u[i] + a * uDot[i];
+                v[i] = a * u[i];
+            }
+        }
+
+        /// <summary>Vector forward mode of <see cref="Scale"/>: one pass carries <c>directions</c> tangents (see docs/generated-code.md).</summary>
+        public static void ScalePushforwardVector(int directions, global::System.ReadOnlySpan<double> u, global::System.ReadOnlySpan<double> uDots, global::System.Span<double> v, global::System.Span<double> vDots, double a, global::System.ReadOnlySpan<double> aDots)
+        {
+            if (directions < 1) throw new global::System.ArgumentOutOfRangeException(nameof(directions), directions, "At least one direction is needed.");
+            if (uDots.Length != u.Length * directions) throw new global::System.ArgumentException("uDots must hold u.Length tangents per direction (element i, direction q at i * directions + q)", nameof(uDots));
+            if (vDots.Length != v.Length * directions) throw new global::System.ArgumentException("vDots must hold v.Length tangents per direction (element i, direction q at i * directions + q)", nameof(vDots));
+            if (aDots.Length != directions) throw new global::System.ArgumentException("aDots must hold one tangent per direction", nameof(aDots));
+            for (int i = 0; i < u.Length; i++)
+            {
+                for (int _q = 0; _q < directions; _q++) vDots[i * directions + _q] = aDots[_q] * u[i] + a * uDots[i * directions + _q];
                 v[i] = a * u[i];
             }
         }
@@ -201,11 +257,13 @@ namespace Snap
         /// <summary>The pullback of <see cref="Scale"/> on dual numbers: seed the inputs' tangents with v and read H·v from the adjoints' tangents (see docs/generated-code.md).</summary>
         public static void ScalePullbackDual(global::System.ReadOnlySpan<global::DiffGen.Dual> u, global::System.Span<global::DiffGen.Dual> v, global::DiffGen.Dual a, global::System.Span<global::DiffGen.Dual> uBar, global::System.Span<global::DiffGen.Dual> vBar, ref global::DiffGen.Dual aBar)
         {
-            int i = 0;
+            global::DiffGen.Dual aAdj = 0.0;
+            if (uBar.Length != u.Length) throw new global::System.ArgumentException("uBar must have the length of u (" + u.Length + ").", nameof(uBar));
+            if (vBar.Length != v.Length) throw new global::System.ArgumentException("vBar must have the length of v (" + v.Length + ").", nameof(vBar));
             int _n0 = 0;
             // Forward sweep
             _n0 = 0;
-            for (i = 0; i < u.Length; i++)
+            for (int i = 0; i < u.Length; i++)
             {
                 _n0++;
                 v[i] = a * u[i];
@@ -213,14 +271,15 @@ namespace Snap
             // Reverse sweep
             for (int _k = _n0 - 1; _k >= 0; _k--)
             {
-                i = _k;
+                int i = _k;
                 {
                     global::DiffGen.Dual _t0 = vBar[i];
                     vBar[i] = 0.0;
-                    aBar += _t0 * u[i];
+                    aAdj += _t0 * u[i];
                     uBar[i] += _t0 * a;
                 }
             }
+            aBar += aAdj;
         }
     }
 }
@@ -244,15 +303,16 @@ namespace Snap
         public static double SquarePullback(double x, double resultBar, ref double xBar)
         {
             double _result = 0.0;
+            double xAdj = 0.0;
             // Forward sweep
             _result = x * x;
             // Reverse sweep
             {
                 double _t0 = resultBar;
                 resultBar = 0.0;
-                xBar += _t0 * x;
-                xBar += _t0 * x;
+                xAdj += _t0 * x + _t0 * x;
             }
+            xBar += xAdj;
             return _result;
         }
 
@@ -266,19 +326,34 @@ namespace Snap
             return (_result, resultDot);
         }
 
+        /// <summary>Vector forward mode of <see cref="Square"/>: one pass carries <c>directions</c> tangents (see docs/generated-code.md).</summary>
+        public static double SquarePushforwardVector(int directions, double x, global::System.ReadOnlySpan<double> xDots, global::System.Span<double> resultDots)
+        {
+            if (directions < 1) throw new global::System.ArgumentOutOfRangeException(nameof(directions), directions, "At least one direction is needed.");
+            if (xDots.Length != directions) throw new global::System.ArgumentException("xDots must hold one tangent per direction", nameof(xDots));
+            if (resultDots.Length != directions) throw new global::System.ArgumentException("resultDots must hold one tangent per direction", nameof(resultDots));
+            double _result = 0.0;
+            double[] resultDots2 = new double[directions];
+            for (int _q = 0; _q < directions; _q++) resultDots2[_q] = xDots[_q] * x + x * xDots[_q];
+            _result = x * x;
+            ((global::System.ReadOnlySpan<double>)resultDots2).CopyTo(resultDots);
+            return _result;
+        }
+
         /// <summary>The pullback of <see cref="Square"/> on dual numbers: seed the inputs' tangents with v and read H·v from the adjoints' tangents (see docs/generated-code.md).</summary>
         public static global::DiffGen.Dual SquarePullbackDual(global::DiffGen.Dual x, global::DiffGen.Dual resultBar, ref global::DiffGen.Dual xBar)
         {
             global::DiffGen.Dual _result = 0.0;
+            global::DiffGen.Dual xAdj = 0.0;
             // Forward sweep
             _result = x * x;
             // Reverse sweep
             {
                 global::DiffGen.Dual _t0 = resultBar;
                 resultBar = 0.0;
-                xBar += _t0 * x;
-                xBar += _t0 * x;
+                xAdj += _t0 * x + _t0 * x;
             }
+            xBar += xAdj;
             return _result;
         }
     }

@@ -19,6 +19,7 @@ namespace Snap
         {
             double _call0 = 0.0;
             double _result = 0.0;
+            double xAdj = 0.0;
             double call0Bar = 0.0;
             // Forward sweep
             _call0 = global::Snap.Solver.Cube(x);
@@ -32,8 +33,9 @@ namespace Snap
             {
                 double _t1 = call0Bar;
                 call0Bar = 0.0;
-                global::Snap.Solver.CubePullback(x, _t1, ref xBar);
+                global::Snap.Solver.CubePullback(x, _t1, ref xAdj);
             }
+            xBar += xAdj;
             return _result;
         }
 

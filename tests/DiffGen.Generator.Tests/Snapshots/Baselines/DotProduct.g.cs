@@ -18,14 +18,15 @@ namespace Snap
         public static double DotPullback(global::System.ReadOnlySpan<double> a, global::System.ReadOnlySpan<double> b, double resultBar, global::System.Span<double> aBar, global::System.Span<double> bBar)
         {
             double s = 0.0;
-            int i = 0;
             double _result = 0.0;
             double sBar = 0.0;
+            if (aBar.Length != a.Length) throw new global::System.ArgumentException("aBar must have the length of a (" + a.Length + ").", nameof(aBar));
+            if (bBar.Length != b.Length) throw new global::System.ArgumentException("bBar must have the length of b (" + b.Length + ").", nameof(bBar));
             int _n0 = 0;
             // Forward sweep
             s = 0;
             _n0 = 0;
-            for (i = 0; i < a.Length; i++)
+            for (int i = 0; i < a.Length; i++)
             {
                 _n0++;
                 s = s + a[i] * b[i];
@@ -39,7 +40,7 @@ namespace Snap
             }
             for (int _k = _n0 - 1; _k >= 0; _k--)
             {
-                i = _k;
+                int i = _k;
                 {
                     double _t1 = sBar;
                     aBar[i] += _t1 * b[i];
@@ -55,12 +56,11 @@ namespace Snap
         {
             double s = 0.0;
             double sDot = 0.0;
-            int i = 0;
             double _result = 0.0;
             double resultDot = 0.0;
             sDot = 0.0;
             s = 0;
-            for (i = 0; i < a.Length; i++)
+            for (int i = 0; i < a.Length; i++)
             {
                 double _d0 = sDot + aDot[i] * b[i] + a[i] * bDot[i];
                 s = s + a[i] * b[i];
@@ -71,18 +71,45 @@ namespace Snap
             return (_result, resultDot);
         }
 
+        /// <summary>Vector forward mode of <see cref="Dot"/>: one pass carries <c>directions</c> tangents (see docs/generated-code.md).</summary>
+        public static double DotPushforwardVector(int directions, global::System.ReadOnlySpan<double> a, global::System.ReadOnlySpan<double> aDots, global::System.ReadOnlySpan<double> b, global::System.ReadOnlySpan<double> bDots, global::System.Span<double> resultDots)
+        {
+            if (directions < 1) throw new global::System.ArgumentOutOfRangeException(nameof(directions), directions, "At least one direction is needed.");
+            if (aDots.Length != a.Length * directions) throw new global::System.ArgumentException("aDots must hold a.Length tangents per direction (element i, direction q at i * directions + q)", nameof(aDots));
+            if (bDots.Length != b.Length * directions) throw new global::System.ArgumentException("bDots must hold b.Length tangents per direction (element i, direction q at i * directions + q)", nameof(bDots));
+            if (resultDots.Length != directions) throw new global::System.ArgumentException("resultDots must hold one tangent per direction", nameof(resultDots));
+            double s = 0.0;
+            double[] sDots = new double[directions];
+            double _result = 0.0;
+            double[] resultDots2 = new double[directions];
+            double[] _lanesdouble = new double[directions];
+            for (int _q = 0; _q < directions; _q++) sDots[_q] = 0.0;
+            s = 0;
+            for (int i = 0; i < a.Length; i++)
+            {
+                for (int _q = 0; _q < directions; _q++) _lanesdouble[_q] = sDots[_q] + aDots[i * directions + _q] * b[i] + a[i] * bDots[i * directions + _q];
+                s = s + a[i] * b[i];
+                for (int _q = 0; _q < directions; _q++) sDots[_q] = _lanesdouble[_q];
+            }
+            for (int _q = 0; _q < directions; _q++) resultDots2[_q] = sDots[_q];
+            _result = s;
+            ((global::System.ReadOnlySpan<double>)resultDots2).CopyTo(resultDots);
+            return _result;
+        }
+
         /// <summary>The pullback of <see cref="Dot"/> on dual numbers: seed the inputs' tangents with v and read H·v from the adjoints' tangents (see docs/generated-code.md).</summary>
         public static global::DiffGen.Dual DotPullbackDual(global::System.ReadOnlySpan<global::DiffGen.Dual> a, global::System.ReadOnlySpan<global::DiffGen.Dual> b, global::DiffGen.Dual resultBar, global::System.Span<global::DiffGen.Dual> aBar, global::System.Span<global::DiffGen.Dual> bBar)
         {
             global::DiffGen.Dual s = 0.0;
-            int i = 0;
             global::DiffGen.Dual _result = 0.0;
             global::DiffGen.Dual sBar = 0.0;
+            if (aBar.Length != a.Length) throw new global::System.ArgumentException("aBar must have the length of a (" + a.Length + ").", nameof(aBar));
+            if (bBar.Length != b.Length) throw new global::System.ArgumentException("bBar must have the length of b (" + b.Length + ").", nameof(bBar));
             int _n0 = 0;
             // Forward sweep
             s = 0;
             _n0 = 0;
-            for (i = 0; i < a.Length; i++)
+            for (int i = 0; i < a.Length; i++)
             {
                 _n0++;
                 s = s + a[i] * b[i];
@@ -96,7 +123,7 @@ namespace Snap
             }
             for (int _k = _n0 - 1; _k >= 0; _k--)
             {
-                i = _k;
+                int i = _k;
                 {
                     global::DiffGen.Dual _t1 = sBar;
                     aBar[i] += _t1 * b[i];

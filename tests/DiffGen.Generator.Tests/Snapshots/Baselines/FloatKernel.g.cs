@@ -18,14 +18,15 @@ namespace Snap
         public static float NormPullback(global::System.ReadOnlySpan<float> v, float scale, float resultBar, global::System.Span<float> vBar, ref float scaleBar)
         {
             float s = 0f;
-            int i = 0;
             float _result = 0f;
+            float scaleAdj = 0f;
             float sBar = 0f;
+            if (vBar.Length != v.Length) throw new global::System.ArgumentException("vBar must have the length of v (" + v.Length + ").", nameof(vBar));
             int _n0 = 0;
             // Forward sweep
             s = 0f;
             _n0 = 0;
-            for (i = 0; i < v.Length; i++)
+            for (int i = 0; i < v.Length; i++)
             {
                 _n0++;
                 s = s + v[i] * v[i];
@@ -35,20 +36,20 @@ namespace Snap
             {
                 float _t0 = resultBar;
                 resultBar = 0f;
-                scaleBar += _t0 * global::System.MathF.Sqrt(s);
                 float _t1 = _t0 * scale;
+                scaleAdj += _t0 * global::System.MathF.Sqrt(s);
                 sBar += _t1 / (2f * global::System.MathF.Sqrt(s));
             }
             for (int _k = _n0 - 1; _k >= 0; _k--)
             {
-                i = _k;
+                int i = _k;
                 {
                     float _t2 = sBar;
-                    vBar[i] += _t2 * v[i];
-                    vBar[i] += _t2 * v[i];
+                    vBar[i] += _t2 * v[i] + _t2 * v[i];
                 }
             }
             sBar = 0f;
+            scaleBar += scaleAdj;
             return _result;
         }
 
@@ -57,12 +58,11 @@ namespace Snap
         {
             float s = 0f;
             float sDot = 0f;
-            int i = 0;
             float _result = 0f;
             float resultDot = 0f;
             sDot = 0f;
             s = 0f;
-            for (i = 0; i < v.Length; i++)
+            for (int i = 0; i < v.Length; i++)
             {
                 float _d0 = sDot + vDot[i] * v[i] + v[i] * vDot[i];
                 s = s + v[i] * v[i];
@@ -71,6 +71,32 @@ namespace Snap
             resultDot = scaleDot * global::System.MathF.Sqrt(s) + scale * (sDot / (2f * global::System.MathF.Sqrt(s)));
             _result = scale * global::System.MathF.Sqrt(s);
             return (_result, resultDot);
+        }
+
+        /// <summary>Vector forward mode of <see cref="Norm"/>: one pass carries <c>directions</c> tangents (see docs/generated-code.md).</summary>
+        public static float NormPushforwardVector(int directions, global::System.ReadOnlySpan<float> v, global::System.ReadOnlySpan<float> vDots, float scale, global::System.ReadOnlySpan<float> scaleDots, global::System.Span<float> resultDots)
+        {
+            if (directions < 1) throw new global::System.ArgumentOutOfRangeException(nameof(directions), directions, "At least one direction is needed.");
+            if (vDots.Length != v.Length * directions) throw new global::System.ArgumentException("vDots must hold v.Length tangents per direction (element i, direction q at i * directions + q)", nameof(vDots));
+            if (scaleDots.Length != directions) throw new global::System.ArgumentException("scaleDots must hold one tangent per direction", nameof(scaleDots));
+            if (resultDots.Length != directions) throw new global::System.ArgumentException("resultDots must hold one tangent per direction", nameof(resultDots));
+            float s = 0f;
+            float[] sDots = new float[directions];
+            float _result = 0f;
+            float[] resultDots2 = new float[directions];
+            float[] _lanesfloat = new float[directions];
+            for (int _q = 0; _q < directions; _q++) sDots[_q] = 0f;
+            s = 0f;
+            for (int i = 0; i < v.Length; i++)
+            {
+                for (int _q = 0; _q < directions; _q++) _lanesfloat[_q] = sDots[_q] + vDots[i * directions + _q] * v[i] + v[i] * vDots[i * directions + _q];
+                s = s + v[i] * v[i];
+                for (int _q = 0; _q < directions; _q++) sDots[_q] = _lanesfloat[_q];
+            }
+            for (int _q = 0; _q < directions; _q++) resultDots2[_q] = scaleDots[_q] * global::System.MathF.Sqrt(s) + scale * (sDots[_q] / (2f * global::System.MathF.Sqrt(s)));
+            _result = scale * global::System.MathF.Sqrt(s);
+            ((global::System.ReadOnlySpan<float>)resultDots2).CopyTo(resultDots);
+            return _result;
         }
     }
 }

@@ -18,12 +18,14 @@ namespace Snap
         public static void StepPullback(global::System.ReadOnlySpan<double> u, global::System.Span<double> next, double nu, global::System.Span<double> uBar, global::System.Span<double> nextBar, ref double nuBar)
         {
             int n = 0;
-            int i = 0;
+            double nuAdj = 0.0;
+            if (uBar.Length != u.Length) throw new global::System.ArgumentException("uBar must have the length of u (" + u.Length + ").", nameof(uBar));
+            if (nextBar.Length != next.Length) throw new global::System.ArgumentException("nextBar must have the length of next (" + next.Length + ").", nameof(nextBar));
             int _n0 = 0;
             // Forward sweep
             n = u.Length;
             _n0 = 0;
-            for (i = 0; i < n; i++)
+            for (int i = 0; i < n; i++)
             {
                 _n0++;
                 next[i] = u[i] + nu * (u[(i + n - 1) % n] - 2 * u[i] + u[(i + 1) % n]);
@@ -31,29 +33,44 @@ namespace Snap
             // Reverse sweep
             for (int _k = _n0 - 1; _k >= 0; _k--)
             {
-                i = _k;
+                int i = _k;
                 {
                     double _t0 = nextBar[i];
                     nextBar[i] = 0.0;
-                    uBar[i] += _t0;
-                    nuBar += _t0 * (u[(i + n - 1) % n] - 2 * u[i] + u[(i + 1) % n]);
                     double _t1 = _t0 * nu;
+                    uBar[i] += _t0 + (-_t1 * 2);
+                    nuAdj += _t0 * (u[(i + n - 1) % n] - 2 * u[i] + u[(i + 1) % n]);
                     uBar[(i + n - 1) % n] += _t1;
-                    uBar[i] += -_t1 * 2;
                     uBar[(i + 1) % n] += _t1;
                 }
             }
+            nuBar += nuAdj;
         }
 
         /// <summary>Forward-mode derivative of <see cref="Step"/>: returns its result with the tangent along the given input tangents (see docs/generated-code.md).</summary>
         public static void StepPushforward(global::System.ReadOnlySpan<double> u, global::System.ReadOnlySpan<double> uDot, global::System.Span<double> next, global::System.Span<double> nextDot, double nu, double nuDot)
         {
             int n = 0;
-            int i = 0;
             n = u.Length;
-            for (i = 0; i < n; i++)
+            for (int i = 0; i < n; i++)
             {
                 nextDot[i] = uDot[i] + nuDot * (u[(i + n - 1) % n] - 2 * u[i] + u[(i + 1) % n]) + nu * (uDot[(i + n - 1) % n] - (2 * uDot[i]) + uDot[(i + 1) % n]);
+                next[i] = u[i] + nu * (u[(i + n - 1) % n] - 2 * u[i] + u[(i + 1) % n]);
+            }
+        }
+
+        /// <summary>Vector forward mode of <see cref="Step"/>: one pass carries <c>directions</c> tangents (see docs/generated-code.md).</summary>
+        public static void StepPushforwardVector(int directions, global::System.ReadOnlySpan<double> u, global::System.ReadOnlySpan<double> uDots, global::System.Span<double> next, global::System.Span<double> nextDots, double nu, global::System.ReadOnlySpan<double> nuDots)
+        {
+            if (directions < 1) throw new global::System.ArgumentOutOfRangeException(nameof(directions), directions, "At least one direction is needed.");
+            if (uDots.Length != u.Length * directions) throw new global::System.ArgumentException("uDots must hold u.Length tangents per direction (element i, direction q at i * directions + q)", nameof(uDots));
+            if (nextDots.Length != next.Length * directions) throw new global::System.ArgumentException("nextDots must hold next.Length tangents per direction (element i, direction q at i * directions + q)", nameof(nextDots));
+            if (nuDots.Length != directions) throw new global::System.ArgumentException("nuDots must hold one tangent per direction", nameof(nuDots));
+            int n = 0;
+            n = u.Length;
+            for (int i = 0; i < n; i++)
+            {
+                for (int _q = 0; _q < directions; _q++) nextDots[i * directions + _q] = uDots[i * directions + _q] + nuDots[_q] * (u[(i + n - 1) % n] - 2 * u[i] + u[(i + 1) % n]) + nu * (uDots[((i + n - 1) % n) * directions + _q] - (2 * uDots[i * directions + _q]) + uDots[((i + 1) % n) * directions + _q]);
                 next[i] = u[i] + nu * (u[(i + n - 1) % n] - 2 * u[i] + u[(i + 1) % n]);
             }
         }
@@ -62,12 +79,14 @@ namespace Snap
         public static void StepPullbackDual(global::System.ReadOnlySpan<global::DiffGen.Dual> u, global::System.Span<global::DiffGen.Dual> next, global::DiffGen.Dual nu, global::System.Span<global::DiffGen.Dual> uBar, global::System.Span<global::DiffGen.Dual> nextBar, ref global::DiffGen.Dual nuBar)
         {
             int n = 0;
-            int i = 0;
+            global::DiffGen.Dual nuAdj = 0.0;
+            if (uBar.Length != u.Length) throw new global::System.ArgumentException("uBar must have the length of u (" + u.Length + ").", nameof(uBar));
+            if (nextBar.Length != next.Length) throw new global::System.ArgumentException("nextBar must have the length of next (" + next.Length + ").", nameof(nextBar));
             int _n0 = 0;
             // Forward sweep
             n = u.Length;
             _n0 = 0;
-            for (i = 0; i < n; i++)
+            for (int i = 0; i < n; i++)
             {
                 _n0++;
                 next[i] = u[i] + nu * (u[(i + n - 1) % n] - 2 * u[i] + u[(i + 1) % n]);
@@ -75,18 +94,18 @@ namespace Snap
             // Reverse sweep
             for (int _k = _n0 - 1; _k >= 0; _k--)
             {
-                i = _k;
+                int i = _k;
                 {
                     global::DiffGen.Dual _t0 = nextBar[i];
                     nextBar[i] = 0.0;
-                    uBar[i] += _t0;
-                    nuBar += _t0 * (u[(i + n - 1) % n] - 2 * u[i] + u[(i + 1) % n]);
                     global::DiffGen.Dual _t1 = _t0 * nu;
+                    uBar[i] += _t0 + (-_t1 * 2);
+                    nuAdj += _t0 * (u[(i + n - 1) % n] - 2 * u[i] + u[(i + 1) % n]);
                     uBar[(i + n - 1) % n] += _t1;
-                    uBar[i] += -_t1 * 2;
                     uBar[(i + 1) % n] += _t1;
                 }
             }
+            nuBar += nuAdj;
         }
     }
 }

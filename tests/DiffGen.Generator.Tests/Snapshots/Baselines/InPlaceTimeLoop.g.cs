@@ -17,19 +17,19 @@ namespace Snap
         /// <summary>Reverse-mode derivative of <see cref="Sweeps"/>: re-runs it, returns its result, and propagates adjoints (see docs/generated-code.md).</summary>
         public static void SweepsPullback(global::System.Span<double> u, double omega, int sweeps, global::System.Span<double> uBar, ref double omegaBar)
         {
-            using var _tapeInt = new global::DiffGen.ValueStack<int>();
-            using var _tapeDouble = new global::DiffGen.ValueStack<double>();
-            int s = 0;
-            int i = 0;
+            var _tapeInt = new global::DiffGen.ValueStack<int>();
+            var _tapeDouble = new global::DiffGen.ValueStack<double>();
+            double omegaAdj = 0.0;
+            if (uBar.Length != u.Length) throw new global::System.ArgumentException("uBar must have the length of u (" + u.Length + ").", nameof(uBar));
             int _n0 = 0;
             int _n1 = 0;
             // Forward sweep
             _n0 = 0;
-            for (s = 0; s < sweeps; s++)
+            for (int s = 0; s < sweeps; s++)
             {
                 _n0++;
                 _n1 = 0;
-                for (i = 1; i < u.Length - 1; i++)
+                for (int i = 1; i < u.Length - 1; i++)
                 {
                     _n1++;
                     _tapeDouble.Push(u[i]);
@@ -41,39 +41,38 @@ namespace Snap
             // Reverse sweep
             for (int _k2 = _n0 - 1; _k2 >= 0; _k2--)
             {
-                s = _k2;
+                int s = _k2;
                 _n1 = _tapeInt.Pop();
                 for (int _k = _n1 - 1; _k >= 0; _k--)
                 {
-                    i = 1 + _k;
+                    int i = 1 + _k;
                     {
                         double _t0 = uBar[i];
                         uBar[i] = 0.0;
                         u[i] = _tapeDouble.Pop();
                         double _t1 = _t0 * u[i];
-                        omegaBar -= _t1;
-                        uBar[i] += _t0 * (1 - omega);
                         double _t2 = _t0 * u[i];
                         double _t3 = _t2 * (u[i - 1] + u[i + 1]);
-                        omegaBar += _t3 * 0.5;
                         double _t4 = _t2 * (omega * 0.5);
+                        omegaAdj += -_t1 + _t3 * 0.5;
+                        uBar[i] += _t0 * (1 - omega) + _t0 * (omega * 0.5 * (u[i - 1] + u[i + 1]));
                         uBar[i - 1] += _t4;
                         uBar[i + 1] += _t4;
-                        uBar[i] += _t0 * (omega * 0.5 * (u[i - 1] + u[i + 1]));
                     }
                 }
             }
+            omegaBar += omegaAdj;
             ((global::System.ReadOnlySpan<double>)uFinal).CopyTo(u);
+            _tapeInt.Dispose();
+            _tapeDouble.Dispose();
         }
 
         /// <summary>Forward-mode derivative of <see cref="Sweeps"/>: returns its result with the tangent along the given input tangents (see docs/generated-code.md).</summary>
         public static void SweepsPushforward(global::System.Span<double> u, global::System.Span<double> uDot, double omega, double omegaDot, int sweeps)
         {
-            int s = 0;
-            int i = 0;
-            for (s = 0; s < sweeps; s++)
+            for (int s = 0; s < sweeps; s++)
             {
-                for (i = 1; i < u.Length - 1; i++)
+                for (int i = 1; i < u.Length - 1; i++)
                 {
                     double _d0 = (-omegaDot) * u[i] + (1 - omega) * uDot[i] + ((omegaDot * 0.5) * (u[i - 1] + u[i + 1]) + (omega * 0.5) * (uDot[i - 1] + uDot[i + 1])) * u[i] + (omega * 0.5 * (u[i - 1] + u[i + 1])) * uDot[i];
                     u[i] = (1 - omega) * u[i] + omega * 0.5 * (u[i - 1] + u[i + 1]) * u[i];
@@ -82,22 +81,40 @@ namespace Snap
             }
         }
 
+        /// <summary>Vector forward mode of <see cref="Sweeps"/>: one pass carries <c>directions</c> tangents (see docs/generated-code.md).</summary>
+        public static void SweepsPushforwardVector(int directions, global::System.Span<double> u, global::System.Span<double> uDots, double omega, global::System.ReadOnlySpan<double> omegaDots, int sweeps)
+        {
+            if (directions < 1) throw new global::System.ArgumentOutOfRangeException(nameof(directions), directions, "At least one direction is needed.");
+            if (uDots.Length != u.Length * directions) throw new global::System.ArgumentException("uDots must hold u.Length tangents per direction (element i, direction q at i * directions + q)", nameof(uDots));
+            if (omegaDots.Length != directions) throw new global::System.ArgumentException("omegaDots must hold one tangent per direction", nameof(omegaDots));
+            double[] _lanesdouble = new double[directions];
+            for (int s = 0; s < sweeps; s++)
+            {
+                for (int i = 1; i < u.Length - 1; i++)
+                {
+                    for (int _q = 0; _q < directions; _q++) _lanesdouble[_q] = (-omegaDots[_q]) * u[i] + (1 - omega) * uDots[i * directions + _q] + ((omegaDots[_q] * 0.5) * (u[i - 1] + u[i + 1]) + (omega * 0.5) * (uDots[(i - 1) * directions + _q] + uDots[(i + 1) * directions + _q])) * u[i] + (omega * 0.5 * (u[i - 1] + u[i + 1])) * uDots[i * directions + _q];
+                    u[i] = (1 - omega) * u[i] + omega * 0.5 * (u[i - 1] + u[i + 1]) * u[i];
+                    for (int _q = 0; _q < directions; _q++) uDots[i * directions + _q] = _lanesdouble[_q];
+                }
+            }
+        }
+
         /// <summary>The pullback of <see cref="Sweeps"/> on dual numbers: seed the inputs' tangents with v and read H·v from the adjoints' tangents (see docs/generated-code.md).</summary>
         public static void SweepsPullbackDual(global::System.Span<global::DiffGen.Dual> u, global::DiffGen.Dual omega, int sweeps, global::System.Span<global::DiffGen.Dual> uBar, ref global::DiffGen.Dual omegaBar)
         {
-            using var _tapeInt = new global::DiffGen.ValueStack<int>();
-            using var _tapeDouble = new global::DiffGen.ValueStack<global::DiffGen.Dual>();
-            int s = 0;
-            int i = 0;
+            var _tapeInt = new global::DiffGen.ValueStack<int>();
+            var _tapeDouble = new global::DiffGen.ValueStack<global::DiffGen.Dual>();
+            global::DiffGen.Dual omegaAdj = 0.0;
+            if (uBar.Length != u.Length) throw new global::System.ArgumentException("uBar must have the length of u (" + u.Length + ").", nameof(uBar));
             int _n0 = 0;
             int _n1 = 0;
             // Forward sweep
             _n0 = 0;
-            for (s = 0; s < sweeps; s++)
+            for (int s = 0; s < sweeps; s++)
             {
                 _n0++;
                 _n1 = 0;
-                for (i = 1; i < u.Length - 1; i++)
+                for (int i = 1; i < u.Length - 1; i++)
                 {
                     _n1++;
                     _tapeDouble.Push(u[i]);
@@ -109,29 +126,30 @@ namespace Snap
             // Reverse sweep
             for (int _k2 = _n0 - 1; _k2 >= 0; _k2--)
             {
-                s = _k2;
+                int s = _k2;
                 _n1 = _tapeInt.Pop();
                 for (int _k = _n1 - 1; _k >= 0; _k--)
                 {
-                    i = 1 + _k;
+                    int i = 1 + _k;
                     {
                         global::DiffGen.Dual _t0 = uBar[i];
                         uBar[i] = 0.0;
                         u[i] = _tapeDouble.Pop();
                         global::DiffGen.Dual _t1 = _t0 * u[i];
-                        omegaBar -= _t1;
-                        uBar[i] += _t0 * (1 - omega);
                         global::DiffGen.Dual _t2 = _t0 * u[i];
                         global::DiffGen.Dual _t3 = _t2 * (u[i - 1] + u[i + 1]);
-                        omegaBar += _t3 * 0.5;
                         global::DiffGen.Dual _t4 = _t2 * (omega * 0.5);
+                        omegaAdj += -_t1 + _t3 * 0.5;
+                        uBar[i] += _t0 * (1 - omega) + _t0 * (omega * 0.5 * (u[i - 1] + u[i + 1]));
                         uBar[i - 1] += _t4;
                         uBar[i + 1] += _t4;
-                        uBar[i] += _t0 * (omega * 0.5 * (u[i - 1] + u[i + 1]));
                     }
                 }
             }
+            omegaBar += omegaAdj;
             ((global::System.ReadOnlySpan<global::DiffGen.Dual>)uFinal).CopyTo(u);
+            _tapeInt.Dispose();
+            _tapeDouble.Dispose();
         }
     }
 }

@@ -3,7 +3,7 @@
 // DiffGen derivatives of Smooth.TwoPasses (reverse: TwoPassesPullback, forward: TwoPassesPushforward)
 //   active inputs:  u, w
 //   active outputs: return value
-//   taped values:   tmp
+//   taped values:   (none)
 //   recomputed:     (none)
 #nullable enable
 #pragma warning disable CS0162, CS0168, CS0219
@@ -17,30 +17,28 @@ namespace Snap
         /// <summary>Reverse-mode derivative of <see cref="TwoPasses"/>: re-runs it, returns its result, and propagates adjoints (see docs/generated-code.md).</summary>
         public static double TwoPassesPullback(global::System.ReadOnlySpan<double> u, double w, double resultBar, global::System.Span<double> uBar, ref double wBar)
         {
-            var _arraysDouble = new global::DiffGen.RefStack<double[]>();
             int n = 0;
             double[] tmp = global::System.Array.Empty<double>();
-            int i = 0;
             double e = 0.0;
-            int i_2 = 0;
             double _result = 0.0;
+            double wAdj = 0.0;
             double[] tmpBar = global::System.Array.Empty<double>();
             double eBar = 0.0;
+            if (uBar.Length != u.Length) throw new global::System.ArgumentException("uBar must have the length of u (" + u.Length + ").", nameof(uBar));
             int _n0 = 0;
             int _n1 = 0;
             // Forward sweep
             n = u.Length;
-            _arraysDouble.Push(tmp);
             tmp = new double[n];
             _n0 = 0;
-            for (i = 1; i < n - 1; i++)
+            for (int i = 1; i < n - 1; i++)
             {
                 _n0++;
                 tmp[i] = w * u[i - 1] + (1 - 2 * w) * u[i] + w * u[i + 1];
             }
             e = 0;
             _n1 = 0;
-            for (i_2 = 1; i_2 < n - 1; i_2++)
+            for (int i_2 = 1; i_2 < n - 1; i_2++)
             {
                 _n1++;
                 e = e + tmp[i_2] * tmp[i_2];
@@ -55,30 +53,27 @@ namespace Snap
             }
             for (int _k = _n1 - 1; _k >= 0; _k--)
             {
-                i_2 = 1 + _k;
+                int i_2 = 1 + _k;
                 {
                     double _t1 = eBar;
-                    tmpBar[i_2] += _t1 * tmp[i_2];
-                    tmpBar[i_2] += _t1 * tmp[i_2];
+                    tmpBar[i_2] += _t1 * tmp[i_2] + _t1 * tmp[i_2];
                 }
             }
             eBar = 0.0;
             for (int _k2 = _n0 - 1; _k2 >= 0; _k2--)
             {
-                i = 1 + _k2;
+                int i = 1 + _k2;
                 {
                     double _t2 = tmpBar[i];
                     tmpBar[i] = 0.0;
-                    wBar += _t2 * u[i - 1];
-                    uBar[i - 1] += _t2 * w;
                     double _t3 = _t2 * u[i];
-                    wBar += -_t3 * 2;
+                    wAdj += _t2 * u[i - 1] + (-_t3 * 2) + _t2 * u[i + 1];
+                    uBar[i - 1] += _t2 * w;
                     uBar[i] += _t2 * (1 - 2 * w);
-                    wBar += _t2 * u[i + 1];
                     uBar[i + 1] += _t2 * w;
                 }
             }
-            tmp = _arraysDouble.Pop();
+            wBar += wAdj;
             return _result;
         }
 
@@ -88,23 +83,21 @@ namespace Snap
             int n = 0;
             double[] tmp = global::System.Array.Empty<double>();
             double[] tmpDot = global::System.Array.Empty<double>();
-            int i = 0;
             double e = 0.0;
             double eDot = 0.0;
-            int i_2 = 0;
             double _result = 0.0;
             double resultDot = 0.0;
             n = u.Length;
             tmp = new double[n];
             tmpDot = new double[tmp.Length];
-            for (i = 1; i < n - 1; i++)
+            for (int i = 1; i < n - 1; i++)
             {
                 tmpDot[i] = wDot * u[i - 1] + w * uDot[i - 1] + (-(2 * wDot)) * u[i] + (1 - 2 * w) * uDot[i] + wDot * u[i + 1] + w * uDot[i + 1];
                 tmp[i] = w * u[i - 1] + (1 - 2 * w) * u[i] + w * u[i + 1];
             }
             eDot = 0.0;
             e = 0;
-            for (i_2 = 1; i_2 < n - 1; i_2++)
+            for (int i_2 = 1; i_2 < n - 1; i_2++)
             {
                 double _d0 = eDot + tmpDot[i_2] * tmp[i_2] + tmp[i_2] * tmpDot[i_2];
                 e = e + tmp[i_2] * tmp[i_2];
@@ -115,33 +108,68 @@ namespace Snap
             return (_result, resultDot);
         }
 
+        /// <summary>Vector forward mode of <see cref="TwoPasses"/>: one pass carries <c>directions</c> tangents (see docs/generated-code.md).</summary>
+        public static double TwoPassesPushforwardVector(int directions, global::System.ReadOnlySpan<double> u, global::System.ReadOnlySpan<double> uDots, double w, global::System.ReadOnlySpan<double> wDots, global::System.Span<double> resultDots)
+        {
+            if (directions < 1) throw new global::System.ArgumentOutOfRangeException(nameof(directions), directions, "At least one direction is needed.");
+            if (uDots.Length != u.Length * directions) throw new global::System.ArgumentException("uDots must hold u.Length tangents per direction (element i, direction q at i * directions + q)", nameof(uDots));
+            if (wDots.Length != directions) throw new global::System.ArgumentException("wDots must hold one tangent per direction", nameof(wDots));
+            if (resultDots.Length != directions) throw new global::System.ArgumentException("resultDots must hold one tangent per direction", nameof(resultDots));
+            int n = 0;
+            double[] tmp = global::System.Array.Empty<double>();
+            double[] tmpDots = global::System.Array.Empty<double>();
+            double e = 0.0;
+            double[] eDots = new double[directions];
+            double _result = 0.0;
+            double[] resultDots2 = new double[directions];
+            double[] _lanesdouble = new double[directions];
+            n = u.Length;
+            tmp = new double[n];
+            tmpDots = new double[tmp.Length * directions];
+            for (int i = 1; i < n - 1; i++)
+            {
+                for (int _q = 0; _q < directions; _q++) tmpDots[i * directions + _q] = wDots[_q] * u[i - 1] + w * uDots[(i - 1) * directions + _q] + (-(2 * wDots[_q])) * u[i] + (1 - 2 * w) * uDots[i * directions + _q] + wDots[_q] * u[i + 1] + w * uDots[(i + 1) * directions + _q];
+                tmp[i] = w * u[i - 1] + (1 - 2 * w) * u[i] + w * u[i + 1];
+            }
+            for (int _q = 0; _q < directions; _q++) eDots[_q] = 0.0;
+            e = 0;
+            for (int i_2 = 1; i_2 < n - 1; i_2++)
+            {
+                for (int _q = 0; _q < directions; _q++) _lanesdouble[_q] = eDots[_q] + tmpDots[i_2 * directions + _q] * tmp[i_2] + tmp[i_2] * tmpDots[i_2 * directions + _q];
+                e = e + tmp[i_2] * tmp[i_2];
+                for (int _q = 0; _q < directions; _q++) eDots[_q] = _lanesdouble[_q];
+            }
+            for (int _q = 0; _q < directions; _q++) resultDots2[_q] = eDots[_q];
+            _result = e;
+            ((global::System.ReadOnlySpan<double>)resultDots2).CopyTo(resultDots);
+            return _result;
+        }
+
         /// <summary>The pullback of <see cref="TwoPasses"/> on dual numbers: seed the inputs' tangents with v and read H·v from the adjoints' tangents (see docs/generated-code.md).</summary>
         public static global::DiffGen.Dual TwoPassesPullbackDual(global::System.ReadOnlySpan<global::DiffGen.Dual> u, global::DiffGen.Dual w, global::DiffGen.Dual resultBar, global::System.Span<global::DiffGen.Dual> uBar, ref global::DiffGen.Dual wBar)
         {
-            var _arraysDouble = new global::DiffGen.RefStack<global::DiffGen.Dual[]>();
             int n = 0;
             global::DiffGen.Dual[] tmp = global::System.Array.Empty<global::DiffGen.Dual>();
-            int i = 0;
             global::DiffGen.Dual e = 0.0;
-            int i_2 = 0;
             global::DiffGen.Dual _result = 0.0;
+            global::DiffGen.Dual wAdj = 0.0;
             global::DiffGen.Dual[] tmpBar = global::System.Array.Empty<global::DiffGen.Dual>();
             global::DiffGen.Dual eBar = 0.0;
+            if (uBar.Length != u.Length) throw new global::System.ArgumentException("uBar must have the length of u (" + u.Length + ").", nameof(uBar));
             int _n0 = 0;
             int _n1 = 0;
             // Forward sweep
             n = u.Length;
-            _arraysDouble.Push(tmp);
             tmp = new global::DiffGen.Dual[n];
             _n0 = 0;
-            for (i = 1; i < n - 1; i++)
+            for (int i = 1; i < n - 1; i++)
             {
                 _n0++;
                 tmp[i] = w * u[i - 1] + (1 - 2 * w) * u[i] + w * u[i + 1];
             }
             e = 0;
             _n1 = 0;
-            for (i_2 = 1; i_2 < n - 1; i_2++)
+            for (int i_2 = 1; i_2 < n - 1; i_2++)
             {
                 _n1++;
                 e = e + tmp[i_2] * tmp[i_2];
@@ -156,30 +184,27 @@ namespace Snap
             }
             for (int _k = _n1 - 1; _k >= 0; _k--)
             {
-                i_2 = 1 + _k;
+                int i_2 = 1 + _k;
                 {
                     global::DiffGen.Dual _t1 = eBar;
-                    tmpBar[i_2] += _t1 * tmp[i_2];
-                    tmpBar[i_2] += _t1 * tmp[i_2];
+                    tmpBar[i_2] += _t1 * tmp[i_2] + _t1 * tmp[i_2];
                 }
             }
             eBar = 0.0;
             for (int _k2 = _n0 - 1; _k2 >= 0; _k2--)
             {
-                i = 1 + _k2;
+                int i = 1 + _k2;
                 {
                     global::DiffGen.Dual _t2 = tmpBar[i];
                     tmpBar[i] = 0.0;
-                    wBar += _t2 * u[i - 1];
-                    uBar[i - 1] += _t2 * w;
                     global::DiffGen.Dual _t3 = _t2 * u[i];
-                    wBar += -_t3 * 2;
+                    wAdj += _t2 * u[i - 1] + (-_t3 * 2) + _t2 * u[i + 1];
+                    uBar[i - 1] += _t2 * w;
                     uBar[i] += _t2 * (1 - 2 * w);
-                    wBar += _t2 * u[i + 1];
                     uBar[i + 1] += _t2 * w;
                 }
             }
-            tmp = _arraysDouble.Pop();
+            wBar += wAdj;
             return _result;
         }
     }

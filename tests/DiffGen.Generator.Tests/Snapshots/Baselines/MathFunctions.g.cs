@@ -21,6 +21,8 @@ namespace Snap
             double b = 0.0;
             double c = 0.0;
             double _result = 0.0;
+            double xAdj = 0.0;
+            double yAdj = 0.0;
             double aBar = 0.0;
             double bBar = 0.0;
             double cBar = 0.0;
@@ -33,22 +35,19 @@ namespace Snap
             {
                 double _t0 = resultBar;
                 resultBar = 0.0;
+                double _t1 = _t0 * global::System.Math.Floor(x);
                 aBar += _t0 * b;
                 bBar += _t0 * a;
                 cBar += _t0;
-                double _t1 = _t0 * global::System.Math.Floor(x);
-                yBar += -(_t1 * global::System.Math.Sin(y));
+                yAdj += -(_t1 * global::System.Math.Sin(y));
             }
             {
                 double _t2 = cBar;
                 cBar = 0.0;
                 double _t3 = y * y + x * x;
-                yBar += _t2 * x / _t3;
-                xBar += -(_t2 * y / _t3);
                 double _t4 = _t2 / (2.0 * global::System.Math.Sqrt(x * x + 1));
-                xBar += _t4 * x;
-                xBar += _t4 * x;
-                yBar += _t2 * global::System.Math.Sign(y);
+                yAdj += _t2 * x / _t3 + _t2 * global::System.Math.Sign(y);
+                xAdj += -(_t2 * y / _t3) + _t4 * x + _t4 * x;
             }
             {
                 double _t5 = bBar;
@@ -58,30 +57,32 @@ namespace Snap
                 {
                     if (!(x > 1.0))
                     {
-                        xBar += _t6;
+                        xAdj += _t6;
                     }
                 }
                 double _t7 = _t5 * global::System.Math.Clamp(x, -1.0, 1.0);
-                yBar += _t7 * 3 * global::System.Math.Pow(y, 3 - 1.0);
-                xBar += (2.0 > 0.0 ? _t5 * global::System.Math.Pow(2.0, x) * global::System.Math.Log(2.0) : 0.0);
+                yAdj += _t7 * 3 * global::System.Math.Pow(y, 3 - 1.0);
+                xAdj += (2.0 > 0.0 ? _t5 * global::System.Math.Pow(2.0, x) * global::System.Math.Log(2.0) : 0.0);
             }
             {
                 double _t8 = aBar;
                 aBar = 0.0;
                 if (x <= y)
                 {
-                    xBar += _t8;
+                    xAdj += _t8;
                 }
                 else
                 {
-                    yBar += _t8;
+                    yAdj += _t8;
                 }
                 if (x * y >= 0.5)
                 {
-                    xBar += _t8 * y;
-                    yBar += _t8 * x;
+                    xAdj += _t8 * y;
+                    yAdj += _t8 * x;
                 }
             }
+            xBar += xAdj;
+            yBar += yAdj;
             return _result;
         }
 
@@ -107,6 +108,33 @@ namespace Snap
             return (_result, resultDot);
         }
 
+        /// <summary>Vector forward mode of <see cref="Mix"/>: one pass carries <c>directions</c> tangents (see docs/generated-code.md).</summary>
+        public static double MixPushforwardVector(int directions, double x, global::System.ReadOnlySpan<double> xDots, double y, global::System.ReadOnlySpan<double> yDots, global::System.Span<double> resultDots)
+        {
+            if (directions < 1) throw new global::System.ArgumentOutOfRangeException(nameof(directions), directions, "At least one direction is needed.");
+            if (xDots.Length != directions) throw new global::System.ArgumentException("xDots must hold one tangent per direction", nameof(xDots));
+            if (yDots.Length != directions) throw new global::System.ArgumentException("yDots must hold one tangent per direction", nameof(yDots));
+            if (resultDots.Length != directions) throw new global::System.ArgumentException("resultDots must hold one tangent per direction", nameof(resultDots));
+            double a = 0.0;
+            double[] aDots = new double[directions];
+            double b = 0.0;
+            double[] bDots = new double[directions];
+            double c = 0.0;
+            double[] cDots = new double[directions];
+            double _result = 0.0;
+            double[] resultDots2 = new double[directions];
+            for (int _q = 0; _q < directions; _q++) aDots[_q] = (x <= y ? xDots[_q] : yDots[_q]) + (x * y >= 0.5 ? xDots[_q] * y + x * yDots[_q] : 0.0);
+            a = global::System.Math.Min(x, y) + global::System.Math.Max(x * y, 0.5);
+            for (int _q = 0; _q < directions; _q++) bDots[_q] = ((x < -1.0 ? 0.0 : x > 1.0 ? 0.0 : xDots[_q])) * global::System.Math.Pow(y, 3) + global::System.Math.Clamp(x, -1.0, 1.0) * (yDots[_q] * 3 * global::System.Math.Pow(y, 3 - 1.0)) + (2.0 > 0.0 ? xDots[_q] * global::System.Math.Pow(2.0, x) * global::System.Math.Log(2.0) : 0.0);
+            b = global::System.Math.Clamp(x, -1.0, 1.0) * global::System.Math.Pow(y, 3) + global::System.Math.Pow(2.0, x);
+            for (int _q = 0; _q < directions; _q++) cDots[_q] = (x * yDots[_q] - y * xDots[_q]) / (y * y + x * x) + (xDots[_q] * x + x * xDots[_q]) / (2.0 * global::System.Math.Sqrt(x * x + 1)) + yDots[_q] * global::System.Math.Sign(y);
+            c = global::System.Math.Atan2(y, x) + global::System.Math.Sqrt(x * x + 1) + global::System.Math.Abs(y);
+            for (int _q = 0; _q < directions; _q++) resultDots2[_q] = aDots[_q] * b + a * bDots[_q] + cDots[_q] + global::System.Math.Floor(x) * (-yDots[_q] * global::System.Math.Sin(y));
+            _result = a * b + c + global::System.Math.Floor(x) * global::System.Math.Cos(y);
+            ((global::System.ReadOnlySpan<double>)resultDots2).CopyTo(resultDots);
+            return _result;
+        }
+
         /// <summary>The pullback of <see cref="Mix"/> on dual numbers: seed the inputs' tangents with v and read H·v from the adjoints' tangents (see docs/generated-code.md).</summary>
         public static global::DiffGen.Dual MixPullbackDual(global::DiffGen.Dual x, global::DiffGen.Dual y, global::DiffGen.Dual resultBar, ref global::DiffGen.Dual xBar, ref global::DiffGen.Dual yBar)
         {
@@ -114,6 +142,8 @@ namespace Snap
             global::DiffGen.Dual b = 0.0;
             global::DiffGen.Dual c = 0.0;
             global::DiffGen.Dual _result = 0.0;
+            global::DiffGen.Dual xAdj = 0.0;
+            global::DiffGen.Dual yAdj = 0.0;
             global::DiffGen.Dual aBar = 0.0;
             global::DiffGen.Dual bBar = 0.0;
             global::DiffGen.Dual cBar = 0.0;
@@ -126,22 +156,19 @@ namespace Snap
             {
                 global::DiffGen.Dual _t0 = resultBar;
                 resultBar = 0.0;
+                global::DiffGen.Dual _t1 = _t0 * global::DiffGen.DualMath.Floor(x);
                 aBar += _t0 * b;
                 bBar += _t0 * a;
                 cBar += _t0;
-                global::DiffGen.Dual _t1 = _t0 * global::DiffGen.DualMath.Floor(x);
-                yBar += -(_t1 * global::DiffGen.DualMath.Sin(y));
+                yAdj += -(_t1 * global::DiffGen.DualMath.Sin(y));
             }
             {
                 global::DiffGen.Dual _t2 = cBar;
                 cBar = 0.0;
                 global::DiffGen.Dual _t3 = y * y + x * x;
-                yBar += _t2 * x / _t3;
-                xBar += -(_t2 * y / _t3);
                 global::DiffGen.Dual _t4 = _t2 / (2.0 * global::DiffGen.DualMath.Sqrt(x * x + 1));
-                xBar += _t4 * x;
-                xBar += _t4 * x;
-                yBar += _t2 * global::DiffGen.DualMath.Sign(y);
+                yAdj += _t2 * x / _t3 + _t2 * global::DiffGen.DualMath.Sign(y);
+                xAdj += -(_t2 * y / _t3) + _t4 * x + _t4 * x;
             }
             {
                 global::DiffGen.Dual _t5 = bBar;
@@ -151,30 +178,32 @@ namespace Snap
                 {
                     if (!(x > 1.0))
                     {
-                        xBar += _t6;
+                        xAdj += _t6;
                     }
                 }
                 global::DiffGen.Dual _t7 = _t5 * global::DiffGen.DualMath.Clamp(x, -1.0, 1.0);
-                yBar += _t7 * 3 * global::DiffGen.DualMath.Pow(y, 3 - 1.0);
-                xBar += (2.0 > 0.0 ? _t5 * global::DiffGen.DualMath.Pow(2.0, x) * global::DiffGen.DualMath.Log(2.0) : 0.0);
+                yAdj += _t7 * 3 * global::DiffGen.DualMath.Pow(y, 3 - 1.0);
+                xAdj += (2.0 > 0.0 ? _t5 * global::DiffGen.DualMath.Pow(2.0, x) * global::DiffGen.DualMath.Log(2.0) : 0.0);
             }
             {
                 global::DiffGen.Dual _t8 = aBar;
                 aBar = 0.0;
                 if (x <= y)
                 {
-                    xBar += _t8;
+                    xAdj += _t8;
                 }
                 else
                 {
-                    yBar += _t8;
+                    yAdj += _t8;
                 }
                 if (x * y >= 0.5)
                 {
-                    xBar += _t8 * y;
-                    yBar += _t8 * x;
+                    xAdj += _t8 * y;
+                    yAdj += _t8 * x;
                 }
             }
+            xBar += xAdj;
+            yBar += yAdj;
             return _result;
         }
     }

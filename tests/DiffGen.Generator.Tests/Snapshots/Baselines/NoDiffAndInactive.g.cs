@@ -17,12 +17,13 @@ namespace Snap
         /// <summary>Reverse-mode derivative of <see cref="Apply"/>: re-runs it, returns its result, and propagates adjoints (see docs/generated-code.md).</summary>
         public static void ApplyPullback(global::System.ReadOnlySpan<double> u, global::System.ReadOnlySpan<double> mask, global::System.Span<double> output, bool flip, int offset, global::System.Span<double> uBar, global::System.Span<double> outputBar)
         {
-            int i = 0;
             double m = 0.0;
+            if (uBar.Length != u.Length) throw new global::System.ArgumentException("uBar must have the length of u (" + u.Length + ").", nameof(uBar));
+            if (outputBar.Length != output.Length) throw new global::System.ArgumentException("outputBar must have the length of output (" + output.Length + ").", nameof(outputBar));
             int _n0 = 0;
             // Forward sweep
             _n0 = 0;
-            for (i = 0; i < u.Length; i++)
+            for (int i = 0; i < u.Length; i++)
             {
                 _n0++;
                 m = flip ? 1 - mask[i] : mask[i];
@@ -31,7 +32,7 @@ namespace Snap
             // Reverse sweep
             for (int _k = _n0 - 1; _k >= 0; _k--)
             {
-                i = _k;
+                int i = _k;
                 m = flip ? 1 - mask[i] : mask[i];
                 {
                     double _t0 = outputBar[i];
@@ -44,9 +45,8 @@ namespace Snap
         /// <summary>Forward-mode derivative of <see cref="Apply"/>: returns its result with the tangent along the given input tangents (see docs/generated-code.md).</summary>
         public static void ApplyPushforward(global::System.ReadOnlySpan<double> u, global::System.ReadOnlySpan<double> uDot, global::System.ReadOnlySpan<double> mask, global::System.Span<double> output, global::System.Span<double> outputDot, bool flip, int offset)
         {
-            int i = 0;
             double m = 0.0;
-            for (i = 0; i < u.Length; i++)
+            for (int i = 0; i < u.Length; i++)
             {
                 m = flip ? 1 - mask[i] : mask[i];
                 outputDot[i] = m * uDot[(i + offset) % u.Length];
@@ -54,15 +54,31 @@ namespace Snap
             }
         }
 
+        /// <summary>Vector forward mode of <see cref="Apply"/>: one pass carries <c>directions</c> tangents (see docs/generated-code.md).</summary>
+        public static void ApplyPushforwardVector(int directions, global::System.ReadOnlySpan<double> u, global::System.ReadOnlySpan<double> uDots, global::System.ReadOnlySpan<double> mask, global::System.Span<double> output, global::System.Span<double> outputDots, bool flip, int offset)
+        {
+            if (directions < 1) throw new global::System.ArgumentOutOfRangeException(nameof(directions), directions, "At least one direction is needed.");
+            if (uDots.Length != u.Length * directions) throw new global::System.ArgumentException("uDots must hold u.Length tangents per direction (element i, direction q at i * directions + q)", nameof(uDots));
+            if (outputDots.Length != output.Length * directions) throw new global::System.ArgumentException("outputDots must hold output.Length tangents per direction (element i, direction q at i * directions + q)", nameof(outputDots));
+            double m = 0.0;
+            for (int i = 0; i < u.Length; i++)
+            {
+                m = flip ? 1 - mask[i] : mask[i];
+                for (int _q = 0; _q < directions; _q++) outputDots[i * directions + _q] = m * uDots[((i + offset) % u.Length) * directions + _q];
+                output[i] = m * u[(i + offset) % u.Length];
+            }
+        }
+
         /// <summary>The pullback of <see cref="Apply"/> on dual numbers: seed the inputs' tangents with v and read H·v from the adjoints' tangents (see docs/generated-code.md).</summary>
         public static void ApplyPullbackDual(global::System.ReadOnlySpan<global::DiffGen.Dual> u, global::System.ReadOnlySpan<global::DiffGen.Dual> mask, global::System.Span<global::DiffGen.Dual> output, bool flip, int offset, global::System.Span<global::DiffGen.Dual> uBar, global::System.Span<global::DiffGen.Dual> outputBar)
         {
-            int i = 0;
             global::DiffGen.Dual m = 0.0;
+            if (uBar.Length != u.Length) throw new global::System.ArgumentException("uBar must have the length of u (" + u.Length + ").", nameof(uBar));
+            if (outputBar.Length != output.Length) throw new global::System.ArgumentException("outputBar must have the length of output (" + output.Length + ").", nameof(outputBar));
             int _n0 = 0;
             // Forward sweep
             _n0 = 0;
-            for (i = 0; i < u.Length; i++)
+            for (int i = 0; i < u.Length; i++)
             {
                 _n0++;
                 m = flip ? 1 - mask[i] : mask[i];
@@ -71,7 +87,7 @@ namespace Snap
             // Reverse sweep
             for (int _k = _n0 - 1; _k >= 0; _k--)
             {
-                i = _k;
+                int i = _k;
                 m = flip ? 1 - mask[i] : mask[i];
                 {
                     global::DiffGen.Dual _t0 = outputBar[i];

@@ -17,10 +17,12 @@ namespace Snap
         /// <summary>Reverse-mode derivative of <see cref="Piecewise"/>: re-runs it, returns its result, and propagates adjoints (see docs/generated-code.md).</summary>
         public static double PiecewisePullback(double x, double y, double resultBar, ref double xBar, ref double yBar)
         {
-            using var _tapeDouble = new global::DiffGen.ValueStack<double>();
+            var _tapeDouble = new global::DiffGen.ValueStack<double>();
             double a = 0.0;
             double _result = 0.0;
             bool _returned = false;
+            double xAdj = 0.0;
+            double yAdj = 0.0;
             double aBar = 0.0;
             // Forward sweep
             a = x * y;
@@ -51,7 +53,7 @@ namespace Snap
                     resultBar = 0.0;
                     double _t1 = _t0 * y;
                     aBar += _t1 * global::System.Math.Exp(a);
-                    yBar += _t0 * global::System.Math.Exp(a);
+                    yAdj += _t0 * global::System.Math.Exp(a);
                 }
             }
             if (a > 1)
@@ -60,7 +62,7 @@ namespace Snap
                     double _t2 = resultBar;
                     resultBar = 0.0;
                     aBar += _t2 / y;
-                    yBar += -(_t2 * a / (y * y));
+                    yAdj += -(_t2 * a / (y * y));
                 }
             }
             else
@@ -78,16 +80,18 @@ namespace Snap
                 double _t4 = aBar;
                 aBar = 0.0;
                 a = _tapeDouble.Pop();
-                aBar += _t4 * a;
-                aBar += _t4 * a;
-                xBar += _t4 * global::System.Math.Cos(x);
+                aBar += _t4 * a + _t4 * a;
+                xAdj += _t4 * global::System.Math.Cos(x);
             }
             {
                 double _t5 = aBar;
                 aBar = 0.0;
-                xBar += _t5 * y;
-                yBar += _t5 * x;
+                xAdj += _t5 * y;
+                yAdj += _t5 * x;
             }
+            xBar += xAdj;
+            yBar += yAdj;
+            _tapeDouble.Dispose();
             return _result;
         }
 
@@ -127,13 +131,57 @@ namespace Snap
             return (_result, resultDot);
         }
 
+        /// <summary>Vector forward mode of <see cref="Piecewise"/>: one pass carries <c>directions</c> tangents (see docs/generated-code.md).</summary>
+        public static double PiecewisePushforwardVector(int directions, double x, global::System.ReadOnlySpan<double> xDots, double y, global::System.ReadOnlySpan<double> yDots, global::System.Span<double> resultDots)
+        {
+            if (directions < 1) throw new global::System.ArgumentOutOfRangeException(nameof(directions), directions, "At least one direction is needed.");
+            if (xDots.Length != directions) throw new global::System.ArgumentException("xDots must hold one tangent per direction", nameof(xDots));
+            if (yDots.Length != directions) throw new global::System.ArgumentException("yDots must hold one tangent per direction", nameof(yDots));
+            if (resultDots.Length != directions) throw new global::System.ArgumentException("resultDots must hold one tangent per direction", nameof(resultDots));
+            double a = 0.0;
+            double[] aDots = new double[directions];
+            double _result = 0.0;
+            double[] resultDots2 = new double[directions];
+            bool _returned = false;
+            double[] _lanesdouble = new double[directions];
+            for (int _q = 0; _q < directions; _q++) aDots[_q] = xDots[_q] * y + x * yDots[_q];
+            a = x * y;
+            for (int _q = 0; _q < directions; _q++) _lanesdouble[_q] = aDots[_q] * a + a * aDots[_q] + xDots[_q] * global::System.Math.Cos(x);
+            a = a * a + global::System.Math.Sin(x);
+            for (int _q = 0; _q < directions; _q++) aDots[_q] = _lanesdouble[_q];
+            if (a > 1)
+            {
+                for (int _q = 0; _q < directions; _q++) resultDots2[_q] = (aDots[_q] * y - a * yDots[_q]) / (y * y);
+                _result = a / y;
+                _returned = true;
+            }
+            else
+            {
+                if (a < -1)
+                {
+                    for (int _q = 0; _q < directions; _q++) resultDots2[_q] = -aDots[_q];
+                    _result = -a;
+                    _returned = true;
+                }
+            }
+            if (!_returned)
+            {
+                for (int _q = 0; _q < directions; _q++) resultDots2[_q] = (aDots[_q] * global::System.Math.Exp(a)) * y + global::System.Math.Exp(a) * yDots[_q];
+                _result = global::System.Math.Exp(a) * y;
+            }
+            ((global::System.ReadOnlySpan<double>)resultDots2).CopyTo(resultDots);
+            return _result;
+        }
+
         /// <summary>The pullback of <see cref="Piecewise"/> on dual numbers: seed the inputs' tangents with v and read H·v from the adjoints' tangents (see docs/generated-code.md).</summary>
         public static global::DiffGen.Dual PiecewisePullbackDual(global::DiffGen.Dual x, global::DiffGen.Dual y, global::DiffGen.Dual resultBar, ref global::DiffGen.Dual xBar, ref global::DiffGen.Dual yBar)
         {
-            using var _tapeDouble = new global::DiffGen.ValueStack<global::DiffGen.Dual>();
+            var _tapeDouble = new global::DiffGen.ValueStack<global::DiffGen.Dual>();
             global::DiffGen.Dual a = 0.0;
             global::DiffGen.Dual _result = 0.0;
             bool _returned = false;
+            global::DiffGen.Dual xAdj = 0.0;
+            global::DiffGen.Dual yAdj = 0.0;
             global::DiffGen.Dual aBar = 0.0;
             // Forward sweep
             a = x * y;
@@ -164,7 +212,7 @@ namespace Snap
                     resultBar = 0.0;
                     global::DiffGen.Dual _t1 = _t0 * y;
                     aBar += _t1 * global::DiffGen.DualMath.Exp(a);
-                    yBar += _t0 * global::DiffGen.DualMath.Exp(a);
+                    yAdj += _t0 * global::DiffGen.DualMath.Exp(a);
                 }
             }
             if (a > 1)
@@ -173,7 +221,7 @@ namespace Snap
                     global::DiffGen.Dual _t2 = resultBar;
                     resultBar = 0.0;
                     aBar += _t2 / y;
-                    yBar += -(_t2 * a / (y * y));
+                    yAdj += -(_t2 * a / (y * y));
                 }
             }
             else
@@ -191,16 +239,18 @@ namespace Snap
                 global::DiffGen.Dual _t4 = aBar;
                 aBar = 0.0;
                 a = _tapeDouble.Pop();
-                aBar += _t4 * a;
-                aBar += _t4 * a;
-                xBar += _t4 * global::DiffGen.DualMath.Cos(x);
+                aBar += _t4 * a + _t4 * a;
+                xAdj += _t4 * global::DiffGen.DualMath.Cos(x);
             }
             {
                 global::DiffGen.Dual _t5 = aBar;
                 aBar = 0.0;
-                xBar += _t5 * y;
-                yBar += _t5 * x;
+                xAdj += _t5 * y;
+                yAdj += _t5 * x;
             }
+            xBar += xAdj;
+            yBar += yAdj;
+            _tapeDouble.Dispose();
             return _result;
         }
     }

@@ -17,19 +17,20 @@ namespace Snap
         /// <summary>Reverse-mode derivative of <see cref="Jacobi"/>: re-runs it, returns its result, and propagates adjoints (see docs/generated-code.md).</summary>
         public static void JacobiPullback(global::System.ReadOnlySpan<double> u, global::System.Span<double> next, int nx, int ny, double alpha, global::System.Span<double> uBar, global::System.Span<double> nextBar, ref double alphaBar)
         {
-            using var _tapeInt = new global::DiffGen.ValueStack<int>();
-            int j = 0;
-            int i = 0;
+            var _tapeInt = new global::DiffGen.ValueStack<int>();
             int k = 0;
+            double alphaAdj = 0.0;
+            if (uBar.Length != u.Length) throw new global::System.ArgumentException("uBar must have the length of u (" + u.Length + ").", nameof(uBar));
+            if (nextBar.Length != next.Length) throw new global::System.ArgumentException("nextBar must have the length of next (" + next.Length + ").", nameof(nextBar));
             int _n0 = 0;
             int _n1 = 0;
             // Forward sweep
             _n0 = 0;
-            for (j = 1; j < ny - 1; j++)
+            for (int j = 1; j < ny - 1; j++)
             {
                 _n0++;
                 _n1 = 0;
-                for (i = 1; i < nx - 1; i++)
+                for (int i = 1; i < nx - 1; i++)
                 {
                     _n1++;
                     k = j * nx + i;
@@ -40,37 +41,36 @@ namespace Snap
             // Reverse sweep
             for (int _k2 = _n0 - 1; _k2 >= 0; _k2--)
             {
-                j = 1 + _k2;
+                int j = 1 + _k2;
                 _n1 = _tapeInt.Pop();
                 for (int _k = _n1 - 1; _k >= 0; _k--)
                 {
-                    i = 1 + _k;
+                    int i = 1 + _k;
                     k = j * nx + i;
                     {
                         double _t0 = nextBar[k];
                         nextBar[k] = 0.0;
-                        uBar[k] += _t0;
-                        alphaBar += _t0 * (u[k - 1] + u[k + 1] + u[k - nx] + u[k + nx] - 4 * u[k]);
                         double _t1 = _t0 * alpha;
+                        uBar[k] += _t0 + (-_t1 * 4);
+                        alphaAdj += _t0 * (u[k - 1] + u[k + 1] + u[k - nx] + u[k + nx] - 4 * u[k]);
                         uBar[k - 1] += _t1;
                         uBar[k + 1] += _t1;
                         uBar[k - nx] += _t1;
                         uBar[k + nx] += _t1;
-                        uBar[k] += -_t1 * 4;
                     }
                 }
             }
+            alphaBar += alphaAdj;
+            _tapeInt.Dispose();
         }
 
         /// <summary>Forward-mode derivative of <see cref="Jacobi"/>: returns its result with the tangent along the given input tangents (see docs/generated-code.md).</summary>
         public static void JacobiPushforward(global::System.ReadOnlySpan<double> u, global::System.ReadOnlySpan<double> uDot, global::System.Span<double> next, global::System.Span<double> nextDot, int nx, int ny, double alpha, double alphaDot)
         {
-            int j = 0;
-            int i = 0;
             int k = 0;
-            for (j = 1; j < ny - 1; j++)
+            for (int j = 1; j < ny - 1; j++)
             {
-                for (i = 1; i < nx - 1; i++)
+                for (int i = 1; i < nx - 1; i++)
                 {
                     k = j * nx + i;
                     nextDot[k] = uDot[k] + alphaDot * (u[k - 1] + u[k + 1] + u[k - nx] + u[k + nx] - 4 * u[k]) + alpha * (uDot[k - 1] + uDot[k + 1] + uDot[k - nx] + uDot[k + nx] - (4 * uDot[k]));
@@ -79,22 +79,42 @@ namespace Snap
             }
         }
 
+        /// <summary>Vector forward mode of <see cref="Jacobi"/>: one pass carries <c>directions</c> tangents (see docs/generated-code.md).</summary>
+        public static void JacobiPushforwardVector(int directions, global::System.ReadOnlySpan<double> u, global::System.ReadOnlySpan<double> uDots, global::System.Span<double> next, global::System.Span<double> nextDots, int nx, int ny, double alpha, global::System.ReadOnlySpan<double> alphaDots)
+        {
+            if (directions < 1) throw new global::System.ArgumentOutOfRangeException(nameof(directions), directions, "At least one direction is needed.");
+            if (uDots.Length != u.Length * directions) throw new global::System.ArgumentException("uDots must hold u.Length tangents per direction (element i, direction q at i * directions + q)", nameof(uDots));
+            if (nextDots.Length != next.Length * directions) throw new global::System.ArgumentException("nextDots must hold next.Length tangents per direction (element i, direction q at i * directions + q)", nameof(nextDots));
+            if (alphaDots.Length != directions) throw new global::System.ArgumentException("alphaDots must hold one tangent per direction", nameof(alphaDots));
+            int k = 0;
+            for (int j = 1; j < ny - 1; j++)
+            {
+                for (int i = 1; i < nx - 1; i++)
+                {
+                    k = j * nx + i;
+                    for (int _q = 0; _q < directions; _q++) nextDots[k * directions + _q] = uDots[k * directions + _q] + alphaDots[_q] * (u[k - 1] + u[k + 1] + u[k - nx] + u[k + nx] - 4 * u[k]) + alpha * (uDots[(k - 1) * directions + _q] + uDots[(k + 1) * directions + _q] + uDots[(k - nx) * directions + _q] + uDots[(k + nx) * directions + _q] - (4 * uDots[k * directions + _q]));
+                    next[k] = u[k] + alpha * (u[k - 1] + u[k + 1] + u[k - nx] + u[k + nx] - 4 * u[k]);
+                }
+            }
+        }
+
         /// <summary>The pullback of <see cref="Jacobi"/> on dual numbers: seed the inputs' tangents with v and read H·v from the adjoints' tangents (see docs/generated-code.md).</summary>
         public static void JacobiPullbackDual(global::System.ReadOnlySpan<global::DiffGen.Dual> u, global::System.Span<global::DiffGen.Dual> next, int nx, int ny, global::DiffGen.Dual alpha, global::System.Span<global::DiffGen.Dual> uBar, global::System.Span<global::DiffGen.Dual> nextBar, ref global::DiffGen.Dual alphaBar)
         {
-            using var _tapeInt = new global::DiffGen.ValueStack<int>();
-            int j = 0;
-            int i = 0;
+            var _tapeInt = new global::DiffGen.ValueStack<int>();
             int k = 0;
+            global::DiffGen.Dual alphaAdj = 0.0;
+            if (uBar.Length != u.Length) throw new global::System.ArgumentException("uBar must have the length of u (" + u.Length + ").", nameof(uBar));
+            if (nextBar.Length != next.Length) throw new global::System.ArgumentException("nextBar must have the length of next (" + next.Length + ").", nameof(nextBar));
             int _n0 = 0;
             int _n1 = 0;
             // Forward sweep
             _n0 = 0;
-            for (j = 1; j < ny - 1; j++)
+            for (int j = 1; j < ny - 1; j++)
             {
                 _n0++;
                 _n1 = 0;
-                for (i = 1; i < nx - 1; i++)
+                for (int i = 1; i < nx - 1; i++)
                 {
                     _n1++;
                     k = j * nx + i;
@@ -105,26 +125,27 @@ namespace Snap
             // Reverse sweep
             for (int _k2 = _n0 - 1; _k2 >= 0; _k2--)
             {
-                j = 1 + _k2;
+                int j = 1 + _k2;
                 _n1 = _tapeInt.Pop();
                 for (int _k = _n1 - 1; _k >= 0; _k--)
                 {
-                    i = 1 + _k;
+                    int i = 1 + _k;
                     k = j * nx + i;
                     {
                         global::DiffGen.Dual _t0 = nextBar[k];
                         nextBar[k] = 0.0;
-                        uBar[k] += _t0;
-                        alphaBar += _t0 * (u[k - 1] + u[k + 1] + u[k - nx] + u[k + nx] - 4 * u[k]);
                         global::DiffGen.Dual _t1 = _t0 * alpha;
+                        uBar[k] += _t0 + (-_t1 * 4);
+                        alphaAdj += _t0 * (u[k - 1] + u[k + 1] + u[k - nx] + u[k + nx] - 4 * u[k]);
                         uBar[k - 1] += _t1;
                         uBar[k + 1] += _t1;
                         uBar[k - nx] += _t1;
                         uBar[k + nx] += _t1;
-                        uBar[k] += -_t1 * 4;
                     }
                 }
             }
+            alphaBar += alphaAdj;
+            _tapeInt.Dispose();
         }
     }
 }

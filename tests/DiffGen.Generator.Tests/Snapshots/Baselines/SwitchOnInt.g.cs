@@ -19,6 +19,7 @@ namespace Snap
         {
             double _result = 0.0;
             bool _returned = false;
+            double xAdj = 0.0;
             // Forward sweep
             if (kind == 0)
             {
@@ -45,7 +46,7 @@ namespace Snap
                     double _t0 = resultBar;
                     resultBar = 0.0;
                     double _t1 = global::System.Math.Tanh(x);
-                    xBar += _t0 * (1.0 - _t1 * _t1);
+                    xAdj += _t0 * (1.0 - _t1 * _t1);
                 }
             }
             else
@@ -57,11 +58,11 @@ namespace Snap
                         resultBar = 0.0;
                         if (x > 0)
                         {
-                            xBar += _t2;
+                            xAdj += _t2;
                         }
                         else
                         {
-                            xBar += _t2 * 0.01;
+                            xAdj += _t2 * 0.01;
                         }
                     }
                 }
@@ -71,10 +72,11 @@ namespace Snap
                         double _t3 = resultBar;
                         resultBar = 0.0;
                         double _t4 = _t3 / (1 + global::System.Math.Exp(x));
-                        xBar += _t4 * global::System.Math.Exp(x);
+                        xAdj += _t4 * global::System.Math.Exp(x);
                     }
                 }
             }
+            xBar += xAdj;
             return _result;
         }
 
@@ -108,11 +110,46 @@ namespace Snap
             return (_result, resultDot);
         }
 
+        /// <summary>Vector forward mode of <see cref="Activation"/>: one pass carries <c>directions</c> tangents (see docs/generated-code.md).</summary>
+        public static double ActivationPushforwardVector(int directions, double x, global::System.ReadOnlySpan<double> xDots, int kind, global::System.Span<double> resultDots)
+        {
+            if (directions < 1) throw new global::System.ArgumentOutOfRangeException(nameof(directions), directions, "At least one direction is needed.");
+            if (xDots.Length != directions) throw new global::System.ArgumentException("xDots must hold one tangent per direction", nameof(xDots));
+            if (resultDots.Length != directions) throw new global::System.ArgumentException("resultDots must hold one tangent per direction", nameof(resultDots));
+            double _result = 0.0;
+            double[] resultDots2 = new double[directions];
+            bool _returned = false;
+            if (kind == 0)
+            {
+                for (int _q = 0; _q < directions; _q++) resultDots2[_q] = xDots[_q] * (1.0 - global::System.Math.Tanh(x) * global::System.Math.Tanh(x));
+                _result = global::System.Math.Tanh(x);
+                _returned = true;
+            }
+            else
+            {
+                if (kind == 1 || kind == 2)
+                {
+                    for (int _q = 0; _q < directions; _q++) resultDots2[_q] = x > 0 ? xDots[_q] : 0.01 * xDots[_q];
+                    _result = x > 0 ? x : 0.01 * x;
+                    _returned = true;
+                }
+                else
+                {
+                    for (int _q = 0; _q < directions; _q++) resultDots2[_q] = (xDots[_q] * global::System.Math.Exp(x)) / (1 + global::System.Math.Exp(x));
+                    _result = global::System.Math.Log(1 + global::System.Math.Exp(x));
+                    _returned = true;
+                }
+            }
+            ((global::System.ReadOnlySpan<double>)resultDots2).CopyTo(resultDots);
+            return _result;
+        }
+
         /// <summary>The pullback of <see cref="Activation"/> on dual numbers: seed the inputs' tangents with v and read H·v from the adjoints' tangents (see docs/generated-code.md).</summary>
         public static global::DiffGen.Dual ActivationPullbackDual(global::DiffGen.Dual x, int kind, global::DiffGen.Dual resultBar, ref global::DiffGen.Dual xBar)
         {
             global::DiffGen.Dual _result = 0.0;
             bool _returned = false;
+            global::DiffGen.Dual xAdj = 0.0;
             // Forward sweep
             if (kind == 0)
             {
@@ -139,7 +176,7 @@ namespace Snap
                     global::DiffGen.Dual _t0 = resultBar;
                     resultBar = 0.0;
                     global::DiffGen.Dual _t1 = global::DiffGen.DualMath.Tanh(x);
-                    xBar += _t0 * (1.0 - _t1 * _t1);
+                    xAdj += _t0 * (1.0 - _t1 * _t1);
                 }
             }
             else
@@ -151,11 +188,11 @@ namespace Snap
                         resultBar = 0.0;
                         if (x > 0)
                         {
-                            xBar += _t2;
+                            xAdj += _t2;
                         }
                         else
                         {
-                            xBar += _t2 * 0.01;
+                            xAdj += _t2 * 0.01;
                         }
                     }
                 }
@@ -165,10 +202,11 @@ namespace Snap
                         global::DiffGen.Dual _t3 = resultBar;
                         resultBar = 0.0;
                         global::DiffGen.Dual _t4 = _t3 / (1 + global::DiffGen.DualMath.Exp(x));
-                        xBar += _t4 * global::DiffGen.DualMath.Exp(x);
+                        xAdj += _t4 * global::DiffGen.DualMath.Exp(x);
                     }
                 }
             }
+            xBar += xAdj;
             return _result;
         }
     }

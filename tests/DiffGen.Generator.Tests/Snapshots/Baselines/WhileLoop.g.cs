@@ -17,10 +17,11 @@ namespace Snap
         /// <summary>Reverse-mode derivative of <see cref="Newton"/>: re-runs it, returns its result, and propagates adjoints (see docs/generated-code.md).</summary>
         public static double NewtonPullback(double a, int iterations, double resultBar, ref double aBar)
         {
-            using var _tapeDouble = new global::DiffGen.ValueStack<double>();
+            var _tapeDouble = new global::DiffGen.ValueStack<double>();
             double x = 0.0;
             int k = 0;
             double _result = 0.0;
+            double aAdj = 0.0;
             double xBar = 0.0;
             int _n0 = 0;
             // Forward sweep
@@ -48,16 +49,17 @@ namespace Snap
                     xBar = 0.0;
                     x = _tapeDouble.Pop();
                     double _t2 = _t1 * 0.5;
-                    xBar += _t2;
-                    aBar += _t2 / x;
-                    xBar += -(_t2 * a / (x * x));
+                    xBar += _t2 + (-(_t2 * a / (x * x)));
+                    aAdj += _t2 / x;
                 }
             }
             {
                 double _t3 = xBar;
                 xBar = 0.0;
-                aBar += _t3;
+                aAdj += _t3;
             }
+            aBar += aAdj;
+            _tapeDouble.Dispose();
             return _result;
         }
 
@@ -84,13 +86,42 @@ namespace Snap
             return (_result, resultDot);
         }
 
+        /// <summary>Vector forward mode of <see cref="Newton"/>: one pass carries <c>directions</c> tangents (see docs/generated-code.md).</summary>
+        public static double NewtonPushforwardVector(int directions, double a, global::System.ReadOnlySpan<double> aDots, int iterations, global::System.Span<double> resultDots)
+        {
+            if (directions < 1) throw new global::System.ArgumentOutOfRangeException(nameof(directions), directions, "At least one direction is needed.");
+            if (aDots.Length != directions) throw new global::System.ArgumentException("aDots must hold one tangent per direction", nameof(aDots));
+            if (resultDots.Length != directions) throw new global::System.ArgumentException("resultDots must hold one tangent per direction", nameof(resultDots));
+            double x = 0.0;
+            double[] xDots = new double[directions];
+            int k = 0;
+            double _result = 0.0;
+            double[] resultDots2 = new double[directions];
+            double[] _lanesdouble = new double[directions];
+            for (int _q = 0; _q < directions; _q++) xDots[_q] = aDots[_q];
+            x = a;
+            k = 0;
+            while (k < iterations)
+            {
+                for (int _q = 0; _q < directions; _q++) _lanesdouble[_q] = 0.5 * (xDots[_q] + (aDots[_q] * x - a * xDots[_q]) / (x * x));
+                x = 0.5 * (x + a / x);
+                for (int _q = 0; _q < directions; _q++) xDots[_q] = _lanesdouble[_q];
+                k = k + 1;
+            }
+            for (int _q = 0; _q < directions; _q++) resultDots2[_q] = xDots[_q];
+            _result = x;
+            ((global::System.ReadOnlySpan<double>)resultDots2).CopyTo(resultDots);
+            return _result;
+        }
+
         /// <summary>The pullback of <see cref="Newton"/> on dual numbers: seed the inputs' tangents with v and read H·v from the adjoints' tangents (see docs/generated-code.md).</summary>
         public static global::DiffGen.Dual NewtonPullbackDual(global::DiffGen.Dual a, int iterations, global::DiffGen.Dual resultBar, ref global::DiffGen.Dual aBar)
         {
-            using var _tapeDouble = new global::DiffGen.ValueStack<global::DiffGen.Dual>();
+            var _tapeDouble = new global::DiffGen.ValueStack<global::DiffGen.Dual>();
             global::DiffGen.Dual x = 0.0;
             int k = 0;
             global::DiffGen.Dual _result = 0.0;
+            global::DiffGen.Dual aAdj = 0.0;
             global::DiffGen.Dual xBar = 0.0;
             int _n0 = 0;
             // Forward sweep
@@ -118,16 +149,17 @@ namespace Snap
                     xBar = 0.0;
                     x = _tapeDouble.Pop();
                     global::DiffGen.Dual _t2 = _t1 * 0.5;
-                    xBar += _t2;
-                    aBar += _t2 / x;
-                    xBar += -(_t2 * a / (x * x));
+                    xBar += _t2 + (-(_t2 * a / (x * x)));
+                    aAdj += _t2 / x;
                 }
             }
             {
                 global::DiffGen.Dual _t3 = xBar;
                 xBar = 0.0;
-                aBar += _t3;
+                aAdj += _t3;
             }
+            aBar += aAdj;
+            _tapeDouble.Dispose();
             return _result;
         }
     }

@@ -1,0 +1,372 @@
+using System.Buffers;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace DiffGen.Tensors;
+
+/// <summary>
+/// Single-precision matrix multiply on the host: C (=|+=) op(A) · op(B), row-major.
+/// A is packed into MR-row strips up front; each NR-column strip of B is packed by the task that uses
+/// it, so the register-blocked micro-kernel reads contiguous memory whatever the transposes are; tiles
+/// of C are spread over cores with Parallel.For.
+/// </summary>
+internal static unsafe class Gemm
+{
+    /// <summary>
+    /// Rows per micro-tile: 8 when AVX-512VL gives the JIT 32 vector registers (16 accumulators fit),
+    /// otherwise 4 (8 accumulators in AVX2's 16 registers). A static readonly is a JIT-time constant.
+    /// </summary>
+    private static readonly int MR = System.Runtime.Intrinsics.X86.Avx512F.VL.IsSupported ? 8 : 4;
+    private const int NR = 16;
+
+    /// <summary>
+    /// C[M,N] = (accumulate ? C : 0) + op(A)[M,K] · op(B)[K,N]. op(A) is A[M,K] (lda = K) or, when
+    /// <paramref name="transA"/>, A[K,M]ᵀ; op(B) is B[K,N] or, when <paramref name="transB"/>, B[N,K]ᵀ.
+    /// </summary>
+    public static void Multiply(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int m, int n, int k, bool transA, bool transB, bool accumulate, bool parallel = true)
+    {
+        if (m == 0 || n == 0) return;
+        if (k == 0)
+        {
+            if (!accumulate) c[..(m * n)].Clear();
+            return;
+        }
+        if ((long)m * n * k <= 4096)
+        {
+            Small(a, b, c, m, n, k, transA, transB, accumulate);
+            return;
+        }
+        int mp = (m + MR - 1) / MR, np = (n + NR - 1) / NR;
+        float[] ap = ArrayPool<float>.Shared.Rent(mp * MR * k);
+        try
+        {
+            fixed (float* pa = a, pb = b, pc = c, pap = ap)
+            {
+                // Spans cannot be captured by the lambdas below; raw pointers into pinned memory can.
+                float* aa = pa, bb = pb, cc = pc, aPack = pap;
+                bool par = parallel && (long)m * n * k >= 1 << 18 && Environment.ProcessorCount > 1;
+                int tiles = mp * np;
+                if (!par)
+                {
+                    PackA(aa, aPack, m, k, transA, 0, mp);
+                    RunTiles(aPack, bb, transB, cc, m, n, k, mp, 0, tiles, accumulate);
+                }
+                else
+                {
+                    int chunks = Math.Min(tiles, Environment.ProcessorCount * 4);
+                    Parallel.For(0, chunks, ch => PackA(aa, aPack, m, k, transA, (int)((long)mp * ch / chunks), (int)((long)mp * (ch + 1) / chunks)));
+                    int per = (tiles + chunks - 1) / chunks;
+                    Parallel.For(0, chunks, ch =>
+                    {
+                        int t0 = ch * per;
+                        int t1 = Math.Min(tiles, t0 + per);
+                        if (t0 < t1) RunTiles(aPack, bb, transB, cc, m, n, k, mp, t0, t1, accumulate);
+                    });
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(ap);
+        }
+    }
+
+    private static void RunTiles(float* aPack, float* b, bool transB, float* c, int m, int n, int k, int mp, int t0, int t1, bool accumulate)
+    {
+        // Tiles are numbered column-panel-major. Each task packs the B panel it is about to use into a
+        // private buffer (GotoBLAS style): the panel is read from B once and stays in L1/L2 while every
+        // row strip of A passes over it, and no packed copy of all of B is ever written.
+        float* tmp = stackalloc float[8 * NR];
+        float[] panelArray = ArrayPool<float>.Shared.Rent(NR * k);
+        try
+        {
+            fixed (float* panel = panelArray)
+            {
+                int packed = -1;
+                float* bp = panel;
+                int ldb = NR;
+                for (int t = t0; t < t1; t++)
+                {
+                    int jp = t / mp, ip = t % mp;
+                    if (jp != packed)
+                    {
+                        packed = jp;
+                        if (!transB && mp <= 2 && jp * NR + NR <= n)
+                        {
+                            // A panel used by one or two row strips only: packing would cost as much as it saves.
+                            bp = b + jp * NR;
+                            ldb = n;
+                        }
+                        else
+                        {
+                            PackB(b, panel, n, k, transB, jp);
+                            bp = panel;
+                            ldb = NR;
+                        }
+                    }
+                    int i0 = ip * MR, j0 = jp * NR;
+                    int rows = Math.Min(MR, m - i0), cols = Math.Min(NR, n - j0);
+                    float* ablk = aPack + (long)ip * MR * k;
+                    if (rows == MR && cols == NR)
+                    {
+                        if (MR == 8) Kernel8(ablk, bp, ldb, k, c + (long)i0 * n + j0, n, accumulate);
+                        else Kernel(ablk, bp, ldb, k, c + (long)i0 * n + j0, n, accumulate);
+                    }
+                    else
+                    {
+                        if (MR == 8) Kernel8(ablk, bp, ldb, k, tmp, NR, false);
+                        else Kernel(ablk, bp, ldb, k, tmp, NR, false);
+                        for (int r = 0; r < rows; r++)
+                        {
+                            float* dst = c + (long)(i0 + r) * n + j0;
+                            for (int q = 0; q < cols; q++) dst[q] = accumulate ? dst[q] + tmp[r * NR + q] : tmp[r * NR + q];
+                        }
+                    }
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(panelArray);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void Kernel(float* a, float* b, int ldb, int k, float* c, int ldc, bool accumulate)
+    {
+        Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default;
+        Vector256<float> c20 = default, c21 = default, c30 = default, c31 = default;
+        for (int p = 0; p < k; p++)
+        {
+            var b0 = Vector256.Load(b);
+            var b1 = Vector256.Load(b + 8);
+            var a0 = Vector256.Create(a[0]);
+            c00 = Vector256.FusedMultiplyAdd(a0, b0, c00);
+            c01 = Vector256.FusedMultiplyAdd(a0, b1, c01);
+            var a1 = Vector256.Create(a[1]);
+            c10 = Vector256.FusedMultiplyAdd(a1, b0, c10);
+            c11 = Vector256.FusedMultiplyAdd(a1, b1, c11);
+            var a2 = Vector256.Create(a[2]);
+            c20 = Vector256.FusedMultiplyAdd(a2, b0, c20);
+            c21 = Vector256.FusedMultiplyAdd(a2, b1, c21);
+            var a3 = Vector256.Create(a[3]);
+            c30 = Vector256.FusedMultiplyAdd(a3, b0, c30);
+            c31 = Vector256.FusedMultiplyAdd(a3, b1, c31);
+            a += 4;
+            b += ldb;
+        }
+        if (accumulate)
+        {
+            c00 += Vector256.Load(c); c01 += Vector256.Load(c + 8);
+            c10 += Vector256.Load(c + ldc); c11 += Vector256.Load(c + ldc + 8);
+            c20 += Vector256.Load(c + 2 * ldc); c21 += Vector256.Load(c + 2 * ldc + 8);
+            c30 += Vector256.Load(c + 3 * ldc); c31 += Vector256.Load(c + 3 * ldc + 8);
+        }
+        c00.Store(c); c01.Store(c + 8);
+        c10.Store(c + ldc); c11.Store(c + ldc + 8);
+        c20.Store(c + 2 * ldc); c21.Store(c + 2 * ldc + 8);
+        c30.Store(c + 3 * ldc); c31.Store(c + 3 * ldc + 8);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void Kernel8(float* a, float* b, int ldb, int k, float* c, int ldc, bool accumulate)
+    {
+        Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default;
+        Vector256<float> c20 = default, c21 = default, c30 = default, c31 = default;
+        Vector256<float> c40 = default, c41 = default, c50 = default, c51 = default;
+        Vector256<float> c60 = default, c61 = default, c70 = default, c71 = default;
+        for (int p = 0; p < k; p++)
+        {
+            var b0 = Vector256.Load(b);
+            var b1 = Vector256.Load(b + 8);
+            var a0 = Vector256.Create(a[0]);
+            c00 = Vector256.FusedMultiplyAdd(a0, b0, c00);
+            c01 = Vector256.FusedMultiplyAdd(a0, b1, c01);
+            var a1 = Vector256.Create(a[1]);
+            c10 = Vector256.FusedMultiplyAdd(a1, b0, c10);
+            c11 = Vector256.FusedMultiplyAdd(a1, b1, c11);
+            var a2 = Vector256.Create(a[2]);
+            c20 = Vector256.FusedMultiplyAdd(a2, b0, c20);
+            c21 = Vector256.FusedMultiplyAdd(a2, b1, c21);
+            var a3 = Vector256.Create(a[3]);
+            c30 = Vector256.FusedMultiplyAdd(a3, b0, c30);
+            c31 = Vector256.FusedMultiplyAdd(a3, b1, c31);
+            var a4 = Vector256.Create(a[4]);
+            c40 = Vector256.FusedMultiplyAdd(a4, b0, c40);
+            c41 = Vector256.FusedMultiplyAdd(a4, b1, c41);
+            var a5 = Vector256.Create(a[5]);
+            c50 = Vector256.FusedMultiplyAdd(a5, b0, c50);
+            c51 = Vector256.FusedMultiplyAdd(a5, b1, c51);
+            var a6 = Vector256.Create(a[6]);
+            c60 = Vector256.FusedMultiplyAdd(a6, b0, c60);
+            c61 = Vector256.FusedMultiplyAdd(a6, b1, c61);
+            var a7 = Vector256.Create(a[7]);
+            c70 = Vector256.FusedMultiplyAdd(a7, b0, c70);
+            c71 = Vector256.FusedMultiplyAdd(a7, b1, c71);
+            a += 8;
+            b += ldb;
+        }
+        Store2(c, c00, c01, accumulate);
+        Store2(c + ldc, c10, c11, accumulate);
+        Store2(c + 2 * ldc, c20, c21, accumulate);
+        Store2(c + 3 * ldc, c30, c31, accumulate);
+        Store2(c + 4 * ldc, c40, c41, accumulate);
+        Store2(c + 5 * ldc, c50, c51, accumulate);
+        Store2(c + 6 * ldc, c60, c61, accumulate);
+        Store2(c + 7 * ldc, c70, c71, accumulate);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store2(float* c, Vector256<float> v0, Vector256<float> v1, bool accumulate)
+    {
+        if (accumulate)
+        {
+            v0 += Vector256.Load(c);
+            v1 += Vector256.Load(c + 8);
+        }
+        v0.Store(c);
+        v1.Store(c + 8);
+    }
+
+    /// <summary>Packs op(A) into strips of MR rows: strip i holds, for each p, the MR values op(A)[i*MR + r, p].</summary>
+    private static void PackA(float* a, float* dst, int m, int k, bool transA, int p0, int p1)
+    {
+        for (int ip = p0; ip < p1; ip++)
+        {
+            float* d = dst + (long)ip * MR * k;
+            int i0 = ip * MR;
+            int rows = Math.Min(MR, m - i0);
+            if (!transA)
+            {
+                for (int r = 0; r < MR; r++)
+                {
+                    if (r < rows)
+                    {
+                        float* src = a + (long)(i0 + r) * k;
+                        for (int p = 0; p < k; p++) d[p * MR + r] = src[p];
+                    }
+                    else
+                    {
+                        for (int p = 0; p < k; p++) d[p * MR + r] = 0f;
+                    }
+                }
+            }
+            else
+            {
+                for (int p = 0; p < k; p++)
+                {
+                    float* src = a + (long)p * m + i0;
+                    for (int r = 0; r < MR; r++) d[p * MR + r] = r < rows ? src[r] : 0f;
+                }
+            }
+        }
+    }
+
+    /// <summary>Packs strip <paramref name="jp"/> of op(B) (NR columns, zero-padded) into <paramref name="d"/>: for each p, the NR values op(B)[p, jp*NR + q].</summary>
+    private static void PackB(float* b, float* d, int n, int k, bool transB, int jp)
+    {
+        int j0 = jp * NR;
+        int cols = Math.Min(NR, n - j0);
+        if (!transB)
+        {
+            for (int p = 0; p < k; p++)
+            {
+                float* src = b + (long)p * n + j0;
+                float* dd = d + p * NR;
+                if (cols == NR)
+                {
+                    Vector256.Store(Vector256.Load(src), dd);
+                    Vector256.Store(Vector256.Load(src + 8), dd + 8);
+                }
+                else
+                {
+                    for (int q = 0; q < NR; q++) dd[q] = q < cols ? src[q] : 0f;
+                }
+            }
+        }
+        else if (cols == NR && Avx.IsSupported)
+        {
+            // Transposing pack of 16 rows of B: 8×8 register transposes instead of strided scalar writes.
+            int p = 0;
+            for (; p + 8 <= k; p += 8)
+            {
+                Transpose8x8(b + (long)j0 * k + p, k, d + p * NR, NR);
+                Transpose8x8(b + (long)(j0 + 8) * k + p, k, d + p * NR + 8, NR);
+            }
+            for (; p < k; p++)
+                for (int q = 0; q < NR; q++) d[p * NR + q] = b[(long)(j0 + q) * k + p];
+        }
+        else
+        {
+            for (int q = 0; q < NR; q++)
+            {
+                if (q < cols)
+                {
+                    float* src = b + (long)(j0 + q) * k;
+                    for (int p = 0; p < k; p++) d[p * NR + q] = src[p];
+                }
+                else
+                {
+                    for (int p = 0; p < k; p++) d[p * NR + q] = 0f;
+                }
+            }
+        }
+    }
+
+    /// <summary>dst[i * ldd + j] = src[j * lds + i] for an 8×8 block.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Transpose8x8(float* src, int lds, float* dst, int ldd)
+    {
+        var r0 = Avx.LoadVector256(src);
+        var r1 = Avx.LoadVector256(src + lds);
+        var r2 = Avx.LoadVector256(src + 2 * lds);
+        var r3 = Avx.LoadVector256(src + 3 * lds);
+        var r4 = Avx.LoadVector256(src + 4 * lds);
+        var r5 = Avx.LoadVector256(src + 5 * lds);
+        var r6 = Avx.LoadVector256(src + 6 * lds);
+        var r7 = Avx.LoadVector256(src + 7 * lds);
+        var t0 = Avx.UnpackLow(r0, r1);
+        var t1 = Avx.UnpackHigh(r0, r1);
+        var t2 = Avx.UnpackLow(r2, r3);
+        var t3 = Avx.UnpackHigh(r2, r3);
+        var t4 = Avx.UnpackLow(r4, r5);
+        var t5 = Avx.UnpackHigh(r4, r5);
+        var t6 = Avx.UnpackLow(r6, r7);
+        var t7 = Avx.UnpackHigh(r6, r7);
+        var u0 = Avx.Shuffle(t0, t2, 0x44);
+        var u1 = Avx.Shuffle(t0, t2, 0xEE);
+        var u2 = Avx.Shuffle(t1, t3, 0x44);
+        var u3 = Avx.Shuffle(t1, t3, 0xEE);
+        var u4 = Avx.Shuffle(t4, t6, 0x44);
+        var u5 = Avx.Shuffle(t4, t6, 0xEE);
+        var u6 = Avx.Shuffle(t5, t7, 0x44);
+        var u7 = Avx.Shuffle(t5, t7, 0xEE);
+        Avx.Store(dst, Avx.Permute2x128(u0, u4, 0x20));
+        Avx.Store(dst + ldd, Avx.Permute2x128(u1, u5, 0x20));
+        Avx.Store(dst + 2 * ldd, Avx.Permute2x128(u2, u6, 0x20));
+        Avx.Store(dst + 3 * ldd, Avx.Permute2x128(u3, u7, 0x20));
+        Avx.Store(dst + 4 * ldd, Avx.Permute2x128(u0, u4, 0x31));
+        Avx.Store(dst + 5 * ldd, Avx.Permute2x128(u1, u5, 0x31));
+        Avx.Store(dst + 6 * ldd, Avx.Permute2x128(u2, u6, 0x31));
+        Avx.Store(dst + 7 * ldd, Avx.Permute2x128(u3, u7, 0x31));
+    }
+
+    private static void Small(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int m, int n, int k, bool transA, bool transB, bool accumulate)
+    {
+        for (int i = 0; i < m; i++)
+        {
+            for (int j = 0; j < n; j++)
+            {
+                float s = 0;
+                for (int p = 0; p < k; p++)
+                {
+                    float av = transA ? a[p * m + i] : a[i * k + p];
+                    float bv = transB ? b[j * k + p] : b[p * n + j];
+                    s += av * bv;
+                }
+                c[i * n + j] = accumulate ? c[i * n + j] + s : s;
+            }
+        }
+    }
+}

@@ -1,0 +1,43 @@
+namespace DiffGen.Generator.Tests.Reverse;
+
+/// <summary>Control-flow and naming edge cases, each a scalar function of one variable.</summary>
+public static partial class EdgeCases
+{
+    [Differentiable] public static double InfiniteForWithBreak(double x) { for (;;) { if (x > 10) break; x = x * 2; } return x; }
+
+    [Differentiable] public static double DoWhile(double x) { do { x = x * 1.5; } while (x < 10); return x; }
+
+    [Differentiable] public static double TwoLoopVariables(double x, int n) { double s = 0; for (int i = 0, j = n; i < j; i++, j--) s += x * i * j; return s; }
+
+    [Differentiable] public static double NegativeStride(double x) { double s = 0; for (int i = 9; i >= 0; i -= 2) s = s * x + i; return s; }
+
+    [Differentiable] public static double ReturnFromInfiniteWhile(double x) { while (true) { x = x * 0.5 + Math.Sin(x); if (x < 1) return x * x; } }
+
+    [Differentiable] public static double CompoundOnParameter(double x) { x *= x; x /= 3; x -= 1; x += x; return x; }
+
+    [Differentiable] public static double NestedBreakContinue(double x) { for (int i = 0; i < 3; i++) { for (int j = 0; j < 3; j++) { if (j == i) continue; if (j > 1) break; x = x * 1.1 + j * x * x * 0.01; } } return x; }
+
+    [Differentiable] public static double Recursive(double x, int depth) { if (depth <= 0) return x; return Math.Sin(Recursive(x, depth - 1)) + x; }
+
+    [Differentiable] public static double SameNameInSiblingBlocks(double x) { double y = x; { double z = y * 2; y = z * y; } { double z = y * 3; y = z + y; } return y; }
+
+    [Differentiable] public static double ArrayScratch(double x) { double[] t = new double[3]; t[0] = x; t[1] = t[0] * t[0]; t[2] = t[1] * t[0]; return t[2]; }
+
+    [Differentiable] public static double LocalRedefinedPerIteration(double x) { double s = 0; for (int i = 0; i < 3; i++) { double z = i; z = z * x; s += z * z; } return s; }
+
+    [Differentiable] public static double SwitchWithLocals(double x, int mode)
+    {
+        double r = 0;
+        switch (mode)
+        {
+            case 0: r = x * x; break;
+            case 1: { double t = Math.Exp(x); r = t * x; break; }
+            default: r = Math.Log(1 + x * x); break;
+        }
+        return r;
+    }
+
+    [Differentiable] public static double ShortCircuit(double x) { bool b = x > 1; if (b && x < 3 || !b) return x * x * x; return x; }
+
+    [Differentiable] public static double WhileWithDataDependentTrips(double x) { double y = x; int k = 0; while (y < 100 && k < 50) { y = y * 1.3 + 0.1 * y * y; k++; } return y + k; }
+}
