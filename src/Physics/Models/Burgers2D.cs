@@ -73,6 +73,33 @@ public sealed class Burgers2D
             uBar, vBar, fuBar, fvBar, uNextBar, vNextBar, ref dtBar, ref nuBar);
     }
 
+    /// <summary>Length of the packed state <c>[u, v]</c> (2 nx ny) used by <see cref="StepPacked"/>.</summary>
+    public int PackedLength => 2 * Nx * Ny;
+
+    /// <summary>
+    /// One step on packed spans, the shape the runtime's <c>Lift.Op</c> (two-input form) expects:
+    /// state <c>[u, v]</c>, control <c>[fu, fv]</c>, output <c>[u', v']</c>.
+    /// </summary>
+    public void StepPacked(ReadOnlySpan<double> state, ReadOnlySpan<double> force, Span<double> next)
+    {
+        int n = Nx * Ny;
+        Check.Length(state.Length, 2 * n, nameof(state), "the packed state [u, v]");
+        Check.Length(force.Length, 2 * n, nameof(force), "the packed force [fu, fv]");
+        Check.Length(next.Length, 2 * n, nameof(next), "the packed state [u, v]");
+        Step(state[..n], state[n..], force[..n], force[n..], next[..n], next[n..]);
+    }
+
+    /// <summary>The pullback of <see cref="StepPacked"/> (seeds in <paramref name="nextBar"/> are consumed).</summary>
+    public void StepPackedBackward(ReadOnlySpan<double> state, ReadOnlySpan<double> force, Span<double> next, Span<double> stateBar, Span<double> forceBar, Span<double> nextBar)
+    {
+        int n = Nx * Ny;
+        Check.Length(state.Length, 2 * n, nameof(state), "the packed state [u, v]");
+        Check.Length(force.Length, 2 * n, nameof(force), "the packed force [fu, fv]");
+        Check.Length(next.Length, 2 * n, nameof(next), "the packed state [u, v]");
+        double nuBar = 0;
+        StepBackward(state[..n], state[n..], force[..n], force[n..], next[..n], next[n..], stateBar[..n], stateBar[n..], forceBar[..n], forceBar[n..], nextBar[..n], nextBar[n..], ref nuBar);
+    }
+
     private void CheckAll(ReadOnlySpan<double> a, ReadOnlySpan<double> b, ReadOnlySpan<double> c, ReadOnlySpan<double> d, ReadOnlySpan<double> e, ReadOnlySpan<double> f)
     {
         int n = Nx * Ny;

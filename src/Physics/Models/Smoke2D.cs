@@ -96,6 +96,34 @@ public sealed class Smoke2D
             smokeBar, uBar, vBar, inflowBar, smokeNextBar, uNextBar, vNextBar, pressureBar, ref dtBar, ref buoyancyBar);
     }
 
+    /// <summary>Length of the packed state <c>[smoke, u, v]</c> used by <see cref="StepPacked"/>.</summary>
+    public int PackedLength => Nx * Ny + (Nx + 1) * Ny + Nx * (Ny + 1);
+
+    /// <summary>
+    /// One step on the packed state <c>[smoke, u, v]</c> with the inflow as a second input (the shape of the
+    /// runtime's two-input <c>Lift.Op</c>); the pressure is an internal temporary. Thread-safe.
+    /// </summary>
+    public void StepPacked(ReadOnlySpan<double> state, ReadOnlySpan<double> inflow, Span<double> next)
+    {
+        int c = Nx * Ny, fu = (Nx + 1) * Ny;
+        Check.Length(state.Length, PackedLength, nameof(state), "the packed state [smoke, u, v]");
+        Check.Length(next.Length, PackedLength, nameof(next), "the packed state [smoke, u, v]");
+        Step(state[..c], state.Slice(c, fu), state[(c + fu)..], inflow, next[..c], next.Slice(c, fu), next[(c + fu)..], new double[c]);
+    }
+
+    /// <summary>The pullback of <see cref="StepPacked"/>.</summary>
+    public void StepPackedBackward(ReadOnlySpan<double> state, ReadOnlySpan<double> inflow, Span<double> next, Span<double> stateBar, Span<double> inflowBar, Span<double> nextBar)
+    {
+        int c = Nx * Ny, fu = (Nx + 1) * Ny;
+        Check.Length(state.Length, PackedLength, nameof(state), "the packed state [smoke, u, v]");
+        Check.Length(next.Length, PackedLength, nameof(next), "the packed state [smoke, u, v]");
+        Check.Length(stateBar.Length, PackedLength, nameof(stateBar), "the packed state adjoint");
+        Check.Length(nextBar.Length, PackedLength, nameof(nextBar), "the packed state adjoint");
+        double bBar = 0;
+        StepBackward(state[..c], state.Slice(c, fu), state[(c + fu)..], inflow, next[..c], next.Slice(c, fu), next[(c + fu)..], new double[c],
+            stateBar[..c], stateBar.Slice(c, fu), stateBar[(c + fu)..], inflowBar, nextBar[..c], nextBar.Slice(c, fu), nextBar[(c + fu)..], new double[c], ref bBar);
+    }
+
     private void CheckAll(ReadOnlySpan<double> smoke, ReadOnlySpan<double> u, ReadOnlySpan<double> v, ReadOnlySpan<double> inflow,
         ReadOnlySpan<double> smokeNext, ReadOnlySpan<double> uNext, ReadOnlySpan<double> vNext, ReadOnlySpan<double> pressure)
     {

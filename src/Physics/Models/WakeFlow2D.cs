@@ -164,6 +164,31 @@ public sealed class WakeFlow2D
             uBar, vBar, uNextBar, vNextBar, pressureBar, uMaskBar, vMaskBar, ref dtBar, ref nuBar, ref inflowBar);
     }
 
+    /// <summary>Length of the packed state <c>[u, v]</c> used by <see cref="StepPacked"/>.</summary>
+    public int PackedLength => (Nx + 1) * Ny + Nx * (Ny + 1);
+
+    /// <summary>
+    /// One step on the packed state <c>[u, v]</c> (the shape the runtime's <c>Lift.Op</c> expects); the
+    /// pressure is an internal temporary. Thread-safe: batch items may run in parallel.
+    /// </summary>
+    public void StepPacked(ReadOnlySpan<double> state, Span<double> next)
+    {
+        int nu = (Nx + 1) * Ny;
+        Check.Length(state.Length, PackedLength, nameof(state), "the packed state [u, v]");
+        Check.Length(next.Length, PackedLength, nameof(next), "the packed state [u, v]");
+        Step(state[..nu], state[nu..], next[..nu], next[nu..], new double[Nx * Ny]);
+    }
+
+    /// <summary>The pullback of <see cref="StepPacked"/>.</summary>
+    public void StepPackedBackward(ReadOnlySpan<double> state, Span<double> next, Span<double> stateBar, Span<double> nextBar)
+    {
+        int nu = (Nx + 1) * Ny;
+        Check.Length(state.Length, PackedLength, nameof(state), "the packed state [u, v]");
+        Check.Length(next.Length, PackedLength, nameof(next), "the packed state [u, v]");
+        double nuBar = 0;
+        StepBackward(state[..nu], state[nu..], next[..nu], next[nu..], new double[Nx * Ny], stateBar[..nu], stateBar[nu..], nextBar[..nu], nextBar[nu..], new double[Nx * Ny], ref nuBar);
+    }
+
     private void CheckAll(ReadOnlySpan<double> u, ReadOnlySpan<double> v, ReadOnlySpan<double> uNext, ReadOnlySpan<double> vNext, ReadOnlySpan<double> pressure)
     {
         int fu = (Nx + 1) * Ny, fv = Nx * (Ny + 1);
