@@ -27,20 +27,19 @@ public static partial class Advection
     }
 
     /// <summary>
-    /// 1D semi-Lagrangian self-advection (Burgers): <c>result[i] = vel(x_i - dt * vel_i)</c>. A separate kernel
-    /// rather than <see cref="SemiLagrangian1D"/> with q = vel, because span arguments must not alias.
+    /// 1D semi-Lagrangian self-advection (Burgers) with an Euler backtrace: <c>result[i] = vel(x_i - dt * vel_i)</c>.
+    /// A separate kernel rather than <see cref="SemiLagrangian1D"/> with q = vel, because span arguments must
+    /// not alias; without the RK2 branch every local is assigned once, so the pullback recomputes the
+    /// departure points instead of taping them.
     /// </summary>
     [Differentiable]
-    public static void SemiLagrangianSelf1D(ReadOnlySpan<double> vel, Span<double> result, double dt, double dx, int lo, int hi, int rk2)
+    public static void SemiLagrangianSelf1D(ReadOnlySpan<double> vel, Span<double> result, double dt, double dx, int lo, int hi)
     {
         int n = vel.Length;
+        double c = dt / dx;
         for (int i = 0; i < n; i++)
         {
-            // Single-assignment locals: nothing is overwritten, so the pullback needs no tape.
-            double c = dt / dx;
-            double vm = 0;
-            if (rk2 != 0) { vm = Interpolation.Sample1D(vel, n, i - 0.5 * c * vel[i], lo, hi); }
-            double back = i - c * (rk2 != 0 ? vm : vel[i]);
+            double back = i - c * vel[i];
             result[i] = Interpolation.Sample1D(vel, n, back, lo, hi);
         }
     }

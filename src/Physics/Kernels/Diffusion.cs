@@ -15,18 +15,68 @@ public static partial class Diffusion
         return nu <= 0 ? double.PositiveInfinity : substeps * 0.5 / (nu * s);
     }
 
+    /// <summary>One forward-Euler diffusion step in 1D, <c>result = q + nu dt Laplacian(q)</c> (fused, tape-free).</summary>
+    [Differentiable]
+    public static void EulerStep1D(ReadOnlySpan<double> q, Span<double> result, double nu, double dt, double dx, int lo, int hi)
+    {
+        int n = q.Length;
+        double a = nu * dt / (dx * dx);
+        for (int i = 0; i < n; i++)
+        {
+            // Single-assignment ?: neighbours (index and weight by the boundary code): the pullback
+            // recomputes them instead of taping.
+            int il = i > 0 ? i - 1 : (lo == Bc.Periodic ? n - 1 : 0);
+            int ir = i < n - 1 ? i + 1 : (hi == Bc.Periodic ? 0 : n - 1);
+            double wl = (i > 0 || lo != Bc.Zero) ? 1.0 : 0.0;
+            double wr = (i < n - 1 || hi != Bc.Zero) ? 1.0 : 0.0;
+            result[i] = q[i] + a * (wl * q[il] - 2 * q[i] + wr * q[ir]);
+        }
+    }
+
     /// <summary>Explicit 1D diffusion in <paramref name="substeps"/> equal substeps.</summary>
     [Differentiable]
     public static void Explicit1D(ReadOnlySpan<double> q, Span<double> result, double nu, double dt, double dx, int substeps, int lo, int hi)
     {
+        // The last substep writes straight into result; with one substep nothing is overwritten, so the
+        // pullback needs no tape.
         int n = q.Length;
-        double[] lap = new double[n];
-        double a = nu * dt / substeps;
-        Operators.Copy(q, result);
-        for (int s = 0; s < substeps; s++)
+        double h = dt / substeps;
+        double[] cur = new double[n];
+        Operators.Copy(q, cur);
+        for (int s = 0; s < substeps - 1; s++)
         {
-            Operators.Laplacian1D(result, lap, dx, lo, hi);
-            Operators.AddScaled(result, lap, a);
+            EulerStep1D(cur, result, nu, h, dx, lo, hi);
+            Operators.Copy(result, cur);
+        }
+        EulerStep1D(cur, result, nu, h, dx, lo, hi);
+    }
+
+    /// <summary>
+    /// One forward-Euler diffusion step of a 2D node array (cell centres or one MAC component, see
+    /// <see cref="Operators"/>): <c>result = q + nu dt Laplacian(q)</c>, fused.
+    /// </summary>
+    [Differentiable]
+    public static void EulerStep2D(ReadOnlySpan<double> q, Span<double> result, int w, int h, int px, int py, double nu, double dt, double dx, double dy, int xLo, int xHi, int yLo, int yHi)
+    {
+        double ax = nu * dt / (dx * dx);
+        double ay = nu * dt / (dy * dy);
+        for (int j = 0; j < h; j++)
+        {
+            for (int i = 0; i < w; i++)
+            {
+                // Neighbour index and weight by the boundary codes (periodic wraps with px/py, so a face grid
+                // with w = px + 1 wraps onto its duplicate seam correctly), all single-assignment.
+                int il = i > 0 ? i - 1 : (xLo == Bc.Periodic ? px - 1 : 0);
+                int ir = i < w - 1 ? i + 1 : (xHi == Bc.Periodic ? (i + 1) % px : w - 1);
+                int jb = j > 0 ? j - 1 : (yLo == Bc.Periodic ? py - 1 : 0);
+                int jt = j < h - 1 ? j + 1 : (yHi == Bc.Periodic ? (j + 1) % py : h - 1);
+                double wl = (i > 0 || xLo != Bc.Zero) ? 1.0 : 0.0;
+                double wr = (i < w - 1 || xHi != Bc.Zero) ? 1.0 : 0.0;
+                double wb = (j > 0 || yLo != Bc.Zero) ? 1.0 : 0.0;
+                double wt = (j < h - 1 || yHi != Bc.Zero) ? 1.0 : 0.0;
+                double c = q[j * w + i];
+                result[j * w + i] = c + ax * (wl * q[j * w + il] - 2 * c + wr * q[j * w + ir]) + ay * (wb * q[jb * w + i] - 2 * c + wt * q[jt * w + i]);
+            }
         }
     }
 
@@ -37,14 +87,15 @@ public static partial class Diffusion
     [Differentiable]
     public static void Explicit2D(ReadOnlySpan<double> q, Span<double> result, int w, int h, int px, int py, double nu, double dt, double dx, double dy, int substeps, int xLo, int xHi, int yLo, int yHi)
     {
-        double[] lap = new double[w * h];
-        double a = nu * dt / substeps;
-        Operators.Copy(q, result);
-        for (int s = 0; s < substeps; s++)
+        double hs = dt / substeps;
+        double[] cur = new double[w * h];
+        Operators.Copy(q, cur);
+        for (int s = 0; s < substeps - 1; s++)
         {
-            Operators.Laplacian2D(result, lap, w, h, px, py, dx, dy, xLo, xHi, yLo, yHi);
-            Operators.AddScaled(result, lap, a);
+            EulerStep2D(cur, result, w, h, px, py, nu, hs, dx, dy, xLo, xHi, yLo, yHi);
+            Operators.Copy(result, cur);
         }
+        EulerStep2D(cur, result, w, h, px, py, nu, hs, dx, dy, xLo, xHi, yLo, yHi);
     }
 
     /// <summary>

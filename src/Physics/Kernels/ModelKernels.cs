@@ -16,7 +16,7 @@ public static partial class ModelKernels
     {
         double[] d = new double[u.Length];
         Diffusion.Explicit1D(u, d, nu, dt, dx, substeps, lo, hi);
-        Advection.SemiLagrangianSelf1D(d, next, dt, dx, lo, hi, 0);
+        Advection.SemiLagrangianSelf1D(d, next, dt, dx, lo, hi);
     }
 
     /// <summary>1D Burgers with a force (EXPERIMENTS §4): <see cref="Burgers1DStep"/>, then <c>next += dt * force</c>.</summary>
@@ -36,7 +36,7 @@ public static partial class ModelKernels
     {
         double[] d = new double[u.Length];
         Diffusion.Implicit2D(u, d, nu, dt, dx, 1.0, u.Length, 1, lo, hi, Bc.ZeroGradient, Bc.ZeroGradient, tolerance, maxIterations);
-        Advection.SemiLagrangianSelf1D(d, next, dt, dx, lo, hi, 0);
+        Advection.SemiLagrangianSelf1D(d, next, dt, dx, lo, hi);
     }
 
     /// <summary><see cref="Burgers1DImplicitStep"/>, then <c>next += dt * force</c>.</summary>
