@@ -183,4 +183,20 @@ public class ApiTests(ITestOutputHelper output)
         Interpolation.Downsample2D(divFine, divAvg, nx, ny, f);
         for (int k = 0; k < divAvg.Length; k++) Assert.Equal(divAvg[k], divCoarse[k], 12);
     }
+
+    [Fact]
+    public void MasksCoverTheRightCells()
+    {
+        var g = new Grid2D(32, 64, 100, 200);
+        var disc = g.DiscMask(50, 50, 10);
+        double area = disc.Sum() * g.Dx * g.Dy;
+        Assert.InRange(area, 0.8 * Math.PI * 100, 1.2 * Math.PI * 100);
+        Assert.Equal(1, disc[(int)(50 / g.Dy) * 32 + (int)(50 / g.Dx)]);
+        Assert.Equal(0, disc[0]);
+        var box = g.BoxField(25, 75, 5, 10, 2);
+        Assert.All(box, b => Assert.True(b == 0 || b == 2));
+        Assert.True(box.Count(b => b == 2) > 0);
+        Assert.Equal("radius", Assert.Throws<ArgumentException>(() => g.DiscMask(1, 1, 0)).ParamName);
+        Assert.Equal("x1", Assert.Throws<ArgumentException>(() => g.BoxField(5, 5, 0, 1)).ParamName);
+    }
 }

@@ -89,6 +89,28 @@ public sealed class Grid2D
         return r;
     }
 
+    /// <summary>An obstacle mask (1 = solid) of the cells whose centre lies within <paramref name="radius"/> of (cx, cy).</summary>
+    public int[] DiscMask(double cx, double cy, double radius)
+    {
+        Check.Positive(radius, nameof(radius));
+        var m = new int[Count];
+        for (int j = 0; j < Ny; j++)
+            for (int i = 0; i < Nx; i++)
+            {
+                double x = (i + 0.5) * Dx - cx, y = (j + 0.5) * Dy - cy;
+                if (x * x + y * y <= radius * radius) m[j * Nx + i] = 1;
+            }
+        return m;
+    }
+
+    /// <summary>A source field: <paramref name="value"/> in the cells whose centre lies in [x0, x1] x [y0, y1], 0 elsewhere.</summary>
+    public double[] BoxField(double x0, double x1, double y0, double y1, double value = 1)
+    {
+        if (!(x1 > x0)) throw new ArgumentException($"x1 ({x1}) must be greater than x0 ({x0}).", nameof(x1));
+        if (!(y1 > y0)) throw new ArgumentException($"y1 ({y1}) must be greater than y0 ({y0}).", nameof(y1));
+        return Evaluate((x, y) => x >= x0 && x <= x1 && y >= y0 && y <= y1 ? value : 0);
+    }
+
     /// <summary>The bilinearly interpolated value at physical (x, y).</summary>
     public double Sample(ReadOnlySpan<double> f, double x, double y)
     {
