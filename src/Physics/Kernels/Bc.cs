@@ -1,0 +1,89 @@
+namespace DiffGen.Physics;
+
+/// <summary>
+/// Integer boundary codes passed to the <c>[Differentiable]</c> kernels (which cannot take objects).
+/// Every kernel takes one code per side: <c>xLo</c> (left, i &lt; 0), <c>xHi</c> (right, i &gt;= nx),
+/// <c>yLo</c> (bottom, j &lt; 0), <c>yHi</c> (top, j &gt;= ny). Periodic must be set on both sides of an axis.
+/// </summary>
+/// <remarks>
+/// Meaning for a scalar (cell-centred) field: values outside the grid are the wrapped values
+/// (<see cref="Periodic"/>), zero (<see cref="Zero"/>, Dirichlet u = 0 as a zero pad, like PhiFlow's
+/// ZERO extrapolation) or the nearest boundary value (<see cref="ZeroGradient"/>, Neumann).
+/// For a velocity field <see cref="Zero"/> is a closed wall (normal face velocity zero, pressure
+/// Neumann) and <see cref="ZeroGradient"/> an open boundary (velocity extrapolated with zero
+/// gradient, pressure Dirichlet p = 0 on the boundary face).
+/// </remarks>
+public static class Bc
+{
+    /// <summary>Wrap around (both sides of the axis).</summary>
+    public const int Periodic = 0;
+
+    /// <summary>Zero value outside (Dirichlet); a closed wall for velocity.</summary>
+    public const int Zero = 1;
+
+    /// <summary>Zero normal gradient (Neumann); an open boundary for velocity.</summary>
+    public const int ZeroGradient = 2;
+
+    /// <summary>Whether <paramref name="code"/> is one of the known codes.</summary>
+    public static bool IsValid(int code) => code is Periodic or Zero or ZeroGradient;
+}
+
+/// <summary>The boundary of one side of a grid.</summary>
+public enum BoundaryKind
+{
+    /// <summary>Wrap around; must be set on both sides of an axis.</summary>
+    Periodic = Bc.Periodic,
+
+    /// <summary>Zero outside (Dirichlet 0) / closed wall for velocity.</summary>
+    Zero = Bc.Zero,
+
+    /// <summary>Zero gradient (Neumann) / open boundary for velocity.</summary>
+    ZeroGradient = Bc.ZeroGradient,
+}
+
+/// <summary>Boundary conditions of a 2D domain, one per side.</summary>
+/// <param name="XLo">Left side (x = 0).</param>
+/// <param name="XHi">Right side (x = width).</param>
+/// <param name="YLo">Bottom side (y = 0).</param>
+/// <param name="YHi">Top side (y = height).</param>
+public sealed record Boundary2D(BoundaryKind XLo, BoundaryKind XHi, BoundaryKind YLo, BoundaryKind YHi)
+{
+    /// <summary>Periodic on all sides.</summary>
+    public static Boundary2D Periodic { get; } = new(BoundaryKind.Periodic, BoundaryKind.Periodic, BoundaryKind.Periodic, BoundaryKind.Periodic);
+
+    /// <summary>Zero on all sides (closed box for velocity).</summary>
+    public static Boundary2D Closed { get; } = new(BoundaryKind.Zero, BoundaryKind.Zero, BoundaryKind.Zero, BoundaryKind.Zero);
+
+    /// <summary>Zero gradient on all sides (open boundaries for velocity).</summary>
+    public static Boundary2D Open { get; } = new(BoundaryKind.ZeroGradient, BoundaryKind.ZeroGradient, BoundaryKind.ZeroGradient, BoundaryKind.ZeroGradient);
+
+    /// <summary>The same kind on all four sides.</summary>
+    public static Boundary2D All(BoundaryKind kind) => new(kind, kind, kind, kind);
+
+    /// <summary>Left side code for the kernels.</summary>
+    public int XLoCode => (int)XLo;
+
+    /// <summary>Right side code for the kernels.</summary>
+    public int XHiCode => (int)XHi;
+
+    /// <summary>Bottom side code for the kernels.</summary>
+    public int YLoCode => (int)YLo;
+
+    /// <summary>Top side code for the kernels.</summary>
+    public int YHiCode => (int)YHi;
+
+    /// <summary>Whether the pressure Poisson problem has a Dirichlet side (an open boundary), which makes it non-singular.</summary>
+    public bool HasOpenSide => XLo == BoundaryKind.ZeroGradient || XHi == BoundaryKind.ZeroGradient || YLo == BoundaryKind.ZeroGradient || YHi == BoundaryKind.ZeroGradient;
+
+    /// <summary>Throws when periodicity is set on one side of an axis only or a code is unknown.</summary>
+    /// <param name="paramName">The argument name to report.</param>
+    public void Validate(string paramName)
+    {
+        foreach (var k in new[] { XLo, XHi, YLo, YHi })
+            if (!Bc.IsValid((int)k)) throw new ArgumentException($"Unknown boundary kind {k}.", paramName);
+        if ((XLo == BoundaryKind.Periodic) != (XHi == BoundaryKind.Periodic))
+            throw new ArgumentException("Periodic must be set on both x sides (XLo and XHi) or on neither.", paramName);
+        if ((YLo == BoundaryKind.Periodic) != (YHi == BoundaryKind.Periodic))
+            throw new ArgumentException("Periodic must be set on both y sides (YLo and YHi) or on neither.", paramName);
+    }
+}

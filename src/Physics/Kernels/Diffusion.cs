@@ -1,0 +1,164 @@
+namespace DiffGen.Physics;
+
+/// <summary>
+/// Diffusion <c>dq/dt = nu * Laplacian(q)</c>: explicit (forward Euler in substeps) and implicit
+/// (backward Euler, a CG solve of <c>(I - nu dt L) q' = q</c> with a hand-written implicit adjoint).
+/// The explicit step is stable when <c>nu * (dt / substeps) * (1/dx² + 1/dy²) &lt;= 1/2</c>; the model
+/// classes check this before calling (see <see cref="MaxStableExplicitDt"/>).
+/// </summary>
+public static partial class Diffusion
+{
+    /// <summary>The largest stable explicit diffusion step for the given substeps (dy = +inf for 1D).</summary>
+    public static double MaxStableExplicitDt(double nu, double dx, double dy, int substeps)
+    {
+        double s = 1.0 / (dx * dx) + (double.IsPositiveInfinity(dy) ? 0 : 1.0 / (dy * dy));
+        return nu <= 0 ? double.PositiveInfinity : substeps * 0.5 / (nu * s);
+    }
+
+    /// <summary>One forward-Euler diffusion step in 1D, <c>result = q + nu dt Laplacian(q)</c> (fused, tape-free).</summary>
+    [Differentiable]
+    public static void EulerStep1D(ReadOnlySpan<double> q, Span<double> result, double nu, double dt, double dx, int lo, int hi)
+    {
+        int n = q.Length;
+        double a = nu * dt / (dx * dx);
+        for (int i = 0; i < n; i++)
+        {
+            // Single-assignment ?: neighbours (index and weight by the boundary code): the pullback
+            // recomputes them instead of taping.
+            int il = i > 0 ? i - 1 : (lo == Bc.Periodic ? n - 1 : 0);
+            int ir = i < n - 1 ? i + 1 : (hi == Bc.Periodic ? 0 : n - 1);
+            double wl = (i > 0 || lo != Bc.Zero) ? 1.0 : 0.0;
+            double wr = (i < n - 1 || hi != Bc.Zero) ? 1.0 : 0.0;
+            result[i] = q[i] + a * (wl * q[il] - 2 * q[i] + wr * q[ir]);
+        }
+    }
+
+    /// <summary>Explicit 1D diffusion in <paramref name="substeps"/> equal substeps.</summary>
+    [Differentiable]
+    public static void Explicit1D(ReadOnlySpan<double> q, Span<double> result, double nu, double dt, double dx, int substeps, int lo, int hi)
+    {
+        // The last substep writes straight into result; with one substep nothing is overwritten, so the
+        // pullback needs no tape.
+        int n = q.Length;
+        double h = dt / substeps;
+        double[] cur = new double[n];
+        Operators.Copy(q, cur);
+        for (int s = 0; s < substeps - 1; s++)
+        {
+            EulerStep1D(cur, result, nu, h, dx, lo, hi);
+            Operators.Copy(result, cur);
+        }
+        EulerStep1D(cur, result, nu, h, dx, lo, hi);
+    }
+
+    /// <summary>
+    /// One forward-Euler diffusion step of a 2D node array (cell centres or one MAC component, see
+    /// <see cref="Operators"/>): <c>result = q + nu dt Laplacian(q)</c>, fused.
+    /// </summary>
+    [Differentiable]
+    public static void EulerStep2D(ReadOnlySpan<double> q, Span<double> result, int w, int h, int px, int py, double nu, double dt, double dx, double dy, int xLo, int xHi, int yLo, int yHi)
+    {
+        double ax = nu * dt / (dx * dx);
+        double ay = nu * dt / (dy * dy);
+        for (int j = 0; j < h; j++)
+        {
+            for (int i = 0; i < w; i++)
+            {
+                // Neighbour index and weight by the boundary codes (periodic wraps with px/py, so a face grid
+                // with w = px + 1 wraps onto its duplicate seam correctly), all single-assignment.
+                int il = i > 0 ? i - 1 : (xLo == Bc.Periodic ? px - 1 : 0);
+                int ir = i < w - 1 ? i + 1 : (xHi == Bc.Periodic ? (i + 1) % px : w - 1);
+                int jb = j > 0 ? j - 1 : (yLo == Bc.Periodic ? py - 1 : 0);
+                int jt = j < h - 1 ? j + 1 : (yHi == Bc.Periodic ? (j + 1) % py : h - 1);
+                double wl = (i > 0 || xLo != Bc.Zero) ? 1.0 : 0.0;
+                double wr = (i < w - 1 || xHi != Bc.Zero) ? 1.0 : 0.0;
+                double wb = (j > 0 || yLo != Bc.Zero) ? 1.0 : 0.0;
+                double wt = (j < h - 1 || yHi != Bc.Zero) ? 1.0 : 0.0;
+                double c = q[j * w + i];
+                result[j * w + i] = c + ax * (wl * q[j * w + il] - 2 * c + wr * q[j * w + ir]) + ay * (wb * q[jb * w + i] - 2 * c + wt * q[jt * w + i]);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Explicit 2D diffusion of a node array (cell centres or one MAC component, see <see cref="Operators"/>)
+    /// in <paramref name="substeps"/> equal substeps.
+    /// </summary>
+    [Differentiable]
+    public static void Explicit2D(ReadOnlySpan<double> q, Span<double> result, int w, int h, int px, int py, double nu, double dt, double dx, double dy, int substeps, int xLo, int xHi, int yLo, int yHi)
+    {
+        double hs = dt / substeps;
+        double[] cur = new double[w * h];
+        Operators.Copy(q, cur);
+        for (int s = 0; s < substeps - 1; s++)
+        {
+            EulerStep2D(cur, result, w, h, px, py, nu, hs, dx, dy, xLo, xHi, yLo, yHi);
+            Operators.Copy(result, cur);
+        }
+        EulerStep2D(cur, result, w, h, px, py, nu, hs, dx, dy, xLo, xHi, yLo, yHi);
+    }
+
+    /// <summary>
+    /// Implicit (backward Euler) diffusion of a cell-centred field (nx x ny; 1D: ny = 1 with zero-gradient
+    /// y codes): solves <c>(I - nu dt L) result = q</c> by CG to relative residual <paramref name="tolerance"/>.
+    /// Differentiable through <see cref="SolveImplicitPullback"/> (another solve with the same symmetric matrix).
+    /// </summary>
+    public static void SolveImplicit(ReadOnlySpan<double> q, Span<double> result, double nu, double dt, [NoDiff] double dx, [NoDiff] double dy, int nx, int ny,
+        int xLo, int xHi, int yLo, int yHi, [NoDiff] double tolerance, int maxIterations)
+    {
+        var op = new HelmholtzOperator(nx, ny, dx, dy, nu * dt, xLo, xHi, yLo, yHi);
+        Krylov.ConjugateGradient(op, q, result, tolerance, relative: true, maxIterations, "implicit diffusion");
+    }
+
+    /// <summary>
+    /// The implicit adjoint of <see cref="SolveImplicit"/>: with <c>A = I - nu dt L</c> and
+    /// <c>A x = q</c>, <c>lambda = A⁻¹ xBar</c>, <c>qBar += lambda</c>, <c>nuBar += lambda·(dt L x)</c>,
+    /// <c>dtBar += lambda·(nu L x)</c>; the output's seed is consumed.
+    /// </summary>
+    [DerivativeOf(typeof(Diffusion), nameof(SolveImplicit))]
+    public static void SolveImplicitPullback(ReadOnlySpan<double> q, Span<double> result, double nu, double dt, double dx, double dy, int nx, int ny,
+        int xLo, int xHi, int yLo, int yHi, double tolerance, int maxIterations, Span<double> qBar, Span<double> resultBar, ref double nuBar, ref double dtBar)
+    {
+        SolveImplicit(q, result, nu, dt, dx, dy, nx, ny, xLo, xHi, yLo, yHi, tolerance, maxIterations);
+        var op = new HelmholtzOperator(nx, ny, dx, dy, nu * dt, xLo, xHi, yLo, yHi);
+        var lambda = new double[q.Length];
+        Krylov.ConjugateGradient(op, resultBar, lambda, tolerance, relative: true, maxIterations, "implicit diffusion adjoint");
+        var lx = new double[q.Length];
+        op.Laplacian(result, lx);
+        double dot = 0;
+        for (int k = 0; k < q.Length; k++)
+        {
+            qBar[k] += lambda[k];
+            dot += lambda[k] * lx[k];
+        }
+        nuBar += dt * dot;
+        dtBar += nu * dot;
+        resultBar.Clear();
+    }
+
+    /// <summary>
+    /// Forward-mode derivative of <see cref="SolveImplicit"/>: with <c>A x = q</c>, <c>A = I - nu dt L</c>,
+    /// <c>A xDot = qDot + (nuDot dt + nu dtDot) L x</c> (one more solve).
+    /// </summary>
+    [DerivativeOf(typeof(Diffusion), nameof(SolveImplicit), Kind = DerivativeKind.Pushforward)]
+    public static void SolveImplicitPushforward(ReadOnlySpan<double> q, ReadOnlySpan<double> qDot, Span<double> result, Span<double> resultDot, double nu, double nuDot, double dt, double dtDot,
+        double dx, double dy, int nx, int ny, int xLo, int xHi, int yLo, int yHi, double tolerance, int maxIterations)
+    {
+        SolveImplicit(q, result, nu, dt, dx, dy, nx, ny, xLo, xHi, yLo, yHi, tolerance, maxIterations);
+        var op = new HelmholtzOperator(nx, ny, dx, dy, nu * dt, xLo, xHi, yLo, yHi);
+        var lx = new double[q.Length];
+        op.Laplacian(result, lx);
+        var b = new double[q.Length];
+        double c = nuDot * dt + nu * dtDot;
+        for (int k = 0; k < b.Length; k++) b[k] = qDot[k] + c * lx[k];
+        Krylov.ConjugateGradient(op, b, resultDot, tolerance, relative: true, maxIterations, "implicit diffusion tangent");
+    }
+
+    /// <summary>Implicit diffusion as a differentiable step (calls <see cref="SolveImplicit"/>).</summary>
+    [Differentiable]
+    public static void Implicit2D(ReadOnlySpan<double> q, Span<double> result, double nu, double dt, [NoDiff] double dx, [NoDiff] double dy, int nx, int ny,
+        int xLo, int xHi, int yLo, int yHi, [NoDiff] double tolerance, int maxIterations)
+    {
+        SolveImplicit(q, result, nu, dt, dx, dy, nx, ny, xLo, xHi, yLo, yHi, tolerance, maxIterations);
+    }
+}

@@ -1,0 +1,99 @@
+namespace DiffGen.Physics;
+
+/// <summary>
+/// Boundary, obstacle, inflow and force kernels for MAC velocities, and the composed incompressible
+/// Navier-Stokes step. Layout: u is (nx+1) x ny (<c>u[j*(nx+1)+i]</c>, x-face i of row j), v is
+/// nx x (ny+1) (<c>v[j*nx+i]</c>, y-face j of column i), cell data nx x ny (<c>c[j*nx+i]</c>).
+/// </summary>
+public static partial class Fluids
+{
+    /// <summary>Sets the normal velocity on closed-wall sides (code <see cref="Bc.Zero"/>) to zero.</summary>
+    [Differentiable]
+    public static void ApplyWalls(Span<double> u, Span<double> v, int nx, int ny, int xLo, int xHi, int yLo, int yHi)
+    {
+        for (int j = 0; j < ny; j++)
+        {
+            if (xLo == Bc.Zero) { u[j * (nx + 1)] = 0; }
+            if (xHi == Bc.Zero) { u[j * (nx + 1) + nx] = 0; }
+        }
+        for (int i = 0; i < nx; i++)
+        {
+            if (yLo == Bc.Zero) { v[i] = 0; }
+            if (yHi == Bc.Zero) { v[ny * nx + i] = 0; }
+        }
+    }
+
+    /// <summary>Zeroes every face that touches a solid cell (<c>solid[j*nx+i] != 0</c>).</summary>
+    [Differentiable]
+    public static void ApplyObstacle(Span<double> u, Span<double> v, ReadOnlySpan<int> solid, int nx, int ny)
+    {
+        if (solid.Length == 0) { return; }
+        for (int j = 0; j < ny; j++)
+        {
+            for (int i = 0; i < nx; i++)
+            {
+                if (solid[j * nx + i] != 0)
+                {
+                    u[j * (nx + 1) + i] = 0;
+                    u[j * (nx + 1) + i + 1] = 0;
+                    v[j * nx + i] = 0;
+                    v[(j + 1) * nx + i] = 0;
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Inflow region: blends each face towards a prescribed velocity,
+    /// <c>u = (1 - mu) u + mu * uValue</c>, <c>v = (1 - mv) v + mv * vValue</c>, with face masks mu, mv in [0, 1].
+    /// </summary>
+    [Differentiable]
+    public static void ApplyInflow(Span<double> u, Span<double> v, ReadOnlySpan<double> uMask, ReadOnlySpan<double> vMask, double uValue, double vValue)
+    {
+        for (int k = 0; k < u.Length; k++)
+            u[k] = (1 - uMask[k]) * u[k] + uMask[k] * uValue;
+        for (int k = 0; k < v.Length; k++)
+            v[k] = (1 - vMask[k]) * v[k] + vMask[k] * vValue;
+    }
+
+    /// <summary>
+    /// Boussinesq buoyancy: adds <c>scale * density</c> (sampled at the y-faces, outside values by the
+    /// density codes) to v. Pass <c>scale = dt * buoyancyFactor</c>.
+    /// </summary>
+    [Differentiable]
+    public static void AddBuoyancy(ReadOnlySpan<double> density, Span<double> v, int nx, int ny, double scale, int xLo, int xHi, int yLo, int yHi)
+    {
+        for (int j = 0; j <= ny; j++)
+            for (int i = 0; i < nx; i++)
+                v[j * nx + i] += scale * Interpolation.Sample2D(density, nx, ny, nx, ny, i, j - 0.5, xLo, xHi, yLo, yHi);
+    }
+
+    /// <summary>
+    /// One incompressible Navier-Stokes step on a MAC grid: semi-Lagrangian self-advection, explicit
+    /// diffusion (<paramref name="substeps"/>; skipped for nu = 0 or substeps = 0), closed walls, obstacle,
+    /// pressure projection. Velocity codes per side; <paramref name="solid"/> may be empty.
+    /// </summary>
+    [Differentiable]
+    public static void IncompressibleStep(ReadOnlySpan<double> u, ReadOnlySpan<double> v, Span<double> uOut, Span<double> vOut, Span<double> p, ReadOnlySpan<int> solid,
+        int nx, int ny, [NoDiff] double dx, [NoDiff] double dy, double dt, double nu, int substeps, int xLo, int xHi, int yLo, int yHi, int rk2, [NoDiff] double tolerance, int maxIterations)
+    {
+        double[] ua = new double[u.Length];
+        double[] va = new double[v.Length];
+        double[] ub = new double[u.Length];
+        double[] vb = new double[v.Length];
+        Advection.SemiLagrangianVelocity2D(u, v, ua, va, nx, ny, dx, dy, dt, xLo, xHi, yLo, yHi, rk2);
+        if (substeps > 0)
+        {
+            Diffusion.Explicit2D(ua, ub, nx + 1, ny, nx, ny, nu, dt, dx, dy, substeps, xLo, xHi, yLo, yHi);
+            Diffusion.Explicit2D(va, vb, nx, ny + 1, nx, ny, nu, dt, dx, dy, substeps, xLo, xHi, yLo, yHi);
+        }
+        else
+        {
+            Operators.Copy(ua, ub);
+            Operators.Copy(va, vb);
+        }
+        ApplyWalls(ub, vb, nx, ny, xLo, xHi, yLo, yHi);
+        ApplyObstacle(ub, vb, solid, nx, ny);
+        Pressure.Project(ub, vb, uOut, vOut, p, solid, nx, ny, dx, dy, xLo, xHi, yLo, yHi, tolerance, maxIterations);
+    }
+}

@@ -1,0 +1,150 @@
+namespace DiffGen.Physics;
+
+/// <summary>
+/// Pressure projection of a MAC velocity (u: (nx+1) x ny x-faces, v: nx x (ny+1) y-faces, row-major):
+/// solve <c>L p = div u</c> on the fluid cells, then <c>u -= G p</c>, so that <c>D u = 0</c> up to the
+/// solver tolerance. Velocity boundary codes per side decide the pressure condition (closed wall:
+/// Neumann, open: p = 0 on the face, periodic: wrap). <c>solid</c> (nx x ny, 1 = obstacle cell, may be
+/// empty) marks obstacle cells, whose faces carry no flux. Closed/periodic domains without an open side
+/// are singular; the solve returns the mean-free pressure.
+/// </summary>
+public static partial class Pressure
+{
+    /// <summary>
+    /// Solves <c>L p = rhs</c> (see the class remarks) by incomplete-Cholesky (IC(0)) preconditioned CG from p = 0 until the
+    /// residual's max norm is at most <paramref name="tolerance"/>. Not differentiated by the generator:
+    /// its derivative is the implicit adjoint <see cref="SolvePressurePullback"/>.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">CG did not converge in <paramref name="maxIterations"/>.</exception>
+    public static void SolvePressure(ReadOnlySpan<double> rhs, Span<double> p, ReadOnlySpan<int> solid, int nx, int ny, [NoDiff] double dx, [NoDiff] double dy,
+        int xLo, int xHi, int yLo, int yHi, [NoDiff] double tolerance, int maxIterations)
+        => SolvePressureWithStats(rhs, p, solid, nx, ny, dx, dy, xLo, xHi, yLo, yHi, tolerance, maxIterations);
+
+    /// <summary><see cref="SolvePressure"/>, returning the CG iteration count and final max-norm residual.</summary>
+    public static (int Iterations, double Residual) SolvePressureWithStats(ReadOnlySpan<double> rhs, Span<double> p, ReadOnlySpan<int> solid, int nx, int ny, double dx, double dy,
+        int xLo, int xHi, int yLo, int yHi, double tolerance, int maxIterations)
+    {
+        var op = new PoissonOperator(nx, ny, dx, dy, solid, xLo, xHi, yLo, yHi);
+        // A = -L is positive semi-definite, so solve A p = -rhs.
+        var b = new double[rhs.Length];
+        for (int k = 0; k < b.Length; k++) b[k] = -rhs[k];
+        return Krylov.ConjugateGradient(op, b, p, tolerance, relative: false, maxIterations, "pressure");
+    }
+
+    /// <summary>
+    /// Implicit adjoint of <see cref="SolvePressure"/>: re-solves for p (the primal output), then solves
+    /// <c>L lambda = pBar</c> with the same (symmetric) operator, adds lambda to <c>rhsBar</c> and
+    /// consumes <c>pBar</c> (p is a pure output). The adjoint solve uses the primal's relative accuracy.
+    /// </summary>
+    [DerivativeOf(typeof(Pressure), nameof(SolvePressure))]
+    public static void SolvePressurePullback(ReadOnlySpan<double> rhs, Span<double> p, ReadOnlySpan<int> solid, int nx, int ny, double dx, double dy,
+        int xLo, int xHi, int yLo, int yHi, double tolerance, int maxIterations, Span<double> rhsBar, Span<double> pBar)
+    {
+        SolvePressure(rhs, p, solid, nx, ny, dx, dy, xLo, xHi, yLo, yHi, tolerance, maxIterations);
+        double rhsMax = 0, barMax = 0;
+        for (int k = 0; k < rhs.Length; k++) { rhsMax = Math.Max(rhsMax, Math.Abs(rhs[k])); barMax = Math.Max(barMax, Math.Abs(pBar[k])); }
+        double tol = rhsMax > 0 ? tolerance * barMax / rhsMax : tolerance;
+        if (barMax > 0)
+        {
+            var lambda = new double[rhs.Length];
+            SolvePressureWithStats(pBar, lambda, solid, nx, ny, dx, dy, xLo, xHi, yLo, yHi, Math.Max(tol, 1e-300), maxIterations);
+            for (int k = 0; k < rhs.Length; k++) rhsBar[k] += lambda[k];
+        }
+        pBar.Clear();
+    }
+
+    /// <summary>
+    /// Forward-mode derivative of <see cref="SolvePressure"/>: the solve is linear in the right-hand side, so
+    /// the tangent is one more solve, <c>L pDot = rhsDot</c> (instead of one pullback per unknown).
+    /// </summary>
+    [DerivativeOf(typeof(Pressure), nameof(SolvePressure), Kind = DerivativeKind.Pushforward)]
+    public static void SolvePressurePushforward(ReadOnlySpan<double> rhs, ReadOnlySpan<double> rhsDot, Span<double> p, Span<double> pDot, ReadOnlySpan<int> solid, int nx, int ny, double dx, double dy,
+        int xLo, int xHi, int yLo, int yHi, double tolerance, int maxIterations)
+    {
+        SolvePressure(rhs, p, solid, nx, ny, dx, dy, xLo, xHi, yLo, yHi, tolerance, maxIterations);
+        double rhsMax = 0, dotMax = 0;
+        for (int k = 0; k < rhs.Length; k++) { rhsMax = Math.Max(rhsMax, Math.Abs(rhs[k])); dotMax = Math.Max(dotMax, Math.Abs(rhsDot[k])); }
+        if (dotMax == 0) { pDot.Clear(); return; }
+        double tol = rhsMax > 0 ? tolerance * dotMax / rhsMax : tolerance;
+        SolvePressureWithStats(rhsDot, pDot, solid, nx, ny, dx, dy, xLo, xHi, yLo, yHi, Math.Max(tol, 1e-300), maxIterations);
+    }
+
+    /// <summary>
+    /// <c>uOut = u - G p</c> on the faces that can carry flux: faces between two fluid cells, periodic and
+    /// open boundary faces (p = 0 on an open face, so the gradient there is <c>±2p/dx</c>). Faces on closed
+    /// walls or touching a solid cell are copied unchanged.
+    /// </summary>
+    [Differentiable]
+    public static void SubtractGradient(ReadOnlySpan<double> u, ReadOnlySpan<double> v, ReadOnlySpan<double> p, Span<double> uOut, Span<double> vOut, ReadOnlySpan<int> solid,
+        int nx, int ny, [NoDiff] double dx, [NoDiff] double dy, int xLo, int xHi, int yLo, int yHi)
+    {
+        bool hasSolid = solid.Length > 0;
+        for (int j = 0; j < ny; j++)
+        {
+            for (int i = 0; i <= nx; i++)
+            {
+                int f = j * (nx + 1) + i;
+                double g = 0;
+                if (i > 0 && i < nx)
+                {
+                    bool blocked = hasSolid && (solid[j * nx + i] != 0 || solid[j * nx + i - 1] != 0);
+                    if (!blocked) { g = (p[j * nx + i] - p[j * nx + i - 1]) / dx; }
+                }
+                else if (i == 0)
+                {
+                    bool blocked = hasSolid && solid[j * nx] != 0;
+                    if (xLo == Bc.Periodic) { if (!blocked && !(hasSolid && solid[j * nx + nx - 1] != 0)) { g = (p[j * nx] - p[j * nx + nx - 1]) / dx; } }
+                    else if (xLo == Bc.ZeroGradient) { if (!blocked) { g = 2 * p[j * nx] / dx; } }
+                }
+                else
+                {
+                    bool blocked = hasSolid && solid[j * nx + nx - 1] != 0;
+                    if (xHi == Bc.Periodic) { if (!blocked && !(hasSolid && solid[j * nx] != 0)) { g = (p[j * nx] - p[j * nx + nx - 1]) / dx; } }
+                    else if (xHi == Bc.ZeroGradient) { if (!blocked) { g = -2 * p[j * nx + nx - 1] / dx; } }
+                }
+                uOut[f] = u[f] - g;
+            }
+        }
+        for (int j = 0; j <= ny; j++)
+        {
+            for (int i = 0; i < nx; i++)
+            {
+                int f = j * nx + i;
+                double g = 0;
+                if (j > 0 && j < ny)
+                {
+                    bool blocked = hasSolid && (solid[j * nx + i] != 0 || solid[(j - 1) * nx + i] != 0);
+                    if (!blocked) { g = (p[j * nx + i] - p[(j - 1) * nx + i]) / dy; }
+                }
+                else if (j == 0)
+                {
+                    bool blocked = hasSolid && solid[i] != 0;
+                    if (yLo == Bc.Periodic) { if (!blocked && !(hasSolid && solid[(ny - 1) * nx + i] != 0)) { g = (p[i] - p[(ny - 1) * nx + i]) / dy; } }
+                    else if (yLo == Bc.ZeroGradient) { if (!blocked) { g = 2 * p[i] / dy; } }
+                }
+                else
+                {
+                    bool blocked = hasSolid && solid[(ny - 1) * nx + i] != 0;
+                    if (yHi == Bc.Periodic) { if (!blocked && !(hasSolid && solid[i] != 0)) { g = (p[i] - p[(ny - 1) * nx + i]) / dy; } }
+                    else if (yHi == Bc.ZeroGradient) { if (!blocked) { g = -2 * p[(ny - 1) * nx + i] / dy; } }
+                }
+                vOut[f] = v[f] - g;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Makes a MAC velocity divergence-free: divergence, <see cref="SolvePressure"/>, gradient subtraction.
+    /// Writes the projected velocity to (uOut, vOut) and the pressure to <paramref name="p"/>.
+    /// Differentiable; the solve's adjoint is the implicit one.
+    /// </summary>
+    [Differentiable]
+    public static void Project(ReadOnlySpan<double> u, ReadOnlySpan<double> v, Span<double> uOut, Span<double> vOut, Span<double> p, ReadOnlySpan<int> solid,
+        int nx, int ny, [NoDiff] double dx, [NoDiff] double dy, int xLo, int xHi, int yLo, int yHi, [NoDiff] double tolerance, int maxIterations)
+    {
+        double[] div = new double[nx * ny];
+        Operators.DivergenceStaggered(u, v, div, nx, ny, dx, dy);
+        SolvePressure(div, p, solid, nx, ny, dx, dy, xLo, xHi, yLo, yHi, tolerance, maxIterations);
+        SubtractGradient(u, v, p, uOut, vOut, solid, nx, ny, dx, dy, xLo, xHi, yLo, yHi);
+    }
+}
