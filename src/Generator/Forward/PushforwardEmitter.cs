@@ -524,7 +524,7 @@ namespace DiffGen.Generator.Forward
                 case Unary u when u.Op == "-": return "-" + Par(Tan(u.Operand)!);
                 case Cast c: return "(" + T(c.Type) + ")" + Par(Tan(c.Operand)!);
                 case Conditional c:
-                    return P(c.Condition, ExprPrinter.ConditionalPrec - 1) + " ? " + (Tan(c.WhenTrue) ?? C("0")) + " : " + (Tan(c.WhenFalse) ?? C("0"));
+                    return "(" + P(c.Condition, ExprPrinter.ConditionalPrec - 1) + " ? " + (Tan(c.WhenTrue) ?? C("0")) + " : " + (Tan(c.WhenFalse) ?? C("0")) + ")";
                 case Binary b:
                     {
                         string? tl = Tan(b.Left), tr = Tan(b.Right);

@@ -361,15 +361,16 @@ namespace DiffGen.Generator.Reverse
                 case If i:
                     {
                         bool taped = _a.TapedConditions.Contains(i.Id);
+                        // The decision is pushed after the branch's own pushes, so the reverse sweep pops it first.
                         w.Open("if (" + P(i.Condition) + ")");
-                        if (taped) w.Line(Tape(Ty.Bool) + ".Push(true);");
                         EmitForward(i.Then, w);
+                        if (taped) w.Line(Tape(Ty.Bool) + ".Push(true);");
                         w.Close();
                         if (taped || i.Else.Stmts.Count > 0)
                         {
                             w.Open("else");
-                            if (taped) w.Line(Tape(Ty.Bool) + ".Push(false);");
                             EmitForward(i.Else, w);
+                            if (taped) w.Line(Tape(Ty.Bool) + ".Push(false);");
                             w.Close();
                         }
                         break;

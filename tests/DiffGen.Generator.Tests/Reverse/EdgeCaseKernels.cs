@@ -41,3 +41,32 @@ public static partial class EdgeCases
 
     [Differentiable] public static double WhileWithDataDependentTrips(double x) { double y = x; int k = 0; while (y < 100 && k < 50) { y = y * 1.3 + 0.1 * y * y; k++; } return y + k; }
 }
+
+/// <summary>Regressions reported by the physics engineer.</summary>
+public static partial class Regressions
+{
+    /// <summary>A bool local overwritten inside nested branches in a loop (tape order of branch flags).</summary>
+    [Differentiable]
+    public static double Pick(ReadOnlySpan<double> f, int lo)
+    {
+        double s = 0;
+        for (int c = 0; c < 2; c++)
+        {
+            int i = c - 1;
+            bool zero = false;
+            if (i < 0) { if (lo == 0) { i = 0; } else { zero = true; i = 0; } }
+            double val = zero ? 0.0 : f[i];
+            s += val * val;
+        }
+        return s;
+    }
+
+    /// <summary>A conditional with a constant branch inside a compound assignment.</summary>
+    [Differentiable]
+    public static double ConditionalAccumulate(ReadOnlySpan<double> f, bool zeroFlag)
+    {
+        double s = 0;
+        for (int i = 0; i < f.Length; i++) s += zeroFlag ? 0.0 : f[i] * f[i];
+        return s;
+    }
+}

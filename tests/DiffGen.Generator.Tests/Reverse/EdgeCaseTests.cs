@@ -40,3 +40,31 @@ public class EdgeCaseTests
     [InlineData(2)]
     public void SwitchWithLocals(int mode) => Check(x => EdgeCases.SwitchWithLocals(x, mode), (double x, double b, ref double xb) => EdgeCases.SwitchWithLocalsPullback(x, mode, b, ref xb), (x, d) => EdgeCases.SwitchWithLocalsPushforward(x, d, mode), 0.4, -0.8);
 }
+
+public class RegressionTests
+{
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    public void BranchFlagsAndBoolValues_ArePoppedInOrder(int lo)
+    {
+        double[] f = [1.5, 2.0];
+        var g = new double[2];
+        double y = Regressions.PickPullback(f, lo, 1.0, g);
+        Assert.Equal(Regressions.Pick(f, lo), y);
+        GradCheck.AssertClose(g, GradCheck.FiniteDifferenceGradient(x => Regressions.Pick(x, lo), f));
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void ConditionalInsideCompoundAssignment(bool flag)
+    {
+        double[] f = [0.5, -1.5, 2.0];
+        var g = new double[3];
+        Regressions.ConditionalAccumulatePullback(f, flag, 1.0, g);
+        GradCheck.AssertClose(g, GradCheck.FiniteDifferenceGradient(x => Regressions.ConditionalAccumulate(x, flag), f));
+        var (_, t) = Regressions.ConditionalAccumulatePushforward(f, [1, 1, 1], flag);
+        Assert.Equal(g.Sum(), t, 12);
+    }
+}

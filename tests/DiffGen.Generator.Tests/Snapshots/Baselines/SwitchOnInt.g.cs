@@ -96,7 +96,7 @@ namespace Snap
             {
                 if (kind == 1 || kind == 2)
                 {
-                    resultDot = x > 0 ? xDot : 0.01 * xDot;
+                    resultDot = (x > 0 ? xDot : 0.01 * xDot);
                     _result = x > 0 ? x : 0.01 * x;
                     _returned = true;
                 }
@@ -129,7 +129,7 @@ namespace Snap
             {
                 if (kind == 1 || kind == 2)
                 {
-                    for (int _q = 0; _q < directions; _q++) resultDots2[_q] = x > 0 ? xDots[_q] : 0.01 * xDots[_q];
+                    for (int _q = 0; _q < directions; _q++) resultDots2[_q] = (x > 0 ? xDots[_q] : 0.01 * xDots[_q]);
                     _result = x > 0 ? x : 0.01 * x;
                     _returned = true;
                 }
