@@ -61,6 +61,21 @@ public static partial class Regressions
         return s;
     }
 
+    /// <summary>A running maximum that flips a bool flag: bool values are taped inside a taped branch.</summary>
+    [Differentiable]
+    public static double RunningMaxFlag(ReadOnlySpan<double> x)
+    {
+        double th = -1e9;
+        bool flag = false;
+        double s = 0;
+        for (int c = 0; c < x.Length; c++)
+        {
+            if (x[c] > th) { th = x[c]; flag = !flag; }
+            s += flag ? x[c] * x[c] : 3 * x[c];
+        }
+        return s + th;
+    }
+
     /// <summary>A conditional with a constant branch inside a compound assignment.</summary>
     [Differentiable]
     public static double ConditionalAccumulate(ReadOnlySpan<double> f, bool zeroFlag)

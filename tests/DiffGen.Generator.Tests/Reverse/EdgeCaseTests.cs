@@ -55,6 +55,16 @@ public class RegressionTests
         GradCheck.AssertClose(g, GradCheck.FiniteDifferenceGradient(x => Regressions.Pick(x, lo), f));
     }
 
+    [Fact]
+    public void BoolsTapedInsideATapedBranch()
+    {
+        double[] x = [0.3, 0.1, 0.7, 0.5, 0.9, 0.2, 1.3];
+        var g = new double[x.Length];
+        double y = Regressions.RunningMaxFlagPullback(x, 1.0, g);
+        Assert.Equal(Regressions.RunningMaxFlag(x), y);
+        GradCheck.AssertClose(g, GradCheck.FiniteDifferenceGradient(v => Regressions.RunningMaxFlag(v), x));
+    }
+
     [Theory]
     [InlineData(true)]
     [InlineData(false)]
