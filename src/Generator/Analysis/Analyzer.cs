@@ -351,11 +351,15 @@ namespace DiffGen.Generator.Analysis
             {
                 if (v.Role != VarRole.Param || !v.IsWritableSpan) continue;
                 if (Pushes.Any(p => p.Var == v.Id)) RestoredParams.Add(v.Id);
+                // A callee's pullback re-runs the callee and rewrites its outputs: the same values, unless
+                // something later overwrote them in the forward sweep.
                 foreach (var s in _byId.Values.OfType<Call>())
                 {
                     var callee = _callees[s.Callee];
                     for (int k = 0; k < s.Args.Count; k++)
-                        if (s.Args[k] is VarRef r && r.Var == v.Id && callee.Params[k].Writes && callee.Params[k].Storage != Storage.Scalar)
+                        if (s.Args[k] is VarRef r && r.Var == v.Id && callee.Params[k].Writes && callee.Params[k].Storage != Storage.Scalar
+                            && (_loopsOf[s.Id].Length > 0
+                                || _writes.Any(w => w.Var == v.Id && w.Stmt != s.Id && (_pos[w.Stmt] > _pos[s.Id] || _loopsOf[w.Stmt].Intersect(_loopsOf[s.Id]).Any()))))
                             RestoredParams.Add(v.Id);
                 }
             }

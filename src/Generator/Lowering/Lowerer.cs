@@ -1233,11 +1233,20 @@ namespace DiffGen.Generator.Lowering
             return true;
         }
 
-        /// <summary>Whether a method body reads and/or writes the contents of a span parameter (syntactically).</summary>
-        private static void AnalyseSpanUse(MethodDeclarationSyntax method, string name, out bool reads, out bool writes)
+        /// <summary>
+        /// Whether a method body reads and/or writes the contents of a span parameter. Syntactic, except
+        /// that passing the span on to another method of this compilation looks at how that method uses
+        /// its parameter (so a write-only output stays write-only through helper calls).
+        /// </summary>
+        private void AnalyseSpanUse(MethodDeclarationSyntax method, string name, out bool reads, out bool writes) =>
+            AnalyseSpanUse(method, name, out reads, out writes, new HashSet<(SyntaxNode, string)>());
+
+        private void AnalyseSpanUse(MethodDeclarationSyntax method, string name, out bool reads, out bool writes, HashSet<(SyntaxNode, string)> visiting)
         {
             reads = false;
             writes = false;
+            if (!visiting.Add((method, name))) { reads = true; writes = true; return; }
+            SemanticModel? model = null;
             foreach (var id in method.DescendantNodes().OfType<IdentifierNameSyntax>())
             {
                 if (id.Identifier.ValueText != name) continue;
@@ -1258,7 +1267,25 @@ namespace DiffGen.Generator.Lowering
                     reads = true;
                     continue;
                 }
-                // Passed on, or used in a way we do not model: assume both.
+                if (parent is ArgumentSyntax arg && arg.NameColon == null && arg.RefKindKeyword.IsKind(SyntaxKind.None)
+                    && arg.Parent is ArgumentListSyntax list && list.Parent is InvocationExpressionSyntax inv)
+                {
+                    model ??= _model.Compilation.GetSemanticModel(method.SyntaxTree);
+                    int index = list.Arguments.IndexOf(arg);
+                    if (model.GetSymbolInfo(inv, _ct).Symbol is IMethodSymbol target && index < target.Parameters.Length
+                        && TryMapType(target.Parameters[index].Type, out _, out var storage))
+                    {
+                        if (storage == Storage.ReadOnlySpan) { reads = true; continue; }
+                        if (target.DeclaringSyntaxReferences.FirstOrDefault()?.GetSyntax(_ct) is MethodDeclarationSyntax callee)
+                        {
+                            AnalyseSpanUse(callee, target.Parameters[index].Name, out bool r, out bool w, visiting);
+                            reads |= r;
+                            writes |= w;
+                            continue;
+                        }
+                    }
+                }
+                // Used in a way we do not model: assume both.
                 reads = true;
                 writes = true;
             }

@@ -39,14 +39,17 @@ public static partial class Diffusion
     {
         // The last substep writes straight into result; with one substep nothing is overwritten, so the
         // pullback needs no tape.
+        // Intermediate substeps go through a scratch array, so result is write-only here and a caller's
+        // pullback need not save its old contents.
         int n = q.Length;
         double h = dt / substeps;
         double[] cur = new double[n];
+        double[] tmp = new double[n];
         Operators.Copy(q, cur);
         for (int s = 0; s < substeps - 1; s++)
         {
-            EulerStep1D(cur, result, nu, h, dx, lo, hi);
-            Operators.Copy(result, cur);
+            EulerStep1D(cur, tmp, nu, h, dx, lo, hi);
+            Operators.Copy(tmp, cur);
         }
         EulerStep1D(cur, result, nu, h, dx, lo, hi);
     }

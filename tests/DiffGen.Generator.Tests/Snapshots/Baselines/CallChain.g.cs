@@ -37,7 +37,6 @@ namespace Snap
                 s = s + _call0;
             }
             _result = s;
-            var workFinal = ((global::System.ReadOnlySpan<double>)work).ToArray();
             // Reverse sweep
             {
                 double _t0 = resultBar;
@@ -64,7 +63,6 @@ namespace Snap
                 global::Snap.Model.ScalePullback(u, work, a, uBar, workBar, ref aAdj);
             }
             aBar += aAdj;
-            ((global::System.ReadOnlySpan<double>)workFinal).CopyTo(work);
             return _result;
         }
 
@@ -154,7 +152,6 @@ namespace Snap
                 s = s + _call0;
             }
             _result = s;
-            var workFinal = ((global::System.ReadOnlySpan<global::DiffGen.Dual>)work).ToArray();
             // Reverse sweep
             {
                 global::DiffGen.Dual _t2 = resultBar;
@@ -181,7 +178,6 @@ namespace Snap
                 global::Snap.Model.ScalePullbackDual(u, work, a, uBar, workBar, ref aAdj);
             }
             aBar += aAdj;
-            ((global::System.ReadOnlySpan<global::DiffGen.Dual>)workFinal).CopyTo(work);
             return _result;
         }
     }
