@@ -1,0 +1,108 @@
+using System.CommandLine;
+using System.Globalization;
+using DiffGen.Trainers.Common;
+using DiffGen.Trainers.Experiments;
+
+namespace DiffGen.Trainers;
+
+/// <summary>
+/// The physics sample trainers: one command per experiment of the Physics-based Deep Learning book
+/// (see ../shared/EXPERIMENTS.md). <c>dotnet run --project samples/Trainers</c> runs burgers-opt.
+/// </summary>
+public static class Program
+{
+    /// <summary>Entry point: Ctrl+C stops after the current iteration and writes a checkpoint.</summary>
+    public static int Main(string[] args)
+    {
+        using var cts = new CancellationTokenSource();
+        Console.CancelKeyPress += (_, e) =>
+        {
+            e.Cancel = true; // finish the iteration, write the checkpoint, then exit
+            cts.Cancel();
+        };
+        return Cli.Run(args, Console.Out, Console.Error, cts.Token, live: LiveProgress.Available);
+    }
+}
+
+/// <summary>The command line (System.CommandLine), callable in-process by the tests.</summary>
+public static class Cli
+{
+    /// <summary>Exit code for a bad option or path.</summary>
+    public const int UsageError = 2;
+
+    /// <summary>Exit code after Ctrl+C (checkpoint written).</summary>
+    public const int Cancelled = 130;
+
+    /// <summary>Parses and runs; returns the exit code.</summary>
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken ct, bool live = false)
+    {
+        // No experiment named: burgers-opt, the quick default.
+        if (args.Length == 0 || args[0].StartsWith('-') && args[0] is not ("-h" or "--help" or "-?" or "--version"))
+            args = ["burgers-opt", .. args];
+
+        var root = new RootCommand("DiffGen physics sample trainers: differentiable-physics experiments of the Physics-based Deep Learning book.");
+        int exit = 0;
+
+        var iterations = new Option<int>("--iterations") { Description = "Gradient-descent iterations.", DefaultValueFactory = _ => 50 };
+        var lr = new Option<double>("--lr") { Description = "Learning rate.", DefaultValueFactory = _ => 5.0 };
+        var steps = new Option<int>("--steps") { Description = "Solver steps to the target (t = steps / 32).", DefaultValueFactory = _ => 16 };
+        var cells = new Option<int>("--cells") { Description = "Grid cells on [-1, 1].", DefaultValueFactory = _ => 128 };
+        var outDir = new Option<string?>("--out") { Description = "Output folder (default: runs/<experiment>-<timestamp>)." };
+        var seed = new Option<int>("--seed") { Description = "Random seed (recorded; burgers-opt starts from zeros and is deterministic).", DefaultValueFactory = _ => 0 };
+        var resume = new Option<string?>("--resume") { Description = "Continue an interrupted run from its folder's last checkpoint." };
+        var checkpointEvery = new Option<int>("--checkpoint-every") { Description = "Write a checkpoint every N iterations.", DefaultValueFactory = _ => 10 };
+        var quiet = new Option<bool>("--quiet") { Description = "Print only the final table." };
+
+        var burgers = new Command("burgers-opt", "Optimise the initial state of 1D Burgers through 16 solver steps with plain gradient descent (EXPERIMENTS.md §1).");
+        foreach (var o in new Option[] { iterations, lr, steps, cells, outDir, seed, resume, checkpointEvery, quiet }) burgers.Options.Add(o);
+        burgers.SetAction(parse =>
+        {
+            var settings = new BurgersOptSettings(parse.GetValue(iterations), parse.GetValue(lr), parse.GetValue(steps), parse.GetValue(cells), parse.GetValue(checkpointEvery), parse.GetValue(seed));
+            var resumeDir = parse.GetValue(resume);
+            exit = Execute(stdout, stderr, () =>
+            {
+                settings.Validate();
+                if (resumeDir != null && !Directory.Exists(resumeDir)) throw new UsageException($"--resume: folder '{resumeDir}' does not exist");
+                var output = new RunOutput(resumeDir ?? parse.GetValue(outDir) ?? DefaultFolder("burgers-opt"));
+                bool q = parse.GetValue(quiet);
+                if (!q) stdout.WriteLine($"burgers-opt: {settings.Cells} cells, {settings.Steps} steps, GD lr {settings.LearningRate.ToString(CultureInfo.InvariantCulture)}, {settings.Iterations} iterations -> {output.Directory}");
+                if (live && !q)
+                    LiveProgress.Run("burgers-opt", settings.Iterations, 0, p => BurgersOpt.Run(settings, output, resumeDir, p, stdout, ct));
+                else
+                    BurgersOpt.Run(settings, output, resumeDir, q ? new LineProgress(stdout, 0) : new LineProgress(stdout, 5), stdout, ct);
+            });
+        });
+        root.Subcommands.Add(burgers);
+
+        var result = root.Parse(args);
+        if (result.Errors.Count > 0)
+        {
+            stderr.WriteLine($"error: {result.Errors[0].Message} (see --help)");
+            return UsageError;
+        }
+        int code = result.Invoke(new InvocationConfiguration { Output = stdout, Error = stderr });
+        return exit != 0 ? exit : code;
+    }
+
+    private static string DefaultFolder(string experiment) =>
+        Path.Combine("runs", experiment + "-" + DateTime.Now.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture));
+
+    private static int Execute(TextWriter stdout, TextWriter stderr, Action run)
+    {
+        try
+        {
+            run();
+            return 0;
+        }
+        catch (UsageException e)
+        {
+            stderr.WriteLine("error: " + e.Message);
+            return UsageError;
+        }
+        catch (OperationCanceledException e)
+        {
+            stderr.WriteLine("cancelled: " + e.Message);
+            return Cancelled;
+        }
+    }
+}
