@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using DiffGen.NN.IO;
 using ScottPlot;
 using Spectre.Console;
 
@@ -50,11 +51,14 @@ public sealed class RunOutput
     public IReadOnlyList<string> MetricRows() => _metrics.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries).Skip(1).ToList();
 
     /// <summary>Writes metrics.csv atomically.</summary>
-    public void FlushMetrics() => AtomicFile.WriteText(PathOf("metrics.csv"), _metrics.ToString());
+    public void FlushMetrics() => WriteText(PathOf("metrics.csv"), _metrics.ToString());
 
     /// <summary>Writes summary.json atomically.</summary>
     public void WriteSummary(object summary) =>
-        AtomicFile.WriteText(PathOf("summary.json"), JsonSerializer.Serialize(summary, new JsonSerializerOptions { WriteIndented = true }));
+        WriteText(PathOf("summary.json"), JsonSerializer.Serialize(summary, new JsonSerializerOptions { WriteIndented = true }));
+
+    /// <summary>Writes a text file atomically (temp file + rename).</summary>
+    public static void WriteText(string path, string text) => SafeTensors.AtomicWrite(path, s => s.Write(Encoding.UTF8.GetBytes(text)));
 
     /// <summary>A loss curve (log scale) as PNG.</summary>
     public void WriteLossCurve(string name, IReadOnlyList<double> losses, string title, IReadOnlyDictionary<int, double>? reference = null, string referenceLabel = "book")

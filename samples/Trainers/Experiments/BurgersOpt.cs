@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using DiffGen.NN.IO;
 using DiffGen.Physics;
 using DiffGen.Trainers.Common;
 
@@ -90,8 +91,8 @@ public static class BurgersOpt
 
         double finalLoss = LossAndGradient(model, s.Steps, u0, target, states, bar, uBar);
         var result = states[s.Steps];
-        SafeTensorsFile.Write(output.PathOf("model.safetensors"),
-            [new SafeTensorsFile.Entry("initial_state", [n], u0)],
+        SafeTensors.Write(output.PathOf("model.safetensors"),
+            [new SafeTensor("initial_state", [n], F64: u0)],
             new Dictionary<string, string> { ["experiment"] = "burgers-opt", ["cells"] = n.ToString(CultureInfo.InvariantCulture) });
         output.WriteLossCurve("loss.png", losses, "burgers-opt: loss vs gradient-descent iteration", Book.Where(kv => kv.Key < s.Iterations).ToDictionary(kv => kv.Key, kv => kv.Value));
         output.WriteFields1D("fields.png", x,
@@ -148,11 +149,11 @@ public static class BurgersOpt
     }
 
     private static void SaveCheckpoint(RunOutput output, BurgersOptSettings s, int nextIteration, double[] u0, List<double> losses, List<double> norms) =>
-        SafeTensorsFile.Write(output.PathOf(CheckpointFile),
+        SafeTensors.Write(output.PathOf(CheckpointFile),
             [
-                new SafeTensorsFile.Entry("initial_state", [u0.Length], u0),
-                new SafeTensorsFile.Entry("losses", [losses.Count], losses.ToArray()),
-                new SafeTensorsFile.Entry("gradient_norms", [norms.Count], norms.ToArray()),
+                new SafeTensor("initial_state", [u0.Length], F64: u0),
+                new SafeTensor("losses", [losses.Count], F64: losses.ToArray()),
+                new SafeTensor("gradient_norms", [norms.Count], F64: norms.ToArray()),
             ],
             new Dictionary<string, string>
             {
@@ -170,13 +171,13 @@ public static class BurgersOpt
             throw new UsageException($"--resume: no {CheckpointFile} in '{dir}' (the run finished, or never wrote one)");
         try
         {
-            var (tensors, meta) = SafeTensorsFile.Read(path);
+            var (tensors, meta) = SafeTensors.Read(path);
             if (meta.GetValueOrDefault("settings") != SettingsKey(s))
                 throw new UsageException($"--resume: '{dir}' was run with {meta.GetValueOrDefault("settings")}, not {SettingsKey(s)}");
-            var u0 = tensors["initial_state"].Data;
+            var u0 = tensors["initial_state"].AsDoubles();
             if (u0.Length != n) throw new UsageException($"--resume: the checkpoint has {u0.Length} cells, not {n}");
             int start = int.Parse(meta["next_iteration"], CultureInfo.InvariantCulture);
-            return (start, u0, tensors["losses"].Data.ToList(), tensors["gradient_norms"].Data.ToList());
+            return (start, u0, tensors["losses"].AsDoubles().ToList(), tensors["gradient_norms"].AsDoubles().ToList());
         }
         catch (Exception e) when (e is InvalidDataException or KeyNotFoundException or FormatException)
         {

@@ -1,0 +1,281 @@
+using System.Globalization;
+using DiffGen.NN.IO;
+using DiffGen.Tensors;
+using TP = System.Numerics.Tensors.TensorPrimitives;
+
+namespace DiffGen.NN.Optim;
+
+/// <summary>
+/// Base of the optimizers: holds the parameters, <see cref="ZeroGrad"/>, <see cref="Step"/>, the
+/// learning rate (set it from a schedule), and per-parameter state that can be saved and loaded.
+/// Updates run over the parameters' host spans with vectorised primitives and no allocation per step.
+/// </summary>
+public abstract class Optimizer
+{
+    /// <summary>The parameters being optimised.</summary>
+    protected readonly Tensor[] Params;
+
+    /// <summary>Creates the optimizer.</summary>
+    protected Optimizer(IEnumerable<Tensor> parameters, double learningRate)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        Params = parameters.ToArray();
+        if (Params.Length == 0) throw new ArgumentException("No parameters to optimise.", nameof(parameters));
+        if (!(learningRate >= 0) || double.IsInfinity(learningRate)) throw new ArgumentOutOfRangeException(nameof(learningRate), learningRate, "The learning rate must be a finite non-negative number.");
+        LearningRate = learningRate;
+    }
+
+    /// <summary>The current learning rate.</summary>
+    public double LearningRate { get; set; }
+
+    /// <summary>Steps taken so far.</summary>
+    public int StepCount { get; protected set; }
+
+    /// <summary>Clears every parameter's gradient.</summary>
+    public void ZeroGrad()
+    {
+        foreach (var p in Params) p.ZeroGrad();
+    }
+
+    /// <summary>Applies one update from the parameters' gradients (parameters without a gradient are skipped).</summary>
+    public void Step()
+    {
+        StepCount++;
+        for (int i = 0; i < Params.Length; i++)
+        {
+            var p = Params[i];
+            if (p.Grad is null) continue;
+            Update(i, p.Data, p.Grad.Data);
+        }
+    }
+
+    /// <summary>Sets <see cref="LearningRate"/> from a schedule at the current step.</summary>
+    public void Apply(ILearningRateSchedule schedule)
+    {
+        ArgumentNullException.ThrowIfNull(schedule);
+        LearningRate = schedule.LearningRate(StepCount);
+    }
+
+    /// <summary>Updates parameter <paramref name="index"/> in place.</summary>
+    protected abstract void Update(int index, Span<float> value, ReadOnlySpan<float> grad);
+
+    /// <summary>Named state buffers (e.g. "exp_avg") per parameter index.</summary>
+    protected abstract IEnumerable<(string Name, int Index, float[] Buffer)> StateBuffers();
+
+    /// <summary>Saves the step count, learning rate and state buffers as safetensors (atomically).</summary>
+    public void Save(string path) =>
+        SafeTensors.Write(path,
+            StateBuffers().Select(b => new SafeTensor($"{b.Index}.{b.Name}", [b.Buffer.Length], F32: b.Buffer)),
+            new Dictionary<string, string>
+            {
+                ["optimizer"] = GetType().Name,
+                ["step"] = StepCount.ToString(CultureInfo.InvariantCulture),
+                ["lr"] = LearningRate.ToString("R", CultureInfo.InvariantCulture),
+            });
+
+    /// <summary>Loads state saved by <see cref="Save"/> for the same parameters.</summary>
+    public void Load(string path)
+    {
+        var (tensors, meta) = SafeTensors.Read(path);
+        if (meta.GetValueOrDefault("optimizer") != GetType().Name)
+            throw new InvalidDataException($"'{path}' holds {meta.GetValueOrDefault("optimizer") ?? "no"} optimizer state, not {GetType().Name}.");
+        foreach (var (name, index, buffer) in StateBuffers())
+        {
+            string key = $"{index}.{name}";
+            if (!tensors.TryGetValue(key, out var t)) throw new InvalidDataException($"tensor '{key}' is missing from '{path}'.");
+            if (t.Count != buffer.Length) throw new InvalidDataException($"tensor '{key}' in '{path}' has {t.Count} values; the parameter has {buffer.Length}.");
+            t.AsFloats().CopyTo(buffer, 0);
+        }
+        StepCount = int.Parse(meta["step"], CultureInfo.InvariantCulture);
+        LearningRate = double.Parse(meta["lr"], CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>One zeroed buffer per parameter.</summary>
+    protected float[][] Buffers() => Params.Select(p => new float[p.Length]).ToArray();
+}
+
+/// <summary>Stochastic gradient descent with momentum, Nesterov momentum and L2 weight decay (PyTorch's semantics).</summary>
+public sealed class Sgd : Optimizer
+{
+    private readonly float[][] _momentum;
+    private readonly float[][] _scratch;
+    private readonly bool[] _started;
+
+    /// <summary>Creates the optimizer.</summary>
+    public Sgd(IEnumerable<Tensor> parameters, double learningRate, double momentum = 0, bool nesterov = false, double weightDecay = 0, double dampening = 0)
+        : base(parameters, learningRate)
+    {
+        if (!(momentum >= 0 && momentum < 1)) throw new ArgumentOutOfRangeException(nameof(momentum), momentum, "Momentum must be in [0, 1).");
+        if (nesterov && (momentum == 0 || dampening != 0)) throw new ArgumentException("Nesterov momentum needs momentum > 0 and no dampening.", nameof(nesterov));
+        if (!(weightDecay >= 0)) throw new ArgumentOutOfRangeException(nameof(weightDecay), weightDecay, "Weight decay must be non-negative.");
+        Momentum = momentum;
+        Nesterov = nesterov;
+        WeightDecay = weightDecay;
+        Dampening = dampening;
+        _momentum = Buffers();
+        _scratch = Buffers();
+        _started = new bool[Params.Length];
+    }
+
+    /// <summary>Momentum factor.</summary>
+    public double Momentum { get; }
+
+    /// <summary>Nesterov momentum.</summary>
+    public bool Nesterov { get; }
+
+    /// <summary>L2 weight decay added to the gradient.</summary>
+    public double WeightDecay { get; }
+
+    /// <summary>Dampening of the momentum's gradient term.</summary>
+    public double Dampening { get; }
+
+    /// <inheritdoc />
+    protected override void Update(int index, Span<float> value, ReadOnlySpan<float> grad)
+    {
+        var g = _scratch[index].AsSpan();
+        if (WeightDecay != 0) TP.MultiplyAdd(value, (float)WeightDecay, grad, g);
+        else grad.CopyTo(g);
+        if (Momentum != 0)
+        {
+            var buf = _momentum[index].AsSpan();
+            if (!_started[index]) { g.CopyTo(buf); _started[index] = true; }
+            else
+            {
+                TP.Multiply(buf, (float)Momentum, buf);
+                TP.MultiplyAdd(g, (float)(1 - Dampening), buf, buf);
+            }
+            if (Nesterov) TP.MultiplyAdd(buf, (float)Momentum, g, g);
+            else buf.CopyTo(g);
+        }
+        TP.MultiplyAdd(g, (float)-LearningRate, value, value);
+    }
+
+    /// <inheritdoc />
+    protected override IEnumerable<(string, int, float[])> StateBuffers()
+    {
+        for (int i = 0; i < Params.Length; i++) yield return ("momentum_buffer", i, _momentum[i]);
+    }
+}
+
+/// <summary>Adam (with L2 weight decay in the gradient) or, with <c>decoupled</c>, AdamW.</summary>
+public class Adam : Optimizer
+{
+    private readonly float[][] _m, _v, _scratch;
+    private readonly bool _decoupled;
+
+    /// <summary>Creates Adam.</summary>
+    public Adam(IEnumerable<Tensor> parameters, double learningRate = 1e-3, double beta1 = 0.9, double beta2 = 0.999, double epsilon = 1e-8, double weightDecay = 0)
+        : this(parameters, learningRate, beta1, beta2, epsilon, weightDecay, decoupled: false)
+    {
+    }
+
+    /// <summary>Creates Adam or AdamW.</summary>
+    protected Adam(IEnumerable<Tensor> parameters, double learningRate, double beta1, double beta2, double epsilon, double weightDecay, bool decoupled)
+        : base(parameters, learningRate)
+    {
+        if (!(beta1 >= 0 && beta1 < 1)) throw new ArgumentOutOfRangeException(nameof(beta1), beta1, "beta1 must be in [0, 1).");
+        if (!(beta2 >= 0 && beta2 < 1)) throw new ArgumentOutOfRangeException(nameof(beta2), beta2, "beta2 must be in [0, 1).");
+        if (!(epsilon > 0)) throw new ArgumentOutOfRangeException(nameof(epsilon), epsilon, "epsilon must be positive.");
+        if (!(weightDecay >= 0)) throw new ArgumentOutOfRangeException(nameof(weightDecay), weightDecay, "Weight decay must be non-negative.");
+        Beta1 = beta1;
+        Beta2 = beta2;
+        Epsilon = epsilon;
+        WeightDecay = weightDecay;
+        _decoupled = decoupled;
+        _m = Buffers();
+        _v = Buffers();
+        _scratch = Buffers();
+    }
+
+    /// <summary>First-moment decay.</summary>
+    public double Beta1 { get; }
+
+    /// <summary>Second-moment decay.</summary>
+    public double Beta2 { get; }
+
+    /// <summary>Denominator guard.</summary>
+    public double Epsilon { get; }
+
+    /// <summary>Weight decay (L2 for Adam, decoupled for AdamW).</summary>
+    public double WeightDecay { get; }
+
+    /// <inheritdoc />
+    protected override void Update(int index, Span<float> value, ReadOnlySpan<float> grad)
+    {
+        var g = _scratch[index].AsSpan();
+        if (_decoupled)
+        {
+            if (WeightDecay != 0) TP.Multiply(value, (float)(1 - LearningRate * WeightDecay), value);
+            grad.CopyTo(g);
+        }
+        else if (WeightDecay != 0) TP.MultiplyAdd(value, (float)WeightDecay, grad, g);
+        else grad.CopyTo(g);
+
+        var m = _m[index].AsSpan();
+        var v = _v[index].AsSpan();
+        TP.Multiply(m, (float)Beta1, m);
+        TP.MultiplyAdd(g, (float)(1 - Beta1), m, m);
+        TP.Multiply(v, (float)Beta2, v);
+        TP.Multiply(g, g, g);
+        TP.MultiplyAdd(g, (float)(1 - Beta2), v, v);
+
+        double bc1 = 1 - Math.Pow(Beta1, StepCount), bc2 = 1 - Math.Pow(Beta2, StepCount);
+        // p -= lr / bc1 * m / (sqrt(v / bc2) + eps), with g reused as the denominator.
+        TP.Multiply(v, (float)(1 / bc2), g);
+        TP.Sqrt(g, g);
+        TP.Add(g, (float)Epsilon, g);
+        TP.Divide(m, g, g);
+        TP.MultiplyAdd(g, (float)(-LearningRate / bc1), value, value);
+    }
+
+    /// <inheritdoc />
+    protected override IEnumerable<(string, int, float[])> StateBuffers()
+    {
+        for (int i = 0; i < Params.Length; i++)
+        {
+            yield return ("exp_avg", i, _m[i]);
+            yield return ("exp_avg_sq", i, _v[i]);
+        }
+    }
+}
+
+/// <summary>AdamW: Adam with decoupled weight decay (p ← p·(1 - lr·wd) before the Adam step).</summary>
+public sealed class AdamW(IEnumerable<Tensor> parameters, double learningRate = 1e-3, double beta1 = 0.9, double beta2 = 0.999, double epsilon = 1e-8, double weightDecay = 1e-2)
+    : Adam(parameters, learningRate, beta1, beta2, epsilon, weightDecay, decoupled: true);
+
+/// <summary>Gradient clipping.</summary>
+public static class Gradients
+{
+    /// <summary>The global L2 norm of all gradients.</summary>
+    public static double Norm(IEnumerable<Tensor> parameters)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        double s = 0;
+        foreach (var p in parameters)
+            if (p.Grad is { } g) { double n = TP.Norm((ReadOnlySpan<float>)g.Data); s += n * n; }
+        return Math.Sqrt(s);
+    }
+
+    /// <summary>Scales all gradients so their global norm is at most <paramref name="maxNorm"/>; returns the norm before clipping.</summary>
+    public static double ClipNorm(IEnumerable<Tensor> parameters, double maxNorm)
+    {
+        if (!(maxNorm > 0)) throw new ArgumentOutOfRangeException(nameof(maxNorm), maxNorm, "maxNorm must be positive.");
+        var list = parameters.ToList();
+        double norm = Norm(list);
+        if (norm > maxNorm)
+        {
+            float scale = (float)(maxNorm / (norm + 1e-6));
+            foreach (var p in list) if (p.Grad is { } g) TP.Multiply(g.Data, scale, g.Data);
+        }
+        return norm;
+    }
+
+    /// <summary>Clamps every gradient entry to [-clip, clip].</summary>
+    public static void ClipValue(IEnumerable<Tensor> parameters, double clip)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        if (!(clip > 0)) throw new ArgumentOutOfRangeException(nameof(clip), clip, "clip must be positive.");
+        foreach (var p in parameters)
+            if (p.Grad is { } g) TP.Clamp(g.Data, (float)-clip, (float)clip, g.Data);
+    }
+}
