@@ -123,7 +123,7 @@ public static class BurgersOpt
     }
 
     /// <summary>Rolls out the solver from u0, returns the loss and writes dL/du0 into <paramref name="grad"/>.</summary>
-    internal static double LossAndGradient(Burgers1D model, int steps, double[] u0, double[] target, double[][] states, double[] grad, double[] scratch)
+    public static double LossAndGradient(Burgers1D model, int steps, double[] u0, double[] target, double[][] states, double[] grad, double[] scratch)
     {
         int n = u0.Length;
         u0.CopyTo(states[0], 0);

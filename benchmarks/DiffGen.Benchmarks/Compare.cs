@@ -1,0 +1,180 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using DiffGen.NN;
+using DiffGen.NN.Optim;
+using DiffGen.Physics;
+using DiffGen.Tensors;
+using DiffGen.Trainers.Experiments;
+
+namespace DiffGen.Benchmarks;
+
+/// <summary>
+/// The side-by-side comparison: every DiffGen case and its PyTorch peer (benchmarks/torch/peers.py),
+/// timed the same way (median of 7 batches of at least 20 ms) in one run, same thread count.
+/// </summary>
+public static class Compare
+{
+    public static double Measure(Action a, double minBatchSeconds = 0.02, int batches = 7)
+    {
+        a(); a();
+        int reps = 1;
+        while (true)
+        {
+            var sw = Stopwatch.StartNew();
+            for (int i = 0; i < reps; i++) a();
+            if (sw.Elapsed.TotalSeconds >= minBatchSeconds) break;
+            reps *= 2;
+        }
+        var times = new double[batches];
+        for (int b = 0; b < batches; b++)
+        {
+            var sw = Stopwatch.StartNew();
+            for (int i = 0; i < reps; i++) a();
+            times[b] = sw.Elapsed.TotalSeconds / reps;
+        }
+        Array.Sort(times);
+        return times[batches / 2];
+    }
+
+    public static Dictionary<string, double> RunDiffGen()
+    {
+        var r = new Dictionary<string, double>();
+        // ---- generator (issue 2, 6)
+        int n = 4096;
+        var u = new double[n]; var next = new double[n]; var tmp = new double[n];
+        for (int i = 0; i < n; i++) u[i] = Math.Sin(2 * Math.PI * i / n);
+        var uBar = new double[n]; var nextBar = new double[n]; var tmpBar = new double[n];
+        var uDot = new double[n]; var nextDot = new double[n]; var tmpDot = new double[n];
+        for (int i = 0; i < n; i++) uDot[i] = Math.Cos(i);
+        double nu = 0.01, dt = 1.0 / 32, dx = 2.0 / n;
+        r["burgers4096.primal"] = Measure(() => BenchKernels.Burgers(u, next, tmp, nu, dt, dx));
+        r["burgers4096.gradient"] = Measure(() =>
+        {
+            nextBar.AsSpan().Fill(1);
+            double a = 0, b = 0, c = 0;
+            BenchKernels.BurgersPullback(u, next, tmp, nu, dt, dx, uBar, nextBar, tmpBar, ref a, ref b, ref c);
+        });
+        r["burgers4096.pushforward"] = Measure(() => BenchKernels.BurgersPushforward(u, uDot, next, nextDot, tmp, tmpDot, nu, 0, dt, 0, dx, 0));
+        int m = 256;
+        var a2 = new double[m * m]; var b2 = new double[m * m]; var a2Bar = new double[m * m]; var b2Bar = new double[m * m]; var a2Dot = new double[m * m]; var b2Dot = new double[m * m];
+        var rnd = new Random(1);
+        for (int i = 0; i < a2.Length; i++) { a2[i] = rnd.NextDouble(); a2Dot[i] = rnd.NextDouble(); }
+        r["stencil256.primal"] = Measure(() => BenchKernels.Stencil(a2, b2, m, m, 0.1));
+        r["stencil256.gradient"] = Measure(() => { b2Bar.AsSpan().Fill(1); double al = 0; BenchKernels.StencilPullback(a2, b2, m, m, 0.1, a2Bar, b2Bar, ref al); });
+        r["stencil256.pushforward"] = Measure(() => BenchKernels.StencilPushforward(a2, a2Dot, b2, b2Dot, m, m, 0.1, 0));
+        var bb = new double[n];
+        for (int i = 0; i < n; i++) bb[i] = rnd.NextDouble();
+        r["dot4096.primal"] = Measure(() => BenchKernels.Dot(u, bb));
+        r["dot4096.gradient"] = Measure(() => BenchKernels.DotPullback(u, bb, 1.0, uBar, tmpBar));
+        var ed = Dual.Pack(u, uDot);
+        var eg = new Dual[n];
+        r["energy4096.gradient"] = Measure(() => { double nb = 0; BenchKernels.EnergyPullback(u, 0.3, 1.0, uBar, ref nb); });
+        r["energy4096.hvp"] = Measure(() => { Dual nb = 0; BenchKernels.EnergyPullbackDual(ed, 0.3, 1.0, eg, ref nb); });
+
+        // ---- NN (issue 3)
+        Init.Seed(0);
+        var mlp = new Sequential(new Linear(64, 256), new ReLU(), new Linear(256, 256), new ReLU(), new Linear(256, 64));
+        var opt = new Adam(mlp.Parameters(), 1e-3);
+        var x = Tensor.Randn(1, 256, 64);
+        var y = Tensor.Randn(2, 256, 64);
+        r["mlp.train_step"] = Measure(() => { opt.ZeroGrad(); Losses.Mse(mlp.Forward(x), y).Backward(); opt.Step(); });
+        var net = new Sequential(new Conv2d(3, 32, 3), new ReLU(), new ResBlock(32), new ResBlock(32), new Conv2d(32, 32, 3), new ReLU(), new Conv2d(32, 2, 3));
+        var opt2 = new Adam(net.Parameters(), 1e-3);
+        var xi = Tensor.Randn(3, 3, 3, 32, 64);
+        var yi = Tensor.Randn(4, 3, 2, 32, 64);
+        r["resnet.train_step"] = Measure(() => { opt2.ZeroGrad(); Losses.Mse(net.Forward(xi), yi).Backward(); opt2.Step(); });
+        r["resnet.parameters"] = net.ParameterCount;
+
+        // ---- physics (issue 4): 2D Burgers step, primal and gradient, and the copy bandwidth
+        foreach (int s in new[] { 128, 512 })
+        {
+            // Same cell size as EXPERIMENTS §3 (domain 32 on 32 cells), on a larger domain.
+            var model = new Burgers2D(s, s, s, s, viscosity: 0.1, dt: 0.1);
+            int c = s * s;
+            var uu = new double[c]; var vv = new double[c]; var fu = new double[c]; var fv = new double[c];
+            for (int i = 0; i < c; i++) { uu[i] = Math.Sin(i * 0.01); vv[i] = Math.Cos(i * 0.013); }
+            var un = new double[c]; var vn = new double[c];
+            var ub = new double[c]; var vb = new double[c]; var fub = new double[c]; var fvb = new double[c]; var unb = new double[c]; var vnb = new double[c];
+            r[$"burgers2d{s}.primal"] = Measure(() => model.Step(uu, vv, fu, fv, un, vn));
+            r[$"burgers2d{s}.gradient"] = Measure(() =>
+            {
+                unb.AsSpan().Fill(1); vnb.AsSpan().Fill(1);
+                double nb = 0;
+                model.StepBackward(uu, vv, fu, fv, un, vn, ub, vb, fub, fvb, unb, vnb, ref nb);
+            });
+            // Bytes a step must at least move: read u, v, fu, fv, write u', v' (doubles).
+            r[$"burgers2d{s}.bytes"] = 6.0 * 8 * c;
+            var src = new double[6 * c]; var dst = new double[6 * c];
+            r[$"copy{s}.seconds"] = Measure(() => src.AsSpan().CopyTo(dst));
+        }
+
+        // ---- samples (issue 5): one burgers-opt iteration
+        var b = Burgers1D.PbdlOptimization();
+        int nb1 = b.Cells;
+        var target = b.Evaluate(v => -Math.Sin(Math.PI * v));
+        var u0 = new double[nb1];
+        var states = new double[17][];
+        for (int k = 0; k < 17; k++) states[k] = new double[nb1];
+        var grad = new double[nb1]; var scratch = new double[nb1];
+        r["burgers_opt.iteration"] = Measure(() =>
+        {
+            BurgersOpt.LossAndGradient(b, 16, u0, target, states, grad, scratch);
+            for (int i = 0; i < nb1; i++) u0[i] -= 5 * grad[i];
+        });
+        return r;
+    }
+
+    public static Dictionary<string, double>? RunTorch(int threads, out string? error)
+    {
+        error = null;
+        var script = Path.Combine(AppContext.BaseDirectory, "torch", "peers.py");
+        if (!File.Exists("/usr/bin/python3")) { error = "/usr/bin/python3 not found (apt-get install python3-torch libopenblas0-pthread)"; return null; }
+        var psi = new ProcessStartInfo("/usr/bin/python3", $"\"{script}\" --threads {threads}") { RedirectStandardOutput = true, RedirectStandardError = true };
+        using var p = Process.Start(psi)!;
+        var output = p.StandardOutput.ReadToEnd();
+        var err = p.StandardError.ReadToEnd();
+        p.WaitForExit();
+        if (p.ExitCode != 0) { error = err.Trim().Split('\n').LastOrDefault(); return null; }
+        var doc = JsonDocument.Parse(output);
+        var r = new Dictionary<string, double>();
+        foreach (var prop in doc.RootElement.EnumerateObject())
+            if (prop.Value.ValueKind == JsonValueKind.Number) r[prop.Name] = prop.Value.GetDouble();
+        return r;
+    }
+
+    public static string Report(Dictionary<string, double> d, Dictionary<string, double>? t, int threads)
+    {
+        var sb = new StringBuilder();
+        string Us(double s) => (s * 1e6).ToString("F1", CultureInfo.InvariantCulture);
+        string F2(double v) => v.ToString("F2", CultureInfo.InvariantCulture);
+        sb.AppendLine(FormattableString.Invariant($"threads: {threads}; times in microseconds (median of 7 batches)"));
+        sb.AppendLine();
+        sb.AppendLine("| case | DiffGen | PyTorch | PyTorch / DiffGen |");
+        sb.AppendLine("|---|---:|---:|---:|");
+        foreach (var key in d.Keys.Where(k => !k.EndsWith(".parameters") && !k.EndsWith(".bytes") && !k.StartsWith("copy")))
+        {
+            string torch = t != null && t.TryGetValue(key, out var tv) ? Us(tv) : "–";
+            string ratio = t != null && t.TryGetValue(key, out var tv2) ? F2(tv2 / d[key]) : "–";
+            sb.AppendLine($"| {key} | {Us(d[key])} | {torch} | {ratio} |");
+        }
+        sb.AppendLine();
+        sb.AppendLine("| DiffGen ratio | value | target |");
+        sb.AppendLine("|---|---:|---:|");
+        foreach (var k in new[] { "burgers4096", "stencil256", "dot4096" })
+            sb.AppendLine($"| {k} pullback / primal | {F2(d[k + ".gradient"] / d[k + ".primal"])} | ≤ 3 |");
+        foreach (var k in new[] { "burgers4096", "stencil256" })
+            sb.AppendLine($"| {k} pushforward / primal | {F2(d[k + ".pushforward"] / d[k + ".primal"])} | ≤ 2 |");
+        sb.AppendLine($"| energy4096 HVP / gradient | {F2(d["energy4096.hvp"] / d["energy4096.gradient"])} | ≤ 3 |");
+        foreach (var s in new[] { 128, 512 })
+        {
+            sb.AppendLine($"| burgers2d{s} gradient / primal | {F2(d[$"burgers2d{s}.gradient"] / d[$"burgers2d{s}.primal"])} | ≤ 3 |");
+            double stepBw = d[$"burgers2d{s}.bytes"] / d[$"burgers2d{s}.primal"];
+            double copyBw = 2 * d[$"burgers2d{s}.bytes"] / d[$"copy{s}.seconds"];
+            sb.AppendLine($"| burgers2d{s} bandwidth / copy bandwidth | {F2(stepBw / copyBw)} ({F2(stepBw / 1e9)} vs {F2(copyBw / 1e9)} GB/s) | ≥ 0.5 |");
+        }
+        sb.AppendLine($"| ResNet parameters | {d["resnet.parameters"]:F0} | ~47k |");
+        return sb.ToString();
+    }
+}
