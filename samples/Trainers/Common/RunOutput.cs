@@ -74,6 +74,7 @@ public sealed class RunOutput
             r.LineWidth = 0;
             r.MarkerSize = 8;
             plt.ShowLegend();
+            plt.Legend.Alignment = Alignment.UpperRight;
         }
         plt.Title(title);
         plt.XLabel("iteration");
