@@ -74,6 +74,37 @@ public static class Cli
         });
         root.Subcommands.Add(burgers);
 
+        var sIterations = new Option<int>("--iterations") { Description = "Gradient-descent iterations.", DefaultValueFactory = _ => 80 };
+        var sLr = new Option<double>("--lr") { Description = "Learning rate.", DefaultValueFactory = _ => 1e-3 };
+        var sSteps = new Option<int>("--steps") { Description = "Simulation steps (dt = 1).", DefaultValueFactory = _ => 20 };
+        var nx = new Option<int>("--nx") { Description = "Cells in x.", DefaultValueFactory = _ => 32 };
+        var ny = new Option<int>("--ny") { Description = "Cells in y.", DefaultValueFactory = _ => 40 };
+        var sOut = new Option<string?>("--out") { Description = "Output folder (default: runs/<experiment>-<timestamp>)." };
+        var sSeed = new Option<int>("--seed") { Description = "Random seed (recorded; smoke-opt starts from rest and is deterministic).", DefaultValueFactory = _ => 0 };
+        var sResume = new Option<string?>("--resume") { Description = "Continue an interrupted run from its folder's last checkpoint." };
+        var sEvery = new Option<int>("--checkpoint-every") { Description = "Write a checkpoint every N iterations.", DefaultValueFactory = _ => 10 };
+        var sQuiet = new Option<bool>("--quiet") { Description = "Print only the final table." };
+        var smoke = new Command("smoke-opt", "Optimise the initial velocities of three smoke plumes so their final smoke matches a fourth plume's (EXPERIMENTS.md §2).");
+        foreach (var o in new Option[] { sIterations, sLr, sSteps, nx, ny, sOut, sSeed, sResume, sEvery, sQuiet }) smoke.Options.Add(o);
+        smoke.SetAction(parse =>
+        {
+            var settings = new SmokeOptSettings(parse.GetValue(sIterations), parse.GetValue(sLr), parse.GetValue(sSteps), parse.GetValue(nx), parse.GetValue(ny), parse.GetValue(sEvery), parse.GetValue(sSeed));
+            var resumeDir = parse.GetValue(sResume);
+            exit = Execute(stdout, stderr, () =>
+            {
+                settings.Validate();
+                if (resumeDir != null && !Directory.Exists(resumeDir)) throw new UsageException($"--resume: folder '{resumeDir}' does not exist");
+                var output = new RunOutput(resumeDir ?? parse.GetValue(sOut) ?? DefaultFolder("smoke-opt"));
+                bool q = parse.GetValue(sQuiet);
+                if (!q) stdout.WriteLine($"smoke-opt: {settings.Nx}x{settings.Ny} cells, {settings.Steps} steps, GD lr {settings.LearningRate.ToString(CultureInfo.InvariantCulture)}, {settings.Iterations} iterations -> {output.Directory}");
+                if (live && !q)
+                    LiveProgress.Run("smoke-opt", settings.Iterations, 0, p => SmokeOpt.Run(settings, output, resumeDir, p, stdout, ct));
+                else
+                    SmokeOpt.Run(settings, output, resumeDir, new LineProgress(stdout, q ? 0 : 1), stdout, ct);
+            });
+        });
+        root.Subcommands.Add(smoke);
+
         var result = root.Parse(args);
         if (result.Errors.Count > 0)
         {

@@ -143,3 +143,72 @@ public sealed class BurgersOptTests : IDisposable
         }
     }
 }
+
+/// <summary>smoke-opt at a tiny size.</summary>
+public sealed class SmokeOptTests : IDisposable
+{
+    private readonly string _root = Directory.CreateTempSubdirectory("diffgen-smoke-").FullName;
+
+    public void Dispose()
+    {
+        try { Directory.Delete(_root, recursive: true); } catch (IOException) { }
+    }
+
+    private static (int Code, string Out, string Err) Run(params string[] args)
+    {
+        var o = new StringWriter();
+        var e = new StringWriter();
+        int code = Cli.Run(args, o, e, CancellationToken.None);
+        return (code, o.ToString(), e.ToString());
+    }
+
+    private static readonly string[] Tiny = ["--nx", "20", "--ny", "16", "--steps", "6", "--lr", "0.01"];
+
+    [Fact]
+    public void SmokeRun_LossDecreases_AndOutputsAreWritten()
+    {
+        var dir = Path.Combine(_root, "run");
+        var (code, _, err) = Run(["smoke-opt", "--iterations", "3", "--out", dir, "--quiet", .. Tiny]);
+        Assert.True(code == 0, err);
+        var losses = File.ReadAllLines(Path.Combine(dir, "metrics.csv")).Skip(1)
+            .Select(r => double.Parse(r.Split(',')[1], CultureInfo.InvariantCulture)).ToArray();
+        Assert.Equal(3, losses.Length);
+        Assert.True(losses[2] < losses[1] && losses[1] < losses[0], string.Join(", ", losses));
+        foreach (var png in new[] { "loss.png", "initial.png", "target.png", "result.png", "velocity.png" })
+            Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, File.ReadAllBytes(Path.Combine(dir, png))[..4]);
+        using var summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "summary.json")));
+        Assert.Equal("smoke-opt", summary.RootElement.GetProperty("experiment").GetString());
+        Assert.True(File.Exists(Path.Combine(dir, "model.safetensors")));
+    }
+
+    [Fact]
+    public void Resume_EndsExactlyLikeAnUninterruptedRun()
+    {
+        var full = Path.Combine(_root, "full");
+        Assert.Equal(0, Run(["smoke-opt", "--iterations", "4", "--checkpoint-every", "2", "--out", full, "--quiet", .. Tiny]).Code);
+        var part = Path.Combine(_root, "part");
+        using var cts = new CancellationTokenSource();
+        var settings = new DiffGen.Trainers.Experiments.SmokeOptSettings(Iterations: 4, LearningRate: 0.01, Steps: 6, Nx: 20, Ny: 16, CheckpointEvery: 2);
+        Assert.Throws<OperationCanceledException>(() => DiffGen.Trainers.Experiments.SmokeOpt.Run(settings, new RunOutput(part), null, new StopAfter(cts, 3), TextWriter.Null, cts.Token));
+        var (code, _, err) = Run(["smoke-opt", "--iterations", "4", "--checkpoint-every", "2", "--resume", part, "--quiet", .. Tiny]);
+        Assert.True(code == 0, err);
+        Assert.Equal(File.ReadAllBytes(Path.Combine(full, "metrics.csv")), File.ReadAllBytes(Path.Combine(part, "metrics.csv")));
+        Assert.Equal(File.ReadAllBytes(Path.Combine(full, "model.safetensors")), File.ReadAllBytes(Path.Combine(part, "model.safetensors")));
+    }
+
+    [Fact]
+    public void GridTooSmallForTheDiscs_IsAUsageError()
+    {
+        var (code, _, err) = Run("smoke-opt", "--nx", "8", "--ny", "8");
+        Assert.Equal(Cli.UsageError, code);
+        Assert.Contains("--nx/--ny", err);
+    }
+
+    private sealed class StopAfter(CancellationTokenSource cts, int n) : IProgressReporter
+    {
+        public void Report(int iteration, int total, double loss)
+        {
+            if (iteration + 1 == n) cts.Cancel();
+        }
+    }
+}

@@ -36,8 +36,6 @@ public static class BurgersOpt
         [0] = 0.3829, [4] = 0.2107, [10] = 0.0962, [20] = 0.0328, [30] = 0.0129, [40] = 0.0052, [45] = 0.0033,
     };
 
-    private const string CheckpointFile = "checkpoint.safetensors";
-
     /// <summary>Runs (or resumes) the optimisation and writes all outputs.</summary>
     public static BurgersOptResult Run(BurgersOptSettings s, RunOutput output, string? resumeFrom, IProgressReporter progress, TextWriter log, CancellationToken ct)
     {
@@ -55,12 +53,18 @@ public static class BurgersOpt
         var target = reference;
 
         var u0 = new double[n];
-        var losses = new List<double>();
-        var norms = new List<double>();
+        var rows = new List<double[]>();
         int start = 0;
-        if (resumeFrom != null) (start, u0, losses, norms) = LoadCheckpoint(resumeFrom, s, n);
+        if (resumeFrom != null)
+        {
+            var cp = Checkpoints.Load(resumeFrom, SettingsKey(s));
+            u0 = cp.Tensors["initial_state"];
+            if (u0.Length != n) throw new UsageException($"--resume: the checkpoint has {u0.Length} cells, not {n}");
+            (start, rows) = (cp.NextIteration, cp.MetricRows);
+        }
         output.BeginMetrics("iteration,loss,gradient_norm");
-        for (int i = 0; i < losses.Count; i++) output.AddMetrics(i, losses[i], norms[i]);
+        foreach (var row in rows) output.AddMetrics(row);
+        var losses = rows.Select(r => r[1]).ToList();
 
         var states = new double[s.Steps + 1][];
         for (int k = 0; k <= s.Steps; k++) states[k] = new double[n];
@@ -70,7 +74,7 @@ public static class BurgersOpt
         {
             if (ct.IsCancellationRequested)
             {
-                SaveCheckpoint(output, s, it, u0, losses, norms);
+                Checkpoints.Save(output, SettingsKey(s), it, new Dictionary<string, double[]> { ["initial_state"] = u0 }, rows);
                 output.FlushMetrics();
                 throw new OperationCanceledException($"stopped at iteration {it}; resume with --resume {output.Directory}");
             }
@@ -78,12 +82,12 @@ public static class BurgersOpt
             double norm = Math.Sqrt(bar.Sum(v => v * v));
             for (int i = 0; i < n; i++) u0[i] -= s.LearningRate * bar[i];
             losses.Add(loss);
-            norms.Add(norm);
+            rows.Add([it, loss, norm]);
             output.AddMetrics(it, loss, norm);
             progress.Report(it, s.Iterations, loss);
             if ((it + 1) % s.CheckpointEvery == 0 && it + 1 < s.Iterations)
             {
-                SaveCheckpoint(output, s, it + 1, u0, losses, norms);
+                Checkpoints.Save(output, SettingsKey(s), it + 1, new Dictionary<string, double[]> { ["initial_state"] = u0 }, rows);
                 output.FlushMetrics();
             }
         }
@@ -98,7 +102,7 @@ public static class BurgersOpt
         output.WriteFields1D("fields.png", x,
             [("initial -sin(pi x)", initialReference), ("optimised initial state", u0), ($"target (step {s.Steps})", target), ($"result (step {s.Steps})", (double[])result.Clone())],
             "burgers-opt: fields");
-        if (File.Exists(output.PathOf(CheckpointFile))) File.Delete(output.PathOf(CheckpointFile));
+        if (File.Exists(output.PathOf(Checkpoints.FileName))) File.Delete(output.PathOf(Checkpoints.FileName));
         sw.Stop();
 
         output.WriteSummary(new
@@ -148,40 +152,6 @@ public static class BurgersOpt
         return loss;
     }
 
-    private static void SaveCheckpoint(RunOutput output, BurgersOptSettings s, int nextIteration, double[] u0, List<double> losses, List<double> norms) =>
-        SafeTensors.Write(output.PathOf(CheckpointFile),
-            [
-                new SafeTensor("initial_state", [u0.Length], F64: u0),
-                new SafeTensor("losses", [losses.Count], F64: losses.ToArray()),
-                new SafeTensor("gradient_norms", [norms.Count], F64: norms.ToArray()),
-            ],
-            new Dictionary<string, string>
-            {
-                ["next_iteration"] = nextIteration.ToString(CultureInfo.InvariantCulture),
-                ["settings"] = SettingsKey(s),
-            });
-
     private static string SettingsKey(BurgersOptSettings s) =>
         FormattableString.Invariant($"lr={s.LearningRate:R};steps={s.Steps};cells={s.Cells};seed={s.Seed}");
-
-    private static (int Start, double[] U0, List<double> Losses, List<double> Norms) LoadCheckpoint(string dir, BurgersOptSettings s, int n)
-    {
-        var path = Path.Combine(dir, CheckpointFile);
-        if (!File.Exists(path))
-            throw new UsageException($"--resume: no {CheckpointFile} in '{dir}' (the run finished, or never wrote one)");
-        try
-        {
-            var (tensors, meta) = SafeTensors.Read(path);
-            if (meta.GetValueOrDefault("settings") != SettingsKey(s))
-                throw new UsageException($"--resume: '{dir}' was run with {meta.GetValueOrDefault("settings")}, not {SettingsKey(s)}");
-            var u0 = tensors["initial_state"].AsDoubles();
-            if (u0.Length != n) throw new UsageException($"--resume: the checkpoint has {u0.Length} cells, not {n}");
-            int start = int.Parse(meta["next_iteration"], CultureInfo.InvariantCulture);
-            return (start, u0, tensors["losses"].AsDoubles().ToList(), tensors["gradient_norms"].AsDoubles().ToList());
-        }
-        catch (Exception e) when (e is InvalidDataException or KeyNotFoundException or FormatException)
-        {
-            throw new UsageException($"--resume: '{path}' is not a valid checkpoint ({e.Message})");
-        }
-    }
 }
