@@ -105,6 +105,35 @@ public static class Cli
         });
         root.Subcommands.Add(smoke);
 
+        var cIterations = new Option<int>("--iterations") { Description = "Training iterations (each: one DP batch and one supervised batch).", DefaultValueFactory = _ => 200 };
+        var cLr = new Option<double>("--lr") { Description = "Adam learning rate.", DefaultValueFactory = _ => 2e-3 };
+        var cTrain = new Option<int>("--train-scenes") { Description = "Training scenes.", DefaultValueFactory = _ => 64 };
+        var cTest = new Option<int>("--test-scenes") { Description = "Held-out scenes.", DefaultValueFactory = _ => 32 };
+        var cBatch = new Option<int>("--batch") { Description = "Scenes per batch.", DefaultValueFactory = _ => 16 };
+        var cSteps = new Option<int>("--steps") { Description = "Solver steps per scene (dt = 0.03).", DefaultValueFactory = _ => 32 };
+        var cCells = new Option<int>("--cells") { Description = "Cells on [0, 1].", DefaultValueFactory = _ => 32 };
+        var cOut = new Option<string?>("--out") { Description = "Output folder (default: runs/<experiment>-<timestamp>)." };
+        var cSeed = new Option<int>("--seed") { Description = "Seed of the scenes, the initial weights and the batches.", DefaultValueFactory = _ => 0 };
+        var cQuiet = new Option<bool>("--quiet") { Description = "Print only the final table." };
+        var control = new Command("control", "Train a network to steer 1D Burgers to a target through all solver steps, against a supervised baseline (EXPERIMENTS.md §4).");
+        foreach (var o in new Option[] { cIterations, cLr, cTrain, cTest, cBatch, cSteps, cCells, cOut, cSeed, cQuiet }) control.Options.Add(o);
+        control.SetAction(parse =>
+        {
+            var settings = new ControlSettings(parse.GetValue(cIterations), parse.GetValue(cLr), parse.GetValue(cTrain), parse.GetValue(cTest), parse.GetValue(cBatch), parse.GetValue(cSteps), parse.GetValue(cCells), Seed: parse.GetValue(cSeed));
+            exit = Execute(stdout, stderr, () =>
+            {
+                settings.Validate();
+                var output = new RunOutput(parse.GetValue(cOut) ?? DefaultFolder("control"));
+                bool q = parse.GetValue(cQuiet);
+                if (!q) stdout.WriteLine($"control: {settings.Cells} cells, {settings.Steps} steps, {settings.TrainScenes} training / {settings.TestScenes} held-out scenes, {settings.Iterations} iterations -> {output.Directory}");
+                if (live && !q)
+                    LiveProgress.Run("control", settings.Iterations, 0, p => Control.Run(settings, output, p, stdout, ct));
+                else
+                    Control.Run(settings, output, new LineProgress(stdout, q ? 0 : 20), stdout, ct);
+            });
+        });
+        root.Subcommands.Add(control);
+
         var result = root.Parse(args);
         if (result.Errors.Count > 0)
         {
