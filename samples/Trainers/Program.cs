@@ -134,6 +134,36 @@ public static class Cli
         });
         root.Subcommands.Add(control);
 
+        var qIterations = new Option<int>("--iterations") { Description = "Training iterations per variant.", DefaultValueFactory = _ => 150 };
+        var qLr = new Option<double>("--lr") { Description = "Adam learning rate.", DefaultValueFactory = _ => 1e-3 };
+        var qTrain = new Option<int>("--train-scenes") { Description = "Training forcings.", DefaultValueFactory = _ => 6 };
+        var qTest = new Option<int>("--test-scenes") { Description = "Held-out forcings.", DefaultValueFactory = _ => 2 };
+        var qSteps = new Option<int>("--steps") { Description = "Rollout length in source steps (the paper: 200).", DefaultValueFactory = _ => 40 };
+        var qSource = new Option<int>("--source") { Description = "Source grid cells per side (the paper: 32).", DefaultValueFactory = _ => 32 };
+        var qFactor = new Option<int>("--factor") { Description = "Reference refinement factor (the paper: 4).", DefaultValueFactory = _ => 4 };
+        var qBatch = new Option<int>("--batch") { Description = "Scenes per batch.", DefaultValueFactory = _ => 3 };
+        var qOut = new Option<string?>("--out") { Description = "Output folder (default: runs/<experiment>-<timestamp>)." };
+        var qSeed = new Option<int>("--seed") { Description = "Seed of the forcings, the weights and the batches.", DefaultValueFactory = _ => 0 };
+        var qQuiet = new Option<bool>("--quiet") { Description = "Print only the final table." };
+        var sol = new Command("sol", "Learned corrections of a coarse 2D Burgers solver: NON, PRE and SOL-k (k = 1, 4, 16) on held-out forcings (EXPERIMENTS.md §3).");
+        foreach (var o in new Option[] { qIterations, qLr, qTrain, qTest, qSteps, qSource, qFactor, qBatch, qOut, qSeed, qQuiet }) sol.Options.Add(o);
+        sol.SetAction(parse =>
+        {
+            var settings = new SolSettings(parse.GetValue(qIterations), parse.GetValue(qLr), parse.GetValue(qTrain), parse.GetValue(qTest), parse.GetValue(qSteps), parse.GetValue(qSource), parse.GetValue(qFactor), parse.GetValue(qBatch), parse.GetValue(qSeed));
+            exit = Execute(stdout, stderr, () =>
+            {
+                settings.Validate();
+                var output = new RunOutput(parse.GetValue(qOut) ?? DefaultFolder("sol"));
+                bool q = parse.GetValue(qQuiet);
+                if (!q) stdout.WriteLine($"sol: {settings.Source}² source, {settings.Source * settings.Factor}² reference, {settings.Steps} steps, {settings.TrainScenes}/{settings.TestScenes} forcings, {settings.Iterations} iterations per variant -> {output.Directory}");
+                if (live && !q)
+                    LiveProgress.Run("sol", 4 * settings.Iterations, 0, p => Sol.Run(settings, output, p, stdout, ct));
+                else
+                    Sol.Run(settings, output, new LineProgress(stdout, q ? 0 : 50), stdout, ct);
+            });
+        });
+        root.Subcommands.Add(sol);
+
         var result = root.Parse(args);
         if (result.Errors.Count > 0)
         {

@@ -238,3 +238,27 @@ public sealed class ControlTests : IDisposable
             Assert.True(File.Exists(output.PathOf(f)), f);
     }
 }
+
+/// <summary>sol at a tiny size: every SOL-k variant beats the source solver alone on held-out forcings.</summary>
+public sealed class SolTests : IDisposable
+{
+    private readonly string _root = Directory.CreateTempSubdirectory("diffgen-sol-").FullName;
+
+    public void Dispose()
+    {
+        try { Directory.Delete(_root, recursive: true); } catch (IOException) { }
+    }
+
+    [Fact]
+    public void SolK_BeatsNon_OnHeldOutForcings_AndOutputsAreWritten()
+    {
+        var settings = new DiffGen.Trainers.Experiments.SolSettings(Iterations: 40, TrainScenes: 3, TestScenes: 2, Steps: 17, Source: 16, Factor: 2);
+        var output = new RunOutput(Path.Combine(_root, "run"));
+        var results = DiffGen.Trainers.Experiments.Sol.Run(settings, output, new LineProgress(TextWriter.Null, 0), TextWriter.Null, CancellationToken.None);
+        var non = results.Single(r => r.Variant == "NON").MeanRelativeError;
+        foreach (var v in new[] { "SOL-1", "SOL-4", "SOL-16" })
+            Assert.True(results.Single(r => r.Variant == v).MeanRelativeError < non, $"{v} does not beat NON ({non})");
+        foreach (var f in new[] { "source.png", "corrected.png", "reference.png", "metrics.csv", "summary.json", "sol-16.safetensors", "pre.safetensors" })
+            Assert.True(File.Exists(output.PathOf(f)), f);
+    }
+}

@@ -47,6 +47,9 @@ public sealed class RunOutput
     public void AddMetrics(params double[] values) =>
         _metrics.Append(string.Join(",", values.Select(v => v.ToString("R", CultureInfo.InvariantCulture)))).Append('\n');
 
+    /// <summary>Adds a preformatted row to metrics.csv.</summary>
+    public void AddMetricsRow(string row) => _metrics.Append(row).Append('\n');
+
     /// <summary>The rows written so far (without the header).</summary>
     public IReadOnlyList<string> MetricRows() => _metrics.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries).Skip(1).ToList();
 
