@@ -21,7 +21,7 @@ namespace DiffGen.Generator.Forward
         private readonly Analyzer _a;
         private readonly ExprPrinter _p;
         private readonly Dictionary<int, string> _dot = new Dictionary<int, string>();
-        private readonly HashSet<string> _names;
+        private readonly NameSet _names;
         private readonly List<string> _decls = new List<string>();
         private int _temp;
         private readonly bool _vector;
@@ -29,34 +29,33 @@ namespace DiffGen.Generator.Forward
         private const string Q = "_q";
         private readonly Dictionary<Ty, string> _scratch = new Dictionary<Ty, string>();
 
-        private PushforwardEmitter(MethodModel m, IReadOnlyList<Callee> callees, bool vector = false)
+        private PushforwardEmitter(MethodModel m, IReadOnlyList<Callee> callees, MethodAnalysis analysis, bool vector = false)
         {
             _vector = vector;
             _m = m;
             _callees = callees;
-            var (body, vars, resultVar) = Structurizer.Run(m);
-            _body = body;
-            _vars = vars;
-            _a = new Analyzer(vars, callees, body, resultVar);
-            _p = new ExprPrinter(vars);
-            _names = new HashSet<string>(vars.Select(v => v.Name));
-            Reverse.PullbackEmitter.CollectCounters(body, _counters);
+            _body = analysis.Body;
+            _vars = analysis.Vars;
+            _a = analysis.Analyzer;
+            _p = new ExprPrinter(_vars);
+            _names = new NameSet(_vars.Select(v => v.Name));
+            Reverse.PullbackEmitter.CollectCounters(_body, _counters);
         }
 
         private readonly HashSet<int> _counters = new HashSet<int>();
 
         /// <summary>Emits the pushforward method (without the surrounding type declarations).</summary>
-        public static string Emit(MethodModel m, IReadOnlyList<Callee> callees) => new PushforwardEmitter(m, callees).EmitMethod();
+        public static string Emit(MethodModel m, IReadOnlyList<Callee> callees, MethodAnalysis analysis) => new PushforwardEmitter(m, callees, analysis).EmitMethod();
 
         /// <summary>
         /// Emits <c>{Name}PushforwardVector</c>: one pass carries K tangent directions (element i of a
         /// span, direction q at index i*K + q), or null when a callee has no vector pushforward.
         /// </summary>
-        public static string? EmitVector(MethodModel m, IReadOnlyList<Callee> callees, out string? whyNot)
+        public static string? EmitVector(MethodModel m, IReadOnlyList<Callee> callees, MethodAnalysis analysis, out string? whyNot)
         {
             var c = callees.FirstOrDefault(x => !x.VectorCapable);
             whyNot = c == null ? null : "it calls '" + c.Name + "', which has no vector pushforward (a hand-written derivative or a method of another assembly)";
-            return c == null ? new PushforwardEmitter(m, callees, vector: true).EmitMethod() : null;
+            return c == null ? new PushforwardEmitter(m, callees, analysis, vector: true).EmitMethod() : null;
         }
 
         /// <summary>The tangent of a scalar variable (lane q in vector mode).</summary>
@@ -84,13 +83,7 @@ namespace DiffGen.Generator.Forward
             w.Line("for (int " + Q + " = 0; " + Q + " < " + _k + "; " + Q + "++) " + line);
         }
 
-        private string Fresh(string hint)
-        {
-            string name = hint;
-            for (int i = 2; _names.Contains(name); i++) name = hint + i.ToString(CultureInfo.InvariantCulture);
-            _names.Add(name);
-            return name;
-        }
+        private string Fresh(string hint) => _names.Fresh(hint);
 
         private string Temp() => Fresh("_d" + (_temp++).ToString(CultureInfo.InvariantCulture));
 

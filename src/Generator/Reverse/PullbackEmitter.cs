@@ -22,7 +22,7 @@ namespace DiffGen.Generator.Reverse
         private readonly ExprPrinter _p;
         private readonly Dictionary<int, string> _bar = new Dictionary<int, string>();
         private readonly Dictionary<int, string> _paramAccumulator = new Dictionary<int, string>();
-        private readonly HashSet<string> _names;
+        private readonly NameSet _names;
         private readonly SortedSet<Ty> _tapes = new SortedSet<Ty>();
         private readonly SortedSet<Ty> _refTapes = new SortedSet<Ty>();
         private readonly Dictionary<int, string> _loopCount = new Dictionary<int, string>();
@@ -32,18 +32,17 @@ namespace DiffGen.Generator.Reverse
 
         private readonly bool _dual;
 
-        private PullbackEmitter(MethodModel m, IReadOnlyList<Callee> callees, bool dual = false)
+        private PullbackEmitter(MethodModel m, IReadOnlyList<Callee> callees, MethodAnalysis analysis, bool dual = false)
         {
             _dual = dual;
             _m = m;
             _callees = callees;
-            var (body, vars, resultVar) = Structurizer.Run(m);
-            _body = body;
-            _vars = vars;
-            _a = new Analyzer(vars, callees, body, resultVar);
-            _p = new ExprPrinter(vars, dual);
-            _names = new HashSet<string>(vars.Select(v => v.Name));
-            CollectCounters(body, _counters);
+            _body = analysis.Body;
+            _vars = analysis.Vars;
+            _a = analysis.Analyzer;
+            _p = new ExprPrinter(_vars, dual);
+            _names = new NameSet(_vars.Select(v => v.Name));
+            CollectCounters(_body, _counters);
         }
 
         /// <summary>Counters of counted loops: declared in the loops themselves, as in the source.</summary>
@@ -62,10 +61,10 @@ namespace DiffGen.Generator.Reverse
         /// reverse: Hessian-vector products), or null when the method uses float, MathF, or calls a
         /// method without a dual pullback.
         /// </summary>
-        public static string? EmitDual(MethodModel m, IReadOnlyList<Callee> callees, out string? whyNot)
+        public static string? EmitDual(MethodModel m, IReadOnlyList<Callee> callees, MethodAnalysis analysis, out string? whyNot)
         {
             whyNot = null;
-            var e = new PullbackEmitter(m, callees, dual: true);
+            var e = new PullbackEmitter(m, callees, analysis, dual: true);
             if (m.ReturnType == Ty.Float || e._vars.Any(v => v.Elem == Ty.Float))
                 whyNot = "it uses float (dual numbers are double)";
             else if (callees.FirstOrDefault(c => !c.DualCapable) is Callee c)
@@ -104,19 +103,13 @@ namespace DiffGen.Generator.Reverse
         }
 
         /// <summary>Emits the pullback method (without the surrounding type declarations).</summary>
-        public static string Emit(MethodModel m, IReadOnlyList<Callee> callees, out string summary)
+        public static string Emit(MethodModel m, IReadOnlyList<Callee> callees, MethodAnalysis analysis, out string summary)
         {
-            var e = new PullbackEmitter(m, callees);
+            var e = new PullbackEmitter(m, callees, analysis);
             return e.EmitMethod(out summary);
         }
 
-        private string Fresh(string hint)
-        {
-            string name = hint;
-            for (int i = 2; _names.Contains(name); i++) name = hint + i.ToString(CultureInfo.InvariantCulture);
-            _names.Add(name);
-            return name;
-        }
+        private string Fresh(string hint) => _names.Fresh(hint);
 
         private string Temp() => Fresh("_t" + (_temp++).ToString(CultureInfo.InvariantCulture));
 
