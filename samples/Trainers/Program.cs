@@ -115,21 +115,25 @@ public static class Cli
         var cOut = new Option<string?>("--out") { Description = "Output folder (default: runs/<experiment>-<timestamp>)." };
         var cSeed = new Option<int>("--seed") { Description = "Seed of the scenes, the initial weights and the batches.", DefaultValueFactory = _ => 0 };
         var cQuiet = new Option<bool>("--quiet") { Description = "Print only the final table." };
+        var cResume = new Option<string?>("--resume") { Description = "Continue an interrupted run from its folder's last checkpoint." };
+        var cEvery = new Option<int>("--checkpoint-every") { Description = "Write a checkpoint every N iterations.", DefaultValueFactory = _ => 50 };
         var control = new Command("control", "Train a network to steer 1D Burgers to a target through all solver steps, against a supervised baseline (EXPERIMENTS.md §4).");
-        foreach (var o in new Option[] { cIterations, cLr, cTrain, cTest, cBatch, cSteps, cCells, cOut, cSeed, cQuiet }) control.Options.Add(o);
+        foreach (var o in new Option[] { cIterations, cLr, cTrain, cTest, cBatch, cSteps, cCells, cOut, cSeed, cResume, cEvery, cQuiet }) control.Options.Add(o);
         control.SetAction(parse =>
         {
-            var settings = new ControlSettings(parse.GetValue(cIterations), parse.GetValue(cLr), parse.GetValue(cTrain), parse.GetValue(cTest), parse.GetValue(cBatch), parse.GetValue(cSteps), parse.GetValue(cCells), Seed: parse.GetValue(cSeed));
+            var settings = new ControlSettings(parse.GetValue(cIterations), parse.GetValue(cLr), parse.GetValue(cTrain), parse.GetValue(cTest), parse.GetValue(cBatch), parse.GetValue(cSteps), parse.GetValue(cCells), Seed: parse.GetValue(cSeed), CheckpointEvery: parse.GetValue(cEvery));
+            var resumeDir = parse.GetValue(cResume);
             exit = Execute(stdout, stderr, () =>
             {
                 settings.Validate();
-                var output = new RunOutput(parse.GetValue(cOut) ?? DefaultFolder("control"));
+                if (resumeDir != null && !Directory.Exists(resumeDir)) throw new UsageException($"--resume: folder '{resumeDir}' does not exist");
+                var output = new RunOutput(resumeDir ?? parse.GetValue(cOut) ?? DefaultFolder("control"));
                 bool q = parse.GetValue(cQuiet);
                 if (!q) stdout.WriteLine($"control: {settings.Cells} cells, {settings.Steps} steps, {settings.TrainScenes} training / {settings.TestScenes} held-out scenes, {settings.Iterations} iterations -> {output.Directory}");
                 if (live && !q)
-                    LiveProgress.Run("control", settings.Iterations, 0, p => Control.Run(settings, output, p, stdout, ct));
+                    LiveProgress.Run("control", settings.Iterations, 0, p => Control.Run(settings, output, resumeDir, p, stdout, ct));
                 else
-                    Control.Run(settings, output, new LineProgress(stdout, q ? 0 : 20), stdout, ct);
+                    Control.Run(settings, output, resumeDir, new LineProgress(stdout, q ? 0 : 20), stdout, ct);
             });
         });
         root.Subcommands.Add(control);
@@ -145,21 +149,25 @@ public static class Cli
         var qOut = new Option<string?>("--out") { Description = "Output folder (default: runs/<experiment>-<timestamp>)." };
         var qSeed = new Option<int>("--seed") { Description = "Seed of the forcings, the weights and the batches.", DefaultValueFactory = _ => 0 };
         var qQuiet = new Option<bool>("--quiet") { Description = "Print only the final table." };
+        var qResume = new Option<string?>("--resume") { Description = "Continue an interrupted run from its folder's last checkpoint." };
+        var qEvery = new Option<int>("--checkpoint-every") { Description = "Write a checkpoint every N iterations.", DefaultValueFactory = _ => 50 };
         var sol = new Command("sol", "Learned corrections of a coarse 2D Burgers solver: NON, PRE and SOL-k (k = 1, 4, 16) on held-out forcings (EXPERIMENTS.md §3).");
-        foreach (var o in new Option[] { qIterations, qLr, qTrain, qTest, qSteps, qSource, qFactor, qBatch, qOut, qSeed, qQuiet }) sol.Options.Add(o);
+        foreach (var o in new Option[] { qIterations, qLr, qTrain, qTest, qSteps, qSource, qFactor, qBatch, qOut, qSeed, qResume, qEvery, qQuiet }) sol.Options.Add(o);
         sol.SetAction(parse =>
         {
-            var settings = new SolSettings(parse.GetValue(qIterations), parse.GetValue(qLr), parse.GetValue(qTrain), parse.GetValue(qTest), parse.GetValue(qSteps), parse.GetValue(qSource), parse.GetValue(qFactor), parse.GetValue(qBatch), parse.GetValue(qSeed));
+            var settings = new SolSettings(parse.GetValue(qIterations), parse.GetValue(qLr), parse.GetValue(qTrain), parse.GetValue(qTest), parse.GetValue(qSteps), parse.GetValue(qSource), parse.GetValue(qFactor), parse.GetValue(qBatch), parse.GetValue(qSeed), parse.GetValue(qEvery));
+            var resumeDir = parse.GetValue(qResume);
             exit = Execute(stdout, stderr, () =>
             {
                 settings.Validate();
-                var output = new RunOutput(parse.GetValue(qOut) ?? DefaultFolder("sol"));
+                if (resumeDir != null && !Directory.Exists(resumeDir)) throw new UsageException($"--resume: folder '{resumeDir}' does not exist");
+                var output = new RunOutput(resumeDir ?? parse.GetValue(qOut) ?? DefaultFolder("sol"));
                 bool q = parse.GetValue(qQuiet);
                 if (!q) stdout.WriteLine($"sol: {settings.Source}² source, {settings.Source * settings.Factor}² reference, {settings.Steps} steps, {settings.TrainScenes}/{settings.TestScenes} forcings, {settings.Iterations} iterations per variant -> {output.Directory}");
                 if (live && !q)
-                    LiveProgress.Run("sol", 4 * settings.Iterations, 0, p => Sol.Run(settings, output, p, stdout, ct));
+                    LiveProgress.Run("sol", 4 * settings.Iterations, 0, p => Sol.Run(settings, output, resumeDir, p, stdout, ct));
                 else
-                    Sol.Run(settings, output, new LineProgress(stdout, q ? 0 : 50), stdout, ct);
+                    Sol.Run(settings, output, resumeDir, new LineProgress(stdout, q ? 0 : 50), stdout, ct);
             });
         });
         root.Subcommands.Add(sol);

@@ -228,7 +228,7 @@ public sealed class ControlTests : IDisposable
     {
         var settings = new DiffGen.Trainers.Experiments.ControlSettings(Iterations: 25, TrainScenes: 16, TestScenes: 8, Batch: 8, Steps: 16, Cells: 32);
         var output = new RunOutput(Path.Combine(_root, "run"));
-        var results = DiffGen.Trainers.Experiments.Control.Run(settings, output, new LineProgress(TextWriter.Null, 0), TextWriter.Null, CancellationToken.None);
+        var results = DiffGen.Trainers.Experiments.Control.Run(settings, output, null, new LineProgress(TextWriter.Null, 0), TextWriter.Null, CancellationToken.None);
         var none = results.Single(r => r.Method == "no control");
         var dp = results.Single(r => r.Method == "differentiable physics");
         Assert.True(dp.FinalStateMse < none.FinalStateMse, $"DP {dp.FinalStateMse} vs none {none.FinalStateMse}");
@@ -254,11 +254,64 @@ public sealed class SolTests : IDisposable
     {
         var settings = new DiffGen.Trainers.Experiments.SolSettings(Iterations: 40, TrainScenes: 3, TestScenes: 2, Steps: 17, Source: 16, Factor: 2);
         var output = new RunOutput(Path.Combine(_root, "run"));
-        var results = DiffGen.Trainers.Experiments.Sol.Run(settings, output, new LineProgress(TextWriter.Null, 0), TextWriter.Null, CancellationToken.None);
+        var results = DiffGen.Trainers.Experiments.Sol.Run(settings, output, null, new LineProgress(TextWriter.Null, 0), TextWriter.Null, CancellationToken.None);
         var non = results.Single(r => r.Variant == "NON").MeanRelativeError;
         foreach (var v in new[] { "SOL-1", "SOL-4", "SOL-16" })
             Assert.True(results.Single(r => r.Variant == v).MeanRelativeError < non, $"{v} does not beat NON ({non})");
         foreach (var f in new[] { "source.png", "corrected.png", "reference.png", "metrics.csv", "summary.json", "sol-16.safetensors", "pre.safetensors" })
             Assert.True(File.Exists(output.PathOf(f)), f);
+    }
+}
+
+/// <summary>--resume of the network trainers: interrupted, then resumed, they end bit-identical to an uninterrupted run.</summary>
+public sealed class NetworkResumeTests : IDisposable
+{
+    private readonly string _root = Directory.CreateTempSubdirectory("diffgen-resume-").FullName;
+
+    public void Dispose()
+    {
+        try { Directory.Delete(_root, recursive: true); } catch (IOException) { }
+    }
+
+    private sealed class StopAt(CancellationTokenSource cts, int position) : IProgressReporter
+    {
+        public void Report(int iteration, int total, double loss)
+        {
+            if (iteration + 1 == position) cts.Cancel();
+        }
+    }
+
+    private static byte[] Bytes(string dir, string file) => File.ReadAllBytes(Path.Combine(dir, file));
+
+    [Fact]
+    public void Control_ResumeEqualsUninterrupted()
+    {
+        var settings = new DiffGen.Trainers.Experiments.ControlSettings(Iterations: 8, TrainScenes: 8, TestScenes: 4, Batch: 4, Steps: 8, Cells: 16, CheckpointEvery: 3);
+        var full = new RunOutput(Path.Combine(_root, "full"));
+        DiffGen.Trainers.Experiments.Control.Run(settings, full, null, new LineProgress(TextWriter.Null, 0), TextWriter.Null, CancellationToken.None);
+        var part = new RunOutput(Path.Combine(_root, "part"));
+        using var cts = new CancellationTokenSource();
+        Assert.Throws<OperationCanceledException>(() => DiffGen.Trainers.Experiments.Control.Run(settings, part, null, new StopAt(cts, 5), TextWriter.Null, cts.Token));
+        Assert.True(File.Exists(part.PathOf("checkpoint.safetensors")));
+        DiffGen.Trainers.Experiments.Control.Run(settings, part, part.Directory, new LineProgress(TextWriter.Null, 0), TextWriter.Null, CancellationToken.None);
+        Assert.Equal(Bytes(full.Directory, "metrics.csv"), Bytes(part.Directory, "metrics.csv"));
+        Assert.Equal(Bytes(full.Directory, "model.safetensors"), Bytes(part.Directory, "model.safetensors"));
+        Assert.Empty(Directory.GetFiles(part.Directory, "checkpoint*"));
+    }
+
+    [Fact]
+    public void Sol_ResumeEqualsUninterrupted()
+    {
+        var settings = new DiffGen.Trainers.Experiments.SolSettings(Iterations: 5, TrainScenes: 2, TestScenes: 1, Steps: 17, Source: 8, Factor: 2, Batch: 2, CheckpointEvery: 2);
+        var full = new RunOutput(Path.Combine(_root, "sfull"));
+        DiffGen.Trainers.Experiments.Sol.Run(settings, full, null, new LineProgress(TextWriter.Null, 0), TextWriter.Null, CancellationToken.None);
+        var part = new RunOutput(Path.Combine(_root, "spart"));
+        using var cts = new CancellationTokenSource();
+        // Stop in the middle of the third variant (SOL-4): position 2 * 5 + 3.
+        Assert.Throws<OperationCanceledException>(() => DiffGen.Trainers.Experiments.Sol.Run(settings, part, null, new StopAt(cts, 13), TextWriter.Null, cts.Token));
+        DiffGen.Trainers.Experiments.Sol.Run(settings, part, part.Directory, new LineProgress(TextWriter.Null, 0), TextWriter.Null, CancellationToken.None);
+        Assert.Equal(Bytes(full.Directory, "metrics.csv"), Bytes(part.Directory, "metrics.csv"));
+        Assert.Equal(Bytes(full.Directory, "sol-16.safetensors"), Bytes(part.Directory, "sol-16.safetensors"));
+        Assert.Equal(Bytes(full.Directory, "sol-4.safetensors"), Bytes(part.Directory, "sol-4.safetensors"));
     }
 }

@@ -1,5 +1,7 @@
 using System.Globalization;
+using DiffGen.NN;
 using DiffGen.NN.IO;
+using DiffGen.NN.Optim;
 
 namespace DiffGen.Trainers.Common;
 
@@ -27,6 +29,47 @@ public static class Checkpoints
             ["settings"] = settingsKey,
         });
     }
+
+    /// <summary>
+    /// Writes a checkpoint that also holds networks and their optimizers. Their files carry the
+    /// iteration in their names and are written before the main file, whose atomic rename commits
+    /// the set; files of older checkpoints are deleted afterwards, so an interruption at any point
+    /// leaves a complete checkpoint behind.
+    /// </summary>
+    public static void Save(RunOutput output, string settingsKey, int nextIteration, IReadOnlyDictionary<string, double[]> tensors, IReadOnlyList<double[]> metricRows, IReadOnlyList<(string Tag, Module Net, Optimizer Optimizer)> models)
+    {
+        foreach (var (tag, net, opt) in models)
+        {
+            net.Save(output.PathOf(ModelFile(nextIteration, tag, "net")));
+            opt.Save(output.PathOf(ModelFile(nextIteration, tag, "opt")));
+        }
+        Save(output, settingsKey, nextIteration, tensors, metricRows);
+        foreach (var f in Directory.GetFiles(output.Directory, "checkpoint-*.safetensors"))
+            if (!Path.GetFileName(f).StartsWith($"checkpoint-{nextIteration.ToString(CultureInfo.InvariantCulture)}-", StringComparison.Ordinal)) File.Delete(f);
+    }
+
+    /// <summary>Restores a network and its optimizer saved with the checkpoint of <paramref name="state"/>.</summary>
+    public static void LoadModel(string dir, State state, string tag, Module net, Optimizer optimizer)
+    {
+        try
+        {
+            net.Load(Path.Combine(dir, ModelFile(state.NextIteration, tag, "net")));
+            optimizer.Load(Path.Combine(dir, ModelFile(state.NextIteration, tag, "opt")));
+        }
+        catch (InvalidDataException e)
+        {
+            throw new UsageException($"--resume: the checkpoint's {tag} model in '{dir}' cannot be read ({e.Message})");
+        }
+    }
+
+    /// <summary>Deletes every checkpoint file of a finished run.</summary>
+    public static void Clear(RunOutput output)
+    {
+        foreach (var f in Directory.GetFiles(output.Directory, "checkpoint*.safetensors")) File.Delete(f);
+    }
+
+    private static string ModelFile(int iteration, string tag, string kind) =>
+        $"checkpoint-{iteration.ToString(CultureInfo.InvariantCulture)}-{tag}.{kind}.safetensors";
 
     /// <summary>Reads the checkpoint in <paramref name="dir"/>; a missing or mismatched one is a usage error.</summary>
     public static State Load(string dir, string settingsKey)

@@ -9,7 +9,7 @@ using DiffGen.Trainers.Common;
 namespace DiffGen.Trainers.Experiments;
 
 /// <summary>Settings of control (EXPERIMENTS.md §4, the RL chapter's 32-cell variant).</summary>
-public sealed record ControlSettings(int Iterations = 200, double LearningRate = 2e-3, int TrainScenes = 64, int TestScenes = 32, int Batch = 16, int Steps = 32, int Cells = 32, double ForceWeight = 1e-3, int Seed = 0)
+public sealed record ControlSettings(int Iterations = 200, double LearningRate = 2e-3, int TrainScenes = 64, int TestScenes = 32, int Batch = 16, int Steps = 32, int Cells = 32, double ForceWeight = 1e-3, int Seed = 0, int CheckpointEvery = 50)
 {
     /// <summary>Checks ranges; a bad value is a usage error naming the option.</summary>
     public void Validate()
@@ -21,6 +21,7 @@ public sealed record ControlSettings(int Iterations = 200, double LearningRate =
         if (Steps < 1) throw new UsageException($"--steps must be at least 1 (got {Steps})");
         if (Cells < 8) throw new UsageException($"--cells must be at least 8 (got {Cells})");
         if (!(ForceWeight >= 0)) throw new UsageException($"--force-weight must be non-negative (got {ForceWeight})");
+        if (CheckpointEvery < 1) throw new UsageException($"--checkpoint-every must be at least 1 (got {CheckpointEvery})");
     }
 }
 
@@ -36,7 +37,7 @@ public sealed record ControlEvaluation(string Method, double FinalStateMse, doub
 public static class Control
 {
     /// <summary>Runs both trainings and the evaluation; writes the outputs.</summary>
-    public static IReadOnlyList<ControlEvaluation> Run(ControlSettings s, RunOutput output, IProgressReporter progress, TextWriter log, CancellationToken ct)
+    public static IReadOnlyList<ControlEvaluation> Run(ControlSettings s, RunOutput output, string? resumeFrom, IProgressReporter progress, TextWriter log, CancellationToken ct)
     {
         s.Validate();
         var sw = Stopwatch.StartNew();
@@ -48,18 +49,39 @@ public static class Control
             (u, f, next, uBar, fBar, nextBar) => { double nuBar = 0; sim.StepBackward(u, f, next, uBar, fBar, nextBar, ref nuBar); },
             name: "BurgersForcedStep");
 
-        output.BeginMetrics("iteration,dp_loss,supervised_loss");
         Init.Seed(s.Seed);
         var dpNet = Network();
         Init.Seed(s.Seed);
         var supNet = Network();
         var dpOpt = new Adam(dpNet.Parameters(), s.LearningRate);
         var supOpt = new Adam(supNet.Parameters(), s.LearningRate);
-        var dpLosses = new List<double>();
-        var batchRng = new Random(s.Seed + 1);
-        for (int it = 0; it < s.Iterations; it++)
+        (string, Module, Optimizer)[] models = [("dp", dpNet, dpOpt), ("supervised", supNet, supOpt)];
+        var rows = new List<double[]>();
+        int start = 0;
+        if (resumeFrom != null)
         {
-            ct.ThrowIfCancellationRequested();
+            var cp = Checkpoints.Load(resumeFrom, SettingsKey(s));
+            foreach (var (tag, net, opt) in models) Checkpoints.LoadModel(resumeFrom, cp, tag, net, opt);
+            (start, rows) = (cp.NextIteration, cp.MetricRows);
+        }
+        output.BeginMetrics("iteration,dp_loss,supervised_loss");
+        foreach (var r in rows) output.AddMetrics(r);
+        var dpLosses = rows.Select(r => r[1]).ToList();
+        var batchRng = new Random(s.Seed + 1);
+        for (int it = 0; it < start; it++)
+        {
+            // Replay the batch draws of the iterations already done, so a resumed run sees the same batches.
+            for (int b = 0; b < s.Batch; b++) batchRng.Next(train.Count);
+            for (int b = 0; b < s.Batch; b++) batchRng.Next(s.Steps);
+        }
+        for (int it = start; it < s.Iterations; it++)
+        {
+            if (ct.IsCancellationRequested)
+            {
+                Checkpoints.Save(output, SettingsKey(s), it, new Dictionary<string, double[]>(), rows, models);
+                output.FlushMetrics();
+                throw new OperationCanceledException($"stopped at iteration {it}; resume with --resume {output.Directory}");
+            }
             var idx = Enumerable.Range(0, s.Batch).Select(_ => batchRng.Next(train.Count)).ToArray();
             var pick = idx.Select(i => train[i]).ToList();
 
@@ -90,10 +112,17 @@ public static class Control
             supOpt.Step();
 
             dpLosses.Add(loss.Item());
-            output.AddMetrics(it, loss.Item(), supLoss.Item());
+            rows.Add([it, loss.Item(), supLoss.Item()]);
+            output.AddMetrics(rows[^1]);
             progress.Report(it, s.Iterations, loss.Item());
+            if ((it + 1) % s.CheckpointEvery == 0 && it + 1 < s.Iterations)
+            {
+                Checkpoints.Save(output, SettingsKey(s), it + 1, new Dictionary<string, double[]>(), rows, models);
+                output.FlushMetrics();
+            }
         }
         output.FlushMetrics();
+        Checkpoints.Clear(output);
 
         var results = new List<ControlEvaluation>
         {
@@ -127,6 +156,9 @@ public static class Control
         log.WriteLine(FormattableString.Invariant($"  ({sw.Elapsed.TotalSeconds:F1} s)   outputs: {output.Directory}"));
         return results;
     }
+
+    private static string SettingsKey(ControlSettings s) =>
+        FormattableString.Invariant($"lr={s.LearningRate:R};scenes={s.TrainScenes}/{s.TestScenes};batch={s.Batch};steps={s.Steps};cells={s.Cells};fw={s.ForceWeight:R};seed={s.Seed}");
 
     /// <summary>A scene: initial state, constant forcing, its trajectory and the target it reaches.</summary>
     public sealed record Scene(double[][] Trajectory, double[] Force, double[] Target);

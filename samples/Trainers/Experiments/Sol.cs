@@ -9,7 +9,7 @@ using DiffGen.Trainers.Common;
 namespace DiffGen.Trainers.Experiments;
 
 /// <summary>Settings of sol (EXPERIMENTS.md §3, the paper's forced 2D Burgers variant, scaled down by default).</summary>
-public sealed record SolSettings(int Iterations = 150, double LearningRate = 1e-3, int TrainScenes = 6, int TestScenes = 2, int Steps = 40, int Source = 32, int Factor = 4, int Batch = 3, int Seed = 0)
+public sealed record SolSettings(int Iterations = 150, double LearningRate = 1e-3, int TrainScenes = 6, int TestScenes = 2, int Steps = 40, int Source = 32, int Factor = 4, int Batch = 3, int Seed = 0, int CheckpointEvery = 50)
 {
     /// <summary>Checks ranges; a bad value is a usage error naming the option.</summary>
     public void Validate()
@@ -21,6 +21,7 @@ public sealed record SolSettings(int Iterations = 150, double LearningRate = 1e-
         if (Source < 8) throw new UsageException($"--source must be at least 8 cells (got {Source})");
         if (Factor < 2) throw new UsageException($"--factor must be at least 2 (got {Factor})");
         if (Batch < 1) throw new UsageException($"--batch must be at least 1 (got {Batch})");
+        if (CheckpointEvery < 1) throw new UsageException($"--checkpoint-every must be at least 1 (got {CheckpointEvery})");
     }
 }
 
@@ -38,7 +39,7 @@ public sealed record SolEvaluation(string Variant, double MeanRelativeError, dou
 public static class Sol
 {
     /// <summary>Runs every variant and writes the outputs.</summary>
-    public static IReadOnlyList<SolEvaluation> Run(SolSettings s, RunOutput output, IProgressReporter progress, TextWriter log, CancellationToken ct)
+    public static IReadOnlyList<SolEvaluation> Run(SolSettings s, RunOutput output, string? resumeFrom, IProgressReporter progress, TextWriter log, CancellationToken ct)
     {
         s.Validate();
         var sw = Stopwatch.StartNew();
@@ -51,18 +52,45 @@ public static class Sol
         var step = Lift.Op(coarse.StepPacked, coarse.StepPackedBackward, name: "Burgers2DStep");
 
         var results = new List<SolEvaluation> { Evaluate("NON", null, coarse, test, s) };
-        output.BeginMetrics("variant,iteration,loss");
         var variants = new (string Name, int K)[] { ("PRE", 0), ("SOL-1", 1), ("SOL-4", 4), ("SOL-16", 16) };
-        int done = 0;
-        foreach (var (name, k) in variants)
+        // Progress is counted over all variants: position = variant * Iterations + iteration.
+        var rows = new List<double[]>();
+        int resumeAt = 0;
+        Checkpoints.State? cp = null;
+        if (resumeFrom != null)
         {
+            cp = Checkpoints.Load(resumeFrom, SettingsKey(s));
+            (resumeAt, rows) = (cp.NextIteration, cp.MetricRows);
+            foreach (var v in variants.Take(resumeAt / s.Iterations))
+                results.Add(new SolEvaluation(v.Name, cp.Tensors["eval." + v.Name][0], cp.Tensors["eval." + v.Name][1..]));
+        }
+        output.BeginMetrics("variant,iteration,loss");
+        string Row(double[] r) => FormattableString.Invariant($"{variants[(int)r[0]].Name},{r[1]},{r[2]:R}");
+        foreach (var r in rows) output.AddMetricsRow(Row(r));
+        Dictionary<string, double[]> Evaluations() => results.Skip(1).ToDictionary(r => "eval." + r.Variant, r => new[] { r.MeanRelativeError }.Concat(r.ErrorAtSteps).ToArray());
+        for (int vi = resumeAt / s.Iterations; vi < variants.Length; vi++)
+        {
+            var (name, k) = variants[vi];
             Init.Seed(s.Seed);
             var net = Network();
             var opt = new Adam(net.Parameters(), s.LearningRate);
             var batchRng = new Random(s.Seed + 1);
-            for (int it = 0; it < s.Iterations; it++)
+            int first = 0;
+            if (cp != null && vi == resumeAt / s.Iterations && resumeAt % s.Iterations > 0)
             {
-                ct.ThrowIfCancellationRequested();
+                first = resumeAt % s.Iterations;
+                Checkpoints.LoadModel(resumeFrom!, cp, "corrector", net, opt);
+                for (int it = 0; it < first; it++)
+                    for (int d = 0; d < s.Batch + 1; d++) batchRng.Next(d < s.Batch ? train.Count : k == 0 ? s.Steps : s.Steps - k + 1); // replay the batch draws
+            }
+            for (int it = first; it < s.Iterations; it++)
+            {
+                if (ct.IsCancellationRequested)
+                {
+                    Checkpoints.Save(output, SettingsKey(s), vi * s.Iterations + it, Evaluations(), rows, [("corrector", net, opt)]);
+                    output.FlushMetrics();
+                    throw new OperationCanceledException($"stopped at {name} iteration {it}; resume with --resume {output.Directory}");
+                }
                 opt.ZeroGrad();
                 var scenes = Enumerable.Range(0, s.Batch).Select(_ => train[batchRng.Next(train.Count)]).ToList();
                 Tensor loss;
@@ -92,14 +120,20 @@ public static class Sol
                 loss.Backward();
                 Gradients.ClipNorm(net.Parameters(), 1.0);
                 opt.Step();
-                output.AddMetricsRow($"{name},{it},{loss.Item().ToString("R", CultureInfo.InvariantCulture)}");
-                progress.Report(done * s.Iterations + it, variants.Length * s.Iterations, loss.Item());
+                rows.Add([vi, it, loss.Item()]);
+                output.AddMetricsRow(Row(rows[^1]));
+                progress.Report(vi * s.Iterations + it, variants.Length * s.Iterations, loss.Item());
+                if ((it + 1) % s.CheckpointEvery == 0 && it + 1 < s.Iterations)
+                {
+                    Checkpoints.Save(output, SettingsKey(s), vi * s.Iterations + it + 1, Evaluations(), rows, [("corrector", net, opt)]);
+                    output.FlushMetrics();
+                }
             }
-            done++;
             results.Add(Evaluate(name, net, coarse, test, s));
             net.Save(output.PathOf($"{name.ToLowerInvariant()}.safetensors"), new Dictionary<string, string> { ["experiment"] = "sol", ["variant"] = name });
         }
         output.FlushMetrics();
+        Checkpoints.Clear(output);
 
         // Pictures: held-out scene 0 at the last step, source vs corrected (SOL-16) vs reference (u component).
         var scene = test[0];
@@ -133,6 +167,9 @@ public static class Sol
     }
 
     private static int[] Marks(int steps) => [steps / 4, steps / 2, steps];
+
+    private static string SettingsKey(SolSettings s) =>
+        FormattableString.Invariant($"it={s.Iterations};lr={s.LearningRate:R};scenes={s.TrainScenes}/{s.TestScenes};steps={s.Steps};source={s.Source};factor={s.Factor};batch={s.Batch};seed={s.Seed}");
 
     /// <summary>A forcing, its reference trajectory on the source grid, and the initial state.</summary>
     private sealed record Scene(double[] Force, double[][] Reference);
