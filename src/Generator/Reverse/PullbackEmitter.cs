@@ -228,7 +228,8 @@ namespace DiffGen.Generator.Reverse
             foreach (var t in _refTapes) w.Line("var " + RefTapeName(t) + " = new global::DiffGen.RefStack<" + T(t) + "[]>();");
             foreach (var v in _vars)
             {
-                if (v.Role == VarRole.Param || _counters.Contains(v.Id)) continue;
+                // Counters and recomputed locals are declared where the source declares them.
+                if (v.Role == VarRole.Param || _counters.Contains(v.Id) || _a.Recomputed.Contains(v.Id)) continue;
                 if (v.Storage == Storage.Scalar) w.Line(T(v.Elem) + " " + v.Name + " = " + Zero(v.Elem) + ";");
                 else w.Line(T(v.Elem) + "[] " + v.Name + " = global::System.Array.Empty<" + T(v.Elem) + ">();");
             }
@@ -341,7 +342,8 @@ namespace DiffGen.Generator.Reverse
                     {
                         int tv = Analyzer.TargetVar(a.Target);
                         if (Pushed(a.Id, tv)) w.Line(Tape(a.Target.Type) + ".Push(" + P(a.Target) + ");");
-                        w.Line(P(a.Target) + " = " + P(a.Value) + ";");
+                        string declare = a.Declares && _a.Recomputed.Contains(tv) ? T(a.Target.Type) + " " : "";
+                        w.Line(declare + P(a.Target) + " = " + P(a.Value) + ";");
                         break;
                     }
                 case Alloc al:
@@ -460,7 +462,7 @@ namespace DiffGen.Generator.Reverse
                 case Block b:
                     foreach (var c in b.Stmts)
                         if (c is Assign a && a.Declares && a.Target is VarRef t && _a.Recomputed.Contains(t.Var) && _a.ReverseReadVars.Contains(t.Var))
-                            w.Line(_vars[t.Var].Name + " = " + P(a.Value) + ";");
+                            w.Line(T(t.Type) + " " + _vars[t.Var].Name + " = " + P(a.Value) + ";");
                     foreach (var c in b.Stmts)
                         if (c is Alloc al && _a.Active[al.Var])
                             w.Line(_bar[al.Var] + " = new " + T(_vars[al.Var].Elem) + "[" + _vars[al.Var].Name + ".Length];");

@@ -18,11 +18,6 @@ namespace Snap
         public static void AdvectPullback(global::System.ReadOnlySpan<double> u, global::System.Span<double> next, double dt, double dx, global::System.Span<double> uBar, global::System.Span<double> nextBar, ref double dtBar, ref double dxBar)
         {
             int n = 0;
-            double x = 0.0;
-            int j = 0;
-            double f = 0.0;
-            int j0 = 0;
-            int j1 = 0;
             double dtAdj = 0.0;
             double dxAdj = 0.0;
             double xBar = 0.0;
@@ -36,22 +31,22 @@ namespace Snap
             for (int i = 0; i < n; i++)
             {
                 _n0++;
-                x = i - dt * u[i] / dx;
-                j = (int)global::System.Math.Floor(x);
-                f = x - j;
-                j0 = (j % n + n) % n;
-                j1 = (j0 + 1) % n;
+                double x = i - dt * u[i] / dx;
+                int j = (int)global::System.Math.Floor(x);
+                double f = x - j;
+                int j0 = (j % n + n) % n;
+                int j1 = (j0 + 1) % n;
                 next[i] = (1 - f) * u[j0] + f * u[j1];
             }
             // Reverse sweep
             for (int _k = _n0 - 1; _k >= 0; _k--)
             {
                 int i = _k;
-                x = i - dt * u[i] / dx;
-                j = (int)global::System.Math.Floor(x);
-                f = x - j;
-                j0 = (j % n + n) % n;
-                j1 = (j0 + 1) % n;
+                double x = i - dt * u[i] / dx;
+                int j = (int)global::System.Math.Floor(x);
+                double f = x - j;
+                int j0 = (j % n + n) % n;
+                int j1 = (j0 + 1) % n;
                 {
                     double _t0 = nextBar[i];
                     nextBar[i] = 0.0;
@@ -139,11 +134,6 @@ namespace Snap
         public static void AdvectPullbackDual(global::System.ReadOnlySpan<global::DiffGen.Dual> u, global::System.Span<global::DiffGen.Dual> next, global::DiffGen.Dual dt, global::DiffGen.Dual dx, global::System.Span<global::DiffGen.Dual> uBar, global::System.Span<global::DiffGen.Dual> nextBar, ref global::DiffGen.Dual dtBar, ref global::DiffGen.Dual dxBar)
         {
             int n = 0;
-            global::DiffGen.Dual x = 0.0;
-            int j = 0;
-            global::DiffGen.Dual f = 0.0;
-            int j0 = 0;
-            int j1 = 0;
             global::DiffGen.Dual dtAdj = 0.0;
             global::DiffGen.Dual dxAdj = 0.0;
             global::DiffGen.Dual xBar = 0.0;
@@ -157,22 +147,22 @@ namespace Snap
             for (int i = 0; i < n; i++)
             {
                 _n0++;
-                x = i - dt * u[i] / dx;
-                j = (int)global::DiffGen.DualMath.Floor(x);
-                f = x - j;
-                j0 = (j % n + n) % n;
-                j1 = (j0 + 1) % n;
+                global::DiffGen.Dual x = i - dt * u[i] / dx;
+                int j = (int)global::DiffGen.DualMath.Floor(x);
+                global::DiffGen.Dual f = x - j;
+                int j0 = (j % n + n) % n;
+                int j1 = (j0 + 1) % n;
                 next[i] = (1 - f) * u[j0] + f * u[j1];
             }
             // Reverse sweep
             for (int _k = _n0 - 1; _k >= 0; _k--)
             {
                 int i = _k;
-                x = i - dt * u[i] / dx;
-                j = (int)global::DiffGen.DualMath.Floor(x);
-                f = x - j;
-                j0 = (j % n + n) % n;
-                j1 = (j0 + 1) % n;
+                global::DiffGen.Dual x = i - dt * u[i] / dx;
+                int j = (int)global::DiffGen.DualMath.Floor(x);
+                global::DiffGen.Dual f = x - j;
+                int j0 = (j % n + n) % n;
+                int j1 = (j0 + 1) % n;
                 {
                     global::DiffGen.Dual _t0 = nextBar[i];
                     nextBar[i] = 0.0;

@@ -17,7 +17,6 @@ namespace Snap
         /// <summary>Reverse-mode derivative of <see cref="Apply"/>: re-runs it, returns its result, and propagates adjoints (see docs/generated-code.md).</summary>
         public static void ApplyPullback(global::System.ReadOnlySpan<double> u, global::System.ReadOnlySpan<double> mask, global::System.Span<double> output, bool flip, int offset, global::System.Span<double> uBar, global::System.Span<double> outputBar)
         {
-            double m = 0.0;
             if (uBar.Length != u.Length) throw new global::System.ArgumentException("uBar must have the length of u (" + u.Length + ").", nameof(uBar));
             if (outputBar.Length != output.Length) throw new global::System.ArgumentException("outputBar must have the length of output (" + output.Length + ").", nameof(outputBar));
             int _n0 = 0;
@@ -26,14 +25,14 @@ namespace Snap
             for (int i = 0; i < u.Length; i++)
             {
                 _n0++;
-                m = flip ? 1 - mask[i] : mask[i];
+                double m = flip ? 1 - mask[i] : mask[i];
                 output[i] = m * u[(i + offset) % u.Length];
             }
             // Reverse sweep
             for (int _k = _n0 - 1; _k >= 0; _k--)
             {
                 int i = _k;
-                m = flip ? 1 - mask[i] : mask[i];
+                double m = flip ? 1 - mask[i] : mask[i];
                 {
                     double _t0 = outputBar[i];
                     outputBar[i] = 0.0;
@@ -72,7 +71,6 @@ namespace Snap
         /// <summary>The pullback of <see cref="Apply"/> on dual numbers: seed the inputs' tangents with v and read H·v from the adjoints' tangents (see docs/generated-code.md).</summary>
         public static void ApplyPullbackDual(global::System.ReadOnlySpan<global::DiffGen.Dual> u, global::System.ReadOnlySpan<global::DiffGen.Dual> mask, global::System.Span<global::DiffGen.Dual> output, bool flip, int offset, global::System.Span<global::DiffGen.Dual> uBar, global::System.Span<global::DiffGen.Dual> outputBar)
         {
-            global::DiffGen.Dual m = 0.0;
             if (uBar.Length != u.Length) throw new global::System.ArgumentException("uBar must have the length of u (" + u.Length + ").", nameof(uBar));
             if (outputBar.Length != output.Length) throw new global::System.ArgumentException("outputBar must have the length of output (" + output.Length + ").", nameof(outputBar));
             int _n0 = 0;
@@ -81,14 +79,14 @@ namespace Snap
             for (int i = 0; i < u.Length; i++)
             {
                 _n0++;
-                m = flip ? 1 - mask[i] : mask[i];
+                global::DiffGen.Dual m = flip ? 1 - mask[i] : mask[i];
                 output[i] = m * u[(i + offset) % u.Length];
             }
             // Reverse sweep
             for (int _k = _n0 - 1; _k >= 0; _k--)
             {
                 int i = _k;
-                m = flip ? 1 - mask[i] : mask[i];
+                global::DiffGen.Dual m = flip ? 1 - mask[i] : mask[i];
                 {
                     global::DiffGen.Dual _t0 = outputBar[i];
                     outputBar[i] = 0.0;

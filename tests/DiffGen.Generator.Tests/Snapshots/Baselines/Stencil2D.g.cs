@@ -18,7 +18,6 @@ namespace Snap
         public static void JacobiPullback(global::System.ReadOnlySpan<double> u, global::System.Span<double> next, int nx, int ny, double alpha, global::System.Span<double> uBar, global::System.Span<double> nextBar, ref double alphaBar)
         {
             var _tapeInt = new global::DiffGen.ValueStack<int>();
-            int k = 0;
             double alphaAdj = 0.0;
             if (uBar.Length != u.Length) throw new global::System.ArgumentException("uBar must have the length of u (" + u.Length + ").", nameof(uBar));
             if (nextBar.Length != next.Length) throw new global::System.ArgumentException("nextBar must have the length of next (" + next.Length + ").", nameof(nextBar));
@@ -33,7 +32,7 @@ namespace Snap
                 for (int i = 1; i < nx - 1; i++)
                 {
                     _n1++;
-                    k = j * nx + i;
+                    int k = j * nx + i;
                     next[k] = u[k] + alpha * (u[k - 1] + u[k + 1] + u[k - nx] + u[k + nx] - 4 * u[k]);
                 }
                 _tapeInt.Push(_n1);
@@ -46,7 +45,7 @@ namespace Snap
                 for (int _k = _n1 - 1; _k >= 0; _k--)
                 {
                     int i = 1 + _k;
-                    k = j * nx + i;
+                    int k = j * nx + i;
                     {
                         double _t0 = nextBar[k];
                         nextBar[k] = 0.0;
@@ -102,7 +101,6 @@ namespace Snap
         public static void JacobiPullbackDual(global::System.ReadOnlySpan<global::DiffGen.Dual> u, global::System.Span<global::DiffGen.Dual> next, int nx, int ny, global::DiffGen.Dual alpha, global::System.Span<global::DiffGen.Dual> uBar, global::System.Span<global::DiffGen.Dual> nextBar, ref global::DiffGen.Dual alphaBar)
         {
             var _tapeInt = new global::DiffGen.ValueStack<int>();
-            int k = 0;
             global::DiffGen.Dual alphaAdj = 0.0;
             if (uBar.Length != u.Length) throw new global::System.ArgumentException("uBar must have the length of u (" + u.Length + ").", nameof(uBar));
             if (nextBar.Length != next.Length) throw new global::System.ArgumentException("nextBar must have the length of next (" + next.Length + ").", nameof(nextBar));
@@ -117,7 +115,7 @@ namespace Snap
                 for (int i = 1; i < nx - 1; i++)
                 {
                     _n1++;
-                    k = j * nx + i;
+                    int k = j * nx + i;
                     next[k] = u[k] + alpha * (u[k - 1] + u[k + 1] + u[k - nx] + u[k + nx] - 4 * u[k]);
                 }
                 _tapeInt.Push(_n1);
@@ -130,7 +128,7 @@ namespace Snap
                 for (int _k = _n1 - 1; _k >= 0; _k--)
                 {
                     int i = 1 + _k;
-                    k = j * nx + i;
+                    int k = j * nx + i;
                     {
                         global::DiffGen.Dual _t0 = nextBar[k];
                         nextBar[k] = 0.0;
