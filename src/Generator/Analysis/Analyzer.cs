@@ -30,6 +30,12 @@ namespace DiffGen.Generator.Analysis
         public HashSet<int> Recomputed { get; } = new HashSet<int>();
         public HashSet<int> TapedConditions { get; } = new HashSet<int>();
         public HashSet<int> RestoredParams { get; } = new HashSet<int>();
+
+        /// <summary>
+        /// Counted loops whose trip count the reverse sweep recomputes from the start and bound (no
+        /// break, bound and start unchanged by the loop), so the forward sweep records nothing for them.
+        /// </summary>
+        public Dictionary<int, (string Op, Expr Bound)> ComputedTrips { get; } = new Dictionary<int, (string, Expr)>();
         public HashSet<int> ReverseReadVars { get; } = new HashSet<int>();
         public int ResultVar { get; }
 
@@ -292,6 +298,16 @@ namespace DiffGen.Generator.Analysis
             {
                 foreach (var (v, idx) in rs) reads.Add((v, stmt, idx));
             }
+            foreach (var loop in _byId.Values.OfType<Loop>())
+            {
+                if (!loop.IsCanonical || loop.Start == null || !(loop.Condition is Binary c) || !(StripCast(c.Left) is VarRef cv) || cv.Var != loop.Counter) continue;
+                bool up = loop.StepValue > 0;
+                if (!(up && (c.Op == "<" || c.Op == "<=") || !up && (c.Op == ">" || c.Op == ">="))) continue;
+                var inputs = AllVars(c.Right).Concat(AllVars(loop.Start)).ToList();
+                if (inputs.Contains(loop.Counter) || inputs.Any(v => WrittenInside(v, loop))) continue;
+                ComputedTrips[loop.Id] = (c.Op, c.Right);
+                Add(AllReads(c.Right).Concat(AllReads(loop.Start)), loop.Id);
+            }
             foreach (var s in _byId.Values)
             {
                 switch (s)
@@ -394,6 +410,8 @@ namespace DiffGen.Generator.Analysis
             }
             return false;
         }
+
+        private static Expr StripCast(Expr e) => e is Cast c && c.Implicit ? StripCast(c.Operand) : e;
 
         private static bool IsCounter(Expr? index, Loop loop) =>
             index is VarRef v && v.Var == loop.Counter || index is Cast c && c.Implicit && c.Operand is VarRef cv && cv.Var == loop.Counter;

@@ -372,6 +372,16 @@ namespace DiffGen.Generator.Reverse
                     }
                 case Loop l:
                     {
+                        if (_a.ComputedTrips.ContainsKey(l.Id))
+                        {
+                            // The reverse sweep recomputes the trip count: nothing to record.
+                            foreach (var c in l.Init.Stmts.Skip(1)) EmitForward(c, w);
+                            string ci = _vars[l.Counter].Name;
+                            w.Open("for (" + T(_vars[l.Counter].Elem) + " " + ci + " = " + P(l.Start!) + "; " + P(l.Condition) + "; " + StepText(l) + ")");
+                            EmitForward(l.Body, w);
+                            w.Close();
+                            break;
+                        }
                         string n = CountSlot(l);
                         if (l.IsCanonical)
                         {
@@ -517,12 +527,35 @@ namespace DiffGen.Generator.Reverse
 
         private void EmitReverseLoop(Loop l, CodeWriter w)
         {
-            string n = CountSlot(l);
-            string? slot = StartSlot(l);
-            if (Nested(l))
+            string n;
+            string? slot;
+            if (_a.ComputedTrips.TryGetValue(l.Id, out var trip))
             {
-                w.Line(n + " = " + Tape(Ty.Int) + ".Pop();");
-                if (slot != null) w.Line(slot + " = " + Tape(Ty.Int) + ".Pop();");
+                // Start and bound have their loop-entry values here (the analysis keeps them restored).
+                slot = null;
+                n = Fresh("_trips");
+                string start = P(l.Start!, ExprPrinter.Additive, true), bound = P(trip.Bound, ExprPrinter.Additive, true);
+                int a = System.Math.Abs(l.StepValue);
+                string count;
+                switch (trip.Op)
+                {
+                    case "<": count = bound + " > " + start + " ? " + Div("(" + bound + " - " + start + (a > 1 ? " + " + (a - 1) : "") + ")", a) + " : 0"; break;
+                    case "<=": count = bound + " >= " + start + " ? " + Div("(" + bound + " - " + start + ")", a) + " + 1 : 0"; break;
+                    case ">": count = start + " > " + bound + " ? " + Div("(" + start + " - " + bound + (a > 1 ? " + " + (a - 1) : "") + ")", a) + " : 0"; break;
+                    default: count = start + " >= " + bound + " ? " + Div("(" + start + " - " + bound + ")", a) + " + 1 : 0"; break;
+                }
+                string cast = _vars[l.Counter].Elem == Ty.Long ? "(int)(" : "(";
+                w.Line("int " + n + " = " + cast + count + ");");
+            }
+            else
+            {
+                n = CountSlot(l);
+                slot = StartSlot(l);
+                if (Nested(l))
+                {
+                    w.Line(n + " = " + Tape(Ty.Int) + ".Pop();");
+                    if (slot != null) w.Line(slot + " = " + Tape(Ty.Int) + ".Pop();");
+                }
             }
             var body = new CodeWriter();
             if (l.IsCanonical)
@@ -556,6 +589,8 @@ namespace DiffGen.Generator.Reverse
                 EmitReverse(l.Init, w);
             }
         }
+
+        private static string Div(string numerator, int step) => step == 1 ? numerator : numerator + " / " + step.ToString(CultureInfo.InvariantCulture);
 
         private static bool SameExpr(Expr a, Expr b) => a.Equals(b);
 

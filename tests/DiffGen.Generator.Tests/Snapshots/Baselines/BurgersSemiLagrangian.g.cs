@@ -24,13 +24,10 @@ namespace Snap
             double fBar = 0.0;
             if (uBar.Length != u.Length) throw new global::System.ArgumentException("uBar must have the length of u (" + u.Length + ").", nameof(uBar));
             if (nextBar.Length != next.Length) throw new global::System.ArgumentException("nextBar must have the length of next (" + next.Length + ").", nameof(nextBar));
-            int _n0 = 0;
             // Forward sweep
             n = u.Length;
-            _n0 = 0;
             for (int i = 0; i < n; i++)
             {
-                _n0++;
                 double x = i - dt * u[i] / dx;
                 int j = (int)global::System.Math.Floor(x);
                 double f = x - j;
@@ -39,7 +36,8 @@ namespace Snap
                 next[i] = (1 - f) * u[j0] + f * u[j1];
             }
             // Reverse sweep
-            for (int _k = _n0 - 1; _k >= 0; _k--)
+            int _trips = (n > 0 ? (n - 0) : 0);
+            for (int _k = _trips - 1; _k >= 0; _k--)
             {
                 int i = _k;
                 double x = i - dt * u[i] / dx;
@@ -140,13 +138,10 @@ namespace Snap
             global::DiffGen.Dual fBar = 0.0;
             if (uBar.Length != u.Length) throw new global::System.ArgumentException("uBar must have the length of u (" + u.Length + ").", nameof(uBar));
             if (nextBar.Length != next.Length) throw new global::System.ArgumentException("nextBar must have the length of next (" + next.Length + ").", nameof(nextBar));
-            int _n0 = 0;
             // Forward sweep
             n = u.Length;
-            _n0 = 0;
             for (int i = 0; i < n; i++)
             {
-                _n0++;
                 global::DiffGen.Dual x = i - dt * u[i] / dx;
                 int j = (int)global::DiffGen.DualMath.Floor(x);
                 global::DiffGen.Dual f = x - j;
@@ -155,7 +150,8 @@ namespace Snap
                 next[i] = (1 - f) * u[j0] + f * u[j1];
             }
             // Reverse sweep
-            for (int _k = _n0 - 1; _k >= 0; _k--)
+            int _trips = (n > 0 ? (n - 0) : 0);
+            for (int _k = _trips - 1; _k >= 0; _k--)
             {
                 int i = _k;
                 global::DiffGen.Dual x = i - dt * u[i] / dx;

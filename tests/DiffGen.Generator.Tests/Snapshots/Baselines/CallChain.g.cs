@@ -25,14 +25,11 @@ namespace Snap
             double call0Bar = 0.0;
             if (uBar.Length != u.Length) throw new global::System.ArgumentException("uBar must have the length of u (" + u.Length + ").", nameof(uBar));
             if (workBar.Length != work.Length) throw new global::System.ArgumentException("workBar must have the length of work (" + work.Length + ").", nameof(workBar));
-            int _n0 = 0;
             // Forward sweep
             global::Snap.Model.Scale(u, work, a);
             s = 0;
-            _n0 = 0;
             for (int i = 0; i < work.Length; i++)
             {
-                _n0++;
                 _call0 = global::Snap.Model.Square(work[i] - 1);
                 s = s + _call0;
             }
@@ -43,7 +40,8 @@ namespace Snap
                 resultBar = 0.0;
                 sBar += _t0;
             }
-            for (int _k = _n0 - 1; _k >= 0; _k--)
+            int _trips = (work.Length > 0 ? (work.Length - 0) : 0);
+            for (int _k = _trips - 1; _k >= 0; _k--)
             {
                 int i = _k;
                 {
@@ -138,15 +136,12 @@ namespace Snap
             global::DiffGen.Dual call0Bar = 0.0;
             if (uBar.Length != u.Length) throw new global::System.ArgumentException("uBar must have the length of u (" + u.Length + ").", nameof(uBar));
             if (workBar.Length != work.Length) throw new global::System.ArgumentException("workBar must have the length of work (" + work.Length + ").", nameof(workBar));
-            int _n0 = 0;
             // Forward sweep
             global::DiffGen.Dual _t0 = 0.0;
             global::Snap.Model.ScalePullbackDual(u, work, a, new global::DiffGen.Dual[u.Length], new global::DiffGen.Dual[work.Length], ref _t0);
             s = 0;
-            _n0 = 0;
             for (int i = 0; i < work.Length; i++)
             {
-                _n0++;
                 global::DiffGen.Dual _t1 = 0.0;
                 _call0 = global::Snap.Model.SquarePullbackDual(work[i] - 1, 0.0, ref _t1);
                 s = s + _call0;
@@ -158,7 +153,8 @@ namespace Snap
                 resultBar = 0.0;
                 sBar += _t2;
             }
-            for (int _k = _n0 - 1; _k >= 0; _k--)
+            int _trips = (work.Length > 0 ? (work.Length - 0) : 0);
+            for (int _k = _trips - 1; _k >= 0; _k--)
             {
                 int i = _k;
                 {
@@ -204,16 +200,14 @@ namespace Snap
             double aAdj = 0.0;
             if (uBar.Length != u.Length) throw new global::System.ArgumentException("uBar must have the length of u (" + u.Length + ").", nameof(uBar));
             if (vBar.Length != v.Length) throw new global::System.ArgumentException("vBar must have the length of v (" + v.Length + ").", nameof(vBar));
-            int _n0 = 0;
             // Forward sweep
-            _n0 = 0;
             for (int i = 0; i < u.Length; i++)
             {
-                _n0++;
                 v[i] = a * u[i];
             }
             // Reverse sweep
-            for (int _k = _n0 - 1; _k >= 0; _k--)
+            int _trips = (u.Length > 0 ? (u.Length - 0) : 0);
+            for (int _k = _trips - 1; _k >= 0; _k--)
             {
                 int i = _k;
                 {
@@ -256,16 +250,14 @@ namespace Snap
             global::DiffGen.Dual aAdj = 0.0;
             if (uBar.Length != u.Length) throw new global::System.ArgumentException("uBar must have the length of u (" + u.Length + ").", nameof(uBar));
             if (vBar.Length != v.Length) throw new global::System.ArgumentException("vBar must have the length of v (" + v.Length + ").", nameof(vBar));
-            int _n0 = 0;
             // Forward sweep
-            _n0 = 0;
             for (int i = 0; i < u.Length; i++)
             {
-                _n0++;
                 v[i] = a * u[i];
             }
             // Reverse sweep
-            for (int _k = _n0 - 1; _k >= 0; _k--)
+            int _trips = (u.Length > 0 ? (u.Length - 0) : 0);
+            for (int _k = _trips - 1; _k >= 0; _k--)
             {
                 int i = _k;
                 {

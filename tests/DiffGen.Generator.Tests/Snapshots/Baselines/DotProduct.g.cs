@@ -22,13 +22,10 @@ namespace Snap
             double sBar = 0.0;
             if (aBar.Length != a.Length) throw new global::System.ArgumentException("aBar must have the length of a (" + a.Length + ").", nameof(aBar));
             if (bBar.Length != b.Length) throw new global::System.ArgumentException("bBar must have the length of b (" + b.Length + ").", nameof(bBar));
-            int _n0 = 0;
             // Forward sweep
             s = 0;
-            _n0 = 0;
             for (int i = 0; i < a.Length; i++)
             {
-                _n0++;
                 s = s + a[i] * b[i];
             }
             _result = s;
@@ -38,7 +35,8 @@ namespace Snap
                 resultBar = 0.0;
                 sBar += _t0;
             }
-            for (int _k = _n0 - 1; _k >= 0; _k--)
+            int _trips = (a.Length > 0 ? (a.Length - 0) : 0);
+            for (int _k = _trips - 1; _k >= 0; _k--)
             {
                 int i = _k;
                 {
@@ -105,13 +103,10 @@ namespace Snap
             global::DiffGen.Dual sBar = 0.0;
             if (aBar.Length != a.Length) throw new global::System.ArgumentException("aBar must have the length of a (" + a.Length + ").", nameof(aBar));
             if (bBar.Length != b.Length) throw new global::System.ArgumentException("bBar must have the length of b (" + b.Length + ").", nameof(bBar));
-            int _n0 = 0;
             // Forward sweep
             s = 0;
-            _n0 = 0;
             for (int i = 0; i < a.Length; i++)
             {
-                _n0++;
                 s = s + a[i] * b[i];
             }
             _result = s;
@@ -121,7 +116,8 @@ namespace Snap
                 resultBar = 0.0;
                 sBar += _t0;
             }
-            for (int _k = _n0 - 1; _k >= 0; _k--)
+            int _trips = (a.Length > 0 ? (a.Length - 0) : 0);
+            for (int _k = _trips - 1; _k >= 0; _k--)
             {
                 int i = _k;
                 {

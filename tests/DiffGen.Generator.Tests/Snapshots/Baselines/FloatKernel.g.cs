@@ -22,13 +22,10 @@ namespace Snap
             float scaleAdj = 0f;
             float sBar = 0f;
             if (vBar.Length != v.Length) throw new global::System.ArgumentException("vBar must have the length of v (" + v.Length + ").", nameof(vBar));
-            int _n0 = 0;
             // Forward sweep
             s = 0f;
-            _n0 = 0;
             for (int i = 0; i < v.Length; i++)
             {
-                _n0++;
                 s = s + v[i] * v[i];
             }
             _result = scale * global::System.MathF.Sqrt(s);
@@ -40,7 +37,8 @@ namespace Snap
                 scaleAdj += _t0 * global::System.MathF.Sqrt(s);
                 sBar += _t1 / (2f * global::System.MathF.Sqrt(s));
             }
-            for (int _k = _n0 - 1; _k >= 0; _k--)
+            int _trips = (v.Length > 0 ? (v.Length - 0) : 0);
+            for (int _k = _trips - 1; _k >= 0; _k--)
             {
                 int i = _k;
                 {

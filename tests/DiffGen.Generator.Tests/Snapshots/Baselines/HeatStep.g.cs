@@ -21,17 +21,15 @@ namespace Snap
             double nuAdj = 0.0;
             if (uBar.Length != u.Length) throw new global::System.ArgumentException("uBar must have the length of u (" + u.Length + ").", nameof(uBar));
             if (nextBar.Length != next.Length) throw new global::System.ArgumentException("nextBar must have the length of next (" + next.Length + ").", nameof(nextBar));
-            int _n0 = 0;
             // Forward sweep
             n = u.Length;
-            _n0 = 0;
             for (int i = 0; i < n; i++)
             {
-                _n0++;
                 next[i] = u[i] + nu * (u[(i + n - 1) % n] - 2 * u[i] + u[(i + 1) % n]);
             }
             // Reverse sweep
-            for (int _k = _n0 - 1; _k >= 0; _k--)
+            int _trips = (n > 0 ? (n - 0) : 0);
+            for (int _k = _trips - 1; _k >= 0; _k--)
             {
                 int i = _k;
                 {
@@ -82,17 +80,15 @@ namespace Snap
             global::DiffGen.Dual nuAdj = 0.0;
             if (uBar.Length != u.Length) throw new global::System.ArgumentException("uBar must have the length of u (" + u.Length + ").", nameof(uBar));
             if (nextBar.Length != next.Length) throw new global::System.ArgumentException("nextBar must have the length of next (" + next.Length + ").", nameof(nextBar));
-            int _n0 = 0;
             // Forward sweep
             n = u.Length;
-            _n0 = 0;
             for (int i = 0; i < n; i++)
             {
-                _n0++;
                 next[i] = u[i] + nu * (u[(i + n - 1) % n] - 2 * u[i] + u[(i + 1) % n]);
             }
             // Reverse sweep
-            for (int _k = _n0 - 1; _k >= 0; _k--)
+            int _trips = (n > 0 ? (n - 0) : 0);
+            for (int _k = _trips - 1; _k >= 0; _k--)
             {
                 int i = _k;
                 {

@@ -22,28 +22,26 @@ namespace Snap
             double omegaAdj = 0.0;
             if (uBar.Length != u.Length) throw new global::System.ArgumentException("uBar must have the length of u (" + u.Length + ").", nameof(uBar));
             int _n0 = 0;
-            int _n1 = 0;
             // Forward sweep
-            _n0 = 0;
             for (int s = 0; s < sweeps; s++)
             {
-                _n0++;
-                _n1 = 0;
+                _n0 = 0;
                 for (int i = 1; i < u.Length - 1; i++)
                 {
-                    _n1++;
+                    _n0++;
                     _tapeDouble.Push(u[i]);
                     u[i] = (1 - omega) * u[i] + omega * 0.5 * (u[i - 1] + u[i + 1]) * u[i];
                 }
-                _tapeInt.Push(_n1);
+                _tapeInt.Push(_n0);
             }
             var uFinal = ((global::System.ReadOnlySpan<double>)u).ToArray();
             // Reverse sweep
-            for (int _k2 = _n0 - 1; _k2 >= 0; _k2--)
+            int _trips = (sweeps > 0 ? (sweeps - 0) : 0);
+            for (int _k2 = _trips - 1; _k2 >= 0; _k2--)
             {
                 int s = _k2;
-                _n1 = _tapeInt.Pop();
-                for (int _k = _n1 - 1; _k >= 0; _k--)
+                _n0 = _tapeInt.Pop();
+                for (int _k = _n0 - 1; _k >= 0; _k--)
                 {
                     int i = 1 + _k;
                     {
@@ -107,28 +105,26 @@ namespace Snap
             global::DiffGen.Dual omegaAdj = 0.0;
             if (uBar.Length != u.Length) throw new global::System.ArgumentException("uBar must have the length of u (" + u.Length + ").", nameof(uBar));
             int _n0 = 0;
-            int _n1 = 0;
             // Forward sweep
-            _n0 = 0;
             for (int s = 0; s < sweeps; s++)
             {
-                _n0++;
-                _n1 = 0;
+                _n0 = 0;
                 for (int i = 1; i < u.Length - 1; i++)
                 {
-                    _n1++;
+                    _n0++;
                     _tapeDouble.Push(u[i]);
                     u[i] = (1 - omega) * u[i] + omega * 0.5 * (u[i - 1] + u[i + 1]) * u[i];
                 }
-                _tapeInt.Push(_n1);
+                _tapeInt.Push(_n0);
             }
             var uFinal = ((global::System.ReadOnlySpan<global::DiffGen.Dual>)u).ToArray();
             // Reverse sweep
-            for (int _k2 = _n0 - 1; _k2 >= 0; _k2--)
+            int _trips = (sweeps > 0 ? (sweeps - 0) : 0);
+            for (int _k2 = _trips - 1; _k2 >= 0; _k2--)
             {
                 int s = _k2;
-                _n1 = _tapeInt.Pop();
-                for (int _k = _n1 - 1; _k >= 0; _k--)
+                _n0 = _tapeInt.Pop();
+                for (int _k = _n0 - 1; _k >= 0; _k--)
                 {
                     int i = 1 + _k;
                     {

@@ -25,22 +25,16 @@ namespace Snap
             double[] tmpBar = global::System.Array.Empty<double>();
             double eBar = 0.0;
             if (uBar.Length != u.Length) throw new global::System.ArgumentException("uBar must have the length of u (" + u.Length + ").", nameof(uBar));
-            int _n0 = 0;
-            int _n1 = 0;
             // Forward sweep
             n = u.Length;
             tmp = new double[n];
-            _n0 = 0;
             for (int i = 1; i < n - 1; i++)
             {
-                _n0++;
                 tmp[i] = w * u[i - 1] + (1 - 2 * w) * u[i] + w * u[i + 1];
             }
             e = 0;
-            _n1 = 0;
             for (int i_2 = 1; i_2 < n - 1; i_2++)
             {
-                _n1++;
                 e = e + tmp[i_2] * tmp[i_2];
             }
             _result = e;
@@ -51,7 +45,8 @@ namespace Snap
                 resultBar = 0.0;
                 eBar += _t0;
             }
-            for (int _k = _n1 - 1; _k >= 0; _k--)
+            int _trips = ((n - 1) > 1 ? ((n - 1) - 1) : 0);
+            for (int _k = _trips - 1; _k >= 0; _k--)
             {
                 int i_2 = 1 + _k;
                 {
@@ -60,7 +55,8 @@ namespace Snap
                 }
             }
             eBar = 0.0;
-            for (int _k2 = _n0 - 1; _k2 >= 0; _k2--)
+            int _trips2 = ((n - 1) > 1 ? ((n - 1) - 1) : 0);
+            for (int _k2 = _trips2 - 1; _k2 >= 0; _k2--)
             {
                 int i = 1 + _k2;
                 {
@@ -156,22 +152,16 @@ namespace Snap
             global::DiffGen.Dual[] tmpBar = global::System.Array.Empty<global::DiffGen.Dual>();
             global::DiffGen.Dual eBar = 0.0;
             if (uBar.Length != u.Length) throw new global::System.ArgumentException("uBar must have the length of u (" + u.Length + ").", nameof(uBar));
-            int _n0 = 0;
-            int _n1 = 0;
             // Forward sweep
             n = u.Length;
             tmp = new global::DiffGen.Dual[n];
-            _n0 = 0;
             for (int i = 1; i < n - 1; i++)
             {
-                _n0++;
                 tmp[i] = w * u[i - 1] + (1 - 2 * w) * u[i] + w * u[i + 1];
             }
             e = 0;
-            _n1 = 0;
             for (int i_2 = 1; i_2 < n - 1; i_2++)
             {
-                _n1++;
                 e = e + tmp[i_2] * tmp[i_2];
             }
             _result = e;
@@ -182,7 +172,8 @@ namespace Snap
                 resultBar = 0.0;
                 eBar += _t0;
             }
-            for (int _k = _n1 - 1; _k >= 0; _k--)
+            int _trips = ((n - 1) > 1 ? ((n - 1) - 1) : 0);
+            for (int _k = _trips - 1; _k >= 0; _k--)
             {
                 int i_2 = 1 + _k;
                 {
@@ -191,7 +182,8 @@ namespace Snap
                 }
             }
             eBar = 0.0;
-            for (int _k2 = _n0 - 1; _k2 >= 0; _k2--)
+            int _trips2 = ((n - 1) > 1 ? ((n - 1) - 1) : 0);
+            for (int _k2 = _trips2 - 1; _k2 >= 0; _k2--)
             {
                 int i = 1 + _k2;
                 {

@@ -19,17 +19,15 @@ namespace Snap
         {
             if (uBar.Length != u.Length) throw new global::System.ArgumentException("uBar must have the length of u (" + u.Length + ").", nameof(uBar));
             if (outputBar.Length != output.Length) throw new global::System.ArgumentException("outputBar must have the length of output (" + output.Length + ").", nameof(outputBar));
-            int _n0 = 0;
             // Forward sweep
-            _n0 = 0;
             for (int i = 0; i < u.Length; i++)
             {
-                _n0++;
                 double m = flip ? 1 - mask[i] : mask[i];
                 output[i] = m * u[(i + offset) % u.Length];
             }
             // Reverse sweep
-            for (int _k = _n0 - 1; _k >= 0; _k--)
+            int _trips = (u.Length > 0 ? (u.Length - 0) : 0);
+            for (int _k = _trips - 1; _k >= 0; _k--)
             {
                 int i = _k;
                 double m = flip ? 1 - mask[i] : mask[i];
@@ -73,17 +71,15 @@ namespace Snap
         {
             if (uBar.Length != u.Length) throw new global::System.ArgumentException("uBar must have the length of u (" + u.Length + ").", nameof(uBar));
             if (outputBar.Length != output.Length) throw new global::System.ArgumentException("outputBar must have the length of output (" + output.Length + ").", nameof(outputBar));
-            int _n0 = 0;
             // Forward sweep
-            _n0 = 0;
             for (int i = 0; i < u.Length; i++)
             {
-                _n0++;
                 global::DiffGen.Dual m = flip ? 1 - mask[i] : mask[i];
                 output[i] = m * u[(i + offset) % u.Length];
             }
             // Reverse sweep
-            for (int _k = _n0 - 1; _k >= 0; _k--)
+            int _trips = (u.Length > 0 ? (u.Length - 0) : 0);
+            for (int _k = _trips - 1; _k >= 0; _k--)
             {
                 int i = _k;
                 global::DiffGen.Dual m = flip ? 1 - mask[i] : mask[i];

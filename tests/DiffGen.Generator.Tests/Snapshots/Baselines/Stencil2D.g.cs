@@ -17,32 +17,25 @@ namespace Snap
         /// <summary>Reverse-mode derivative of <see cref="Jacobi"/>: re-runs it, returns its result, and propagates adjoints (see docs/generated-code.md).</summary>
         public static void JacobiPullback(global::System.ReadOnlySpan<double> u, global::System.Span<double> next, int nx, int ny, double alpha, global::System.Span<double> uBar, global::System.Span<double> nextBar, ref double alphaBar)
         {
-            var _tapeInt = new global::DiffGen.ValueStack<int>();
             double alphaAdj = 0.0;
             if (uBar.Length != u.Length) throw new global::System.ArgumentException("uBar must have the length of u (" + u.Length + ").", nameof(uBar));
             if (nextBar.Length != next.Length) throw new global::System.ArgumentException("nextBar must have the length of next (" + next.Length + ").", nameof(nextBar));
-            int _n0 = 0;
-            int _n1 = 0;
             // Forward sweep
-            _n0 = 0;
             for (int j = 1; j < ny - 1; j++)
             {
-                _n0++;
-                _n1 = 0;
                 for (int i = 1; i < nx - 1; i++)
                 {
-                    _n1++;
                     int k = j * nx + i;
                     next[k] = u[k] + alpha * (u[k - 1] + u[k + 1] + u[k - nx] + u[k + nx] - 4 * u[k]);
                 }
-                _tapeInt.Push(_n1);
             }
             // Reverse sweep
-            for (int _k2 = _n0 - 1; _k2 >= 0; _k2--)
+            int _trips = ((ny - 1) > 1 ? ((ny - 1) - 1) : 0);
+            for (int _k2 = _trips - 1; _k2 >= 0; _k2--)
             {
                 int j = 1 + _k2;
-                _n1 = _tapeInt.Pop();
-                for (int _k = _n1 - 1; _k >= 0; _k--)
+                int _trips2 = ((nx - 1) > 1 ? ((nx - 1) - 1) : 0);
+                for (int _k = _trips2 - 1; _k >= 0; _k--)
                 {
                     int i = 1 + _k;
                     int k = j * nx + i;
@@ -60,7 +53,6 @@ namespace Snap
                 }
             }
             alphaBar += alphaAdj;
-            _tapeInt.Dispose();
         }
 
         /// <summary>Forward-mode derivative of <see cref="Jacobi"/>: returns its result with the tangent along the given input tangents (see docs/generated-code.md).</summary>
@@ -100,32 +92,25 @@ namespace Snap
         /// <summary>The pullback of <see cref="Jacobi"/> on dual numbers: seed the inputs' tangents with v and read H·v from the adjoints' tangents (see docs/generated-code.md).</summary>
         public static void JacobiPullbackDual(global::System.ReadOnlySpan<global::DiffGen.Dual> u, global::System.Span<global::DiffGen.Dual> next, int nx, int ny, global::DiffGen.Dual alpha, global::System.Span<global::DiffGen.Dual> uBar, global::System.Span<global::DiffGen.Dual> nextBar, ref global::DiffGen.Dual alphaBar)
         {
-            var _tapeInt = new global::DiffGen.ValueStack<int>();
             global::DiffGen.Dual alphaAdj = 0.0;
             if (uBar.Length != u.Length) throw new global::System.ArgumentException("uBar must have the length of u (" + u.Length + ").", nameof(uBar));
             if (nextBar.Length != next.Length) throw new global::System.ArgumentException("nextBar must have the length of next (" + next.Length + ").", nameof(nextBar));
-            int _n0 = 0;
-            int _n1 = 0;
             // Forward sweep
-            _n0 = 0;
             for (int j = 1; j < ny - 1; j++)
             {
-                _n0++;
-                _n1 = 0;
                 for (int i = 1; i < nx - 1; i++)
                 {
-                    _n1++;
                     int k = j * nx + i;
                     next[k] = u[k] + alpha * (u[k - 1] + u[k + 1] + u[k - nx] + u[k + nx] - 4 * u[k]);
                 }
-                _tapeInt.Push(_n1);
             }
             // Reverse sweep
-            for (int _k2 = _n0 - 1; _k2 >= 0; _k2--)
+            int _trips = ((ny - 1) > 1 ? ((ny - 1) - 1) : 0);
+            for (int _k2 = _trips - 1; _k2 >= 0; _k2--)
             {
                 int j = 1 + _k2;
-                _n1 = _tapeInt.Pop();
-                for (int _k = _n1 - 1; _k >= 0; _k--)
+                int _trips2 = ((nx - 1) > 1 ? ((nx - 1) - 1) : 0);
+                for (int _k = _trips2 - 1; _k >= 0; _k--)
                 {
                     int i = 1 + _k;
                     int k = j * nx + i;
@@ -143,7 +128,6 @@ namespace Snap
                 }
             }
             alphaBar += alphaAdj;
-            _tapeInt.Dispose();
         }
     }
 }
