@@ -15,8 +15,10 @@ public static class Program
             int threads = args.Length > 2 && args[1] == "--threads" ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : Environment.ProcessorCount;
             System.Threading.ThreadPool.SetMaxThreads(threads, threads);
             System.Threading.ThreadPool.SetMinThreads(1, 1);
-            var d = Compare.RunDiffGen();
+            // PyTorch first: while .NET's worker threads are busy or spinning, the peer's OpenMP threads
+            // fight them for the two cores and its timings are meaningless.
             var t = Compare.RunTorch(threads, out var error);
+            var d = Compare.RunDiffGen();
             if (t == null) Console.Error.WriteLine("PyTorch peer not run: " + error);
             Console.WriteLine(Compare.Report(d, t, threads));
             return 0;

@@ -3,7 +3,8 @@
 Run with Debian's python3 (python3-torch + libopenblas0-pthread): /usr/bin/python3 peers.py --threads 2
 Prints one JSON object: {"name": seconds_per_call, ...}.
 """
-import argparse, json, math, time
+import argparse, json, math, os, sys, time
+
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
