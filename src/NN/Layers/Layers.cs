@@ -30,23 +30,31 @@ public sealed class Linear : Module
     public override Tensor Forward(Tensor x) => Tensor.Linear(x, Weight, Bias);
 }
 
-/// <summary>1D convolution over [N, C, L] with padding modes (zeros, periodic, edge).</summary>
-public sealed class Conv1d : Module
+/// <summary>
+/// What Conv1d and Conv2d share: argument checks, "same" padding by default, and PyTorch's
+/// initialisation (U(±1/√fan_in) for weight and bias, weight drawn first).
+/// </summary>
+public abstract class ConvLayer : Module
 {
-    private readonly int _stride, _padding, _dilation;
-    private readonly PaddingMode _mode;
+    /// <summary>Stride, padding and dilation of the convolution.</summary>
+    protected readonly int Stride, Padding, Dilation;
 
-    /// <summary>Creates the layer; padding defaults to "same" for odd kernels.</summary>
-    public Conv1d(int inChannels, int outChannels, int kernelSize, int stride = 1, int? padding = null, PaddingMode mode = PaddingMode.Zeros, int dilation = 1, bool bias = true, Random? random = null)
+    /// <summary>How the input is padded.</summary>
+    protected readonly PaddingMode Mode;
+
+    /// <summary>Checks the arguments and creates weight [out, in, k…] (one k per spatial dimension) and bias.</summary>
+    protected ConvLayer(int inChannels, int outChannels, int kernelSize, int spatialDims, int stride, int? padding, PaddingMode mode, int dilation, bool bias, Random? random)
     {
         if (inChannels < 1 || outChannels < 1) throw new ArgumentOutOfRangeException(inChannels < 1 ? nameof(inChannels) : nameof(outChannels), "Channels must be positive.");
         if (kernelSize < 1) throw new ArgumentOutOfRangeException(nameof(kernelSize), kernelSize, "The kernel needs at least one tap.");
-        _stride = stride;
-        _padding = padding ?? dilation * (kernelSize - 1) / 2;
-        _dilation = dilation;
-        _mode = mode;
-        double b = 1 / Math.Sqrt(inChannels * kernelSize);
-        Weight = RegisterParameter("weight", Tensor.Zeros(outChannels, inChannels, kernelSize));
+        Stride = stride;
+        Padding = padding ?? dilation * (kernelSize - 1) / 2;
+        Dilation = dilation;
+        Mode = mode;
+        int taps = 1;
+        for (int d = 0; d < spatialDims; d++) taps *= kernelSize;
+        double b = 1 / Math.Sqrt(inChannels * taps);
+        Weight = RegisterParameter("weight", Tensor.Zeros([outChannels, inChannels, .. Enumerable.Repeat(kernelSize, spatialDims)]));
         Init.Uniform(Weight, -b, b, random);
         if (bias)
         {
@@ -55,49 +63,27 @@ public sealed class Conv1d : Module
         }
     }
 
-    /// <summary>[out, in, k].</summary>
+    /// <summary>[out, in, k…].</summary>
     public Tensor Weight { get; }
 
     /// <summary>[out], or null.</summary>
     public Tensor? Bias { get; }
-
-    /// <inheritdoc />
-    public override Tensor Forward(Tensor x) => Tensor.Conv1d(x, Weight, Bias, _stride, _padding, _mode, _dilation);
 }
 
-/// <summary>2D convolution over [N, C, H, W] with padding modes (zeros, periodic, edge).</summary>
-public sealed class Conv2d : Module
+/// <summary>1D convolution over [N, C, L] with padding modes (zeros, periodic, edge).</summary>
+public sealed class Conv1d(int inChannels, int outChannels, int kernelSize, int stride = 1, int? padding = null, PaddingMode mode = PaddingMode.Zeros, int dilation = 1, bool bias = true, Random? random = null)
+    : ConvLayer(inChannels, outChannels, kernelSize, 1, stride, padding, mode, dilation, bias, random)
 {
-    private readonly int _stride, _padding, _dilation;
-    private readonly PaddingMode _mode;
-
-    /// <summary>Creates the layer; padding defaults to "same" for odd kernels.</summary>
-    public Conv2d(int inChannels, int outChannels, int kernelSize, int stride = 1, int? padding = null, PaddingMode mode = PaddingMode.Zeros, int dilation = 1, bool bias = true, Random? random = null)
-    {
-        if (inChannels < 1 || outChannels < 1) throw new ArgumentOutOfRangeException(inChannels < 1 ? nameof(inChannels) : nameof(outChannels), "Channels must be positive.");
-        if (kernelSize < 1) throw new ArgumentOutOfRangeException(nameof(kernelSize), kernelSize, "The kernel needs at least one tap.");
-        _stride = stride;
-        _padding = padding ?? dilation * (kernelSize - 1) / 2;
-        _dilation = dilation;
-        _mode = mode;
-        double b = 1 / Math.Sqrt(inChannels * kernelSize * kernelSize);
-        Weight = RegisterParameter("weight", Tensor.Zeros(outChannels, inChannels, kernelSize, kernelSize));
-        Init.Uniform(Weight, -b, b, random);
-        if (bias)
-        {
-            Bias = RegisterParameter("bias", Tensor.Zeros(outChannels));
-            Init.Uniform(Bias, -b, b, random);
-        }
-    }
-
-    /// <summary>[out, in, k, k].</summary>
-    public Tensor Weight { get; }
-
-    /// <summary>[out], or null.</summary>
-    public Tensor? Bias { get; }
-
     /// <inheritdoc />
-    public override Tensor Forward(Tensor x) => Tensor.Conv2d(x, Weight, Bias, _stride, _padding, _mode, _dilation);
+    public override Tensor Forward(Tensor x) => Tensor.Conv1d(x, Weight, Bias, Stride, Padding, Mode, Dilation);
+}
+
+/// <summary>2D convolution over [N, C, H, W] with padding modes (zeros, periodic, edge); padding defaults to "same" for odd kernels.</summary>
+public sealed class Conv2d(int inChannels, int outChannels, int kernelSize, int stride = 1, int? padding = null, PaddingMode mode = PaddingMode.Zeros, int dilation = 1, bool bias = true, Random? random = null)
+    : ConvLayer(inChannels, outChannels, kernelSize, 2, stride, padding, mode, dilation, bias, random)
+{
+    /// <inheritdoc />
+    public override Tensor Forward(Tensor x) => Tensor.Conv2d(x, Weight, Bias, Stride, Padding, Mode, Dilation);
 }
 
 /// <summary>A residual block: x + conv2(act(conv1(x))), then the activation (the book's ResNet blocks).</summary>
