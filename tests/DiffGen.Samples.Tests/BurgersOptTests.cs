@@ -6,17 +6,21 @@ using DiffGen.Trainers.Common;
 
 namespace DiffGen.Samples.Tests;
 
-/// <summary>The trainer CLI run in-process, at tiny sizes.</summary>
-public sealed class BurgersOptTests : IDisposable
+/// <summary>Shared scaffolding: a temp folder per test class, the CLI run in-process, and a reporter that cancels at a position.</summary>
+public abstract class TrainerTestBase : IDisposable
 {
-    private readonly string _root = Directory.CreateTempSubdirectory("diffgen-samples-").FullName;
+    protected TrainerTestBase(string prefix) => Root = Directory.CreateTempSubdirectory(prefix).FullName;
+
+    protected string Root { get; }
+
+    protected string Dir(string name) => Path.Combine(Root, name);
 
     public void Dispose()
     {
-        try { Directory.Delete(_root, recursive: true); } catch (IOException) { }
+        try { Directory.Delete(Root, recursive: true); } catch (IOException) { }
     }
 
-    private static (int Code, string Out, string Err) Run(params string[] args)
+    protected static (int Code, string Out, string Err) Run(params string[] args)
     {
         var o = new StringWriter();
         var e = new StringWriter();
@@ -24,7 +28,19 @@ public sealed class BurgersOptTests : IDisposable
         return (code, o.ToString(), e.ToString());
     }
 
-    private string Dir(string name) => Path.Combine(_root, name);
+    /// <summary>Cancels once <paramref name="position"/> iterations (counted from 1) have been reported.</summary>
+    protected sealed class StopAt(CancellationTokenSource cts, int position) : IProgressReporter
+    {
+        public void Report(int iteration, int total, double loss)
+        {
+            if (iteration + 1 == position) cts.Cancel();
+        }
+    }
+}
+
+/// <summary>The trainer CLI run in-process, at tiny sizes.</summary>
+public sealed class BurgersOptTests() : TrainerTestBase("diffgen-samples-")
+{
 
     [Fact]
     public void SmokeRun_LossDecreases_AndEveryOutputIsWrittenAndValid()
@@ -86,7 +102,7 @@ public sealed class BurgersOptTests : IDisposable
         var part = Dir("interrupted");
         using var cts = new CancellationTokenSource();
         var o = new StringWriter();
-        var progress = new CancellingProgress(cts, stopAfter: 5);
+        var progress = new StopAt(cts, 5);
         var settings = new DiffGen.Trainers.Experiments.BurgersOptSettings(Iterations: 12, Cells: 32, CheckpointEvery: 4);
         Assert.Throws<OperationCanceledException>(() =>
             DiffGen.Trainers.Experiments.BurgersOpt.Run(settings, new RunOutput(part), null, progress, o, cts.Token));
@@ -135,39 +151,17 @@ public sealed class BurgersOptTests : IDisposable
         Assert.Contains("--resume", stdout2);
     }
 
-    private sealed class CancellingProgress(CancellationTokenSource cts, int stopAfter) : IProgressReporter
-    {
-        public void Report(int iteration, int total, double loss)
-        {
-            if (iteration + 1 == stopAfter) cts.Cancel();
-        }
-    }
 }
 
 /// <summary>smoke-opt at a tiny size.</summary>
-public sealed class SmokeOptTests : IDisposable
+public sealed class SmokeOptTests() : TrainerTestBase("diffgen-smoke-")
 {
-    private readonly string _root = Directory.CreateTempSubdirectory("diffgen-smoke-").FullName;
-
-    public void Dispose()
-    {
-        try { Directory.Delete(_root, recursive: true); } catch (IOException) { }
-    }
-
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var o = new StringWriter();
-        var e = new StringWriter();
-        int code = Cli.Run(args, o, e, CancellationToken.None);
-        return (code, o.ToString(), e.ToString());
-    }
-
     private static readonly string[] Tiny = ["--nx", "20", "--ny", "16", "--steps", "6", "--lr", "0.01"];
 
     [Fact]
     public void SmokeRun_LossDecreases_AndOutputsAreWritten()
     {
-        var dir = Path.Combine(_root, "run");
+        var dir = Path.Combine(Root, "run");
         var (code, _, err) = Run(["smoke-opt", "--iterations", "3", "--out", dir, "--quiet", .. Tiny]);
         Assert.True(code == 0, err);
         var losses = File.ReadAllLines(Path.Combine(dir, "metrics.csv")).Skip(1)
@@ -184,12 +178,12 @@ public sealed class SmokeOptTests : IDisposable
     [Fact]
     public void Resume_EndsExactlyLikeAnUninterruptedRun()
     {
-        var full = Path.Combine(_root, "full");
+        var full = Path.Combine(Root, "full");
         Assert.Equal(0, Run(["smoke-opt", "--iterations", "4", "--checkpoint-every", "2", "--out", full, "--quiet", .. Tiny]).Code);
-        var part = Path.Combine(_root, "part");
+        var part = Path.Combine(Root, "part");
         using var cts = new CancellationTokenSource();
         var settings = new DiffGen.Trainers.Experiments.SmokeOptSettings(Iterations: 4, LearningRate: 0.01, Steps: 6, Nx: 20, Ny: 16, CheckpointEvery: 2);
-        Assert.Throws<OperationCanceledException>(() => DiffGen.Trainers.Experiments.SmokeOpt.Run(settings, new RunOutput(part), null, new StopAfter(cts, 3), TextWriter.Null, cts.Token));
+        Assert.Throws<OperationCanceledException>(() => DiffGen.Trainers.Experiments.SmokeOpt.Run(settings, new RunOutput(part), null, new StopAt(cts, 3), TextWriter.Null, cts.Token));
         var (code, _, err) = Run(["smoke-opt", "--iterations", "4", "--checkpoint-every", "2", "--resume", part, "--quiet", .. Tiny]);
         Assert.True(code == 0, err);
         Assert.Equal(File.ReadAllBytes(Path.Combine(full, "metrics.csv")), File.ReadAllBytes(Path.Combine(part, "metrics.csv")));
@@ -204,30 +198,17 @@ public sealed class SmokeOptTests : IDisposable
         Assert.Contains("--nx/--ny", err);
     }
 
-    private sealed class StopAfter(CancellationTokenSource cts, int n) : IProgressReporter
-    {
-        public void Report(int iteration, int total, double loss)
-        {
-            if (iteration + 1 == n) cts.Cancel();
-        }
-    }
 }
 
 /// <summary>control at a tiny size: DP training through the solver beats doing nothing and writes its outputs.</summary>
-public sealed class ControlTests : IDisposable
+public sealed class ControlTests() : TrainerTestBase("diffgen-control-")
 {
-    private readonly string _root = Directory.CreateTempSubdirectory("diffgen-control-").FullName;
-
-    public void Dispose()
-    {
-        try { Directory.Delete(_root, recursive: true); } catch (IOException) { }
-    }
 
     [Fact]
     public void DpTraining_ReducesTheLoss_AndBeatsNoControl()
     {
         var settings = new DiffGen.Trainers.Experiments.ControlSettings(Iterations: 25, TrainScenes: 16, TestScenes: 8, Batch: 8, Steps: 16, Cells: 32);
-        var output = new RunOutput(Path.Combine(_root, "run"));
+        var output = new RunOutput(Path.Combine(Root, "run"));
         var results = DiffGen.Trainers.Experiments.Control.Run(settings, output, null, new LineProgress(TextWriter.Null, 0), TextWriter.Null, CancellationToken.None);
         var none = results.Single(r => r.Method == "no control");
         var dp = results.Single(r => r.Method == "differentiable physics");
@@ -240,20 +221,14 @@ public sealed class ControlTests : IDisposable
 }
 
 /// <summary>sol at a tiny size: every SOL-k variant beats the source solver alone on held-out forcings.</summary>
-public sealed class SolTests : IDisposable
+public sealed class SolTests() : TrainerTestBase("diffgen-sol-")
 {
-    private readonly string _root = Directory.CreateTempSubdirectory("diffgen-sol-").FullName;
-
-    public void Dispose()
-    {
-        try { Directory.Delete(_root, recursive: true); } catch (IOException) { }
-    }
 
     [Fact]
     public void SolK_BeatsNon_OnHeldOutForcings_AndOutputsAreWritten()
     {
         var settings = new DiffGen.Trainers.Experiments.SolSettings(Iterations: 40, TrainScenes: 3, TestScenes: 2, Steps: 17, Source: 16, Factor: 2);
-        var output = new RunOutput(Path.Combine(_root, "run"));
+        var output = new RunOutput(Path.Combine(Root, "run"));
         var results = DiffGen.Trainers.Experiments.Sol.Run(settings, output, null, new LineProgress(TextWriter.Null, 0), TextWriter.Null, CancellationToken.None);
         var non = results.Single(r => r.Variant == "NON").MeanRelativeError;
         foreach (var v in new[] { "SOL-1", "SOL-4", "SOL-16" })
@@ -264,32 +239,17 @@ public sealed class SolTests : IDisposable
 }
 
 /// <summary>--resume of the network trainers: interrupted, then resumed, they end bit-identical to an uninterrupted run.</summary>
-public sealed class NetworkResumeTests : IDisposable
+public sealed class NetworkResumeTests() : TrainerTestBase("diffgen-resume-")
 {
-    private readonly string _root = Directory.CreateTempSubdirectory("diffgen-resume-").FullName;
-
-    public void Dispose()
-    {
-        try { Directory.Delete(_root, recursive: true); } catch (IOException) { }
-    }
-
-    private sealed class StopAt(CancellationTokenSource cts, int position) : IProgressReporter
-    {
-        public void Report(int iteration, int total, double loss)
-        {
-            if (iteration + 1 == position) cts.Cancel();
-        }
-    }
-
     private static byte[] Bytes(string dir, string file) => File.ReadAllBytes(Path.Combine(dir, file));
 
     [Fact]
     public void Control_ResumeEqualsUninterrupted()
     {
         var settings = new DiffGen.Trainers.Experiments.ControlSettings(Iterations: 8, TrainScenes: 8, TestScenes: 4, Batch: 4, Steps: 8, Cells: 16, CheckpointEvery: 3);
-        var full = new RunOutput(Path.Combine(_root, "full"));
+        var full = new RunOutput(Path.Combine(Root, "full"));
         DiffGen.Trainers.Experiments.Control.Run(settings, full, null, new LineProgress(TextWriter.Null, 0), TextWriter.Null, CancellationToken.None);
-        var part = new RunOutput(Path.Combine(_root, "part"));
+        var part = new RunOutput(Path.Combine(Root, "part"));
         using var cts = new CancellationTokenSource();
         Assert.Throws<OperationCanceledException>(() => DiffGen.Trainers.Experiments.Control.Run(settings, part, null, new StopAt(cts, 5), TextWriter.Null, cts.Token));
         Assert.True(File.Exists(part.PathOf("checkpoint.safetensors")));
@@ -303,9 +263,9 @@ public sealed class NetworkResumeTests : IDisposable
     public void Sol_ResumeEqualsUninterrupted()
     {
         var settings = new DiffGen.Trainers.Experiments.SolSettings(Iterations: 5, TrainScenes: 2, TestScenes: 1, Steps: 17, Source: 8, Factor: 2, Batch: 2, CheckpointEvery: 2);
-        var full = new RunOutput(Path.Combine(_root, "sfull"));
+        var full = new RunOutput(Path.Combine(Root, "sfull"));
         DiffGen.Trainers.Experiments.Sol.Run(settings, full, null, new LineProgress(TextWriter.Null, 0), TextWriter.Null, CancellationToken.None);
-        var part = new RunOutput(Path.Combine(_root, "spart"));
+        var part = new RunOutput(Path.Combine(Root, "spart"));
         using var cts = new CancellationTokenSource();
         // Stop in the middle of the third variant (SOL-4): position 2 * 5 + 3.
         Assert.Throws<OperationCanceledException>(() => DiffGen.Trainers.Experiments.Sol.Run(settings, part, null, new StopAt(cts, 13), TextWriter.Null, cts.Token));
