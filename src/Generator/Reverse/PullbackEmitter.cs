@@ -537,10 +537,12 @@ namespace DiffGen.Generator.Reverse
                 string start = P(l.Start!, ExprPrinter.Additive, true), bound = P(trip.Bound, ExprPrinter.Additive, true);
                 int a = System.Math.Abs(l.StepValue);
                 string count;
+                // bound - start, or just the bound when counting from 0.
+                string span = start == "0" ? bound : "(" + bound + " - " + start + ")";
                 switch (trip.Op)
                 {
-                    case "<": count = bound + " > " + start + " ? " + Div("(" + bound + " - " + start + (a > 1 ? " + " + (a - 1) : "") + ")", a) + " : 0"; break;
-                    case "<=": count = bound + " >= " + start + " ? " + Div("(" + bound + " - " + start + ")", a) + " + 1 : 0"; break;
+                    case "<": count = bound + " > " + start + " ? " + Div(a > 1 ? "(" + bound + " - " + start + " + " + (a - 1) + ")" : span, a) + " : 0"; break;
+                    case "<=": count = bound + " >= " + start + " ? " + Div(span, a) + " + 1 : 0"; break;
                     case ">": count = start + " > " + bound + " ? " + Div("(" + start + " - " + bound + (a > 1 ? " + " + (a - 1) : "") + ")", a) + " : 0"; break;
                     default: count = start + " >= " + bound + " ? " + Div("(" + start + " - " + bound + ")", a) + " + 1 : 0"; break;
                 }

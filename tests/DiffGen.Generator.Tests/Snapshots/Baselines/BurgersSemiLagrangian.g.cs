@@ -36,7 +36,7 @@ namespace Snap
                 next[i] = (1 - f) * u[j0] + f * u[j1];
             }
             // Reverse sweep
-            int _trips = (n > 0 ? (n - 0) : 0);
+            int _trips = (n > 0 ? n : 0);
             for (int _k = _trips - 1; _k >= 0; _k--)
             {
                 int i = _k;
@@ -150,7 +150,7 @@ namespace Snap
                 next[i] = (1 - f) * u[j0] + f * u[j1];
             }
             // Reverse sweep
-            int _trips = (n > 0 ? (n - 0) : 0);
+            int _trips = (n > 0 ? n : 0);
             for (int _k = _trips - 1; _k >= 0; _k--)
             {
                 int i = _k;

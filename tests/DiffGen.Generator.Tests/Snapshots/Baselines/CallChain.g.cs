@@ -40,7 +40,7 @@ namespace Snap
                 resultBar = 0.0;
                 sBar += _t0;
             }
-            int _trips = (work.Length > 0 ? (work.Length - 0) : 0);
+            int _trips = (work.Length > 0 ? work.Length : 0);
             for (int _k = _trips - 1; _k >= 0; _k--)
             {
                 int i = _k;
@@ -153,7 +153,7 @@ namespace Snap
                 resultBar = 0.0;
                 sBar += _t2;
             }
-            int _trips = (work.Length > 0 ? (work.Length - 0) : 0);
+            int _trips = (work.Length > 0 ? work.Length : 0);
             for (int _k = _trips - 1; _k >= 0; _k--)
             {
                 int i = _k;
@@ -206,7 +206,7 @@ namespace Snap
                 v[i] = a * u[i];
             }
             // Reverse sweep
-            int _trips = (u.Length > 0 ? (u.Length - 0) : 0);
+            int _trips = (u.Length > 0 ? u.Length : 0);
             for (int _k = _trips - 1; _k >= 0; _k--)
             {
                 int i = _k;
@@ -256,7 +256,7 @@ namespace Snap
                 v[i] = a * u[i];
             }
             // Reverse sweep
-            int _trips = (u.Length > 0 ? (u.Length - 0) : 0);
+            int _trips = (u.Length > 0 ? u.Length : 0);
             for (int _k = _trips - 1; _k >= 0; _k--)
             {
                 int i = _k;

@@ -35,7 +35,7 @@ namespace Snap
                 resultBar = 0.0;
                 sBar += _t0;
             }
-            int _trips = (a.Length > 0 ? (a.Length - 0) : 0);
+            int _trips = (a.Length > 0 ? a.Length : 0);
             for (int _k = _trips - 1; _k >= 0; _k--)
             {
                 int i = _k;
@@ -116,7 +116,7 @@ namespace Snap
                 resultBar = 0.0;
                 sBar += _t0;
             }
-            int _trips = (a.Length > 0 ? (a.Length - 0) : 0);
+            int _trips = (a.Length > 0 ? a.Length : 0);
             for (int _k = _trips - 1; _k >= 0; _k--)
             {
                 int i = _k;

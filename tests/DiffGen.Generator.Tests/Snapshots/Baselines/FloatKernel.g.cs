@@ -37,7 +37,7 @@ namespace Snap
                 scaleAdj += _t0 * global::System.MathF.Sqrt(s);
                 sBar += _t1 / (2f * global::System.MathF.Sqrt(s));
             }
-            int _trips = (v.Length > 0 ? (v.Length - 0) : 0);
+            int _trips = (v.Length > 0 ? v.Length : 0);
             for (int _k = _trips - 1; _k >= 0; _k--)
             {
                 int i = _k;

@@ -28,7 +28,7 @@ namespace Snap
                 next[i] = u[i] + nu * (u[(i + n - 1) % n] - 2 * u[i] + u[(i + 1) % n]);
             }
             // Reverse sweep
-            int _trips = (n > 0 ? (n - 0) : 0);
+            int _trips = (n > 0 ? n : 0);
             for (int _k = _trips - 1; _k >= 0; _k--)
             {
                 int i = _k;
@@ -87,7 +87,7 @@ namespace Snap
                 next[i] = u[i] + nu * (u[(i + n - 1) % n] - 2 * u[i] + u[(i + 1) % n]);
             }
             // Reverse sweep
-            int _trips = (n > 0 ? (n - 0) : 0);
+            int _trips = (n > 0 ? n : 0);
             for (int _k = _trips - 1; _k >= 0; _k--)
             {
                 int i = _k;

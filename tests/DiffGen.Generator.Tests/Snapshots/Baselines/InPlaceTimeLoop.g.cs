@@ -36,7 +36,7 @@ namespace Snap
             }
             var uFinal = ((global::System.ReadOnlySpan<double>)u).ToArray();
             // Reverse sweep
-            int _trips = (sweeps > 0 ? (sweeps - 0) : 0);
+            int _trips = (sweeps > 0 ? sweeps : 0);
             for (int _k2 = _trips - 1; _k2 >= 0; _k2--)
             {
                 int s = _k2;
@@ -119,7 +119,7 @@ namespace Snap
             }
             var uFinal = ((global::System.ReadOnlySpan<global::DiffGen.Dual>)u).ToArray();
             // Reverse sweep
-            int _trips = (sweeps > 0 ? (sweeps - 0) : 0);
+            int _trips = (sweeps > 0 ? sweeps : 0);
             for (int _k2 = _trips - 1; _k2 >= 0; _k2--)
             {
                 int s = _k2;

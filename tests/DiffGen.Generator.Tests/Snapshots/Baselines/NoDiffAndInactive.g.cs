@@ -26,7 +26,7 @@ namespace Snap
                 output[i] = m * u[(i + offset) % u.Length];
             }
             // Reverse sweep
-            int _trips = (u.Length > 0 ? (u.Length - 0) : 0);
+            int _trips = (u.Length > 0 ? u.Length : 0);
             for (int _k = _trips - 1; _k >= 0; _k--)
             {
                 int i = _k;
@@ -78,7 +78,7 @@ namespace Snap
                 output[i] = m * u[(i + offset) % u.Length];
             }
             // Reverse sweep
-            int _trips = (u.Length > 0 ? (u.Length - 0) : 0);
+            int _trips = (u.Length > 0 ? u.Length : 0);
             for (int _k = _trips - 1; _k >= 0; _k--)
             {
                 int i = _k;
