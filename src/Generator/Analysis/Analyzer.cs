@@ -39,8 +39,12 @@ namespace DiffGen.Generator.Analysis
         public HashSet<int> ReverseReadVars { get; } = new HashSet<int>();
         public int ResultVar { get; }
 
-        public Analyzer(IReadOnlyList<Var> vars, IReadOnlyList<Callee> callees, Block body, int resultVar)
+        /// <summary>Calls run as the callee's two pullback halves (see MethodAnalysis.SplitCalls).</summary>
+        private readonly HashSet<int> _splitCalls;
+
+        public Analyzer(IReadOnlyList<Var> vars, IReadOnlyList<Callee> callees, Block body, int resultVar, HashSet<int> splitCalls)
         {
+            _splitCalls = splitCalls;
             _vars = vars;
             _callees = callees;
             ResultVar = resultVar;
@@ -339,6 +343,10 @@ namespace DiffGen.Generator.Analysis
                             {
                                 var p = callee.Params[k];
                                 if (p.Storage != Storage.Scalar && !p.Reads) continue;
+                                // A call run as two halves needs nothing of a span it writes: its reverse half
+                                // starts from the state its forward half left (saving a written span that it
+                                // reads again at the end of the forward half) and restores the rest itself.
+                                if (p.Storage != Storage.Scalar && p.Writes && _splitCalls.Contains(c.Id)) continue;
                                 Add(AllReads(c.Args[k]), c.Id);
                             }
                             break;

@@ -1,4 +1,5 @@
 using System.Collections.Generic;
+using System.Linq;
 using DiffGen.Generator.Ir;
 
 namespace DiffGen.Generator.Analysis
@@ -9,23 +10,74 @@ namespace DiffGen.Generator.Analysis
     /// </summary>
     internal sealed class MethodAnalysis
     {
-        private MethodAnalysis(Block body, IReadOnlyList<Var> vars, Analyzer analyzer)
+        private MethodAnalysis(Block body, IReadOnlyList<Var> vars, Analyzer analyzer, Analyzer jointAnalyzer, HashSet<int> splitCalls)
         {
             Body = body;
             Vars = vars;
             Analyzer = analyzer;
+            JointAnalyzer = jointAnalyzer;
+            SplitCalls = splitCalls;
         }
 
         public Block Body { get; }
 
         public IReadOnlyList<Var> Vars { get; }
 
+        /// <summary>The analysis for the pullback, which runs <see cref="SplitCalls"/> as two halves.</summary>
         public Analyzer Analyzer { get; }
+
+        /// <summary>The analysis with every call re-run by its pullback (the dual pullback's mode).</summary>
+        public Analyzer JointAnalyzer { get; }
+
+        /// <summary>
+        /// Calls (outside loops) whose callee's pullback runs as two halves (forward half in the forward sweep, reverse half
+        /// in the reverse sweep) instead of being re-run in the reverse sweep: see <see cref="IsSplitCall"/>.
+        /// </summary>
+        public HashSet<int> SplitCalls { get; }
+
+        /// <summary>
+        /// Whether a method's pullback comes in two halves: a void method with a span or array parameter
+        /// (the condition the lowerer's <c>Callee.SplitCapable</c> assumes of callees).
+        /// </summary>
+        public static bool HasHalves(MethodModel model, IReadOnlyList<Var> vars) =>
+            model.ReturnType == Ty.Void && vars.Any(v => v.Role == VarRole.Param && !v.IsScalar);
 
         public static MethodAnalysis Of(MethodModel model, IReadOnlyList<Callee> callees)
         {
             var (body, vars, resultVar) = Structurizer.Run(model);
-            return new MethodAnalysis(body, vars, new Analyzer(vars, callees, body, resultVar));
+            var split = new HashSet<int>();
+            foreach (var c in CallsOutsideLoops(body))
+                    if (IsSplitCall(c, callees)) split.Add(c.Id);
+            var joint = new Analyzer(vars, callees, body, resultVar, new HashSet<int>());
+            var analyzer = split.Count == 0 ? joint : new Analyzer(vars, callees, body, resultVar, split);
+            return new MethodAnalysis(body, vars, analyzer, joint, split);
+        }
+
+        private static IEnumerable<Call> CallsOutsideLoops(Stmt s)
+        {
+            switch (s)
+            {
+                case Call c: yield return c; break;
+                case Block b: foreach (var x in b.Stmts) foreach (var c in CallsOutsideLoops(x)) yield return c; break;
+                case If i: foreach (var c in CallsOutsideLoops(i.Then).Concat(CallsOutsideLoops(i.Else))) yield return c; break;
+            }
+        }
+
+        /// <summary>
+        /// A call outside loops (run at most once per forward sweep) of a void callee with pullback halves. Not when a
+        /// scalar argument reads a span the call writes: the callee's reverse half runs before the caller
+        /// restores that span, so the argument would see its value after the call.
+        /// </summary>
+        private static bool IsSplitCall(Call c, IReadOnlyList<Callee> callees)
+        {
+            var callee = callees[c.Callee];
+            if (!callee.SplitCapable || callee.PullbackName == null || c.ResultVar >= 0) return false;
+            var written = new HashSet<int>();
+            for (int k = 0; k < c.Args.Count; k++)
+                if (callee.Params[k].Storage != Storage.Scalar && callee.Params[k].Writes && c.Args[k] is VarRef v) written.Add(v.Var);
+            for (int k = 0; k < c.Args.Count; k++)
+                if (callee.Params[k].Storage == Storage.Scalar && Analyzer.AllVars(c.Args[k]).Any(written.Contains)) return false;
+            return true;
         }
     }
 

@@ -36,7 +36,7 @@ namespace DiffGen.Generator.Forward
             _callees = callees;
             _body = analysis.Body;
             _vars = analysis.Vars;
-            _a = analysis.Analyzer;
+            _a = analysis.JointAnalyzer;
             _p = new ExprPrinter(_vars);
             _names = new NameSet(_vars.Select(v => v.Name));
             Reverse.PullbackEmitter.CollectCounters(_body, _counters);

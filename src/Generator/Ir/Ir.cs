@@ -150,5 +150,6 @@ namespace DiffGen.Generator.Ir
         string PullbackSignatureHint,
         LocationInfo FirstUse,
         bool DualCapable = false,
-        bool VectorCapable = false);
+        bool VectorCapable = false,
+        bool SplitCapable = false);
 }

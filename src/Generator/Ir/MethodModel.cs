@@ -22,8 +22,14 @@ namespace DiffGen.Generator.Ir
         Block Body,
         EquatableArray<Callee> Callees,
         EquatableArray<DiagnosticInfo> Diagnostics,
-        LocationInfo Location)
+        LocationInfo Location,
+        bool AggressiveInlining = false)
     {
+        /// <summary>The attribute line that asks the JIT to inline a generated derivative, as the primal asks.</summary>
+        public string? InliningAttribute => AggressiveInlining
+            ? "[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]"
+            : null;
+
         public bool HasErrors
         {
             get

@@ -171,7 +171,8 @@ namespace DiffGen.Generator.Lowering
                 Accessibility(_method.DeclaredAccessibility), _method.Name, ret,
                 _vars.ToEquatableArray(), _method.Parameters.Length, body,
                 _callees.ToEquatableArray(), _diagnostics.ToEquatableArray(),
-                Locations.From(syntax.Identifier.GetLocation()));
+                Locations.From(syntax.Identifier.GetLocation()),
+                (_method.MethodImplementationFlags & System.Reflection.MethodImplAttributes.AggressiveInlining) != 0);
         }
 
         private static string Sanitize(string s)
@@ -1197,8 +1198,18 @@ namespace DiffGen.Generator.Lowering
             return new Callee(key, typeName, symbol.Name, ps.ToEquatableArray(), ret, pbType, pbName, pfType, pfName,
                 display, hint.ToString(), Locations.From(inv.GetLocation()),
                 IsCapable(symbol, dual: true, new HashSet<IMethodSymbol>(SymbolEqualityComparer.Default)),
-                IsCapable(symbol, dual: false, new HashSet<IMethodSymbol>(SymbolEqualityComparer.Default)));
+                IsCapable(symbol, dual: false, new HashSet<IMethodSymbol>(SymbolEqualityComparer.Default)),
+                IsSplitCapable(symbol, ps));
         }
+
+        /// <summary>
+        /// Whether callers may run the callee's pullback in two halves ({Name}PullbackForward in their
+        /// forward sweep, {Name}PullbackReverse in their reverse sweep): a void [Differentiable] method of
+        /// this compilation with a span or array parameter (the methods whose pullbacks have halves).
+        /// </summary>
+        private static bool IsSplitCapable(IMethodSymbol m, List<CalleeParam> ps) =>
+            HasDifferentiable(m) && m.ReturnsVoid && m.DeclaringSyntaxReferences.Length > 0 && !m.IsGenericMethod
+            && ps.Any(p => p.Storage != Storage.Scalar && p.Elem != Ty.Void);
 
         /// <summary>
         /// Whether the generator emits {Name}PullbackDual (dual: a [Differentiable] method in this
@@ -1245,7 +1256,15 @@ namespace DiffGen.Generator.Lowering
         {
             reads = false;
             writes = false;
+            // visiting is the current call path: a method reached again through recursion is assumed to read
+            // and write; one merely reached twice (from two call sites) is analysed again.
             if (!visiting.Add((method, name))) { reads = true; writes = true; return; }
+            AnalyseSpanUseOnce(method, name, ref reads, ref writes, visiting);
+            visiting.Remove((method, name));
+        }
+
+        private void AnalyseSpanUseOnce(MethodDeclarationSyntax method, string name, ref bool reads, ref bool writes, HashSet<(SyntaxNode, string)> visiting)
+        {
             SemanticModel? model = null;
             foreach (var id in method.DescendantNodes().OfType<IdentifierNameSyntax>())
             {

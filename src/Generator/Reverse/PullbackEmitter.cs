@@ -23,11 +23,25 @@ namespace DiffGen.Generator.Reverse
         private readonly Dictionary<int, string> _bar = new Dictionary<int, string>();
         private readonly Dictionary<int, string> _paramAccumulator = new Dictionary<int, string>();
         private readonly NameSet _names;
-        private readonly SortedSet<Ty> _tapes = new SortedSet<Ty>();
-        private readonly SortedSet<Ty> _refTapes = new SortedSet<Ty>();
+        // Reassigned per half of a split pullback, so each half declares only the stacks it uses.
+        private SortedSet<Ty> _tapes = new SortedSet<Ty>();
+        private SortedSet<Ty> _refTapes = new SortedSet<Ty>();
         private readonly Dictionary<int, string> _loopCount = new Dictionary<int, string>();
         private readonly Dictionary<int, string> _loopStart = new Dictionary<int, string>();
-        private readonly List<string> _slotDecls = new List<string>();
+        private readonly List<(string Name, Ty Type)> _slots = new List<(string, Ty)>();
+
+        /// <summary>
+        /// Whether the pullback is emitted in two halves ({Name}PullbackForward/{Name}PullbackReverse,
+        /// sharing a DiffGen.Tape) behind the public {Name}Pullback (MethodAnalysis.HasHalves). Scalar
+        /// functions such as an interpolation called once per cell keep the single-method form.
+        /// </summary>
+        private readonly bool _split;
+
+        /// <summary>The tape parameter of the halves (split pullbacks only).</summary>
+        private readonly string _tape = "";
+
+        /// <summary>Calls run as the callee's two halves (see MethodAnalysis.SplitCalls).</summary>
+        private readonly HashSet<int> _splitCalls;
         private int _temp;
 
         private readonly bool _dual;
@@ -39,10 +53,14 @@ namespace DiffGen.Generator.Reverse
             _callees = callees;
             _body = analysis.Body;
             _vars = analysis.Vars;
-            _a = analysis.Analyzer;
+            // The dual pullback re-runs every callee (no halves on dual numbers).
+            _a = dual ? analysis.JointAnalyzer : analysis.Analyzer;
             _p = new ExprPrinter(_vars, dual);
             _names = new NameSet(_vars.Select(v => v.Name));
             CollectCounters(_body, _counters);
+            _split = !dual && MethodAnalysis.HasHalves(m, _vars);
+            _splitCalls = dual ? new HashSet<int>() : analysis.SplitCalls;
+            if (_split || _splitCalls.Count > 0) _tape = Fresh("_tape");
         }
 
         /// <summary>Counters of counted loops: declared in the loops themselves, as in the source.</summary>
@@ -201,60 +219,140 @@ namespace DiffGen.Generator.Reverse
             }
 
             // Sweeps first: they decide which tapes and slots are needed.
+            var fwdTapes = _tapes;
+            var fwdRefTapes = _refTapes;
             var fwd = new CodeWriter();
             EmitForward(_body, fwd);
             var restored = _a.RestoredParams.OrderBy(x => x).ToList();
-            var finals = new Dictionary<int, string>();
-            foreach (var r in restored)
+            if (_splitCalls.Count > 0)
             {
-                finals[r] = Fresh(_vars[r].Name + "Final");
-                fwd.Line("var " + finals[r] + " = ((global::System.ReadOnlySpan<" + T(_vars[r].Elem) + ">)" + _vars[r].Name + ").ToArray();");
+                // A callee's reverse half leaves the spans it wrote as its own restores left them.
+                foreach (var c in AllCalls(_body).Where(c => _splitCalls.Contains(c.Id)))
+                    for (int k = 0; k < c.Args.Count; k++)
+                        if (c.Args[k] is VarRef r && _vars[r.Var].Role == VarRole.Param && _vars[r.Var].IsWritableSpan && _callees[c.Callee].Params[k].Writes && !restored.Contains(r.Var))
+                            restored.Add(r.Var);
+                restored.Sort();
             }
+            var finals = new Dictionary<int, string>();
+            foreach (var r in restored) finals[r] = Fresh(_vars[r].Name + "Final");
+            var revTapes = _tapes = new SortedSet<Ty>();
+            var revRefTapes = _refTapes = new SortedSet<Ty>();
             var rev = new CodeWriter();
             EmitReverse(_body, rev);
             foreach (var kv in _paramAccumulator) rev.Line(kv.Value + " += " + _bar[kv.Key] + ";");
-            foreach (var r in restored) rev.Line("((global::System.ReadOnlySpan<" + T(_vars[r].Elem) + ">)" + finals[r] + ").CopyTo(" + _vars[r].Name + ");");
 
-            var w = new CodeWriter();
-            string access = _m.Accessibility;
-            if (_dual)
-                w.Line("/// <summary>The pullback of <see cref=\"" + _m.Name + "\"/> on dual numbers: seed the inputs' tangents with v and read H·v from the adjoints' tangents (see docs/generated-code.md).</summary>");
-            else
-                w.Line("/// <summary>Reverse-mode derivative of <see cref=\"" + _m.Name + "\"/>: re-runs it, returns its result, and propagates adjoints (see docs/generated-code.md).</summary>");
-            w.Open(access + " static " + T(_m.ReturnType) + " " + _m.Name + (_dual ? "PullbackDual(" : "Pullback(") + string.Join(", ", sig) + ")");
-            // No 'using': a try/finally around the sweeps would keep the JIT from enregistering their locals.
-            // The buffers go back to the pool at the end; if the method throws, the GC reclaims them.
-            foreach (var t in _tapes) w.Line("var " + TapeName(t) + " = new global::DiffGen.ValueStack<" + T(t) + ">();");
-            foreach (var t in _refTapes) w.Line("var " + RefTapeName(t) + " = new global::DiffGen.RefStack<" + T(t) + "[]>();");
-            foreach (var v in _vars)
-            {
-                // Counters and recomputed locals are declared where the source declares them.
-                if (v.Role == VarRole.Param || _counters.Contains(v.Id) || _a.Recomputed.Contains(v.Id)) continue;
-                if (v.Storage == Storage.Scalar) w.Line(T(v.Elem) + " " + v.Name + " = " + Zero(v.Elem) + ";");
-                else w.Line(T(v.Elem) + "[] " + v.Name + " = global::System.Array.Empty<" + T(v.Elem) + ">();");
-            }
+            // Locals the sweeps share, declared at the top (counters and recomputed locals are declared where
+            // the source declares them).
+            var locals = _vars.Where(v => v.Role != VarRole.Param && !_counters.Contains(v.Id) && !_a.Recomputed.Contains(v.Id)).ToList();
+            var adjointDeclarations = new CodeWriter();
             foreach (var v in _vars)
             {
                 if (!_bar.TryGetValue(v.Id, out var bar)) continue;
                 if (v.Role == VarRole.Param && !_paramAccumulator.ContainsKey(v.Id)) continue;
                 if (v.Id == _a.ResultVar && bar == resultBarParam) continue;
-                if (v.Storage == Storage.Scalar) w.Line(T(v.Elem) + " " + bar + " = " + Zero(v.Elem) + ";");
-                else w.Line(T(v.Elem) + "[] " + bar + " = global::System.Array.Empty<" + T(v.Elem) + ">();");
+                if (v.Storage == Storage.Scalar) adjointDeclarations.Line(T(v.Elem) + " " + bar + " = " + Zero(v.Elem) + ";");
+                else adjointDeclarations.Line(T(v.Elem) + "[] " + bar + " = global::System.Array.Empty<" + T(v.Elem) + ">();");
             }
+            var checks = new CodeWriter();
             foreach (var v in parms)
             {
                 // A short adjoint span would make the reverse sweep fail half-way: check up front.
                 if (v.IsScalar || !_bar.TryGetValue(v.Id, out var sb)) continue;
-                w.Line("if (" + sb + ".Length != " + v.Name + ".Length) throw new global::System.ArgumentException(\"" + sb + " must have the length of " + v.Name + " (\" + " + v.Name + ".Length + \").\", nameof(" + sb + "));");
+                checks.Line("if (" + sb + ".Length != " + v.Name + ".Length) throw new global::System.ArgumentException(\"" + sb + " must have the length of " + v.Name + " (\" + " + v.Name + ".Length + \").\", nameof(" + sb + "));");
             }
-            foreach (var s in _slotDecls) w.Line(s);
-            w.Line("// Forward sweep");
-            w.Append(fwd);
-            w.Line("// Reverse sweep");
-            w.Append(rev);
-            foreach (var t in _tapes) w.Line(TapeName(t) + ".Dispose();");
-            if (_a.ResultVar >= 0) w.Line("return " + _vars[_a.ResultVar].Name + ";");
-            w.Close();
+
+            var w = new CodeWriter();
+            string access = _m.Accessibility;
+            string returnType = T(_m.ReturnType);
+            if (_dual)
+                w.Line("/// <summary>The pullback of <see cref=\"" + _m.Name + "\"/> on dual numbers: seed the inputs' tangents with v and read H·v from the adjoints' tangents (see docs/generated-code.md).</summary>");
+            else
+                w.Line("/// <summary>Reverse-mode derivative of <see cref=\"" + _m.Name + "\"/>: re-runs it, returns its result, and propagates adjoints (see docs/generated-code.md).</summary>");
+            // A scalar function the user asked to inline (an interpolation called per cell) gets the same
+            // request on its pullback, which the reverse sweeps of its callers call per cell.
+            if (!_split && _m.InliningAttribute != null) w.Line(_m.InliningAttribute);
+            w.Open(access + " static " + returnType + " " + _m.Name + (_dual ? "PullbackDual(" : "Pullback(") + string.Join(", ", sig) + ")");
+            if (!_split)
+            {
+                _tapes = new SortedSet<Ty>(fwdTapes.Concat(revTapes));
+                _refTapes = new SortedSet<Ty>(fwdRefTapes.Concat(revRefTapes));
+                // No 'using': a try/finally around the sweeps would keep the JIT from enregistering their locals.
+                // The buffers go back to the pool at the end; if the method throws, the GC reclaims them.
+                foreach (var t in _tapes) w.Line("var " + TapeName(t) + " = new global::DiffGen.ValueStack<" + T(t) + ">();");
+                foreach (var t in _refTapes) w.Line("var " + RefTapeName(t) + " = new global::DiffGen.RefStack<" + T(t) + "[]>();");
+                if (_splitCalls.Count > 0) w.Line("var " + _tape + " = new global::DiffGen.Tape();");
+                foreach (var v in locals) w.Line(Declaration(v, null));
+                w.Append(adjointDeclarations);
+                w.Append(checks);
+                foreach (var (name, type) in _slots) w.Line(T(type) + " " + name + " = 0;");
+                w.Line("// Forward sweep");
+                w.Append(fwd);
+                foreach (var r in restored) w.Line(SaveFinal(r, finals[r]));
+                w.Line("// Reverse sweep");
+                w.Append(rev);
+                foreach (var r in restored) w.Line(RestoreFinal(r, finals[r]));
+                foreach (var t in _tapes) w.Line(TapeName(t) + ".Dispose();");
+                if (_splitCalls.Count > 0) w.Line(_tape + ".Dispose();");
+                if (_a.ResultVar >= 0) w.Line("return " + _vars[_a.ResultVar].Name + ";");
+                w.Close();
+            }
+            else
+            {
+                // The public pullback runs the two halves back to back on a tape of its own.
+                var paramNames = parms.Select(v => v.Name).ToList();
+                var adjointArgs = sig.Skip(parms.Count).Select(x => x.StartsWith("ref ", System.StringComparison.Ordinal) ? "ref " + x.Substring(x.LastIndexOf(' ') + 1) : x.Substring(x.LastIndexOf(' ') + 1)).ToList();
+                w.Append(checks);
+                string tape = _tape;
+                w.Line("var " + tape + " = new global::DiffGen.Tape();");
+                string? result = _m.ReturnType == Ty.Void ? null : Fresh("_primal");
+                w.Line((result != null ? "var " + result + " = " : "") + _m.Name + "PullbackForward(" + string.Join(", ", paramNames.Concat(new[] { tape })) + ");");
+                foreach (var r in restored) w.Line(SaveFinal(r, finals[r]));
+                w.Line(_m.Name + "PullbackReverse(" + string.Join(", ", paramNames.Concat(adjointArgs).Concat(new[] { tape })) + ");");
+                foreach (var r in restored) w.Line(RestoreFinal(r, finals[r]));
+                w.Line(tape + ".Dispose();");
+                if (result != null) w.Line("return " + result + ";");
+                w.Close();
+
+                // What the reverse half needs from the forward half goes on the tape: the shared locals and
+                // loop slots, and the final contents of written span parameters that the reverse sweep reads
+                // (the caller may overwrite them between the halves).
+                var savedSpans = parms.Where(v => v.IsWritableSpan && _a.ReverseReadVars.Contains(v.Id) && WritesVar(_body, v.Id)).ToList();
+                _tapes = fwdTapes;
+                _refTapes = fwdRefTapes;
+                var save = new CodeWriter();
+                foreach (var v in savedSpans) save.Line(Tape(v.Elem) + ".PushSpan(" + v.Name + ");");
+                foreach (var v in locals) save.Line((v.IsScalar ? Tape(v.Elem) : RefTape(v.Elem)) + ".Push(" + v.Name + ");");
+                foreach (var (name, type) in _slots) save.Line(Tape(type) + ".Push(" + name + ");");
+                _tapes = revTapes;
+                _refTapes = revRefTapes;
+                var load = new CodeWriter();
+                for (int k = _slots.Count - 1; k >= 0; k--) load.Line(T(_slots[k].Type) + " " + _slots[k].Name + " = " + Tape(_slots[k].Type) + ".Pop();");
+                for (int k = locals.Count - 1; k >= 0; k--) load.Line(Declaration(locals[k], (locals[k].IsScalar ? Tape(locals[k].Elem) : RefTape(locals[k].Elem)) + ".Pop()"));
+                for (int k = savedSpans.Count - 1; k >= 0; k--) load.Line(Tape(savedSpans[k].Elem) + ".PopSpan(" + savedSpans[k].Name + ");");
+
+                var fsig = parms.Select(v => ParamType(v) + " " + v.Name).Concat(new[] { "global::DiffGen.Tape " + tape });
+                w.Line();
+                w.Line("/// <summary>The forward half of <see cref=\"" + _m.Name + "Pullback\"/>: runs <see cref=\"" + _m.Name + "\"/> and records on the tape what the reverse half needs.</summary>");
+                w.Open("internal static " + returnType + " " + _m.Name + "PullbackForward(" + string.Join(", ", fsig) + ")");
+                foreach (var t in fwdTapes) w.Line("var " + TapeName(t) + " = " + tape + "." + StackProperty(t, false) + ";");
+                foreach (var t in fwdRefTapes) w.Line("var " + RefTapeName(t) + " = " + tape + "." + StackProperty(t, true) + ";");
+                foreach (var v in locals) w.Line(Declaration(v, null));
+                foreach (var (name, type) in _slots) w.Line(T(type) + " " + name + " = 0;");
+                w.Append(fwd);
+                w.Append(save);
+                if (_a.ResultVar >= 0) w.Line("return " + _vars[_a.ResultVar].Name + ";");
+                w.Close();
+
+                w.Line();
+                w.Line("/// <summary>The reverse half of <see cref=\"" + _m.Name + "Pullback\"/>: propagates adjoints from the state and tape the forward half left.</summary>");
+                w.Open("internal static void " + _m.Name + "PullbackReverse(" + string.Join(", ", sig.Concat(new[] { "global::DiffGen.Tape " + tape })) + ")");
+                foreach (var t in revTapes) w.Line("var " + TapeName(t) + " = " + tape + "." + StackProperty(t, false) + ";");
+                foreach (var t in revRefTapes) w.Line("var " + RefTapeName(t) + " = " + tape + "." + StackProperty(t, true) + ";");
+                w.Append(load);
+                w.Append(adjointDeclarations);
+                w.Append(rev);
+                w.Close();
+            }
 
             var activeIn = parms.Where(v => v.IsReal && !v.NoDiff).Select(v => v.Name).ToList();
             var activeOut = parms.Where(v => v.IsReal && !v.NoDiff && v.IsWritableSpan && WritesVar(_body, v.Id)).Select(v => v.Name).ToList();
@@ -268,6 +366,28 @@ namespace DiffGen.Generator.Reverse
                 (_a.TapedConditions.Count > 0 ? "; " + _a.TapedConditions.Count.ToString(CultureInfo.InvariantCulture) + " branch decision(s)" : "") + "\n" +
                 "//   recomputed:     " + (recomputed.Count > 0 ? string.Join(", ", recomputed) : "(none)") + "\n";
             return w.ToString();
+        }
+
+        private static IEnumerable<Call> AllCalls(Stmt s) =>
+            s is Call c ? new[] { c } : Structurizer.Children(s).SelectMany(AllCalls);
+
+        private string Declaration(Var v, string? value)
+        {
+            if (v.Storage == Storage.Scalar) return T(v.Elem) + " " + v.Name + " = " + (value ?? Zero(v.Elem)) + ";";
+            return T(v.Elem) + "[] " + v.Name + " = " + (value ?? "global::System.Array.Empty<" + T(v.Elem) + ">()") + ";";
+        }
+
+        private string SaveFinal(int r, string final) =>
+            "var " + final + " = ((global::System.ReadOnlySpan<" + T(_vars[r].Elem) + ">)" + _vars[r].Name + ").ToArray();";
+
+        private string RestoreFinal(int r, string final) =>
+            "((global::System.ReadOnlySpan<" + T(_vars[r].Elem) + ">)" + final + ").CopyTo(" + _vars[r].Name + ");";
+
+        /// <summary>The DiffGen.Tape property holding the stack of a value type (or of arrays of it).</summary>
+        private static string StackProperty(Ty t, bool arrays)
+        {
+            string name = t == Ty.Double ? "Double" : t == Ty.Float ? "Float" : t == Ty.Int ? "Int" : t == Ty.Long ? "Long" : "Bool";
+            return arrays ? name + "Arrays" : name + "s";
         }
 
         private static void CollectAssigned(Stmt s, HashSet<int> set)
@@ -306,7 +426,7 @@ namespace DiffGen.Generator.Reverse
             {
                 n = Fresh("_n" + _loopCount.Count.ToString(CultureInfo.InvariantCulture));
                 _loopCount[l.Id] = n;
-                _slotDecls.Add("int " + n + " = 0;");
+                _slots.Add((n, Ty.Int));
             }
             return n;
         }
@@ -318,7 +438,7 @@ namespace DiffGen.Generator.Reverse
             {
                 s = Fresh("_s" + _loopStart.Count.ToString(CultureInfo.InvariantCulture));
                 _loopStart[l.Id] = s;
-                _slotDecls.Add(T(_vars[l.Counter].Elem) + " " + s + " = 0;");
+                _slots.Add((s, _vars[l.Counter].Elem));
             }
             return s;
         }
@@ -422,7 +542,9 @@ namespace DiffGen.Generator.Reverse
                                 w.Line(Tape(_vars[v.Var].Elem) + ".PushSpan(" + _vars[v.Var].Name + ");");
                         if (c.ResultVar >= 0 && Pushed(c.Id, c.ResultVar))
                             w.Line(Tape(_vars[c.ResultVar].Elem) + ".Push(" + _vars[c.ResultVar].Name + ");");
-                        string call = _dual ? DualPrimalCall(c, callee, w) : callee.TypeName + "." + callee.Name + "(" + string.Join(", ", c.Args.Select(x => P(x))) + ")";
+                        string call = _dual ? DualPrimalCall(c, callee, w)
+                            : _splitCalls.Contains(c.Id) ? callee.PullbackType + "." + callee.PullbackName + "Forward(" + string.Join(", ", c.Args.Select(x => P(x)).Concat(new[] { _tape })) + ")"
+                            : callee.TypeName + "." + callee.Name + "(" + string.Join(", ", c.Args.Select(x => P(x))) + ")";
                         w.Line((c.ResultVar >= 0 ? _vars[c.ResultVar].Name + " = " : "") + call + ";");
                         break;
                     }
@@ -639,6 +761,7 @@ namespace DiffGen.Generator.Reverse
 
         private void EmitReverseCall(Call c, CodeWriter w)
         {
+            if (_splitCalls.Contains(c.Id)) { EmitReverseSplitCall(c, w); return; }
             var callee = _callees[c.Callee];
             var inner = new CodeWriter();
             string? rb = null;
@@ -717,6 +840,54 @@ namespace DiffGen.Generator.Reverse
                 foreach (var (arg, t) in after) Propagate(arg, t, inner);
             }
             if (inner.ToString().Length == 0) return;
+            w.Open();
+            w.Append(inner);
+            w.Close();
+        }
+
+        /// <summary>
+        /// The reverse of a call run as two halves: the callee's reverse half (which expects the state its
+        /// forward half left and restores what it recorded), then the caller's own restores for the call.
+        /// It runs even when nothing is active, because it pops what the forward half pushed.
+        /// </summary>
+        private void EmitReverseSplitCall(Call c, CodeWriter w)
+        {
+            var callee = _callees[c.Callee];
+            var inner = new CodeWriter();
+            var args = new List<string>();
+            var adjArgs = new List<string>();
+            var after = new List<(Expr Arg, string Temp)>();
+            for (int k = 0; k < c.Args.Count; k++)
+            {
+                var p = callee.Params[k];
+                var arg = c.Args[k];
+                args.Add(P(arg));
+                if (!p.HasAdjoint) continue;
+                if (p.Storage == Storage.Scalar)
+                {
+                    if (arg is VarRef v && _a.Active[v.Var] && v.Type == p.Elem && _vars[v.Var].IsScalar)
+                    {
+                        adjArgs.Add("ref " + _bar[v.Var]);
+                        continue;
+                    }
+                    string t = Temp();
+                    inner.Line(T(p.Elem) + " " + t + " = " + Zero(p.Elem) + ";");
+                    adjArgs.Add("ref " + t);
+                    if (_a.IsActiveExpr(arg)) after.Add((arg, t));
+                }
+                else
+                {
+                    var sv = _vars[((VarRef)arg).Var];
+                    adjArgs.Add(_a.Active[sv.Id] ? _bar[sv.Id] : "new " + T(p.Elem) + "[" + sv.Name + ".Length]");
+                }
+            }
+            args.AddRange(adjArgs);
+            args.Add(_tape);
+            inner.Line(callee.PullbackType + "." + callee.PullbackName + "Reverse(" + string.Join(", ", args) + ");");
+            foreach (var (arg, t) in after) Propagate(arg, t, inner);
+            for (int k = c.Args.Count - 1; k >= 0; k--)
+                if (c.Args[k] is VarRef v && callee.Params[k].Storage != Storage.Scalar && Pushed(c.Id, v.Var))
+                    inner.Line(Tape(_vars[v.Var].Elem) + ".PopSpan(" + _vars[v.Var].Name + ");");
             w.Open();
             w.Append(inner);
             w.Close();

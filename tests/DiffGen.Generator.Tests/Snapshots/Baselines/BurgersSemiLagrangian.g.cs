@@ -17,14 +17,18 @@ namespace Snap
         /// <summary>Reverse-mode derivative of <see cref="Advect"/>: re-runs it, returns its result, and propagates adjoints (see docs/generated-code.md).</summary>
         public static void AdvectPullback(global::System.ReadOnlySpan<double> u, global::System.Span<double> next, double dt, double dx, global::System.Span<double> uBar, global::System.Span<double> nextBar, ref double dtBar, ref double dxBar)
         {
-            int n = 0;
-            double dtAdj = 0.0;
-            double dxAdj = 0.0;
-            double xBar = 0.0;
-            double fBar = 0.0;
             if (uBar.Length != u.Length) throw new global::System.ArgumentException("uBar must have the length of u (" + u.Length + ").", nameof(uBar));
             if (nextBar.Length != next.Length) throw new global::System.ArgumentException("nextBar must have the length of next (" + next.Length + ").", nameof(nextBar));
-            // Forward sweep
+            var _tape = new global::DiffGen.Tape();
+            AdvectPullbackForward(u, next, dt, dx, _tape);
+            AdvectPullbackReverse(u, next, dt, dx, uBar, nextBar, ref dtBar, ref dxBar, _tape);
+            _tape.Dispose();
+        }
+        /// <summary>The forward half of <see cref="AdvectPullback"/>: runs <see cref="Advect"/> and records on the tape what the reverse half needs.</summary>
+        internal static void AdvectPullbackForward(global::System.ReadOnlySpan<double> u, global::System.Span<double> next, double dt, double dx, global::DiffGen.Tape _tape)
+        {
+            var _tapeInt = _tape.Ints;
+            int n = 0;
             n = u.Length;
             for (int i = 0; i < n; i++)
             {
@@ -35,7 +39,17 @@ namespace Snap
                 int j1 = (j0 + 1) % n;
                 next[i] = (1 - f) * u[j0] + f * u[j1];
             }
-            // Reverse sweep
+            _tapeInt.Push(n);
+        }
+        /// <summary>The reverse half of <see cref="AdvectPullback"/>: propagates adjoints from the state and tape the forward half left.</summary>
+        internal static void AdvectPullbackReverse(global::System.ReadOnlySpan<double> u, global::System.Span<double> next, double dt, double dx, global::System.Span<double> uBar, global::System.Span<double> nextBar, ref double dtBar, ref double dxBar, global::DiffGen.Tape _tape)
+        {
+            var _tapeInt = _tape.Ints;
+            int n = _tapeInt.Pop();
+            double dtAdj = 0.0;
+            double dxAdj = 0.0;
+            double xBar = 0.0;
+            double fBar = 0.0;
             int _trips = (n > 0 ? n : 0);
             for (int _k = _trips - 1; _k >= 0; _k--)
             {

@@ -17,6 +17,7 @@ namespace Snap
         /// <summary>Reverse-mode derivative of <see cref="Loss"/>: re-runs it, returns its result, and propagates adjoints (see docs/generated-code.md).</summary>
         public static double LossPullback(global::System.ReadOnlySpan<double> u, global::System.Span<double> work, double a, double resultBar, global::System.Span<double> uBar, global::System.Span<double> workBar, ref double aBar)
         {
+            var _tape = new global::DiffGen.Tape();
             double s = 0.0;
             double _call0 = 0.0;
             double _result = 0.0;
@@ -26,7 +27,7 @@ namespace Snap
             if (uBar.Length != u.Length) throw new global::System.ArgumentException("uBar must have the length of u (" + u.Length + ").", nameof(uBar));
             if (workBar.Length != work.Length) throw new global::System.ArgumentException("workBar must have the length of work (" + work.Length + ").", nameof(workBar));
             // Forward sweep
-            global::Snap.Model.Scale(u, work, a);
+            global::Snap.Model.ScalePullbackForward(u, work, a, _tape);
             s = 0;
             for (int i = 0; i < work.Length; i++)
             {
@@ -34,6 +35,7 @@ namespace Snap
                 s = s + _call0;
             }
             _result = s;
+            var workFinal = ((global::System.ReadOnlySpan<double>)work).ToArray();
             // Reverse sweep
             {
                 double _t0 = resultBar;
@@ -58,9 +60,11 @@ namespace Snap
             }
             sBar = 0.0;
             {
-                global::Snap.Model.ScalePullback(u, work, a, uBar, workBar, ref aAdj);
+                global::Snap.Model.ScalePullbackReverse(u, work, a, uBar, workBar, ref aAdj, _tape);
             }
             aBar += aAdj;
+            ((global::System.ReadOnlySpan<double>)workFinal).CopyTo(work);
+            _tape.Dispose();
             return _result;
         }
 
@@ -197,15 +201,25 @@ namespace Snap
         /// <summary>Reverse-mode derivative of <see cref="Scale"/>: re-runs it, returns its result, and propagates adjoints (see docs/generated-code.md).</summary>
         public static void ScalePullback(global::System.ReadOnlySpan<double> u, global::System.Span<double> v, double a, global::System.Span<double> uBar, global::System.Span<double> vBar, ref double aBar)
         {
-            double aAdj = 0.0;
             if (uBar.Length != u.Length) throw new global::System.ArgumentException("uBar must have the length of u (" + u.Length + ").", nameof(uBar));
             if (vBar.Length != v.Length) throw new global::System.ArgumentException("vBar must have the length of v (" + v.Length + ").", nameof(vBar));
-            // Forward sweep
+            var _tape = new global::DiffGen.Tape();
+            ScalePullbackForward(u, v, a, _tape);
+            ScalePullbackReverse(u, v, a, uBar, vBar, ref aBar, _tape);
+            _tape.Dispose();
+        }
+        /// <summary>The forward half of <see cref="ScalePullback"/>: runs <see cref="Scale"/> and records on the tape what the reverse half needs.</summary>
+        internal static void ScalePullbackForward(global::System.ReadOnlySpan<double> u, global::System.Span<double> v, double a, global::DiffGen.Tape _tape)
+        {
             for (int i = 0; i < u.Length; i++)
             {
                 v[i] = a * u[i];
             }
-            // Reverse sweep
+        }
+        /// <summary>The reverse half of <see cref="ScalePullback"/>: propagates adjoints from the state and tape the forward half left.</summary>
+        internal static void ScalePullbackReverse(global::System.ReadOnlySpan<double> u, global::System.Span<double> v, double a, global::System.Span<double> uBar, global::System.Span<double> vBar, ref double aBar, global::DiffGen.Tape _tape)
+        {
+            double aAdj = 0.0;
             int _trips = (u.Length > 0 ? u.Length : 0);
             for (int _k = _trips - 1; _k >= 0; _k--)
             {

@@ -17,17 +17,31 @@ namespace Snap
         /// <summary>Reverse-mode derivative of <see cref="Step"/>: re-runs it, returns its result, and propagates adjoints (see docs/generated-code.md).</summary>
         public static void StepPullback(global::System.ReadOnlySpan<double> u, global::System.Span<double> next, double nu, global::System.Span<double> uBar, global::System.Span<double> nextBar, ref double nuBar)
         {
-            int n = 0;
-            double nuAdj = 0.0;
             if (uBar.Length != u.Length) throw new global::System.ArgumentException("uBar must have the length of u (" + u.Length + ").", nameof(uBar));
             if (nextBar.Length != next.Length) throw new global::System.ArgumentException("nextBar must have the length of next (" + next.Length + ").", nameof(nextBar));
-            // Forward sweep
+            var _tape = new global::DiffGen.Tape();
+            StepPullbackForward(u, next, nu, _tape);
+            StepPullbackReverse(u, next, nu, uBar, nextBar, ref nuBar, _tape);
+            _tape.Dispose();
+        }
+        /// <summary>The forward half of <see cref="StepPullback"/>: runs <see cref="Step"/> and records on the tape what the reverse half needs.</summary>
+        internal static void StepPullbackForward(global::System.ReadOnlySpan<double> u, global::System.Span<double> next, double nu, global::DiffGen.Tape _tape)
+        {
+            var _tapeInt = _tape.Ints;
+            int n = 0;
             n = u.Length;
             for (int i = 0; i < n; i++)
             {
                 next[i] = u[i] + nu * (u[(i + n - 1) % n] - 2 * u[i] + u[(i + 1) % n]);
             }
-            // Reverse sweep
+            _tapeInt.Push(n);
+        }
+        /// <summary>The reverse half of <see cref="StepPullback"/>: propagates adjoints from the state and tape the forward half left.</summary>
+        internal static void StepPullbackReverse(global::System.ReadOnlySpan<double> u, global::System.Span<double> next, double nu, global::System.Span<double> uBar, global::System.Span<double> nextBar, ref double nuBar, global::DiffGen.Tape _tape)
+        {
+            var _tapeInt = _tape.Ints;
+            int n = _tapeInt.Pop();
+            double nuAdj = 0.0;
             int _trips = (n > 0 ? n : 0);
             for (int _k = _trips - 1; _k >= 0; _k--)
             {

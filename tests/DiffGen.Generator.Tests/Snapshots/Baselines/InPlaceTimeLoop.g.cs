@@ -17,12 +17,20 @@ namespace Snap
         /// <summary>Reverse-mode derivative of <see cref="Sweeps"/>: re-runs it, returns its result, and propagates adjoints (see docs/generated-code.md).</summary>
         public static void SweepsPullback(global::System.Span<double> u, double omega, int sweeps, global::System.Span<double> uBar, ref double omegaBar)
         {
-            var _tapeInt = new global::DiffGen.ValueStack<int>();
-            var _tapeDouble = new global::DiffGen.ValueStack<double>();
-            double omegaAdj = 0.0;
             if (uBar.Length != u.Length) throw new global::System.ArgumentException("uBar must have the length of u (" + u.Length + ").", nameof(uBar));
+            var _tape = new global::DiffGen.Tape();
+            SweepsPullbackForward(u, omega, sweeps, _tape);
+            var uFinal = ((global::System.ReadOnlySpan<double>)u).ToArray();
+            SweepsPullbackReverse(u, omega, sweeps, uBar, ref omegaBar, _tape);
+            ((global::System.ReadOnlySpan<double>)uFinal).CopyTo(u);
+            _tape.Dispose();
+        }
+        /// <summary>The forward half of <see cref="SweepsPullback"/>: runs <see cref="Sweeps"/> and records on the tape what the reverse half needs.</summary>
+        internal static void SweepsPullbackForward(global::System.Span<double> u, double omega, int sweeps, global::DiffGen.Tape _tape)
+        {
+            var _tapeInt = _tape.Ints;
+            var _tapeDouble = _tape.Doubles;
             int _n0 = 0;
-            // Forward sweep
             for (int s = 0; s < sweeps; s++)
             {
                 _n0 = 0;
@@ -34,8 +42,17 @@ namespace Snap
                 }
                 _tapeInt.Push(_n0);
             }
-            var uFinal = ((global::System.ReadOnlySpan<double>)u).ToArray();
-            // Reverse sweep
+            _tapeDouble.PushSpan(u);
+            _tapeInt.Push(_n0);
+        }
+        /// <summary>The reverse half of <see cref="SweepsPullback"/>: propagates adjoints from the state and tape the forward half left.</summary>
+        internal static void SweepsPullbackReverse(global::System.Span<double> u, double omega, int sweeps, global::System.Span<double> uBar, ref double omegaBar, global::DiffGen.Tape _tape)
+        {
+            var _tapeInt = _tape.Ints;
+            var _tapeDouble = _tape.Doubles;
+            int _n0 = _tapeInt.Pop();
+            _tapeDouble.PopSpan(u);
+            double omegaAdj = 0.0;
             int _trips = (sweeps > 0 ? sweeps : 0);
             for (int _k2 = _trips - 1; _k2 >= 0; _k2--)
             {
@@ -60,9 +77,6 @@ namespace Snap
                 }
             }
             omegaBar += omegaAdj;
-            ((global::System.ReadOnlySpan<double>)uFinal).CopyTo(u);
-            _tapeInt.Dispose();
-            _tapeDouble.Dispose();
         }
 
         /// <summary>Forward-mode derivative of <see cref="Sweeps"/>: returns its result with the tangent along the given input tangents (see docs/generated-code.md).</summary>

@@ -19,13 +19,23 @@ namespace Snap
         {
             if (uBar.Length != u.Length) throw new global::System.ArgumentException("uBar must have the length of u (" + u.Length + ").", nameof(uBar));
             if (outputBar.Length != output.Length) throw new global::System.ArgumentException("outputBar must have the length of output (" + output.Length + ").", nameof(outputBar));
-            // Forward sweep
+            var _tape = new global::DiffGen.Tape();
+            ApplyPullbackForward(u, mask, output, flip, offset, _tape);
+            ApplyPullbackReverse(u, mask, output, flip, offset, uBar, outputBar, _tape);
+            _tape.Dispose();
+        }
+        /// <summary>The forward half of <see cref="ApplyPullback"/>: runs <see cref="Apply"/> and records on the tape what the reverse half needs.</summary>
+        internal static void ApplyPullbackForward(global::System.ReadOnlySpan<double> u, global::System.ReadOnlySpan<double> mask, global::System.Span<double> output, bool flip, int offset, global::DiffGen.Tape _tape)
+        {
             for (int i = 0; i < u.Length; i++)
             {
                 double m = flip ? 1 - mask[i] : mask[i];
                 output[i] = m * u[(i + offset) % u.Length];
             }
-            // Reverse sweep
+        }
+        /// <summary>The reverse half of <see cref="ApplyPullback"/>: propagates adjoints from the state and tape the forward half left.</summary>
+        internal static void ApplyPullbackReverse(global::System.ReadOnlySpan<double> u, global::System.ReadOnlySpan<double> mask, global::System.Span<double> output, bool flip, int offset, global::System.Span<double> uBar, global::System.Span<double> outputBar, global::DiffGen.Tape _tape)
+        {
             int _trips = (u.Length > 0 ? u.Length : 0);
             for (int _k = _trips - 1; _k >= 0; _k--)
             {

@@ -17,10 +17,16 @@ namespace Snap
         /// <summary>Reverse-mode derivative of <see cref="Jacobi"/>: re-runs it, returns its result, and propagates adjoints (see docs/generated-code.md).</summary>
         public static void JacobiPullback(global::System.ReadOnlySpan<double> u, global::System.Span<double> next, int nx, int ny, double alpha, global::System.Span<double> uBar, global::System.Span<double> nextBar, ref double alphaBar)
         {
-            double alphaAdj = 0.0;
             if (uBar.Length != u.Length) throw new global::System.ArgumentException("uBar must have the length of u (" + u.Length + ").", nameof(uBar));
             if (nextBar.Length != next.Length) throw new global::System.ArgumentException("nextBar must have the length of next (" + next.Length + ").", nameof(nextBar));
-            // Forward sweep
+            var _tape = new global::DiffGen.Tape();
+            JacobiPullbackForward(u, next, nx, ny, alpha, _tape);
+            JacobiPullbackReverse(u, next, nx, ny, alpha, uBar, nextBar, ref alphaBar, _tape);
+            _tape.Dispose();
+        }
+        /// <summary>The forward half of <see cref="JacobiPullback"/>: runs <see cref="Jacobi"/> and records on the tape what the reverse half needs.</summary>
+        internal static void JacobiPullbackForward(global::System.ReadOnlySpan<double> u, global::System.Span<double> next, int nx, int ny, double alpha, global::DiffGen.Tape _tape)
+        {
             for (int j = 1; j < ny - 1; j++)
             {
                 for (int i = 1; i < nx - 1; i++)
@@ -29,7 +35,11 @@ namespace Snap
                     next[k] = u[k] + alpha * (u[k - 1] + u[k + 1] + u[k - nx] + u[k + nx] - 4 * u[k]);
                 }
             }
-            // Reverse sweep
+        }
+        /// <summary>The reverse half of <see cref="JacobiPullback"/>: propagates adjoints from the state and tape the forward half left.</summary>
+        internal static void JacobiPullbackReverse(global::System.ReadOnlySpan<double> u, global::System.Span<double> next, int nx, int ny, double alpha, global::System.Span<double> uBar, global::System.Span<double> nextBar, ref double alphaBar, global::DiffGen.Tape _tape)
+        {
+            double alphaAdj = 0.0;
             int _trips = ((ny - 1) > 1 ? ((ny - 1) - 1) : 0);
             for (int _k2 = _trips - 1; _k2 >= 0; _k2--)
             {
