@@ -37,21 +37,27 @@ public static partial class Diffusion
     [Differentiable]
     public static void Explicit1D(ReadOnlySpan<double> q, Span<double> result, double nu, double dt, double dx, int substeps, int lo, int hi)
     {
-        // The last substep writes straight into result; with one substep nothing is overwritten, so the
-        // pullback needs no tape.
-        // Intermediate substeps go through a scratch array, so result is write-only here and a caller's
-        // pullback need not save its old contents.
-        int n = q.Length;
-        double h = dt / substeps;
-        double[] cur = new double[n];
-        double[] tmp = new double[n];
-        Operators.Copy(q, cur);
-        for (int s = 0; s < substeps - 1; s++)
+        // Intermediate substeps go through scratch arrays and the last one writes straight into result, so
+        // result is write-only here and a caller's pullback need not save its old contents.
+        if (substeps == 1)
         {
-            EulerStep1D(cur, tmp, nu, h, dx, lo, hi);
-            Operators.Copy(tmp, cur);
+            // The common case goes straight into result: no scratch arrays to allocate and copy.
+            EulerStep1D(q, result, nu, dt, dx, lo, hi);
         }
-        EulerStep1D(cur, result, nu, h, dx, lo, hi);
+        else
+        {
+            int n = q.Length;
+            double h = dt / substeps;
+            double[] cur = new double[n];
+            double[] tmp = new double[n];
+            Operators.Copy(q, cur);
+            for (int s = 0; s < substeps - 1; s++)
+            {
+                EulerStep1D(cur, tmp, nu, h, dx, lo, hi);
+                Operators.Copy(tmp, cur);
+            }
+            EulerStep1D(cur, result, nu, h, dx, lo, hi);
+        }
     }
 
     /// <summary>
@@ -90,15 +96,23 @@ public static partial class Diffusion
     [Differentiable]
     public static void Explicit2D(ReadOnlySpan<double> q, Span<double> result, int w, int h, int px, int py, double nu, double dt, double dx, double dy, int substeps, int xLo, int xHi, int yLo, int yHi)
     {
-        double hs = dt / substeps;
-        double[] cur = new double[w * h];
-        Operators.Copy(q, cur);
-        for (int s = 0; s < substeps - 1; s++)
+        if (substeps == 1)
         {
-            EulerStep2D(cur, result, w, h, px, py, nu, hs, dx, dy, xLo, xHi, yLo, yHi);
-            Operators.Copy(result, cur);
+            // The common case goes straight into result: no scratch array to allocate and copy.
+            EulerStep2D(q, result, w, h, px, py, nu, dt, dx, dy, xLo, xHi, yLo, yHi);
         }
-        EulerStep2D(cur, result, w, h, px, py, nu, hs, dx, dy, xLo, xHi, yLo, yHi);
+        else
+        {
+            double hs = dt / substeps;
+            double[] cur = new double[w * h];
+            Operators.Copy(q, cur);
+            for (int s = 0; s < substeps - 1; s++)
+            {
+                EulerStep2D(cur, result, w, h, px, py, nu, hs, dx, dy, xLo, xHi, yLo, yHi);
+                Operators.Copy(result, cur);
+            }
+            EulerStep2D(cur, result, w, h, px, py, nu, hs, dx, dy, xLo, xHi, yLo, yHi);
+        }
     }
 
     /// <summary>

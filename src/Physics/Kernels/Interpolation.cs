@@ -17,6 +17,7 @@ public static partial class Interpolation
     /// <param name="lo">Boundary code below index 0.</param>
     /// <param name="hi">Boundary code above index n - 1.</param>
     [Differentiable]
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     public static double Sample1D(ReadOnlySpan<double> f, int period, double g, int lo, int hi)
     {
         // The resolved indices go to new locals (k0, k1) so that no branch changes what its condition
@@ -73,6 +74,7 @@ public static partial class Interpolation
     /// <param name="yLo">Boundary code bottom.</param>
     /// <param name="yHi">Boundary code top.</param>
     [Differentiable]
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     public static double Sample2D(ReadOnlySpan<double> f, int w, int h, int px, int py, double gx, double gy, int xLo, int xHi, int yLo, int yHi)
     {
         double flx = Math.Floor(gx);
