@@ -82,6 +82,7 @@ namespace DiffGen.Generator
                 if (c.PullbackName != null) { callees.Add(c); continue; }
                 var pb = registry.FirstOrDefault(r => r.TargetKey == c.Key && r.Kind == 0);
                 var pf = registry.FirstOrDefault(r => r.TargetKey == c.Key && r.Kind == 1);
+                var rv = registry.FirstOrDefault(r => r.TargetKey == c.Key && r.Kind == 2);
                 if (pb == null)
                 {
                     string typeShort = c.TypeName.Substring(c.TypeName.LastIndexOf('.') + 1);
@@ -96,6 +97,8 @@ namespace DiffGen.Generator
                     PullbackName = pb.DerivativeName,
                     PushforwardType = pf?.DerivativeType,
                     PushforwardName = pf?.DerivativeName,
+                    ReverseType = rv?.DerivativeType,
+                    ReverseName = rv?.DerivativeName,
                 });
             }
             if (missing) return;

@@ -346,7 +346,7 @@ namespace DiffGen.Generator.Analysis
                                 // A call run as two halves needs nothing of a span it writes: its reverse half
                                 // starts from the state its forward half left (saving a written span that it
                                 // reads again at the end of the forward half) and restores the rest itself.
-                                if (p.Storage != Storage.Scalar && p.Writes && _splitCalls.Contains(c.Id)) continue;
+                                if (p.Storage != Storage.Scalar && p.Writes && _splitCalls.Contains(c.Id) && callee.SplitCapable) continue;
                                 Add(AllReads(c.Args[k]), c.Id);
                             }
                             break;
@@ -399,6 +399,8 @@ namespace DiffGen.Generator.Analysis
             bool isAlloc = _byId[w] is Alloc;
             if (ReferenceEquals(readIndex, LengthRead) && !isAlloc) return false;
             if (r == w && isAlloc) return false; // the allocation's own length read sees the new array
+            // A hand-written reverse half reads the state the call left, never the values the call overwrote.
+            if (r == w && _splitCalls.Contains(r)) return false;
             // A statement that reads what it overwrites (x = x * y, u[i] = u[i] * c) tapes that value
             // itself and pops it before using it, so no later write has to preserve it.
             if (r != w && _byId[r] is Assign ra && TargetVar(ra.Target) == var

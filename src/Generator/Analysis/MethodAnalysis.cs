@@ -64,14 +64,16 @@ namespace DiffGen.Generator.Analysis
         }
 
         /// <summary>
-        /// A call outside loops (run at most once per forward sweep) of a void callee with pullback halves. Not when a
+        /// A call outside loops (run at most once per forward sweep) of a void callee with pullback halves
+        /// (generated, or a hand-written reverse half registered with DerivativeKind.PullbackReverse). Not when a
         /// scalar argument reads a span the call writes: the callee's reverse half runs before the caller
         /// restores that span, so the argument would see its value after the call.
         /// </summary>
         private static bool IsSplitCall(Call c, IReadOnlyList<Callee> callees)
         {
             var callee = callees[c.Callee];
-            if (!callee.SplitCapable || callee.PullbackName == null || c.ResultVar >= 0) return false;
+            bool halves = callee.SplitCapable || callee.ReverseName != null && callee.Return == Ty.Void;
+            if (!halves || callee.PullbackName == null || c.ResultVar >= 0) return false;
             var written = new HashSet<int>();
             for (int k = 0; k < c.Args.Count; k++)
                 if (callee.Params[k].Storage != Storage.Scalar && callee.Params[k].Writes && c.Args[k] is VarRef v) written.Add(v.Var);

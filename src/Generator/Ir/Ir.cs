@@ -151,5 +151,7 @@ namespace DiffGen.Generator.Ir
         LocationInfo FirstUse,
         bool DualCapable = false,
         bool VectorCapable = false,
-        bool SplitCapable = false);
+        bool SplitCapable = false,
+        string? ReverseType = null,
+        string? ReverseName = null);
 }

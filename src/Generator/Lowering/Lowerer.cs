@@ -1168,7 +1168,7 @@ namespace DiffGen.Generator.Lowering
             TryMapReturn(symbol.ReturnType, out var ret);
             string typeName = FullName(symbol.ContainingType!);
             string key = typeName + "." + symbol.Name;
-            string? pbType = null, pbName = null, pfType = null, pfName = null;
+            string? pbType = null, pbName = null, pfType = null, pfName = null, rvType = null, rvName = null;
             if (HasDifferentiable(symbol))
             {
                 pbType = typeName; pbName = symbol.Name + "Pullback";
@@ -1180,6 +1180,8 @@ namespace DiffGen.Generator.Lowering
                 if (pb != null) { pbType = FullName(pb.ContainingType); pbName = pb.Name; }
                 var pf = FindDerivativeOnTypes(symbol, 1);
                 if (pf != null) { pfType = FullName(pf.ContainingType); pfName = pf.Name; }
+                var rv = FindDerivativeOnTypes(symbol, 2);
+                if (rv != null) { rvType = FullName(rv.ContainingType); rvName = rv.Name; }
             }
             string display = symbol.ContainingType!.Name + "." + symbol.Name + "(" + string.Join(", ", symbol.Parameters.Select(p => p.Type.ToDisplayString())) + ")";
             var hint = new System.Text.StringBuilder();
@@ -1199,7 +1201,7 @@ namespace DiffGen.Generator.Lowering
                 display, hint.ToString(), Locations.From(inv.GetLocation()),
                 IsCapable(symbol, dual: true, new HashSet<IMethodSymbol>(SymbolEqualityComparer.Default)),
                 IsCapable(symbol, dual: false, new HashSet<IMethodSymbol>(SymbolEqualityComparer.Default)),
-                IsSplitCapable(symbol, ps));
+                IsSplitCapable(symbol, ps), rvType, rvName);
         }
 
         /// <summary>

@@ -543,7 +543,7 @@ namespace DiffGen.Generator.Reverse
                         if (c.ResultVar >= 0 && Pushed(c.Id, c.ResultVar))
                             w.Line(Tape(_vars[c.ResultVar].Elem) + ".Push(" + _vars[c.ResultVar].Name + ");");
                         string call = _dual ? DualPrimalCall(c, callee, w)
-                            : _splitCalls.Contains(c.Id) ? callee.PullbackType + "." + callee.PullbackName + "Forward(" + string.Join(", ", c.Args.Select(x => P(x)).Concat(new[] { _tape })) + ")"
+                            : _splitCalls.Contains(c.Id) && callee.SplitCapable ? callee.PullbackType + "." + callee.PullbackName + "Forward(" + string.Join(", ", c.Args.Select(x => P(x)).Concat(new[] { _tape })) + ")"
                             : callee.TypeName + "." + callee.Name + "(" + string.Join(", ", c.Args.Select(x => P(x))) + ")";
                         w.Line((c.ResultVar >= 0 ? _vars[c.ResultVar].Name + " = " : "") + call + ";");
                         break;
@@ -882,8 +882,16 @@ namespace DiffGen.Generator.Reverse
                 }
             }
             args.AddRange(adjArgs);
-            args.Add(_tape);
-            inner.Line(callee.PullbackType + "." + callee.PullbackName + "Reverse(" + string.Join(", ", args) + ");");
+            if (callee.SplitCapable)
+            {
+                args.Add(_tape);
+                inner.Line(callee.PullbackType + "." + callee.PullbackName + "Reverse(" + string.Join(", ", args) + ");");
+            }
+            else
+            {
+                // A hand-written reverse half: the forward sweep ran the callee itself and recorded nothing.
+                inner.Line(callee.ReverseType + "." + callee.ReverseName + "(" + string.Join(", ", args) + ");");
+            }
             foreach (var (arg, t) in after) Propagate(arg, t, inner);
             for (int k = c.Args.Count - 1; k >= 0; k--)
                 if (c.Args[k] is VarRef v && callee.Params[k].Storage != Storage.Scalar && Pushed(c.Id, v.Var))

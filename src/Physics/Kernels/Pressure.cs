@@ -41,6 +41,18 @@ public static partial class Pressure
         int xLo, int xHi, int yLo, int yHi, double tolerance, int maxIterations, Span<double> rhsBar, Span<double> pBar)
     {
         SolvePressure(rhs, p, solid, nx, ny, dx, dy, xLo, xHi, yLo, yHi, tolerance, maxIterations);
+        SolvePressureReverse(rhs, p, solid, nx, ny, dx, dy, xLo, xHi, yLo, yHi, tolerance, maxIterations, rhsBar, pBar);
+    }
+
+    /// <summary>
+    /// The reverse half of <see cref="SolvePressurePullback"/>, for callers that ran the solve in their
+    /// forward sweep: only the adjoint solve <c>L lambda = pBar</c> (the solve is linear, so the adjoint
+    /// needs neither p nor a second forward solve).
+    /// </summary>
+    [DerivativeOf(typeof(Pressure), nameof(SolvePressure), Kind = DerivativeKind.PullbackReverse)]
+    public static void SolvePressureReverse(ReadOnlySpan<double> rhs, Span<double> p, ReadOnlySpan<int> solid, int nx, int ny, double dx, double dy,
+        int xLo, int xHi, int yLo, int yHi, double tolerance, int maxIterations, Span<double> rhsBar, Span<double> pBar)
+    {
         double rhsMax = 0, barMax = 0;
         for (int k = 0; k < rhs.Length; k++) { rhsMax = Math.Max(rhsMax, Math.Abs(rhs[k])); barMax = Math.Max(barMax, Math.Abs(pBar[k])); }
         double tol = rhsMax > 0 ? tolerance * barMax / rhsMax : tolerance;

@@ -27,6 +27,15 @@ public enum DerivativeKind
 
     /// <summary>A forward-mode pushforward with the signature the generator would emit.</summary>
     Pushforward = 1,
+
+    /// <summary>
+    /// The reverse half of a pullback: the pullback's signature (returning void), called after the target
+    /// ran, with its inputs and outputs as the target left them. It propagates adjoints without re-running
+    /// the target and must not change the primal state. Generated code calls it for calls outside loops
+    /// (running the target itself in its forward sweep), so for a linear solve the pullback costs one
+    /// adjoint solve instead of a forward and an adjoint solve. A pullback must be registered as well.
+    /// </summary>
+    PullbackReverse = 2,
 }
 
 /// <summary>

@@ -73,3 +73,44 @@ public static partial class SplitCalls
         for (int i = 0; i < y.Length; i++) y[i] = y[i] * a;
     }
 }
+
+/// <summary>A hand-written pullback with a registered reverse half (DerivativeKind.PullbackReverse).</summary>
+public static partial class HandWrittenReverse
+{
+    /// <summary>How often <see cref="Double"/> ran (the reverse half must not re-run it).</summary>
+    [ThreadStatic] public static int Runs;
+
+    /// <summary>y = 2 x; not differentiated by the generator.</summary>
+    public static void Double(ReadOnlySpan<double> x, Span<double> y)
+    {
+        Runs++;
+        for (int i = 0; i < x.Length; i++) y[i] = 2 * x[i];
+    }
+
+    /// <summary>The full pullback: re-runs the primal, then the reverse half.</summary>
+    [DerivativeOf(typeof(HandWrittenReverse), nameof(Double))]
+    public static void DoublePullback(ReadOnlySpan<double> x, Span<double> y, Span<double> xBar, Span<double> yBar)
+    {
+        Double(x, y);
+        DoubleReverse(x, y, xBar, yBar);
+    }
+
+    /// <summary>The reverse half: adjoints only.</summary>
+    [DerivativeOf(typeof(HandWrittenReverse), nameof(Double), Kind = DerivativeKind.PullbackReverse)]
+    public static void DoubleReverse(ReadOnlySpan<double> x, Span<double> y, Span<double> xBar, Span<double> yBar)
+    {
+        for (int i = 0; i < x.Length; i++) xBar[i] += 2 * yBar[i];
+        yBar.Clear();
+    }
+
+    /// <summary>Calls the hand-written method outside a loop (its reverse half is used) and inside one (its pullback is).</summary>
+    [Differentiable]
+    public static double Loss(ReadOnlySpan<double> x, Span<double> y, Span<double> z, int repeats)
+    {
+        Double(x, y);
+        for (int r = 0; r < repeats; r++) Double(y, z);
+        double s = 0;
+        for (int i = 0; i < x.Length; i++) s += y[i] * y[i] * x[i] + z[i];
+        return s;
+    }
+}
