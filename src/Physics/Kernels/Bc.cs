@@ -26,6 +26,28 @@ public static class Bc
 
     /// <summary>Whether <paramref name="code"/> is one of the known codes.</summary>
     public static bool IsValid(int code) => code is Periodic or Zero or ZeroGradient;
+
+    /// <summary>
+    /// The array index that node index <paramref name="i"/> of an axis with <paramref name="n"/> nodes
+    /// reads: i itself inside, wrapped by <paramref name="period"/> on a periodic side, the nearest node on
+    /// a zero-gradient side, and 0 on a zero side (where <see cref="Keep"/> is 0).
+    /// </summary>
+    /// <remarks>
+    /// An integer helper, so differentiable kernels call it without a derivative and stay branch-free
+    /// (a smaller pullback, which the JIT can inline into a per-cell reverse loop).
+    /// </remarks>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    public static int Resolve(int i, int n, int period, int lo, int hi)
+    {
+        if (i < 0) return lo == Periodic ? ((i % period) + period) % period : 0;
+        if (i > n - 1) return hi == Periodic ? i % period : hi == ZeroGradient ? n - 1 : 0;
+        return i;
+    }
+
+    /// <summary>1 when node index <paramref name="i"/> reads a value (inside, or a periodic or zero-gradient side), 0 on a zero side.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    public static int Keep(int i, int n, int lo, int hi) =>
+        i < 0 && lo == Zero || i > n - 1 && hi == Zero ? 0 : 1;
 }
 
 /// <summary>The boundary of one side of a grid.</summary>

@@ -20,41 +20,15 @@ public static partial class Interpolation
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     public static double Sample1D(ReadOnlySpan<double> f, int period, double g, int lo, int hi)
     {
-        // The resolved indices go to new locals (k0, k1) so that no branch changes what its condition
-        // reads: the generator then re-evaluates the branches in the reverse sweep instead of taping them.
+        // Branch-free: the boundary codes resolve indices and weights in integer helpers (no derivative).
         int n = f.Length;
         double fl = Math.Floor(g);
         double t = g - fl;
         int i0 = (int)fl;
-        int i1 = i0 + 1;
-        double w0 = 1 - t;
-        double w1 = t;
-        int k0 = i0;
-        if (i0 < 0)
-        {
-            if (lo == Bc.Periodic) { k0 = ((i0 % period) + period) % period; }
-            else if (lo == Bc.ZeroGradient) { k0 = 0; }
-            else { k0 = 0; w0 = 0; }
-        }
-        else if (i0 > n - 1)
-        {
-            if (hi == Bc.Periodic) { k0 = i0 % period; }
-            else if (hi == Bc.ZeroGradient) { k0 = n - 1; }
-            else { k0 = 0; w0 = 0; }
-        }
-        int k1 = i1;
-        if (i1 < 0)
-        {
-            if (lo == Bc.Periodic) { k1 = ((i1 % period) + period) % period; }
-            else if (lo == Bc.ZeroGradient) { k1 = 0; }
-            else { k1 = 0; w1 = 0; }
-        }
-        else if (i1 > n - 1)
-        {
-            if (hi == Bc.Periodic) { k1 = i1 % period; }
-            else if (hi == Bc.ZeroGradient) { k1 = n - 1; }
-            else { k1 = 0; w1 = 0; }
-        }
+        int k0 = Bc.Resolve(i0, n, period, lo, hi);
+        int k1 = Bc.Resolve(i0 + 1, n, period, lo, hi);
+        double w0 = (1 - t) * Bc.Keep(i0, n, lo, hi);
+        double w1 = t * Bc.Keep(i0 + 1, n, lo, hi);
         return w0 * f[k0] + w1 * f[k1];
     }
 
@@ -77,70 +51,21 @@ public static partial class Interpolation
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     public static double Sample2D(ReadOnlySpan<double> f, int w, int h, int px, int py, double gx, double gy, int xLo, int xHi, int yLo, int yHi)
     {
+        // Branch-free: the boundary codes resolve indices and weights in integer helpers (no derivative).
         double flx = Math.Floor(gx);
         double fly = Math.Floor(gy);
         double tx = gx - flx;
         double ty = gy - fly;
         int i0 = (int)flx;
-        int i1 = i0 + 1;
         int j0 = (int)fly;
-        int j1 = j0 + 1;
-        double wx0 = 1 - tx;
-        double wx1 = tx;
-        double wy0 = 1 - ty;
-        double wy1 = ty;
-        int ki0 = i0;
-        if (i0 < 0)
-        {
-            if (xLo == Bc.Periodic) { ki0 = ((i0 % px) + px) % px; }
-            else if (xLo == Bc.ZeroGradient) { ki0 = 0; }
-            else { ki0 = 0; wx0 = 0; }
-        }
-        else if (i0 > w - 1)
-        {
-            if (xHi == Bc.Periodic) { ki0 = i0 % px; }
-            else if (xHi == Bc.ZeroGradient) { ki0 = w - 1; }
-            else { ki0 = 0; wx0 = 0; }
-        }
-        int ki1 = i1;
-        if (i1 < 0)
-        {
-            if (xLo == Bc.Periodic) { ki1 = ((i1 % px) + px) % px; }
-            else if (xLo == Bc.ZeroGradient) { ki1 = 0; }
-            else { ki1 = 0; wx1 = 0; }
-        }
-        else if (i1 > w - 1)
-        {
-            if (xHi == Bc.Periodic) { ki1 = i1 % px; }
-            else if (xHi == Bc.ZeroGradient) { ki1 = w - 1; }
-            else { ki1 = 0; wx1 = 0; }
-        }
-        int kj0 = j0;
-        if (j0 < 0)
-        {
-            if (yLo == Bc.Periodic) { kj0 = ((j0 % py) + py) % py; }
-            else if (yLo == Bc.ZeroGradient) { kj0 = 0; }
-            else { kj0 = 0; wy0 = 0; }
-        }
-        else if (j0 > h - 1)
-        {
-            if (yHi == Bc.Periodic) { kj0 = j0 % py; }
-            else if (yHi == Bc.ZeroGradient) { kj0 = h - 1; }
-            else { kj0 = 0; wy0 = 0; }
-        }
-        int kj1 = j1;
-        if (j1 < 0)
-        {
-            if (yLo == Bc.Periodic) { kj1 = ((j1 % py) + py) % py; }
-            else if (yLo == Bc.ZeroGradient) { kj1 = 0; }
-            else { kj1 = 0; wy1 = 0; }
-        }
-        else if (j1 > h - 1)
-        {
-            if (yHi == Bc.Periodic) { kj1 = j1 % py; }
-            else if (yHi == Bc.ZeroGradient) { kj1 = h - 1; }
-            else { kj1 = 0; wy1 = 0; }
-        }
+        int ki0 = Bc.Resolve(i0, w, px, xLo, xHi);
+        int ki1 = Bc.Resolve(i0 + 1, w, px, xLo, xHi);
+        int kj0 = Bc.Resolve(j0, h, py, yLo, yHi);
+        int kj1 = Bc.Resolve(j0 + 1, h, py, yLo, yHi);
+        double wx0 = (1 - tx) * Bc.Keep(i0, w, xLo, xHi);
+        double wx1 = tx * Bc.Keep(i0 + 1, w, xLo, xHi);
+        double wy0 = (1 - ty) * Bc.Keep(j0, h, yLo, yHi);
+        double wy1 = ty * Bc.Keep(j0 + 1, h, yLo, yHi);
         return wy0 * (wx0 * f[kj0 * w + ki0] + wx1 * f[kj0 * w + ki1]) + wy1 * (wx0 * f[kj1 * w + ki0] + wx1 * f[kj1 * w + ki1]);
     }
 
