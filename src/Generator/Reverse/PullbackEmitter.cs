@@ -780,57 +780,10 @@ namespace DiffGen.Generator.Reverse
                 if (c.Args[k] is VarRef v && callee.Params[k].Storage != Storage.Scalar && Pushed(c.Id, v.Var))
                     inner.Line(Tape(_vars[v.Var].Elem) + ".PopSpan(" + _vars[v.Var].Name + ");");
 
-            var args = new List<string>();
-            var adjArgs = new List<string>();
-            var after = new List<(Expr Arg, string Temp)>();
-            bool anyActive = rb != null;
-            for (int k = 0; k < c.Args.Count; k++)
-            {
-                var p = callee.Params[k];
-                var arg = c.Args[k];
-                if (p.Storage == Storage.Scalar)
-                {
-                    args.Add(P(arg));
-                    if (!p.HasAdjoint) continue;
-                    if (arg is VarRef v && _a.Active[v.Var] && v.Type == p.Elem && _vars[v.Var].IsScalar)
-                    {
-                        adjArgs.Add("ref " + _bar[v.Var]);
-                        anyActive = true;
-                    }
-                    else
-                    {
-                        string t = Temp();
-                        inner.Line(T(p.Elem) + " " + t + " = " + Zero(p.Elem) + ";");
-                        adjArgs.Add("ref " + t);
-                        if (_a.IsActiveExpr(arg)) { after.Add((arg, t)); anyActive = true; }
-                    }
-                }
-                else
-                {
-                    var sv = _vars[((VarRef)arg).Var];
-                    if (p.Writes && Pushed(c.Id, sv.Id))
-                    {
-                        // The pullback rewrites its outputs; give it a copy so the restored values stay.
-                        string copy = Temp();
-                        inner.Line("var " + copy + " = ((global::System.ReadOnlySpan<" + T(sv.Elem) + ">)" + sv.Name + ").ToArray();");
-                        args.Add(copy);
-                    }
-                    else
-                    {
-                        args.Add(sv.Name);
-                    }
-                    if (!p.HasAdjoint) continue;
-                    if (_a.Active[sv.Id])
-                    {
-                        adjArgs.Add(_bar[sv.Id]);
-                        anyActive = true;
-                    }
-                    else
-                    {
-                        adjArgs.Add("new " + T(p.Elem) + "[" + sv.Name + ".Length]");
-                    }
-                }
-            }
+            // The pullback re-runs the callee and rewrites its outputs; a restored output gets a copy so the
+            // restored values stay.
+            var (args, adjArgs, after, anyActive) = CallArguments(c, callee, inner, copyRestoredOutputs: true);
+            anyActive |= rb != null;
             if (callee.Return == Ty.Double || callee.Return == Ty.Float)
                 args.Add(rb ?? Zero(callee.Return));
             args.AddRange(adjArgs);
@@ -854,33 +807,7 @@ namespace DiffGen.Generator.Reverse
         {
             var callee = _callees[c.Callee];
             var inner = new CodeWriter();
-            var args = new List<string>();
-            var adjArgs = new List<string>();
-            var after = new List<(Expr Arg, string Temp)>();
-            for (int k = 0; k < c.Args.Count; k++)
-            {
-                var p = callee.Params[k];
-                var arg = c.Args[k];
-                args.Add(P(arg));
-                if (!p.HasAdjoint) continue;
-                if (p.Storage == Storage.Scalar)
-                {
-                    if (arg is VarRef v && _a.Active[v.Var] && v.Type == p.Elem && _vars[v.Var].IsScalar)
-                    {
-                        adjArgs.Add("ref " + _bar[v.Var]);
-                        continue;
-                    }
-                    string t = Temp();
-                    inner.Line(T(p.Elem) + " " + t + " = " + Zero(p.Elem) + ";");
-                    adjArgs.Add("ref " + t);
-                    if (_a.IsActiveExpr(arg)) after.Add((arg, t));
-                }
-                else
-                {
-                    var sv = _vars[((VarRef)arg).Var];
-                    adjArgs.Add(_a.Active[sv.Id] ? _bar[sv.Id] : "new " + T(p.Elem) + "[" + sv.Name + ".Length]");
-                }
-            }
+            var (args, adjArgs, after, _) = CallArguments(c, callee, inner, copyRestoredOutputs: false);
             args.AddRange(adjArgs);
             if (callee.SplitCapable)
             {
@@ -899,6 +826,55 @@ namespace DiffGen.Generator.Reverse
             w.Open();
             w.Append(inner);
             w.Close();
+        }
+
+        /// <summary>
+        /// The arguments of a callee's pullback (or reverse half) for one call: the primal arguments, and the
+        /// adjoints of the active parameters (the caller's adjoint variables, or zeroed temporaries declared
+        /// in <paramref name="inner"/> whose values <c>After</c> propagates to the argument expressions).
+        /// </summary>
+        private (List<string> Args, List<string> AdjArgs, List<(Expr Arg, string Temp)> After, bool AnyActive) CallArguments(Call c, Callee callee, CodeWriter inner, bool copyRestoredOutputs)
+        {
+            var args = new List<string>();
+            var adjArgs = new List<string>();
+            var after = new List<(Expr Arg, string Temp)>();
+            bool anyActive = false;
+            for (int k = 0; k < c.Args.Count; k++)
+            {
+                var p = callee.Params[k];
+                var arg = c.Args[k];
+                if (p.Storage == Storage.Scalar)
+                {
+                    args.Add(P(arg));
+                    if (!p.HasAdjoint) continue;
+                    if (arg is VarRef v && _a.Active[v.Var] && v.Type == p.Elem && _vars[v.Var].IsScalar)
+                    {
+                        adjArgs.Add("ref " + _bar[v.Var]);
+                        anyActive = true;
+                        continue;
+                    }
+                    string t = Temp();
+                    inner.Line(T(p.Elem) + " " + t + " = " + Zero(p.Elem) + ";");
+                    adjArgs.Add("ref " + t);
+                    if (_a.IsActiveExpr(arg)) { after.Add((arg, t)); anyActive = true; }
+                    continue;
+                }
+                var sv = _vars[((VarRef)arg).Var];
+                if (copyRestoredOutputs && p.Writes && Pushed(c.Id, sv.Id))
+                {
+                    string copy = Temp();
+                    inner.Line("var " + copy + " = ((global::System.ReadOnlySpan<" + T(sv.Elem) + ">)" + sv.Name + ").ToArray();");
+                    args.Add(copy);
+                }
+                else
+                {
+                    args.Add(sv.Name);
+                }
+                if (!p.HasAdjoint) continue;
+                if (_a.Active[sv.Id]) { adjArgs.Add(_bar[sv.Id]); anyActive = true; }
+                else adjArgs.Add("new " + T(p.Elem) + "[" + sv.Name + ".Length]");
+            }
+            return (args, adjArgs, after, anyActive);
         }
 
         // ------------------------------------------------------------------ adjoint propagation
