@@ -33,9 +33,9 @@ public sealed record SolSettings(int Iterations = 150, double LearningRate = 1e-
 /// <param name="TrainReynolds">Reynolds numbers of the training simulations.</param>
 /// <param name="TestReynolds">Held-out Reynolds numbers (the book reports Re 73.2).</param>
 /// <param name="Warmup">Reference time units simulated before the recorded window, so that vortex shedding has started.</param>
-public sealed record SolWakeSettings(double[] TrainReynolds, double[] TestReynolds, int Warmup = 100)
+public sealed record SolWakeSettings(double[] TrainReynolds, double[] TestReynolds, int Warmup = 200)
 {
-    /// <summary>The defaults: five training Re log-spaced over 50-800, two held out (73.2 as in the book, and 300).</summary>
+    /// <summary>The defaults: five training Re log-spaced over 50-800, two held out (73.2 as in the book, and 300); 200 time units of warm-up.</summary>
     public static SolWakeSettings Default { get; } = new([50, 100, 200, 400, 800], [73.2, 300]);
 
     /// <summary>Checks ranges; a bad value is a usage error naming the option.</summary>
