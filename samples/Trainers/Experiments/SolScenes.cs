@@ -305,13 +305,13 @@ internal sealed class WakeSolScene : SolScene
     public override void WritePictures(RunOutput output, double[] source, double[] corrected, double[] reference, int steps)
     {
         string re = _testRe[0].ToString("G", CultureInfo.InvariantCulture);
-        FieldImage.WriteScalar(output.PathOf("source.png"), Vorticity(source), _nx - 1, _ny - 1, $"source solver (NON), vorticity, Re {re}, step {steps}", W, H, colormap: "balance");
-        FieldImage.WriteScalar(output.PathOf("corrected.png"), Vorticity(corrected), _nx - 1, _ny - 1, $"SOL-16 corrected, vorticity, Re {re}, step {steps}", W, H, colormap: "balance");
-        FieldImage.WriteScalar(output.PathOf("reference.png"), Vorticity(reference), _nx - 1, _ny - 1, $"reference {_nx * _factor}x{_ny * _factor} averaged, vorticity, Re {re}, step {steps}", W, H, colormap: "balance");
+        FieldImage.WriteScalar(output.PathOf("source.png"), Vorticity(source), _nx - 1, _ny - 1, $"NON vorticity, Re {re}, step {steps}", W, H, colormap: "balance");
+        FieldImage.WriteScalar(output.PathOf("corrected.png"), Vorticity(corrected), _nx - 1, _ny - 1, $"SOL-16 vorticity, Re {re}, step {steps}", W, H, colormap: "balance");
+        FieldImage.WriteScalar(output.PathOf("reference.png"), Vorticity(reference), _nx - 1, _ny - 1, $"reference vorticity, Re {re}, step {steps}", W, H, colormap: "balance");
     }
 
     // Pixel size of the pictures: the domain is twice as tall as wide.
-    private const int W = 420, H = 720;
+    private const int W = 440, H = 720;
 
     /// <summary>dv/dx - du/dy at the interior grid nodes ((nx-1) x (ny-1)).</summary>
     private double[] Vorticity(double[] packed)
