@@ -123,7 +123,7 @@ public sealed class SolWakeTests() : TrainerTestBase("diffgen-wake-")
     {
         var (code, stdout, _) = Run("sol", "--help");
         Assert.Equal(0, code);
-        foreach (var s in new[] { "--scene", "--train-re", "--test-re", "--warmup", "--factor 4 --steps 100" })
+        foreach (var s in new[] { "--scene", "--train-re", "--test-re", "--warmup", "--scene wake --factor 4 --steps 100" })
             Assert.Contains(s, stdout);
     }
 }

@@ -125,7 +125,8 @@ public static class Sol
                 {
                     Checkpoints.Save(output, key, vi * s.Iterations + it, Evaluations(), rows, [("corrector", net, opt)]);
                     output.FlushMetrics();
-                    throw new OperationCanceledException($"stopped at {name} iteration {it}; resume with --resume {output.Directory}");
+                    // The wake scene's options are part of the checkpoint's key, so the hint asks for them again.
+                    throw new OperationCanceledException($"stopped at {name} iteration {it}; resume with --resume {output.Directory}" + (wake == null ? "" : " --scene wake and the same options"));
                 }
                 opt.ZeroGrad();
                 var scenes = Enumerable.Range(0, s.Batch).Select(_ => train[batchRng.Next(train.Count)]).ToList();
