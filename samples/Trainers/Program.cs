@@ -138,36 +138,64 @@ public static class Cli
         });
         root.Subcommands.Add(control);
 
-        var qIterations = new Option<int>("--iterations") { Description = "Training iterations per variant.", DefaultValueFactory = _ => 150 };
+        // Defaults that differ per scene are nullable here and resolved once the scene is known.
+        var qScene = new Option<string>("--scene") { Description = "burgers: the paper's forced 2D Burgers; wake: the book's flow past a disc with Re as a network input.", DefaultValueFactory = _ => "burgers" };
+        var qIterations = new Option<int?>("--iterations") { Description = "Training iterations per variant (default: burgers 150, wake 60)." };
         var qLr = new Option<double>("--lr") { Description = "Adam learning rate.", DefaultValueFactory = _ => 1e-3 };
-        var qTrain = new Option<int>("--train-scenes") { Description = "Training forcings.", DefaultValueFactory = _ => 6 };
-        var qTest = new Option<int>("--test-scenes") { Description = "Held-out forcings.", DefaultValueFactory = _ => 2 };
-        var qSteps = new Option<int>("--steps") { Description = "Rollout length in source steps (the paper: 200).", DefaultValueFactory = _ => 40 };
-        var qSource = new Option<int>("--source") { Description = "Source grid cells per side (the paper: 32).", DefaultValueFactory = _ => 32 };
-        var qFactor = new Option<int>("--factor") { Description = "Reference refinement factor (the paper: 4).", DefaultValueFactory = _ => 4 };
+        var qTrain = new Option<int?>("--train-scenes") { Description = "Training forcings (burgers; default 6)." };
+        var qTest = new Option<int?>("--test-scenes") { Description = "Held-out forcings (burgers; default 2)." };
+        var qSteps = new Option<int>("--steps") { Description = "Rollout length in source steps (the paper: 200; the book's wake test: 100).", DefaultValueFactory = _ => 40 };
+        var qSource = new Option<int>("--source") { Description = "Source grid cells per side; wake: cells in x, y has twice as many (the paper: 32; the book's wake: 32x64).", DefaultValueFactory = _ => 32 };
+        var qFactor = new Option<int?>("--factor") { Description = "Reference refinement factor in space and time (default: burgers 4 as the paper, wake 2; the full size is 4)." };
         var qBatch = new Option<int>("--batch") { Description = "Scenes per batch.", DefaultValueFactory = _ => 3 };
+        var qTrainRe = new Option<string?>("--train-re") { Description = "Wake: training Reynolds numbers, comma-separated (default 50,100,200,400,800)." };
+        var qTestRe = new Option<string?>("--test-re") { Description = "Wake: held-out Reynolds numbers, comma-separated (default 73.2,300; the first is pictured)." };
+        var qWarmup = new Option<int?>("--warmup") { Description = "Wake: reference time units simulated before the recorded window, so shedding has begun (default 200)." };
         var qOut = new Option<string?>("--out") { Description = "Output folder (default: runs/<experiment>-<timestamp>)." };
         var qSeed = new Option<int>("--seed") { Description = "Seed of the forcings, the weights and the batches.", DefaultValueFactory = _ => 0 };
         var qQuiet = new Option<bool>("--quiet") { Description = "Print only the final table." };
-        var qResume = new Option<string?>("--resume") { Description = "Continue an interrupted run from its folder's last checkpoint." };
+        var qResume = new Option<string?>("--resume") { Description = "Continue an interrupted run from its folder's last checkpoint (give the same options)." };
         var qEvery = new Option<int>("--checkpoint-every") { Description = "Write a checkpoint every N iterations.", DefaultValueFactory = _ => 50 };
-        var sol = new Command("sol", "Learned corrections of a coarse 2D Burgers solver: NON, PRE and SOL-k (k = 1, 4, 16) on held-out forcings (EXPERIMENTS.md §3).");
-        foreach (var o in new Option[] { qIterations, qLr, qTrain, qTest, qSteps, qSource, qFactor, qBatch, qOut, qSeed, qResume, qEvery, qQuiet }) sol.Options.Add(o);
+        var sol = new Command("sol", "Learned corrections of a coarse solver: NON, PRE and SOL-k (k = 1, 4, 16) on held-out scenes (EXPERIMENTS.md §3). "
+            + "--scene burgers (default): forced 2D Burgers, held-out forcings. --scene wake: flow past a disc, held-out Reynolds numbers; "
+            + "the book's sizes (32x64 source, 4x finer reference, 100-step test) are --scene wake --factor 4 --steps 100; raise --iterations as time allows (slow: its 128x256 references alone ran over 19 minutes on 2 busy shared cores).");
+        foreach (var o in new Option[] { qScene, qIterations, qLr, qTrain, qTest, qSteps, qSource, qFactor, qBatch, qTrainRe, qTestRe, qWarmup, qOut, qSeed, qResume, qEvery, qQuiet }) sol.Options.Add(o);
         sol.SetAction(parse =>
         {
-            var settings = new SolSettings(parse.GetValue(qIterations), parse.GetValue(qLr), parse.GetValue(qTrain), parse.GetValue(qTest), parse.GetValue(qSteps), parse.GetValue(qSource), parse.GetValue(qFactor), parse.GetValue(qBatch), parse.GetValue(qSeed), parse.GetValue(qEvery));
             var resumeDir = parse.GetValue(qResume);
             exit = Execute(stdout, stderr, () =>
             {
+                string scene = parse.GetValue(qScene)!;
+                if (scene is not ("burgers" or "wake")) throw new UsageException($"--scene must be burgers or wake (got '{scene}')");
+                bool isWake = scene == "wake";
+                SolWakeSettings? wake = null;
+                if (isWake)
+                {
+                    if (parse.GetValue(qTrain) != null || parse.GetValue(qTest) != null) throw new UsageException("--train-scenes and --test-scenes are for --scene burgers; the wake scene takes --train-re and --test-re");
+                    var d = SolWakeSettings.Default;
+                    wake = new SolWakeSettings(ParseList(parse.GetValue(qTrainRe), "--train-re") ?? d.TrainReynolds, ParseList(parse.GetValue(qTestRe), "--test-re") ?? d.TestReynolds, parse.GetValue(qWarmup) ?? d.Warmup);
+                    wake.Validate();
+                }
+                else if (parse.GetValue(qTrainRe) != null || parse.GetValue(qTestRe) != null || parse.GetValue(qWarmup) != null)
+                    throw new UsageException("--train-re, --test-re and --warmup are for --scene wake");
+                var settings = new SolSettings(parse.GetValue(qIterations) ?? (isWake ? 60 : 150), parse.GetValue(qLr),
+                    parse.GetValue(qTrain) ?? (isWake ? wake!.TrainReynolds.Length : 6), parse.GetValue(qTest) ?? (isWake ? wake!.TestReynolds.Length : 2),
+                    parse.GetValue(qSteps), parse.GetValue(qSource), parse.GetValue(qFactor) ?? (isWake ? 2 : 4), parse.GetValue(qBatch), parse.GetValue(qSeed), parse.GetValue(qEvery));
                 settings.Validate();
                 if (resumeDir != null && !Directory.Exists(resumeDir)) throw new UsageException($"--resume: folder '{resumeDir}' does not exist");
                 var output = new RunOutput(resumeDir ?? parse.GetValue(qOut) ?? DefaultFolder("sol"));
                 bool q = parse.GetValue(qQuiet);
-                if (!q) stdout.WriteLine($"sol: {settings.Source}² source, {settings.Source * settings.Factor}² reference, {settings.Steps} steps, {settings.TrainScenes}/{settings.TestScenes} forcings, {settings.Iterations} iterations per variant -> {output.Directory}");
+                if (!q)
+                {
+                    if (wake == null)
+                        stdout.WriteLine($"sol: {settings.Source}² source, {settings.Source * settings.Factor}² reference, {settings.Steps} steps, {settings.TrainScenes}/{settings.TestScenes} forcings, {settings.Iterations} iterations per variant -> {output.Directory}");
+                    else
+                        stdout.WriteLine(FormattableString.Invariant($"sol (wake): {settings.Source}x{2 * settings.Source} source, {settings.Source * settings.Factor}x{2 * settings.Source * settings.Factor} reference, {settings.Steps} steps after {wake.Warmup} warm-up, Re {string.Join(",", wake.TrainReynolds)} / held out {string.Join(",", wake.TestReynolds)}, {settings.Iterations} iterations per variant -> {output.Directory}"));
+                }
                 if (live && !q)
-                    LiveProgress.Run("sol", 4 * settings.Iterations, 0, p => Sol.Run(settings, output, resumeDir, p, stdout, ct));
+                    LiveProgress.Run("sol", 4 * settings.Iterations, 0, p => Sol.Run(settings, output, resumeDir, p, stdout, ct, wake));
                 else
-                    Sol.Run(settings, output, resumeDir, new LineProgress(stdout, q ? 0 : 50), stdout, ct);
+                    Sol.Run(settings, output, resumeDir, new LineProgress(stdout, q ? 0 : isWake ? 10 : 50), stdout, ct, wake);
             });
         });
         root.Subcommands.Add(sol);
@@ -180,6 +208,18 @@ public static class Cli
         }
         int code = result.Invoke(new InvocationConfiguration { Output = stdout, Error = stderr });
         return exit != 0 ? exit : code;
+    }
+
+    /// <summary>A comma-separated list of numbers, or null when the option was not given.</summary>
+    private static double[]? ParseList(string? text, string option)
+    {
+        if (text == null) return null;
+        var parts = text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        var values = new double[parts.Length];
+        for (int i = 0; i < parts.Length; i++)
+            if (!double.TryParse(parts[i], NumberStyles.Float, CultureInfo.InvariantCulture, out values[i]))
+                throw new UsageException($"{option} must be comma-separated numbers (got '{text}')");
+        return values;
     }
 
     private static string DefaultFolder(string experiment) =>
