@@ -159,8 +159,14 @@ public static class Compare
     public static void RunSol(Dictionary<string, double> r)
     {
         var sol = new SolIteration();
+        // An iteration takes tens of ms, so Measure's 0.5 s warm-up is only ~10 calls: too few for tiered
+        // compilation to promote the NN and tape code (30 calls, then a background compile that a loaded
+        // machine delays); the first rows then measured tier-0 code (2× the steady state). Warm up longer.
+        var warm = Stopwatch.StartNew();
+        for (int i = 0; i < 60 || warm.Elapsed.TotalSeconds < 3; i++) { sol.Iteration(); sol.NetworkForward(); sol.LiftedSteps(); }
         r["sol.iteration"] = Measure(() => sol.Iteration());
         r["sol.network"] = Measure(sol.NetworkOnly);
+        r["sol.network_forward"] = Measure(sol.NetworkForward);
         r["sol.lifted_steps"] = Measure(sol.LiftedSteps);
         var next = new double[2 * SolIteration.N * SolIteration.N];
         var stateBar = new double[next.Length]; var forceBar = new double[next.Length]; var nextBar = new double[next.Length];

@@ -141,6 +141,13 @@ public sealed class SolIteration
         s.Sum().Backward();
     }
 
+    /// <summary>The network's forward pass alone: K corrections without the tape.</summary>
+    public void NetworkForward()
+    {
+        using var _ = Autograd.NoGrad();
+        for (int i = 0; i < K; i++) Correct(_state0);
+    }
+
     /// <summary>The network part: K corrections forward + backward on [3, 2, 32, 32], ClipNorm, Adam.</summary>
     public void NetworkOnly()
     {

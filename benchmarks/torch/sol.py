@@ -126,6 +126,11 @@ def sol_peer():
         torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
         opt.step()
 
+    def network_forward():  # the network's forward pass alone: K corrections without autograd
+        with torch.no_grad():
+            for _ in range(K):
+                correct(state0)
+
     def steps_only():  # the solver's share, chained as in the iteration: K steps, K - 1 recorded ones backward
         s = step(state0).detach().requires_grad_(True)
         y = s
@@ -148,7 +153,8 @@ def sol_peer():
         for _ in range(K - 1):
             burgers2d_step(sg, force, **phys).backward(seed)
 
-    for name, fn in (("sol.iteration", iteration), ("sol.network", network_only), ("sol.lifted_steps", steps_only),
+    for name, fn in (("sol.iteration", iteration), ("sol.network", network_only),
+                     ("sol.network_forward", network_forward), ("sol.lifted_steps", steps_only),
                      ("sol.physics_primal", physics_primal), ("sol.physics_pullback", physics_pullback)):
         print(f"{name} {measure(fn) * 1e6:.3f}", flush=True)
 
