@@ -186,57 +186,22 @@ internal sealed class HelmholtzOperator(int nx, int ny, double dx, double dy, do
 internal sealed class PoissonOperator(int nx, int ny, double dx, double dy, ReadOnlySpan<int> solid, int xLo, int xHi, int yLo, int yHi) : ISpdOperator
 {
     private readonly int[] _solid = solid.IsEmpty ? new int[nx * ny] : solid.ToArray();
-    private double[]? _precon;
+    private Multigrid? _mg;
 
     public int Length => nx * ny;
 
     /// <summary>
-    /// Incomplete Cholesky IC(0) in lexicographic order (couplings across a periodic seam are left out of the
-    /// factor, which keeps it SPD); several times fewer CG iterations than Jacobi on the Poisson problem.
+    /// One aggregation-multigrid V-cycle (<see cref="Multigrid"/>): CG then needs a handful of iterations
+    /// at any grid size (7 at 512², where incomplete Cholesky needed 344).
     /// </summary>
     public void Precondition(ReadOnlySpan<double> r, Span<double> z)
     {
-        double ax = 1 / (dx * dx), ay = 1 / (dy * dy);
-        if (_precon is null)
+        if (_mg is null)
         {
-            var d = new double[Length];
-            Diagonal(d);
-            _precon = new double[Length];
-            for (int j = 0; j < ny; j++)
-                for (int i = 0; i < nx; i++)
-                {
-                    int k = j * nx + i;
-                    if (d[k] <= 0) continue;
-                    double e = d[k];
-                    if (i > 0 && _solid[k - 1] == 0) { double t = ax * _precon[k - 1]; e -= t * t; }
-                    if (j > 0 && _solid[k - nx] == 0) { double t = ay * _precon[k - nx]; e -= t * t; }
-                    if (e < 0.25 * d[k]) e = d[k]; // safeguard against a breakdown of the incomplete factor
-                    _precon[k] = 1 / Math.Sqrt(e);
-                }
+            if (_diagonal is null) BuildStencil();
+            _mg = new Multigrid(nx, ny, _diagonal!, _west!, _east!, _south!, _north!, 1 / (dx * dx), 1 / (dy * dy));
         }
-        var pc = _precon;
-        // Forward solve L q = r (q kept in z).
-        for (int j = 0; j < ny; j++)
-            for (int i = 0; i < nx; i++)
-            {
-                int k = j * nx + i;
-                if (pc[k] == 0) { z[k] = 0; continue; }
-                double t = r[k];
-                if (i > 0 && pc[k - 1] != 0) t += ax * pc[k - 1] * z[k - 1];
-                if (j > 0 && pc[k - nx] != 0) t += ay * pc[k - nx] * z[k - nx];
-                z[k] = t * pc[k];
-            }
-        // Backward solve Lᵀ z = q.
-        for (int j = ny - 1; j >= 0; j--)
-            for (int i = nx - 1; i >= 0; i--)
-            {
-                int k = j * nx + i;
-                if (pc[k] == 0) continue;
-                double t = z[k];
-                if (i < nx - 1 && pc[k + 1] != 0) t += ax * pc[k] * z[k + 1];
-                if (j < ny - 1 && pc[k + nx] != 0) t += ay * pc[k] * z[k + nx];
-                z[k] = t * pc[k];
-            }
+        _mg.Apply(r, z);
     }
 
     public bool Singular => xLo != Bc.ZeroGradient && xHi != Bc.ZeroGradient && yLo != Bc.ZeroGradient && yHi != Bc.ZeroGradient;

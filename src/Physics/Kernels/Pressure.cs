@@ -11,7 +11,7 @@ namespace DiffGen.Physics;
 public static partial class Pressure
 {
     /// <summary>
-    /// Solves <c>L p = rhs</c> (see the class remarks) by incomplete-Cholesky (IC(0)) preconditioned CG from p = 0 until the
+    /// Solves <c>L p = rhs</c> (see the class remarks) by CG preconditioned with a multigrid V-cycle (<see cref="Multigrid"/>) from p = 0 until the
     /// residual's max norm is at most <paramref name="tolerance"/>. Not differentiated by the generator:
     /// its derivative is the implicit adjoint <see cref="SolvePressurePullback"/>.
     /// </summary>
