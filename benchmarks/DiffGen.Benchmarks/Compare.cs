@@ -40,11 +40,14 @@ public static class Compare
         return times[batches / 2];
     }
 
-    public static Dictionary<string, double> RunDiffGen()
+    /// <summary>Runs the DiffGen cases; <paramref name="only"/> (e.g. "mlp,resnet") limits them to those groups.</summary>
+    public static Dictionary<string, double> RunDiffGen(string? only = null)
     {
         var r = new Dictionary<string, double>();
+        var groups = only?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        bool Want(string group) => groups is null || groups.Contains(group);
         // ---- physics (issue 4): the smoke step (same setup as benchmarks/torch/physics.py: a smoke block, at rest)
-        foreach (int sn in new[] { 128, 512 })
+        foreach (int sn in Want("smoke") ? new[] { 128, 512 } : [])
         {
             var sim = new Smoke2D(sn, sn);
             var smoke = new double[sn * sn];
@@ -66,6 +69,16 @@ public static class Compare
             }, min, sn > 200 ? 3 : 7);
         }
 
+        if (Want("burgers_opt")) BurgersOptCase(r);
+        if (Want("generator")) GeneratorCases(r);
+        if (Want("mlp")) MlpCase(r);
+        if (Want("resnet")) ResNetCase(r);
+        if (Want("burgers2d")) Burgers2DCases(r);
+        return r;
+    }
+
+    private static void BurgersOptCase(Dictionary<string, double> r)
+    {
         // ---- samples (issue 5): one burgers-opt iteration
         var b = Burgers1D.PbdlOptimization();
         int nb1 = b.Cells;
@@ -81,6 +94,10 @@ public static class Compare
             BurgersOpt.LossAndGradient(b, 16, u0, target, states, grad, scratch);
             for (int i = 0; i < nb1; i++) u1[i] = u0[i] - 5 * grad[i];
         });
+    }
+
+    private static void GeneratorCases(Dictionary<string, double> r)
+    {
         // ---- generator (issue 2, 6)
         int n = 4096;
         var u = new double[n]; var next = new double[n]; var tmp = new double[n];
@@ -112,7 +129,10 @@ public static class Compare
         var eg = new Dual[n];
         r["energy4096.gradient"] = Measure(() => { double nb = 0; BenchKernels.EnergyPullback(u, 0.3, 1.0, uBar, ref nb); });
         r["energy4096.hvp"] = Measure(() => { Dual nb = 0; BenchKernels.EnergyPullbackDual(ed, 0.3, 1.0, eg, ref nb); });
+    }
 
+    private static void MlpCase(Dictionary<string, double> r)
+    {
         // ---- NN (issue 3)
         Init.Seed(0);
         var mlp = new Sequential(new Linear(64, 256), new ReLU(), new Linear(256, 256), new ReLU(), new Linear(256, 64));
@@ -120,13 +140,21 @@ public static class Compare
         var x = Tensor.Randn(1, 256, 64);
         var y = Tensor.Randn(2, 256, 64);
         r["mlp.train_step"] = Measure(() => { opt.ZeroGrad(); Losses.Mse(mlp.Forward(x), y).Backward(); opt.Step(); });
+    }
+
+    private static void ResNetCase(Dictionary<string, double> r)
+    {
+        Init.Seed(0);
         var net = new Sequential(new Conv2d(3, 32, 3), new ReLU(), new ResBlock(32), new ResBlock(32), new Conv2d(32, 32, 3), new ReLU(), new Conv2d(32, 2, 3));
         var opt2 = new Adam(net.Parameters(), 1e-3);
         var xi = Tensor.Randn(3, 3, 3, 32, 64);
         var yi = Tensor.Randn(4, 3, 2, 32, 64);
         r["resnet.train_step"] = Measure(() => { opt2.ZeroGrad(); Losses.Mse(net.Forward(xi), yi).Backward(); opt2.Step(); });
         r["resnet.parameters"] = net.ParameterCount;
+    }
 
+    private static void Burgers2DCases(Dictionary<string, double> r)
+    {
         // ---- physics (issue 4): 2D Burgers step, primal and gradient, and the copy bandwidth
         foreach (int s in new[] { 128, 512 })
         {
@@ -149,16 +177,15 @@ public static class Compare
             var src = new double[6 * c]; var dst = new double[6 * c];
             r[$"copy{s}.seconds"] = Measure(() => src.AsSpan().CopyTo(dst));
         }
-
-        return r;
     }
 
-    public static Dictionary<string, double>? RunTorch(int threads, out string? error)
+    /// <summary>Runs the PyTorch peers; <paramref name="only"/> is passed on to peers.py.</summary>
+    public static Dictionary<string, double>? RunTorch(int threads, out string? error, string? only = null)
     {
         error = null;
         var script = Path.Combine(AppContext.BaseDirectory, "torch", "peers.py");
         if (!File.Exists("/usr/bin/python3")) { error = "/usr/bin/python3 not found (apt-get install python3-torch libopenblas0-pthread)"; return null; }
-        var psi = new ProcessStartInfo("/usr/bin/python3", $"\"{script}\" --threads {threads}") { RedirectStandardOutput = true, RedirectStandardError = true };
+        var psi = new ProcessStartInfo("/usr/bin/python3", $"\"{script}\" --threads {threads}" + (only is null ? "" : $" --only {only}")) { RedirectStandardOutput = true, RedirectStandardError = true };
         using var p = Process.Start(psi)!;
         var output = p.StandardOutput.ReadToEnd();
         var err = p.StandardError.ReadToEnd();
@@ -168,6 +195,7 @@ public static class Compare
         var r = new Dictionary<string, double>();
         foreach (var prop in doc.RootElement.EnumerateObject())
             if (prop.Value.ValueKind == JsonValueKind.Number) r[prop.Name] = prop.Value.GetDouble();
+        if (only is not null && !only.Split(',').Contains("smoke")) return r;
         // The smoke-step peer (benchmarks/torch/physics.py) prints "name microseconds" lines.
         var physics = Path.Combine(AppContext.BaseDirectory, "torch", "physics.py");
         using var q = Process.Start(new ProcessStartInfo("/usr/bin/python3", $"\"{physics}\" --threads {threads}") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Path.GetDirectoryName(physics)! })!;
@@ -198,6 +226,7 @@ public static class Compare
             string ratio = t != null && t.TryGetValue(key, out var tv2) ? F2(tv2 / d[key]) : "–";
             sb.AppendLine($"| {key} | {Us(d[key])} | {torch} | {ratio} |");
         }
+        if (!d.ContainsKey("burgers2d512.primal") || !d.ContainsKey("smoke512x512.grad") || !d.ContainsKey("dot4096.primal")) return sb.ToString();
         sb.AppendLine();
         sb.AppendLine("| DiffGen ratio | value | target |");
         sb.AppendLine("|---|---:|---:|");
