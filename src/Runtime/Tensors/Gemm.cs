@@ -11,14 +11,14 @@ namespace DiffGen.Tensors;
 /// it, so the register-blocked micro-kernel reads contiguous memory whatever the transposes are; tiles
 /// of C are spread over cores with Parallel.For.
 /// </summary>
-internal static unsafe class Gemm
+internal static unsafe partial class Gemm
 {
     /// <summary>
     /// Rows per micro-tile: 8 when AVX-512VL gives the JIT 32 vector registers (16 accumulators fit),
     /// otherwise 4 (8 accumulators in AVX2's 16 registers). A static readonly is a JIT-time constant.
     /// </summary>
-    private static readonly int MR = System.Runtime.Intrinsics.X86.Avx512F.VL.IsSupported ? 8 : 4;
-    private const int NR = 16;
+    internal static readonly int MR = System.Runtime.Intrinsics.X86.Avx512F.VL.IsSupported ? 8 : 4;
+    internal const int NR = 16;
 
     /// <summary>
     /// C[M,N] = (accumulate ? C : 0) + op(A)[M,K] · op(B)[K,N]. op(A) is A[M,K] (lda = K) or, when
@@ -133,10 +133,17 @@ internal static unsafe class Gemm
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel(float* a, float* b, int ldb, int k, float* c, int ldc, bool accumulate)
+    private static void Kernel(float* a, float* b, int ldb, int k, float* c, int ldc, bool accumulate, float* rowInit = null)
     {
         Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default;
         Vector256<float> c20 = default, c21 = default, c30 = default, c31 = default;
+        if (rowInit != null)
+        {
+            c00 = c01 = Vector256.Create(rowInit[0]);
+            c10 = c11 = Vector256.Create(rowInit[1]);
+            c20 = c21 = Vector256.Create(rowInit[2]);
+            c30 = c31 = Vector256.Create(rowInit[3]);
+        }
         for (int p = 0; p < k; p++)
         {
             var b0 = Vector256.Load(b);
@@ -170,12 +177,23 @@ internal static unsafe class Gemm
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel8(float* a, float* b, int ldb, int k, float* c, int ldc, bool accumulate)
+    private static void Kernel8(float* a, float* b, int ldb, int k, float* c, int ldc, bool accumulate, float* rowInit = null)
     {
         Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default;
         Vector256<float> c20 = default, c21 = default, c30 = default, c31 = default;
         Vector256<float> c40 = default, c41 = default, c50 = default, c51 = default;
         Vector256<float> c60 = default, c61 = default, c70 = default, c71 = default;
+        if (rowInit != null)
+        {
+            c00 = c01 = Vector256.Create(rowInit[0]);
+            c10 = c11 = Vector256.Create(rowInit[1]);
+            c20 = c21 = Vector256.Create(rowInit[2]);
+            c30 = c31 = Vector256.Create(rowInit[3]);
+            c40 = c41 = Vector256.Create(rowInit[4]);
+            c50 = c51 = Vector256.Create(rowInit[5]);
+            c60 = c61 = Vector256.Create(rowInit[6]);
+            c70 = c71 = Vector256.Create(rowInit[7]);
+        }
         for (int p = 0; p < k; p++)
         {
             var b0 = Vector256.Load(b);

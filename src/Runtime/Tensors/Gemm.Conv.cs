@@ -1,0 +1,357 @@
+using System.Buffers;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace DiffGen.Tensors;
+
+/// <summary>
+/// Convolutions as implicit GEMMs: the im2col matrix is never built. The input is copied once into a
+/// padded buffer (the padding mode applied there), after which entry (r = (c, ki, kj), p = (oh, ow))
+/// of im2col is simply xp[TapOffset(r) + PositionOffset(p)]; the GEMM's packing routines read that
+/// directly (they would copy a panel of a materialised im2col anyway).
+/// </summary>
+internal static unsafe partial class Gemm
+{
+    /// <summary>A padded copy of x [N, C, H, W]: [N, C, Hp, Wp], plus the offsets that address im2col in it.</summary>
+    private readonly struct Padded
+    {
+        public readonly int C, Hp, Wp, Ho, Wo, SH, SW, KH, KW, DH, DW;
+
+        public Padded(ConvGeometry g)
+        {
+            C = g.C; Hp = g.H + 2 * g.PH; Wp = g.W + 2 * g.PW; Ho = g.Ho; Wo = g.Wo;
+            SH = g.SH; SW = g.SW; KH = g.KH; KW = g.KW; DH = g.DH; DW = g.DW;
+        }
+
+        public int Plane => Hp * Wp;
+
+        public long Image => (long)C * Hp * Wp;
+
+        /// <summary>Offset of im2col row r = (c, ki, kj) within an image.</summary>
+        public int TapOffset(int r)
+        {
+            int kk = KH * KW;
+            int c = r / kk, ki = r % kk / KW, kj = r % KW;
+            return c * Hp * Wp + ki * DH * Wp + kj * DW;
+        }
+
+        /// <summary>Offset of output position p = (oh, ow) within a plane.</summary>
+        public int PositionOffset(int p) => p / Wo * SH * Wp + p % Wo * SW;
+    }
+
+    /// <summary>Writes the padded copy of x (every image, every channel) into xp.</summary>
+    private static void Pad(float* x, float* xp, ConvGeometry g)
+    {
+        int H = g.H, W = g.W, PH = g.PH, PW = g.PW, Hp = H + 2 * PH, Wp = W + 2 * PW;
+        int planes = g.N * g.C;
+        var mode = g.Mode;
+        void Planes(int p0, int p1)
+        {
+            for (int pl = p0; pl < p1; pl++)
+            {
+                float* src = x + (long)pl * H * W;
+                float* dst = xp + (long)pl * Hp * Wp;
+                for (int i = 0; i < Hp; i++)
+                {
+                    float* d = dst + (long)i * Wp;
+                    int ih = Source(i - PH, H, mode);
+                    if (ih < 0) { new Span<float>(d, Wp).Clear(); continue; }
+                    float* s = src + (long)ih * W;
+                    for (int j = 0; j < PW; j++) { int iw = Source(j - PW, W, mode); d[j] = iw < 0 ? 0f : s[iw]; }
+                    new ReadOnlySpan<float>(s, W).CopyTo(new Span<float>(d + PW, W));
+                    for (int j = PW + W; j < Wp; j++) { int iw = Source(j - PW, W, mode); d[j] = iw < 0 ? 0f : s[iw]; }
+                }
+            }
+        }
+        if ((long)planes * Hp * Wp < 1 << 16 || Environment.ProcessorCount == 1) Planes(0, planes);
+        else
+        {
+            int chunks = Math.Min(planes, Environment.ProcessorCount * 2);
+            Parallel.For(0, chunks, ch => Planes((int)((long)planes * ch / chunks), (int)((long)planes * (ch + 1) / chunks)));
+        }
+    }
+
+    /// <summary>The input index a padded coordinate reads (-1: zero), as <see cref="ConvGeometry"/>'s maps.</summary>
+    private static int Source(int i, int n, PaddingMode mode) => i >= 0 && i < n ? i : mode switch
+    {
+        PaddingMode.Zeros => -1,
+        PaddingMode.Periodic => ((i % n) + n) % n,
+        _ => Math.Clamp(i, 0, n - 1),
+    };
+
+    /// <summary>
+    /// y[n] [M, Ho*Wo] = (bias ? bias[i] : 0) + W [M, C*kh*kw] · col(x[n]) for every image, where col is
+    /// the im2col matrix of <see cref="Ops.Im2Col"/>. Each task packs the NR-column panel of col it needs
+    /// from the padded input, and the result lands in y's [N, M, Ho, Wo] layout with the bias fused, so
+    /// there is no im2col buffer, no permute and no bias pass.
+    /// </summary>
+    /// <param name="x">Input [N, C, H, W] (geometry <paramref name="g"/>).</param>
+    /// <param name="w">Weights [M, C*kh*kw], row-major.</param>
+    /// <param name="bias">[M], or empty for none.</param>
+    /// <param name="y">Output [N, M, Ho, Wo].</param>
+    /// <param name="m">Output channels.</param>
+    /// <param name="g">The geometry (any stride, padding mode and dilation).</param>
+    public static void ConvForward(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y, int m, ConvGeometry g)
+    {
+        int k = g.Rows, hw = g.Ho * g.Wo;
+        if (m == 0 || hw == 0 || g.N == 0) return;
+        if (k == 0) { FillBias(y, bias, m, hw, g.N); return; }
+        int mp = (m + MR - 1) / MR, np = (hw + NR - 1) / NR;
+        var pd = new Padded(g);
+        float[] ap = ArrayPool<float>.Shared.Rent(mp * MR * k);
+        float[] bp = ArrayPool<float>.Shared.Rent(mp * MR);
+        float[] xpArray = ArrayPool<float>.Shared.Rent((int)(g.N * pd.Image));
+        try
+        {
+            // The kernel reads MR initial values per strip: pad the bias with zeros to whole strips.
+            Array.Clear(bp, 0, mp * MR);
+            bias.CopyTo(bp);
+            fixed (float* px = x, pw = w, py = y, pap = ap, pbias = bp, pxp = xpArray)
+            {
+                float* xp = pxp, yy = py, aPack = pap, bb = bias.IsEmpty ? null : pbias;
+                Pad(px, xp, g);
+                PackA(pw, aPack, m, k, false, 0, mp);
+                int tasks = g.N * np;
+                bool par = (long)m * k * hw * g.N >= 1 << 18 && Environment.ProcessorCount > 1;
+                if (!par)
+                {
+                    ConvTasks(xp, aPack, bb, yy, m, k, pd, 0, tasks);
+                }
+                else
+                {
+                    int chunks = Math.Min(tasks, Environment.ProcessorCount * 4);
+                    Parallel.For(0, chunks, ch => ConvTasks(xp, aPack, bb, yy, m, k, pd, (int)((long)tasks * ch / chunks), (int)((long)tasks * (ch + 1) / chunks)));
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(ap);
+            ArrayPool<float>.Shared.Return(bp);
+            ArrayPool<float>.Shared.Return(xpArray);
+        }
+    }
+
+    private static void FillBias(Span<float> y, ReadOnlySpan<float> bias, int m, int hw, int n)
+    {
+        for (int b = 0; b < n; b++)
+            for (int i = 0; i < m; i++) y.Slice((b * m + i) * hw, hw).Fill(bias.IsEmpty ? 0f : bias[i]);
+    }
+
+    private static void ConvTasks(float* xp, float* aPack, float* bias, float* y, int m, int k, Padded pd, int t0, int t1)
+    {
+        int hw = pd.Ho * pd.Wo;
+        int mp = (m + MR - 1) / MR, np = (hw + NR - 1) / NR;
+        long yImage = (long)m * hw;
+        float* tmp = stackalloc float[8 * NR];
+        float[] panelArray = ArrayPool<float>.Shared.Rent(NR * k);
+        int[] tapArray = ArrayPool<int>.Shared.Rent(k);
+        try
+        {
+            fixed (int* tapOff = tapArray)
+            fixed (float* panel = panelArray)
+            {
+                for (int r = 0; r < k; r++) tapOff[r] = pd.TapOffset(r);
+                for (int t = t0; t < t1; t++)
+                {
+                    int n = t / np, jp = t % np;
+                    int j0 = jp * NR, cols = Math.Min(NR, hw - j0);
+                    PackConvPanel(xp + n * pd.Image, panel, pd, tapOff, k, j0, cols);
+                    float* yn = y + n * yImage;
+                    for (int ip = 0; ip < mp; ip++)
+                    {
+                        int i0 = ip * MR, rows = Math.Min(MR, m - i0);
+                        float* ablk = aPack + (long)ip * MR * k;
+                        float* init = bias == null ? null : bias + i0;
+                        if (rows == MR && cols == NR)
+                        {
+                            if (MR == 8) Kernel8(ablk, panel, NR, k, yn + (long)i0 * hw + j0, hw, false, init);
+                            else Kernel(ablk, panel, NR, k, yn + (long)i0 * hw + j0, hw, false, init);
+                            continue;
+                        }
+                        if (MR == 8) Kernel8(ablk, panel, NR, k, tmp, NR, false, init);
+                        else Kernel(ablk, panel, NR, k, tmp, NR, false, init);
+                        for (int r = 0; r < rows; r++)
+                            new ReadOnlySpan<float>(tmp + r * NR, cols).CopyTo(new Span<float>(yn + (long)(i0 + r) * hw + j0, cols));
+                    }
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(panelArray);
+            ArrayPool<int>.Shared.Return(tapArray);
+        }
+    }
+
+    /// <summary>
+    /// Packs columns [j0, j0 + cols) of im2col for one padded image into <paramref name="d"/> (row r at
+    /// d + r*NR, zero-padded to NR columns). Positions inside one output row at stride 1 are contiguous
+    /// in the padded input: two vector loads per row.
+    /// </summary>
+    private static void PackConvPanel(float* xp, float* d, Padded pd, int* tapOff, int k, int j0, int cols)
+    {
+        int ow0 = j0 % pd.Wo;
+        if (cols == NR && ow0 + NR <= pd.Wo && pd.SW == 1)
+        {
+            float* src = xp + pd.PositionOffset(j0);
+            for (int r = 0; r < k; r++)
+            {
+                float* s = src + tapOff[r];
+                Vector256.Load(s).Store(d + r * NR);
+                Vector256.Load(s + 8).Store(d + r * NR + 8);
+            }
+            return;
+        }
+        // Positions spanning output rows, a stride, or the ragged last panel: element by element.
+        int* pos = stackalloc int[NR];
+        for (int q = 0; q < NR; q++) pos[q] = pd.PositionOffset(j0 + Math.Min(q, cols - 1));
+        for (int r = 0; r < k; r++)
+        {
+            float* s = xp + tapOff[r];
+            float* dd = d + r * NR;
+            for (int q = 0; q < NR; q++) dd[q] = q < cols ? s[pos[q]] : 0f;
+        }
+    }
+
+    /// <summary>
+    /// The weight gradient of a convolution: gw [M, C*kh*kw] = Σₙ gy[n] [M, Ho*Wo] · col(x[n])ᵀ, again
+    /// without materialising col. Computed as its transpose gwᵀ = Σₙ col(x[n]) · gy[n]ᵀ so that the
+    /// large operand (col, C*kh*kw rows) is the one packed into MR-row strips from the padded input, and
+    /// the parallel tasks (strips of gwᵀ) never write the same memory.
+    /// </summary>
+    public static void ConvWeightGrad(ReadOnlySpan<float> x, ReadOnlySpan<float> gy, Span<float> gw, int m, ConvGeometry g)
+    {
+        int k = g.Rows, hw = g.Ho * g.Wo;
+        if (k == 0 || m == 0) return;
+        if (hw == 0 || g.N == 0) { gw[..(m * k)].Clear(); return; }
+        int mp = (k + MR - 1) / MR, np = (m + NR - 1) / NR;
+        var pd = new Padded(g);
+        float[] bp = ArrayPool<float>.Shared.Rent(g.N * np * NR * hw);
+        float[] ct = ArrayPool<float>.Shared.Rent(mp * MR * np * NR);
+        float[] xpArray = ArrayPool<float>.Shared.Rent((int)(g.N * pd.Image));
+        try
+        {
+            fixed (float* px = x, pgy = gy, pbp = bp, pct = ct, pgw = gw, pxp = xpArray)
+            {
+                float* xp = pxp, gyy = pgy, bPack = pbp, c = pct;
+                bool par = (long)m * k * hw * g.N >= 1 << 18 && Environment.ProcessorCount > 1;
+                Pad(px, xp, g);
+                // B = gy[n]ᵀ [Ho*Wo, M], packed per image into NR-column panels.
+                if (par) Parallel.For(0, g.N * np, t => PackB(gyy + (long)(t / np) * m * hw, bPack + (long)t * NR * hw, m, hw, true, t % np));
+                else for (int t = 0; t < g.N * np; t++) PackB(gyy + (long)(t / np) * m * hw, bPack + (long)t * NR * hw, m, hw, true, t % np);
+                // C = gwᵀ, padded to whole tiles: [mp*MR, np*NR].
+                if (!par) WeightGradStrips(xp, bPack, c, m, k, g.N, pd, 0, mp);
+                else
+                {
+                    int chunks = Math.Min(mp, Environment.ProcessorCount * 4);
+                    Parallel.For(0, chunks, ch => WeightGradStrips(xp, bPack, c, m, k, g.N, pd, (int)((long)mp * ch / chunks), (int)((long)mp * (ch + 1) / chunks)));
+                }
+                int ldc = np * NR;
+                for (int i = 0; i < m; i++)
+                    for (int r = 0; r < k; r++) pgw[(long)i * k + r] = c[(long)r * ldc + i];
+            }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(bp);
+            ArrayPool<float>.Shared.Return(ct);
+            ArrayPool<float>.Shared.Return(xpArray);
+        }
+    }
+
+    private static void WeightGradStrips(float* xp, float* bPack, float* c, int m, int k, int images, Padded pd, int s0, int s1)
+    {
+        int hw = pd.Ho * pd.Wo, np = (m + NR - 1) / NR, ldc = np * NR;
+        float[] stripArray = ArrayPool<float>.Shared.Rent(MR * hw);
+        try
+        {
+            fixed (float* strip = stripArray)
+            {
+                for (int ip = s0; ip < s1; ip++)
+                {
+                    for (int n = 0; n < images; n++)
+                    {
+                        PackConvStrip(xp + n * pd.Image, strip, pd, k, ip * MR);
+                        for (int jp = 0; jp < np; jp++)
+                        {
+                            float* tile = c + (long)ip * MR * ldc + jp * NR;
+                            float* panel = bPack + ((long)n * np + jp) * NR * hw;
+                            if (MR == 8) Kernel8(strip, panel, NR, hw, tile, ldc, n > 0);
+                            else Kernel(strip, panel, NR, hw, tile, ldc, n > 0);
+                        }
+                    }
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(stripArray);
+        }
+    }
+
+    /// <summary>
+    /// Packs rows [r0, r0 + MR) of im2col for one padded image as an A strip: d[p*MR + i] = col[r0 + i, p]
+    /// (rows past the end are zero). With MR = 8 and stride 1, blocks of 8 output positions in one row
+    /// are 8 contiguous vectors (one per row), transposed in registers.
+    /// </summary>
+    private static void PackConvStrip(float* xp, float* d, Padded pd, int k, int r0)
+    {
+        int Ho = pd.Ho, Wo = pd.Wo, hw = Ho * Wo;
+        int rows = Math.Min(MR, k - r0);
+        int* tapOff = stackalloc int[MR];
+        for (int i = 0; i < MR; i++) tapOff[i] = pd.TapOffset(r0 + Math.Min(i, rows - 1));
+        if (MR == 8 && pd.SW == 1 && Avx.IsSupported)
+        {
+            var v = stackalloc Vector256<float>[8];
+            for (int oh = 0; oh < Ho; oh++)
+            {
+                float* rowBase = xp + (long)oh * pd.SH * pd.Wp;
+                float* dRow = d + (long)oh * Wo * 8;
+                int ow = 0;
+                for (; ow + 8 <= Wo; ow += 8)
+                {
+                    for (int i = 0; i < 8; i++) v[i] = i < rows ? Vector256.Load(rowBase + tapOff[i] + ow) : Vector256<float>.Zero;
+                    Transpose8(v, dRow + ow * 8, 8);
+                }
+                for (; ow < Wo; ow++)
+                    for (int i = 0; i < 8; i++) dRow[ow * 8 + i] = i < rows ? rowBase[tapOff[i] + ow] : 0f;
+            }
+            return;
+        }
+        for (int p = 0; p < hw; p++)
+        {
+            float* s = xp + pd.PositionOffset(p);
+            for (int i = 0; i < MR; i++) d[(long)p * MR + i] = i < rows ? s[tapOff[i]] : 0f;
+        }
+    }
+
+    /// <summary>Stores the transpose of the 8×8 block held in v[0..7] (rows) at dst (rows ldd apart).</summary>
+    private static void Transpose8(Vector256<float>* v, float* dst, int ldd)
+    {
+        var t0 = Avx.UnpackLow(v[0], v[1]);
+        var t1 = Avx.UnpackHigh(v[0], v[1]);
+        var t2 = Avx.UnpackLow(v[2], v[3]);
+        var t3 = Avx.UnpackHigh(v[2], v[3]);
+        var t4 = Avx.UnpackLow(v[4], v[5]);
+        var t5 = Avx.UnpackHigh(v[4], v[5]);
+        var t6 = Avx.UnpackLow(v[6], v[7]);
+        var t7 = Avx.UnpackHigh(v[6], v[7]);
+        var u0 = Avx.Shuffle(t0, t2, 0x44);
+        var u1 = Avx.Shuffle(t0, t2, 0xEE);
+        var u2 = Avx.Shuffle(t1, t3, 0x44);
+        var u3 = Avx.Shuffle(t1, t3, 0xEE);
+        var u4 = Avx.Shuffle(t4, t6, 0x44);
+        var u5 = Avx.Shuffle(t4, t6, 0xEE);
+        var u6 = Avx.Shuffle(t5, t7, 0x44);
+        var u7 = Avx.Shuffle(t5, t7, 0xEE);
+        Avx.Store(dst, Avx.Permute2x128(u0, u4, 0x20));
+        Avx.Store(dst + ldd, Avx.Permute2x128(u1, u5, 0x20));
+        Avx.Store(dst + 2 * ldd, Avx.Permute2x128(u2, u6, 0x20));
+        Avx.Store(dst + 3 * ldd, Avx.Permute2x128(u3, u7, 0x20));
+        Avx.Store(dst + 4 * ldd, Avx.Permute2x128(u0, u4, 0x31));
+        Avx.Store(dst + 5 * ldd, Avx.Permute2x128(u1, u5, 0x31));
+        Avx.Store(dst + 6 * ldd, Avx.Permute2x128(u2, u6, 0x31));
+        Avx.Store(dst + 7 * ldd, Avx.Permute2x128(u3, u7, 0x31));
+    }
+}
