@@ -255,7 +255,16 @@ internal static unsafe partial class Gemm
             float* d = dst + (long)ip * MR * k;
             int i0 = ip * MR;
             int rows = Math.Min(MR, m - i0);
-            if (!transA)
+            if (!transA && rows == 8 && MR == 8 && Avx.IsSupported)
+            {
+                // Eight rows of A: 8×8 register transposes instead of strided scalar writes.
+                int p = 0;
+                float* src = a + (long)i0 * k;
+                for (; p + 8 <= k; p += 8) Transpose8x8(src + p, k, d + p * 8, 8);
+                for (; p < k; p++)
+                    for (int r = 0; r < 8; r++) d[p * 8 + r] = src[(long)r * k + p];
+            }
+            else if (!transA)
             {
                 for (int r = 0; r < MR; r++)
                 {
