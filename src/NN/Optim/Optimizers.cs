@@ -214,6 +214,7 @@ public class Adam : Optimizer
     /// whole buffers): g = grad + wd·p; m = β1·m + (1-β1)·g; v = β2·v + (1-β2)·g²;
     /// p += step · m / (√(v·invBc2) + ε), with c1 = 1 - β1 and c2 = 1 - β2 rounded from double. Same operations and rounding order as the unfused form.
     /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void AdamStep(Span<float> p, ReadOnlySpan<float> grad, Span<float> m, Span<float> v, float wd, float b1, float c1, float b2, float c2, float invBc2, float eps, float step)
     {
         int i = 0, n = p.Length;

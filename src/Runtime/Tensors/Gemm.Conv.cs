@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
@@ -10,6 +11,8 @@ namespace DiffGen.Tensors;
 /// of im2col is simply xp[TapOffset(r) + PositionOffset(p)]; the GEMM's packing routines read that
 /// directly (they would copy a panel of a materialised im2col anyway).
 /// </summary>
+/// <remarks>The pack and tile loops are marked AggressiveOptimization: hot from the first call, they
+/// would otherwise run as tier-0 or OSR code through a benchmark's warm-up.</remarks>
 internal static unsafe partial class Gemm
 {
     /// <summary>A padded copy of x [N, C, H, W]: [N, C, Hp, Wp], plus the offsets that address im2col in it.</summary>
@@ -40,6 +43,7 @@ internal static unsafe partial class Gemm
     }
 
     /// <summary>Writes the padded copy of x (every image, every channel) into xp.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Pad(float* x, float* xp, ConvGeometry g)
     {
         int H = g.H, W = g.W, PH = g.PH, PW = g.PW, Hp = H + 2 * PH, Wp = W + 2 * PW;
@@ -138,6 +142,7 @@ internal static unsafe partial class Gemm
             for (int i = 0; i < m; i++) y.Slice((b * m + i) * hw, hw).Fill(bias.IsEmpty ? 0f : bias[i]);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ConvTasks(float* xp, float* aPack, float* bias, float* y, int m, int k, Padded pd, int t0, int t1)
     {
         int hw = pd.Ho * pd.Wo;
@@ -189,6 +194,7 @@ internal static unsafe partial class Gemm
     /// d + r*NR, zero-padded to NR columns). Positions inside one output row at stride 1 are contiguous
     /// in the padded input: two vector loads per row.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PackConvPanel(float* xp, float* d, Padded pd, int* tapOff, int k, int j0, int cols)
     {
         int ow0 = j0 % pd.Wo;
@@ -260,6 +266,7 @@ internal static unsafe partial class Gemm
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void WeightGradStrips(float* xp, float* bPack, float* c, int m, int k, int images, Padded pd, int s0, int s1)
     {
         int hw = pd.Ho * pd.Wo, np = (m + NR - 1) / NR, ldc = np * NR;
@@ -295,6 +302,7 @@ internal static unsafe partial class Gemm
     /// (rows past the end are zero). With MR = 8 and stride 1, blocks of 8 output positions in one row
     /// are 8 contiguous vectors (one per row), transposed in registers.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PackConvStrip(float* xp, float* d, Padded pd, int k, int r0)
     {
         int Ho = pd.Ho, Wo = pd.Wo, hw = Ho * Wo;
@@ -327,6 +335,7 @@ internal static unsafe partial class Gemm
     }
 
     /// <summary>Stores the transpose of the 8×8 block held in v[0..7] (rows) at dst (rows ldd apart).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
     private static void Transpose8(Vector256<float>* v, float* dst, int ldd)
     {
         var t0 = Avx.UnpackLow(v[0], v[1]);

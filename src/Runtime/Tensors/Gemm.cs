@@ -55,7 +55,9 @@ internal static unsafe partial class Gemm
                 else
                 {
                     int chunks = Math.Min(tiles, Environment.ProcessorCount * 4);
-                    Parallel.For(0, chunks, ch => PackA(aa, aPack, m, k, transA, (int)((long)mp * ch / chunks), (int)((long)mp * (ch + 1) / chunks)));
+                    // Packing A is a fraction of the multiply; below ~1 MB it is not worth a fork/join.
+                    if ((long)m * k < 1 << 18) PackA(aa, aPack, m, k, transA, 0, mp);
+                    else Parallel.For(0, chunks, ch => PackA(aa, aPack, m, k, transA, (int)((long)mp * ch / chunks), (int)((long)mp * (ch + 1) / chunks)));
                     int per = (tiles + chunks - 1) / chunks;
                     Parallel.For(0, chunks, ch =>
                     {
@@ -72,6 +74,8 @@ internal static unsafe partial class Gemm
         }
     }
 
+    // Hot from the first call: compile fully optimised rather than via tier 0 and OSR.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RunTiles(float* aPack, float* b, bool transB, float* c, int m, int n, int k, int mp, int t0, int t1, bool accumulate)
     {
         // Tiles are numbered column-panel-major. Each task packs the B panel it is about to use into a
@@ -248,6 +252,8 @@ internal static unsafe partial class Gemm
     }
 
     /// <summary>Packs op(A) into strips of MR rows: strip i holds, for each p, the MR values op(A)[i*MR + r, p].</summary>
+    // Hot from the first call: compile fully optimised rather than via tier 0 and OSR.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PackA(float* a, float* dst, int m, int k, bool transA, int p0, int p1)
     {
         for (int ip = p0; ip < p1; ip++)
@@ -291,6 +297,8 @@ internal static unsafe partial class Gemm
     }
 
     /// <summary>Packs strip <paramref name="jp"/> of op(B) (NR columns, zero-padded) into <paramref name="d"/>: for each p, the NR values op(B)[p, jp*NR + q].</summary>
+    // Hot from the first call: compile fully optimised rather than via tier 0 and OSR.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PackB(float* b, float* d, int n, int k, bool transB, int jp)
     {
         int j0 = jp * NR;
@@ -342,7 +350,7 @@ internal static unsafe partial class Gemm
     }
 
     /// <summary>dst[i * ldd + j] = src[j * lds + i] for an 8×8 block.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
     private static void Transpose8x8(float* src, int lds, float* dst, int ldd)
     {
         var r0 = Avx.LoadVector256(src);
