@@ -42,6 +42,18 @@ internal static unsafe partial class Gemm
         public int PositionOffset(int p) => p / Wo * SH * Wp + p % Wo * SW;
     }
 
+    /// <summary>Length of the padded copy of an input of geometry <paramref name="g"/>: N*C*(H+2PH)*(W+2PW).</summary>
+    public static int PaddedLength(ConvGeometry g) => checked(g.N * g.C * (g.H + 2 * g.PH) * (g.W + 2 * g.PW));
+
+    /// <summary>
+    /// Writes the padded copy of x [N, C, H, W] (the padding mode applied) that <see cref="ConvForward"/>
+    /// and <see cref="ConvWeightGrad"/> read; one copy serves both.
+    /// </summary>
+    public static void Pad(ReadOnlySpan<float> x, Span<float> xp, ConvGeometry g)
+    {
+        fixed (float* px = x, pxp = xp) Pad(px, pxp, g);
+    }
+
     /// <summary>Writes the padded copy of x (every image, every channel) into xp.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Pad(float* x, float* xp, ConvGeometry g)
@@ -89,13 +101,13 @@ internal static unsafe partial class Gemm
     /// from the padded input, and the result lands in y's [N, M, Ho, Wo] layout with the bias fused, so
     /// there is no im2col buffer, no permute and no bias pass.
     /// </summary>
-    /// <param name="x">Input [N, C, H, W] (geometry <paramref name="g"/>).</param>
+    /// <param name="xp">The padded input written by <see cref="Pad(ReadOnlySpan{float}, Span{float}, ConvGeometry)"/>.</param>
     /// <param name="w">Weights [M, C*kh*kw], row-major.</param>
     /// <param name="bias">[M], or empty for none.</param>
     /// <param name="y">Output [N, M, Ho, Wo].</param>
     /// <param name="m">Output channels.</param>
     /// <param name="g">The geometry (any stride, padding mode and dilation).</param>
-    public static void ConvForward(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y, int m, ConvGeometry g)
+    public static void ConvForward(ReadOnlySpan<float> xp, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y, int m, ConvGeometry g)
     {
         int k = g.Rows, hw = g.Ho * g.Wo;
         if (m == 0 || hw == 0 || g.N == 0) return;
@@ -104,27 +116,25 @@ internal static unsafe partial class Gemm
         var pd = new Padded(g);
         float[] ap = ArrayPool<float>.Shared.Rent(mp * MR * k);
         float[] bp = ArrayPool<float>.Shared.Rent(mp * MR);
-        float[] xpArray = ArrayPool<float>.Shared.Rent((int)(g.N * pd.Image));
         try
         {
             // The kernel reads MR initial values per strip: pad the bias with zeros to whole strips.
             Array.Clear(bp, 0, mp * MR);
             bias.CopyTo(bp);
-            fixed (float* px = x, pw = w, py = y, pap = ap, pbias = bp, pxp = xpArray)
+            fixed (float* pw = w, py = y, pap = ap, pbias = bp, pxp = xp)
             {
-                float* xp = pxp, yy = py, aPack = pap, bb = bias.IsEmpty ? null : pbias;
-                Pad(px, xp, g);
+                float* xx = pxp, yy = py, aPack = pap, bb = bias.IsEmpty ? null : pbias;
                 PackA(pw, aPack, m, k, false, 0, mp);
                 int tasks = g.N * np;
                 bool par = (long)m * k * hw * g.N >= 1 << 18 && Environment.ProcessorCount > 1;
                 if (!par)
                 {
-                    ConvTasks(xp, aPack, bb, yy, m, k, pd, 0, tasks);
+                    ConvTasks(xx, aPack, bb, yy, m, k, pd, 0, tasks);
                 }
                 else
                 {
                     int chunks = Math.Min(tasks, Environment.ProcessorCount * 4);
-                    Parallel.For(0, chunks, ch => ConvTasks(xp, aPack, bb, yy, m, k, pd, (int)((long)tasks * ch / chunks), (int)((long)tasks * (ch + 1) / chunks)));
+                    Parallel.For(0, chunks, ch => ConvTasks(xx, aPack, bb, yy, m, k, pd, (int)((long)tasks * ch / chunks), (int)((long)tasks * (ch + 1) / chunks)));
                 }
             }
         }
@@ -132,7 +142,6 @@ internal static unsafe partial class Gemm
         {
             ArrayPool<float>.Shared.Return(ap);
             ArrayPool<float>.Shared.Return(bp);
-            ArrayPool<float>.Shared.Return(xpArray);
         }
     }
 
@@ -226,7 +235,12 @@ internal static unsafe partial class Gemm
     /// large operand (col, C*kh*kw rows) is the one packed into MR-row strips from the padded input, and
     /// the parallel tasks (strips of gwᵀ) never write the same memory.
     /// </summary>
-    public static void ConvWeightGrad(ReadOnlySpan<float> x, ReadOnlySpan<float> gy, Span<float> gw, int m, ConvGeometry g)
+    /// <param name="xp">The padded input written by <see cref="Pad(ReadOnlySpan{float}, Span{float}, ConvGeometry)"/>.</param>
+    /// <param name="gy">Output gradient [N, M, Ho, Wo].</param>
+    /// <param name="gw">Weight gradient [M, C*kh*kw] (overwritten).</param>
+    /// <param name="m">Output channels.</param>
+    /// <param name="g">The geometry.</param>
+    public static void ConvWeightGrad(ReadOnlySpan<float> xp, ReadOnlySpan<float> gy, Span<float> gw, int m, ConvGeometry g)
     {
         int k = g.Rows, hw = g.Ho * g.Wo;
         if (k == 0 || m == 0) return;
@@ -235,23 +249,21 @@ internal static unsafe partial class Gemm
         var pd = new Padded(g);
         float[] bp = ArrayPool<float>.Shared.Rent(g.N * np * NR * hw);
         float[] ct = ArrayPool<float>.Shared.Rent(mp * MR * np * NR);
-        float[] xpArray = ArrayPool<float>.Shared.Rent((int)(g.N * pd.Image));
         try
         {
-            fixed (float* px = x, pgy = gy, pbp = bp, pct = ct, pgw = gw, pxp = xpArray)
+            fixed (float* pgy = gy, pbp = bp, pct = ct, pgw = gw, pxp = xp)
             {
-                float* xp = pxp, gyy = pgy, bPack = pbp, c = pct;
+                float* xx = pxp, gyy = pgy, bPack = pbp, c = pct;
                 bool par = (long)m * k * hw * g.N >= 1 << 18 && Environment.ProcessorCount > 1;
-                Pad(px, xp, g);
                 // B = gy[n]ᵀ [Ho*Wo, M], packed per image into NR-column panels.
                 if (par) Parallel.For(0, g.N * np, t => PackB(gyy + (long)(t / np) * m * hw, bPack + (long)t * NR * hw, m, hw, true, t % np));
                 else for (int t = 0; t < g.N * np; t++) PackB(gyy + (long)(t / np) * m * hw, bPack + (long)t * NR * hw, m, hw, true, t % np);
                 // C = gwᵀ, padded to whole tiles: [mp*MR, np*NR].
-                if (!par) WeightGradStrips(xp, bPack, c, m, k, g.N, pd, 0, mp);
+                if (!par) WeightGradStrips(xx, bPack, c, m, k, g.N, pd, 0, mp);
                 else
                 {
                     int chunks = Math.Min(mp, Environment.ProcessorCount * 4);
-                    Parallel.For(0, chunks, ch => WeightGradStrips(xp, bPack, c, m, k, g.N, pd, (int)((long)mp * ch / chunks), (int)((long)mp * (ch + 1) / chunks)));
+                    Parallel.For(0, chunks, ch => WeightGradStrips(xx, bPack, c, m, k, g.N, pd, (int)((long)mp * ch / chunks), (int)((long)mp * (ch + 1) / chunks)));
                 }
                 int ldc = np * NR;
                 for (int i = 0; i < m; i++)
@@ -262,7 +274,6 @@ internal static unsafe partial class Gemm
         {
             ArrayPool<float>.Shared.Return(bp);
             ArrayPool<float>.Shared.Return(ct);
-            ArrayPool<float>.Shared.Return(xpArray);
         }
     }
 
@@ -299,7 +310,7 @@ internal static unsafe partial class Gemm
 
     /// <summary>
     /// Packs rows [r0, r0 + MR) of im2col for one padded image as an A strip: d[p*MR + i] = col[r0 + i, p]
-    /// (rows past the end are zero). With MR = 8 and stride 1, blocks of 8 output positions in one row
+    /// (rows past the end repeat the last row). With MR = 8 and stride 1, blocks of 8 output positions in one row
     /// are 8 contiguous vectors (one per row), transposed in registers.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -309,43 +320,47 @@ internal static unsafe partial class Gemm
         int rows = Math.Min(MR, k - r0);
         int* tapOff = stackalloc int[MR];
         for (int i = 0; i < MR; i++) tapOff[i] = pd.TapOffset(r0 + Math.Min(i, rows - 1));
+        // Rows past the end of im2col repeat the last one: they only feed rows of gwᵀ that are never read.
         if (MR == 8 && pd.SW == 1 && Avx.IsSupported)
         {
-            var v = stackalloc Vector256<float>[8];
+            float* s0 = xp + tapOff[0], s1 = xp + tapOff[1], s2 = xp + tapOff[2], s3 = xp + tapOff[3];
+            float* s4 = xp + tapOff[4], s5 = xp + tapOff[5], s6 = xp + tapOff[6], s7 = xp + tapOff[7];
             for (int oh = 0; oh < Ho; oh++)
             {
-                float* rowBase = xp + (long)oh * pd.SH * pd.Wp;
+                long rowOff = (long)oh * pd.SH * pd.Wp;
                 float* dRow = d + (long)oh * Wo * 8;
                 int ow = 0;
                 for (; ow + 8 <= Wo; ow += 8)
                 {
-                    for (int i = 0; i < 8; i++) v[i] = i < rows ? Vector256.Load(rowBase + tapOff[i] + ow) : Vector256<float>.Zero;
-                    Transpose8(v, dRow + ow * 8, 8);
+                    long o = rowOff + ow;
+                    Transpose8(Avx.LoadVector256(s0 + o), Avx.LoadVector256(s1 + o), Avx.LoadVector256(s2 + o), Avx.LoadVector256(s3 + o),
+                        Avx.LoadVector256(s4 + o), Avx.LoadVector256(s5 + o), Avx.LoadVector256(s6 + o), Avx.LoadVector256(s7 + o), dRow + ow * 8, 8);
                 }
                 for (; ow < Wo; ow++)
-                    for (int i = 0; i < 8; i++) dRow[ow * 8 + i] = i < rows ? rowBase[tapOff[i] + ow] : 0f;
+                    for (int i = 0; i < 8; i++) dRow[ow * 8 + i] = xp[tapOff[i] + rowOff + ow];
             }
             return;
         }
         for (int p = 0; p < hw; p++)
         {
             float* s = xp + pd.PositionOffset(p);
-            for (int i = 0; i < MR; i++) d[(long)p * MR + i] = i < rows ? s[tapOff[i]] : 0f;
+            for (int i = 0; i < MR; i++) d[(long)p * MR + i] = s[tapOff[i]];
         }
     }
 
-    /// <summary>Stores the transpose of the 8×8 block held in v[0..7] (rows) at dst (rows ldd apart).</summary>
+    /// <summary>Stores the transpose of the 8×8 block with rows v0..v7 at dst (rows ldd apart).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
-    private static void Transpose8(Vector256<float>* v, float* dst, int ldd)
+    internal static void Transpose8(Vector256<float> v0, Vector256<float> v1, Vector256<float> v2, Vector256<float> v3,
+        Vector256<float> v4, Vector256<float> v5, Vector256<float> v6, Vector256<float> v7, float* dst, int ldd)
     {
-        var t0 = Avx.UnpackLow(v[0], v[1]);
-        var t1 = Avx.UnpackHigh(v[0], v[1]);
-        var t2 = Avx.UnpackLow(v[2], v[3]);
-        var t3 = Avx.UnpackHigh(v[2], v[3]);
-        var t4 = Avx.UnpackLow(v[4], v[5]);
-        var t5 = Avx.UnpackHigh(v[4], v[5]);
-        var t6 = Avx.UnpackLow(v[6], v[7]);
-        var t7 = Avx.UnpackHigh(v[6], v[7]);
+        var t0 = Avx.UnpackLow(v0, v1);
+        var t1 = Avx.UnpackHigh(v0, v1);
+        var t2 = Avx.UnpackLow(v2, v3);
+        var t3 = Avx.UnpackHigh(v2, v3);
+        var t4 = Avx.UnpackLow(v4, v5);
+        var t5 = Avx.UnpackHigh(v4, v5);
+        var t6 = Avx.UnpackLow(v6, v7);
+        var t7 = Avx.UnpackHigh(v6, v7);
         var u0 = Avx.Shuffle(t0, t2, 0x44);
         var u1 = Avx.Shuffle(t0, t2, 0xEE);
         var u2 = Avx.Shuffle(t1, t3, 0x44);

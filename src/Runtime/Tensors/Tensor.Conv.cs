@@ -141,17 +141,24 @@ public sealed partial class Tensor
     {
         int co = wShape[0], hw = g.Ho * g.Wo;
         var result = Empty(x.Device, xShape.Length == 3 ? [g.N, co, g.Wo] : [g.N, co, g.Ho, g.Wo]);
-        Gemm.ConvForward(x.Data, weight.Data, bias is null ? default : bias.Data, result.Data, co, g);
+        // The padded input serves the forward and, kept on the tape (about the size of x), the weight gradient.
+        var xp = Empty(x.Device, Gemm.PaddedLength(g));
+        Gemm.Pad(x.Data, xp.Data, g);
+        Gemm.ConvForward(xp.Data, weight.Data, bias is null ? default : bias.Data, result.Data, co, g);
         GC.KeepAlive(x); GC.KeepAlive(weight); GC.KeepAlive(bias);
         Tensor[] inputs = bias is null ? [x, weight] : [x, weight, bias];
-        return Tape.Record(result, opName, inputs, gOut =>
+        bool padKept = true;
+        var recorded = Tape.Record(result, opName, inputs, gOut =>
         {
             Tensor? gx = null, gw = null, gb = null;
             if (weight.RequiresGrad)
             {
+                // (Re-pad if the copy was released because the weight did not need a gradient when recorded.)
+                var src = padKept ? xp : Empty(x.Device, Gemm.PaddedLength(g));
+                if (!padKept) Gemm.Pad(x.Data, src.Data, g);
                 gw = Empty(x.Device, wShape);
-                Gemm.ConvWeightGrad(x.Data, gOut.Data, gw.Data, co, g);
-                GC.KeepAlive(x); GC.KeepAlive(gOut);
+                Gemm.ConvWeightGrad(src.Data, gOut.Data, gw.Data, co, g);
+                GC.KeepAlive(src); GC.KeepAlive(x); GC.KeepAlive(gOut);
             }
             if (x.RequiresGrad)
             {
@@ -159,7 +166,10 @@ public sealed partial class Tensor
                 {
                     var wf = FlippedTransposedWeights(weight, co, g);
                     gx = Empty(x.Device, xShape);
-                    Gemm.ConvForward(gOut.Data, wf, default, gx.Data, g.C, gt);
+                    var gp = Empty(x.Device, Gemm.PaddedLength(gt));
+                    Gemm.Pad(gOut.Data, gp.Data, gt);
+                    Gemm.ConvForward(gp.Data, wf, default, gx.Data, g.C, gt);
+                    gp.Storage.ReleaseTemporary();
                     GC.KeepAlive(gOut);
                 }
                 else
@@ -186,6 +196,13 @@ public sealed partial class Tensor
             }
             return bias is null ? [gx, gw] : [gx, gw, gb];
         });
+        // Nothing recorded, or no weight gradient wanted: the padded copy is not needed any more.
+        if (recorded.GradFn is null || !weight.RequiresGrad)
+        {
+            padKept = false;
+            xp.Storage.ReleaseTemporary();
+        }
+        return recorded;
     }
 
     /// <summary>dW [Co, C*kh*kw] = gY [Co, N*HW] · im2col(x)ᵀ, reshaped to <paramref name="wShape"/>.</summary>

@@ -122,7 +122,11 @@ public class ConvKernelTests
         y.Sum().Backward();
         Assert.Null(w.Grad);
         var seed = Enumerable.Repeat(1f, 2 * 4 * 6 * 20).ToArray();
-        var (_, egx, _, _) = Reference(x.ToArray(), w.ToArray(), new float[4], seed, 2, 3, 6, 20, 4, 3, 3, (1, 1), (1, 1), (1, 1), PaddingMode.Zeros, 6, 20);
+        var (_, egx, egw, _) = Reference(x.ToArray(), w.ToArray(), new float[4], seed, 2, 3, 6, 20, 4, 3, 3, (1, 1), (1, 1), (1, 1), PaddingMode.Zeros, 6, 20);
         AssertClose(egx, x.Grad!.ToArray(), "dx");
+        // The weight asks for a gradient only after the forward pass: the backward re-pads the input.
+        w.RequiresGrad = true;
+        y.Sum().Backward();
+        AssertClose(egw, w.Grad!.ToArray(), "dw");
     }
 }
