@@ -112,6 +112,11 @@ internal static unsafe partial class Gemm
         int k = g.Rows, hw = g.Ho * g.Wo;
         if (m == 0 || hw == 0 || g.N == 0) return;
         if (k == 0) { FillBias(y, bias, m, hw, g.N); return; }
+        if (m <= SmallM && m < MR && g.SW == 1 && g.Wo >= 16)
+        {
+            ConvForwardFewChannels(xp, w, bias, y, m, g);
+            return;
+        }
         int mp = (m + MR - 1) / MR, np = (hw + NR - 1) / NR;
         var pd = new Padded(g);
         float[] ap = ArrayPool<float>.Shared.Rent(mp * MR * k);
@@ -245,6 +250,11 @@ internal static unsafe partial class Gemm
         int k = g.Rows, hw = g.Ho * g.Wo;
         if (k == 0 || m == 0) return;
         if (hw == 0 || g.N == 0) { gw[..(m * k)].Clear(); return; }
+        if (m <= SmallM && g.SW == 1 && g.Wo >= 8)
+        {
+            ConvWeightGradFewChannels(xp, gy, gw, m, g);
+            return;
+        }
         int mp = (k + MR - 1) / MR, np = (m + NR - 1) / NR;
         var pd = new Padded(g);
         float[] bp = ArrayPool<float>.Shared.Rent(g.N * np * NR * hw);
@@ -345,6 +355,143 @@ internal static unsafe partial class Gemm
         {
             float* s = xp + pd.PositionOffset(p);
             for (int i = 0; i < MR; i++) d[(long)p * MR + i] = s[tapOff[i]];
+        }
+    }
+
+    /// <summary>
+    /// Output channels up to which a convolution (e.g. a network's last layer) skips the 8-row micro-tile,
+    /// which would be mostly padding, for the row kernels below.
+    /// </summary>
+    private const int SmallM = 4;
+
+    /// <summary>
+    /// Forward for at most <see cref="SmallM"/> output channels, stride 1: every output row is computed in
+    /// blocks of 16 positions that read the padded input directly (no packing), all channels at once.
+    /// The last block of a row is shifted left to end at the row's end (recomputing a few values).
+    /// </summary>
+    private static void ConvForwardFewChannels(ReadOnlySpan<float> xp, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y, int m, ConvGeometry g)
+    {
+        var pd = new Padded(g);
+        int k = g.Rows, Ho = g.Ho, Wo = g.Wo, hw = Ho * Wo, rowsTotal = g.N * Ho;
+        int[] tapArray = ArrayPool<int>.Shared.Rent(k);
+        float[] wt = ArrayPool<float>.Shared.Rent(k * SmallM);
+        try
+        {
+            // Weights as [k, SmallM] (missing channels repeat the last one): one row per tap.
+            for (int r = 0; r < k; r++)
+            {
+                tapArray[r] = pd.TapOffset(r);
+                for (int i = 0; i < SmallM; i++) wt[r * SmallM + i] = w[Math.Min(i, m - 1) * k + r];
+            }
+            float b0 = bias.IsEmpty ? 0 : bias[0], b1 = bias.IsEmpty ? 0 : bias[Math.Min(1, m - 1)];
+            float b2 = bias.IsEmpty ? 0 : bias[Math.Min(2, m - 1)], b3 = bias.IsEmpty ? 0 : bias[Math.Min(3, m - 1)];
+            fixed (float* pxp = xp, pwt = wt, py = y)
+            fixed (int* ptap = tapArray)
+            {
+                float* xx = pxp, wv = pwt, yy = py;
+                int* tap = ptap;
+                void Rows(int q0, int q1)
+                {
+                    for (int q = q0; q < q1; q++)
+                    {
+                        int n = q / Ho, oh = q % Ho;
+                        float* src = xx + n * pd.Image + (long)oh * pd.SH * pd.Wp;
+                        float* dst = yy + (long)n * m * hw + (long)oh * Wo;
+                        for (int ow0 = 0; ow0 < Wo; ow0 += 16)
+                        {
+                            int o = Math.Min(ow0, Wo - 16);
+                            Vector256<float> a00 = Vector256.Create(b0), a01 = a00, a10 = Vector256.Create(b1), a11 = a10;
+                            Vector256<float> a20 = Vector256.Create(b2), a21 = a20, a30 = Vector256.Create(b3), a31 = a30;
+                            for (int r = 0; r < k; r++)
+                            {
+                                float* s = src + tap[r] + o;
+                                var x0 = Vector256.Load(s);
+                                var x1 = Vector256.Load(s + 8);
+                                float* wr = wv + r * SmallM;
+                                var c0 = Vector256.Create(wr[0]);
+                                a00 = Vector256.FusedMultiplyAdd(c0, x0, a00); a01 = Vector256.FusedMultiplyAdd(c0, x1, a01);
+                                var c1 = Vector256.Create(wr[1]);
+                                a10 = Vector256.FusedMultiplyAdd(c1, x0, a10); a11 = Vector256.FusedMultiplyAdd(c1, x1, a11);
+                                var c2 = Vector256.Create(wr[2]);
+                                a20 = Vector256.FusedMultiplyAdd(c2, x0, a20); a21 = Vector256.FusedMultiplyAdd(c2, x1, a21);
+                                var c3 = Vector256.Create(wr[3]);
+                                a30 = Vector256.FusedMultiplyAdd(c3, x0, a30); a31 = Vector256.FusedMultiplyAdd(c3, x1, a31);
+                            }
+                            a00.Store(dst + o); a01.Store(dst + o + 8);
+                            if (m > 1) { a10.Store(dst + hw + o); a11.Store(dst + hw + o + 8); }
+                            if (m > 2) { a20.Store(dst + 2 * hw + o); a21.Store(dst + 2 * hw + o + 8); }
+                            if (m > 3) { a30.Store(dst + 3 * hw + o); a31.Store(dst + 3 * hw + o + 8); }
+                        }
+                    }
+                }
+                if ((long)k * hw * g.N < 1 << 17 || Environment.ProcessorCount == 1) Rows(0, rowsTotal);
+                else
+                {
+                    int chunks = Math.Min(rowsTotal, Environment.ProcessorCount * 4);
+                    Parallel.For(0, chunks, ch => Rows((int)((long)rowsTotal * ch / chunks), (int)((long)rowsTotal * (ch + 1) / chunks)));
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<int>.Shared.Return(tapArray);
+            ArrayPool<float>.Shared.Return(wt);
+        }
+    }
+
+    /// <summary>
+    /// Weight gradient for at most <see cref="SmallM"/> output channels, stride 1: each weight is a dot
+    /// product of an output-gradient row with a shifted padded-input row, vectorised along the rows.
+    /// </summary>
+    private static void ConvWeightGradFewChannels(ReadOnlySpan<float> xp, ReadOnlySpan<float> gy, Span<float> gw, int m, ConvGeometry g)
+    {
+        var pd = new Padded(g);
+        int k = g.Rows, Ho = g.Ho, Wo = g.Wo, hw = Ho * Wo, images = g.N;
+        fixed (float* pxp = xp, pgy = gy, pgw = gw)
+        {
+            float* xx = pxp, gyy = pgy, gww = pgw;
+            void Taps(int r0, int r1)
+            {
+                for (int r = r0; r < r1; r++)
+                {
+                    int tap = pd.TapOffset(r);
+                    var a0 = Vector256<float>.Zero; var a1 = a0; var a2 = a0; var a3 = a0;
+                    float t0 = 0, t1 = 0, t2 = 0, t3 = 0;
+                    for (int n = 0; n < images; n++)
+                        for (int oh = 0; oh < Ho; oh++)
+                        {
+                            float* s = xx + n * pd.Image + tap + (long)oh * pd.SH * pd.Wp;
+                            float* gr = gyy + (long)n * m * hw + (long)oh * Wo;
+                            int ow = 0;
+                            for (; ow + 8 <= Wo; ow += 8)
+                            {
+                                var xv = Vector256.Load(s + ow);
+                                a0 = Vector256.FusedMultiplyAdd(xv, Vector256.Load(gr + ow), a0);
+                                if (m > 1) a1 = Vector256.FusedMultiplyAdd(xv, Vector256.Load(gr + hw + ow), a1);
+                                if (m > 2) a2 = Vector256.FusedMultiplyAdd(xv, Vector256.Load(gr + 2 * hw + ow), a2);
+                                if (m > 3) a3 = Vector256.FusedMultiplyAdd(xv, Vector256.Load(gr + 3 * hw + ow), a3);
+                            }
+                            for (; ow < Wo; ow++)
+                            {
+                                float xv = s[ow];
+                                t0 += xv * gr[ow];
+                                if (m > 1) t1 += xv * gr[hw + ow];
+                                if (m > 2) t2 += xv * gr[2 * hw + ow];
+                                if (m > 3) t3 += xv * gr[3 * hw + ow];
+                            }
+                        }
+                    gww[r] = Vector256.Sum(a0) + t0;
+                    if (m > 1) gww[k + r] = Vector256.Sum(a1) + t1;
+                    if (m > 2) gww[2 * k + r] = Vector256.Sum(a2) + t2;
+                    if (m > 3) gww[3 * k + r] = Vector256.Sum(a3) + t3;
+                }
+            }
+            if ((long)k * hw * images < 1 << 17 || Environment.ProcessorCount == 1) Taps(0, k);
+            else
+            {
+                int chunks = Math.Min(k, Environment.ProcessorCount * 4);
+                Parallel.For(0, chunks, ch => Taps((int)((long)k * ch / chunks), (int)((long)k * (ch + 1) / chunks)));
+            }
         }
     }
 

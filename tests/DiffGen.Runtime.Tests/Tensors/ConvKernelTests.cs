@@ -75,6 +75,9 @@ public class ConvKernelTests
     [InlineData(2, 3, 7, 20, 2, 3, 3, 1, 3, 3, 1, PaddingMode.Zeros)]      // padding beyond d(k-1): fallback
     [InlineData(1, 1, 3, 5, 1, 3, 3, 1, 0, 0, 1, PaddingMode.Zeros)]       // tiny, valid convolution
     [InlineData(2, 32, 4, 64, 32, 3, 3, 1, 1, 1, 1, PaddingMode.Zeros)]    // the ResNet's layer shape, fewer rows
+    [InlineData(2, 32, 4, 64, 2, 3, 3, 1, 1, 1, 1, PaddingMode.Zeros)]     // the ResNet's output layer: few-channel kernels
+    [InlineData(2, 5, 4, 16, 4, 3, 3, 1, 2, 2, 2, PaddingMode.Zeros)]      // four channels, one 16-wide block per row, dilation
+    [InlineData(1, 3, 6, 23, 1, 3, 5, 1, 1, 2, 1, PaddingMode.Edge)]       // one channel, shifted last block, edge padding
     public void Conv2d_ForwardAndGradients_MatchDirectLoops(int n, int c, int h, int wd, int co, int kh, int kw, int stride, int ph, int pw, int dil, PaddingMode mode)
     {
         var r = new Random(n * 7919 + c * 31 + h * 7 + wd + co);
