@@ -360,6 +360,11 @@ internal static unsafe partial class Gemm
                     }
                 }
             }
+            else if (rows == 8 && MR == 8)
+            {
+                // Aᵀ stored: each k-row of the strip is 8 contiguous values.
+                for (int p = 0; p < k; p++) Vector256.Load(a + (long)p * m + i0).Store(d + p * 8);
+            }
             else
             {
                 for (int p = 0; p < k; p++)
