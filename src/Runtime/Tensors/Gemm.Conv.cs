@@ -130,16 +130,26 @@ internal static unsafe partial class Gemm
             {
                 float* xx = pxp, yy = py, aPack = pap, bb = bias.IsEmpty ? null : pbias;
                 PackA(pw, aPack, m, k, false, 0, mp);
-                int tasks = g.N * np;
+                // Whole output rows at stride 1 (width a multiple of NR): one wide panel per row, read
+                // from the padded input as long contiguous runs (far fewer cache-line splits and misses
+                // than NR-wide pieces); otherwise NR-column panels.
+                bool wholeRows = g.SW == 1 && g.Wo % NR == 0 && g.Wo <= 256;
+                int tasks = wholeRows ? g.N * g.Ho : g.N * np;
                 bool par = (long)m * k * hw * g.N >= 1 << 18 && Environment.ProcessorCount > 1;
                 if (!par)
                 {
-                    ConvTasks(xx, aPack, bb, yy, m, k, pd, 0, tasks);
+                    if (wholeRows) ConvRowTasks(xx, aPack, bb, yy, m, k, pd, 0, tasks);
+                    else ConvTasks(xx, aPack, bb, yy, m, k, pd, 0, tasks);
                 }
                 else
                 {
                     int chunks = Math.Min(tasks, Environment.ProcessorCount * 4);
-                    Parallel.For(0, chunks, ch => ConvTasks(xx, aPack, bb, yy, m, k, pd, (int)((long)tasks * ch / chunks), (int)((long)tasks * (ch + 1) / chunks)));
+                    Parallel.For(0, chunks, ch =>
+                    {
+                        int t0 = (int)((long)tasks * ch / chunks), t1 = (int)((long)tasks * (ch + 1) / chunks);
+                        if (wholeRows) ConvRowTasks(xx, aPack, bb, yy, m, k, pd, t0, t1);
+                        else ConvTasks(xx, aPack, bb, yy, m, k, pd, t0, t1);
+                    });
                 }
             }
         }
@@ -192,6 +202,62 @@ internal static unsafe partial class Gemm
                         else Kernel(ablk, panel, NR, k, tmp, NR, false, init);
                         for (int r = 0; r < rows; r++)
                             new ReadOnlySpan<float>(tmp + r * NR, cols).CopyTo(new Span<float>(yn + (long)(i0 + r) * hw + j0, cols));
+                    }
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(panelArray);
+            ArrayPool<int>.Shared.Return(tapArray);
+        }
+    }
+
+    /// <summary>Tasks (image, output row): pack the row's im2col panel [k, Wo] (ldb = Wo), then every tile of it.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void ConvRowTasks(float* xp, float* aPack, float* bias, float* y, int m, int k, Padded pd, int t0, int t1)
+    {
+        int wo = pd.Wo, hw = pd.Ho * wo;
+        int mp = (m + MR - 1) / MR;
+        long yImage = (long)m * hw;
+        float* tmp = stackalloc float[8 * NR];
+        float[] panelArray = ArrayPool<float>.Shared.Rent(wo * k);
+        int[] tapArray = ArrayPool<int>.Shared.Rent(k);
+        try
+        {
+            fixed (int* tapOff = tapArray)
+            fixed (float* panel = panelArray)
+            {
+                for (int r = 0; r < k; r++) tapOff[r] = pd.TapOffset(r);
+                for (int t = t0; t < t1; t++)
+                {
+                    int n = t / pd.Ho, oh = t % pd.Ho;
+                    float* src = xp + n * pd.Image + (long)oh * pd.SH * pd.Wp;
+                    for (int r = 0; r < k; r++)
+                    {
+                        float* s = src + tapOff[r];
+                        float* d = panel + (long)r * wo;
+                        for (int q = 0; q < wo; q += 8) Vector256.Load(s + q).Store(d + q);
+                    }
+                    float* yRow = y + n * yImage + (long)oh * wo;
+                    for (int ip = 0; ip < mp; ip++)
+                    {
+                        int i0 = ip * MR, rows = Math.Min(MR, m - i0);
+                        float* ablk = aPack + (long)ip * MR * k;
+                        float* init = bias == null ? null : bias + i0;
+                        for (int j0 = 0; j0 < wo; j0 += NR)
+                        {
+                            if (rows == MR)
+                            {
+                                if (MR == 8) Kernel8(ablk, panel + j0, wo, k, yRow + (long)i0 * hw + j0, hw, false, init);
+                                else Kernel(ablk, panel + j0, wo, k, yRow + (long)i0 * hw + j0, hw, false, init);
+                                continue;
+                            }
+                            if (MR == 8) Kernel8(ablk, panel + j0, wo, k, tmp, NR, false, init);
+                            else Kernel(ablk, panel + j0, wo, k, tmp, NR, false, init);
+                            for (int r = 0; r < rows; r++)
+                                new ReadOnlySpan<float>(tmp + r * NR, NR).CopyTo(new Span<float>(yRow + (long)(i0 + r) * hw + j0, NR));
+                        }
                     }
                 }
             }

@@ -76,6 +76,7 @@ public class ConvKernelTests
     [InlineData(1, 1, 3, 5, 1, 3, 3, 1, 0, 0, 1, PaddingMode.Zeros)]       // tiny, valid convolution
     [InlineData(2, 32, 4, 64, 32, 3, 3, 1, 1, 1, 1, PaddingMode.Zeros)]    // the ResNet's layer shape, fewer rows
     [InlineData(2, 32, 4, 64, 2, 3, 3, 1, 1, 1, 1, PaddingMode.Zeros)]     // the ResNet's output layer: few-channel kernels
+    [InlineData(2, 6, 5, 48, 11, 3, 3, 1, 1, 1, 1, PaddingMode.Periodic)]  // whole-row panels, partial strips (11 and 6 rows)
     [InlineData(2, 5, 4, 16, 4, 3, 3, 1, 2, 2, 2, PaddingMode.Zeros)]      // four channels, one 16-wide block per row, dilation
     [InlineData(1, 3, 6, 23, 1, 3, 5, 1, 1, 2, 1, PaddingMode.Edge)]       // one channel, shifted last block, edge padding
     public void Conv2d_ForwardAndGradients_MatchDirectLoops(int n, int c, int h, int wd, int co, int kh, int kw, int stride, int ph, int pw, int dil, PaddingMode mode)
