@@ -5,4 +5,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 threads="${1:-$(nproc)}"
-dotnet run -c Release --project benchmarks/DiffGen.Benchmarks -- --compare --threads "$threads"
+# Optional second argument: only these groups, e.g. `bash benchmarks/run.sh 2 mlp,resnet`.
+only=${2:+--only "$2"}
+dotnet run -c Release --project benchmarks/DiffGen.Benchmarks -- --compare --threads "$threads" $only

@@ -68,14 +68,14 @@ def generator_peers(r):
         y = torch.dot(ug, b); y.backward(); ug.grad = None
     r["dot4096.gradient"] = measure(g3)
 
-def nn_peers(r):
+def nn_peers(r, want=lambda g: True):
     torch.manual_seed(0)
     mlp = nn.Sequential(nn.Linear(64, 256), nn.ReLU(), nn.Linear(256, 256), nn.ReLU(), nn.Linear(256, 64))
     opt = torch.optim.Adam(mlp.parameters(), 1e-3)
     x = torch.randn(256, 64); y = torch.randn(256, 64)
     def step():
         opt.zero_grad(); F.mse_loss(mlp(x), y).backward(); opt.step()
-    r["mlp.train_step"] = measure(step)
+    if want("mlp"): r["mlp.train_step"] = measure(step)
 
     class Block(nn.Module):
         def __init__(s, c):
@@ -90,7 +90,7 @@ def nn_peers(r):
     xi = torch.randn(3, 3, 32, 64); yi = torch.randn(3, 2, 32, 64)
     def step2():
         opt2.zero_grad(); F.mse_loss(net(xi), yi).backward(); opt2.step()
-    r["resnet.train_step"] = measure(step2)
+    if want("resnet"): r["resnet.train_step"] = measure(step2)
     r["resnet.parameters"] = sum(p.numel() for p in net.parameters())
 
 def burgers_opt_peer(r):
@@ -114,8 +114,12 @@ def burgers_opt_peer(r):
 if __name__ == "__main__":
     p = argparse.ArgumentParser()
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--only", default=None, help="comma-separated groups: generator, mlp, resnet, burgers_opt")
     a = p.parse_args()
+    want = (lambda g: True) if a.only is None else (lambda g: g in a.only.split(","))
     torch.set_num_threads(a.threads)
     r = {"torch_version": torch.__version__, "threads": torch.get_num_threads()}
-    generator_peers(r); nn_peers(r); burgers_opt_peer(r)
+    if want("generator"): generator_peers(r)
+    nn_peers(r, want)
+    if want("burgers_opt"): burgers_opt_peer(r)
     print(json.dumps(r))

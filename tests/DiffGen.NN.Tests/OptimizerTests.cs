@@ -66,6 +66,37 @@ public class OptimizerTests
         Assert.Equal(x - 0.1 * mh / (Math.Sqrt(vh) + 1e-8), p.Item(), 5);
     }
 
+    [Theory]
+    [InlineData(1, 0.0, false)]
+    [InlineData(19, 0.0, false)]    // vector body and a scalar tail
+    [InlineData(37, 0.05, false)]   // L2 weight decay
+    [InlineData(37, 0.05, true)]    // AdamW
+    public void Adam_FusedUpdate_MatchesTheFormulas_OverSeveralSteps(int n, double wd, bool decoupled)
+    {
+        var r = new Random(n);
+        var init = Enumerable.Range(0, n).Select(_ => (float)r.NextDouble() * 2 - 1).ToArray();
+        var p = Param(init);
+        Optimizer opt = decoupled ? new AdamW([p], 0.01, weightDecay: wd) : new Adam([p], 0.01, weightDecay: wd);
+        var x = init.Select(v => (double)v).ToArray();
+        var m = new double[n]; var v = new double[n];
+        for (int step = 1; step <= 4; step++)
+        {
+            var g = Enumerable.Range(0, n).Select(_ => (float)r.NextDouble() - 0.5f).ToArray();
+            SetGrad(p, g);
+            opt.Step();
+            for (int i = 0; i < n; i++)
+            {
+                if (decoupled) x[i] *= 1 - 0.01 * wd;
+                double gi = g[i] + (decoupled ? 0 : wd * x[i]);
+                m[i] = 0.9 * m[i] + 0.1 * gi;
+                v[i] = 0.999 * v[i] + 0.001 * gi * gi;
+                x[i] -= 0.01 * (m[i] / (1 - Math.Pow(0.9, step))) / (Math.Sqrt(v[i] / (1 - Math.Pow(0.999, step))) + 1e-8);
+            }
+            var got = p.ToArray();
+            for (int i = 0; i < n; i++) Assert.True(Math.Abs(got[i] - x[i]) < 1e-5, $"step {step}, [{i}]: {got[i]} vs {x[i]}");
+        }
+    }
+
     [Fact]
     public void AdamW_DecouplesWeightDecay()
     {

@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using DiffGen.NN.IO;
 using DiffGen.Tensors;
 using TP = System.Numerics.Tensors.TensorPrimitives;
@@ -160,7 +162,7 @@ public sealed class Sgd : Optimizer
 /// <summary>Adam (with L2 weight decay in the gradient) or, with <c>decoupled</c>, AdamW.</summary>
 public class Adam : Optimizer
 {
-    private readonly float[][] _m, _v, _scratch;
+    private readonly float[][] _m, _v;
     private readonly bool _decoupled;
 
     /// <summary>Creates Adam.</summary>
@@ -184,7 +186,6 @@ public class Adam : Optimizer
         _decoupled = decoupled;
         _m = Buffers();
         _v = Buffers();
-        _scratch = Buffers();
     }
 
     /// <summary>First-moment decay.</summary>
@@ -202,30 +203,51 @@ public class Adam : Optimizer
     /// <inheritdoc />
     protected override void Update(int index, Span<float> value, ReadOnlySpan<float> grad)
     {
-        var g = _scratch[index].AsSpan();
-        if (_decoupled)
-        {
-            if (WeightDecay != 0) TP.Multiply(value, (float)(1 - LearningRate * WeightDecay), value);
-            grad.CopyTo(g);
-        }
-        else if (WeightDecay != 0) TP.MultiplyAdd(value, (float)WeightDecay, grad, g);
-        else grad.CopyTo(g);
-
-        var m = _m[index].AsSpan();
-        var v = _v[index].AsSpan();
-        TP.Multiply(m, (float)Beta1, m);
-        TP.MultiplyAdd(g, (float)(1 - Beta1), m, m);
-        TP.Multiply(v, (float)Beta2, v);
-        TP.Multiply(g, g, g);
-        TP.MultiplyAdd(g, (float)(1 - Beta2), v, v);
-
+        if (_decoupled && WeightDecay != 0) TP.Multiply(value, (float)(1 - LearningRate * WeightDecay), value);
+        float wd = _decoupled ? 0f : (float)WeightDecay;
         double bc1 = 1 - Math.Pow(Beta1, StepCount), bc2 = 1 - Math.Pow(Beta2, StepCount);
-        // p -= lr / bc1 * m / (sqrt(v / bc2) + eps), with g reused as the denominator.
-        TP.Multiply(v, (float)(1 / bc2), g);
-        TP.Sqrt(g, g);
-        TP.Add(g, (float)Epsilon, g);
-        TP.Divide(m, g, g);
-        TP.MultiplyAdd(g, (float)(-LearningRate / bc1), value, value);
+        AdamStep(value, grad, _m[index], _v[index], wd, (float)Beta1, (float)(1 - Beta1), (float)Beta2, (float)(1 - Beta2), (float)(1 / bc2), (float)Epsilon, (float)(-LearningRate / bc1));
+    }
+
+    /// <summary>
+    /// One fused pass over a parameter (instead of ten vector primitives, each reading and writing
+    /// whole buffers): g = grad + wd·p; m = β1·m + (1-β1)·g; v = β2·v + (1-β2)·g²;
+    /// p += step · m / (√(v·invBc2) + ε), with c1 = 1 - β1 and c2 = 1 - β2 rounded from double. Same operations and rounding order as the unfused form.
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private static void AdamStep(Span<float> p, ReadOnlySpan<float> grad, Span<float> m, Span<float> v, float wd, float b1, float c1, float b2, float c2, float invBc2, float eps, float step)
+    {
+        int i = 0, n = p.Length;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var vb1 = Vector256.Create(b1); var vc1 = Vector256.Create(c1);
+            var vb2 = Vector256.Create(b2); var vc2 = Vector256.Create(c2);
+            var vwd = Vector256.Create(wd); var vinv = Vector256.Create(invBc2);
+            var veps = Vector256.Create(eps); var vstep = Vector256.Create(step);
+            ref float pr = ref MemoryMarshal.GetReference(p);
+            ref float gr = ref MemoryMarshal.GetReference(grad);
+            ref float mr = ref MemoryMarshal.GetReference(m);
+            ref float vr = ref MemoryMarshal.GetReference(v);
+            for (; i <= n - 8; i += 8)
+            {
+                var pv = Vector256.LoadUnsafe(ref pr, (nuint)i);
+                var g = Vector256.LoadUnsafe(ref gr, (nuint)i);
+                if (wd != 0) g = pv * vwd + g;
+                var mv = g * vc1 + Vector256.LoadUnsafe(ref mr, (nuint)i) * vb1;
+                var vv = g * g * vc2 + Vector256.LoadUnsafe(ref vr, (nuint)i) * vb2;
+                mv.StoreUnsafe(ref mr, (nuint)i);
+                vv.StoreUnsafe(ref vr, (nuint)i);
+                (mv / (Vector256.Sqrt(vv * vinv) + veps) * vstep + pv).StoreUnsafe(ref pr, (nuint)i);
+            }
+        }
+        for (; i < n; i++)
+        {
+            float g = grad[i];
+            if (wd != 0) g = p[i] * wd + g;
+            m[i] = g * c1 + m[i] * b1;
+            v[i] = g * g * c2 + v[i] * b2;
+            p[i] = m[i] / (MathF.Sqrt(v[i] * invBc2) + eps) * step + p[i];
+        }
     }
 
     /// <inheritdoc />

@@ -11,14 +11,14 @@ namespace DiffGen.Tensors;
 /// it, so the register-blocked micro-kernel reads contiguous memory whatever the transposes are; tiles
 /// of C are spread over cores with Parallel.For.
 /// </summary>
-internal static unsafe class Gemm
+internal static unsafe partial class Gemm
 {
     /// <summary>
     /// Rows per micro-tile: 8 when AVX-512VL gives the JIT 32 vector registers (16 accumulators fit),
     /// otherwise 4 (8 accumulators in AVX2's 16 registers). A static readonly is a JIT-time constant.
     /// </summary>
-    private static readonly int MR = System.Runtime.Intrinsics.X86.Avx512F.VL.IsSupported ? 8 : 4;
-    private const int NR = 16;
+    internal static readonly int MR = System.Runtime.Intrinsics.X86.Avx512F.VL.IsSupported ? 8 : 4;
+    internal const int NR = 16;
 
     /// <summary>
     /// C[M,N] = (accumulate ? C : 0) + op(A)[M,K] · op(B)[K,N]. op(A) is A[M,K] (lda = K) or, when
@@ -55,7 +55,9 @@ internal static unsafe class Gemm
                 else
                 {
                     int chunks = Math.Min(tiles, Environment.ProcessorCount * 4);
-                    Parallel.For(0, chunks, ch => PackA(aa, aPack, m, k, transA, (int)((long)mp * ch / chunks), (int)((long)mp * (ch + 1) / chunks)));
+                    // Packing A is a fraction of the multiply; below ~1 MB it is not worth a fork/join.
+                    if ((long)m * k < 1 << 18) PackA(aa, aPack, m, k, transA, 0, mp);
+                    else Parallel.For(0, chunks, ch => PackA(aa, aPack, m, k, transA, (int)((long)mp * ch / chunks), (int)((long)mp * (ch + 1) / chunks)));
                     int per = (tiles + chunks - 1) / chunks;
                     Parallel.For(0, chunks, ch =>
                     {
@@ -72,6 +74,8 @@ internal static unsafe class Gemm
         }
     }
 
+    // Hot from the first call: compile fully optimised rather than via tier 0 and OSR.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RunTiles(float* aPack, float* b, bool transB, float* c, int m, int n, int k, int mp, int t0, int t1, bool accumulate)
     {
         // Tiles are numbered column-panel-major. Each task packs the B panel it is about to use into a
@@ -133,10 +137,17 @@ internal static unsafe class Gemm
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel(float* a, float* b, int ldb, int k, float* c, int ldc, bool accumulate)
+    private static void Kernel(float* a, float* b, int ldb, int k, float* c, int ldc, bool accumulate, float* rowInit = null)
     {
         Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default;
         Vector256<float> c20 = default, c21 = default, c30 = default, c31 = default;
+        if (rowInit != null)
+        {
+            c00 = c01 = Vector256.Create(rowInit[0]);
+            c10 = c11 = Vector256.Create(rowInit[1]);
+            c20 = c21 = Vector256.Create(rowInit[2]);
+            c30 = c31 = Vector256.Create(rowInit[3]);
+        }
         for (int p = 0; p < k; p++)
         {
             var b0 = Vector256.Load(b);
@@ -170,12 +181,28 @@ internal static unsafe class Gemm
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel8(float* a, float* b, int ldb, int k, float* c, int ldc, bool accumulate)
+    private static void Kernel8(float* a, float* b, int ldb, int k, float* c, int ldc, bool accumulate, float* rowInit = null)
     {
+        if (Vector512.IsHardwareAccelerated)
+        {
+            Kernel8x512(a, b, ldb, k, c, ldc, accumulate, rowInit);
+            return;
+        }
         Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default;
         Vector256<float> c20 = default, c21 = default, c30 = default, c31 = default;
         Vector256<float> c40 = default, c41 = default, c50 = default, c51 = default;
         Vector256<float> c60 = default, c61 = default, c70 = default, c71 = default;
+        if (rowInit != null)
+        {
+            c00 = c01 = Vector256.Create(rowInit[0]);
+            c10 = c11 = Vector256.Create(rowInit[1]);
+            c20 = c21 = Vector256.Create(rowInit[2]);
+            c30 = c31 = Vector256.Create(rowInit[3]);
+            c40 = c41 = Vector256.Create(rowInit[4]);
+            c50 = c51 = Vector256.Create(rowInit[5]);
+            c60 = c61 = Vector256.Create(rowInit[6]);
+            c70 = c71 = Vector256.Create(rowInit[7]);
+        }
         for (int p = 0; p < k; p++)
         {
             var b0 = Vector256.Load(b);
@@ -217,6 +244,76 @@ internal static unsafe class Gemm
         Store2(c + 7 * ldc, c70, c71, accumulate);
     }
 
+    /// <summary>
+    /// The 8×16 tile with one 512-bit register per row, for cores whose FMA units are 512 bits wide
+    /// (twice the flops of the 256-bit kernel per instruction). Even and odd k go to separate
+    /// accumulators: 16 independent FMA chains hide the FMA latency as the 256-bit kernel's do.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void Kernel8x512(float* a, float* b, int ldb, int k, float* c, int ldc, bool accumulate, float* rowInit)
+    {
+        Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default, c6 = default, c7 = default;
+        Vector512<float> d0 = default, d1 = default, d2 = default, d3 = default, d4 = default, d5 = default, d6 = default, d7 = default;
+        if (rowInit != null)
+        {
+            c0 = Vector512.Create(rowInit[0]); c1 = Vector512.Create(rowInit[1]);
+            c2 = Vector512.Create(rowInit[2]); c3 = Vector512.Create(rowInit[3]);
+            c4 = Vector512.Create(rowInit[4]); c5 = Vector512.Create(rowInit[5]);
+            c6 = Vector512.Create(rowInit[6]); c7 = Vector512.Create(rowInit[7]);
+        }
+        int p = 0;
+        for (; p + 2 <= k; p += 2)
+        {
+            var b0 = Vector512.Load(b);
+            var b1 = Vector512.Load(b + ldb);
+            c0 = Vector512.FusedMultiplyAdd(Vector512.Create(a[0]), b0, c0);
+            d0 = Vector512.FusedMultiplyAdd(Vector512.Create(a[8]), b1, d0);
+            c1 = Vector512.FusedMultiplyAdd(Vector512.Create(a[1]), b0, c1);
+            d1 = Vector512.FusedMultiplyAdd(Vector512.Create(a[9]), b1, d1);
+            c2 = Vector512.FusedMultiplyAdd(Vector512.Create(a[2]), b0, c2);
+            d2 = Vector512.FusedMultiplyAdd(Vector512.Create(a[10]), b1, d2);
+            c3 = Vector512.FusedMultiplyAdd(Vector512.Create(a[3]), b0, c3);
+            d3 = Vector512.FusedMultiplyAdd(Vector512.Create(a[11]), b1, d3);
+            c4 = Vector512.FusedMultiplyAdd(Vector512.Create(a[4]), b0, c4);
+            d4 = Vector512.FusedMultiplyAdd(Vector512.Create(a[12]), b1, d4);
+            c5 = Vector512.FusedMultiplyAdd(Vector512.Create(a[5]), b0, c5);
+            d5 = Vector512.FusedMultiplyAdd(Vector512.Create(a[13]), b1, d5);
+            c6 = Vector512.FusedMultiplyAdd(Vector512.Create(a[6]), b0, c6);
+            d6 = Vector512.FusedMultiplyAdd(Vector512.Create(a[14]), b1, d6);
+            c7 = Vector512.FusedMultiplyAdd(Vector512.Create(a[7]), b0, c7);
+            d7 = Vector512.FusedMultiplyAdd(Vector512.Create(a[15]), b1, d7);
+            a += 16;
+            b += 2 * ldb;
+        }
+        if (p < k)
+        {
+            var b0 = Vector512.Load(b);
+            c0 = Vector512.FusedMultiplyAdd(Vector512.Create(a[0]), b0, c0);
+            c1 = Vector512.FusedMultiplyAdd(Vector512.Create(a[1]), b0, c1);
+            c2 = Vector512.FusedMultiplyAdd(Vector512.Create(a[2]), b0, c2);
+            c3 = Vector512.FusedMultiplyAdd(Vector512.Create(a[3]), b0, c3);
+            c4 = Vector512.FusedMultiplyAdd(Vector512.Create(a[4]), b0, c4);
+            c5 = Vector512.FusedMultiplyAdd(Vector512.Create(a[5]), b0, c5);
+            c6 = Vector512.FusedMultiplyAdd(Vector512.Create(a[6]), b0, c6);
+            c7 = Vector512.FusedMultiplyAdd(Vector512.Create(a[7]), b0, c7);
+        }
+        Store1(c, c0 + d0, accumulate);
+        Store1(c + ldc, c1 + d1, accumulate);
+        Store1(c + 2 * ldc, c2 + d2, accumulate);
+        Store1(c + 3 * ldc, c3 + d3, accumulate);
+        Store1(c + 4 * ldc, c4 + d4, accumulate);
+        Store1(c + 5 * ldc, c5 + d5, accumulate);
+        Store1(c + 6 * ldc, c6 + d6, accumulate);
+        Store1(c + 7 * ldc, c7 + d7, accumulate);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store1(float* c, Vector512<float> v, bool accumulate)
+    {
+        if (accumulate) v += Vector512.Load(c);
+        v.Store(c);
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Store2(float* c, Vector256<float> v0, Vector256<float> v1, bool accumulate)
     {
@@ -230,6 +327,8 @@ internal static unsafe class Gemm
     }
 
     /// <summary>Packs op(A) into strips of MR rows: strip i holds, for each p, the MR values op(A)[i*MR + r, p].</summary>
+    // Hot from the first call: compile fully optimised rather than via tier 0 and OSR.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PackA(float* a, float* dst, int m, int k, bool transA, int p0, int p1)
     {
         for (int ip = p0; ip < p1; ip++)
@@ -237,7 +336,16 @@ internal static unsafe class Gemm
             float* d = dst + (long)ip * MR * k;
             int i0 = ip * MR;
             int rows = Math.Min(MR, m - i0);
-            if (!transA)
+            if (!transA && rows == 8 && MR == 8 && Avx.IsSupported)
+            {
+                // Eight rows of A: 8×8 register transposes instead of strided scalar writes.
+                int p = 0;
+                float* src = a + (long)i0 * k;
+                for (; p + 8 <= k; p += 8) Transpose8x8(src + p, k, d + p * 8, 8);
+                for (; p < k; p++)
+                    for (int r = 0; r < 8; r++) d[p * 8 + r] = src[(long)r * k + p];
+            }
+            else if (!transA)
             {
                 for (int r = 0; r < MR; r++)
                 {
@@ -252,6 +360,11 @@ internal static unsafe class Gemm
                     }
                 }
             }
+            else if (rows == 8 && MR == 8)
+            {
+                // Aᵀ stored: each k-row of the strip is 8 contiguous values.
+                for (int p = 0; p < k; p++) Vector256.Load(a + (long)p * m + i0).Store(d + p * 8);
+            }
             else
             {
                 for (int p = 0; p < k; p++)
@@ -264,6 +377,8 @@ internal static unsafe class Gemm
     }
 
     /// <summary>Packs strip <paramref name="jp"/> of op(B) (NR columns, zero-padded) into <paramref name="d"/>: for each p, the NR values op(B)[p, jp*NR + q].</summary>
+    // Hot from the first call: compile fully optimised rather than via tier 0 and OSR.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PackB(float* b, float* d, int n, int k, bool transB, int jp)
     {
         int j0 = jp * NR;
@@ -315,41 +430,11 @@ internal static unsafe class Gemm
     }
 
     /// <summary>dst[i * ldd + j] = src[j * lds + i] for an 8×8 block.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
     private static void Transpose8x8(float* src, int lds, float* dst, int ldd)
     {
-        var r0 = Avx.LoadVector256(src);
-        var r1 = Avx.LoadVector256(src + lds);
-        var r2 = Avx.LoadVector256(src + 2 * lds);
-        var r3 = Avx.LoadVector256(src + 3 * lds);
-        var r4 = Avx.LoadVector256(src + 4 * lds);
-        var r5 = Avx.LoadVector256(src + 5 * lds);
-        var r6 = Avx.LoadVector256(src + 6 * lds);
-        var r7 = Avx.LoadVector256(src + 7 * lds);
-        var t0 = Avx.UnpackLow(r0, r1);
-        var t1 = Avx.UnpackHigh(r0, r1);
-        var t2 = Avx.UnpackLow(r2, r3);
-        var t3 = Avx.UnpackHigh(r2, r3);
-        var t4 = Avx.UnpackLow(r4, r5);
-        var t5 = Avx.UnpackHigh(r4, r5);
-        var t6 = Avx.UnpackLow(r6, r7);
-        var t7 = Avx.UnpackHigh(r6, r7);
-        var u0 = Avx.Shuffle(t0, t2, 0x44);
-        var u1 = Avx.Shuffle(t0, t2, 0xEE);
-        var u2 = Avx.Shuffle(t1, t3, 0x44);
-        var u3 = Avx.Shuffle(t1, t3, 0xEE);
-        var u4 = Avx.Shuffle(t4, t6, 0x44);
-        var u5 = Avx.Shuffle(t4, t6, 0xEE);
-        var u6 = Avx.Shuffle(t5, t7, 0x44);
-        var u7 = Avx.Shuffle(t5, t7, 0xEE);
-        Avx.Store(dst, Avx.Permute2x128(u0, u4, 0x20));
-        Avx.Store(dst + ldd, Avx.Permute2x128(u1, u5, 0x20));
-        Avx.Store(dst + 2 * ldd, Avx.Permute2x128(u2, u6, 0x20));
-        Avx.Store(dst + 3 * ldd, Avx.Permute2x128(u3, u7, 0x20));
-        Avx.Store(dst + 4 * ldd, Avx.Permute2x128(u0, u4, 0x31));
-        Avx.Store(dst + 5 * ldd, Avx.Permute2x128(u1, u5, 0x31));
-        Avx.Store(dst + 6 * ldd, Avx.Permute2x128(u2, u6, 0x31));
-        Avx.Store(dst + 7 * ldd, Avx.Permute2x128(u3, u7, 0x31));
+        Transpose8(Avx.LoadVector256(src), Avx.LoadVector256(src + lds), Avx.LoadVector256(src + 2 * lds), Avx.LoadVector256(src + 3 * lds),
+            Avx.LoadVector256(src + 4 * lds), Avx.LoadVector256(src + 5 * lds), Avx.LoadVector256(src + 6 * lds), Avx.LoadVector256(src + 7 * lds), dst, ldd);
     }
 
     private static void Small(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int m, int n, int k, bool transA, bool transB, bool accumulate)

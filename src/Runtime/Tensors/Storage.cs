@@ -13,7 +13,9 @@ namespace DiffGen.Tensors;
 /// </summary>
 internal sealed class Storage
 {
-    private const long MinBudget = 64L << 20;
+    // 128 MB: a conv net's training step keeps tens of MB alive on its tape; at 64 MB every step
+    // forced a gen-1 and often a full collection (tenths of a millisecond, serial).
+    private const long MinBudget = 128L << 20;
     private static long s_liveBytes;
     private static long s_budget = MinBudget;
     private static readonly Lock CollectLock = new();

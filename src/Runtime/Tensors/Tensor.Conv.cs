@@ -96,6 +96,7 @@ public sealed partial class Tensor
         if (x.Device != weight.Device || (bias is not null && bias.Device != x.Device))
             throw new ArgumentException($"{opName}: input, weight and bias must be on the same device.", nameof(weight));
 
+        if (!x.Device.RunsKernels) return ConvHost(x, weight, bias, g, opName, xShape, wShape);
         int hw = g.Ho * g.Wo;
         var w2 = new Tensor(weight.Storage, [co, g.Rows]);
         var col = Ops.Im2Col(x, g);
@@ -117,12 +118,7 @@ public sealed partial class Tensor
             var gY = Ops.Gather(new Tensor(gOut.Storage, [g.N, co, hw]), PermutePlan([g.N, co, hw], [1, 0, 2]));
             var gY2 = new Tensor(gY.Storage, [co, g.N * hw]);
             Tensor? gx = null, gw = null, gb = null;
-            if (weight.RequiresGrad)
-            {
-                var colAgain = Ops.Im2Col(x, g);
-                gw = new Tensor(Ops.MatMul(gY2, colAgain, false, true).Storage, wShape);
-                colAgain.Storage.ReleaseTemporary();
-            }
+            if (weight.RequiresGrad) gw = ConvWeightGrad(x, gY2, g, wShape);
             if (x.RequiresGrad)
             {
                 var gCol = Ops.MatMul(w2, gY2, true, false);              // [C*kh*kw, N*Ho*Wo]
@@ -134,6 +130,117 @@ public sealed partial class Tensor
             gY.Storage.ReleaseTemporary();
             return bias is null ? [gx, gw] : [gx, gw, gb];
         });
+    }
+
+    /// <summary>
+    /// The host path: forward, weight gradient and input gradient are implicit GEMMs (<see cref="Gemm.ConvForward"/>,
+    /// <see cref="Gemm.ConvWeightGrad"/>) that never build the im2col matrix; the input gradient of a stride-1 zero-padded (or size-preserving
+    /// periodic) convolution is itself such a convolution, with flipped, transposed weights.
+    /// </summary>
+    private static Tensor ConvHost(Tensor x, Tensor weight, Tensor? bias, ConvGeometry g, string opName, int[] xShape, int[] wShape)
+    {
+        int co = wShape[0], hw = g.Ho * g.Wo;
+        var result = Empty(x.Device, xShape.Length == 3 ? [g.N, co, g.Wo] : [g.N, co, g.Ho, g.Wo]);
+        // The padded input serves the forward and, kept on the tape (about the size of x), the weight gradient.
+        var xp = Empty(x.Device, Gemm.PaddedLength(g));
+        Gemm.Pad(x.Data, xp.Data, g);
+        Gemm.ConvForward(xp.Data, weight.Data, bias is null ? default : bias.Data, result.Data, co, g);
+        GC.KeepAlive(x); GC.KeepAlive(weight); GC.KeepAlive(bias);
+        Tensor[] inputs = bias is null ? [x, weight] : [x, weight, bias];
+        bool padKept = true;
+        var recorded = Tape.Record(result, opName, inputs, gOut =>
+        {
+            Tensor? gx = null, gw = null, gb = null;
+            if (weight.RequiresGrad)
+            {
+                // (Re-pad if the copy was released because the weight did not need a gradient when recorded.)
+                var src = padKept ? xp : Empty(x.Device, Gemm.PaddedLength(g));
+                if (!padKept) Gemm.Pad(x.Data, src.Data, g);
+                gw = Empty(x.Device, wShape);
+                Gemm.ConvWeightGrad(src.Data, gOut.Data, gw.Data, co, g);
+                GC.KeepAlive(src); GC.KeepAlive(x); GC.KeepAlive(gOut);
+            }
+            if (x.RequiresGrad)
+            {
+                if (TransposedGeometry(g, co) is { } gt)
+                {
+                    var wf = FlippedTransposedWeights(weight, co, g);
+                    gx = Empty(x.Device, xShape);
+                    var gp = Empty(x.Device, Gemm.PaddedLength(gt));
+                    Gemm.Pad(gOut.Data, gp.Data, gt);
+                    Gemm.ConvForward(gp.Data, wf, default, gx.Data, g.C, gt);
+                    gp.Storage.ReleaseTemporary();
+                    GC.KeepAlive(gOut);
+                }
+                else
+                {
+                    // [N, Co, HW] -> [Co, N*HW], the column layout of im2col, then the adjoint of im2col.
+                    var gY = Ops.Gather(new Tensor(gOut.Storage, [g.N, co, hw]), PermutePlan([g.N, co, hw], [1, 0, 2]));
+                    var gCol = Ops.MatMul(new Tensor(weight.Storage, [co, g.Rows]), new Tensor(gY.Storage, [co, g.N * hw]), true, false);
+                    gY.Storage.ReleaseTemporary();
+                    gx = new Tensor(Ops.Col2Im(gCol, g).Storage, xShape);
+                    gCol.Storage.ReleaseTemporary();
+                }
+            }
+            if (bias is not null && bias.RequiresGrad)
+            {
+                gb = Empty(x.Device, co);
+                var gv = gOut.Data; var bv = gb.Data;
+                for (int c = 0; c < co; c++)
+                {
+                    float s = 0;
+                    for (int n = 0; n < g.N; n++) s += System.Numerics.Tensors.TensorPrimitives.Sum(gv.Slice((n * co + c) * hw, hw));
+                    bv[c] = s;
+                }
+                GC.KeepAlive(gOut);
+            }
+            return bias is null ? [gx, gw] : [gx, gw, gb];
+        });
+        // Nothing recorded, or no weight gradient wanted: the padded copy is not needed any more.
+        if (recorded.GradFn is null || !weight.RequiresGrad)
+        {
+            padKept = false;
+            xp.Storage.ReleaseTemporary();
+        }
+        return recorded;
+    }
+
+    /// <summary>dW [Co, C*kh*kw] = gY [Co, N*HW] · im2col(x)ᵀ, reshaped to <paramref name="wShape"/>.</summary>
+    private static Tensor ConvWeightGrad(Tensor x, Tensor gY2, ConvGeometry g, int[] wShape)
+    {
+        var col = Ops.Im2Col(x, g);
+        var gw = new Tensor(Ops.MatMul(gY2, col, false, true).Storage, wShape);
+        col.Storage.ReleaseTemporary();
+        return gw;
+    }
+
+    /// <summary>
+    /// The geometry of the convolution that computes the input gradient from the output gradient, or
+    /// null when there is none: it exists for stride 1 with zero padding (padding D(k-1) - P on the
+    /// [N, Co, Ho, Wo] gradient), and with periodic padding when the output has the input's size.
+    /// </summary>
+    internal static ConvGeometry? TransposedGeometry(ConvGeometry g, int co)
+    {
+        if (g.SH != 1 || g.SW != 1) return null;
+        int ph = g.DH * (g.KH - 1) - g.PH, pw = g.DW * (g.KW - 1) - g.PW;
+        if (ph < 0 || pw < 0) return null;
+        if (g.Mode == PaddingMode.Periodic ? g.Ho != g.H || g.Wo != g.W || ph > g.Ho || pw > g.Wo : g.Mode != PaddingMode.Zeros) return null;
+        var t = new ConvGeometry(g.N, co, g.Ho, g.Wo, g.KH, g.KW, 1, 1, ph, pw, g.DH, g.DW, g.Mode);
+        return t.Ho == g.H && t.Wo == g.W ? t : null;
+    }
+
+    /// <summary>W' [C, Co*kh*kw] with W'[c, co, i, j] = W[co, c, kh-1-i, kw-1-j]: the weights of the transposed convolution.</summary>
+    private static float[] FlippedTransposedWeights(Tensor weight, int co, ConvGeometry g)
+    {
+        var w = weight.Data;
+        int kk = g.KH * g.KW;
+        var wf = new float[g.C * co * kk];
+        for (int o = 0; o < co; o++)
+            for (int c = 0; c < g.C; c++)
+                for (int t = 0; t < kk; t++)
+                    wf[(c * co + o) * kk + kk - 1 - t] = w[(o * g.C + c) * kk + t];
+        GC.KeepAlive(weight);
+        return wf;
     }
 
     private static GatherPlan PermutePlan(int[] shape, int[] perm)
