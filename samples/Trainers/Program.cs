@@ -158,7 +158,7 @@ public static class Cli
         var qEvery = new Option<int>("--checkpoint-every") { Description = "Write a checkpoint every N iterations.", DefaultValueFactory = _ => 50 };
         var sol = new Command("sol", "Learned corrections of a coarse solver: NON, PRE and SOL-k (k = 1, 4, 16) on held-out scenes (EXPERIMENTS.md §3). "
             + "--scene burgers (default): forced 2D Burgers, held-out forcings. --scene wake: flow past a disc, held-out Reynolds numbers; "
-            + "the book's sizes (32x64 source, 4x finer reference, 100-step test) are --scene wake --factor 4 --steps 100; raise --iterations as time allows (slow: its 128x256 references alone ran over 19 minutes on 2 busy shared cores).");
+            + "the book's sizes (32x64 source, 4x finer reference, 100-step test) are --scene wake --factor 4 --steps 100; raise --iterations as time allows (with --iterations 20 about 2 minutes on 2 cores, its 128x256 references included).");
         foreach (var o in new Option[] { qScene, qIterations, qLr, qTrain, qTest, qSteps, qSource, qFactor, qBatch, qTrainRe, qTestRe, qWarmup, qOut, qSeed, qResume, qEvery, qQuiet }) sol.Options.Add(o);
         sol.SetAction(parse =>
         {
