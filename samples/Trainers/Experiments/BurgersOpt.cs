@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using DiffGen;
 using DiffGen.NN.IO;
 using DiffGen.Physics;
 using DiffGen.Trainers.Common;
@@ -131,7 +132,10 @@ public static class BurgersOpt
     {
         int n = u0.Length;
         u0.CopyTo(states[0], 0);
-        for (int k = 0; k < steps; k++) model.Step(states[k], states[k + 1]);
+        // The rollout is recorded (the generated pullbacks' forward halves), so the reverse pass below
+        // runs only the reverse halves instead of re-running every step.
+        var tape = Tape.Rent();
+        for (int k = 0; k < steps; k++) model.Step(states[k], states[k + 1], tape);
         double loss = 0;
         for (int i = 0; i < n; i++)
         {
@@ -140,15 +144,15 @@ public static class BurgersOpt
             grad[i] = 2 * d / n;
         }
         loss /= n;
-        // Reverse through the steps: each StepBackward calls the generated pullback of the step.
-        var next = new double[n];
+        // Reverse through the recorded steps, last first.
         for (int k = steps - 1; k >= 0; k--)
         {
             Array.Clear(scratch);
             double nuBar = 0;
-            model.StepBackward(states[k], next, scratch, grad, ref nuBar);
+            model.StepBackward(states[k], states[k + 1], scratch, grad, ref nuBar, tape);
             scratch.CopyTo(grad, 0);
         }
+        tape.Return();
         return loss;
     }
 

@@ -280,7 +280,7 @@ namespace DiffGen.Generator.Reverse
                 // The buffers go back to the pool at the end; if the method throws, the GC reclaims them.
                 foreach (var t in _tapes) w.Line("var " + TapeName(t) + " = new global::DiffGen.ValueStack<" + T(t) + ">();");
                 foreach (var t in _refTapes) w.Line("var " + RefTapeName(t) + " = new global::DiffGen.RefStack<" + T(t) + "[]>();");
-                if (_splitCalls.Count > 0) w.Line("var " + _tape + " = new global::DiffGen.Tape();");
+                if (_splitCalls.Count > 0) w.Line("var " + _tape + " = global::DiffGen.Tape.Rent();");
                 foreach (var v in locals) w.Line(Declaration(v, null));
                 w.Append(adjointDeclarations);
                 w.Append(checks);
@@ -292,7 +292,7 @@ namespace DiffGen.Generator.Reverse
                 w.Append(rev);
                 foreach (var r in restored) w.Line(RestoreFinal(r, finals[r]));
                 foreach (var t in _tapes) w.Line(TapeName(t) + ".Dispose();");
-                if (_splitCalls.Count > 0) w.Line(_tape + ".Dispose();");
+                if (_splitCalls.Count > 0) w.Line(_tape + ".Return();");
                 if (_a.ResultVar >= 0) w.Line("return " + _vars[_a.ResultVar].Name + ";");
                 w.Close();
             }
@@ -303,13 +303,13 @@ namespace DiffGen.Generator.Reverse
                 var adjointArgs = sig.Skip(parms.Count).Select(x => x.StartsWith("ref ", System.StringComparison.Ordinal) ? "ref " + x.Substring(x.LastIndexOf(' ') + 1) : x.Substring(x.LastIndexOf(' ') + 1)).ToList();
                 w.Append(checks);
                 string tape = _tape;
-                w.Line("var " + tape + " = new global::DiffGen.Tape();");
+                w.Line("var " + tape + " = global::DiffGen.Tape.Rent();");
                 string? result = _m.ReturnType == Ty.Void ? null : Fresh("_primal");
                 w.Line((result != null ? "var " + result + " = " : "") + _m.Name + "PullbackForward(" + string.Join(", ", paramNames.Concat(new[] { tape })) + ");");
                 foreach (var r in restored) w.Line(SaveFinal(r, finals[r]));
                 w.Line(_m.Name + "PullbackReverse(" + string.Join(", ", paramNames.Concat(adjointArgs).Concat(new[] { tape })) + ");");
                 foreach (var r in restored) w.Line(RestoreFinal(r, finals[r]));
-                w.Line(tape + ".Dispose();");
+                w.Line(tape + ".Return();");
                 if (result != null) w.Line("return " + result + ";");
                 w.Close();
 

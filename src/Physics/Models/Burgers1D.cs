@@ -115,6 +115,42 @@ public sealed class Burgers1D
         else ModelKernels.Burgers1DStepPullback(u, next, Viscosity, Dt, Dx, Substeps, (int)Lo, (int)Hi, uBar, nextBar, ref nuBar, ref dtBar);
     }
 
+    /// <summary>
+    /// One step that also records on <paramref name="tape"/> what the recorded <c>StepBackward</c> needs (it
+    /// runs the generated pullback's forward half). Differentiating a recorded rollout runs each step once,
+    /// where <see cref="StepBackward(ReadOnlySpan{double}, Span{double}, Span{double}, Span{double}, ref double)"/>
+    /// re-runs it.
+    /// </summary>
+    public void Step(ReadOnlySpan<double> u, Span<double> next, Tape tape)
+    {
+        CheckState(u, next);
+        ArgumentNullException.ThrowIfNull(tape);
+        if (ImplicitDiffusion) ModelKernels.Burgers1DImplicitStepPullbackForward(u, next, Viscosity, Dt, Dx, (int)Lo, (int)Hi, ImplicitTolerance, ImplicitMaxIterations, tape);
+        else ModelKernels.Burgers1DStepPullbackForward(u, next, Viscosity, Dt, Dx, Substeps, (int)Lo, (int)Hi, tape);
+    }
+
+    /// <summary>
+    /// The reverse of a step recorded with <see cref="Step(ReadOnlySpan{double}, Span{double}, Tape)"/>: call it
+    /// for the recorded steps in reverse order, with the same <paramref name="u"/> and <paramref name="next"/>
+    /// (holding the step's result, which it keeps). Consumes the seed <paramref name="nextBar"/>, accumulates
+    /// <c>dL/du</c> into <paramref name="uBar"/> and <c>dL/dnu</c> into <paramref name="nuBar"/>.
+    /// </summary>
+    public void StepBackward(ReadOnlySpan<double> u, Span<double> next, Span<double> uBar, Span<double> nextBar, ref double nuBar, Tape tape)
+    {
+        CheckState(u, next);
+        Check.Length(uBar.Length, Cells, nameof(uBar), "the state adjoint");
+        Check.Length(nextBar.Length, Cells, nameof(nextBar), "the state adjoint");
+        ArgumentNullException.ThrowIfNull(tape);
+        double dtBar = 0;
+        // A reverse half may leave the spans it wrote as its own restores left them; the caller's result stays.
+        var keep = System.Buffers.ArrayPool<double>.Shared.Rent(next.Length);
+        next.CopyTo(keep);
+        if (ImplicitDiffusion) ModelKernels.Burgers1DImplicitStepPullbackReverse(u, next, Viscosity, Dt, Dx, (int)Lo, (int)Hi, ImplicitTolerance, ImplicitMaxIterations, uBar, nextBar, ref nuBar, ref dtBar, tape);
+        else ModelKernels.Burgers1DStepPullbackReverse(u, next, Viscosity, Dt, Dx, Substeps, (int)Lo, (int)Hi, uBar, nextBar, ref nuBar, ref dtBar, tape);
+        keep.AsSpan(0, next.Length).CopyTo(next);
+        System.Buffers.ArrayPool<double>.Shared.Return(keep);
+    }
+
     /// <summary>The generated pullback of the forced step; also accumulates <c>dL/dforce</c>.</summary>
     public void StepBackward(ReadOnlySpan<double> u, ReadOnlySpan<double> force, Span<double> next, Span<double> uBar, Span<double> forceBar, Span<double> nextBar, ref double nuBar)
     {

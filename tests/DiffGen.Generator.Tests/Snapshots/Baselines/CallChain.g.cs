@@ -17,7 +17,7 @@ namespace Snap
         /// <summary>Reverse-mode derivative of <see cref="Loss"/>: re-runs it, returns its result, and propagates adjoints (see docs/generated-code.md).</summary>
         public static double LossPullback(global::System.ReadOnlySpan<double> u, global::System.Span<double> work, double a, double resultBar, global::System.Span<double> uBar, global::System.Span<double> workBar, ref double aBar)
         {
-            var _tape = new global::DiffGen.Tape();
+            var _tape = global::DiffGen.Tape.Rent();
             double s = 0.0;
             double _call0 = 0.0;
             double _result = 0.0;
@@ -64,7 +64,7 @@ namespace Snap
             }
             aBar += aAdj;
             ((global::System.ReadOnlySpan<double>)workFinal).CopyTo(work);
-            _tape.Dispose();
+            _tape.Return();
             return _result;
         }
 
@@ -203,10 +203,10 @@ namespace Snap
         {
             if (uBar.Length != u.Length) throw new global::System.ArgumentException("uBar must have the length of u (" + u.Length + ").", nameof(uBar));
             if (vBar.Length != v.Length) throw new global::System.ArgumentException("vBar must have the length of v (" + v.Length + ").", nameof(vBar));
-            var _tape = new global::DiffGen.Tape();
+            var _tape = global::DiffGen.Tape.Rent();
             ScalePullbackForward(u, v, a, _tape);
             ScalePullbackReverse(u, v, a, uBar, vBar, ref aBar, _tape);
-            _tape.Dispose();
+            _tape.Return();
         }
         /// <summary>The forward half of <see cref="ScalePullback"/>: runs <see cref="Scale"/> and records on the tape what the reverse half needs.</summary>
         internal static void ScalePullbackForward(global::System.ReadOnlySpan<double> u, global::System.Span<double> v, double a, global::DiffGen.Tape _tape)

@@ -19,10 +19,10 @@ namespace Snap
         {
             if (uBar.Length != u.Length) throw new global::System.ArgumentException("uBar must have the length of u (" + u.Length + ").", nameof(uBar));
             if (nextBar.Length != next.Length) throw new global::System.ArgumentException("nextBar must have the length of next (" + next.Length + ").", nameof(nextBar));
-            var _tape = new global::DiffGen.Tape();
+            var _tape = global::DiffGen.Tape.Rent();
             StepPullbackForward(u, next, nu, _tape);
             StepPullbackReverse(u, next, nu, uBar, nextBar, ref nuBar, _tape);
-            _tape.Dispose();
+            _tape.Return();
         }
         /// <summary>The forward half of <see cref="StepPullback"/>: runs <see cref="Step"/> and records on the tape what the reverse half needs.</summary>
         internal static void StepPullbackForward(global::System.ReadOnlySpan<double> u, global::System.Span<double> next, double nu, global::DiffGen.Tape _tape)

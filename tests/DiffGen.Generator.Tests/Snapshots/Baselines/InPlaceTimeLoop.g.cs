@@ -18,12 +18,12 @@ namespace Snap
         public static void SweepsPullback(global::System.Span<double> u, double omega, int sweeps, global::System.Span<double> uBar, ref double omegaBar)
         {
             if (uBar.Length != u.Length) throw new global::System.ArgumentException("uBar must have the length of u (" + u.Length + ").", nameof(uBar));
-            var _tape = new global::DiffGen.Tape();
+            var _tape = global::DiffGen.Tape.Rent();
             SweepsPullbackForward(u, omega, sweeps, _tape);
             var uFinal = ((global::System.ReadOnlySpan<double>)u).ToArray();
             SweepsPullbackReverse(u, omega, sweeps, uBar, ref omegaBar, _tape);
             ((global::System.ReadOnlySpan<double>)uFinal).CopyTo(u);
-            _tape.Dispose();
+            _tape.Return();
         }
         /// <summary>The forward half of <see cref="SweepsPullback"/>: runs <see cref="Sweeps"/> and records on the tape what the reverse half needs.</summary>
         internal static void SweepsPullbackForward(global::System.Span<double> u, double omega, int sweeps, global::DiffGen.Tape _tape)

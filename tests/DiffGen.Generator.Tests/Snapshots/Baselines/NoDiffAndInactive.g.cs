@@ -19,10 +19,10 @@ namespace Snap
         {
             if (uBar.Length != u.Length) throw new global::System.ArgumentException("uBar must have the length of u (" + u.Length + ").", nameof(uBar));
             if (outputBar.Length != output.Length) throw new global::System.ArgumentException("outputBar must have the length of output (" + output.Length + ").", nameof(outputBar));
-            var _tape = new global::DiffGen.Tape();
+            var _tape = global::DiffGen.Tape.Rent();
             ApplyPullbackForward(u, mask, output, flip, offset, _tape);
             ApplyPullbackReverse(u, mask, output, flip, offset, uBar, outputBar, _tape);
-            _tape.Dispose();
+            _tape.Return();
         }
         /// <summary>The forward half of <see cref="ApplyPullback"/>: runs <see cref="Apply"/> and records on the tape what the reverse half needs.</summary>
         internal static void ApplyPullbackForward(global::System.ReadOnlySpan<double> u, global::System.ReadOnlySpan<double> mask, global::System.Span<double> output, bool flip, int offset, global::DiffGen.Tape _tape)
