@@ -142,13 +142,10 @@ public sealed class Burgers1D
         Check.Length(nextBar.Length, Cells, nameof(nextBar), "the state adjoint");
         ArgumentNullException.ThrowIfNull(tape);
         double dtBar = 0;
-        // A reverse half may leave the spans it wrote as its own restores left them; the caller's result stays.
-        var keep = System.Buffers.ArrayPool<double>.Shared.Rent(next.Length);
-        next.CopyTo(keep);
+        // These steps' reverse halves restore no span they wrote, so next keeps the step's result
+        // (RecordedRolloutTests checks it).
         if (ImplicitDiffusion) ModelKernels.Burgers1DImplicitStepPullbackReverse(u, next, Viscosity, Dt, Dx, (int)Lo, (int)Hi, ImplicitTolerance, ImplicitMaxIterations, uBar, nextBar, ref nuBar, ref dtBar, tape);
         else ModelKernels.Burgers1DStepPullbackReverse(u, next, Viscosity, Dt, Dx, Substeps, (int)Lo, (int)Hi, uBar, nextBar, ref nuBar, ref dtBar, tape);
-        keep.AsSpan(0, next.Length).CopyTo(next);
-        System.Buffers.ArrayPool<double>.Shared.Return(keep);
     }
 
     /// <summary>The generated pullback of the forced step; also accumulates <c>dL/dforce</c>.</summary>
