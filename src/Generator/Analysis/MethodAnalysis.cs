@@ -47,7 +47,7 @@ namespace DiffGen.Generator.Analysis
             var (body, vars, resultVar) = Structurizer.Run(model);
             var split = new HashSet<int>();
             foreach (var c in CallsOutsideLoops(body))
-                    if (IsSplitCall(c, callees)) split.Add(c.Id);
+                if (IsSplitCall(c, callees)) split.Add(c.Id);
             var joint = new Analyzer(vars, callees, body, resultVar, new HashSet<int>());
             var analyzer = split.Count == 0 ? joint : new Analyzer(vars, callees, body, resultVar, split);
             return new MethodAnalysis(body, vars, analyzer, joint, split);
