@@ -192,16 +192,7 @@ internal static unsafe partial class Gemm
                         int i0 = ip * MR, rows = Math.Min(MR, m - i0);
                         float* ablk = aPack + (long)ip * MR * k;
                         float* init = bias == null ? null : bias + i0;
-                        if (rows == MR && cols == NR)
-                        {
-                            if (MR == 8) Kernel8(ablk, panel, NR, k, yn + (long)i0 * hw + j0, hw, false, init);
-                            else Kernel(ablk, panel, NR, k, yn + (long)i0 * hw + j0, hw, false, init);
-                            continue;
-                        }
-                        if (MR == 8) Kernel8(ablk, panel, NR, k, tmp, NR, false, init);
-                        else Kernel(ablk, panel, NR, k, tmp, NR, false, init);
-                        for (int r = 0; r < rows; r++)
-                            new ReadOnlySpan<float>(tmp + r * NR, cols).CopyTo(new Span<float>(yn + (long)(i0 + r) * hw + j0, cols));
+                        Tile(ablk, panel, NR, k, yn + (long)i0 * hw + j0, hw, rows, cols, init, tmp);
                     }
                 }
             }
@@ -246,18 +237,7 @@ internal static unsafe partial class Gemm
                         float* ablk = aPack + (long)ip * MR * k;
                         float* init = bias == null ? null : bias + i0;
                         for (int j0 = 0; j0 < wo; j0 += NR)
-                        {
-                            if (rows == MR)
-                            {
-                                if (MR == 8) Kernel8(ablk, panel + j0, wo, k, yRow + (long)i0 * hw + j0, hw, false, init);
-                                else Kernel(ablk, panel + j0, wo, k, yRow + (long)i0 * hw + j0, hw, false, init);
-                                continue;
-                            }
-                            if (MR == 8) Kernel8(ablk, panel + j0, wo, k, tmp, NR, false, init);
-                            else Kernel(ablk, panel + j0, wo, k, tmp, NR, false, init);
-                            for (int r = 0; r < rows; r++)
-                                new ReadOnlySpan<float>(tmp + r * NR, NR).CopyTo(new Span<float>(yRow + (long)(i0 + r) * hw + j0, NR));
-                        }
+                            Tile(ablk, panel + j0, wo, k, yRow + (long)i0 * hw + j0, hw, rows, NR, init, tmp);
                     }
                 }
             }
@@ -267,6 +247,26 @@ internal static unsafe partial class Gemm
             ArrayPool<float>.Shared.Return(panelArray);
             ArrayPool<int>.Shared.Return(tapArray);
         }
+    }
+
+    /// <summary>
+    /// One MR x NR output tile of A (packed) times a B panel, plus <paramref name="init"/> (the bias, or
+    /// null): straight into C when the tile is whole, through the scratch tile when rows or columns fall
+    /// short of it.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Tile(float* ablk, float* b, int ldb, int k, float* c, int ldc, int rows, int cols, float* init, float* tmp)
+    {
+        if (rows == MR && cols == NR)
+        {
+            if (MR == 8) Kernel8(ablk, b, ldb, k, c, ldc, false, init);
+            else Kernel(ablk, b, ldb, k, c, ldc, false, init);
+            return;
+        }
+        if (MR == 8) Kernel8(ablk, b, ldb, k, tmp, NR, false, init);
+        else Kernel(ablk, b, ldb, k, tmp, NR, false, init);
+        for (int r = 0; r < rows; r++)
+            new ReadOnlySpan<float>(tmp + r * NR, cols).CopyTo(new Span<float>(c + (long)r * ldc, cols));
     }
 
     /// <summary>
