@@ -140,10 +140,11 @@ public static class Cli
 
         // Defaults that differ per scene are nullable here and resolved once the scene is known.
         var qScene = new Option<string>("--scene") { Description = "burgers: the paper's forced 2D Burgers; wake: the book's flow past a disc with Re as a network input.", DefaultValueFactory = _ => "burgers" };
-        var qIterations = new Option<int?>("--iterations") { Description = "Training iterations per variant (default: burgers 150, wake 60)." };
+        var solDefaults = new SolSettings();
+        var qIterations = new Option<int?>("--iterations") { Description = $"Training iterations per variant (default: burgers {solDefaults.Iterations}, wake 60)." };
         var qLr = new Option<double>("--lr") { Description = "Adam learning rate.", DefaultValueFactory = _ => 1e-3 };
-        var qTrain = new Option<int?>("--train-scenes") { Description = "Training forcings (burgers; default 6)." };
-        var qTest = new Option<int?>("--test-scenes") { Description = "Held-out forcings (burgers; default 2)." };
+        var qTrain = new Option<int?>("--train-scenes") { Description = $"Training forcings (burgers; default {solDefaults.TrainScenes}, the paper's count)." };
+        var qTest = new Option<int?>("--test-scenes") { Description = $"Held-out forcings (burgers; default {solDefaults.TestScenes})." };
         var qSteps = new Option<int>("--steps") { Description = "Rollout length in source steps (the paper: 200; the book's wake test: 100).", DefaultValueFactory = _ => 40 };
         var qSource = new Option<int>("--source") { Description = "Source grid cells per side; wake: cells in x, y has twice as many (the paper: 32; the book's wake: 32x64).", DefaultValueFactory = _ => 32 };
         var qFactor = new Option<int?>("--factor") { Description = "Reference refinement factor in space and time (default: burgers 4 as the paper, wake 2; the full size is 4)." };
@@ -178,9 +179,9 @@ public static class Cli
                 }
                 else if (parse.GetValue(qTrainRe) != null || parse.GetValue(qTestRe) != null || parse.GetValue(qWarmup) != null)
                     throw new UsageException("--train-re, --test-re and --warmup are for --scene wake");
-                var settings = new SolSettings(parse.GetValue(qIterations) ?? (isWake ? 60 : 150), parse.GetValue(qLr),
-                    parse.GetValue(qTrain) ?? (isWake ? wake!.TrainReynolds.Length : 6), parse.GetValue(qTest) ?? (isWake ? wake!.TestReynolds.Length : 2),
-                    parse.GetValue(qSteps), parse.GetValue(qSource), parse.GetValue(qFactor) ?? (isWake ? 2 : 4), parse.GetValue(qBatch), parse.GetValue(qSeed), parse.GetValue(qEvery));
+                var settings = new SolSettings(parse.GetValue(qIterations) ?? (isWake ? 60 : solDefaults.Iterations), parse.GetValue(qLr),
+                    parse.GetValue(qTrain) ?? (isWake ? wake!.TrainReynolds.Length : solDefaults.TrainScenes), parse.GetValue(qTest) ?? (isWake ? wake!.TestReynolds.Length : solDefaults.TestScenes),
+                    parse.GetValue(qSteps), parse.GetValue(qSource), parse.GetValue(qFactor) ?? (isWake ? 2 : solDefaults.Factor), parse.GetValue(qBatch), parse.GetValue(qSeed), parse.GetValue(qEvery));
                 settings.Validate();
                 if (resumeDir != null && !Directory.Exists(resumeDir)) throw new UsageException($"--resume: folder '{resumeDir}' does not exist");
                 var output = new RunOutput(resumeDir ?? parse.GetValue(qOut) ?? DefaultFolder("sol"));

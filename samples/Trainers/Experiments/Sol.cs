@@ -8,7 +8,7 @@ using DiffGen.Trainers.Common;
 namespace DiffGen.Trainers.Experiments;
 
 /// <summary>Settings of sol (EXPERIMENTS.md §3, the paper's forced 2D Burgers variant, scaled down by default).</summary>
-public sealed record SolSettings(int Iterations = 150, double LearningRate = 1e-3, int TrainScenes = 6, int TestScenes = 2, int Steps = 40, int Source = 32, int Factor = 4, int Batch = 3, int Seed = 0, int CheckpointEvery = 50)
+public sealed record SolSettings(int Iterations = 600, double LearningRate = 1e-3, int TrainScenes = 20, int TestScenes = 4, int Steps = 40, int Source = 32, int Factor = 4, int Batch = 3, int Seed = 0, int CheckpointEvery = 50)
 {
     /// <summary>Checks ranges; a bad value is a usage error naming the option.</summary>
     public void Validate()
