@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using DiffGen;
 using DiffGen.NN.IO;
 using DiffGen.Physics;
 using DiffGen.Trainers.Common;
@@ -145,7 +146,7 @@ public static class SmokeOpt
 
     private sealed record Trajectory(double[][] Smoke, double[][] U, double[][] V);
 
-    private static Trajectory Rollout(Smoke2D sim, int steps, double[] inflow, double[] u0, double[] v0)
+    private static Trajectory Rollout(Smoke2D sim, int steps, double[] inflow, double[] u0, double[] v0, Tape? tape = null)
     {
         int nc = sim.Nx * sim.Ny;
         var smoke = new double[steps + 1][];
@@ -160,7 +161,8 @@ public static class SmokeOpt
             smoke[k + 1] = new double[nc];
             u[k + 1] = new double[u0.Length];
             v[k + 1] = new double[v0.Length];
-            sim.Step(smoke[k], u[k], v[k], inflow, smoke[k + 1], u[k + 1], v[k + 1], p);
+            if (tape == null) sim.Step(smoke[k], u[k], v[k], inflow, smoke[k + 1], u[k + 1], v[k + 1], p);
+            else sim.Step(smoke[k], u[k], v[k], inflow, smoke[k + 1], u[k + 1], v[k + 1], p, tape);
         }
         return new Trajectory(smoke, u, v);
     }
@@ -168,7 +170,10 @@ public static class SmokeOpt
     /// <summary>0.5·Σ(final smoke − target)² and its gradient w.r.t. the initial velocity, through the generated pullbacks.</summary>
     private static (double Loss, double[] UGrad, double[] VGrad) LossAndGradient(Smoke2D sim, int steps, double[] inflow, double[] u0, double[] v0, double[] target)
     {
-        var tr = Rollout(sim, steps, inflow, u0, v0);
+        // The rollout is recorded, so the reverse pass runs only the steps' reverse halves (no second
+        // pressure solve per step).
+        var tape = Tape.Rent();
+        var tr = Rollout(sim, steps, inflow, u0, v0, tape);
         int nc = sim.Nx * sim.Ny;
         var smokeBar = new double[nc];
         double loss = 0;
@@ -190,9 +195,10 @@ public static class SmokeOpt
             var pBar = new double[nc];
             double buoyancyBar = 0;
             sim.StepBackward(tr.Smoke[k], tr.U[k], tr.V[k], inflow, next.Smoke, next.U, next.V, next.P,
-                sb, ub, vb, inflowBar, smokeBar, uBar, vBar, pBar, ref buoyancyBar);
+                sb, ub, vb, inflowBar, smokeBar, uBar, vBar, pBar, ref buoyancyBar, tape);
             (smokeBar, uBar, vBar) = (sb, ub, vb);
         }
+        tape.Return();
         return (loss, uBar, vBar);
     }
 }

@@ -83,7 +83,7 @@ public sealed class Smoke2D
         ModelKernels.SmokeStep(smoke, u, v, inflow, smokeNext, uNext, vNext, pressure, Nx, Ny, Dx, Dy, Dt, Buoyancy, Tolerance, MaxIterations);
     }
 
-    /// <summary>The generated pullback of <see cref="Step"/>: seeds on the outputs are consumed, input adjoints accumulate.</summary>
+    /// <summary>The generated pullback of <see cref="Step(ReadOnlySpan{double}, ReadOnlySpan{double}, ReadOnlySpan{double}, ReadOnlySpan{double}, Span{double}, Span{double}, Span{double}, Span{double})"/> (re-runs the step): seeds on the outputs are consumed, input adjoints accumulate.</summary>
     public void StepBackward(ReadOnlySpan<double> smoke, ReadOnlySpan<double> u, ReadOnlySpan<double> v, ReadOnlySpan<double> inflow,
         Span<double> smokeNext, Span<double> uNext, Span<double> vNext, Span<double> pressure,
         Span<double> smokeBar, Span<double> uBar, Span<double> vBar, Span<double> inflowBar,
@@ -94,6 +94,38 @@ public sealed class Smoke2D
         double dtBar = 0;
         ModelKernels.SmokeStepPullback(smoke, u, v, inflow, smokeNext, uNext, vNext, pressure, Nx, Ny, Dx, Dy, Dt, Buoyancy, Tolerance, MaxIterations,
             smokeBar, uBar, vBar, inflowBar, smokeNextBar, uNextBar, vNextBar, pressureBar, ref dtBar, ref buoyancyBar);
+    }
+
+    /// <summary>
+    /// One step that also records on <paramref name="tape"/> what the recorded <c>StepBackward</c> needs (the
+    /// generated pullback's forward half): a recorded rollout is reversed without re-running its steps and
+    /// their pressure solves.
+    /// </summary>
+    public void Step(ReadOnlySpan<double> smoke, ReadOnlySpan<double> u, ReadOnlySpan<double> v, ReadOnlySpan<double> inflow,
+        Span<double> smokeNext, Span<double> uNext, Span<double> vNext, Span<double> pressure, Tape tape)
+    {
+        CheckAll(smoke, u, v, inflow, smokeNext, uNext, vNext, pressure);
+        ArgumentNullException.ThrowIfNull(tape);
+        ModelKernels.SmokeStepPullbackForward(smoke, u, v, inflow, smokeNext, uNext, vNext, pressure, Nx, Ny, Dx, Dy, Dt, Buoyancy, Tolerance, MaxIterations, tape);
+    }
+
+    /// <summary>
+    /// The reverse of a step recorded with <see cref="Step(ReadOnlySpan{double}, ReadOnlySpan{double}, ReadOnlySpan{double}, ReadOnlySpan{double}, Span{double}, Span{double}, Span{double}, Span{double}, Tape)"/>:
+    /// call it for the recorded steps in reverse order, with the same inputs; the output spans may be
+    /// scratch (what the reverse needs of them is on the tape). Seeds on the outputs are consumed, input
+    /// adjoints accumulate.
+    /// </summary>
+    public void StepBackward(ReadOnlySpan<double> smoke, ReadOnlySpan<double> u, ReadOnlySpan<double> v, ReadOnlySpan<double> inflow,
+        Span<double> smokeNext, Span<double> uNext, Span<double> vNext, Span<double> pressure,
+        Span<double> smokeBar, Span<double> uBar, Span<double> vBar, Span<double> inflowBar,
+        Span<double> smokeNextBar, Span<double> uNextBar, Span<double> vNextBar, Span<double> pressureBar, ref double buoyancyBar, Tape tape)
+    {
+        CheckAll(smoke, u, v, inflow, smokeNext, uNext, vNext, pressure);
+        CheckAll(smokeBar, uBar, vBar, inflowBar, smokeNextBar, uNextBar, vNextBar, pressureBar);
+        ArgumentNullException.ThrowIfNull(tape);
+        double dtBar = 0;
+        ModelKernels.SmokeStepPullbackReverse(smoke, u, v, inflow, smokeNext, uNext, vNext, pressure, Nx, Ny, Dx, Dy, Dt, Buoyancy, Tolerance, MaxIterations,
+            smokeBar, uBar, vBar, inflowBar, smokeNextBar, uNextBar, vNextBar, pressureBar, ref dtBar, ref buoyancyBar, tape);
     }
 
     /// <summary>Length of the packed state <c>[smoke, u, v]</c> used by <see cref="StepPacked"/>.</summary>
