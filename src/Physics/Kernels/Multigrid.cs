@@ -55,11 +55,13 @@ internal sealed class Multigrid
         f.Agg = new int[f.N];
         for (int j = 0; j < f.Ny; j++)
             for (int i = 0; i < f.Nx; i++) f.Agg[j * f.Nx + i] = (j / 2) * cx + i / 2;
+        var scale = new double[c.N];
         for (int k = 0; k < f.N; k++)
         {
             if (f.Diag[k] <= 0) continue;
             int K = f.Agg[k];
             c.Diag[K] += f.Diag[k];
+            scale[K] += f.Diag[k];
             for (int d = 0; d < 4; d++)
             {
                 int nb = f.Nb[d][k];
@@ -71,11 +73,12 @@ internal sealed class Multigrid
                 else { c.Nb[d][K] = L; c.C[d][K] += f.C[d][k]; }
             }
         }
-        // Round-off can leave a tiny positive diagonal on an aggregate whose cells all couple inside it only.
+        // An aggregate whose cells couple only among themselves (an enclosed pocket of a singular problem)
+        // has a zero diagonal up to round-off; it stays out, rather than dividing by the round-off.
         for (int K = 0; K < c.N; K++)
         {
-            double off = c.C[0][K] + c.C[1][K] + c.C[2][K] + c.C[3][K];
-            if (c.Diag[K] <= 1e-12 * Math.Max(off, 1e-300) && off == 0) c.Diag[K] = 0;
+            bool coupled = c.Nb[0][K] >= 0 || c.Nb[1][K] >= 0 || c.Nb[2][K] >= 0 || c.Nb[3][K] >= 0;
+            if (!coupled && c.Diag[K] <= 1e-10 * scale[K]) c.Diag[K] = 0;
         }
         return c;
     }
