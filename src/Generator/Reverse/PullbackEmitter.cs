@@ -182,6 +182,8 @@ namespace DiffGen.Generator.Reverse
         {
             var parms = _vars.Where(v => v.Role == VarRole.Param).OrderBy(v => v.ParamIndex).ToList();
             var sig = new List<string>();
+            // The arguments that pass the adjoint parameters on (the public pullback calls its reverse half).
+            var adjointArgs = new List<string>();
             foreach (var v in parms) sig.Add(ParamType(v) + " " + v.Name);
             bool realResult = _m.ReturnType == Ty.Double || _m.ReturnType == Ty.Float;
             string? resultBarParam = null;
@@ -189,6 +191,7 @@ namespace DiffGen.Generator.Reverse
             {
                 resultBarParam = Fresh("resultBar");
                 sig.Add(T(_m.ReturnType) + " " + resultBarParam);
+                adjointArgs.Add(resultBarParam);
             }
             var assignedParams = new HashSet<int>();
             CollectAssigned(_body, assignedParams);
@@ -201,6 +204,7 @@ namespace DiffGen.Generator.Reverse
                     // The adjoint is built in a local and added to the ref parameter at the end: a local stays
                     // in a register in hot loops, and a body that reassigns the parameter may clear it.
                     sig.Add("ref " + T(v.Elem) + " " + bar);
+                    adjointArgs.Add("ref " + bar);
                     var local = Fresh(v.Name + "Adj");
                     _paramAccumulator[v.Id] = bar;
                     _bar[v.Id] = local;
@@ -208,6 +212,7 @@ namespace DiffGen.Generator.Reverse
                 else
                 {
                     sig.Add("global::System.Span<" + T(v.Elem) + "> " + bar);
+                    adjointArgs.Add(bar);
                     _bar[v.Id] = bar;
                 }
             }
@@ -300,7 +305,6 @@ namespace DiffGen.Generator.Reverse
             {
                 // The public pullback runs the two halves back to back on a tape of its own.
                 var paramNames = parms.Select(v => v.Name).ToList();
-                var adjointArgs = sig.Skip(parms.Count).Select(x => x.StartsWith("ref ", System.StringComparison.Ordinal) ? "ref " + x.Substring(x.LastIndexOf(' ') + 1) : x.Substring(x.LastIndexOf(' ') + 1)).ToList();
                 w.Append(checks);
                 string tape = _tape;
                 w.Line("var " + tape + " = global::DiffGen.Tape.Rent();");
