@@ -20,6 +20,15 @@ public abstract class TrainerTestBase : IDisposable
         try { Directory.Delete(Root, recursive: true); } catch (IOException) { }
     }
 
+    /// <summary>A usage error: exit code 2 and a one-line message on stderr that starts with "error:".</summary>
+    protected static void AssertUsageError(string[] args)
+    {
+        var (code, _, err) = Run(args);
+        Assert.Equal(Cli.UsageError, code);
+        Assert.Single(err.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith("error:", err);
+    }
+
     protected static (int Code, string Out, string Err) Run(params string[] args)
     {
         var o = new StringWriter();
@@ -132,13 +141,7 @@ public sealed class BurgersOptTests() : TrainerTestBase("diffgen-samples-")
     [InlineData("burgers-opt", "--no-such-option")]
     [InlineData("no-such-experiment")]
     [InlineData("burgers-opt", "--resume", "/definitely/not/a/folder")]
-    public void BadOptions_ExitWithCode2AndOneLine(params string[] args)
-    {
-        var (code, _, err) = Run(args);
-        Assert.Equal(Cli.UsageError, code);
-        Assert.Single(err.Split('\n', StringSplitOptions.RemoveEmptyEntries));
-        Assert.StartsWith("error:", err);
-    }
+    public void BadOptions_ExitWithCode2AndOneLine(params string[] args) => AssertUsageError(args);
 
     [Fact]
     public void Help_ListsTheExperiments()
