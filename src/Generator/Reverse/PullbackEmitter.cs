@@ -42,6 +42,9 @@ namespace DiffGen.Generator.Reverse
 
         /// <summary>Calls run as the callee's two halves (see MethodAnalysis.SplitCalls).</summary>
         private readonly HashSet<int> _splitCalls;
+
+        /// <summary>Whether some split call goes to generated halves, which share the caller's tape.</summary>
+        private readonly bool _callsHalves;
         private int _temp;
 
         private readonly bool _dual;
@@ -60,7 +63,9 @@ namespace DiffGen.Generator.Reverse
             CollectCounters(_body, _counters);
             _split = !dual && MethodAnalysis.HasHalves(m, _vars);
             _splitCalls = dual ? new HashSet<int>() : analysis.SplitCalls;
-            if (_split || _splitCalls.Count > 0) _tape = Fresh("_tape");
+            // A tape is needed for the halves and for generated callees' halves (a hand-written reverse half takes none).
+            _callsHalves = AllCalls(_body).Any(c => _splitCalls.Contains(c.Id) && callees[c.Callee].SplitCapable);
+            if (_split || _callsHalves) _tape = Fresh("_tape");
         }
 
         /// <summary>Counters of counted loops: declared in the loops themselves, as in the source.</summary>
@@ -285,7 +290,7 @@ namespace DiffGen.Generator.Reverse
                 // The buffers go back to the pool at the end; if the method throws, the GC reclaims them.
                 foreach (var t in _tapes) w.Line("var " + TapeName(t) + " = new global::DiffGen.ValueStack<" + T(t) + ">();");
                 foreach (var t in _refTapes) w.Line("var " + RefTapeName(t) + " = new global::DiffGen.RefStack<" + T(t) + "[]>();");
-                if (_splitCalls.Count > 0) w.Line("var " + _tape + " = global::DiffGen.Tape.Rent();");
+                if (_callsHalves) w.Line("var " + _tape + " = global::DiffGen.Tape.Rent();");
                 foreach (var v in locals) w.Line(Declaration(v, null));
                 w.Append(adjointDeclarations);
                 w.Append(checks);
@@ -297,7 +302,7 @@ namespace DiffGen.Generator.Reverse
                 w.Append(rev);
                 foreach (var r in restored) w.Line(RestoreFinal(r, finals[r]));
                 foreach (var t in _tapes) w.Line(TapeName(t) + ".Dispose();");
-                if (_splitCalls.Count > 0) w.Line(_tape + ".Return();");
+                if (_callsHalves) w.Line(_tape + ".Return();");
                 if (_a.ResultVar >= 0) w.Line("return " + _vars[_a.ResultVar].Name + ";");
                 w.Close();
             }
