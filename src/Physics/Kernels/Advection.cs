@@ -83,8 +83,7 @@ public static partial class Advection
         }
         else
         {
-            TraceCentered2D(cu, cu, cv, uOut, nx, ny, dx, dy, dt, xLo, xHi, yLo, yHi);
-            TraceCentered2D(cv, cu, cv, vOut, nx, ny, dx, dy, dt, xLo, xHi, yLo, yHi);
+            TraceCentered2DPair(cu, cv, cu, cv, uOut, vOut, nx, ny, dx, dy, dt, xLo, xHi, yLo, yHi);
         }
     }
 
@@ -125,6 +124,59 @@ public static partial class Advection
             {
                 int k = j * nx + i;
                 result[k] = Interpolation.Sample2D(q, nx, ny, nx, ny, i - cx * tu[k], j - cy * tv[k], xLo, xHi, yLo, yHi);
+            }
+        }
+    }
+
+    /// <summary>
+    /// <see cref="TraceCentered2D"/> of two fields along the same backtrace: <c>ra[k] = qa(x_k - dt (tu[k], tv[k]))</c>,
+    /// <c>rb[k] = qb(…)</c>. The bilinear weights are computed once for both fields, which in the pullback
+    /// also means one reverse of the weights (the bulk of a sample's adjoint) for two samples.
+    /// </summary>
+    [Differentiable]
+    public static void TraceCentered2DPair(ReadOnlySpan<double> qa, ReadOnlySpan<double> qb, ReadOnlySpan<double> tu, ReadOnlySpan<double> tv, Span<double> ra, Span<double> rb,
+        int nx, int ny, double dx, double dy, double dt, int xLo, int xHi, int yLo, int yHi)
+    {
+        double cx = dt / dx;
+        double cy = dt / dy;
+        for (int j = 0; j < ny; j++)
+        {
+            for (int i = 0; i < nx; i++)
+            {
+                int k = j * nx + i;
+                // Interpolation.Sample2D's weights and indices, spelled out once for both fields. Every factor
+                // is a local of its own so that the pullback, which recomputes them, reads each once (the JIT
+                // does not merge the repeated boundary tests, nor reloads across the adjoint stores).
+                double gx = i - cx * tu[k];
+                double gy = j - cy * tv[k];
+                double flx = Math.Floor(gx);
+                double fly = Math.Floor(gy);
+                int i0 = (int)flx;
+                int j0 = (int)fly;
+                int ki0 = Bc.Resolve(i0, nx, nx, xLo, xHi);
+                int ki1 = Bc.Resolve(i0 + 1, nx, nx, xLo, xHi);
+                int kj0 = Bc.Resolve(j0, ny, ny, yLo, yHi) * nx;
+                int kj1 = Bc.Resolve(j0 + 1, ny, ny, yLo, yHi) * nx;
+                double kx0 = Bc.Keep(i0, nx, xLo, xHi);
+                double kx1 = Bc.Keep(i0 + 1, nx, xLo, xHi);
+                double ky0 = Bc.Keep(j0, ny, yLo, yHi);
+                double ky1 = Bc.Keep(j0 + 1, ny, yLo, yHi);
+                double tx = gx - flx;
+                double ty = gy - fly;
+                double wx0 = (1 - tx) * kx0;
+                double wx1 = tx * kx1;
+                double wy0 = (1 - ty) * ky0;
+                double wy1 = ty * ky1;
+                double a00 = qa[kj0 + ki0];
+                double a01 = qa[kj0 + ki1];
+                double a10 = qa[kj1 + ki0];
+                double a11 = qa[kj1 + ki1];
+                double b00 = qb[kj0 + ki0];
+                double b01 = qb[kj0 + ki1];
+                double b10 = qb[kj1 + ki0];
+                double b11 = qb[kj1 + ki1];
+                ra[k] = wy0 * (wx0 * a00 + wx1 * a01) + wy1 * (wx0 * a10 + wx1 * a11);
+                rb[k] = wy0 * (wx0 * b00 + wx1 * b01) + wy1 * (wx0 * b10 + wx1 * b11);
             }
         }
     }

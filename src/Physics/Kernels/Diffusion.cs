@@ -96,6 +96,8 @@ public static partial class Diffusion
     [Differentiable]
     public static void Explicit2D(ReadOnlySpan<double> q, Span<double> result, int w, int h, int px, int py, double nu, double dt, double dx, double dy, int substeps, int xLo, int xHi, int yLo, int yHi)
     {
+        // Two calls and no loop here: the pullback runs each as its split halves, and only the several-substep
+        // kernel (whose reverse reads the intermediate results) saves its result on the tape.
         if (substeps == 1)
         {
             // The common case goes straight into result: no scratch array to allocate and copy.
@@ -103,16 +105,23 @@ public static partial class Diffusion
         }
         else
         {
-            double hs = dt / substeps;
-            double[] cur = new double[w * h];
-            Operators.Copy(q, cur);
-            for (int s = 0; s < substeps - 1; s++)
-            {
-                EulerStep2D(cur, result, w, h, px, py, nu, hs, dx, dy, xLo, xHi, yLo, yHi);
-                Operators.Copy(result, cur);
-            }
-            EulerStep2D(cur, result, w, h, px, py, nu, hs, dx, dy, xLo, xHi, yLo, yHi);
+            ExplicitSubsteps2D(q, result, w, h, px, py, nu, dt, dx, dy, substeps, xLo, xHi, yLo, yHi);
         }
+    }
+
+    /// <summary><see cref="Explicit2D"/> with two or more substeps, through a scratch array.</summary>
+    [Differentiable]
+    public static void ExplicitSubsteps2D(ReadOnlySpan<double> q, Span<double> result, int w, int h, int px, int py, double nu, double dt, double dx, double dy, int substeps, int xLo, int xHi, int yLo, int yHi)
+    {
+        double hs = dt / substeps;
+        double[] cur = new double[w * h];
+        Operators.Copy(q, cur);
+        for (int s = 0; s < substeps - 1; s++)
+        {
+            EulerStep2D(cur, result, w, h, px, py, nu, hs, dx, dy, xLo, xHi, yLo, yHi);
+            Operators.Copy(result, cur);
+        }
+        EulerStep2D(cur, result, w, h, px, py, nu, hs, dx, dy, xLo, xHi, yLo, yHi);
     }
 
     /// <summary>
