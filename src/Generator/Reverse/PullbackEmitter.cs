@@ -65,8 +65,14 @@ namespace DiffGen.Generator.Reverse
             _splitCalls = dual ? new HashSet<int>() : analysis.SplitCalls;
             // A tape is needed for the halves and for generated callees' halves (a hand-written reverse half takes none).
             _callsHalves = AllCalls(_body).Any(c => _splitCalls.Contains(c.Id) && callees[c.Callee].SplitCapable);
-            if (_split || _callsHalves) _tape = Fresh("_tape");
+            // The tape also pools the large scratch arrays (array locals, their adjoints, saved outputs), so
+            // every non-dual pullback reserves the name; single-method pullbacks rent it only when they use it.
+            if (!dual) _tape = Fresh("_tape");
         }
+
+        /// <summary>An expression for a zeroed T[length]: from the tape's pool (not on dual numbers, which have no tape).</summary>
+        private string NewArray(Ty elem, string length) =>
+            _dual ? "new " + T(elem) + "[" + length + "]" : _tape + ".NewArray<" + T(elem) + ">(" + length + ")";
 
         /// <summary>Counters of counted loops: declared in the loops themselves, as in the source.</summary>
         private readonly HashSet<int> _counters = new HashSet<int>();
@@ -271,6 +277,18 @@ namespace DiffGen.Generator.Reverse
                 checks.Line("if (" + sb + ".Length != " + v.Name + ".Length) throw new global::System.ArgumentException(\"" + sb + " must have the length of " + v.Name + " (\" + " + v.Name + ".Length + \").\", nameof(" + sb + "));");
             }
 
+            // The scratch arrays go back to the tape's pool when the reverse sweep is done with them: the array
+            // locals (an array re-allocated in a loop leaves only its first instance here; the others are the
+            // garbage collector's) and their adjoints.
+            var recycle = new CodeWriter();
+            if (!_dual)
+                foreach (var v in _vars.Where(v => v.Role != VarRole.Param && v.Storage == Storage.Array))
+                {
+                    recycle.Line(_tape + ".Recycle(" + v.Name + ");");
+                    if (_bar.TryGetValue(v.Id, out var vb) && _a.Active[v.Id]) recycle.Line(_tape + ".Recycle(" + vb + ");");
+                }
+            bool rentsTape = _callsHalves || !_dual && (recycle.ToString().Length > 0 || restored.Count > 0);
+
             var w = new CodeWriter();
             string access = _m.Accessibility;
             string returnType = T(_m.ReturnType);
@@ -290,7 +308,7 @@ namespace DiffGen.Generator.Reverse
                 // The buffers go back to the pool at the end; if the method throws, the GC reclaims them.
                 foreach (var t in _tapes) w.Line("var " + TapeName(t) + " = new global::DiffGen.ValueStack<" + T(t) + ">();");
                 foreach (var t in _refTapes) w.Line("var " + RefTapeName(t) + " = new global::DiffGen.RefStack<" + T(t) + "[]>();");
-                if (_callsHalves) w.Line("var " + _tape + " = global::DiffGen.Tape.Rent();");
+                if (rentsTape) w.Line("var " + _tape + " = global::DiffGen.Tape.Rent();");
                 foreach (var v in locals) w.Line(Declaration(v, null));
                 w.Append(adjointDeclarations);
                 w.Append(checks);
@@ -300,9 +318,10 @@ namespace DiffGen.Generator.Reverse
                 foreach (var r in restored) w.Line(SaveFinal(r, finals[r]));
                 w.Line("// Reverse sweep");
                 w.Append(rev);
-                foreach (var r in restored) w.Line(RestoreFinal(r, finals[r]));
+                foreach (var r in restored) RestoreFinal(w, r, finals[r]);
+                w.Append(recycle);
                 foreach (var t in _tapes) w.Line(TapeName(t) + ".Dispose();");
-                if (_callsHalves) w.Line(_tape + ".Return();");
+                if (rentsTape) w.Line(_tape + ".Return();");
                 if (_a.ResultVar >= 0) w.Line("return " + _vars[_a.ResultVar].Name + ";");
                 w.Close();
             }
@@ -317,7 +336,7 @@ namespace DiffGen.Generator.Reverse
                 w.Line((result != null ? "var " + result + " = " : "") + _m.Name + "PullbackForward(" + string.Join(", ", paramNames.Concat(new[] { tape })) + ");");
                 foreach (var r in restored) w.Line(SaveFinal(r, finals[r]));
                 w.Line(_m.Name + "PullbackReverse(" + string.Join(", ", paramNames.Concat(adjointArgs).Concat(new[] { tape })) + ");");
-                foreach (var r in restored) w.Line(RestoreFinal(r, finals[r]));
+                foreach (var r in restored) RestoreFinal(w, r, finals[r]);
                 w.Line(tape + ".Return();");
                 if (result != null) w.Line("return " + result + ";");
                 w.Close();
@@ -360,6 +379,7 @@ namespace DiffGen.Generator.Reverse
                 w.Append(load);
                 w.Append(adjointDeclarations);
                 w.Append(rev);
+                w.Append(recycle);
                 w.Close();
             }
 
@@ -387,10 +407,14 @@ namespace DiffGen.Generator.Reverse
         }
 
         private string SaveFinal(int r, string final) =>
-            "var " + final + " = ((global::System.ReadOnlySpan<" + T(_vars[r].Elem) + ">)" + _vars[r].Name + ").ToArray();";
+            _dual ? "var " + final + " = ((global::System.ReadOnlySpan<" + T(_vars[r].Elem) + ">)" + _vars[r].Name + ").ToArray();"
+                  : "var " + final + " = " + _tape + ".CopyOf<" + T(_vars[r].Elem) + ">(" + _vars[r].Name + ");";
 
-        private string RestoreFinal(int r, string final) =>
-            "((global::System.ReadOnlySpan<" + T(_vars[r].Elem) + ">)" + final + ").CopyTo(" + _vars[r].Name + ");";
+        private void RestoreFinal(CodeWriter w, int r, string final)
+        {
+            w.Line("((global::System.ReadOnlySpan<" + T(_vars[r].Elem) + ">)" + final + ").CopyTo(" + _vars[r].Name + ");");
+            if (!_dual) w.Line(_tape + ".Recycle(" + final + ");");
+        }
 
         /// <summary>The DiffGen.Tape property holding the stack of a value type (or of arrays of it).</summary>
         private static string StackProperty(Ty t, bool arrays)
@@ -479,7 +503,7 @@ namespace DiffGen.Generator.Reverse
                     {
                         var v = _vars[al.Var];
                         if (Pushed(al.Id, al.Var)) w.Line(RefTape(v.Elem) + ".Push(" + v.Name + ");");
-                        w.Line(v.Name + " = new " + T(v.Elem) + "[" + P(al.Length) + "];");
+                        w.Line(v.Name + " = " + NewArray(v.Elem, P(al.Length)) + ";");
                         break;
                     }
                 case If i:
@@ -606,7 +630,7 @@ namespace DiffGen.Generator.Reverse
                             w.Line(T(t.Type) + " " + _vars[t.Var].Name + " = " + P(a.Value) + ";");
                     foreach (var c in b.Stmts)
                         if (c is Alloc al && _a.Active[al.Var])
-                            w.Line(_bar[al.Var] + " = new " + T(_vars[al.Var].Elem) + "[" + _vars[al.Var].Name + ".Length];");
+                            w.Line(_bar[al.Var] + " = " + NewArray(_vars[al.Var].Elem, _vars[al.Var].Name + ".Length") + ";");
                     for (int k = b.Stmts.Count - 1; k >= 0; k--) EmitReverse(b.Stmts[k], w);
                     break;
                 case Assign a:

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace DiffGen;
 
 /// <summary>
@@ -80,9 +82,69 @@ public sealed class Tape : IDisposable
         s_cache[s_cached++] = this;
     }
 
-    /// <summary>Returns the value stacks' buffers to the pool.</summary>
+    // Scratch arrays of generated pullbacks (array locals, their adjoints, saved outputs), kept by exact
+    // length for the next call on this tape. Only large ones: a grid-sized double[] is a large-object-heap
+    // allocation, and a solver's gradient that allocates a few per step spends much of its time in
+    // full garbage collections and fresh pages; small arrays are cheaper to allocate than to look up.
+    private const int PooledBytes = 16 * 1024;
+    private const long MaxPooledBytes = 256L << 20;
+    private Dictionary<(Type Type, int Length), Stack<Array>>? _arrays;
+    private long _pooledBytes;
+
+    /// <summary>Bytes held in recycled arrays, ready for <see cref="NewArray{T}"/> (at most 256 MB per tape).</summary>
+    public long RecycledBytes => _pooledBytes;
+
+    /// <summary>
+    /// A zeroed array of exactly <paramref name="length"/> elements, as <c>new T[length]</c>: a recycled one of
+    /// that length when the tape holds one (arrays of 16 KB and more), otherwise a new one.
+    /// </summary>
+    public T[] NewArray<T>(int length) where T : unmanaged
+    {
+        var a = TakeRecycled<T>(length);
+        if (a is null) return new T[length];
+        Array.Clear(a);
+        return a;
+    }
+
+    /// <summary>A copy of <paramref name="values"/> in an array from <see cref="NewArray{T}"/>'s pool.</summary>
+    public T[] CopyOf<T>(ReadOnlySpan<T> values) where T : unmanaged
+    {
+        var a = TakeRecycled<T>(values.Length) ?? GC.AllocateUninitializedArray<T>(values.Length);
+        values.CopyTo(a);
+        return a;
+    }
+
+    /// <summary>
+    /// Hands an array that nothing references any more back for <see cref="NewArray{T}"/> (small arrays, and
+    /// arrays beyond the tape's 256 MB, are left to the garbage collector).
+    /// </summary>
+    public void Recycle<T>(T[] array) where T : unmanaged
+    {
+        long bytes = (long)array.Length * Unsafe.SizeOf<T>();
+        if (bytes < PooledBytes || _pooledBytes + bytes > MaxPooledBytes) return;
+        _arrays ??= new();
+        var key = (typeof(T), array.Length);
+        if (!_arrays.TryGetValue(key, out var stack)) _arrays[key] = stack = new Stack<Array>();
+        // Two renters of one array would silently share it; the stacks are short, so check.
+        foreach (var held in stack)
+            if (ReferenceEquals(held, array)) throw new InvalidOperationException("An array was recycled twice on the same tape (a generator bug; please report it).");
+        stack.Push(array);
+        _pooledBytes += bytes;
+    }
+
+    private T[]? TakeRecycled<T>(int length) where T : unmanaged
+    {
+        if (_arrays is null || (long)length * Unsafe.SizeOf<T>() < PooledBytes) return null;
+        if (!_arrays.TryGetValue((typeof(T), length), out var stack) || stack.Count == 0) return null;
+        _pooledBytes -= (long)length * Unsafe.SizeOf<T>();
+        return (T[])stack.Pop();
+    }
+
+    /// <summary>Returns the value stacks' buffers to the pool and drops the recycled arrays.</summary>
     public void Dispose()
     {
+        _arrays = null;
+        _pooledBytes = 0;
         _doubles?.Dispose();
         _floats?.Dispose();
         _ints?.Dispose();

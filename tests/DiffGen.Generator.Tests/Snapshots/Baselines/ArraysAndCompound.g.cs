@@ -18,6 +18,7 @@ namespace Snap
         public static double AccumulatePullback(double[] a, double x, double resultBar, global::System.Span<double> aBar, ref double xBar)
         {
             var _tapeDouble = new global::DiffGen.ValueStack<double>();
+            var _tape = global::DiffGen.Tape.Rent();
             double p = 0.0;
             double _result = 0.0;
             double xAdj = 0.0;
@@ -38,7 +39,7 @@ namespace Snap
             }
             p = p / a.Length;
             _result = p;
-            var aFinal = ((global::System.ReadOnlySpan<double>)a).ToArray();
+            var aFinal = _tape.CopyOf<double>(a);
             // Reverse sweep
             {
                 double _t0 = resultBar;
@@ -72,7 +73,9 @@ namespace Snap
             pBar = 0.0;
             xBar += xAdj;
             ((global::System.ReadOnlySpan<double>)aFinal).CopyTo(a);
+            _tape.Recycle(aFinal);
             _tapeDouble.Dispose();
+            _tape.Return();
             return _result;
         }
 

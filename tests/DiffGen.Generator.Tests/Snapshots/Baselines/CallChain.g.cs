@@ -35,7 +35,7 @@ namespace Snap
                 s = s + _call0;
             }
             _result = s;
-            var workFinal = ((global::System.ReadOnlySpan<double>)work).ToArray();
+            var workFinal = _tape.CopyOf<double>(work);
             // Reverse sweep
             {
                 double _t0 = resultBar;
@@ -64,6 +64,7 @@ namespace Snap
             }
             aBar += aAdj;
             ((global::System.ReadOnlySpan<double>)workFinal).CopyTo(work);
+            _tape.Recycle(workFinal);
             _tape.Return();
             return _result;
         }

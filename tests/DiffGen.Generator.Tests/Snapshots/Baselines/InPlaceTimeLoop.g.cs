@@ -20,9 +20,10 @@ namespace Snap
             if (uBar.Length != u.Length) throw new global::System.ArgumentException("uBar must have the length of u (" + u.Length + ").", nameof(uBar));
             var _tape = global::DiffGen.Tape.Rent();
             SweepsPullbackForward(u, omega, sweeps, _tape);
-            var uFinal = ((global::System.ReadOnlySpan<double>)u).ToArray();
+            var uFinal = _tape.CopyOf<double>(u);
             SweepsPullbackReverse(u, omega, sweeps, uBar, ref omegaBar, _tape);
             ((global::System.ReadOnlySpan<double>)uFinal).CopyTo(u);
+            _tape.Recycle(uFinal);
             _tape.Return();
         }
         /// <summary>The forward half of <see cref="SweepsPullback"/>: runs <see cref="Sweeps"/> and records on the tape what the reverse half needs.</summary>

@@ -17,6 +17,7 @@ namespace Snap
         /// <summary>Reverse-mode derivative of <see cref="TwoPasses"/>: re-runs it, returns its result, and propagates adjoints (see docs/generated-code.md).</summary>
         public static double TwoPassesPullback(global::System.ReadOnlySpan<double> u, double w, double resultBar, global::System.Span<double> uBar, ref double wBar)
         {
+            var _tape = global::DiffGen.Tape.Rent();
             int n = 0;
             double[] tmp = global::System.Array.Empty<double>();
             double e = 0.0;
@@ -27,7 +28,7 @@ namespace Snap
             if (uBar.Length != u.Length) throw new global::System.ArgumentException("uBar must have the length of u (" + u.Length + ").", nameof(uBar));
             // Forward sweep
             n = u.Length;
-            tmp = new double[n];
+            tmp = _tape.NewArray<double>(n);
             for (int i = 1; i < n - 1; i++)
             {
                 tmp[i] = w * u[i - 1] + (1 - 2 * w) * u[i] + w * u[i + 1];
@@ -39,7 +40,7 @@ namespace Snap
             }
             _result = e;
             // Reverse sweep
-            tmpBar = new double[tmp.Length];
+            tmpBar = _tape.NewArray<double>(tmp.Length);
             {
                 double _t0 = resultBar;
                 resultBar = 0.0;
@@ -70,6 +71,9 @@ namespace Snap
                 }
             }
             wBar += wAdj;
+            _tape.Recycle(tmp);
+            _tape.Recycle(tmpBar);
+            _tape.Return();
             return _result;
         }
 
