@@ -61,6 +61,9 @@ namespace DiffGen.Generator.Reverse
             _p = new ExprPrinter(_vars, dual);
             _names = new NameSet(_vars.Select(v => v.Name));
             CollectCounters(_body, _counters);
+            var assignments = new Dictionary<int, int>();
+            CountAssignments(_body, assignments);
+            _singleAssignment = new HashSet<int>(assignments.Where(kv => kv.Value == 1).Select(kv => kv.Key));
             _split = !dual && MethodAnalysis.HasHalves(m, _vars);
             _splitCalls = dual ? new HashSet<int>() : analysis.SplitCalls;
             // A tape is needed for the halves and for generated callees' halves (a hand-written reverse half takes none).
@@ -631,7 +634,16 @@ namespace DiffGen.Generator.Reverse
                     foreach (var c in b.Stmts)
                         if (c is Alloc al && _a.Active[al.Var])
                             w.Line(_bar[al.Var] + " = " + NewArray(_vars[al.Var].Elem, _vars[al.Var].Name + ".Length") + ";");
-                    for (int k = b.Stmts.Count - 1; k >= 0; k--) EmitReverse(b.Stmts[k], w);
+                    var fresh = BlockLocalBars(b);
+                    _zeroBars.UnionWith(fresh);
+                    for (int k = b.Stmts.Count - 1; k >= 0; k--)
+                    {
+                        // A nested loop may contribute several times, so its contributions must add; after a
+                        // nested loop or branch the block's adjoints are no longer known to be zero.
+                        if (!(b.Stmts[k] is Assign || b.Stmts[k] is Call || b.Stmts[k] is Alloc)) _zeroBars.ExceptWith(fresh);
+                        EmitReverse(b.Stmts[k], w);
+                    }
+                    _zeroBars.ExceptWith(fresh);
                     break;
                 case Assign a:
                     EmitReverseAssign(a, w);
@@ -883,6 +895,7 @@ namespace DiffGen.Generator.Reverse
                     if (arg is VarRef v && _a.Active[v.Var] && v.Type == p.Elem && _vars[v.Var].IsScalar)
                     {
                         adjArgs.Add("ref " + _bar[v.Var]);
+                        _zeroBars.Remove(_bar[v.Var]); // the callee adds to it
                         anyActive = true;
                         continue;
                     }
@@ -986,9 +999,46 @@ namespace DiffGen.Generator.Reverse
 
         private CodeWriter? _deferredWriter;
 
-        private static void WriteAccumulate(string target, IReadOnlyList<string> adjs, CodeWriter w)
+        /// <summary>
+        /// Adjoints of the block's single-assignment locals, which are zero when the reverse of the block
+        /// starts: every earlier run of it ended with the reverse of the local's one assignment, which reads
+        /// and clears the adjoint. Their first contribution is an assignment, not an addition.
+        /// </summary>
+        private List<string> BlockLocalBars(Block b)
         {
-            if (adjs.Count == 1 && adjs[0].StartsWith("-") && IsSimple(adjs[0])) { w.Line(target + " -= " + adjs[0].Substring(1) + ";"); return; }
+            var bars = new List<string>();
+            foreach (var c in b.Stmts)
+                if (c is Assign a && a.Declares && a.Target is VarRef t && _vars[t.Var].Storage == Storage.Scalar && _a.Active[t.Var]
+                    && _singleAssignment.Contains(t.Var) && _bar.TryGetValue(t.Var, out var bar) && !_paramAccumulator.ContainsKey(t.Var))
+                    bars.Add(bar);
+            return bars;
+        }
+
+        /// <summary>Adjoints known to be zero at the current point of the reverse sweep (see <see cref="BlockLocalBars"/>).</summary>
+        private readonly HashSet<string> _zeroBars = new HashSet<string>();
+
+        /// <summary>Scalar locals assigned by exactly one statement (and never by a call or a loop header).</summary>
+        private readonly HashSet<int> _singleAssignment;
+
+        private static void CountAssignments(Stmt s, Dictionary<int, int> counts)
+        {
+            switch (s)
+            {
+                case Assign a when a.Target is VarRef t: counts[t.Var] = counts.TryGetValue(t.Var, out var n1) ? n1 + 1 : 1; break;
+                case Call c when c.ResultVar >= 0: counts[c.ResultVar] = 2; break;
+                case Loop l: counts[l.Counter] = 2; break;
+            }
+            foreach (var c in Structurizer.Children(s)) CountAssignments(c, counts);
+        }
+
+        private void WriteAccumulate(string target, IReadOnlyList<string> adjs, CodeWriter w)
+        {
+            // The first contribution to an adjoint known to be zero is an assignment: the JIT keeps x += e on
+            // a zero it cannot see as an add, which was 15 % of a bilinear sample's reverse. Emission order is
+            // execution order within a block's reverse (a conditional contribution that did not run left the
+            // adjoint zero, one that ran was itself first), and loops inside the block end the knowledge.
+            bool first = _zeroBars.Remove(target);
+            if (adjs.Count == 1 && adjs[0].StartsWith("-") && IsSimple(adjs[0])) { w.Line(target + (first ? " = " : " -= ") + (first ? adjs[0] : adjs[0].Substring(1)) + ";"); return; }
             var sb = new System.Text.StringBuilder();
             for (int i = 0; i < adjs.Count; i++)
             {
@@ -997,7 +1047,7 @@ namespace DiffGen.Generator.Reverse
                 else if (a.StartsWith("-") && IsSimple(a)) sb.Append(" - ").Append(a.Substring(1));
                 else sb.Append(" + ").Append(a.StartsWith("-") ? "(" + a + ")" : a);
             }
-            w.Line(target + " += " + sb + ";");
+            w.Line(target + (first ? " = " : " += ") + sb + ";");
         }
 
         /// <summary>Runs <paramref name="emit"/> with accumulations into <paramref name="w"/> merged per target.</summary>

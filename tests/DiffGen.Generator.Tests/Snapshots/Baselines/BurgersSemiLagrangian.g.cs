@@ -63,14 +63,14 @@ namespace Snap
                     double _t0 = nextBar[i];
                     nextBar[i] = 0.0;
                     double _t1 = _t0 * u[j0];
-                    fBar += -_t1 + _t0 * u[j1];
+                    fBar = -_t1 + _t0 * u[j1];
                     uBar[j0] += _t0 * (1 - f);
                     uBar[j1] += _t0 * f;
                 }
                 {
                     double _t2 = fBar;
                     fBar = 0.0;
-                    xBar += _t2;
+                    xBar = _t2;
                 }
                 {
                     double _t3 = xBar;
@@ -177,14 +177,14 @@ namespace Snap
                     global::DiffGen.Dual _t0 = nextBar[i];
                     nextBar[i] = 0.0;
                     global::DiffGen.Dual _t1 = _t0 * u[j0];
-                    fBar += -_t1 + _t0 * u[j1];
+                    fBar = -_t1 + _t0 * u[j1];
                     uBar[j0] += _t0 * (1 - f);
                     uBar[j1] += _t0 * f;
                 }
                 {
                     global::DiffGen.Dual _t2 = fBar;
                     fBar = 0.0;
-                    xBar += _t2;
+                    xBar = _t2;
                 }
                 {
                     global::DiffGen.Dual _t3 = xBar;

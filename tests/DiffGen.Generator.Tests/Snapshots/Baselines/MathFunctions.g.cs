@@ -36,9 +36,9 @@ namespace Snap
                 double _t0 = resultBar;
                 resultBar = 0.0;
                 double _t1 = _t0 * global::System.Math.Floor(x);
-                aBar += _t0 * b;
-                bBar += _t0 * a;
-                cBar += _t0;
+                aBar = _t0 * b;
+                bBar = _t0 * a;
+                cBar = _t0;
                 yAdj += -(_t1 * global::System.Math.Sin(y));
             }
             {
@@ -157,9 +157,9 @@ namespace Snap
                 global::DiffGen.Dual _t0 = resultBar;
                 resultBar = 0.0;
                 global::DiffGen.Dual _t1 = _t0 * global::DiffGen.DualMath.Floor(x);
-                aBar += _t0 * b;
-                bBar += _t0 * a;
-                cBar += _t0;
+                aBar = _t0 * b;
+                bBar = _t0 * a;
+                cBar = _t0;
                 yAdj += -(_t1 * global::DiffGen.DualMath.Sin(y));
             }
             {
