@@ -6,13 +6,24 @@ namespace DiffGen.NN;
 /// Weight initialisers. All draw from a <see cref="Random"/>; layers use <see cref="DefaultRandom"/>
 /// unless given one, so <see cref="Seed"/> before building a model makes runs reproducible bit for bit.
 /// </summary>
+/// <remarks>
+/// The default generator belongs to the logical flow of execution (an <see cref="AsyncLocal{T}"/>: it
+/// follows <c>await</c> and <c>Task.Run</c> from where it was seeded): two models built at the same
+/// time on different threads, e.g. two trainers or tests running in parallel, do not draw from one
+/// shared sequence, which made their weights depend on the interleaving.
+/// </remarks>
 public static class Init
 {
-    /// <summary>The generator layers draw from when none is given (seeded with 0 at start-up).</summary>
-    public static Random DefaultRandom { get; private set; } = new(0);
+    private static readonly AsyncLocal<Random?> s_default = new();
 
-    /// <summary>Reseeds <see cref="DefaultRandom"/> (like torch.manual_seed).</summary>
-    public static void Seed(int seed) => DefaultRandom = new Random(seed);
+    /// <summary>
+    /// The generator layers draw from when none is given: the one <see cref="Seed"/> set in this flow of
+    /// execution, or one seeded with 0 on first use in it.
+    /// </summary>
+    public static Random DefaultRandom => s_default.Value ??= new Random(0);
+
+    /// <summary>Reseeds <see cref="DefaultRandom"/> for this flow of execution (like torch.manual_seed).</summary>
+    public static void Seed(int seed) => s_default.Value = new Random(seed);
 
     /// <summary>(fan_in, fan_out) of a weight [out, in, k…] (or [out, in]).</summary>
     public static (int FanIn, int FanOut) Fans(Tensor weight)

@@ -122,6 +122,28 @@ public sealed class SerializationTests : IDisposable
         Assert.Equal(Model(7).Forward(Tensor.Ones(1, 3)).ToArray(), Model(7).Forward(Tensor.Ones(1, 3)).ToArray());
     }
 
+    [Fact]
+    public async Task Seed_BelongsToItsFlow_SoModelsBuiltInParallelDoNotShareDraws()
+    {
+        // Two flows seed and build at the same time, drawing in lockstep; each must get what it would
+        // get alone (with one shared generator they took turns drawing from one sequence).
+        double[] Alone(int seed) { Init.Seed(seed); return [.. Enumerable.Range(0, 200).Select(_ => Init.DefaultRandom.NextDouble())]; }
+        var expected1 = await Task.Run(() => Alone(11));
+        var expected2 = await Task.Run(() => Alone(12));
+        using var barrier = new Barrier(2);
+        double[] Lockstep(int seed)
+        {
+            Init.Seed(seed);
+            var r = new double[200];
+            for (int i = 0; i < r.Length; i++) { barrier.SignalAndWait(); r[i] = Init.DefaultRandom.NextDouble(); }
+            return r;
+        }
+        var t1 = Task.Factory.StartNew(() => Lockstep(11), TaskCreationOptions.LongRunning);
+        var t2 = Task.Factory.StartNew(() => Lockstep(12), TaskCreationOptions.LongRunning);
+        Assert.Equal(expected1, await t1);
+        Assert.Equal(expected2, await t2);
+    }
+
     [NumpyFact]
     public void SafetensorsFile_IsReadableByNumpy()
     {
