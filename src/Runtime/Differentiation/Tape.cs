@@ -120,6 +120,7 @@ public sealed class Tape : IDisposable
     /// </summary>
     public void Recycle<T>(T[] array) where T : unmanaged
     {
+        ArgumentNullException.ThrowIfNull(array);
         long bytes = (long)array.Length * Unsafe.SizeOf<T>();
         if (bytes < PooledBytes || _pooledBytes + bytes > MaxPooledBytes) return;
         _arrays ??= new();
