@@ -2,9 +2,9 @@ namespace DiffGen.Generator.Tests.Reverse;
 
 /// <summary>
 /// The reverse sweep assigns a loop-body local's adjoint on its first contribution: gradients against
-/// finite differences where a conditional contribution (a branch, a conditional expression, Math.Max and
-/// Math.Clamp, an inner loop, a callee's ref) precedes the plain ones. (The snapshot BurgersSemiLagrangian.g.cs shows
-/// the assignment where it applies.)
+/// finite differences where another contribution (a branch, a conditional expression, Math.Max and
+/// Math.Clamp, an inner loop, a callee's ref) precedes the plain ones in the reverse sweep. The
+/// snapshot BurgersSemiLagrangian.g.cs shows the assignment where it applies.
 /// </summary>
 public class ZeroAdjointTests
 {
