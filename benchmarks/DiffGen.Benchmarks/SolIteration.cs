@@ -7,7 +7,7 @@ namespace DiffGen.Benchmarks;
 
 /// <summary>
 /// One SOL-4 training iteration of samples/Trainers/Experiments/Sol.cs at its defaults (source 32², batch 3,
-/// 4 unrolled Burgers2D steps through <c>Lift.Op</c>, MSE per step averaged, backward, ClipNorm 1, Adam 1e-3),
+/// 4 unrolled Burgers2D steps through <c>Lift.RecordedOp</c>, MSE per step averaged, backward, ClipNorm 1, Adam 1e-3),
 /// rebuilt here because Sol's pieces are private. Inputs are fixed sinusoids (<see cref="Value"/>, the same
 /// formula as benchmarks/torch/sol.py): the cost does not depend on the data. Also the pieces of the
 /// iteration on their own, for the breakdown.
@@ -27,7 +27,8 @@ public sealed class SolIteration
 
     public SolIteration()
     {
-        _step = Lift.Op(_coarse.StepPacked, _coarse.StepPackedBackward, name: "Burgers2DStep");
+        // As Sol.cs: the step records its pullback's forward half, the backward runs the reverse half.
+        _step = Lift.RecordedOp(_coarse.StepPacked, _coarse.StepPacked, _coarse.StepPackedBackward, name: "Burgers2DStep");
         Init.Seed(0);
         _net = Network();
         _opt = new Adam(_net.Parameters(), 1e-3);

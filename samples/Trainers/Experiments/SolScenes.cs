@@ -61,7 +61,8 @@ internal sealed class BurgersSolScene : SolScene
         var rng = new Random(s.Seed);
         Train = Enumerable.Range(0, s.TrainScenes).Select(_ => MakeCase(fine, s, rng)).ToList();
         Test = Enumerable.Range(0, s.TestScenes).Select(_ => MakeCase(fine, s, rng)).ToList();
-        Step = Lift.Op(_coarse.StepPacked, _coarse.StepPackedBackward, name: "Burgers2DStep");
+        // Recorded: the backward runs the pullback's reverse half on the tape the step recorded, not the step again.
+        Step = Lift.RecordedOp(_coarse.StepPacked, _coarse.StepPacked, _coarse.StepPackedBackward, name: "Burgers2DStep");
     }
 
     public override IReadOnlyList<SolCase> Train { get; }
@@ -183,9 +184,11 @@ internal sealed class WakeSolScene : SolScene
         var cases = all.Select((re, i) => MakeCase(re, i, s)).ToList();
         Train = cases.Take(w.TrainReynolds.Length).ToList();
         Test = cases.Skip(w.TrainReynolds.Length).ToList();
-        Step = Lift.Op(
+        // Recorded: the backward does the adjoint pressure solve only, not the step and its solve again.
+        Step = Lift.RecordedOp(
             (state, control, next) => _models[(int)control[0]].StepPacked(state, next),
-            (state, control, next, stateBar, controlBar, nextBar) => _models[(int)control[0]].StepPackedBackward(state, next, stateBar, nextBar),
+            (state, control, next, tape) => _models[(int)control[0]].StepPacked(state, next, tape),
+            (state, control, next, stateBar, controlBar, nextBar, tape) => _models[(int)control[0]].StepPackedBackward(state, next, stateBar, nextBar, tape),
             name: "WakeFlow2DStep");
     }
 

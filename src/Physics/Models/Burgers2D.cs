@@ -73,7 +73,7 @@ public sealed class Burgers2D
             uBar, vBar, fuBar, fvBar, uNextBar, vNextBar, ref dtBar, ref nuBar);
     }
 
-    /// <summary>Length of the packed state <c>[u, v]</c> (2 nx ny) used by <see cref="StepPacked"/>.</summary>
+    /// <summary>Length of the packed state <c>[u, v]</c> (2 nx ny) used by <see cref="StepPacked(ReadOnlySpan{double}, ReadOnlySpan{double}, Span{double})"/>.</summary>
     public int PackedLength => 2 * Nx * Ny;
 
     /// <summary>
@@ -83,21 +83,58 @@ public sealed class Burgers2D
     public void StepPacked(ReadOnlySpan<double> state, ReadOnlySpan<double> force, Span<double> next)
     {
         int n = Nx * Ny;
-        Check.Length(state.Length, 2 * n, nameof(state), "the packed state [u, v]");
-        Check.Length(force.Length, 2 * n, nameof(force), "the packed force [fu, fv]");
-        Check.Length(next.Length, 2 * n, nameof(next), "the packed state [u, v]");
+        CheckPacked(state, force, next);
         Step(state[..n], state[n..], force[..n], force[n..], next[..n], next[n..]);
     }
 
-    /// <summary>The pullback of <see cref="StepPacked"/> (seeds in <paramref name="nextBar"/> are consumed).</summary>
+    /// <summary>The pullback of <see cref="StepPacked(ReadOnlySpan{double}, ReadOnlySpan{double}, Span{double})"/> (seeds in <paramref name="nextBar"/> are consumed).</summary>
     public void StepPackedBackward(ReadOnlySpan<double> state, ReadOnlySpan<double> force, Span<double> next, Span<double> stateBar, Span<double> forceBar, Span<double> nextBar)
+    {
+        int n = Nx * Ny;
+        CheckPacked(state, force, next);
+        double nuBar = 0;
+        StepBackward(state[..n], state[n..], force[..n], force[n..], next[..n], next[n..], stateBar[..n], stateBar[n..], forceBar[..n], forceBar[n..], nextBar[..n], nextBar[n..], ref nuBar);
+    }
+
+    /// <summary>
+    /// <see cref="StepPacked(ReadOnlySpan{double}, ReadOnlySpan{double}, Span{double})"/> recording on
+    /// <paramref name="tape"/> what the recorded <c>StepPackedBackward</c> needs (the generated pullback's
+    /// forward half), so the backward does not re-run the step.
+    /// </summary>
+    public void StepPacked(ReadOnlySpan<double> state, ReadOnlySpan<double> force, Span<double> next, Tape tape)
+    {
+        int n = Nx * Ny;
+        CheckPacked(state, force, next);
+        ArgumentNullException.ThrowIfNull(tape);
+        ModelKernels.Burgers2DStepPullbackForward(state[..n], state[n..], force[..n], force[n..], next[..n], next[n..], Nx, Ny, Dx, Dy, Dt, Viscosity, Substeps,
+            Boundary.XLoCode, Boundary.XHiCode, Boundary.YLoCode, Boundary.YHiCode, tape);
+    }
+
+    /// <summary>
+    /// The reverse of a step recorded with <see cref="StepPacked(ReadOnlySpan{double}, ReadOnlySpan{double}, Span{double}, Tape)"/>:
+    /// the same inputs, the tape it recorded on; <paramref name="next"/> may be scratch. The seed in
+    /// <paramref name="nextBar"/> is consumed, <paramref name="stateBar"/> and <paramref name="forceBar"/> accumulate.
+    /// </summary>
+    public void StepPackedBackward(ReadOnlySpan<double> state, ReadOnlySpan<double> force, Span<double> next, Span<double> stateBar, Span<double> forceBar, Span<double> nextBar, Tape tape)
+    {
+        int n = Nx * Ny;
+        CheckPacked(state, force, next);
+        Check.Length(stateBar.Length, 2 * n, nameof(stateBar), "the packed state [u, v]");
+        Check.Length(forceBar.Length, 2 * n, nameof(forceBar), "the packed force [fu, fv]");
+        Check.Length(nextBar.Length, 2 * n, nameof(nextBar), "the packed state [u, v]");
+        ArgumentNullException.ThrowIfNull(tape);
+        double dtBar = 0, nuBar = 0;
+        ModelKernels.Burgers2DStepPullbackReverse(state[..n], state[n..], force[..n], force[n..], next[..n], next[n..], Nx, Ny, Dx, Dy, Dt, Viscosity, Substeps,
+            Boundary.XLoCode, Boundary.XHiCode, Boundary.YLoCode, Boundary.YHiCode,
+            stateBar[..n], stateBar[n..], forceBar[..n], forceBar[n..], nextBar[..n], nextBar[n..], ref dtBar, ref nuBar, tape);
+    }
+
+    private void CheckPacked(ReadOnlySpan<double> state, ReadOnlySpan<double> force, ReadOnlySpan<double> next)
     {
         int n = Nx * Ny;
         Check.Length(state.Length, 2 * n, nameof(state), "the packed state [u, v]");
         Check.Length(force.Length, 2 * n, nameof(force), "the packed force [fu, fv]");
         Check.Length(next.Length, 2 * n, nameof(next), "the packed state [u, v]");
-        double nuBar = 0;
-        StepBackward(state[..n], state[n..], force[..n], force[n..], next[..n], next[n..], stateBar[..n], stateBar[n..], forceBar[..n], forceBar[n..], nextBar[..n], nextBar[n..], ref nuBar);
     }
 
     private void CheckAll(ReadOnlySpan<double> a, ReadOnlySpan<double> b, ReadOnlySpan<double> c, ReadOnlySpan<double> d, ReadOnlySpan<double> e, ReadOnlySpan<double> f)

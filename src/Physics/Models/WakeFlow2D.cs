@@ -164,7 +164,7 @@ public sealed class WakeFlow2D
             uBar, vBar, uNextBar, vNextBar, pressureBar, uMaskBar, vMaskBar, ref dtBar, ref nuBar, ref inflowBar);
     }
 
-    /// <summary>Length of the packed state <c>[u, v]</c> used by <see cref="StepPacked"/>.</summary>
+    /// <summary>Length of the packed state <c>[u, v]</c> used by <see cref="StepPacked(ReadOnlySpan{double}, Span{double})"/>.</summary>
     public int PackedLength => (Nx + 1) * Ny + Nx * (Ny + 1);
 
     /// <summary>
@@ -179,7 +179,7 @@ public sealed class WakeFlow2D
         Step(state[..nu], state[nu..], next[..nu], next[nu..], new double[Nx * Ny]);
     }
 
-    /// <summary>The pullback of <see cref="StepPacked"/>.</summary>
+    /// <summary>The pullback of <see cref="StepPacked(ReadOnlySpan{double}, Span{double})"/>.</summary>
     public void StepPackedBackward(ReadOnlySpan<double> state, Span<double> next, Span<double> stateBar, Span<double> nextBar)
     {
         int nu = (Nx + 1) * Ny;
@@ -187,6 +187,40 @@ public sealed class WakeFlow2D
         Check.Length(next.Length, PackedLength, nameof(next), "the packed state [u, v]");
         double nuBar = 0;
         StepBackward(state[..nu], state[nu..], next[..nu], next[nu..], new double[Nx * Ny], stateBar[..nu], stateBar[nu..], nextBar[..nu], nextBar[nu..], new double[Nx * Ny], ref nuBar);
+    }
+
+    /// <summary>
+    /// <see cref="StepPacked(ReadOnlySpan{double}, Span{double})"/> recording on <paramref name="tape"/> what
+    /// <see cref="StepPackedBackward(ReadOnlySpan{double}, Span{double}, Span{double}, Span{double}, Tape)"/> needs
+    /// (the generated pullback's forward half), so the backward does not re-run the step and its pressure solve.
+    /// </summary>
+    public void StepPacked(ReadOnlySpan<double> state, Span<double> next, Tape tape)
+    {
+        int nu = (Nx + 1) * Ny;
+        Check.Length(state.Length, PackedLength, nameof(state), "the packed state [u, v]");
+        Check.Length(next.Length, PackedLength, nameof(next), "the packed state [u, v]");
+        ArgumentNullException.ThrowIfNull(tape);
+        ModelKernels.WakeStepPullbackForward(state[..nu], state[nu..], next[..nu], next[nu..], new double[Nx * Ny], _solid, _uMask, _vMask, Nx, Ny, Dx, Dy, Dt, Viscosity, InflowVelocity, Substeps,
+            Boundary.XLoCode, Boundary.XHiCode, Boundary.YLoCode, Boundary.YHiCode, Tolerance, MaxIterations, tape);
+    }
+
+    /// <summary>
+    /// The reverse of a step recorded with <see cref="StepPacked(ReadOnlySpan{double}, Span{double}, Tape)"/>:
+    /// the same state, the tape it recorded on; <paramref name="next"/> may be scratch. The seed in
+    /// <paramref name="nextBar"/> is consumed, <paramref name="stateBar"/> accumulates.
+    /// </summary>
+    public void StepPackedBackward(ReadOnlySpan<double> state, Span<double> next, Span<double> stateBar, Span<double> nextBar, Tape tape)
+    {
+        int nu = (Nx + 1) * Ny;
+        Check.Length(state.Length, PackedLength, nameof(state), "the packed state [u, v]");
+        Check.Length(next.Length, PackedLength, nameof(next), "the packed state [u, v]");
+        Check.Length(stateBar.Length, PackedLength, nameof(stateBar), "the packed state [u, v]");
+        Check.Length(nextBar.Length, PackedLength, nameof(nextBar), "the packed state [u, v]");
+        ArgumentNullException.ThrowIfNull(tape);
+        double dtBar = 0, nuBar = 0, inflowBar = 0;
+        ModelKernels.WakeStepPullbackReverse(state[..nu], state[nu..], next[..nu], next[nu..], new double[Nx * Ny], _solid, _uMask, _vMask, Nx, Ny, Dx, Dy, Dt, Viscosity, InflowVelocity, Substeps,
+            Boundary.XLoCode, Boundary.XHiCode, Boundary.YLoCode, Boundary.YHiCode, Tolerance, MaxIterations,
+            stateBar[..nu], stateBar[nu..], nextBar[..nu], nextBar[nu..], new double[Nx * Ny], new double[_uMask.Length], new double[_vMask.Length], ref dtBar, ref nuBar, ref inflowBar, tape);
     }
 
     private void CheckAll(ReadOnlySpan<double> u, ReadOnlySpan<double> v, ReadOnlySpan<double> uNext, ReadOnlySpan<double> vNext, ReadOnlySpan<double> pressure)

@@ -19,6 +19,19 @@ public delegate void SpanStep2(ReadOnlySpan<double> state, ReadOnlySpan<double> 
 public delegate void SpanStep2Pullback(ReadOnlySpan<double> state, ReadOnlySpan<double> control, Span<double> output, Span<double> stateBar, Span<double> controlBar, Span<double> outputBar);
 
 /// <summary>
+/// A solver step that also records on <paramref name="tape"/> what its reverse needs (a generated
+/// pullback's forward half, e.g. a model's <c>StepPacked(state, control, next, tape)</c>).
+/// </summary>
+public delegate void SpanStep2Recorded(ReadOnlySpan<double> state, ReadOnlySpan<double> control, Span<double> output, global::DiffGen.Tape tape);
+
+/// <summary>
+/// The reverse of a <see cref="SpanStep2Recorded"/> step (a generated pullback's reverse half): the same
+/// inputs, the tape the step recorded on; the output span is scratch, its seed in <paramref name="outputBar"/>
+/// is consumed and the input adjoints accumulate.
+/// </summary>
+public delegate void SpanStep2Reverse(ReadOnlySpan<double> state, ReadOnlySpan<double> control, Span<double> output, Span<double> stateBar, Span<double> controlBar, Span<double> outputBar, global::DiffGen.Tape tape);
+
+/// <summary>
 /// Lifts a <c>[Differentiable]</c> span method and its generated <c>{Name}Pullback</c> into a tape op on
 /// tensors, batched over the leading dimension (batch items run in parallel). Tensors are float32; the
 /// solver sees double spans, converted at the boundary. Scalar parameters of the method are captured by
@@ -89,14 +102,7 @@ public static class Lift
         {
             ArgumentNullException.ThrowIfNull(s);
             ArgumentNullException.ThrowIfNull(c);
-            var (batch, nS) = Items(s, "state", name);
-            var (batchC, nC) = Items(c, "control", name);
-            if (batchC != batch)
-                throw new ArgumentException($"{name}: the control's batch size {batchC} differs from the state's {batch} (leading dimension).", "control");
-            if (c.Device != s.Device)
-                throw new ArgumentException($"{name}: state and control are on different devices.", "control");
-            var outShape = OutShape(s, outputItemShape);
-            int nOut = Tensor.ShapeLength(outShape) / Math.Max(batch, 1);
+            var (batch, nS, nC, nOut, outShape) = Shapes(s, c, outputItemShape, name);
             var sh = HostData(s);
             var ch = HostData(c);
             var yh = new float[batch * nOut];
@@ -130,6 +136,78 @@ public static class Lift
                         c.RequiresGrad ? Tensor.FromArray(s.Device, gc, c.ShapeRef) : null];
             });
         };
+    }
+
+    /// <summary>
+    /// <see cref="Op(SpanStep2, SpanStep2Pullback, int[], string)"/> with a recorded step: when the op is
+    /// recorded for a backward pass, each batch item's step runs as <paramref name="record"/> on a tape of its
+    /// own, and the backward runs <paramref name="reverse"/> on that tape instead of re-running the step
+    /// (for a step with a pressure solve, the backward then does the adjoint solve only). Without gradient
+    /// recording (<see cref="Autograd.NoGrad"/>, or no input requires a gradient) it runs
+    /// <paramref name="forward"/>. A recorded op keeps its tapes until its backward runs (or it is dropped).
+    /// </summary>
+    public static Func<Tensor, Tensor, Tensor> RecordedOp(SpanStep2 forward, SpanStep2Recorded record, SpanStep2Reverse reverse, int[]? outputItemShape = null, string name = "LiftedStep")
+    {
+        ArgumentNullException.ThrowIfNull(forward);
+        ArgumentNullException.ThrowIfNull(record);
+        ArgumentNullException.ThrowIfNull(reverse);
+        var plain = Op(forward, (_, _, _, _, _, _) => throw new InvalidOperationException("unreachable: the recorded op has its own backward"), outputItemShape, name);
+        return (s, c) =>
+        {
+            ArgumentNullException.ThrowIfNull(s);
+            ArgumentNullException.ThrowIfNull(c);
+            if (!Autograd.IsGradEnabled || !(s.RequiresGrad || c.RequiresGrad)) return plain(s, c);
+            var (batch, nS, nC, nOut, outShape) = Shapes(s, c, outputItemShape, name);
+            var sh = HostData(s);
+            var ch = HostData(c);
+            var yh = new float[batch * nOut];
+            var tapes = new global::DiffGen.Tape[batch];
+            ForItems(batch, b =>
+            {
+                using var u = new DoubleBuffer(sh.AsSpan(b * nS, nS));
+                using var f = new DoubleBuffer(ch.AsSpan(b * nC, nC));
+                using var o = new DoubleBuffer(nOut);
+                tapes[b] = new global::DiffGen.Tape();
+                record(u.Span, f.Span, o.Span, tapes[b]);
+                o.CopyTo(yh.AsSpan(b * nOut, nOut));
+            });
+            var y = Tensor.FromArray(s.Device, yh, outShape);
+            return Tape.Record(y, name, [s, c], g =>
+            {
+                var gh = HostData(g);
+                var gs = new float[batch * nS];
+                var gc = new float[batch * nC];
+                ForItems(batch, b =>
+                {
+                    var tape = tapes[b] ?? throw new InvalidOperationException($"{name}: the backward of a recorded step ran twice (its tapes are consumed); run the forward again.");
+                    tapes[b] = null!;
+                    using var u = new DoubleBuffer(sh.AsSpan(b * nS, nS));
+                    using var f = new DoubleBuffer(ch.AsSpan(b * nC, nC));
+                    using var o = new DoubleBuffer(nOut);
+                    using var uBar = new DoubleBuffer(nS);
+                    using var fBar = new DoubleBuffer(nC);
+                    using var oBar = new DoubleBuffer(gh.AsSpan(b * nOut, nOut));
+                    reverse(u.Span, f.Span, o.Span, uBar.Span, fBar.Span, oBar.Span, tape);
+                    tape.Dispose();
+                    uBar.CopyTo(gs.AsSpan(b * nS, nS));
+                    fBar.CopyTo(gc.AsSpan(b * nC, nC));
+                });
+                return [s.RequiresGrad ? Tensor.FromArray(s.Device, gs, s.ShapeRef) : null,
+                        c.RequiresGrad ? Tensor.FromArray(s.Device, gc, c.ShapeRef) : null];
+            });
+        };
+    }
+
+    private static (int Batch, int NState, int NControl, int NOut, int[] OutShape) Shapes(Tensor s, Tensor c, int[]? outputItemShape, string name)
+    {
+        var (batch, nS) = Items(s, "state", name);
+        var (batchC, nC) = Items(c, "control", name);
+        if (batchC != batch)
+            throw new ArgumentException($"{name}: the control's batch size {batchC} differs from the state's {batch} (leading dimension).", "control");
+        if (c.Device != s.Device)
+            throw new ArgumentException($"{name}: state and control are on different devices.", "control");
+        var outShape = OutShape(s, outputItemShape);
+        return (batch, nS, nC, Tensor.ShapeLength(outShape) / Math.Max(batch, 1), outShape);
     }
 
     private static (int Batch, int ItemLength) Items(Tensor x, string paramName, string name)
