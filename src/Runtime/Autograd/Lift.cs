@@ -98,44 +98,9 @@ public static class Lift
     {
         ArgumentNullException.ThrowIfNull(forward);
         ArgumentNullException.ThrowIfNull(pullback);
-        return (s, c) =>
-        {
-            ArgumentNullException.ThrowIfNull(s);
-            ArgumentNullException.ThrowIfNull(c);
-            var (batch, nS, nC, nOut, outShape) = Shapes(s, c, outputItemShape, name);
-            var sh = HostData(s);
-            var ch = HostData(c);
-            var yh = new float[batch * nOut];
-            ForItems(batch, b =>
-            {
-                using var u = new DoubleBuffer(sh.AsSpan(b * nS, nS));
-                using var f = new DoubleBuffer(ch.AsSpan(b * nC, nC));
-                using var o = new DoubleBuffer(nOut);
-                forward(u.Span, f.Span, o.Span);
-                o.CopyTo(yh.AsSpan(b * nOut, nOut));
-            });
-            var y = Tensor.FromArray(s.Device, yh, outShape);
-            return Tape.Record(y, name, [s, c], g =>
-            {
-                var gh = HostData(g);
-                var gs = new float[batch * nS];
-                var gc = new float[batch * nC];
-                ForItems(batch, b =>
-                {
-                    using var u = new DoubleBuffer(sh.AsSpan(b * nS, nS));
-                    using var f = new DoubleBuffer(ch.AsSpan(b * nC, nC));
-                    using var o = new DoubleBuffer(nOut);
-                    using var uBar = new DoubleBuffer(nS);
-                    using var fBar = new DoubleBuffer(nC);
-                    using var oBar = new DoubleBuffer(gh.AsSpan(b * nOut, nOut));
-                    pullback(u.Span, f.Span, o.Span, uBar.Span, fBar.Span, oBar.Span);
-                    uBar.CopyTo(gs.AsSpan(b * nS, nS));
-                    fBar.CopyTo(gc.AsSpan(b * nC, nC));
-                });
-                return [s.RequiresGrad ? Tensor.FromArray(s.Device, gs, s.ShapeRef) : null,
-                        c.RequiresGrad ? Tensor.FromArray(s.Device, gc, c.ShapeRef) : null];
-            });
-        };
+        return (s, c) => Apply2(s, c, outputItemShape, name,
+            (_, u, f, o) => forward(u, f, o),
+            (_, u, f, o, uBar, fBar, oBar) => pullback(u, f, o, uBar, fBar, oBar));
     }
 
     /// <summary>
@@ -157,45 +122,61 @@ public static class Lift
             ArgumentNullException.ThrowIfNull(s);
             ArgumentNullException.ThrowIfNull(c);
             if (!Autograd.IsGradEnabled || !(s.RequiresGrad || c.RequiresGrad)) return plain(s, c);
-            var (batch, nS, nC, nOut, outShape) = Shapes(s, c, outputItemShape, name);
-            var sh = HostData(s);
-            var ch = HostData(c);
-            var yh = new float[batch * nOut];
-            var tapes = new global::DiffGen.Tape[batch];
+            var tapes = new global::DiffGen.Tape?[s.Rank < 1 ? 0 : s.ShapeRef[0]];
+            return Apply2(s, c, outputItemShape, name,
+                (b, u, f, o) => record(u, f, o, tapes[b] = new global::DiffGen.Tape()),
+                (b, u, f, o, uBar, fBar, oBar) =>
+                {
+                    var tape = tapes[b] ?? throw new InvalidOperationException($"{name}: the backward of a recorded step ran twice (its tapes are consumed); run the forward again.");
+                    tapes[b] = null;
+                    reverse(u, f, o, uBar, fBar, oBar, tape);
+                    tape.Dispose();
+                });
+        };
+    }
+
+    private delegate void ItemStep(int item, ReadOnlySpan<double> state, ReadOnlySpan<double> control, Span<double> output);
+
+    private delegate void ItemPullback(int item, ReadOnlySpan<double> state, ReadOnlySpan<double> control, Span<double> output, Span<double> stateBar, Span<double> controlBar, Span<double> outputBar);
+
+    /// <summary>The two-input op: items through <paramref name="forward"/>, recorded with <paramref name="pullback"/> as its backward.</summary>
+    private static Tensor Apply2(Tensor s, Tensor c, int[]? outputItemShape, string name, ItemStep forward, ItemPullback pullback)
+    {
+        ArgumentNullException.ThrowIfNull(s);
+        ArgumentNullException.ThrowIfNull(c);
+        var (batch, nS, nC, nOut, outShape) = Shapes(s, c, outputItemShape, name);
+        var sh = HostData(s);
+        var ch = HostData(c);
+        var yh = new float[batch * nOut];
+        ForItems(batch, b =>
+        {
+            using var u = new DoubleBuffer(sh.AsSpan(b * nS, nS));
+            using var f = new DoubleBuffer(ch.AsSpan(b * nC, nC));
+            using var o = new DoubleBuffer(nOut);
+            forward(b, u.Span, f.Span, o.Span);
+            o.CopyTo(yh.AsSpan(b * nOut, nOut));
+        });
+        var y = Tensor.FromArray(s.Device, yh, outShape);
+        return Tape.Record(y, name, [s, c], g =>
+        {
+            var gh = HostData(g);
+            var gs = new float[batch * nS];
+            var gc = new float[batch * nC];
             ForItems(batch, b =>
             {
                 using var u = new DoubleBuffer(sh.AsSpan(b * nS, nS));
                 using var f = new DoubleBuffer(ch.AsSpan(b * nC, nC));
                 using var o = new DoubleBuffer(nOut);
-                tapes[b] = new global::DiffGen.Tape();
-                record(u.Span, f.Span, o.Span, tapes[b]);
-                o.CopyTo(yh.AsSpan(b * nOut, nOut));
+                using var uBar = new DoubleBuffer(nS);
+                using var fBar = new DoubleBuffer(nC);
+                using var oBar = new DoubleBuffer(gh.AsSpan(b * nOut, nOut));
+                pullback(b, u.Span, f.Span, o.Span, uBar.Span, fBar.Span, oBar.Span);
+                uBar.CopyTo(gs.AsSpan(b * nS, nS));
+                fBar.CopyTo(gc.AsSpan(b * nC, nC));
             });
-            var y = Tensor.FromArray(s.Device, yh, outShape);
-            return Tape.Record(y, name, [s, c], g =>
-            {
-                var gh = HostData(g);
-                var gs = new float[batch * nS];
-                var gc = new float[batch * nC];
-                ForItems(batch, b =>
-                {
-                    var tape = tapes[b] ?? throw new InvalidOperationException($"{name}: the backward of a recorded step ran twice (its tapes are consumed); run the forward again.");
-                    tapes[b] = null!;
-                    using var u = new DoubleBuffer(sh.AsSpan(b * nS, nS));
-                    using var f = new DoubleBuffer(ch.AsSpan(b * nC, nC));
-                    using var o = new DoubleBuffer(nOut);
-                    using var uBar = new DoubleBuffer(nS);
-                    using var fBar = new DoubleBuffer(nC);
-                    using var oBar = new DoubleBuffer(gh.AsSpan(b * nOut, nOut));
-                    reverse(u.Span, f.Span, o.Span, uBar.Span, fBar.Span, oBar.Span, tape);
-                    tape.Dispose();
-                    uBar.CopyTo(gs.AsSpan(b * nS, nS));
-                    fBar.CopyTo(gc.AsSpan(b * nC, nC));
-                });
-                return [s.RequiresGrad ? Tensor.FromArray(s.Device, gs, s.ShapeRef) : null,
-                        c.RequiresGrad ? Tensor.FromArray(s.Device, gc, c.ShapeRef) : null];
-            });
-        };
+            return [s.RequiresGrad ? Tensor.FromArray(s.Device, gs, s.ShapeRef) : null,
+                    c.RequiresGrad ? Tensor.FromArray(s.Device, gc, c.ShapeRef) : null];
+        });
     }
 
     private static (int Batch, int NState, int NControl, int NOut, int[] OutShape) Shapes(Tensor s, Tensor c, int[]? outputItemShape, string name)
