@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
@@ -173,34 +174,44 @@ internal static unsafe partial class Gemm
         int mp = (m + MR - 1) / MR, np = (hw + NR - 1) / NR;
         long yImage = (long)m * hw;
         float* tmp = stackalloc float[8 * NR];
-        float[] panelArray = ArrayPool<float>.Shared.Rent(NR * k);
-        int[] tapArray = ArrayPool<int>.Shared.Rent(k);
-        try
+        using var scratch = new ConvScratch(pd, k, NR * k);
+        float* panel = scratch.Panel;
+        for (int t = t0; t < t1; t++)
         {
-            fixed (int* tapOff = tapArray)
-            fixed (float* panel = panelArray)
+            int n = t / np, jp = t % np;
+            int j0 = jp * NR, cols = Math.Min(NR, hw - j0);
+            PackConvPanel(xp + n * pd.Image, panel, pd, scratch.TapOff, k, j0, cols);
+            float* yn = y + n * yImage;
+            for (int ip = 0; ip < mp; ip++)
             {
-                for (int r = 0; r < k; r++) tapOff[r] = pd.TapOffset(r);
-                for (int t = t0; t < t1; t++)
-                {
-                    int n = t / np, jp = t % np;
-                    int j0 = jp * NR, cols = Math.Min(NR, hw - j0);
-                    PackConvPanel(xp + n * pd.Image, panel, pd, tapOff, k, j0, cols);
-                    float* yn = y + n * yImage;
-                    for (int ip = 0; ip < mp; ip++)
-                    {
-                        int i0 = ip * MR, rows = Math.Min(MR, m - i0);
-                        float* ablk = aPack + (long)ip * MR * k;
-                        float* init = bias == null ? null : bias + i0;
-                        Tile(ablk, panel, NR, k, yn + (long)i0 * hw + j0, hw, rows, cols, init, tmp);
-                    }
-                }
+                int i0 = ip * MR, rows = Math.Min(MR, m - i0);
+                float* ablk = aPack + (long)ip * MR * k;
+                float* init = bias == null ? null : bias + i0;
+                Tile(ablk, panel, NR, k, yn + (long)i0 * hw + j0, hw, rows, cols, init, tmp);
             }
         }
-        finally
+    }
+
+    /// <summary>
+    /// The scratch of a run of convolution tasks: a B panel of <c>panelLength</c> floats and the im2col tap
+    /// offsets of the padded input (native memory, so the tasks need no pinning).
+    /// </summary>
+    private readonly ref struct ConvScratch
+    {
+        public readonly float* Panel;
+        public readonly int* TapOff;
+
+        public ConvScratch(in Padded pd, int k, int panelLength)
         {
-            ArrayPool<float>.Shared.Return(panelArray);
-            ArrayPool<int>.Shared.Return(tapArray);
+            Panel = (float*)NativeMemory.Alloc((nuint)Math.Max(panelLength, 1), sizeof(float));
+            TapOff = (int*)NativeMemory.Alloc((nuint)Math.Max(k, 1), sizeof(int));
+            for (int r = 0; r < k; r++) TapOff[r] = pd.TapOffset(r);
+        }
+
+        public void Dispose()
+        {
+            NativeMemory.Free(Panel);
+            NativeMemory.Free(TapOff);
         }
     }
 
@@ -212,40 +223,27 @@ internal static unsafe partial class Gemm
         int mp = (m + MR - 1) / MR;
         long yImage = (long)m * hw;
         float* tmp = stackalloc float[8 * NR];
-        float[] panelArray = ArrayPool<float>.Shared.Rent(wo * k);
-        int[] tapArray = ArrayPool<int>.Shared.Rent(k);
-        try
+        using var scratch = new ConvScratch(pd, k, wo * k);
+        float* panel = scratch.Panel;
+        for (int t = t0; t < t1; t++)
         {
-            fixed (int* tapOff = tapArray)
-            fixed (float* panel = panelArray)
+            int n = t / pd.Ho, oh = t % pd.Ho;
+            float* src = xp + n * pd.Image + (long)oh * pd.SH * pd.Wp;
+            for (int r = 0; r < k; r++)
             {
-                for (int r = 0; r < k; r++) tapOff[r] = pd.TapOffset(r);
-                for (int t = t0; t < t1; t++)
-                {
-                    int n = t / pd.Ho, oh = t % pd.Ho;
-                    float* src = xp + n * pd.Image + (long)oh * pd.SH * pd.Wp;
-                    for (int r = 0; r < k; r++)
-                    {
-                        float* s = src + tapOff[r];
-                        float* d = panel + (long)r * wo;
-                        for (int q = 0; q < wo; q += 8) Vector256.Load(s + q).Store(d + q);
-                    }
-                    float* yRow = y + n * yImage + (long)oh * wo;
-                    for (int ip = 0; ip < mp; ip++)
-                    {
-                        int i0 = ip * MR, rows = Math.Min(MR, m - i0);
-                        float* ablk = aPack + (long)ip * MR * k;
-                        float* init = bias == null ? null : bias + i0;
-                        for (int j0 = 0; j0 < wo; j0 += NR)
-                            Tile(ablk, panel + j0, wo, k, yRow + (long)i0 * hw + j0, hw, rows, NR, init, tmp);
-                    }
-                }
+                float* s = src + scratch.TapOff[r];
+                float* d = panel + (long)r * wo;
+                for (int q = 0; q < wo; q += 8) Vector256.Load(s + q).Store(d + q);
             }
-        }
-        finally
-        {
-            ArrayPool<float>.Shared.Return(panelArray);
-            ArrayPool<int>.Shared.Return(tapArray);
+            float* yRow = y + n * yImage + (long)oh * wo;
+            for (int ip = 0; ip < mp; ip++)
+            {
+                int i0 = ip * MR, rows = Math.Min(MR, m - i0);
+                float* ablk = aPack + (long)ip * MR * k;
+                float* init = bias == null ? null : bias + i0;
+                for (int j0 = 0; j0 < wo; j0 += NR)
+                    Tile(ablk, panel + j0, wo, k, yRow + (long)i0 * hw + j0, hw, rows, NR, init, tmp);
+            }
         }
     }
 
