@@ -144,7 +144,7 @@ namespace DiffGen.Generator.Analysis
                 case Conditional c: return AllVars(c.Condition).Concat(AllVars(c.WhenTrue)).Concat(AllVars(c.WhenFalse));
                 case Cast c: return AllVars(c.Operand);
                 case MathCall m: return m.Args.SelectMany(AllVars);
-                case Opaque o: return o.Args.SelectMany(AllVars);
+                case Opaque o: return (o.Receiver != null ? AllVars(o.Receiver) : Enumerable.Empty<int>()).Concat(o.Args.SelectMany(AllVars));
                 default: return Enumerable.Empty<int>();
             }
         }
@@ -162,7 +162,7 @@ namespace DiffGen.Generator.Analysis
                 case Conditional c: return AllReads(c.Condition).Concat(AllReads(c.WhenTrue)).Concat(AllReads(c.WhenFalse));
                 case Cast c: return AllReads(c.Operand);
                 case MathCall m: return m.Args.SelectMany(AllReads);
-                case Opaque o: return o.Args.SelectMany(AllReads);
+                case Opaque o: return (o.Receiver != null ? AllReads(o.Receiver) : Enumerable.Empty<(int, Expr?)>()).Concat(o.Args.SelectMany(AllReads));
                 default: return Enumerable.Empty<(int, Expr?)>();
             }
         }

@@ -121,7 +121,10 @@ namespace DiffGen.Generator.Emit
                 case MathCall m:
                     return MathOf(m) + "." + m.Function + "(" + string.Join(", ", m.Args.Select(Print)) + ")";
                 case Opaque o:
-                    return o.IsCall ? o.Callee + "(" + string.Join(", ", o.Args.Select(Print)) + ")" : o.Callee;
+                    {
+                        string head = (o.Receiver != null ? Print(o.Receiver, Primary, false) + "." : "") + o.Callee;
+                        return o.IsCall ? head + "(" + string.Join(", ", o.Args.Select(Print)) + ")" : head;
+                    }
                 default:
                     return "/* ? */ default";
             }

@@ -160,7 +160,8 @@ namespace DiffGen.Generator.Forward
             foreach (var v in _vars)
             {
                 if (v.Role == VarRole.Param || _counters.Contains(v.Id)) continue;
-                if (v.Storage == Storage.Scalar) w.Line(T(v.Elem) + " " + v.Name + " = " + Zero(v.Elem) + ";");
+                if (v.Elem == Ty.Other) w.Line(v.TypeName + " " + v.Name + " = default!;");
+                else if (v.Storage == Storage.Scalar) w.Line(T(v.Elem) + " " + v.Name + " = " + Zero(v.Elem) + ";");
                 else w.Line(T(v.Elem) + "[] " + v.Name + " = global::System.Array.Empty<" + T(v.Elem) + ">();");
                 if (_a.Active[v.Id])
                 {
@@ -199,7 +200,7 @@ namespace DiffGen.Generator.Forward
                 case Storage.Span: return "global::System.Span<" + T(v.Elem) + ">";
                 case Storage.ReadOnlySpan: return "global::System.ReadOnlySpan<" + T(v.Elem) + ">";
                 case Storage.Array: return T(v.Elem) + "[]";
-                default: return T(v.Elem);
+                default: return v.Elem == Ty.Other ? v.TypeName! : T(v.Elem);
             }
         }
 

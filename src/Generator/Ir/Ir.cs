@@ -11,6 +11,12 @@ namespace DiffGen.Generator.Ir
         Long,
         Float,
         Double,
+
+        /// <summary>
+        /// A value of a type the IR does not model (an enum, a string, a [NoDiff] struct or class):
+        /// always inactive, printed by its type name (<see cref="Var.TypeName"/>, <see cref="Opaque.TypeName"/>).
+        /// </summary>
+        Other,
     }
 
     /// <summary>How a variable stores its value.</summary>
@@ -35,7 +41,7 @@ namespace DiffGen.Generator.Ir
     /// A variable of the lowered method: a parameter, a (hoisted, uniquely named) local, or a
     /// generator temporary. Elem is the scalar kind (of the elements, for spans and arrays).
     /// </summary>
-    internal sealed record Var(int Id, string Name, Ty Elem, Storage Storage, VarRole Role, int ParamIndex, bool NoDiff)
+    internal sealed record Var(int Id, string Name, Ty Elem, Storage Storage, VarRole Role, int ParamIndex, bool NoDiff, string? TypeName = null)
     {
         public bool IsReal => Elem == Ty.Float || Elem == Ty.Double;
 
@@ -79,10 +85,12 @@ namespace DiffGen.Generator.Ir
     internal sealed record MathCall(string Function, bool IsMathF, EquatableArray<Expr> Args, Ty Type) : Expr(Type);
 
     /// <summary>
-    /// An inactive value printed as given: a static readonly field, or a call of a static helper that
-    /// takes and returns integers/booleans only. Its arguments are analysed like any other reads.
+    /// An inactive value printed as given: a static readonly field, a member of an inactive value
+    /// (<c>grid.Dx</c>: Receiver is <c>grid</c>), an enum constant, or a call whose result carries no
+    /// derivative (a static helper on integers, a method of an inactive value). Its receiver and
+    /// arguments are analysed like any other reads. TypeName is the type's full name when Type is Other.
     /// </summary>
-    internal sealed record Opaque(string Callee, bool IsCall, EquatableArray<Expr> Args, Ty Type) : Expr(Type);
+    internal sealed record Opaque(string Callee, bool IsCall, EquatableArray<Expr> Args, Ty Type, Expr? Receiver = null, string? TypeName = null) : Expr(Type);
 
     // ---------------------------------------------------------------- statements
 

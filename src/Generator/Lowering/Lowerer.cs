@@ -100,7 +100,14 @@ namespace DiffGen.Generator.Lowering
                 }
                 if (!TryMapType(p.Type, out var elem, out var storage))
                 {
-                    Report(Descriptors.UnsupportedParameter, loc, p.Name, p.Type.ToDisplayString(), "");
+                    if (noDiff || IsInactiveType(p.Type))
+                    {
+                        // Carries no derivative: printed by its type, read through its members.
+                        AddVar(p.Name, Ty.Other, Storage.Scalar, VarRole.Param, p.Ordinal, true, p, OtherTypeName(p.Type));
+                        continue;
+                    }
+                    Report(Descriptors.UnsupportedParameter, loc, p.Name, p.Type.ToDisplayString(),
+                        " (a value that carries no derivative, such as a grid or an options object, is accepted when its type or the parameter is marked [NoDiff])");
                     AddVar(p.Name, Ty.Double, Storage.Scalar, VarRole.Param, p.Ordinal, true, p);
                     continue;
                 }
@@ -230,18 +237,69 @@ namespace DiffGen.Generator.Lowering
             return false;
         }
 
+        /// <summary>
+        /// Whether values of a type never carry a derivative: enums, strings and chars, types marked
+        /// [NoDiff], and structs and classes that hold no float or double data (DateOnly, a record of
+        /// strings and ints, a logger). Interfaces and delegates are not: their calls may compute anything.
+        /// </summary>
+        internal static bool IsInactiveType(ITypeSymbol type)
+        {
+            if (type.TypeKind == TypeKind.Enum || type.SpecialType == SpecialType.System_String || type.SpecialType == SpecialType.System_Char)
+                return true;
+            if (HasNoDiff(type)) return true;
+            if (type.SpecialType == SpecialType.System_Object || type.TypeKind == TypeKind.Dynamic) return false; // could hold a boxed double
+            if (!(type is INamedTypeSymbol named) || !(named.TypeKind == TypeKind.Struct || named.TypeKind == TypeKind.Class)) return false;
+            if (named.SpecialType != SpecialType.None && named.SpecialType != SpecialType.System_Object) return !TryMapScalar(named, out var t) || !(t == Ty.Double || t == Ty.Float);
+            return !HoldsRealData(named, new HashSet<ITypeSymbol>(SymbolEqualityComparer.Default));
+        }
+
+        private static bool HasNoDiff(ITypeSymbol type) =>
+            type.OriginalDefinition.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == NoDiffAttributeName);
+
+        /// <summary>Whether an instance field (of the type or of a type it holds) is or contains float or double data.</summary>
+        private static bool HoldsRealData(ITypeSymbol type, HashSet<ITypeSymbol> visiting)
+        {
+            if (TryMapScalar(type, out var t)) return t == Ty.Double || t == Ty.Float;
+            if (type.SpecialType == SpecialType.System_Decimal) return true;
+            if (type is IArrayTypeSymbol arr) return HoldsRealData(arr.ElementType, visiting);
+            if (type is ITypeParameterSymbol) return true;
+            if (!(type is INamedTypeSymbol named) || type.TypeKind == TypeKind.Enum || type.SpecialType == SpecialType.System_String) return false;
+            if (type.TypeKind == TypeKind.Interface || type.TypeKind == TypeKind.Delegate) return true;
+            if (HasNoDiff(type)) return false;
+            if (!visiting.Add(named)) return false;
+            foreach (var arg in named.TypeArguments)
+                if (HoldsRealData(arg, visiting)) return true;
+            for (var t2 = named; t2 != null && t2.SpecialType != SpecialType.System_Object; t2 = t2.BaseType)
+                foreach (var f in t2.GetMembers().OfType<IFieldSymbol>())
+                    if (!f.IsStatic && !f.IsConst && HoldsRealData(f.Type, visiting)) return true;
+            return false;
+        }
+
+        /// <summary>The full name generated code declares an inactive value with (nullable annotations kept).</summary>
+        internal static string OtherTypeName(ITypeSymbol type) =>
+            type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat.AddMiscellaneousOptions(SymbolDisplayMiscellaneousOptions.IncludeNullableReferenceTypeModifier));
+
+        /// <summary>The IR type of a value read from an inactive value's member or an inactive call (Void when unsupported).</summary>
+        private static Ty MapInactiveResult(ITypeSymbol type, out string? typeName)
+        {
+            typeName = null;
+            if (TryMapScalar(type, out var t)) return t;
+            if (IsInactiveType(type)) { typeName = OtherTypeName(type); return Ty.Other; }
+            return Ty.Void;
+        }
+
         private static bool TryMapReturn(ITypeSymbol type, out Ty ty)
         {
             if (type.SpecialType == SpecialType.System_Void) { ty = Ty.Void; return true; }
             return TryMapScalar(type, out ty);
         }
 
-        private int AddVar(string name, Ty elem, Storage storage, VarRole role, int paramIndex, bool noDiff, ISymbol? symbol)
+        private int AddVar(string name, Ty elem, Storage storage, VarRole role, int paramIndex, bool noDiff, ISymbol? symbol, string? typeName = null)
         {
             string unique = role == VarRole.Param ? name : FreshName(name);
             _names.Add(unique);
             int id = _vars.Count;
-            _vars.Add(new Var(id, unique, elem, storage, role, paramIndex, noDiff));
+            _vars.Add(new Var(id, unique, elem, storage, role, paramIndex, noDiff, typeName));
             if (symbol != null) _symbolVars[symbol] = id;
             return id;
         }
@@ -256,7 +314,7 @@ namespace DiffGen.Generator.Lowering
             }
         }
 
-        private int Temp(string hint, Ty ty, VarRole role = VarRole.Temp)
+        private int Temp(string hint, Ty ty, VarRole role = VarRole.Temp, string? typeName = null)
         {
             string name;
             for (int i = 0; ; i++)
@@ -266,7 +324,7 @@ namespace DiffGen.Generator.Lowering
             }
             _names.Add(name);
             int id = _vars.Count;
-            _vars.Add(new Var(id, name, ty, Storage.Scalar, role, -1, false));
+            _vars.Add(new Var(id, name, ty, Storage.Scalar, role, -1, ty == Ty.Other, typeName));
             return id;
         }
 
@@ -419,6 +477,24 @@ namespace DiffGen.Generator.Lowering
             foreach (var v in declaration.Variables)
             {
                 if (_model.GetDeclaredSymbol(v, _ct) is not ILocalSymbol symbol) continue;
+                if (!TryMapType(symbol.Type, out _, out _) && IsInactiveType(symbol.Type))
+                {
+                    if (v.Initializer == null)
+                    {
+                        Report(Descriptors.UnsupportedLocal, v.GetLocation(), v.Identifier.ValueText, symbol.Type.ToDisplayString(),
+                            " (a local of an inactive type must be initialised where it is declared)");
+                        continue;
+                    }
+                    int oid = AddVar(v.Identifier.ValueText, Ty.Other, Storage.Scalar, VarRole.Local, -1, true, symbol, OtherTypeName(symbol.Type));
+                    var ovalue = LowerExpr(v.Initializer.Value, output, ExprContext.Plain);
+                    if (!IsError(ovalue) && ovalue.Type != Ty.Other)
+                    {
+                        Unsupported(v.Initializer.Value, "a local of type '" + symbol.Type.ToDisplayString() + "' can be initialised from a parameter, a member or a call only");
+                        continue;
+                    }
+                    output.Add(new Assign(NextId(), new VarRef(oid, Ty.Other), ovalue, Declares: true));
+                    continue;
+                }
                 if (!TryMapType(symbol.Type, out var elem, out var storage) || storage == Storage.ReadOnlySpan
                     || (storage == Storage.Span && !(v.Initializer?.Value is ArrayCreationExpressionSyntax)))
                 {
@@ -591,6 +667,12 @@ namespace DiffGen.Generator.Lowering
         private Expr? LowerTarget(ExpressionSyntax left, List<Stmt> output)
         {
             var e = LowerExpr(left, output, ExprContext.Target);
+            if (e is VarRef ov && ov.Type == Ty.Other)
+            {
+                Report(Descriptors.UnsupportedExpression, left.GetLocation(), Shorten(left.ToString()),
+                    "a value of an inactive type is assigned only where it is declared (declare a new local instead)");
+                return null;
+            }
             if (e is VarRef || e is ElemRef)
             {
                 if (e is VarRef vr && _vars[vr.Var].Role == VarRole.Param && _vars[vr.Var].Storage != Storage.Scalar)
@@ -666,15 +748,16 @@ namespace DiffGen.Generator.Lowering
         private void LowerSwitch(SwitchStatementSyntax ss, List<Stmt> output)
         {
             var governing = LowerExpr(ss.Expression, output, ExprContext.Plain);
-            if (governing.Type != Ty.Int && governing.Type != Ty.Long && governing.Type != Ty.Bool)
+            bool isEnum = governing.Type == Ty.Other && _model.GetTypeInfo(ss.Expression, _ct).Type?.TypeKind == TypeKind.Enum;
+            if (governing.Type != Ty.Int && governing.Type != Ty.Long && governing.Type != Ty.Bool && !isEnum)
             {
-                Report(Descriptors.UnsupportedStatement, ss.Expression.GetLocation(), "switch statement", "switch on an int, long or bool value only");
+                Report(Descriptors.UnsupportedStatement, ss.Expression.GetLocation(), "switch statement", "switch on an int, long, bool or enum value only");
                 return;
             }
             Expr g = governing;
             if (!(governing is VarRef))
             {
-                int t = Temp("switch", governing.Type);
+                int t = Temp("switch", governing.Type, typeName: (governing as Opaque)?.TypeName);
                 output.Add(new Assign(NextId(), new VarRef(t, governing.Type), governing, Declares: true));
                 g = new VarRef(t, governing.Type);
             }
@@ -753,7 +836,7 @@ namespace DiffGen.Generator.Lowering
                 case Conditional c: return ExprUsesVar(c.Condition, var) || ExprUsesVar(c.WhenTrue, var) || ExprUsesVar(c.WhenFalse, var);
                 case Cast c: return ExprUsesVar(c.Operand, var);
                 case MathCall m: return m.Args.Any(a => ExprUsesVar(a, var));
-                case Opaque o: return o.Args.Any(a => ExprUsesVar(a, var));
+                case Opaque o: return o.Receiver != null && ExprUsesVar(o.Receiver, var) || o.Args.Any(a => ExprUsesVar(a, var));
                 default: return false;
             }
         }
@@ -786,6 +869,8 @@ namespace DiffGen.Generator.Lowering
 
         private Expr Error() => new Lit("<error>", Ty.Void);
 
+        private static bool IsError(Expr e) => e is Lit l && l.Text == "<error>";
+
         private Expr LowerExpr(ExpressionSyntax syntax, List<Stmt> pre, ExprContext ctx)
         {
             _ct.ThrowIfCancellationRequested();
@@ -801,8 +886,17 @@ namespace DiffGen.Generator.Lowering
         private Expr LowerExprCore(ExpressionSyntax syntax, List<Stmt> pre, ExprContext ctx)
         {
             var constant = _model.GetConstantValue(syntax, _ct);
+            if (constant.HasValue && !(syntax is LiteralExpressionSyntax) && _model.GetTypeInfo(syntax, _ct).Type is { TypeKind: TypeKind.Enum } enumType
+                && TryFormatConstant(constant.Value, out var enumText, out _))
+            {
+                // An enum constant keeps its type (a bare number would not compare with an enum value).
+                string name = OtherTypeName(enumType);
+                return new Opaque("((" + name + ")(" + enumText + "))", false, EquatableArray<Expr>.Empty, Ty.Other, null, name);
+            }
             if (constant.HasValue && !(syntax is LiteralExpressionSyntax) && TryFormatConstant(constant.Value, out var text, out var cty))
                 return new Lit(text, cty);
+            if (constant.HasValue && constant.Value is string constString)
+                return new Opaque(SymbolDisplay.FormatLiteral(constString, quote: true), false, EquatableArray<Expr>.Empty, Ty.Other, null, "string");
 
             switch (syntax)
             {
@@ -812,6 +906,8 @@ namespace DiffGen.Generator.Lowering
                     {
                         var type = _model.GetTypeInfo(lit, _ct).Type;
                         if (type != null && TryMapScalar(type, out var ty)) return new Lit(lit.Token.Text, ty);
+                        if (type != null && (type.SpecialType == SpecialType.System_String || type.SpecialType == SpecialType.System_Char))
+                            return new Opaque(lit.Token.Text, false, EquatableArray<Expr>.Empty, Ty.Other, null, OtherTypeName(type));
                         return Unsupported(syntax, "only numeric and boolean literals are supported");
                     }
                 case IdentifierNameSyntax id:
@@ -825,7 +921,8 @@ namespace DiffGen.Generator.Lowering
                             return new LenRef(arr);
                         if (symbol is IFieldSymbol field && field.IsStatic && field.IsReadOnly && TryMapScalar(field.Type, out var fty))
                             return new Opaque(FullName(field.ContainingType) + "." + field.Name, false, EquatableArray<Expr>.Empty, fty);
-                        return Unsupported(syntax, "member access other than span.Length, constants and static readonly fields");
+                        if (TryLowerInactiveMember(ma, symbol, pre, ctx, out var member)) return member;
+                        return Unsupported(syntax, "member access other than span.Length, constants, static readonly fields and members of inactive ([NoDiff]) values");
                     }
                 case ElementAccessExpressionSyntax ea:
                     {
@@ -912,6 +1009,41 @@ namespace DiffGen.Generator.Lowering
                 default:
                     return Unsupported(syntax, "rewrite it with arithmetic, Math functions and calls of [Differentiable] methods");
             }
+        }
+
+        /// <summary>
+        /// A field or property of an inactive value (<c>grid.Dx</c>, <c>grid.Boundary.Lo</c>), or a static
+        /// readonly field or get-only static property of an inactive type: an inactive value itself.
+        /// </summary>
+        private bool TryLowerInactiveMember(MemberAccessExpressionSyntax ma, ISymbol? symbol, List<Stmt> pre, ExprContext ctx, out Expr result)
+        {
+            result = Error();
+            ITypeSymbol? type = symbol is IFieldSymbol f ? f.Type : symbol is IPropertySymbol p && !p.IsIndexer && p.GetMethod != null ? p.Type : null;
+            if (type == null) return false;
+            var ty = MapInactiveResult(type, out var typeName);
+            if (ty == Ty.Void) return false;
+            if (symbol!.IsStatic)
+            {
+                if (symbol is IFieldSymbol sf && !sf.IsReadOnly && !sf.IsConst) return false;
+                if (symbol is IPropertySymbol sp && sp.SetMethod != null) return false;
+                if (ty != Ty.Other && !IsInactiveType(symbol.ContainingType)) return false;
+                result = new Opaque(FullName(symbol.ContainingType) + "." + symbol.Name, false, EquatableArray<Expr>.Empty, ty, null, typeName);
+                return true;
+            }
+            var receiverType = _model.GetTypeInfo(ma.Expression, _ct).Type;
+            if (receiverType == null || TryMapType(receiverType, out _, out _) || !IsInactiveValue(ma.Expression, receiverType)) return false;
+            var receiver = LowerExpr(ma.Expression, pre, ctx == ExprContext.Target ? ExprContext.Plain : ctx);
+            if (IsError(receiver)) { result = receiver; return true; }
+            if (receiver.Type != Ty.Other) return false;
+            result = new Opaque(symbol.Name, false, EquatableArray<Expr>.Empty, ty, receiver, typeName);
+            return true;
+        }
+
+        /// <summary>Whether an expression of a non-numeric type is an inactive value (a [NoDiff] parameter of any type, or a value of an inactive type).</summary>
+        private bool IsInactiveValue(ExpressionSyntax e, ITypeSymbol type)
+        {
+            if (IsInactiveType(type)) return true;
+            return _model.GetSymbolInfo(e, _ct).Symbol is ISymbol s && _symbolVars.TryGetValue(s, out int v) && _vars[v].Elem == Ty.Other;
         }
 
         private Ty TypeOf(ExpressionSyntax syntax, Ty fallback)
@@ -1025,6 +1157,7 @@ namespace DiffGen.Generator.Lowering
                 foreach (var a in inv.ArgumentList.Arguments) args.Add(LowerExpr(a.Expression, pre, ctx));
                 return new Opaque(FullName(symbol.ContainingType!) + "." + symbol.Name, true, args.ToEquatableArray(), ity);
             }
+            if (TryLowerInactiveCall(inv, symbol, pre, ctx, out var inactive)) return inactive;
             if (IsUserCallCandidate(symbol))
             {
                 if (ctx == ExprContext.LoopCondition)
@@ -1047,6 +1180,56 @@ namespace DiffGen.Generator.Lowering
                 return ReportNoDerivative(inv, symbol);
             }
             return Unsupported(inv, "only static methods can be called from [Differentiable] code");
+        }
+
+        /// <summary>
+        /// A call whose result carries no derivative: a method of an inactive value (<c>grid.Index(i, j)</c>),
+        /// or a static method that takes no float/double parameter and returns a number, a bool or an
+        /// inactive value, and is neither [Differentiable] nor given a derivative. It runs as written.
+        /// </summary>
+        private bool TryLowerInactiveCall(InvocationExpressionSyntax inv, IMethodSymbol symbol, List<Stmt> pre, ExprContext ctx, out Expr result)
+        {
+            result = Error();
+            if (!IsInactiveCallShape(symbol)) return false;
+            var ty = MapInactiveResult(symbol.ReturnType, out var typeName);
+            if (symbol.Parameters.Length != inv.ArgumentList.Arguments.Count || inv.ArgumentList.Arguments.Any(a => a.NameColon != null)) return false;
+            Expr? receiver = null;
+            if (!symbol.IsStatic)
+            {
+                if (!(inv.Expression is MemberAccessExpressionSyntax ma)) return false;
+                var receiverType = _model.GetTypeInfo(ma.Expression, _ct).Type;
+                if (receiverType == null || TryMapType(receiverType, out _, out _) || !IsInactiveValue(ma.Expression, receiverType)) return false;
+                receiver = LowerExpr(ma.Expression, pre, ctx);
+                if (IsError(receiver)) { result = receiver; return true; }
+                if (receiver.Type != Ty.Other) return false;
+            }
+            var args = new List<Expr>();
+            for (int i = 0; i < symbol.Parameters.Length; i++)
+            {
+                var a = LowerExpr(inv.ArgumentList.Arguments[i].Expression, pre, ctx);
+                if (TryMapScalar(symbol.Parameters[i].Type, out var pty)) a = Convert(a, pty, true);
+                args.Add(a);
+            }
+            string callee = receiver != null ? symbol.Name : FullName(symbol.ContainingType!) + "." + symbol.Name;
+            result = new Opaque(callee, true, args.ToEquatableArray(), ty, receiver, typeName);
+            return true;
+        }
+
+        /// <summary>
+        /// A method whose result cannot carry a derivative from its arguments: not [Differentiable], no
+        /// registered derivative, no float/double parameter, a numeric, bool or inactive result.
+        /// </summary>
+        private static bool IsInactiveCallShape(IMethodSymbol symbol)
+        {
+            if (symbol.ReturnsVoid || symbol.IsGenericMethod || symbol.MethodKind != MethodKind.Ordinary) return false;
+            if (HasDifferentiable(symbol) || FindDerivativeOnTypes(symbol, 0) != null) return false;
+            if (MapInactiveResult(symbol.ReturnType, out _) == Ty.Void) return false;
+            foreach (var p in symbol.Parameters)
+            {
+                if (p.RefKind != RefKind.None && p.RefKind != RefKind.In) return false;
+                if (TryMapScalar(p.Type, out var pt) ? pt == Ty.Double || pt == Ty.Float : !IsInactiveType(p.Type)) return false;
+            }
+            return true;
         }
 
         private static bool IsUserCallCandidate(IMethodSymbol symbol)
@@ -1155,12 +1338,13 @@ namespace DiffGen.Generator.Lowering
             var body = symbol.DeclaringSyntaxReferences.FirstOrDefault()?.GetSyntax(_ct) as MethodDeclarationSyntax;
             foreach (var p in symbol.Parameters)
             {
+                bool noDiff = p.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == NoDiffAttributeName);
                 if (!TryMapType(p.Type, out var elem, out var storage))
                 {
-                    ps.Add(new CalleeParam(p.Name, Ty.Void, Storage.Scalar, true, false, false));
+                    bool inactive = p.RefKind == RefKind.None && (noDiff || IsInactiveType(p.Type));
+                    ps.Add(new CalleeParam(p.Name, inactive ? Ty.Other : Ty.Void, Storage.Scalar, true, false, false));
                     continue;
                 }
-                bool noDiff = p.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == NoDiffAttributeName);
                 bool reads = true, writes = storage == Storage.Span || storage == Storage.Array;
                 if (writes && body != null) AnalyseSpanUse(body, p.Name, out reads, out writes);
                 ps.Add(new CalleeParam(p.Name, elem, storage, noDiff, reads, writes));
@@ -1241,6 +1425,8 @@ namespace DiffGen.Generator.Lowering
                 if (owner == "System.Span<T>" || owner == "System.ReadOnlySpan<T>" || callee.ContainingType?.Name == "Span" || callee.ContainingType?.Name == "ReadOnlySpan") continue;
                 bool scalarOnly = callee.Parameters.All(p => TryMapScalar(p.Type, out var t) && t != Ty.Double && t != Ty.Float);
                 if (scalarOnly && TryMapScalar(callee.ReturnType, out var rt) && rt != Ty.Double && rt != Ty.Float) continue;
+                // Calls on inactive values (grid.Index(i, j), grid.CellCentre(i)) run as written in every mode.
+                if (IsInactiveCallShape(callee) && (callee.IsStatic || callee.ContainingType != null && IsInactiveType(callee.ContainingType))) continue;
                 if (!IsCapable(callee, dual, visiting)) return false;
             }
             return true;

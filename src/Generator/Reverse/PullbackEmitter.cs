@@ -149,6 +149,8 @@ namespace DiffGen.Generator.Reverse
 
         private string Tape(Ty t)
         {
+            if (t == Ty.Other)
+                throw new System.NotSupportedException("a value of an inactive type would have to be recorded (a local of such a type assigned in a loop from values the loop changes); compute it from the loop's inputs or hoist it out of the loop");
             _tapes.Add(t);
             return TapeName(t);
         }
@@ -182,7 +184,7 @@ namespace DiffGen.Generator.Reverse
                 case Storage.Span: return "global::System.Span<" + T(v.Elem) + ">";
                 case Storage.ReadOnlySpan: return "global::System.ReadOnlySpan<" + T(v.Elem) + ">";
                 case Storage.Array: return T(v.Elem) + "[]";
-                default: return T(v.Elem);
+                default: return v.Elem == Ty.Other ? v.TypeName! : T(v.Elem);
             }
         }
 
@@ -352,13 +354,15 @@ namespace DiffGen.Generator.Reverse
                 _refTapes = fwdRefTapes;
                 var save = new CodeWriter();
                 foreach (var v in savedSpans) save.Line(Tape(v.Elem) + ".PushSpan(" + v.Name + ");");
-                foreach (var v in locals) save.Line((v.IsScalar ? Tape(v.Elem) : RefTape(v.Elem)) + ".Push(" + v.Name + ");");
+                foreach (var v in locals) save.Line((v.Elem == Ty.Other ? tape + ".Objects" : v.IsScalar ? Tape(v.Elem) : RefTape(v.Elem)) + ".Push(" + v.Name + ");");
                 foreach (var (name, type) in _slots) save.Line(Tape(type) + ".Push(" + name + ");");
                 _tapes = revTapes;
                 _refTapes = revRefTapes;
                 var load = new CodeWriter();
                 for (int k = _slots.Count - 1; k >= 0; k--) load.Line(T(_slots[k].Type) + " " + _slots[k].Name + " = " + Tape(_slots[k].Type) + ".Pop();");
-                for (int k = locals.Count - 1; k >= 0; k--) load.Line(Declaration(locals[k], (locals[k].IsScalar ? Tape(locals[k].Elem) : RefTape(locals[k].Elem)) + ".Pop()"));
+                for (int k = locals.Count - 1; k >= 0; k--)
+                    load.Line(Declaration(locals[k], locals[k].Elem == Ty.Other ? "(" + locals[k].TypeName + ")" + tape + ".Objects.Pop()"
+                        : (locals[k].IsScalar ? Tape(locals[k].Elem) : RefTape(locals[k].Elem)) + ".Pop()"));
                 for (int k = savedSpans.Count - 1; k >= 0; k--) load.Line(Tape(savedSpans[k].Elem) + ".PopSpan(" + savedSpans[k].Name + ");");
 
                 var fsig = parms.Select(v => ParamType(v) + " " + v.Name).Concat(new[] { "global::DiffGen.Tape " + tape });
@@ -405,6 +409,7 @@ namespace DiffGen.Generator.Reverse
 
         private string Declaration(Var v, string? value)
         {
+            if (v.Elem == Ty.Other) return v.TypeName + " " + v.Name + " = " + (value ?? "default!") + ";";
             if (v.Storage == Storage.Scalar) return T(v.Elem) + " " + v.Name + " = " + (value ?? Zero(v.Elem)) + ";";
             return T(v.Elem) + "[] " + v.Name + " = " + (value ?? "global::System.Array.Empty<" + T(v.Elem) + ">()") + ";";
         }

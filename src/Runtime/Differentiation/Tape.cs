@@ -21,6 +21,7 @@ public sealed class Tape : IDisposable
     private RefStack<int[]>? _intArrays;
     private RefStack<long[]>? _longArrays;
     private RefStack<bool[]>? _boolArrays;
+    private RefStack<object>? _objects;
 
     /// <summary>Saved <see cref="double"/> values.</summary>
     public ValueStack<double> Doubles => _doubles ??= new();
@@ -52,9 +53,15 @@ public sealed class Tape : IDisposable
     /// <summary>Saved references to <see cref="bool"/> arrays.</summary>
     public RefStack<bool[]> BoolArrays => _boolArrays ??= new();
 
+    /// <summary>
+    /// Saved values of inactive types (a grid struct, an enum held in a local) that the reverse half of a
+    /// pullback reads: boxed, once per call, not per loop iteration.
+    /// </summary>
+    public RefStack<object> Objects => _objects ??= new();
+
     /// <summary>Values currently saved, over all value stacks (zero after a balanced forward and reverse half).</summary>
     public int Count => (_doubles?.Count ?? 0) + (_floats?.Count ?? 0) + (_ints?.Count ?? 0) + (_longs?.Count ?? 0) + (_bools?.Count ?? 0)
-        + (_doubleArrays?.Count ?? 0) + (_floatArrays?.Count ?? 0) + (_intArrays?.Count ?? 0) + (_longArrays?.Count ?? 0) + (_boolArrays?.Count ?? 0);
+        + (_doubleArrays?.Count ?? 0) + (_floatArrays?.Count ?? 0) + (_intArrays?.Count ?? 0) + (_longArrays?.Count ?? 0) + (_boolArrays?.Count ?? 0) + (_objects?.Count ?? 0);
 
     // A few tapes per thread are kept for reuse: a solver step's pullback is called thousands of times
     // per training run, and a fresh tape costs several allocations and pool rentals per call.
