@@ -22,12 +22,8 @@ namespace DiffGen.Generator.Lowering
         public const string NoDiffAttributeName = "DiffGen.NoDiffAttribute";
         public const string DerivativeOfAttributeName = "DiffGen.DerivativeOfAttribute";
 
-        private static readonly HashSet<string> MathFunctions = new HashSet<string>(StringComparer.Ordinal)
-        {
-            "Sin", "Cos", "Tan", "Exp", "Log", "Log10", "Log2", "Sqrt", "Cbrt", "Pow", "Tanh", "Sinh", "Cosh",
-            "Atan", "Asin", "Acos", "Abs", "Min", "Max", "Clamp", "Atan2", "Floor", "Ceiling", "Round", "Truncate",
-            "Sign", "FusedMultiplyAdd",
-        };
+        private static bool TryMathFunction(string name, out MathFn fn) =>
+            Enum.TryParse(name, ignoreCase: false, out fn) && Enum.IsDefined(typeof(MathFn), fn) && !int.TryParse(name, out _);
 
         private readonly SemanticModel _model;
         private readonly IMethodSymbol _method;
@@ -381,7 +377,7 @@ namespace DiffGen.Generator.Lowering
                     {
                         var cond = LowerExpr(ws.Condition, output, ExprContext.LoopCondition);
                         var body = LowerEmbedded(ws.Statement);
-                        output.Add(new Loop(NextId(), Empty(), cond, Empty(), body, -1, null, 0));
+                        output.Add(new WhileLoop(NextId(), Empty(), cond, Empty(), body));
                         break;
                     }
                 case DoStatementSyntax ds:
@@ -393,8 +389,8 @@ namespace DiffGen.Generator.Lowering
                         var bodyStmts = new List<Stmt> { new Assign(NextId(), new VarRef(first, Ty.Bool), new Lit("false", Ty.Bool)) };
                         bodyStmts.AddRange(body.Stmts);
                         output.Add(new Assign(NextId(), new VarRef(first, Ty.Bool), new Lit("true", Ty.Bool)));
-                        output.Add(new Loop(NextId(), Empty(), new Binary("||", new VarRef(first, Ty.Bool), cond, Ty.Bool), Empty(),
-                            new Block(NextId(), bodyStmts.ToEquatableArray()), -1, null, 0));
+                        output.Add(new WhileLoop(NextId(), Empty(), new Binary(BinOp.LogicalOr, new VarRef(first, Ty.Bool), cond, Ty.Bool), Empty(),
+                            new Block(NextId(), bodyStmts.ToEquatableArray())));
                         break;
                     }
                 case ForEachStatementSyntax fe:
@@ -611,12 +607,9 @@ namespace DiffGen.Generator.Lowering
             int k = Temp("k", Ty.Int);
             var kRef = new VarRef(k, Ty.Int);
             var start = new Lit("0", Ty.Int);
-            return new Loop(NextId(),
-                new Block(NextId(), new Stmt[] { new Assign(NextId(), kRef, start, Declares: true) }.ToEquatableArray()),
-                new Binary("<", kRef, new LenRef(array.Id), Ty.Bool),
-                new Block(NextId(), new Stmt[] { new Assign(NextId(), kRef, new Binary("+", kRef, new Lit("1", Ty.Int), Ty.Int)) }.ToEquatableArray()),
-                new Block(NextId(), new[] { body(kRef) }.ToEquatableArray()),
-                k, start, 1);
+            return new ForLoop(NextId(), Empty(), k, start,
+                new Binary(BinOp.Lt, kRef, new LenRef(array.Id), Ty.Bool), 1,
+                new Block(NextId(), new[] { body(kRef) }.ToEquatableArray()));
         }
 
         private static Expr Zero(Ty ty) => new Lit(ty == Ty.Float ? "0f" : ty == Ty.Double ? "0.0" : ty == Ty.Bool ? "false" : "0", ty);
@@ -637,14 +630,14 @@ namespace DiffGen.Generator.Lowering
                 output.Add(new Assign(NextId(), target, Convert(value, targetType, true)));
                 return;
             }
-            string op;
+            BinOp op;
             switch (assign.Kind())
             {
-                case SyntaxKind.AddAssignmentExpression: op = "+"; break;
-                case SyntaxKind.SubtractAssignmentExpression: op = "-"; break;
-                case SyntaxKind.MultiplyAssignmentExpression: op = "*"; break;
-                case SyntaxKind.DivideAssignmentExpression: op = "/"; break;
-                case SyntaxKind.ModuloAssignmentExpression: op = "%"; break;
+                case SyntaxKind.AddAssignmentExpression: op = BinOp.Add; break;
+                case SyntaxKind.SubtractAssignmentExpression: op = BinOp.Sub; break;
+                case SyntaxKind.MultiplyAssignmentExpression: op = BinOp.Mul; break;
+                case SyntaxKind.DivideAssignmentExpression: op = BinOp.Div; break;
+                case SyntaxKind.ModuloAssignmentExpression: op = BinOp.Mod; break;
                 default:
                     Report(Descriptors.UnsupportedExpression, assign.GetLocation(), assign.OperatorToken.Text, "only =, +=, -=, *=, /= and %= are supported");
                     return;
@@ -661,7 +654,7 @@ namespace DiffGen.Generator.Lowering
             var target = LowerTarget(operand, output);
             if (target == null) return;
             var one = target.Type == Ty.Float ? new Lit("1f", Ty.Float) : target.Type == Ty.Double ? new Lit("1.0", Ty.Double) : new Lit("1", target.Type);
-            output.Add(new Assign(NextId(), target, new Binary(increment ? "+" : "-", target, one, target.Type)));
+            output.Add(new Assign(NextId(), target, new Binary(increment ? BinOp.Add : BinOp.Sub, target, one, target.Type)));
         }
 
         private Expr? LowerTarget(ExpressionSyntax left, List<Stmt> output)
@@ -682,7 +675,7 @@ namespace DiffGen.Generator.Lowering
                 }
                 return e;
             }
-            if (!(e is Lit l && l.Text == "<error>"))
+            if (!IsError(e))
                 Report(Descriptors.UnsupportedExpression, left.GetLocation(), "assignment target", "assign to a local, a parameter or a span/array element");
             return null;
         }
@@ -696,7 +689,7 @@ namespace DiffGen.Generator.Lowering
             {
                 LowerVariableDeclaration(fs.Declaration, init);
                 if (fs.Declaration.Variables.Count == 1 && init.Count == 1 && init[0] is Assign a && a.Target is VarRef cv
-                    && (cv.Type == Ty.Int || cv.Type == Ty.Long) && !ExprUsesVar(a.Value, cv.Var))
+                    && (cv.Type == Ty.Int || cv.Type == Ty.Long) && !Walk.Uses(a.Value, cv.Var))
                 {
                     counter = cv.Var;
                     start = a.Value;
@@ -712,17 +705,22 @@ namespace DiffGen.Generator.Lowering
             int stepValue = 0;
             if (counter >= 0)
             {
-                // Canonical: the counter changes only by a constant step in the incrementor.
+                // Counted: the counter changes only by a constant step in the incrementor.
                 if (step.Count == 1 && step[0] is Assign s && s.Target is VarRef sv && sv.Var == counter
                     && s.Value is Binary b && b.Left is VarRef bl && bl.Var == counter && b.Right is Lit lit
-                    && int.TryParse(lit.Text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int c) && (b.Op == "+" || b.Op == "-")
+                    && int.TryParse(lit.Text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int c) && (b.Op == BinOp.Add || b.Op == BinOp.Sub)
                     && !BlockWritesVar(body, counter))
                 {
-                    stepValue = b.Op == "+" ? c : -c;
+                    stepValue = b.Op == BinOp.Add ? c : -c;
                 }
-                if (stepValue == 0) { counter = -1; start = null; }
             }
-            output.Add(new Loop(NextId(), new Block(NextId(), init.ToEquatableArray()), cond, new Block(NextId(), step.ToEquatableArray()), body, counter, start, stepValue));
+            if (stepValue != 0)
+            {
+                // The counter's declaration is the loop's own; the rest of the header's initialisers stay in Init.
+                output.Add(new ForLoop(NextId(), new Block(NextId(), init.Skip(1).ToEquatableArray()), counter, start!, cond, stepValue, body));
+                return;
+            }
+            output.Add(new WhileLoop(NextId(), new Block(NextId(), init.ToEquatableArray()), cond, new Block(NextId(), step.ToEquatableArray()), body));
         }
 
         private void LowerForEach(ForEachStatementSyntax fe, List<Stmt> output)
@@ -790,8 +788,8 @@ namespace DiffGen.Generator.Lowering
                     if (label is CaseSwitchLabelSyntax cl)
                     {
                         var value = LowerExpr(cl.Value, output, ExprContext.Plain);
-                        var test = new Binary("==", g, value, Ty.Bool);
-                        cond = cond == null ? test : new Binary("||", cond, test, Ty.Bool);
+                        var test = new Binary(BinOp.Eq, g, value, Ty.Bool);
+                        cond = cond == null ? test : new Binary(BinOp.LogicalOr, cond, test, Ty.Bool);
                     }
                     else
                     {
@@ -810,36 +808,9 @@ namespace DiffGen.Generator.Lowering
             output.AddRange(chain.Stmts);
         }
 
-        private bool BlockWritesVar(Stmt s, int var)
-        {
-            switch (s)
-            {
-                case Block b: return b.Stmts.Any(x => BlockWritesVar(x, var));
-                case Assign a: return a.Target is VarRef v && v.Var == var;
-                case If i: return BlockWritesVar(i.Then, var) || BlockWritesVar(i.Else, var);
-                case Loop l: return BlockWritesVar(l.Init, var) || BlockWritesVar(l.Step, var) || BlockWritesVar(l.Body, var);
-                case Call c: return c.ResultVar == var;
-                case Alloc al: return al.Var == var;
-                default: return false;
-            }
-        }
-
-        internal static bool ExprUsesVar(Expr e, int var)
-        {
-            switch (e)
-            {
-                case VarRef v: return v.Var == var;
-                case ElemRef el: return el.Var == var || ExprUsesVar(el.Index, var);
-                case LenRef l: return l.Var == var;
-                case Unary u: return ExprUsesVar(u.Operand, var);
-                case Binary b: return ExprUsesVar(b.Left, var) || ExprUsesVar(b.Right, var);
-                case Conditional c: return ExprUsesVar(c.Condition, var) || ExprUsesVar(c.WhenTrue, var) || ExprUsesVar(c.WhenFalse, var);
-                case Cast c: return ExprUsesVar(c.Operand, var);
-                case MathCall m: return m.Args.Any(a => ExprUsesVar(a, var));
-                case Opaque o: return o.Receiver != null && ExprUsesVar(o.Receiver, var) || o.Args.Any(a => ExprUsesVar(a, var));
-                default: return false;
-            }
-        }
+        private static bool BlockWritesVar(Stmt s, int var) => Walk.Descendants(s).Any(x =>
+            x is Assign a && a.Target is VarRef v && v.Var == var || x is Call c && c.ResultVar == var || x is Alloc al && al.Var == var
+            || x is ForLoop f && f.Counter == var);
 
         // ------------------------------------------------------------------ expressions
 
@@ -867,15 +838,15 @@ namespace DiffGen.Generator.Lowering
             return new Cast(e, to, implicitConversion);
         }
 
-        private Expr Error() => new Lit("<error>", Ty.Void);
+        private static Expr Error() => new ErrorExpr();
 
-        private static bool IsError(Expr e) => e is Lit l && l.Text == "<error>";
+        private static bool IsError(Expr e) => e is ErrorExpr;
 
         private Expr LowerExpr(ExpressionSyntax syntax, List<Stmt> pre, ExprContext ctx)
         {
             _ct.ThrowIfCancellationRequested();
             var e = LowerExprCore(syntax, pre, ctx);
-            if (e is Lit err && err.Text == "<error>") return e;
+            if (e is ErrorExpr) return e;
             var info = _model.GetTypeInfo(syntax, _ct);
             if (info.ConvertedType != null && info.Type != null && !SymbolEqualityComparer.Default.Equals(info.Type, info.ConvertedType)
                 && TryMapScalar(info.ConvertedType, out var converted) && e.Type != converted && converted != Ty.Bool)
@@ -941,12 +912,12 @@ namespace DiffGen.Generator.Lowering
                     }
                 case PrefixUnaryExpressionSyntax pu:
                     {
-                        string op;
+                        UnOp op;
                         switch (pu.Kind())
                         {
-                            case SyntaxKind.UnaryMinusExpression: op = "-"; break;
+                            case SyntaxKind.UnaryMinusExpression: op = UnOp.Neg; break;
                             case SyntaxKind.UnaryPlusExpression: return LowerExpr(pu.Operand, pre, ctx);
-                            case SyntaxKind.LogicalNotExpression: op = "!"; break;
+                            case SyntaxKind.LogicalNotExpression: op = UnOp.Not; break;
                             default: return Unsupported(syntax, "'" + pu.OperatorToken.Text + "' inside an expression; use a separate statement");
                         }
                         var operand = LowerExpr(pu.Operand, pre, ctx);
@@ -954,20 +925,12 @@ namespace DiffGen.Generator.Lowering
                     }
                 case BinaryExpressionSyntax be:
                     {
-                        string op = be.OperatorToken.Text;
-                        switch (op)
-                        {
-                            case "+": case "-": case "*": case "/": case "%":
-                            case "<": case "<=": case ">": case ">=": case "==": case "!=":
-                            case "&&": case "||": case "&": case "|": case "^":
-                                break;
-                            default:
-                                return Unsupported(syntax, "operator '" + op + "' is not supported");
-                        }
+                        if (!Ops.TryParse(be.OperatorToken.Text, out var op))
+                            return Unsupported(syntax, "operator '" + be.OperatorToken.Text + "' is not supported");
                         var left = LowerExpr(be.Left, pre, ctx);
-                        var right = LowerExpr(be.Right, pre, (op == "&&" || op == "||") && ctx == ExprContext.Plain ? ExprContext.Plain : ctx);
+                        var right = LowerExpr(be.Right, pre, ctx);
                         var ty = TypeOf(syntax, Wider(left.Type, right.Type));
-                        if ((op == "&" || op == "|" || op == "^") && ty != Ty.Bool && ty != Ty.Int && ty != Ty.Long)
+                        if (Ops.IsBitwise(op) && ty != Ty.Bool && ty != Ty.Int && ty != Ty.Long)
                             return Unsupported(syntax, "bitwise operators on floating-point values");
                         return new Binary(op, left, right, ty);
                     }
@@ -1131,7 +1094,7 @@ namespace DiffGen.Generator.Lowering
             var containing = symbol.ContainingType?.ToDisplayString();
             if (containing == "System.Math" || containing == "System.MathF")
             {
-                if (!MathFunctions.Contains(symbol.Name))
+                if (!TryMathFunction(symbol.Name, out var fn))
                 {
                     Report(Descriptors.UnsupportedMathFunction, inv.GetLocation(), containing + "." + symbol.Name, containing, symbol.Name);
                     return Error();
@@ -1147,7 +1110,7 @@ namespace DiffGen.Generator.Lowering
                 }
                 if (symbol.Name == "Round" && args.Count != 1)
                     return Unsupported(inv, "Math.Round with digits or a rounding mode");
-                return new MathCall(symbol.Name, containing == "System.MathF", args.ToEquatableArray(), rty);
+                return new MathCall(fn, containing == "System.MathF", args.ToEquatableArray(), rty);
             }
             if (symbol.IsStatic && TryMapScalar(symbol.ReturnType, out var ity) && (ity == Ty.Int || ity == Ty.Long || ity == Ty.Bool)
                 && symbol.Parameters.All(p => p.RefKind == RefKind.None && TryMapScalar(p.Type, out _)))
@@ -1308,7 +1271,7 @@ namespace DiffGen.Generator.Lowering
                 {
                     if (!(a is VarRef vr) || _vars[vr.Var].Storage == Storage.Scalar)
                     {
-                        if (!(a is Lit el && el.Text == "<error>"))
+                        if (!IsError(a))
                             Report(Descriptors.UnsupportedExpression, arguments[i].GetLocation(), Shorten(arguments[i].ToString()),
                                 "pass a span or array variable directly (slices and expressions are not supported)");
                         return -1;
