@@ -21,9 +21,9 @@ namespace DiffGen.Generator.Emit
         /// <summary>The Math class for a call of this type (DualMath when printing dual code).</summary>
         public string MathOf(MathCall m) =>
             m.IsMathF ? "global::System.MathF"
-            : Dual && (m.Type == Ty.Double || m.Args.Any(a => a.Type == Ty.Double)) ? "global::DiffGen.DualMath" : "global::System.Math";
+            : Dual && (m.Type == Ty.Double || m.Args.Any(a => a.Type == Ty.Double)) ? "global::DiffGen.CompilerServices.DualMath" : "global::System.Math";
 
-        public string MathOf(Ty t) => t == Ty.Float ? "global::System.MathF" : Dual ? "global::DiffGen.DualMath" : "global::System.Math";
+        public string MathOf(Ty t) => t == Ty.Float ? "global::System.MathF" : Dual ? "global::DiffGen.CompilerServices.DualMath" : "global::System.Math";
 
         public const int Primary = 0, UnaryPrec = 1, Multiplicative = 2, Additive = 3, Relational = 5, Equality = 6,
             BitAnd = 7, BitXor = 8, BitOr = 9, LogicalAnd = 10, LogicalOr = 11, ConditionalPrec = 12, Lowest = 20;

@@ -453,7 +453,7 @@ namespace DiffGen.Generator.Forward
                     }
                     if (!inDot.TryGetValue(k, out var d)) continue;
                     if (p.Storage == Storage.Scalar) dots.Add(bar + " * " + (d.All(ch => char.IsLetterOrDigit(ch) || ch == '_' || ch == '.') ? d : "(" + d + ")"));
-                    else dots.Add("global::DiffGen.DerivativeHelpers.Dot(" + bar + ", " + d + ")");
+                    else dots.Add("global::DiffGen.CompilerServices.DerivativeHelpers.Dot(" + bar + ", " + d + ")");
                 }
                 w.Line(callee.PullbackType + "." + callee.PullbackName + "(" + string.Join(", ", args.Concat(bars)) + ");");
                 w.Line(target + " = " + (dots.Count > 0 ? string.Join(" + ", dots) : "0") + ";");

@@ -311,8 +311,8 @@ namespace DiffGen.Generator.Reverse
                 _refTapes = new SortedSet<Ty>(fwdRefTapes.Concat(revRefTapes));
                 // No 'using': a try/finally around the sweeps would keep the JIT from enregistering their locals.
                 // The buffers go back to the pool at the end; if the method throws, the GC reclaims them.
-                foreach (var t in _tapes) w.Line("var " + TapeName(t) + " = new global::DiffGen.ValueStack<" + T(t) + ">();");
-                foreach (var t in _refTapes) w.Line("var " + RefTapeName(t) + " = new global::DiffGen.RefStack<" + T(t) + "[]>();");
+                foreach (var t in _tapes) w.Line("var " + TapeName(t) + " = new global::DiffGen.CompilerServices.ValueStack<" + T(t) + ">();");
+                foreach (var t in _refTapes) w.Line("var " + RefTapeName(t) + " = new global::DiffGen.CompilerServices.RefStack<" + T(t) + "[]>();");
                 if (rentsTape) w.Line("var " + _tape + " = global::DiffGen.Tape.Rent();");
                 foreach (var v in locals) w.Line(Declaration(v, null));
                 w.Append(adjointDeclarations);
