@@ -36,6 +36,7 @@ namespace DiffGen.Generator.Lowering
         private readonly Dictionary<string, int> _calleeIndex = new Dictionary<string, int>(StringComparer.Ordinal);
         private int _nextId;
         private readonly HashSet<SyntaxNode> _sectionBreaks = new HashSet<SyntaxNode>();
+        private readonly Dictionary<int, string> _sourceText = new Dictionary<int, string>();
 
         private Lowerer(SemanticModel model, IMethodSymbol method, CancellationToken ct)
         {
@@ -175,7 +176,8 @@ namespace DiffGen.Generator.Lowering
                 _vars.ToEquatableArray(), _method.Parameters.Length, body,
                 _callees.ToEquatableArray(), _diagnostics.ToEquatableArray(),
                 Locations.From(syntax.Identifier.GetLocation()),
-                (_method.MethodImplementationFlags & System.Reflection.MethodImplAttributes.AggressiveInlining) != 0);
+                (_method.MethodImplementationFlags & System.Reflection.MethodImplAttributes.AggressiveInlining) != 0,
+                _sourceText.OrderBy(kv => kv.Key).Select(kv => new StmtText(kv.Key, kv.Value)).ToEquatableArray());
         }
 
         private static string Sanitize(string s)
@@ -347,6 +349,53 @@ namespace DiffGen.Generator.Lowering
         }
 
         private void LowerStatement(StatementSyntax statement, List<Stmt> output)
+        {
+            int before = output.Count;
+            LowerStatementCore(statement, output);
+            string? text = SourceLine(statement);
+            if (text == null) return;
+            for (int i = before; i < output.Count; i++)
+                if (!(output[i] is Block) && !_sourceText.ContainsKey(output[i].Id)) _sourceText[output[i].Id] = text;
+        }
+
+        /// <summary>
+        /// The text generated code quotes for a statement: simple statements whole, compound ones by their
+        /// header, whitespace collapsed (a re-indented method keeps its model) and long ones shortened.
+        /// </summary>
+        private static string? SourceLine(StatementSyntax statement)
+        {
+            // Normalised by Roslyn, so an edit of the statement's whitespace leaves the model (and the cache) as it was.
+            string N(SyntaxNode? n) => n == null ? "" : n.NormalizeWhitespace(elasticTrivia: false).ToString();
+            string? text;
+            switch (statement)
+            {
+                case BlockSyntax _:
+                case EmptyStatementSyntax _:
+                    return null;
+                case IfStatementSyntax ifs: text = "if (" + N(ifs.Condition) + ")"; break;
+                case ForStatementSyntax fs:
+                    text = "for (" + N(fs.Declaration) + string.Join(", ", fs.Initializers.Select(N)) + "; " + N(fs.Condition) + "; " + string.Join(", ", fs.Incrementors.Select(N)) + ")";
+                    break;
+                case ForEachStatementSyntax fe: text = "foreach (" + N(fe.Type) + " " + fe.Identifier.ValueText + " in " + N(fe.Expression) + ")"; break;
+                case WhileStatementSyntax ws: text = "while (" + N(ws.Condition) + ")"; break;
+                case DoStatementSyntax ds: text = "do ... while (" + N(ds.Condition) + ")"; break;
+                case SwitchStatementSyntax ss: text = "switch (" + N(ss.Expression) + ")"; break;
+                default: text = N(statement); break;
+            }
+            var sb = new System.Text.StringBuilder();
+            bool space = false;
+            foreach (char ch in text)
+            {
+                if (char.IsWhiteSpace(ch)) { space = sb.Length > 0; continue; }
+                if (space) sb.Append(' ');
+                space = false;
+                sb.Append(ch);
+            }
+            text = sb.ToString();
+            return text.Length > 120 ? text.Substring(0, 117) + "..." : text;
+        }
+
+        private void LowerStatementCore(StatementSyntax statement, List<Stmt> output)
         {
             _ct.ThrowIfCancellationRequested();
             switch (statement)
@@ -1074,6 +1123,16 @@ namespace DiffGen.Generator.Lowering
                     return true;
                 case int i:
                     ty = Ty.Int; text = i.ToString(CultureInfo.InvariantCulture); return true;
+                // Narrow integer constants (const byte n = 5) promote to int wherever C# uses them in arithmetic.
+                case byte _:
+                case sbyte _:
+                case short _:
+                case ushort _:
+                    ty = Ty.Int; text = System.Convert.ToInt32(value, CultureInfo.InvariantCulture).ToString(CultureInfo.InvariantCulture); return true;
+                case uint ui:
+                    ty = Ty.Long; text = ui.ToString(CultureInfo.InvariantCulture) + "L"; return true;
+                case ulong ul when ul <= long.MaxValue:
+                    ty = Ty.Long; text = ul.ToString(CultureInfo.InvariantCulture) + "L"; return true;
                 case long l:
                     ty = Ty.Long; text = l.ToString(CultureInfo.InvariantCulture) + "L"; return true;
                 case bool b:
