@@ -8,7 +8,10 @@ using Spectre.Console;
 namespace DiffGen.Trainers.Common;
 
 /// <summary>A bad option or path: reported as one line on stderr with exit code 2.</summary>
-public sealed class UsageException(string message) : Exception(message);
+public class UsageException(string message) : Exception(message);
+
+/// <summary>The folder is locked by another run or holds files of its own (a default folder name then moves on to the next suffix).</summary>
+internal sealed class FolderTakenException(string message) : UsageException(message);
 
 /// <summary>
 /// The output folder of one run: metrics, pictures, model, checkpoint, summary. A run owns its folder
@@ -75,7 +78,7 @@ public sealed class RunOutput : IDisposable
             else if (kind != FolderKind.Empty)
             {
                 string who = owner ?? "run";
-                throw new UsageException(kind switch
+                throw new FolderTakenException(kind switch
                 {
                     FolderKind.Interrupted => $"--out: '{directory}' holds an interrupted {who} (checkpoint.safetensors); continue it with: diffgen-trainers {owner ?? "<experiment>"} --resume {directory}, or choose another --out",
                     FolderKind.Finished => $"--out: '{directory}' holds a finished {who} (summary.json); choose another --out (its results would be replaced)",
@@ -114,7 +117,7 @@ public sealed class RunOutput : IDisposable
             {
                 return new RunOutput(dir, experiment);
             }
-            catch (UsageException) when (k < 1000 && System.IO.Directory.Exists(dir))
+            catch (FolderTakenException) when (k < 1000)
             {
                 // Taken by a run started in the same second (locked, or already holding files): next suffix.
             }
@@ -158,7 +161,7 @@ public sealed class RunOutput : IDisposable
         }
         catch (IOException e) when (File.Exists(path) && e is not (PathTooLongException or DirectoryNotFoundException))
         {
-            throw new UsageException($"'{directory}' is in use by another run (it holds {LockFileName}); wait for that run to end, or choose another folder");
+            throw new FolderTakenException($"'{directory}' is in use by another run (it holds {LockFileName}); wait for that run to end, or choose another folder");
         }
         catch (IOException e)
         {
