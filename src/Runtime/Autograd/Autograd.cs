@@ -98,18 +98,61 @@ public sealed class NonFiniteException : Exception
     public string OpName { get; }
 }
 
-/// <summary>One recorded op: its inputs and how to map the output's gradient to theirs.</summary>
-internal sealed class Node(string opName, Tensor[] inputs, Func<Tensor, Tensor?[]> backward)
+/// <summary>
+/// One recorded op: its inputs, how to map the output's gradient to theirs, and the versions of the
+/// tensors it may have saved (its inputs and its result) when it ran. A backward that finds a version
+/// changed refuses to run: the saved value was modified in place and the gradient would be wrong.
+/// </summary>
+internal sealed class Node
 {
-    public string OpName { get; } = opName;
+    private readonly int[] _versions;
+    private Func<Tensor, Tensor?[]>? _backward;
 
-    public Tensor[] Inputs { get; } = inputs;
+    public Node(string opName, Tensor[] inputs, Func<Tensor, Tensor?[]> backward, Tensor result)
+    {
+        OpName = opName;
+        Inputs = inputs;
+        _backward = backward;
+        _versions = new int[inputs.Length + 1];
+        for (int i = 0; i < inputs.Length; i++) _versions[i] = inputs[i].Storage.Version;
+        _versions[inputs.Length] = result.Storage.Version;
+    }
 
-    public Func<Tensor, Tensor?[]> Backward { get; } = backward;
+    public string OpName { get; }
+
+    public Tensor[] Inputs { get; }
+
+    /// <summary>Whether a backward pass without <c>retainGraph</c> has run through this node (its closure is dropped).</summary>
+    public bool Freed => _backward is null;
+
+    public Tensor?[] Backward(Tensor g) => _backward!(g);
+
+    /// <summary>Drops the backward closure and with it the tensors it saved (PyTorch frees its saved buffers the same way).</summary>
+    public void Free() => _backward = null;
+
+    /// <summary>Throws when an input or the result of this op was modified in place after the op ran.</summary>
+    public void CheckVersions(Tensor result)
+    {
+        for (int i = 0; i <= Inputs.Length; i++)
+        {
+            var t = i < Inputs.Length ? Inputs[i] : result;
+            int now = t.Storage.Version;
+            if (now == _versions[i]) continue;
+            string which = i < Inputs.Length ? $"input {i}" : "result";
+            string name = t.Name is null ? "" : $" '{t.Name}'";
+            throw new InvalidOperationException(
+                $"Backward through {OpName}: its {which}{name} of shape {Tensor.FormatShape(t.ShapeRef)} was modified in place after {OpName} used it " +
+                $"(version {_versions[i]} then, {now} now: written through Data, CopyFrom or an optimizer step), so the gradient would be wrong. " +
+                "Modify a Clone() instead, or modify the tensor only after Backward().");
+        }
+    }
 }
 
-/// <summary>Recording ops and running the reverse sweep.</summary>
-internal static class Tape
+/// <summary>
+/// Recording tensor ops and running the reverse sweep (the autograd graph of <see cref="Tensor"/>; not to be
+/// confused with <see cref="DiffGen.Tape"/>, the value tape of generated pullback halves).
+/// </summary>
+internal static class AutogradTape
 {
     /// <summary>
     /// Attaches a node to <paramref name="result"/> when gradients are enabled and an input requires one.
@@ -124,7 +167,7 @@ internal static class Tape
         {
             if (x.RequiresGrad)
             {
-                result.GradFn = new Node(opName, inputs, backward);
+                result.GradFn = new Node(opName, inputs, backward, result);
                 result.RequiresGrad = true;
                 return result;
             }
@@ -132,9 +175,23 @@ internal static class Tape
         return result;
     }
 
-    public static void RunBackward(Tensor root, Tensor seed)
+    /// <summary>
+    /// The reverse sweep from <paramref name="root"/>. Without <paramref name="retainGraph"/> every node it
+    /// passes is freed afterwards (a second backward through it is an error, as in PyTorch). Before any
+    /// gradient is computed, every node is checked: none freed, no saved tensor modified in place.
+    /// </summary>
+    public static void RunBackward(Tensor root, Tensor seed, bool retainGraph)
     {
         var order = TopologicalOrder(root);
+        foreach (var t in order)
+        {
+            var node = t.GradFn!;
+            if (node.Freed)
+                throw new InvalidOperationException(
+                    $"Backward through {node.OpName} a second time: an earlier Backward() already ran through this part of the graph and freed it " +
+                    "(gradients would be added twice). Call Backward(retainGraph: true) on the earlier pass if you mean to run backward again, or recompute the forward pass.");
+            node.CheckVersions(t);
+        }
         var grads = new Dictionary<Tensor, Tensor>(ReferenceEqualityComparer.Instance) { [root] = seed };
         using var _ = Autograd.NoGrad();
         if (root.GradFn is null)
@@ -148,6 +205,7 @@ internal static class Tape
             if (!grads.Remove(t, out var g)) continue;
             var node = t.GradFn!;
             var inputGrads = node.Backward(g);
+            if (!retainGraph) node.Free();
             for (int j = 0; j < node.Inputs.Length; j++)
             {
                 var x = node.Inputs[j];
@@ -160,6 +218,8 @@ internal static class Tape
                 else grads[x] = grads.TryGetValue(x, out var prev) ? prev + gx : gx;
             }
         }
+        // Nodes the sweep did not reach with a gradient are freed as well: the pass is over for all of them.
+        if (!retainGraph) foreach (var t in order) t.GradFn!.Free();
     }
 
     private static void AccumulateLeaf(Tensor leaf, Tensor g)

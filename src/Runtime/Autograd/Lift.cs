@@ -1,16 +1,7 @@
 using System.Buffers;
+using System.Runtime.ExceptionServices;
 
 namespace DiffGen.Tensors;
-
-/// <summary>A solver step over one batch item: reads <paramref name="input"/>, writes <paramref name="output"/>.</summary>
-public delegate void SpanStep(ReadOnlySpan<double> input, Span<double> output);
-
-/// <summary>
-/// The pullback of a <see cref="SpanStep"/> in the generated-code contract: re-runs the step, then adds
-/// the adjoint of <paramref name="input"/> to <paramref name="inputBar"/> given the output's adjoint in
-/// <paramref name="outputBar"/> (which it may consume).
-/// </summary>
-public delegate void SpanStepPullback(ReadOnlySpan<double> input, Span<double> output, Span<double> inputBar, Span<double> outputBar);
 
 /// <summary>A solver step with a state and a control input (e.g. a network's correction or forcing).</summary>
 public delegate void SpanStep2(ReadOnlySpan<double> state, ReadOnlySpan<double> control, Span<double> output);
@@ -22,14 +13,14 @@ public delegate void SpanStep2Pullback(ReadOnlySpan<double> state, ReadOnlySpan<
 /// A solver step that also records on <paramref name="tape"/> what its reverse needs (a generated
 /// pullback's forward half, e.g. a model's <c>StepPacked(state, control, next, tape)</c>).
 /// </summary>
-public delegate void SpanStep2Recorded(ReadOnlySpan<double> state, ReadOnlySpan<double> control, Span<double> output, global::DiffGen.Tape tape);
+public delegate void SpanStep2Recorded(ReadOnlySpan<double> state, ReadOnlySpan<double> control, Span<double> output, Tape tape);
 
 /// <summary>
 /// The reverse of a <see cref="SpanStep2Recorded"/> step (a generated pullback's reverse half): the same
 /// inputs, the tape the step recorded on; the output span is scratch, its seed in <paramref name="outputBar"/>
 /// is consumed and the input adjoints accumulate.
 /// </summary>
-public delegate void SpanStep2Reverse(ReadOnlySpan<double> state, ReadOnlySpan<double> control, Span<double> output, Span<double> stateBar, Span<double> controlBar, Span<double> outputBar, global::DiffGen.Tape tape);
+public delegate void SpanStep2Reverse(ReadOnlySpan<double> state, ReadOnlySpan<double> control, Span<double> output, Span<double> stateBar, Span<double> controlBar, Span<double> outputBar, Tape tape);
 
 /// <summary>
 /// Lifts a <c>[Differentiable]</c> span method and its generated <c>{Name}Pullback</c> into a tape op on
@@ -52,7 +43,12 @@ public static class Lift
     /// <paramref name="forward"/>. The output has shape [B, …<paramref name="outputItemShape"/>]
     /// (default: the input's item shape).
     /// </summary>
-    public static Func<Tensor, Tensor> Op(SpanStep forward, SpanStepPullback pullback, int[]? outputItemShape = null, string name = "LiftedStep")
+    /// <remarks>
+    /// <paramref name="forward"/> is a <see cref="SpanMap"/> (reads the item, writes the output) and
+    /// <paramref name="pullback"/> its <see cref="SpanMapPullback"/> in the generated-code contract: re-runs
+    /// the step, then adds the item's adjoint to <c>xBar</c> given the output's adjoint in <c>yBar</c> (which it may consume).
+    /// </remarks>
+    public static Func<Tensor, Tensor> Op(SpanMap forward, SpanMapPullback pullback, int[]? outputItemShape = null, string name = "LiftedStep")
     {
         ArgumentNullException.ThrowIfNull(forward);
         ArgumentNullException.ThrowIfNull(pullback);
@@ -72,7 +68,7 @@ public static class Lift
                 o.CopyTo(yh.AsSpan(b * nOut, nOut));
             });
             var y = Tensor.FromArray(x.Device, yh, outShape);
-            return Tape.Record(y, name, [x], g =>
+            return AutogradTape.Record(y, name, [x], g =>
             {
                 var gh = HostData(g);
                 var gx = new float[batch * nIn];
@@ -122,13 +118,21 @@ public static class Lift
             ArgumentNullException.ThrowIfNull(s);
             ArgumentNullException.ThrowIfNull(c);
             if (!Autograd.IsGradEnabled || !(s.RequiresGrad || c.RequiresGrad)) return plain(s, c);
-            var tapes = new global::DiffGen.Tape?[s.Rank < 1 ? 0 : s.ShapeRef[0]];
+            var tapes = new Tape?[s.Rank < 1 ? 0 : s.ShapeRef[0]];
             return Apply2(s, c, outputItemShape, name,
-                (b, u, f, o) => record(u, f, o, tapes[b] = new global::DiffGen.Tape()),
+                (b, u, f, o) => record(u, f, o, tapes[b] = new Tape()),
                 (b, u, f, o, uBar, fBar, oBar) =>
                 {
-                    var tape = tapes[b] ?? throw new InvalidOperationException($"{name}: the backward of a recorded step ran twice (its tapes are consumed); run the forward again.");
+                    var tape = tapes[b];
                     tapes[b] = null;
+                    if (tape is null)
+                    {
+                        // A second backward through a retained graph (Backward(retainGraph: true)): the first
+                        // consumed the recording, so record the step again (without a retained graph the
+                        // autograd refuses a second backward before it gets here).
+                        tape = new Tape();
+                        record(u, f, o, tape);
+                    }
                     reverse(u, f, o, uBar, fBar, oBar, tape);
                     tape.Dispose();
                 });
@@ -157,7 +161,7 @@ public static class Lift
             o.CopyTo(yh.AsSpan(b * nOut, nOut));
         });
         var y = Tensor.FromArray(s.Device, yh, outShape);
-        return Tape.Record(y, name, [s, c], g =>
+        return AutogradTape.Record(y, name, [s, c], g =>
         {
             var gh = HostData(g);
             var gs = new float[batch * nS];
@@ -211,7 +215,16 @@ public static class Lift
     private static void ForItems(int batch, Action<int> body)
     {
         if (batch <= 1) { if (batch == 1) body(0); return; }
-        Parallel.For(0, batch, body);
+        try
+        {
+            Parallel.For(0, batch, body);
+        }
+        catch (AggregateException e)
+        {
+            // The step's own exception, once: every batch item usually fails the same way, and an
+            // AggregateException with one copy per item hides what went wrong.
+            ExceptionDispatchInfo.Capture(e.Flatten().InnerExceptions[0]).Throw();
+        }
     }
 
     /// <summary>A pooled double buffer, optionally initialised from floats.</summary>

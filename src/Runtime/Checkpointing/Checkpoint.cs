@@ -64,7 +64,7 @@ public static class Checkpoint
         var result = u.Detach();
         var u0 = initial.Detach();
         Tensor[] inputs = [initial, .. ps];
-        return Tape.Record(result, "CheckpointedRollout", inputs, g =>
+        return AutogradTape.Record(result, "CheckpointedRollout", inputs, g =>
         {
             var sweep = new Sweep(step, stats);
             var adj = sweep.Start(u0, steps, snapshots, g);

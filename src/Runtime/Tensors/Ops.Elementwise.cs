@@ -52,14 +52,14 @@ internal static partial class Ops
     public static void Fill(Tensor t, float value)
     {
         if (t.Device.RunsKernels) { Kernels.Fill(t, value); return; }
-        t.Data.Fill(value);
+        t.Host.Fill(value);
     }
 
     public static Tensor CopyOf(Tensor x)
     {
         var r = Tensor.Empty(x.Device, x.ShapeRef);
         if (x.Device.RunsKernels) x.Storage.View.SubView(0, x.Length).CopyTo(r.Storage.View.SubView(0, x.Length));
-        else x.Data.CopyTo(r.Data);
+        else x.Host.CopyTo(r.Host);
         GC.KeepAlive(x);
         return r;
     }

@@ -48,7 +48,7 @@ internal static partial class Ops
         if (r.Length == 0) return r;
         if (x.Device.RunsKernels) { Kernels.Gather(x, r, plan); return r; }
         int rank = plan.OutShape.Length;
-        if (rank == 0) { r.Data[0] = x.ToArray()[0]; return r; }
+        if (rank == 0) { r.Host[0] = x.ToArray()[0]; return r; }
         int inner = plan.OutShape[^1];
         int rows = r.Length / inner;
         bool contiguous = plan.LastDimContiguous;
@@ -99,13 +99,13 @@ internal static partial class Ops
         if (g.Length == 0) return r;
         if (g.Device.RunsKernels) { Kernels.ScatterAdd(g, r, plan); return r; }
         int rank = plan.OutShape.Length;
-        if (rank == 0) { r.Data[0] = g.ToArray()[0]; return r; }
+        if (rank == 0) { r.Host[0] = g.ToArray()[0]; return r; }
         int inner = plan.OutShape[^1];
         int rows = g.Length / inner;
         bool contiguous = plan.LastDimContiguous;
         var lastMap = plan.Maps[^1];
         int lastStride = plan.Strides[^1];
-        var gv = g.Data; var rv = r.Data;
+        var gv = g.Host; var rv = r.Host;
         // Serial: several output rows may map to the same input row (broadcast, periodic padding).
         for (int row = 0; row < rows; row++)
         {

@@ -74,6 +74,17 @@ internal sealed class Storage
 
     public int Length { get; }
 
+    private int _version;
+
+    /// <summary>
+    /// Counts writes that bypass the ops (through <see cref="Tensor.Data"/>, <see cref="Tensor.CopyFrom"/>):
+    /// shared by every tensor on this storage (a reshape, a detached copy), as PyTorch's version counter.
+    /// </summary>
+    public int Version => Volatile.Read(ref _version);
+
+    /// <summary>Records a possible write.</summary>
+    public void BumpVersion() => Interlocked.Increment(ref _version);
+
     public MemoryBuffer1D<float, Stride1D.Dense> Buffer => _buffer;
 
     /// <summary>The tensor's elements (the pooled buffer may be longer).</summary>

@@ -112,7 +112,7 @@ public sealed partial class Tensor
             yPerm.Storage.ReleaseTemporary();
         }
         Tensor[] inputs = bias is null ? [x, weight] : [x, weight, bias];
-        return Tape.Record(result, opName, inputs, gOut =>
+        return AutogradTape.Record(result, opName, inputs, gOut =>
         {
             // [N, Co, HW] -> [Co, N*HW], the layout of the GEMM's output.
             var gY = Ops.Gather(new Tensor(gOut.Storage, [g.N, co, hw]), PermutePlan([g.N, co, hw], [1, 0, 2]));
@@ -143,21 +143,21 @@ public sealed partial class Tensor
         var result = Empty(x.Device, xShape.Length == 3 ? [g.N, co, g.Wo] : [g.N, co, g.Ho, g.Wo]);
         // The padded input serves the forward and, kept on the tape (about the size of x), the weight gradient.
         var xp = Empty(x.Device, Gemm.PaddedLength(g));
-        Gemm.Pad(x.Data, xp.Data, g);
-        Gemm.ConvForward(xp.Data, weight.Data, bias is null ? default : bias.Data, result.Data, co, g);
+        Gemm.Pad(x.Host, xp.Host, g);
+        Gemm.ConvForward(xp.Host, weight.Host, bias is null ? default : bias.Host, result.Host, co, g);
         GC.KeepAlive(x); GC.KeepAlive(weight); GC.KeepAlive(bias);
         Tensor[] inputs = bias is null ? [x, weight] : [x, weight, bias];
         bool padKept = true;
-        var recorded = Tape.Record(result, opName, inputs, gOut =>
+        var recorded = AutogradTape.Record(result, opName, inputs, gOut =>
         {
             Tensor? gx = null, gw = null, gb = null;
             if (weight.RequiresGrad)
             {
                 // (Re-pad if the copy was released because the weight did not need a gradient when recorded.)
                 var src = padKept ? xp : Empty(x.Device, Gemm.PaddedLength(g));
-                if (!padKept) Gemm.Pad(x.Data, src.Data, g);
+                if (!padKept) Gemm.Pad(x.Host, src.Host, g);
                 gw = Empty(x.Device, wShape);
-                Gemm.ConvWeightGrad(src.Data, gOut.Data, gw.Data, co, g);
+                Gemm.ConvWeightGrad(src.Host, gOut.Host, gw.Host, co, g);
                 GC.KeepAlive(src); GC.KeepAlive(x); GC.KeepAlive(gOut);
             }
             if (x.RequiresGrad)
@@ -167,8 +167,8 @@ public sealed partial class Tensor
                     var wf = FlippedTransposedWeights(weight, co, g);
                     gx = Empty(x.Device, xShape);
                     var gp = Empty(x.Device, Gemm.PaddedLength(gt));
-                    Gemm.Pad(gOut.Data, gp.Data, gt);
-                    Gemm.ConvForward(gp.Data, wf, default, gx.Data, g.C, gt);
+                    Gemm.Pad(gOut.Host, gp.Host, gt);
+                    Gemm.ConvForward(gp.Host, wf, default, gx.Host, g.C, gt);
                     gp.Storage.ReleaseTemporary();
                     GC.KeepAlive(gOut);
                 }
@@ -185,7 +185,7 @@ public sealed partial class Tensor
             if (bias is not null && bias.RequiresGrad)
             {
                 gb = Empty(x.Device, co);
-                var gv = gOut.Data; var bv = gb.Data;
+                var gv = gOut.Host; var bv = gb.Host;
                 for (int c = 0; c < co; c++)
                 {
                     float s = 0;
@@ -232,7 +232,7 @@ public sealed partial class Tensor
     /// <summary>W' [C, Co*kh*kw] with W'[c, co, i, j] = W[co, c, kh-1-i, kw-1-j]: the weights of the transposed convolution.</summary>
     private static float[] FlippedTransposedWeights(Tensor weight, int co, ConvGeometry g)
     {
-        var w = weight.Data;
+        var w = weight.Host;
         int kk = g.KH * g.KW;
         var wf = new float[g.C * co * kk];
         for (int o = 0; o < co; o++)

@@ -13,7 +13,7 @@ public sealed partial class Tensor
         ArgumentNullException.ThrowIfNull(a);
         ArgumentNullException.ThrowIfNull(b);
         var r = Ops.MatMul(a, b, false, false);
-        return Tape.Record(r, "MatMul", [a, b], g => [
+        return AutogradTape.Record(r, "MatMul", [a, b], g => [
             a.RequiresGrad ? MatMulGradA(g, b, a.ShapeRef, transB: false) : null,
             b.RequiresGrad ? MatMulGradB(a, g, b.ShapeRef, transB: false) : null]);
     }
@@ -41,7 +41,7 @@ public sealed partial class Tensor
         outShape[^1] = outF;
         var y = new Tensor(y2.Storage, outShape);
         Tensor[] inputs = bias is null ? [x, weight] : [x, weight, bias];
-        return Tape.Record(y, "Linear", inputs, g =>
+        return AutogradTape.Record(y, "Linear", inputs, g =>
         {
             var g2 = new Tensor(g.Storage, [g.Length / Math.Max(outF, 1), outF]);
             var gx = x.RequiresGrad ? new Tensor(Ops.MatMul(g2, weight, false, false).Storage, x.ShapeRef) : null;

@@ -79,7 +79,7 @@ public sealed partial class Tensor
     {
         ArgumentNullException.ThrowIfNull(x);
         var r = Ops.Affine(x, scale, shift);
-        return Tape.Record(r, opName, [x], g => [Ops.Affine(g, scale, 0f)]);
+        return AutogradTape.Record(r, opName, [x], g => [Ops.Affine(g, scale, 0f)]);
     }
 
     private static Tensor Binary(BinaryOp op, Tensor a, Tensor b)
@@ -87,7 +87,7 @@ public sealed partial class Tensor
         ArgumentNullException.ThrowIfNull(a);
         ArgumentNullException.ThrowIfNull(b);
         var r = Ops.Binary(op, a, b);
-        return Tape.Record(r, op.ToString(), [a, b], g =>
+        return AutogradTape.Record(r, op.ToString(), [a, b], g =>
         {
             Tensor? ga = null, gb = null;
             switch (op)
@@ -149,7 +149,7 @@ public sealed partial class Tensor
     {
         var y = Ops.Unary(op, this, p);
         var x = this;
-        return Tape.Record(y, name, [x], g => [Ops.UnaryBackward(op, p, x, y, g)]);
+        return AutogradTape.Record(y, name, [x], g => [Ops.UnaryBackward(op, p, x, y, g)]);
     }
 
     /// <summary>e^x elementwise.</summary>
@@ -258,7 +258,7 @@ public sealed partial class Tensor
         var x = this;
         var flat = new Tensor(Storage, [Length]);
         var r = Ops.ReduceSum(flat, 1, Length, 1, []);
-        return Tape.Record(r, "Sum", [x], g => [g.Detach().BroadcastToRaw(x.ShapeRef)]);
+        return AutogradTape.Record(r, "Sum", [x], g => [g.Detach().BroadcastToRaw(x.ShapeRef)]);
     }
 
     /// <summary>Sum along <paramref name="axis"/> (negative counts from the end).</summary>
@@ -268,7 +268,7 @@ public sealed partial class Tensor
         var x = this;
         var r = ReduceAxis(x, ax, keepDim, max: false);
         var keepShape = ReducedShape(x.ShapeRef, ax, true);
-        return Tape.Record(r, "Sum", [x], g => [new Tensor(g.Storage, keepShape).BroadcastToRaw(x.ShapeRef)]);
+        return AutogradTape.Record(r, "Sum", [x], g => [new Tensor(g.Storage, keepShape).BroadcastToRaw(x.ShapeRef)]);
     }
 
     /// <summary>Sum over several axes.</summary>
@@ -308,7 +308,7 @@ public sealed partial class Tensor
         var x = this;
         var r = ReduceAxis(x, ax, keepDim, max: true);
         var keepShape = ReducedShape(x.ShapeRef, ax, true);
-        return Tape.Record(r, "Max", [x], g =>
+        return AutogradTape.Record(r, "Max", [x], g =>
         {
             var mask = Ops.Binary(BinaryOp.Equal, x, new Tensor(r.Storage, keepShape));
             var count = ReduceAxis(mask, ax, keepDim: true, max: false);

@@ -41,7 +41,7 @@ public sealed partial class Tensor
             throw new ArgumentException($"Cannot reshape {FormatShape(_shape)} ({Length} elements) to {FormatShape(shape)} ({ShapeLength(s)} elements).", nameof(shape));
         var x = this;
         var r = new Tensor(Storage, s);
-        return Tape.Record(r, "Reshape", [x], g => [new Tensor(g.Storage, x.ShapeRef)]);
+        return AutogradTape.Record(r, "Reshape", [x], g => [new Tensor(g.Storage, x.ShapeRef)]);
     }
 
     /// <summary>Flattens dimensions <paramref name="startDim"/>..end into one.</summary>
@@ -97,7 +97,7 @@ public sealed partial class Tensor
         for (int i = 0; i < Rank; i++) inv[p[i]] = i;
         var x = this;
         var r = Ops.Gather(x, plan);
-        return Tape.Record(r, "Permute", [x], g => [Ops.Gather(g, new GatherPlan(x.ShapeRef, x.ShapeRef.Select(GatherPlan.Identity).ToArray(), inv.Select(i => GatherPlan.RowMajorStrides(outShape)[i]).ToArray(), outShape))]);
+        return AutogradTape.Record(r, "Permute", [x], g => [Ops.Gather(g, new GatherPlan(x.ShapeRef, x.ShapeRef.Select(GatherPlan.Identity).ToArray(), inv.Select(i => GatherPlan.RowMajorStrides(outShape)[i]).ToArray(), outShape))]);
     }
 
     /// <summary>Repeats size-1 (or missing leading) dimensions to <paramref name="shape"/> (a copy).</summary>
@@ -109,7 +109,7 @@ public sealed partial class Tensor
             throw new ArgumentException($"BroadcastTo: {FormatShape(_shape)} cannot be broadcast to {FormatShape(shape)}.", nameof(shape));
         var x = this;
         var r = BroadcastToRaw(shape);
-        return Tape.Record(r, "BroadcastTo", [x], g => [SumTo(g, x.ShapeRef)]);
+        return AutogradTape.Record(r, "BroadcastTo", [x], g => [SumTo(g, x.ShapeRef)]);
     }
 
     /// <summary>Broadcast without recording (used by backward functions).</summary>
@@ -127,7 +127,7 @@ public sealed partial class Tensor
     {
         var x = this;
         var r = Ops.Gather(x, plan);
-        return Tape.Record(r, opName, [x], g => [Ops.ScatterAdd(g, plan)]);
+        return AutogradTape.Record(r, opName, [x], g => [Ops.ScatterAdd(g, plan)]);
     }
 
     private GatherPlan AxisPlan(int axis, int[] map)
@@ -184,7 +184,7 @@ public sealed partial class Tensor
         for (int i = 1; i < tensors.Length; i++) offsets[i] = offsets[i - 1] + tensors[i - 1].ShapeRef[ax];
         var r = Ops.Concat(tensors, ax, outShape, offsets);
         var inputs = (Tensor[])tensors.Clone();
-        return Tape.Record(r, "Concat", inputs, g =>
+        return AutogradTape.Record(r, "Concat", inputs, g =>
         {
             var grads = new Tensor?[inputs.Length];
             for (int i = 0; i < inputs.Length; i++)
@@ -357,10 +357,10 @@ internal static partial class Ops
         for (int d = 0; d < axis; d++) outer *= outShape[d];
         for (int d = axis + 1; d < outShape.Length; d++) inner *= outShape[d];
         int outRow = outShape[axis] * inner;
-        var rv = r.Data;
+        var rv = r.Host;
         for (int i = 0; i < tensors.Length; i++)
         {
-            var src = tensors[i].Data;
+            var src = tensors[i].Host;
             int block = tensors[i].ShapeRef[axis] * inner;
             for (int o = 0; o < outer; o++)
                 src.Slice(o * block, block).CopyTo(rv.Slice(o * outRow + offsets[i] * inner, block));

@@ -62,11 +62,31 @@ public sealed partial class Tensor
     /// <summary>
     /// Direct read/write access to the elements in row-major order. Zero-copy on <see cref="Device.Cpu"/>;
     /// throws <see cref="InvalidOperationException"/> on a kernel device (use <see cref="ToArray"/>).
-    /// Writing through it bypasses autograd. The span points into pooled native memory: keep the tensor
-    /// itself referenced while you use it (<c>var d = (a * b).Data;</c> lets the temporary be collected
-    /// and its memory reused).
+    /// Writing through it bypasses autograd, so every access counts as a write (<see cref="Version"/> goes
+    /// up): a recorded op that saved this tensor then refuses to run its backward instead of computing a
+    /// wrong gradient. To only read, use <see cref="ToArray"/>. The span points into pooled native memory:
+    /// keep the tensor itself referenced while you use it (<c>var d = (a * b).Data;</c> lets the temporary
+    /// be collected and its memory reused).
     /// </summary>
-    public Span<float> Data => Storage.HostSpan;
+    public Span<float> Data
+    {
+        get
+        {
+            var span = Storage.HostSpan;
+            Storage.BumpVersion();
+            return span;
+        }
+    }
+
+    /// <summary>The elements for the ops' own use: no version bump (they read inputs and fill results they own).</summary>
+    internal Span<float> Host => Storage.HostSpan;
+
+    /// <summary>
+    /// How many times this tensor's memory may have been written outside the ops (through <see cref="Data"/>
+    /// or <see cref="CopyFrom"/>); shared with every tensor on the same memory (reshapes, detached copies).
+    /// Backward compares it with the value each recorded op saw, as PyTorch's version counter.
+    /// </summary>
+    public int Version => Storage.Version;
 
     /// <summary>A host copy of the elements in row-major order (works on every device).</summary>
     public float[] ToArray()
@@ -101,7 +121,7 @@ public sealed partial class Tensor
     public Tensor Clone()
     {
         var r = Ops.CopyOf(this);
-        return Tape.Record(r, "Clone", [this], g => [g]);
+        return AutogradTape.Record(r, "Clone", [this], g => [g]);
     }
 
     /// <summary>
@@ -114,6 +134,7 @@ public sealed partial class Tensor
         ArgumentNullException.ThrowIfNull(source);
         if (source.Length != Length)
             throw new ArgumentException($"CopyFrom: the source has {source.Length} elements ({FormatShape(source.ShapeRef)}) but this tensor has {Length} ({FormatShape(_shape)}).", nameof(source));
+        Storage.BumpVersion();
         if (Length == 0) return;
         if (source.Device == Device && Device.RunsKernels)
             source.Storage.View.CopyTo(Storage.View);
@@ -136,31 +157,42 @@ public sealed partial class Tensor
         if (device.IsHost) host.CopyTo(r.Storage.HostSpan);
         else r.Storage.View.SubView(0, Length).CopyFromCPU(host);
         var source = Device;
-        return Tape.Record(r, "To", [this], g => [g.To(source)]);
+        return AutogradTape.Record(r, "To", [this], g => [g.To(source)]);
     }
 
     /// <summary>
     /// Runs reverse-mode differentiation from this scalar (one-element) tensor: every leaf that
-    /// requires a gradient gets d(this)/d(leaf) added to its <see cref="Grad"/>.
+    /// requires a gradient gets d(this)/d(leaf) added to its <see cref="Grad"/>. The graph is freed as it
+    /// goes: a second backward through any part of it throws (see <see cref="Backward(bool)"/>).
     /// </summary>
-    /// <exception cref="InvalidOperationException">This tensor has more than one element or is not on the tape.</exception>
-    public void Backward()
+    /// <exception cref="InvalidOperationException">This tensor has more than one element or is not on the tape;
+    /// the graph was freed by an earlier backward; or a tensor an op saved was modified in place since.</exception>
+    public void Backward() => Backward(retainGraph: false);
+
+    /// <summary>
+    /// <see cref="Backward()"/>; with <paramref name="retainGraph"/> the graph is kept, so another backward
+    /// through it may follow (its gradients add to the first's, as with PyTorch's <c>retain_graph=True</c>).
+    /// </summary>
+    public void Backward(bool retainGraph)
     {
         if (Length != 1)
             throw new InvalidOperationException($"Backward() starts from a scalar; this tensor has shape {FormatShape(_shape)}. Reduce it to a scalar (e.g. Sum() or Mean()) or call Backward(seed).");
-        Backward(Ones(Device, _shape));
+        Backward(Ones(Device, _shape), retainGraph);
     }
 
     /// <summary>Runs reverse-mode differentiation with an explicit seed (the gradient of some scalar w.r.t. this tensor).</summary>
     /// <param name="seed">A tensor of this tensor's shape.</param>
-    public void Backward(Tensor seed)
+    public void Backward(Tensor seed) => Backward(seed, retainGraph: false);
+
+    /// <summary><see cref="Backward(Tensor)"/>, keeping the graph when <paramref name="retainGraph"/> is true (see <see cref="Backward(bool)"/>).</summary>
+    public void Backward(Tensor seed, bool retainGraph)
     {
         ArgumentNullException.ThrowIfNull(seed);
         if (!SameShape(seed._shape, _shape))
             throw new ArgumentException($"The seed has shape {FormatShape(seed._shape)} but this tensor has shape {FormatShape(_shape)}.", nameof(seed));
         if (!RequiresGrad)
             throw new InvalidOperationException("Backward() was called on a tensor that does not require a gradient: no input had RequiresGrad = true, or it was computed inside Autograd.NoGrad().");
-        Tape.RunBackward(this, seed);
+        AutogradTape.RunBackward(this, seed, retainGraph);
     }
 
     // ---------------------------------------------------------------- factories
@@ -280,9 +312,14 @@ public sealed partial class Tensor
 
     internal static int ShapeLength(ReadOnlySpan<int> shape)
     {
+        // Checked per factor: [65536, 65536, 65536, 65536] wraps a long product around to 0.
         long n = 1;
-        foreach (int s in shape) n *= s;
-        if (n > int.MaxValue) throw new ArgumentException($"A tensor of {n} elements is larger than the supported {int.MaxValue}.", nameof(shape));
+        foreach (int s in shape)
+        {
+            n *= s;
+            if (n > int.MaxValue)
+                throw new ArgumentException($"Shape {FormatShape(shape)} has more elements than the supported {int.MaxValue}.", nameof(shape));
+        }
         return (int)n;
     }
 

@@ -123,7 +123,7 @@ public class ConvKernelTests
         var w = Tensor.FromArray(Random(r, 4 * 3 * 9), 4, 3, 3, 3);
         x.RequiresGrad = true;
         var y = Tensor.Conv2d(x, w, null, 1, 1);
-        y.Sum().Backward();
+        y.Sum().Backward(retainGraph: true); // a second backward through y follows
         Assert.Null(w.Grad);
         var seed = Enumerable.Repeat(1f, 2 * 4 * 6 * 20).ToArray();
         var (_, egx, egw, _) = Reference(x.ToArray(), w.ToArray(), new float[4], seed, 2, 3, 6, 20, 4, 3, 3, (1, 1), (1, 1), (1, 1), PaddingMode.Zeros, 6, 20);
