@@ -90,6 +90,15 @@ namespace DiffGen.Generator.Analysis
 
         public NameSet(IEnumerable<string> taken) => _names = new HashSet<string>(taken);
 
+        /// <summary>The names taken so far (to undo an attempt with <see cref="Restore"/>).</summary>
+        public HashSet<string> Save() => new HashSet<string>(_names);
+
+        public void Restore(HashSet<string> saved)
+        {
+            _names.Clear();
+            _names.UnionWith(saved);
+        }
+
         public string Fresh(string hint)
         {
             string name = hint;

@@ -67,6 +67,10 @@ namespace DiffGen.Generator.Diagnostics
             "Array variable reassigned",
             "Array variable '{0}' is reassigned: declare a new array with 'new T[n]' or copy elements in a loop");
 
+        public static readonly DiagnosticDescriptor ParallelConflict = Error("DG0110",
+            "Parallel loop with a write conflict",
+            "The iterations of this parallel loop cannot be proven independent: {0}; generated code would race, so nothing is generated. Make each iteration write only its own elements (out[i], out[j * w + i]) and keep sums in per-iteration elements, or use a serial for loop");
+
         public static readonly DiagnosticDescriptor NoActiveInputs = Warning("DG0200",
             "Nothing to differentiate",
             "[Differentiable] method '{0}' has no float or double parameter that is not [NoDiff]: its derivatives are all zero");
@@ -87,6 +91,10 @@ namespace DiffGen.Generator.Diagnostics
             "No vector pushforward",
             "'{0}PushforwardVector' is not generated: {1}; '{0}Pushforward' is, and handles one direction per call");
 
+        public static readonly DiagnosticDescriptor SerialLoop = Info("DG0302",
+            "Loop of a [DataParallel] method stays serial",
+            "'{0}': the loop '{1}' runs serially in the generated code: {2}");
+
         public static DiagnosticDescriptor ById(string id)
         {
             switch (id)
@@ -104,10 +112,12 @@ namespace DiffGen.Generator.Diagnostics
                 case "DG0104": return CallPlacement;
                 case "DG0105": return UnsupportedMathFunction;
                 case "DG0106": return ArrayReassignment;
+                case "DG0110": return ParallelConflict;
                 case "DG0200": return NoActiveInputs;
                 case "DG0201": return IgnoredNoDiff;
                 case "DG0300": return NoDualPullback;
                 case "DG0301": return NoVectorPushforward;
+                case "DG0302": return SerialLoop;
                 default: throw new System.ArgumentException("unknown diagnostic id " + id);
             }
         }

@@ -199,7 +199,17 @@ namespace DiffGen.Generator.Emit
         CsType ReturnType,
         string Name,
         EquatableArray<CsParam> Params,
-        CsBlock Body);
+        CsBlock Body,
+        EquatableArray<CsNestedType> Companions = default);
+
+    /// <summary>A field of a <see cref="CsNestedType"/>.</summary>
+    internal sealed record CsField(CsType Type, string Name);
+
+    /// <summary>
+    /// A type nested in the partial type, printed after the method that uses it (<see cref="CsMethod.Companions"/>):
+    /// the <c>ref struct</c> holding one parallel loop's spans and chunk body.
+    /// </summary>
+    internal sealed record CsNestedType(string Summary, string Header, EquatableArray<CsField> Fields, EquatableArray<CsMethod> Methods);
 
     /// <summary>Shorthands for building the tree.</summary>
     internal static class Cs

@@ -66,6 +66,16 @@ namespace DiffGen.Generator.Emit
             Open((m.Modifiers.Length > 0 ? m.Modifiers + " " : "") + Type(m.ReturnType) + " " + m.Name + "(" + ps + ")");
             Stmts(m.Body);
             Close();
+            foreach (var t in m.Companions) NestedType(t);
+        }
+
+        private void NestedType(CsNestedType t)
+        {
+            Line("/// <summary>" + t.Summary + "</summary>");
+            Open(t.Header);
+            foreach (var f in t.Fields) Line("public " + Type(f.Type) + " " + f.Name + ";");
+            foreach (var m in t.Methods) Method(m);
+            Close();
         }
 
         // ------------------------------------------------------------------ statements

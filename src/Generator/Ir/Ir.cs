@@ -178,9 +178,12 @@ namespace DiffGen.Generator.Ir
     /// <summary>
     /// A counted loop: <c>Init; for (Counter = Start; Condition; Counter += Step) Body</c>. The counter is
     /// declared by the loop, changed only by its step, and reconstructed in the reverse sweep instead of
-    /// being taped. Init holds the header's other initialisers.
+    /// being taped. Init holds the header's other initialisers. Parallel marks a loop whose iterations are
+    /// independent and run on several threads in generated code (a <c>Parallel.For</c>, or an outer loop of
+    /// a [DataParallel] method; see Analysis/ParallelLoops.cs); Threads caps its threads (a
+    /// <c>ParallelOptions.MaxDegreeOfParallelism</c>).
     /// </summary>
-    internal sealed record ForLoop(int Id, Block Init, int Counter, Expr Start, Expr Condition, int Step, Block Body) : Loop(Id, Init, Condition, Body);
+    internal sealed record ForLoop(int Id, Block Init, int Counter, Expr Start, Expr Condition, int Step, Block Body, bool Parallel = false, Expr? Threads = null) : Loop(Id, Init, Condition, Body);
 
     /// <summary>A general loop: <c>Init; while (Condition) { Body; Step; }</c> (for loops with another shape, while, do).</summary>
     internal sealed record WhileLoop(int Id, Block Init, Expr Condition, Block Step, Block Body) : Loop(Id, Init, Condition, Body);
@@ -229,5 +232,6 @@ namespace DiffGen.Generator.Ir
         bool VectorCapable = false,
         bool SplitCapable = false,
         string? ReverseType = null,
-        string? ReverseName = null);
+        string? ReverseName = null,
+        bool HasParallel = false);
 }

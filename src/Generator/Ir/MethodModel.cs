@@ -24,7 +24,8 @@ namespace DiffGen.Generator.Ir
         EquatableArray<DiagnosticInfo> Diagnostics,
         LocationInfo Location,
         bool AggressiveInlining = false,
-        EquatableArray<StmtText> SourceText = default)
+        EquatableArray<StmtText> SourceText = default,
+        bool DataParallel = false)
     {
         /// <summary>The attribute line that asks the JIT to inline a generated derivative, as the primal asks.</summary>
         public string? InliningAttribute => AggressiveInlining

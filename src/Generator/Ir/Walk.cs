@@ -66,7 +66,7 @@ namespace DiffGen.Generator.Ir
                 case Assign a: return new[] { a.Target, a.Value };
                 case Alloc al: return new[] { al.Length };
                 case If i: return new[] { i.Condition };
-                case ForLoop f: return new[] { f.Start, f.Condition };
+                case ForLoop f: return f.Threads != null ? new[] { f.Start, f.Condition, f.Threads } : new[] { f.Start, f.Condition };
                 case WhileLoop w: return new[] { w.Condition };
                 case Call c: return c.Args;
                 case Return r when r.Value != null: return new[] { r.Value };

@@ -16,7 +16,7 @@ namespace DiffGen.Generator.Lowering
     /// a uniquely named method-level variable; user calls inside expressions become separate Call
     /// statements writing temporaries. Anything unsupported becomes a DG diagnostic on its syntax.
     /// </summary>
-    internal sealed class Lowerer
+    internal sealed partial class Lowerer
     {
         public const string DifferentiableAttributeName = "DiffGen.DifferentiableAttribute";
         public const string NoDiffAttributeName = "DiffGen.NoDiffAttribute";
@@ -126,7 +126,7 @@ namespace DiffGen.Generator.Lowering
                 if (token.IsKind(SyntaxKind.IdentifierToken)) _names.Add(token.ValueText);
 
             if (syntax.Body != null)
-                return LowerBlock(syntax.Body);
+                return MarkDataParallel(LowerBlock(syntax.Body));
             if (syntax.ExpressionBody != null)
             {
                 var stmts = new List<Stmt>();
@@ -135,7 +135,7 @@ namespace DiffGen.Generator.Lowering
                     LowerExpressionStatement(expr, stmts);
                 else
                     stmts.Add(new Return(NextId(), LowerExpr(expr, stmts, ExprContext.Plain)));
-                return new Block(NextId(), stmts.ToEquatableArray());
+                return MarkDataParallel(new Block(NextId(), stmts.ToEquatableArray()));
             }
             Report(Descriptors.NoBody, syntax.Identifier.GetLocation(), name);
             return new Block(NextId(), EquatableArray<Stmt>.Empty);
@@ -177,7 +177,8 @@ namespace DiffGen.Generator.Lowering
                 _callees.ToEquatableArray(), _diagnostics.ToEquatableArray(),
                 Locations.From(syntax.Identifier.GetLocation()),
                 (_method.MethodImplementationFlags & System.Reflection.MethodImplAttributes.AggressiveInlining) != 0,
-                _sourceText.OrderBy(kv => kv.Key).Select(kv => new StmtText(kv.Key, kv.Value)).ToEquatableArray());
+                _sourceText.OrderBy(kv => kv.Key).Select(kv => new StmtText(kv.Key, kv.Value)).ToEquatableArray(),
+                IsDataParallel(_method));
         }
 
         private static string Sanitize(string s)
@@ -453,6 +454,7 @@ namespace DiffGen.Generator.Lowering
                     break;
                 case ReturnStatementSyntax rs:
                     {
+                        if (TryLowerLambdaReturn(rs, output)) break;
                         Expr? value = null;
                         if (rs.Expression != null) value = LowerExpr(rs.Expression, output, ExprContext.Plain);
                         output.Add(new Return(NextId(), value));
@@ -590,6 +592,7 @@ namespace DiffGen.Generator.Lowering
                     LowerIncrement(pre.Operand, pre.IsKind(SyntaxKind.PreIncrementExpression), output);
                     return;
                 case InvocationExpressionSyntax inv:
+                    if (TryLowerParallelFor(inv, output)) return;
                     if (TryLowerSpanMethod(inv, output)) return;
                     var symbol = _model.GetSymbolInfo(inv, _ct).Symbol as IMethodSymbol;
                     if (symbol != null && IsUserCallCandidate(symbol))
@@ -1407,7 +1410,7 @@ namespace DiffGen.Generator.Lowering
                 display, hint.ToString(), Locations.From(inv.GetLocation()),
                 IsCapable(symbol, dual: true, new HashSet<IMethodSymbol>(SymbolEqualityComparer.Default)),
                 IsCapable(symbol, dual: false, new HashSet<IMethodSymbol>(SymbolEqualityComparer.Default)),
-                IsSplitCapable(symbol, ps), rvType, rvName);
+                IsSplitCapable(symbol, ps), rvType, rvName, IsDataParallel(symbol) && HasDifferentiable(symbol));
         }
 
         /// <summary>

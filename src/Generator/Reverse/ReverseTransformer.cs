@@ -17,7 +17,7 @@ namespace DiffGen.Generator.Reverse
     /// dual pullback (<c>{Name}PullbackDual</c>) is the same tree built without halves or tape pools and
     /// rewritten onto dual numbers (<see cref="DualRewrite"/>).
     /// </summary>
-    internal sealed class ReverseTransformer
+    internal sealed partial class ReverseTransformer
     {
         private readonly MethodModel _m;
         private readonly IReadOnlyList<Var> _vars;
@@ -88,7 +88,8 @@ namespace DiffGen.Generator.Reverse
         public static (List<CsMethod> Methods, List<string> Summary) Build(MethodModel m, IReadOnlyList<Callee> callees, MethodAnalysis analysis)
         {
             var t = new ReverseTransformer(m, callees, analysis, dual: false);
-            var methods = t.BuildMethods(out var summary);
+            var methods = t.AttachParallel(t.BuildMethods(out var summary));
+            summary.AddRange(t.ParallelNotes());
             return (methods, summary);
         }
 
@@ -278,7 +279,7 @@ namespace DiffGen.Generator.Reverse
                     recycle.Add(Do(Call(Member(_tape, "Recycle"), N(v.Name))));
                     if (_bar.TryGetValue(v.Id, out var vb) && _a.Active[v.Id]) recycle.Add(Do(Call(Member(_tape, "Recycle"), N(vb))));
                 }
-            bool rentsTape = _callsHalves || !_dual && (recycle.Count > 0 || restored.Count > 0);
+            bool rentsTape = _callsHalves || !_dual && (recycle.Count > 0 || restored.Count > 0 || _needsTape);
 
             var methods = new List<CsMethod>();
             string summaryText = _dual
@@ -479,6 +480,7 @@ namespace DiffGen.Generator.Reverse
                     }
                 case ForLoop l:
                     {
+                        if (TryForwardParallel(l, w)) break;
                         foreach (var c in l.Init.Stmts) Forward(c, w);
                         var body = new List<CsStmt>();
                         if (_a.ComputedTrips.ContainsKey(l.Id))
@@ -633,6 +635,7 @@ namespace DiffGen.Generator.Reverse
 
         private void ReverseFor(ForLoop l, List<CsStmt> w)
         {
+            if (TryReverseParallel(l, w)) return;
             var header = new List<CsStmt>();
             string n;
             string? slot;

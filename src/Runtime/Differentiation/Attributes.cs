@@ -81,3 +81,17 @@ public sealed class DerivativeOfAttribute : Attribute
     /// <summary>Pullback (default) or pushforward.</summary>
     public DerivativeKind Kind { get; set; } = DerivativeKind.Pullback;
 }
+
+/// <summary>
+/// Marks a <see cref="DifferentiableAttribute"/> method as data-parallel. Its outermost counted loops
+/// whose iterations the generator proves independent (each iteration writes elements no other iteration
+/// touches, and shares no written variable) run on several threads (<see cref="Parallelism"/>) in the
+/// generated <c>{Name}Parallel</c> (the method itself, parallel) and in the forward and reverse sweeps of
+/// <c>{Name}Pullback</c>; calls of other data-parallel methods go to their parallel forms. A loop it
+/// cannot prove independent stays serial (diagnostic DG0302 says why). Use it on span kernels, where a
+/// <c>Parallel.For</c> lambda cannot capture the spans; see docs/generated-code.md.
+/// </summary>
+[AttributeUsage(AttributeTargets.Method, AllowMultiple = false, Inherited = false)]
+public sealed class DataParallelAttribute : Attribute
+{
+}

@@ -30,6 +30,12 @@ public class DiagnosticTests
         { "DG0104", "public static partial class C { [Differentiable] public static double G(double v) => v * v; [Differentiable] public static double F(double x) => x > 0 ? [|G(x)|] : 0; }", "?:" },
         { "DG0105", "public static partial class C { [Differentiable] public static double F(double x) => [|Math.IEEERemainder(x, 2)|]; }", "DerivativeOf" },
         { "DG0106", "public static partial class C { [Differentiable] public static double F(double x) { var a = new double[3]; [|a = new double[4]|]; return x; } }", "a" },
+        { "DG0110", "public static partial class C { [Differentiable] public static double F(double[] a) { double s = 0; [|System.Threading.Tasks.Parallel.For(0, a.Length, i => { s += a[i]; })|]; return s; } }", "every iteration writes 's'" },
+        { "DG0110", "public static partial class C { [Differentiable] public static void F(double[] a, double[] b) { [|System.Threading.Tasks.Parallel.For(0, a.Length, i => { b[0] = a[i]; })|]; } }", "the loop counter times a loop-invariant stride" },
+        { "DG0110", "public static partial class C { [Differentiable] public static void F(double[] a, double[] b) { [|System.Threading.Tasks.Parallel.For(1, a.Length, i => b[i] = b[i - 1] + a[i])|]; } }", "another iteration may write" },
+        { "DG0110", "public static partial class C { [Differentiable] public static void F(double[] a, double[] b) { [|System.Threading.Tasks.Parallel.For(0, a.Length / 2, i => { b[2 * i] = a[i]; b[i + 1] = a[i]; })|]; } }", "different strides" },
+        { "DG0100", "public static partial class C { [Differentiable] public static void F(double[] a, double[] b) { [|System.Threading.Tasks.Parallel.For(0, a.Length, (i, state) => { b[i] = a[i]; })|]; } }", "ParallelLoopState" },
+        { "DG0302", "public static partial class C { [Differentiable, DataParallel] public static void [|F|](ReadOnlySpan<double> a, Span<double> b) { for (int i = 1; i < a.Length; i++) b[i] = b[i - 1] + a[i]; } }", "runs serially" },
         { "DG0200", "public static partial class C { [Differentiable] public static int [|F|](int n) => n; }", "no float or double" },
         { "DG0201", "public static partial class C { [Differentiable] public static double F([|[NoDiff] int n|], double x) => x * n; }", "no effect" },
         { "DG0300", "public static partial class C { [Differentiable] public static float [|F|](float x) => x * x; }", "float" },
@@ -66,7 +72,7 @@ public class DiagnosticTests
         var docs = File.ReadAllText(Path.Combine(root, "docs", "diagnostics.md"));
         var shipped = File.ReadAllText(Path.Combine(root, "src", "Generator", "AnalyzerReleases.Shipped.md"));
         var ids = Cases().Select(c => (string)c[0]).Distinct().ToList();
-        Assert.Equal(17, ids.Count);
+        Assert.Equal(19, ids.Count);
         foreach (var id in ids)
         {
             Assert.Contains("## " + id, docs);

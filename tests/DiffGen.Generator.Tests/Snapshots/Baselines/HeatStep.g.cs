@@ -43,19 +43,91 @@ namespace Snap
             int n = _tapeInt.Pop();
             double nuAdj = 0.0;
             // reverse of: for (int i = 0; i < n; i++)
-            int _trips = n > 0 ? n : 0;
-            for (int _k = _trips - 1; _k >= 0; _k--)
             {
-                int i = _k;
-                // reverse of: next[i] = u[i] + nu * (u[(i + n - 1) % n] - 2 * u[i] + u[(i + 1) % n]);
+                int _lo = 0;
+                int _hi = 0;
+                global::DiffGen.CompilerServices.ParallelLoops.Interior(0, n, 1, n - 1, out _lo, out _hi);
+                // gather: uBar from the neighbouring iterations' contributions
+                for (int _e = _lo - 1; _e < _hi + 1; _e++)
                 {
-                    double _t0 = nextBar[i];
-                    nextBar[i] = 0.0;
-                    double _t1 = _t0 * nu;
-                    uBar[i] += _t0 - _t1 * 2;
-                    nuAdj += _t0 * (u[(i + n - 1) % n] - 2 * u[i] + u[(i + 1) % n]);
-                    uBar[(i + n - 1) % n] += _t1;
-                    uBar[(i + 1) % n] += _t1;
+                    double _acc = 0.0;
+                    bool _hit = false;
+                    {
+                        int i = _e + 1;
+                        if (i >= _lo && i < _hi)
+                        {
+                            _hit = true;
+                            {
+                                double _t0 = nextBar[i];
+                                double _t1 = _t0 * nu;
+                                _acc += _t1;
+                            }
+                        }
+                    }
+                    {
+                        int i = _e;
+                        if (i >= _lo && i < _hi)
+                        {
+                            _hit = true;
+                            {
+                                double _t0 = nextBar[i];
+                                double _t1 = _t0 * nu;
+                                _acc += _t0 - _t1 * 2;
+                            }
+                        }
+                    }
+                    {
+                        int i = _e - 1;
+                        if (i >= _lo && i < _hi)
+                        {
+                            _hit = true;
+                            {
+                                double _t0 = nextBar[i];
+                                double _t1 = _t0 * nu;
+                                _acc += _t1;
+                            }
+                        }
+                    }
+                    if (_hit)
+                    {
+                        uBar[_e] += _acc;
+                    }
+                }
+                // the interior iterations: own elements and everything not gathered
+                for (int i = _hi - 1; i >= _lo; i--)
+                {
+                    {
+                        double _t0 = nextBar[i];
+                        nextBar[i] = 0.0;
+                        nuAdj += _t0 * (u[i - 1] - 2 * u[i] + u[i + 1]);
+                    }
+                }
+                // the boundary iterations (their tests are not decided), serially
+                for (int i = _lo - 1; i >= 0; i--)
+                {
+                    // reverse of: next[i] = u[i] + nu * (u[(i + n - 1) % n] - 2 * u[i] + u[(i + 1) % n]);
+                    {
+                        double _t2 = nextBar[i];
+                        nextBar[i] = 0.0;
+                        double _t3 = _t2 * nu;
+                        uBar[i] += _t2 - _t3 * 2;
+                        nuAdj += _t2 * (u[(i + n - 1) % n] - 2 * u[i] + u[(i + 1) % n]);
+                        uBar[(i + n - 1) % n] += _t3;
+                        uBar[(i + 1) % n] += _t3;
+                    }
+                }
+                for (int i = n - 1; i >= _hi; i--)
+                {
+                    // reverse of: next[i] = u[i] + nu * (u[(i + n - 1) % n] - 2 * u[i] + u[(i + 1) % n]);
+                    {
+                        double _t2 = nextBar[i];
+                        nextBar[i] = 0.0;
+                        double _t3 = _t2 * nu;
+                        uBar[i] += _t2 - _t3 * 2;
+                        nuAdj += _t2 * (u[(i + n - 1) % n] - 2 * u[i] + u[(i + 1) % n]);
+                        uBar[(i + n - 1) % n] += _t3;
+                        uBar[(i + 1) % n] += _t3;
+                    }
                 }
             }
             nuBar += nuAdj;

@@ -60,19 +60,61 @@ namespace Snap
             }
             eBar = 0.0;
             // reverse of: for (int i = 1; i < n - 1; i++)
-            int _trips2 = n - 1 > 1 ? n - 2 : 0;
-            for (int _k2 = _trips2 - 1; _k2 >= 0; _k2--)
             {
-                int i = 1 + _k2;
-                // reverse of: tmp[i] = w * u[i - 1] + (1 - 2 * w) * u[i] + w * u[i + 1];
+                int _lo = 1;
+                int _hi = n - 1;
+                // gather: uBar from the neighbouring iterations' contributions
+                for (int _e = _lo; _e < _hi + 2; _e++)
                 {
-                    double _t2 = tmpBar[i];
-                    tmpBar[i] = 0.0;
-                    double _t3 = _t2 * u[i];
-                    wAdj += _t2 * u[i - 1] - _t3 * 2 + _t2 * u[i + 1];
-                    uBar[i - 1] += _t2 * w;
-                    uBar[i] += _t2 * (1 - 2 * w);
-                    uBar[i + 1] += _t2 * w;
+                    double _acc = 0.0;
+                    bool _hit = false;
+                    {
+                        int i = _e;
+                        if (i >= _lo && i < _hi)
+                        {
+                            _hit = true;
+                            {
+                                double _t2 = tmpBar[i];
+                                _acc += _t2 * w;
+                            }
+                        }
+                    }
+                    {
+                        int i = _e - 1;
+                        if (i >= _lo && i < _hi)
+                        {
+                            _hit = true;
+                            {
+                                double _t2 = tmpBar[i];
+                                _acc += _t2 * (1 - 2 * w);
+                            }
+                        }
+                    }
+                    {
+                        int i = _e - 2;
+                        if (i >= _lo && i < _hi)
+                        {
+                            _hit = true;
+                            {
+                                double _t2 = tmpBar[i];
+                                _acc += _t2 * w;
+                            }
+                        }
+                    }
+                    if (_hit)
+                    {
+                        uBar[_e - 1] += _acc;
+                    }
+                }
+                // the interior iterations: own elements and everything not gathered
+                for (int i = _hi - 1; i >= _lo; i--)
+                {
+                    {
+                        double _t2 = tmpBar[i];
+                        tmpBar[i] = 0.0;
+                        double _t3 = _t2 * u[i];
+                        wAdj += _t2 * u[i - 1] - _t3 * 2 + _t2 * u[i + 1];
+                    }
                 }
             }
             wBar += wAdj;

@@ -41,27 +41,105 @@ namespace Snap
         {
             double alphaAdj = 0.0;
             // reverse of: for (int j = 1; j < ny - 1; j++)
-            int _trips = ny - 1 > 1 ? ny - 2 : 0;
-            for (int _k2 = _trips - 1; _k2 >= 0; _k2--)
             {
-                int j = 1 + _k2;
-                // reverse of: for (int i = 1; i < nx - 1; i++)
-                int _trips2 = nx - 1 > 1 ? nx - 2 : 0;
-                for (int _k = _trips2 - 1; _k >= 0; _k--)
+                int _lo = 1;
+                int _hi = ny - 1;
+                int _lo2 = 1;
+                int _hi2 = nx - 1;
+                // gather: uBar from the neighbouring iterations' contributions
+                for (int _e = _lo - 1; _e < _hi + 1; _e++)
                 {
-                    int i = 1 + _k;
-                    int k = j * nx + i;
-                    // reverse of: next[k] = u[k] + alpha * (u[k - 1] + u[k + 1] + u[k - nx] + u[k + nx] - 4 * u[k]);
+                    for (int _e2 = _lo2 - 1; _e2 < _hi2 + 1; _e2++)
                     {
-                        double _t0 = nextBar[k];
-                        nextBar[k] = 0.0;
-                        double _t1 = _t0 * alpha;
-                        uBar[k] += _t0 - _t1 * 4;
-                        alphaAdj += _t0 * (u[k - 1] + u[k + 1] + u[k - nx] + u[k + nx] - 4 * u[k]);
-                        uBar[k - 1] += _t1;
-                        uBar[k + 1] += _t1;
-                        uBar[k - nx] += _t1;
-                        uBar[k + nx] += _t1;
+                        double _acc = 0.0;
+                        bool _hit = false;
+                        {
+                            int j = _e + 1;
+                            int i = _e2;
+                            if (j >= _lo && j < _hi && (i >= _lo2 && i < _hi2))
+                            {
+                                _hit = true;
+                                int k = j * nx + i;
+                                {
+                                    double _t0 = nextBar[k];
+                                    double _t1 = _t0 * alpha;
+                                    _acc += _t1;
+                                }
+                            }
+                        }
+                        {
+                            int j = _e;
+                            int i = _e2 + 1;
+                            if (j >= _lo && j < _hi && (i >= _lo2 && i < _hi2))
+                            {
+                                _hit = true;
+                                int k = j * nx + i;
+                                {
+                                    double _t0 = nextBar[k];
+                                    double _t1 = _t0 * alpha;
+                                    _acc += _t1;
+                                }
+                            }
+                        }
+                        {
+                            int j = _e;
+                            int i = _e2;
+                            if (j >= _lo && j < _hi && (i >= _lo2 && i < _hi2))
+                            {
+                                _hit = true;
+                                int k = j * nx + i;
+                                {
+                                    double _t0 = nextBar[k];
+                                    double _t1 = _t0 * alpha;
+                                    _acc += _t0 - _t1 * 4;
+                                }
+                            }
+                        }
+                        {
+                            int j = _e;
+                            int i = _e2 - 1;
+                            if (j >= _lo && j < _hi && (i >= _lo2 && i < _hi2))
+                            {
+                                _hit = true;
+                                int k = j * nx + i;
+                                {
+                                    double _t0 = nextBar[k];
+                                    double _t1 = _t0 * alpha;
+                                    _acc += _t1;
+                                }
+                            }
+                        }
+                        {
+                            int j = _e - 1;
+                            int i = _e2;
+                            if (j >= _lo && j < _hi && (i >= _lo2 && i < _hi2))
+                            {
+                                _hit = true;
+                                int k = j * nx + i;
+                                {
+                                    double _t0 = nextBar[k];
+                                    double _t1 = _t0 * alpha;
+                                    _acc += _t1;
+                                }
+                            }
+                        }
+                        if (_hit)
+                        {
+                            uBar[_e * nx + _e2] += _acc;
+                        }
+                    }
+                }
+                // the interior iterations: own elements and everything not gathered
+                for (int j = _hi - 1; j >= _lo; j--)
+                {
+                    for (int i = _hi2 - 1; i >= _lo2; i--)
+                    {
+                        int k = j * nx + i;
+                        {
+                            double _t0 = nextBar[k];
+                            nextBar[k] = 0.0;
+                            alphaAdj += _t0 * (u[k - 1] + u[k + 1] + u[k - nx] + u[k + nx] - 4 * u[k]);
+                        }
                     }
                 }
             }
