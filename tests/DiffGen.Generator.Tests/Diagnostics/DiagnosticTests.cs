@@ -10,7 +10,7 @@ public class DiagnosticTests
 
     public static TheoryData<string, string, string> Cases() => new()
     {
-        { "DG0001", "public partial class C { [Differentiable] public double [|F|](double x) => x; }", "static" },
+        { "DG0001", "public partial interface I { [Differentiable] public double [|F|](double x) => x; }", "interface" },
         { "DG0002", "public static class [|C|] { [Differentiable] public static double F(double x) => x; }", "partial" },
         { "DG0002", "public class [|Outer|] { public static partial class C { [Differentiable] public static double F(double x) => x; } }", "partial" },
         { "DG0003", "public static partial class C { [Differentiable] public static double F([|System.Collections.Generic.Dictionary<int, double> d|], double x) => x; }", "Dictionary" },
