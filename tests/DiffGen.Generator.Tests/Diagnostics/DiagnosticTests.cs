@@ -62,7 +62,7 @@ public class DiagnosticTests
     [Fact]
     public void EveryDiagnosticId_IsDocumentedAndReleased()
     {
-        var root = FindRepoRoot();
+        var root = RepoPaths.Root;
         var docs = File.ReadAllText(Path.Combine(root, "docs", "diagnostics.md"));
         var shipped = File.ReadAllText(Path.Combine(root, "src", "Generator", "AnalyzerReleases.Shipped.md"));
         var ids = Cases().Select(c => (string)c[0]).Distinct().ToList();
@@ -82,12 +82,5 @@ public class DiagnosticTests
         Assert.Contains(result.GeneratorDiagnostics, d => d.Id == "DG0100");
         Assert.Single(result.Sources);
         Assert.Contains("GoodPullback", result.Sources.Values.Single());
-    }
-
-    private static string FindRepoRoot()
-    {
-        var dir = AppContext.BaseDirectory;
-        while (dir != null && !File.Exists(Path.Combine(dir, "DiffGen.sln"))) dir = Path.GetDirectoryName(dir);
-        return dir ?? throw new InvalidOperationException("DiffGen.sln not found above " + AppContext.BaseDirectory);
     }
 }
