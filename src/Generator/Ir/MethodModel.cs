@@ -25,6 +25,8 @@ namespace DiffGen.Generator.Ir
         LocationInfo Location,
         bool AggressiveInlining = false,
         EquatableArray<StmtText> SourceText = default,
+        bool IsInstance = false,
+        EquatableArray<string> Accessors = default,
         bool DataParallel = false)
     {
         /// <summary>The attribute line that asks the JIT to inline a generated derivative, as the primal asks.</summary>
