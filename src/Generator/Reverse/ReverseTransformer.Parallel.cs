@@ -250,6 +250,40 @@ namespace DiffGen.Generator.Reverse
             string pName = _vars[l.Counter].Name;
             string? qName = inner != null ? _vars[inner.Counter].Name : null;
 
+            // The slices per array and offset; the effects of the interior other than the gathered contributions
+            // ride along with the first array's first offset (every interior iteration is that offset's source
+            // of exactly one element), except writes to arrays a slice reads (the seeds the neighbours still
+            // need), which a last pass over the interior does.
+            var sliceOf = new Dictionary<(int Array, int Dj, int Di), (List<CsStmt> Slice, HashSet<string> Needed)>();
+            var sliceReads = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var g in plan.Arrays)
+                foreach (var (dj, di) in g.Reads.Select(r => (r.Dj, r.Di)).Distinct())
+                {
+                    var needed = new HashSet<string>(StringComparer.Ordinal);
+                    var slice = Slice(interior, s => s is CsAssign a && a.Target is CsIndex ix && offsets.TryGetValue(ix, out var o) && o.Array == g.Var && o.Dj == dj && o.Di == di
+                        ? new CsAssign(N("_acc"), a.Op, a.Value) : null, privateBars.Contains, needed);
+                    if (slice == null || slice.Count == 0 || needed.Any(n => privatePrimals.Contains(n) && n != pName && n != qName)) return false;
+                    sliceOf[(g.Var, dj, di)] = (slice, needed);
+                    var use = new NameUse();
+                    foreach (var x in slice) use.Stmt(x);
+                    sliceReads.UnionWith(use.Reads);
+                }
+            var deferred = new HashSet<string>(WrittenArrays(interior).Where(sliceReads.Contains), StringComparer.Ordinal);
+            bool fused = !ReadAfterWrite(interior, deferred);
+            bool Deferred(CsStmt s) => s is CsAssign a && a.Target is CsIndex ix && ix.Target is CsName n && deferred.Contains(n.Name);
+            var first = plan.Arrays[0];
+            var firstOffset = first.Reads.Select(r => (r.Dj, r.Di)).Distinct().OrderBy(o => o.Dj).ThenBy(o => o.Di).First();
+            if (fused)
+            {
+                var needed = new HashSet<string>(StringComparer.Ordinal);
+                var slice = Slice(interior, s => s is CsAssign a && a.Target is CsIndex ix && offsets.TryGetValue(ix, out var o)
+                        ? (o.Array == first.Var && o.Dj == firstOffset.Dj && o.Di == firstOffset.Di ? new CsAssign(N("_acc"), a.Op, a.Value) : null)
+                        : Deferred(s) ? null : s,
+                    privateBars.Contains, needed);
+                if (slice == null || needed.Any(n => privatePrimals.Contains(n) && n != pName && n != qName)) fused = false;
+                else sliceOf[(first.Var, firstOffset.Dj, firstOffset.Di)] = (slice, needed);
+            }
+
             var passes = new List<CsStmt>();
             // 1. One gather pass per array.
             foreach (var g in plan.Arrays)
@@ -257,72 +291,106 @@ namespace DiffGen.Generator.Reverse
                 var distinct = g.Reads.Select(r => (r.Dj, r.Di)).Distinct().OrderBy(o => o.Dj).ThenBy(o => o.Di).ToList();
                 int minJ = distinct.Min(o => o.Dj), maxJ = distinct.Max(o => o.Dj), minI = distinct.Min(o => o.Di), maxI = distinct.Max(o => o.Di);
                 string acc = Fresh("_acc"), hit = Fresh("_hit"), jj = Fresh("_e"), ii = inner != null ? Fresh("_e") : "";
-                var element = new List<CsStmt> { new CsLocal(T(_vars[g.Var].Elem), acc, Zero(_vars[g.Var].Elem)), new CsLocal(CsType.Bool, hit, CsLiteral.False) };
-                foreach (var (dj, di) in distinct)
-                {
-                    var needed = new HashSet<string>(StringComparer.Ordinal);
-                    var slice = Slice(interior, s => s is CsAssign a && a.Target is CsIndex ix && offsets.TryGetValue(ix, out var o) && o.Array == g.Var && o.Dj == dj && o.Di == di
-                        ? new CsAssign(N(acc), a.Op, a.Value) : null, privateBars.Contains, needed);
-                    if (slice == null || slice.Count == 0) return false;
-                    if (needed.Any(n => privatePrimals.Contains(n) && n != pName && n != qName)) return false;
-                    var source = new List<CsStmt> { new CsLocal(CsType.Int, pName, Shift(N(jj), -dj)) };
-                    CsExpr inRange = Bin("&&", Bin(">=", N(pName), N(loP)), Bin("<", N(pName), N(hiP)));
-                    if (inner != null)
-                    {
-                        source.Add(new CsLocal(CsType.Int, qName!, Shift(N(ii), -di)));
-                        inRange = Bin("&&", inRange, Bin("&&", Bin(">=", N(qName!), N(loQ!)), Bin("<", N(qName!), N(hiQ!))));
-                    }
-                    var then = new List<CsStmt> { Set(N(hit), CsLiteral.True) };
-                    foreach (var b in privateBars.OrderBy(x => x, StringComparer.Ordinal))
-                        if (needed.Contains(b)) then.Add(Set(N(b), Zero(TypeOfBar(b).Scalar)));
-                    if (inner != null) then.AddRange(outerDecls);
-                    then.AddRange(slice);
-                    source.Add(new CsIf(inRange, Block(then), null));
-                    element.Add(new CsScope(Block(source)));
-                }
                 CsExpr Plus(CsExpr x, Expr term) => term is Lit lit && int.TryParse(lit.Text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var k) ? Shift(x, k) : Bin("+", x, P(term));
-                CsExpr index = inner != null ? Plus(Bin("+", Bin("*", N(jj), P(g.Stride!)), N(ii)), g.Base) : Plus(N(jj), g.Base);
-                element.Add(new CsIf(N(hit), Block(new CsAssign(new CsIndex(N(_bar[g.Var]), Simplifier.Simplify(index)), "+=", N(acc))), null));
-                CsExpr jFrom = Shift(N(loP), minJ), jTo = Shift(N(hiP), maxJ);
+                CsExpr index = Simplifier.Simplify(inner != null ? Plus(Bin("+", Bin("*", N(jj), P(g.Stride!)), N(ii)), g.Base) : Plus(N(jj), g.Base));
+                var target = new CsIndex(N(_bar[g.Var]), index);
+
+                // One element: its contributions from the sources at each offset; guarded at the rim of the
+                // gather box (a source may lie outside the interior there), unguarded in its core.
+                List<CsStmt> Element(bool guarded)
+                {
+                    var element = new List<CsStmt> { new CsLocal(T(_vars[g.Var].Elem), acc, Zero(_vars[g.Var].Elem)) };
+                    if (guarded) element.Add(new CsLocal(CsType.Bool, hit, CsLiteral.False));
+                    foreach (var (dj, di) in distinct)
+                    {
+                        var (slice, needed) = sliceOf[(g.Var, dj, di)];
+                        var source = new List<CsStmt> { new CsLocal(CsType.Int, pName, Shift(N(jj), -dj)) };
+                        CsExpr inRange = Bin("&&", Bin(">=", N(pName), N(loP)), Bin("<", N(pName), N(hiP)));
+                        if (inner != null)
+                        {
+                            source.Add(new CsLocal(CsType.Int, qName!, Shift(N(ii), -di)));
+                            inRange = Bin("&&", inRange, Bin("&&", Bin(">=", N(qName!), N(loQ!)), Bin("<", N(qName!), N(hiQ!))));
+                        }
+                        var then = new List<CsStmt>();
+                        if (guarded) then.Add(Set(N(hit), CsLiteral.True));
+                        foreach (var b in privateBars.OrderBy(x => x, StringComparer.Ordinal))
+                            if (needed.Contains(b)) then.Add(Set(N(b), Zero(TypeOfBar(b).Scalar)));
+                        if (inner != null) then.AddRange(outerDecls);
+                        then.AddRange(slice.Select(x => RenameAcc(x, acc)));
+                        if (guarded) source.Add(new CsIf(inRange, Block(then), null));
+                        else source.AddRange(then);
+                        element.Add(new CsScope(Block(source)));
+                    }
+                    element.Add(guarded ? new CsIf(N(hit), Block(new CsAssign(target, "+=", N(acc))), null) : new CsAssign(target, "+=", N(acc)));
+                    return element;
+                }
+                var guardedElement = Element(guarded: true);
+                var coreElement = Element(guarded: false);
+                // The core: every offset's source inside the interior ([lo + max, hi + min) per coordinate).
+                List<CsStmt> Segments(string e, CsExpr boxLo, CsExpr boxHi, CsExpr coreLo, CsExpr coreHi, Func<bool, List<CsStmt>> body)
+                {
+                    string cLo = Fresh("_core"), cHi = Fresh("_core");
+                    return new List<CsStmt>
+                    {
+                        new CsLocal(CsType.Int, cLo, Call(Member(Names.Math, "Clamp"), coreLo, boxLo, Call(Member(Names.Math, "Max"), boxLo, boxHi))),
+                        new CsLocal(CsType.Int, cHi, Call(Member(Names.Math, "Clamp"), coreHi, N(cLo), Call(Member(Names.Math, "Max"), N(cLo), boxHi))),
+                        Ascending(e, boxLo, N(cLo), body(true)),
+                        Ascending(e, N(cLo), N(cHi), body(false)),
+                        Ascending(e, N(cHi), boxHi, body(true)),
+                    };
+                }
                 Func<CsExpr, CsExpr, List<CsStmt>> core;
                 if (inner != null)
                 {
-                    var iLoop = new CsFor(new CsLocal(CsType.Int, ii, Shift(N(loQ!), minI)), Bin("<", N(ii), Shift(N(hiQ!), maxI)), Do(new CsVerbatim(ii + "++")), Block(element));
-                    core = (f, t) => new List<CsStmt> { new CsFor(new CsLocal(CsType.Int, jj, f), Bin("<", N(jj), t), Do(new CsVerbatim(jj + "++")), Block(iLoop)) };
+                    // A row in the core of the outer coordinate has a core of columns; other rows are all rim.
+                    CsExpr iLo = Shift(N(loQ!), minI), iHi = Shift(N(hiQ!), maxI);
+                    string rowCore = Fresh("_inCore");
+                    var row = new List<CsStmt> { new CsLocal(CsType.Bool, rowCore, Bin("&&", Bin(">=", N(jj), Shift(N(loP), maxJ)), Bin("<", N(jj), Shift(N(hiP), minJ)))) };
+                    row.AddRange(Segments(ii, iLo, iHi, new CsConditional(N(rowCore), Shift(N(loQ!), maxI), iHi), new CsConditional(N(rowCore), Shift(N(hiQ!), minI), iHi),
+                        guarded => guarded ? guardedElement : coreElement));
+                    core = (f, t) => new List<CsStmt> { Ascending(jj, f, t, row) };
                 }
                 else
                 {
-                    core = (f, t) => new List<CsStmt> { new CsFor(new CsLocal(CsType.Int, jj, f), Bin("<", N(jj), t), Do(new CsVerbatim(jj + "++")), Block(element)) };
+                    core = (f, t) => Segments(jj, f, t, Shift(N(loP), maxJ), Shift(N(hiP), minJ), guarded => guarded ? guardedElement : coreElement);
                 }
-                var pass = new List<CsStmt> { new CsComment("gather: " + _bar[g.Var] + " from the neighbouring iterations' contributions") };
-                if (!RunPass(pass, parallel, l, "the gather of " + _bar[g.Var] + " in the reverse of " + Describe(l), jFrom, jTo, core, privates, new HashSet<int>(), WorkOf(l), null)) return false;
+                CsExpr jFrom = Shift(N(loP), minJ), jTo = Shift(N(hiP), maxJ);
+                bool carriesOwn = fused && g == first;
+                var pass = new List<CsStmt> { new CsComment("gather: " + _bar[g.Var] + " from the neighbouring iterations' contributions" + (carriesOwn ? " (and the interior's other contributions)" : "")) };
+                var scatteredHere = carriesOwn && parallel ? Scattered(l, plan.Arrays.Select(a => a.Var)) : new HashSet<int>();
+                if (!RunPass(pass, parallel, l, "the gather of " + _bar[g.Var] + " in the reverse of " + Describe(l), jFrom, jTo, core, privates, scatteredHere, WorkOf(l), null)) return false;
                 passes.AddRange(pass);
             }
 
-            // 2. The interior iterations for everything else.
+            // 2. The interior iterations: what the gather passes left (the writes their slices read first, or
+            //    everything not gathered).
             {
                 var ownNeeded = new HashSet<string>(StringComparer.Ordinal);
-                var own = Slice(interior, s => IsGathered(s) ? null : s, n => privates.Contains(n), ownNeeded);
+                var own = Slice(interior, s => IsGathered(s) ? null : fused && !Deferred(s) ? null : s, n => privates.Contains(n), ownNeeded);
                 if (own == null || ownNeeded.Any(n => privatePrimals.Contains(n) && n != pName && n != qName)) return false;
                 // Dropping the gathered contributions may drop the clearing of a private adjoint: reset them per iteration.
                 var ownBody = new List<CsStmt>();
                 foreach (var b in privateBars.OrderBy(x => x, StringComparer.Ordinal))
                     if (ownNeeded.Contains(b)) ownBody.Add(Set(N(b), Zero(TypeOfBar(b).Scalar)));
                 ownBody.AddRange(own);
-                Func<CsExpr, CsExpr, List<CsStmt>> core;
-                if (inner != null)
+                if (own.Count > 0)
                 {
-                    var decls = outerDecls;
-                    var iLoop = Descending(qName!, N(loQ!), N(hiQ!), ownBody);
-                    core = (f, t) => new List<CsStmt> { Descending(pName, f, t, decls.Concat(new[] { iLoop }).ToList()) };
+                    Func<CsExpr, CsExpr, List<CsStmt>> core;
+                    if (inner != null)
+                    {
+                        var decls = outerDecls;
+                        var iLoop = Descending(qName!, N(loQ!), N(hiQ!), ownBody);
+                        core = (f, t) => new List<CsStmt> { Descending(pName, f, t, decls.Concat(new[] { iLoop }).ToList()) };
+                    }
+                    else
+                    {
+                        core = (f, t) => new List<CsStmt> { Descending(pName, f, t, ownBody) };
+                    }
+                    var pass = new List<CsStmt> { new CsComment(fused ? "the interior iterations: the writes the gathers read first" : "the interior iterations: own elements and everything not gathered") };
+                    var scatteredHere = !fused && parallel ? Scattered(l, plan.Arrays.Select(g => g.Var)) : new HashSet<int>();
+                    if (!RunPass(pass, parallel, l, "the interior of the reverse of " + Describe(l), N(loP), N(hiP), core, privates, scatteredHere, WorkOf(l), null)) return false;
+                    passes.AddRange(pass);
                 }
-                else
-                {
-                    core = (f, t) => new List<CsStmt> { Descending(pName, f, t, ownBody) };
-                }
-                var pass = new List<CsStmt> { new CsComment("the interior iterations: own elements and everything not gathered") };
-                if (!RunPass(pass, parallel, l, "the interior of the reverse of " + Describe(l), N(loP), N(hiP), core, privates, parallel ? Scattered(l, plan.Arrays.Select(g => g.Var)) : new HashSet<int>(), WorkOf(l), null)) return false;
-                passes.AddRange(pass);
             }
 
             // 3. The boundary iterations, serially, as the loop's own reverse.
@@ -695,6 +763,74 @@ namespace DiffGen.Generator.Reverse
             w.Add(Do(Call(Member(ParallelLoopsType, "For"), from, to, chunks, Ref(N(loop)))));
             w.AddRange(after);
             return true;
+        }
+
+        private static CsFor Ascending(string counter, CsExpr from, CsExpr to, List<CsStmt> body) =>
+            new CsFor(new CsLocal(CsType.Int, counter, from), Bin("<", N(counter), to), Do(new CsVerbatim(counter + "++")), Block(body));
+
+        /// <summary>The slices accumulate into "_acc"; each pass has its own name for it.</summary>
+        private static CsStmt RenameAcc(CsStmt s, string acc)
+        {
+            switch (s)
+            {
+                case CsAssign a when a.Target is CsName n && n.Name == "_acc": return a with { Target = N(acc) };
+                case CsScope sc: return new CsScope(Block(sc.Body.Stmts.Select(x => RenameAcc(x, acc))));
+                case CsBlock b: return Block(b.Stmts.Select(x => RenameAcc(x, acc)));
+                case CsIf i: return new CsIf(i.Condition, Block(i.Then.Stmts.Select(x => RenameAcc(x, acc))), i.Else == null ? null : Block(i.Else.Stmts.Select(x => RenameAcc(x, acc))));
+                default: return s;
+            }
+        }
+
+        /// <summary>The arrays (span and array names) the statements write elements of.</summary>
+        private static IEnumerable<string> WrittenArrays(IEnumerable<CsStmt> stmts)
+        {
+            foreach (var s in stmts)
+            {
+                switch (s)
+                {
+                    case CsAssign a when a.Target is CsIndex ix && ix.Target is CsName n: yield return n.Name; break;
+                    case CsScope sc: foreach (var x in WrittenArrays(sc.Body.Stmts)) yield return x; break;
+                    case CsBlock b: foreach (var x in WrittenArrays(b.Stmts)) yield return x; break;
+                    case CsIf i:
+                        foreach (var x in WrittenArrays(i.Then.Stmts)) yield return x;
+                        if (i.Else != null) foreach (var x in WrittenArrays(i.Else.Stmts)) yield return x;
+                        break;
+                }
+            }
+        }
+
+        /// <summary>Whether an element of one of the arrays is read after the body wrote one (then its writes cannot be deferred).</summary>
+        private static bool ReadAfterWrite(IEnumerable<CsStmt> stmts, HashSet<string> arrays)
+        {
+            var written = new HashSet<string>(StringComparer.Ordinal);
+            bool found = false;
+            void Visit(CsStmt s)
+            {
+                switch (s)
+                {
+                    case CsScope sc: foreach (var x in sc.Body.Stmts) Visit(x); return;
+                    case CsBlock b: foreach (var x in b.Stmts) Visit(x); return;
+                    case CsIf i:
+                        {
+                            var u = new NameUse();
+                            u.Expr(i.Condition);
+                            if (u.Reads.Overlaps(written)) found = true;
+                            foreach (var x in i.Then.Stmts) Visit(x);
+                            if (i.Else != null) foreach (var x in i.Else.Stmts) Visit(x);
+                            return;
+                        }
+                    default:
+                        {
+                            var u = new NameUse();
+                            u.Stmt(s);
+                            if (u.Reads.Overlaps(written)) found = true;
+                            if (s is CsAssign a && a.Target is CsIndex ix && ix.Target is CsName n && arrays.Contains(n.Name)) written.Add(n.Name);
+                            return;
+                        }
+                }
+            }
+            foreach (var s in stmts) Visit(s);
+            return found;
         }
 
         /// <summary>x + k, written x - |k| for negative k.</summary>

@@ -72,18 +72,18 @@ namespace Snap
                 int _lo2 = 0;
                 int _hi2 = 0;
                 global::DiffGen.CompilerServices.ParallelLoops.Interior(0, w, 1, w - 1, out _lo2, out _hi2);
-                // gather: qBar from the neighbouring iterations' contributions
+                // gather: qBar from the neighbouring iterations' contributions (and the interior's other contributions)
                 int _chunks2 = global::DiffGen.CompilerServices.ParallelLoops.Chunks((long)(_hi + 1) - (_lo - 1), (long)h * global::System.Math.Max((long)w, 0L), 0);
-                var _loop2 = new DiffusePullbackReverseLoop1 { _hi = _hi, _hi2 = _hi2, _lo = _lo, _lo2 = _lo2, a = a, qBar = qBar, resultBar = resultBar, w = w };
+                var _loop2 = new DiffusePullbackReverseLoop1 { _hi = _hi, _hi2 = _hi2, _lo = _lo, _lo2 = _lo2, a = a, aAdjChunks = new double[_chunks2], q = q, qBar = qBar, resultBar = resultBar, w = w };
                 global::DiffGen.CompilerServices.ParallelLoops.For(_lo - 1, _hi + 1, _chunks2, ref _loop2);
-                // the interior iterations: own elements and everything not gathered
-                int _chunks3 = global::DiffGen.CompilerServices.ParallelLoops.Chunks((long)_hi - _lo, (long)h * global::System.Math.Max((long)w, 0L), 0);
-                var _loop3 = new DiffusePullbackReverseLoop2 { _hi2 = _hi2, _lo2 = _lo2, aAdjChunks = new double[_chunks3], q = q, resultBar = resultBar, w = w };
-                global::DiffGen.CompilerServices.ParallelLoops.For(_lo, _hi, _chunks3, ref _loop3);
-                for (int _c = 0; _c < _chunks3; _c++)
+                for (int _c = 0; _c < _chunks2; _c++)
                 {
-                    aAdj += _loop3.aAdjChunks[_c];
+                    aAdj += _loop2.aAdjChunks[_c];
                 }
+                // the interior iterations: the writes the gathers read first
+                int _chunks3 = global::DiffGen.CompilerServices.ParallelLoops.Chunks((long)_hi - _lo, (long)h * global::System.Math.Max((long)w, 0L), 0);
+                var _loop3 = new DiffusePullbackReverseLoop2 { _hi2 = _hi2, _lo2 = _lo2, resultBar = resultBar, w = w };
+                global::DiffGen.CompilerServices.ParallelLoops.For(_lo, _hi, _chunks3, ref _loop3);
                 // the boundary iterations (their tests are not decided), serially
                 for (int j = _lo - 1; j >= 0; j--)
                 {
@@ -209,15 +209,21 @@ namespace Snap
             public int _lo;
             public int _lo2;
             public double a;
+            public double[] aAdjChunks;
+            public global::System.ReadOnlySpan<double> q;
             public global::System.Span<double> qBar;
             public global::System.Span<double> resultBar;
             public int w;
             public void Run(int _chunk2, int _from2, int _to2)
             {
+                double aAdj = 0.0;
                 double cBar = 0.0;
                 for (int _e = _from2; _e < _to2; _e++)
                 {
-                    for (int _e2 = _lo2 - 1; _e2 < _hi2 + 1; _e2++)
+                    bool _inCore = _e >= _lo + 1 && _e < _hi - 1;
+                    int _core = global::System.Math.Clamp(_inCore ? _lo2 + 1 : _hi2 + 1, _lo2 - 1, global::System.Math.Max(_lo2 - 1, _hi2 + 1));
+                    int _core2 = global::System.Math.Clamp(_inCore ? _hi2 - 1 : _hi2 + 1, _core, global::System.Math.Max(_core, _hi2 + 1));
+                    for (int _e2 = _lo2 - 1; _e2 < _core; _e2++)
                     {
                         double _acc = 0.0;
                         bool _hit = false;
@@ -227,9 +233,161 @@ namespace Snap
                             if (j >= _lo && j < _hi && (i >= _lo2 && i < _hi2))
                             {
                                 _hit = true;
+                                int il = i - 1;
+                                int ir = i + 1;
+                                int jb = j - 1;
+                                int jt = j + 1;
+                                double c = q[j * w + i];
                                 {
                                     double _t0 = resultBar[j * w + i];
                                     double _t1 = _t0 * a;
+                                    aAdj += _t0 * (q[j * w + il] + q[j * w + ir] + q[jb * w + i] + q[jt * w + i] - 4 * c);
+                                    _acc += _t1;
+                                }
+                            }
+                        }
+                        {
+                            int j = _e;
+                            int i = _e2 + 1;
+                            if (j >= _lo && j < _hi && (i >= _lo2 && i < _hi2))
+                            {
+                                _hit = true;
+                                {
+                                    double _t0 = resultBar[j * w + i];
+                                    double _t1 = _t0 * a;
+                                    _acc += _t1;
+                                }
+                            }
+                        }
+                        {
+                            int j = _e;
+                            int i = _e2;
+                            if (j >= _lo && j < _hi && (i >= _lo2 && i < _hi2))
+                            {
+                                _hit = true;
+                                cBar = 0.0;
+                                {
+                                    double _t0 = resultBar[j * w + i];
+                                    double _t1 = _t0 * a;
+                                    cBar = _t0 - _t1 * 4;
+                                }
+                                {
+                                    double _t2 = cBar;
+                                    _acc += _t2;
+                                }
+                            }
+                        }
+                        {
+                            int j = _e;
+                            int i = _e2 - 1;
+                            if (j >= _lo && j < _hi && (i >= _lo2 && i < _hi2))
+                            {
+                                _hit = true;
+                                {
+                                    double _t0 = resultBar[j * w + i];
+                                    double _t1 = _t0 * a;
+                                    _acc += _t1;
+                                }
+                            }
+                        }
+                        {
+                            int j = _e - 1;
+                            int i = _e2;
+                            if (j >= _lo && j < _hi && (i >= _lo2 && i < _hi2))
+                            {
+                                _hit = true;
+                                {
+                                    double _t0 = resultBar[j * w + i];
+                                    double _t1 = _t0 * a;
+                                    _acc += _t1;
+                                }
+                            }
+                        }
+                        if (_hit)
+                        {
+                            qBar[_e * w + _e2] += _acc;
+                        }
+                    }
+                    for (int _e2 = _core; _e2 < _core2; _e2++)
+                    {
+                        double _acc = 0.0;
+                        {
+                            int j = _e + 1;
+                            int i = _e2;
+                            int il = i - 1;
+                            int ir = i + 1;
+                            int jb = j - 1;
+                            int jt = j + 1;
+                            double c = q[j * w + i];
+                            {
+                                double _t0 = resultBar[j * w + i];
+                                double _t1 = _t0 * a;
+                                aAdj += _t0 * (q[j * w + il] + q[j * w + ir] + q[jb * w + i] + q[jt * w + i] - 4 * c);
+                                _acc += _t1;
+                            }
+                        }
+                        {
+                            int j = _e;
+                            int i = _e2 + 1;
+                            {
+                                double _t0 = resultBar[j * w + i];
+                                double _t1 = _t0 * a;
+                                _acc += _t1;
+                            }
+                        }
+                        {
+                            int j = _e;
+                            int i = _e2;
+                            cBar = 0.0;
+                            {
+                                double _t0 = resultBar[j * w + i];
+                                double _t1 = _t0 * a;
+                                cBar = _t0 - _t1 * 4;
+                            }
+                            {
+                                double _t2 = cBar;
+                                _acc += _t2;
+                            }
+                        }
+                        {
+                            int j = _e;
+                            int i = _e2 - 1;
+                            {
+                                double _t0 = resultBar[j * w + i];
+                                double _t1 = _t0 * a;
+                                _acc += _t1;
+                            }
+                        }
+                        {
+                            int j = _e - 1;
+                            int i = _e2;
+                            {
+                                double _t0 = resultBar[j * w + i];
+                                double _t1 = _t0 * a;
+                                _acc += _t1;
+                            }
+                        }
+                        qBar[_e * w + _e2] += _acc;
+                    }
+                    for (int _e2 = _core2; _e2 < _hi2 + 1; _e2++)
+                    {
+                        double _acc = 0.0;
+                        bool _hit = false;
+                        {
+                            int j = _e + 1;
+                            int i = _e2;
+                            if (j >= _lo && j < _hi && (i >= _lo2 && i < _hi2))
+                            {
+                                _hit = true;
+                                int il = i - 1;
+                                int ir = i + 1;
+                                int jb = j - 1;
+                                int jt = j + 1;
+                                double c = q[j * w + i];
+                                {
+                                    double _t0 = resultBar[j * w + i];
+                                    double _t1 = _t0 * a;
+                                    aAdj += _t0 * (q[j * w + il] + q[j * w + ir] + q[jb * w + i] + q[jt * w + i] - 4 * c);
                                     _acc += _t1;
                                 }
                             }
@@ -297,6 +455,7 @@ namespace Snap
                         }
                     }
                 }
+                aAdjChunks[_chunk2] = aAdj;
             }
         }
         /// <summary>One chunk of the interior of the reverse of 'for (int j = 0; j &lt; h; j++)' (see <see cref="global::DiffGen.CompilerServices.ParallelLoops"/>).</summary>
@@ -304,30 +463,19 @@ namespace Snap
         {
             public int _hi2;
             public int _lo2;
-            public double[] aAdjChunks;
-            public global::System.ReadOnlySpan<double> q;
             public global::System.Span<double> resultBar;
             public int w;
             public void Run(int _chunk3, int _from3, int _to3)
             {
-                double aAdj = 0.0;
                 for (int j = _to3 - 1; j >= _from3; j--)
                 {
                     for (int i = _hi2 - 1; i >= _lo2; i--)
                     {
-                        int il = i - 1;
-                        int ir = i + 1;
-                        int jb = j - 1;
-                        int jt = j + 1;
-                        double c = q[j * w + i];
                         {
-                            double _t0 = resultBar[j * w + i];
                             resultBar[j * w + i] = 0.0;
-                            aAdj += _t0 * (q[j * w + il] + q[j * w + ir] + q[jb * w + i] + q[jt * w + i] - 4 * c);
                         }
                     }
                 }
-                aAdjChunks[_chunk3] = aAdj;
             }
         }
         /// <summary><see cref="Diffuse"/> with its data-parallel loops on several threads (<see cref="global::DiffGen.Parallelism"/>); the same results as the method itself.</summary>

@@ -47,8 +47,10 @@ namespace Snap
                 int _lo = 0;
                 int _hi = 0;
                 global::DiffGen.CompilerServices.ParallelLoops.Interior(0, n, 1, n - 1, out _lo, out _hi);
-                // gather: uBar from the neighbouring iterations' contributions
-                for (int _e = _lo - 1; _e < _hi + 1; _e++)
+                // gather: uBar from the neighbouring iterations' contributions (and the interior's other contributions)
+                int _core = global::System.Math.Clamp(_lo + 1, _lo - 1, global::System.Math.Max(_lo - 1, _hi + 1));
+                int _core2 = global::System.Math.Clamp(_hi - 1, _core, global::System.Math.Max(_core, _hi + 1));
+                for (int _e = _lo - 1; _e < _core; _e++)
                 {
                     double _acc = 0.0;
                     bool _hit = false;
@@ -60,6 +62,7 @@ namespace Snap
                             {
                                 double _t0 = nextBar[i];
                                 double _t1 = _t0 * nu;
+                                nuAdj += _t0 * (u[i - 1] - 2 * u[i] + u[i + 1]);
                                 _acc += _t1;
                             }
                         }
@@ -93,13 +96,87 @@ namespace Snap
                         uBar[_e] += _acc;
                     }
                 }
-                // the interior iterations: own elements and everything not gathered
+                for (int _e = _core; _e < _core2; _e++)
+                {
+                    double _acc = 0.0;
+                    {
+                        int i = _e + 1;
+                        {
+                            double _t0 = nextBar[i];
+                            double _t1 = _t0 * nu;
+                            nuAdj += _t0 * (u[i - 1] - 2 * u[i] + u[i + 1]);
+                            _acc += _t1;
+                        }
+                    }
+                    {
+                        int i = _e;
+                        {
+                            double _t0 = nextBar[i];
+                            double _t1 = _t0 * nu;
+                            _acc += _t0 - _t1 * 2;
+                        }
+                    }
+                    {
+                        int i = _e - 1;
+                        {
+                            double _t0 = nextBar[i];
+                            double _t1 = _t0 * nu;
+                            _acc += _t1;
+                        }
+                    }
+                    uBar[_e] += _acc;
+                }
+                for (int _e = _core2; _e < _hi + 1; _e++)
+                {
+                    double _acc = 0.0;
+                    bool _hit = false;
+                    {
+                        int i = _e + 1;
+                        if (i >= _lo && i < _hi)
+                        {
+                            _hit = true;
+                            {
+                                double _t0 = nextBar[i];
+                                double _t1 = _t0 * nu;
+                                nuAdj += _t0 * (u[i - 1] - 2 * u[i] + u[i + 1]);
+                                _acc += _t1;
+                            }
+                        }
+                    }
+                    {
+                        int i = _e;
+                        if (i >= _lo && i < _hi)
+                        {
+                            _hit = true;
+                            {
+                                double _t0 = nextBar[i];
+                                double _t1 = _t0 * nu;
+                                _acc += _t0 - _t1 * 2;
+                            }
+                        }
+                    }
+                    {
+                        int i = _e - 1;
+                        if (i >= _lo && i < _hi)
+                        {
+                            _hit = true;
+                            {
+                                double _t0 = nextBar[i];
+                                double _t1 = _t0 * nu;
+                                _acc += _t1;
+                            }
+                        }
+                    }
+                    if (_hit)
+                    {
+                        uBar[_e] += _acc;
+                    }
+                }
+                // the interior iterations: the writes the gathers read first
                 for (int i = _hi - 1; i >= _lo; i--)
                 {
                     {
-                        double _t0 = nextBar[i];
                         nextBar[i] = 0.0;
-                        nuAdj += _t0 * (u[i - 1] - 2 * u[i] + u[i + 1]);
                     }
                 }
                 // the boundary iterations (their tests are not decided), serially

@@ -63,8 +63,10 @@ namespace Snap
             {
                 int _lo = 1;
                 int _hi = n - 1;
-                // gather: uBar from the neighbouring iterations' contributions
-                for (int _e = _lo; _e < _hi + 2; _e++)
+                // gather: uBar from the neighbouring iterations' contributions (and the interior's other contributions)
+                int _core = global::System.Math.Clamp(_lo + 2, _lo, global::System.Math.Max(_lo, _hi + 2));
+                int _core2 = global::System.Math.Clamp(_hi, _core, global::System.Math.Max(_core, _hi + 2));
+                for (int _e = _lo; _e < _core; _e++)
                 {
                     double _acc = 0.0;
                     bool _hit = false;
@@ -75,6 +77,8 @@ namespace Snap
                             _hit = true;
                             {
                                 double _t2 = tmpBar[i];
+                                double _t3 = _t2 * u[i];
+                                wAdj += _t2 * u[i - 1] - _t3 * 2 + _t2 * u[i + 1];
                                 _acc += _t2 * w;
                             }
                         }
@@ -106,14 +110,83 @@ namespace Snap
                         uBar[_e - 1] += _acc;
                     }
                 }
-                // the interior iterations: own elements and everything not gathered
+                for (int _e = _core; _e < _core2; _e++)
+                {
+                    double _acc = 0.0;
+                    {
+                        int i = _e;
+                        {
+                            double _t2 = tmpBar[i];
+                            double _t3 = _t2 * u[i];
+                            wAdj += _t2 * u[i - 1] - _t3 * 2 + _t2 * u[i + 1];
+                            _acc += _t2 * w;
+                        }
+                    }
+                    {
+                        int i = _e - 1;
+                        {
+                            double _t2 = tmpBar[i];
+                            _acc += _t2 * (1 - 2 * w);
+                        }
+                    }
+                    {
+                        int i = _e - 2;
+                        {
+                            double _t2 = tmpBar[i];
+                            _acc += _t2 * w;
+                        }
+                    }
+                    uBar[_e - 1] += _acc;
+                }
+                for (int _e = _core2; _e < _hi + 2; _e++)
+                {
+                    double _acc = 0.0;
+                    bool _hit = false;
+                    {
+                        int i = _e;
+                        if (i >= _lo && i < _hi)
+                        {
+                            _hit = true;
+                            {
+                                double _t2 = tmpBar[i];
+                                double _t3 = _t2 * u[i];
+                                wAdj += _t2 * u[i - 1] - _t3 * 2 + _t2 * u[i + 1];
+                                _acc += _t2 * w;
+                            }
+                        }
+                    }
+                    {
+                        int i = _e - 1;
+                        if (i >= _lo && i < _hi)
+                        {
+                            _hit = true;
+                            {
+                                double _t2 = tmpBar[i];
+                                _acc += _t2 * (1 - 2 * w);
+                            }
+                        }
+                    }
+                    {
+                        int i = _e - 2;
+                        if (i >= _lo && i < _hi)
+                        {
+                            _hit = true;
+                            {
+                                double _t2 = tmpBar[i];
+                                _acc += _t2 * w;
+                            }
+                        }
+                    }
+                    if (_hit)
+                    {
+                        uBar[_e - 1] += _acc;
+                    }
+                }
+                // the interior iterations: the writes the gathers read first
                 for (int i = _hi - 1; i >= _lo; i--)
                 {
                     {
-                        double _t2 = tmpBar[i];
                         tmpBar[i] = 0.0;
-                        double _t3 = _t2 * u[i];
-                        wAdj += _t2 * u[i - 1] - _t3 * 2 + _t2 * u[i + 1];
                     }
                 }
             }

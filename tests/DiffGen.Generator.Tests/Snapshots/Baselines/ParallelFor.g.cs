@@ -313,18 +313,18 @@ namespace Snap
                 int _lo = 0;
                 int _hi = 0;
                 global::DiffGen.CompilerServices.ParallelLoops.Interior(0, n, 1, n - 1, out _lo, out _hi);
-                // gather: uBar from the neighbouring iterations' contributions
+                // gather: uBar from the neighbouring iterations' contributions (and the interior's other contributions)
                 int _chunks2 = global::DiffGen.CompilerServices.ParallelLoops.Chunks((long)(_hi + 2) - _lo, (long)n, 0);
-                var _loop2 = new StepPullbackReverseLoop1 { _hi = _hi, _lo = _lo, nextBar = nextBar, nu = nu, uBar = uBar };
+                var _loop2 = new StepPullbackReverseLoop1 { _hi = _hi, _lo = _lo, nextBar = nextBar, nu = nu, nuAdjChunks = new double[_chunks2], u = u, uBar = uBar };
                 global::DiffGen.CompilerServices.ParallelLoops.For(_lo, _hi + 2, _chunks2, ref _loop2);
-                // the interior iterations: own elements and everything not gathered
-                int _chunks3 = global::DiffGen.CompilerServices.ParallelLoops.Chunks((long)_hi - _lo, (long)n, 0);
-                var _loop3 = new StepPullbackReverseLoop2 { nextBar = nextBar, nuAdjChunks = new double[_chunks3], u = u };
-                global::DiffGen.CompilerServices.ParallelLoops.For(_lo, _hi, _chunks3, ref _loop3);
-                for (int _c = 0; _c < _chunks3; _c++)
+                for (int _c = 0; _c < _chunks2; _c++)
                 {
-                    nuAdj += _loop3.nuAdjChunks[_c];
+                    nuAdj += _loop2.nuAdjChunks[_c];
                 }
+                // the interior iterations: the writes the gathers read first
+                int _chunks3 = global::DiffGen.CompilerServices.ParallelLoops.Chunks((long)_hi - _lo, (long)n, 0);
+                var _loop3 = new StepPullbackReverseLoop2 { nextBar = nextBar };
+                global::DiffGen.CompilerServices.ParallelLoops.For(_lo, _hi, _chunks3, ref _loop3);
                 // the boundary iterations (their tests are not decided), serially
                 for (int i = _lo - 1; i >= 0; i--)
                 {
@@ -376,11 +376,16 @@ namespace Snap
             public int _lo;
             public global::System.Span<double> nextBar;
             public double nu;
+            public double[] nuAdjChunks;
+            public double[] u;
             public global::System.Span<double> uBar;
             public void Run(int _chunk2, int _from2, int _to2)
             {
                 double lapBar = 0.0;
-                for (int _e = _from2; _e < _to2; _e++)
+                double nuAdj = 0.0;
+                int _core = global::System.Math.Clamp(_lo + 2, _from2, global::System.Math.Max(_from2, _to2));
+                int _core2 = global::System.Math.Clamp(_hi, _core, global::System.Math.Max(_core, _to2));
+                for (int _e = _from2; _e < _core; _e++)
                 {
                     double _acc = 0.0;
                     bool _hit = false;
@@ -390,8 +395,10 @@ namespace Snap
                         {
                             _hit = true;
                             lapBar = 0.0;
+                            double lap = u[i - 1] - 2 * u[i] + u[i + 1];
                             {
                                 double _t0 = nextBar[i];
+                                nuAdj += _t0 * lap;
                                 lapBar = _t0 * nu;
                             }
                             {
@@ -438,27 +445,125 @@ namespace Snap
                         uBar[_e - 1] += _acc;
                     }
                 }
+                for (int _e = _core; _e < _core2; _e++)
+                {
+                    double _acc = 0.0;
+                    {
+                        int i = _e;
+                        lapBar = 0.0;
+                        double lap = u[i - 1] - 2 * u[i] + u[i + 1];
+                        {
+                            double _t0 = nextBar[i];
+                            nuAdj += _t0 * lap;
+                            lapBar = _t0 * nu;
+                        }
+                        {
+                            double _t1 = lapBar;
+                            _acc += _t1;
+                        }
+                    }
+                    {
+                        int i = _e - 1;
+                        lapBar = 0.0;
+                        {
+                            double _t0 = nextBar[i];
+                            _acc += _t0;
+                            lapBar = _t0 * nu;
+                        }
+                        {
+                            double _t1 = lapBar;
+                            _acc -= _t1 * 2;
+                        }
+                    }
+                    {
+                        int i = _e - 2;
+                        lapBar = 0.0;
+                        {
+                            double _t0 = nextBar[i];
+                            lapBar = _t0 * nu;
+                        }
+                        {
+                            double _t1 = lapBar;
+                            _acc += _t1;
+                        }
+                    }
+                    uBar[_e - 1] += _acc;
+                }
+                for (int _e = _core2; _e < _to2; _e++)
+                {
+                    double _acc = 0.0;
+                    bool _hit = false;
+                    {
+                        int i = _e;
+                        if (i >= _lo && i < _hi)
+                        {
+                            _hit = true;
+                            lapBar = 0.0;
+                            double lap = u[i - 1] - 2 * u[i] + u[i + 1];
+                            {
+                                double _t0 = nextBar[i];
+                                nuAdj += _t0 * lap;
+                                lapBar = _t0 * nu;
+                            }
+                            {
+                                double _t1 = lapBar;
+                                _acc += _t1;
+                            }
+                        }
+                    }
+                    {
+                        int i = _e - 1;
+                        if (i >= _lo && i < _hi)
+                        {
+                            _hit = true;
+                            lapBar = 0.0;
+                            {
+                                double _t0 = nextBar[i];
+                                _acc += _t0;
+                                lapBar = _t0 * nu;
+                            }
+                            {
+                                double _t1 = lapBar;
+                                _acc -= _t1 * 2;
+                            }
+                        }
+                    }
+                    {
+                        int i = _e - 2;
+                        if (i >= _lo && i < _hi)
+                        {
+                            _hit = true;
+                            lapBar = 0.0;
+                            {
+                                double _t0 = nextBar[i];
+                                lapBar = _t0 * nu;
+                            }
+                            {
+                                double _t1 = lapBar;
+                                _acc += _t1;
+                            }
+                        }
+                    }
+                    if (_hit)
+                    {
+                        uBar[_e - 1] += _acc;
+                    }
+                }
+                nuAdjChunks[_chunk2] = nuAdj;
             }
         }
         /// <summary>One chunk of the interior of the reverse of 'Parallel.For(0, n, i =&gt; { double lap = u[(i + n - 1) % n] - 2 * u[i] + u[(i + 1) % n]; next[i] = u[i] + nu * lap; });' (see <see cref="global::DiffGen.CompilerServices.ParallelLoops"/>).</summary>
         private ref struct StepPullbackReverseLoop2 : global::DiffGen.CompilerServices.IParallelBody
         {
             public global::System.Span<double> nextBar;
-            public double[] nuAdjChunks;
-            public double[] u;
             public void Run(int _chunk3, int _from3, int _to3)
             {
-                double nuAdj = 0.0;
                 for (int i = _to3 - 1; i >= _from3; i--)
                 {
-                    double lap = u[i - 1] - 2 * u[i] + u[i + 1];
                     {
-                        double _t0 = nextBar[i];
                         nextBar[i] = 0.0;
-                        nuAdj += _t0 * lap;
                     }
                 }
-                nuAdjChunks[_chunk3] = nuAdj;
             }
         }
 

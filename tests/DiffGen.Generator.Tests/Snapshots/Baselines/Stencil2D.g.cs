@@ -46,10 +46,13 @@ namespace Snap
                 int _hi = ny - 1;
                 int _lo2 = 1;
                 int _hi2 = nx - 1;
-                // gather: uBar from the neighbouring iterations' contributions
+                // gather: uBar from the neighbouring iterations' contributions (and the interior's other contributions)
                 for (int _e = _lo - 1; _e < _hi + 1; _e++)
                 {
-                    for (int _e2 = _lo2 - 1; _e2 < _hi2 + 1; _e2++)
+                    bool _inCore = _e >= _lo + 1 && _e < _hi - 1;
+                    int _core = global::System.Math.Clamp(_inCore ? _lo2 + 1 : _hi2 + 1, _lo2 - 1, global::System.Math.Max(_lo2 - 1, _hi2 + 1));
+                    int _core2 = global::System.Math.Clamp(_inCore ? _hi2 - 1 : _hi2 + 1, _core, global::System.Math.Max(_core, _hi2 + 1));
+                    for (int _e2 = _lo2 - 1; _e2 < _core; _e2++)
                     {
                         double _acc = 0.0;
                         bool _hit = false;
@@ -63,6 +66,143 @@ namespace Snap
                                 {
                                     double _t0 = nextBar[k];
                                     double _t1 = _t0 * alpha;
+                                    alphaAdj += _t0 * (u[k - 1] + u[k + 1] + u[k - nx] + u[k + nx] - 4 * u[k]);
+                                    _acc += _t1;
+                                }
+                            }
+                        }
+                        {
+                            int j = _e;
+                            int i = _e2 + 1;
+                            if (j >= _lo && j < _hi && (i >= _lo2 && i < _hi2))
+                            {
+                                _hit = true;
+                                int k = j * nx + i;
+                                {
+                                    double _t0 = nextBar[k];
+                                    double _t1 = _t0 * alpha;
+                                    _acc += _t1;
+                                }
+                            }
+                        }
+                        {
+                            int j = _e;
+                            int i = _e2;
+                            if (j >= _lo && j < _hi && (i >= _lo2 && i < _hi2))
+                            {
+                                _hit = true;
+                                int k = j * nx + i;
+                                {
+                                    double _t0 = nextBar[k];
+                                    double _t1 = _t0 * alpha;
+                                    _acc += _t0 - _t1 * 4;
+                                }
+                            }
+                        }
+                        {
+                            int j = _e;
+                            int i = _e2 - 1;
+                            if (j >= _lo && j < _hi && (i >= _lo2 && i < _hi2))
+                            {
+                                _hit = true;
+                                int k = j * nx + i;
+                                {
+                                    double _t0 = nextBar[k];
+                                    double _t1 = _t0 * alpha;
+                                    _acc += _t1;
+                                }
+                            }
+                        }
+                        {
+                            int j = _e - 1;
+                            int i = _e2;
+                            if (j >= _lo && j < _hi && (i >= _lo2 && i < _hi2))
+                            {
+                                _hit = true;
+                                int k = j * nx + i;
+                                {
+                                    double _t0 = nextBar[k];
+                                    double _t1 = _t0 * alpha;
+                                    _acc += _t1;
+                                }
+                            }
+                        }
+                        if (_hit)
+                        {
+                            uBar[_e * nx + _e2] += _acc;
+                        }
+                    }
+                    for (int _e2 = _core; _e2 < _core2; _e2++)
+                    {
+                        double _acc = 0.0;
+                        {
+                            int j = _e + 1;
+                            int i = _e2;
+                            int k = j * nx + i;
+                            {
+                                double _t0 = nextBar[k];
+                                double _t1 = _t0 * alpha;
+                                alphaAdj += _t0 * (u[k - 1] + u[k + 1] + u[k - nx] + u[k + nx] - 4 * u[k]);
+                                _acc += _t1;
+                            }
+                        }
+                        {
+                            int j = _e;
+                            int i = _e2 + 1;
+                            int k = j * nx + i;
+                            {
+                                double _t0 = nextBar[k];
+                                double _t1 = _t0 * alpha;
+                                _acc += _t1;
+                            }
+                        }
+                        {
+                            int j = _e;
+                            int i = _e2;
+                            int k = j * nx + i;
+                            {
+                                double _t0 = nextBar[k];
+                                double _t1 = _t0 * alpha;
+                                _acc += _t0 - _t1 * 4;
+                            }
+                        }
+                        {
+                            int j = _e;
+                            int i = _e2 - 1;
+                            int k = j * nx + i;
+                            {
+                                double _t0 = nextBar[k];
+                                double _t1 = _t0 * alpha;
+                                _acc += _t1;
+                            }
+                        }
+                        {
+                            int j = _e - 1;
+                            int i = _e2;
+                            int k = j * nx + i;
+                            {
+                                double _t0 = nextBar[k];
+                                double _t1 = _t0 * alpha;
+                                _acc += _t1;
+                            }
+                        }
+                        uBar[_e * nx + _e2] += _acc;
+                    }
+                    for (int _e2 = _core2; _e2 < _hi2 + 1; _e2++)
+                    {
+                        double _acc = 0.0;
+                        bool _hit = false;
+                        {
+                            int j = _e + 1;
+                            int i = _e2;
+                            if (j >= _lo && j < _hi && (i >= _lo2 && i < _hi2))
+                            {
+                                _hit = true;
+                                int k = j * nx + i;
+                                {
+                                    double _t0 = nextBar[k];
+                                    double _t1 = _t0 * alpha;
+                                    alphaAdj += _t0 * (u[k - 1] + u[k + 1] + u[k - nx] + u[k + nx] - 4 * u[k]);
                                     _acc += _t1;
                                 }
                             }
@@ -129,16 +269,14 @@ namespace Snap
                         }
                     }
                 }
-                // the interior iterations: own elements and everything not gathered
+                // the interior iterations: the writes the gathers read first
                 for (int j = _hi - 1; j >= _lo; j--)
                 {
                     for (int i = _hi2 - 1; i >= _lo2; i--)
                     {
                         int k = j * nx + i;
                         {
-                            double _t0 = nextBar[k];
                             nextBar[k] = 0.0;
-                            alphaAdj += _t0 * (u[k - 1] + u[k + 1] + u[k - nx] + u[k + nx] - 4 * u[k]);
                         }
                     }
                 }
