@@ -202,14 +202,14 @@ namespace DiffGen.Generator.Emit
         CsBlock Body,
         EquatableArray<CsNestedType> Companions = default);
 
-    /// <summary>A field of a <see cref="CsNestedType"/>.</summary>
-    internal sealed record CsField(CsType Type, string Name);
+    /// <summary>A field of a <see cref="CsNestedType"/> (public unless other modifiers are given; optionally initialised).</summary>
+    internal sealed record CsField(CsType Type, string Name, string Modifiers = "public", CsExpr? Init = null);
 
     /// <summary>
     /// A type nested in the partial type, printed after the method that uses it (<see cref="CsMethod.Companions"/>):
     /// the <c>ref struct</c> holding one parallel loop's spans and chunk body.
     /// </summary>
-    internal sealed record CsNestedType(string Summary, string Header, EquatableArray<CsField> Fields, EquatableArray<CsMethod> Methods);
+    internal sealed record CsNestedType(string Summary, string Header, EquatableArray<CsField> Fields, EquatableArray<CsMethod> Methods, EquatableArray<CsNestedType> Nested = default);
 
     /// <summary>Shorthands for building the tree.</summary>
     internal static class Cs

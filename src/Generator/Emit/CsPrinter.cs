@@ -73,7 +73,8 @@ namespace DiffGen.Generator.Emit
         {
             Line("/// <summary>" + t.Summary + "</summary>");
             Open(t.Header);
-            foreach (var f in t.Fields) Line("public " + Type(f.Type) + " " + f.Name + ";");
+            foreach (var f in t.Fields) Line(f.Modifiers + " " + Type(f.Type) + " " + f.Name + (f.Init != null ? " = " + Expr(f.Init) : "") + ";");
+            foreach (var n in t.Nested) NestedType(n);
             foreach (var m in t.Methods) Method(m);
             Close();
         }

@@ -27,7 +27,8 @@ namespace DiffGen.Generator.Ir
         EquatableArray<StmtText> SourceText = default,
         bool IsInstance = false,
         EquatableArray<string> Accessors = default,
-        bool DataParallel = false)
+        bool DataParallel = false,
+        bool Ilgpu = false)
     {
         /// <summary>The attribute line that asks the JIT to inline a generated derivative, as the primal asks.</summary>
         public string? InliningAttribute => AggressiveInlining

@@ -193,7 +193,8 @@ namespace DiffGen.Generator.Lowering
                 _sourceText.OrderBy(kv => kv.Key).Select(kv => new StmtText(kv.Key, kv.Value)).ToEquatableArray(),
                 !_method.IsStatic,
                 _accessors.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => kv.Value).ToEquatableArray(),
-                IsDataParallel(_method));
+                IsDataParallel(_method),
+                IsDataParallel(_method) && _model.Compilation.GetTypeByMetadataName("ILGPU.ArrayView`1") != null);
         }
 
         private static string Sanitize(string s)

@@ -38,7 +38,11 @@ namespace DiffGen.Generator.Reverse
         private readonly List<string> _serialNotes = new List<string>();
 
         /// <summary>The summary lines for parallel loops that run serially in generated code.</summary>
-        internal IEnumerable<string> ParallelNotes() => _serialNotes.Distinct().Select(n => "  runs serially:  " + n);
+        internal IEnumerable<string> ParallelNotes() =>
+            _serialNotes.Distinct().Select(n => "  runs serially:  " + n).Concat(_deviceNote != null ? new[] { "  no ILGPU kernels: " + _deviceNote } : new string[0]);
+
+        /// <summary>Why a [DataParallel] method got no ILGPU kernels although ILGPU is referenced.</summary>
+        private string? _deviceNote;
 
         private const string ParallelLoopsType = "global::DiffGen.CompilerServices.ParallelLoops";
 
@@ -184,57 +188,159 @@ namespace DiffGen.Generator.Reverse
 
         // ------------------------------------------------------------------ gather form
 
-        /// <summary>
-        /// The reverse of a loop whose interior reads some arrays at fixed offsets: per gathered array a pass
-        /// over its elements adding up the neighbouring iterations' contributions, then a pass over the
-        /// interior for everything else (own elements, scalar adjoints, other arrays), then the boundary
-        /// iterations with the original body, serially.
-        /// </summary>
-        private bool GatherReverse(ForLoop l, GatherPlan plan, bool parallel, List<CsStmt> scope)
+        /// <summary>What every form of a gather-form reverse (on threads or as ILGPU kernels) is built from.</summary>
+        private sealed class GatherParts
+        {
+            public GatherParts(GatherPlan plan) => Plan = plan;
+
+            public GatherPlan Plan { get; }
+
+            public (CsExpr From, CsExpr To) OuterRange;
+            public (CsExpr From, CsExpr To)? InnerRange;
+
+            /// <summary>The reverse of one interior iteration (of the inner body in 2D), and of one iteration as written.</summary>
+            public List<CsStmt> Interior = new List<CsStmt>(), Original = new List<CsStmt>();
+
+            /// <summary>The outer loop's recomputed locals the inner body reads (2D), decided and as written.</summary>
+            public List<CsStmt> OuterDecls = new List<CsStmt>(), OriginalOuterDecls = new List<CsStmt>();
+
+            /// <summary>Which accumulations are gathered: target element -> (array, row offset, column offset).</summary>
+            public Dictionary<CsExpr, (int Array, int Dj, int Di)> Offsets = new Dictionary<CsExpr, (int, int, int)>();
+
+            public HashSet<string> Privates = new HashSet<string>(), PrivateBars = new HashSet<string>(), PrivatePrimals = new HashSet<string>();
+
+            public string PName = "";
+            public string? QName;
+
+            /// <summary>Per array and offset: the contributions of that offset's source to one element, and what they read first.</summary>
+            public Dictionary<(int Array, int Dj, int Di), (List<CsStmt> Slice, HashSet<string> Needed)> SliceOf = new Dictionary<(int, int, int), (List<CsStmt>, HashSet<string>)>();
+
+            public HashSet<string> SliceReads = new HashSet<string>(StringComparer.Ordinal);
+
+            public bool IsGathered(CsStmt s) => s is CsAssign a && a.Target is CsIndex ix && Offsets.ContainsKey(ix);
+
+            /// <summary>Whether a slice reads a private name it does not compute (its value would be stale).</summary>
+            public bool ReadsStale(HashSet<string> needed) => needed.Any(n => PrivatePrimals.Contains(n) && n != PName && n != QName);
+        }
+
+        /// <summary>The pieces of a gather-form reverse of <paramref name="l"/>, or null when the reverse body does not allow it.</summary>
+        private GatherParts? PrepareGather(ForLoop l, GatherPlan plan)
         {
             var outerRange = Range(l);
-            if (outerRange == null) return false;
-            var (from, to) = outerRange.Value;
+            if (outerRange == null) return null;
+            var gp = new GatherParts(plan) { OuterRange = outerRange.Value };
             var inner = plan.Inner;
-            (CsExpr From, CsExpr To)? innerRange = null;
             if (inner != null)
             {
                 var lo = IndexForms.ToExpr(plan.InnerFacts!.Lower[0], plan.Symbols);
                 var hi = IndexForms.ToExpr(plan.InnerFacts.Upper[0], plan.Symbols);
-                if (lo == null || hi == null) return false;
-                innerRange = (Simplifier.Simplify(P(lo)), Simplifier.Simplify(P(hi)));
+                if (lo == null || hi == null) return null;
+                gp.InnerRange = (Simplifier.Simplify(P(lo)), Simplifier.Simplify(P(hi)));
             }
-
-            // The reverse of one interior iteration (of the inner body in 2D).
-            var interior = new List<CsStmt>();
-            var original = new List<CsStmt>();
             _gatherDepth++;
             _parallelDepth++;
             try
             {
-                Reverse(plan.InnerBody ?? plan.OuterBody, interior);
-                Reverse(inner != null ? inner.Body : l.Body, original);
+                Reverse(plan.InnerBody ?? plan.OuterBody, gp.Interior);
+                Reverse(inner != null ? inner.Body : l.Body, gp.Original);
             }
             finally
             {
                 _parallelDepth--;
                 _gatherDepth--;
             }
-            var outerDecls = inner != null ? OuterDeclarations(plan.OuterBody, inner) : new List<CsStmt>();
-            var originalOuterDecls = inner != null ? OuterDeclarations(l.Body, inner) : new List<CsStmt>();
-
-            // Which accumulations are gathered, and at which offset.
-            var offsets = new Dictionary<CsExpr, (int Array, int Dj, int Di)>();
+            if (inner != null)
+            {
+                gp.OuterDecls = OuterDeclarations(plan.OuterBody, inner);
+                gp.OriginalOuterDecls = OuterDeclarations(l.Body, inner);
+            }
             foreach (var g in plan.Arrays)
                 foreach (var r in g.Reads)
-                    offsets[new CsIndex(N(_bar[g.Var]), P(r.Index))] = (g.Var, r.Dj, r.Di);
+                    gp.Offsets[new CsIndex(N(_bar[g.Var]), P(r.Index))] = (g.Var, r.Dj, r.Di);
             var gatheredBars = new HashSet<string>(plan.Arrays.Select(g => _bar[g.Var]));
-            if (!GatherableBody(interior, offsets, gatheredBars, PrivateNames(l))) return false;
-            bool IsGathered(CsStmt s) => s is CsAssign a && a.Target is CsIndex ix && offsets.ContainsKey(ix);
+            if (!GatherableBody(gp.Interior, gp.Offsets, gatheredBars, PrivateNames(l))) return null;
+            gp.Privates = Privates(l);
+            gp.PrivateBars = new HashSet<string>(DeclaredInside(l).Where(v => _bar.ContainsKey(v) && _vars[v].IsScalar).Select(v => _bar[v]));
+            gp.PrivatePrimals = new HashSet<string>(DeclaredInside(l).Select(v => _vars[v].Name));
+            gp.PName = _vars[l.Counter].Name;
+            gp.QName = inner != null ? _vars[inner.Counter].Name : null;
+            foreach (var g in plan.Arrays)
+                foreach (var (dj, di) in g.Reads.Select(r => (r.Dj, r.Di)).Distinct())
+                {
+                    var needed = new HashSet<string>(StringComparer.Ordinal);
+                    var slice = Slice(gp.Interior, s => s is CsAssign a && a.Target is CsIndex ix && gp.Offsets.TryGetValue(ix, out var o) && o.Array == g.Var && o.Dj == dj && o.Di == di
+                        ? new CsAssign(N("_acc"), a.Op, a.Value) : null, gp.PrivateBars.Contains, needed);
+                    if (slice == null || slice.Count == 0 || gp.ReadsStale(needed)) return null;
+                    gp.SliceOf[(g.Var, dj, di)] = (slice, needed);
+                    var use = new NameUse();
+                    foreach (var x in slice) use.Stmt(x);
+                    gp.SliceReads.UnionWith(use.Reads);
+                }
+            return gp;
+        }
 
-            var privates = Privates(l);
-            var privateBars = new HashSet<string>(DeclaredInside(l).Where(v => _bar.ContainsKey(v) && _vars[v].IsScalar).Select(v => _bar[v]));
-            var privatePrimals = new HashSet<string>(DeclaredInside(l).Select(v => _vars[v].Name));
+        /// <summary>
+        /// One element of a gather pass: its contributions from the sources at each offset, into <paramref name="acc"/>,
+        /// added to the adjoint at the end. Guarded at the rim of the gather box (a source may lie outside the
+        /// interior there), unguarded in its core.
+        /// </summary>
+        private List<CsStmt> GatherElement(GatherParts gp, GatheredArray g, bool guarded, string acc, string hit, string jj, string ii,
+            string loP, string hiP, string? loQ, string? hiQ)
+        {
+            var distinct = g.Reads.Select(r => (r.Dj, r.Di)).Distinct().OrderBy(o => o.Dj).ThenBy(o => o.Di).ToList();
+            var element = new List<CsStmt> { new CsLocal(T(_vars[g.Var].Elem), acc, Zero(_vars[g.Var].Elem)) };
+            if (guarded) element.Add(new CsLocal(CsType.Bool, hit, CsLiteral.False));
+            foreach (var (dj, di) in distinct)
+            {
+                var (slice, needed) = gp.SliceOf[(g.Var, dj, di)];
+                var source = new List<CsStmt> { new CsLocal(CsType.Int, gp.PName, Shift(N(jj), -dj)) };
+                CsExpr inRange = Bin("&&", Bin(">=", N(gp.PName), N(loP)), Bin("<", N(gp.PName), N(hiP)));
+                if (gp.QName != null)
+                {
+                    source.Add(new CsLocal(CsType.Int, gp.QName, Shift(N(ii), -di)));
+                    inRange = Bin("&&", inRange, Bin("&&", Bin(">=", N(gp.QName), N(loQ!)), Bin("<", N(gp.QName), N(hiQ!))));
+                }
+                var then = new List<CsStmt>();
+                if (guarded) then.Add(Set(N(hit), CsLiteral.True));
+                foreach (var b in gp.PrivateBars.OrderBy(x => x, StringComparer.Ordinal))
+                    if (needed.Contains(b)) then.Add(Set(N(b), Zero(TypeOfBar(b).Scalar)));
+                then.AddRange(gp.OuterDecls);
+                then.AddRange(slice.Select(x => RenameAcc(x, acc)));
+                if (guarded) source.Add(new CsIf(inRange, Block(then), null));
+                else source.AddRange(then);
+                element.Add(new CsScope(Block(source)));
+            }
+            CsExpr Plus(CsExpr x, Expr term) => term is Lit lit && int.TryParse(lit.Text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var k) ? Shift(x, k) : Bin("+", x, P(term));
+            CsExpr index = Simplifier.Simplify(gp.QName != null ? Plus(Bin("+", Bin("*", N(jj), P(g.Stride!)), N(ii)), g.Base) : Plus(N(jj), g.Base));
+            var target = new CsIndex(N(_bar[g.Var]), index);
+            element.Add(guarded ? new CsIf(N(hit), Block(new CsAssign(target, "+=", N(acc))), null) : new CsAssign(target, "+=", N(acc)));
+            return element;
+        }
+
+        /// <summary>
+        /// The reverse of a loop whose interior reads some arrays at fixed offsets: per gathered array a pass
+        /// over its elements adding up the neighbouring iterations' contributions, then a pass over the
+        /// interior for what is left, then the boundary iterations with the original body, serially.
+        /// </summary>
+        private bool GatherReverse(ForLoop l, GatherPlan plan, bool parallel, List<CsStmt> scope)
+        {
+            var gp = PrepareGather(l, plan);
+            if (gp == null) return false;
+            var (from, to) = gp.OuterRange;
+            var inner = plan.Inner;
+            var innerRange = gp.InnerRange;
+            var interior = gp.Interior;
+            var original = gp.Original;
+            var outerDecls = gp.OuterDecls;
+            var originalOuterDecls = gp.OriginalOuterDecls;
+            var offsets = gp.Offsets;
+            bool IsGathered(CsStmt s) => gp.IsGathered(s);
+            var privates = gp.Privates;
+            var privateBars = gp.PrivateBars;
+            string pName = gp.PName;
+            string? qName = gp.QName;
+            var sliceOf = gp.SliceOf;
+            var sliceReads = gp.SliceReads;
 
             // Interior bounds, clamped into the loop (the boundary ranges and the interior cover it once).
             string loP = Fresh("_lo"), hiP = Fresh("_hi");
@@ -247,27 +353,11 @@ namespace DiffGen.Generator.Reverse
                 scope.Add(Interior(innerRange!.Value.From, innerRange.Value.To, plan.InnerFacts!, loQ, hiQ));
             }
             foreach (var n in new[] { loP, hiP, loQ, hiQ }) if (n != null) _extraTypes[n] = CsType.Int;
-            string pName = _vars[l.Counter].Name;
-            string? qName = inner != null ? _vars[inner.Counter].Name : null;
 
-            // The slices per array and offset; the effects of the interior other than the gathered contributions
-            // ride along with the first array's first offset (every interior iteration is that offset's source
-            // of exactly one element), except writes to arrays a slice reads (the seeds the neighbours still
-            // need), which a last pass over the interior does.
-            var sliceOf = new Dictionary<(int Array, int Dj, int Di), (List<CsStmt> Slice, HashSet<string> Needed)>();
-            var sliceReads = new HashSet<string>(StringComparer.Ordinal);
-            foreach (var g in plan.Arrays)
-                foreach (var (dj, di) in g.Reads.Select(r => (r.Dj, r.Di)).Distinct())
-                {
-                    var needed = new HashSet<string>(StringComparer.Ordinal);
-                    var slice = Slice(interior, s => s is CsAssign a && a.Target is CsIndex ix && offsets.TryGetValue(ix, out var o) && o.Array == g.Var && o.Dj == dj && o.Di == di
-                        ? new CsAssign(N("_acc"), a.Op, a.Value) : null, privateBars.Contains, needed);
-                    if (slice == null || slice.Count == 0 || needed.Any(n => privatePrimals.Contains(n) && n != pName && n != qName)) return false;
-                    sliceOf[(g.Var, dj, di)] = (slice, needed);
-                    var use = new NameUse();
-                    foreach (var x in slice) use.Stmt(x);
-                    sliceReads.UnionWith(use.Reads);
-                }
+            // The effects of the interior other than the gathered contributions ride along with the first
+            // array's first offset (every interior iteration is that offset's source of exactly one element),
+            // except writes to arrays a slice reads (the seeds the neighbours still need), which a last pass over
+            // the interior does.
             var deferred = new HashSet<string>(WrittenArrays(interior).Where(sliceReads.Contains), StringComparer.Ordinal);
             bool fused = !ReadAfterWrite(interior, deferred);
             bool Deferred(CsStmt s) => s is CsAssign a && a.Target is CsIndex ix && ix.Target is CsName n && deferred.Contains(n.Name);
@@ -280,7 +370,7 @@ namespace DiffGen.Generator.Reverse
                         ? (o.Array == first.Var && o.Dj == firstOffset.Dj && o.Di == firstOffset.Di ? new CsAssign(N("_acc"), a.Op, a.Value) : null)
                         : Deferred(s) ? null : s,
                     privateBars.Contains, needed);
-                if (slice == null || needed.Any(n => privatePrimals.Contains(n) && n != pName && n != qName)) fused = false;
+                if (slice == null || gp.ReadsStale(needed)) fused = false;
                 else sliceOf[(first.Var, firstOffset.Dj, firstOffset.Di)] = (slice, needed);
             }
 
@@ -291,39 +381,7 @@ namespace DiffGen.Generator.Reverse
                 var distinct = g.Reads.Select(r => (r.Dj, r.Di)).Distinct().OrderBy(o => o.Dj).ThenBy(o => o.Di).ToList();
                 int minJ = distinct.Min(o => o.Dj), maxJ = distinct.Max(o => o.Dj), minI = distinct.Min(o => o.Di), maxI = distinct.Max(o => o.Di);
                 string acc = Fresh("_acc"), hit = Fresh("_hit"), jj = Fresh("_e"), ii = inner != null ? Fresh("_e") : "";
-                CsExpr Plus(CsExpr x, Expr term) => term is Lit lit && int.TryParse(lit.Text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var k) ? Shift(x, k) : Bin("+", x, P(term));
-                CsExpr index = Simplifier.Simplify(inner != null ? Plus(Bin("+", Bin("*", N(jj), P(g.Stride!)), N(ii)), g.Base) : Plus(N(jj), g.Base));
-                var target = new CsIndex(N(_bar[g.Var]), index);
-
-                // One element: its contributions from the sources at each offset; guarded at the rim of the
-                // gather box (a source may lie outside the interior there), unguarded in its core.
-                List<CsStmt> Element(bool guarded)
-                {
-                    var element = new List<CsStmt> { new CsLocal(T(_vars[g.Var].Elem), acc, Zero(_vars[g.Var].Elem)) };
-                    if (guarded) element.Add(new CsLocal(CsType.Bool, hit, CsLiteral.False));
-                    foreach (var (dj, di) in distinct)
-                    {
-                        var (slice, needed) = sliceOf[(g.Var, dj, di)];
-                        var source = new List<CsStmt> { new CsLocal(CsType.Int, pName, Shift(N(jj), -dj)) };
-                        CsExpr inRange = Bin("&&", Bin(">=", N(pName), N(loP)), Bin("<", N(pName), N(hiP)));
-                        if (inner != null)
-                        {
-                            source.Add(new CsLocal(CsType.Int, qName!, Shift(N(ii), -di)));
-                            inRange = Bin("&&", inRange, Bin("&&", Bin(">=", N(qName!), N(loQ!)), Bin("<", N(qName!), N(hiQ!))));
-                        }
-                        var then = new List<CsStmt>();
-                        if (guarded) then.Add(Set(N(hit), CsLiteral.True));
-                        foreach (var b in privateBars.OrderBy(x => x, StringComparer.Ordinal))
-                            if (needed.Contains(b)) then.Add(Set(N(b), Zero(TypeOfBar(b).Scalar)));
-                        if (inner != null) then.AddRange(outerDecls);
-                        then.AddRange(slice.Select(x => RenameAcc(x, acc)));
-                        if (guarded) source.Add(new CsIf(inRange, Block(then), null));
-                        else source.AddRange(then);
-                        element.Add(new CsScope(Block(source)));
-                    }
-                    element.Add(guarded ? new CsIf(N(hit), Block(new CsAssign(target, "+=", N(acc))), null) : new CsAssign(target, "+=", N(acc)));
-                    return element;
-                }
+                List<CsStmt> Element(bool guarded) => GatherElement(gp, g, guarded, acc, hit, jj, ii, loP, hiP, loQ, hiQ);
                 var guardedElement = Element(guarded: true);
                 var coreElement = Element(guarded: false);
                 // The core: every offset's source inside the interior ([lo + max, hi + min) per coordinate).
@@ -367,7 +425,7 @@ namespace DiffGen.Generator.Reverse
             {
                 var ownNeeded = new HashSet<string>(StringComparer.Ordinal);
                 var own = Slice(interior, s => IsGathered(s) ? null : fused && !Deferred(s) ? null : s, n => privates.Contains(n), ownNeeded);
-                if (own == null || ownNeeded.Any(n => privatePrimals.Contains(n) && n != pName && n != qName)) return false;
+                if (own == null || gp.ReadsStale(ownNeeded)) return false;
                 // Dropping the gathered contributions may drop the clearing of a private adjoint: reset them per iteration.
                 var ownBody = new List<CsStmt>();
                 foreach (var b in privateBars.OrderBy(x => x, StringComparer.Ordinal))
@@ -846,9 +904,14 @@ namespace DiffGen.Generator.Reverse
         private string NestedTypeName()
         {
             string method = _m.Name + (_primalMode ? "Parallel" : _split ? (_inReverseSweep ? "PullbackReverse" : "PullbackForward") : "Pullback");
+            return method + "Loop" + (_typeCount++).ToString(CultureInfo.InvariantCulture) + OverloadSuffix();
+        }
+
+        /// <summary>"" for a method without [Differentiable] overloads, otherwise a hash of its file name (its parameter types).</summary>
+        private string OverloadSuffix()
+        {
             string hint = _m.HintName.EndsWith(".g.cs", StringComparison.Ordinal) ? _m.HintName.Substring(0, _m.HintName.Length - 5) : _m.HintName;
-            string suffix = hint.EndsWith("." + _m.Name, StringComparison.Ordinal) ? "" : "_" + StableHash(hint);
-            return method + "Loop" + (_typeCount++).ToString(CultureInfo.InvariantCulture) + suffix;
+            return hint.EndsWith("." + _m.Name, StringComparison.Ordinal) ? "" : "_" + StableHash(hint);
         }
 
         private static string StableHash(string s)
@@ -1109,7 +1172,7 @@ namespace DiffGen.Generator.Reverse
         }
 
         /// <summary>Attaches the chunk structs to the methods that use them and adds {Name}Parallel for a [DataParallel] method.</summary>
-        private List<CsMethod> AttachParallel(List<CsMethod> methods)
+        private List<CsMethod> AttachParallel(List<CsMethod> methods, MethodAnalysis analysis)
         {
             string forwardHost = _split ? _m.Name + "PullbackForward" : _m.Name + "Pullback";
             string reverseHost = _split ? _m.Name + "PullbackReverse" : _m.Name + "Pullback";
@@ -1122,7 +1185,14 @@ namespace DiffGen.Generator.Reverse
             }).ToList();
             _forwardTypes.Clear();
             _reverseTypes.Clear();
-            if (_m.DataParallel) result.Add(BuildParallelPrimal());
+            if (_m.DataParallel)
+            {
+                var primal = BuildParallelPrimal();
+                var device = BuildDevice(_m, _callees, analysis, out var whyNot);
+                if (device != null) primal = primal with { Companions = primal.Companions.Concat(new[] { device }).ToEquatableArray() };
+                else if (_m.Ilgpu) _deviceNote = whyNot;
+                result.Add(primal);
+            }
             return result;
         }
 

@@ -97,7 +97,7 @@ namespace DiffGen.Generator.Reverse
         public static (List<CsMethod> Methods, List<string> Summary) Build(MethodModel m, IReadOnlyList<Callee> callees, MethodAnalysis analysis)
         {
             var t = new ReverseTransformer(m, callees, analysis, dual: false);
-            var methods = t.AttachParallel(t.BuildMethods(out var summary));
+            var methods = t.AttachParallel(t.BuildMethods(out var summary), analysis);
             summary.AddRange(t.ParallelNotes());
             return (methods, summary);
         }

@@ -131,4 +131,37 @@ public static partial class ParallelKernels
         }
         return e;
     }
+
+    /// <summary>A float span kernel (periodic 1D blur): its ILGPU kernels are checked in float.</summary>
+    [Differentiable, DataParallel]
+    public static void Blur(ReadOnlySpan<float> x, Span<float> y, float a)
+    {
+        int n = x.Length;
+        for (int i = 0; i < n; i++)
+            y[i] = x[i] + a * (x[(i + n - 1) % n] - 2 * x[i] + x[(i + 1) % n]) * x[i];
+    }
+
+    /// <summary>A 2D backtrace (bilinear at floor): computed-index reads, scattered with Atomic.Add on a device.</summary>
+    [Differentiable, DataParallel]
+    public static void Trace(ReadOnlySpan<double> q, ReadOnlySpan<double> tu, ReadOnlySpan<double> tv, Span<double> result, int nx, int ny, double dt)
+    {
+        for (int j = 0; j < ny; j++)
+        {
+            for (int i = 0; i < nx; i++)
+            {
+                int k = j * nx + i;
+                double gx = i - dt * tu[k];
+                double gy = j - dt * tv[k];
+                double flx = Math.Floor(gx);
+                double fly = Math.Floor(gy);
+                int i0 = Math.Clamp((int)flx, 0, nx - 1);
+                int i1 = Math.Clamp((int)flx + 1, 0, nx - 1);
+                int j0 = Math.Clamp((int)fly, 0, ny - 1);
+                int j1 = Math.Clamp((int)fly + 1, 0, ny - 1);
+                double tx = gx - flx;
+                double ty = gy - fly;
+                result[k] = (1 - ty) * ((1 - tx) * q[j0 * nx + i0] + tx * q[j0 * nx + i1]) + ty * ((1 - tx) * q[j1 * nx + i0] + tx * q[j1 * nx + i1]);
+            }
+        }
+    }
 }

@@ -180,4 +180,40 @@ public class ParallelLoopTests
             Assert.Equal(BitConverter.DoubleToInt64Bits(first.Item4), BitConverter.DoubleToInt64Bits(again.Item4));
         }
     }
+
+    [Theory]
+    [MemberData(nameof(Threads))]
+    public void Trace_BilinearBacktraceMatchesFiniteDifferences(int threads)
+    {
+        // The reference for the device kernels' atomic scatters: computed-index reads at floor(x), clamped.
+        using var _ = Use(threads);
+        int nx = 8, ny = 6;
+        var q = Rand(nx * ny, 4); var tu = Rand(nx * ny, 5, -2, 2); var tv = Rand(nx * ny, 6, -2, 2); var seed = Rand(nx * ny, 7); double dt = 0.8;
+        double Loss(double[] qq, double[] uu, double[] vv, double d) { var r = new double[nx * ny]; ParallelKernels.Trace(qq, uu, vv, r, nx, ny, d); return Dot(seed, r); }
+        var qBar = new double[nx * ny]; var tuBar = new double[nx * ny]; var tvBar = new double[nx * ny]; var result = new double[nx * ny];
+        var rBar = (double[])seed.Clone(); double dtBar = 0;
+        ParallelKernels.TracePullback(q, tu, tv, result, nx, ny, dt, qBar, tuBar, tvBar, rBar, ref dtBar);
+        GradCheck.AssertClose(qBar, GradCheck.FiniteDifferenceGradient(x => Loss(x, tu, tv, dt), q));
+        GradCheck.AssertClose(tuBar, GradCheck.FiniteDifferenceGradient(x => Loss(q, x, tv, dt), tu));
+        GradCheck.AssertClose(tvBar, GradCheck.FiniteDifferenceGradient(x => Loss(q, tu, x, dt), tv));
+        GradCheck.AssertClose([dtBar], GradCheck.FiniteDifferenceGradient(x => Loss(q, tu, tv, x[0]), [dt]));
+    }
+
+    [Fact]
+    public void Blur_FloatPullbackMatchesFiniteDifferences()
+    {
+        // float: differences at a 1e-2 relative step (float rounding), checked to 1e-2 relative.
+        int n = 37;
+        var x = Rand(n, 8); var seed = Rand(n, 9); double a = 0.3;
+        double Loss(double[] xx, double aa)
+        {
+            var y = new float[n];
+            ParallelKernels.Blur(xx.Select(v => (float)v).ToArray(), y, (float)aa);
+            double s = 0; for (int i = 0; i < n; i++) s += seed[i] * y[i]; return s;
+        }
+        var xBar = new float[n]; var yBar = seed.Select(v => (float)v).ToArray(); float aBar = 0;
+        ParallelKernels.BlurPullback(x.Select(v => (float)v).ToArray(), new float[n], (float)a, xBar, yBar, ref aBar);
+        GradCheck.AssertClose(xBar.Select(v => (double)v).ToArray(), GradCheck.FiniteDifferenceGradient(v => Loss(v, a), x, 1e-2), 1e-2);
+        GradCheck.AssertClose([aBar], GradCheck.FiniteDifferenceGradient(v => Loss(x, v[0]), [a], 1e-2), 1e-2);
+    }
 }

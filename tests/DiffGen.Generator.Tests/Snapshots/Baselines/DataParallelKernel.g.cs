@@ -522,6 +522,261 @@ namespace Snap
                 }
             }
         }
+        /// <summary><see cref="Diffuse"/> as ILGPU kernels: <c>Run</c> and <c>Pullback</c> on views in an accelerator's memory (see docs/generated-code.md).</summary>
+        public static class DiffuseDevice
+        {
+            private static readonly global::System.Runtime.CompilerServices.ConditionalWeakTable<global::ILGPU.Runtime.Accelerator, global::System.Action<global::ILGPU.Index1D, Args>> _loop0 = new();
+            private static readonly global::System.Runtime.CompilerServices.ConditionalWeakTable<global::ILGPU.Runtime.Accelerator, global::System.Action<global::ILGPU.Index1D, Args>> _loop0Gather0 = new();
+            private static readonly global::System.Runtime.CompilerServices.ConditionalWeakTable<global::ILGPU.Runtime.Accelerator, global::System.Action<global::ILGPU.Index1D, Args>> _loop0Interior = new();
+            private static readonly global::System.Runtime.CompilerServices.ConditionalWeakTable<global::ILGPU.Runtime.Accelerator, global::System.Action<global::ILGPU.Index1D, Args>> _loop0Boundary = new();
+            /// <summary>The views and values every kernel of this method reads.</summary>
+            public struct Args
+            {
+                public global::ILGPU.ArrayView<double> q;
+                public global::ILGPU.ArrayView<double> qBar;
+                public global::ILGPU.ArrayView<double> result;
+                public global::ILGPU.ArrayView<double> resultBar;
+                public int w;
+                public int h;
+                public double a;
+                public int periodic;
+                public int _from;
+                public int _to;
+                public int _from2;
+                public int _to2;
+                public int _lo;
+                public int _hi;
+                public int _lo2;
+                public int _hi2;
+            }
+            /// <summary>Runs <see cref="Kernels2D.Diffuse"/> on <paramref name="accelerator"/> (arrays as views in its memory); the kernels are queued on its default stream.</summary>
+            public static void Run(global::ILGPU.Runtime.Accelerator accelerator, global::ILGPU.ArrayView<double> q, global::ILGPU.ArrayView<double> result, int w, int h, double a, int periodic)
+            {
+                Args _a = default;
+                _a.q = q;
+                _a.result = result;
+                _a.w = w;
+                _a.h = h;
+                _a.a = a;
+                _a.periodic = periodic;
+                // kernel: for (int j = 0; j &lt; h; j++)
+                {
+                    _a._from = 0;
+                    _a._to = h;
+                    _a._from2 = 0;
+                    _a._to2 = w;
+                    int _count = global::System.Math.Max(_a._to - _a._from, 0) * global::System.Math.Max(_a._to2 - _a._from2, 0);
+                    if (_count > 0)
+                    {
+                        _loop0.GetValue(accelerator, static a => global::ILGPU.Runtime.KernelLoaders.LoadAutoGroupedStreamKernel<global::ILGPU.Index1D, Args>(a, Loop0))(_count, _a);
+                    }
+                }
+            }
+            /// <summary>The pullback of <see cref="Kernels2D.Diffuse"/> on <paramref name="accelerator"/>: runs it, then adds the adjoints of the array inputs (seeds in the outputs' adjoints are consumed). Scalar parameters get no adjoint here. Gathered adjoints are deterministic; atomic scatters add in any order.</summary>
+            public static void Pullback(global::ILGPU.Runtime.Accelerator accelerator, global::ILGPU.ArrayView<double> q, global::ILGPU.ArrayView<double> result, int w, int h, double a, int periodic, global::ILGPU.ArrayView<double> qBar, global::ILGPU.ArrayView<double> resultBar)
+            {
+                Run(accelerator, q, result, w, h, a, periodic);
+                Args _a = default;
+                _a.q = q;
+                _a.result = result;
+                _a.w = w;
+                _a.h = h;
+                _a.a = a;
+                _a.periodic = periodic;
+                _a.qBar = qBar;
+                _a.resultBar = resultBar;
+                {
+                    _a._from = 0;
+                    _a._to = h;
+                    _a._from2 = 0;
+                    _a._to2 = w;
+                    int _lo = 0;
+                    int _hi = 0;
+                    global::DiffGen.CompilerServices.ParallelLoops.Interior(_a._from, _a._to, 1, h - 1, out _lo, out _hi);
+                    _a._lo = _lo;
+                    _a._hi = _hi;
+                    int _lo2 = 0;
+                    int _hi2 = 0;
+                    global::DiffGen.CompilerServices.ParallelLoops.Interior(_a._from2, _a._to2, 1, w - 1, out _lo2, out _hi2);
+                    _a._lo2 = _lo2;
+                    _a._hi2 = _hi2;
+                    // kernel: gather qBar from the neighbouring iterations
+                    int _count2 = global::System.Math.Max(_hi + 1 - (_lo - 1), 0) * global::System.Math.Max(_hi2 + 1 - (_lo2 - 1), 0);
+                    if (_count2 > 0)
+                    {
+                        _loop0Gather0.GetValue(accelerator, static a => global::ILGPU.Runtime.KernelLoaders.LoadAutoGroupedStreamKernel<global::ILGPU.Index1D, Args>(a, Loop0Gather0))(_count2, _a);
+                    }
+                    // kernel: the interior iterations' other contributions
+                    int _count3 = global::System.Math.Max(_hi - _lo, 0) * global::System.Math.Max(_hi2 - _lo2, 0);
+                    if (_count3 > 0)
+                    {
+                        _loop0Interior.GetValue(accelerator, static a => global::ILGPU.Runtime.KernelLoaders.LoadAutoGroupedStreamKernel<global::ILGPU.Index1D, Args>(a, Loop0Interior))(_count3, _a);
+                    }
+                    // kernel: the boundary iterations (atomic scatters)
+                    int _count4 = global::System.Math.Max(_a._to - _a._from, 0) * global::System.Math.Max(_a._to2 - _a._from2, 0);
+                    if (_count4 > 0)
+                    {
+                        _loop0Boundary.GetValue(accelerator, static a => global::ILGPU.Runtime.KernelLoaders.LoadAutoGroupedStreamKernel<global::ILGPU.Index1D, Args>(a, Loop0Boundary))(_count4, _a);
+                    }
+                }
+            }
+            private static void Loop0(global::ILGPU.Index1D _index, Args _a2)
+            {
+                int j = _a2._from + _index / (_a2._to2 - _a2._from2);
+                int i = _a2._from2 + _index % (_a2._to2 - _a2._from2);
+                double a = _a2.a;
+                double c = 0.0;
+                int h = _a2.h;
+                int il = 0;
+                int ir = 0;
+                int jb = 0;
+                int jt = 0;
+                int periodic = _a2.periodic;
+                global::ILGPU.ArrayView<double> q = _a2.q;
+                global::ILGPU.ArrayView<double> result = _a2.result;
+                int w = _a2.w;
+                il = i > 0 ? i - 1 : periodic != 0 ? w - 1 : 0;
+                ir = i < w - 1 ? i + 1 : periodic != 0 ? 0 : w - 1;
+                jb = j > 0 ? j - 1 : periodic != 0 ? h - 1 : 0;
+                jt = j < h - 1 ? j + 1 : periodic != 0 ? 0 : h - 1;
+                c = q[j * w + i];
+                result[j * w + i] = c + a * (q[j * w + il] + q[j * w + ir] + q[jb * w + i] + q[jt * w + i] - 4 * c);
+            }
+            private static void Loop0Gather0(global::ILGPU.Index1D _index2, Args _a3)
+            {
+                int _e = _a3._lo - 1 + _index2 / (_a3._hi2 + 1 - (_a3._lo2 - 1));
+                int _e2 = _a3._lo2 - 1 + _index2 % (_a3._hi2 + 1 - (_a3._lo2 - 1));
+                int _hi = _a3._hi;
+                int _hi2 = _a3._hi2;
+                int _lo = _a3._lo;
+                int _lo2 = _a3._lo2;
+                double a = _a3.a;
+                double cBar = 0.0;
+                global::ILGPU.ArrayView<double> qBar = _a3.qBar;
+                global::ILGPU.ArrayView<double> resultBar = _a3.resultBar;
+                int w = _a3.w;
+                double _acc = 0.0;
+                bool _hit = false;
+                {
+                    int j = _e + 1;
+                    int i = _e2;
+                    if (j >= _lo && j < _hi && (i >= _lo2 && i < _hi2))
+                    {
+                        _hit = true;
+                        {
+                            double _t0 = resultBar[j * w + i];
+                            double _t1 = _t0 * a;
+                            _acc += _t1;
+                        }
+                    }
+                }
+                {
+                    int j = _e;
+                    int i = _e2 + 1;
+                    if (j >= _lo && j < _hi && (i >= _lo2 && i < _hi2))
+                    {
+                        _hit = true;
+                        {
+                            double _t0 = resultBar[j * w + i];
+                            double _t1 = _t0 * a;
+                            _acc += _t1;
+                        }
+                    }
+                }
+                {
+                    int j = _e;
+                    int i = _e2;
+                    if (j >= _lo && j < _hi && (i >= _lo2 && i < _hi2))
+                    {
+                        _hit = true;
+                        cBar = 0.0;
+                        {
+                            double _t0 = resultBar[j * w + i];
+                            double _t1 = _t0 * a;
+                            cBar = _t0 - _t1 * 4;
+                        }
+                        {
+                            double _t2 = cBar;
+                            _acc += _t2;
+                        }
+                    }
+                }
+                {
+                    int j = _e;
+                    int i = _e2 - 1;
+                    if (j >= _lo && j < _hi && (i >= _lo2 && i < _hi2))
+                    {
+                        _hit = true;
+                        {
+                            double _t0 = resultBar[j * w + i];
+                            double _t1 = _t0 * a;
+                            _acc += _t1;
+                        }
+                    }
+                }
+                {
+                    int j = _e - 1;
+                    int i = _e2;
+                    if (j >= _lo && j < _hi && (i >= _lo2 && i < _hi2))
+                    {
+                        _hit = true;
+                        {
+                            double _t0 = resultBar[j * w + i];
+                            double _t1 = _t0 * a;
+                            _acc += _t1;
+                        }
+                    }
+                }
+                if (_hit)
+                {
+                    qBar[_e * w + _e2] += _acc;
+                }
+            }
+            private static void Loop0Interior(global::ILGPU.Index1D _index3, Args _a4)
+            {
+                int j = _a4._lo + _index3 / (_a4._hi2 - _a4._lo2);
+                int i = _a4._lo2 + _index3 % (_a4._hi2 - _a4._lo2);
+                global::ILGPU.ArrayView<double> resultBar = _a4.resultBar;
+                int w = _a4.w;
+                {
+                    resultBar[j * w + i] = 0.0;
+                }
+            }
+            private static void Loop0Boundary(global::ILGPU.Index1D _index4, Args _a5)
+            {
+                int j = _a5._from + _index4 / (_a5._to2 - _a5._from2);
+                int i = _a5._from2 + _index4 % (_a5._to2 - _a5._from2);
+                if (j >= _a5._lo && j < _a5._hi && (i >= _a5._lo2 && i < _a5._hi2))
+                {
+                    return;
+                }
+                double a = _a5.a;
+                double cBar = 0.0;
+                int h = _a5.h;
+                int periodic = _a5.periodic;
+                global::ILGPU.ArrayView<double> qBar = _a5.qBar;
+                global::ILGPU.ArrayView<double> resultBar = _a5.resultBar;
+                int w = _a5.w;
+                int il = i > 0 ? i - 1 : periodic != 0 ? w - 1 : 0;
+                int ir = i < w - 1 ? i + 1 : periodic != 0 ? 0 : w - 1;
+                int jb = j > 0 ? j - 1 : periodic != 0 ? h - 1 : 0;
+                int jt = j < h - 1 ? j + 1 : periodic != 0 ? 0 : h - 1;
+                {
+                    double _t3 = resultBar[j * w + i];
+                    resultBar[j * w + i] = 0.0;
+                    double _t4 = _t3 * a;
+                    cBar = _t3 - _t4 * 4;
+                    global::ILGPU.Atomic.Add(ref qBar[j * w + il], _t4);
+                    global::ILGPU.Atomic.Add(ref qBar[j * w + ir], _t4);
+                    global::ILGPU.Atomic.Add(ref qBar[jb * w + i], _t4);
+                    global::ILGPU.Atomic.Add(ref qBar[jt * w + i], _t4);
+                }
+                {
+                    double _t5 = cBar;
+                    global::ILGPU.Atomic.Add(ref qBar[j * w + i], _t5);
+                }
+            }
+        }
 
         /// <summary>Forward-mode derivative of <see cref="Diffuse"/>: returns its result with the tangent along the given input tangents (see docs/generated-code.md).</summary>
         public static void DiffusePushforward(global::System.ReadOnlySpan<double> q, global::System.ReadOnlySpan<double> qDot, global::System.Span<double> result, global::System.Span<double> resultDot, int w, int h, double a, double aDot, int periodic)
@@ -644,6 +899,7 @@ namespace Snap
 //   active outputs: result
 //   taped values:   (none)
 //   recomputed:     (none)
+//   no ILGPU kernels: its body is not scalar set-up and data-parallel loops
 #nullable enable
 #pragma warning disable CS0162, CS0168, CS0219
 using System;
