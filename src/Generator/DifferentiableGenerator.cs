@@ -27,7 +27,7 @@ namespace DiffGen.Generator
         {
             var methods = context.SyntaxProvider.ForAttributeWithMetadataName(
                     Lowerer.DifferentiableAttributeName,
-                    predicate: static (node, _) => node is MethodDeclarationSyntax,
+                    predicate: static (node, _) => node is MethodDeclarationSyntax || node is OperatorDeclarationSyntax,
                     transform: static (ctx, ct) => Lower(ctx, ct))
                 .Where(static m => m is not null)
                 .Select(static (m, _) => m!)
@@ -48,7 +48,7 @@ namespace DiffGen.Generator
 
         private static MethodModel? Lower(GeneratorAttributeSyntaxContext ctx, CancellationToken ct)
         {
-            if (!(ctx.TargetNode is MethodDeclarationSyntax syntax) || !(ctx.TargetSymbol is IMethodSymbol method)) return null;
+            if (!(ctx.TargetNode is BaseMethodDeclarationSyntax syntax) || !(ctx.TargetSymbol is IMethodSymbol method)) return null;
             return Lowerer.Lower(syntax, method, ctx.SemanticModel, ct);
         }
 

@@ -61,9 +61,10 @@ namespace DiffGen.Generator.Ir
     /// A field of <c>this</c> is a leaf of the This container (<c>this.Temperature</c>, <c>this.Weights</c>).
     /// </remarks>
     internal sealed record Var(int Id, string Name, Ty Elem, Storage Storage, VarRole Role, int ParamIndex, bool NoDiff, string? TypeName = null,
-        int Container = -1, string? Path = null, string? Modifier = null, string? Accessor = null)
+        int Container = -1, string? Path = null, string? Modifier = null, string? Accessor = null, bool Aggregate = false)
     {
-        public bool IsReal => Elem == Ty.Float || Elem == Ty.Double;
+        /// <summary>Carries derivatives: a float/double value or array, or an array of structs/objects with float/double fields (Aggregate; TypeName is the element type).</summary>
+        public bool IsReal => Elem == Ty.Float || Elem == Ty.Double || Aggregate;
 
         public bool IsScalar => Storage == Storage.Scalar;
 
@@ -210,7 +211,12 @@ namespace DiffGen.Generator.Ir
     internal sealed record WhileLoop(int Id, Block Init, Expr Condition, Block Step, Block Body) : Loop(Id, Init, Condition, Body);
 
     /// <summary>A call of a differentiable method (generated or hand-written derivative).</summary>
-    internal sealed record Call(int Id, int Callee, EquatableArray<Expr> Args, int ResultVar, LocationInfo Location) : Stmt(Id);
+    /// <summary>
+    /// A call of a differentiable method (generated or hand-written derivative). A struct argument is the
+    /// VarRef of a struct container; ResultVar may be a container (a struct result); Receiver is the
+    /// container an instance method runs on (this), or -1 for a static method.
+    /// </summary>
+    internal sealed record Call(int Id, int Callee, EquatableArray<Expr> Args, int ResultVar, LocationInfo Location, int Receiver = -1) : Stmt(Id);
 
     /// <summary>A throw statement, printed verbatim (nothing to differentiate: the sweep never ends).</summary>
     internal sealed record Throw(int Id, string Text) : Stmt(Id);
@@ -225,9 +231,9 @@ namespace DiffGen.Generator.Ir
     // ---------------------------------------------------------------- calls
 
     /// <summary>One parameter of a callee, as the caller sees it.</summary>
-    internal sealed record CalleeParam(string Name, Ty Elem, Storage Storage, bool NoDiff, bool Reads, bool Writes)
+    internal sealed record CalleeParam(string Name, Ty Elem, Storage Storage, bool NoDiff, bool Reads, bool Writes, string? TypeName = null, bool Aggregate = false)
     {
-        public bool HasAdjoint => !NoDiff && (Elem == Ty.Float || Elem == Ty.Double);
+        public bool HasAdjoint => !NoDiff && (Elem == Ty.Float || Elem == Ty.Double || Storage == Storage.Struct || Aggregate);
     }
 
     /// <summary>
@@ -253,5 +259,9 @@ namespace DiffGen.Generator.Ir
         bool VectorCapable = false,
         bool SplitCapable = false,
         string? ReverseType = null,
-        string? ReverseName = null);
+        string? ReverseName = null,
+        bool IsInstance = false,
+        string? ReturnTypeName = null,
+        string? Operator = null,
+        bool UsesThis = false);
 }

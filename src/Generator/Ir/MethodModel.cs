@@ -26,7 +26,8 @@ namespace DiffGen.Generator.Ir
         bool AggressiveInlining = false,
         EquatableArray<StmtText> SourceText = default,
         bool IsInstance = false,
-        EquatableArray<string> Accessors = default)
+        EquatableArray<string> Accessors = default,
+        string? ReturnTypeName = null)
     {
         /// <summary>The attribute line that asks the JIT to inline a generated derivative, as the primal asks.</summary>
         public string? InliningAttribute => AggressiveInlining

@@ -46,7 +46,7 @@ namespace DiffGen.Generator.Lowering
         }
 
         /// <summary>Lowers one method. Never throws: an unexpected failure becomes a diagnostic.</summary>
-        public static MethodModel Lower(MethodDeclarationSyntax syntax, IMethodSymbol method, SemanticModel model, CancellationToken ct)
+        public static MethodModel Lower(BaseMethodDeclarationSyntax syntax, IMethodSymbol method, SemanticModel model, CancellationToken ct)
         {
             var lowerer = new Lowerer(model, method, ct);
             Block body;
@@ -60,7 +60,7 @@ namespace DiffGen.Generator.Lowering
             }
             catch (Exception ex)
             {
-                lowerer.Report(Descriptors.UnsupportedStatement, syntax.Identifier.GetLocation(), "internal error",
+                lowerer.Report(Descriptors.UnsupportedStatement, NameLocation(syntax), "internal error",
                     "the generator failed on this method (" + ex.GetType().Name + ": " + ex.Message + "); please report it with the method's source");
                 body = new Block(0, EquatableArray<Stmt>.Empty);
             }
@@ -69,7 +69,11 @@ namespace DiffGen.Generator.Lowering
 
         // ------------------------------------------------------------------ method level
 
-        private Block LowerMethod(MethodDeclarationSyntax syntax)
+        /// <summary>Where diagnostics about the whole method go: its name (an operator's token).</summary>
+        private static Location NameLocation(BaseMethodDeclarationSyntax syntax) =>
+            syntax is MethodDeclarationSyntax m ? m.Identifier.GetLocation() : syntax is OperatorDeclarationSyntax o ? o.OperatorToken.GetLocation() : syntax.GetLocation();
+
+        private Block LowerMethod(BaseMethodDeclarationSyntax syntax)
         {
             var name = _method.Name;
             if (!_method.IsStatic)
@@ -77,11 +81,11 @@ namespace DiffGen.Generator.Lowering
                 var owner = _method.ContainingType;
                 string? where = owner == null ? "no type" : owner.IsStatic ? "a static class" : owner.TypeKind == TypeKind.Interface ? "an interface"
                     : owner.IsRefLikeType ? "a ref struct" : null;
-                if (where != null) Report(Descriptors.NotStatic, syntax.Identifier.GetLocation(), name, where);
+                if (where != null) Report(Descriptors.NotStatic, NameLocation(syntax), name, where);
                 else AddThis(_method);
             }
             if (_method.IsGenericMethod)
-                Report(Descriptors.GenericMethod, syntax.TypeParameterList?.GetLocation() ?? syntax.Identifier.GetLocation(), name);
+                Report(Descriptors.GenericMethod, (syntax as MethodDeclarationSyntax)?.TypeParameterList?.GetLocation() ?? NameLocation(syntax), name);
             for (var type = syntax.Parent as TypeDeclarationSyntax; type != null; type = type.Parent as TypeDeclarationSyntax)
             {
                 if (!type.Modifiers.Any(SyntaxKind.PartialKeyword))
@@ -93,12 +97,19 @@ namespace DiffGen.Generator.Lowering
             foreach (var p in _method.Parameters)
             {
                 var pSyntax = p.DeclaringSyntaxReferences.FirstOrDefault()?.GetSyntax(_ct) as ParameterSyntax;
-                var loc = pSyntax?.GetLocation() ?? syntax.Identifier.GetLocation();
+                var loc = pSyntax?.GetLocation() ?? NameLocation(syntax);
                 bool noDiff = p.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == NoDiffAttributeName);
                 if (p.RefKind != RefKind.None || p.IsParams)
                 {
                     Report(Descriptors.UnsupportedParameter, loc, p.Name, p.Type.ToDisplayString(), " (ref, out, in and params are not supported)");
                     AddVar(p.Name, Ty.Double, Storage.Scalar, VarRole.Param, p.Ordinal, true, p);
+                    continue;
+                }
+                if (!noDiff && TryMapAggregateArray(p.Type, out var astorage, out var aelem))
+                {
+                    // An array or span of structs or objects: elements reached by field paths.
+                    AddAggregateArray(p.Name, astorage, aelem, VarRole.Param, p.Ordinal, false, p);
+                    anyActive = true;
                     continue;
                 }
                 if (!TryMapType(p.Type, out var elem, out var storage))
@@ -129,10 +140,15 @@ namespace DiffGen.Generator.Lowering
             }
 
             if (!TryMapReturn(_method.ReturnType, out _))
-                Report(Descriptors.UnsupportedReturn, syntax.ReturnType.GetLocation(), _method.ReturnType.ToDisplayString());
+            {
+                if (IsDifferentiableStruct(_method.ReturnType))
+                    _result = AddStructContainer("_result", _method.ReturnType, VarRole.Result, -1, false, null);
+                else
+                    Report(Descriptors.UnsupportedReturn, ((syntax as MethodDeclarationSyntax)?.ReturnType ?? (SyntaxNode)syntax).GetLocation(), _method.ReturnType.ToDisplayString());
+            }
 
             if (!anyActive && _this < 0 && _method.Parameters.Length > 0 && _diagnostics.Count == 0)
-                Report(Descriptors.NoActiveInputs, syntax.Identifier.GetLocation(), name);
+                Report(Descriptors.NoActiveInputs, NameLocation(syntax), name);
 
             // Reserve every identifier used in the body so generated names never collide.
             foreach (var token in syntax.DescendantTokens())
@@ -146,15 +162,20 @@ namespace DiffGen.Generator.Lowering
                 var expr = syntax.ExpressionBody.Expression;
                 if (_method.ReturnsVoid)
                     LowerExpressionStatement(expr, stmts);
+                else if (_result >= 0)
+                {
+                    var sv = LowerStruct(expr, stmts, ExprContext.Plain);
+                    if (sv != null) AssignStruct(new VarPlace(_result), sv, stmts);
+                }
                 else
                     stmts.Add(new Return(NextId(), LowerExpr(expr, stmts, ExprContext.Plain)));
                 return new Block(NextId(), stmts.ToEquatableArray());
             }
-            Report(Descriptors.NoBody, syntax.Identifier.GetLocation(), name);
+            Report(Descriptors.NoBody, NameLocation(syntax), name);
             return new Block(NextId(), EquatableArray<Stmt>.Empty);
         }
 
-        private MethodModel BuildModel(MethodDeclarationSyntax syntax, Block body)
+        private MethodModel BuildModel(BaseMethodDeclarationSyntax syntax, Block body)
         {
             var types = new List<TypeDecl>();
             for (var t = _method.ContainingType; t != null; t = t.ContainingType)
@@ -183,16 +204,18 @@ namespace DiffGen.Generator.Lowering
             hint = Sanitize(hint) + ".g.cs";
 
             TryMapReturn(_method.ReturnType, out var ret);
+            if (_result >= 0) ret = Ty.Other;
             return new MethodModel(
                 hint, ns, types.ToEquatableArray(), usings.Distinct().ToEquatableArray(),
                 Accessibility(_method.DeclaredAccessibility), _method.Name, ret,
                 _vars.ToEquatableArray(), _method.Parameters.Length, body,
                 _callees.ToEquatableArray(), _diagnostics.ToEquatableArray(),
-                Locations.From(syntax.Identifier.GetLocation()),
+                Locations.From(NameLocation(syntax)),
                 (_method.MethodImplementationFlags & System.Reflection.MethodImplAttributes.AggressiveInlining) != 0,
                 _sourceText.OrderBy(kv => kv.Key).Select(kv => new StmtText(kv.Key, kv.Value)).ToEquatableArray(),
-                !_method.IsStatic,
-                _accessors.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => kv.Value).ToEquatableArray());
+                _this >= 0,
+                _accessors.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => kv.Value).ToEquatableArray(),
+                _result >= 0 ? OtherTypeName(_method.ReturnType) : null);
         }
 
         private static string Sanitize(string s)
@@ -469,6 +492,14 @@ namespace DiffGen.Generator.Lowering
                 case ReturnStatementSyntax rs:
                     {
                         Expr? value = null;
+                        if (rs.Expression != null && _result >= 0)
+                        {
+                            // A struct result: its leaves are assigned, then a plain return.
+                            var sv = LowerStruct(rs.Expression, output, ExprContext.Plain);
+                            if (sv != null) AssignStruct(new VarPlace(_result), sv, output);
+                            output.Add(new Return(NextId(), null));
+                            break;
+                        }
                         if (rs.Expression != null) value = LowerExpr(rs.Expression, output, ExprContext.Plain);
                         output.Add(new Return(NextId(), value));
                         break;
@@ -537,6 +568,7 @@ namespace DiffGen.Generator.Lowering
             foreach (var v in declaration.Variables)
             {
                 if (_model.GetDeclaredSymbol(v, _ct) is not ILocalSymbol symbol) continue;
+                if (TryLowerAggregateLocal(v, symbol, output)) continue;
                 if (!TryMapType(symbol.Type, out _, out _) && IsInactiveType(symbol.Type))
                 {
                     if (v.Initializer == null)
@@ -680,6 +712,7 @@ namespace DiffGen.Generator.Lowering
 
         private void LowerAssignment(AssignmentExpressionSyntax assign, List<Stmt> output)
         {
+            if (TryLowerStructAssignment(assign, output)) return;
             var target = LowerTarget(assign.Left, output);
             if (target == null) return;
             var targetType = target.Type;
@@ -789,6 +822,7 @@ namespace DiffGen.Generator.Lowering
 
         private void LowerForEach(ForEachStatementSyntax fe, List<Stmt> output)
         {
+            if (TryLowerAggregateForEach(fe, output)) return;
             var loopVar = _model.GetDeclaredSymbol(fe, _ct);
             if (!(_model.GetSymbolInfo(fe.Expression, _ct).Symbol is ISymbol src) || !_symbolVars.TryGetValue(src, out int arr)
                 || _vars[arr].Storage == Storage.Scalar || loopVar == null || !TryMapScalar(loopVar.Type, out var elemTy))
@@ -1219,6 +1253,7 @@ namespace DiffGen.Generator.Lowering
             var symbol = _model.GetSymbolInfo(inv, _ct).Symbol as IMethodSymbol;
             if (symbol == null)
                 return Unsupported(inv, "the called method could not be resolved");
+            if (TryLowerVectorScalar(inv, symbol, pre, ctx) is Expr vectorScalar) return vectorScalar;
             var containing = symbol.ContainingType?.ToDisplayString();
             if (containing == "System.Math" || containing == "System.MathF")
             {
@@ -1325,7 +1360,8 @@ namespace DiffGen.Generator.Lowering
 
         private static bool IsUserCallCandidate(IMethodSymbol symbol)
         {
-            if (!symbol.IsStatic || symbol.IsGenericMethod || symbol.MethodKind != MethodKind.Ordinary) return false;
+            if (symbol.IsGenericMethod || symbol.MethodKind != MethodKind.Ordinary) return false;
+            if (!symbol.IsStatic) return HasDifferentiable(symbol);
             var containing = symbol.ContainingType?.ToDisplayString();
             if (containing == "System.Math" || containing == "System.MathF") return false;
             if (HasDifferentiable(symbol)) return true;
@@ -1367,7 +1403,33 @@ namespace DiffGen.Generator.Lowering
         /// <summary>Lowers a call of a method that may have a derivative into a Call statement. Returns the result var or -1.</summary>
         private int LowerUserCall(InvocationExpressionSyntax inv, IMethodSymbol symbol, List<Stmt> output, ExprContext ctx, bool discardResult)
         {
-            var callee = BuildCallee(symbol, inv);
+            int receiver = -1;
+            if (!symbol.IsStatic)
+            {
+                // An instance method of this object (M(x) or this.M(x)): its pullback takes our thisBar.
+                bool onThis = inv.Expression is IdentifierNameSyntax || inv.Expression is MemberAccessExpressionSyntax ma && ma.Expression is ThisExpressionSyntax;
+                if (_this < 0 || !onThis)
+                {
+                    Report(Descriptors.UnsupportedExpression, inv.GetLocation(), Shorten(inv.ToString()),
+                        "instance methods can be called on this only (call a static [Differentiable] method, or a method of this object)");
+                    return -1;
+                }
+                receiver = _this;
+            }
+            int reported = _diagnostics.Count;
+            int result = LowerCallCore(inv, symbol, inv.ArgumentList.Arguments.Select(a => a.Expression).ToList(), inv.ArgumentList.Arguments, receiver, output, ctx, discardResult);
+            // A call is never dropped silently: a failure without a diagnostic of its own is named here.
+            if (result < 0 && _diagnostics.Count == reported && !(discardResult && output.Count > 0 && output[output.Count - 1] is Call))
+                Report(Descriptors.UnsupportedExpression, inv.GetLocation(), Shorten(inv.ToString()), "this call cannot be differentiated (its arguments could not be lowered)");
+            return result;
+        }
+
+        /// <summary>A call of a differentiable method with its arguments (operators too): a Call statement; returns the result variable or -1.</summary>
+        private int LowerCallCore(SyntaxNode site, IMethodSymbol symbol, List<ExpressionSyntax> argExprs, SeparatedSyntaxList<ArgumentSyntax>? arguments, int receiver,
+            List<Stmt> output, ExprContext ctx, bool discardResult)
+        {
+            var inv = site;
+            var callee = BuildCallee(symbol, site);
             if (callee.Params.Any(p => p.Elem == Ty.Void))
             {
                 Report(Descriptors.UnsupportedExpression, inv.GetLocation(), symbol.Name, "the called method has a parameter type the generator does not support");
@@ -1379,34 +1441,41 @@ namespace DiffGen.Generator.Lowering
                 _callees.Add(callee);
                 _calleeIndex[callee.Key + "/" + callee.Params.Count] = index;
             }
-            if (symbol.Parameters.Any(p => p.RefKind != RefKind.None))
+            if (symbol.Parameters.Any(p => p.RefKind != RefKind.None && !(p.RefKind == RefKind.In && callee.Params[p.Ordinal].Storage == Storage.Struct)))
             {
                 Report(Descriptors.UnsupportedExpression, inv.GetLocation(), symbol.Name, "called methods must take their parameters by value");
                 return -1;
             }
             var args = new List<Expr>();
-            var arguments = inv.ArgumentList.Arguments;
-            if (arguments.Count != symbol.Parameters.Length || arguments.Any(a => a.NameColon != null))
+            if (argExprs.Count != symbol.Parameters.Length || arguments != null && arguments.Value.Any(a => a.NameColon != null))
             {
                 Report(Descriptors.UnsupportedExpression, inv.GetLocation(), symbol.Name, "pass every argument, in order, without names");
                 return -1;
             }
-            for (int i = 0; i < arguments.Count; i++)
+            for (int i = 0; i < argExprs.Count; i++)
             {
                 var p = callee.Params[i];
-                var a = LowerExpr(arguments[i].Expression, output, ctx);
+                if (p.Storage == Storage.Struct)
+                {
+                    // A struct argument: a container the callee's pullback reads (and whose adjoint it accumulates).
+                    var sv = LowerStruct(argExprs[i], output, ctx);
+                    if (sv == null) return -1;
+                    args.Add(new VarRef(ContainerOf(sv, output), Ty.Other));
+                    continue;
+                }
+                var a = LowerExpr(argExprs[i], output, ctx);
                 if (p.Storage != Storage.Scalar)
                 {
                     if (!(a is VarRef vr) || _vars[vr.Var].Storage == Storage.Scalar)
                     {
                         if (!IsError(a))
-                            Report(Descriptors.UnsupportedExpression, arguments[i].GetLocation(), Shorten(arguments[i].ToString()),
+                            Report(Descriptors.UnsupportedExpression, argExprs[i].GetLocation(), Shorten(argExprs[i].ToString()),
                                 "pass a span or array variable directly (slices and expressions are not supported)");
                         return -1;
                     }
-                    if (_vars[vr.Var].Elem != p.Elem)
+                    if (_vars[vr.Var].Elem != p.Elem || _vars[vr.Var].Aggregate != p.Aggregate)
                     {
-                        Report(Descriptors.UnsupportedExpression, arguments[i].GetLocation(), Shorten(arguments[i].ToString()), "element types differ");
+                        Report(Descriptors.UnsupportedExpression, argExprs[i].GetLocation(), Shorten(argExprs[i].ToString()), "element types differ");
                         return -1;
                     }
                 }
@@ -1417,19 +1486,49 @@ namespace DiffGen.Generator.Lowering
                 args.Add(a);
             }
             int resultVar = -1;
-            if (callee.Return != Ty.Void && !discardResult)
+            if (callee.Return == Ty.Other && callee.ReturnTypeName != null && !discardResult)
+                resultVar = AddStructContainer(FreshStructName(), symbol.ReturnType, VarRole.Temp, -1, false, null);
+            else if (callee.Return != Ty.Void && !discardResult)
                 resultVar = Temp("call", callee.Return);
-            output.Add(new Call(NextId(), index, args.ToEquatableArray(), resultVar, Locations.From(inv.GetLocation())));
+            output.Add(new Call(NextId(), index, args.ToEquatableArray(), resultVar, Locations.From(inv.GetLocation()), receiver));
             return resultVar;
         }
 
-        private Callee BuildCallee(IMethodSymbol symbol, InvocationExpressionSyntax inv)
+        /// <summary>The container holding a struct value: its own when it is one whole container, else a fresh temporary.</summary>
+        private int ContainerOf(StructValue sv, List<Stmt> output)
+        {
+            if (sv.Leaves.Count > 0 && sv.Leaves[0].Value is VarRef first && _vars[first.Var].IsLeaf)
+            {
+                int c = _vars[first.Var].Container;
+                if (_vars[c].Storage == Storage.Struct && _vars[c].Container < 0
+                    && sv.Leaves.All(l => l.Value is VarRef r && _vars[r.Var].Container == c && _vars[r.Var].Path == l.Path)
+                    && _vars.Count(v => v.Container == c) == sv.Leaves.Count)
+                    return c;
+            }
+            int t = AddStructContainer(FreshStructName(), sv.Type, VarRole.Temp, -1, false, null);
+            AssignStruct(new VarPlace(t), sv, output);
+            return t;
+        }
+
+        private Callee BuildCallee(IMethodSymbol symbol, SyntaxNode inv)
         {
             var ps = new List<CalleeParam>();
             var body = symbol.DeclaringSyntaxReferences.FirstOrDefault()?.GetSyntax(_ct) as MethodDeclarationSyntax;
             foreach (var p in symbol.Parameters)
             {
                 bool noDiff = p.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == NoDiffAttributeName);
+                if (!noDiff && (p.RefKind == RefKind.None || p.RefKind == RefKind.In) && IsDifferentiableStruct(p.Type))
+                {
+                    ps.Add(new CalleeParam(p.Name, Ty.Other, Storage.Struct, false, true, false, OtherTypeName(p.Type)));
+                    continue;
+                }
+                if (TryMapAggregateArray(p.Type, out var astorage, out var aelem))
+                {
+                    bool ar = true, aw = astorage != Storage.ReadOnlySpan;
+                    if (aw && body != null) AnalyseSpanUse(body, p.Name, out ar, out aw);
+                    ps.Add(new CalleeParam(p.Name, Ty.Other, astorage, noDiff, ar, aw, OtherTypeName(aelem), Aggregate: true));
+                    continue;
+                }
                 if (!TryMapType(p.Type, out var elem, out var storage))
                 {
                     bool inactive = p.RefKind == RefKind.None && (noDiff || IsInactiveType(p.Type));
@@ -1441,6 +1540,8 @@ namespace DiffGen.Generator.Lowering
                 ps.Add(new CalleeParam(p.Name, elem, storage, noDiff, reads, writes));
             }
             TryMapReturn(symbol.ReturnType, out var ret);
+            string? retName = null;
+            if (ret == Ty.Void && !symbol.ReturnsVoid && IsDifferentiableStruct(symbol.ReturnType)) { ret = Ty.Other; retName = OtherTypeName(symbol.ReturnType); }
             string typeName = FullName(symbol.ContainingType!);
             string key = typeName + "." + symbol.Name;
             string? pbType = null, pbName = null, pfType = null, pfName = null, rvType = null, rvName = null;
@@ -1476,7 +1577,42 @@ namespace DiffGen.Generator.Lowering
                 display, hint.ToString(), Locations.From(inv.GetLocation()),
                 IsCapable(symbol, dual: true, new HashSet<IMethodSymbol>(SymbolEqualityComparer.Default)),
                 IsCapable(symbol, dual: false, new HashSet<IMethodSymbol>(SymbolEqualityComparer.Default)),
-                IsSplitCapable(symbol, ps), rvType, rvName);
+                IsSplitCapable(symbol, ps), rvType, rvName, !symbol.IsStatic, retName, OperatorToken(symbol), !symbol.IsStatic && UsesInstanceState(symbol));
+        }
+
+        /// <summary>The C# token of a user-defined operator ("+" for op_Addition), which generated code writes as an operator.</summary>
+        private static string? OperatorToken(IMethodSymbol m)
+        {
+            if (m.MethodKind != MethodKind.UserDefinedOperator) return null;
+            switch (m.Name)
+            {
+                case "op_Addition": return "+";
+                case "op_Subtraction": return "-";
+                case "op_Multiply": return "*";
+                case "op_Division": return "/";
+                case "op_UnaryNegation": return "-";
+                case "op_UnaryPlus": return "+";
+                default: return null;
+            }
+        }
+
+        /// <summary>
+        /// Whether an instance method reads or writes float/double state of its object (then its pullback takes
+        /// thisBar): a use of an instance field or auto-property that holds such data.
+        /// </summary>
+        private bool UsesInstanceState(IMethodSymbol m)
+        {
+            var syntax = m.DeclaringSyntaxReferences.FirstOrDefault()?.GetSyntax(_ct);
+            if (syntax == null) return true;
+            var model = _model.Compilation.GetSemanticModel(syntax.SyntaxTree);
+            foreach (var id in syntax.DescendantNodes().OfType<IdentifierNameSyntax>())
+            {
+                var s = model.GetSymbolInfo(id, _ct).Symbol;
+                if (s == null || s.IsStatic || !(s is IFieldSymbol || s is IPropertySymbol) || !InheritsFrom(m.ContainingType, s.ContainingType)) continue;
+                var t = s is IFieldSymbol f ? f.Type : ((IPropertySymbol)s).Type;
+                if (!IsInactiveType(t) && !(TryMapScalar(t, out var ty) && ty != Ty.Double && ty != Ty.Float)) return true;
+            }
+            return false;
         }
 
         /// <summary>
