@@ -42,6 +42,9 @@ public class GeneratorEditBenchmarks
     private bool _track;
     private bool _floor;
 
+    /// <summary>The repository whose src/Physics is read (another checkout, to compare generator versions).</summary>
+    private static string? _root;
+
     /// <summary>
     /// The floor: a generator that only finds the [Differentiable] methods (the attribute search of the
     /// driver, the new compilation, the parse options) and generates nothing.
@@ -57,12 +60,13 @@ public class GeneratorEditBenchmarks
     }
 
     /// <summary>
-    /// <c>--generator-edits [n]</c>: each edit n times (after 3 warm-up edits), printing the median wall and
+    /// <c>--generator-edits [n] [repository]</c>: each edit n times (after 3 warm-up edits), printing the median wall and
     /// process CPU time per edit (CPU time is the steadier figure on a shared machine) and, from one run with
     /// step tracking, how many source outputs re-ran and how many generated files changed.
     /// </summary>
-    public static void PrintEdits(int n)
+    public static void PrintEdits(int n, string? repoRoot = null)
     {
+        _root = repoRoot;
         var edits = new (string Name, Func<GeneratorEditBenchmarks, GeneratorDriver> Edit)[]
         {
             ("floor: a generator that only finds the methods; one statement edited", b => { b._floor = true; return b.EditOneMethod(); }),
@@ -108,7 +112,7 @@ public class GeneratorEditBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        var dir = Path.Combine(RepoRoot(), "src", "Physics");
+        var dir = Path.Combine(_root ?? RepoRoot(), "src", "Physics");
         // The kernels and the few project files they use (grids, argument checks).
         var files = Directory.GetFiles(Path.Combine(dir, "Kernels"), "*.cs").Concat(Directory.GetFiles(Path.Combine(dir, "Grids"), "*.cs"))
             .Append(Path.Combine(dir, "Models", "Check.cs")).OrderBy(f => f, StringComparer.Ordinal).ToList();
