@@ -118,7 +118,7 @@ namespace DiffGen.Generator.Ir
     }
 
     /// <summary>A call of a differentiable method (generated or hand-written derivative).</summary>
-    internal sealed record Call(int Id, int Callee, EquatableArray<Expr> Args, int ResultVar, LocationInfo Location) : Stmt(Id);
+    internal sealed record Call(int Id, int Callee, EquatableArray<Expr> Args, int ResultVar) : Stmt(Id);
 
     /// <summary>A throw statement, printed verbatim (nothing to differentiate: the sweep never ends).</summary>
     internal sealed record Throw(int Id, string Text) : Stmt(Id);
@@ -142,10 +142,15 @@ namespace DiffGen.Generator.Ir
     /// A method called from differentiable code. PullbackType/PullbackName are set when the derivative
     /// is known at lowering time (a [Differentiable] callee or a [DerivativeOf] on the callee's type);
     /// otherwise the registry of [DerivativeOf] methods of the compilation is consulted at emit time
-    /// by Key, and DG0101 is reported if none is found.
+    /// by Key, and DG0101 is reported if none is found. Signature identifies the method in the
+    /// capability table (<see cref="Analysis.CapabilityTable"/>): for a [Differentiable] method of this
+    /// compilation, the table supplies DualCapable, VectorCapable, SplitCapable and the params'
+    /// Reads/Writes at emit time; lowering leaves the conservative answers (a method of another
+    /// assembly or a hand-written derivative keeps them).
     /// </summary>
     internal sealed record Callee(
         string Key,
+        string Signature,
         string TypeName,
         string Name,
         EquatableArray<CalleeParam> Params,
@@ -156,7 +161,6 @@ namespace DiffGen.Generator.Ir
         string? PushforwardName,
         string DisplaySignature,
         string PullbackSignatureHint,
-        LocationInfo FirstUse,
         bool DualCapable = false,
         bool VectorCapable = false,
         bool SplitCapable = false,

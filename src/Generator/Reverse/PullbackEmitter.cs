@@ -101,37 +101,9 @@ namespace DiffGen.Generator.Reverse
                 whyNot = "it uses float (dual numbers are double)";
             else if (callees.FirstOrDefault(c => !c.DualCapable) is Callee c)
                 whyNot = "it calls '" + c.Name + "', which has no dual pullback (a hand-written derivative, float code, or another assembly)";
-            else if (UsesUnsupportedDual(e._body))
+            else if (MethodSummary.UsesUnsupportedDual(e._body))
                 whyNot = "it uses MathF, a cast to float, or a helper called with double arguments";
             return whyNot == null ? e.EmitMethod(out _) : null;
-        }
-
-        private static bool UsesUnsupportedDual(Stmt s)
-        {
-            bool Bad(Expr x)
-            {
-                switch (x)
-                {
-                    case MathCall mc: return mc.IsMathF || mc.Args.Any(Bad);
-                    case Opaque o: return o.Args.Any(a => a.Type == Ty.Double || a.Type == Ty.Float) || o.Args.Any(Bad);
-                    case Unary u: return Bad(u.Operand);
-                    case Binary b: return Bad(b.Left) || Bad(b.Right);
-                    case Conditional c: return Bad(c.Condition) || Bad(c.WhenTrue) || Bad(c.WhenFalse);
-                    case Cast c: return c.Type == Ty.Float || Bad(c.Operand);
-                    case ElemRef el: return Bad(el.Index);
-                    default: return false;
-                }
-            }
-            switch (s)
-            {
-                case Assign a: return Bad(a.Target) || Bad(a.Value);
-                case Alloc al: return Bad(al.Length);
-                case If i: return Bad(i.Condition) || UsesUnsupportedDual(i.Then) || UsesUnsupportedDual(i.Else);
-                case Loop l: return Bad(l.Condition) || UsesUnsupportedDual(l.Init) || UsesUnsupportedDual(l.Body) || UsesUnsupportedDual(l.Step);
-                case Block b: return b.Stmts.Any(UsesUnsupportedDual);
-                case Call c: return c.Args.Any(Bad);
-                default: return false;
-            }
         }
 
         /// <summary>Emits the pullback method (without the surrounding type declarations).</summary>
