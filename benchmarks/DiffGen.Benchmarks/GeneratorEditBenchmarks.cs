@@ -40,21 +40,29 @@ public class GeneratorEditBenchmarks
     private SyntaxTree[] _blank = null!, _body = null!, _unrelated = null!;
     private int _edits;
     private bool _track;
-    private bool _floor;
+    private bool _floor, _bind;
 
     /// <summary>The repository whose src/Physics is read (another checkout, to compare generator versions).</summary>
     private static string? _root;
 
     /// <summary>
-    /// The floor: a generator that only finds the [Differentiable] methods (the attribute search of the
-    /// driver, the new compilation, the parse options) and generates nothing.
+    /// Floors: a generator that only finds the [Differentiable] methods (the driver's attribute search on a
+    /// new compilation) or also binds every expression of their bodies (what any generator that reads
+    /// their semantics pays: the driver re-runs every transform on every new compilation), and generates nothing.
     /// </summary>
-    private sealed class FindOnly : IIncrementalGenerator
+    private sealed class FindOnly(bool bind) : IIncrementalGenerator
     {
         public void Initialize(IncrementalGeneratorInitializationContext context)
         {
             var found = context.SyntaxProvider.ForAttributeWithMetadataName("DiffGen.DifferentiableAttribute",
-                static (node, _) => node is Microsoft.CodeAnalysis.CSharp.Syntax.MethodDeclarationSyntax, static (ctx, _) => ctx.TargetSymbol.Name);
+                static (node, _) => node is Microsoft.CodeAnalysis.CSharp.Syntax.MethodDeclarationSyntax, (ctx, ct) =>
+                {
+                    int n = 0;
+                    if (bind)
+                        foreach (var e in ctx.TargetNode.DescendantNodes().OfType<Microsoft.CodeAnalysis.CSharp.Syntax.ExpressionSyntax>())
+                            n += (ctx.SemanticModel.GetSymbolInfo(e, ct).Symbol != null ? 1 : 0) + (ctx.SemanticModel.GetTypeInfo(e, ct).Type != null ? 1 : 0);
+                    return ctx.TargetSymbol.Name + n.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                });
             context.RegisterSourceOutput(found.Collect(), static (_, _) => { });
         }
     }
@@ -69,7 +77,8 @@ public class GeneratorEditBenchmarks
         _root = repoRoot;
         var edits = new (string Name, Func<GeneratorEditBenchmarks, GeneratorDriver> Edit)[]
         {
-            ("floor: a generator that only finds the methods; one statement edited", b => { b._floor = true; return b.EditOneMethod(); }),
+            ("floor: a generator that only finds the methods; one statement edited", b => b.EditOneMethod()),
+            ("floor: a generator that finds the methods and binds their bodies; one statement edited", b => b.EditOneMethod()),
             ("blank line above a type (Advection.cs)", b => b.BlankLineAboveType()),
             ("one statement of one method (Advection.cs)", b => b.EditOneMethod()),
             ("unrelated file (Krylov.cs)", b => b.EditUnrelatedFile()),
@@ -78,7 +87,7 @@ public class GeneratorEditBenchmarks
         Console.WriteLine("|---|---:|---:|---:|---:|");
         foreach (var (name, edit) in edits)
         {
-            var b = new GeneratorEditBenchmarks { _floor = name.StartsWith("floor", StringComparison.Ordinal) };
+            var b = new GeneratorEditBenchmarks { _floor = name.StartsWith("floor", StringComparison.Ordinal), _bind = name.Contains("binds", StringComparison.Ordinal) };
             b.Setup();
             for (int i = 0; i < 3; i++) edit(b);
             var wall = new double[n];
@@ -97,7 +106,7 @@ public class GeneratorEditBenchmarks
             Array.Sort(wall);
             Array.Sort(cpu);
 
-            var t = new GeneratorEditBenchmarks { _track = true, _floor = b._floor };
+            var t = new GeneratorEditBenchmarks { _track = true, _floor = b._floor, _bind = b._bind };
             t.Setup();
             var before = t._driver.GetRunResult().GeneratedTrees.ToDictionary(x => x.FilePath, x => x.ToString());
             var after = edit(t).GetRunResult();
@@ -130,7 +139,7 @@ public class GeneratorEditBenchmarks
         if (errors.Count > 0)
             throw new InvalidOperationException("The kernels do not compile on their own: " + string.Join("; ", errors.Take(3)));
 
-        IIncrementalGenerator generator = _floor ? new FindOnly() : new DifferentiableGenerator();
+        IIncrementalGenerator generator = _floor ? new FindOnly(_bind) : new DifferentiableGenerator();
         _driver = CSharpGeneratorDriver.Create([generator.AsSourceGenerator()], parseOptions: options,
             driverOptions: new GeneratorDriverOptions(IncrementalGeneratorOutputKind.None, trackIncrementalGeneratorSteps: _track));
         _driver = _driver.RunGenerators(_compilation);

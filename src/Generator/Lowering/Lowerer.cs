@@ -40,6 +40,7 @@ namespace DiffGen.Generator.Lowering
         private readonly List<DiagnosticInfo> _diagnostics = new List<DiagnosticInfo>();
         private readonly List<Callee> _callees = new List<Callee>();
         private readonly List<PendingCallee> _pending = new List<PendingCallee>();
+        private readonly Dictionary<IMethodSymbol, Callee> _calleeCache = new Dictionary<IMethodSymbol, Callee>(SymbolEqualityComparer.Default);
         private readonly Dictionary<string, int> _calleeIndex = new Dictionary<string, int>(StringComparer.Ordinal);
         private int _nextId;
         private readonly HashSet<SyntaxNode> _sectionBreaks = new HashSet<SyntaxNode>();
@@ -58,7 +59,10 @@ namespace DiffGen.Generator.Lowering
         /// </summary>
         public static LoweredMethod Lower(MethodDeclarationSyntax syntax, IMethodSymbol method, SemanticModel model, AttributeData? attribute, CancellationToken ct)
         {
-            var lowerer = new Lowerer(model, method, ct);
+            // Lowering reads no flow nullability. A model with nullable analysis on runs it over the whole
+            // body the first time a local's symbol is asked for: half of lowering's time, on every edit
+            // (the driver re-runs every transform on each new compilation).
+            var lowerer = new Lowerer(WithoutNullableAnalysis(model, syntax.SyntaxTree), method, ct);
             var requested = lowerer.RequestedModes(attribute, syntax);
             Block body;
             try
@@ -91,6 +95,32 @@ namespace DiffGen.Generator.Lowering
             var diagnostics = new MethodDiagnostics(built.HintName, built.Signature, built.Name, lowerer._diagnostics.ToEquatableArray(),
                 lowerer._pending.ToEquatableArray(), Locations.From(attributeLocation), Locations.From(syntax.Identifier.GetLocation()));
             return new LoweredMethod(built, summary, diagnostics);
+        }
+
+        /// <summary>A model of the tree that skips nullable analysis, or the given one where the host compiler lacks the (experimental) option.</summary>
+        private static SemanticModel WithoutNullableAnalysis(SemanticModel model, SyntaxTree tree)
+        {
+            try
+            {
+                return CreateWithoutNullableAnalysis(model.Compilation, tree);
+            }
+            catch (MissingMethodException)
+            {
+                return model;
+            }
+            catch (TypeLoadException)
+            {
+                return model;
+            }
+        }
+
+        // Its own method, not inlined: a host compiler without the API fails when this is compiled, inside the try above.
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+        private static SemanticModel CreateWithoutNullableAnalysis(Compilation compilation, SyntaxTree tree)
+        {
+#pragma warning disable RSEXPERIMENTAL001 // Roslyn's own classification uses it (dotnet/roslyn#70609); guarded above
+            return compilation.GetSemanticModel(tree, SemanticModelOptions.DisableNullableAnalysis);
+#pragma warning restore RSEXPERIMENTAL001
         }
 
         private void ReportInternalError(MethodDeclarationSyntax syntax, Exception ex) =>
@@ -211,7 +241,7 @@ namespace DiffGen.Generator.Lowering
             string typeFullName = _method.ContainingType?.ToDisplayString() ?? "Global";
             string hint = typeFullName + "." + _method.Name;
             var overloads = _method.ContainingType?.GetMembers(_method.Name).OfType<IMethodSymbol>()
-                .Count(m => m.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == DifferentiableAttributeName)) ?? 1;
+                .Count(m => m.GetAttributes().Any(a => IsAttribute(a, DifferentiableAttributeName))) ?? 1;
             if (overloads > 1)
                 hint += "_" + string.Join("_", _method.Parameters.Select(p => Sanitize(p.Type.ToDisplayString())));
             hint = Sanitize(hint) + ".g.cs";
@@ -1292,8 +1322,15 @@ namespace DiffGen.Generator.Lowering
             return FindDerivativeOnTypes(symbol, 0) != null || symbol.ContainingType?.ContainingNamespace?.ToDisplayString()?.StartsWith("System", StringComparison.Ordinal) != true;
         }
 
+        /// <summary>Whether an attribute is of the named class (its short name is compared first: most attributes are not).</summary>
+        internal static bool IsAttribute(AttributeData a, string fullName)
+        {
+            var c = a.AttributeClass;
+            return c != null && fullName.EndsWith("." + c.Name, StringComparison.Ordinal) && c.ToDisplayString() == fullName;
+        }
+
         internal static bool HasDifferentiable(IMethodSymbol symbol) =>
-            symbol.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == DifferentiableAttributeName);
+            symbol.GetAttributes().Any(a => IsAttribute(a, DifferentiableAttributeName));
 
         /// <summary>Looks for [DerivativeOf(typeof(T), "M")] on the callee's own type (works across assemblies).</summary>
         private static IMethodSymbol? FindDerivativeOnTypes(IMethodSymbol target, int kind)
@@ -1304,7 +1341,7 @@ namespace DiffGen.Generator.Lowering
             {
                 foreach (var attr in member.GetAttributes())
                 {
-                    if (attr.AttributeClass?.ToDisplayString() != DerivativeOfAttributeName || attr.ConstructorArguments.Length != 2) continue;
+                    if (!IsAttribute(attr, DerivativeOfAttributeName) || attr.ConstructorArguments.Length != 2) continue;
                     if (!(attr.ConstructorArguments[0].Value is ITypeSymbol t) || !SymbolEqualityComparer.Default.Equals(t, type)) continue;
                     if (!(attr.ConstructorArguments[1].Value is string name) || name != target.Name) continue;
                     int k = 0;
@@ -1397,10 +1434,18 @@ namespace DiffGen.Generator.Lowering
         /// </summary>
         private Callee BuildCallee(IMethodSymbol symbol)
         {
+            if (_calleeCache.TryGetValue(symbol, out var known)) return known;
+            var built = DescribeCallee(symbol);
+            _calleeCache[symbol] = built;
+            return built;
+        }
+
+        private Callee DescribeCallee(IMethodSymbol symbol)
+        {
             var ps = new List<CalleeParam>();
             foreach (var p in symbol.Parameters)
             {
-                bool noDiff = p.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == NoDiffAttributeName);
+                bool noDiff = p.GetAttributes().Any(a => IsAttribute(a, NoDiffAttributeName));
                 if (!TryMapType(p.Type, out var elem, out var storage))
                 {
                     bool inactive = p.RefKind == RefKind.None && (noDiff || IsInactiveType(p.Type));
