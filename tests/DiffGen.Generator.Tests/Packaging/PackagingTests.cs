@@ -6,7 +6,7 @@ namespace DiffGen.Generator.Tests.Packaging;
 /// <summary>
 /// Packs DiffGen from a copy of the sources and builds a fresh console project that references it
 /// by one PackageReference, restored from the local folder; its [Differentiable] method must get a
-/// working pullback.
+/// working pullback, and the pushforward its project asks for with DiffGenDerivativeModes.
 /// </summary>
 public class PackagingTests
 {
@@ -18,8 +18,10 @@ public class PackagingTests
         var uBar = new double[3];
         double y = Model.F(new double[] { 1, 2, 3 }, 0.5);
         double r = Model.FPullback(new double[] { 1, 2, 3 }, 0.5, 1.0, uBar, ref xBar);
+        // Asked for by the project's DiffGenDerivativeModes (the package's build props make it visible).
+        var (_, xTangent) = Model.FPushforward(new double[] { 1, 2, 3 }, new double[3], 0.5, 1.0);
         // F = x * sum(u_i^2): dF/dx = 14, dF/du = 2 x u.
-        Console.WriteLine(FormattableString.Invariant($"{y} {r} {xBar} {uBar[0]} {uBar[1]} {uBar[2]}"));
+        Console.WriteLine(FormattableString.Invariant($"{y} {r} {xBar} {uBar[0]} {uBar[1]} {uBar[2]} {xTangent}"));
 
         public static partial class Model
         {
@@ -56,6 +58,8 @@ public class PackagingTests
             {
                 Assert.Contains(zip.Entries, e => e.FullName == "analyzers/dotnet/cs/DiffGen.Generator.dll");
                 Assert.Contains(zip.Entries, e => e.FullName == "lib/net10.0/DiffGen.Runtime.dll");
+                Assert.Contains(zip.Entries, e => e.FullName == "build/DiffGen.props");
+                Assert.Contains(zip.Entries, e => e.FullName == "buildTransitive/DiffGen.props");
             }
 
             var app = Path.Combine(work, "app");
@@ -68,6 +72,7 @@ public class PackagingTests
                     <Nullable>enable</Nullable>
                     <TreatWarningsAsErrors>true</TreatWarningsAsErrors>
                     <RestorePackagesPath>{Path.Combine(work, "packages")}</RestorePackagesPath>
+                    <DiffGenDerivativeModes>Reverse,Forward</DiffGenDerivativeModes>
                   </PropertyGroup>
                   <ItemGroup>
                     <PackageReference Include="DiffGen" Version="{version}" />
@@ -85,7 +90,7 @@ public class PackagingTests
             File.WriteAllText(Path.Combine(app, "Program.cs"), Program);
             var output = Run(app, "dotnet", "run -c Release").Trim().Split('\n').Last().Split(' ');
             var values = output.Select(v => double.Parse(v, System.Globalization.CultureInfo.InvariantCulture)).ToArray();
-            Assert.Equal([7.0, 7.0, 14.0, 1.0, 2.0, 3.0], values);
+            Assert.Equal([7.0, 7.0, 14.0, 1.0, 2.0, 3.0, 14.0], values);
         }
         finally
         {
