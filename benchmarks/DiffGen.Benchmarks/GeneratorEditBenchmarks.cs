@@ -59,8 +59,14 @@ public class GeneratorEditBenchmarks
                 {
                     int n = 0;
                     if (bind)
+                    {
+                        // As the generator's lowering binds: without nullable analysis.
+#pragma warning disable RSEXPERIMENTAL001
+                        var model = ctx.SemanticModel.Compilation.GetSemanticModel(ctx.TargetNode.SyntaxTree, SemanticModelOptions.DisableNullableAnalysis);
+#pragma warning restore RSEXPERIMENTAL001
                         foreach (var e in ctx.TargetNode.DescendantNodes().OfType<Microsoft.CodeAnalysis.CSharp.Syntax.ExpressionSyntax>())
-                            n += (ctx.SemanticModel.GetSymbolInfo(e, ct).Symbol != null ? 1 : 0) + (ctx.SemanticModel.GetTypeInfo(e, ct).Type != null ? 1 : 0);
+                            n += (model.GetSymbolInfo(e, ct).Symbol != null ? 1 : 0) + (model.GetTypeInfo(e, ct).Type != null ? 1 : 0);
+                    }
                     return ctx.TargetSymbol.Name + n.ToString(System.Globalization.CultureInfo.InvariantCulture);
                 });
             context.RegisterSourceOutput(found.Collect(), static (_, _) => { });
