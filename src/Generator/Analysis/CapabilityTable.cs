@@ -80,8 +80,9 @@ namespace DiffGen.Generator.Analysis
             int Find(CalleeRef c) => index.TryGetValue(c.Signature, out int k) ? k : -1;
 
             // Dual and vector forms: assume them wherever the body allows, then drop callers of methods without them until nothing changes.
-            var dual = list.Select(s => !s.UsesFloat && !s.DualUnprintable).ToArray();
-            var vector = Enumerable.Repeat(true, list.Count).ToArray();
+            // (The same conditions, in the same order, as ReverseTransformer.BuildDual and ForwardTransformer.BuildVector.)
+            var dual = list.Select(s => !s.UsesFloat && !s.UsesContainers && !s.DualUnprintable).ToArray();
+            var vector = list.Select(s => !s.UsesContainers).ToArray();
             for (bool changed = true; changed;)
             {
                 changed = false;
@@ -154,12 +155,14 @@ namespace DiffGen.Generator.Analysis
                     var blocker = s.Callees.FirstOrDefault(c => Find(c) is int k && (k < 0 || !dual[k]));
                     noDual = s.UsesFloat ? "it uses float (dual numbers are double)"
                         : blocker != null ? "it calls '" + blocker.Name + "', which has no dual pullback (a hand-written derivative, float code, or another assembly)"
+                        : s.UsesContainers ? "it uses structs or instance state (dual numbers replace double values, not fields)"
                         : "it uses MathF, a cast to float, or a helper called with double arguments";
                 }
                 if (!vector[i])
                 {
-                    var blocker = s.Callees.First(c => Find(c) is int k && (k < 0 || !vector[k]));
-                    noVector = "it calls '" + blocker.Name + "', which has no vector pushforward (a hand-written derivative or a method of another assembly)";
+                    var blocker = s.Callees.FirstOrDefault(c => Find(c) is int k && (k < 0 || !vector[k]));
+                    noVector = blocker != null ? "it calls '" + blocker.Name + "', which has no vector pushforward (a hand-written derivative or a method of another assembly)"
+                        : "it uses structs or instance state (K tangents per field are not a value of the field's type)";
                 }
                 entries.Add(new TableEntry(s.Signature, dual[i], noDual, vector[i], noVector, s.HasHalves,
                     use[i].ToEquatableArray(), requested[i], emitted[i]));

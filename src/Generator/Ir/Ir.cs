@@ -26,6 +26,12 @@ namespace DiffGen.Generator.Ir
         Span,
         ReadOnlySpan,
         Array,
+
+        /// <summary>A struct value (a Vector3, a user's struct) whose float/double fields are its leaves.</summary>
+        Struct,
+
+        /// <summary>A reference to an object (<c>this</c>, or an object a field holds) whose fields are its leaves.</summary>
+        Object,
     }
 
     internal enum VarRole
@@ -35,19 +41,37 @@ namespace DiffGen.Generator.Ir
         Temp,
         Flag,
         Result,
+
+        /// <summary>The instance an instance method runs on.</summary>
+        This,
+
+        /// <summary>A field (or auto-property) of a struct or object variable: <see cref="Var.Container"/> and <see cref="Var.Path"/> locate it.</summary>
+        Leaf,
     }
 
     /// <summary>
     /// A variable of the lowered method: a parameter, a (hoisted, uniquely named) local, or a
     /// generator temporary. Elem is the scalar kind (of the elements, for spans and arrays).
     /// </summary>
-    internal sealed record Var(int Id, string Name, Ty Elem, Storage Storage, VarRole Role, int ParamIndex, bool NoDiff, string? TypeName = null)
+    /// <remarks>
+    /// Structs and objects are split into their fields (scalar replacement of aggregates): a local
+    /// <c>Vector3 r</c> is a container variable (Storage.Struct) and three leaf variables named
+    /// <c>r.X</c>, <c>r.Y</c>, <c>r.Z</c>, whose adjoints are the fields of the container's adjoint
+    /// (<c>rBar.X</c>). The analyses see only scalars and arrays; generated code reads like the source.
+    /// A field of <c>this</c> is a leaf of the This container (<c>this.Temperature</c>, <c>this.Weights</c>).
+    /// </remarks>
+    internal sealed record Var(int Id, string Name, Ty Elem, Storage Storage, VarRole Role, int ParamIndex, bool NoDiff, string? TypeName = null,
+        int Container = -1, string? Path = null, string? Modifier = null, string? Accessor = null)
     {
         public bool IsReal => Elem == Ty.Float || Elem == Ty.Double;
 
         public bool IsScalar => Storage == Storage.Scalar;
 
         public bool IsWritableSpan => Storage == Storage.Span || Storage == Storage.Array;
+
+        public bool IsContainer => Storage == Storage.Struct || Storage == Storage.Object;
+
+        public bool IsLeaf => Container >= 0;
     }
 
     /// <summary>A source location that holds no Roslyn object (so models cache).</summary>
@@ -58,6 +82,65 @@ namespace DiffGen.Generator.Ir
 
     // ---------------------------------------------------------------- expressions
 
+    /// <summary>Binary operators of the IR (C#'s, on the IR's scalar types).</summary>
+    internal enum BinOp
+    {
+        Add,
+        Sub,
+        Mul,
+        Div,
+        Mod,
+        Lt,
+        Le,
+        Gt,
+        Ge,
+        Eq,
+        Ne,
+        LogicalAnd,
+        LogicalOr,
+        BitAnd,
+        BitOr,
+        BitXor,
+    }
+
+    internal enum UnOp
+    {
+        Neg,
+        Not,
+    }
+
+    /// <summary>The System.Math / System.MathF functions the generator differentiates (Rules.DerivativeRules holds their derivatives).</summary>
+    internal enum MathFn
+    {
+        Sin,
+        Cos,
+        Tan,
+        Exp,
+        Log,
+        Log10,
+        Log2,
+        Sqrt,
+        Cbrt,
+        Pow,
+        Tanh,
+        Sinh,
+        Cosh,
+        Atan,
+        Asin,
+        Acos,
+        Abs,
+        Min,
+        Max,
+        Clamp,
+        Atan2,
+        Floor,
+        Ceiling,
+        Round,
+        Truncate,
+        Sign,
+        FusedMultiplyAdd,
+    }
+
     internal abstract record Expr(Ty Type);
 
     /// <summary>A literal, printed as written (its Type is the type after implicit conversion context).</summary>
@@ -66,15 +149,15 @@ namespace DiffGen.Generator.Ir
     /// <summary>A scalar variable read.</summary>
     internal sealed record VarRef(int Var, Ty Type) : Expr(Type);
 
-    /// <summary>A span or array element read.</summary>
-    internal sealed record ElemRef(int Var, Expr Index, Ty Type) : Expr(Type);
+    /// <summary>A span or array element read; Path names a field of a struct or object element (<c>bodies[i].Pos.X</c>).</summary>
+    internal sealed record ElemRef(int Var, Expr Index, Ty Type, string? Path = null) : Expr(Type);
 
     /// <summary><c>span.Length</c>.</summary>
     internal sealed record LenRef(int Var) : Expr(Ty.Int);
 
-    internal sealed record Unary(string Op, Expr Operand, Ty Type) : Expr(Type);
+    internal sealed record Unary(UnOp Op, Expr Operand, Ty Type) : Expr(Type);
 
-    internal sealed record Binary(string Op, Expr Left, Expr Right, Ty Type) : Expr(Type);
+    internal sealed record Binary(BinOp Op, Expr Left, Expr Right, Ty Type) : Expr(Type);
 
     internal sealed record Conditional(Expr Condition, Expr WhenTrue, Expr WhenFalse, Ty Type) : Expr(Type);
 
@@ -82,7 +165,7 @@ namespace DiffGen.Generator.Ir
     internal sealed record Cast(Expr Operand, Ty Type, bool Implicit) : Expr(Type);
 
     /// <summary>A call of System.Math or System.MathF.</summary>
-    internal sealed record MathCall(string Function, bool IsMathF, EquatableArray<Expr> Args, Ty Type) : Expr(Type);
+    internal sealed record MathCall(MathFn Function, bool IsMathF, EquatableArray<Expr> Args, Ty Type) : Expr(Type);
 
     /// <summary>
     /// An inactive value printed as given: a static readonly field, a member of an inactive value
@@ -91,6 +174,12 @@ namespace DiffGen.Generator.Ir
     /// arguments are analysed like any other reads. TypeName is the type's full name when Type is Other.
     /// </summary>
     internal sealed record Opaque(string Callee, bool IsCall, EquatableArray<Expr> Args, Ty Type, Expr? Receiver = null, string? TypeName = null) : Expr(Type);
+
+    /// <summary>
+    /// What lowering produces for syntax it reported a diagnostic on: a model with an error node is
+    /// never analysed or emitted (the diagnostic stops the method), so no stage after lowering sees one.
+    /// </summary>
+    internal sealed record ErrorExpr() : Expr(Ty.Void);
 
     // ---------------------------------------------------------------- statements
 
@@ -107,15 +196,18 @@ namespace DiffGen.Generator.Ir
 
     internal sealed record If(int Id, Expr Condition, Block Then, Block Else) : Stmt(Id);
 
+    /// <summary>Any loop: a counted <see cref="ForLoop"/> or a general <see cref="WhileLoop"/>.</summary>
+    internal abstract record Loop(int Id, Block Init, Expr Condition, Block Body) : Stmt(Id);
+
     /// <summary>
-    /// A loop: <c>Init; while (Condition) { Body; Step; }</c>. When Counter >= 0 the loop is canonical:
-    /// Counter is set to Start by Init, changed only by <c>Counter += StepValue</c> in Step, and is
-    /// reconstructed in the reverse sweep instead of being taped.
+    /// A counted loop: <c>Init; for (Counter = Start; Condition; Counter += Step) Body</c>. The counter is
+    /// declared by the loop, changed only by its step, and reconstructed in the reverse sweep instead of
+    /// being taped. Init holds the header's other initialisers.
     /// </summary>
-    internal sealed record Loop(int Id, Block Init, Expr Condition, Block Step, Block Body, int Counter, Expr? Start, int StepValue) : Stmt(Id)
-    {
-        public bool IsCanonical => Counter >= 0;
-    }
+    internal sealed record ForLoop(int Id, Block Init, int Counter, Expr Start, Expr Condition, int Step, Block Body) : Loop(Id, Init, Condition, Body);
+
+    /// <summary>A general loop: <c>Init; while (Condition) { Body; Step; }</c> (for loops with another shape, while, do).</summary>
+    internal sealed record WhileLoop(int Id, Block Init, Expr Condition, Block Step, Block Body) : Loop(Id, Init, Condition, Body);
 
     /// <summary>A call of a differentiable method (generated or hand-written derivative).</summary>
     internal sealed record Call(int Id, int Callee, EquatableArray<Expr> Args, int ResultVar) : Stmt(Id);

@@ -24,13 +24,22 @@ namespace DiffGen.Generator.Ir
         Block Body,
         EquatableArray<Callee> Callees,
         bool HasErrors,
-        bool AggressiveInlining = false)
+        bool AggressiveInlining = false,
+        EquatableArray<StmtText> SourceText = default,
+        bool IsInstance = false,
+        EquatableArray<string> Accessors = default)
     {
         /// <summary>The attribute line that asks the JIT to inline a generated derivative, as the primal asks.</summary>
         public string? InliningAttribute => AggressiveInlining
             ? "[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]"
             : null;
     }
+
+    /// <summary>
+    /// The source statement an IR statement came from, whitespace-normalised (so a re-indented method
+    /// stays cached): generated reverse code says which statement each adjoint block reverses.
+    /// </summary>
+    internal sealed record StmtText(int Id, string Text);
 
     /// <summary>A hand-written derivative registered with [DerivativeOf] somewhere in the compilation.</summary>
     internal sealed record RegisteredDerivative(string TargetKey, int Kind, string DerivativeType, string DerivativeName, int ParameterCount);

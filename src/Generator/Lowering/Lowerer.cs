@@ -18,18 +18,14 @@ namespace DiffGen.Generator.Lowering
     /// a uniquely named method-level variable; user calls inside expressions become separate Call
     /// statements writing temporaries. Anything unsupported becomes a DG diagnostic on its syntax.
     /// </summary>
-    internal sealed class Lowerer
+    internal sealed partial class Lowerer
     {
         public const string DifferentiableAttributeName = "DiffGen.DifferentiableAttribute";
         public const string NoDiffAttributeName = "DiffGen.NoDiffAttribute";
         public const string DerivativeOfAttributeName = "DiffGen.DerivativeOfAttribute";
 
-        private static readonly HashSet<string> MathFunctions = new HashSet<string>(StringComparer.Ordinal)
-        {
-            "Sin", "Cos", "Tan", "Exp", "Log", "Log10", "Log2", "Sqrt", "Cbrt", "Pow", "Tanh", "Sinh", "Cosh",
-            "Atan", "Asin", "Acos", "Abs", "Min", "Max", "Clamp", "Atan2", "Floor", "Ceiling", "Round", "Truncate",
-            "Sign", "FusedMultiplyAdd",
-        };
+        private static bool TryMathFunction(string name, out MathFn fn) =>
+            Enum.TryParse(name, ignoreCase: false, out fn) && Enum.IsDefined(typeof(MathFn), fn) && !int.TryParse(name, out _);
 
         private readonly SemanticModel _model;
         private readonly IMethodSymbol _method;
@@ -44,6 +40,7 @@ namespace DiffGen.Generator.Lowering
         private readonly Dictionary<string, int> _calleeIndex = new Dictionary<string, int>(StringComparer.Ordinal);
         private int _nextId;
         private readonly HashSet<SyntaxNode> _sectionBreaks = new HashSet<SyntaxNode>();
+        private readonly Dictionary<int, string> _sourceText = new Dictionary<int, string>();
 
         private Lowerer(SemanticModel model, IMethodSymbol method, CancellationToken ct)
         {
@@ -88,7 +85,7 @@ namespace DiffGen.Generator.Lowering
             {
                 lowerer.ReportInternalError(syntax, ex);
                 built = built with { HasErrors = true };
-                summary = new MethodSummary(built.Signature, built.Name, true, false, false, false,
+                summary = new MethodSummary(built.Signature, built.Name, true, false, false, false, false,
                     EquatableArray<CalleeRef>.Empty, EquatableArray<SpanUse>.Empty, requested);
             }
             var attributeLocation = attribute?.ApplicationSyntaxReference?.GetSyntax(ct).GetLocation() ?? syntax.Identifier.GetLocation();
@@ -150,7 +147,13 @@ namespace DiffGen.Generator.Lowering
         {
             var name = _method.Name;
             if (!_method.IsStatic)
-                Report(Descriptors.NotStatic, syntax.Identifier.GetLocation(), name);
+            {
+                var owner = _method.ContainingType;
+                string? where = owner == null ? "no type" : owner.IsStatic ? "a static class" : owner.TypeKind == TypeKind.Interface ? "an interface"
+                    : owner.IsRefLikeType ? "a ref struct" : null;
+                if (where != null) Report(Descriptors.NotStatic, syntax.Identifier.GetLocation(), name, where);
+                else AddThis(_method);
+            }
             if (_method.IsGenericMethod)
                 Report(Descriptors.GenericMethod, syntax.TypeParameterList?.GetLocation() ?? syntax.Identifier.GetLocation(), name);
             for (var type = syntax.Parent as TypeDeclarationSyntax; type != null; type = type.Parent as TypeDeclarationSyntax)
@@ -174,6 +177,13 @@ namespace DiffGen.Generator.Lowering
                 }
                 if (!TryMapType(p.Type, out var elem, out var storage))
                 {
+                    if (!noDiff && IsDifferentiableStruct(p.Type))
+                    {
+                        // A struct (Vector3, a user's struct): a container whose fields are leaves.
+                        AddStructContainer(p.Name, p.Type, VarRole.Param, p.Ordinal, false, p);
+                        anyActive |= Layout(p.Type)!.Any(l => l.Ty == Ty.Double || l.Ty == Ty.Float);
+                        continue;
+                    }
                     if (noDiff || IsInactiveType(p.Type))
                     {
                         // Carries no derivative: printed by its type, read through its members.
@@ -195,7 +205,7 @@ namespace DiffGen.Generator.Lowering
             if (!TryMapReturn(_method.ReturnType, out _))
                 Report(Descriptors.UnsupportedReturn, syntax.ReturnType.GetLocation(), _method.ReturnType.ToDisplayString());
 
-            if (!anyActive && _method.Parameters.Length > 0 && _diagnostics.Count == 0)
+            if (!anyActive && _this < 0 && _method.Parameters.Length > 0 && _diagnostics.Count == 0)
                 Report(Descriptors.NoActiveInputs, syntax.Identifier.GetLocation(), name);
 
             // Reserve every identifier used in the body so generated names never collide.
@@ -252,7 +262,10 @@ namespace DiffGen.Generator.Lowering
                 Accessibility(_method.DeclaredAccessibility), _method.Name, ret,
                 _vars.ToEquatableArray(), _method.Parameters.Length, body,
                 _callees.ToEquatableArray(), _diagnostics.Any(d => d.IsError),
-                (_method.MethodImplementationFlags & System.Reflection.MethodImplAttributes.AggressiveInlining) != 0);
+                (_method.MethodImplementationFlags & System.Reflection.MethodImplAttributes.AggressiveInlining) != 0,
+                _sourceText.OrderBy(kv => kv.Key).Select(kv => new StmtText(kv.Key, kv.Value)).ToEquatableArray(),
+                !_method.IsStatic,
+                _accessors.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => kv.Value).ToEquatableArray());
         }
 
         /// <summary>
@@ -433,6 +446,53 @@ namespace DiffGen.Generator.Lowering
 
         private void LowerStatement(StatementSyntax statement, List<Stmt> output)
         {
+            int before = output.Count;
+            LowerStatementCore(statement, output);
+            string? text = SourceLine(statement);
+            if (text == null) return;
+            for (int i = before; i < output.Count; i++)
+                if (!(output[i] is Block) && !_sourceText.ContainsKey(output[i].Id)) _sourceText[output[i].Id] = text;
+        }
+
+        /// <summary>
+        /// The text generated code quotes for a statement: simple statements whole, compound ones by their
+        /// header, whitespace collapsed (a re-indented method keeps its model) and long ones shortened.
+        /// </summary>
+        private static string? SourceLine(StatementSyntax statement)
+        {
+            // Normalised by Roslyn, so an edit of the statement's whitespace leaves the model (and the cache) as it was.
+            string N(SyntaxNode? n) => n == null ? "" : n.NormalizeWhitespace(elasticTrivia: false).ToString();
+            string? text;
+            switch (statement)
+            {
+                case BlockSyntax _:
+                case EmptyStatementSyntax _:
+                    return null;
+                case IfStatementSyntax ifs: text = "if (" + N(ifs.Condition) + ")"; break;
+                case ForStatementSyntax fs:
+                    text = "for (" + N(fs.Declaration) + string.Join(", ", fs.Initializers.Select(N)) + "; " + N(fs.Condition) + "; " + string.Join(", ", fs.Incrementors.Select(N)) + ")";
+                    break;
+                case ForEachStatementSyntax fe: text = "foreach (" + N(fe.Type) + " " + fe.Identifier.ValueText + " in " + N(fe.Expression) + ")"; break;
+                case WhileStatementSyntax ws: text = "while (" + N(ws.Condition) + ")"; break;
+                case DoStatementSyntax ds: text = "do ... while (" + N(ds.Condition) + ")"; break;
+                case SwitchStatementSyntax ss: text = "switch (" + N(ss.Expression) + ")"; break;
+                default: text = N(statement); break;
+            }
+            var sb = new System.Text.StringBuilder();
+            bool space = false;
+            foreach (char ch in text)
+            {
+                if (char.IsWhiteSpace(ch)) { space = sb.Length > 0; continue; }
+                if (space) sb.Append(' ');
+                space = false;
+                sb.Append(ch);
+            }
+            text = sb.ToString();
+            return text.Length > 120 ? text.Substring(0, 117) + "..." : text;
+        }
+
+        private void LowerStatementCore(StatementSyntax statement, List<Stmt> output)
+        {
             _ct.ThrowIfCancellationRequested();
             switch (statement)
             {
@@ -462,7 +522,7 @@ namespace DiffGen.Generator.Lowering
                     {
                         var cond = LowerExpr(ws.Condition, output, ExprContext.LoopCondition);
                         var body = LowerEmbedded(ws.Statement);
-                        output.Add(new Loop(NextId(), Empty(), cond, Empty(), body, -1, null, 0));
+                        output.Add(new WhileLoop(NextId(), Empty(), cond, Empty(), body));
                         break;
                     }
                 case DoStatementSyntax ds:
@@ -474,8 +534,8 @@ namespace DiffGen.Generator.Lowering
                         var bodyStmts = new List<Stmt> { new Assign(NextId(), new VarRef(first, Ty.Bool), new Lit("false", Ty.Bool)) };
                         bodyStmts.AddRange(body.Stmts);
                         output.Add(new Assign(NextId(), new VarRef(first, Ty.Bool), new Lit("true", Ty.Bool)));
-                        output.Add(new Loop(NextId(), Empty(), new Binary("||", new VarRef(first, Ty.Bool), cond, Ty.Bool), Empty(),
-                            new Block(NextId(), bodyStmts.ToEquatableArray()), -1, null, 0));
+                        output.Add(new WhileLoop(NextId(), Empty(), new Binary(BinOp.LogicalOr, new VarRef(first, Ty.Bool), cond, Ty.Bool), Empty(),
+                            new Block(NextId(), bodyStmts.ToEquatableArray())));
                         break;
                     }
                 case ForEachStatementSyntax fe:
@@ -692,12 +752,9 @@ namespace DiffGen.Generator.Lowering
             int k = Temp("k", Ty.Int);
             var kRef = new VarRef(k, Ty.Int);
             var start = new Lit("0", Ty.Int);
-            return new Loop(NextId(),
-                new Block(NextId(), new Stmt[] { new Assign(NextId(), kRef, start, Declares: true) }.ToEquatableArray()),
-                new Binary("<", kRef, new LenRef(array.Id), Ty.Bool),
-                new Block(NextId(), new Stmt[] { new Assign(NextId(), kRef, new Binary("+", kRef, new Lit("1", Ty.Int), Ty.Int)) }.ToEquatableArray()),
-                new Block(NextId(), new[] { body(kRef) }.ToEquatableArray()),
-                k, start, 1);
+            return new ForLoop(NextId(), Empty(), k, start,
+                new Binary(BinOp.Lt, kRef, new LenRef(array.Id), Ty.Bool), 1,
+                new Block(NextId(), new[] { body(kRef) }.ToEquatableArray()));
         }
 
         private static Expr Zero(Ty ty) => new Lit(ty == Ty.Float ? "0f" : ty == Ty.Double ? "0.0" : ty == Ty.Bool ? "false" : "0", ty);
@@ -718,14 +775,14 @@ namespace DiffGen.Generator.Lowering
                 output.Add(new Assign(NextId(), target, Convert(value, targetType, true)));
                 return;
             }
-            string op;
+            BinOp op;
             switch (assign.Kind())
             {
-                case SyntaxKind.AddAssignmentExpression: op = "+"; break;
-                case SyntaxKind.SubtractAssignmentExpression: op = "-"; break;
-                case SyntaxKind.MultiplyAssignmentExpression: op = "*"; break;
-                case SyntaxKind.DivideAssignmentExpression: op = "/"; break;
-                case SyntaxKind.ModuloAssignmentExpression: op = "%"; break;
+                case SyntaxKind.AddAssignmentExpression: op = BinOp.Add; break;
+                case SyntaxKind.SubtractAssignmentExpression: op = BinOp.Sub; break;
+                case SyntaxKind.MultiplyAssignmentExpression: op = BinOp.Mul; break;
+                case SyntaxKind.DivideAssignmentExpression: op = BinOp.Div; break;
+                case SyntaxKind.ModuloAssignmentExpression: op = BinOp.Mod; break;
                 default:
                     Report(Descriptors.UnsupportedExpression, assign.GetLocation(), assign.OperatorToken.Text, "only =, +=, -=, *=, /= and %= are supported");
                     return;
@@ -742,7 +799,7 @@ namespace DiffGen.Generator.Lowering
             var target = LowerTarget(operand, output);
             if (target == null) return;
             var one = target.Type == Ty.Float ? new Lit("1f", Ty.Float) : target.Type == Ty.Double ? new Lit("1.0", Ty.Double) : new Lit("1", target.Type);
-            output.Add(new Assign(NextId(), target, new Binary(increment ? "+" : "-", target, one, target.Type)));
+            output.Add(new Assign(NextId(), target, new Binary(increment ? BinOp.Add : BinOp.Sub, target, one, target.Type)));
         }
 
         private Expr? LowerTarget(ExpressionSyntax left, List<Stmt> output)
@@ -763,7 +820,7 @@ namespace DiffGen.Generator.Lowering
                 }
                 return e;
             }
-            if (!(e is Lit l && l.Text == "<error>"))
+            if (!IsError(e))
                 Report(Descriptors.UnsupportedExpression, left.GetLocation(), "assignment target", "assign to a local, a parameter or a span/array element");
             return null;
         }
@@ -777,7 +834,7 @@ namespace DiffGen.Generator.Lowering
             {
                 LowerVariableDeclaration(fs.Declaration, init);
                 if (fs.Declaration.Variables.Count == 1 && init.Count == 1 && init[0] is Assign a && a.Target is VarRef cv
-                    && (cv.Type == Ty.Int || cv.Type == Ty.Long) && !ExprUsesVar(a.Value, cv.Var))
+                    && (cv.Type == Ty.Int || cv.Type == Ty.Long) && !Walk.Uses(a.Value, cv.Var))
                 {
                     counter = cv.Var;
                     start = a.Value;
@@ -793,17 +850,22 @@ namespace DiffGen.Generator.Lowering
             int stepValue = 0;
             if (counter >= 0)
             {
-                // Canonical: the counter changes only by a constant step in the incrementor.
+                // Counted: the counter changes only by a constant step in the incrementor.
                 if (step.Count == 1 && step[0] is Assign s && s.Target is VarRef sv && sv.Var == counter
                     && s.Value is Binary b && b.Left is VarRef bl && bl.Var == counter && b.Right is Lit lit
-                    && int.TryParse(lit.Text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int c) && (b.Op == "+" || b.Op == "-")
+                    && int.TryParse(lit.Text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int c) && (b.Op == BinOp.Add || b.Op == BinOp.Sub)
                     && !BlockWritesVar(body, counter))
                 {
-                    stepValue = b.Op == "+" ? c : -c;
+                    stepValue = b.Op == BinOp.Add ? c : -c;
                 }
-                if (stepValue == 0) { counter = -1; start = null; }
             }
-            output.Add(new Loop(NextId(), new Block(NextId(), init.ToEquatableArray()), cond, new Block(NextId(), step.ToEquatableArray()), body, counter, start, stepValue));
+            if (stepValue != 0)
+            {
+                // The counter's declaration is the loop's own; the rest of the header's initialisers stay in Init.
+                output.Add(new ForLoop(NextId(), new Block(NextId(), init.Skip(1).ToEquatableArray()), counter, start!, cond, stepValue, body));
+                return;
+            }
+            output.Add(new WhileLoop(NextId(), new Block(NextId(), init.ToEquatableArray()), cond, new Block(NextId(), step.ToEquatableArray()), body));
         }
 
         private void LowerForEach(ForEachStatementSyntax fe, List<Stmt> output)
@@ -871,8 +933,8 @@ namespace DiffGen.Generator.Lowering
                     if (label is CaseSwitchLabelSyntax cl)
                     {
                         var value = LowerExpr(cl.Value, output, ExprContext.Plain);
-                        var test = new Binary("==", g, value, Ty.Bool);
-                        cond = cond == null ? test : new Binary("||", cond, test, Ty.Bool);
+                        var test = new Binary(BinOp.Eq, g, value, Ty.Bool);
+                        cond = cond == null ? test : new Binary(BinOp.LogicalOr, cond, test, Ty.Bool);
                     }
                     else
                     {
@@ -891,36 +953,9 @@ namespace DiffGen.Generator.Lowering
             output.AddRange(chain.Stmts);
         }
 
-        private bool BlockWritesVar(Stmt s, int var)
-        {
-            switch (s)
-            {
-                case Block b: return b.Stmts.Any(x => BlockWritesVar(x, var));
-                case Assign a: return a.Target is VarRef v && v.Var == var;
-                case If i: return BlockWritesVar(i.Then, var) || BlockWritesVar(i.Else, var);
-                case Loop l: return BlockWritesVar(l.Init, var) || BlockWritesVar(l.Step, var) || BlockWritesVar(l.Body, var);
-                case Call c: return c.ResultVar == var;
-                case Alloc al: return al.Var == var;
-                default: return false;
-            }
-        }
-
-        internal static bool ExprUsesVar(Expr e, int var)
-        {
-            switch (e)
-            {
-                case VarRef v: return v.Var == var;
-                case ElemRef el: return el.Var == var || ExprUsesVar(el.Index, var);
-                case LenRef l: return l.Var == var;
-                case Unary u: return ExprUsesVar(u.Operand, var);
-                case Binary b: return ExprUsesVar(b.Left, var) || ExprUsesVar(b.Right, var);
-                case Conditional c: return ExprUsesVar(c.Condition, var) || ExprUsesVar(c.WhenTrue, var) || ExprUsesVar(c.WhenFalse, var);
-                case Cast c: return ExprUsesVar(c.Operand, var);
-                case MathCall m: return m.Args.Any(a => ExprUsesVar(a, var));
-                case Opaque o: return o.Receiver != null && ExprUsesVar(o.Receiver, var) || o.Args.Any(a => ExprUsesVar(a, var));
-                default: return false;
-            }
-        }
+        private static bool BlockWritesVar(Stmt s, int var) => Walk.Descendants(s).Any(x =>
+            x is Assign a && a.Target is VarRef v && v.Var == var || x is Call c && c.ResultVar == var || x is Alloc al && al.Var == var
+            || x is ForLoop f && f.Counter == var);
 
         // ------------------------------------------------------------------ expressions
 
@@ -948,15 +983,15 @@ namespace DiffGen.Generator.Lowering
             return new Cast(e, to, implicitConversion);
         }
 
-        private Expr Error() => new Lit("<error>", Ty.Void);
+        private static Expr Error() => new ErrorExpr();
 
-        private static bool IsError(Expr e) => e is Lit l && l.Text == "<error>";
+        private static bool IsError(Expr e) => e is ErrorExpr;
 
         private Expr LowerExpr(ExpressionSyntax syntax, List<Stmt> pre, ExprContext ctx)
         {
             _ct.ThrowIfCancellationRequested();
             var e = LowerExprCore(syntax, pre, ctx);
-            if (e is Lit err && err.Text == "<error>") return e;
+            if (e is ErrorExpr) return e;
             var info = _model.GetTypeInfo(syntax, _ct);
             if (info.ConvertedType != null && info.Type != null && !SymbolEqualityComparer.Default.Equals(info.Type, info.ConvertedType)
                 && TryMapScalar(info.ConvertedType, out var converted) && e.Type != converted && converted != Ty.Bool)
@@ -992,14 +1027,27 @@ namespace DiffGen.Generator.Lowering
                         return Unsupported(syntax, "only numeric and boolean literals are supported");
                     }
                 case IdentifierNameSyntax id:
-                    return LowerName(id, _model.GetSymbolInfo(id, _ct).Symbol);
+                    {
+                        var symbol = _model.GetSymbolInfo(id, _ct).Symbol;
+                        // A field of this (implicitly), or a member of an aliased element.
+                        if (symbol != null && (_aliases.ContainsKey(symbol) || _this >= 0 && IsInstanceMemberOfThis(symbol)))
+                            return LowerPlaceRead(syntax, pre, ctx);
+                        return LowerName(id, symbol);
+                    }
                 case MemberAccessExpressionSyntax ma:
                     {
                         var symbol = _model.GetSymbolInfo(ma, _ct).Symbol;
-                        if (symbol is IPropertySymbol prop && prop.Name == "Length"
-                            && _model.GetSymbolInfo(ma.Expression, _ct).Symbol is ISymbol owner && _symbolVars.TryGetValue(owner, out int arr)
-                            && _vars[arr].Storage != Storage.Scalar)
-                            return new LenRef(arr);
+                        if (symbol is IPropertySymbol prop && prop.Name == "Length" && !prop.IsStatic && IsArrayLike(prop.ContainingType))
+                        {
+                            if (ResolvePlace(ma.Expression, pre, ctx) is VarPlace lp && !_vars[lp.Var].IsScalar && !_vars[lp.Var].IsContainer)
+                                return new LenRef(lp.Var);
+                        }
+                        if ((symbol is IFieldSymbol || symbol is IPropertySymbol) && symbol.IsStatic == false && !(symbol is IPropertySymbol ip && ip.IsIndexer)
+                            && IsPlaceSyntax(ma.Expression))
+                        {
+                            var place = ResolvePlace(ma, pre, ctx);
+                            if (place != null) return ReadScalar(place) ?? Unsupported(syntax, "a struct or object used as a number");
+                        }
                         if (symbol is IFieldSymbol field && field.IsStatic && field.IsReadOnly && TryMapScalar(field.Type, out var fty))
                             return new Opaque(FullName(field.ContainingType) + "." + field.Name, false, EquatableArray<Expr>.Empty, fty);
                         if (TryLowerInactiveMember(ma, symbol, pre, ctx, out var member)) return member;
@@ -1009,9 +1057,16 @@ namespace DiffGen.Generator.Lowering
                     {
                         if (ea.ArgumentList.Arguments.Count != 1)
                             return Unsupported(syntax, "only one-dimensional indexing is supported");
-                        if (!(_model.GetSymbolInfo(ea.Expression, _ct).Symbol is ISymbol owner) || !_symbolVars.TryGetValue(owner, out int arr)
-                            || _vars[arr].Storage == Storage.Scalar)
-                            return Unsupported(syntax, "index a span or array parameter or local directly");
+                        if (!(_model.GetSymbolInfo(ea.Expression, _ct).Symbol is ISymbol owner) || !_symbolVars.TryGetValue(owner, out int arr))
+                        {
+                            // An array held by this or reached through a field (this.Weights[i], Bodies[i]).
+                            if (ResolvePlace(ea.Expression, pre, ctx) is VarPlace ap && !_vars[ap.Var].IsScalar && !_vars[ap.Var].IsContainer)
+                                arr = ap.Var;
+                            else
+                                return Unsupported(syntax, "index a span or array parameter, local or field directly");
+                        }
+                        if (_vars[arr].Storage == Storage.Scalar || _vars[arr].IsContainer)
+                            return Unsupported(syntax, "index a span or array parameter, local or field directly");
                         var indexSyntax = ea.ArgumentList.Arguments[0].Expression;
                         if (indexSyntax is PrefixUnaryExpressionSyntax hat && hat.IsKind(SyntaxKind.IndexExpression))
                             return Unsupported(syntax, "'^' indices are not supported; use u[u.Length - k]");
@@ -1022,12 +1077,12 @@ namespace DiffGen.Generator.Lowering
                     }
                 case PrefixUnaryExpressionSyntax pu:
                     {
-                        string op;
+                        UnOp op;
                         switch (pu.Kind())
                         {
-                            case SyntaxKind.UnaryMinusExpression: op = "-"; break;
+                            case SyntaxKind.UnaryMinusExpression: op = UnOp.Neg; break;
                             case SyntaxKind.UnaryPlusExpression: return LowerExpr(pu.Operand, pre, ctx);
-                            case SyntaxKind.LogicalNotExpression: op = "!"; break;
+                            case SyntaxKind.LogicalNotExpression: op = UnOp.Not; break;
                             default: return Unsupported(syntax, "'" + pu.OperatorToken.Text + "' inside an expression; use a separate statement");
                         }
                         var operand = LowerExpr(pu.Operand, pre, ctx);
@@ -1035,20 +1090,12 @@ namespace DiffGen.Generator.Lowering
                     }
                 case BinaryExpressionSyntax be:
                     {
-                        string op = be.OperatorToken.Text;
-                        switch (op)
-                        {
-                            case "+": case "-": case "*": case "/": case "%":
-                            case "<": case "<=": case ">": case ">=": case "==": case "!=":
-                            case "&&": case "||": case "&": case "|": case "^":
-                                break;
-                            default:
-                                return Unsupported(syntax, "operator '" + op + "' is not supported");
-                        }
+                        if (!Ops.TryParse(be.OperatorToken.Text, out var op))
+                            return Unsupported(syntax, "operator '" + be.OperatorToken.Text + "' is not supported");
                         var left = LowerExpr(be.Left, pre, ctx);
-                        var right = LowerExpr(be.Right, pre, (op == "&&" || op == "||") && ctx == ExprContext.Plain ? ExprContext.Plain : ctx);
+                        var right = LowerExpr(be.Right, pre, ctx);
                         var ty = TypeOf(syntax, Wider(left.Type, right.Type));
-                        if ((op == "&" || op == "|" || op == "^") && ty != Ty.Bool && ty != Ty.Int && ty != Ty.Long)
+                        if (Ops.IsBitwise(op) && ty != Ty.Bool && ty != Ty.Int && ty != Ty.Long)
                             return Unsupported(syntax, "bitwise operators on floating-point values");
                         return new Binary(op, left, right, ty);
                     }
@@ -1127,6 +1174,40 @@ namespace DiffGen.Generator.Lowering
             return _model.GetSymbolInfo(e, _ct).Symbol is ISymbol s && _symbolVars.TryGetValue(s, out int v) && _vars[v].Elem == Ty.Other;
         }
 
+        /// <summary>A read of a field of this, of a struct variable or of an element's member, as a scalar.</summary>
+        private Expr LowerPlaceRead(ExpressionSyntax syntax, List<Stmt> pre, ExprContext ctx)
+        {
+            var place = ResolvePlace(syntax, pre, ctx);
+            if (place == null) return _diagnostics.Count > 0 ? Error() : Unsupported(syntax, "this member cannot be differentiated here");
+            return ReadScalar(place) ?? Unsupported(syntax, "a struct or object used where a number is expected");
+        }
+
+        /// <summary>Whether an expression may name a place (so a member access below it is a field read).</summary>
+        private bool IsPlaceSyntax(ExpressionSyntax e)
+        {
+            switch (e)
+            {
+                case ParenthesizedExpressionSyntax p: return IsPlaceSyntax(p.Expression);
+                case ThisExpressionSyntax _: return _this >= 0;
+                case IdentifierNameSyntax id:
+                    {
+                        var symbol = _model.GetSymbolInfo(id, _ct).Symbol;
+                        if (symbol == null) return false;
+                        if (_aliases.ContainsKey(symbol)) return true;
+                        if (_symbolVars.TryGetValue(symbol, out int v)) return _vars[v].IsContainer;
+                        return _this >= 0 && IsInstanceMemberOfThis(symbol);
+                    }
+                case MemberAccessExpressionSyntax ma:
+                    return _model.GetSymbolInfo(ma, _ct).Symbol is ISymbol s && !s.IsStatic && (s is IFieldSymbol || s is IPropertySymbol) && IsPlaceSyntax(ma.Expression);
+                case ElementAccessExpressionSyntax ea:
+                    return IsPlaceSyntax(ea.Expression) || _model.GetSymbolInfo(ea.Expression, _ct).Symbol is ISymbol o && _symbolVars.ContainsKey(o);
+                default: return false;
+            }
+        }
+
+        private static bool IsArrayLike(ITypeSymbol? t) =>
+            t != null && (t.SpecialType == SpecialType.System_Array || t.Name == "Span" || t.Name == "ReadOnlySpan");
+
         private Ty TypeOf(ExpressionSyntax syntax, Ty fallback)
         {
             var t = _model.GetTypeInfo(syntax, _ct).Type;
@@ -1192,6 +1273,16 @@ namespace DiffGen.Generator.Lowering
                     return true;
                 case int i:
                     ty = Ty.Int; text = i.ToString(CultureInfo.InvariantCulture); return true;
+                // Narrow integer constants (const byte n = 5) promote to int wherever C# uses them in arithmetic.
+                case byte _:
+                case sbyte _:
+                case short _:
+                case ushort _:
+                    ty = Ty.Int; text = System.Convert.ToInt32(value, CultureInfo.InvariantCulture).ToString(CultureInfo.InvariantCulture); return true;
+                case uint ui:
+                    ty = Ty.Long; text = ui.ToString(CultureInfo.InvariantCulture) + "L"; return true;
+                case ulong ul when ul <= long.MaxValue:
+                    ty = Ty.Long; text = ul.ToString(CultureInfo.InvariantCulture) + "L"; return true;
                 case long l:
                     ty = Ty.Long; text = l.ToString(CultureInfo.InvariantCulture) + "L"; return true;
                 case bool b:
@@ -1212,7 +1303,7 @@ namespace DiffGen.Generator.Lowering
             var containing = symbol.ContainingType?.ToDisplayString();
             if (containing == "System.Math" || containing == "System.MathF")
             {
-                if (!MathFunctions.Contains(symbol.Name))
+                if (!TryMathFunction(symbol.Name, out var fn))
                 {
                     Report(Descriptors.UnsupportedMathFunction, inv.GetLocation(), containing + "." + symbol.Name, containing, symbol.Name);
                     return Error();
@@ -1228,7 +1319,7 @@ namespace DiffGen.Generator.Lowering
                 }
                 if (symbol.Name == "Round" && args.Count != 1)
                     return Unsupported(inv, "Math.Round with digits or a rounding mode");
-                return new MathCall(symbol.Name, containing == "System.MathF", args.ToEquatableArray(), rty);
+                return new MathCall(fn, containing == "System.MathF", args.ToEquatableArray(), rty);
             }
             if (symbol.IsStatic && TryMapScalar(symbol.ReturnType, out var ity) && (ity == Ty.Int || ity == Ty.Long || ity == Ty.Bool)
                 && symbol.Parameters.All(p => p.RefKind == RefKind.None && TryMapScalar(p.Type, out _)))
@@ -1403,7 +1494,7 @@ namespace DiffGen.Generator.Lowering
                 {
                     if (!(a is VarRef vr) || _vars[vr.Var].Storage == Storage.Scalar)
                     {
-                        if (!(a is Lit el && el.Text == "<error>"))
+                        if (!IsError(a))
                             Report(Descriptors.UnsupportedExpression, arguments[i].GetLocation(), Shorten(arguments[i].ToString()),
                                 "pass a span or array variable directly (slices and expressions are not supported)");
                         return -1;
