@@ -46,16 +46,5 @@ namespace DiffGen.Generator.Pipeline
             }
             return true;
         }
-
-        /// <summary>The method names a set of modes adds, for messages ("Pushforward, PullbackDual").</summary>
-        public static string Describe(DerivativeModes modes)
-        {
-            var parts = new System.Collections.Generic.List<string>();
-            if ((modes & DerivativeModes.Reverse) != 0) parts.Add("Reverse");
-            if ((modes & DerivativeModes.Forward) != 0) parts.Add("Forward");
-            if ((modes & DerivativeModes.Vector) != 0) parts.Add("Vector");
-            if ((modes & DerivativeModes.Dual) != 0) parts.Add("Dual");
-            return string.Join(", ", parts);
-        }
     }
 }
