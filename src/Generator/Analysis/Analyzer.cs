@@ -150,6 +150,9 @@ namespace DiffGen.Generator.Analysis
         /// <summary>Every variable read by e (values, indices, lengths).</summary>
         internal static IEnumerable<int> AllVars(Expr e) => AllReads(e).Select(r => r.Var);
 
+        /// <summary>Whether an index from <see cref="AllReads"/> stands for a <c>.Length</c> read.</summary>
+        internal static bool IsLengthRead(Expr? index) => ReferenceEquals(index, LengthRead);
+
         /// <summary>Every read of e, with the element index for span reads (LengthRead for .Length).</summary>
         internal static IEnumerable<(int Var, Expr? Index)> AllReads(Expr e)
         {

@@ -210,13 +210,12 @@ namespace DiffGen.Generator.Ir
     /// <summary>A general loop: <c>Init; while (Condition) { Body; Step; }</c> (for loops with another shape, while, do).</summary>
     internal sealed record WhileLoop(int Id, Block Init, Expr Condition, Block Step, Block Body) : Loop(Id, Init, Condition, Body);
 
-    /// <summary>A call of a differentiable method (generated or hand-written derivative).</summary>
     /// <summary>
     /// A call of a differentiable method (generated or hand-written derivative). A struct argument is the
     /// VarRef of a struct container; ResultVar may be a container (a struct result); Receiver is the
     /// container an instance method runs on (this), or -1 for a static method.
     /// </summary>
-    internal sealed record Call(int Id, int Callee, EquatableArray<Expr> Args, int ResultVar, LocationInfo Location, int Receiver = -1) : Stmt(Id);
+    internal sealed record Call(int Id, int Callee, EquatableArray<Expr> Args, int ResultVar, int Receiver = -1) : Stmt(Id);
 
     /// <summary>A throw statement, printed verbatim (nothing to differentiate: the sweep never ends).</summary>
     internal sealed record Throw(int Id, string Text) : Stmt(Id);
@@ -240,10 +239,15 @@ namespace DiffGen.Generator.Ir
     /// A method called from differentiable code. PullbackType/PullbackName are set when the derivative
     /// is known at lowering time (a [Differentiable] callee or a [DerivativeOf] on the callee's type);
     /// otherwise the registry of [DerivativeOf] methods of the compilation is consulted at emit time
-    /// by Key, and DG0101 is reported if none is found.
+    /// by Key, and DG0101 is reported if none is found. Signature identifies the method in the
+    /// capability table (<see cref="Analysis.CapabilityTable"/>): for a [Differentiable] method of this
+    /// compilation, the table supplies DualCapable, VectorCapable, SplitCapable and the params'
+    /// Reads/Writes at emit time; lowering leaves the conservative answers (a method of another
+    /// assembly or a hand-written derivative keeps them).
     /// </summary>
     internal sealed record Callee(
         string Key,
+        string Signature,
         string TypeName,
         string Name,
         EquatableArray<CalleeParam> Params,
@@ -254,7 +258,6 @@ namespace DiffGen.Generator.Ir
         string? PushforwardName,
         string DisplaySignature,
         string PullbackSignatureHint,
-        LocationInfo FirstUse,
         bool DualCapable = false,
         bool VectorCapable = false,
         bool SplitCapable = false,

@@ -3,8 +3,10 @@ using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
 using System.Threading;
+using DiffGen.Generator.Analysis;
 using DiffGen.Generator.Diagnostics;
 using DiffGen.Generator.Ir;
+using DiffGen.Generator.Pipeline;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
@@ -33,6 +35,8 @@ namespace DiffGen.Generator.Lowering
         private readonly HashSet<string> _names = new HashSet<string>(StringComparer.Ordinal);
         private readonly List<DiagnosticInfo> _diagnostics = new List<DiagnosticInfo>();
         private readonly List<Callee> _callees = new List<Callee>();
+        private readonly List<PendingCallee> _pending = new List<PendingCallee>();
+        private readonly Dictionary<IMethodSymbol, Callee> _calleeCache = new Dictionary<IMethodSymbol, Callee>(SymbolEqualityComparer.Default);
         private readonly Dictionary<string, int> _calleeIndex = new Dictionary<string, int>(StringComparer.Ordinal);
         private int _nextId;
         private readonly HashSet<SyntaxNode> _sectionBreaks = new HashSet<SyntaxNode>();
@@ -45,10 +49,18 @@ namespace DiffGen.Generator.Lowering
             _ct = ct;
         }
 
-        /// <summary>Lowers one method. Never throws: an unexpected failure becomes a diagnostic.</summary>
-        public static MethodModel Lower(BaseMethodDeclarationSyntax syntax, IMethodSymbol method, SemanticModel model, CancellationToken ct)
+        /// <summary>
+        /// Lowers one method: its location-free model, its summary for the capability table, and its
+        /// diagnostics with their locations. <paramref name="attribute"/> is its [Differentiable] attribute
+        /// (its Modes, if given, are the modes asked for). Never throws: an unexpected failure becomes a diagnostic.
+        /// </summary>
+        public static LoweredMethod Lower(BaseMethodDeclarationSyntax syntax, IMethodSymbol method, SemanticModel model, AttributeData? attribute, CancellationToken ct)
         {
-            var lowerer = new Lowerer(model, method, ct);
+            // Lowering reads no flow nullability. A model with nullable analysis on runs it over the whole
+            // body the first time a local's symbol is asked for: half of lowering's time, on every edit
+            // (the driver re-runs every transform on each new compilation).
+            var lowerer = new Lowerer(WithoutNullableAnalysis(model, syntax.SyntaxTree), method, ct);
+            var requested = lowerer.RequestedModes(attribute, syntax);
             Block body;
             try
             {
@@ -60,11 +72,73 @@ namespace DiffGen.Generator.Lowering
             }
             catch (Exception ex)
             {
-                lowerer.Report(Descriptors.UnsupportedStatement, NameLocation(syntax), "internal error",
-                    "the generator failed on this method (" + ex.GetType().Name + ": " + ex.Message + "); please report it with the method's source");
+                lowerer.ReportInternalError(syntax, ex);
                 body = new Block(0, EquatableArray<Stmt>.Empty);
             }
-            return lowerer.BuildModel(syntax, body);
+            var built = lowerer.BuildModel(syntax, body);
+            MethodSummary summary;
+            try
+            {
+                summary = MethodSummary.Of(built, requested);
+            }
+            catch (Exception ex) when (!(ex is OperationCanceledException))
+            {
+                lowerer.ReportInternalError(syntax, ex);
+                built = built with { HasErrors = true };
+                summary = new MethodSummary(built.Signature, built.Name, true, false, false, false, false,
+                    EquatableArray<CalleeRef>.Empty, EquatableArray<SpanUse>.Empty, requested);
+            }
+            var attributeLocation = attribute?.ApplicationSyntaxReference?.GetSyntax(ct).GetLocation() ?? NameLocation(syntax);
+            var diagnostics = new MethodDiagnostics(built.HintName, built.Signature, built.Name, lowerer._diagnostics.ToEquatableArray(),
+                lowerer._pending.ToEquatableArray(), Locations.From(attributeLocation), Locations.From(NameLocation(syntax)));
+            return new LoweredMethod(built, summary, diagnostics);
+        }
+
+        /// <summary>A model of the tree that skips nullable analysis, or the given one where the host compiler lacks the (experimental) option.</summary>
+        private static SemanticModel WithoutNullableAnalysis(SemanticModel model, SyntaxTree tree)
+        {
+            try
+            {
+                return CreateWithoutNullableAnalysis(model.Compilation, tree);
+            }
+            catch (MissingMethodException)
+            {
+                return model;
+            }
+            catch (TypeLoadException)
+            {
+                return model;
+            }
+        }
+
+        // Its own method, not inlined: a host compiler without the API fails when this is compiled, inside the try above.
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+        private static SemanticModel CreateWithoutNullableAnalysis(Compilation compilation, SyntaxTree tree)
+        {
+#pragma warning disable RSEXPERIMENTAL001 // Roslyn's own classification uses it (dotnet/roslyn#70609); guarded above
+            return compilation.GetSemanticModel(tree, SemanticModelOptions.DisableNullableAnalysis);
+#pragma warning restore RSEXPERIMENTAL001
+        }
+
+        private void ReportInternalError(BaseMethodDeclarationSyntax syntax, Exception ex) =>
+            Report(Descriptors.UnsupportedStatement, NameLocation(syntax), "internal error",
+                "the generator failed on this method (" + ex.GetType().Name + ": " + ex.Message + "); please report it with the method's source");
+
+        /// <summary>The attribute's Modes (null when it names none: the project's default applies); DG0007 for a value with unknown bits.</summary>
+        private DerivativeModes? RequestedModes(AttributeData? attribute, BaseMethodDeclarationSyntax syntax)
+        {
+            if (attribute == null) return null;
+            foreach (var named in attribute.NamedArguments)
+            {
+                if (named.Key != "Modes" || !(named.Value.Value is int value)) continue;
+                if ((value & ~(int)DerivativeModes.All) != 0)
+                {
+                    var where = attribute.ApplicationSyntaxReference?.GetSyntax(_ct).GetLocation() ?? NameLocation(syntax);
+                    Report(Descriptors.UnknownMode, where, value.ToString(CultureInfo.InvariantCulture), " in [Differentiable(Modes = ...)]");
+                }
+                return (DerivativeModes)value & DerivativeModes.All;
+            }
+            return null;
         }
 
         // ------------------------------------------------------------------ method level
@@ -198,7 +272,7 @@ namespace DiffGen.Generator.Lowering
             string typeFullName = _method.ContainingType?.ToDisplayString() ?? "Global";
             string hint = typeFullName + "." + _method.Name;
             var overloads = _method.ContainingType?.GetMembers(_method.Name).OfType<IMethodSymbol>()
-                .Count(m => m.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == DifferentiableAttributeName)) ?? 1;
+                .Count(m => m.GetAttributes().Any(a => IsAttribute(a, DifferentiableAttributeName))) ?? 1;
             if (overloads > 1)
                 hint += "_" + string.Join("_", _method.Parameters.Select(p => Sanitize(p.Type.ToDisplayString())));
             hint = Sanitize(hint) + ".g.cs";
@@ -206,17 +280,24 @@ namespace DiffGen.Generator.Lowering
             TryMapReturn(_method.ReturnType, out var ret);
             if (_result >= 0) ret = Ty.Other;
             return new MethodModel(
-                hint, ns, types.ToEquatableArray(), usings.Distinct().ToEquatableArray(),
+                hint, Signature(_method), ns, types.ToEquatableArray(), usings.Distinct().ToEquatableArray(),
                 Accessibility(_method.DeclaredAccessibility), _method.Name, ret,
                 _vars.ToEquatableArray(), _method.Parameters.Length, body,
-                _callees.ToEquatableArray(), _diagnostics.ToEquatableArray(),
-                Locations.From(NameLocation(syntax)),
+                _callees.ToEquatableArray(), _diagnostics.Any(d => d.IsError),
                 (_method.MethodImplementationFlags & System.Reflection.MethodImplAttributes.AggressiveInlining) != 0,
                 _sourceText.OrderBy(kv => kv.Key).Select(kv => new StmtText(kv.Key, kv.Value)).ToEquatableArray(),
                 _this >= 0,
                 _accessors.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => kv.Value).ToEquatableArray(),
                 _result >= 0 ? OtherTypeName(_method.ReturnType) : null);
         }
+
+        /// <summary>
+        /// A method's key in the capability table, the same whether the method is lowered or called:
+        /// its type's full name, its name and its parameter types.
+        /// </summary>
+        internal static string Signature(IMethodSymbol method) =>
+            (method.ContainingType != null ? FullName(method.ContainingType) : "") + "." + method.Name
+            + "(" + string.Join(", ", method.Parameters.Select(p => FullName(p.Type))) + ")";
 
         private static string Sanitize(string s)
         {
@@ -1368,8 +1449,15 @@ namespace DiffGen.Generator.Lowering
             return FindDerivativeOnTypes(symbol, 0) != null || symbol.ContainingType?.ContainingNamespace?.ToDisplayString()?.StartsWith("System", StringComparison.Ordinal) != true;
         }
 
+        /// <summary>Whether an attribute is of the named class (its short name is compared first: most attributes are not).</summary>
+        internal static bool IsAttribute(AttributeData a, string fullName)
+        {
+            var c = a.AttributeClass;
+            return c != null && fullName.EndsWith("." + c.Name, StringComparison.Ordinal) && c.ToDisplayString() == fullName;
+        }
+
         internal static bool HasDifferentiable(IMethodSymbol symbol) =>
-            symbol.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == DifferentiableAttributeName);
+            symbol.GetAttributes().Any(a => IsAttribute(a, DifferentiableAttributeName));
 
         /// <summary>Looks for [DerivativeOf(typeof(T), "M")] on the callee's own type (works across assemblies).</summary>
         private static IMethodSymbol? FindDerivativeOnTypes(IMethodSymbol target, int kind)
@@ -1380,7 +1468,7 @@ namespace DiffGen.Generator.Lowering
             {
                 foreach (var attr in member.GetAttributes())
                 {
-                    if (attr.AttributeClass?.ToDisplayString() != DerivativeOfAttributeName || attr.ConstructorArguments.Length != 2) continue;
+                    if (!IsAttribute(attr, DerivativeOfAttributeName) || attr.ConstructorArguments.Length != 2) continue;
                     if (!(attr.ConstructorArguments[0].Value is ITypeSymbol t) || !SymbolEqualityComparer.Default.Equals(t, type)) continue;
                     if (!(attr.ConstructorArguments[1].Value is string name) || name != target.Name) continue;
                     int k = 0;
@@ -1394,7 +1482,7 @@ namespace DiffGen.Generator.Lowering
 
         private Expr ReportNoDerivative(InvocationExpressionSyntax inv, IMethodSymbol symbol)
         {
-            var callee = BuildCallee(symbol, inv);
+            var callee = BuildCallee(symbol);
             Report(Descriptors.NoDerivative, inv.GetLocation(), callee.DisplaySignature,
                 symbol.ContainingType?.Name ?? "T", symbol.Name, callee.PullbackSignatureHint);
             return Error();
@@ -1429,7 +1517,7 @@ namespace DiffGen.Generator.Lowering
             List<Stmt> output, ExprContext ctx, bool discardResult)
         {
             var inv = site;
-            var callee = BuildCallee(symbol, site);
+            var callee = BuildCallee(symbol);
             if (callee.Params.Any(p => p.Elem == Ty.Void))
             {
                 Report(Descriptors.UnsupportedExpression, inv.GetLocation(), symbol.Name, "the called method has a parameter type the generator does not support");
@@ -1440,6 +1528,13 @@ namespace DiffGen.Generator.Lowering
                 index = _callees.Count;
                 _callees.Add(callee);
                 _calleeIndex[callee.Key + "/" + callee.Params.Count] = index;
+                if (callee.PullbackName == null)
+                {
+                    // Only the registry can tell whether it has a derivative: DG0101 goes on this, its first call, if not.
+                    string typeShort = callee.TypeName.Substring(callee.TypeName.LastIndexOf('.') + 1);
+                    _pending.Add(new PendingCallee(callee.Key, DiagnosticInfo.Create(Descriptors.NoDerivative, inv.GetLocation(),
+                        callee.DisplaySignature, typeShort, callee.Name, callee.PullbackSignatureHint)));
+                }
             }
             if (symbol.Parameters.Any(p => p.RefKind != RefKind.None && !(p.RefKind == RefKind.In && callee.Params[p.Ordinal].Storage == Storage.Struct)))
             {
@@ -1490,7 +1585,7 @@ namespace DiffGen.Generator.Lowering
                 resultVar = AddStructContainer(FreshStructName(), symbol.ReturnType, VarRole.Temp, -1, false, null);
             else if (callee.Return != Ty.Void && !discardResult)
                 resultVar = Temp("call", callee.Return);
-            output.Add(new Call(NextId(), index, args.ToEquatableArray(), resultVar, Locations.From(inv.GetLocation()), receiver));
+            output.Add(new Call(NextId(), index, args.ToEquatableArray(), resultVar, receiver));
             return resultVar;
         }
 
@@ -1509,14 +1604,25 @@ namespace DiffGen.Generator.Lowering
             AssignStruct(new VarPlace(t), sv, output);
             return t;
         }
+        /// <summary>
+        /// Describes a called method from its symbol alone (its body is never read here). Span use and
+        /// capabilities are the conservative answers; for a [Differentiable] method of this compilation the
+        /// capability table replaces them at emit time (<see cref="Pipeline.Stages.WithCapabilities"/>).
+        /// </summary>
+        private Callee BuildCallee(IMethodSymbol symbol)
+        {
+            if (_calleeCache.TryGetValue(symbol, out var known)) return known;
+            var built = DescribeCallee(symbol);
+            _calleeCache[symbol] = built;
+            return built;
+        }
 
-        private Callee BuildCallee(IMethodSymbol symbol, SyntaxNode inv)
+        private Callee DescribeCallee(IMethodSymbol symbol)
         {
             var ps = new List<CalleeParam>();
-            var body = symbol.DeclaringSyntaxReferences.FirstOrDefault()?.GetSyntax(_ct) as MethodDeclarationSyntax;
             foreach (var p in symbol.Parameters)
             {
-                bool noDiff = p.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == NoDiffAttributeName);
+                bool noDiff = p.GetAttributes().Any(a => IsAttribute(a, NoDiffAttributeName));
                 if (!noDiff && (p.RefKind == RefKind.None || p.RefKind == RefKind.In) && IsDifferentiableStruct(p.Type))
                 {
                     ps.Add(new CalleeParam(p.Name, Ty.Other, Storage.Struct, false, true, false, OtherTypeName(p.Type)));
@@ -1524,9 +1630,8 @@ namespace DiffGen.Generator.Lowering
                 }
                 if (TryMapAggregateArray(p.Type, out var astorage, out var aelem))
                 {
-                    bool ar = true, aw = astorage != Storage.ReadOnlySpan;
-                    if (aw && body != null) AnalyseSpanUse(body, p.Name, out ar, out aw);
-                    ps.Add(new CalleeParam(p.Name, Ty.Other, astorage, noDiff, ar, aw, OtherTypeName(aelem), Aggregate: true));
+                    // Conservative until the capability table says how the callee uses it.
+                    ps.Add(new CalleeParam(p.Name, Ty.Other, astorage, noDiff, true, astorage != Storage.ReadOnlySpan, OtherTypeName(aelem), Aggregate: true));
                     continue;
                 }
                 if (!TryMapType(p.Type, out var elem, out var storage))
@@ -1535,9 +1640,7 @@ namespace DiffGen.Generator.Lowering
                     ps.Add(new CalleeParam(p.Name, inactive ? Ty.Other : Ty.Void, Storage.Scalar, true, false, false));
                     continue;
                 }
-                bool reads = true, writes = storage == Storage.Span || storage == Storage.Array;
-                if (writes && body != null) AnalyseSpanUse(body, p.Name, out reads, out writes);
-                ps.Add(new CalleeParam(p.Name, elem, storage, noDiff, reads, writes));
+                ps.Add(new CalleeParam(p.Name, elem, storage, noDiff, true, storage == Storage.Span || storage == Storage.Array));
             }
             TryMapReturn(symbol.ReturnType, out var ret);
             string? retName = null;
@@ -1548,7 +1651,14 @@ namespace DiffGen.Generator.Lowering
             if (HasDifferentiable(symbol))
             {
                 pbType = typeName; pbName = symbol.Name + "Pullback";
-                pfType = typeName; pfName = symbol.Name + "Pushforward";
+                // A method of this compilation emits its pushforward when a caller's pushforward needs it (the
+                // capability table sees to that); one of another assembly has it only if that assembly asked
+                // for it, otherwise the caller's pushforward goes through the pullback.
+                bool here = SymbolEqualityComparer.Default.Equals(symbol.ContainingAssembly, _method.ContainingAssembly);
+                if (here || symbol.ContainingType!.GetMembers(symbol.Name + "Pushforward").Any(m => m is IMethodSymbol))
+                {
+                    pfType = typeName; pfName = symbol.Name + "Pushforward";
+                }
             }
             else
             {
@@ -1573,11 +1683,9 @@ namespace DiffGen.Generator.Lowering
                 parts.Add(ps[i].Storage == Storage.Scalar ? "ref " + t + " " + ps[i].Name + "Bar" : "Span<" + t + "> " + ps[i].Name + "Bar");
             }
             hint.Append(string.Join(", ", parts)).Append(')');
-            return new Callee(key, typeName, symbol.Name, ps.ToEquatableArray(), ret, pbType, pbName, pfType, pfName,
-                display, hint.ToString(), Locations.From(inv.GetLocation()),
-                IsCapable(symbol, dual: true, new HashSet<IMethodSymbol>(SymbolEqualityComparer.Default)),
-                IsCapable(symbol, dual: false, new HashSet<IMethodSymbol>(SymbolEqualityComparer.Default)),
-                IsSplitCapable(symbol, ps), rvType, rvName, !symbol.IsStatic, retName, OperatorToken(symbol), !symbol.IsStatic && UsesInstanceState(symbol));
+            return new Callee(key, Signature(symbol), typeName, symbol.Name, ps.ToEquatableArray(), ret, pbType, pbName, pfType, pfName,
+                display, hint.ToString(), ReverseType: rvType, ReverseName: rvName,
+                IsInstance: !symbol.IsStatic, ReturnTypeName: retName, Operator: OperatorToken(symbol), UsesThis: !symbol.IsStatic && UsesInstanceState(symbol));
         }
 
         /// <summary>The C# token of a user-defined operator ("+" for op_Addition), which generated code writes as an operator.</summary>
@@ -1615,114 +1723,5 @@ namespace DiffGen.Generator.Lowering
             return false;
         }
 
-        /// <summary>
-        /// Whether callers may run the callee's pullback in two halves ({Name}PullbackForward in their
-        /// forward sweep, {Name}PullbackReverse in their reverse sweep): a void [Differentiable] method of
-        /// this compilation with a span or array parameter (the methods whose pullbacks have halves).
-        /// </summary>
-        private static bool IsSplitCapable(IMethodSymbol m, List<CalleeParam> ps) =>
-            HasDifferentiable(m) && m.ReturnsVoid && m.DeclaringSyntaxReferences.Length > 0 && !m.IsGenericMethod
-            && ps.Any(p => p.Storage != Storage.Scalar && p.Elem != Ty.Void);
-
-        /// <summary>
-        /// Whether the generator emits {Name}PullbackDual (dual: a [Differentiable] method in this
-        /// compilation that uses double only) or {Name}PushforwardVector (any [Differentiable] method in
-        /// this compilation) for a callee, given that it may only call Math and other such methods.
-        /// </summary>
-        private bool IsCapable(IMethodSymbol m, bool dual, HashSet<IMethodSymbol> visiting)
-        {
-            if (!HasDifferentiable(m)) return false;
-            if (!visiting.Add(m)) return true; // recursion: decided by the rest of the cycle
-            var syntax = m.DeclaringSyntaxReferences.FirstOrDefault()?.GetSyntax(_ct) as MethodDeclarationSyntax;
-            if (syntax == null) return false;
-            if (dual)
-            {
-                if (m.ReturnType.SpecialType == SpecialType.System_Single) return false;
-                foreach (var p in m.Parameters)
-                    if (TryMapType(p.Type, out var elem, out _) && elem == Ty.Float) return false;
-                foreach (var token in syntax.DescendantTokens())
-                    if (token.IsKind(SyntaxKind.FloatKeyword) || token.ValueText == "MathF" || token.ValueText == "Single") return false;
-            }
-            var model = _model.Compilation.GetSemanticModel(syntax.SyntaxTree);
-            foreach (var inv in syntax.DescendantNodes().OfType<InvocationExpressionSyntax>())
-            {
-                if (!(model.GetSymbolInfo(inv, _ct).Symbol is IMethodSymbol callee)) return false;
-                var owner = callee.ContainingType?.ToDisplayString();
-                if (owner == "System.Math" || !dual && owner == "System.MathF") continue;
-                if (owner == "System.Span<T>" || owner == "System.ReadOnlySpan<T>" || callee.ContainingType?.Name == "Span" || callee.ContainingType?.Name == "ReadOnlySpan") continue;
-                bool scalarOnly = callee.Parameters.All(p => TryMapScalar(p.Type, out var t) && t != Ty.Double && t != Ty.Float);
-                if (scalarOnly && TryMapScalar(callee.ReturnType, out var rt) && rt != Ty.Double && rt != Ty.Float) continue;
-                // Calls on inactive values (grid.Index(i, j), grid.CellCentre(i)) run as written in every mode.
-                if (IsInactiveCallShape(callee) && (callee.IsStatic || callee.ContainingType != null && IsInactiveType(callee.ContainingType))) continue;
-                if (!IsCapable(callee, dual, visiting)) return false;
-            }
-            return true;
-        }
-
-        /// <summary>
-        /// Whether a method body reads and/or writes the contents of a span parameter. Syntactic, except
-        /// that passing the span on to another method of this compilation looks at how that method uses
-        /// its parameter (so a write-only output stays write-only through helper calls).
-        /// </summary>
-        private void AnalyseSpanUse(MethodDeclarationSyntax method, string name, out bool reads, out bool writes) =>
-            AnalyseSpanUse(method, name, out reads, out writes, new HashSet<(SyntaxNode, string)>());
-
-        private void AnalyseSpanUse(MethodDeclarationSyntax method, string name, out bool reads, out bool writes, HashSet<(SyntaxNode, string)> visiting)
-        {
-            reads = false;
-            writes = false;
-            // visiting is the current call path: a method reached again through recursion is assumed to read
-            // and write; one merely reached twice (from two call sites) is analysed again.
-            if (!visiting.Add((method, name))) { reads = true; writes = true; return; }
-            AnalyseSpanUseOnce(method, name, ref reads, ref writes, visiting);
-            visiting.Remove((method, name));
-        }
-
-        private void AnalyseSpanUseOnce(MethodDeclarationSyntax method, string name, ref bool reads, ref bool writes, HashSet<(SyntaxNode, string)> visiting)
-        {
-            SemanticModel? model = null;
-            foreach (var id in method.DescendantNodes().OfType<IdentifierNameSyntax>())
-            {
-                if (id.Identifier.ValueText != name) continue;
-                var parent = id.Parent;
-                if (parent is MemberAccessExpressionSyntax ma && ma.Expression == id && ma.Name.Identifier.ValueText == "Length") continue;
-                if (parent is ElementAccessExpressionSyntax ea && ea.Expression == id)
-                {
-                    if (ea.Parent is AssignmentExpressionSyntax asg && asg.Left == ea)
-                    {
-                        writes = true;
-                        if (!asg.IsKind(SyntaxKind.SimpleAssignmentExpression)) reads = true;
-                        continue;
-                    }
-                    if (ea.Parent is PostfixUnaryExpressionSyntax || ea.Parent is PrefixUnaryExpressionSyntax pu && (pu.IsKind(SyntaxKind.PreIncrementExpression) || pu.IsKind(SyntaxKind.PreDecrementExpression)))
-                    {
-                        writes = true; reads = true; continue;
-                    }
-                    reads = true;
-                    continue;
-                }
-                if (parent is ArgumentSyntax arg && arg.NameColon == null && arg.RefKindKeyword.IsKind(SyntaxKind.None)
-                    && arg.Parent is ArgumentListSyntax list && list.Parent is InvocationExpressionSyntax inv)
-                {
-                    model ??= _model.Compilation.GetSemanticModel(method.SyntaxTree);
-                    int index = list.Arguments.IndexOf(arg);
-                    if (model.GetSymbolInfo(inv, _ct).Symbol is IMethodSymbol target && index < target.Parameters.Length
-                        && TryMapType(target.Parameters[index].Type, out _, out var storage))
-                    {
-                        if (storage == Storage.ReadOnlySpan) { reads = true; continue; }
-                        if (target.DeclaringSyntaxReferences.FirstOrDefault()?.GetSyntax(_ct) is MethodDeclarationSyntax callee)
-                        {
-                            AnalyseSpanUse(callee, target.Parameters[index].Name, out bool r, out bool w, visiting);
-                            reads |= r;
-                            writes |= w;
-                            continue;
-                        }
-                    }
-                }
-                // Used in a way we do not model: assume both.
-                reads = true;
-                writes = true;
-            }
-        }
     }
 }

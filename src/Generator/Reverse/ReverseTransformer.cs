@@ -124,7 +124,8 @@ namespace DiffGen.Generator.Reverse
             return DualRewrite.Apply(t.BuildMethods(out _).Single());
         }
 
-        private static bool UsesUnsupportedDual(Stmt body) =>
+        /// <summary>MathF, a cast to float, or an inactive helper called with float/double arguments: what dual numbers cannot replace (the capability table asks too).</summary>
+        internal static bool UsesUnsupportedDual(Stmt body) =>
             Walk.Descendants(body).SelectMany(Walk.Exprs).SelectMany(Walk.Descendants).Any(x =>
                 x is MathCall mc && mc.IsMathF
                 || x is Opaque o && o.Args.Any(a => a.Type == Ty.Double || a.Type == Ty.Float)
