@@ -91,7 +91,10 @@ namespace DiffGen.Generator.Lowering
             var attributeLocation = attribute?.ApplicationSyntaxReference?.GetSyntax(ct).GetLocation() ?? NameLocation(syntax);
             var diagnostics = new MethodDiagnostics(built.HintName, built.Signature, built.Name, lowerer._diagnostics.ToEquatableArray(),
                 lowerer._pending.ToEquatableArray(), Locations.From(attributeLocation), Locations.From(NameLocation(syntax)));
-            return new LoweredMethod(built, summary, diagnostics);
+            ShadowModel? shadow = null;
+            try { shadow = built.HasErrors ? null : lowerer.BuildShadow(built.Namespace, built.ContainingTypes); }
+            catch (Exception ex) when (!(ex is OperationCanceledException)) { shadow = null; }
+            return new LoweredMethod(built, summary, diagnostics, shadow);
         }
 
         /// <summary>A model of the tree that skips nullable analysis, or the given one where the host compiler lacks the (experimental) option.</summary>

@@ -34,7 +34,7 @@ namespace DiffGen.Generator.Pipeline
     }
 
     /// <summary>What lowering produces for one [Differentiable] method: the model to render, its summary for the capability table, and its diagnostics.</summary>
-    internal sealed record LoweredMethod(MethodModel Model, MethodSummary Summary, MethodDiagnostics Diagnostics);
+    internal sealed record LoweredMethod(MethodModel Model, MethodSummary Summary, MethodDiagnostics Diagnostics, Lowering.ShadowModel? Shadow = null);
 
     /// <summary>
     /// One method ready to render: its model, its callees with their derivatives resolved against the
