@@ -88,7 +88,7 @@ namespace DiffGen.Generator.Analysis
                 var a = vars[group.Key];
                 if (declared.Contains(group.Key)) continue; // allocated by the iteration itself
                 if (group.Any(w => w.Index is ErrorExpr))
-                    return "'" + a.Name + "' is passed to a method that writes it, so iterations may write the same elements";
+                    return "'" + a.Name + "' is passed to a method that may write it (a Span or array parameter; declare it ReadOnlySpan<T> if the method only reads it), so iterations may write the same elements";
                 var writes = new List<Poly>();
                 foreach (var (_, index) in group)
                 {

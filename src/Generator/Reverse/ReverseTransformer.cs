@@ -55,6 +55,9 @@ namespace DiffGen.Generator.Reverse
         /// <summary>Adjoint structs of struct containers (locals: rBar; parameters: an accumulator pAdj).</summary>
         private readonly Dictionary<int, string> _containerBar = new Dictionary<int, string>();
 
+        /// <summary>Containers whose adjoint is a parameter of the pullback (the struct result's resultBar): not declared.</summary>
+        private readonly HashSet<int> _paramContainerBars = new HashSet<int>();
+
         /// <summary>Struct parameters: container id → the ref adjoint parameter the accumulator is added to at the end.</summary>
         private readonly Dictionary<int, string> _structAccumulator = new Dictionary<int, string>();
 
@@ -122,7 +125,8 @@ namespace DiffGen.Generator.Reverse
             return DualRewrite.Apply(t.BuildMethods(out _).Single());
         }
 
-        private static bool UsesUnsupportedDual(Stmt body) =>
+        /// <summary>MathF, a cast to float, or an inactive helper called with float/double arguments: what dual numbers cannot replace (the capability table asks too).</summary>
+        internal static bool UsesUnsupportedDual(Stmt body) =>
             Walk.Descendants(body).SelectMany(Walk.Exprs).SelectMany(Walk.Descendants).Any(x =>
                 x is MathCall mc && mc.IsMathF
                 || x is Opaque o && o.Args.Any(a => a.Type == Ty.Double || a.Type == Ty.Float)
@@ -179,8 +183,32 @@ namespace DiffGen.Generator.Reverse
         private static CsExpr Pop(CsExpr stack) => Call(Member(stack, "Pop"));
 
         /// <summary>A zeroed T[length]: from the tape's pool (not on dual numbers, which have no tape).</summary>
-        private CsExpr NewArray(Ty elem, CsExpr length) =>
-            _dual ? new CsNewArray(T(elem), length) : Call(new CsMember(N(_tape), "NewArray", T(elem)), length);
+        private CsExpr NewArray(Ty elem, CsExpr length) => NewArray(T(elem), length);
+
+        private CsExpr NewArray(CsType elem, CsExpr length) =>
+            _dual ? new CsNewArray(elem, length) : Call(new CsMember(N(_tape), "NewArray", elem), length);
+
+        /// <summary>Saves a span's contents on the tape (arrays of structs or objects as a copy on the object stack).</summary>
+        private CsStmt SaveSpan(Var v) => v.Aggregate
+            ? Do(Push(Member(_tape, "Objects"), Call(Member(ReadOnly(CsType.ElementOf(v), N(v.Name)), "ToArray"))))
+            : Do(Call(Member(Tape(v.Elem), "PushSpan"), N(v.Name)));
+
+        private CsStmt RestoreSpan(Var v) => v.Aggregate
+            ? Do(Call(Member(ReadOnly(CsType.ElementOf(v), new CsCast(CsType.ArrayOf(CsType.ElementOf(v)), Pop(Member(_tape, "Objects")))), "CopyTo"), N(v.Name)))
+            : Do(Call(Member(Tape(v.Elem), "PopSpan"), N(v.Name)));
+
+        /// <summary>How generated code calls a callee or one of its derivatives: on this, as an operator, or on its type.</summary>
+        private static CsExpr Target(Callee callee, string? type, string name) =>
+            callee.IsInstance ? Member(N("this"), name) : Member(type!, name);
+
+        private CsExpr PrimalCall(Callee callee, List<CsArg> args)
+        {
+            if (callee.Operator != null)
+                return args.Count == 2 ? Bin(callee.Operator, args[0].Value, args[1].Value) : callee.Operator == "-" ? Neg(args[0].Value) : args[0].Value;
+            return Call(Target(callee, callee.TypeName, callee.Name), args.ToArray());
+        }
+
+        private CsType ReturnType() => _m.ReturnType == Ty.Other ? new CsType(_m.ReturnTypeName!) : T(_m.ReturnType);
 
         private static CsExpr Zero(Ty t) => CsLiteral.Zero(t);
 
@@ -191,7 +219,7 @@ namespace DiffGen.Generator.Reverse
             if (v.Storage == Storage.Struct) return new CsLocal(VarType(v), v.Name, value ?? new CsVerbatim("default"));
             if (v.Elem == Ty.Other) return new CsLocal(VarType(v), v.Name, value ?? new CsVerbatim("default!"));
             if (v.Storage == Storage.Scalar) return new CsLocal(T(v.Elem), v.Name, value ?? Zero(v.Elem));
-            return new CsLocal(VarType(v), v.Name, value ?? Call(new CsMember(N("global::System.Array"), "Empty", T(v.Elem))));
+            return new CsLocal(VarType(v), v.Name, value ?? Call(new CsMember(N("global::System.Array"), "Empty", CsType.ElementOf(v))));
         }
 
         private static CsExpr ReadOnly(CsType elem, CsExpr span) => new CsCast(CsType.ReadOnlySpanOf(elem), span);
@@ -213,10 +241,11 @@ namespace DiffGen.Generator.Reverse
             foreach (var v in parms) sig.Add(new CsParam(CsType.Param(v), v.Name));
             bool realResult = _m.ReturnType == Ty.Double || _m.ReturnType == Ty.Float;
             string? resultBarParam = null;
-            if (realResult)
+            if (realResult || _m.ReturnType == Ty.Other)
             {
+                // A struct result's adjoint is a struct of its type; its fields are the result fields' adjoints.
                 resultBarParam = Fresh("resultBar");
-                sig.Add(new CsParam(T(_m.ReturnType), resultBarParam));
+                sig.Add(new CsParam(ReturnType(), resultBarParam));
                 adjointArgs.Add(N(resultBarParam));
             }
             // The adjoint of this: a shadow instance (the contract's first adjoint parameter).
@@ -253,7 +282,7 @@ namespace DiffGen.Generator.Reverse
                 }
                 else
                 {
-                    sig.Add(new CsParam(CsType.SpanOf(T(v.Elem)), bar));
+                    sig.Add(new CsParam(CsType.SpanOf(CsType.ElementOf(v)), bar));
                     adjointArgs.Add(N(bar));
                     _bar[v.Id] = bar;
                 }
@@ -261,7 +290,8 @@ namespace DiffGen.Generator.Reverse
             foreach (var v in _vars)
             {
                 // Local struct containers get an adjoint struct when a field of theirs is active.
-                if (v.Storage == Storage.Struct && v.Role != VarRole.Param && v.Role != VarRole.This && _vars.Any(l => l.Container == v.Id && _a.Active[l.Id]))
+                if (v.Storage == Storage.Struct && v.Role == VarRole.Result && resultBarParam != null) { _containerBar[v.Id] = resultBarParam; _paramContainerBars.Add(v.Id); }
+                else if (v.Storage == Storage.Struct && v.Role != VarRole.Param && v.Role != VarRole.This && _vars.Any(l => l.Container == v.Id && _a.Active[l.Id]))
                     _containerBar[v.Id] = Fresh(v.Name.TrimStart('_') + "Bar");
             }
             foreach (var v in _vars)
@@ -310,14 +340,15 @@ namespace DiffGen.Generator.Reverse
             var locals = _vars.Where(v => v.Role != VarRole.Param && v.Role != VarRole.This && !v.IsLeaf && !_counters.Contains(v.Id) && !_a.Recomputed.Contains(v.Id)).ToList();
             var adjointDeclarations = new List<CsStmt>();
             foreach (var kv in _containerBar)
-                adjointDeclarations.Add(new CsLocal(CsType.OfVar(_vars[kv.Key]), kv.Value, new CsVerbatim("default")));
+                if (!_paramContainerBars.Contains(kv.Key))
+                    adjointDeclarations.Add(new CsLocal(CsType.OfVar(_vars[kv.Key]), kv.Value, new CsVerbatim("default")));
             foreach (var v in _vars)
             {
                 if (!_bar.TryGetValue(v.Id, out var bar) || v.IsLeaf) continue;
                 if (v.Role == VarRole.Param && !_paramAccumulator.ContainsKey(v.Id)) continue;
                 if (v.Id == _a.ResultVar && bar == resultBarParam) continue;
                 if (v.Storage == Storage.Scalar) adjointDeclarations.Add(new CsLocal(T(v.Elem), bar, Zero(v.Elem)));
-                else adjointDeclarations.Add(new CsLocal(CsType.ArrayOf(T(v.Elem)), bar, Call(new CsMember(N("global::System.Array"), "Empty", T(v.Elem)))));
+                else adjointDeclarations.Add(new CsLocal(CsType.ArrayOf(CsType.ElementOf(v)), bar, Call(new CsMember(N("global::System.Array"), "Empty", CsType.ElementOf(v)))));
             }
             var checks = new List<CsStmt>();
             if (_thisBar != null && self!.Storage == Storage.Object)
@@ -346,7 +377,7 @@ namespace DiffGen.Generator.Reverse
             string summaryText = _dual
                 ? "The pullback of <see cref=\"" + _m.Name + "\"/> on dual numbers: seed the inputs' tangents with v and read H·v from the adjoints' tangents (see docs/generated-code.md)."
                 : "Reverse-mode derivative of <see cref=\"" + _m.Name + "\"/>: re-runs it, returns its result, and propagates adjoints (see docs/generated-code.md).";
-            var returnType = T(_m.ReturnType);
+            var returnType = ReturnType();
             if (!_split)
             {
                 _tapes = new SortedSet<Ty>(fwdTapes.Concat(revTapes));
@@ -400,7 +431,7 @@ namespace DiffGen.Generator.Reverse
                 _tapes = fwdTapes;
                 _refTapes = fwdRefTapes;
                 var save = new List<CsStmt>();
-                foreach (var v in savedSpans) save.Add(Do(Call(Member(Tape(v.Elem), "PushSpan"), N(v.Name))));
+                foreach (var v in savedSpans) save.Add(SaveSpan(v));
                 foreach (var v in locals)
                     save.Add(Do(Push(v.Elem == Ty.Other ? Member(_tape, "Objects") : v.IsScalar ? Tape(v.Elem) : RefTape(v.Elem), N(v.Name))));
                 foreach (var (name, type) in _slots) save.Add(Do(Push(Tape(type), N(name))));
@@ -411,7 +442,7 @@ namespace DiffGen.Generator.Reverse
                 for (int k = locals.Count - 1; k >= 0; k--)
                     load.Add(Declaration(locals[k], locals[k].Elem == Ty.Other ? new CsCast(VarType(locals[k]), Pop(Member(_tape, "Objects")))
                         : Pop(locals[k].IsScalar ? Tape(locals[k].Elem) : RefTape(locals[k].Elem))));
-                for (int k = savedSpans.Count - 1; k >= 0; k--) load.Add(Do(Call(Member(Tape(savedSpans[k].Elem), "PopSpan"), N(savedSpans[k].Name))));
+                for (int k = savedSpans.Count - 1; k >= 0; k--) load.Add(RestoreSpan(savedSpans[k]));
 
                 var fsig = parms.Select(v => new CsParam(CsType.Param(v), v.Name)).Concat(new[] { new CsParam(CsType.Tape, _tape) }).ToEquatableArray();
                 var fbody = new List<CsStmt>();
@@ -457,8 +488,8 @@ namespace DiffGen.Generator.Reverse
 
         private CsStmt SaveFinal(int r, string final) =>
             new CsLocal(CsType.Var, final, _vars[r].IsScalar ? N(_vars[r].Name) : _dual
-                ? Call(Member(ReadOnly(T(_vars[r].Elem), N(_vars[r].Name)), "ToArray"))
-                : Call(new CsMember(N(_tape), "CopyOf", T(_vars[r].Elem)), N(_vars[r].Name)));
+                ? Call(Member(ReadOnly(CsType.ElementOf(_vars[r]), N(_vars[r].Name)), "ToArray"))
+                : Call(new CsMember(N(_tape), "CopyOf", CsType.ElementOf(_vars[r])), N(_vars[r].Name)));
 
         private IEnumerable<CsStmt> RestoreFinal(int r, string final)
         {
@@ -467,7 +498,7 @@ namespace DiffGen.Generator.Reverse
                 yield return Set(N(_vars[r].Name), N(final));
                 yield break;
             }
-            yield return Do(Call(Member(ReadOnly(T(_vars[r].Elem), N(final)), "CopyTo"), N(_vars[r].Name)));
+            yield return Do(Call(Member(ReadOnly(CsType.ElementOf(_vars[r]), N(final)), "CopyTo"), N(_vars[r].Name)));
             if (!_dual) yield return Do(Call(Member(_tape, "Recycle"), N(final)));
         }
 
@@ -529,7 +560,7 @@ namespace DiffGen.Generator.Reverse
                 case Alloc al:
                     {
                         var v = _vars[al.Var];
-                        if (Pushed(al.Id, al.Var)) w.Add(Do(Push(RefTape(v.Elem), N(v.Name))));
+                        if (Pushed(al.Id, al.Var)) w.Add(Do(Push(v.Aggregate ? Member(_tape, "Objects") : RefTape(v.Elem), N(v.Name))));
                         w.Add(Set(N(v.Name), NewArray(v.Elem, P(al.Length))));
                         break;
                     }
@@ -590,13 +621,13 @@ namespace DiffGen.Generator.Reverse
                         var callee = _callees[c.Callee];
                         for (int k = 0; k < c.Args.Count; k++)
                             if (c.Args[k] is VarRef v && callee.Params[k].Storage != Storage.Scalar && Pushed(c.Id, v.Var))
-                                w.Add(Do(Call(Member(Tape(_vars[v.Var].Elem), "PushSpan"), N(_vars[v.Var].Name))));
+                                w.Add(SaveSpan(_vars[v.Var]));
                         if (c.ResultVar >= 0 && Pushed(c.Id, c.ResultVar))
                             w.Add(Do(Push(Tape(_vars[c.ResultVar].Elem), N(_vars[c.ResultVar].Name))));
                         var args = c.Args.Select(x => (CsArg)P(x)).ToList();
                         CsExpr call = _dual ? DualPrimalCall(c, callee, w)
-                            : _splitCalls.Contains(c.Id) && callee.SplitCapable ? Call(Member(callee.PullbackType!, callee.PullbackName + "Forward"), args.Concat(new CsArg[] { N(_tape) }).ToArray())
-                            : Call(Member(callee.TypeName, callee.Name), args.ToArray());
+                            : _splitCalls.Contains(c.Id) && callee.SplitCapable ? Call(Target(callee, callee.PullbackType, callee.PullbackName + "Forward"), args.Concat(new CsArg[] { N(_tape) }).ToArray())
+                            : PrimalCall(callee, args);
                         w.Add(c.ResultVar >= 0 ? Set(N(_vars[c.ResultVar].Name), call) : Do(call));
                         break;
                     }
@@ -663,7 +694,8 @@ namespace DiffGen.Generator.Reverse
                     ReverseAssign(a, w);
                     break;
                 case Alloc al:
-                    if (Pushed(al.Id, al.Var)) w.Add(Set(N(_vars[al.Var].Name), Pop(RefTape(_vars[al.Var].Elem))));
+                    if (Pushed(al.Id, al.Var))
+                        w.Add(Set(N(_vars[al.Var].Name), _vars[al.Var].Aggregate ? new CsCast(VarType(_vars[al.Var]), Pop(Member(_tape, "Objects"))) : Pop(RefTape(_vars[al.Var].Elem))));
                     break;
                 case If i:
                     {
@@ -825,7 +857,18 @@ namespace DiffGen.Generator.Reverse
             var callee = _callees[c.Callee];
             var inner = new List<CsStmt>();
             string? rb = null;
-            if (c.ResultVar >= 0)
+            if (c.ResultVar >= 0 && _vars[c.ResultVar].IsContainer)
+            {
+                // A struct result: its adjoint struct goes to the callee and is consumed.
+                var rv = _vars[c.ResultVar];
+                if (_containerBar.TryGetValue(rv.Id, out var rcb))
+                {
+                    rb = Temp();
+                    inner.Add(new CsLocal(CsType.OfVar(rv), rb, N(rcb)));
+                    inner.Add(Set(N(rcb), new CsVerbatim("default")));
+                }
+            }
+            else if (c.ResultVar >= 0)
             {
                 var rv = _vars[c.ResultVar];
                 if (_a.Active[c.ResultVar])
@@ -838,7 +881,7 @@ namespace DiffGen.Generator.Reverse
             }
             for (int k = c.Args.Count - 1; k >= 0; k--)
                 if (c.Args[k] is VarRef v && callee.Params[k].Storage != Storage.Scalar && Pushed(c.Id, v.Var))
-                    inner.Add(Do(Call(Member(Tape(_vars[v.Var].Elem), "PopSpan"), N(_vars[v.Var].Name))));
+                    inner.Add(RestoreSpan(_vars[v.Var]));
 
             // The pullback re-runs the callee and rewrites its outputs; a restored output gets a copy so the
             // restored values stay.
@@ -846,10 +889,17 @@ namespace DiffGen.Generator.Reverse
             anyActive |= rb != null;
             if (callee.Return == Ty.Double || callee.Return == Ty.Float)
                 args.Add(rb != null ? N(rb) : Zero(callee.Return));
+            else if (callee.Return == Ty.Other)
+                args.Add(rb != null ? N(rb) : new CsVerbatim("default"));
+            if (callee.IsInstance && callee.UsesThis)
+            {
+                args.Add(_thisBar != null ? N(_thisBar) : (CsExpr)Call(Member(N("this"), "CreateShadow")));
+                anyActive |= _thisBar != null;
+            }
             args.AddRange(adjArgs);
             if (anyActive)
             {
-                inner.Add(Do(Call(Member(callee.PullbackType!, callee.PullbackName + (_dual ? "Dual" : "")), args.ToArray())));
+                inner.Add(Do(Call(Target(callee, callee.PullbackType, callee.PullbackName + (_dual ? "Dual" : "")), args.ToArray())));
                 var contribs = new Contribs();
                 foreach (var (arg, t) in after) Propagate(arg, N(t), contribs);
                 inner.AddRange(Flush(contribs, deferred: false));
@@ -869,11 +919,13 @@ namespace DiffGen.Generator.Reverse
             var callee = _callees[c.Callee];
             var inner = new List<CsStmt>();
             var (args, adjArgs, after, _) = CallArguments(c, callee, inner, copyRestoredOutputs: false);
+            if (callee.IsInstance && callee.UsesThis)
+                args.Add(_thisBar != null ? N(_thisBar) : (CsExpr)Call(Member(N("this"), "CreateShadow")));
             args.AddRange(adjArgs);
             if (callee.SplitCapable)
             {
                 args.Add(N(_tape));
-                inner.Add(Do(Call(Member(callee.PullbackType!, callee.PullbackName + "Reverse"), args.ToArray())));
+                inner.Add(Do(Call(Target(callee, callee.PullbackType, callee.PullbackName + "Reverse"), args.ToArray())));
             }
             else
             {
@@ -885,7 +937,7 @@ namespace DiffGen.Generator.Reverse
             inner.AddRange(Flush(contribs, deferred: false));
             for (int k = c.Args.Count - 1; k >= 0; k--)
                 if (c.Args[k] is VarRef v && callee.Params[k].Storage != Storage.Scalar && Pushed(c.Id, v.Var))
-                    inner.Add(Do(Call(Member(Tape(_vars[v.Var].Elem), "PopSpan"), N(_vars[v.Var].Name))));
+                    inner.Add(RestoreSpan(_vars[v.Var]));
             AddComment(c, w);
             w.Add(new CsScope(Block(inner)));
         }
@@ -905,6 +957,25 @@ namespace DiffGen.Generator.Reverse
             {
                 var p = callee.Params[k];
                 var arg = c.Args[k];
+                if (p.Storage == Storage.Struct)
+                {
+                    // The callee accumulates into the adjoint struct of the argument's container.
+                    var container = ((VarRef)arg).Var;
+                    args.Add(P(arg));
+                    if (_containerBar.TryGetValue(container, out var cb))
+                    {
+                        adjArgs.Add(Ref(N(cb)));
+                        foreach (var leaf in _vars.Where(l => l.Container == container)) if (_bar.TryGetValue(leaf.Id, out var lb)) _zeroBars.Remove(lb);
+                        anyActive = true;
+                    }
+                    else
+                    {
+                        string t = Temp();
+                        inner.Add(new CsLocal(CsType.OfVar(_vars[container]), t, new CsVerbatim("default")));
+                        adjArgs.Add(Ref(N(t)));
+                    }
+                    continue;
+                }
                 if (p.Storage == Storage.Scalar)
                 {
                     args.Add(P(arg));
@@ -926,7 +997,7 @@ namespace DiffGen.Generator.Reverse
                 if (copyRestoredOutputs && p.Writes && Pushed(c.Id, sv.Id))
                 {
                     string copy = Temp();
-                    inner.Add(new CsLocal(CsType.Var, copy, Call(Member(ReadOnly(T(sv.Elem), N(sv.Name)), "ToArray"))));
+                    inner.Add(new CsLocal(CsType.Var, copy, Call(Member(ReadOnly(CsType.ElementOf(sv), N(sv.Name)), "ToArray"))));
                     args.Add(N(copy));
                 }
                 else
@@ -935,7 +1006,7 @@ namespace DiffGen.Generator.Reverse
                 }
                 if (!p.HasAdjoint) continue;
                 if (_a.Active[sv.Id]) { adjArgs.Add(N(_bar[sv.Id])); anyActive = true; }
-                else adjArgs.Add(new CsNewArray(T(p.Elem), Member(sv.Name, "Length")));
+                else adjArgs.Add(new CsNewArray(CsType.ElementOf(sv), Member(sv.Name, "Length")));
             }
             return (args, adjArgs, after, anyActive);
         }

@@ -61,7 +61,7 @@ public static partial class ParallelKernels
 
     /// <summary>Linear interpolation, clamped to the array.</summary>
     [Differentiable]
-    public static double Sample(double[] f, double x)
+    public static double Sample(ReadOnlySpan<double> f, double x)
     {
         double fl = Math.Floor(x);
         int i0 = Math.Clamp((int)fl, 0, f.Length - 1);
