@@ -456,6 +456,13 @@ namespace DiffGen.Generator.Reverse
             if (boundary)
             {
                 passes.Add(new CsComment("the boundary iterations (their tests are not decided), serially"));
+                // The gather passes leave private adjoints as their last slice left them (slices do not clear
+                // what they consume); an iteration's reverse starts from zero ones.
+                var boundaryUse = new NameUse();
+                foreach (var x in originalOuterDecls.Concat(original)) boundaryUse.Stmt(x);
+                foreach (var b in privateBars.OrderBy(x => x, StringComparer.Ordinal))
+                    if ((boundaryUse.Reads.Contains(b) || boundaryUse.Writes.Contains(b)) && !boundaryUse.Declared.Contains(b))
+                        passes.Add(Set(N(b), Zero(TypeOfBar(b).Scalar)));
                 if (inner == null)
                 {
                     passes.Add(Descending(pName, from, N(loP), original));

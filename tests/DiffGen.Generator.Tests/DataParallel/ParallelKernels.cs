@@ -164,4 +164,24 @@ public static partial class ParallelKernels
             }
         }
     }
+
+    /// <summary>
+    /// A face gradient on a staggered grid (Pressure.SubtractGradient's u loop): a private adjoint (g) that a
+    /// boundary column consumes only in some branches, after the gather passes used it.
+    /// </summary>
+    [Differentiable]
+    public static void FaceGradient(ReadOnlySpan<double> p, ReadOnlySpan<double> u, Span<double> uOut, int nx, int ny, int periodic)
+    {
+        for (int j = 0; j < ny; j++)
+        {
+            for (int i = 0; i <= nx; i++)
+            {
+                int f = j * (nx + 1) + i;
+                double g = 0;
+                if (i > 0 && i < nx) g = p[j * nx + i] - p[j * nx + i - 1];
+                else if (periodic != 0) g = p[j * nx] - p[j * nx + nx - 1];
+                uOut[f] = u[f] - g;
+            }
+        }
+    }
 }

@@ -11,7 +11,7 @@ namespace DiffGen.Runtime.Tests.Differentiation;
 public class CompilerServicesTests
 {
     private static readonly Type[] SupportTypes =
-        [typeof(ValueStack<>), typeof(RefStack<>), typeof(DerivativeHelpers), typeof(DualMath)];
+        [typeof(ValueStack<>), typeof(RefStack<>), typeof(DerivativeHelpers), typeof(DualMath), typeof(ParallelLoops), typeof(IParallelBody)];
 
     [Fact]
     public void SupportTypes_AreInCompilerServices_AndHiddenFromCompletion()

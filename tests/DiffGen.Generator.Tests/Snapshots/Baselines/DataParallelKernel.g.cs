@@ -85,6 +85,7 @@ namespace Snap
                 var _loop3 = new DiffusePullbackReverseLoop2 { _hi2 = _hi2, _lo2 = _lo2, resultBar = resultBar, w = w };
                 global::DiffGen.CompilerServices.ParallelLoops.For(_lo, _hi, _chunks3, ref _loop3);
                 // the boundary iterations (their tests are not decided), serially
+                cBar = 0.0;
                 for (int j = _lo - 1; j >= 0; j--)
                 {
                     for (int i = w - 1; i >= 0; i--)

@@ -326,6 +326,7 @@ namespace Snap
                 var _loop3 = new StepPullbackReverseLoop2 { nextBar = nextBar };
                 global::DiffGen.CompilerServices.ParallelLoops.For(_lo, _hi, _chunks3, ref _loop3);
                 // the boundary iterations (their tests are not decided), serially
+                lapBar = 0.0;
                 for (int i = _lo - 1; i >= 0; i--)
                 {
                     double lap = u[(i + n - 1) % n] - 2 * u[i] + u[(i + 1) % n];
