@@ -25,7 +25,7 @@ namespace DiffGen.Generator.Diagnostics
 
         public static readonly DiagnosticDescriptor UnsupportedParameter = Error("DG0003",
             "Unsupported parameter",
-            "Parameter '{0}' of type '{1}' is not supported: use double, float, int, long, bool, Span<T>, ReadOnlySpan<T> or T[] (T = double or float; int spans are inactive), passed by value{2}");
+            "Parameter '{0}' of type '{1}' is not supported: use double, float, int, long, bool, Span<T>, ReadOnlySpan<T>, T[], T[,], T[,,] or T[][] (T = double or float; int spans and arrays are inactive), passed by value{2}");
 
         public static readonly DiagnosticDescriptor UnsupportedReturn = Error("DG0004",
             "Unsupported return type",
@@ -87,6 +87,10 @@ namespace DiffGen.Generator.Diagnostics
             "No vector pushforward",
             "'{0}PushforwardVector' is not generated: {1}; '{0}Pushforward' is, and handles one direction per call");
 
+        public static readonly DiagnosticDescriptor StaticInput = Info("DG0302",
+            "Static input not differentiated",
+            "'{0}' is read as a constant input: its gradient is not computed (pass it as a parameter to differentiate with respect to it)");
+
         public static DiagnosticDescriptor ById(string id)
         {
             switch (id)
@@ -108,6 +112,7 @@ namespace DiffGen.Generator.Diagnostics
                 case "DG0201": return IgnoredNoDiff;
                 case "DG0300": return NoDualPullback;
                 case "DG0301": return NoVectorPushforward;
+                case "DG0302": return StaticInput;
                 default: throw new System.ArgumentException("unknown diagnostic id " + id);
             }
         }

@@ -60,7 +60,9 @@ namespace DiffGen.Generator.Forward
         {
             var c = callees.FirstOrDefault(x => !x.VectorCapable);
             whyNot = c == null ? null : "it calls '" + c.Name + "', which has no vector pushforward (a hand-written derivative or a method of another assembly)";
-            if (c != null) return null;
+            if (c == null && analysis.Vars.Any(v => v.IsMultiDim))
+                whyNot = "it uses multi-dimensional or jagged arrays (K directions are laid out along flat spans only)";
+            if (whyNot != null) return null;
             var t = new ForwardTransformer(m, callees, analysis, vector: true);
             var method = t.BuildMethod();
             return LaneRewrite.Directions(method, t._k, t._names.Fresh("_q"));
@@ -110,7 +112,9 @@ namespace DiffGen.Generator.Forward
                 }
                 else
                 {
-                    sig.Add(new CsParam(v.IsScalar ? T(v.Elem) : v.Storage == Storage.ReadOnlySpan ? CsType.ReadOnlySpanOf(T(v.Elem)) : CsType.SpanOf(T(v.Elem)), dot));
+                    // A multi-dimensional or jagged array's tangent is an array of the same shape.
+                    sig.Add(new CsParam(v.IsScalar ? T(v.Elem) : v.IsMultiDim ? CsType.Param(v) : v.Storage == Storage.ReadOnlySpan ? CsType.ReadOnlySpanOf(T(v.Elem)) : CsType.SpanOf(T(v.Elem)), dot));
+                    if (v.IsMultiDim) checks.Add(ArrayShapes.RequireSameShape(v, dot));
                 }
             }
             string? resultDots = null;
@@ -146,12 +150,12 @@ namespace DiffGen.Generator.Forward
                 if (v.Role == VarRole.Param || _counters.Contains(v.Id)) continue;
                 if (v.Elem == Ty.Other) w.Add(new CsLocal(CsType.OfVar(v), v.Name, new CsVerbatim("default!")));
                 else if (v.Storage == Storage.Scalar) w.Add(new CsLocal(T(v.Elem), v.Name, Zero(v.Elem)));
-                else w.Add(new CsLocal(CsType.ArrayOf(T(v.Elem)), v.Name, EmptyArray(v.Elem)));
+                else w.Add(new CsLocal(CsType.OfVar(v), v.Name, ArrayShapes.Empty(v)));
                 if (_a.Active[v.Id])
                 {
                     if (v.Storage == Storage.Scalar && !_vector) w.Add(new CsLocal(T(v.Elem), _dot[v.Id], Zero(v.Elem)));
                     else if (v.Storage == Storage.Scalar) w.Add(new CsLocal(CsType.ArrayOf(T(v.Elem)), _dot[v.Id], new CsNewArray(T(v.Elem), N(_k))));
-                    else w.Add(new CsLocal(CsType.ArrayOf(T(v.Elem)), _dot[v.Id], EmptyArray(v.Elem)));
+                    else w.Add(new CsLocal(CsType.OfVar(v), _dot[v.Id], ArrayShapes.Empty(v)));
                 }
             }
             w.AddRange(_decls);
@@ -219,6 +223,23 @@ namespace DiffGen.Generator.Forward
                         }
                         break;
                     }
+                case Alloc al when _vars[al.Var].IsMultiDim:
+                    {
+                        // new T[n, m] or new T[n][] (its rows follow), and the same for the tangent.
+                        var v = _vars[al.Var];
+                        var alloc = new CsNewArray(v.Jagged ? CsType.ArrayOf(T(v.Elem)) : T(v.Elem), P(al.Length));
+                        w.Add(Set(N(v.Name), alloc));
+                        if (_a.Active[al.Var]) w.Add(Set(N(_dot[al.Var]), alloc));
+                        break;
+                    }
+                case RowAlloc ra:
+                    {
+                        var v = _vars[ra.Var];
+                        var row = new CsNewArray(T(v.Elem), P(ra.Length));
+                        w.Add(Set(new CsIndex(N(v.Name), P(ra.Row)), row));
+                        if (_a.Active[ra.Var]) w.Add(Set(new CsIndex(N(_dot[ra.Var]), P(ra.Row)), row));
+                        break;
+                    }
                 case Alloc al:
                     {
                         var v = _vars[al.Var];
@@ -261,7 +282,7 @@ namespace DiffGen.Generator.Forward
                     else if (_callees[c.Callee].PushforwardName != null) PushforwardCall(c, _callees[c.Callee], w);
                     else CallThroughPullback(c, _callees[c.Callee], w);
                     break;
-                case Throw t:
+                case ForwardOnly t:
                     w.Add(new CsRawStmt(t.Text));
                     break;
             }
@@ -282,7 +303,7 @@ namespace DiffGen.Generator.Forward
                 else
                 {
                     var sv = _vars[((VarRef)arg).Var];
-                    args.Add(_dot.TryGetValue(sv.Id, out var d) ? N(d) : (CsExpr)new CsNewArray(T(p.Elem), Member(sv.Name, "Length")));
+                    args.Add(_dot.TryGetValue(sv.Id, out var d) ? N(d) : ArrayShapes.ZerosLike(sv, N(sv.Name)));
                 }
             }
             var call = Call(Member(callee.PushforwardType!, callee.PushforwardName!), args.ToArray());
@@ -334,6 +355,8 @@ namespace DiffGen.Generator.Forward
         /// </summary>
         private void CallThroughPullback(Call c, Callee callee, List<CsStmt> outer)
         {
+            if (callee.Params.Any(p => p.Rank > 1))
+                throw new System.NotSupportedException("'" + callee.Name + "' has only a hand-written pullback and takes a multi-dimensional or jagged array: register its pushforward too ([DerivativeOf(…, Kind = DerivativeKind.Pushforward)])");
             var w = new List<CsStmt>();
             var rv = c.ResultVar;
             bool realResult = callee.Return == Ty.Double || callee.Return == Ty.Float;

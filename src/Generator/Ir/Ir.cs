@@ -39,10 +39,14 @@ namespace DiffGen.Generator.Ir
 
     /// <summary>
     /// A variable of the lowered method: a parameter, a (hoisted, uniquely named) local, or a
-    /// generator temporary. Elem is the scalar kind (of the elements, for spans and arrays).
+    /// generator temporary. Elem is the scalar kind (of the elements, for spans and arrays). An array
+    /// has Rank dimensions: rectangular (<c>T[,]</c>) or, when Jagged, an array of arrays (<c>T[][]</c>).
     /// </summary>
-    internal sealed record Var(int Id, string Name, Ty Elem, Storage Storage, VarRole Role, int ParamIndex, bool NoDiff, string? TypeName = null)
+    internal sealed record Var(int Id, string Name, Ty Elem, Storage Storage, VarRole Role, int ParamIndex, bool NoDiff, string? TypeName = null, int Rank = 1, bool Jagged = false)
     {
+        /// <summary>A multi-dimensional or jagged array (not a flat span or <c>T[]</c>).</summary>
+        public bool IsMultiDim => Rank > 1;
+
         public bool IsReal => Elem == Ty.Float || Elem == Ty.Double;
 
         public bool IsScalar => Storage == Storage.Scalar;
@@ -128,8 +132,11 @@ namespace DiffGen.Generator.Ir
     /// <summary>A span or array element read.</summary>
     internal sealed record ElemRef(int Var, Expr Index, Ty Type) : Expr(Type);
 
-    /// <summary><c>span.Length</c>.</summary>
-    internal sealed record LenRef(int Var) : Expr(Ty.Int);
+    /// <summary>
+    /// <c>span.Length</c>; with Dim >= 0 <c>array.GetLength(Dim)</c>; with Row the length of a jagged
+    /// array's row, <c>array[Row].Length</c>.
+    /// </summary>
+    internal sealed record LenRef(int Var, int Dim = -1, Expr? Row = null) : Expr(Ty.Int);
 
     internal sealed record Unary(UnOp Op, Expr Operand, Ty Type) : Expr(Type);
 
@@ -149,7 +156,8 @@ namespace DiffGen.Generator.Ir
     /// derivative (a static helper on integers, a method of an inactive value). Its receiver and
     /// arguments are analysed like any other reads. TypeName is the type's full name when Type is Other.
     /// </summary>
-    internal sealed record Opaque(string Callee, bool IsCall, EquatableArray<Expr> Args, Ty Type, Expr? Receiver = null, string? TypeName = null) : Expr(Type);
+    /// <remarks>With Indexer, an element of a static array read as a constant input (<c>Weights[i]</c>): Args are its indices.</remarks>
+    internal sealed record Opaque(string Callee, bool IsCall, EquatableArray<Expr> Args, Ty Type, Expr? Receiver = null, string? TypeName = null, bool Indexer = false) : Expr(Type);
 
     /// <summary>
     /// What lowering produces for syntax it reported a diagnostic on: a model with an error node is
@@ -188,8 +196,13 @@ namespace DiffGen.Generator.Ir
     /// <summary>A call of a differentiable method (generated or hand-written derivative).</summary>
     internal sealed record Call(int Id, int Callee, EquatableArray<Expr> Args, int ResultVar, LocationInfo Location) : Stmt(Id);
 
-    /// <summary>A throw statement, printed verbatim (nothing to differentiate: the sweep never ends).</summary>
-    internal sealed record Throw(int Id, string Text) : Stmt(Id);
+    /// <summary>
+    /// A statement that cannot change an active value and runs in the forward sweep only: a throw, an
+    /// argument guard, an assertion, logging. Printed as written, with the generated names of its variables;
+    /// DualText is the same with double values cast out of DiffGen.Dual for the dual pullback (null when the
+    /// statement cannot run on dual numbers).
+    /// </summary>
+    internal sealed record ForwardOnly(int Id, string Text, string? DualText) : Stmt(Id);
 
     // Removed by the structurizer before analysis:
     internal sealed record Break(int Id) : Stmt(Id);
@@ -201,7 +214,7 @@ namespace DiffGen.Generator.Ir
     // ---------------------------------------------------------------- calls
 
     /// <summary>One parameter of a callee, as the caller sees it.</summary>
-    internal sealed record CalleeParam(string Name, Ty Elem, Storage Storage, bool NoDiff, bool Reads, bool Writes)
+    internal sealed record CalleeParam(string Name, Ty Elem, Storage Storage, bool NoDiff, bool Reads, bool Writes, int Rank = 1, bool Jagged = false)
     {
         public bool HasAdjoint => !NoDiff && (Elem == Ty.Float || Elem == Ty.Double);
     }

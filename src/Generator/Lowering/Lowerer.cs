@@ -16,7 +16,7 @@ namespace DiffGen.Generator.Lowering
     /// a uniquely named method-level variable; user calls inside expressions become separate Call
     /// statements writing temporaries. Anything unsupported becomes a DG diagnostic on its syntax.
     /// </summary>
-    internal sealed class Lowerer
+    internal sealed partial class Lowerer
     {
         public const string DifferentiableAttributeName = "DiffGen.DifferentiableAttribute";
         public const string NoDiffAttributeName = "DiffGen.NoDiffAttribute";
@@ -91,11 +91,11 @@ namespace DiffGen.Generator.Lowering
                 bool noDiff = p.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == NoDiffAttributeName);
                 if (p.RefKind != RefKind.None || p.IsParams)
                 {
-                    Report(Descriptors.UnsupportedParameter, loc, p.Name, p.Type.ToDisplayString(), " (ref, out, in and params are not supported)");
-                    AddVar(p.Name, Ty.Double, Storage.Scalar, VarRole.Param, p.Ordinal, true, p);
+                    Report(Descriptors.UnsupportedParameter, loc, p.Name, TypeText(p.Type), " (ref, out, in and params are not supported)");
+                    AddReportedParameter(p);
                     continue;
                 }
-                if (!TryMapType(p.Type, out var elem, out var storage))
+                if (!TryMapType(p.Type, out var elem, out var storage, out int rank, out bool jagged))
                 {
                     if (noDiff || IsInactiveType(p.Type))
                     {
@@ -103,20 +103,20 @@ namespace DiffGen.Generator.Lowering
                         AddVar(p.Name, Ty.Other, Storage.Scalar, VarRole.Param, p.Ordinal, true, p, OtherTypeName(p.Type));
                         continue;
                     }
-                    Report(Descriptors.UnsupportedParameter, loc, p.Name, p.Type.ToDisplayString(),
+                    Report(Descriptors.UnsupportedParameter, loc, p.Name, TypeText(p.Type),
                         " (a value that carries no derivative, such as a grid or an options object, is accepted when its type or the parameter is marked [NoDiff])");
-                    AddVar(p.Name, Ty.Double, Storage.Scalar, VarRole.Param, p.Ordinal, true, p);
+                    AddReportedParameter(p);
                     continue;
                 }
                 bool real = elem == Ty.Double || elem == Ty.Float;
                 if (noDiff && !real)
-                    Report(Descriptors.IgnoredNoDiff, loc, p.Name, p.Type.ToDisplayString());
+                    Report(Descriptors.IgnoredNoDiff, loc, p.Name, TypeText(p.Type));
                 if (real && !noDiff) anyActive = true;
-                AddVar(p.Name, elem, storage, VarRole.Param, p.Ordinal, noDiff || !real, p);
+                AddVar(p.Name, elem, storage, VarRole.Param, p.Ordinal, noDiff || !real, p, null, rank, jagged);
             }
 
             if (!TryMapReturn(_method.ReturnType, out _))
-                Report(Descriptors.UnsupportedReturn, syntax.ReturnType.GetLocation(), _method.ReturnType.ToDisplayString());
+                Report(Descriptors.UnsupportedReturn, syntax.ReturnType.GetLocation(), TypeText(_method.ReturnType));
 
             if (!anyActive && _method.Parameters.Length > 0 && _diagnostics.Count == 0)
                 Report(Descriptors.NoActiveInputs, syntax.Identifier.GetLocation(), name);
@@ -126,7 +126,11 @@ namespace DiffGen.Generator.Lowering
                 if (token.IsKind(SyntaxKind.IdentifierToken)) _names.Add(token.ValueText);
 
             if (syntax.Body != null)
-                return LowerBlock(syntax.Body);
+            {
+                var block = LowerBlock(syntax.Body);
+                CheckArrayAllocations(block, new List<Loop>());
+                return block;
+            }
             if (syntax.ExpressionBody != null)
             {
                 var stmts = new List<Stmt>();
@@ -135,7 +139,9 @@ namespace DiffGen.Generator.Lowering
                     LowerExpressionStatement(expr, stmts);
                 else
                     stmts.Add(new Return(NextId(), LowerExpr(expr, stmts, ExprContext.Plain)));
-                return new Block(NextId(), stmts.ToEquatableArray());
+                var block = new Block(NextId(), stmts.ToEquatableArray());
+                CheckArrayAllocations(block, new List<Loop>());
+                return block;
             }
             Report(Descriptors.NoBody, syntax.Identifier.GetLocation(), name);
             return new Block(NextId(), EquatableArray<Stmt>.Empty);
@@ -214,11 +220,21 @@ namespace DiffGen.Generator.Lowering
             }
         }
 
-        internal static bool TryMapType(ITypeSymbol type, out Ty elem, out Storage storage)
+        /// <summary>The IR type of a flat value (a scalar, a span or a one-dimensional array); see the overload with a shape.</summary>
+        internal static bool TryMapType(ITypeSymbol type, out Ty elem, out Storage storage) =>
+            TryMapType(type, out elem, out storage, out int rank, out _) && rank == 1;
+
+        /// <summary>
+        /// The IR type of a scalar, a span, or an array of rank <paramref name="rank"/> (<c>T[]</c>,
+        /// <c>T[,]</c>, <c>T[,,]</c>, or jagged <c>T[][]</c>) of a numeric element type.
+        /// </summary>
+        internal static bool TryMapType(ITypeSymbol type, out Ty elem, out Storage storage, out int rank, out bool jagged)
         {
             storage = Storage.Scalar;
+            rank = 1;
+            jagged = false;
             if (TryMapScalar(type, out elem)) return true;
-            if (type is IArrayTypeSymbol arr && arr.Rank == 1 && TryMapScalar(arr.ElementType, out elem) && elem != Ty.Bool)
+            if (TryMapArray(type, out elem, out rank, out jagged))
             {
                 storage = Storage.Array;
                 return true;
@@ -292,12 +308,12 @@ namespace DiffGen.Generator.Lowering
             return TryMapScalar(type, out ty);
         }
 
-        private int AddVar(string name, Ty elem, Storage storage, VarRole role, int paramIndex, bool noDiff, ISymbol? symbol, string? typeName = null)
+        private int AddVar(string name, Ty elem, Storage storage, VarRole role, int paramIndex, bool noDiff, ISymbol? symbol, string? typeName = null, int rank = 1, bool jagged = false)
         {
             string unique = role == VarRole.Param ? name : FreshName(name);
             _names.Add(unique);
             int id = _vars.Count;
-            _vars.Add(new Var(id, unique, elem, storage, role, paramIndex, noDiff, typeName));
+            _vars.Add(new Var(id, unique, elem, storage, role, paramIndex, noDiff, typeName, rank, jagged));
             if (symbol != null) _symbolVars[symbol] = id;
             return id;
         }
@@ -462,7 +478,7 @@ namespace DiffGen.Generator.Lowering
                     LowerSwitch(ss, output);
                     break;
                 case ThrowStatementSyntax ts:
-                    output.Add(new Throw(NextId(), ts.WithoutTrivia().ToString()));
+                    output.Add(ForwardOnlyStatement(ts, ""));
                     break;
                 case CheckedStatementSyntax cs when cs.Keyword.IsKind(SyntaxKind.UncheckedKeyword):
                     output.Add(LowerBlock(cs.Block));
@@ -526,7 +542,7 @@ namespace DiffGen.Generator.Lowering
                 {
                     if (v.Initializer == null)
                     {
-                        Report(Descriptors.UnsupportedLocal, v.GetLocation(), v.Identifier.ValueText, symbol.Type.ToDisplayString(),
+                        Report(Descriptors.UnsupportedLocal, v.GetLocation(), v.Identifier.ValueText, TypeText(symbol.Type),
                             " (a local of an inactive type must be initialised where it is declared)");
                         continue;
                     }
@@ -534,16 +550,17 @@ namespace DiffGen.Generator.Lowering
                     var ovalue = LowerExpr(v.Initializer.Value, output, ExprContext.Plain);
                     if (!IsError(ovalue) && ovalue.Type != Ty.Other)
                     {
-                        Unsupported(v.Initializer.Value, "a local of type '" + symbol.Type.ToDisplayString() + "' can be initialised from a parameter, a member or a call only");
+                        Unsupported(v.Initializer.Value, "a local of type '" + TypeText(symbol.Type) + "' can be initialised from a parameter, a member or a call only");
                         continue;
                     }
                     output.Add(new Assign(NextId(), new VarRef(oid, Ty.Other), ovalue, Declares: true));
                     continue;
                 }
+                if (TryLowerArrayLocal(v, symbol, output)) continue;
                 if (!TryMapType(symbol.Type, out var elem, out var storage) || storage == Storage.ReadOnlySpan
                     || (storage == Storage.Span && !(v.Initializer?.Value is ArrayCreationExpressionSyntax)))
                 {
-                    Report(Descriptors.UnsupportedLocal, v.GetLocation(), v.Identifier.ValueText, symbol.Type.ToDisplayString(),
+                    Report(Descriptors.UnsupportedLocal, v.GetLocation(), v.Identifier.ValueText, TypeText(symbol.Type),
                         symbol.Type.TypeKind == TypeKind.Struct && storage != Storage.Span ? " (structs and objects are not supported: pass their fields as parameters)" : "");
                     continue;
                 }
@@ -569,7 +586,7 @@ namespace DiffGen.Generator.Lowering
                     }
                     else
                     {
-                        Report(Descriptors.UnsupportedLocal, v.GetLocation(), v.Identifier.ValueText, symbol.Type.ToDisplayString(),
+                        Report(Descriptors.UnsupportedLocal, v.GetLocation(), v.Identifier.ValueText, TypeText(symbol.Type),
                             " (initialise array locals with 'new T[n]'; aliases of other spans, slices and stackalloc are not supported)");
                     }
                 }
@@ -592,6 +609,7 @@ namespace DiffGen.Generator.Lowering
                 case InvocationExpressionSyntax inv:
                     if (TryLowerSpanMethod(inv, output)) return;
                     var symbol = _model.GetSymbolInfo(inv, _ct).Symbol as IMethodSymbol;
+                    if (symbol != null && TryLowerForwardOnlyCall(inv, symbol, output)) return;
                     if (symbol != null && IsUserCallCandidate(symbol))
                     {
                         LowerUserCall(inv, symbol, output, ExprContext.Plain, discardResult: true);
@@ -600,7 +618,7 @@ namespace DiffGen.Generator.Lowering
                     break;
             }
             Report(Descriptors.UnsupportedStatement, expr.GetLocation(), "expression statement",
-                "only assignments, ++/--, calls of [Differentiable] methods and span Clear/Fill/CopyTo are supported as statements");
+                "only assignments, ++/--, calls of [Differentiable] methods, span Clear/Fill/CopyTo, and calls that cannot change an active value (guards, assertions, logging) are supported as statements");
         }
 
         private bool TryLowerSpanMethod(InvocationExpressionSyntax inv, List<Stmt> output)
@@ -665,6 +683,7 @@ namespace DiffGen.Generator.Lowering
 
         private void LowerAssignment(AssignmentExpressionSyntax assign, List<Stmt> output)
         {
+            if (TryLowerRowAlloc(assign, output)) return;
             var target = LowerTarget(assign.Left, output);
             if (target == null) return;
             var targetType = target.Type;
@@ -774,6 +793,7 @@ namespace DiffGen.Generator.Lowering
 
         private void LowerForEach(ForEachStatementSyntax fe, List<Stmt> output)
         {
+            if (TryLowerForEachRow(fe, output)) return;
             var loopVar = _model.GetDeclaredSymbol(fe, _ct);
             if (!(_model.GetSymbolInfo(fe.Expression, _ct).Symbol is ISymbol src) || !_symbolVars.TryGetValue(src, out int arr)
                 || _vars[arr].Storage == Storage.Scalar || loopVar == null || !TryMapScalar(loopVar.Type, out var elemTy))
@@ -931,10 +951,12 @@ namespace DiffGen.Generator.Lowering
                         return Unsupported(syntax, "only numeric and boolean literals are supported");
                     }
                 case IdentifierNameSyntax id:
-                    return LowerName(id, _model.GetSymbolInfo(id, _ct).Symbol);
+                    return LowerName(id, _model.GetSymbolInfo(id, _ct).Symbol, ctx);
                 case MemberAccessExpressionSyntax ma:
                     {
                         var symbol = _model.GetSymbolInfo(ma, _ct).Symbol;
+                        if (TryLowerArrayLength(ma, symbol, pre, ctx, out var length)) return length;
+                        if (TryLowerStaticInput(ma, symbol, ctx, out var staticInput)) return staticInput;
                         if (symbol is IPropertySymbol prop && prop.Name == "Length"
                             && _model.GetSymbolInfo(ma.Expression, _ct).Symbol is ISymbol owner && _symbolVars.TryGetValue(owner, out int arr)
                             && _vars[arr].Storage != Storage.Scalar)
@@ -945,20 +967,7 @@ namespace DiffGen.Generator.Lowering
                         return Unsupported(syntax, "member access other than span.Length, constants, static readonly fields and members of inactive ([NoDiff]) values");
                     }
                 case ElementAccessExpressionSyntax ea:
-                    {
-                        if (ea.ArgumentList.Arguments.Count != 1)
-                            return Unsupported(syntax, "only one-dimensional indexing is supported");
-                        if (!(_model.GetSymbolInfo(ea.Expression, _ct).Symbol is ISymbol owner) || !_symbolVars.TryGetValue(owner, out int arr)
-                            || _vars[arr].Storage == Storage.Scalar)
-                            return Unsupported(syntax, "index a span or array parameter or local directly");
-                        var indexSyntax = ea.ArgumentList.Arguments[0].Expression;
-                        if (indexSyntax is PrefixUnaryExpressionSyntax hat && hat.IsKind(SyntaxKind.IndexExpression))
-                            return Unsupported(syntax, "'^' indices are not supported; use u[u.Length - k]");
-                        var index = LowerExpr(indexSyntax, pre, ctx == ExprContext.Target ? ExprContext.Plain : ctx);
-                        if (index.Type != Ty.Int && index.Type != Ty.Long && index.Type != Ty.Void)
-                            return Unsupported(indexSyntax, "indices must be int");
-                        return new ElemRef(arr, index, _vars[arr].Elem);
-                    }
+                    return LowerElementAccess(ea, pre, ctx);
                 case PrefixUnaryExpressionSyntax pu:
                     {
                         UnOp op;
@@ -1066,6 +1075,7 @@ namespace DiffGen.Generator.Lowering
 
         private Expr Unsupported(ExpressionSyntax syntax, string hint)
         {
+            if (UsesReportedParameter(syntax)) return Error();
             Report(Descriptors.UnsupportedExpression, syntax.GetLocation(), Shorten(syntax.ToString()), hint);
             return Error();
         }
@@ -1076,8 +1086,11 @@ namespace DiffGen.Generator.Lowering
             return s.Length > 60 ? s.Substring(0, 57) + "..." : s;
         }
 
-        private Expr LowerName(IdentifierNameSyntax id, ISymbol? symbol)
+        private Expr LowerName(IdentifierNameSyntax id, ISymbol? symbol, ExprContext ctx)
         {
+            if (TryLowerStaticInput(id, symbol, ctx, out var staticInput)) return staticInput;
+            if (symbol != null && _rows.ContainsKey(symbol))
+                return Unsupported(id, "'" + id.Identifier.ValueText + "' names a row of a jagged array: read its elements (" + id.Identifier.ValueText + "[j]) and its Length; it cannot be passed on or assigned");
             switch (symbol)
             {
                 case ILocalSymbol local when local.IsConst && TryFormatConstant(local.ConstantValue, out var t, out var ty):
@@ -1150,6 +1163,7 @@ namespace DiffGen.Generator.Lowering
             var symbol = _model.GetSymbolInfo(inv, _ct).Symbol as IMethodSymbol;
             if (symbol == null)
                 return Unsupported(inv, "the called method could not be resolved");
+            if (TryLowerGetLength(inv, symbol, pre, ctx, out var dimension)) return dimension;
             var containing = symbol.ContainingType?.ToDisplayString();
             if (containing == "System.Math" || containing == "System.MathF")
             {
@@ -1312,7 +1326,11 @@ namespace DiffGen.Generator.Lowering
             }
             if (symbol.Parameters.Any(p => p.RefKind != RefKind.None))
             {
-                Report(Descriptors.UnsupportedExpression, inv.GetLocation(), symbol.Name, "called methods must take their parameters by value");
+                // Without a derivative, what is missing is the derivative: say which signature to write.
+                if (callee.PullbackName == null)
+                    Report(Descriptors.NoDerivative, inv.GetLocation(), callee.DisplaySignature, symbol.ContainingType?.Name ?? "T", symbol.Name, callee.PullbackSignatureHint);
+                else
+                    Report(Descriptors.UnsupportedExpression, inv.GetLocation(), symbol.Name, "called methods must take their parameters by value");
                 return -1;
             }
             var args = new List<Expr>();
@@ -1340,6 +1358,11 @@ namespace DiffGen.Generator.Lowering
                         Report(Descriptors.UnsupportedExpression, arguments[i].GetLocation(), Shorten(arguments[i].ToString()), "element types differ");
                         return -1;
                     }
+                    if (_vars[vr.Var].Rank != p.Rank || _vars[vr.Var].Jagged != p.Jagged)
+                    {
+                        Report(Descriptors.UnsupportedExpression, arguments[i].GetLocation(), Shorten(arguments[i].ToString()), "the array's shape (rank, jagged or not) differs from the parameter's");
+                        return -1;
+                    }
                 }
                 else
                 {
@@ -1361,7 +1384,7 @@ namespace DiffGen.Generator.Lowering
             foreach (var p in symbol.Parameters)
             {
                 bool noDiff = p.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == NoDiffAttributeName);
-                if (!TryMapType(p.Type, out var elem, out var storage))
+                if (!TryMapType(p.Type, out var elem, out var storage, out int rank, out bool jagged))
                 {
                     bool inactive = p.RefKind == RefKind.None && (noDiff || IsInactiveType(p.Type));
                     ps.Add(new CalleeParam(p.Name, inactive ? Ty.Other : Ty.Void, Storage.Scalar, true, false, false));
@@ -1369,7 +1392,7 @@ namespace DiffGen.Generator.Lowering
                 }
                 bool reads = true, writes = storage == Storage.Span || storage == Storage.Array;
                 if (writes && body != null) AnalyseSpanUse(body, p.Name, out reads, out writes);
-                ps.Add(new CalleeParam(p.Name, elem, storage, noDiff, reads, writes));
+                ps.Add(new CalleeParam(p.Name, elem, storage, noDiff, reads, writes, rank, jagged));
             }
             TryMapReturn(symbol.ReturnType, out var ret);
             string typeName = FullName(symbol.ContainingType!);
@@ -1389,18 +1412,21 @@ namespace DiffGen.Generator.Lowering
                 var rv = FindDerivativeOnTypes(symbol, 2);
                 if (rv != null) { rvType = FullName(rv.ContainingType); rvName = rv.Name; }
             }
-            string display = symbol.ContainingType!.Name + "." + symbol.Name + "(" + string.Join(", ", symbol.Parameters.Select(p => p.Type.ToDisplayString())) + ")";
+            string display = symbol.ContainingType!.Name + "." + symbol.Name + "(" + string.Join(", ", symbol.Parameters.Select(p => RefKindText(p.RefKind) + TypeText(p.Type))) + ")";
             var hint = new System.Text.StringBuilder();
-            hint.Append(symbol.ReturnType.ToDisplayString()).Append(' ').Append(symbol.Name).Append("Pullback(");
+            hint.Append(TypeText(symbol.ReturnType)).Append(' ').Append(symbol.Name).Append("Pullback(");
             var parts = new List<string>();
-            foreach (var p in symbol.Parameters) parts.Add(p.Type.ToDisplayString() + " " + p.Name);
+            foreach (var p in symbol.Parameters) parts.Add(RefKindText(p.RefKind) + TypeText(p.Type) + " " + p.Name);
             bool realReturn = ret == Ty.Double || ret == Ty.Float;
-            if (realReturn) parts.Add(symbol.ReturnType.ToDisplayString() + " resultBar");
+            if (realReturn) parts.Add(TypeText(symbol.ReturnType) + " resultBar");
             for (int i = 0; i < ps.Count; i++)
             {
                 if (!ps[i].HasAdjoint) continue;
                 string t = ps[i].Elem == Ty.Float ? "float" : "double";
-                parts.Add(ps[i].Storage == Storage.Scalar ? "ref " + t + " " + ps[i].Name + "Bar" : "Span<" + t + "> " + ps[i].Name + "Bar");
+                // The adjoint of a multi-dimensional or jagged array is an array of the same shape; of a flat one, a span.
+                parts.Add(ps[i].Storage == Storage.Scalar ? "ref " + t + " " + ps[i].Name + "Bar"
+                    : ps[i].Rank > 1 ? TypeText(symbol.Parameters[i].Type) + " " + ps[i].Name + "Bar"
+                    : "Span<" + t + "> " + ps[i].Name + "Bar");
             }
             hint.Append(string.Join(", ", parts)).Append(')');
             return new Callee(key, typeName, symbol.Name, ps.ToEquatableArray(), ret, pbType, pbName, pfType, pfName,
@@ -1480,9 +1506,12 @@ namespace DiffGen.Generator.Lowering
             {
                 if (id.Identifier.ValueText != name) continue;
                 var parent = id.Parent;
-                if (parent is MemberAccessExpressionSyntax ma && ma.Expression == id && ma.Name.Identifier.ValueText == "Length") continue;
+                if (parent is MemberAccessExpressionSyntax ma && ma.Expression == id
+                    && (ma.Name.Identifier.ValueText == "Length" || ma.Name.Identifier.ValueText == "GetLength" || ma.Name.Identifier.ValueText == "Rank")) continue;
                 if (parent is ElementAccessExpressionSyntax ea && ea.Expression == id)
                 {
+                    // a[i][j] of a jagged array: the element is the outermost access.
+                    while (ea.Parent is ElementAccessExpressionSyntax outer && outer.Expression == ea) ea = outer;
                     if (ea.Parent is AssignmentExpressionSyntax asg && asg.Left == ea)
                     {
                         writes = true;

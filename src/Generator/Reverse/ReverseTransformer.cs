@@ -104,13 +104,14 @@ namespace DiffGen.Generator.Reverse
             else if (callees.FirstOrDefault(c => !c.DualCapable) is Callee c)
                 whyNot = "it calls '" + c.Name + "', which has no dual pullback (a hand-written derivative, float code, or another assembly)";
             else if (UsesUnsupportedDual(analysis.Body))
-                whyNot = "it uses MathF, a cast to float, or a helper called with double arguments";
+                whyNot = "it uses MathF, a cast to float, or a helper called with double arguments (also in a guard or a log call)";
             if (whyNot != null) return null;
             var t = new ReverseTransformer(m, callees, analysis, dual: true);
             return DualRewrite.Apply(t.BuildMethods(out _).Single());
         }
 
         private static bool UsesUnsupportedDual(Stmt body) =>
+            Walk.Descendants(body).Any(s => s is ForwardOnly f && f.DualText == null) ||
             Walk.Descendants(body).SelectMany(Walk.Exprs).SelectMany(Walk.Descendants).Any(x =>
                 x is MathCall mc && mc.IsMathF
                 || x is Opaque o && o.Args.Any(a => a.Type == Ty.Double || a.Type == Ty.Float)
@@ -169,7 +170,7 @@ namespace DiffGen.Generator.Reverse
         {
             if (v.Elem == Ty.Other) return new CsLocal(VarType(v), v.Name, value ?? new CsVerbatim("default!"));
             if (v.Storage == Storage.Scalar) return new CsLocal(T(v.Elem), v.Name, value ?? Zero(v.Elem));
-            return new CsLocal(VarType(v), v.Name, value ?? Call(new CsMember(N("global::System.Array"), "Empty", T(v.Elem))));
+            return new CsLocal(VarType(v), v.Name, value ?? ArrayShapes.Empty(v));
         }
 
         private static CsExpr ReadOnly(CsType elem, CsExpr span) => new CsCast(CsType.ReadOnlySpanOf(elem), span);
@@ -212,7 +213,8 @@ namespace DiffGen.Generator.Reverse
                 }
                 else
                 {
-                    sig.Add(new CsParam(CsType.SpanOf(T(v.Elem)), bar));
+                    // A multi-dimensional or jagged array's adjoint is an array of the same shape; a flat one's a span.
+                    sig.Add(new CsParam(v.IsMultiDim ? CsType.Param(v) : CsType.SpanOf(T(v.Elem)), bar));
                     adjointArgs.Add(N(bar));
                     _bar[v.Id] = bar;
                 }
@@ -257,13 +259,14 @@ namespace DiffGen.Generator.Reverse
                 if (v.Role == VarRole.Param && !_paramAccumulator.ContainsKey(v.Id)) continue;
                 if (v.Id == _a.ResultVar && bar == resultBarParam) continue;
                 if (v.Storage == Storage.Scalar) adjointDeclarations.Add(new CsLocal(T(v.Elem), bar, Zero(v.Elem)));
-                else adjointDeclarations.Add(new CsLocal(CsType.ArrayOf(T(v.Elem)), bar, Call(new CsMember(N("global::System.Array"), "Empty", T(v.Elem)))));
+                else adjointDeclarations.Add(new CsLocal(CsType.OfVar(v), bar, ArrayShapes.Empty(v)));
             }
             var checks = new List<CsStmt>();
             foreach (var v in parms)
             {
                 // A short adjoint span would make the reverse sweep fail half-way: check up front.
                 if (v.IsScalar || !_bar.TryGetValue(v.Id, out var sb)) continue;
+                if (v.IsMultiDim) { checks.Add(ArrayShapes.RequireSameShape(v, sb)); continue; }
                 checks.Add(new CsIf(Bin("!=", Member(sb, "Length"), Member(v.Name, "Length")),
                     Block(new CsRawStmt("throw new " + Names.ArgumentException + "(\"" + sb + " must have the length of " + v.Name + " (\" + " + v.Name + ".Length + \").\", nameof(" + sb + "));")), null));
             }
@@ -273,7 +276,7 @@ namespace DiffGen.Generator.Reverse
             // garbage collector's) and their adjoints.
             var recycle = new List<CsStmt>();
             if (!_dual)
-                foreach (var v in _vars.Where(v => v.Role != VarRole.Param && v.Storage == Storage.Array))
+                foreach (var v in _vars.Where(v => v.Role != VarRole.Param && v.Storage == Storage.Array && !v.IsMultiDim))
                 {
                     recycle.Add(Do(Call(Member(_tape, "Recycle"), N(v.Name))));
                     if (_bar.TryGetValue(v.Id, out var vb) && _a.Active[v.Id]) recycle.Add(Do(Call(Member(_tape, "Recycle"), N(vb))));
@@ -338,18 +341,18 @@ namespace DiffGen.Generator.Reverse
                 _tapes = fwdTapes;
                 _refTapes = fwdRefTapes;
                 var save = new List<CsStmt>();
-                foreach (var v in savedSpans) save.Add(Do(Call(Member(Tape(v.Elem), "PushSpan"), N(v.Name))));
+                foreach (var v in savedSpans) save.Add(ArrayShapes.Push(v, Tape(v.Elem), N(v.Name)));
                 foreach (var v in locals)
-                    save.Add(Do(Push(v.Elem == Ty.Other ? Member(_tape, "Objects") : v.IsScalar ? Tape(v.Elem) : RefTape(v.Elem), N(v.Name))));
+                    save.Add(Do(Push(v.Elem == Ty.Other || v.IsMultiDim ? Member(_tape, "Objects") : v.IsScalar ? Tape(v.Elem) : RefTape(v.Elem), N(v.Name))));
                 foreach (var (name, type) in _slots) save.Add(Do(Push(Tape(type), N(name))));
                 _tapes = revTapes;
                 _refTapes = revRefTapes;
                 var load = new List<CsStmt>();
                 for (int k = _slots.Count - 1; k >= 0; k--) load.Add(new CsLocal(T(_slots[k].Type), _slots[k].Name, Pop(Tape(_slots[k].Type))));
                 for (int k = locals.Count - 1; k >= 0; k--)
-                    load.Add(Declaration(locals[k], locals[k].Elem == Ty.Other ? new CsCast(VarType(locals[k]), Pop(Member(_tape, "Objects")))
+                    load.Add(Declaration(locals[k], locals[k].Elem == Ty.Other || locals[k].IsMultiDim ? new CsCast(VarType(locals[k]), Pop(Member(_tape, "Objects")))
                         : Pop(locals[k].IsScalar ? Tape(locals[k].Elem) : RefTape(locals[k].Elem))));
-                for (int k = savedSpans.Count - 1; k >= 0; k--) load.Add(Do(Call(Member(Tape(savedSpans[k].Elem), "PopSpan"), N(savedSpans[k].Name))));
+                for (int k = savedSpans.Count - 1; k >= 0; k--) load.Add(ArrayShapes.Pop(savedSpans[k], Tape(savedSpans[k].Elem), N(savedSpans[k].Name)));
 
                 var fsig = parms.Select(v => new CsParam(CsType.Param(v), v.Name)).Concat(new[] { new CsParam(CsType.Tape, _tape) }).ToEquatableArray();
                 var fbody = new List<CsStmt>();
@@ -391,14 +394,25 @@ namespace DiffGen.Generator.Reverse
             return methods;
         }
 
-        private CsStmt SaveFinal(int r, string final) =>
-            new CsLocal(CsType.Var, final, _dual
-                ? Call(Member(ReadOnly(T(_vars[r].Elem), N(_vars[r].Name)), "ToArray"))
-                : Call(new CsMember(N(_tape), "CopyOf", T(_vars[r].Elem)), N(_vars[r].Name)));
+        private CsStmt SaveFinal(int r, string final)
+        {
+            var v = _vars[r];
+            if (v.Jagged) return new CsLocal(CsType.Var, final, ArrayShapes.Copy(v, N(v.Name)));
+            var contents = ArrayShapes.Contents(v, N(v.Name));
+            return new CsLocal(CsType.Var, final, _dual
+                ? Call(Member(ReadOnly(T(v.Elem), contents), "ToArray"))
+                : Call(new CsMember(N(_tape), "CopyOf", T(v.Elem)), contents));
+        }
 
         private IEnumerable<CsStmt> RestoreFinal(int r, string final)
         {
-            yield return Do(Call(Member(ReadOnly(T(_vars[r].Elem), N(final)), "CopyTo"), N(_vars[r].Name)));
+            var v = _vars[r];
+            if (v.Jagged)
+            {
+                yield return Do(Call(Member(N(Names.ArrayHelpers), "CopyInto"), N(final), N(v.Name)));
+                yield break;
+            }
+            yield return Do(Call(Member(ReadOnly(T(v.Elem), N(final)), "CopyTo"), ArrayShapes.Contents(v, N(v.Name))));
             if (!_dual) yield return Do(Call(Member(_tape, "Recycle"), N(final)));
         }
 
@@ -460,10 +474,20 @@ namespace DiffGen.Generator.Reverse
                 case Alloc al:
                     {
                         var v = _vars[al.Var];
+                        if (v.IsMultiDim)
+                        {
+                            // Created once, outside loops (lowering checks): never re-allocated, never taped.
+                            if (Pushed(al.Id, al.Var)) throw new System.NotSupportedException("a multi-dimensional or jagged array would have to be taped");
+                            w.Add(Set(N(v.Name), new CsNewArray(v.Jagged ? CsType.ArrayOf(T(v.Elem)) : T(v.Elem), P(al.Length))));
+                            break;
+                        }
                         if (Pushed(al.Id, al.Var)) w.Add(Do(Push(RefTape(v.Elem), N(v.Name))));
                         w.Add(Set(N(v.Name), NewArray(v.Elem, P(al.Length))));
                         break;
                     }
+                case RowAlloc ra:
+                    w.Add(Set(new CsIndex(N(_vars[ra.Var].Name), P(ra.Row)), new CsNewArray(T(_vars[ra.Var].Elem), P(ra.Length))));
+                    break;
                 case If i:
                     {
                         bool taped = _a.TapedConditions.Contains(i.Id);
@@ -520,7 +544,7 @@ namespace DiffGen.Generator.Reverse
                         var callee = _callees[c.Callee];
                         for (int k = 0; k < c.Args.Count; k++)
                             if (c.Args[k] is VarRef v && callee.Params[k].Storage != Storage.Scalar && Pushed(c.Id, v.Var))
-                                w.Add(Do(Call(Member(Tape(_vars[v.Var].Elem), "PushSpan"), N(_vars[v.Var].Name))));
+                                w.Add(ArrayShapes.Push(_vars[v.Var], Tape(_vars[v.Var].Elem), N(_vars[v.Var].Name)));
                         if (c.ResultVar >= 0 && Pushed(c.Id, c.ResultVar))
                             w.Add(Do(Push(Tape(_vars[c.ResultVar].Elem), N(_vars[c.ResultVar].Name))));
                         var args = c.Args.Select(x => (CsArg)P(x)).ToList();
@@ -530,11 +554,14 @@ namespace DiffGen.Generator.Reverse
                         w.Add(c.ResultVar >= 0 ? Set(N(_vars[c.ResultVar].Name), call) : Do(call));
                         break;
                     }
-                case Throw t:
-                    w.Add(new CsRawStmt(t.Text));
+                case ForwardOnly t:
+                    w.Add(new CsRawStmt(ForwardOnlyText(t)));
                     break;
             }
         }
+
+        /// <summary>A forward-only statement as this pullback prints it (on dual numbers, with doubles cast out of them).</summary>
+        private string ForwardOnlyText(ForwardOnly f) => _dual ? f.DualText! : f.Text;
 
         /// <summary>
         /// On dual numbers there is no primal callee to call: its dual pullback with zero seeds computes
@@ -556,7 +583,8 @@ namespace DiffGen.Generator.Reverse
                 }
                 else
                 {
-                    args.Add(new CsNewArray(T(p.Elem), Member(_vars[((VarRef)c.Args[k]).Var].Name, "Length")));
+                    var sv = _vars[((VarRef)c.Args[k]).Var];
+                    args.Add(ArrayShapes.ZerosLike(sv, N(sv.Name)));
                 }
             }
             return Call(Member(callee.PullbackType!, callee.PullbackName + "Dual"), args.ToArray());
@@ -577,7 +605,8 @@ namespace DiffGen.Generator.Reverse
                             w.Add(new CsLocal(VarType(_vars[t.Var]), _vars[t.Var].Name, P(a.Value)));
                     foreach (var c in b.Stmts)
                         if (c is Alloc al && _a.Active[al.Var])
-                            w.Add(Set(N(_bar[al.Var]), NewArray(_vars[al.Var].Elem, Member(_vars[al.Var].Name, "Length"))));
+                            w.Add(Set(N(_bar[al.Var]), _vars[al.Var].IsMultiDim ? ArrayShapes.ZerosLike(_vars[al.Var], N(_vars[al.Var].Name))
+                                : NewArray(_vars[al.Var].Elem, Member(_vars[al.Var].Name, "Length"))));
                     var fresh = BlockLocalBars(b);
                     _zeroBars.UnionWith(fresh);
                     for (int k = b.Stmts.Count - 1; k >= 0; k--)
@@ -767,7 +796,7 @@ namespace DiffGen.Generator.Reverse
             }
             for (int k = c.Args.Count - 1; k >= 0; k--)
                 if (c.Args[k] is VarRef v && callee.Params[k].Storage != Storage.Scalar && Pushed(c.Id, v.Var))
-                    inner.Add(Do(Call(Member(Tape(_vars[v.Var].Elem), "PopSpan"), N(_vars[v.Var].Name))));
+                    inner.Add(ArrayShapes.Pop(_vars[v.Var], Tape(_vars[v.Var].Elem), N(_vars[v.Var].Name)));
 
             // The pullback re-runs the callee and rewrites its outputs; a restored output gets a copy so the
             // restored values stay.
@@ -814,7 +843,7 @@ namespace DiffGen.Generator.Reverse
             inner.AddRange(Flush(contribs, deferred: false));
             for (int k = c.Args.Count - 1; k >= 0; k--)
                 if (c.Args[k] is VarRef v && callee.Params[k].Storage != Storage.Scalar && Pushed(c.Id, v.Var))
-                    inner.Add(Do(Call(Member(Tape(_vars[v.Var].Elem), "PopSpan"), N(_vars[v.Var].Name))));
+                    inner.Add(ArrayShapes.Pop(_vars[v.Var], Tape(_vars[v.Var].Elem), N(_vars[v.Var].Name)));
             AddComment(c, w);
             w.Add(new CsScope(Block(inner)));
         }
@@ -855,7 +884,7 @@ namespace DiffGen.Generator.Reverse
                 if (copyRestoredOutputs && p.Writes && Pushed(c.Id, sv.Id))
                 {
                     string copy = Temp();
-                    inner.Add(new CsLocal(CsType.Var, copy, Call(Member(ReadOnly(T(sv.Elem), N(sv.Name)), "ToArray"))));
+                    inner.Add(new CsLocal(CsType.Var, copy, ArrayShapes.Copy(sv, N(sv.Name))));
                     args.Add(N(copy));
                 }
                 else
@@ -864,7 +893,7 @@ namespace DiffGen.Generator.Reverse
                 }
                 if (!p.HasAdjoint) continue;
                 if (_a.Active[sv.Id]) { adjArgs.Add(N(_bar[sv.Id])); anyActive = true; }
-                else adjArgs.Add(new CsNewArray(T(p.Elem), Member(sv.Name, "Length")));
+                else adjArgs.Add(ArrayShapes.ZerosLike(sv, N(sv.Name)));
             }
             return (args, adjArgs, after, anyActive);
         }
