@@ -139,6 +139,8 @@ namespace DiffGen.Generator
             if (model.Usings.Count > 0) w.Line();
             if (model.Namespace != null) w.Open("namespace " + model.Namespace);
             foreach (var t in model.ContainingTypes) w.Open("partial " + t.Keyword + " " + t.Name);
+            foreach (var accessor in model.Accessors) w.Line(accessor);
+            if (model.Accessors.Count > 0) w.Line();
             var groups = new List<List<Emit.CsMethod>> { pullbacks, new List<Emit.CsMethod> { pushforward } };
             if (vector != null) groups.Add(new List<Emit.CsMethod> { vector });
             if (dual != null) groups.Add(new List<Emit.CsMethod> { dual });

@@ -154,7 +154,7 @@ namespace DiffGen.Generator.Emit
     /// for one direction; <see cref="LaneRewrite"/> turns it into plain names (one direction) or into lane
     /// <c>_q</c> of K directions (<c>xDots[_q]</c>, <c>uDots[i * K + _q]</c>).
     /// </summary>
-    internal sealed record CsTangent(string Name, CsExpr? Index) : CsExpr;
+    internal sealed record CsTangent(string Name, CsExpr? Index, string? Path = null) : CsExpr;
 
     // ---------------------------------------------------------------- statements
 

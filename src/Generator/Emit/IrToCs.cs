@@ -13,13 +13,21 @@ namespace DiffGen.Generator.Emit
 
         public CsName Name(int var) => new CsName(_vars[var].Name);
 
+        /// <summary><c>e.Pos.X</c> for the field path ".Pos.X" (none: e itself).</summary>
+        public static CsExpr WithPath(CsExpr e, string? path)
+        {
+            if (string.IsNullOrEmpty(path)) return e;
+            foreach (var member in path!.Split(new[] { '.' }, System.StringSplitOptions.RemoveEmptyEntries)) e = new CsMember(e, member);
+            return e;
+        }
+
         public CsExpr Convert(Expr e)
         {
             switch (e)
             {
                 case Lit l: return new CsLiteral(l.Text, l.Type);
                 case VarRef v: return Name(v.Var);
-                case ElemRef el: return new CsIndex(Name(el.Var), Convert(el.Index));
+                case ElemRef el: return WithPath(new CsIndex(Name(el.Var), Convert(el.Index)), el.Path);
                 case LenRef len when len.Row != null: return new CsMember(new CsIndex(Name(len.Var), Convert(len.Row)), "Length");
                 case LenRef len when len.Dim >= 0: return new CsInvoke(new CsMember(Name(len.Var), "GetLength"), new[] { new CsArg(CsLiteral.Int(len.Dim)) });
                 case LenRef len: return new CsMember(Name(len.Var), "Length");

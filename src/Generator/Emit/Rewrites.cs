@@ -129,9 +129,9 @@ namespace DiffGen.Generator.Emit
         {
             if (!(e is CsTangent t)) return base.Expr(e);
             var index = t.Index == null ? null : Expr(t.Index);
-            if (_k == null) return index == null ? (CsExpr)N(t.Name) : new CsIndex(N(t.Name), index);
+            if (_k == null) return IrToCs.WithPath(index == null ? (CsExpr)N(t.Name) : new CsIndex(N(t.Name), index), t.Path);
             var lane = index == null ? (CsExpr)N(_q!) : Simplifier.Simplify(Bin("+", Bin("*", index, N(_k)), N(_q!)));
-            return new CsIndex(N(t.Name), lane);
+            return IrToCs.WithPath(new CsIndex(N(t.Name), lane), t.Path);
         }
 
         public override IEnumerable<CsStmt> Stmt(CsStmt s)

@@ -60,7 +60,9 @@ namespace DiffGen.Generator.Forward
         {
             var c = callees.FirstOrDefault(x => !x.VectorCapable);
             whyNot = c == null ? null : "it calls '" + c.Name + "', which has no vector pushforward (a hand-written derivative or a method of another assembly)";
-            if (c == null && analysis.Vars.Any(v => v.IsMultiDim))
+            if (whyNot == null && analysis.Vars.Any(v => v.IsContainer))
+                whyNot = "it uses structs or instance state (K tangents per field are not a value of the field's type)";
+            if (whyNot == null && analysis.Vars.Any(v => v.IsMultiDim))
                 whyNot = "it uses multi-dimensional or jagged arrays (K directions are laid out along flat spans only)";
             if (whyNot != null) return null;
             var t = new ForwardTransformer(m, callees, analysis, vector: true);
@@ -68,7 +70,7 @@ namespace DiffGen.Generator.Forward
             return LaneRewrite.Directions(method, t._k, t._names.Fresh("_q"));
         }
 
-        private string Fresh(string hint) => _names.Fresh(hint);
+        private string Fresh(string hint) => _names.Fresh(Reverse.ReverseTransformer.Identifier(hint));
 
         private string Temp() => Fresh("_d" + (_temp++).ToString(CultureInfo.InvariantCulture));
 
@@ -80,7 +82,7 @@ namespace DiffGen.Generator.Forward
 
         private CsTangent DotRef(int var) => new CsTangent(_dot[var], null);
 
-        private CsTangent DotElem(int var, Expr index) => new CsTangent(_dot[var], P(index));
+        private CsTangent DotElem(int var, Expr index, string? path = null) => new CsTangent(_dot[var], P(index), path);
 
         private static CsStmt Lanes(params CsStmt[] stmts) => new CsLanes(Block(stmts));
 
@@ -97,9 +99,28 @@ namespace DiffGen.Generator.Forward
                 sig.Add(new CsParam(CsType.Int, _k));
                 checks.Add(Throws(Bin("<", N(_k), CsLiteral.Int(1)), "new " + Names.ArgumentOutOfRangeException + "(nameof(" + _k + "), " + _k + ", \"At least one direction is needed.\")"));
             }
+            // The tangent of this: a second instance holding the direction (first, as in the contract).
+            var self = _vars.FirstOrDefault(v => v.Role == VarRole.This);
+            string? thisDot = null;
+            if (self != null && _vars.Any(v => v.Container == self.Id && v.IsReal && _a.Active[v.Id]))
+            {
+                thisDot = Fresh("thisDot");
+                sig.Add(new CsParam(CsType.OfVar(self), thisDot, self.Storage == Storage.Struct ? "ref" : null));
+                checks.Add(new CsRawStmt("global::System.ArgumentNullException.ThrowIfNull(" + thisDot + ");"));
+                if (self.Storage == Storage.Struct) checks.RemoveAt(checks.Count - 1);
+            }
+            var containerDot = new Dictionary<int, string>();
             foreach (var v in parms)
             {
                 sig.Add(new CsParam(CsType.Param(v), v.Name));
+                if (v.Storage == Storage.Struct)
+                {
+                    if (!_vars.Any(l => l.Container == v.Id && l.IsReal && !l.NoDiff)) continue;
+                    string sd = Fresh(v.Name + "Dot");
+                    containerDot[v.Id] = sd;
+                    sig.Add(new CsParam(CsType.OfVar(v), sd));
+                    continue;
+                }
                 if (!v.IsReal || v.NoDiff) continue;
                 string dot = Fresh(v.Name + (_vector ? "Dots" : "Dot"));
                 _dot[v.Id] = dot;
@@ -126,7 +147,21 @@ namespace DiffGen.Generator.Forward
                 checks.Add(Throws(Bin("!=", Member(resultDots, "Length"), N(_k)), "new " + Names.ArgumentException + "(\"" + resultDots + " must hold one tangent per direction\", nameof(" + resultDots + "))"));
             }
             foreach (var v in _vars)
-                if (v.Role != VarRole.Param && _a.Active[v.Id]) _dot[v.Id] = Fresh(v.Name.TrimStart('_') + (_vector ? "Dots" : "Dot"));
+                if (v.Storage == Storage.Struct && v.Role != VarRole.Param && v.Role != VarRole.This && _vars.Any(l => l.Container == v.Id && _a.Active[l.Id]))
+                    containerDot[v.Id] = Fresh(v.Name.TrimStart('_') + "Dot");
+            foreach (var v in _vars)
+            {
+                if (v.Role == VarRole.Param || !_a.Active[v.Id]) continue;
+                if (v.IsLeaf)
+                {
+                    // A field's tangent is the same field of the container's tangent (thisDot.T, rDot.X).
+                    var c = _vars[v.Container];
+                    string? cd = c.Role == VarRole.This ? thisDot : containerDot.TryGetValue(c.Id, out var d) ? d : null;
+                    if (cd != null) _dot[v.Id] = v.Accessor != null ? v.Accessor + "(" + cd + ")" + v.Path : cd + v.Path;
+                    continue;
+                }
+                _dot[v.Id] = Fresh(v.Name.TrimStart('_') + (_vector ? "Dots" : "Dot"));
+            }
             if (_vector)
             {
                 // A reassigned scalar parameter needs writable lanes: copy its read-only tangents.
@@ -145,9 +180,12 @@ namespace DiffGen.Generator.Forward
             bool realResult = realResultSig && !_vector;
             var ret = realResult ? new CsType("(" + CsType.Of(_m.ReturnType).Name + " Value, " + CsType.Of(_m.ReturnType).Name + " Tangent)") : T(_m.ReturnType);
             var w = new List<CsStmt>(checks);
+            foreach (var kv in containerDot)
+                if (_vars[kv.Key].Role != VarRole.Param) w.Add(new CsLocal(CsType.OfVar(_vars[kv.Key]), kv.Value, new CsVerbatim("default")));
             foreach (var v in _vars)
             {
-                if (v.Role == VarRole.Param || _counters.Contains(v.Id)) continue;
+                if (v.Role == VarRole.Param || v.Role == VarRole.This || v.IsLeaf || _counters.Contains(v.Id)) continue;
+                if (v.Storage == Storage.Struct) { w.Add(new CsLocal(CsType.OfVar(v), v.Name, new CsVerbatim("default"))); continue; }
                 if (v.Elem == Ty.Other) w.Add(new CsLocal(CsType.OfVar(v), v.Name, new CsVerbatim("default!")));
                 else if (v.Storage == Storage.Scalar) w.Add(new CsLocal(T(v.Elem), v.Name, Zero(v.Elem)));
                 else w.Add(new CsLocal(CsType.OfVar(v), v.Name, ArrayShapes.Empty(v)));
@@ -180,7 +218,7 @@ namespace DiffGen.Generator.Forward
             string summary = _vector
                 ? "Vector forward mode of <see cref=\"" + _m.Name + "\"/>: one pass carries <c>directions</c> tangents (see docs/generated-code.md)."
                 : "Forward-mode derivative of <see cref=\"" + _m.Name + "\"/>: returns its result with the tangent along the given input tangents (see docs/generated-code.md).";
-            return new CsMethod(summary, EquatableArray<string>.Empty, _m.Accessibility + " static", ret,
+            return new CsMethod(summary, EquatableArray<string>.Empty, _m.IsInstance ? _m.Accessibility : _m.Accessibility + " static", ret,
                 _m.Name + (_vector ? "PushforwardVector" : "Pushforward"), sig.ToEquatableArray(), Block(w));
         }
 
@@ -207,7 +245,7 @@ namespace DiffGen.Generator.Forward
                             break;
                         }
                         var tan = Tan(a.Value) ?? Zero(a.Target.Type);
-                        CsExpr dotTarget = a.Target is VarRef ? DotRef(tv) : DotElem(tv, ((ElemRef)a.Target).Index);
+                        CsExpr dotTarget = a.Target is VarRef ? DotRef(tv) : DotElem(tv, ((ElemRef)a.Target).Index, ((ElemRef)a.Target).Path);
                         if (Walk.Uses(a.Value, tv))
                         {
                             // The tangent reads the old value, so it is computed before the assignment.
@@ -476,7 +514,7 @@ namespace DiffGen.Generator.Forward
             switch (e)
             {
                 case VarRef v: return DotRef(v.Var);
-                case ElemRef el: return DotElem(el.Var, el.Index);
+                case ElemRef el: return DotElem(el.Var, el.Index, el.Path);
                 case Unary u when u.Op == UnOp.Neg: return Simplifier.Simplify(Neg(Tan(u.Operand)!));
                 case Cast c: return new CsCast(T(c.Type), Tan(c.Operand)!);
                 case Binary b: return Sum(new[] { b.Left, b.Right }, DerivativeRules.Partials(b), e.Type);

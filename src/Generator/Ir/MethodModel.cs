@@ -24,7 +24,9 @@ namespace DiffGen.Generator.Ir
         EquatableArray<DiagnosticInfo> Diagnostics,
         LocationInfo Location,
         bool AggressiveInlining = false,
-        EquatableArray<StmtText> SourceText = default)
+        EquatableArray<StmtText> SourceText = default,
+        bool IsInstance = false,
+        EquatableArray<string> Accessors = default)
     {
         /// <summary>The attribute line that asks the JIT to inline a generated derivative, as the primal asks.</summary>
         public string? InliningAttribute => AggressiveInlining

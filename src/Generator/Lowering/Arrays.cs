@@ -64,7 +64,7 @@ namespace DiffGen.Generator.Lowering
         private bool ArrayVar(ExpressionSyntax e, out int var)
         {
             var = -1;
-            return _model.GetSymbolInfo(e, _ct).Symbol is ISymbol s && _symbolVars.TryGetValue(s, out var) && _vars[var].Storage != Storage.Scalar;
+            return _model.GetSymbolInfo(e, _ct).Symbol is ISymbol s && _symbolVars.TryGetValue(s, out var) && _vars[var].Storage != Storage.Scalar && !_vars[var].IsContainer;
         }
 
         private bool RowAlias(ExpressionSyntax e, out (int Var, Expr Row) row)
@@ -125,7 +125,13 @@ namespace DiffGen.Generator.Lowering
             }
             if (TryLowerStaticArrayElement(ea, pre, ctx, out var constant)) return constant;
             if (!ArrayVar(ea.Expression, out int arr))
-                return Unsupported(ea, "index a span or array parameter or local directly");
+            {
+                // An array held by this or reached through a field (this.Weights[i], Bodies[i]).
+                if (ResolvePlace(ea.Expression, pre, ctx) is VarPlace ap && !_vars[ap.Var].IsScalar && !_vars[ap.Var].IsContainer)
+                    arr = ap.Var;
+                else
+                    return Unsupported(ea, "index a span or array parameter, local or field directly");
+            }
             var v = _vars[arr];
             if (v.Jagged)
                 return Unsupported(ea, "a row of a jagged array is read as " + ea.Expression + "[i][j] or " + ea + ".Length, named by a local ('var row = " + ea + ";'), or allocated with '" + ea + " = new " + CsTypeName(v.Elem) + "[n]'");

@@ -73,7 +73,13 @@ namespace DiffGen.Generator.Lowering
         {
             var name = _method.Name;
             if (!_method.IsStatic)
-                Report(Descriptors.NotStatic, syntax.Identifier.GetLocation(), name);
+            {
+                var owner = _method.ContainingType;
+                string? where = owner == null ? "no type" : owner.IsStatic ? "a static class" : owner.TypeKind == TypeKind.Interface ? "an interface"
+                    : owner.IsRefLikeType ? "a ref struct" : null;
+                if (where != null) Report(Descriptors.NotStatic, syntax.Identifier.GetLocation(), name, where);
+                else AddThis(_method);
+            }
             if (_method.IsGenericMethod)
                 Report(Descriptors.GenericMethod, syntax.TypeParameterList?.GetLocation() ?? syntax.Identifier.GetLocation(), name);
             for (var type = syntax.Parent as TypeDeclarationSyntax; type != null; type = type.Parent as TypeDeclarationSyntax)
@@ -97,6 +103,13 @@ namespace DiffGen.Generator.Lowering
                 }
                 if (!TryMapType(p.Type, out var elem, out var storage, out int rank, out bool jagged))
                 {
+                    if (!noDiff && IsDifferentiableStruct(p.Type))
+                    {
+                        // A struct (Vector3, a user's struct): a container whose fields are leaves.
+                        AddStructContainer(p.Name, p.Type, VarRole.Param, p.Ordinal, false, p);
+                        anyActive |= Layout(p.Type)!.Any(l => l.Ty == Ty.Double || l.Ty == Ty.Float);
+                        continue;
+                    }
                     if (noDiff || IsInactiveType(p.Type))
                     {
                         // Carries no derivative: printed by its type, read through its members.
@@ -118,7 +131,7 @@ namespace DiffGen.Generator.Lowering
             if (!TryMapReturn(_method.ReturnType, out _))
                 Report(Descriptors.UnsupportedReturn, syntax.ReturnType.GetLocation(), TypeText(_method.ReturnType));
 
-            if (!anyActive && _method.Parameters.Length > 0 && _diagnostics.Count == 0)
+            if (!anyActive && _this < 0 && _method.Parameters.Length > 0 && _diagnostics.Count == 0)
                 Report(Descriptors.NoActiveInputs, syntax.Identifier.GetLocation(), name);
 
             // Reserve every identifier used in the body so generated names never collide.
@@ -183,7 +196,9 @@ namespace DiffGen.Generator.Lowering
                 _callees.ToEquatableArray(), _diagnostics.ToEquatableArray(),
                 Locations.From(syntax.Identifier.GetLocation()),
                 (_method.MethodImplementationFlags & System.Reflection.MethodImplAttributes.AggressiveInlining) != 0,
-                _sourceText.OrderBy(kv => kv.Key).Select(kv => new StmtText(kv.Key, kv.Value)).ToEquatableArray());
+                _sourceText.OrderBy(kv => kv.Key).Select(kv => new StmtText(kv.Key, kv.Value)).ToEquatableArray(),
+                !_method.IsStatic,
+                _accessors.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => kv.Value).ToEquatableArray());
         }
 
         private static string Sanitize(string s)
@@ -313,7 +328,7 @@ namespace DiffGen.Generator.Lowering
             string unique = role == VarRole.Param ? name : FreshName(name);
             _names.Add(unique);
             int id = _vars.Count;
-            _vars.Add(new Var(id, unique, elem, storage, role, paramIndex, noDiff, typeName, rank, jagged));
+            _vars.Add(new Var(id, unique, elem, storage, role, paramIndex, noDiff, typeName, Rank: rank, Jagged: jagged));
             if (symbol != null) _symbolVars[symbol] = id;
             return id;
         }
@@ -951,16 +966,29 @@ namespace DiffGen.Generator.Lowering
                         return Unsupported(syntax, "only numeric and boolean literals are supported");
                     }
                 case IdentifierNameSyntax id:
-                    return LowerName(id, _model.GetSymbolInfo(id, _ct).Symbol, ctx);
+                    {
+                        var symbol = _model.GetSymbolInfo(id, _ct).Symbol;
+                        // A field of this (implicitly), or a member of an aliased element.
+                        if (symbol != null && (_aliases.ContainsKey(symbol) || _this >= 0 && IsInstanceMemberOfThis(symbol)))
+                            return LowerPlaceRead(syntax, pre, ctx);
+                        return LowerName(id, symbol, ctx);
+                    }
                 case MemberAccessExpressionSyntax ma:
                     {
                         var symbol = _model.GetSymbolInfo(ma, _ct).Symbol;
                         if (TryLowerArrayLength(ma, symbol, pre, ctx, out var length)) return length;
                         if (TryLowerStaticInput(ma, symbol, ctx, out var staticInput)) return staticInput;
-                        if (symbol is IPropertySymbol prop && prop.Name == "Length"
-                            && _model.GetSymbolInfo(ma.Expression, _ct).Symbol is ISymbol owner && _symbolVars.TryGetValue(owner, out int arr)
-                            && _vars[arr].Storage != Storage.Scalar)
-                            return new LenRef(arr);
+                        if (symbol is IPropertySymbol prop && prop.Name == "Length" && !prop.IsStatic && IsArrayLike(prop.ContainingType))
+                        {
+                            if (ResolvePlace(ma.Expression, pre, ctx) is VarPlace lp && !_vars[lp.Var].IsScalar && !_vars[lp.Var].IsContainer)
+                                return new LenRef(lp.Var);
+                        }
+                        if ((symbol is IFieldSymbol || symbol is IPropertySymbol) && symbol.IsStatic == false && !(symbol is IPropertySymbol ip && ip.IsIndexer)
+                            && IsPlaceSyntax(ma.Expression))
+                        {
+                            var place = ResolvePlace(ma, pre, ctx);
+                            if (place != null) return ReadScalar(place) ?? Unsupported(syntax, "a struct or object used as a number");
+                        }
                         if (symbol is IFieldSymbol field && field.IsStatic && field.IsReadOnly && TryMapScalar(field.Type, out var fty))
                             return new Opaque(FullName(field.ContainingType) + "." + field.Name, false, EquatableArray<Expr>.Empty, fty);
                         if (TryLowerInactiveMember(ma, symbol, pre, ctx, out var member)) return member;
@@ -1066,6 +1094,40 @@ namespace DiffGen.Generator.Lowering
             if (IsInactiveType(type)) return true;
             return _model.GetSymbolInfo(e, _ct).Symbol is ISymbol s && _symbolVars.TryGetValue(s, out int v) && _vars[v].Elem == Ty.Other;
         }
+
+        /// <summary>A read of a field of this, of a struct variable or of an element's member, as a scalar.</summary>
+        private Expr LowerPlaceRead(ExpressionSyntax syntax, List<Stmt> pre, ExprContext ctx)
+        {
+            var place = ResolvePlace(syntax, pre, ctx);
+            if (place == null) return _diagnostics.Count > 0 ? Error() : Unsupported(syntax, "this member cannot be differentiated here");
+            return ReadScalar(place) ?? Unsupported(syntax, "a struct or object used where a number is expected");
+        }
+
+        /// <summary>Whether an expression may name a place (so a member access below it is a field read).</summary>
+        private bool IsPlaceSyntax(ExpressionSyntax e)
+        {
+            switch (e)
+            {
+                case ParenthesizedExpressionSyntax p: return IsPlaceSyntax(p.Expression);
+                case ThisExpressionSyntax _: return _this >= 0;
+                case IdentifierNameSyntax id:
+                    {
+                        var symbol = _model.GetSymbolInfo(id, _ct).Symbol;
+                        if (symbol == null) return false;
+                        if (_aliases.ContainsKey(symbol)) return true;
+                        if (_symbolVars.TryGetValue(symbol, out int v)) return _vars[v].IsContainer;
+                        return _this >= 0 && IsInstanceMemberOfThis(symbol);
+                    }
+                case MemberAccessExpressionSyntax ma:
+                    return _model.GetSymbolInfo(ma, _ct).Symbol is ISymbol s && !s.IsStatic && (s is IFieldSymbol || s is IPropertySymbol) && IsPlaceSyntax(ma.Expression);
+                case ElementAccessExpressionSyntax ea:
+                    return IsPlaceSyntax(ea.Expression) || _model.GetSymbolInfo(ea.Expression, _ct).Symbol is ISymbol o && _symbolVars.ContainsKey(o);
+                default: return false;
+            }
+        }
+
+        private static bool IsArrayLike(ITypeSymbol? t) =>
+            t != null && (t.SpecialType == SpecialType.System_Array || t.Name == "Span" || t.Name == "ReadOnlySpan");
 
         private Ty TypeOf(ExpressionSyntax syntax, Ty fallback)
         {

@@ -49,6 +49,15 @@ namespace DiffGen.Generator.Reverse
         private readonly bool _dual;
         private int _temp;
 
+        /// <summary>The adjoint of this (a shadow instance), when this has active fields.</summary>
+        private string? _thisBar;
+
+        /// <summary>Adjoint structs of struct containers (locals: rBar; parameters: an accumulator pAdj).</summary>
+        private readonly Dictionary<int, string> _containerBar = new Dictionary<int, string>();
+
+        /// <summary>Struct parameters: container id → the ref adjoint parameter the accumulator is added to at the end.</summary>
+        private readonly Dictionary<int, string> _structAccumulator = new Dictionary<int, string>();
+
         /// <summary>Adjoints known to be zero at the current point of the reverse sweep (see <see cref="BlockLocalBars"/>).</summary>
         private readonly HashSet<string> _zeroBars = new HashSet<string>();
 
@@ -103,6 +112,8 @@ namespace DiffGen.Generator.Reverse
                 whyNot = "it uses float (dual numbers are double)";
             else if (callees.FirstOrDefault(c => !c.DualCapable) is Callee c)
                 whyNot = "it calls '" + c.Name + "', which has no dual pullback (a hand-written derivative, float code, or another assembly)";
+            else if (analysis.Vars.Any(v => v.IsContainer))
+                whyNot = "it uses structs or instance state (dual numbers replace double values, not fields)";
             else if (UsesUnsupportedDual(analysis.Body))
                 whyNot = "it uses MathF, a cast to float, or a helper called with double arguments (also in a guard or a log call)";
             if (whyNot != null) return null;
@@ -119,7 +130,16 @@ namespace DiffGen.Generator.Reverse
 
         // ------------------------------------------------------------------ names and helpers
 
-        private string Fresh(string hint) => _names.Fresh(hint);
+        /// <summary>A fresh identifier from a hint that may be a field path (this.T → thisT, r.X → rX).</summary>
+        private string Fresh(string hint) => _names.Fresh(Identifier(hint));
+
+        internal static string Identifier(string hint)
+        {
+            var sb = new System.Text.StringBuilder();
+            foreach (char ch in hint)
+                if (char.IsLetterOrDigit(ch) || ch == '_') sb.Append(ch);
+            return sb.Length == 0 || char.IsDigit(sb[0]) ? "_" + sb : sb.ToString();
+        }
 
         private string Temp() => Fresh("_t" + (_temp++).ToString(CultureInfo.InvariantCulture));
 
@@ -168,6 +188,7 @@ namespace DiffGen.Generator.Reverse
 
         private CsStmt Declaration(Var v, CsExpr? value)
         {
+            if (v.Storage == Storage.Struct) return new CsLocal(VarType(v), v.Name, value ?? new CsVerbatim("default"));
             if (v.Elem == Ty.Other) return new CsLocal(VarType(v), v.Name, value ?? new CsVerbatim("default!"));
             if (v.Storage == Storage.Scalar) return new CsLocal(T(v.Elem), v.Name, value ?? Zero(v.Elem));
             return new CsLocal(VarType(v), v.Name, value ?? ArrayShapes.Empty(v));
@@ -198,8 +219,27 @@ namespace DiffGen.Generator.Reverse
                 sig.Add(new CsParam(T(_m.ReturnType), resultBarParam));
                 adjointArgs.Add(N(resultBarParam));
             }
+            // The adjoint of this: a shadow instance (the contract's first adjoint parameter).
+            var self = _vars.FirstOrDefault(v => v.Role == VarRole.This);
+            if (self != null && _vars.Any(v => v.Container == self.Id && v.IsReal && _a.Active[v.Id]))
+            {
+                _thisBar = Fresh("thisBar");
+                sig.Add(new CsParam(CsType.OfVar(self), _thisBar, self.Storage == Storage.Struct ? "ref" : null));
+                adjointArgs.Add(self.Storage == Storage.Struct ? Ref(N(_thisBar)) : N(_thisBar));
+            }
             foreach (var v in parms)
             {
+                if (v.Storage == Storage.Struct)
+                {
+                    // A struct parameter: its adjoint is a struct of its type, accumulated (ref S pBar).
+                    if (!_vars.Any(l => l.Container == v.Id && l.IsReal && !l.NoDiff)) continue;
+                    string sbar = Fresh(v.Name + "Bar");
+                    sig.Add(new CsParam(CsType.OfVar(v), sbar, "ref"));
+                    adjointArgs.Add(Ref(N(sbar)));
+                    _containerBar[v.Id] = Fresh(v.Name + "Adj");
+                    _structAccumulator[v.Id] = sbar;
+                    continue;
+                }
                 if (!v.IsReal || v.NoDiff) continue;
                 string bar = Fresh(v.Name + "Bar");
                 if (v.IsScalar)
@@ -221,8 +261,22 @@ namespace DiffGen.Generator.Reverse
             }
             foreach (var v in _vars)
             {
+                // Local struct containers get an adjoint struct when a field of theirs is active.
+                if (v.Storage == Storage.Struct && v.Role != VarRole.Param && v.Role != VarRole.This && _vars.Any(l => l.Container == v.Id && _a.Active[l.Id]))
+                    _containerBar[v.Id] = Fresh(v.Name.TrimStart('_') + "Bar");
+            }
+            foreach (var v in _vars)
+            {
                 if (v.Role == VarRole.Param || !_a.Active[v.Id]) continue;
                 if (v.Id == _a.ResultVar && resultBarParam != null) { _bar[v.Id] = resultBarParam; continue; }
+                if (v.IsLeaf)
+                {
+                    // A field's adjoint is the same field of the container's adjoint (thisBar.T, rBar.X).
+                    var c = _vars[v.Container];
+                    string? cbar = c.Role == VarRole.This ? _thisBar : _containerBar.TryGetValue(c.Id, out var cb) ? cb : null;
+                    if (cbar != null) _bar[v.Id] = v.Accessor != null ? v.Accessor + "(" + cbar + ")" + v.Path : cbar + v.Path;
+                    continue;
+                }
                 _bar[v.Id] = Fresh(v.Name.TrimStart('_') + "Bar");
             }
 
@@ -248,24 +302,31 @@ namespace DiffGen.Generator.Reverse
             var rev = new List<CsStmt>();
             Reverse(_body, rev);
             foreach (var kv in _paramAccumulator) rev.Add(Add(N(kv.Value), N(_bar[kv.Key])));
+            foreach (var kv in _structAccumulator)
+                foreach (var leaf in _vars.Where(l => l.Container == kv.Key && l.IsReal && _a.Active[l.Id]))
+                    rev.Add(Add(N(kv.Value + leaf.Path), N(_bar[leaf.Id])));
 
             // Locals the sweeps share, declared at the top (counters and recomputed locals are declared where
             // the source declares them).
-            var locals = _vars.Where(v => v.Role != VarRole.Param && !_counters.Contains(v.Id) && !_a.Recomputed.Contains(v.Id)).ToList();
+            var locals = _vars.Where(v => v.Role != VarRole.Param && v.Role != VarRole.This && !v.IsLeaf && !_counters.Contains(v.Id) && !_a.Recomputed.Contains(v.Id)).ToList();
             var adjointDeclarations = new List<CsStmt>();
+            foreach (var kv in _containerBar)
+                adjointDeclarations.Add(new CsLocal(CsType.OfVar(_vars[kv.Key]), kv.Value, new CsVerbatim("default")));
             foreach (var v in _vars)
             {
-                if (!_bar.TryGetValue(v.Id, out var bar)) continue;
+                if (!_bar.TryGetValue(v.Id, out var bar) || v.IsLeaf) continue;
                 if (v.Role == VarRole.Param && !_paramAccumulator.ContainsKey(v.Id)) continue;
                 if (v.Id == _a.ResultVar && bar == resultBarParam) continue;
                 if (v.Storage == Storage.Scalar) adjointDeclarations.Add(new CsLocal(T(v.Elem), bar, Zero(v.Elem)));
                 else adjointDeclarations.Add(new CsLocal(CsType.OfVar(v), bar, ArrayShapes.Empty(v)));
             }
             var checks = new List<CsStmt>();
-            foreach (var v in parms)
+            if (_thisBar != null && self!.Storage == Storage.Object)
+                checks.Add(new CsRawStmt("global::System.ArgumentNullException.ThrowIfNull(" + _thisBar + ");"));
+            foreach (var v in parms.Concat(_vars.Where(l => l.IsLeaf && _vars[l.Container].Role == VarRole.This && l.IsWritableSpan)))
             {
                 // A short adjoint span would make the reverse sweep fail half-way: check up front.
-                if (v.IsScalar || !_bar.TryGetValue(v.Id, out var sb)) continue;
+                if (v.IsScalar || v.IsContainer || !_bar.TryGetValue(v.Id, out var sb)) continue;
                 if (v.IsMultiDim) { checks.Add(ArrayShapes.RequireSameShape(v, sb)); continue; }
                 checks.Add(new CsIf(Bin("!=", Member(sb, "Length"), Member(v.Name, "Length")),
                     Block(new CsRawStmt("throw new " + Names.ArgumentException + "(\"" + sb + " must have the length of " + v.Name + " (\" + " + v.Name + ".Length + \").\", nameof(" + sb + "));")), null));
@@ -276,7 +337,7 @@ namespace DiffGen.Generator.Reverse
             // garbage collector's) and their adjoints.
             var recycle = new List<CsStmt>();
             if (!_dual)
-                foreach (var v in _vars.Where(v => v.Role != VarRole.Param && v.Storage == Storage.Array && !v.IsMultiDim))
+                foreach (var v in _vars.Where(v => v.Role != VarRole.Param && !v.IsLeaf && v.Storage == Storage.Array && !v.IsMultiDim))
                 {
                     recycle.Add(Do(Call(Member(_tape, "Recycle"), N(v.Name))));
                     if (_bar.TryGetValue(v.Id, out var vb) && _a.Active[v.Id]) recycle.Add(Do(Call(Member(_tape, "Recycle"), N(vb))));
@@ -315,7 +376,7 @@ namespace DiffGen.Generator.Reverse
                 // A scalar function the user asked to inline (an interpolation called per cell) gets the same
                 // request on its pullback, which the reverse sweeps of its callers call per cell.
                 var attrs = _m.AggressiveInlining ? new[] { Names.AggressiveInlining } : new string[0];
-                methods.Add(new CsMethod(summaryText, attrs.ToEquatableArray(), _m.Accessibility + " static", returnType,
+                methods.Add(new CsMethod(summaryText, attrs.ToEquatableArray(), Modifiers(_m.Accessibility), returnType,
                     _m.Name + (_dual ? "PullbackDual" : "Pullback"), sig.ToEquatableArray(), Block(body)));
             }
             else
@@ -332,7 +393,7 @@ namespace DiffGen.Generator.Reverse
                 foreach (var r in restored) pub.AddRange(RestoreFinal(r, finals[r]));
                 pub.Add(Do(Call(Member(_tape, "Return"))));
                 if (result != null) pub.Add(new CsReturn(N(result)));
-                methods.Add(new CsMethod(summaryText, EquatableArray<string>.Empty, _m.Accessibility + " static", returnType, _m.Name + "Pullback", sig.ToEquatableArray(), Block(pub)));
+                methods.Add(new CsMethod(summaryText, EquatableArray<string>.Empty, Modifiers(_m.Accessibility), returnType, _m.Name + "Pullback", sig.ToEquatableArray(), Block(pub)));
 
                 // What the reverse half needs from the forward half goes on the tape: the shared locals and
                 // loop slots, and the final contents of written span parameters that the reverse sweep reads
@@ -364,7 +425,7 @@ namespace DiffGen.Generator.Reverse
                 fbody.AddRange(save);
                 if (_a.ResultVar >= 0) fbody.Add(new CsReturn(N(_vars[_a.ResultVar].Name)));
                 methods.Add(new CsMethod("The forward half of <see cref=\"" + _m.Name + "Pullback\"/>: runs <see cref=\"" + _m.Name + "\"/> and records on the tape what the reverse half needs.",
-                    EquatableArray<string>.Empty, "internal static", returnType, _m.Name + "PullbackForward", fsig, Block(fbody)));
+                    EquatableArray<string>.Empty, Modifiers("internal"), returnType, _m.Name + "PullbackForward", fsig, Block(fbody)));
 
                 var rbody = new List<CsStmt>();
                 foreach (var t in revTapes) rbody.Add(new CsLocal(CsType.Var, TapeName(t), Member(_tape, StackProperty(t, false))));
@@ -374,7 +435,7 @@ namespace DiffGen.Generator.Reverse
                 rbody.AddRange(rev);
                 rbody.AddRange(recycle);
                 methods.Add(new CsMethod("The reverse half of <see cref=\"" + _m.Name + "Pullback\"/>: propagates adjoints from the state and tape the forward half left.",
-                    EquatableArray<string>.Empty, "internal static", CsType.Void, _m.Name + "PullbackReverse",
+                    EquatableArray<string>.Empty, Modifiers("internal"), CsType.Void, _m.Name + "PullbackReverse",
                     sig.Concat(new[] { new CsParam(CsType.Tape, _tape) }).ToEquatableArray(), Block(rbody)));
             }
 
@@ -394,9 +455,12 @@ namespace DiffGen.Generator.Reverse
             return methods;
         }
 
+        private string Modifiers(string access) => _m.IsInstance ? access : access + " static";
+
         private CsStmt SaveFinal(int r, string final)
         {
             var v = _vars[r];
+            if (v.IsScalar) return new CsLocal(CsType.Var, final, N(v.Name));
             if (v.Jagged) return new CsLocal(CsType.Var, final, ArrayShapes.Copy(v, N(v.Name)));
             var contents = ArrayShapes.Contents(v, N(v.Name));
             return new CsLocal(CsType.Var, final, _dual
@@ -407,6 +471,11 @@ namespace DiffGen.Generator.Reverse
         private IEnumerable<CsStmt> RestoreFinal(int r, string final)
         {
             var v = _vars[r];
+            if (v.IsScalar)
+            {
+                yield return Set(N(v.Name), N(final));
+                yield break;
+            }
             if (v.Jagged)
             {
                 yield return Do(Call(Member(N(Names.ArrayHelpers), "CopyInto"), N(final), N(v.Name)));
@@ -593,7 +662,7 @@ namespace DiffGen.Generator.Reverse
         // ------------------------------------------------------------------ reverse sweep
 
         private CsExpr BarOf(Expr target) =>
-            target is VarRef v ? N(_bar[v.Var]) : new CsIndex(N(_bar[((ElemRef)target).Var]), P(((ElemRef)target).Index));
+            target is VarRef v ? N(_bar[v.Var]) : IrToCs.WithPath(new CsIndex(N(_bar[((ElemRef)target).Var]), P(((ElemRef)target).Index)), ((ElemRef)target).Path);
 
         private void Reverse(Stmt s, List<CsStmt> w)
         {
@@ -925,7 +994,7 @@ namespace DiffGen.Generator.Reverse
                     into.Items.Add(new Accumulation(N(_bar[v.Var]), adj));
                     return;
                 case ElemRef el:
-                    into.Items.Add(new Accumulation(new CsIndex(N(_bar[el.Var]), P(el.Index)), adj));
+                    into.Items.Add(new Accumulation(IrToCs.WithPath(new CsIndex(N(_bar[el.Var]), P(el.Index)), el.Path), adj));
                     return;
             }
             if (!IsSimple(adj))

@@ -1,7 +1,7 @@
 using DiffGen.Tensors;
-using static DiffGen.Runtime.Tests.Tensors.TensorGradCheck;
+using static DiffGen.Tensors.Tests.Tensors.TensorGradCheck;
 
-namespace DiffGen.Runtime.Tests.Tensors;
+namespace DiffGen.Tensors.Tests.Tensors;
 
 /// <summary>Every differentiable op's gradient against finite differences, on small inputs.</summary>
 public class OpGradientTests

@@ -1,4 +1,4 @@
-namespace DiffGen.Runtime.Tests.Hybrid;
+namespace DiffGen.Tensors.Tests.Hybrid;
 
 /// <summary>
 /// A small nonlinear periodic solver step with a control input (reaction-diffusion):

@@ -1,6 +1,6 @@
 using DiffGen.Tensors;
 
-namespace DiffGen.Runtime.Tests.Tensors;
+namespace DiffGen.Tensors.Tests.Tensors;
 
 /// <summary>Forward values, shapes, errors and tape behaviour.</summary>
 public class TensorTests

@@ -1,6 +1,6 @@
 using DiffGen.Tensors;
 
-namespace DiffGen.Runtime.Tests.Gpu;
+namespace DiffGen.Tensors.Tests.Gpu;
 
 /// <summary>
 /// Every op's ILGPU kernels (forward and backward), run on ILGPU's CPU accelerator, agree with the

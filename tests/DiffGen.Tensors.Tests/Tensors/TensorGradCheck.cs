@@ -1,6 +1,6 @@
 using DiffGen.Tensors;
 
-namespace DiffGen.Runtime.Tests.Tensors;
+namespace DiffGen.Tensors.Tests.Tensors;
 
 /// <summary>
 /// Checks an op's autograd gradients against central finite differences. The op runs in float, so the

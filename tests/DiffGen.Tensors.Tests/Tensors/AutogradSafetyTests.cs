@@ -1,6 +1,6 @@
 using DiffGen.Tensors;
 
-namespace DiffGen.Runtime.Tests.Tensors;
+namespace DiffGen.Tensors.Tests.Tensors;
 
 /// <summary>
 /// What the autograd refuses instead of returning a wrong gradient (issue #13): a second backward through a

@@ -1,6 +1,6 @@
 using DiffGen.Tensors;
 
-namespace DiffGen.Runtime.Tests.Hybrid;
+namespace DiffGen.Tensors.Tests.Hybrid;
 
 /// <summary>The bridge: network output → lifted solver steps → loss, and binomial checkpointing.</summary>
 public class HybridTrainingTests

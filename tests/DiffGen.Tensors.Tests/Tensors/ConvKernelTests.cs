@@ -1,6 +1,6 @@
 using DiffGen.Tensors;
 
-namespace DiffGen.Runtime.Tests.Tensors;
+namespace DiffGen.Tensors.Tests.Tensors;
 
 /// <summary>
 /// The host convolution paths (implicit GEMM forward, transposed-convolution input gradient, weight
