@@ -553,6 +553,7 @@ namespace DiffGen.Generator.Lowering
             foreach (var v in declaration.Variables)
             {
                 if (_model.GetDeclaredSymbol(v, _ct) is not ILocalSymbol symbol) continue;
+                if (TryLowerNarrowCounter(declaration, v, symbol, output)) continue;
                 if (!TryMapType(symbol.Type, out _, out _) && IsInactiveType(symbol.Type))
                 {
                     if (v.Initializer == null)

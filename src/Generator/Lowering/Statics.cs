@@ -55,6 +55,30 @@ namespace DiffGen.Generator.Lowering
             return true;
         }
 
+        /// <summary>
+        /// A for-loop counter of a narrow integer type (<c>for (byte k = 0; k &lt; Terms; k++)</c>) is computed as
+        /// an int: C# promotes it to int in every comparison and index, so the values agree wherever the
+        /// counter stays in its type's range (a byte counter that wrapped around would loop forever in C#).
+        /// </summary>
+        private bool TryLowerNarrowCounter(VariableDeclarationSyntax declaration, VariableDeclaratorSyntax v, ILocalSymbol symbol, List<Stmt> output)
+        {
+            if (!(declaration.Parent is ForStatementSyntax)) return false;
+            switch (symbol.Type.SpecialType)
+            {
+                case SpecialType.System_Byte:
+                case SpecialType.System_SByte:
+                case SpecialType.System_Int16:
+                case SpecialType.System_UInt16:
+                    break;
+                default:
+                    return false;
+            }
+            int id = AddVar(v.Identifier.ValueText, Ty.Int, Storage.Scalar, VarRole.Local, -1, true, symbol);
+            if (v.Initializer != null)
+                output.Add(new Assign(NextId(), new VarRef(id, Ty.Int), LowerExpr(v.Initializer.Value, output, ExprContext.Plain), Declares: true));
+            return true;
+        }
+
         /// <summary>An element of a static array (<c>Weights[i]</c>, <c>Table[i, j]</c>): a constant input.</summary>
         private bool TryLowerStaticArrayElement(ElementAccessExpressionSyntax ea, List<Stmt> pre, ExprContext ctx, out Expr result)
         {

@@ -328,6 +328,12 @@ namespace DiffGen.Generator.Reverse
                 // A short adjoint span would make the reverse sweep fail half-way: check up front.
                 if (v.IsScalar || v.IsContainer || !_bar.TryGetValue(v.Id, out var sb)) continue;
                 if (v.IsMultiDim) { checks.Add(ArrayShapes.RequireSameShape(v, sb)); continue; }
+                // A null array is the method's own business (its guard, or the exception it would throw).
+                if (v.Storage == Storage.Array)
+                {
+                    checks.Add(Do(Call(Member(N(Names.ArrayHelpers), "RequireSameLength"), N(v.Name), Member(sb, "Length"), new CsVerbatim("nameof(" + v.Name + ")"), new CsVerbatim("nameof(" + sb + ")"))));
+                    continue;
+                }
                 checks.Add(new CsIf(Bin("!=", Member(sb, "Length"), Member(v.Name, "Length")),
                     Block(new CsRawStmt("throw new " + Names.ArgumentException + "(\"" + sb + " must have the length of " + v.Name + " (\" + " + v.Name + ".Length + \").\", nameof(" + sb + "));")), null));
             }

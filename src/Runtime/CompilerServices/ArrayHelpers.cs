@@ -60,9 +60,17 @@ public static class ArrayHelpers
             if (array[i] is { } row) stack.PopSpan(row);
     }
 
-    /// <summary>Throws unless <paramref name="adjoint"/> has the rank and the dimensions of <paramref name="array"/>.</summary>
-    public static void RequireSameShape(Array array, Array adjoint, string arrayName, string adjointName)
+    /// <summary>Throws unless an adjoint of <paramref name="adjointLength"/> elements fits the array (a null array is left to the method).</summary>
+    public static void RequireSameLength<T>(T[]? array, int adjointLength, string arrayName, string adjointName)
     {
+        if (array is not null && array.Length != adjointLength)
+            throw new ArgumentException($"{adjointName} must have the length of {arrayName} ({array.Length}).", adjointName);
+    }
+
+    /// <summary>Throws unless <paramref name="adjoint"/> has the rank and the dimensions of <paramref name="array"/>.</summary>
+    public static void RequireSameShape(Array? array, Array adjoint, string arrayName, string adjointName)
+    {
+        if (array is null) return; // the method's own business: its guard, or the exception it would throw
         ArgumentNullException.ThrowIfNull(adjoint, adjointName);
         bool same = array.Rank == adjoint.Rank;
         for (int d = 0; same && d < array.Rank; d++) same = array.GetLength(d) == adjoint.GetLength(d);
@@ -71,8 +79,9 @@ public static class ArrayHelpers
     }
 
     /// <summary>Throws unless the jagged <paramref name="adjoint"/> has as many rows as <paramref name="array"/>, each of the same length.</summary>
-    public static void RequireSameShape<T>(T[][] array, T[][] adjoint, string arrayName, string adjointName)
+    public static void RequireSameShape<T>(T[][]? array, T[][] adjoint, string arrayName, string adjointName)
     {
+        if (array is null) return; // the method's own business: its guard, or the exception it would throw
         ArgumentNullException.ThrowIfNull(adjoint, adjointName);
         if (adjoint.Length != array.Length)
             throw new ArgumentException($"{adjointName} must have the {array.Length} rows of {arrayName}, not {adjoint.Length}.", adjointName);
