@@ -67,6 +67,10 @@ namespace DiffGen.Generator.Diagnostics
             "Array variable reassigned",
             "Array variable '{0}' is reassigned: declare a new array with 'new T[n]' or copy elements in a loop");
 
+        public static readonly DiagnosticDescriptor AliasedArguments = Error("DG0107",
+            "Array passed twice to a call that writes it",
+            "'{0}' is passed as both '{1}' and '{2}' of '{3}', which writes '{4}': its derivative assumes they do not share memory; pass a separate array (a copy, or another output)");
+
         public static readonly DiagnosticDescriptor NoActiveInputs = Warning("DG0200",
             "Nothing to differentiate",
             "[Differentiable] method '{0}' has no float or double parameter that is not [NoDiff]: its derivatives are all zero");
@@ -108,6 +112,7 @@ namespace DiffGen.Generator.Diagnostics
                 case "DG0104": return CallPlacement;
                 case "DG0105": return UnsupportedMathFunction;
                 case "DG0106": return ArrayReassignment;
+                case "DG0107": return AliasedArguments;
                 case "DG0200": return NoActiveInputs;
                 case "DG0201": return IgnoredNoDiff;
                 case "DG0300": return NoDualPullback;

@@ -1,4 +1,7 @@
+using System;
+using System.Collections.Generic;
 using System.Linq;
+using DiffGen.Generator.Analysis;
 using DiffGen.Generator.Ir;
 using static DiffGen.Generator.Emit.Cs;
 
@@ -54,6 +57,41 @@ namespace DiffGen.Generator.Emit
         public static CsStmt Pop(Var v, CsExpr stack, CsExpr array) =>
             v.Jagged ? Do(Call(Member(N(Names.ArrayHelpers), "PopRows"), stack, array))
                 : Do(Call(Member(stack, "PopSpan"), Contents(v, array)));
+
+        /// <summary>Whether s writes the contents of span or array var (an element assignment, or a callee that writes it).</summary>
+        public static bool Writes(Stmt s, int var, IReadOnlyList<Callee> callees) => Walk.Descendants(s).Any(x =>
+            x is Assign a && Analyzer.TargetVar(a.Target) == var
+            || x is Call c && c.Args.Select((arg, k) => (arg, k)).Any(p => p.arg is VarRef v && v.Var == var && callees[c.Callee].Params[p.k].Writes && callees[c.Callee].Params[p.k].Storage != Storage.Scalar));
+
+        /// <summary>
+        /// The run-time aliasing checks at the top of a public pullback or pushforward: every pair of float/double
+        /// span or array parameters of which the method writes one must not overlap, and a written jagged array
+        /// must not hold the same row twice. Each failure is an ArgumentException naming both.
+        /// </summary>
+        public static List<CsStmt> OverlapChecks(IReadOnlyList<Var> parameters, Func<Var, bool> writes, string method)
+        {
+            var checks = new List<CsStmt>();
+            var arrays = parameters.Where(v => !v.IsScalar && !v.IsContainer && v.IsReal && !v.NoDiff).ToList();
+            var written = arrays.Where(writes).ToList();
+            foreach (var v in written.Where(v => v.Jagged))
+                checks.Add(Do(Call(Member(N(Names.ArrayHelpers), "RequireDistinctRows"), N(v.Name), new CsVerbatim("nameof(" + v.Name + ")"))));
+            for (int i = 0; i < arrays.Count; i++)
+            {
+                for (int j = i + 1; j < arrays.Count; j++)
+                {
+                    Var a = arrays[i], b = arrays[j];
+                    if (a.Elem != b.Elem || !written.Contains(a) && !written.Contains(b)) continue;
+                    // A jagged array goes first: its overloads take (rows, rows) and (rows, span).
+                    if (b.Jagged && !a.Jagged) (a, b) = (b, a);
+                    var w = written.Contains(b) ? b : a;
+                    checks.Add(Do(Call(new CsMember(N(Names.ArrayHelpers), "RequireDisjoint", Elem(a)),
+                        a.Jagged ? N(a.Name) : Contents(a, N(a.Name)), b.Jagged ? N(b.Name) : Contents(b, N(b.Name)),
+                        new CsVerbatim("nameof(" + a.Name + ")"), new CsVerbatim("nameof(" + b.Name + ")"), new CsVerbatim("nameof(" + w.Name + ")"),
+                        new CsLiteral("\"" + method + "\"", Ty.Other))));
+                }
+            }
+            return checks;
+        }
 
         /// <summary>The check that an adjoint or tangent argument has the shape of its array, at the top of a generated method.</summary>
         public static CsStmt RequireSameShape(Var v, string other) =>

@@ -179,6 +179,8 @@ namespace DiffGen.Generator.Forward
 
             bool realResult = realResultSig && !_vector;
             var ret = realResult ? new CsType("(" + CsType.Of(_m.ReturnType).Name + " Value, " + CsType.Of(_m.ReturnType).Name + " Tangent)") : T(_m.ReturnType);
+            // After the argument checks: vector mode allocates its scratch lanes between the two.
+            checks.AddRange(ArrayShapes.OverlapChecks(parms, v => ArrayShapes.Writes(_body, v.Id, _callees), _m.Name));
             var w = new List<CsStmt>(checks);
             foreach (var kv in containerDot)
                 if (_vars[kv.Key].Role != VarRole.Param) w.Add(new CsLocal(CsType.OfVar(_vars[kv.Key]), kv.Value, new CsVerbatim("default")));

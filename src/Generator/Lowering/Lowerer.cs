@@ -1433,6 +1433,7 @@ namespace DiffGen.Generator.Lowering
                 }
                 args.Add(a);
             }
+            if (ReportAliasedArguments(inv, symbol, callee, args)) return -1;
             int resultVar = -1;
             if (callee.Return != Ty.Void && !discardResult)
                 resultVar = Temp("call", callee.Return);

@@ -1,5 +1,6 @@
 using System.Collections.Generic;
 using System.Linq;
+using DiffGen.Generator.Diagnostics;
 using DiffGen.Generator.Ir;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
@@ -32,6 +33,28 @@ namespace DiffGen.Generator.Lowering
         /// <summary>The modifier C# writes before a parameter of this kind (<c>ref </c>, <c>out </c>, <c>in </c>, or nothing).</summary>
         private static string RefKindText(RefKind kind) =>
             kind == RefKind.Ref ? "ref " : kind == RefKind.Out ? "out " : kind == RefKind.In ? "in " : "";
+
+        /// <summary>
+        /// DG0107 when one array variable is passed to two span or array parameters of a callee that writes
+        /// one of them (<c>Scale(x, s, x)</c>): the callee's derivative assumes they do not overlap. The
+        /// generated pullbacks also check this at run time, for arrays that arrive aliased from outside.
+        /// </summary>
+        private bool ReportAliasedArguments(InvocationExpressionSyntax inv, IMethodSymbol symbol, Callee callee, List<Expr> args)
+        {
+            for (int i = 0; i < args.Count; i++)
+            {
+                for (int j = i + 1; j < args.Count; j++)
+                {
+                    var pi = callee.Params[i];
+                    var pj = callee.Params[j];
+                    if (pi.Storage == Storage.Scalar || pj.Storage == Storage.Scalar || !(pi.Writes || pj.Writes)) continue;
+                    if (!(args[i] is VarRef a) || !(args[j] is VarRef b) || a.Var != b.Var) continue;
+                    Report(Descriptors.AliasedArguments, inv.GetLocation(), inv.ArgumentList.Arguments[i].Expression.ToString(), pi.Name, pj.Name, symbol.Name, pj.Writes ? pj.Name : pi.Name);
+                    return true;
+                }
+            }
+            return false;
+        }
 
         private bool UsesReportedParameter(ExpressionSyntax syntax) =>
             _reportedParameters.Count > 0 && syntax.DescendantNodesAndSelf().OfType<IdentifierNameSyntax>()

@@ -320,7 +320,9 @@ namespace DiffGen.Generator.Reverse
                 if (v.Storage == Storage.Scalar) adjointDeclarations.Add(new CsLocal(T(v.Elem), bar, Zero(v.Elem)));
                 else adjointDeclarations.Add(new CsLocal(CsType.OfVar(v), bar, ArrayShapes.Empty(v)));
             }
-            var checks = new List<CsStmt>();
+            // Span and array parameters that the method writes must not share memory with another one: the
+            // derivative assumes they do not (Scale(x, s, x) would give a wrong gradient), so say so instead.
+            var checks = ArrayShapes.OverlapChecks(parms, v => WritesVar(_body, v.Id), _m.Name);
             if (_thisBar != null && self!.Storage == Storage.Object)
                 checks.Add(new CsRawStmt("global::System.ArgumentNullException.ThrowIfNull(" + _thisBar + ");"));
             foreach (var v in parms.Concat(_vars.Where(l => l.IsLeaf && _vars[l.Container].Role == VarRole.This && l.IsWritableSpan)))
@@ -491,9 +493,7 @@ namespace DiffGen.Generator.Reverse
             if (!_dual) yield return Do(Call(Member(_tape, "Recycle"), N(final)));
         }
 
-        private bool WritesVar(Stmt s, int var) => Walk.Descendants(s).Any(x =>
-            x is Assign a && Analyzer.TargetVar(a.Target) == var
-            || x is Call c && c.Args.Select((arg, k) => (arg, k)).Any(p => p.arg is VarRef v && v.Var == var && _callees[c.Callee].Params[p.k].Writes && _callees[c.Callee].Params[p.k].Storage != Storage.Scalar));
+        private bool WritesVar(Stmt s, int var) => ArrayShapes.Writes(s, var, _callees);
 
         // ------------------------------------------------------------------ forward sweep
 

@@ -13,9 +13,9 @@ namespace DiffGen.CompilerServices;
 public static class ArrayHelpers
 {
     /// <summary>The elements of a rectangular array of any rank, in row-major order, as one span (they are contiguous).</summary>
-    public static Span<T> AsSpan<T>(Array array)
+    public static Span<T> AsSpan<T>(Array? array)
     {
-        ArgumentNullException.ThrowIfNull(array);
+        if (array is null) return default; // as a null T[] converts to an empty span
         if (array.GetType().GetElementType() != typeof(T))
             throw new ArgumentException($"The array holds {array.GetType().GetElementType()}, not {typeof(T)}.", nameof(array));
         return MemoryMarshal.CreateSpan(ref Unsafe.As<byte, T>(ref MemoryMarshal.GetArrayDataReference(array)), array.Length);
@@ -94,8 +94,9 @@ public static class ArrayHelpers
     }
 
     /// <summary>Whether two jagged arrays share a row (or are the same array): then one would alias the other's elements.</summary>
-    public static bool Overlaps<T>(T[][] a, T[][] b)
+    public static bool Overlaps<T>(T[][]? a, T[][]? b)
     {
+        if (a is null || b is null) return false;
         if (ReferenceEquals(a, b)) return a.Length > 0;
         var rows = new HashSet<T[]>(ReferenceEqualityComparer.Instance);
         foreach (var row in a)
@@ -103,6 +104,46 @@ public static class ArrayHelpers
         foreach (var row in b)
             if (row != null && rows.Contains(row)) return true;
         return false;
+    }
+
+    /// <summary>Whether a row of a jagged array overlaps a span (a flat array passed beside it).</summary>
+    public static bool Overlaps<T>(T[][]? rows, ReadOnlySpan<T> other)
+    {
+        if (rows is null) return false;
+        foreach (var row in rows)
+            if (row != null && ((ReadOnlySpan<T>)row).Overlaps(other)) return true;
+        return false;
+    }
+
+    /// <summary>Throws when two spans share memory that <paramref name="method"/> writes through <paramref name="writtenName"/>.</summary>
+    public static void RequireDisjoint<T>(ReadOnlySpan<T> a, ReadOnlySpan<T> b, string aName, string bName, string writtenName, string method)
+    {
+        if (a.Overlaps(b)) throw Aliased(aName, bName, writtenName, method);
+    }
+
+    /// <summary>Throws when two jagged arrays share a row (or are one array) that <paramref name="method"/> writes.</summary>
+    public static void RequireDisjoint<T>(T[][]? a, T[][]? b, string aName, string bName, string writtenName, string method)
+    {
+        if (Overlaps(a, b)) throw Aliased(aName, bName, writtenName, method);
+    }
+
+    /// <summary>Throws when a row of a jagged array overlaps a span, and <paramref name="method"/> writes one of them.</summary>
+    public static void RequireDisjoint<T>(T[][]? a, ReadOnlySpan<T> b, string aName, string bName, string writtenName, string method)
+    {
+        if (Overlaps(a, b)) throw Aliased(aName, bName, writtenName, method);
+    }
+
+    private static ArgumentException Aliased(string aName, string bName, string writtenName, string method) =>
+        new($"{aName} and {bName} share memory, but {method} writes {writtenName}: pass arrays that do not overlap (a copy of {(writtenName == aName ? bName : aName)}).", writtenName);
+
+    /// <summary>Throws when a jagged array holds the same row twice (writing one would change the other).</summary>
+    public static void RequireDistinctRows<T>(T[][]? rows, string name)
+    {
+        if (rows is null) return;
+        var seen = new HashSet<T[]>(ReferenceEqualityComparer.Instance);
+        for (int i = 0; i < rows.Length; i++)
+            if (rows[i] is { Length: > 0 } row && !seen.Add(row))
+                throw new ArgumentException($"{name}[{i}] is the same array as an earlier row of {name}: rows that are written must be distinct arrays.", name);
     }
 
     private static string Shape(Array a)

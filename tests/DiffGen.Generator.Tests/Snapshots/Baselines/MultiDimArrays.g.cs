@@ -17,6 +17,7 @@ namespace Snap
         /// <summary>Reverse-mode derivative of <see cref="Laplacian"/>: re-runs it, returns its result, and propagates adjoints (see docs/generated-code.md).</summary>
         public static void LaplacianPullback(double[,] u, double[,] lap, double h, double[,] uBar, double[,] lapBar, ref double hBar)
         {
+            global::DiffGen.CompilerServices.ArrayHelpers.RequireDisjoint<double>(global::DiffGen.CompilerServices.ArrayHelpers.AsSpan<double>(u), global::DiffGen.CompilerServices.ArrayHelpers.AsSpan<double>(lap), nameof(u), nameof(lap), nameof(lap), "Laplacian");
             global::DiffGen.CompilerServices.ArrayHelpers.RequireSameShape(u, uBar, nameof(u), nameof(uBar));
             global::DiffGen.CompilerServices.ArrayHelpers.RequireSameShape(lap, lapBar, nameof(lap), nameof(lapBar));
             var _tape = global::DiffGen.Tape.Rent();
@@ -95,6 +96,7 @@ namespace Snap
         {
             global::DiffGen.CompilerServices.ArrayHelpers.RequireSameShape(u, uDot, nameof(u), nameof(uDot));
             global::DiffGen.CompilerServices.ArrayHelpers.RequireSameShape(lap, lapDot, nameof(lap), nameof(lapDot));
+            global::DiffGen.CompilerServices.ArrayHelpers.RequireDisjoint<double>(global::DiffGen.CompilerServices.ArrayHelpers.AsSpan<double>(u), global::DiffGen.CompilerServices.ArrayHelpers.AsSpan<double>(lap), nameof(u), nameof(lap), nameof(lap), "Laplacian");
             int nx = 0;
             int ny = 0;
             double inv = 0.0;
@@ -121,6 +123,7 @@ namespace Snap
             global::DiffGen.Dual inv = 0.0;
             global::DiffGen.Dual hAdj = 0.0;
             global::DiffGen.Dual invBar = 0.0;
+            global::DiffGen.CompilerServices.ArrayHelpers.RequireDisjoint<global::DiffGen.Dual>(global::DiffGen.CompilerServices.ArrayHelpers.AsSpan<global::DiffGen.Dual>(u), global::DiffGen.CompilerServices.ArrayHelpers.AsSpan<global::DiffGen.Dual>(lap), nameof(u), nameof(lap), nameof(lap), "Laplacian");
             global::DiffGen.CompilerServices.ArrayHelpers.RequireSameShape(u, uBar, nameof(u), nameof(uBar));
             global::DiffGen.CompilerServices.ArrayHelpers.RequireSameShape(lap, lapBar, nameof(lap), nameof(lapBar));
             // Forward sweep
