@@ -47,6 +47,7 @@ namespace DiffGen.Generator.Ir
                 case If i: return new Stmt[] { i.Then, i.Else };
                 case ForLoop f: return new Stmt[] { f.Init, f.Body };
                 case WhileLoop w: return new Stmt[] { w.Init, w.Body, w.Step };
+                case Inlined inl: return new Stmt[] { inl.Body };
                 default: return Enumerable.Empty<Stmt>();
             }
         }

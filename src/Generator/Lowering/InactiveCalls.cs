@@ -129,6 +129,11 @@ namespace DiffGen.Generator.Lowering
                 return SymbolDisplay.FormatLiteral(name, quote: true);
             if (!(node is IdentifierNameSyntax id) || id.Parent is NameColonSyntax) return null;
             var symbol = _model.GetSymbolInfo(id, _ct).Symbol;
+            if (symbol is IMethodSymbol { MethodKind: MethodKind.LocalFunction })
+            {
+                printable = false; // inlined where called: there is no such method in generated code
+                return null;
+            }
             if (symbol is ILocalSymbol constant && constant.IsConst)
             {
                 if (TryFormatConstant(constant.ConstantValue, out var text, out _)) return text;

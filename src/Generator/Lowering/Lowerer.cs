@@ -495,6 +495,8 @@ namespace DiffGen.Generator.Lowering
                 case ThrowStatementSyntax ts:
                     output.Add(ForwardOnlyStatement(ts, ""));
                     break;
+                case LocalFunctionStatementSyntax:
+                    break; // inlined where it is called
                 case CheckedStatementSyntax cs when cs.Keyword.IsKind(SyntaxKind.UncheckedKeyword):
                     output.Add(LowerBlock(cs.Block));
                     break;
@@ -519,7 +521,6 @@ namespace DiffGen.Generator.Lowering
             {
                 case GotoStatementSyntax: return "goto is not supported; use loops with break/continue";
                 case TryStatementSyntax: return "exception handling is not supported inside [Differentiable] methods; validate inputs in a non-differentiable wrapper";
-                case LocalFunctionStatementSyntax: return "local functions are not supported; make it a static [Differentiable] method of the type";
                 case UnsafeStatementSyntax:
                 case FixedStatementSyntax: return "unsafe code and pointers are not supported; use spans";
                 case UsingStatementSyntax:
@@ -553,6 +554,7 @@ namespace DiffGen.Generator.Lowering
             foreach (var v in declaration.Variables)
             {
                 if (_model.GetDeclaredSymbol(v, _ct) is not ILocalSymbol symbol) continue;
+                if (TryDeclareLambda(v, symbol)) continue;
                 if (TryLowerNarrowCounter(declaration, v, symbol, output)) continue;
                 if (!TryMapType(symbol.Type, out _, out _) && IsInactiveType(symbol.Type))
                 {
@@ -623,8 +625,9 @@ namespace DiffGen.Generator.Lowering
                     LowerIncrement(pre.Operand, pre.IsKind(SyntaxKind.PreIncrementExpression), output);
                     return;
                 case InvocationExpressionSyntax inv:
-                    if (TryLowerSpanMethod(inv, output)) return;
                     var symbol = _model.GetSymbolInfo(inv, _ct).Symbol as IMethodSymbol;
+                    if (TryInlineCall(inv, symbol, output, ExprContext.Plain, statement: true, out _)) return;
+                    if (TryLowerSpanMethod(inv, output)) return;
                     if (symbol != null && TryLowerForwardOnlyCall(inv, symbol, output)) return;
                     if (symbol != null && IsUserCallCandidate(symbol))
                     {
@@ -1224,6 +1227,7 @@ namespace DiffGen.Generator.Lowering
         private Expr LowerInvocation(InvocationExpressionSyntax inv, List<Stmt> pre, ExprContext ctx)
         {
             var symbol = _model.GetSymbolInfo(inv, _ct).Symbol as IMethodSymbol;
+            if (TryInlineCall(inv, symbol, pre, ctx, statement: false, out var inlined)) return inlined ?? Error();
             if (symbol == null)
                 return Unsupported(inv, "the called method could not be resolved");
             if (TryLowerGetLength(inv, symbol, pre, ctx, out var dimension)) return dimension;
@@ -1375,6 +1379,7 @@ namespace DiffGen.Generator.Lowering
         /// <summary>Lowers a call of a method that may have a derivative into a Call statement. Returns the result var or -1.</summary>
         private int LowerUserCall(InvocationExpressionSyntax inv, IMethodSymbol symbol, List<Stmt> output, ExprContext ctx, bool discardResult)
         {
+            if (UsesReportedParameter(inv)) return -1; // its argument was reported already
             var callee = BuildCallee(symbol, inv);
             if (callee.Params.Any(p => p.Elem == Ty.Void))
             {

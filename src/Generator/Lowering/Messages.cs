@@ -13,7 +13,7 @@ namespace DiffGen.Generator.Lowering
     /// </summary>
     internal sealed partial class Lowerer
     {
-        /// <summary>Parameters already reported as unsupported: expressions using them report nothing more.</summary>
+        /// <summary>Parameters and locals already reported as unsupported: expressions using them report nothing more.</summary>
         private readonly HashSet<ISymbol> _reportedParameters = new HashSet<ISymbol>(SymbolEqualityComparer.Default);
 
         /// <summary>
@@ -58,6 +58,6 @@ namespace DiffGen.Generator.Lowering
 
         private bool UsesReportedParameter(ExpressionSyntax syntax) =>
             _reportedParameters.Count > 0 && syntax.DescendantNodesAndSelf().OfType<IdentifierNameSyntax>()
-                .Any(id => _model.GetSymbolInfo(id, _ct).Symbol is IParameterSymbol p && _reportedParameters.Contains(p));
+                .Any(id => _model.GetSymbolInfo(id, _ct).Symbol is ISymbol p && (p is IParameterSymbol || p is ILocalSymbol) && _reportedParameters.Contains(p));
     }
 }
