@@ -71,8 +71,9 @@ namespace DiffGen.Generator
 
         private static void Emit(SourceProductionContext spc, MethodModel model, EquatableArray<RegisteredDerivative> registry)
         {
+            // Every diagnostic of a method in one build: missing derivatives are reported even when lowering
+            // found errors too (otherwise a user fixes those first and only then learns of the DG0101s).
             foreach (var d in model.Diagnostics) spc.ReportDiagnostic(d.ToDiagnostic());
-            if (model.HasErrors) return;
 
             var callees = new List<Callee>();
             bool missing = false;
@@ -100,7 +101,7 @@ namespace DiffGen.Generator
                     ReverseName = rv?.DerivativeName,
                 });
             }
-            if (missing) return;
+            if (missing || model.HasErrors) return;
 
             string source;
             try

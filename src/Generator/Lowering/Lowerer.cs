@@ -817,7 +817,7 @@ namespace DiffGen.Generator.Lowering
             if (!(_model.GetSymbolInfo(fe.Expression, _ct).Symbol is ISymbol src) || !_symbolVars.TryGetValue(src, out int arr)
                 || _vars[arr].Storage == Storage.Scalar || loopVar == null || !TryMapScalar(loopVar.Type, out var elemTy))
             {
-                Report(Descriptors.UnsupportedStatement, fe.GetLocation(), "foreach statement", "foreach is supported over a span or array variable only");
+                Report(Descriptors.UnsupportedStatement, fe.GetLocation(), "foreach statement", ForEachHint(fe));
                 return;
             }
             int x = AddVar(fe.Identifier.ValueText, elemTy, Storage.Scalar, VarRole.Local, -1, elemTy != Ty.Double && elemTy != Ty.Float, loopVar);
@@ -1282,7 +1282,7 @@ namespace DiffGen.Generator.Lowering
                 // A call the generator could chain if it had a derivative.
                 return ReportNoDerivative(inv, symbol);
             }
-            return Unsupported(inv, "only static methods can be called from [Differentiable] code");
+            return Unsupported(inv, UnsupportedCallHint(symbol));
         }
 
         /// <summary>

@@ -30,6 +30,38 @@ namespace DiffGen.Generator.Lowering
                 AddVar(p.Name, Ty.Double, Storage.Scalar, VarRole.Param, p.Ordinal, true, p);
         }
 
+        /// <summary>Why a call cannot be differentiated, by the kind of method it calls.</summary>
+        private static string UnsupportedCallHint(IMethodSymbol symbol)
+        {
+            var original = symbol.ReducedFrom ?? symbol;
+            string owner = original.ContainingType?.Name ?? "?";
+            if (original.ContainingNamespace?.ToDisplayString() == "System.Linq")
+                return "LINQ ('" + owner + "." + symbol.Name + "') has no derivative here: write the loop" + (symbol.Name == "Count" || symbol.Name == "LongCount" ? " (for the number of elements of an array or span, use .Length)" : "");
+            if (symbol.MethodKind == MethodKind.DelegateInvoke)
+                return "a delegate is called: only a lambda held in a local and only called ('Func<double, double> f = x => …; f(a)') or a local function can be";
+            if (symbol.ReducedFrom != null)
+                return "'" + owner + "." + symbol.Name + "' is an extension method without a derivative: call it as a static method, marked [Differentiable] or with a registered derivative";
+            if (!symbol.IsStatic)
+                return "'" + symbol.Name + "' is a method of '" + (symbol.ContainingType != null ? TypeText(symbol.ContainingType) : "?")
+                    + "', whose values carry derivatives: mark it [Differentiable], or pass the data it needs to a static method that is";
+            return "'" + owner + "." + symbol.Name + "' cannot be differentiated here: call static methods marked [Differentiable] or with a registered derivative";
+        }
+
+        /// <summary>What a foreach the generator cannot lower is missing, named by the collection's type.</summary>
+        private string ForEachHint(ForEachStatementSyntax fe)
+        {
+            var type = _model.GetTypeInfo(fe.Expression, _ct).Type;
+            ITypeSymbol? element = type is IArrayTypeSymbol arr ? arr.ElementType
+                : type is INamedTypeSymbol named && named.IsGenericType && named.TypeArguments.Length == 1 && (named.Name == "Span" || named.Name == "ReadOnlySpan") ? named.TypeArguments[0] : null;
+            string what = type == null ? "this collection" : "'" + TypeText(type) + "'";
+            if (element != null && !TryMapScalar(element, out _))
+                return "foreach over " + what + " needs elements of type '" + TypeText(element) + "' as loop values, which is not supported here; loop with 'for (int i = 0; i < "
+                    + fe.Expression + ".Length; i++)' and index the array";
+            if (element != null)
+                return "foreach over " + what + " is supported when it is a parameter or local variable; assign the collection to a local first";
+            return "foreach over " + what + " is not supported: iterate over a span or array with a for or foreach loop (LINQ and other collections have no derivative here)";
+        }
+
         /// <summary>The modifier C# writes before a parameter of this kind (<c>ref </c>, <c>out </c>, <c>in </c>, or nothing).</summary>
         private static string RefKindText(RefKind kind) =>
             kind == RefKind.Ref ? "ref " : kind == RefKind.Out ? "out " : kind == RefKind.In ? "in " : "";
