@@ -67,8 +67,14 @@ namespace DiffGen.Generator.Analysis
         public bool IsInterface(Var v) =>
             v.Role == VarRole.Param || v.IsLeaf && (_vars[v.Container].Role == VarRole.Param || _vars[v.Container].Role == VarRole.This);
 
-        /// <summary>A field of this: state that outlives the call (written fields are outputs).</summary>
-        public bool IsState(Var v) => v.IsLeaf && _vars[v.Container].Role == VarRole.This;
+        /// <summary>
+        /// State that outlives the call (written state is an output): a field of this, a ref/out parameter,
+        /// a field of a ref/out struct parameter.
+        /// </summary>
+        public bool IsState(Var v) =>
+            v.IsLeaf && (_vars[v.Container].Role == VarRole.This || IsInOut(_vars[v.Container])) || v.Role == VarRole.Param && IsInOut(v);
+
+        public static bool IsInOut(Var v) => v.Modifier == "ref" || v.Modifier == "out";
 
         public int LoopDepth(int stmtId) => _loopsOf.TryGetValue(stmtId, out var l) ? l.Length : 0;
 

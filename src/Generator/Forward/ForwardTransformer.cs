@@ -121,15 +121,19 @@ namespace DiffGen.Generator.Forward
                 if (self.Storage == Storage.Struct) checks.RemoveAt(checks.Count - 1);
             }
             var containerDot = new Dictionary<int, string>();
+            var outDots = new List<string>();
             foreach (var v in parms)
             {
-                sig.Add(new CsParam(CsType.Param(v), v.Name));
+                sig.Add(new CsParam(CsType.Param(v), v.Name, v.Modifier));
+                // A ref/out value's tangent is ref/out too (in: by value).
+                string? dotModifier = v.Modifier == "in" ? null : v.Modifier;
                 if (v.Storage == Storage.Struct)
                 {
                     if (!_vars.Any(l => l.Container == v.Id && l.IsReal && !l.NoDiff)) continue;
                     string sd = Fresh(v.Name + "Dot");
                     containerDot[v.Id] = sd;
-                    sig.Add(new CsParam(CsType.OfVar(v), sd));
+                    sig.Add(new CsParam(CsType.OfVar(v), sd, dotModifier));
+                    if (v.Modifier == "out") outDots.Add(sd);
                     continue;
                 }
                 if (!v.IsReal || v.NoDiff) continue;
@@ -144,7 +148,8 @@ namespace DiffGen.Generator.Forward
                 }
                 else
                 {
-                    sig.Add(new CsParam(v.IsScalar ? T(v.Elem) : v.Storage == Storage.ReadOnlySpan ? CsType.ReadOnlySpanOf(CsType.ElementOf(v)) : CsType.SpanOf(CsType.ElementOf(v)), dot));
+                    sig.Add(new CsParam(v.IsScalar ? T(v.Elem) : v.Storage == Storage.ReadOnlySpan ? CsType.ReadOnlySpanOf(CsType.ElementOf(v)) : CsType.SpanOf(CsType.ElementOf(v)), dot, v.IsScalar ? dotModifier : null));
+                    if (v.Modifier == "out") outDots.Add(dot);
                 }
             }
             string? resultDots = null;
@@ -209,6 +214,8 @@ namespace DiffGen.Generator.Forward
                 }
             }
             w.AddRange(_decls);
+            // An out value's tangent must be assigned on every path; it starts at zero like the value's own derivative.
+            foreach (var d in outDots) w.Add(Set(N(d), new CsVerbatim("default")));
             w.AddRange(body);
             if (_a.ResultVar >= 0 && _vars[_a.ResultVar].IsContainer)
             {

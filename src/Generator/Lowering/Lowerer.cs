@@ -176,9 +176,38 @@ namespace DiffGen.Generator.Lowering
                 var pSyntax = p.DeclaringSyntaxReferences.FirstOrDefault()?.GetSyntax(_ct) as ParameterSyntax;
                 var loc = pSyntax?.GetLocation() ?? NameLocation(syntax);
                 bool noDiff = p.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == NoDiffAttributeName);
-                if (p.RefKind != RefKind.None || p.IsParams)
+                string? modifier = p.RefKind == RefKind.Ref ? "ref" : p.RefKind == RefKind.Out ? "out" : p.RefKind == RefKind.In ? "in" : null;
+                if (p.RefKind != RefKind.None)
                 {
-                    Report(Descriptors.UnsupportedParameter, loc, p.Name, p.Type.ToDisplayString(), " (ref, out, in and params are not supported)");
+                    // ref/out numbers and structs: in-out values with shadow-semantics adjoints; in: by value.
+                    if (!noDiff && IsDifferentiableStruct(p.Type))
+                    {
+                        AddStructContainer(p.Name, p.Type, VarRole.Param, p.Ordinal, false, p, modifier);
+                        anyActive = true;
+                        continue;
+                    }
+                    if (TryMapScalar(p.Type, out var rty) && !p.IsParams)
+                    {
+                        bool rreal = rty == Ty.Double || rty == Ty.Float;
+                        anyActive |= rreal && !noDiff;
+                        int id = AddVar(p.Name, rty, Storage.Scalar, VarRole.Param, p.Ordinal, noDiff || !rreal, p);
+                        _vars[id] = _vars[id] with { Modifier = modifier };
+                        continue;
+                    }
+                    if (p.RefKind == RefKind.In && (noDiff || IsInactiveType(p.Type)))
+                    {
+                        int id = AddVar(p.Name, Ty.Other, Storage.Scalar, VarRole.Param, p.Ordinal, true, p, OtherTypeName(p.Type));
+                        _vars[id] = _vars[id] with { Modifier = modifier };
+                        continue;
+                    }
+                    Report(Descriptors.UnsupportedParameter, loc, p.Name, p.Type.ToDisplayString(),
+                        " (ref and out are supported for numbers and structs; pass arrays and spans by value — their contents are already in-out)");
+                    AddVar(p.Name, Ty.Double, Storage.Scalar, VarRole.Param, p.Ordinal, true, p);
+                    continue;
+                }
+                if (p.IsParams)
+                {
+                    Report(Descriptors.UnsupportedParameter, loc, p.Name, p.Type.ToDisplayString(), " (params arrays are not supported: take the array)");
                     AddVar(p.Name, Ty.Double, Storage.Scalar, VarRole.Param, p.Ordinal, true, p);
                     continue;
                 }
@@ -1541,7 +1570,8 @@ namespace DiffGen.Generator.Lowering
             }
             if (symbol.Parameters.Any(p => p.RefKind != RefKind.None && !(p.RefKind == RefKind.In && callee.Params[p.Ordinal].Storage == Storage.Struct)))
             {
-                Report(Descriptors.UnsupportedExpression, inv.GetLocation(), symbol.Name, "called methods must take their parameters by value");
+                Report(Descriptors.UnsupportedExpression, inv.GetLocation(), symbol.Name,
+                    "a call passing ref or out arguments is not differentiated yet (the method itself is): return the updated values, e.g. as a struct, and assign them");
                 return -1;
             }
             var args = new List<Expr>();

@@ -55,6 +55,9 @@ namespace DiffGen.Generator.Reverse
         /// <summary>Adjoint structs of struct containers (locals: rBar; parameters: an accumulator pAdj).</summary>
         private readonly Dictionary<int, string> _containerBar = new Dictionary<int, string>();
 
+        /// <summary>ref/out parameters (scalars and struct containers): their adjoints are seeded from and stored back to the caller's.</summary>
+        private readonly HashSet<int> _inOut = new HashSet<int>();
+
         /// <summary>Containers whose adjoint is a parameter of the pullback (the struct result's resultBar): not declared.</summary>
         private readonly HashSet<int> _paramContainerBars = new HashSet<int>();
 
@@ -237,7 +240,7 @@ namespace DiffGen.Generator.Reverse
             var parms = _vars.Where(v => v.Role == VarRole.Param).OrderBy(v => v.ParamIndex).ToList();
             var sig = new List<CsParam>();
             var adjointArgs = new List<CsArg>();
-            foreach (var v in parms) sig.Add(new CsParam(CsType.Param(v), v.Name));
+            foreach (var v in parms) sig.Add(new CsParam(CsType.Param(v), v.Name, v.Modifier));
             bool realResult = _m.ReturnType == Ty.Double || _m.ReturnType == Ty.Float;
             string? resultBarParam = null;
             if (realResult || _m.ReturnType == Ty.Other)
@@ -259,13 +262,15 @@ namespace DiffGen.Generator.Reverse
             {
                 if (v.Storage == Storage.Struct)
                 {
-                    // A struct parameter: its adjoint is a struct of its type, accumulated (ref S pBar).
+                    // A struct parameter: its adjoint is a struct of its type, accumulated (ref S pBar); for a
+                    // ref/out struct it is in-out (seeded on entry, the adjoint of the entry value on exit).
                     if (!_vars.Any(l => l.Container == v.Id && l.IsReal && !l.NoDiff)) continue;
                     string sbar = Fresh(v.Name + "Bar");
                     sig.Add(new CsParam(CsType.OfVar(v), sbar, "ref"));
                     adjointArgs.Add(Ref(N(sbar)));
                     _containerBar[v.Id] = Fresh(v.Name + "Adj");
                     _structAccumulator[v.Id] = sbar;
+                    if (Analyzer.IsInOut(v)) _inOut.Add(v.Id);
                     continue;
                 }
                 if (!v.IsReal || v.NoDiff) continue;
@@ -278,6 +283,7 @@ namespace DiffGen.Generator.Reverse
                     adjointArgs.Add(Ref(N(bar)));
                     _paramAccumulator[v.Id] = bar;
                     _bar[v.Id] = Fresh(v.Name + "Adj");
+                    if (Analyzer.IsInOut(v)) _inOut.Add(v.Id);
                 }
                 else
                 {
@@ -329,10 +335,14 @@ namespace DiffGen.Generator.Reverse
             var revRefTapes = _refTapes = new SortedSet<Ty>();
             var rev = new List<CsStmt>();
             Reverse(_body, rev);
-            foreach (var kv in _paramAccumulator) rev.Add(Add(N(kv.Value), N(_bar[kv.Key])));
+            // Adjoints go back to the caller: added for inputs, stored for ref/out (shadow semantics).
+            foreach (var kv in _paramAccumulator) rev.Add(_inOut.Contains(kv.Key) ? Set(N(kv.Value), N(_bar[kv.Key])) : Add(N(kv.Value), N(_bar[kv.Key])));
             foreach (var kv in _structAccumulator)
+            {
+                if (_inOut.Contains(kv.Key)) { rev.Add(Set(N(kv.Value), N(_containerBar[kv.Key]))); continue; }
                 foreach (var leaf in _vars.Where(l => l.Container == kv.Key && l.IsReal && _a.Active[l.Id]))
                     rev.Add(Add(N(kv.Value + leaf.Path), N(_bar[leaf.Id])));
+            }
 
             // Locals the sweeps share, declared at the top (counters and recomputed locals are declared where
             // the source declares them).
@@ -340,13 +350,15 @@ namespace DiffGen.Generator.Reverse
             var adjointDeclarations = new List<CsStmt>();
             foreach (var kv in _containerBar)
                 if (!_paramContainerBars.Contains(kv.Key))
-                    adjointDeclarations.Add(new CsLocal(CsType.OfVar(_vars[kv.Key]), kv.Value, new CsVerbatim("default")));
+                    adjointDeclarations.Add(new CsLocal(CsType.OfVar(_vars[kv.Key]), kv.Value,
+                        _inOut.Contains(kv.Key) ? N(_structAccumulator[kv.Key]) : new CsVerbatim("default")));
             foreach (var v in _vars)
             {
                 if (!_bar.TryGetValue(v.Id, out var bar) || v.IsLeaf) continue;
                 if (v.Role == VarRole.Param && !_paramAccumulator.ContainsKey(v.Id)) continue;
                 if (v.Id == _a.ResultVar && bar == resultBarParam) continue;
-                if (v.Storage == Storage.Scalar) adjointDeclarations.Add(new CsLocal(T(v.Elem), bar, Zero(v.Elem)));
+                if (v.Storage == Storage.Scalar)
+                    adjointDeclarations.Add(new CsLocal(T(v.Elem), bar, _inOut.Contains(v.Id) ? N(_paramAccumulator[v.Id]) : Zero(v.Elem)));
                 else adjointDeclarations.Add(new CsLocal(CsType.ArrayOf(CsType.ElementOf(v)), bar, Call(new CsMember(N("global::System.Array"), "Empty", CsType.ElementOf(v)))));
             }
             var checks = new List<CsStmt>();
@@ -391,6 +403,8 @@ namespace DiffGen.Generator.Reverse
                 body.AddRange(adjointDeclarations);
                 body.AddRange(checks);
                 foreach (var (name, type) in _slots) body.Add(new CsLocal(T(type), name, Zero(type)));
+                // An out value is unassigned on entry; it starts at zero so the sweeps may tape it like any state.
+                foreach (var v in parms.Where(p => p.Modifier == "out")) body.Add(Set(N(v.Name), new CsVerbatim("default")));
                 body.Add(new CsComment("Forward sweep"));
                 body.AddRange(fwd);
                 foreach (var r in restored) body.Add(SaveFinal(r, finals[r]));
@@ -467,8 +481,9 @@ namespace DiffGen.Generator.Reverse
                     sig.Concat(new[] { new CsParam(CsType.Tape, _tape) }).ToEquatableArray(), Block(rbody)));
             }
 
-            var activeIn = parms.Where(v => v.IsReal && !v.NoDiff).Select(v => v.Name).ToList();
-            var activeOut = parms.Where(v => v.IsReal && !v.NoDiff && v.IsWritableSpan && WritesVar(_body, v.Id)).Select(v => v.Name).ToList();
+            bool Differentiated(Var v) => !v.NoDiff && (v.IsReal || v.Storage == Storage.Struct && _containerBar.ContainsKey(v.Id));
+            var activeIn = parms.Where(v => Differentiated(v) && v.Modifier != "out").Select(v => v.Name).ToList();
+            var activeOut = parms.Where(v => Differentiated(v) && (v.IsWritableSpan && WritesVar(_body, v.Id) || Analyzer.IsInOut(v))).Select(v => v.Name).ToList();
             if (realResult) activeOut.Insert(0, "return value");
             var taped = _a.Pushes.Select(p => _vars[p.Var].Name).Distinct().OrderBy(x => x, System.StringComparer.Ordinal).ToList();
             var recomputed = _a.Recomputed.Select(v => _vars[v].Name).OrderBy(x => x, System.StringComparer.Ordinal).ToList();

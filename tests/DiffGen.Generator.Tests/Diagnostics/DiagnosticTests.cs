@@ -14,7 +14,7 @@ public class DiagnosticTests
         { "DG0002", "public static class [|C|] { [Differentiable] public static double F(double x) => x; }", "partial" },
         { "DG0002", "public class [|Outer|] { public static partial class C { [Differentiable] public static double F(double x) => x; } }", "partial" },
         { "DG0003", "public static partial class C { [Differentiable] public static double F([|System.Collections.Generic.Dictionary<int, double> d|], double x) => x; }", "Dictionary" },
-        { "DG0003", "public static partial class C { [Differentiable] public static double F([|ref double x|]) => x; }", "ref" },
+        { "DG0003", "public static partial class C { [Differentiable] public static double F([|ref double[] x|]) => x[0]; }", "pass arrays and spans by value" },
         { "DG0003", "public static partial class C { [Differentiable] public static double F([|IFormattable f|], double x) => x; }", "[NoDiff]" },
         { "DG0102", "public enum E { A, B } public static partial class C { [Differentiable] public static double F(double x, E e) { E k = e; [|k|] = E.B; return x; } }", "assigned only where it is declared" },
         { "DG0004", "public static partial class C { [Differentiable] public static [|string|] F(double x) => \"\"; }", "Return type" },
