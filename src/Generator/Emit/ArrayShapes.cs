@@ -16,7 +16,7 @@ namespace DiffGen.Generator.Emit
     {
         public static bool IsRectangular(Var v) => v.Storage == Storage.Array && v.Rank > 1 && !v.Jagged;
 
-        private static CsType Elem(Var v) => CsType.Of(v.Elem);
+        private static CsType Elem(Var v) => CsType.ElementOf(v);
 
         /// <summary>An empty array of v's type, the initial value of a hoisted declaration.</summary>
         public static CsExpr Empty(Var v)
@@ -80,7 +80,7 @@ namespace DiffGen.Generator.Emit
                 for (int j = i + 1; j < arrays.Count; j++)
                 {
                     Var a = arrays[i], b = arrays[j];
-                    if (a.Elem != b.Elem || !written.Contains(a) && !written.Contains(b)) continue;
+                    if (a.Elem != b.Elem || a.Aggregate != b.Aggregate || a.Aggregate && a.TypeName != b.TypeName || !written.Contains(a) && !written.Contains(b)) continue;
                     // A jagged array goes first: its overloads take (rows, rows) and (rows, span).
                     if (b.Jagged && !a.Jagged) (a, b) = (b, a);
                     var w = written.Contains(b) ? b : a;

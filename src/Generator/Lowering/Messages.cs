@@ -2,6 +2,7 @@ using System.Collections.Generic;
 using System.Linq;
 using DiffGen.Generator.Diagnostics;
 using DiffGen.Generator.Ir;
+using DiffGen.Generator.Pipeline;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 
@@ -67,11 +68,12 @@ namespace DiffGen.Generator.Lowering
             kind == RefKind.Ref ? "ref " : kind == RefKind.Out ? "out " : kind == RefKind.In ? "in " : "";
 
         /// <summary>
-        /// DG0107 when one array variable is passed to two span or array parameters of a callee that writes
-        /// one of them (<c>Scale(x, s, x)</c>): the callee's derivative assumes they do not overlap. The
-        /// generated pullbacks also check this at run time, for arrays that arrive aliased from outside.
+        /// One array variable passed to two span or array parameters of a callee (<c>Scale(x, s, x)</c>): DG0107
+        /// if the callee writes one of them (its derivative assumes they do not overlap), decided against the
+        /// capability table when diagnostics are assembled. The generated pullbacks also check this at run
+        /// time, for arrays that arrive aliased from outside.
         /// </summary>
-        private bool ReportAliasedArguments(InvocationExpressionSyntax inv, IMethodSymbol symbol, Callee callee, List<Expr> args)
+        private void NoteAliasedArguments(SyntaxNode inv, IMethodSymbol symbol, Callee callee, List<Expr> args, List<ExpressionSyntax> argExprs)
         {
             for (int i = 0; i < args.Count; i++)
             {
@@ -81,11 +83,10 @@ namespace DiffGen.Generator.Lowering
                     var pj = callee.Params[j];
                     if (pi.Storage == Storage.Scalar || pj.Storage == Storage.Scalar || !(pi.Writes || pj.Writes)) continue;
                     if (!(args[i] is VarRef a) || !(args[j] is VarRef b) || a.Var != b.Var) continue;
-                    Report(Descriptors.AliasedArguments, inv.GetLocation(), inv.ArgumentList.Arguments[i].Expression.ToString(), pi.Name, pj.Name, symbol.Name, pj.Writes ? pj.Name : pi.Name);
-                    return true;
+                    _aliasedCalls.Add(new PendingAlias(callee.Signature, i, j, DiagnosticInfo.Create(Descriptors.AliasedArguments, inv.GetLocation(),
+                        argExprs[i].ToString(), pi.Name, pj.Name, symbol.Name, pj.Writes ? pj.Name : pi.Name)));
                 }
             }
-            return false;
         }
 
         private bool UsesReportedParameter(ExpressionSyntax syntax) =>
