@@ -22,6 +22,19 @@ public static partial class Aliasing
         return r;
     }
 
+    /// <summary>Reads both arrays only (taken as double[], which could be written): one array may be passed for both.</summary>
+    [Differentiable]
+    public static double Dot(double[] x, double[] y)
+    {
+        double r = 0;
+        for (int i = 0; i < x.Length; i++) r += x[i] * y[i];
+        return r;
+    }
+
+    /// <summary>Passes one array for both of Dot's parameters: no DG0107, since Dot writes neither.</summary>
+    [Differentiable]
+    public static double SquaredNorm(double[] a) => Dot(a, a);
+
     [Differentiable]
     public static void Blur(double[,] u, double[,] v, double w)
     {
@@ -46,6 +59,16 @@ public static partial class Aliasing
 /// </summary>
 public class AliasingTests
 {
+    [Fact]
+    public void SameArrayForTwoReadOnlyParameters_IsAccepted_AndItsGradientIsRight()
+    {
+        double[] a = [0.5, -1.25, 2.0];
+        var aBar = new double[3];
+        double r = Aliasing.SquaredNormPullback(a, 1.0, aBar);
+        Assert.Equal(a.Sum(x => x * x), r, 12);
+        GradCheck.AssertClose(aBar, GradCheck.FiniteDifferenceGradient(p => Aliasing.SquaredNorm(p), a));
+    }
+
     [Fact]
     public void SameArrayAsInputAndOutput_IsAnErrorOnTheCall()
     {
