@@ -25,7 +25,7 @@ namespace DiffGen.Generator.Diagnostics
 
         public static readonly DiagnosticDescriptor UnsupportedParameter = Error("DG0003",
             "Unsupported parameter",
-            "Parameter '{0}' of type '{1}' is not supported: use double, float, int, long, bool, Span<T>, ReadOnlySpan<T> or T[] (T = double or float; int spans are inactive), passed by value{2}");
+            "Parameter '{0}' of type '{1}' is not supported: use double, float, int, long, bool, Span<T>, ReadOnlySpan<T>, T[], T[,], T[,,] or T[][] (T = double or float; int spans and arrays are inactive), passed by value{2}");
 
         public static readonly DiagnosticDescriptor UnsupportedReturn = Error("DG0004",
             "Unsupported return type",
@@ -75,6 +75,10 @@ namespace DiffGen.Generator.Diagnostics
             "Parallel loop with a write conflict",
             "The iterations of this parallel loop cannot be proven independent: {0}; generated code would race, so nothing is generated. Make each iteration write only its own elements (out[i], out[j * w + i]) and keep sums in per-iteration elements, or use a serial for loop");
 
+        public static readonly DiagnosticDescriptor AliasedArguments = Error("DG0107",
+            "Array passed twice to a call that writes it",
+            "'{0}' is passed as both '{1}' and '{2}' of '{3}', which writes '{4}': its derivative assumes they do not share memory; pass a separate array (a copy, or another output)");
+
         public static readonly DiagnosticDescriptor NoActiveInputs = Warning("DG0200",
             "Nothing to differentiate",
             "[Differentiable] method '{0}' has no float or double parameter that is not [NoDiff]: its derivatives are all zero");
@@ -95,7 +99,11 @@ namespace DiffGen.Generator.Diagnostics
             "No vector pushforward",
             "'{0}PushforwardVector' is not generated: {1}; '{0}Pushforward' is, and handles one direction per call");
 
-        public static readonly DiagnosticDescriptor SerialLoop = Info("DG0302",
+        public static readonly DiagnosticDescriptor StaticInput = Info("DG0302",
+            "Static input not differentiated",
+            "'{0}' is read as a constant input: its gradient is not computed (pass it as a parameter to differentiate with respect to it)");
+
+        public static readonly DiagnosticDescriptor SerialLoop = Info("DG0303",
             "Loop of a [DataParallel] method stays serial",
             "'{0}': the loop '{1}' runs serially in the generated code: {2}");
 
@@ -117,12 +125,14 @@ namespace DiffGen.Generator.Diagnostics
                 case "DG0104": return CallPlacement;
                 case "DG0105": return UnsupportedMathFunction;
                 case "DG0106": return ArrayReassignment;
+                case "DG0107": return AliasedArguments;
                 case "DG0110": return ParallelConflict;
                 case "DG0200": return NoActiveInputs;
                 case "DG0201": return IgnoredNoDiff;
                 case "DG0300": return NoDualPullback;
                 case "DG0301": return NoVectorPushforward;
-                case "DG0302": return SerialLoop;
+                case "DG0302": return StaticInput;
+                case "DG0303": return SerialLoop;
                 default: throw new System.ArgumentException("unknown diagnostic id " + id);
             }
         }

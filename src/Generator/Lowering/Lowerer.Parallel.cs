@@ -145,7 +145,7 @@ namespace DiffGen.Generator.Lowering
 
         /// <summary>
         /// In a [DataParallel] method, marks the outermost counted loops whose iterations are independent as
-        /// parallel, and says why the others stay serial (DG0302).
+        /// parallel, and says why the others stay serial (DG0303).
         /// </summary>
         internal static bool IsDataParallel(IMethodSymbol m) => m.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == DataParallelAttributeName);
 

@@ -173,7 +173,7 @@ namespace DiffGen.Generator.Reverse
             }
         }
 
-        /// <summary>A loop a kernel can run: nothing recorded, called, allocated or thrown; inner loops counted.</summary>
+        /// <summary>A loop a kernel can run: nothing recorded, called, allocated, thrown or checked; inner loops counted.</summary>
         private bool KernelLoop(ForLoop f, out string? whyNot)
         {
             whyNot = null;
@@ -185,7 +185,7 @@ namespace DiffGen.Generator.Reverse
                 {
                     case Call _: whyNot = "a loop calls another method"; return false;
                     case Alloc _: whyNot = "a loop allocates an array"; return false;
-                    case Throw _: whyNot = "a loop throws"; return false;
+                    case ForwardOnly _: whyNot = "a loop holds a throw, a guard or another forward-only statement"; return false;
                     case WhileLoop _: whyNot = "a loop holds a while loop"; return false;
                     case ForLoop inner when !_a.ComputedTrips.ContainsKey(inner.Id): whyNot = "an inner loop's bounds change in the loop"; return false;
                 }

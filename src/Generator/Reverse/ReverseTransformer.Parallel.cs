@@ -1172,7 +1172,7 @@ namespace DiffGen.Generator.Reverse
                         w.Add(c.ResultVar >= 0 ? Set(N(_vars[c.ResultVar].Name), call) : Do(call));
                         break;
                     }
-                case Throw t:
+                case ForwardOnly t:
                     w.Add(new CsRawStmt(t.Text));
                     break;
             }

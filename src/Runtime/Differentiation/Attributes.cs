@@ -117,7 +117,7 @@ public sealed class DerivativeOfAttribute : Attribute
 /// touches, and shares no written variable) run on several threads (<see cref="Parallelism"/>) in the
 /// generated <c>{Name}Parallel</c> (the method itself, parallel) and in the forward and reverse sweeps of
 /// <c>{Name}Pullback</c>; calls of other data-parallel methods go to their parallel forms. A loop it
-/// cannot prove independent stays serial (diagnostic DG0302 says why). Use it on span kernels, where a
+/// cannot prove independent stays serial (diagnostic DG0303 says why). Use it on span kernels, where a
 /// <c>Parallel.For</c> lambda cannot capture the spans; see docs/generated-code.md.
 /// </summary>
 [AttributeUsage(AttributeTargets.Method, AllowMultiple = false, Inherited = false)]

@@ -17,6 +17,7 @@ namespace Snap
         /// <summary>Reverse-mode derivative of <see cref="Diffuse"/>: re-runs it, returns its result, and propagates adjoints (see docs/generated-code.md).</summary>
         public static void DiffusePullback(global::System.ReadOnlySpan<double> q, global::System.Span<double> result, int w, int h, double a, int periodic, global::System.Span<double> qBar, global::System.Span<double> resultBar, ref double aBar)
         {
+            global::DiffGen.CompilerServices.ArrayHelpers.RequireDisjoint<double>(q, result, nameof(q), nameof(result), nameof(result), "Diffuse");
             if (qBar.Length != q.Length) throw new global::System.ArgumentException("qBar must have the length of q (" + q.Length + ").", nameof(qBar));
             if (resultBar.Length != result.Length) throw new global::System.ArgumentException("resultBar must have the length of result (" + result.Length + ").", nameof(resultBar));
             var _tape = global::DiffGen.Tape.Rent();
@@ -782,6 +783,7 @@ namespace Snap
         /// <summary>Forward-mode derivative of <see cref="Diffuse"/>: returns its result with the tangent along the given input tangents (see docs/generated-code.md).</summary>
         public static void DiffusePushforward(global::System.ReadOnlySpan<double> q, global::System.ReadOnlySpan<double> qDot, global::System.Span<double> result, global::System.Span<double> resultDot, int w, int h, double a, double aDot, int periodic)
         {
+            global::DiffGen.CompilerServices.ArrayHelpers.RequireDisjoint<double>(q, result, nameof(q), nameof(result), nameof(result), "Diffuse");
             int il = 0;
             int ir = 0;
             int jb = 0;
@@ -811,6 +813,7 @@ namespace Snap
             if (qDots.Length != q.Length * directions) throw new global::System.ArgumentException("qDots must hold q.Length tangents per direction (element i, direction q at i * directions + q)", nameof(qDots));
             if (resultDots.Length != result.Length * directions) throw new global::System.ArgumentException("resultDots must hold result.Length tangents per direction (element i, direction q at i * directions + q)", nameof(resultDots));
             if (aDots.Length != directions) throw new global::System.ArgumentException("aDots must hold one tangent per direction", nameof(aDots));
+            global::DiffGen.CompilerServices.ArrayHelpers.RequireDisjoint<double>(q, result, nameof(q), nameof(result), nameof(result), "Diffuse");
             int il = 0;
             int ir = 0;
             int jb = 0;
@@ -838,6 +841,7 @@ namespace Snap
         {
             global::DiffGen.Dual aAdj = 0.0;
             global::DiffGen.Dual cBar = 0.0;
+            global::DiffGen.CompilerServices.ArrayHelpers.RequireDisjoint<global::DiffGen.Dual>(q, result, nameof(q), nameof(result), nameof(result), "Diffuse");
             if (qBar.Length != q.Length) throw new global::System.ArgumentException("qBar must have the length of q (" + q.Length + ").", nameof(qBar));
             if (resultBar.Length != result.Length) throw new global::System.ArgumentException("resultBar must have the length of result (" + result.Length + ").", nameof(resultBar));
             // Forward sweep
@@ -913,6 +917,7 @@ namespace Snap
         /// <summary>Reverse-mode derivative of <see cref="TwoSteps"/>: re-runs it, returns its result, and propagates adjoints (see docs/generated-code.md).</summary>
         public static void TwoStepsPullback(global::System.ReadOnlySpan<double> q, global::System.Span<double> result, int w, int h, double a, global::System.Span<double> qBar, global::System.Span<double> resultBar, ref double aBar)
         {
+            global::DiffGen.CompilerServices.ArrayHelpers.RequireDisjoint<double>(q, result, nameof(q), nameof(result), nameof(result), "TwoSteps");
             if (qBar.Length != q.Length) throw new global::System.ArgumentException("qBar must have the length of q (" + q.Length + ").", nameof(qBar));
             if (resultBar.Length != result.Length) throw new global::System.ArgumentException("resultBar must have the length of result (" + result.Length + ").", nameof(resultBar));
             var _tape = global::DiffGen.Tape.Rent();
@@ -965,6 +970,7 @@ namespace Snap
         /// <summary>Forward-mode derivative of <see cref="TwoSteps"/>: returns its result with the tangent along the given input tangents (see docs/generated-code.md).</summary>
         public static void TwoStepsPushforward(global::System.ReadOnlySpan<double> q, global::System.ReadOnlySpan<double> qDot, global::System.Span<double> result, global::System.Span<double> resultDot, int w, int h, double a, double aDot)
         {
+            global::DiffGen.CompilerServices.ArrayHelpers.RequireDisjoint<double>(q, result, nameof(q), nameof(result), nameof(result), "TwoSteps");
             double[] mid = global::System.Array.Empty<double>();
             double[] midDot = global::System.Array.Empty<double>();
             mid = new double[w * h];
@@ -980,6 +986,7 @@ namespace Snap
             if (qDots.Length != q.Length * directions) throw new global::System.ArgumentException("qDots must hold q.Length tangents per direction (element i, direction q at i * directions + q)", nameof(qDots));
             if (resultDots.Length != result.Length * directions) throw new global::System.ArgumentException("resultDots must hold result.Length tangents per direction (element i, direction q at i * directions + q)", nameof(resultDots));
             if (aDots.Length != directions) throw new global::System.ArgumentException("aDots must hold one tangent per direction", nameof(aDots));
+            global::DiffGen.CompilerServices.ArrayHelpers.RequireDisjoint<double>(q, result, nameof(q), nameof(result), nameof(result), "TwoSteps");
             double[] mid = global::System.Array.Empty<double>();
             double[] midDots = global::System.Array.Empty<double>();
             double[] _d0 = new double[directions];
@@ -998,6 +1005,7 @@ namespace Snap
             global::DiffGen.Dual[] mid = global::System.Array.Empty<global::DiffGen.Dual>();
             global::DiffGen.Dual aAdj = 0.0;
             global::DiffGen.Dual[] midBar = global::System.Array.Empty<global::DiffGen.Dual>();
+            global::DiffGen.CompilerServices.ArrayHelpers.RequireDisjoint<global::DiffGen.Dual>(q, result, nameof(q), nameof(result), nameof(result), "TwoSteps");
             if (qBar.Length != q.Length) throw new global::System.ArgumentException("qBar must have the length of q (" + q.Length + ").", nameof(qBar));
             if (resultBar.Length != result.Length) throw new global::System.ArgumentException("resultBar must have the length of result (" + result.Length + ").", nameof(resultBar));
             // Forward sweep

@@ -18,9 +18,11 @@ namespace Snap
         /// <summary>Reverse-mode derivative of <see cref="Advect"/>: re-runs it, returns its result, and propagates adjoints (see docs/generated-code.md).</summary>
         public static void AdvectPullback(double[] q, double[] vel, double[] result, double c, global::System.Span<double> qBar, global::System.Span<double> velBar, global::System.Span<double> resultBar, ref double cBar)
         {
-            if (qBar.Length != q.Length) throw new global::System.ArgumentException("qBar must have the length of q (" + q.Length + ").", nameof(qBar));
-            if (velBar.Length != vel.Length) throw new global::System.ArgumentException("velBar must have the length of vel (" + vel.Length + ").", nameof(velBar));
-            if (resultBar.Length != result.Length) throw new global::System.ArgumentException("resultBar must have the length of result (" + result.Length + ").", nameof(resultBar));
+            global::DiffGen.CompilerServices.ArrayHelpers.RequireDisjoint<double>(q, result, nameof(q), nameof(result), nameof(result), "Advect");
+            global::DiffGen.CompilerServices.ArrayHelpers.RequireDisjoint<double>(vel, result, nameof(vel), nameof(result), nameof(result), "Advect");
+            global::DiffGen.CompilerServices.ArrayHelpers.RequireSameLength(q, qBar.Length, nameof(q), nameof(qBar));
+            global::DiffGen.CompilerServices.ArrayHelpers.RequireSameLength(vel, velBar.Length, nameof(vel), nameof(velBar));
+            global::DiffGen.CompilerServices.ArrayHelpers.RequireSameLength(result, resultBar.Length, nameof(result), nameof(resultBar));
             var _tape = global::DiffGen.Tape.Rent();
             AdvectPullbackForward(q, vel, result, c, _tape);
             AdvectPullbackReverse(q, vel, result, c, qBar, velBar, resultBar, ref cBar, _tape);
@@ -137,6 +139,8 @@ namespace Snap
         /// <summary>Forward-mode derivative of <see cref="Advect"/>: returns its result with the tangent along the given input tangents (see docs/generated-code.md).</summary>
         public static void AdvectPushforward(double[] q, global::System.Span<double> qDot, double[] vel, global::System.Span<double> velDot, double[] result, global::System.Span<double> resultDot, double c, double cDot)
         {
+            global::DiffGen.CompilerServices.ArrayHelpers.RequireDisjoint<double>(q, result, nameof(q), nameof(result), nameof(result), "Advect");
+            global::DiffGen.CompilerServices.ArrayHelpers.RequireDisjoint<double>(vel, result, nameof(vel), nameof(result), nameof(result), "Advect");
             int n = 0;
             double x = 0.0;
             double xDot = 0.0;
@@ -166,6 +170,8 @@ namespace Snap
             if (velDots.Length != vel.Length * directions) throw new global::System.ArgumentException("velDots must hold vel.Length tangents per direction (element i, direction q at i * directions + q)", nameof(velDots));
             if (resultDots.Length != result.Length * directions) throw new global::System.ArgumentException("resultDots must hold result.Length tangents per direction (element i, direction q at i * directions + q)", nameof(resultDots));
             if (cDots.Length != directions) throw new global::System.ArgumentException("cDots must hold one tangent per direction", nameof(cDots));
+            global::DiffGen.CompilerServices.ArrayHelpers.RequireDisjoint<double>(q, result, nameof(q), nameof(result), nameof(result), "Advect");
+            global::DiffGen.CompilerServices.ArrayHelpers.RequireDisjoint<double>(vel, result, nameof(vel), nameof(result), nameof(result), "Advect");
             int n = 0;
             double x = 0.0;
             double[] xDots = new double[directions];
@@ -194,9 +200,11 @@ namespace Snap
             global::DiffGen.Dual cAdj = 0.0;
             global::DiffGen.Dual xBar = 0.0;
             global::DiffGen.Dual tBar = 0.0;
-            if (qBar.Length != q.Length) throw new global::System.ArgumentException("qBar must have the length of q (" + q.Length + ").", nameof(qBar));
-            if (velBar.Length != vel.Length) throw new global::System.ArgumentException("velBar must have the length of vel (" + vel.Length + ").", nameof(velBar));
-            if (resultBar.Length != result.Length) throw new global::System.ArgumentException("resultBar must have the length of result (" + result.Length + ").", nameof(resultBar));
+            global::DiffGen.CompilerServices.ArrayHelpers.RequireDisjoint<global::DiffGen.Dual>(q, result, nameof(q), nameof(result), nameof(result), "Advect");
+            global::DiffGen.CompilerServices.ArrayHelpers.RequireDisjoint<global::DiffGen.Dual>(vel, result, nameof(vel), nameof(result), nameof(result), "Advect");
+            global::DiffGen.CompilerServices.ArrayHelpers.RequireSameLength(q, qBar.Length, nameof(q), nameof(qBar));
+            global::DiffGen.CompilerServices.ArrayHelpers.RequireSameLength(vel, velBar.Length, nameof(vel), nameof(velBar));
+            global::DiffGen.CompilerServices.ArrayHelpers.RequireSameLength(result, resultBar.Length, nameof(result), nameof(resultBar));
             // Forward sweep
             n = q.Length;
             for (int i = 0; i < n; i++)
@@ -264,8 +272,9 @@ namespace Snap
         /// <summary>Reverse-mode derivative of <see cref="Step"/>: re-runs it, returns its result, and propagates adjoints (see docs/generated-code.md).</summary>
         public static void StepPullback(double[] u, double[] next, double nu, global::System.Span<double> uBar, global::System.Span<double> nextBar, ref double nuBar)
         {
-            if (uBar.Length != u.Length) throw new global::System.ArgumentException("uBar must have the length of u (" + u.Length + ").", nameof(uBar));
-            if (nextBar.Length != next.Length) throw new global::System.ArgumentException("nextBar must have the length of next (" + next.Length + ").", nameof(nextBar));
+            global::DiffGen.CompilerServices.ArrayHelpers.RequireDisjoint<double>(u, next, nameof(u), nameof(next), nameof(next), "Step");
+            global::DiffGen.CompilerServices.ArrayHelpers.RequireSameLength(u, uBar.Length, nameof(u), nameof(uBar));
+            global::DiffGen.CompilerServices.ArrayHelpers.RequireSameLength(next, nextBar.Length, nameof(next), nameof(nextBar));
             var _tape = global::DiffGen.Tape.Rent();
             StepPullbackForward(u, next, nu, _tape);
             StepPullbackReverse(u, next, nu, uBar, nextBar, ref nuBar, _tape);
@@ -571,6 +580,7 @@ namespace Snap
         /// <summary>Forward-mode derivative of <see cref="Step"/>: returns its result with the tangent along the given input tangents (see docs/generated-code.md).</summary>
         public static void StepPushforward(double[] u, global::System.Span<double> uDot, double[] next, global::System.Span<double> nextDot, double nu, double nuDot)
         {
+            global::DiffGen.CompilerServices.ArrayHelpers.RequireDisjoint<double>(u, next, nameof(u), nameof(next), nameof(next), "Step");
             int n = 0;
             double lap = 0.0;
             double lapDot = 0.0;
@@ -591,6 +601,7 @@ namespace Snap
             if (uDots.Length != u.Length * directions) throw new global::System.ArgumentException("uDots must hold u.Length tangents per direction (element i, direction q at i * directions + q)", nameof(uDots));
             if (nextDots.Length != next.Length * directions) throw new global::System.ArgumentException("nextDots must hold next.Length tangents per direction (element i, direction q at i * directions + q)", nameof(nextDots));
             if (nuDots.Length != directions) throw new global::System.ArgumentException("nuDots must hold one tangent per direction", nameof(nuDots));
+            global::DiffGen.CompilerServices.ArrayHelpers.RequireDisjoint<double>(u, next, nameof(u), nameof(next), nameof(next), "Step");
             int n = 0;
             double lap = 0.0;
             double[] lapDots = new double[directions];
@@ -610,8 +621,9 @@ namespace Snap
             int n = 0;
             global::DiffGen.Dual nuAdj = 0.0;
             global::DiffGen.Dual lapBar = 0.0;
-            if (uBar.Length != u.Length) throw new global::System.ArgumentException("uBar must have the length of u (" + u.Length + ").", nameof(uBar));
-            if (nextBar.Length != next.Length) throw new global::System.ArgumentException("nextBar must have the length of next (" + next.Length + ").", nameof(nextBar));
+            global::DiffGen.CompilerServices.ArrayHelpers.RequireDisjoint<global::DiffGen.Dual>(u, next, nameof(u), nameof(next), nameof(next), "Step");
+            global::DiffGen.CompilerServices.ArrayHelpers.RequireSameLength(u, uBar.Length, nameof(u), nameof(uBar));
+            global::DiffGen.CompilerServices.ArrayHelpers.RequireSameLength(next, nextBar.Length, nameof(next), nameof(nextBar));
             // Forward sweep
             n = u.Length;
             for (int i = 0; i < n; i++)
