@@ -1022,7 +1022,9 @@ namespace DiffGen.Generator.Reverse
         private IEnumerable<int> ChunkState(ForLoop l)
         {
             var counters = new HashSet<int>(Walk.Descendants(l.Body).OfType<ForLoop>().Select(f => f.Counter));
-            return DeclaredInside(l).Where(v => _vars[v].IsScalar && !counters.Contains(v)).OrderBy(v => v);
+            // Recomputed locals are declared where they are defined (out of scope after the loop) and redefined by
+            // the reverse of each iteration: they need no saving.
+            return DeclaredInside(l).Where(v => _vars[v].IsScalar && !counters.Contains(v) && !_a.Recomputed.Contains(v)).OrderBy(v => v);
         }
 
         /// <summary>The chunk tape's stack for a variable (not registered as one of the method's own stacks).</summary>

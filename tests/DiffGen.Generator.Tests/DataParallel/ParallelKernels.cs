@@ -184,4 +184,24 @@ public static partial class ParallelKernels
             }
         }
     }
+
+    /// <summary>
+    /// A 2D [DataParallel] loop whose body records a value (s is overwritten) next to a recomputed local (k)
+    /// and a call: each chunk's tape keeps the last iteration's state, which must not name k (declared in the loop).
+    /// </summary>
+    [Differentiable, DataParallel]
+    public static void SampleRows(ReadOnlySpan<double> f, Span<double> result, int w, int h, double shift)
+    {
+        for (int j = 0; j < h; j++)
+        {
+            for (int i = 0; i < w; i++)
+            {
+                int k = j * w + i;
+                double x = i + shift * (j + 1);
+                double s = Sample(f, x);
+                s = s * s + x;
+                result[k] = s * f[i];
+            }
+        }
+    }
 }

@@ -231,4 +231,21 @@ public class ParallelLoopTests
         GradCheck.AssertClose(pBar, GradCheck.FiniteDifferenceGradient(x => Loss(x, u), p));
         GradCheck.AssertClose(uBar, GradCheck.FiniteDifferenceGradient(x => Loss(p, x), u));
     }
+
+    [Theory]
+    [MemberData(nameof(Threads))]
+    public void SampleRows_ChunkTapesWithRecomputedLocalsMatchFiniteDifferences(int threads)
+    {
+        using var _ = Use(threads);
+        int w = 7, h = 5; double shift = 0.37;
+        var f = Rand(w, 31); var seed = Rand(w * h, 32);
+        double Loss(double[] ff, double sh) { var r = new double[w * h]; ParallelKernels.SampleRows(ff, r, w, h, sh); return Dot(seed, r); }
+        var fBar = new double[w]; var result = new double[w * h]; var resultBar = (double[])seed.Clone(); double shiftBar = 0;
+        ParallelKernels.SampleRowsPullback(f, result, w, h, shift, fBar, resultBar, ref shiftBar);
+        GradCheck.AssertClose(fBar, GradCheck.FiniteDifferenceGradient(x => Loss(x, shift), f));
+        GradCheck.AssertClose([shiftBar], GradCheck.FiniteDifferenceGradient(x => Loss(f, x[0]), [shift]));
+        var parallel = new double[w * h];
+        ParallelKernels.SampleRowsParallel(f, parallel, w, h, shift);
+        Assert.Equal(result, parallel);
+    }
 }
