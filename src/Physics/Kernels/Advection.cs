@@ -69,7 +69,7 @@ public static partial class Advection
     /// <summary>
     /// Semi-Lagrangian self-advection of a cell-centred 2D velocity (cu, cv) into (uOut, vOut) (2D Burgers).
     /// </summary>
-    [Differentiable]
+    [Differentiable, DataParallel]
     public static void SemiLagrangianCenteredSelf2D(ReadOnlySpan<double> cu, ReadOnlySpan<double> cv, Span<double> uOut, Span<double> vOut, int nx, int ny, double dx, double dy, double dt,
         int xLo, int xHi, int yLo, int yHi, int rk2)
     {
@@ -91,7 +91,7 @@ public static partial class Advection
     /// Semi-Lagrangian advection of a cell-centred scalar by a cell-centred velocity (cu, cv), all nx x ny
     /// with the same codes.
     /// </summary>
-    [Differentiable]
+    [Differentiable, DataParallel]
     public static void SemiLagrangianCentered2D(ReadOnlySpan<double> q, ReadOnlySpan<double> cu, ReadOnlySpan<double> cv, Span<double> result, int nx, int ny, double dx, double dy, double dt,
         int xLo, int xHi, int yLo, int yHi, int rk2)
     {
@@ -112,7 +112,7 @@ public static partial class Advection
     /// <c>result[k] = q(x_k - dt * (tu[k], tv[k]))</c> on a cell-centred grid: one backtrace with a given
     /// per-cell trace velocity (the node velocity for Euler, the midpoint velocity for RK2).
     /// </summary>
-    [Differentiable]
+    [Differentiable, DataParallel]
     public static void TraceCentered2D(ReadOnlySpan<double> q, ReadOnlySpan<double> tu, ReadOnlySpan<double> tv, Span<double> result, int nx, int ny, double dx, double dy, double dt,
         int xLo, int xHi, int yLo, int yHi)
     {
@@ -133,7 +133,7 @@ public static partial class Advection
     /// <c>rb[k] = qb(…)</c>. The bilinear weights are computed once for both fields, which in the pullback
     /// also means one reverse of the weights (the bulk of a sample's adjoint) for two samples.
     /// </summary>
-    [Differentiable]
+    [Differentiable, DataParallel]
     public static void TraceCentered2DPair(ReadOnlySpan<double> qa, ReadOnlySpan<double> qb, ReadOnlySpan<double> tu, ReadOnlySpan<double> tv, Span<double> ra, Span<double> rb,
         int nx, int ny, double dx, double dy, double dt, int xLo, int xHi, int yLo, int yHi)
     {
@@ -182,7 +182,7 @@ public static partial class Advection
     }
 
     /// <summary>The RK2 trace velocity of a cell-centred velocity: (cu, cv) sampled at <c>x - dt/2 (cu, cv)</c>.</summary>
-    [Differentiable]
+    [Differentiable, DataParallel]
     public static void MidpointVelocityCentered2D(ReadOnlySpan<double> cu, ReadOnlySpan<double> cv, Span<double> mu, Span<double> mv, int nx, int ny, double dx, double dy, double dt,
         int xLo, int xHi, int yLo, int yHi)
     {
@@ -206,7 +206,7 @@ public static partial class Advection
     /// node (i, j) sits at cell-index (i + ox, j + oy), optionally at the RK2 midpoint of the backtrace:
     /// <c>(tu, tv) = vel(x)</c> (Euler) or <c>vel(x - dt/2 vel(x))</c> (RK2).
     /// </summary>
-    [Differentiable]
+    [Differentiable, DataParallel]
     public static void TraceVelocityMac(ReadOnlySpan<double> u, ReadOnlySpan<double> v, Span<double> tu, Span<double> tv, int nx, int ny, int w, int h, double ox, double oy,
         double dx, double dy, double dt, int xLo, int xHi, int yLo, int yHi, int rk2)
     {
@@ -237,7 +237,7 @@ public static partial class Advection
     /// with fw x fh nodes at cell-index (i + fox, j + foy) and periods fpx, fpy:
     /// <c>result[k] = f(x_k - dt * (tu[k], tv[k]))</c>.
     /// </summary>
-    [Differentiable]
+    [Differentiable, DataParallel]
     public static void TraceNodes2D(ReadOnlySpan<double> f, ReadOnlySpan<double> tu, ReadOnlySpan<double> tv, Span<double> result, int w, int h, double ox, double oy,
         int fw, int fh, int fpx, int fpy, double fox, double foy, double dx, double dy, double dt, int xLo, int xHi, int yLo, int yHi)
     {

@@ -45,7 +45,7 @@ public static partial class Operators
     }
 
     /// <summary>The 5-point Laplacian of a 2D node array (see the class remarks for w, h, px, py).</summary>
-    [Differentiable]
+    [Differentiable, DataParallel]
     public static void Laplacian2D(ReadOnlySpan<double> f, Span<double> lap, int w, int h, int px, int py, double dx, double dy, int xLo, int xHi, int yLo, int yHi)
     {
         double ax = 1.0 / (dx * dx);
@@ -86,7 +86,7 @@ public static partial class Operators
     /// <summary>
     /// The central-difference gradient of a cell-centred field (nx x ny) into two cell-centred fields.
     /// </summary>
-    [Differentiable]
+    [Differentiable, DataParallel]
     public static void GradientCentered(ReadOnlySpan<double> f, Span<double> gx, Span<double> gy, int nx, int ny, double dx, double dy, int xLo, int xHi, int yLo, int yHi)
     {
         for (int j = 0; j < ny; j++)
@@ -107,7 +107,7 @@ public static partial class Operators
     /// The gradient of a cell-centred field at the faces of a MAC grid:
     /// <c>gu[j*(nx+1)+i] = (f[i] - f[i-1]) / dx</c> (outside values by the codes), likewise in y.
     /// </summary>
-    [Differentiable]
+    [Differentiable, DataParallel]
     public static void GradientStaggered(ReadOnlySpan<double> f, Span<double> gu, Span<double> gv, int nx, int ny, double dx, double dy, int xLo, int xHi, int yLo, int yHi)
     {
         for (int j = 0; j < ny; j++)
@@ -121,7 +121,7 @@ public static partial class Operators
     /// <summary>
     /// The divergence of a MAC velocity (u: (nx+1) x ny x-faces, v: nx x (ny+1) y-faces) at the cell centres.
     /// </summary>
-    [Differentiable]
+    [Differentiable, DataParallel]
     public static void DivergenceStaggered(ReadOnlySpan<double> u, ReadOnlySpan<double> v, Span<double> div, int nx, int ny, double dx, double dy)
     {
         for (int j = 0; j < ny; j++)
@@ -134,7 +134,7 @@ public static partial class Operators
     }
 
     /// <summary>The central-difference divergence of a cell-centred velocity (cu, cv).</summary>
-    [Differentiable]
+    [Differentiable, DataParallel]
     public static void DivergenceCentered(ReadOnlySpan<double> cu, ReadOnlySpan<double> cv, Span<double> div, int nx, int ny, double dx, double dy, int xLo, int xHi, int yLo, int yHi)
     {
         for (int j = 0; j < ny; j++)
