@@ -25,6 +25,8 @@ public static class Program
             string? only = oi > 0 && oi + 1 < args.Length ? args[oi + 1] : null;
             System.Threading.ThreadPool.SetMaxThreads(threads, threads);
             System.Threading.ThreadPool.SetMinThreads(1, 1);
+            // Generated parallel loops (Parallel.For / [DataParallel]) split into at most this many chunks.
+            DiffGen.Parallelism.MaxThreads = threads;
             // PyTorch first: while .NET's worker threads are busy or spinning, the peer's OpenMP threads
             // fight them for the two cores and its timings are meaningless.
             if (args[0] == "--compare-sol") only = "sol";
