@@ -42,7 +42,7 @@ public static class BurgersOpt
     {
         s.Validate();
         var sw = Stopwatch.StartNew();
-        var model = s.Cells == 128 ? Burgers1D.PbdlOptimization() : new Burgers1D(s.Cells, -1, 1, 0.01 / (s.Cells * Math.PI), 1.0 / 32);
+        var model = s.Cells == 128 ? Burgers1D.PbdlOptimization() : new Burgers1D(new Grid1D(s.Cells, -1, 1), 0.01 / (s.Cells * Math.PI), 1.0 / 32);
         int n = model.Cells;
         var x = model.CellCenters();
 

@@ -4,14 +4,17 @@ namespace DiffGen.Physics;
 /// Diffusion <c>dq/dt = nu * Laplacian(q)</c>: explicit (forward Euler in substeps) and implicit
 /// (backward Euler, a CG solve of <c>(I - nu dt L) q' = q</c> with a hand-written implicit adjoint).
 /// The explicit step is stable when <c>nu * (dt / substeps) * (1/dx² + 1/dy²) &lt;= 1/2</c>; the model
-/// classes check this before calling (see <see cref="MaxStableExplicitDt"/>).
+/// classes check this before calling (see <see cref="MaxStableExplicitDt(double, double, double, int)"/>).
 /// </summary>
 public static partial class Diffusion
 {
     /// <summary>The largest stable explicit diffusion step for the given substeps (dy = +inf for 1D).</summary>
-    public static double MaxStableExplicitDt(double nu, double dx, double dy, int substeps)
+    public static double MaxStableExplicitDt(double nu, double dx, double dy, int substeps) => MaxStableExplicitDt(nu, dx, dy, double.PositiveInfinity, substeps);
+
+    /// <summary>The largest stable explicit diffusion step in 3D for the given substeps (dz = +inf for 2D, dy = dz = +inf for 1D).</summary>
+    public static double MaxStableExplicitDt(double nu, double dx, double dy, double dz, int substeps)
     {
-        double s = 1.0 / (dx * dx) + (double.IsPositiveInfinity(dy) ? 0 : 1.0 / (dy * dy));
+        double s = 1.0 / (dx * dx) + (double.IsPositiveInfinity(dy) ? 0 : 1.0 / (dy * dy)) + (double.IsPositiveInfinity(dz) ? 0 : 1.0 / (dz * dz));
         return nu <= 0 ? double.PositiveInfinity : substeps * 0.5 / (nu * s);
     }
 

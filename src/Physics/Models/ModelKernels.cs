@@ -2,8 +2,8 @@ namespace DiffGen.Physics;
 
 /// <summary>
 /// One time step of each model as a single <c>[Differentiable]</c> method (the generator adds
-/// <c>{Name}Pullback</c>). The model classes (<see cref="Burgers1D"/>, <see cref="Burgers2D"/>,
-/// <see cref="Smoke2D"/>, <see cref="WakeFlow2D"/>) validate arguments and call these.
+/// <c>{Name}Pullback</c> and its forward and reverse halves). The model classes (<see cref="Burgers1D"/>,
+/// <see cref="Burgers2D"/>, <see cref="Smoke2D"/>, <see cref="WakeFlow2D"/>) validate arguments and call these.
 /// </summary>
 public static partial class ModelKernels
 {
@@ -65,33 +65,39 @@ public static partial class ModelKernels
     }
 
     /// <summary>
-    /// Smoke plume step (EXPERIMENTS §2) in a closed box: MacCormack advection of the smoke (zero-gradient
-    /// sides) plus <paramref name="inflow"/>; semi-Lagrangian self-advection of the MAC velocity;
-    /// buoyancy <c>dt * buoyancy * smoke</c> on the y-faces; walls; pressure projection.
+    /// Smoke plume step (EXPERIMENTS §2): MacCormack advection of the smoke plus <paramref name="inflow"/>;
+    /// semi-Lagrangian self-advection of the MAC velocity; buoyancy <c>dt * buoyancy * smoke</c> on the y-faces;
+    /// walls; pressure projection. Velocity codes per side (the book: closed box, all <see cref="Bc.Zero"/>); the
+    /// smoke's codes follow from them (<see cref="Bc.ScalarOf"/>: periodic stays, otherwise zero gradient).
     /// </summary>
     [Differentiable]
     public static void SmokeStep(ReadOnlySpan<double> smoke, ReadOnlySpan<double> u, ReadOnlySpan<double> v, ReadOnlySpan<double> inflow,
         Span<double> smokeOut, Span<double> uOut, Span<double> vOut, Span<double> p,
-        int nx, int ny, [NoDiff] double dx, [NoDiff] double dy, double dt, double buoyancy, [NoDiff] double tolerance, int maxIterations)
+        int nx, int ny, [NoDiff] double dx, [NoDiff] double dy, double dt, double buoyancy, int xLo, int xHi, int yLo, int yHi, [NoDiff] double tolerance, int maxIterations)
     {
         int[] noSolid = new int[0];
         double[] ua = new double[u.Length];
         double[] va = new double[v.Length];
-        Advection.MacCormackScalar2D(smoke, u, v, smokeOut, nx, ny, dx, dy, dt, Bc.ZeroGradient, Bc.ZeroGradient, Bc.ZeroGradient, Bc.ZeroGradient, Bc.Zero, Bc.Zero, Bc.Zero, Bc.Zero);
+        int sxLo = Bc.ScalarOf(xLo);
+        int sxHi = Bc.ScalarOf(xHi);
+        int syLo = Bc.ScalarOf(yLo);
+        int syHi = Bc.ScalarOf(yHi);
+        Advection.MacCormackScalar2D(smoke, u, v, smokeOut, nx, ny, dx, dy, dt, sxLo, sxHi, syLo, syHi, xLo, xHi, yLo, yHi);
         Operators.AddScaled(smokeOut, inflow, 1.0);
-        Advection.SemiLagrangianVelocity2D(u, v, ua, va, nx, ny, dx, dy, dt, Bc.Zero, Bc.Zero, Bc.Zero, Bc.Zero, 0);
-        Fluids.AddBuoyancy(smokeOut, va, nx, ny, dt * buoyancy, Bc.ZeroGradient, Bc.ZeroGradient, Bc.ZeroGradient, Bc.ZeroGradient);
-        Fluids.ApplyWalls(ua, va, nx, ny, Bc.Zero, Bc.Zero, Bc.Zero, Bc.Zero);
-        Pressure.Project(ua, va, uOut, vOut, p, noSolid, nx, ny, dx, dy, Bc.Zero, Bc.Zero, Bc.Zero, Bc.Zero, tolerance, maxIterations);
+        Advection.SemiLagrangianVelocity2D(u, v, ua, va, nx, ny, dx, dy, dt, xLo, xHi, yLo, yHi, 0);
+        Fluids.AddBuoyancy(smokeOut, va, nx, ny, dt * buoyancy, sxLo, sxHi, syLo, syHi);
+        Fluids.ApplyWalls(ua, va, nx, ny, xLo, xHi, yLo, yHi);
+        Pressure.Project(ua, va, uOut, vOut, p, noSolid, nx, ny, dx, dy, xLo, xHi, yLo, yHi, tolerance, maxIterations);
     }
 
     /// <summary>
     /// Wake-flow step (EXPERIMENTS §3): semi-Lagrangian self-advection, explicit diffusion, walls, inflow
     /// region (face masks blended towards (0, <paramref name="inflowVelocity"/>)), obstacle, projection.
+    /// The masks are constants (<c>[NoDiff]</c>): the pullback neither takes nor computes their adjoints.
     /// </summary>
     [Differentiable]
     public static void WakeStep(ReadOnlySpan<double> u, ReadOnlySpan<double> v, Span<double> uOut, Span<double> vOut, Span<double> p, ReadOnlySpan<int> solid,
-        ReadOnlySpan<double> uInflowMask, ReadOnlySpan<double> vInflowMask, int nx, int ny, [NoDiff] double dx, [NoDiff] double dy, double dt, double nu, double inflowVelocity, int substeps,
+        [NoDiff] ReadOnlySpan<double> uInflowMask, [NoDiff] ReadOnlySpan<double> vInflowMask, int nx, int ny, [NoDiff] double dx, [NoDiff] double dy, double dt, double nu, double inflowVelocity, int substeps,
         int xLo, int xHi, int yLo, int yHi, [NoDiff] double tolerance, int maxIterations)
     {
         double[] ua = new double[u.Length];
