@@ -171,4 +171,16 @@ public class ApiTests(ITestOutputHelper output)
         Assert.Equal("radius", Assert.Throws<ArgumentException>(() => g.DiscMask(1, 1, 0)).ParamName);
         Assert.Equal("x1", Assert.Throws<ArgumentException>(() => g.BoxField(5, 5, 0, 1)).ParamName);
     }
+
+    [Fact]
+    public void GridAndBoundaryValuesPrintTheirSides()
+    {
+        // Records print their properties; a boundary's Scalar is a boundary again and must not recurse.
+        Assert.Equal("Boundary2D { XLo = Zero, XHi = Zero, YLo = Zero, YHi = ZeroGradient }", WakeFlow2D.DefaultBoundary.ToString());
+        Assert.Contains("ZHi = Periodic", Boundary3D.Periodic.ToString());
+        Assert.Contains("Lo = Periodic", new Grid1D(4, 0, 1).ToString());
+        Assert.Contains("Nx = 4", new StaggeredGrid2D(4, 3, 1, 1).ToString());
+        Assert.Equal(new Grid2D(4, 3, 1, 1, Boundary2D.Closed), new Grid2D(4, 3, 1, 1, Boundary2D.Closed));
+        Assert.Equal(Boundary3D.Closed.Scalar, Boundary3D.Open);
+    }
 }

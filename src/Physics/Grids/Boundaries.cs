@@ -1,3 +1,5 @@
+using System.Text;
+
 namespace DiffGen.Physics;
 
 /// <summary>The boundary of one side of a grid.</summary>
@@ -41,6 +43,13 @@ public readonly record struct Boundary1D(BoundaryKind Lo, BoundaryKind Hi)
     public void Validate(string paramName)
     {
         Boundaries.CheckAxis(Lo, Hi, "Lo", "Hi", paramName);
+    }
+
+    // The sides only (the derived properties would repeat them).
+    private bool PrintMembers(StringBuilder builder)
+    {
+        builder.Append($"Lo = {Lo}, Hi = {Hi}");
+        return true;
     }
 }
 
@@ -91,6 +100,13 @@ public readonly record struct Boundary2D(BoundaryKind XLo, BoundaryKind XHi, Bou
     {
         Boundaries.CheckAxis(XLo, XHi, "XLo", "XHi", paramName);
         Boundaries.CheckAxis(YLo, YHi, "YLo", "YHi", paramName);
+    }
+
+    // The sides only: the derived properties would repeat them, and Scalar (a Boundary2D) would recurse.
+    private bool PrintMembers(StringBuilder builder)
+    {
+        builder.Append($"XLo = {XLo}, XHi = {XHi}, YLo = {YLo}, YHi = {YHi}");
+        return true;
     }
 }
 
@@ -148,6 +164,13 @@ public readonly record struct Boundary3D(BoundaryKind XLo, BoundaryKind XHi, Bou
         Boundaries.CheckAxis(XLo, XHi, "XLo", "XHi", paramName);
         Boundaries.CheckAxis(YLo, YHi, "YLo", "YHi", paramName);
         Boundaries.CheckAxis(ZLo, ZHi, "ZLo", "ZHi", paramName);
+    }
+
+    // The sides only: the derived properties would repeat them, and Scalar (a Boundary3D) would recurse.
+    private bool PrintMembers(StringBuilder builder)
+    {
+        builder.Append($"XLo = {XLo}, XHi = {XHi}, YLo = {YLo}, YHi = {YHi}, ZLo = {ZLo}, ZHi = {ZHi}");
+        return true;
     }
 }
 

@@ -54,4 +54,26 @@ public static class Bc
     /// periodic stays periodic; a wall or an open side is zero gradient for the scalar.
     /// </summary>
     public static int ScalarOf(int velocityCode) => velocityCode == Periodic ? Periodic : ZeroGradient;
+
+    /// <summary>
+    /// The cell below face <paramref name="i"/> of an axis with <paramref name="n"/> cells (faces 0..n): i - 1
+    /// inside, the last cell across a periodic seam, the first cell at a non-periodic low side (whose weight
+    /// <see cref="FaceWeightLower"/> is then 0).
+    /// </summary>
+    public static int FaceLower(int i, int n, int lo) => i > 0 ? i - 1 : (lo == Periodic ? n - 1 : 0);
+
+    /// <summary>The cell above face <paramref name="i"/>: i inside, the first cell across a periodic seam, the last cell at a non-periodic high side.</summary>
+    public static int FaceUpper(int i, int n, int hi) => i < n ? i : (hi == Periodic ? 0 : n - 1);
+
+    /// <summary>
+    /// The weight of the lower cell's pressure in the gradient at face <paramref name="i"/>,
+    /// <c>(wU p[upper] - wL p[lower]) / dx</c>: 1 inside and across a periodic seam, 2 at an open high side
+    /// (p = 0 on the face, half a cell away), 0 at a wall or an open low side (where the lower cell is outside).
+    /// </summary>
+    public static int FaceWeightLower(int i, int n, int lo, int hi) =>
+        i > 0 && i < n ? 1 : i == 0 ? (lo == Periodic ? 1 : 0) : (hi == Periodic ? 1 : hi == ZeroGradient ? 2 : 0);
+
+    /// <summary>The weight of the upper cell's pressure in the face gradient (see <see cref="FaceWeightLower"/>).</summary>
+    public static int FaceWeightUpper(int i, int n, int lo, int hi) =>
+        i > 0 && i < n ? 1 : i == 0 ? (lo == Periodic ? 1 : lo == ZeroGradient ? 2 : 0) : (hi == Periodic ? 1 : 0);
 }
