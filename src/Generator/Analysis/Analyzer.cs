@@ -22,8 +22,10 @@ namespace DiffGen.Generator.Analysis
         private readonly List<(int Stmt, int Var)> _writes = new List<(int, int)>();
         private readonly Dictionary<(int Stmt, int Var), Expr?> _writeIndex = new Dictionary<(int, int), Expr?>();
 
-        /// <summary>Marks a read of a span's length: only re-allocation can change it.</summary>
-        private static readonly Expr LengthRead = new Lit("<length>", Ty.Int);
+        /// <summary>The index recorded for a read of a span's length: only re-allocation can change it.</summary>
+        private sealed record LengthReadMarker() : Expr(Ty.Int);
+
+        private static readonly Expr LengthRead = new LengthReadMarker();
 
         public bool[] Active { get; }
         public HashSet<(int Stmt, int Var)> Pushes { get; } = new HashSet<(int, int)>();
@@ -35,7 +37,7 @@ namespace DiffGen.Generator.Analysis
         /// Counted loops whose trip count the reverse sweep recomputes from the start and bound (no
         /// break, bound and start unchanged by the loop), so the forward sweep records nothing for them.
         /// </summary>
-        public Dictionary<int, (string Op, Expr Bound)> ComputedTrips { get; } = new Dictionary<int, (string, Expr)>();
+        public Dictionary<int, (BinOp Op, Expr Bound)> ComputedTrips { get; } = new Dictionary<int, (BinOp, Expr)>();
         public HashSet<int> ReverseReadVars { get; } = new HashSet<int>();
         public int ResultVar { get; }
 
@@ -77,16 +79,18 @@ namespace DiffGen.Generator.Analysis
                     Number(i.Then, null, loops, ref counter);
                     Number(i.Else, null, loops, ref counter);
                     break;
-                case Loop l:
-                    Number(l.Init, null, loops, ref counter);
-                    var inner = loops.Concat(new[] { l.Id }).ToArray();
-                    Number(l.Body, null, inner, ref counter);
-                    Number(l.Step, null, inner, ref counter);
-                    if (l.IsCanonical)
-                    {
-                        if (l.Init.Stmts.Count > 0) _counterWrites.Add(l.Init.Stmts[0].Id);
-                        if (l.Step.Stmts.Count > 0) _counterWrites.Add(l.Step.Stmts[0].Id);
-                    }
+                case ForLoop f:
+                    Number(f.Init, null, loops, ref counter);
+                    // The loop header writes its counter; the reverse sweep reconstructs it (never taped).
+                    _writes.Add((f.Id, f.Counter));
+                    _counterWrites.Add(f.Id);
+                    Number(f.Body, null, loops.Concat(new[] { f.Id }).ToArray(), ref counter);
+                    break;
+                case WhileLoop w:
+                    Number(w.Init, null, loops, ref counter);
+                    var inner = loops.Concat(new[] { w.Id }).ToArray();
+                    Number(w.Body, null, inner, ref counter);
+                    Number(w.Step, null, inner, ref counter);
                     break;
                 case Assign a:
                     _writes.Add((a.Id, TargetVar(a.Target)));
@@ -117,7 +121,7 @@ namespace DiffGen.Generator.Analysis
             {
                 case VarRef v when IsReal(v.Type): return new[] { v.Var };
                 case ElemRef el when IsReal(el.Type): return new[] { el.Var };
-                case Unary u when u.Op == "-": return DiffVars(u.Operand);
+                case Unary u when u.Op == UnOp.Neg: return DiffVars(u.Operand);
                 case Binary b when IsReal(b.Type): return DiffVars(b.Left).Concat(DiffVars(b.Right));
                 case Conditional c when IsReal(c.Type): return DiffVars(c.WhenTrue).Concat(DiffVars(c.WhenFalse));
                 case Cast c when IsReal(c.Type): return DiffVars(c.Operand);
@@ -126,44 +130,25 @@ namespace DiffGen.Generator.Analysis
             }
         }
 
-        internal static bool IsPiecewiseConstant(string fn) =>
-            fn == "Floor" || fn == "Ceiling" || fn == "Round" || fn == "Truncate" || fn == "Sign";
+        internal static bool IsPiecewiseConstant(MathFn fn) =>
+            fn == MathFn.Floor || fn == MathFn.Ceiling || fn == MathFn.Round || fn == MathFn.Truncate || fn == MathFn.Sign;
 
         internal static bool IsReal(Ty t) => t == Ty.Double || t == Ty.Float;
 
         /// <summary>Every variable read by e (values, indices, lengths).</summary>
-        internal static IEnumerable<int> AllVars(Expr e)
-        {
-            switch (e)
-            {
-                case VarRef v: return new[] { v.Var };
-                case ElemRef el: return new[] { el.Var }.Concat(AllVars(el.Index));
-                case LenRef l: return new[] { l.Var };
-                case Unary u: return AllVars(u.Operand);
-                case Binary b: return AllVars(b.Left).Concat(AllVars(b.Right));
-                case Conditional c: return AllVars(c.Condition).Concat(AllVars(c.WhenTrue)).Concat(AllVars(c.WhenFalse));
-                case Cast c: return AllVars(c.Operand);
-                case MathCall m: return m.Args.SelectMany(AllVars);
-                case Opaque o: return o.Args.SelectMany(AllVars);
-                default: return Enumerable.Empty<int>();
-            }
-        }
+        internal static IEnumerable<int> AllVars(Expr e) => AllReads(e).Select(r => r.Var);
 
         /// <summary>Every read of e, with the element index for span reads (LengthRead for .Length).</summary>
         internal static IEnumerable<(int Var, Expr? Index)> AllReads(Expr e)
         {
-            switch (e)
+            foreach (var x in Walk.Descendants(e))
             {
-                case VarRef v: return new[] { (v.Var, (Expr?)null) };
-                case ElemRef el: return new[] { (el.Var, (Expr?)el.Index) }.Concat(AllReads(el.Index));
-                case LenRef l: return new[] { (l.Var, (Expr?)LengthRead) };
-                case Unary u: return AllReads(u.Operand);
-                case Binary b: return AllReads(b.Left).Concat(AllReads(b.Right));
-                case Conditional c: return AllReads(c.Condition).Concat(AllReads(c.WhenTrue)).Concat(AllReads(c.WhenFalse));
-                case Cast c: return AllReads(c.Operand);
-                case MathCall m: return m.Args.SelectMany(AllReads);
-                case Opaque o: return o.Args.SelectMany(AllReads);
-                default: return Enumerable.Empty<(int, Expr?)>();
+                switch (x)
+                {
+                    case VarRef v: yield return (v.Var, null); break;
+                    case ElemRef el: yield return (el.Var, el.Index); break;
+                    case LenRef l: yield return (l.Var, LengthRead); break;
+                }
             }
         }
 
@@ -275,7 +260,7 @@ namespace DiffGen.Generator.Analysis
         }
 
         private bool IsCounterOf(int var, int[] loops) =>
-            loops.Any(l => _byId[l] is Loop loop && loop.IsCanonical && loop.Counter == var);
+            loops.Any(l => _byId[l] is ForLoop loop && loop.Counter == var);
 
         private bool WrittenInside(int var, Loop loop)
         {
@@ -302,11 +287,11 @@ namespace DiffGen.Generator.Analysis
             {
                 foreach (var (v, idx) in rs) reads.Add((v, stmt, idx));
             }
-            foreach (var loop in _byId.Values.OfType<Loop>())
+            foreach (var loop in _byId.Values.OfType<ForLoop>())
             {
-                if (!loop.IsCanonical || loop.Start == null || !(loop.Condition is Binary c) || !(StripCast(c.Left) is VarRef cv) || cv.Var != loop.Counter) continue;
-                bool up = loop.StepValue > 0;
-                if (!(up && (c.Op == "<" || c.Op == "<=") || !up && (c.Op == ">" || c.Op == ">="))) continue;
+                if (!(loop.Condition is Binary c) || !(StripCast(c.Left) is VarRef cv) || cv.Var != loop.Counter) continue;
+                bool up = loop.Step > 0;
+                if (!(up && (c.Op == BinOp.Lt || c.Op == BinOp.Le) || !up && (c.Op == BinOp.Gt || c.Op == BinOp.Ge))) continue;
                 var inputs = AllVars(c.Right).Concat(AllVars(loop.Start)).ToList();
                 if (inputs.Contains(loop.Counter) || inputs.Any(v => WrittenInside(v, loop))) continue;
                 ComputedTrips[loop.Id] = (c.Op, c.Right);
@@ -413,8 +398,7 @@ namespace DiffGen.Generator.Analysis
             _writeIndex.TryGetValue((w, var), out var writeIndex);
             foreach (var l in shared)
             {
-                var loop = (Loop)_byId[l];
-                if (loop.IsCanonical && IsCounter(readIndex, loop) && IsCounter(writeIndex, loop) && AllWritesPrivate(var, loop))
+                if (_byId[l] is ForLoop loop && IsCounter(readIndex, loop) && IsCounter(writeIndex, loop) && AllWritesPrivate(var, loop))
                     continue;
                 return true;
             }
@@ -423,10 +407,10 @@ namespace DiffGen.Generator.Analysis
 
         private static Expr StripCast(Expr e) => e is Cast c && c.Implicit ? StripCast(c.Operand) : e;
 
-        private static bool IsCounter(Expr? index, Loop loop) =>
+        private static bool IsCounter(Expr? index, ForLoop loop) =>
             index is VarRef v && v.Var == loop.Counter || index is Cast c && c.Implicit && c.Operand is VarRef cv && cv.Var == loop.Counter;
 
-        private bool AllWritesPrivate(int var, Loop loop)
+        private bool AllWritesPrivate(int var, ForLoop loop)
         {
             int lo = _pos[loop.Body.Id], hi = MaxPos(loop);
             foreach (var (stmt, v) in _writes)
@@ -453,17 +437,17 @@ namespace DiffGen.Generator.Analysis
                     {
                         var result = PartialReads(b.Left).Concat(PartialReads(b.Right));
                         bool la = IsActiveExpr(b.Left), ra = IsActiveExpr(b.Right);
-                        if (b.Op == "*")
+                        if (b.Op == BinOp.Mul)
                         {
                             if (la) result = result.Concat(AllReads(b.Right));
                             if (ra) result = result.Concat(AllReads(b.Left));
                         }
-                        else if (b.Op == "/")
+                        else if (b.Op == BinOp.Div)
                         {
                             if (la || ra) result = result.Concat(AllReads(b.Right));
                             if (ra) result = result.Concat(AllReads(b.Left));
                         }
-                        else if (b.Op == "%" && (la || ra))
+                        else if (b.Op == BinOp.Mod && (la || ra))
                         {
                             result = result.Concat(AllReads(b.Left)).Concat(AllReads(b.Right));
                         }

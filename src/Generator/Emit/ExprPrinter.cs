@@ -21,9 +21,9 @@ namespace DiffGen.Generator.Emit
         /// <summary>The Math class for a call of this type (DualMath when printing dual code).</summary>
         public string MathOf(MathCall m) =>
             m.IsMathF ? "global::System.MathF"
-            : Dual && (m.Type == Ty.Double || m.Args.Any(a => a.Type == Ty.Double)) ? "global::DiffGen.DualMath" : "global::System.Math";
+            : Dual && (m.Type == Ty.Double || m.Args.Any(a => a.Type == Ty.Double)) ? "global::DiffGen.CompilerServices.DualMath" : "global::System.Math";
 
-        public string MathOf(Ty t) => t == Ty.Float ? "global::System.MathF" : Dual ? "global::DiffGen.DualMath" : "global::System.Math";
+        public string MathOf(Ty t) => t == Ty.Float ? "global::System.MathF" : Dual ? "global::DiffGen.CompilerServices.DualMath" : "global::System.Math";
 
         public const int Primary = 0, UnaryPrec = 1, Multiplicative = 2, Additive = 3, Relational = 5, Equality = 6,
             BitAnd = 7, BitXor = 8, BitOr = 9, LogicalAnd = 10, LogicalOr = 11, ConditionalPrec = 12, Lowest = 20;
@@ -63,19 +63,19 @@ namespace DiffGen.Generator.Emit
             }
         }
 
-        public static int BinaryPrecedence(string op)
+        public static int BinaryPrecedence(BinOp op)
         {
             switch (op)
             {
-                case "*": case "/": case "%": return Multiplicative;
-                case "+": case "-": return Additive;
-                case "<": case "<=": case ">": case ">=": return Relational;
-                case "==": case "!=": return Equality;
-                case "&": return BitAnd;
-                case "^": return BitXor;
-                case "|": return BitOr;
-                case "&&": return LogicalAnd;
-                case "||": return LogicalOr;
+                case BinOp.Mul: case BinOp.Div: case BinOp.Mod: return Multiplicative;
+                case BinOp.Add: case BinOp.Sub: return Additive;
+                case BinOp.Lt: case BinOp.Le: case BinOp.Gt: case BinOp.Ge: return Relational;
+                case BinOp.Eq: case BinOp.Ne: return Equality;
+                case BinOp.BitAnd: return BitAnd;
+                case BinOp.BitXor: return BitXor;
+                case BinOp.BitOr: return BitOr;
+                case BinOp.LogicalAnd: return LogicalAnd;
+                case BinOp.LogicalOr: return LogicalOr;
                 default: return Lowest;
             }
         }
@@ -102,12 +102,12 @@ namespace DiffGen.Generator.Emit
                         var operand = Print(u.Operand, UnaryPrec, false);
                         // Avoid "--x" and "-  -1": a nested sign gets parentheses.
                         if (operand.StartsWith("-") || operand.StartsWith("+")) operand = "(" + operand + ")";
-                        return u.Op + operand;
+                        return Ops.Text(u.Op) + operand;
                     }
                 case Binary b:
                     {
                         int p = BinaryPrecedence(b.Op);
-                        return Print(b.Left, p, false) + " " + b.Op + " " + Print(b.Right, p, true);
+                        return Print(b.Left, p, false) + " " + Ops.Text(b.Op) + " " + Print(b.Right, p, true);
                     }
                 case Conditional c:
                     return Print(c.Condition, ConditionalPrec - 1, false) + " ? " + Print(c.WhenTrue, ConditionalPrec, false) + " : " + Print(c.WhenFalse, ConditionalPrec, false);
@@ -119,11 +119,14 @@ namespace DiffGen.Generator.Emit
                         return "(" + TypeName(c.Type) + ")" + operand;
                     }
                 case MathCall m:
-                    return MathOf(m) + "." + m.Function + "(" + string.Join(", ", m.Args.Select(Print)) + ")";
+                    return MathOf(m) + "." + m.Function.ToString() + "(" + string.Join(", ", m.Args.Select(Print)) + ")";
                 case Opaque o:
-                    return o.IsCall ? o.Callee + "(" + string.Join(", ", o.Args.Select(Print)) + ")" : o.Callee;
+                    {
+                        string head = (o.Receiver != null ? Print(o.Receiver, Primary, false) + "." : "") + o.Callee;
+                        return o.IsCall ? head + "(" + string.Join(", ", o.Args.Select(Print)) + ")" : head;
+                    }
                 default:
-                    return "/* ? */ default";
+                    throw new System.InvalidOperationException("no C# form for IR node " + e.GetType().Name + " (lowering should have reported it)");
             }
         }
     }

@@ -160,7 +160,8 @@ namespace DiffGen.Generator.Forward
             foreach (var v in _vars)
             {
                 if (v.Role == VarRole.Param || _counters.Contains(v.Id)) continue;
-                if (v.Storage == Storage.Scalar) w.Line(T(v.Elem) + " " + v.Name + " = " + Zero(v.Elem) + ";");
+                if (v.Elem == Ty.Other) w.Line(v.TypeName + " " + v.Name + " = default!;");
+                else if (v.Storage == Storage.Scalar) w.Line(T(v.Elem) + " " + v.Name + " = " + Zero(v.Elem) + ";");
                 else w.Line(T(v.Elem) + "[] " + v.Name + " = global::System.Array.Empty<" + T(v.Elem) + ">();");
                 if (_a.Active[v.Id])
                 {
@@ -199,7 +200,7 @@ namespace DiffGen.Generator.Forward
                 case Storage.Span: return "global::System.Span<" + T(v.Elem) + ">";
                 case Storage.ReadOnlySpan: return "global::System.ReadOnlySpan<" + T(v.Elem) + ">";
                 case Storage.Array: return T(v.Elem) + "[]";
-                default: return T(v.Elem);
+                default: return v.Elem == Ty.Other ? v.TypeName! : T(v.Elem);
             }
         }
 
@@ -220,7 +221,7 @@ namespace DiffGen.Generator.Forward
                         }
                         string tan = Tan(a.Value) ?? Zero(a.Target.Type);
                         string dotTarget = a.Target is VarRef ? DotRef(tv) : DotElem(tv, ((ElemRef)a.Target).Index);
-                        if (Lowering.Lowerer.ExprUsesVar(a.Value, tv))
+                        if (Walk.Uses(a.Value, tv))
                         {
                             // The tangent reads the old value, so it is computed before the assignment.
                             if (_vector)
@@ -264,13 +265,13 @@ namespace DiffGen.Generator.Forward
                     }
                     break;
                 case Loop l:
-                    if (l.IsCanonical)
+                    if (l.IsCanonical())
                     {
-                        foreach (var c in l.Init.Stmts.Skip(1)) EmitStmt(c, w);
-                        string i = _vars[l.Counter].Name;
-                        string step = l.StepValue == 1 ? i + "++" : l.StepValue == -1 ? i + "--"
-                            : l.StepValue > 0 ? i + " += " + l.StepValue.ToString(CultureInfo.InvariantCulture) : i + " -= " + (-l.StepValue).ToString(CultureInfo.InvariantCulture);
-                        w.Open("for (" + T(_vars[l.Counter].Elem) + " " + i + " = " + P(l.Start!) + "; " + P(l.Condition) + "; " + step + ")");
+                        foreach (var c in l.Init.Stmts) EmitStmt(c, w);
+                        string i = _vars[l.Counter()].Name;
+                        string step = l.StepValue() == 1 ? i + "++" : l.StepValue() == -1 ? i + "--"
+                            : l.StepValue() > 0 ? i + " += " + l.StepValue().ToString(CultureInfo.InvariantCulture) : i + " -= " + (-l.StepValue()).ToString(CultureInfo.InvariantCulture);
+                        w.Open("for (" + T(_vars[l.Counter()].Elem) + " " + i + " = " + P(l.Start()!) + "; " + P(l.Condition) + "; " + step + ")");
                         EmitStmt(l.Body, w);
                         w.Close();
                     }
@@ -279,7 +280,7 @@ namespace DiffGen.Generator.Forward
                         EmitStmt(l.Init, w);
                         w.Open("while (" + P(l.Condition) + ")");
                         EmitStmt(l.Body, w);
-                        EmitStmt(l.Step, w);
+                        EmitStmt(l.Step(), w);
                         w.Close();
                     }
                     break;
@@ -452,7 +453,7 @@ namespace DiffGen.Generator.Forward
                     }
                     if (!inDot.TryGetValue(k, out var d)) continue;
                     if (p.Storage == Storage.Scalar) dots.Add(bar + " * " + (d.All(ch => char.IsLetterOrDigit(ch) || ch == '_' || ch == '.') ? d : "(" + d + ")"));
-                    else dots.Add("global::DiffGen.DerivativeHelpers.Dot(" + bar + ", " + d + ")");
+                    else dots.Add("global::DiffGen.CompilerServices.DerivativeHelpers.Dot(" + bar + ", " + d + ")");
                 }
                 w.Line(callee.PullbackType + "." + callee.PullbackName + "(" + string.Join(", ", args.Concat(bars)) + ");");
                 w.Line(target + " = " + (dots.Count > 0 ? string.Join(" + ", dots) : "0") + ";");
@@ -514,7 +515,7 @@ namespace DiffGen.Generator.Forward
             {
                 case VarRef v: return DotRef(v.Var);
                 case ElemRef el: return DotElem(el.Var, el.Index);
-                case Unary u when u.Op == "-": return "-" + Par(Tan(u.Operand)!);
+                case Unary u when u.Op == UnOp.Neg: return "-" + Par(Tan(u.Operand)!);
                 case Cast c: return "(" + T(c.Type) + ")" + Par(Tan(c.Operand)!);
                 case Conditional c:
                     return "(" + P(c.Condition, ExprPrinter.ConditionalPrec - 1) + " ? " + (Tan(c.WhenTrue) ?? C("0")) + " : " + (Tan(c.WhenFalse) ?? C("0")) + ")";
@@ -524,16 +525,16 @@ namespace DiffGen.Generator.Forward
                         string L = P(b.Left, ExprPrinter.Multiplicative), R = P(b.Right, ExprPrinter.Multiplicative);
                         switch (b.Op)
                         {
-                            case "+": return tl == null ? tr : tr == null ? tl : tl + " + " + tr;
-                            case "-": return tr == null ? tl : tl == null ? "-" + Par(tr) : tl + " - " + Par(tr);
-                            case "*":
+                            case BinOp.Add: return tl == null ? tr : tr == null ? tl : tl + " + " + tr;
+                            case BinOp.Sub: return tr == null ? tl : tl == null ? "-" + Par(tr) : tl + " - " + Par(tr);
+                            case BinOp.Mul:
                                 if (tl == null) return L + " * " + Par(tr!);
                                 if (tr == null) return Par(tl) + " * " + R;
                                 return Par(tl) + " * " + R + " + " + L + " * " + Par(tr);
-                            case "/":
+                            case BinOp.Div:
                                 if (tr == null) return Par(tl!) + " / " + R;
                                 return "(" + (tl == null ? "" : Par(tl) + " * " + R + " ") + "- " + L + " * " + Par(tr) + ") / (" + R + " * " + R + ")";
-                            case "%":
+                            case BinOp.Mod:
                                 return (tl ?? C("0")) + (tr == null ? "" : " - " + Par(tr) + " * " + M + ".Truncate(" + P(b.Left) + " / " + R + ")");
                         }
                         return null;
@@ -546,34 +547,34 @@ namespace DiffGen.Generator.Forward
                         string T0 = Par(t0 ?? C("0"));
                         switch (m.Function)
                         {
-                            case "Sin": return T0 + " * " + M + ".Cos(" + A(0) + ")";
-                            case "Cos": return "-" + T0 + " * " + M + ".Sin(" + A(0) + ")";
-                            case "Tan": return T0 + " / (" + M + ".Cos(" + A(0) + ") * " + M + ".Cos(" + A(0) + "))";
-                            case "Exp": return T0 + " * " + M + ".Exp(" + A(0) + ")";
-                            case "Log": return T0 + " / " + Ap(0);
-                            case "Log10": return T0 + " / (" + Ap(0) + " * " + C("2.302585092994046") + ")";
-                            case "Log2": return T0 + " / (" + Ap(0) + " * " + C("0.6931471805599453") + ")";
-                            case "Sqrt": return T0 + " / (" + C("2") + " * " + M + ".Sqrt(" + A(0) + "))";
-                            case "Cbrt": return T0 + " / (" + C("3") + " * " + M + ".Cbrt(" + A(0) + ") * " + M + ".Cbrt(" + A(0) + "))";
-                            case "Tanh": return T0 + " * (" + C("1") + " - " + M + ".Tanh(" + A(0) + ") * " + M + ".Tanh(" + A(0) + "))";
-                            case "Sinh": return T0 + " * " + M + ".Cosh(" + A(0) + ")";
-                            case "Cosh": return T0 + " * " + M + ".Sinh(" + A(0) + ")";
-                            case "Atan": return T0 + " / (" + C("1") + " + " + Ap(0) + " * " + Ap(0) + ")";
-                            case "Asin": return T0 + " / " + M + ".Sqrt(" + C("1") + " - " + Ap(0) + " * " + Ap(0) + ")";
-                            case "Acos": return "-" + T0 + " / " + M + ".Sqrt(" + C("1") + " - " + Ap(0) + " * " + Ap(0) + ")";
-                            case "Abs": return T0 + " * " + M + ".Sign(" + A(0) + ")";
-                            case "Min":
-                            case "Max":
-                                return "(" + P(m.Args[0], ExprPrinter.Relational - 1) + (m.Function == "Min" ? " <= " : " >= ") + P(m.Args[1], ExprPrinter.Relational - 1)
+                            case MathFn.Sin: return T0 + " * " + M + ".Cos(" + A(0) + ")";
+                            case MathFn.Cos: return "-" + T0 + " * " + M + ".Sin(" + A(0) + ")";
+                            case MathFn.Tan: return T0 + " / (" + M + ".Cos(" + A(0) + ") * " + M + ".Cos(" + A(0) + "))";
+                            case MathFn.Exp: return T0 + " * " + M + ".Exp(" + A(0) + ")";
+                            case MathFn.Log: return T0 + " / " + Ap(0);
+                            case MathFn.Log10: return T0 + " / (" + Ap(0) + " * " + C("2.302585092994046") + ")";
+                            case MathFn.Log2: return T0 + " / (" + Ap(0) + " * " + C("0.6931471805599453") + ")";
+                            case MathFn.Sqrt: return T0 + " / (" + C("2") + " * " + M + ".Sqrt(" + A(0) + "))";
+                            case MathFn.Cbrt: return T0 + " / (" + C("3") + " * " + M + ".Cbrt(" + A(0) + ") * " + M + ".Cbrt(" + A(0) + "))";
+                            case MathFn.Tanh: return T0 + " * (" + C("1") + " - " + M + ".Tanh(" + A(0) + ") * " + M + ".Tanh(" + A(0) + "))";
+                            case MathFn.Sinh: return T0 + " * " + M + ".Cosh(" + A(0) + ")";
+                            case MathFn.Cosh: return T0 + " * " + M + ".Sinh(" + A(0) + ")";
+                            case MathFn.Atan: return T0 + " / (" + C("1") + " + " + Ap(0) + " * " + Ap(0) + ")";
+                            case MathFn.Asin: return T0 + " / " + M + ".Sqrt(" + C("1") + " - " + Ap(0) + " * " + Ap(0) + ")";
+                            case MathFn.Acos: return "-" + T0 + " / " + M + ".Sqrt(" + C("1") + " - " + Ap(0) + " * " + Ap(0) + ")";
+                            case MathFn.Abs: return T0 + " * " + M + ".Sign(" + A(0) + ")";
+                            case MathFn.Min:
+                            case MathFn.Max:
+                                return "(" + P(m.Args[0], ExprPrinter.Relational - 1) + (m.Function == MathFn.Min ? " <= " : " >= ") + P(m.Args[1], ExprPrinter.Relational - 1)
                                     + " ? " + (t0 ?? C("0")) + " : " + (Tan(m.Args[1]) ?? C("0")) + ")";
-                            case "Clamp":
+                            case MathFn.Clamp:
                                 return "(" + Ap(0) + " < " + Ap(1) + " ? " + (Tan(m.Args[1]) ?? C("0")) + " : " + Ap(0) + " > " + Ap(2) + " ? " + (Tan(m.Args[2]) ?? C("0")) + " : " + (t0 ?? C("0")) + ")";
-                            case "Atan2":
+                            case MathFn.Atan2:
                                 {
                                     string? t1 = Tan(m.Args[1]);
                                     return "(" + Ap(1) + " * " + T0 + " - " + Ap(0) + " * " + Par(t1 ?? C("0")) + ") / (" + Ap(0) + " * " + Ap(0) + " + " + Ap(1) + " * " + Ap(1) + ")";
                                 }
-                            case "Pow":
+                            case MathFn.Pow:
                                 {
                                     string? t1 = Tan(m.Args[1]);
                                     var parts = new List<string>();
@@ -581,7 +582,7 @@ namespace DiffGen.Generator.Forward
                                     if (t1 != null) parts.Add("(" + Ap(0) + " > " + C("0") + " ? " + Par(t1) + " * " + M + ".Pow(" + A(0) + ", " + A(1) + ") * " + M + ".Log(" + A(0) + ") : " + C("0") + ")");
                                     return string.Join(" + ", parts);
                                 }
-                            case "FusedMultiplyAdd":
+                            case MathFn.FusedMultiplyAdd:
                                 {
                                     var parts = new List<string>();
                                     if (t0 != null) parts.Add(T0 + " * " + Ap(1));

@@ -11,6 +11,12 @@ namespace DiffGen.Generator.Ir
         Long,
         Float,
         Double,
+
+        /// <summary>
+        /// A value of a type the IR does not model (an enum, a string, a [NoDiff] struct or class):
+        /// always inactive, printed by its type name (<see cref="Var.TypeName"/>, <see cref="Opaque.TypeName"/>).
+        /// </summary>
+        Other,
     }
 
     /// <summary>How a variable stores its value.</summary>
@@ -35,7 +41,7 @@ namespace DiffGen.Generator.Ir
     /// A variable of the lowered method: a parameter, a (hoisted, uniquely named) local, or a
     /// generator temporary. Elem is the scalar kind (of the elements, for spans and arrays).
     /// </summary>
-    internal sealed record Var(int Id, string Name, Ty Elem, Storage Storage, VarRole Role, int ParamIndex, bool NoDiff)
+    internal sealed record Var(int Id, string Name, Ty Elem, Storage Storage, VarRole Role, int ParamIndex, bool NoDiff, string? TypeName = null)
     {
         public bool IsReal => Elem == Ty.Float || Elem == Ty.Double;
 
@@ -52,6 +58,65 @@ namespace DiffGen.Generator.Ir
 
     // ---------------------------------------------------------------- expressions
 
+    /// <summary>Binary operators of the IR (C#'s, on the IR's scalar types).</summary>
+    internal enum BinOp
+    {
+        Add,
+        Sub,
+        Mul,
+        Div,
+        Mod,
+        Lt,
+        Le,
+        Gt,
+        Ge,
+        Eq,
+        Ne,
+        LogicalAnd,
+        LogicalOr,
+        BitAnd,
+        BitOr,
+        BitXor,
+    }
+
+    internal enum UnOp
+    {
+        Neg,
+        Not,
+    }
+
+    /// <summary>The System.Math / System.MathF functions the generator differentiates (Rules.DerivativeRules holds their derivatives).</summary>
+    internal enum MathFn
+    {
+        Sin,
+        Cos,
+        Tan,
+        Exp,
+        Log,
+        Log10,
+        Log2,
+        Sqrt,
+        Cbrt,
+        Pow,
+        Tanh,
+        Sinh,
+        Cosh,
+        Atan,
+        Asin,
+        Acos,
+        Abs,
+        Min,
+        Max,
+        Clamp,
+        Atan2,
+        Floor,
+        Ceiling,
+        Round,
+        Truncate,
+        Sign,
+        FusedMultiplyAdd,
+    }
+
     internal abstract record Expr(Ty Type);
 
     /// <summary>A literal, printed as written (its Type is the type after implicit conversion context).</summary>
@@ -66,9 +131,9 @@ namespace DiffGen.Generator.Ir
     /// <summary><c>span.Length</c>.</summary>
     internal sealed record LenRef(int Var) : Expr(Ty.Int);
 
-    internal sealed record Unary(string Op, Expr Operand, Ty Type) : Expr(Type);
+    internal sealed record Unary(UnOp Op, Expr Operand, Ty Type) : Expr(Type);
 
-    internal sealed record Binary(string Op, Expr Left, Expr Right, Ty Type) : Expr(Type);
+    internal sealed record Binary(BinOp Op, Expr Left, Expr Right, Ty Type) : Expr(Type);
 
     internal sealed record Conditional(Expr Condition, Expr WhenTrue, Expr WhenFalse, Ty Type) : Expr(Type);
 
@@ -76,13 +141,21 @@ namespace DiffGen.Generator.Ir
     internal sealed record Cast(Expr Operand, Ty Type, bool Implicit) : Expr(Type);
 
     /// <summary>A call of System.Math or System.MathF.</summary>
-    internal sealed record MathCall(string Function, bool IsMathF, EquatableArray<Expr> Args, Ty Type) : Expr(Type);
+    internal sealed record MathCall(MathFn Function, bool IsMathF, EquatableArray<Expr> Args, Ty Type) : Expr(Type);
 
     /// <summary>
-    /// An inactive value printed as given: a static readonly field, or a call of a static helper that
-    /// takes and returns integers/booleans only. Its arguments are analysed like any other reads.
+    /// An inactive value printed as given: a static readonly field, a member of an inactive value
+    /// (<c>grid.Dx</c>: Receiver is <c>grid</c>), an enum constant, or a call whose result carries no
+    /// derivative (a static helper on integers, a method of an inactive value). Its receiver and
+    /// arguments are analysed like any other reads. TypeName is the type's full name when Type is Other.
     /// </summary>
-    internal sealed record Opaque(string Callee, bool IsCall, EquatableArray<Expr> Args, Ty Type) : Expr(Type);
+    internal sealed record Opaque(string Callee, bool IsCall, EquatableArray<Expr> Args, Ty Type, Expr? Receiver = null, string? TypeName = null) : Expr(Type);
+
+    /// <summary>
+    /// What lowering produces for syntax it reported a diagnostic on: a model with an error node is
+    /// never analysed or emitted (the diagnostic stops the method), so no stage after lowering sees one.
+    /// </summary>
+    internal sealed record ErrorExpr() : Expr(Ty.Void);
 
     // ---------------------------------------------------------------- statements
 
@@ -99,15 +172,18 @@ namespace DiffGen.Generator.Ir
 
     internal sealed record If(int Id, Expr Condition, Block Then, Block Else) : Stmt(Id);
 
+    /// <summary>Any loop: a counted <see cref="ForLoop"/> or a general <see cref="WhileLoop"/>.</summary>
+    internal abstract record Loop(int Id, Block Init, Expr Condition, Block Body) : Stmt(Id);
+
     /// <summary>
-    /// A loop: <c>Init; while (Condition) { Body; Step; }</c>. When Counter >= 0 the loop is canonical:
-    /// Counter is set to Start by Init, changed only by <c>Counter += StepValue</c> in Step, and is
-    /// reconstructed in the reverse sweep instead of being taped.
+    /// A counted loop: <c>Init; for (Counter = Start; Condition; Counter += Step) Body</c>. The counter is
+    /// declared by the loop, changed only by its step, and reconstructed in the reverse sweep instead of
+    /// being taped. Init holds the header's other initialisers.
     /// </summary>
-    internal sealed record Loop(int Id, Block Init, Expr Condition, Block Step, Block Body, int Counter, Expr? Start, int StepValue) : Stmt(Id)
-    {
-        public bool IsCanonical => Counter >= 0;
-    }
+    internal sealed record ForLoop(int Id, Block Init, int Counter, Expr Start, Expr Condition, int Step, Block Body) : Loop(Id, Init, Condition, Body);
+
+    /// <summary>A general loop: <c>Init; while (Condition) { Body; Step; }</c> (for loops with another shape, while, do).</summary>
+    internal sealed record WhileLoop(int Id, Block Init, Expr Condition, Block Step, Block Body) : Loop(Id, Init, Condition, Body);
 
     /// <summary>A call of a differentiable method (generated or hand-written derivative).</summary>
     internal sealed record Call(int Id, int Callee, EquatableArray<Expr> Args, int ResultVar, LocationInfo Location) : Stmt(Id);

@@ -22,12 +22,8 @@ namespace DiffGen.Generator.Lowering
         public const string NoDiffAttributeName = "DiffGen.NoDiffAttribute";
         public const string DerivativeOfAttributeName = "DiffGen.DerivativeOfAttribute";
 
-        private static readonly HashSet<string> MathFunctions = new HashSet<string>(StringComparer.Ordinal)
-        {
-            "Sin", "Cos", "Tan", "Exp", "Log", "Log10", "Log2", "Sqrt", "Cbrt", "Pow", "Tanh", "Sinh", "Cosh",
-            "Atan", "Asin", "Acos", "Abs", "Min", "Max", "Clamp", "Atan2", "Floor", "Ceiling", "Round", "Truncate",
-            "Sign", "FusedMultiplyAdd",
-        };
+        private static bool TryMathFunction(string name, out MathFn fn) =>
+            Enum.TryParse(name, ignoreCase: false, out fn) && Enum.IsDefined(typeof(MathFn), fn) && !int.TryParse(name, out _);
 
         private readonly SemanticModel _model;
         private readonly IMethodSymbol _method;
@@ -100,7 +96,14 @@ namespace DiffGen.Generator.Lowering
                 }
                 if (!TryMapType(p.Type, out var elem, out var storage))
                 {
-                    Report(Descriptors.UnsupportedParameter, loc, p.Name, p.Type.ToDisplayString(), "");
+                    if (noDiff || IsInactiveType(p.Type))
+                    {
+                        // Carries no derivative: printed by its type, read through its members.
+                        AddVar(p.Name, Ty.Other, Storage.Scalar, VarRole.Param, p.Ordinal, true, p, OtherTypeName(p.Type));
+                        continue;
+                    }
+                    Report(Descriptors.UnsupportedParameter, loc, p.Name, p.Type.ToDisplayString(),
+                        " (a value that carries no derivative, such as a grid or an options object, is accepted when its type or the parameter is marked [NoDiff])");
                     AddVar(p.Name, Ty.Double, Storage.Scalar, VarRole.Param, p.Ordinal, true, p);
                     continue;
                 }
@@ -230,18 +233,69 @@ namespace DiffGen.Generator.Lowering
             return false;
         }
 
+        /// <summary>
+        /// Whether values of a type never carry a derivative: enums, strings and chars, types marked
+        /// [NoDiff], and structs and classes that hold no float or double data (DateOnly, a record of
+        /// strings and ints, a logger). Interfaces and delegates are not: their calls may compute anything.
+        /// </summary>
+        internal static bool IsInactiveType(ITypeSymbol type)
+        {
+            if (type.TypeKind == TypeKind.Enum || type.SpecialType == SpecialType.System_String || type.SpecialType == SpecialType.System_Char)
+                return true;
+            if (HasNoDiff(type)) return true;
+            if (type.SpecialType == SpecialType.System_Object || type.TypeKind == TypeKind.Dynamic) return false; // could hold a boxed double
+            if (!(type is INamedTypeSymbol named) || !(named.TypeKind == TypeKind.Struct || named.TypeKind == TypeKind.Class)) return false;
+            if (named.SpecialType != SpecialType.None && named.SpecialType != SpecialType.System_Object) return !TryMapScalar(named, out var t) || !(t == Ty.Double || t == Ty.Float);
+            return !HoldsRealData(named, new HashSet<ITypeSymbol>(SymbolEqualityComparer.Default));
+        }
+
+        private static bool HasNoDiff(ITypeSymbol type) =>
+            type.OriginalDefinition.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == NoDiffAttributeName);
+
+        /// <summary>Whether an instance field (of the type or of a type it holds) is or contains float or double data.</summary>
+        private static bool HoldsRealData(ITypeSymbol type, HashSet<ITypeSymbol> visiting)
+        {
+            if (TryMapScalar(type, out var t)) return t == Ty.Double || t == Ty.Float;
+            if (type.SpecialType == SpecialType.System_Decimal) return true;
+            if (type is IArrayTypeSymbol arr) return HoldsRealData(arr.ElementType, visiting);
+            if (type is ITypeParameterSymbol) return true;
+            if (!(type is INamedTypeSymbol named) || type.TypeKind == TypeKind.Enum || type.SpecialType == SpecialType.System_String) return false;
+            if (type.TypeKind == TypeKind.Interface || type.TypeKind == TypeKind.Delegate) return true;
+            if (HasNoDiff(type)) return false;
+            if (!visiting.Add(named)) return false;
+            foreach (var arg in named.TypeArguments)
+                if (HoldsRealData(arg, visiting)) return true;
+            for (var t2 = named; t2 != null && t2.SpecialType != SpecialType.System_Object; t2 = t2.BaseType)
+                foreach (var f in t2.GetMembers().OfType<IFieldSymbol>())
+                    if (!f.IsStatic && !f.IsConst && HoldsRealData(f.Type, visiting)) return true;
+            return false;
+        }
+
+        /// <summary>The full name generated code declares an inactive value with (nullable annotations kept).</summary>
+        internal static string OtherTypeName(ITypeSymbol type) =>
+            type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat.AddMiscellaneousOptions(SymbolDisplayMiscellaneousOptions.IncludeNullableReferenceTypeModifier));
+
+        /// <summary>The IR type of a value read from an inactive value's member or an inactive call (Void when unsupported).</summary>
+        private static Ty MapInactiveResult(ITypeSymbol type, out string? typeName)
+        {
+            typeName = null;
+            if (TryMapScalar(type, out var t)) return t;
+            if (IsInactiveType(type)) { typeName = OtherTypeName(type); return Ty.Other; }
+            return Ty.Void;
+        }
+
         private static bool TryMapReturn(ITypeSymbol type, out Ty ty)
         {
             if (type.SpecialType == SpecialType.System_Void) { ty = Ty.Void; return true; }
             return TryMapScalar(type, out ty);
         }
 
-        private int AddVar(string name, Ty elem, Storage storage, VarRole role, int paramIndex, bool noDiff, ISymbol? symbol)
+        private int AddVar(string name, Ty elem, Storage storage, VarRole role, int paramIndex, bool noDiff, ISymbol? symbol, string? typeName = null)
         {
             string unique = role == VarRole.Param ? name : FreshName(name);
             _names.Add(unique);
             int id = _vars.Count;
-            _vars.Add(new Var(id, unique, elem, storage, role, paramIndex, noDiff));
+            _vars.Add(new Var(id, unique, elem, storage, role, paramIndex, noDiff, typeName));
             if (symbol != null) _symbolVars[symbol] = id;
             return id;
         }
@@ -256,7 +310,7 @@ namespace DiffGen.Generator.Lowering
             }
         }
 
-        private int Temp(string hint, Ty ty, VarRole role = VarRole.Temp)
+        private int Temp(string hint, Ty ty, VarRole role = VarRole.Temp, string? typeName = null)
         {
             string name;
             for (int i = 0; ; i++)
@@ -266,7 +320,7 @@ namespace DiffGen.Generator.Lowering
             }
             _names.Add(name);
             int id = _vars.Count;
-            _vars.Add(new Var(id, name, ty, Storage.Scalar, role, -1, false));
+            _vars.Add(new Var(id, name, ty, Storage.Scalar, role, -1, ty == Ty.Other, typeName));
             return id;
         }
 
@@ -323,7 +377,7 @@ namespace DiffGen.Generator.Lowering
                     {
                         var cond = LowerExpr(ws.Condition, output, ExprContext.LoopCondition);
                         var body = LowerEmbedded(ws.Statement);
-                        output.Add(new Loop(NextId(), Empty(), cond, Empty(), body, -1, null, 0));
+                        output.Add(new WhileLoop(NextId(), Empty(), cond, Empty(), body));
                         break;
                     }
                 case DoStatementSyntax ds:
@@ -335,8 +389,8 @@ namespace DiffGen.Generator.Lowering
                         var bodyStmts = new List<Stmt> { new Assign(NextId(), new VarRef(first, Ty.Bool), new Lit("false", Ty.Bool)) };
                         bodyStmts.AddRange(body.Stmts);
                         output.Add(new Assign(NextId(), new VarRef(first, Ty.Bool), new Lit("true", Ty.Bool)));
-                        output.Add(new Loop(NextId(), Empty(), new Binary("||", new VarRef(first, Ty.Bool), cond, Ty.Bool), Empty(),
-                            new Block(NextId(), bodyStmts.ToEquatableArray()), -1, null, 0));
+                        output.Add(new WhileLoop(NextId(), Empty(), new Binary(BinOp.LogicalOr, new VarRef(first, Ty.Bool), cond, Ty.Bool), Empty(),
+                            new Block(NextId(), bodyStmts.ToEquatableArray())));
                         break;
                     }
                 case ForEachStatementSyntax fe:
@@ -419,6 +473,24 @@ namespace DiffGen.Generator.Lowering
             foreach (var v in declaration.Variables)
             {
                 if (_model.GetDeclaredSymbol(v, _ct) is not ILocalSymbol symbol) continue;
+                if (!TryMapType(symbol.Type, out _, out _) && IsInactiveType(symbol.Type))
+                {
+                    if (v.Initializer == null)
+                    {
+                        Report(Descriptors.UnsupportedLocal, v.GetLocation(), v.Identifier.ValueText, symbol.Type.ToDisplayString(),
+                            " (a local of an inactive type must be initialised where it is declared)");
+                        continue;
+                    }
+                    int oid = AddVar(v.Identifier.ValueText, Ty.Other, Storage.Scalar, VarRole.Local, -1, true, symbol, OtherTypeName(symbol.Type));
+                    var ovalue = LowerExpr(v.Initializer.Value, output, ExprContext.Plain);
+                    if (!IsError(ovalue) && ovalue.Type != Ty.Other)
+                    {
+                        Unsupported(v.Initializer.Value, "a local of type '" + symbol.Type.ToDisplayString() + "' can be initialised from a parameter, a member or a call only");
+                        continue;
+                    }
+                    output.Add(new Assign(NextId(), new VarRef(oid, Ty.Other), ovalue, Declares: true));
+                    continue;
+                }
                 if (!TryMapType(symbol.Type, out var elem, out var storage) || storage == Storage.ReadOnlySpan
                     || (storage == Storage.Span && !(v.Initializer?.Value is ArrayCreationExpressionSyntax)))
                 {
@@ -535,12 +607,9 @@ namespace DiffGen.Generator.Lowering
             int k = Temp("k", Ty.Int);
             var kRef = new VarRef(k, Ty.Int);
             var start = new Lit("0", Ty.Int);
-            return new Loop(NextId(),
-                new Block(NextId(), new Stmt[] { new Assign(NextId(), kRef, start, Declares: true) }.ToEquatableArray()),
-                new Binary("<", kRef, new LenRef(array.Id), Ty.Bool),
-                new Block(NextId(), new Stmt[] { new Assign(NextId(), kRef, new Binary("+", kRef, new Lit("1", Ty.Int), Ty.Int)) }.ToEquatableArray()),
-                new Block(NextId(), new[] { body(kRef) }.ToEquatableArray()),
-                k, start, 1);
+            return new ForLoop(NextId(), Empty(), k, start,
+                new Binary(BinOp.Lt, kRef, new LenRef(array.Id), Ty.Bool), 1,
+                new Block(NextId(), new[] { body(kRef) }.ToEquatableArray()));
         }
 
         private static Expr Zero(Ty ty) => new Lit(ty == Ty.Float ? "0f" : ty == Ty.Double ? "0.0" : ty == Ty.Bool ? "false" : "0", ty);
@@ -561,14 +630,14 @@ namespace DiffGen.Generator.Lowering
                 output.Add(new Assign(NextId(), target, Convert(value, targetType, true)));
                 return;
             }
-            string op;
+            BinOp op;
             switch (assign.Kind())
             {
-                case SyntaxKind.AddAssignmentExpression: op = "+"; break;
-                case SyntaxKind.SubtractAssignmentExpression: op = "-"; break;
-                case SyntaxKind.MultiplyAssignmentExpression: op = "*"; break;
-                case SyntaxKind.DivideAssignmentExpression: op = "/"; break;
-                case SyntaxKind.ModuloAssignmentExpression: op = "%"; break;
+                case SyntaxKind.AddAssignmentExpression: op = BinOp.Add; break;
+                case SyntaxKind.SubtractAssignmentExpression: op = BinOp.Sub; break;
+                case SyntaxKind.MultiplyAssignmentExpression: op = BinOp.Mul; break;
+                case SyntaxKind.DivideAssignmentExpression: op = BinOp.Div; break;
+                case SyntaxKind.ModuloAssignmentExpression: op = BinOp.Mod; break;
                 default:
                     Report(Descriptors.UnsupportedExpression, assign.GetLocation(), assign.OperatorToken.Text, "only =, +=, -=, *=, /= and %= are supported");
                     return;
@@ -585,12 +654,18 @@ namespace DiffGen.Generator.Lowering
             var target = LowerTarget(operand, output);
             if (target == null) return;
             var one = target.Type == Ty.Float ? new Lit("1f", Ty.Float) : target.Type == Ty.Double ? new Lit("1.0", Ty.Double) : new Lit("1", target.Type);
-            output.Add(new Assign(NextId(), target, new Binary(increment ? "+" : "-", target, one, target.Type)));
+            output.Add(new Assign(NextId(), target, new Binary(increment ? BinOp.Add : BinOp.Sub, target, one, target.Type)));
         }
 
         private Expr? LowerTarget(ExpressionSyntax left, List<Stmt> output)
         {
             var e = LowerExpr(left, output, ExprContext.Target);
+            if (e is VarRef ov && ov.Type == Ty.Other)
+            {
+                Report(Descriptors.UnsupportedExpression, left.GetLocation(), Shorten(left.ToString()),
+                    "a value of an inactive type is assigned only where it is declared (declare a new local instead)");
+                return null;
+            }
             if (e is VarRef || e is ElemRef)
             {
                 if (e is VarRef vr && _vars[vr.Var].Role == VarRole.Param && _vars[vr.Var].Storage != Storage.Scalar)
@@ -600,7 +675,7 @@ namespace DiffGen.Generator.Lowering
                 }
                 return e;
             }
-            if (!(e is Lit l && l.Text == "<error>"))
+            if (!IsError(e))
                 Report(Descriptors.UnsupportedExpression, left.GetLocation(), "assignment target", "assign to a local, a parameter or a span/array element");
             return null;
         }
@@ -614,7 +689,7 @@ namespace DiffGen.Generator.Lowering
             {
                 LowerVariableDeclaration(fs.Declaration, init);
                 if (fs.Declaration.Variables.Count == 1 && init.Count == 1 && init[0] is Assign a && a.Target is VarRef cv
-                    && (cv.Type == Ty.Int || cv.Type == Ty.Long) && !ExprUsesVar(a.Value, cv.Var))
+                    && (cv.Type == Ty.Int || cv.Type == Ty.Long) && !Walk.Uses(a.Value, cv.Var))
                 {
                     counter = cv.Var;
                     start = a.Value;
@@ -630,17 +705,22 @@ namespace DiffGen.Generator.Lowering
             int stepValue = 0;
             if (counter >= 0)
             {
-                // Canonical: the counter changes only by a constant step in the incrementor.
+                // Counted: the counter changes only by a constant step in the incrementor.
                 if (step.Count == 1 && step[0] is Assign s && s.Target is VarRef sv && sv.Var == counter
                     && s.Value is Binary b && b.Left is VarRef bl && bl.Var == counter && b.Right is Lit lit
-                    && int.TryParse(lit.Text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int c) && (b.Op == "+" || b.Op == "-")
+                    && int.TryParse(lit.Text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int c) && (b.Op == BinOp.Add || b.Op == BinOp.Sub)
                     && !BlockWritesVar(body, counter))
                 {
-                    stepValue = b.Op == "+" ? c : -c;
+                    stepValue = b.Op == BinOp.Add ? c : -c;
                 }
-                if (stepValue == 0) { counter = -1; start = null; }
             }
-            output.Add(new Loop(NextId(), new Block(NextId(), init.ToEquatableArray()), cond, new Block(NextId(), step.ToEquatableArray()), body, counter, start, stepValue));
+            if (stepValue != 0)
+            {
+                // The counter's declaration is the loop's own; the rest of the header's initialisers stay in Init.
+                output.Add(new ForLoop(NextId(), new Block(NextId(), init.Skip(1).ToEquatableArray()), counter, start!, cond, stepValue, body));
+                return;
+            }
+            output.Add(new WhileLoop(NextId(), new Block(NextId(), init.ToEquatableArray()), cond, new Block(NextId(), step.ToEquatableArray()), body));
         }
 
         private void LowerForEach(ForEachStatementSyntax fe, List<Stmt> output)
@@ -666,15 +746,16 @@ namespace DiffGen.Generator.Lowering
         private void LowerSwitch(SwitchStatementSyntax ss, List<Stmt> output)
         {
             var governing = LowerExpr(ss.Expression, output, ExprContext.Plain);
-            if (governing.Type != Ty.Int && governing.Type != Ty.Long && governing.Type != Ty.Bool)
+            bool isEnum = governing.Type == Ty.Other && _model.GetTypeInfo(ss.Expression, _ct).Type?.TypeKind == TypeKind.Enum;
+            if (governing.Type != Ty.Int && governing.Type != Ty.Long && governing.Type != Ty.Bool && !isEnum)
             {
-                Report(Descriptors.UnsupportedStatement, ss.Expression.GetLocation(), "switch statement", "switch on an int, long or bool value only");
+                Report(Descriptors.UnsupportedStatement, ss.Expression.GetLocation(), "switch statement", "switch on an int, long, bool or enum value only");
                 return;
             }
             Expr g = governing;
             if (!(governing is VarRef))
             {
-                int t = Temp("switch", governing.Type);
+                int t = Temp("switch", governing.Type, typeName: (governing as Opaque)?.TypeName);
                 output.Add(new Assign(NextId(), new VarRef(t, governing.Type), governing, Declares: true));
                 g = new VarRef(t, governing.Type);
             }
@@ -707,8 +788,8 @@ namespace DiffGen.Generator.Lowering
                     if (label is CaseSwitchLabelSyntax cl)
                     {
                         var value = LowerExpr(cl.Value, output, ExprContext.Plain);
-                        var test = new Binary("==", g, value, Ty.Bool);
-                        cond = cond == null ? test : new Binary("||", cond, test, Ty.Bool);
+                        var test = new Binary(BinOp.Eq, g, value, Ty.Bool);
+                        cond = cond == null ? test : new Binary(BinOp.LogicalOr, cond, test, Ty.Bool);
                     }
                     else
                     {
@@ -727,36 +808,9 @@ namespace DiffGen.Generator.Lowering
             output.AddRange(chain.Stmts);
         }
 
-        private bool BlockWritesVar(Stmt s, int var)
-        {
-            switch (s)
-            {
-                case Block b: return b.Stmts.Any(x => BlockWritesVar(x, var));
-                case Assign a: return a.Target is VarRef v && v.Var == var;
-                case If i: return BlockWritesVar(i.Then, var) || BlockWritesVar(i.Else, var);
-                case Loop l: return BlockWritesVar(l.Init, var) || BlockWritesVar(l.Step, var) || BlockWritesVar(l.Body, var);
-                case Call c: return c.ResultVar == var;
-                case Alloc al: return al.Var == var;
-                default: return false;
-            }
-        }
-
-        internal static bool ExprUsesVar(Expr e, int var)
-        {
-            switch (e)
-            {
-                case VarRef v: return v.Var == var;
-                case ElemRef el: return el.Var == var || ExprUsesVar(el.Index, var);
-                case LenRef l: return l.Var == var;
-                case Unary u: return ExprUsesVar(u.Operand, var);
-                case Binary b: return ExprUsesVar(b.Left, var) || ExprUsesVar(b.Right, var);
-                case Conditional c: return ExprUsesVar(c.Condition, var) || ExprUsesVar(c.WhenTrue, var) || ExprUsesVar(c.WhenFalse, var);
-                case Cast c: return ExprUsesVar(c.Operand, var);
-                case MathCall m: return m.Args.Any(a => ExprUsesVar(a, var));
-                case Opaque o: return o.Args.Any(a => ExprUsesVar(a, var));
-                default: return false;
-            }
-        }
+        private static bool BlockWritesVar(Stmt s, int var) => Walk.Descendants(s).Any(x =>
+            x is Assign a && a.Target is VarRef v && v.Var == var || x is Call c && c.ResultVar == var || x is Alloc al && al.Var == var
+            || x is ForLoop f && f.Counter == var);
 
         // ------------------------------------------------------------------ expressions
 
@@ -784,13 +838,15 @@ namespace DiffGen.Generator.Lowering
             return new Cast(e, to, implicitConversion);
         }
 
-        private Expr Error() => new Lit("<error>", Ty.Void);
+        private static Expr Error() => new ErrorExpr();
+
+        private static bool IsError(Expr e) => e is ErrorExpr;
 
         private Expr LowerExpr(ExpressionSyntax syntax, List<Stmt> pre, ExprContext ctx)
         {
             _ct.ThrowIfCancellationRequested();
             var e = LowerExprCore(syntax, pre, ctx);
-            if (e is Lit err && err.Text == "<error>") return e;
+            if (e is ErrorExpr) return e;
             var info = _model.GetTypeInfo(syntax, _ct);
             if (info.ConvertedType != null && info.Type != null && !SymbolEqualityComparer.Default.Equals(info.Type, info.ConvertedType)
                 && TryMapScalar(info.ConvertedType, out var converted) && e.Type != converted && converted != Ty.Bool)
@@ -801,8 +857,17 @@ namespace DiffGen.Generator.Lowering
         private Expr LowerExprCore(ExpressionSyntax syntax, List<Stmt> pre, ExprContext ctx)
         {
             var constant = _model.GetConstantValue(syntax, _ct);
+            if (constant.HasValue && !(syntax is LiteralExpressionSyntax) && _model.GetTypeInfo(syntax, _ct).Type is { TypeKind: TypeKind.Enum } enumType
+                && TryFormatConstant(constant.Value, out var enumText, out _))
+            {
+                // An enum constant keeps its type (a bare number would not compare with an enum value).
+                string name = OtherTypeName(enumType);
+                return new Opaque("((" + name + ")(" + enumText + "))", false, EquatableArray<Expr>.Empty, Ty.Other, null, name);
+            }
             if (constant.HasValue && !(syntax is LiteralExpressionSyntax) && TryFormatConstant(constant.Value, out var text, out var cty))
                 return new Lit(text, cty);
+            if (constant.HasValue && constant.Value is string constString)
+                return new Opaque(SymbolDisplay.FormatLiteral(constString, quote: true), false, EquatableArray<Expr>.Empty, Ty.Other, null, "string");
 
             switch (syntax)
             {
@@ -812,6 +877,8 @@ namespace DiffGen.Generator.Lowering
                     {
                         var type = _model.GetTypeInfo(lit, _ct).Type;
                         if (type != null && TryMapScalar(type, out var ty)) return new Lit(lit.Token.Text, ty);
+                        if (type != null && (type.SpecialType == SpecialType.System_String || type.SpecialType == SpecialType.System_Char))
+                            return new Opaque(lit.Token.Text, false, EquatableArray<Expr>.Empty, Ty.Other, null, OtherTypeName(type));
                         return Unsupported(syntax, "only numeric and boolean literals are supported");
                     }
                 case IdentifierNameSyntax id:
@@ -825,7 +892,8 @@ namespace DiffGen.Generator.Lowering
                             return new LenRef(arr);
                         if (symbol is IFieldSymbol field && field.IsStatic && field.IsReadOnly && TryMapScalar(field.Type, out var fty))
                             return new Opaque(FullName(field.ContainingType) + "." + field.Name, false, EquatableArray<Expr>.Empty, fty);
-                        return Unsupported(syntax, "member access other than span.Length, constants and static readonly fields");
+                        if (TryLowerInactiveMember(ma, symbol, pre, ctx, out var member)) return member;
+                        return Unsupported(syntax, "member access other than span.Length, constants, static readonly fields and members of inactive ([NoDiff]) values");
                     }
                 case ElementAccessExpressionSyntax ea:
                     {
@@ -844,12 +912,12 @@ namespace DiffGen.Generator.Lowering
                     }
                 case PrefixUnaryExpressionSyntax pu:
                     {
-                        string op;
+                        UnOp op;
                         switch (pu.Kind())
                         {
-                            case SyntaxKind.UnaryMinusExpression: op = "-"; break;
+                            case SyntaxKind.UnaryMinusExpression: op = UnOp.Neg; break;
                             case SyntaxKind.UnaryPlusExpression: return LowerExpr(pu.Operand, pre, ctx);
-                            case SyntaxKind.LogicalNotExpression: op = "!"; break;
+                            case SyntaxKind.LogicalNotExpression: op = UnOp.Not; break;
                             default: return Unsupported(syntax, "'" + pu.OperatorToken.Text + "' inside an expression; use a separate statement");
                         }
                         var operand = LowerExpr(pu.Operand, pre, ctx);
@@ -857,20 +925,12 @@ namespace DiffGen.Generator.Lowering
                     }
                 case BinaryExpressionSyntax be:
                     {
-                        string op = be.OperatorToken.Text;
-                        switch (op)
-                        {
-                            case "+": case "-": case "*": case "/": case "%":
-                            case "<": case "<=": case ">": case ">=": case "==": case "!=":
-                            case "&&": case "||": case "&": case "|": case "^":
-                                break;
-                            default:
-                                return Unsupported(syntax, "operator '" + op + "' is not supported");
-                        }
+                        if (!Ops.TryParse(be.OperatorToken.Text, out var op))
+                            return Unsupported(syntax, "operator '" + be.OperatorToken.Text + "' is not supported");
                         var left = LowerExpr(be.Left, pre, ctx);
-                        var right = LowerExpr(be.Right, pre, (op == "&&" || op == "||") && ctx == ExprContext.Plain ? ExprContext.Plain : ctx);
+                        var right = LowerExpr(be.Right, pre, ctx);
                         var ty = TypeOf(syntax, Wider(left.Type, right.Type));
-                        if ((op == "&" || op == "|" || op == "^") && ty != Ty.Bool && ty != Ty.Int && ty != Ty.Long)
+                        if (Ops.IsBitwise(op) && ty != Ty.Bool && ty != Ty.Int && ty != Ty.Long)
                             return Unsupported(syntax, "bitwise operators on floating-point values");
                         return new Binary(op, left, right, ty);
                     }
@@ -912,6 +972,41 @@ namespace DiffGen.Generator.Lowering
                 default:
                     return Unsupported(syntax, "rewrite it with arithmetic, Math functions and calls of [Differentiable] methods");
             }
+        }
+
+        /// <summary>
+        /// A field or property of an inactive value (<c>grid.Dx</c>, <c>grid.Boundary.Lo</c>), or a static
+        /// readonly field or get-only static property of an inactive type: an inactive value itself.
+        /// </summary>
+        private bool TryLowerInactiveMember(MemberAccessExpressionSyntax ma, ISymbol? symbol, List<Stmt> pre, ExprContext ctx, out Expr result)
+        {
+            result = Error();
+            ITypeSymbol? type = symbol is IFieldSymbol f ? f.Type : symbol is IPropertySymbol p && !p.IsIndexer && p.GetMethod != null ? p.Type : null;
+            if (type == null) return false;
+            var ty = MapInactiveResult(type, out var typeName);
+            if (ty == Ty.Void) return false;
+            if (symbol!.IsStatic)
+            {
+                if (symbol is IFieldSymbol sf && !sf.IsReadOnly && !sf.IsConst) return false;
+                if (symbol is IPropertySymbol sp && sp.SetMethod != null) return false;
+                if (ty != Ty.Other && !IsInactiveType(symbol.ContainingType)) return false;
+                result = new Opaque(FullName(symbol.ContainingType) + "." + symbol.Name, false, EquatableArray<Expr>.Empty, ty, null, typeName);
+                return true;
+            }
+            var receiverType = _model.GetTypeInfo(ma.Expression, _ct).Type;
+            if (receiverType == null || TryMapType(receiverType, out _, out _) || !IsInactiveValue(ma.Expression, receiverType)) return false;
+            var receiver = LowerExpr(ma.Expression, pre, ctx == ExprContext.Target ? ExprContext.Plain : ctx);
+            if (IsError(receiver)) { result = receiver; return true; }
+            if (receiver.Type != Ty.Other) return false;
+            result = new Opaque(symbol.Name, false, EquatableArray<Expr>.Empty, ty, receiver, typeName);
+            return true;
+        }
+
+        /// <summary>Whether an expression of a non-numeric type is an inactive value (a [NoDiff] parameter of any type, or a value of an inactive type).</summary>
+        private bool IsInactiveValue(ExpressionSyntax e, ITypeSymbol type)
+        {
+            if (IsInactiveType(type)) return true;
+            return _model.GetSymbolInfo(e, _ct).Symbol is ISymbol s && _symbolVars.TryGetValue(s, out int v) && _vars[v].Elem == Ty.Other;
         }
 
         private Ty TypeOf(ExpressionSyntax syntax, Ty fallback)
@@ -999,7 +1094,7 @@ namespace DiffGen.Generator.Lowering
             var containing = symbol.ContainingType?.ToDisplayString();
             if (containing == "System.Math" || containing == "System.MathF")
             {
-                if (!MathFunctions.Contains(symbol.Name))
+                if (!TryMathFunction(symbol.Name, out var fn))
                 {
                     Report(Descriptors.UnsupportedMathFunction, inv.GetLocation(), containing + "." + symbol.Name, containing, symbol.Name);
                     return Error();
@@ -1015,7 +1110,7 @@ namespace DiffGen.Generator.Lowering
                 }
                 if (symbol.Name == "Round" && args.Count != 1)
                     return Unsupported(inv, "Math.Round with digits or a rounding mode");
-                return new MathCall(symbol.Name, containing == "System.MathF", args.ToEquatableArray(), rty);
+                return new MathCall(fn, containing == "System.MathF", args.ToEquatableArray(), rty);
             }
             if (symbol.IsStatic && TryMapScalar(symbol.ReturnType, out var ity) && (ity == Ty.Int || ity == Ty.Long || ity == Ty.Bool)
                 && symbol.Parameters.All(p => p.RefKind == RefKind.None && TryMapScalar(p.Type, out _)))
@@ -1025,6 +1120,7 @@ namespace DiffGen.Generator.Lowering
                 foreach (var a in inv.ArgumentList.Arguments) args.Add(LowerExpr(a.Expression, pre, ctx));
                 return new Opaque(FullName(symbol.ContainingType!) + "." + symbol.Name, true, args.ToEquatableArray(), ity);
             }
+            if (TryLowerInactiveCall(inv, symbol, pre, ctx, out var inactive)) return inactive;
             if (IsUserCallCandidate(symbol))
             {
                 if (ctx == ExprContext.LoopCondition)
@@ -1047,6 +1143,56 @@ namespace DiffGen.Generator.Lowering
                 return ReportNoDerivative(inv, symbol);
             }
             return Unsupported(inv, "only static methods can be called from [Differentiable] code");
+        }
+
+        /// <summary>
+        /// A call whose result carries no derivative: a method of an inactive value (<c>grid.Index(i, j)</c>),
+        /// or a static method that takes no float/double parameter and returns a number, a bool or an
+        /// inactive value, and is neither [Differentiable] nor given a derivative. It runs as written.
+        /// </summary>
+        private bool TryLowerInactiveCall(InvocationExpressionSyntax inv, IMethodSymbol symbol, List<Stmt> pre, ExprContext ctx, out Expr result)
+        {
+            result = Error();
+            if (!IsInactiveCallShape(symbol)) return false;
+            var ty = MapInactiveResult(symbol.ReturnType, out var typeName);
+            if (symbol.Parameters.Length != inv.ArgumentList.Arguments.Count || inv.ArgumentList.Arguments.Any(a => a.NameColon != null)) return false;
+            Expr? receiver = null;
+            if (!symbol.IsStatic)
+            {
+                if (!(inv.Expression is MemberAccessExpressionSyntax ma)) return false;
+                var receiverType = _model.GetTypeInfo(ma.Expression, _ct).Type;
+                if (receiverType == null || TryMapType(receiverType, out _, out _) || !IsInactiveValue(ma.Expression, receiverType)) return false;
+                receiver = LowerExpr(ma.Expression, pre, ctx);
+                if (IsError(receiver)) { result = receiver; return true; }
+                if (receiver.Type != Ty.Other) return false;
+            }
+            var args = new List<Expr>();
+            for (int i = 0; i < symbol.Parameters.Length; i++)
+            {
+                var a = LowerExpr(inv.ArgumentList.Arguments[i].Expression, pre, ctx);
+                if (TryMapScalar(symbol.Parameters[i].Type, out var pty)) a = Convert(a, pty, true);
+                args.Add(a);
+            }
+            string callee = receiver != null ? symbol.Name : FullName(symbol.ContainingType!) + "." + symbol.Name;
+            result = new Opaque(callee, true, args.ToEquatableArray(), ty, receiver, typeName);
+            return true;
+        }
+
+        /// <summary>
+        /// A method whose result cannot carry a derivative from its arguments: not [Differentiable], no
+        /// registered derivative, no float/double parameter, a numeric, bool or inactive result.
+        /// </summary>
+        private static bool IsInactiveCallShape(IMethodSymbol symbol)
+        {
+            if (symbol.ReturnsVoid || symbol.IsGenericMethod || symbol.MethodKind != MethodKind.Ordinary) return false;
+            if (HasDifferentiable(symbol) || FindDerivativeOnTypes(symbol, 0) != null) return false;
+            if (MapInactiveResult(symbol.ReturnType, out _) == Ty.Void) return false;
+            foreach (var p in symbol.Parameters)
+            {
+                if (p.RefKind != RefKind.None && p.RefKind != RefKind.In) return false;
+                if (TryMapScalar(p.Type, out var pt) ? pt == Ty.Double || pt == Ty.Float : !IsInactiveType(p.Type)) return false;
+            }
+            return true;
         }
 
         private static bool IsUserCallCandidate(IMethodSymbol symbol)
@@ -1125,7 +1271,7 @@ namespace DiffGen.Generator.Lowering
                 {
                     if (!(a is VarRef vr) || _vars[vr.Var].Storage == Storage.Scalar)
                     {
-                        if (!(a is Lit el && el.Text == "<error>"))
+                        if (!IsError(a))
                             Report(Descriptors.UnsupportedExpression, arguments[i].GetLocation(), Shorten(arguments[i].ToString()),
                                 "pass a span or array variable directly (slices and expressions are not supported)");
                         return -1;
@@ -1155,12 +1301,13 @@ namespace DiffGen.Generator.Lowering
             var body = symbol.DeclaringSyntaxReferences.FirstOrDefault()?.GetSyntax(_ct) as MethodDeclarationSyntax;
             foreach (var p in symbol.Parameters)
             {
+                bool noDiff = p.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == NoDiffAttributeName);
                 if (!TryMapType(p.Type, out var elem, out var storage))
                 {
-                    ps.Add(new CalleeParam(p.Name, Ty.Void, Storage.Scalar, true, false, false));
+                    bool inactive = p.RefKind == RefKind.None && (noDiff || IsInactiveType(p.Type));
+                    ps.Add(new CalleeParam(p.Name, inactive ? Ty.Other : Ty.Void, Storage.Scalar, true, false, false));
                     continue;
                 }
-                bool noDiff = p.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == NoDiffAttributeName);
                 bool reads = true, writes = storage == Storage.Span || storage == Storage.Array;
                 if (writes && body != null) AnalyseSpanUse(body, p.Name, out reads, out writes);
                 ps.Add(new CalleeParam(p.Name, elem, storage, noDiff, reads, writes));
@@ -1241,6 +1388,8 @@ namespace DiffGen.Generator.Lowering
                 if (owner == "System.Span<T>" || owner == "System.ReadOnlySpan<T>" || callee.ContainingType?.Name == "Span" || callee.ContainingType?.Name == "ReadOnlySpan") continue;
                 bool scalarOnly = callee.Parameters.All(p => TryMapScalar(p.Type, out var t) && t != Ty.Double && t != Ty.Float);
                 if (scalarOnly && TryMapScalar(callee.ReturnType, out var rt) && rt != Ty.Double && rt != Ty.Float) continue;
+                // Calls on inactive values (grid.Index(i, j), grid.CellCentre(i)) run as written in every mode.
+                if (IsInactiveCallShape(callee) && (callee.IsStatic || callee.ContainingType != null && IsInactiveType(callee.ContainingType))) continue;
                 if (!IsCapable(callee, dual, visiting)) return false;
             }
             return true;

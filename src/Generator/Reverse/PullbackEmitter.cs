@@ -82,7 +82,7 @@ namespace DiffGen.Generator.Reverse
 
         internal static void CollectCounters(Stmt s, HashSet<int> counters)
         {
-            if (s is Loop l && l.IsCanonical) counters.Add(l.Counter);
+            if (s is Loop l && l.IsCanonical()) counters.Add(l.Counter());
             foreach (var c in Structurizer.Children(s)) CollectCounters(c, counters);
         }
 
@@ -127,7 +127,7 @@ namespace DiffGen.Generator.Reverse
                 case Assign a: return Bad(a.Target) || Bad(a.Value);
                 case Alloc al: return Bad(al.Length);
                 case If i: return Bad(i.Condition) || UsesUnsupportedDual(i.Then) || UsesUnsupportedDual(i.Else);
-                case Loop l: return Bad(l.Condition) || UsesUnsupportedDual(l.Init) || UsesUnsupportedDual(l.Body) || UsesUnsupportedDual(l.Step);
+                case Loop l: return Bad(l.Condition) || UsesUnsupportedDual(l.Init) || UsesUnsupportedDual(l.Body) || UsesUnsupportedDual(l.Step());
                 case Block b: return b.Stmts.Any(UsesUnsupportedDual);
                 case Call c: return c.Args.Any(Bad);
                 default: return false;
@@ -149,6 +149,8 @@ namespace DiffGen.Generator.Reverse
 
         private string Tape(Ty t)
         {
+            if (t == Ty.Other)
+                throw new System.NotSupportedException("a value of an inactive type would have to be recorded (a local of such a type assigned in a loop from values the loop changes); compute it from the loop's inputs or hoist it out of the loop");
             _tapes.Add(t);
             return TapeName(t);
         }
@@ -182,7 +184,7 @@ namespace DiffGen.Generator.Reverse
                 case Storage.Span: return "global::System.Span<" + T(v.Elem) + ">";
                 case Storage.ReadOnlySpan: return "global::System.ReadOnlySpan<" + T(v.Elem) + ">";
                 case Storage.Array: return T(v.Elem) + "[]";
-                default: return T(v.Elem);
+                default: return v.Elem == Ty.Other ? v.TypeName! : T(v.Elem);
             }
         }
 
@@ -309,8 +311,8 @@ namespace DiffGen.Generator.Reverse
                 _refTapes = new SortedSet<Ty>(fwdRefTapes.Concat(revRefTapes));
                 // No 'using': a try/finally around the sweeps would keep the JIT from enregistering their locals.
                 // The buffers go back to the pool at the end; if the method throws, the GC reclaims them.
-                foreach (var t in _tapes) w.Line("var " + TapeName(t) + " = new global::DiffGen.ValueStack<" + T(t) + ">();");
-                foreach (var t in _refTapes) w.Line("var " + RefTapeName(t) + " = new global::DiffGen.RefStack<" + T(t) + "[]>();");
+                foreach (var t in _tapes) w.Line("var " + TapeName(t) + " = new global::DiffGen.CompilerServices.ValueStack<" + T(t) + ">();");
+                foreach (var t in _refTapes) w.Line("var " + RefTapeName(t) + " = new global::DiffGen.CompilerServices.RefStack<" + T(t) + "[]>();");
                 if (rentsTape) w.Line("var " + _tape + " = global::DiffGen.Tape.Rent();");
                 foreach (var v in locals) w.Line(Declaration(v, null));
                 w.Append(adjointDeclarations);
@@ -352,13 +354,15 @@ namespace DiffGen.Generator.Reverse
                 _refTapes = fwdRefTapes;
                 var save = new CodeWriter();
                 foreach (var v in savedSpans) save.Line(Tape(v.Elem) + ".PushSpan(" + v.Name + ");");
-                foreach (var v in locals) save.Line((v.IsScalar ? Tape(v.Elem) : RefTape(v.Elem)) + ".Push(" + v.Name + ");");
+                foreach (var v in locals) save.Line((v.Elem == Ty.Other ? tape + ".Objects" : v.IsScalar ? Tape(v.Elem) : RefTape(v.Elem)) + ".Push(" + v.Name + ");");
                 foreach (var (name, type) in _slots) save.Line(Tape(type) + ".Push(" + name + ");");
                 _tapes = revTapes;
                 _refTapes = revRefTapes;
                 var load = new CodeWriter();
                 for (int k = _slots.Count - 1; k >= 0; k--) load.Line(T(_slots[k].Type) + " " + _slots[k].Name + " = " + Tape(_slots[k].Type) + ".Pop();");
-                for (int k = locals.Count - 1; k >= 0; k--) load.Line(Declaration(locals[k], (locals[k].IsScalar ? Tape(locals[k].Elem) : RefTape(locals[k].Elem)) + ".Pop()"));
+                for (int k = locals.Count - 1; k >= 0; k--)
+                    load.Line(Declaration(locals[k], locals[k].Elem == Ty.Other ? "(" + locals[k].TypeName + ")" + tape + ".Objects.Pop()"
+                        : (locals[k].IsScalar ? Tape(locals[k].Elem) : RefTape(locals[k].Elem)) + ".Pop()"));
                 for (int k = savedSpans.Count - 1; k >= 0; k--) load.Line(Tape(savedSpans[k].Elem) + ".PopSpan(" + savedSpans[k].Name + ");");
 
                 var fsig = parms.Select(v => ParamType(v) + " " + v.Name).Concat(new[] { "global::DiffGen.Tape " + tape });
@@ -405,6 +409,7 @@ namespace DiffGen.Generator.Reverse
 
         private string Declaration(Var v, string? value)
         {
+            if (v.Elem == Ty.Other) return v.TypeName + " " + v.Name + " = " + (value ?? "default!") + ";";
             if (v.Storage == Storage.Scalar) return T(v.Elem) + " " + v.Name + " = " + (value ?? Zero(v.Elem)) + ";";
             return T(v.Elem) + "[] " + v.Name + " = " + (value ?? "global::System.Array.Empty<" + T(v.Elem) + ">()") + ";";
         }
@@ -469,22 +474,22 @@ namespace DiffGen.Generator.Reverse
 
         private string? StartSlot(Loop l)
         {
-            if (!l.IsCanonical || l.Start is Lit) return null;
+            if (!l.IsCanonical() || l.Start() is Lit) return null;
             if (!_loopStart.TryGetValue(l.Id, out var s))
             {
                 s = Fresh("_s" + _loopStart.Count.ToString(CultureInfo.InvariantCulture));
                 _loopStart[l.Id] = s;
-                _slots.Add((s, _vars[l.Counter].Elem));
+                _slots.Add((s, _vars[l.Counter()].Elem));
             }
             return s;
         }
 
         private string StepText(Loop l)
         {
-            string i = _vars[l.Counter].Name;
-            if (l.StepValue == 1) return i + "++";
-            if (l.StepValue == -1) return i + "--";
-            return l.StepValue > 0 ? i + " += " + l.StepValue.ToString(CultureInfo.InvariantCulture) : i + " -= " + (-l.StepValue).ToString(CultureInfo.InvariantCulture);
+            string i = _vars[l.Counter()].Name;
+            if (l.StepValue() == 1) return i + "++";
+            if (l.StepValue() == -1) return i + "--";
+            return l.StepValue() > 0 ? i + " += " + l.StepValue().ToString(CultureInfo.InvariantCulture) : i + " -= " + (-l.StepValue()).ToString(CultureInfo.InvariantCulture);
         }
 
         private void EmitForward(Stmt s, CodeWriter w)
@@ -531,29 +536,29 @@ namespace DiffGen.Generator.Reverse
                         if (_a.ComputedTrips.ContainsKey(l.Id))
                         {
                             // The reverse sweep recomputes the trip count: nothing to record.
-                            foreach (var c in l.Init.Stmts.Skip(1)) EmitForward(c, w);
-                            string ci = _vars[l.Counter].Name;
-                            w.Open("for (" + T(_vars[l.Counter].Elem) + " " + ci + " = " + P(l.Start!) + "; " + P(l.Condition) + "; " + StepText(l) + ")");
+                            foreach (var c in l.Init.Stmts) EmitForward(c, w);
+                            string ci = _vars[l.Counter()].Name;
+                            w.Open("for (" + T(_vars[l.Counter()].Elem) + " " + ci + " = " + P(l.Start()!) + "; " + P(l.Condition) + "; " + StepText(l) + ")");
                             EmitForward(l.Body, w);
                             w.Close();
                             break;
                         }
                         string n = CountSlot(l);
-                        if (l.IsCanonical)
+                        if (l.IsCanonical())
                         {
-                            foreach (var c in l.Init.Stmts.Skip(1)) EmitForward(c, w);
+                            foreach (var c in l.Init.Stmts) EmitForward(c, w);
                             string? slot = StartSlot(l);
-                            string start = P(l.Start!);
+                            string start = P(l.Start()!);
                             if (slot != null) { w.Line(slot + " = " + start + ";"); start = slot; }
                             w.Line(n + " = 0;");
-                            string i = _vars[l.Counter].Name;
-                            w.Open("for (" + T(_vars[l.Counter].Elem) + " " + i + " = " + start + "; " + P(l.Condition) + "; " + StepText(l) + ")");
+                            string i = _vars[l.Counter()].Name;
+                            w.Open("for (" + T(_vars[l.Counter()].Elem) + " " + i + " = " + start + "; " + P(l.Condition) + "; " + StepText(l) + ")");
                             w.Line(n + "++;");
                             EmitForward(l.Body, w);
                             w.Close();
                             if (Nested(l))
                             {
-                                if (slot != null) w.Line(Tape(Ty.Int) + ".Push(" + CastToInt(slot, _vars[l.Counter].Elem) + ");");
+                                if (slot != null) w.Line(Tape(Ty.Int) + ".Push(" + CastToInt(slot, _vars[l.Counter()].Elem) + ");");
                                 w.Line(Tape(Ty.Int) + ".Push(" + n + ");");
                             }
                         }
@@ -564,7 +569,7 @@ namespace DiffGen.Generator.Reverse
                             w.Open("while (" + P(l.Condition) + ")");
                             w.Line(n + "++;");
                             EmitForward(l.Body, w);
-                            EmitForward(l.Step, w);
+                            EmitForward(l.Step(), w);
                             w.Close();
                             if (Nested(l)) w.Line(Tape(Ty.Int) + ".Push(" + n + ");");
                         }
@@ -701,19 +706,19 @@ namespace DiffGen.Generator.Reverse
                 // Start and bound have their loop-entry values here (the analysis keeps them restored).
                 slot = null;
                 n = Fresh("_trips");
-                string start = P(l.Start!, ExprPrinter.Additive, true), bound = P(trip.Bound, ExprPrinter.Additive, true);
-                int a = System.Math.Abs(l.StepValue);
+                string start = P(l.Start()!, ExprPrinter.Additive, true), bound = P(trip.Bound, ExprPrinter.Additive, true);
+                int a = System.Math.Abs(l.StepValue());
                 string count;
                 // bound - start, or just the bound when counting from 0.
                 string span = start == "0" ? bound : "(" + bound + " - " + start + ")";
                 switch (trip.Op)
                 {
-                    case "<": count = bound + " > " + start + " ? " + Div(a > 1 ? "(" + bound + " - " + start + " + " + (a - 1) + ")" : span, a) + " : 0"; break;
-                    case "<=": count = bound + " >= " + start + " ? " + Div(span, a) + " + 1 : 0"; break;
-                    case ">": count = start + " > " + bound + " ? " + Div("(" + start + " - " + bound + (a > 1 ? " + " + (a - 1) : "") + ")", a) + " : 0"; break;
+                    case BinOp.Lt: count = bound + " > " + start + " ? " + Div(a > 1 ? "(" + bound + " - " + start + " + " + (a - 1) + ")" : span, a) + " : 0"; break;
+                    case BinOp.Le: count = bound + " >= " + start + " ? " + Div(span, a) + " + 1 : 0"; break;
+                    case BinOp.Gt: count = start + " > " + bound + " ? " + Div("(" + start + " - " + bound + (a > 1 ? " + " + (a - 1) : "") + ")", a) + " : 0"; break;
                     default: count = start + " >= " + bound + " ? " + Div("(" + start + " - " + bound + ")", a) + " + 1 : 0"; break;
                 }
-                string cast = _vars[l.Counter].Elem == Ty.Long ? "(int)(" : "(";
+                string cast = _vars[l.Counter()].Elem == Ty.Long ? "(int)(" : "(";
                 w.Line("int " + n + " = " + cast + count + ");");
             }
             else
@@ -727,26 +732,26 @@ namespace DiffGen.Generator.Reverse
                 }
             }
             var body = new CodeWriter();
-            if (l.IsCanonical)
+            if (l.IsCanonical())
             {
                 EmitReverse(l.Body, body);
                 if (body.ToString().Length > 0)
                 {
                     string k = Fresh("_k");
-                    string i = _vars[l.Counter].Name;
-                    string start = slot ?? P(l.Start!, ExprPrinter.Additive, false);
-                    string offset = l.StepValue == 1 ? k : l.StepValue == -1 ? k : k + " * " + System.Math.Abs(l.StepValue).ToString(CultureInfo.InvariantCulture);
+                    string i = _vars[l.Counter()].Name;
+                    string start = slot ?? P(l.Start()!, ExprPrinter.Additive, false);
+                    string offset = l.StepValue() == 1 ? k : l.StepValue() == -1 ? k : k + " * " + System.Math.Abs(l.StepValue()).ToString(CultureInfo.InvariantCulture);
                     w.Open("for (int " + k + " = " + n + " - 1; " + k + " >= 0; " + k + "--)");
-                    w.Line(T(_vars[l.Counter].Elem) + " " + i + " = " + (start == "0" && l.StepValue > 0 ? offset : start + (l.StepValue > 0 ? " + " : " - ") + offset) + ";");
+                    w.Line(T(_vars[l.Counter()].Elem) + " " + i + " = " + (start == "0" && l.StepValue() > 0 ? offset : start + (l.StepValue() > 0 ? " + " : " - ") + offset) + ";");
                     w.Append(body);
                     w.Close();
                 }
-                var init = l.Init.Stmts.Skip(1).ToList();
+                var init = l.Init.Stmts.ToList();
                 for (int j = init.Count - 1; j >= 0; j--) EmitReverse(init[j], w);
             }
             else
             {
-                EmitReverse(l.Step, body);
+                EmitReverse(l.Step(), body);
                 EmitReverse(l.Body, body);
                 if (body.ToString().Length > 0)
                 {
@@ -774,14 +779,14 @@ namespace DiffGen.Generator.Reverse
                 return;
             }
             // x = x + e (an accumulation) leaves x's adjoint unchanged and passes it on to e.
-            if (!pushed && a.Value is Binary acc && (acc.Op == "+" || acc.Op == "-") && SameExpr(StripImplicit(acc.Left), a.Target))
+            if (!pushed && a.Value is Binary acc && (acc.Op == BinOp.Add || acc.Op == BinOp.Sub) && SameExpr(StripImplicit(acc.Left), a.Target))
             {
                 if (_a.IsActiveExpr(acc.Right))
                 {
                     string b = Temp();
                     w.Open();
                     w.Line(T(a.Target.Type) + " " + b + " = " + BarOf(a.Target) + ";");
-                    Deferred(w, () => Propagate(acc.Right, acc.Op == "-" ? "-" + b : b, w));
+                    Deferred(w, () => Propagate(acc.Right, acc.Op == BinOp.Sub ? "-" + b : b, w));
                     w.Close();
                 }
                 return;
@@ -957,7 +962,7 @@ namespace DiffGen.Generator.Reverse
             var ty = e.Type;
             switch (e)
             {
-                case Unary u when u.Op == "-":
+                case Unary u when u.Op == UnOp.Neg:
                     Propagate(u.Operand, Negate(adj), w);
                     return;
                 case Binary b:
@@ -1026,7 +1031,7 @@ namespace DiffGen.Generator.Reverse
             {
                 case Assign a when a.Target is VarRef t: counts[t.Var] = counts.TryGetValue(t.Var, out var n1) ? n1 + 1 : 1; break;
                 case Call c when c.ResultVar >= 0: counts[c.ResultVar] = 2; break;
-                case Loop l: counts[l.Counter] = 2; break;
+                case Loop l: counts[l.Counter()] = 2; break;
             }
             foreach (var c in Structurizer.Children(s)) CountAssignments(c, counts);
         }
@@ -1094,19 +1099,19 @@ namespace DiffGen.Generator.Reverse
             string R(int prec) => P(b.Right, prec, true);
             switch (b.Op)
             {
-                case "+":
+                case BinOp.Add:
                     Propagate(b.Left, adj, w);
                     Propagate(b.Right, adj, w);
                     break;
-                case "-":
+                case BinOp.Sub:
                     Propagate(b.Left, adj, w);
                     Propagate(b.Right, Negate(adj), w);
                     break;
-                case "*":
+                case BinOp.Mul:
                     if (la) Propagate(b.Left, adj + " * " + R(ExprPrinter.Multiplicative), w);
                     if (ra) Propagate(b.Right, adj + " * " + L(ExprPrinter.Multiplicative), w);
                     break;
-                case "/":
+                case BinOp.Div:
                     if (la) Propagate(b.Left, adj + " / " + R(ExprPrinter.Multiplicative), w);
                     if (ra)
                     {
@@ -1114,7 +1119,7 @@ namespace DiffGen.Generator.Reverse
                         Propagate(b.Right, "-(" + adj + " * " + L(ExprPrinter.Multiplicative) + " / (" + r + " * " + r + "))", w);
                     }
                     break;
-                case "%":
+                case BinOp.Mod:
                     if (la) Propagate(b.Left, adj, w);
                     if (ra) Propagate(b.Right, "-(" + adj + " * " + _p.MathOf(b.Type) + ".Truncate(" + P(b.Left) + " / " + R(ExprPrinter.Multiplicative) + "))", w);
                     break;
@@ -1131,51 +1136,51 @@ namespace DiffGen.Generator.Reverse
             var x = m.Args[0];
             switch (m.Function)
             {
-                case "Sin": Propagate(x, adj + " * " + M + ".Cos(" + A(0) + ")", w); break;
-                case "Cos": Propagate(x, "-(" + adj + " * " + M + ".Sin(" + A(0) + "))", w); break;
-                case "Tan":
+                case MathFn.Sin: Propagate(x, adj + " * " + M + ".Cos(" + A(0) + ")", w); break;
+                case MathFn.Cos: Propagate(x, "-(" + adj + " * " + M + ".Sin(" + A(0) + "))", w); break;
+                case MathFn.Tan:
                     {
                         string c = Temp();
                         w.Line(T(ty) + " " + c + " = " + M + ".Cos(" + A(0) + ");");
                         Propagate(x, adj + " / (" + c + " * " + c + ")", w);
                         break;
                     }
-                case "Exp": Propagate(x, adj + " * " + M + ".Exp(" + A(0) + ")", w); break;
-                case "Log": Propagate(x, adj + " / " + Ap(0), w); break;
-                case "Log10": Propagate(x, adj + " / (" + Ap(0) + " * " + C("2.302585092994046") + ")", w); break;
-                case "Log2": Propagate(x, adj + " / (" + Ap(0) + " * " + C("0.6931471805599453") + ")", w); break;
-                case "Sqrt": Propagate(x, adj + " / (" + C("2") + " * " + M + ".Sqrt(" + A(0) + "))", w); break;
-                case "Cbrt":
+                case MathFn.Exp: Propagate(x, adj + " * " + M + ".Exp(" + A(0) + ")", w); break;
+                case MathFn.Log: Propagate(x, adj + " / " + Ap(0), w); break;
+                case MathFn.Log10: Propagate(x, adj + " / (" + Ap(0) + " * " + C("2.302585092994046") + ")", w); break;
+                case MathFn.Log2: Propagate(x, adj + " / (" + Ap(0) + " * " + C("0.6931471805599453") + ")", w); break;
+                case MathFn.Sqrt: Propagate(x, adj + " / (" + C("2") + " * " + M + ".Sqrt(" + A(0) + "))", w); break;
+                case MathFn.Cbrt:
                     {
                         string c = Temp();
                         w.Line(T(ty) + " " + c + " = " + M + ".Cbrt(" + A(0) + ");");
                         Propagate(x, adj + " / (" + C("3") + " * " + c + " * " + c + ")", w);
                         break;
                     }
-                case "Tanh":
+                case MathFn.Tanh:
                     {
                         string t = Temp();
                         w.Line(T(ty) + " " + t + " = " + M + ".Tanh(" + A(0) + ");");
                         Propagate(x, adj + " * (" + C("1") + " - " + t + " * " + t + ")", w);
                         break;
                     }
-                case "Sinh": Propagate(x, adj + " * " + M + ".Cosh(" + A(0) + ")", w); break;
-                case "Cosh": Propagate(x, adj + " * " + M + ".Sinh(" + A(0) + ")", w); break;
-                case "Atan": Propagate(x, adj + " / (" + C("1") + " + " + Ap(0) + " * " + Ap(0) + ")", w); break;
-                case "Asin": Propagate(x, adj + " / " + M + ".Sqrt(" + C("1") + " - " + Ap(0) + " * " + Ap(0) + ")", w); break;
-                case "Acos": Propagate(x, "-(" + adj + " / " + M + ".Sqrt(" + C("1") + " - " + Ap(0) + " * " + Ap(0) + "))", w); break;
-                case "Abs": Propagate(x, adj + " * " + M + ".Sign(" + A(0) + ")", w); break;
-                case "Min":
-                case "Max":
+                case MathFn.Sinh: Propagate(x, adj + " * " + M + ".Cosh(" + A(0) + ")", w); break;
+                case MathFn.Cosh: Propagate(x, adj + " * " + M + ".Sinh(" + A(0) + ")", w); break;
+                case MathFn.Atan: Propagate(x, adj + " / (" + C("1") + " + " + Ap(0) + " * " + Ap(0) + ")", w); break;
+                case MathFn.Asin: Propagate(x, adj + " / " + M + ".Sqrt(" + C("1") + " - " + Ap(0) + " * " + Ap(0) + ")", w); break;
+                case MathFn.Acos: Propagate(x, "-(" + adj + " / " + M + ".Sqrt(" + C("1") + " - " + Ap(0) + " * " + Ap(0) + "))", w); break;
+                case MathFn.Abs: Propagate(x, adj + " * " + M + ".Sign(" + A(0) + ")", w); break;
+                case MathFn.Min:
+                case MathFn.Max:
                     {
                         var t = new CodeWriter();
                         Propagate(m.Args[0], adj, t);
                         var f = new CodeWriter();
                         Propagate(m.Args[1], adj, f);
-                        EmitIf(P(m.Args[0], ExprPrinter.Relational - 1, false) + (m.Function == "Min" ? " <= " : " >= ") + P(m.Args[1], ExprPrinter.Relational - 1, false), t, f, w);
+                        EmitIf(P(m.Args[0], ExprPrinter.Relational - 1, false) + (m.Function == MathFn.Min ? " <= " : " >= ") + P(m.Args[1], ExprPrinter.Relational - 1, false), t, f, w);
                         break;
                     }
-                case "Clamp":
+                case MathFn.Clamp:
                     {
                         // Math.Clamp(x, lo, hi) returns lo below the range, hi above it.
                         var lo = new CodeWriter();
@@ -1189,7 +1194,7 @@ namespace DiffGen.Generator.Reverse
                         EmitIf(Ap(0) + " < " + Ap(1), lo, inner, w);
                         break;
                     }
-                case "Atan2":
+                case MathFn.Atan2:
                     {
                         string r = Temp();
                         w.Line(T(ty) + " " + r + " = " + Ap(0) + " * " + Ap(0) + " + " + Ap(1) + " * " + Ap(1) + ";");
@@ -1197,7 +1202,7 @@ namespace DiffGen.Generator.Reverse
                         Propagate(m.Args[1], "-(" + adj + " * " + Ap(0) + " / " + r + ")", w);
                         break;
                     }
-                case "Pow":
+                case MathFn.Pow:
                     {
                         if (_a.IsActiveExpr(m.Args[0]))
                             Propagate(m.Args[0], adj + " * " + Ap(1) + " * " + M + ".Pow(" + A(0) + ", " + P(m.Args[1], ExprPrinter.Additive, false) + " - " + C("1") + ")", w);
@@ -1205,7 +1210,7 @@ namespace DiffGen.Generator.Reverse
                             Propagate(m.Args[1], "(" + Ap(0) + " > " + C("0") + " ? " + adj + " * " + M + ".Pow(" + A(0) + ", " + A(1) + ") * " + M + ".Log(" + A(0) + ") : " + C("0") + ")", w);
                         break;
                     }
-                case "FusedMultiplyAdd":
+                case MathFn.FusedMultiplyAdd:
                     Propagate(m.Args[0], adj + " * " + Ap(1), w);
                     Propagate(m.Args[1], adj + " * " + Ap(0), w);
                     Propagate(m.Args[2], adj, w);

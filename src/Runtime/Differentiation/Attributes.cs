@@ -12,9 +12,12 @@ public sealed class DifferentiableAttribute : Attribute
 
 /// <summary>
 /// Excludes a parameter of a <see cref="DifferentiableAttribute"/> method from differentiation:
-/// it gets no adjoint or tangent and is treated as a constant.
+/// it gets no adjoint or tangent and is treated as a constant. On a type (a grid, a boundary, an
+/// options class), it makes every value of the type inactive: <c>[Differentiable]</c> methods take
+/// such values as parameters and read their fields, properties and methods, and no derivative flows
+/// through them. Enums, strings and types that hold no float or double data are inactive without it.
 /// </summary>
-[AttributeUsage(AttributeTargets.Parameter, AllowMultiple = false, Inherited = false)]
+[AttributeUsage(AttributeTargets.Parameter | AttributeTargets.Struct | AttributeTargets.Class | AttributeTargets.Enum, AllowMultiple = false, Inherited = false)]
 public sealed class NoDiffAttribute : Attribute
 {
 }

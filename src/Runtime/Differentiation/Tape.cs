@@ -1,4 +1,6 @@
+using System.ComponentModel;
 using System.Runtime.CompilerServices;
+using DiffGen.CompilerServices;
 
 namespace DiffGen;
 
@@ -21,40 +23,57 @@ public sealed class Tape : IDisposable
     private RefStack<int[]>? _intArrays;
     private RefStack<long[]>? _longArrays;
     private RefStack<bool[]>? _boolArrays;
+    private RefStack<object>? _objects;
 
     /// <summary>Saved <see cref="double"/> values.</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
     public ValueStack<double> Doubles => _doubles ??= new();
 
     /// <summary>Saved <see cref="float"/> values.</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
     public ValueStack<float> Floats => _floats ??= new();
 
     /// <summary>Saved <see cref="int"/> values (also loop trip counts).</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
     public ValueStack<int> Ints => _ints ??= new();
 
     /// <summary>Saved <see cref="long"/> values.</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
     public ValueStack<long> Longs => _longs ??= new();
 
     /// <summary>Saved <see cref="bool"/> values (also branch decisions).</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
     public ValueStack<bool> Bools => _bools ??= new();
 
     /// <summary>Saved references to <see cref="double"/> arrays (array locals).</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
     public RefStack<double[]> DoubleArrays => _doubleArrays ??= new();
 
     /// <summary>Saved references to <see cref="float"/> arrays.</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
     public RefStack<float[]> FloatArrays => _floatArrays ??= new();
 
     /// <summary>Saved references to <see cref="int"/> arrays.</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
     public RefStack<int[]> IntArrays => _intArrays ??= new();
 
     /// <summary>Saved references to <see cref="long"/> arrays.</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
     public RefStack<long[]> LongArrays => _longArrays ??= new();
 
     /// <summary>Saved references to <see cref="bool"/> arrays.</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
     public RefStack<bool[]> BoolArrays => _boolArrays ??= new();
+
+    /// <summary>
+    /// Saved values of inactive types (a grid struct, an enum held in a local) that the reverse half of a
+    /// pullback reads: boxed, once per call, not per loop iteration.
+    /// </summary>
+    public RefStack<object> Objects => _objects ??= new();
 
     /// <summary>Values currently saved, over all value stacks (zero after a balanced forward and reverse half).</summary>
     public int Count => (_doubles?.Count ?? 0) + (_floats?.Count ?? 0) + (_ints?.Count ?? 0) + (_longs?.Count ?? 0) + (_bools?.Count ?? 0)
-        + (_doubleArrays?.Count ?? 0) + (_floatArrays?.Count ?? 0) + (_intArrays?.Count ?? 0) + (_longArrays?.Count ?? 0) + (_boolArrays?.Count ?? 0);
+        + (_doubleArrays?.Count ?? 0) + (_floatArrays?.Count ?? 0) + (_intArrays?.Count ?? 0) + (_longArrays?.Count ?? 0) + (_boolArrays?.Count ?? 0) + (_objects?.Count ?? 0);
 
     // A few tapes per thread are kept for reuse: a solver step's pullback is called thousands of times
     // per training run, and a fresh tape costs several allocations and pool rentals per call.
@@ -92,12 +111,14 @@ public sealed class Tape : IDisposable
     private long _pooledBytes;
 
     /// <summary>Bytes held in recycled arrays, ready for <see cref="NewArray{T}"/> (at most 256 MB per tape).</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
     public long RecycledBytes => _pooledBytes;
 
     /// <summary>
     /// A zeroed array of exactly <paramref name="length"/> elements, as <c>new T[length]</c>: a recycled one of
     /// that length when the tape holds one (arrays of 16 KB and more), otherwise a new one.
     /// </summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
     public T[] NewArray<T>(int length) where T : unmanaged
     {
         var a = TakeRecycled<T>(length);
@@ -107,6 +128,7 @@ public sealed class Tape : IDisposable
     }
 
     /// <summary>A copy of <paramref name="values"/> in an array from <see cref="NewArray{T}"/>'s pool.</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
     public T[] CopyOf<T>(ReadOnlySpan<T> values) where T : unmanaged
     {
         var a = TakeRecycled<T>(values.Length) ?? GC.AllocateUninitializedArray<T>(values.Length);
@@ -118,6 +140,7 @@ public sealed class Tape : IDisposable
     /// Hands an array that nothing references any more back for <see cref="NewArray{T}"/> (small arrays, and
     /// arrays beyond the tape's 256 MB, are left to the garbage collector).
     /// </summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
     public void Recycle<T>(T[] array) where T : unmanaged
     {
         ArgumentNullException.ThrowIfNull(array);

@@ -17,7 +17,7 @@ namespace Snap
         /// <summary>Reverse-mode derivative of <see cref="Accumulate"/>: re-runs it, returns its result, and propagates adjoints (see docs/generated-code.md).</summary>
         public static double AccumulatePullback(double[] a, double x, double resultBar, global::System.Span<double> aBar, ref double xBar)
         {
-            var _tapeDouble = new global::DiffGen.ValueStack<double>();
+            var _tapeDouble = new global::DiffGen.CompilerServices.ValueStack<double>();
             var _tape = global::DiffGen.Tape.Rent();
             double p = 0.0;
             double _result = 0.0;
@@ -146,7 +146,7 @@ namespace Snap
         /// <summary>The pullback of <see cref="Accumulate"/> on dual numbers: seed the inputs' tangents with v and read H·v from the adjoints' tangents (see docs/generated-code.md).</summary>
         public static global::DiffGen.Dual AccumulatePullbackDual(global::DiffGen.Dual[] a, global::DiffGen.Dual x, global::DiffGen.Dual resultBar, global::System.Span<global::DiffGen.Dual> aBar, ref global::DiffGen.Dual xBar)
         {
-            var _tapeDouble = new global::DiffGen.ValueStack<global::DiffGen.Dual>();
+            var _tapeDouble = new global::DiffGen.CompilerServices.ValueStack<global::DiffGen.Dual>();
             global::DiffGen.Dual p = 0.0;
             global::DiffGen.Dual _result = 0.0;
             global::DiffGen.Dual xAdj = 0.0;

@@ -17,8 +17,8 @@ namespace Snap
         /// <summary>Reverse-mode derivative of <see cref="Series"/>: re-runs it, returns its result, and propagates adjoints (see docs/generated-code.md).</summary>
         public static double SeriesPullback(double x, int n, double resultBar, ref double xBar)
         {
-            var _tapeBool = new global::DiffGen.ValueStack<bool>();
-            var _tapeDouble = new global::DiffGen.ValueStack<double>();
+            var _tapeBool = new global::DiffGen.CompilerServices.ValueStack<bool>();
+            var _tapeDouble = new global::DiffGen.CompilerServices.ValueStack<double>();
             double s = 0.0;
             double term = 0.0;
             double _result = 0.0;
@@ -202,8 +202,8 @@ namespace Snap
         /// <summary>The pullback of <see cref="Series"/> on dual numbers: seed the inputs' tangents with v and read H·v from the adjoints' tangents (see docs/generated-code.md).</summary>
         public static global::DiffGen.Dual SeriesPullbackDual(global::DiffGen.Dual x, int n, global::DiffGen.Dual resultBar, ref global::DiffGen.Dual xBar)
         {
-            var _tapeBool = new global::DiffGen.ValueStack<bool>();
-            var _tapeDouble = new global::DiffGen.ValueStack<global::DiffGen.Dual>();
+            var _tapeBool = new global::DiffGen.CompilerServices.ValueStack<bool>();
+            var _tapeDouble = new global::DiffGen.CompilerServices.ValueStack<global::DiffGen.Dual>();
             global::DiffGen.Dual s = 0.0;
             global::DiffGen.Dual term = 0.0;
             global::DiffGen.Dual _result = 0.0;
@@ -232,7 +232,7 @@ namespace Snap
                 }
                 if (!_continue)
                 {
-                    if (global::DiffGen.DualMath.Abs(term) < 1e-12)
+                    if (global::DiffGen.CompilerServices.DualMath.Abs(term) < 1e-12)
                     {
                         _tapeBool.Push(_break);
                         _break = true;
@@ -262,7 +262,7 @@ namespace Snap
                             termBar += _t1;
                         }
                     }
-                    if (global::DiffGen.DualMath.Abs(term) < 1e-12)
+                    if (global::DiffGen.CompilerServices.DualMath.Abs(term) < 1e-12)
                     {
                         _break = _tapeBool.Pop();
                     }

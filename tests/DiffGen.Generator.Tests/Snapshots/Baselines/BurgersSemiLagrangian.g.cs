@@ -157,7 +157,7 @@ namespace Snap
             for (int i = 0; i < n; i++)
             {
                 global::DiffGen.Dual x = i - dt * u[i] / dx;
-                int j = (int)global::DiffGen.DualMath.Floor(x);
+                int j = (int)global::DiffGen.CompilerServices.DualMath.Floor(x);
                 global::DiffGen.Dual f = x - j;
                 int j0 = (j % n + n) % n;
                 int j1 = (j0 + 1) % n;
@@ -169,7 +169,7 @@ namespace Snap
             {
                 int i = _k;
                 global::DiffGen.Dual x = i - dt * u[i] / dx;
-                int j = (int)global::DiffGen.DualMath.Floor(x);
+                int j = (int)global::DiffGen.CompilerServices.DualMath.Floor(x);
                 global::DiffGen.Dual f = x - j;
                 int j0 = (j % n + n) % n;
                 int j1 = (j0 + 1) % n;

@@ -115,8 +115,8 @@ namespace Snap
         /// <summary>The pullback of <see cref="Sweeps"/> on dual numbers: seed the inputs' tangents with v and read H·v from the adjoints' tangents (see docs/generated-code.md).</summary>
         public static void SweepsPullbackDual(global::System.Span<global::DiffGen.Dual> u, global::DiffGen.Dual omega, int sweeps, global::System.Span<global::DiffGen.Dual> uBar, ref global::DiffGen.Dual omegaBar)
         {
-            var _tapeInt = new global::DiffGen.ValueStack<int>();
-            var _tapeDouble = new global::DiffGen.ValueStack<global::DiffGen.Dual>();
+            var _tapeInt = new global::DiffGen.CompilerServices.ValueStack<int>();
+            var _tapeDouble = new global::DiffGen.CompilerServices.ValueStack<global::DiffGen.Dual>();
             global::DiffGen.Dual omegaAdj = 0.0;
             if (uBar.Length != u.Length) throw new global::System.ArgumentException("uBar must have the length of u (" + u.Length + ").", nameof(uBar));
             int _n0 = 0;

@@ -148,32 +148,32 @@ namespace Snap
             global::DiffGen.Dual bBar = 0.0;
             global::DiffGen.Dual cBar = 0.0;
             // Forward sweep
-            a = global::DiffGen.DualMath.Min(x, y) + global::DiffGen.DualMath.Max(x * y, 0.5);
-            b = global::DiffGen.DualMath.Clamp(x, -1.0, 1.0) * global::DiffGen.DualMath.Pow(y, 3) + global::DiffGen.DualMath.Pow(2.0, x);
-            c = global::DiffGen.DualMath.Atan2(y, x) + global::DiffGen.DualMath.Sqrt(x * x + 1) + global::DiffGen.DualMath.Abs(y);
-            _result = a * b + c + global::DiffGen.DualMath.Floor(x) * global::DiffGen.DualMath.Cos(y);
+            a = global::DiffGen.CompilerServices.DualMath.Min(x, y) + global::DiffGen.CompilerServices.DualMath.Max(x * y, 0.5);
+            b = global::DiffGen.CompilerServices.DualMath.Clamp(x, -1.0, 1.0) * global::DiffGen.CompilerServices.DualMath.Pow(y, 3) + global::DiffGen.CompilerServices.DualMath.Pow(2.0, x);
+            c = global::DiffGen.CompilerServices.DualMath.Atan2(y, x) + global::DiffGen.CompilerServices.DualMath.Sqrt(x * x + 1) + global::DiffGen.CompilerServices.DualMath.Abs(y);
+            _result = a * b + c + global::DiffGen.CompilerServices.DualMath.Floor(x) * global::DiffGen.CompilerServices.DualMath.Cos(y);
             // Reverse sweep
             {
                 global::DiffGen.Dual _t0 = resultBar;
                 resultBar = 0.0;
-                global::DiffGen.Dual _t1 = _t0 * global::DiffGen.DualMath.Floor(x);
+                global::DiffGen.Dual _t1 = _t0 * global::DiffGen.CompilerServices.DualMath.Floor(x);
                 aBar = _t0 * b;
                 bBar = _t0 * a;
                 cBar = _t0;
-                yAdj += -(_t1 * global::DiffGen.DualMath.Sin(y));
+                yAdj += -(_t1 * global::DiffGen.CompilerServices.DualMath.Sin(y));
             }
             {
                 global::DiffGen.Dual _t2 = cBar;
                 cBar = 0.0;
                 global::DiffGen.Dual _t3 = y * y + x * x;
-                global::DiffGen.Dual _t4 = _t2 / (2.0 * global::DiffGen.DualMath.Sqrt(x * x + 1));
-                yAdj += _t2 * x / _t3 + _t2 * global::DiffGen.DualMath.Sign(y);
+                global::DiffGen.Dual _t4 = _t2 / (2.0 * global::DiffGen.CompilerServices.DualMath.Sqrt(x * x + 1));
+                yAdj += _t2 * x / _t3 + _t2 * global::DiffGen.CompilerServices.DualMath.Sign(y);
                 xAdj += -(_t2 * y / _t3) + _t4 * x + _t4 * x;
             }
             {
                 global::DiffGen.Dual _t5 = bBar;
                 bBar = 0.0;
-                global::DiffGen.Dual _t6 = _t5 * global::DiffGen.DualMath.Pow(y, 3);
+                global::DiffGen.Dual _t6 = _t5 * global::DiffGen.CompilerServices.DualMath.Pow(y, 3);
                 if (!(x < -1.0))
                 {
                     if (!(x > 1.0))
@@ -181,9 +181,9 @@ namespace Snap
                         xAdj += _t6;
                     }
                 }
-                global::DiffGen.Dual _t7 = _t5 * global::DiffGen.DualMath.Clamp(x, -1.0, 1.0);
-                yAdj += _t7 * 3 * global::DiffGen.DualMath.Pow(y, 3 - 1.0);
-                xAdj += (2.0 > 0.0 ? _t5 * global::DiffGen.DualMath.Pow(2.0, x) * global::DiffGen.DualMath.Log(2.0) : 0.0);
+                global::DiffGen.Dual _t7 = _t5 * global::DiffGen.CompilerServices.DualMath.Clamp(x, -1.0, 1.0);
+                yAdj += _t7 * 3 * global::DiffGen.CompilerServices.DualMath.Pow(y, 3 - 1.0);
+                xAdj += (2.0 > 0.0 ? _t5 * global::DiffGen.CompilerServices.DualMath.Pow(2.0, x) * global::DiffGen.CompilerServices.DualMath.Log(2.0) : 0.0);
             }
             {
                 global::DiffGen.Dual _t8 = aBar;

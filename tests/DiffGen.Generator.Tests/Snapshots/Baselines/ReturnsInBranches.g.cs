@@ -17,7 +17,7 @@ namespace Snap
         /// <summary>Reverse-mode derivative of <see cref="Piecewise"/>: re-runs it, returns its result, and propagates adjoints (see docs/generated-code.md).</summary>
         public static double PiecewisePullback(double x, double y, double resultBar, ref double xBar, ref double yBar)
         {
-            var _tapeDouble = new global::DiffGen.ValueStack<double>();
+            var _tapeDouble = new global::DiffGen.CompilerServices.ValueStack<double>();
             double a = 0.0;
             double _result = 0.0;
             bool _returned = false;
@@ -176,7 +176,7 @@ namespace Snap
         /// <summary>The pullback of <see cref="Piecewise"/> on dual numbers: seed the inputs' tangents with v and read H·v from the adjoints' tangents (see docs/generated-code.md).</summary>
         public static global::DiffGen.Dual PiecewisePullbackDual(global::DiffGen.Dual x, global::DiffGen.Dual y, global::DiffGen.Dual resultBar, ref global::DiffGen.Dual xBar, ref global::DiffGen.Dual yBar)
         {
-            var _tapeDouble = new global::DiffGen.ValueStack<global::DiffGen.Dual>();
+            var _tapeDouble = new global::DiffGen.CompilerServices.ValueStack<global::DiffGen.Dual>();
             global::DiffGen.Dual a = 0.0;
             global::DiffGen.Dual _result = 0.0;
             bool _returned = false;
@@ -186,7 +186,7 @@ namespace Snap
             // Forward sweep
             a = x * y;
             _tapeDouble.Push(a);
-            a = a * a + global::DiffGen.DualMath.Sin(x);
+            a = a * a + global::DiffGen.CompilerServices.DualMath.Sin(x);
             if (a > 1)
             {
                 _result = a / y;
@@ -202,7 +202,7 @@ namespace Snap
             }
             if (!_returned)
             {
-                _result = global::DiffGen.DualMath.Exp(a) * y;
+                _result = global::DiffGen.CompilerServices.DualMath.Exp(a) * y;
             }
             // Reverse sweep
             if (!_returned)
@@ -211,8 +211,8 @@ namespace Snap
                     global::DiffGen.Dual _t0 = resultBar;
                     resultBar = 0.0;
                     global::DiffGen.Dual _t1 = _t0 * y;
-                    aBar += _t1 * global::DiffGen.DualMath.Exp(a);
-                    yAdj += _t0 * global::DiffGen.DualMath.Exp(a);
+                    aBar += _t1 * global::DiffGen.CompilerServices.DualMath.Exp(a);
+                    yAdj += _t0 * global::DiffGen.CompilerServices.DualMath.Exp(a);
                 }
             }
             if (a > 1)
@@ -240,7 +240,7 @@ namespace Snap
                 aBar = 0.0;
                 a = _tapeDouble.Pop();
                 aBar += _t4 * a + _t4 * a;
-                xAdj += _t4 * global::DiffGen.DualMath.Cos(x);
+                xAdj += _t4 * global::DiffGen.CompilerServices.DualMath.Cos(x);
             }
             {
                 global::DiffGen.Dual _t5 = aBar;

@@ -153,7 +153,7 @@ namespace Snap
             // Forward sweep
             if (kind == 0)
             {
-                _result = global::DiffGen.DualMath.Tanh(x);
+                _result = global::DiffGen.CompilerServices.DualMath.Tanh(x);
                 _returned = true;
             }
             else
@@ -165,7 +165,7 @@ namespace Snap
                 }
                 else
                 {
-                    _result = global::DiffGen.DualMath.Log(1 + global::DiffGen.DualMath.Exp(x));
+                    _result = global::DiffGen.CompilerServices.DualMath.Log(1 + global::DiffGen.CompilerServices.DualMath.Exp(x));
                     _returned = true;
                 }
             }
@@ -175,7 +175,7 @@ namespace Snap
                 {
                     global::DiffGen.Dual _t0 = resultBar;
                     resultBar = 0.0;
-                    global::DiffGen.Dual _t1 = global::DiffGen.DualMath.Tanh(x);
+                    global::DiffGen.Dual _t1 = global::DiffGen.CompilerServices.DualMath.Tanh(x);
                     xAdj += _t0 * (1.0 - _t1 * _t1);
                 }
             }
@@ -201,8 +201,8 @@ namespace Snap
                     {
                         global::DiffGen.Dual _t3 = resultBar;
                         resultBar = 0.0;
-                        global::DiffGen.Dual _t4 = _t3 / (1 + global::DiffGen.DualMath.Exp(x));
-                        xAdj += _t4 * global::DiffGen.DualMath.Exp(x);
+                        global::DiffGen.Dual _t4 = _t3 / (1 + global::DiffGen.CompilerServices.DualMath.Exp(x));
+                        xAdj += _t4 * global::DiffGen.CompilerServices.DualMath.Exp(x);
                     }
                 }
             }

@@ -17,7 +17,7 @@ namespace Snap
         /// <summary>Reverse-mode derivative of <see cref="Newton"/>: re-runs it, returns its result, and propagates adjoints (see docs/generated-code.md).</summary>
         public static double NewtonPullback(double a, int iterations, double resultBar, ref double aBar)
         {
-            var _tapeDouble = new global::DiffGen.ValueStack<double>();
+            var _tapeDouble = new global::DiffGen.CompilerServices.ValueStack<double>();
             double x = 0.0;
             int k = 0;
             double _result = 0.0;
@@ -117,7 +117,7 @@ namespace Snap
         /// <summary>The pullback of <see cref="Newton"/> on dual numbers: seed the inputs' tangents with v and read H·v from the adjoints' tangents (see docs/generated-code.md).</summary>
         public static global::DiffGen.Dual NewtonPullbackDual(global::DiffGen.Dual a, int iterations, global::DiffGen.Dual resultBar, ref global::DiffGen.Dual aBar)
         {
-            var _tapeDouble = new global::DiffGen.ValueStack<global::DiffGen.Dual>();
+            var _tapeDouble = new global::DiffGen.CompilerServices.ValueStack<global::DiffGen.Dual>();
             global::DiffGen.Dual x = 0.0;
             int k = 0;
             global::DiffGen.Dual _result = 0.0;

@@ -1,8 +1,10 @@
+using System.ComponentModel;
 using System.Numerics.Tensors;
 
-namespace DiffGen;
+namespace DiffGen.CompilerServices;
 
-/// <summary>Small helpers that generated derivative code calls.</summary>
+/// <summary>Small helpers that generated derivative code calls; not meant to be called by hand.</summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
 public static class DerivativeHelpers
 {
     /// <summary>The dot product of two equally long spans.</summary>

@@ -1,7 +1,8 @@
 using System.Buffers;
+using System.ComponentModel;
 using System.Runtime.CompilerServices;
 
-namespace DiffGen;
+namespace DiffGen.CompilerServices;
 
 /// <summary>
 /// The tape that generated pullbacks use: a last-in-first-out stack of values saved by the forward
@@ -9,6 +10,7 @@ namespace DiffGen;
 /// sweep. Buffers come from <see cref="ArrayPool{T}"/> and go back on <see cref="Dispose"/>.
 /// </summary>
 /// <typeparam name="T">An unmanaged element type (double, float, int, …).</typeparam>
+[EditorBrowsable(EditorBrowsableState.Never)]
 public sealed class ValueStack<T> : IDisposable where T : unmanaged
 {
     private T[] _items;
@@ -79,6 +81,7 @@ public sealed class ValueStack<T> : IDisposable where T : unmanaged
 
 /// <summary>A last-in-first-out stack of object references (array locals re-allocated inside loops).</summary>
 /// <typeparam name="T">A reference type.</typeparam>
+[EditorBrowsable(EditorBrowsableState.Never)]
 public sealed class RefStack<T> where T : class
 {
     private readonly Stack<T> _items = new();
