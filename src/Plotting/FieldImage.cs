@@ -7,7 +7,7 @@ namespace DiffGen.Plotting;
 /// Writes fields as PNG pictures (ScottPlot 5, rendered headless): a scalar field as a heatmap with a
 /// colour bar, a vector field as a magnitude heatmap with arrows on top. Fields are row-major
 /// (<c>f[j * nx + i]</c>, row j = 0 at the bottom, as in the solvers); 3D fields are pictured as a
-/// slice or a maximum projection along one axis (<see cref="WriteSlice"/>, <see cref="WriteMaxProjection"/>).
+/// slice or a maximum projection along one axis (<c>WriteSlice</c>, <c>WriteMaxProjection</c>).
 /// </summary>
 public static class FieldImage
 {
@@ -131,6 +131,34 @@ public static class FieldImage
                 d[b * w + a] = m;
             }
         return (d, w, h);
+    }
+
+    /// <summary>Writes a cell-centred 2D field as a heatmap PNG (see <see cref="WriteScalar"/>).</summary>
+    public static void Write(string path, CenteredField2D field, string title = "", int width = 600, int height = 500, string colormap = "viridis")
+    {
+        ArgumentNullException.ThrowIfNull(field);
+        WriteScalar(path, field.Values, field.Grid.Nx, field.Grid.Ny, title, width, height, colormap);
+    }
+
+    /// <summary>Writes a MAC velocity as a magnitude heatmap with arrows (see <see cref="WriteStaggered"/>).</summary>
+    public static void Write(string path, StaggeredField2D field, string title = "", int width = 600, int height = 500)
+    {
+        ArgumentNullException.ThrowIfNull(field);
+        WriteStaggered(path, field.U, field.V, field.Grid.Nx, field.Grid.Ny, title, width, height);
+    }
+
+    /// <summary>Writes the slice of a 3D field through cell <paramref name="index"/> across <paramref name="axis"/> (see <see cref="Slice"/>).</summary>
+    public static void WriteSlice(string path, CenteredField3D field, Axis axis, int index, string title = "", int width = 600, int height = 500, string colormap = "viridis")
+    {
+        ArgumentNullException.ThrowIfNull(field);
+        WriteSlice(path, field.Values, field.Grid.Nx, field.Grid.Ny, field.Grid.Nz, axis, index, title, width, height, colormap);
+    }
+
+    /// <summary>Writes the maximum of a 3D field along <paramref name="axis"/> (see <see cref="MaxProjection"/>).</summary>
+    public static void WriteMaxProjection(string path, CenteredField3D field, Axis axis, string title = "", int width = 600, int height = 500, string colormap = "viridis")
+    {
+        ArgumentNullException.ThrowIfNull(field);
+        WriteMaxProjection(path, field.Values, field.Grid.Nx, field.Grid.Ny, field.Grid.Nz, axis, title, width, height, colormap);
     }
 
     private static (int W, int H) PlaneSize(int nx, int ny, int nz, Axis axis) => axis switch

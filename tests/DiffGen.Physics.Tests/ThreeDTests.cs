@@ -55,7 +55,7 @@ public class ThreeDTests(ITestOutputHelper output)
         int substeps = (int)Math.Ceiling(dt / Diffusion.MaxStableExplicitDt(nu, dx, dx, dx, 1));
         for (int s = 0; s < (int)Math.Round(T / dt); s++)
         {
-            Fluids.IncompressibleStep3D(u, v, w, uo, vo, wo, p, [], n, n, n, dx, dx, dx, dt, nu, substeps, 0, 0, 0, 0, 0, 0, 1e-10, 1000);
+            Fluid3D.IncompressibleStep(u, v, w, uo, vo, wo, p, [], g, dt, nu, substeps, 1e-10, 1000);
             uo.CopyTo(u, 0); vo.CopyTo(v, 0); wo.CopyTo(w, 0);
         }
         double amp = (Dot(u, u0) + Dot(v, v0)) / (Dot(u0, u0) + Dot(v0, v0));
@@ -102,8 +102,8 @@ public class ThreeDTests(ITestOutputHelper output)
         double R() => rng.NextDouble() - 0.5;
         var (u, v, w) = g.Evaluate((x, y, z) => R(), (x, y, z) => R(), (x, y, z) => R());
         var solid = ball ? g.Cells.BallMask(6, 7, 5, 2.5) : [];
-        Fluids.ApplyWalls3D(u, v, w, nx, ny, nz, b.XLoCode, b.XHiCode, b.YLoCode, b.YHiCode, b.ZLoCode, b.ZHiCode);
-        Fluids.ApplyObstacle3D(u, v, w, solid, nx, ny, nz);
+        Fluid3D.ApplyWalls(u, v, w, g);
+        Fluid3D.ApplyObstacle(u, v, w, solid, g);
         // On a periodic axis the seam faces must agree (the last face repeats the first).
         if (b.XLo == BoundaryKind.Periodic)
             for (int l = 0; l < nz; l++) for (int j = 0; j < ny; j++) u[(l * ny + j) * (nx + 1) + nx] = u[(l * ny + j) * (nx + 1)];
@@ -132,7 +132,7 @@ public class ThreeDTests(ITestOutputHelper output)
         double[] wu = Rand(g.UCount), wv = Rand(g.VCount), ww = Rand(g.WCount);
         const double tol = 1e-13;
         void Project(double[] ui, double[] wi, double[] uo, double[] vo, double[] wo, double[] p) =>
-            Pressure.Project3D(ui, v, wi, uo, vo, wo, p, solid, nx, ny, nz, 1, 1, 1, b.XLoCode, b.XHiCode, b.YLoCode, b.YHiCode, b.ZLoCode, b.ZHiCode, tol, 1000);
+            Fluid3D.Project(ui, v, wi, uo, vo, wo, p, solid, g, tol, 1000);
         double Loss(double[] ui, double[] wi)
         {
             double[] uo = new double[ui.Length], vo = new double[v.Length], wo = new double[wi.Length], p = new double[g.Cells.Count];
@@ -142,7 +142,7 @@ public class ThreeDTests(ITestOutputHelper output)
         double[] uOut = new double[u.Length], vOut = new double[v.Length], wOut = new double[w.Length], pr = new double[g.Cells.Count];
         Project(u, w, uOut, vOut, wOut, pr);
         double[] uBar = new double[u.Length], vBar = new double[v.Length], wBar = new double[w.Length];
-        Pressure.Project3DPullback(u, v, w, uOut, vOut, wOut, pr, solid, nx, ny, nz, 1, 1, 1, b.XLoCode, b.XHiCode, b.YLoCode, b.YHiCode, b.ZLoCode, b.ZHiCode, tol, 1000,
+        Fluid3D.ProjectPullback(u, v, w, uOut, vOut, wOut, pr, solid, g, tol, 1000,
             uBar, vBar, wBar, (double[])wu.Clone(), [.. vOut.Select((x, k) => 2 * wv[k] * x)], (double[])ww.Clone(), [.. pr.Select(x => 0.2 * x)]);
         AssertGrad(uBar, GradCheck.FiniteDifferenceGradient(x => Loss(x, w), u), "3D projection dL/du (implicit adjoint)");
         AssertGrad(wBar, GradCheck.FiniteDifferenceGradient(x => Loss(u, x), w), "3D projection dL/dw (implicit adjoint)");
@@ -152,11 +152,12 @@ public class ThreeDTests(ITestOutputHelper output)
     public void ImplicitDiffusion3DAdjointMatchesFiniteDifferences()
     {
         int nx = 4, ny = 5, nz = 3; double dt = 0.3;
+        var grid = new Grid3D(nx, ny, nz, nx * 1.0, ny * 0.8, nz * 1.2, new Boundary3D(BoundaryKind.Zero, BoundaryKind.ZeroGradient, BoundaryKind.Periodic, BoundaryKind.Periodic, BoundaryKind.ZeroGradient, BoundaryKind.Zero));
         var rng = new Random(2);
         var q = Enumerable.Range(0, nx * ny * nz).Select(_ => rng.NextDouble()).ToArray();
         var wt = Enumerable.Range(0, q.Length).Select(_ => rng.NextDouble() - 0.5).ToArray();
         void Solve(double[] qi, double[] r, double nu) =>
-            Diffusion.Implicit3D(qi, r, nu, dt, 1, 0.8, 1.2, nx, ny, nz, Bc.Zero, Bc.ZeroGradient, Bc.Periodic, Bc.Periodic, Bc.ZeroGradient, Bc.Zero, 1e-14, 500);
+            Diffuse3D.Implicit(qi, r, grid, nu, dt, 1e-14, 500);
         double Loss(double[] qi, double nu)
         {
             var r = new double[qi.Length];
@@ -168,7 +169,7 @@ public class ThreeDTests(ITestOutputHelper output)
         Solve(q, res, nu0);
         var resBar = res.Select((x, k) => 2 * wt[k] * x).ToArray();
         var qBar = new double[q.Length]; double nuBar = 0, dtBar = 0;
-        Diffusion.Implicit3DPullback(q, res, nu0, dt, 1, 0.8, 1.2, nx, ny, nz, Bc.Zero, Bc.ZeroGradient, Bc.Periodic, Bc.Periodic, Bc.ZeroGradient, Bc.Zero, 1e-14, 500, qBar, resBar, ref nuBar, ref dtBar);
+        Diffuse3D.ImplicitPullback(q, res, grid, nu0, dt, 1e-14, 500, qBar, resBar, ref nuBar, ref dtBar);
         AssertGrad(qBar, GradCheck.FiniteDifferenceGradient(x => Loss(x, nu0), q), "3D implicit diffusion dL/dq");
         AssertGrad([nuBar], [(Loss(q, nu0 + 1e-6) - Loss(q, nu0 - 1e-6)) / 2e-6], "3D implicit diffusion dL/dnu");
     }
@@ -207,7 +208,7 @@ public class ThreeDTests(ITestOutputHelper output)
         for (int j = 0; j < ny; j++) for (int i = 0; i < nx; i++) w0[(nz * ny + j) * nx + i] = w0[j * nx + i];
         var target = Enumerable.Range(0, g.WCount).Select(k => 0.1 * (k % 5)).ToArray();
         void Step(double[] u, double[] v, double[] w, double[] uo, double[] vo, double[] wo, double[] p, double nu) =>
-            Fluids.IncompressibleStep3D(u, v, w, uo, vo, wo, p, solid, nx, ny, nz, 1, 1, 1, dt, nu, 1, 0, 0, 0, 0, 0, 0, 1e-13, 1000);
+            Fluid3D.IncompressibleStep(u, v, w, uo, vo, wo, p, solid, g, dt, nu, 1, 1e-13, 1000);
         double Loss(double[] wi, double nu)
         {
             double[] u = (double[])u0.Clone(), v = (double[])v0.Clone(), w = (double[])wi.Clone();
@@ -228,7 +229,7 @@ public class ThreeDTests(ITestOutputHelper output)
             double[] pu = new double[u0.Length], pv = new double[v0.Length], pw = new double[w0.Length];
             double[] uo = new double[u0.Length], vo = new double[v0.Length], wo = new double[w0.Length], p = new double[g.Cells.Count];
             double dtBar = 0;
-            Fluids.IncompressibleStep3DPullback(U[t], V[t], W[t], uo, vo, wo, p, solid, nx, ny, nz, 1, 1, 1, dt, nu0, 1, 0, 0, 0, 0, 0, 0, 1e-13, 1000,
+            Fluid3D.IncompressibleStepPullback(U[t], V[t], W[t], uo, vo, wo, p, solid, g, dt, nu0, 1, 1e-13, 1000,
                 pu, pv, pw, uBar, vBar, wBar, new double[g.Cells.Count], ref dtBar, ref nuBar);
             (uBar, vBar, wBar) = (pu, pv, pw);
         }
@@ -247,7 +248,7 @@ public class ThreeDTests(ITestOutputHelper output)
         var inflow = model.Grid.Cells.Ball(3, 1.5, 2.5, 1.2, 0.5);
         var rng = new Random(6);
         var (u0, v0, w0) = model.Grid.Evaluate((x, y, z) => 0.2 * (rng.NextDouble() - 0.5), (x, y, z) => 0.2 * (rng.NextDouble() - 0.5), (x, y, z) => 0.2 * (rng.NextDouble() - 0.5));
-        Fluids.ApplyWalls3D(u0, v0, w0, nx, ny, nz, 1, 1, 1, 1, 1, 1);
+        Fluid3D.ApplyWalls(u0, v0, w0, model.Grid);
         int nc = model.Grid.Cells.Count;
         double[] Final(double[] ui, double buoyancy)
         {

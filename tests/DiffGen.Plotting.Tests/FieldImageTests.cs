@@ -98,4 +98,23 @@ public class FieldImageTests(ITestOutputHelper output)
         Assert.Equal((320, 240), PngSize(proj));
         if (Environment.GetEnvironmentVariable("DIFFGEN_KEEP_PNG") is null) Directory.Delete(dir, true);
     }
+
+    [Fact]
+    public void FieldsArePicturedThroughTheirGrids()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "diffgen-plotting-fields-" + Environment.ProcessId);
+        var scalar = CenteredField2D.FromFunction(new Grid2D(12, 10, 1, 1), (x, y) => x * y);
+        var velocity = StaggeredField2D.FromFunction(new StaggeredGrid2D(12, 10, 1, 1), (x, y) => -y, (x, y) => x);
+        var ball = CenteredField3D.FromFunction(new Grid3D(8, 9, 7, 1, 1, 1), (x, y, z) => Math.Exp(-10 * ((x - 0.5) * (x - 0.5) + (y - 0.5) * (y - 0.5) + (z - 0.5) * (z - 0.5))));
+        string[] paths = [.. new[] { "scalar", "velocity", "slice", "max" }.Select(n => Path.Combine(dir, n + ".png"))];
+        FieldImage.Write(paths[0], scalar, "x y", 200, 160);
+        FieldImage.Write(paths[1], velocity, "rotation", 210, 170);
+        FieldImage.WriteSlice(paths[2], ball, Axis.Z, 3, "slice", 220, 180);
+        FieldImage.WriteMaxProjection(paths[3], ball, Axis.X, "max", 230, 190);
+        Assert.Equal((200, 160), PngSize(paths[0]));
+        Assert.Equal((210, 170), PngSize(paths[1]));
+        Assert.Equal((220, 180), PngSize(paths[2]));
+        Assert.Equal((230, 190), PngSize(paths[3]));
+        if (Environment.GetEnvironmentVariable("DIFFGEN_KEEP_PNG") is null) Directory.Delete(dir, true);
+    }
 }

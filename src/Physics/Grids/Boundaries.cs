@@ -24,6 +24,7 @@ public enum BoundaryKind
 /// <summary>Boundary conditions of a 1D domain: <see cref="Lo"/> (x = xMin) and <see cref="Hi"/> (x = xMax). The default is periodic.</summary>
 /// <param name="Lo">Left side.</param>
 /// <param name="Hi">Right side.</param>
+[NoDiff]
 public readonly record struct Boundary1D(BoundaryKind Lo, BoundaryKind Hi)
 {
     /// <summary>Periodic on both sides (the default value).</summary>
@@ -58,6 +59,7 @@ public readonly record struct Boundary1D(BoundaryKind Lo, BoundaryKind Hi)
 /// <param name="XHi">Right side (x = width).</param>
 /// <param name="YLo">Bottom side (y = 0).</param>
 /// <param name="YHi">Top side (y = height).</param>
+[NoDiff]
 public readonly record struct Boundary2D(BoundaryKind XLo, BoundaryKind XHi, BoundaryKind YLo, BoundaryKind YHi)
 {
     /// <summary>Periodic on all sides (the default value).</summary>
@@ -117,6 +119,7 @@ public readonly record struct Boundary2D(BoundaryKind XLo, BoundaryKind XHi, Bou
 /// <param name="YHi">Side y = height.</param>
 /// <param name="ZLo">Side z = 0.</param>
 /// <param name="ZHi">Side z = depth.</param>
+[NoDiff]
 public readonly record struct Boundary3D(BoundaryKind XLo, BoundaryKind XHi, BoundaryKind YLo, BoundaryKind YHi, BoundaryKind ZLo, BoundaryKind ZHi)
 {
     /// <summary>Periodic on all sides (the default value).</summary>

@@ -6,6 +6,7 @@ namespace DiffGen.Physics;
 /// <c>[Differentiable]</c> kernels may take it as an inactive parameter. <c>default(Grid1D)</c> has no cells
 /// and is rejected by every model; build grids with the constructor.
 /// </summary>
+[NoDiff]
 public readonly record struct Grid1D
 {
     /// <summary>Creates the grid and validates it.</summary>

@@ -6,6 +6,7 @@ namespace DiffGen.Physics;
 /// A small immutable value: models take it, and <c>[Differentiable]</c> kernels may take it as an inactive
 /// parameter. <c>default(Grid2D)</c> has no cells and is rejected by every model.
 /// </summary>
+[NoDiff]
 public readonly record struct Grid2D
 {
     /// <summary>Creates the grid and validates it.</summary>
@@ -127,6 +128,7 @@ public readonly record struct Grid2D
 /// On a periodic axis the last face repeats the first. The boundary is the velocity's (walls, open sides,
 /// periodic); a scalar carried by it uses <see cref="Boundary2D.Scalar"/> unless told otherwise.
 /// </summary>
+[NoDiff]
 public readonly record struct StaggeredGrid2D
 {
     /// <summary>Creates the grid and validates it.</summary>

@@ -6,6 +6,7 @@ namespace DiffGen.Physics;
 /// <c>((i + 0.5) dx, (j + 0.5) dy, (l + 0.5) dz)</c>. +y is up in the plume models. A small immutable value;
 /// <c>default(Grid3D)</c> has no cells and is rejected by every model.
 /// </summary>
+[NoDiff]
 public readonly record struct Grid3D
 {
     /// <summary>Creates the grid and validates it.</summary>
@@ -124,6 +125,7 @@ public readonly record struct Grid3D
 /// <c>v[(l*(ny+1) + j)*nx + i]</c>), w on the z-faces (nx x ny x (nz+1), <c>w[(l*ny + j)*nx + i]</c>).
 /// On a periodic axis the last face repeats the first. The boundary is the velocity's.
 /// </summary>
+[NoDiff]
 public readonly record struct StaggeredGrid3D
 {
     /// <summary>Creates the grid and validates it.</summary>
@@ -194,7 +196,7 @@ public readonly record struct StaggeredGrid3D
         var cu = new double[Cells.Count];
         var cv = new double[Cells.Count];
         var cw = new double[Cells.Count];
-        Interpolation.StaggeredToCentered3D(u, v, w, cu, cv, cw, Nx, Ny, Nz);
+        Interpolation.StaggeredToCentered3D(u, v, w, cu, cv, cw, this);
         return (cu, cv, cw);
     }
 
@@ -203,22 +205,21 @@ public readonly record struct StaggeredGrid3D
     {
         CheckUVW(u, v, w);
         var d = new double[Cells.Count];
-        Operators.DivergenceStaggered3D(u, v, w, d, Nx, Ny, Nz, Dx, Dy, Dz);
+        Fluid3D.Divergence(u, v, w, d, this);
         return d;
     }
 
-    /// <summary>Projects (u, v, w) in place onto divergence-free fields (see <see cref="Pressure.Project3D"/>); returns the pressure.</summary>
+    /// <summary>Projects (u, v, w) in place onto divergence-free fields (see <see cref="Fluid3D.Project"/>); returns the pressure.</summary>
     public double[] Project(Span<double> u, Span<double> v, Span<double> w, ReadOnlySpan<int> solid = default, double tolerance = 1e-6, int maxIterations = 10000)
     {
         CheckUVW(u, v, w);
         if (!solid.IsEmpty) Check.Length(solid.Length, Cells.Count, nameof(solid), FormattableString.Invariant($"a {Nx}x{Ny}x{Nz} grid"));
         Check.Positive(tolerance, nameof(tolerance));
-        var b = Boundary;
         var p = new double[Cells.Count];
         var uo = new double[UCount];
         var vo = new double[VCount];
         var wo = new double[WCount];
-        Pressure.Project3D(u, v, w, uo, vo, wo, p, solid, Nx, Ny, Nz, Dx, Dy, Dz, b.XLoCode, b.XHiCode, b.YLoCode, b.YHiCode, b.ZLoCode, b.ZHiCode, tolerance, maxIterations);
+        Fluid3D.Project(u, v, w, uo, vo, wo, p, solid, this, tolerance, maxIterations);
         uo.CopyTo(u);
         vo.CopyTo(v);
         wo.CopyTo(w);

@@ -1,6 +1,6 @@
 namespace DiffGen.Physics;
 
-// 3D semi-Lagrangian and MacCormack advection on a MAC grid (Euler backtrace). Layout: cells (nx, ny, nz) at
+// The 3D backtrace building blocks of Advect3D (semi-Lagrangian and MacCormack on a StaggeredGrid3D). Layout: cells (nx, ny, nz) at
 // (l * ny + j) * nx + i; u on the x-faces ((nx+1) x ny x nz), v on the y-faces (nx x (ny+1) x nz), w on the
 // z-faces (nx x ny x (nz+1)), each stored x fastest. Positions are index coordinates of the cell centres; an
 // x-face sits at cell-index x - 0.5 (and likewise in y and z).
@@ -51,90 +51,6 @@ public static partial class Advection
                 {
                     int k = (l * nodesY + j) * nodesX + i;
                     result[k] = Interpolation.Sample3D(f, nodesX, nodesY, nodesZ, px, py, pz, i - cx * tu[k], j - cy * tv[k], l - cz * tw[k], xLo, xHi, yLo, yHi, zLo, zHi);
-                }
-            }
-        }
-    }
-
-    /// <summary>
-    /// Semi-Lagrangian advection of a 3D cell-centred scalar <paramref name="q"/> (codes q*) by a MAC velocity
-    /// (u, v, w; codes v*), Euler backtrace.
-    /// </summary>
-    [Differentiable]
-    public static void SemiLagrangianScalar3D(ReadOnlySpan<double> q, ReadOnlySpan<double> u, ReadOnlySpan<double> v, ReadOnlySpan<double> w, Span<double> result,
-        int nx, int ny, int nz, double dx, double dy, double dz, double dt,
-        int qxLo, int qxHi, int qyLo, int qyHi, int qzLo, int qzHi, int vxLo, int vxHi, int vyLo, int vyHi, int vzLo, int vzHi)
-    {
-        double[] tu = new double[nx * ny * nz];
-        double[] tv = new double[nx * ny * nz];
-        double[] tw = new double[nx * ny * nz];
-        TraceVelocityMac3D(u, v, w, tu, tv, tw, nx, ny, nz, nx, ny, nz, 0.0, 0.0, 0.0, vxLo, vxHi, vyLo, vyHi, vzLo, vzHi);
-        TraceNodes3D(q, tu, tv, tw, result, nx, ny, nz, nx, ny, nz, dx, dy, dz, dt, qxLo, qxHi, qyLo, qyHi, qzLo, qzHi);
-    }
-
-    /// <summary>
-    /// Semi-Lagrangian self-advection of a 3D MAC velocity (Euler backtrace from every face, each component
-    /// sampled on its own faces); the result goes to (uOut, vOut, wOut).
-    /// </summary>
-    [Differentiable]
-    public static void SemiLagrangianVelocity3D(ReadOnlySpan<double> u, ReadOnlySpan<double> v, ReadOnlySpan<double> w, Span<double> uOut, Span<double> vOut, Span<double> wOut,
-        int nx, int ny, int nz, double dx, double dy, double dz, double dt, int xLo, int xHi, int yLo, int yHi, int zLo, int zHi)
-    {
-        // x-face (i, j, l) sits at cell-index (i - 0.5, j, l), and likewise for the y- and z-faces.
-        int fu = (nx + 1) * ny * nz;
-        int fv = nx * (ny + 1) * nz;
-        int fw = nx * ny * (nz + 1);
-        double[] uu = new double[fu];
-        double[] vu = new double[fu];
-        double[] wu = new double[fu];
-        double[] uv = new double[fv];
-        double[] vv = new double[fv];
-        double[] wv = new double[fv];
-        double[] uw = new double[fw];
-        double[] vw = new double[fw];
-        double[] ww = new double[fw];
-        TraceVelocityMac3D(u, v, w, uu, vu, wu, nx, ny, nz, nx + 1, ny, nz, -0.5, 0.0, 0.0, xLo, xHi, yLo, yHi, zLo, zHi);
-        TraceVelocityMac3D(u, v, w, uv, vv, wv, nx, ny, nz, nx, ny + 1, nz, 0.0, -0.5, 0.0, xLo, xHi, yLo, yHi, zLo, zHi);
-        TraceVelocityMac3D(u, v, w, uw, vw, ww, nx, ny, nz, nx, ny, nz + 1, 0.0, 0.0, -0.5, xLo, xHi, yLo, yHi, zLo, zHi);
-        TraceNodes3D(u, uu, vu, wu, uOut, nx + 1, ny, nz, nx, ny, nz, dx, dy, dz, dt, xLo, xHi, yLo, yHi, zLo, zHi);
-        TraceNodes3D(v, uv, vv, wv, vOut, nx, ny + 1, nz, nx, ny, nz, dx, dy, dz, dt, xLo, xHi, yLo, yHi, zLo, zHi);
-        TraceNodes3D(w, uw, vw, ww, wOut, nx, ny, nz + 1, nx, ny, nz, dx, dy, dz, dt, xLo, xHi, yLo, yHi, zLo, zHi);
-    }
-
-    /// <summary>
-    /// MacCormack advection of a 3D cell-centred scalar by a MAC velocity: forward and backward semi-Lagrangian
-    /// steps, the corrected value <c>fwd + (q - bwd) / 2</c> clamped to the range of the eight values the
-    /// forward step interpolated (as <see cref="MacCormackScalar2D"/>).
-    /// </summary>
-    [Differentiable]
-    public static void MacCormackScalar3D(ReadOnlySpan<double> q, ReadOnlySpan<double> u, ReadOnlySpan<double> v, ReadOnlySpan<double> w, Span<double> result,
-        int nx, int ny, int nz, double dx, double dy, double dz, double dt,
-        int qxLo, int qxHi, int qyLo, int qyHi, int qzLo, int qzHi, int vxLo, int vxHi, int vyLo, int vyHi, int vzLo, int vzHi)
-    {
-        double[] fwd = new double[nx * ny * nz];
-        double[] bwd = new double[nx * ny * nz];
-        SemiLagrangianScalar3D(q, u, v, w, fwd, nx, ny, nz, dx, dy, dz, dt, qxLo, qxHi, qyLo, qyHi, qzLo, qzHi, vxLo, vxHi, vyLo, vyHi, vzLo, vzHi);
-        SemiLagrangianScalar3D(fwd, u, v, w, bwd, nx, ny, nz, dx, dy, dz, -dt, qxLo, qxHi, qyLo, qyHi, qzLo, qzHi, vxLo, vxHi, vyLo, vyHi, vzLo, vzHi);
-        double cx = dt / dx;
-        double cy = dt / dy;
-        double cz = dt / dz;
-        for (int l = 0; l < nz; l++)
-        {
-            for (int j = 0; j < ny; j++)
-            {
-                for (int i = 0; i < nx; i++)
-                {
-                    int k = (l * ny + j) * nx + i;
-                    double ui = 0.5 * (u[(l * ny + j) * (nx + 1) + i] + u[(l * ny + j) * (nx + 1) + i + 1]);
-                    double vi = 0.5 * (v[(l * (ny + 1) + j) * nx + i] + v[(l * (ny + 1) + j + 1) * nx + i]);
-                    double wi = 0.5 * (w[k] + w[k + nx * ny]);
-                    double bx = i - cx * ui;
-                    double by = j - cy * vi;
-                    double bz = l - cz * wi;
-                    double lo = Interpolation.CornerExtreme3D(q, nx, ny, nz, nx, ny, nz, bx, by, bz, qxLo, qxHi, qyLo, qyHi, qzLo, qzHi, false);
-                    double hi = Interpolation.CornerExtreme3D(q, nx, ny, nz, nx, ny, nz, bx, by, bz, qxLo, qxHi, qyLo, qyHi, qzLo, qzHi, true);
-                    double corrected = fwd[k] + 0.5 * (q[k] - bwd[k]);
-                    result[k] = Math.Clamp(corrected, lo, hi);
                 }
             }
         }

@@ -196,14 +196,6 @@ public static partial class Diffusion
         Tangent(Helmholtz3D(nx, ny, nz, dx, dy, dz, nu * dt, xLo, xHi, yLo, yHi, zLo, zHi), qDot, result, resultDot, nu, nuDot, dt, dtDot, tolerance, maxIterations);
     }
 
-    /// <summary>3D implicit diffusion as a differentiable step (calls <see cref="SolveImplicit3D"/>).</summary>
-    [Differentiable]
-    public static void Implicit3D(ReadOnlySpan<double> q, Span<double> result, double nu, double dt, [NoDiff] double dx, [NoDiff] double dy, [NoDiff] double dz, int nx, int ny, int nz,
-        int xLo, int xHi, int yLo, int yHi, int zLo, int zHi, [NoDiff] double tolerance, int maxIterations)
-    {
-        SolveImplicit3D(q, result, nu, dt, dx, dy, dz, nx, ny, nz, xLo, xHi, yLo, yHi, zLo, zHi, tolerance, maxIterations);
-    }
-
     // 2D is the 3D operator with one layer between two zero-gradient z sides (no z flux): one code path.
     private static HelmholtzOperator Helmholtz2D(int nx, int ny, double dx, double dy, double c, int xLo, int xHi, int yLo, int yHi) =>
         new(new CellLattice(nx, ny, 1, xLo, xHi, yLo, yHi, Bc.ZeroGradient, Bc.ZeroGradient), dx, dy, 1.0, c);

@@ -1,7 +1,7 @@
 namespace DiffGen.Physics;
 
-// Explicit 3D diffusion of a node array (cell centres or one MAC component), stored x fastest:
-// f[(l * h + j) * w + i]. The implicit 3D solve (SolveImplicit3D) shares the 2D solve's operator and CG.
+// 3D diffusion. The node-array kernels (cell centres or one MAC component, stored x fastest:
+// f[(l * h + j) * w + i]) are the building blocks of Diffuse3D's grid kernels; the implicit solve (SolveImplicit3D) shares the 2D solve's operator and CG.
 public static partial class Diffusion
 {
     /// <summary>
@@ -48,7 +48,7 @@ public static partial class Diffusion
 
     /// <summary>Explicit 3D diffusion of a node array in <paramref name="substeps"/> equal substeps (see <see cref="Explicit2D"/>).</summary>
     [Differentiable]
-    public static void Explicit3D(ReadOnlySpan<double> q, Span<double> result, int w, int h, int d, int px, int py, int pz, double nu, double dt, double dx, double dy, double dz, int substeps,
+    public static void ExplicitNodes3D(ReadOnlySpan<double> q, Span<double> result, int w, int h, int d, int px, int py, int pz, double nu, double dt, double dx, double dy, double dz, int substeps,
         int xLo, int xHi, int yLo, int yHi, int zLo, int zHi)
     {
         if (substeps == 1)
@@ -61,7 +61,7 @@ public static partial class Diffusion
         }
     }
 
-    /// <summary><see cref="Explicit3D"/> with two or more substeps, through a scratch array.</summary>
+    /// <summary><see cref="ExplicitNodes3D"/> with two or more substeps, through a scratch array.</summary>
     [Differentiable]
     public static void ExplicitSubsteps3D(ReadOnlySpan<double> q, Span<double> result, int w, int h, int d, int px, int py, int pz, double nu, double dt, double dx, double dy, double dz, int substeps,
         int xLo, int xHi, int yLo, int yHi, int zLo, int zHi)

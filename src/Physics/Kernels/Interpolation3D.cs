@@ -84,12 +84,15 @@ public static partial class Interpolation
     }
 
     /// <summary>
-    /// A 3D MAC velocity (u: (nx+1) x ny x nz, v: nx x (ny+1) x nz, w: nx x ny x (nz+1)) at the cell centres
-    /// (the mean of each cell's two faces per component).
+    /// A 3D MAC velocity on <paramref name="grid"/> (u: (nx+1) x ny x nz, v: nx x (ny+1) x nz, w: nx x ny x (nz+1))
+    /// at the cell centres (the mean of each cell's two faces per component).
     /// </summary>
     [Differentiable]
-    public static void StaggeredToCentered3D(ReadOnlySpan<double> u, ReadOnlySpan<double> v, ReadOnlySpan<double> w, Span<double> cu, Span<double> cv, Span<double> cw, int nx, int ny, int nz)
+    public static void StaggeredToCentered3D(ReadOnlySpan<double> u, ReadOnlySpan<double> v, ReadOnlySpan<double> w, Span<double> cu, Span<double> cv, Span<double> cw, StaggeredGrid3D grid)
     {
+        int nx = grid.Nx;
+        int ny = grid.Ny;
+        int nz = grid.Nz;
         for (int l = 0; l < nz; l++)
         {
             for (int j = 0; j < ny; j++)

@@ -234,27 +234,28 @@ public sealed class Burgers1D
     private void Run(StepMode mode, Tape? tape, ReadOnlySpan<double> u, ReadOnlySpan<double> force, bool forced, Span<double> next,
         Span<double> uBar, Span<double> forceBar, Span<double> nextBar, ref double nuBar)
     {
-        double nu = Viscosity, dt = Dt, dx = Dx, tol = ImplicitTolerance, dtBar = 0;
-        int lo = Grid.Boundary.LoCode, hi = Grid.Boundary.HiCode, sub = Substeps, it = ImplicitMaxIterations;
+        double nu = Viscosity, dt = Dt, tol = ImplicitTolerance, dtBar = 0;
+        int sub = Substeps, it = ImplicitMaxIterations;
+        var g = Grid;
         // The reverse halves restore no span they wrote, so next keeps the step's result (RecordedRolloutTests checks it).
         switch (mode, ImplicitDiffusion, forced)
         {
-            case (StepMode.Primal, false, false): ModelKernels.Burgers1DStep(u, next, nu, dt, dx, sub, lo, hi); break;
-            case (StepMode.Primal, false, true): ModelKernels.Burgers1DForcedStep(u, force, next, nu, dt, dx, sub, lo, hi); break;
-            case (StepMode.Primal, true, false): ModelKernels.Burgers1DImplicitStep(u, next, nu, dt, dx, lo, hi, tol, it); break;
-            case (StepMode.Primal, true, true): ModelKernels.Burgers1DImplicitForcedStep(u, force, next, nu, dt, dx, lo, hi, tol, it); break;
-            case (StepMode.Pullback, false, false): ModelKernels.Burgers1DStepPullback(u, next, nu, dt, dx, sub, lo, hi, uBar, nextBar, ref nuBar, ref dtBar); break;
-            case (StepMode.Pullback, false, true): ModelKernels.Burgers1DForcedStepPullback(u, force, next, nu, dt, dx, sub, lo, hi, uBar, forceBar, nextBar, ref nuBar, ref dtBar); break;
-            case (StepMode.Pullback, true, false): ModelKernels.Burgers1DImplicitStepPullback(u, next, nu, dt, dx, lo, hi, tol, it, uBar, nextBar, ref nuBar, ref dtBar); break;
-            case (StepMode.Pullback, true, true): ModelKernels.Burgers1DImplicitForcedStepPullback(u, force, next, nu, dt, dx, lo, hi, tol, it, uBar, forceBar, nextBar, ref nuBar, ref dtBar); break;
-            case (StepMode.Record, false, false): ModelKernels.Burgers1DStepPullbackForward(u, next, nu, dt, dx, sub, lo, hi, tape!); break;
-            case (StepMode.Record, false, true): ModelKernels.Burgers1DForcedStepPullbackForward(u, force, next, nu, dt, dx, sub, lo, hi, tape!); break;
-            case (StepMode.Record, true, false): ModelKernels.Burgers1DImplicitStepPullbackForward(u, next, nu, dt, dx, lo, hi, tol, it, tape!); break;
-            case (StepMode.Record, true, true): ModelKernels.Burgers1DImplicitForcedStepPullbackForward(u, force, next, nu, dt, dx, lo, hi, tol, it, tape!); break;
-            case (StepMode.Reverse, false, false): ModelKernels.Burgers1DStepPullbackReverse(u, next, nu, dt, dx, sub, lo, hi, uBar, nextBar, ref nuBar, ref dtBar, tape!); break;
-            case (StepMode.Reverse, false, true): ModelKernels.Burgers1DForcedStepPullbackReverse(u, force, next, nu, dt, dx, sub, lo, hi, uBar, forceBar, nextBar, ref nuBar, ref dtBar, tape!); break;
-            case (StepMode.Reverse, true, false): ModelKernels.Burgers1DImplicitStepPullbackReverse(u, next, nu, dt, dx, lo, hi, tol, it, uBar, nextBar, ref nuBar, ref dtBar, tape!); break;
-            default: ModelKernels.Burgers1DImplicitForcedStepPullbackReverse(u, force, next, nu, dt, dx, lo, hi, tol, it, uBar, forceBar, nextBar, ref nuBar, ref dtBar, tape!); break;
+            case (StepMode.Primal, false, false): ModelKernels.Burgers1DStep(u, next, g, nu, dt, sub); break;
+            case (StepMode.Primal, false, true): ModelKernels.Burgers1DForcedStep(u, force, next, g, nu, dt, sub); break;
+            case (StepMode.Primal, true, false): ModelKernels.Burgers1DImplicitStep(u, next, g, nu, dt, tol, it); break;
+            case (StepMode.Primal, true, true): ModelKernels.Burgers1DImplicitForcedStep(u, force, next, g, nu, dt, tol, it); break;
+            case (StepMode.Pullback, false, false): ModelKernels.Burgers1DStepPullback(u, next, g, nu, dt, sub, uBar, nextBar, ref nuBar, ref dtBar); break;
+            case (StepMode.Pullback, false, true): ModelKernels.Burgers1DForcedStepPullback(u, force, next, g, nu, dt, sub, uBar, forceBar, nextBar, ref nuBar, ref dtBar); break;
+            case (StepMode.Pullback, true, false): ModelKernels.Burgers1DImplicitStepPullback(u, next, g, nu, dt, tol, it, uBar, nextBar, ref nuBar, ref dtBar); break;
+            case (StepMode.Pullback, true, true): ModelKernels.Burgers1DImplicitForcedStepPullback(u, force, next, g, nu, dt, tol, it, uBar, forceBar, nextBar, ref nuBar, ref dtBar); break;
+            case (StepMode.Record, false, false): ModelKernels.Burgers1DStepPullbackForward(u, next, g, nu, dt, sub, tape!); break;
+            case (StepMode.Record, false, true): ModelKernels.Burgers1DForcedStepPullbackForward(u, force, next, g, nu, dt, sub, tape!); break;
+            case (StepMode.Record, true, false): ModelKernels.Burgers1DImplicitStepPullbackForward(u, next, g, nu, dt, tol, it, tape!); break;
+            case (StepMode.Record, true, true): ModelKernels.Burgers1DImplicitForcedStepPullbackForward(u, force, next, g, nu, dt, tol, it, tape!); break;
+            case (StepMode.Reverse, false, false): ModelKernels.Burgers1DStepPullbackReverse(u, next, g, nu, dt, sub, uBar, nextBar, ref nuBar, ref dtBar, tape!); break;
+            case (StepMode.Reverse, false, true): ModelKernels.Burgers1DForcedStepPullbackReverse(u, force, next, g, nu, dt, sub, uBar, forceBar, nextBar, ref nuBar, ref dtBar, tape!); break;
+            case (StepMode.Reverse, true, false): ModelKernels.Burgers1DImplicitStepPullbackReverse(u, next, g, nu, dt, tol, it, uBar, nextBar, ref nuBar, ref dtBar, tape!); break;
+            default: ModelKernels.Burgers1DImplicitForcedStepPullbackReverse(u, force, next, g, nu, dt, tol, it, uBar, forceBar, nextBar, ref nuBar, ref dtBar, tape!); break;
         }
     }
 

@@ -146,22 +146,21 @@ public sealed class Burgers2D
     private void Run(StepMode mode, Tape? tape, ReadOnlySpan<double> u, ReadOnlySpan<double> v, ReadOnlySpan<double> fu, ReadOnlySpan<double> fv, Span<double> uNext, Span<double> vNext,
         Span<double> uBar, Span<double> vBar, Span<double> fuBar, Span<double> fvBar, Span<double> uNextBar, Span<double> vNextBar, ref double nuBar)
     {
-        var b = Boundary;
         double dtBar = 0;
         switch (mode)
         {
             case StepMode.Primal:
-                ModelKernels.Burgers2DStep(u, v, fu, fv, uNext, vNext, Nx, Ny, Dx, Dy, Dt, Viscosity, Substeps, b.XLoCode, b.XHiCode, b.YLoCode, b.YHiCode);
+                ModelKernels.Burgers2DStep(u, v, fu, fv, uNext, vNext, Grid, Dt, Viscosity, Substeps);
                 break;
             case StepMode.Pullback:
-                ModelKernels.Burgers2DStepPullback(u, v, fu, fv, uNext, vNext, Nx, Ny, Dx, Dy, Dt, Viscosity, Substeps, b.XLoCode, b.XHiCode, b.YLoCode, b.YHiCode,
+                ModelKernels.Burgers2DStepPullback(u, v, fu, fv, uNext, vNext, Grid, Dt, Viscosity, Substeps,
                     uBar, vBar, fuBar, fvBar, uNextBar, vNextBar, ref dtBar, ref nuBar);
                 break;
             case StepMode.Record:
-                ModelKernels.Burgers2DStepPullbackForward(u, v, fu, fv, uNext, vNext, Nx, Ny, Dx, Dy, Dt, Viscosity, Substeps, b.XLoCode, b.XHiCode, b.YLoCode, b.YHiCode, tape!);
+                ModelKernels.Burgers2DStepPullbackForward(u, v, fu, fv, uNext, vNext, Grid, Dt, Viscosity, Substeps, tape!);
                 break;
             default:
-                ModelKernels.Burgers2DStepPullbackReverse(u, v, fu, fv, uNext, vNext, Nx, Ny, Dx, Dy, Dt, Viscosity, Substeps, b.XLoCode, b.XHiCode, b.YLoCode, b.YHiCode,
+                ModelKernels.Burgers2DStepPullbackReverse(u, v, fu, fv, uNext, vNext, Grid, Dt, Viscosity, Substeps,
                     uBar, vBar, fuBar, fvBar, uNextBar, vNextBar, ref dtBar, ref nuBar, tape!);
                 break;
         }

@@ -1,9 +1,10 @@
 namespace DiffGen.Physics;
 
 /// <summary>
-/// One time step of each model as a single <c>[Differentiable]</c> method (the generator adds
+/// One time step of each model as a single <c>[Differentiable]</c> method on grid values (the generator adds
 /// <c>{Name}Pullback</c> and its forward and reverse halves). The model classes (<see cref="Burgers1D"/>,
-/// <see cref="Burgers2D"/>, <see cref="Smoke2D"/>, <see cref="WakeFlow2D"/>) validate arguments and call these.
+/// <see cref="Burgers2D"/>, <see cref="Smoke2D"/>, <see cref="WakeFlow2D"/>, <see cref="Smoke3D"/>) validate
+/// arguments and call these.
 /// </summary>
 public static partial class ModelKernels
 {
@@ -12,18 +13,18 @@ public static partial class ModelKernels
     /// self-advection with linear interpolation (the diffused velocity advects itself).
     /// </summary>
     [Differentiable]
-    public static void Burgers1DStep(ReadOnlySpan<double> u, Span<double> next, double nu, double dt, [NoDiff] double dx, int substeps, int lo, int hi)
+    public static void Burgers1DStep(ReadOnlySpan<double> u, Span<double> next, Grid1D grid, double nu, double dt, int substeps)
     {
         double[] d = new double[u.Length];
-        Diffusion.Explicit1D(u, d, nu, dt, dx, substeps, lo, hi);
-        Advection.SemiLagrangianSelf1D(d, next, dt, dx, lo, hi);
+        Diffuse1D.Explicit(u, d, grid, nu, dt, substeps);
+        Advect1D.SelfAdvect(d, next, grid, dt);
     }
 
     /// <summary>1D Burgers with a force (EXPERIMENTS §4): <see cref="Burgers1DStep"/>, then <c>next += dt * force</c>.</summary>
     [Differentiable]
-    public static void Burgers1DForcedStep(ReadOnlySpan<double> u, ReadOnlySpan<double> force, Span<double> next, double nu, double dt, [NoDiff] double dx, int substeps, int lo, int hi)
+    public static void Burgers1DForcedStep(ReadOnlySpan<double> u, ReadOnlySpan<double> force, Span<double> next, Grid1D grid, double nu, double dt, int substeps)
     {
-        Burgers1DStep(u, next, nu, dt, dx, substeps, lo, hi);
+        Burgers1DStep(u, next, grid, nu, dt, substeps);
         Operators.AddScaled(next, force, dt);
     }
 
@@ -32,18 +33,18 @@ public static partial class ModelKernels
     /// need many substeps (e.g. EXPERIMENTS §4 on 128 cells), then semi-Lagrangian self-advection.
     /// </summary>
     [Differentiable]
-    public static void Burgers1DImplicitStep(ReadOnlySpan<double> u, Span<double> next, double nu, double dt, [NoDiff] double dx, int lo, int hi, [NoDiff] double tolerance, int maxIterations)
+    public static void Burgers1DImplicitStep(ReadOnlySpan<double> u, Span<double> next, Grid1D grid, double nu, double dt, [NoDiff] double tolerance, int maxIterations)
     {
         double[] d = new double[u.Length];
-        Diffusion.Implicit2D(u, d, nu, dt, dx, 1.0, u.Length, 1, lo, hi, Bc.ZeroGradient, Bc.ZeroGradient, tolerance, maxIterations);
-        Advection.SemiLagrangianSelf1D(d, next, dt, dx, lo, hi);
+        Diffuse1D.Implicit(u, d, grid, nu, dt, tolerance, maxIterations);
+        Advect1D.SelfAdvect(d, next, grid, dt);
     }
 
     /// <summary><see cref="Burgers1DImplicitStep"/>, then <c>next += dt * force</c>.</summary>
     [Differentiable]
-    public static void Burgers1DImplicitForcedStep(ReadOnlySpan<double> u, ReadOnlySpan<double> force, Span<double> next, double nu, double dt, [NoDiff] double dx, int lo, int hi, [NoDiff] double tolerance, int maxIterations)
+    public static void Burgers1DImplicitForcedStep(ReadOnlySpan<double> u, ReadOnlySpan<double> force, Span<double> next, Grid1D grid, double nu, double dt, [NoDiff] double tolerance, int maxIterations)
     {
-        Burgers1DImplicitStep(u, next, nu, dt, dx, lo, hi, tolerance, maxIterations);
+        Burgers1DImplicitStep(u, next, grid, nu, dt, tolerance, maxIterations);
         Operators.AddScaled(next, force, dt);
     }
 
@@ -53,13 +54,13 @@ public static partial class ModelKernels
     /// </summary>
     [Differentiable]
     public static void Burgers2DStep(ReadOnlySpan<double> u, ReadOnlySpan<double> v, ReadOnlySpan<double> fu, ReadOnlySpan<double> fv, Span<double> uOut, Span<double> vOut,
-        int nx, int ny, [NoDiff] double dx, [NoDiff] double dy, double dt, double nu, int substeps, int xLo, int xHi, int yLo, int yHi)
+        Grid2D grid, double dt, double nu, int substeps)
     {
-        double[] ud = new double[nx * ny];
-        double[] vd = new double[nx * ny];
-        Diffusion.Explicit2D(u, ud, nx, ny, nx, ny, nu, dt, dx, dy, substeps, xLo, xHi, yLo, yHi);
-        Diffusion.Explicit2D(v, vd, nx, ny, nx, ny, nu, dt, dx, dy, substeps, xLo, xHi, yLo, yHi);
-        Advection.SemiLagrangianCenteredSelf2D(ud, vd, uOut, vOut, nx, ny, dx, dy, dt, xLo, xHi, yLo, yHi, 0);
+        double[] ud = new double[u.Length];
+        double[] vd = new double[v.Length];
+        Diffuse2D.Explicit(u, ud, grid, nu, dt, substeps);
+        Diffuse2D.Explicit(v, vd, grid, nu, dt, substeps);
+        Advect2D.SelfAdvectCentered(ud, vd, uOut, vOut, grid, dt);
         Operators.AddScaled(uOut, fu, dt);
         Operators.AddScaled(vOut, fv, dt);
     }
@@ -67,27 +68,23 @@ public static partial class ModelKernels
     /// <summary>
     /// Smoke plume step (EXPERIMENTS §2): MacCormack advection of the smoke plus <paramref name="inflow"/>;
     /// semi-Lagrangian self-advection of the MAC velocity; buoyancy <c>dt * buoyancy * smoke</c> on the y-faces;
-    /// walls; pressure projection. Velocity codes per side (the book: closed box, all <see cref="Bc.Zero"/>); the
-    /// smoke's codes follow from them (<see cref="Bc.ScalarOf"/>: periodic stays, otherwise zero gradient).
+    /// walls; pressure projection. The velocity follows the grid's boundary (the book: a closed box), the smoke its
+    /// <see cref="Boundary2D.Scalar"/> (periodic stays, otherwise zero gradient).
     /// </summary>
     [Differentiable]
     public static void SmokeStep(ReadOnlySpan<double> smoke, ReadOnlySpan<double> u, ReadOnlySpan<double> v, ReadOnlySpan<double> inflow,
         Span<double> smokeOut, Span<double> uOut, Span<double> vOut, Span<double> p,
-        int nx, int ny, [NoDiff] double dx, [NoDiff] double dy, double dt, double buoyancy, int xLo, int xHi, int yLo, int yHi, [NoDiff] double tolerance, int maxIterations)
+        StaggeredGrid2D grid, double dt, double buoyancy, [NoDiff] double tolerance, int maxIterations)
     {
         int[] noSolid = new int[0];
         double[] ua = new double[u.Length];
         double[] va = new double[v.Length];
-        int sxLo = Bc.ScalarOf(xLo);
-        int sxHi = Bc.ScalarOf(xHi);
-        int syLo = Bc.ScalarOf(yLo);
-        int syHi = Bc.ScalarOf(yHi);
-        Advection.MacCormackScalar2D(smoke, u, v, smokeOut, nx, ny, dx, dy, dt, sxLo, sxHi, syLo, syHi, xLo, xHi, yLo, yHi);
+        Advect2D.MacCormack(smoke, u, v, smokeOut, grid, grid.Boundary.Scalar, dt);
         Operators.AddScaled(smokeOut, inflow, 1.0);
-        Advection.SemiLagrangianVelocity2D(u, v, ua, va, nx, ny, dx, dy, dt, xLo, xHi, yLo, yHi, 0);
-        Fluids.AddBuoyancy(smokeOut, va, nx, ny, dt * buoyancy, sxLo, sxHi, syLo, syHi);
-        Fluids.ApplyWalls(ua, va, nx, ny, xLo, xHi, yLo, yHi);
-        Pressure.Project(ua, va, uOut, vOut, p, noSolid, nx, ny, dx, dy, xLo, xHi, yLo, yHi, tolerance, maxIterations);
+        Advect2D.SelfAdvect(u, v, ua, va, grid, dt);
+        Fluid2D.AddBuoyancy(smokeOut, va, grid, grid.Boundary.Scalar, dt * buoyancy);
+        Fluid2D.ApplyWalls(ua, va, grid);
+        Fluid2D.Project(ua, va, uOut, vOut, p, noSolid, grid, tolerance, maxIterations);
     }
 
     /// <summary>
@@ -97,49 +94,40 @@ public static partial class ModelKernels
     /// </summary>
     [Differentiable]
     public static void WakeStep(ReadOnlySpan<double> u, ReadOnlySpan<double> v, Span<double> uOut, Span<double> vOut, Span<double> p, ReadOnlySpan<int> solid,
-        [NoDiff] ReadOnlySpan<double> uInflowMask, [NoDiff] ReadOnlySpan<double> vInflowMask, int nx, int ny, [NoDiff] double dx, [NoDiff] double dy, double dt, double nu, double inflowVelocity, int substeps,
-        int xLo, int xHi, int yLo, int yHi, [NoDiff] double tolerance, int maxIterations)
+        [NoDiff] ReadOnlySpan<double> uInflowMask, [NoDiff] ReadOnlySpan<double> vInflowMask, StaggeredGrid2D grid, double dt, double nu, double inflowVelocity, int substeps,
+        [NoDiff] double tolerance, int maxIterations)
     {
         double[] ua = new double[u.Length];
         double[] va = new double[v.Length];
         double[] ub = new double[u.Length];
         double[] vb = new double[v.Length];
-        Advection.SemiLagrangianVelocity2D(u, v, ua, va, nx, ny, dx, dy, dt, xLo, xHi, yLo, yHi, 0);
-        Diffusion.Explicit2D(ua, ub, nx + 1, ny, nx, ny, nu, dt, dx, dy, substeps, xLo, xHi, yLo, yHi);
-        Diffusion.Explicit2D(va, vb, nx, ny + 1, nx, ny, nu, dt, dx, dy, substeps, xLo, xHi, yLo, yHi);
-        Fluids.ApplyWalls(ub, vb, nx, ny, xLo, xHi, yLo, yHi);
+        Advect2D.SelfAdvect(u, v, ua, va, grid, dt);
+        Diffuse2D.ExplicitVelocity(ua, va, ub, vb, grid, nu, dt, substeps);
+        Fluid2D.ApplyWalls(ub, vb, grid);
         Fluids.ApplyInflow(ub, vb, uInflowMask, vInflowMask, 0.0, inflowVelocity);
-        Fluids.ApplyObstacle(ub, vb, solid, nx, ny);
-        Pressure.Project(ub, vb, uOut, vOut, p, solid, nx, ny, dx, dy, xLo, xHi, yLo, yHi, tolerance, maxIterations);
+        Fluid2D.ApplyObstacle(ub, vb, solid, grid);
+        Fluid2D.Project(ub, vb, uOut, vOut, p, solid, grid, tolerance, maxIterations);
     }
 
     /// <summary>
     /// 3D smoke plume step (the 3D analogue of <see cref="SmokeStep"/>): MacCormack advection of the smoke plus
     /// <paramref name="inflow"/>; semi-Lagrangian self-advection of the MAC velocity; buoyancy
-    /// <c>dt * buoyancy * smoke</c> on the y-faces (+y is up); walls; pressure projection. Velocity codes per side;
-    /// the smoke's follow from them (<see cref="Bc.ScalarOf"/>).
+    /// <c>dt * buoyancy * smoke</c> on the y-faces (+y is up); walls; pressure projection.
     /// </summary>
     [Differentiable]
     public static void Smoke3DStep(ReadOnlySpan<double> smoke, ReadOnlySpan<double> u, ReadOnlySpan<double> v, ReadOnlySpan<double> w, ReadOnlySpan<double> inflow,
         Span<double> smokeOut, Span<double> uOut, Span<double> vOut, Span<double> wOut, Span<double> p,
-        int nx, int ny, int nz, [NoDiff] double dx, [NoDiff] double dy, [NoDiff] double dz, double dt, double buoyancy,
-        int xLo, int xHi, int yLo, int yHi, int zLo, int zHi, [NoDiff] double tolerance, int maxIterations)
+        StaggeredGrid3D grid, double dt, double buoyancy, [NoDiff] double tolerance, int maxIterations)
     {
         int[] noSolid = new int[0];
         double[] ua = new double[u.Length];
         double[] va = new double[v.Length];
         double[] wa = new double[w.Length];
-        int sxLo = Bc.ScalarOf(xLo);
-        int sxHi = Bc.ScalarOf(xHi);
-        int syLo = Bc.ScalarOf(yLo);
-        int syHi = Bc.ScalarOf(yHi);
-        int szLo = Bc.ScalarOf(zLo);
-        int szHi = Bc.ScalarOf(zHi);
-        Advection.MacCormackScalar3D(smoke, u, v, w, smokeOut, nx, ny, nz, dx, dy, dz, dt, sxLo, sxHi, syLo, syHi, szLo, szHi, xLo, xHi, yLo, yHi, zLo, zHi);
+        Advect3D.MacCormack(smoke, u, v, w, smokeOut, grid, grid.Boundary.Scalar, dt);
         Operators.AddScaled(smokeOut, inflow, 1.0);
-        Advection.SemiLagrangianVelocity3D(u, v, w, ua, va, wa, nx, ny, nz, dx, dy, dz, dt, xLo, xHi, yLo, yHi, zLo, zHi);
-        Fluids.AddBuoyancy3D(smokeOut, va, nx, ny, nz, dt * buoyancy, sxLo, sxHi, syLo, syHi, szLo, szHi);
-        Fluids.ApplyWalls3D(ua, va, wa, nx, ny, nz, xLo, xHi, yLo, yHi, zLo, zHi);
-        Pressure.Project3D(ua, va, wa, uOut, vOut, wOut, p, noSolid, nx, ny, nz, dx, dy, dz, xLo, xHi, yLo, yHi, zLo, zHi, tolerance, maxIterations);
+        Advect3D.SelfAdvect(u, v, w, ua, va, wa, grid, dt);
+        Fluid3D.AddBuoyancy(smokeOut, va, grid, grid.Boundary.Scalar, dt * buoyancy);
+        Fluid3D.ApplyWalls(ua, va, wa, grid);
+        Fluid3D.Project(ua, va, wa, uOut, vOut, wOut, p, noSolid, grid, tolerance, maxIterations);
     }
 }

@@ -185,22 +185,21 @@ public sealed class Smoke2D
         Span<double> smokeBar, Span<double> uBar, Span<double> vBar, Span<double> inflowBar,
         Span<double> smokeNextBar, Span<double> uNextBar, Span<double> vNextBar, Span<double> pBar, ref double buoyancyBar)
     {
-        var b = Grid.Boundary;
         double dtBar = 0;
         switch (mode)
         {
             case StepMode.Primal:
-                ModelKernels.SmokeStep(smoke, u, v, inflow, smokeNext, uNext, vNext, p, Nx, Ny, Dx, Dy, Dt, Buoyancy, b.XLoCode, b.XHiCode, b.YLoCode, b.YHiCode, Tolerance, MaxIterations);
+                ModelKernels.SmokeStep(smoke, u, v, inflow, smokeNext, uNext, vNext, p, Grid, Dt, Buoyancy, Tolerance, MaxIterations);
                 break;
             case StepMode.Pullback:
-                ModelKernels.SmokeStepPullback(smoke, u, v, inflow, smokeNext, uNext, vNext, p, Nx, Ny, Dx, Dy, Dt, Buoyancy, b.XLoCode, b.XHiCode, b.YLoCode, b.YHiCode, Tolerance, MaxIterations,
+                ModelKernels.SmokeStepPullback(smoke, u, v, inflow, smokeNext, uNext, vNext, p, Grid, Dt, Buoyancy, Tolerance, MaxIterations,
                     smokeBar, uBar, vBar, inflowBar, smokeNextBar, uNextBar, vNextBar, pBar, ref dtBar, ref buoyancyBar);
                 break;
             case StepMode.Record:
-                ModelKernels.SmokeStepPullbackForward(smoke, u, v, inflow, smokeNext, uNext, vNext, p, Nx, Ny, Dx, Dy, Dt, Buoyancy, b.XLoCode, b.XHiCode, b.YLoCode, b.YHiCode, Tolerance, MaxIterations, tape!);
+                ModelKernels.SmokeStepPullbackForward(smoke, u, v, inflow, smokeNext, uNext, vNext, p, Grid, Dt, Buoyancy, Tolerance, MaxIterations, tape!);
                 break;
             default:
-                ModelKernels.SmokeStepPullbackReverse(smoke, u, v, inflow, smokeNext, uNext, vNext, p, Nx, Ny, Dx, Dy, Dt, Buoyancy, b.XLoCode, b.XHiCode, b.YLoCode, b.YHiCode, Tolerance, MaxIterations,
+                ModelKernels.SmokeStepPullbackReverse(smoke, u, v, inflow, smokeNext, uNext, vNext, p, Grid, Dt, Buoyancy, Tolerance, MaxIterations,
                     smokeBar, uBar, vBar, inflowBar, smokeNextBar, uNextBar, vNextBar, pBar, ref dtBar, ref buoyancyBar, tape!);
                 break;
         }

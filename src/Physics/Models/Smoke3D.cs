@@ -166,26 +166,21 @@ public sealed class Smoke3D
         Span<double> smokeBar, Span<double> uBar, Span<double> vBar, Span<double> wBar, Span<double> inflowBar,
         Span<double> smokeNextBar, Span<double> uNextBar, Span<double> vNextBar, Span<double> wNextBar, Span<double> pBar, ref double buoyancyBar)
     {
-        var b = Grid.Boundary;
-        double dx = Grid.Dx, dy = Grid.Dy, dz = Grid.Dz, dtBar = 0;
+        double dtBar = 0;
         switch (mode)
         {
             case StepMode.Primal:
-                ModelKernels.Smoke3DStep(smoke, u, v, w, inflow, smokeNext, uNext, vNext, wNext, p, Nx, Ny, Nz, dx, dy, dz, Dt, Buoyancy,
-                    b.XLoCode, b.XHiCode, b.YLoCode, b.YHiCode, b.ZLoCode, b.ZHiCode, Tolerance, MaxIterations);
+                ModelKernels.Smoke3DStep(smoke, u, v, w, inflow, smokeNext, uNext, vNext, wNext, p, Grid, Dt, Buoyancy, Tolerance, MaxIterations);
                 break;
             case StepMode.Pullback:
-                ModelKernels.Smoke3DStepPullback(smoke, u, v, w, inflow, smokeNext, uNext, vNext, wNext, p, Nx, Ny, Nz, dx, dy, dz, Dt, Buoyancy,
-                    b.XLoCode, b.XHiCode, b.YLoCode, b.YHiCode, b.ZLoCode, b.ZHiCode, Tolerance, MaxIterations,
+                ModelKernels.Smoke3DStepPullback(smoke, u, v, w, inflow, smokeNext, uNext, vNext, wNext, p, Grid, Dt, Buoyancy, Tolerance, MaxIterations,
                     smokeBar, uBar, vBar, wBar, inflowBar, smokeNextBar, uNextBar, vNextBar, wNextBar, pBar, ref dtBar, ref buoyancyBar);
                 break;
             case StepMode.Record:
-                ModelKernels.Smoke3DStepPullbackForward(smoke, u, v, w, inflow, smokeNext, uNext, vNext, wNext, p, Nx, Ny, Nz, dx, dy, dz, Dt, Buoyancy,
-                    b.XLoCode, b.XHiCode, b.YLoCode, b.YHiCode, b.ZLoCode, b.ZHiCode, Tolerance, MaxIterations, tape!);
+                ModelKernels.Smoke3DStepPullbackForward(smoke, u, v, w, inflow, smokeNext, uNext, vNext, wNext, p, Grid, Dt, Buoyancy, Tolerance, MaxIterations, tape!);
                 break;
             default:
-                ModelKernels.Smoke3DStepPullbackReverse(smoke, u, v, w, inflow, smokeNext, uNext, vNext, wNext, p, Nx, Ny, Nz, dx, dy, dz, Dt, Buoyancy,
-                    b.XLoCode, b.XHiCode, b.YLoCode, b.YHiCode, b.ZLoCode, b.ZHiCode, Tolerance, MaxIterations,
+                ModelKernels.Smoke3DStepPullbackReverse(smoke, u, v, w, inflow, smokeNext, uNext, vNext, wNext, p, Grid, Dt, Buoyancy, Tolerance, MaxIterations,
                     smokeBar, uBar, vBar, wBar, inflowBar, smokeNextBar, uNextBar, vNextBar, wNextBar, pBar, ref dtBar, ref buoyancyBar, tape!);
                 break;
         }

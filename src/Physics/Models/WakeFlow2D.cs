@@ -254,26 +254,21 @@ public sealed class WakeFlow2D
     private void Run(StepMode mode, Tape? tape, ReadOnlySpan<double> u, ReadOnlySpan<double> v, Span<double> uNext, Span<double> vNext, Span<double> p,
         Span<double> uBar, Span<double> vBar, Span<double> uNextBar, Span<double> vNextBar, Span<double> pBar, ref double nuBar)
     {
-        var b = Boundary;
         double dtBar = 0, inflowBar = 0;
         switch (mode)
         {
             case StepMode.Primal:
-                ModelKernels.WakeStep(u, v, uNext, vNext, p, _solid, _uMask, _vMask, Nx, Ny, Dx, Dy, Dt, Viscosity, InflowVelocity, Substeps,
-                    b.XLoCode, b.XHiCode, b.YLoCode, b.YHiCode, Tolerance, MaxIterations);
+                ModelKernels.WakeStep(u, v, uNext, vNext, p, _solid, _uMask, _vMask, Grid, Dt, Viscosity, InflowVelocity, Substeps, Tolerance, MaxIterations);
                 break;
             case StepMode.Pullback:
-                ModelKernels.WakeStepPullback(u, v, uNext, vNext, p, _solid, _uMask, _vMask, Nx, Ny, Dx, Dy, Dt, Viscosity, InflowVelocity, Substeps,
-                    b.XLoCode, b.XHiCode, b.YLoCode, b.YHiCode, Tolerance, MaxIterations,
+                ModelKernels.WakeStepPullback(u, v, uNext, vNext, p, _solid, _uMask, _vMask, Grid, Dt, Viscosity, InflowVelocity, Substeps, Tolerance, MaxIterations,
                     uBar, vBar, uNextBar, vNextBar, pBar, ref dtBar, ref nuBar, ref inflowBar);
                 break;
             case StepMode.Record:
-                ModelKernels.WakeStepPullbackForward(u, v, uNext, vNext, p, _solid, _uMask, _vMask, Nx, Ny, Dx, Dy, Dt, Viscosity, InflowVelocity, Substeps,
-                    b.XLoCode, b.XHiCode, b.YLoCode, b.YHiCode, Tolerance, MaxIterations, tape!);
+                ModelKernels.WakeStepPullbackForward(u, v, uNext, vNext, p, _solid, _uMask, _vMask, Grid, Dt, Viscosity, InflowVelocity, Substeps, Tolerance, MaxIterations, tape!);
                 break;
             default:
-                ModelKernels.WakeStepPullbackReverse(u, v, uNext, vNext, p, _solid, _uMask, _vMask, Nx, Ny, Dx, Dy, Dt, Viscosity, InflowVelocity, Substeps,
-                    b.XLoCode, b.XHiCode, b.YLoCode, b.YHiCode, Tolerance, MaxIterations,
+                ModelKernels.WakeStepPullbackReverse(u, v, uNext, vNext, p, _solid, _uMask, _vMask, Grid, Dt, Viscosity, InflowVelocity, Substeps, Tolerance, MaxIterations,
                     uBar, vBar, uNextBar, vNextBar, pBar, ref dtBar, ref nuBar, ref inflowBar, tape!);
                 break;
         }
