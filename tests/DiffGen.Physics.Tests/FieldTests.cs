@@ -41,5 +41,6 @@ public class FieldTests
         Assert.Equal(6, f3.MaxAbs(), 12);
         Assert.Equal("v", Assert.Throws<ArgumentException>(() => new StaggeredField2D(g, null, new double[3])).ParamName);
         Assert.Equal("values", Assert.Throws<ArgumentException>(() => new CenteredField3D(g3.Cells, new double[7])).ParamName);
+        Assert.Equal("grid", Assert.Throws<ArgumentException>(() => new CenteredField2D(default, new double[4])).ParamName);
     }
 }

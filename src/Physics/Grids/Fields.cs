@@ -6,14 +6,38 @@ namespace DiffGen.Physics;
 // They hold arrays, so they are not [Differentiable] parameter types (objects holding arrays come with the
 // generator's issue #11); pass field.Values (and the grid) to the kernels.
 
+/// <summary>Values on the cells of a grid: what the 1D, 2D and 3D cell fields share (norms over the cells).</summary>
+public abstract class CellField
+{
+    private protected CellField(double[] values, double cellVolume)
+    {
+        Values = values;
+        CellVolume = cellVolume;
+    }
+
+    /// <summary>The values, one per cell (what the kernels take).</summary>
+    public double[] Values { get; }
+
+    /// <summary>The length, area or volume of one cell.</summary>
+    public double CellVolume { get; }
+
+    /// <summary>The discrete L2 norm <c>sqrt(Σ f² · cell volume)</c>.</summary>
+    public double L2Norm() => Math.Sqrt(TensorPrimitives.SumOfSquares(Values) * CellVolume);
+
+    /// <summary>The largest magnitude.</summary>
+    public double MaxAbs() => TensorPrimitives.MaxMagnitude(Values);
+
+    /// <summary>The mean over the cells.</summary>
+    public double Mean() => TensorPrimitives.Sum(Values) / Values.Length;
+}
+
 /// <summary>Values on the cells of a <see cref="Grid1D"/>.</summary>
-public sealed class CenteredField1D
+public sealed class CenteredField1D : CellField
 {
     /// <summary>A field on <paramref name="grid"/> holding <paramref name="values"/> (one per cell; not copied), or zeros.</summary>
     public CenteredField1D(Grid1D grid, double[]? values = null)
+        : base(values ?? new double[grid.Cells], Valid(grid).Dx)
     {
-        grid.EnsureValid(nameof(grid));
-        Values = values ?? new double[grid.Cells];
         Check.Length(Values.Length, grid.Cells, nameof(values), "the grid's cells");
         Grid = grid;
     }
@@ -23,33 +47,28 @@ public sealed class CenteredField1D
 
     /// <summary>The grid.</summary>
     public Grid1D Grid { get; }
-    /// <summary>The values, one per cell (what the kernels take).</summary>
-    public double[] Values { get; }
 
     /// <summary>The linearly interpolated value at <paramref name="x"/> (outside values by the grid's boundary).</summary>
     public double Sample(double x) => Grid.Sample(Values, x);
 
-    /// <summary>The discrete L2 norm <c>sqrt(Σ f² dx)</c>.</summary>
-    public double L2Norm() => Math.Sqrt(TensorPrimitives.SumOfSquares(Values) * Grid.Dx);
-
-    /// <summary>The largest magnitude.</summary>
-    public double MaxAbs() => TensorPrimitives.MaxMagnitude(Values);
-
-    /// <summary>The mean over the cells.</summary>
-    public double Mean() => TensorPrimitives.Sum(Values) / Values.Length;
+    // The grid is checked before the base sizes an array from it (default(Grid) has no cells).
+    private static Grid1D Valid(Grid1D grid)
+    {
+        grid.EnsureValid(nameof(grid));
+        return grid;
+    }
 
     /// <summary>A copy with its own values.</summary>
     public CenteredField1D Clone() => new(Grid, (double[])Values.Clone());
 }
 
 /// <summary>Values on the cells of a <see cref="Grid2D"/> (row-major, <c>f[j * nx + i]</c>).</summary>
-public sealed class CenteredField2D
+public sealed class CenteredField2D : CellField
 {
     /// <summary>A field on <paramref name="grid"/> holding <paramref name="values"/> (one per cell; not copied), or zeros.</summary>
     public CenteredField2D(Grid2D grid, double[]? values = null)
+        : base(values ?? new double[grid.Count], Valid(grid).Dx * grid.Dy)
     {
-        grid.EnsureValid(nameof(grid));
-        Values = values ?? new double[grid.Count];
         Check.Length(Values.Length, grid.Count, nameof(values), "the grid's cells");
         Grid = grid;
     }
@@ -59,33 +78,28 @@ public sealed class CenteredField2D
 
     /// <summary>The grid.</summary>
     public Grid2D Grid { get; }
-    /// <summary>The values, one per cell (what the kernels take).</summary>
-    public double[] Values { get; }
 
     /// <summary>The bilinearly interpolated value at physical (x, y) (outside values by the grid's boundary).</summary>
     public double Sample(double x, double y) => Grid.Sample(Values, x, y);
 
-    /// <summary>The discrete L2 norm <c>sqrt(Σ f² dx dy)</c>.</summary>
-    public double L2Norm() => Math.Sqrt(TensorPrimitives.SumOfSquares(Values) * Grid.Dx * Grid.Dy);
-
-    /// <summary>The largest magnitude.</summary>
-    public double MaxAbs() => TensorPrimitives.MaxMagnitude(Values);
-
-    /// <summary>The mean over the cells.</summary>
-    public double Mean() => TensorPrimitives.Sum(Values) / Values.Length;
+    // The grid is checked before the base sizes an array from it (default(Grid) has no cells).
+    private static Grid2D Valid(Grid2D grid)
+    {
+        grid.EnsureValid(nameof(grid));
+        return grid;
+    }
 
     /// <summary>A copy with its own values.</summary>
     public CenteredField2D Clone() => new(Grid, (double[])Values.Clone());
 }
 
 /// <summary>Values on the cells of a <see cref="Grid3D"/> (<c>f[(l * ny + j) * nx + i]</c>).</summary>
-public sealed class CenteredField3D
+public sealed class CenteredField3D : CellField
 {
     /// <summary>A field on <paramref name="grid"/> holding <paramref name="values"/> (one per cell; not copied), or zeros.</summary>
     public CenteredField3D(Grid3D grid, double[]? values = null)
+        : base(values ?? new double[grid.Count], Valid(grid).Dx * grid.Dy * grid.Dz)
     {
-        grid.EnsureValid(nameof(grid));
-        Values = values ?? new double[grid.Count];
         Check.Length(Values.Length, grid.Count, nameof(values), "the grid's cells");
         Grid = grid;
     }
@@ -95,20 +109,16 @@ public sealed class CenteredField3D
 
     /// <summary>The grid.</summary>
     public Grid3D Grid { get; }
-    /// <summary>The values, one per cell (what the kernels take).</summary>
-    public double[] Values { get; }
 
     /// <summary>The trilinearly interpolated value at physical (x, y, z) (outside values by the grid's boundary).</summary>
     public double Sample(double x, double y, double z) => Grid.Sample(Values, x, y, z);
 
-    /// <summary>The discrete L2 norm <c>sqrt(Σ f² dx dy dz)</c>.</summary>
-    public double L2Norm() => Math.Sqrt(TensorPrimitives.SumOfSquares(Values) * Grid.Dx * Grid.Dy * Grid.Dz);
-
-    /// <summary>The largest magnitude.</summary>
-    public double MaxAbs() => TensorPrimitives.MaxMagnitude(Values);
-
-    /// <summary>The mean over the cells.</summary>
-    public double Mean() => TensorPrimitives.Sum(Values) / Values.Length;
+    // The grid is checked before the base sizes an array from it (default(Grid) has no cells).
+    private static Grid3D Valid(Grid3D grid)
+    {
+        grid.EnsureValid(nameof(grid));
+        return grid;
+    }
 
     /// <summary>A copy with its own values.</summary>
     public CenteredField3D Clone() => new(Grid, (double[])Values.Clone());

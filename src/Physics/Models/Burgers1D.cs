@@ -25,7 +25,7 @@ namespace DiffGen.Physics;
 /// </example>
 public sealed class Burgers1D
 {
-    private readonly PackedLayout _state;
+    private readonly PackedLayout _state, _force;
 
     /// <summary>Creates the model and validates its settings.</summary>
     /// <param name="grid">Cells, interval and boundary.</param>
@@ -41,7 +41,8 @@ public sealed class Burgers1D
         Check.Positive(substeps, nameof(substeps));
         Grid = grid; Viscosity = viscosity; Dt = dt; Substeps = substeps; ImplicitDiffusion = implicitDiffusion;
         if (!implicitDiffusion) Check.ExplicitDiffusion(viscosity, dt, Dx, double.PositiveInfinity, substeps, nameof(dt));
-        _state = new PackedLayout("the state u", grid.Cells);
+        _state = new PackedLayout("state", ("u", grid.Cells));
+        _force = new PackedLayout("force", ("force", grid.Cells));
     }
 
     /// <summary>The setup of EXPERIMENTS §1: 128 cells on [-1, 1], periodic, nu = 0.01 / (128 pi), dt = 1/32, one substep.</summary>
@@ -154,75 +155,55 @@ public sealed class Burgers1D
     public int PackedLength => _state.Length;
 
     /// <summary>The step on the packed state, the shape of the runtime's one-input <c>Lift.Op</c>.</summary>
-    public void StepPacked(ReadOnlySpan<double> state, Span<double> next)
-    {
-        CheckPacked(state, default, false, next);
-        double nuBar = 0;
-        Run(StepMode.Primal, null, state, default, false, next, default, default, default, ref nuBar);
-    }
+    public void StepPacked(ReadOnlySpan<double> state, Span<double> next) => Packed(StepMode.Primal, null, false, state, default, next, default, default, default);
 
     /// <summary>The pullback of <see cref="StepPacked(ReadOnlySpan{double}, Span{double})"/> (seed in <paramref name="nextBar"/> consumed, <paramref name="stateBar"/> accumulates).</summary>
-    public void StepPackedBackward(ReadOnlySpan<double> state, Span<double> next, Span<double> stateBar, Span<double> nextBar)
-    {
-        CheckPacked(state, default, false, next);
-        CheckAdjoints(stateBar, default, false, nextBar);
-        double nuBar = 0;
-        Run(StepMode.Pullback, null, state, default, false, next, stateBar, default, nextBar, ref nuBar);
-    }
+    public void StepPackedBackward(ReadOnlySpan<double> state, Span<double> next, Span<double> stateBar, Span<double> nextBar) =>
+        Packed(StepMode.Pullback, null, false, state, default, next, stateBar, default, nextBar);
 
     /// <summary>The packed step recording on <paramref name="tape"/>.</summary>
     public void StepPacked(ReadOnlySpan<double> state, Span<double> next, Tape tape)
     {
-        CheckPacked(state, default, false, next);
         ArgumentNullException.ThrowIfNull(tape);
-        double nuBar = 0;
-        Run(StepMode.Record, tape, state, default, false, next, default, default, default, ref nuBar);
+        Packed(StepMode.Record, tape, false, state, default, next, default, default, default);
     }
 
     /// <summary>The reverse of <see cref="StepPacked(ReadOnlySpan{double}, Span{double}, Tape)"/>.</summary>
     public void StepPackedBackward(ReadOnlySpan<double> state, Span<double> next, Span<double> stateBar, Span<double> nextBar, Tape tape)
     {
-        CheckPacked(state, default, false, next);
-        CheckAdjoints(stateBar, default, false, nextBar);
         ArgumentNullException.ThrowIfNull(tape);
-        double nuBar = 0;
-        Run(StepMode.Reverse, tape, state, default, false, next, stateBar, default, nextBar, ref nuBar);
+        Packed(StepMode.Reverse, tape, false, state, default, next, stateBar, default, nextBar);
     }
 
     /// <summary>The forced step on packed spans (state u, control force), the shape of the two-input <c>Lift.Op</c>.</summary>
-    public void StepPacked(ReadOnlySpan<double> state, ReadOnlySpan<double> force, Span<double> next)
-    {
-        CheckPacked(state, force, true, next);
-        double nuBar = 0;
-        Run(StepMode.Primal, null, state, force, true, next, default, default, default, ref nuBar);
-    }
+    public void StepPacked(ReadOnlySpan<double> state, ReadOnlySpan<double> force, Span<double> next) =>
+        Packed(StepMode.Primal, null, true, state, force, next, default, default, default);
 
     /// <summary>The pullback of <see cref="StepPacked(ReadOnlySpan{double}, ReadOnlySpan{double}, Span{double})"/>.</summary>
-    public void StepPackedBackward(ReadOnlySpan<double> state, ReadOnlySpan<double> force, Span<double> next, Span<double> stateBar, Span<double> forceBar, Span<double> nextBar)
-    {
-        CheckPacked(state, force, true, next);
-        CheckAdjoints(stateBar, forceBar, true, nextBar);
-        double nuBar = 0;
-        Run(StepMode.Pullback, null, state, force, true, next, stateBar, forceBar, nextBar, ref nuBar);
-    }
+    public void StepPackedBackward(ReadOnlySpan<double> state, ReadOnlySpan<double> force, Span<double> next, Span<double> stateBar, Span<double> forceBar, Span<double> nextBar) =>
+        Packed(StepMode.Pullback, null, true, state, force, next, stateBar, forceBar, nextBar);
 
     /// <summary>The forced packed step recording on <paramref name="tape"/> (the shape of <c>Lift.RecordedOp</c>).</summary>
     public void StepPacked(ReadOnlySpan<double> state, ReadOnlySpan<double> force, Span<double> next, Tape tape)
     {
-        CheckPacked(state, force, true, next);
         ArgumentNullException.ThrowIfNull(tape);
-        double nuBar = 0;
-        Run(StepMode.Record, tape, state, force, true, next, default, default, default, ref nuBar);
+        Packed(StepMode.Record, tape, true, state, force, next, default, default, default);
     }
 
     /// <summary>The reverse of <see cref="StepPacked(ReadOnlySpan{double}, ReadOnlySpan{double}, Span{double}, Tape)"/>.</summary>
     public void StepPackedBackward(ReadOnlySpan<double> state, ReadOnlySpan<double> force, Span<double> next, Span<double> stateBar, Span<double> forceBar, Span<double> nextBar, Tape tape)
     {
-        CheckPacked(state, force, true, next);
-        CheckAdjoints(stateBar, forceBar, true, nextBar);
         ArgumentNullException.ThrowIfNull(tape);
+        Packed(StepMode.Reverse, tape, true, state, force, next, stateBar, forceBar, nextBar);
+    }
+
+    // The state is u itself, so the packed forms run the kernels on the spans as given.
+    private void Packed(StepMode mode, Tape? tape, bool forced, ReadOnlySpan<double> state, ReadOnlySpan<double> force, Span<double> next,
+        Span<double> stateBar, Span<double> forceBar, Span<double> nextBar)
+    {
+        PackedLayout.CheckStep(mode, _state, forced ? _force : null, state, force, next, stateBar, forceBar, nextBar);
         double nuBar = 0;
-        Run(StepMode.Reverse, tape, state, force, true, next, stateBar, forceBar, nextBar, ref nuBar);
+        Run(mode, tape, state, force, forced, next, stateBar, forceBar, nextBar, ref nuBar);
     }
 
     // Tight, because CG's stopping point moves with the input and a loose solve shows up as noise in
@@ -273,14 +254,5 @@ public sealed class Burgers1D
         Check.Length(uBar.Length, Cells, nameof(uBar), "the state adjoint");
         if (forced) Check.Length(forceBar.Length, Cells, nameof(forceBar), "the force adjoint");
         Check.Length(nextBar.Length, Cells, nameof(nextBar), "the state adjoint");
-    }
-
-    private void CheckPacked(ReadOnlySpan<double> state, ReadOnlySpan<double> force, bool forced, ReadOnlySpan<double> next)
-    {
-        _state.CheckLength(state, nameof(state));
-        if (forced) _state.CheckLength(force, nameof(force));
-        _state.CheckLength(next, nameof(next));
-        Check.FiniteField(state, nameof(state));
-        if (forced) Check.FiniteField(force, nameof(force));
     }
 }

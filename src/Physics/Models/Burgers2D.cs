@@ -31,8 +31,8 @@ public sealed class Burgers2D
         Check.Positive(substeps, nameof(substeps));
         Grid = grid; Viscosity = viscosity; Dt = dt; Substeps = substeps;
         Check.ExplicitDiffusion(viscosity, dt, Dx, Dy, substeps, nameof(dt));
-        _state = new PackedLayout("the packed state [u, v]", grid.Count, grid.Count);
-        _force = new PackedLayout("the packed force [fu, fv]", grid.Count, grid.Count);
+        _state = new PackedLayout("state", ("u", grid.Count), ("v", grid.Count));
+        _force = new PackedLayout("force", ("fu", grid.Count), ("fv", grid.Count));
         _cells = FormattableString.Invariant($"a {grid.Nx}x{grid.Ny} grid");
     }
 
@@ -101,21 +101,12 @@ public sealed class Burgers2D
     /// One step on packed spans, the shape the runtime's <c>Lift.Op</c> (two-input form) expects:
     /// state <c>[u, v]</c>, control <c>[fu, fv]</c>, output <c>[u', v']</c>.
     /// </summary>
-    public void StepPacked(ReadOnlySpan<double> state, ReadOnlySpan<double> force, Span<double> next)
-    {
-        CheckPacked(state, force, next);
-        Step(_state.Part(state, 0), _state.Part(state, 1), _force.Part(force, 0), _force.Part(force, 1), _state.Part(next, 0), _state.Part(next, 1));
-    }
+    public void StepPacked(ReadOnlySpan<double> state, ReadOnlySpan<double> force, Span<double> next) =>
+        Packed(StepMode.Primal, null, state, force, next, default, default, default);
 
     /// <summary>The pullback of <see cref="StepPacked(ReadOnlySpan{double}, ReadOnlySpan{double}, Span{double})"/> (seeds in <paramref name="nextBar"/> are consumed).</summary>
-    public void StepPackedBackward(ReadOnlySpan<double> state, ReadOnlySpan<double> force, Span<double> next, Span<double> stateBar, Span<double> forceBar, Span<double> nextBar)
-    {
-        CheckPacked(state, force, next);
-        CheckPackedAdjoints(stateBar, forceBar, nextBar);
-        double nuBar = 0;
-        StepBackward(_state.Part(state, 0), _state.Part(state, 1), _force.Part(force, 0), _force.Part(force, 1), _state.Part(next, 0), _state.Part(next, 1),
-            _state.Part(stateBar, 0), _state.Part(stateBar, 1), _force.Part(forceBar, 0), _force.Part(forceBar, 1), _state.Part(nextBar, 0), _state.Part(nextBar, 1), ref nuBar);
-    }
+    public void StepPackedBackward(ReadOnlySpan<double> state, ReadOnlySpan<double> force, Span<double> next, Span<double> stateBar, Span<double> forceBar, Span<double> nextBar) =>
+        Packed(StepMode.Pullback, null, state, force, next, stateBar, forceBar, nextBar);
 
     /// <summary>
     /// <see cref="StepPacked(ReadOnlySpan{double}, ReadOnlySpan{double}, Span{double})"/> recording on
@@ -124,8 +115,8 @@ public sealed class Burgers2D
     /// </summary>
     public void StepPacked(ReadOnlySpan<double> state, ReadOnlySpan<double> force, Span<double> next, Tape tape)
     {
-        CheckPacked(state, force, next);
-        Step(_state.Part(state, 0), _state.Part(state, 1), _force.Part(force, 0), _force.Part(force, 1), _state.Part(next, 0), _state.Part(next, 1), tape);
+        ArgumentNullException.ThrowIfNull(tape);
+        Packed(StepMode.Record, tape, state, force, next, default, default, default);
     }
 
     /// <summary>
@@ -135,11 +126,20 @@ public sealed class Burgers2D
     /// </summary>
     public void StepPackedBackward(ReadOnlySpan<double> state, ReadOnlySpan<double> force, Span<double> next, Span<double> stateBar, Span<double> forceBar, Span<double> nextBar, Tape tape)
     {
-        CheckPacked(state, force, next);
-        CheckPackedAdjoints(stateBar, forceBar, nextBar);
+        ArgumentNullException.ThrowIfNull(tape);
+        Packed(StepMode.Reverse, tape, state, force, next, stateBar, forceBar, nextBar);
+    }
+
+    private void Packed(StepMode mode, Tape? tape, ReadOnlySpan<double> state, ReadOnlySpan<double> force, Span<double> next, Span<double> stateBar, Span<double> forceBar, Span<double> nextBar)
+    {
+        PackedLayout.CheckStep(mode, _state, _force, state, force, next, stateBar, forceBar, nextBar);
         double nuBar = 0;
-        StepBackward(_state.Part(state, 0), _state.Part(state, 1), _force.Part(force, 0), _force.Part(force, 1), _state.Part(next, 0), _state.Part(next, 1),
-            _state.Part(stateBar, 0), _state.Part(stateBar, 1), _force.Part(forceBar, 0), _force.Part(forceBar, 1), _state.Part(nextBar, 0), _state.Part(nextBar, 1), ref nuBar, tape);
+        if (mode is StepMode.Pullback or StepMode.Reverse)
+            Run(mode, tape, _state.Part(state, 0), _state.Part(state, 1), _force.Part(force, 0), _force.Part(force, 1), _state.Part(next, 0), _state.Part(next, 1),
+                _state.Part(stateBar, 0), _state.Part(stateBar, 1), _force.Part(forceBar, 0), _force.Part(forceBar, 1), _state.Part(nextBar, 0), _state.Part(nextBar, 1), ref nuBar);
+        else
+            Run(mode, tape, _state.Part(state, 0), _state.Part(state, 1), _force.Part(force, 0), _force.Part(force, 1), _state.Part(next, 0), _state.Part(next, 1),
+                default, default, default, default, default, default, ref nuBar);
     }
 
     /// <summary>Runs one of the four generated forms of the step kernel (the only place that calls them).</summary>
@@ -189,19 +189,5 @@ public sealed class Burgers2D
         Check.Length(d.Length, n, nd, what);
         Check.Length(e.Length, n, ne, what);
         Check.Length(f.Length, n, nf, what);
-    }
-
-    private void CheckPacked(ReadOnlySpan<double> state, ReadOnlySpan<double> force, ReadOnlySpan<double> next)
-    {
-        _state.CheckLength(state, nameof(state));
-        _force.CheckLength(force, nameof(force));
-        _state.CheckLength(next, nameof(next));
-    }
-
-    private void CheckPackedAdjoints(ReadOnlySpan<double> stateBar, ReadOnlySpan<double> forceBar, ReadOnlySpan<double> nextBar)
-    {
-        _state.CheckLength(stateBar, nameof(stateBar));
-        _force.CheckLength(forceBar, nameof(forceBar));
-        _state.CheckLength(nextBar, nameof(nextBar));
     }
 }

@@ -35,8 +35,8 @@ public sealed class Smoke2D
         Check.Positive(tolerance, nameof(tolerance));
         Check.Positive(maxIterations, nameof(maxIterations));
         Grid = grid; Dt = dt; Buoyancy = buoyancy; Tolerance = tolerance; MaxIterations = maxIterations;
-        _state = new PackedLayout("the packed state [smoke, u, v]", grid.Cells.Count, grid.UCount, grid.VCount);
-        _inflow = new PackedLayout("the inflow (one value per cell)", grid.Cells.Count);
+        _state = new PackedLayout("state", ("smoke", grid.Cells.Count), ("u", grid.UCount), ("v", grid.VCount));
+        _inflow = new PackedLayout("inflow", ("inflow", grid.Cells.Count));
         _cellsText = FormattableString.Invariant($"{Nx}x{Ny} cells");
         _uText = FormattableString.Invariant($"{Nx + 1}x{Ny} x-faces");
         _vText = FormattableString.Invariant($"{Nx}x{Ny + 1} y-faces");
@@ -153,22 +153,10 @@ public sealed class Smoke2D
 
     private void Packed(StepMode mode, Tape? tape, ReadOnlySpan<double> state, ReadOnlySpan<double> inflow, Span<double> next, Span<double> stateBar, Span<double> inflowBar, Span<double> nextBar)
     {
-        _state.CheckLength(state, nameof(state));
-        _inflow.CheckLength(inflow, nameof(inflow));
-        _state.CheckLength(next, nameof(next));
+        PackedLayout.CheckStep(mode, _state, _inflow, state, inflow, next, stateBar, inflowBar, nextBar);
         bool adjoint = mode is StepMode.Pullback or StepMode.Reverse;
-        if (adjoint)
-        {
-            _state.CheckLength(stateBar, nameof(stateBar));
-            _inflow.CheckLength(inflowBar, nameof(inflowBar));
-            _state.CheckLength(nextBar, nameof(nextBar));
-        }
         ReadOnlySpan<double> s = _state.Part(state, 0), u = _state.Part(state, 1), v = _state.Part(state, 2);
         Span<double> sn = _state.Part(next, 0), un = _state.Part(next, 1), vn = _state.Part(next, 2);
-        Check.FiniteField(s, nameof(state), "smoke");
-        Check.FiniteField(u, nameof(state), "u");
-        Check.FiniteField(v, nameof(state), "v");
-        Check.FiniteField(inflow, nameof(inflow));
         // The pressure is a temporary here; its adjoint starts at zero.
         double[] p = new double[Grid.Cells.Count], pBar = adjoint ? new double[Grid.Cells.Count] : [];
         double bBar = 0;

@@ -33,8 +33,8 @@ public sealed class Smoke3D
         Check.Positive(tolerance, nameof(tolerance));
         Check.Positive(maxIterations, nameof(maxIterations));
         Grid = grid; Dt = dt; Buoyancy = buoyancy; Tolerance = tolerance; MaxIterations = maxIterations;
-        _state = new PackedLayout("the packed state [smoke, u, v, w]", grid.Cells.Count, grid.UCount, grid.VCount, grid.WCount);
-        _inflow = new PackedLayout("the inflow (one value per cell)", grid.Cells.Count);
+        _state = new PackedLayout("state", ("smoke", grid.Cells.Count), ("u", grid.UCount), ("v", grid.VCount), ("w", grid.WCount));
+        _inflow = new PackedLayout("inflow", ("inflow", grid.Cells.Count));
         _cellsText = FormattableString.Invariant($"{Nx}x{Ny}x{Nz} cells");
         _uText = FormattableString.Invariant($"{Nx + 1}x{Ny}x{Nz} x-faces");
         _vText = FormattableString.Invariant($"{Nx}x{Ny + 1}x{Nz} y-faces");
@@ -133,19 +133,8 @@ public sealed class Smoke3D
 
     private void Packed(StepMode mode, Tape? tape, ReadOnlySpan<double> state, ReadOnlySpan<double> inflow, Span<double> next, Span<double> stateBar, Span<double> inflowBar, Span<double> nextBar)
     {
-        _state.CheckLength(state, nameof(state));
-        _inflow.CheckLength(inflow, nameof(inflow));
-        _state.CheckLength(next, nameof(next));
+        PackedLayout.CheckStep(mode, _state, _inflow, state, inflow, next, stateBar, inflowBar, nextBar);
         bool adjoint = mode is StepMode.Pullback or StepMode.Reverse;
-        if (adjoint)
-        {
-            _state.CheckLength(stateBar, nameof(stateBar));
-            _inflow.CheckLength(inflowBar, nameof(inflowBar));
-            _state.CheckLength(nextBar, nameof(nextBar));
-        }
-        string[] parts = ["smoke", "u", "v", "w"];
-        for (int i = 0; i < parts.Length; i++) Check.FiniteField(_state.Part(state, i), nameof(state), parts[i]);
-        Check.FiniteField(inflow, nameof(inflow));
         // The pressure is a temporary here; its adjoint starts at zero.
         double[] p = new double[Grid.Cells.Count], pBar = adjoint ? new double[Grid.Cells.Count] : [];
         double bBar = 0;

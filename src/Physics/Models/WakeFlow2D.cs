@@ -65,7 +65,7 @@ public sealed class WakeFlow2D
         for (int j = 0; j <= ny; j++)
             for (int i = 0; i < nx; i++)
                 if (j * Dy < inflowDepth || (forceSides && (i == 0 || i == nx - 1))) _vMask[j * nx + i] = 1;
-        _state = new PackedLayout("the packed state [u, v]", grid.UCount, grid.VCount);
+        _state = new PackedLayout("state", ("u", grid.UCount), ("v", grid.VCount));
         _cellsText = FormattableString.Invariant($"{Nx}x{Ny} cells");
         _uText = FormattableString.Invariant($"{Nx + 1}x{Ny} x-faces");
         _vText = FormattableString.Invariant($"{Nx}x{Ny + 1} y-faces");
@@ -230,17 +230,9 @@ public sealed class WakeFlow2D
 
     private void Packed(StepMode mode, Tape? tape, ReadOnlySpan<double> state, Span<double> next, Span<double> stateBar, Span<double> nextBar)
     {
-        _state.CheckLength(state, nameof(state));
-        _state.CheckLength(next, nameof(next));
+        PackedLayout.CheckStep(mode, _state, null, state, default, next, stateBar, default, nextBar);
         bool adjoint = mode is StepMode.Pullback or StepMode.Reverse;
-        if (adjoint)
-        {
-            _state.CheckLength(stateBar, nameof(stateBar));
-            _state.CheckLength(nextBar, nameof(nextBar));
-        }
         ReadOnlySpan<double> u = _state.Part(state, 0), v = _state.Part(state, 1);
-        Check.FiniteField(u, nameof(state), "u");
-        Check.FiniteField(v, nameof(state), "v");
         // The pressure is a temporary here; its adjoint starts at zero.
         double[] p = new double[Grid.Cells.Count], pBar = adjoint ? new double[Grid.Cells.Count] : [];
         double nuBar = 0;
