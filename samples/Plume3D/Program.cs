@@ -4,12 +4,12 @@ using DiffGen.Physics;
 using DiffGen.Plotting;
 
 // A 3D smoke plume (Smoke3D) rising in a closed box, pictured as slices and maximum projections.
-// Usage: plume3d [output folder (default runs/plume3d)] [cells across (default 24; the box is n x 4n/3 x n)] [steps (default 40)]
+// Usage: plume3d [output folder (default runs/plume3d)] [cells across (default 24; the box is n x 4n/3 x n)] [steps (default 24)]
 try
 {
     string dir = args.Length > 0 ? args[0] : Path.Combine("runs", "plume3d");
     int n = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 24;
-    int steps = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 40;
+    int steps = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 24;
     Plume3DSample.Run(dir, n, steps, Console.Out);
     return 0;
 }
