@@ -39,6 +39,9 @@ public class FieldTests
         var f3 = StaggeredField3D.FromFunction(g3, (x, y, z) => x, (x, y, z) => -y, (x, y, z) => 0);
         Assert.True(f3.Divergence().MaxAbs() < 1e-12);
         Assert.Equal(6, f3.MaxAbs(), 12);
+        // A magnitude, not the signed extreme (TensorPrimitives.MaxMagnitude's result, which these once returned).
+        Assert.Equal(10, StaggeredField3D.FromFunction(g3, (x, y, z) => x, (x, y, z) => -2 * y, (x, y, z) => 0).MaxAbs(), 12);
+        Assert.Equal(7, CenteredField1D.FromFunction(new Grid1D(9, 0, 1), x => -7).MaxAbs(), 12);
         Assert.Equal("v", Assert.Throws<ArgumentException>(() => new StaggeredField2D(g, null, new double[3])).ParamName);
         Assert.Equal("values", Assert.Throws<ArgumentException>(() => new CenteredField3D(g3.Cells, new double[7])).ParamName);
         Assert.Equal("grid", Assert.Throws<ArgumentException>(() => new CenteredField2D(default, new double[4])).ParamName);

@@ -15,7 +15,7 @@ public sealed record ControlSettings(int Iterations = 200, double LearningRate =
     public void Validate()
     {
         if (Iterations < 1) throw new UsageException($"--iterations must be at least 1 (got {Iterations})");
-        if (!(LearningRate > 0)) throw new UsageException($"--lr must be a positive number (got {LearningRate})");
+        OptionChecks.PositiveFinite("--lr", LearningRate);
         if (TrainScenes < 1 || TestScenes < 1) throw new UsageException($"--train-scenes and --test-scenes must be at least 1 (got {TrainScenes}, {TestScenes})");
         if (Batch < 1 || Batch > TrainScenes) throw new UsageException($"--batch must be between 1 and --train-scenes (got {Batch})");
         if (Steps < 1) throw new UsageException($"--steps must be at least 1 (got {Steps})");
@@ -41,7 +41,7 @@ public static class Control
     {
         s.Validate();
         var sw = Stopwatch.StartNew();
-        var sim = new Burgers1D(new Grid1D(s.Cells, 0, 1), 0.003, 0.03);
+        var sim = new Burgers1D(new Grid1D(s.Cells, 0, 1), 0.003, 0.03, substeps: OptionChecks.DiffusionSubsteps(0.003, 0.03, 1.0 / s.Cells));
         var rng = new Random(s.Seed);
         var train = Scenes(sim, s, s.TrainScenes, rng);
         var test = Scenes(sim, s, s.TestScenes, rng);
@@ -60,7 +60,7 @@ public static class Control
         int start = 0;
         if (resumeFrom != null)
         {
-            var cp = Checkpoints.Load(resumeFrom, SettingsKey(s));
+            var cp = Checkpoints.Load(resumeFrom, SettingsKey(s), s.Iterations);
             foreach (var (tag, net, opt) in models) Checkpoints.LoadModel(resumeFrom, cp, tag, net, opt);
             (start, rows) = (cp.NextIteration, cp.MetricRows);
         }
@@ -91,7 +91,7 @@ public static class Control
             var target = Stack(pick.Select(p => p.Target));
             var loss = Losses.Mse(final, target) + (float)s.ForceWeight * forceSq;
             loss.Backward();
-            Gradients.ClipNorm(dpNet.Parameters(), 1.0);
+            NonFinite.Check(output, it, loss.Item(), Gradients.ClipNorm(dpNet.Parameters(), 1.0), s.LearningRate, "DP");
             dpOpt.Step();
 
             // Supervised: predict the true force from (state, target) at states of the true trajectory.
@@ -109,20 +109,20 @@ public static class Control
             var input = Tensor.Stack([Stack(states), Stack(targets)], 1);
             var supLoss = Losses.Mse(supNet.Forward(input).Reshape(s.Batch, s.Cells), Stack(forces));
             supLoss.Backward();
+            NonFinite.Check(output, it, supLoss.Item(), Gradients.Norm(supNet.Parameters()), s.LearningRate, "supervised");
             supOpt.Step();
 
             dpLosses.Add(loss.Item());
             rows.Add([it, loss.Item(), supLoss.Item()]);
             output.AddMetrics(rows[^1]);
             progress.Report(it, s.Iterations, loss.Item());
-            if ((it + 1) % s.CheckpointEvery == 0 && it + 1 < s.Iterations)
+            if ((it + 1) % s.CheckpointEvery == 0 || it + 1 == s.Iterations)
             {
                 Checkpoints.Save(output, SettingsKey(s), it + 1, new Dictionary<string, double[]>(), rows, models);
                 output.FlushMetrics();
             }
         }
         output.FlushMetrics();
-        Checkpoints.Clear(output);
 
         var results = new List<ControlEvaluation>
         {
@@ -141,7 +141,7 @@ public static class Control
             [("initial", scene.Trajectory[0]), ("target", scene.Target), ("DP-controlled final", dpFinal), ("supervised final", supFinal)],
             "control: held-out scene 0");
         sw.Stop();
-        output.WriteSummary(new
+        output.Complete(new
         {
             experiment = "control",
             settings = s,

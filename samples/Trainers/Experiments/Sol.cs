@@ -14,7 +14,7 @@ public sealed record SolSettings(int Iterations = 600, double LearningRate = 1e-
     public void Validate()
     {
         if (Iterations < 1) throw new UsageException($"--iterations must be at least 1 (got {Iterations})");
-        if (!(LearningRate > 0)) throw new UsageException($"--lr must be a positive number (got {LearningRate})");
+        OptionChecks.PositiveFinite("--lr", LearningRate);
         if (TrainScenes < 1 || TestScenes < 1) throw new UsageException($"--train-scenes and --test-scenes must be at least 1 (got {TrainScenes}, {TestScenes})");
         if (Steps < 17) throw new UsageException($"--steps must be at least 17 so SOL-16 fits (got {Steps})");
         if (Source < 8) throw new UsageException($"--source must be at least 8 cells (got {Source})");
@@ -71,7 +71,7 @@ public static class Sol
         s.Validate();
         wake?.Validate();
         var sw = Stopwatch.StartNew();
-        SolScene scene = wake == null ? new BurgersSolScene(s) : new WakeSolScene(s, wake);
+        SolScene scene = wake == null ? new BurgersSolScene(s, ct) : new WakeSolScene(s, wake, ct);
         var train = scene.Train;
         var test = scene.Test;
         var step = scene.Step;
@@ -85,13 +85,16 @@ public static class Sol
         Checkpoints.State? cp = null;
         if (resumeFrom != null)
         {
-            cp = Checkpoints.Load(resumeFrom, key);
+            cp = Checkpoints.Load(resumeFrom, key, variants.Length * s.Iterations);
             (resumeAt, rows) = (cp.NextIteration, cp.MetricRows);
             foreach (var v in variants.Take(resumeAt / s.Iterations))
-                results.Add(new SolEvaluation(v.Name, cp.Tensors["eval." + v.Name][0], cp.Tensors["eval." + v.Name][1..])
+            {
+                var eval = cp.Vector("eval." + v.Name, 1 + Marks(s.Steps).Length);
+                results.Add(new SolEvaluation(v.Name, eval[0], eval[1..])
                 {
-                    PerScene = cp.Tensors.GetValueOrDefault("evalscene." + v.Name) ?? [],
+                    PerScene = cp.Tensors.ContainsKey("evalscene." + v.Name) ? cp.Vector("evalscene." + v.Name, test.Count) : [],
                 });
+            }
         }
         output.BeginMetrics("variant,iteration,loss");
         string Row(double[] r) => FormattableString.Invariant($"{variants[(int)r[0]].Name},{r[1]},{r[2]:R}");
@@ -155,7 +158,7 @@ public static class Sol
                     loss = total! * (1f / k);
                 }
                 loss.Backward();
-                Gradients.ClipNorm(net.Parameters(), 1.0);
+                NonFinite.Check(output, it, loss.Item(), Gradients.ClipNorm(net.Parameters(), 1.0), s.LearningRate, name);
                 opt.Step();
                 rows.Add([vi, it, loss.Item()]);
                 output.AddMetricsRow(Row(rows[^1]));
@@ -168,9 +171,9 @@ public static class Sol
             }
             results.Add(Evaluate(name, net, scene, s));
             net.Save(output.PathOf($"{name.ToLowerInvariant()}.safetensors"), new Dictionary<string, string> { ["experiment"] = "sol", ["variant"] = name });
+            Checkpoints.Save(output, key, (vi + 1) * s.Iterations, Evaluations(), rows); // the variant is done: a resume starts at the next
         }
         output.FlushMetrics();
-        Checkpoints.Clear(output);
 
         // Pictures: held-out scene 0 at the last step, source vs corrected (SOL-16) vs reference.
         var pictured = test[0];
@@ -184,7 +187,7 @@ public static class Sol
         double reduction = results[0].MeanRelativeError / results[^1].MeanRelativeError;
         if (wake == null)
         {
-            output.WriteSummary(new
+            output.Complete(new
             {
                 experiment = "sol",
                 settings = s,
@@ -196,7 +199,7 @@ public static class Sol
         }
         else
         {
-            output.WriteSummary(new
+            output.Complete(new
             {
                 experiment = "sol",
                 scene = "wake",

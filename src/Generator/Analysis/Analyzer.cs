@@ -60,6 +60,13 @@ namespace DiffGen.Generator.Analysis
 
         public bool IsActiveExpr(Expr e) => DiffVars(e).Any(v => Active[v]);
 
+        /// <summary>A variable whose value comes from the caller: a parameter, or a field of a parameter or of this.</summary>
+        public bool IsInterface(Var v) =>
+            v.Role == VarRole.Param || v.IsLeaf && (_vars[v.Container].Role == VarRole.Param || _vars[v.Container].Role == VarRole.This);
+
+        /// <summary>A field of this: state that outlives the call (written fields are outputs).</summary>
+        public bool IsState(Var v) => v.IsLeaf && _vars[v.Container].Role == VarRole.This;
+
         public int LoopDepth(int stmtId) => _loopsOf.TryGetValue(stmtId, out var l) ? l.Length : 0;
 
         // ------------------------------------------------------------------ numbering
@@ -190,10 +197,11 @@ namespace DiffGen.Generator.Analysis
             var useful = new bool[_vars.Count];
             foreach (var v in _vars)
             {
-                if (v.Role == VarRole.Param && v.IsReal && !v.NoDiff)
+                if (IsInterface(v) && v.IsReal && !v.NoDiff)
                 {
                     varied[v.Id] = true;
-                    if (v.IsWritableSpan) useful[v.Id] = true;
+                    // Outputs: spans, and state that outlives the call (fields of this).
+                    if (v.IsWritableSpan || IsState(v)) useful[v.Id] = true;
                 }
             }
             if (ResultVar >= 0 && IsReal(_vars[ResultVar].Elem)) useful[ResultVar] = true;
@@ -213,7 +221,7 @@ namespace DiffGen.Generator.Analysis
             }
             foreach (var v in _vars)
             {
-                if (v.Role == VarRole.Param) Active[v.Id] = v.IsReal && !v.NoDiff;
+                if (IsInterface(v)) Active[v.Id] = v.IsReal && !v.NoDiff;
                 else Active[v.Id] = v.IsReal && varied[v.Id] && useful[v.Id];
             }
         }
@@ -358,7 +366,9 @@ namespace DiffGen.Generator.Analysis
 
             foreach (var v in _vars)
             {
-                if (v.Role != VarRole.Param || !v.IsWritableSpan) continue;
+                // State the caller sees after the call: written span parameters, fields of this. The reverse
+                // sweep's restores leave it as it was on entry; the pullback puts the final values back.
+                if (!(v.Role == VarRole.Param && v.IsWritableSpan || IsState(v) && (v.IsWritableSpan || v.IsScalar))) continue;
                 if (Pushes.Any(p => p.Var == v.Id)) RestoredParams.Add(v.Id);
                 // A callee's pullback re-runs the callee and rewrites its outputs: the same values, unless
                 // something later overwrote them in the forward sweep.

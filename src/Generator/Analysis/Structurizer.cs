@@ -95,7 +95,7 @@ namespace DiffGen.Generator.Analysis
                 {
                     // A return that ends the method needs no flag.
                     if (ret.Value != null && ResultVar >= 0)
-                        result.Add(new Assign(NextId(), new VarRef(ResultVar, _vars[ResultVar].Elem), ret.Value));
+                        result.Add(new Assign(ret.Id, new VarRef(ResultVar, _vars[ResultVar].Elem), ret.Value));
                     return result;
                 }
                 var structured = StructStmt(s, loops, out var sExits, out bool unconditional);
@@ -138,8 +138,9 @@ namespace DiffGen.Generator.Analysis
                     {
                         if (_retFlag < 0) _retFlag = NewVar("returned", Ty.Bool, VarRole.Flag);
                         var list = new List<Stmt>();
+                        // The assignment keeps the return's id: generated code names the source statement it reverses.
                         if (r.Value != null && ResultVar >= 0)
-                            list.Add(new Assign(NextId(), new VarRef(ResultVar, _vars[ResultVar].Elem), r.Value));
+                            list.Add(new Assign(r.Id, new VarRef(ResultVar, _vars[ResultVar].Elem), r.Value));
                         list.Add(SetFlag(_retFlag, true));
                         exits.Add(_retFlag);
                         unconditional = true;

@@ -16,8 +16,8 @@ namespace DiffGen.Generator.Diagnostics
                 helpLinkUri: "https://github.com/diffgen/diffgen/blob/main/docs/diagnostics.md#" + id.ToLowerInvariant());
 
         public static readonly DiagnosticDescriptor NotStatic = Error("DG0001",
-            "Differentiable method must be static",
-            "[Differentiable] method '{0}' must be static: make it static and pass the state it needs as parameters");
+            "Instance method in a type that cannot take an instance pullback",
+            "[Differentiable] instance method '{0}' is declared in {1}: the generated pullback is an instance method next to it and takes the adjoint of 'this'; make the method static, or declare it in a class or struct");
 
         public static readonly DiagnosticDescriptor NotPartial = Error("DG0002",
             "Containing type must be partial",

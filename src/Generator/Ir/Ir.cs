@@ -26,6 +26,12 @@ namespace DiffGen.Generator.Ir
         Span,
         ReadOnlySpan,
         Array,
+
+        /// <summary>A struct value (a Vector3, a user's struct) whose float/double fields are its leaves.</summary>
+        Struct,
+
+        /// <summary>A reference to an object (<c>this</c>, or an object a field holds) whose fields are its leaves.</summary>
+        Object,
     }
 
     internal enum VarRole
@@ -35,19 +41,37 @@ namespace DiffGen.Generator.Ir
         Temp,
         Flag,
         Result,
+
+        /// <summary>The instance an instance method runs on.</summary>
+        This,
+
+        /// <summary>A field (or auto-property) of a struct or object variable: <see cref="Var.Container"/> and <see cref="Var.Path"/> locate it.</summary>
+        Leaf,
     }
 
     /// <summary>
     /// A variable of the lowered method: a parameter, a (hoisted, uniquely named) local, or a
     /// generator temporary. Elem is the scalar kind (of the elements, for spans and arrays).
     /// </summary>
-    internal sealed record Var(int Id, string Name, Ty Elem, Storage Storage, VarRole Role, int ParamIndex, bool NoDiff, string? TypeName = null)
+    /// <remarks>
+    /// Structs and objects are split into their fields (scalar replacement of aggregates): a local
+    /// <c>Vector3 r</c> is a container variable (Storage.Struct) and three leaf variables named
+    /// <c>r.X</c>, <c>r.Y</c>, <c>r.Z</c>, whose adjoints are the fields of the container's adjoint
+    /// (<c>rBar.X</c>). The analyses see only scalars and arrays; generated code reads like the source.
+    /// A field of <c>this</c> is a leaf of the This container (<c>this.Temperature</c>, <c>this.Weights</c>).
+    /// </remarks>
+    internal sealed record Var(int Id, string Name, Ty Elem, Storage Storage, VarRole Role, int ParamIndex, bool NoDiff, string? TypeName = null,
+        int Container = -1, string? Path = null, string? Modifier = null, string? Accessor = null)
     {
         public bool IsReal => Elem == Ty.Float || Elem == Ty.Double;
 
         public bool IsScalar => Storage == Storage.Scalar;
 
         public bool IsWritableSpan => Storage == Storage.Span || Storage == Storage.Array;
+
+        public bool IsContainer => Storage == Storage.Struct || Storage == Storage.Object;
+
+        public bool IsLeaf => Container >= 0;
     }
 
     /// <summary>A source location that holds no Roslyn object (so models cache).</summary>
@@ -125,8 +149,8 @@ namespace DiffGen.Generator.Ir
     /// <summary>A scalar variable read.</summary>
     internal sealed record VarRef(int Var, Ty Type) : Expr(Type);
 
-    /// <summary>A span or array element read.</summary>
-    internal sealed record ElemRef(int Var, Expr Index, Ty Type) : Expr(Type);
+    /// <summary>A span or array element read; Path names a field of a struct or object element (<c>bodies[i].Pos.X</c>).</summary>
+    internal sealed record ElemRef(int Var, Expr Index, Ty Type, string? Path = null) : Expr(Type);
 
     /// <summary><c>span.Length</c>.</summary>
     internal sealed record LenRef(int Var) : Expr(Ty.Int);

@@ -23,7 +23,10 @@ namespace DiffGen.Generator.Ir
         EquatableArray<Callee> Callees,
         EquatableArray<DiagnosticInfo> Diagnostics,
         LocationInfo Location,
-        bool AggressiveInlining = false)
+        bool AggressiveInlining = false,
+        EquatableArray<StmtText> SourceText = default,
+        bool IsInstance = false,
+        EquatableArray<string> Accessors = default)
     {
         /// <summary>The attribute line that asks the JIT to inline a generated derivative, as the primal asks.</summary>
         public string? InliningAttribute => AggressiveInlining
@@ -40,6 +43,12 @@ namespace DiffGen.Generator.Ir
             }
         }
     }
+
+    /// <summary>
+    /// The source statement an IR statement came from, whitespace-normalised (so a re-indented method
+    /// stays cached): generated reverse code says which statement each adjoint block reverses.
+    /// </summary>
+    internal sealed record StmtText(int Id, string Text);
 
     /// <summary>A hand-written derivative registered with [DerivativeOf] somewhere in the compilation.</summary>
     internal sealed record RegisteredDerivative(string TargetKey, int Kind, string DerivativeType, string DerivativeName, int ParameterCount);

@@ -16,7 +16,7 @@ namespace DiffGen.Generator.Lowering
     /// a uniquely named method-level variable; user calls inside expressions become separate Call
     /// statements writing temporaries. Anything unsupported becomes a DG diagnostic on its syntax.
     /// </summary>
-    internal sealed class Lowerer
+    internal sealed partial class Lowerer
     {
         public const string DifferentiableAttributeName = "DiffGen.DifferentiableAttribute";
         public const string NoDiffAttributeName = "DiffGen.NoDiffAttribute";
@@ -36,6 +36,7 @@ namespace DiffGen.Generator.Lowering
         private readonly Dictionary<string, int> _calleeIndex = new Dictionary<string, int>(StringComparer.Ordinal);
         private int _nextId;
         private readonly HashSet<SyntaxNode> _sectionBreaks = new HashSet<SyntaxNode>();
+        private readonly Dictionary<int, string> _sourceText = new Dictionary<int, string>();
 
         private Lowerer(SemanticModel model, IMethodSymbol method, CancellationToken ct)
         {
@@ -72,7 +73,13 @@ namespace DiffGen.Generator.Lowering
         {
             var name = _method.Name;
             if (!_method.IsStatic)
-                Report(Descriptors.NotStatic, syntax.Identifier.GetLocation(), name);
+            {
+                var owner = _method.ContainingType;
+                string? where = owner == null ? "no type" : owner.IsStatic ? "a static class" : owner.TypeKind == TypeKind.Interface ? "an interface"
+                    : owner.IsRefLikeType ? "a ref struct" : null;
+                if (where != null) Report(Descriptors.NotStatic, syntax.Identifier.GetLocation(), name, where);
+                else AddThis(_method);
+            }
             if (_method.IsGenericMethod)
                 Report(Descriptors.GenericMethod, syntax.TypeParameterList?.GetLocation() ?? syntax.Identifier.GetLocation(), name);
             for (var type = syntax.Parent as TypeDeclarationSyntax; type != null; type = type.Parent as TypeDeclarationSyntax)
@@ -96,6 +103,13 @@ namespace DiffGen.Generator.Lowering
                 }
                 if (!TryMapType(p.Type, out var elem, out var storage))
                 {
+                    if (!noDiff && IsDifferentiableStruct(p.Type))
+                    {
+                        // A struct (Vector3, a user's struct): a container whose fields are leaves.
+                        AddStructContainer(p.Name, p.Type, VarRole.Param, p.Ordinal, false, p);
+                        anyActive |= Layout(p.Type)!.Any(l => l.Ty == Ty.Double || l.Ty == Ty.Float);
+                        continue;
+                    }
                     if (noDiff || IsInactiveType(p.Type))
                     {
                         // Carries no derivative: printed by its type, read through its members.
@@ -117,7 +131,7 @@ namespace DiffGen.Generator.Lowering
             if (!TryMapReturn(_method.ReturnType, out _))
                 Report(Descriptors.UnsupportedReturn, syntax.ReturnType.GetLocation(), _method.ReturnType.ToDisplayString());
 
-            if (!anyActive && _method.Parameters.Length > 0 && _diagnostics.Count == 0)
+            if (!anyActive && _this < 0 && _method.Parameters.Length > 0 && _diagnostics.Count == 0)
                 Report(Descriptors.NoActiveInputs, syntax.Identifier.GetLocation(), name);
 
             // Reserve every identifier used in the body so generated names never collide.
@@ -175,7 +189,10 @@ namespace DiffGen.Generator.Lowering
                 _vars.ToEquatableArray(), _method.Parameters.Length, body,
                 _callees.ToEquatableArray(), _diagnostics.ToEquatableArray(),
                 Locations.From(syntax.Identifier.GetLocation()),
-                (_method.MethodImplementationFlags & System.Reflection.MethodImplAttributes.AggressiveInlining) != 0);
+                (_method.MethodImplementationFlags & System.Reflection.MethodImplAttributes.AggressiveInlining) != 0,
+                _sourceText.OrderBy(kv => kv.Key).Select(kv => new StmtText(kv.Key, kv.Value)).ToEquatableArray(),
+                !_method.IsStatic,
+                _accessors.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => kv.Value).ToEquatableArray());
         }
 
         private static string Sanitize(string s)
@@ -347,6 +364,53 @@ namespace DiffGen.Generator.Lowering
         }
 
         private void LowerStatement(StatementSyntax statement, List<Stmt> output)
+        {
+            int before = output.Count;
+            LowerStatementCore(statement, output);
+            string? text = SourceLine(statement);
+            if (text == null) return;
+            for (int i = before; i < output.Count; i++)
+                if (!(output[i] is Block) && !_sourceText.ContainsKey(output[i].Id)) _sourceText[output[i].Id] = text;
+        }
+
+        /// <summary>
+        /// The text generated code quotes for a statement: simple statements whole, compound ones by their
+        /// header, whitespace collapsed (a re-indented method keeps its model) and long ones shortened.
+        /// </summary>
+        private static string? SourceLine(StatementSyntax statement)
+        {
+            // Normalised by Roslyn, so an edit of the statement's whitespace leaves the model (and the cache) as it was.
+            string N(SyntaxNode? n) => n == null ? "" : n.NormalizeWhitespace(elasticTrivia: false).ToString();
+            string? text;
+            switch (statement)
+            {
+                case BlockSyntax _:
+                case EmptyStatementSyntax _:
+                    return null;
+                case IfStatementSyntax ifs: text = "if (" + N(ifs.Condition) + ")"; break;
+                case ForStatementSyntax fs:
+                    text = "for (" + N(fs.Declaration) + string.Join(", ", fs.Initializers.Select(N)) + "; " + N(fs.Condition) + "; " + string.Join(", ", fs.Incrementors.Select(N)) + ")";
+                    break;
+                case ForEachStatementSyntax fe: text = "foreach (" + N(fe.Type) + " " + fe.Identifier.ValueText + " in " + N(fe.Expression) + ")"; break;
+                case WhileStatementSyntax ws: text = "while (" + N(ws.Condition) + ")"; break;
+                case DoStatementSyntax ds: text = "do ... while (" + N(ds.Condition) + ")"; break;
+                case SwitchStatementSyntax ss: text = "switch (" + N(ss.Expression) + ")"; break;
+                default: text = N(statement); break;
+            }
+            var sb = new System.Text.StringBuilder();
+            bool space = false;
+            foreach (char ch in text)
+            {
+                if (char.IsWhiteSpace(ch)) { space = sb.Length > 0; continue; }
+                if (space) sb.Append(' ');
+                space = false;
+                sb.Append(ch);
+            }
+            text = sb.ToString();
+            return text.Length > 120 ? text.Substring(0, 117) + "..." : text;
+        }
+
+        private void LowerStatementCore(StatementSyntax statement, List<Stmt> output)
         {
             _ct.ThrowIfCancellationRequested();
             switch (statement)
@@ -882,14 +946,27 @@ namespace DiffGen.Generator.Lowering
                         return Unsupported(syntax, "only numeric and boolean literals are supported");
                     }
                 case IdentifierNameSyntax id:
-                    return LowerName(id, _model.GetSymbolInfo(id, _ct).Symbol);
+                    {
+                        var symbol = _model.GetSymbolInfo(id, _ct).Symbol;
+                        // A field of this (implicitly), or a member of an aliased element.
+                        if (symbol != null && (_aliases.ContainsKey(symbol) || _this >= 0 && IsInstanceMemberOfThis(symbol)))
+                            return LowerPlaceRead(syntax, pre, ctx);
+                        return LowerName(id, symbol);
+                    }
                 case MemberAccessExpressionSyntax ma:
                     {
                         var symbol = _model.GetSymbolInfo(ma, _ct).Symbol;
-                        if (symbol is IPropertySymbol prop && prop.Name == "Length"
-                            && _model.GetSymbolInfo(ma.Expression, _ct).Symbol is ISymbol owner && _symbolVars.TryGetValue(owner, out int arr)
-                            && _vars[arr].Storage != Storage.Scalar)
-                            return new LenRef(arr);
+                        if (symbol is IPropertySymbol prop && prop.Name == "Length" && !prop.IsStatic && IsArrayLike(prop.ContainingType))
+                        {
+                            if (ResolvePlace(ma.Expression, pre, ctx) is VarPlace lp && !_vars[lp.Var].IsScalar && !_vars[lp.Var].IsContainer)
+                                return new LenRef(lp.Var);
+                        }
+                        if ((symbol is IFieldSymbol || symbol is IPropertySymbol) && symbol.IsStatic == false && !(symbol is IPropertySymbol ip && ip.IsIndexer)
+                            && IsPlaceSyntax(ma.Expression))
+                        {
+                            var place = ResolvePlace(ma, pre, ctx);
+                            if (place != null) return ReadScalar(place) ?? Unsupported(syntax, "a struct or object used as a number");
+                        }
                         if (symbol is IFieldSymbol field && field.IsStatic && field.IsReadOnly && TryMapScalar(field.Type, out var fty))
                             return new Opaque(FullName(field.ContainingType) + "." + field.Name, false, EquatableArray<Expr>.Empty, fty);
                         if (TryLowerInactiveMember(ma, symbol, pre, ctx, out var member)) return member;
@@ -899,9 +976,16 @@ namespace DiffGen.Generator.Lowering
                     {
                         if (ea.ArgumentList.Arguments.Count != 1)
                             return Unsupported(syntax, "only one-dimensional indexing is supported");
-                        if (!(_model.GetSymbolInfo(ea.Expression, _ct).Symbol is ISymbol owner) || !_symbolVars.TryGetValue(owner, out int arr)
-                            || _vars[arr].Storage == Storage.Scalar)
-                            return Unsupported(syntax, "index a span or array parameter or local directly");
+                        if (!(_model.GetSymbolInfo(ea.Expression, _ct).Symbol is ISymbol owner) || !_symbolVars.TryGetValue(owner, out int arr))
+                        {
+                            // An array held by this or reached through a field (this.Weights[i], Bodies[i]).
+                            if (ResolvePlace(ea.Expression, pre, ctx) is VarPlace ap && !_vars[ap.Var].IsScalar && !_vars[ap.Var].IsContainer)
+                                arr = ap.Var;
+                            else
+                                return Unsupported(syntax, "index a span or array parameter, local or field directly");
+                        }
+                        if (_vars[arr].Storage == Storage.Scalar || _vars[arr].IsContainer)
+                            return Unsupported(syntax, "index a span or array parameter, local or field directly");
                         var indexSyntax = ea.ArgumentList.Arguments[0].Expression;
                         if (indexSyntax is PrefixUnaryExpressionSyntax hat && hat.IsKind(SyntaxKind.IndexExpression))
                             return Unsupported(syntax, "'^' indices are not supported; use u[u.Length - k]");
@@ -1009,6 +1093,40 @@ namespace DiffGen.Generator.Lowering
             return _model.GetSymbolInfo(e, _ct).Symbol is ISymbol s && _symbolVars.TryGetValue(s, out int v) && _vars[v].Elem == Ty.Other;
         }
 
+        /// <summary>A read of a field of this, of a struct variable or of an element's member, as a scalar.</summary>
+        private Expr LowerPlaceRead(ExpressionSyntax syntax, List<Stmt> pre, ExprContext ctx)
+        {
+            var place = ResolvePlace(syntax, pre, ctx);
+            if (place == null) return _diagnostics.Count > 0 ? Error() : Unsupported(syntax, "this member cannot be differentiated here");
+            return ReadScalar(place) ?? Unsupported(syntax, "a struct or object used where a number is expected");
+        }
+
+        /// <summary>Whether an expression may name a place (so a member access below it is a field read).</summary>
+        private bool IsPlaceSyntax(ExpressionSyntax e)
+        {
+            switch (e)
+            {
+                case ParenthesizedExpressionSyntax p: return IsPlaceSyntax(p.Expression);
+                case ThisExpressionSyntax _: return _this >= 0;
+                case IdentifierNameSyntax id:
+                    {
+                        var symbol = _model.GetSymbolInfo(id, _ct).Symbol;
+                        if (symbol == null) return false;
+                        if (_aliases.ContainsKey(symbol)) return true;
+                        if (_symbolVars.TryGetValue(symbol, out int v)) return _vars[v].IsContainer;
+                        return _this >= 0 && IsInstanceMemberOfThis(symbol);
+                    }
+                case MemberAccessExpressionSyntax ma:
+                    return _model.GetSymbolInfo(ma, _ct).Symbol is ISymbol s && !s.IsStatic && (s is IFieldSymbol || s is IPropertySymbol) && IsPlaceSyntax(ma.Expression);
+                case ElementAccessExpressionSyntax ea:
+                    return IsPlaceSyntax(ea.Expression) || _model.GetSymbolInfo(ea.Expression, _ct).Symbol is ISymbol o && _symbolVars.ContainsKey(o);
+                default: return false;
+            }
+        }
+
+        private static bool IsArrayLike(ITypeSymbol? t) =>
+            t != null && (t.SpecialType == SpecialType.System_Array || t.Name == "Span" || t.Name == "ReadOnlySpan");
+
         private Ty TypeOf(ExpressionSyntax syntax, Ty fallback)
         {
             var t = _model.GetTypeInfo(syntax, _ct).Type;
@@ -1074,6 +1192,16 @@ namespace DiffGen.Generator.Lowering
                     return true;
                 case int i:
                     ty = Ty.Int; text = i.ToString(CultureInfo.InvariantCulture); return true;
+                // Narrow integer constants (const byte n = 5) promote to int wherever C# uses them in arithmetic.
+                case byte _:
+                case sbyte _:
+                case short _:
+                case ushort _:
+                    ty = Ty.Int; text = System.Convert.ToInt32(value, CultureInfo.InvariantCulture).ToString(CultureInfo.InvariantCulture); return true;
+                case uint ui:
+                    ty = Ty.Long; text = ui.ToString(CultureInfo.InvariantCulture) + "L"; return true;
+                case ulong ul when ul <= long.MaxValue:
+                    ty = Ty.Long; text = ul.ToString(CultureInfo.InvariantCulture) + "L"; return true;
                 case long l:
                     ty = Ty.Long; text = l.ToString(CultureInfo.InvariantCulture) + "L"; return true;
                 case bool b:

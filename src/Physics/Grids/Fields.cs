@@ -1,5 +1,3 @@
-using System.Numerics.Tensors;
-
 namespace DiffGen.Physics;
 
 // Field types: a grid and the data on it, for users: construction, sampling, norms, pictures (DiffGen.Plotting).
@@ -22,13 +20,13 @@ public abstract class CellField
     public double CellVolume { get; }
 
     /// <summary>The discrete L2 norm <c>sqrt(Σ f² · cell volume)</c>.</summary>
-    public double L2Norm() => Math.Sqrt(TensorPrimitives.SumOfSquares(Values) * CellVolume);
+    public double L2Norm() => Math.Sqrt(SpanSums.SumOfSquares(Values) * CellVolume);
 
     /// <summary>The largest magnitude.</summary>
-    public double MaxAbs() => TensorPrimitives.MaxMagnitude(Values);
+    public double MaxAbs() => SpanSums.MaxAbs(Values);
 
     /// <summary>The mean over the cells.</summary>
-    public double Mean() => TensorPrimitives.Sum(Values) / Values.Length;
+    public double Mean() => SpanSums.Sum(Values) / Values.Length;
 }
 
 /// <summary>Values on the cells of a <see cref="Grid1D"/>.</summary>
@@ -159,10 +157,10 @@ public sealed class StaggeredField2D
     public CenteredField2D Divergence() => new(Grid.Cells, Grid.Divergence(U, V));
 
     /// <summary>The kinetic energy <c>Σ (u² + v²) / 2 dx dy</c> over the faces (each face's share of a cell).</summary>
-    public double KineticEnergy() => 0.5 * (TensorPrimitives.SumOfSquares(U) + TensorPrimitives.SumOfSquares(V)) * Grid.Dx * Grid.Dy;
+    public double KineticEnergy() => 0.5 * (SpanSums.SumOfSquares(U) + SpanSums.SumOfSquares(V)) * Grid.Dx * Grid.Dy;
 
     /// <summary>The largest face speed (for a CFL number: <c>MaxAbs() * dt / dx</c>).</summary>
-    public double MaxAbs() => Math.Max(TensorPrimitives.MaxMagnitude(U), TensorPrimitives.MaxMagnitude(V));
+    public double MaxAbs() => Math.Max(SpanSums.MaxAbs(U), SpanSums.MaxAbs(V));
 
     /// <summary>A copy with its own values.</summary>
     public StaggeredField2D Clone() => new(Grid, (double[])U.Clone(), (double[])V.Clone());
@@ -205,10 +203,10 @@ public sealed class StaggeredField3D
 
     /// <summary>The kinetic energy <c>Σ (u² + v² + w²) / 2 dx dy dz</c> over the faces.</summary>
     public double KineticEnergy() =>
-        0.5 * (TensorPrimitives.SumOfSquares(U) + TensorPrimitives.SumOfSquares(V) + TensorPrimitives.SumOfSquares(W)) * Grid.Dx * Grid.Dy * Grid.Dz;
+        0.5 * (SpanSums.SumOfSquares(U) + SpanSums.SumOfSquares(V) + SpanSums.SumOfSquares(W)) * Grid.Dx * Grid.Dy * Grid.Dz;
 
     /// <summary>The largest face speed.</summary>
-    public double MaxAbs() => Math.Max(TensorPrimitives.MaxMagnitude(U), Math.Max(TensorPrimitives.MaxMagnitude(V), TensorPrimitives.MaxMagnitude(W)));
+    public double MaxAbs() => Math.Max(SpanSums.MaxAbs(U), Math.Max(SpanSums.MaxAbs(V), SpanSums.MaxAbs(W)));
 
     /// <summary>A copy with its own values.</summary>
     public StaggeredField3D Clone() => new(Grid, (double[])U.Clone(), (double[])V.Clone(), (double[])W.Clone());

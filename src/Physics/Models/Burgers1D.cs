@@ -218,6 +218,10 @@ public sealed class Burgers1D
         double nu = Viscosity, dt = Dt, tol = ImplicitTolerance, dtBar = 0;
         int sub = Substeps, it = ImplicitMaxIterations;
         var g = Grid;
+        // A recorded step marks its tape frame (name and inputs), so a reverse out of order or with other inputs throws.
+        string step = forced ? "Burgers1D.ForcedStep" : "Burgers1D.Step";
+        if (mode == StepMode.Record) tape!.PushStep(step, u, force);
+        else if (mode == StepMode.Reverse) tape!.PopStep(step, u, force);
         // The reverse halves restore no span they wrote, so next keeps the step's result (RecordedRolloutTests checks it).
         switch (mode, ImplicitDiffusion, forced)
         {

@@ -147,6 +147,9 @@ public sealed class Burgers2D
         Span<double> uBar, Span<double> vBar, Span<double> fuBar, Span<double> fvBar, Span<double> uNextBar, Span<double> vNextBar, ref double nuBar)
     {
         double dtBar = 0;
+        // A recorded step marks its tape frame (name and inputs), so a reverse out of order or with other inputs throws.
+        if (mode == StepMode.Record) tape!.PushStep("Burgers2D.Step", u, v, fu, fv);
+        else if (mode == StepMode.Reverse) tape!.PopStep("Burgers2D.Step", u, v, fu, fv);
         switch (mode)
         {
             case StepMode.Primal:

@@ -1,4 +1,3 @@
-using System.Numerics.Tensors;
 using static System.FormattableString;
 
 namespace DiffGen.Physics;
@@ -48,7 +47,7 @@ internal static class Check
     /// </remarks>
     public static void FiniteField(ReadOnlySpan<double> field, string name, string? part = null)
     {
-        if (double.IsFinite(TensorPrimitives.Sum(field))) return;
+        if (double.IsFinite(SpanSums.Sum(field))) return;
         for (int k = 0; k < field.Length; k++)
             if (!double.IsFinite(field[k]))
                 throw new ArgumentException(

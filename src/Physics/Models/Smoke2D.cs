@@ -174,6 +174,9 @@ public sealed class Smoke2D
         Span<double> smokeNextBar, Span<double> uNextBar, Span<double> vNextBar, Span<double> pBar, ref double buoyancyBar)
     {
         double dtBar = 0;
+        // A recorded step marks its tape frame (name and inputs), so a reverse out of order or with other inputs throws.
+        if (mode == StepMode.Record) tape!.PushStep("Smoke2D.Step", smoke, u, v, inflow);
+        else if (mode == StepMode.Reverse) tape!.PopStep("Smoke2D.Step", smoke, u, v, inflow);
         switch (mode)
         {
             case StepMode.Primal:

@@ -156,6 +156,9 @@ public sealed class Smoke3D
         Span<double> smokeNextBar, Span<double> uNextBar, Span<double> vNextBar, Span<double> wNextBar, Span<double> pBar, ref double buoyancyBar)
     {
         double dtBar = 0;
+        // A recorded step marks its tape frame (name and inputs), so a reverse out of order or with other inputs throws.
+        if (mode == StepMode.Record) tape!.PushStep("Smoke3D.Step", smoke, u, v, w, inflow);
+        else if (mode == StepMode.Reverse) tape!.PopStep("Smoke3D.Step", smoke, u, v, w, inflow);
         switch (mode)
         {
             case StepMode.Primal:

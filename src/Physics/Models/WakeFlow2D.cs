@@ -247,6 +247,9 @@ public sealed class WakeFlow2D
         Span<double> uBar, Span<double> vBar, Span<double> uNextBar, Span<double> vNextBar, Span<double> pBar, ref double nuBar)
     {
         double dtBar = 0, inflowBar = 0;
+        // A recorded step marks its tape frame (name and inputs), so a reverse out of order or with other inputs throws.
+        if (mode == StepMode.Record) tape!.PushStep("WakeFlow2D.Step", u, v);
+        else if (mode == StepMode.Reverse) tape!.PopStep("WakeFlow2D.Step", u, v);
         switch (mode)
         {
             case StepMode.Primal:

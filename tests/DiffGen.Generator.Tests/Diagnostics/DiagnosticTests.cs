@@ -10,7 +10,7 @@ public class DiagnosticTests
 
     public static TheoryData<string, string, string> Cases() => new()
     {
-        { "DG0001", "public partial class C { [Differentiable] public double [|F|](double x) => x; }", "static" },
+        { "DG0001", "public partial interface I { [Differentiable] public double [|F|](double x) => x; }", "interface" },
         { "DG0002", "public static class [|C|] { [Differentiable] public static double F(double x) => x; }", "partial" },
         { "DG0002", "public class [|Outer|] { public static partial class C { [Differentiable] public static double F(double x) => x; } }", "partial" },
         { "DG0003", "public static partial class C { [Differentiable] public static double F([|System.Collections.Generic.Dictionary<int, double> d|], double x) => x; }", "Dictionary" },
@@ -62,7 +62,7 @@ public class DiagnosticTests
     [Fact]
     public void EveryDiagnosticId_IsDocumentedAndReleased()
     {
-        var root = FindRepoRoot();
+        var root = RepoPaths.Root;
         var docs = File.ReadAllText(Path.Combine(root, "docs", "diagnostics.md"));
         var shipped = File.ReadAllText(Path.Combine(root, "src", "Generator", "AnalyzerReleases.Shipped.md"));
         var ids = Cases().Select(c => (string)c[0]).Distinct().ToList();
@@ -82,12 +82,5 @@ public class DiagnosticTests
         Assert.Contains(result.GeneratorDiagnostics, d => d.Id == "DG0100");
         Assert.Single(result.Sources);
         Assert.Contains("GoodPullback", result.Sources.Values.Single());
-    }
-
-    private static string FindRepoRoot()
-    {
-        var dir = AppContext.BaseDirectory;
-        while (dir != null && !File.Exists(Path.Combine(dir, "DiffGen.sln"))) dir = Path.GetDirectoryName(dir);
-        return dir ?? throw new InvalidOperationException("DiffGen.sln not found above " + AppContext.BaseDirectory);
     }
 }

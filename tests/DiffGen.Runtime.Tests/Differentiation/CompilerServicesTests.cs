@@ -52,3 +52,31 @@ public class CompilerServicesTests
         Assert.Null(State(typeof(Tape).GetMethod(nameof(Tape.Return))!));
     }
 }
+
+/// <summary>The dot product generated forward-mode code calls (Vector&lt;T&gt; with a scalar tail).</summary>
+public class DerivativeHelpersTests
+{
+    [Fact]
+    public void Dot_MatchesTheSumOfProducts_ForEveryTailLength()
+    {
+        var r = new Random(7);
+        for (int n = 0; n <= 37; n++)
+        {
+            var a = Enumerable.Range(0, n).Select(_ => r.NextDouble() - 0.5).ToArray();
+            var b = Enumerable.Range(0, n).Select(_ => r.NextDouble() - 0.5).ToArray();
+            double expected = 0;
+            for (int i = 0; i < n; i++) expected += a[i] * b[i];
+            Assert.Equal(expected, DerivativeHelpers.Dot(a, b), 1e-14);
+            float expectedF = 0;
+            for (int i = 0; i < n; i++) expectedF += (float)a[i] * (float)b[i];
+            Assert.Equal(expectedF, DerivativeHelpers.Dot(a.Select(x => (float)x).ToArray(), b.Select(x => (float)x).ToArray()), 1e-5f);
+        }
+    }
+
+    [Fact]
+    public void Dot_OfSpansOfDifferentLengths_NamesTheArgument()
+    {
+        var ex = Assert.Throws<ArgumentException>(() => DerivativeHelpers.Dot(new double[3], new double[4]));
+        Assert.Equal("b", ex.ParamName);
+    }
+}
