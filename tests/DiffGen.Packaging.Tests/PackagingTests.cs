@@ -83,8 +83,9 @@ public sealed class PackedFeed : IDisposable
 }
 
 /// <summary>
-/// The packages as a user meets them: a console app with only <c>DiffGen</c> gets a working pullback and
-/// downloads neither ILGPU nor System.Numerics.Tensors; an app with DiffGen.Tensors, DiffGen.NN and
+/// The packages as a user meets them: a console app with only <c>DiffGen</c> gets a working pullback (and
+/// the pushforward its project asks for with DiffGenDerivativeModes) and downloads neither ILGPU nor
+/// System.Numerics.Tensors; an app with DiffGen.Tensors, DiffGen.NN and
 /// DiffGen.Physics uses each (and gets the generator through them).
 /// </summary>
 public class PackagingTests(PackedFeed feed, ITestOutputHelper output) : IClassFixture<PackedFeed>
@@ -97,8 +98,10 @@ public class PackagingTests(PackedFeed feed, ITestOutputHelper output) : IClassF
         var uBar = new double[3];
         double y = Model.F(new double[] { 1, 2, 3 }, 0.5);
         double r = Model.FPullback(new double[] { 1, 2, 3 }, 0.5, 1.0, uBar, ref xBar);
+        // Asked for by the project's DiffGenDerivativeModes (the package's build props make it visible).
+        var (_, xTangent) = Model.FPushforward(new double[] { 1, 2, 3 }, new double[3], 0.5, 1.0);
         // F = x * sum(u_i^2): dF/dx = 14, dF/du = 2 x u.
-        Console.WriteLine(FormattableString.Invariant($"{y} {r} {xBar} {uBar[0]} {uBar[1]} {uBar[2]}"));
+        Console.WriteLine(FormattableString.Invariant($"{y} {r} {xBar} {uBar[0]} {uBar[1]} {uBar[2]} {xTangent}"));
 
         public static partial class Model
         {
@@ -196,6 +199,8 @@ public class PackagingTests(PackedFeed feed, ITestOutputHelper output) : IClassF
         {
             Assert.Contains(zip.Entries, e => e.FullName == "analyzers/dotnet/cs/DiffGen.Generator.dll");
             Assert.Contains(zip.Entries, e => e.FullName == "lib/net10.0/DiffGen.Runtime.dll");
+            Assert.Contains(zip.Entries, e => e.FullName == "build/DiffGen.props");
+            Assert.Contains(zip.Entries, e => e.FullName == "buildTransitive/DiffGen.props");
         }
         Assert.Empty(PackedFeed.Dependencies(feed.Metadata("DiffGen")));
         Assert.Equal(["DiffGen", "ILGPU", "System.Numerics.Tensors"], DependencyIds("DiffGen.Tensors"));
@@ -207,8 +212,8 @@ public class PackagingTests(PackedFeed feed, ITestOutputHelper output) : IClassF
     [Fact]
     public void MinimalSet_OnlyDiffGen_GivesAWorkingPullback_WithoutIlgpuOrTensors()
     {
-        var (app, values) = BuildAndRun("minimal", MinimalProgram, "DiffGen");
-        Assert.Equal([7.0, 7.0, 14.0, 1.0, 2.0, 3.0], values);
+        var (app, values) = BuildAndRun("minimal", MinimalProgram, ["DiffGen"], "<DiffGenDerivativeModes>Reverse,Forward</DiffGenDerivativeModes>");
+        Assert.Equal([7.0, 7.0, 14.0, 1.0, 2.0, 3.0, 14.0], values);
 
         var libraries = RestoredLibraries(app);
         Assert.Contains(libraries, l => l.StartsWith("DiffGen/", StringComparison.Ordinal));
@@ -219,7 +224,7 @@ public class PackagingTests(PackedFeed feed, ITestOutputHelper output) : IClassF
     [Fact]
     public void FullSet_TensorsNNAndPhysics_EachWork_AndTheGeneratorComesAlong()
     {
-        var (app, values) = BuildAndRun("full", FullProgram, "DiffGen.Tensors", "DiffGen.NN", "DiffGen.Physics");
+        var (app, values) = BuildAndRun("full", FullProgram, ["DiffGen.Tensors", "DiffGen.NN", "DiffGen.Physics"]);
         double liftError = values[0], gradNorm = values[1], before = values[2], after = values[3], cube = values[4], cubeBar = values[5];
         // The float32 tape op against the double pullback: single-precision rounding of O(1) values.
         Assert.True(gradNorm > 1, $"the Burgers gradient's norm is {gradNorm}");
@@ -233,8 +238,8 @@ public class PackagingTests(PackedFeed feed, ITestOutputHelper output) : IClassF
         Assert.Contains(libraries, l => l.StartsWith("ILGPU/", StringComparison.Ordinal));
     }
 
-    /// <summary>Builds and runs a console app referencing <paramref name="packages"/> from the local folder.</summary>
-    private (string App, double[] Values) BuildAndRun(string name, string program, params string[] packages)
+    /// <summary>Builds and runs a console app referencing <paramref name="packages"/> from the local folder (<paramref name="properties"/>: extra MSBuild properties).</summary>
+    private (string App, double[] Values) BuildAndRun(string name, string program, string[] packages, string properties = "")
     {
         var app = Path.Combine(feed.Work, name);
         Directory.CreateDirectory(app);
@@ -252,6 +257,7 @@ public class PackagingTests(PackedFeed feed, ITestOutputHelper output) : IClassF
                 <TreatWarningsAsErrors>true</TreatWarningsAsErrors>
                 <RestorePackagesPath>{Path.Combine(feed.Work, "packages")}</RestorePackagesPath>
                 <RestoreFallbackFolders>{GlobalPackagesFolder.Value}</RestoreFallbackFolders>
+                {properties}
               </PropertyGroup>
               <ItemGroup>
             {references}

@@ -60,12 +60,21 @@ namespace DiffGen.Generator.Analysis
 
         public bool IsActiveExpr(Expr e) => DiffVars(e).Any(v => Active[v]);
 
+        /// <summary>The leaf variables of a container (struct or object).</summary>
+        private IEnumerable<int> Leaves(int container) => _vars.Where(v => v.Container == container).Select(v => v.Id);
+
         /// <summary>A variable whose value comes from the caller: a parameter, or a field of a parameter or of this.</summary>
         public bool IsInterface(Var v) =>
             v.Role == VarRole.Param || v.IsLeaf && (_vars[v.Container].Role == VarRole.Param || _vars[v.Container].Role == VarRole.This);
 
-        /// <summary>A field of this: state that outlives the call (written fields are outputs).</summary>
-        public bool IsState(Var v) => v.IsLeaf && _vars[v.Container].Role == VarRole.This;
+        /// <summary>
+        /// State that outlives the call (written state is an output): a field of this, a ref/out parameter,
+        /// a field of a ref/out struct parameter.
+        /// </summary>
+        public bool IsState(Var v) =>
+            v.IsLeaf && (_vars[v.Container].Role == VarRole.This || IsInOut(_vars[v.Container])) || v.Role == VarRole.Param && IsInOut(v);
+
+        public static bool IsInOut(Var v) => v.Modifier == "ref" || v.Modifier == "out";
 
         public int LoopDepth(int stmtId) => _loopsOf.TryGetValue(stmtId, out var l) ? l.Length : 0;
 
@@ -109,6 +118,8 @@ namespace DiffGen.Generator.Analysis
                     break;
                 case Call c:
                     if (c.ResultVar >= 0) _writes.Add((c.Id, c.ResultVar));
+                    if (c.ResultVar >= 0 && _vars[c.ResultVar].IsContainer)
+                        foreach (var leaf in Leaves(c.ResultVar)) _writes.Add((c.Id, leaf));
                     var callee = _callees[c.Callee];
                     for (int k = 0; k < c.Args.Count; k++)
                         if (callee.Params[k].Storage != Storage.Scalar && callee.Params[k].Writes && c.Args[k] is VarRef v)
@@ -145,6 +156,9 @@ namespace DiffGen.Generator.Analysis
         /// <summary>Every variable read by e (values, indices, lengths).</summary>
         internal static IEnumerable<int> AllVars(Expr e) => AllReads(e).Select(r => r.Var);
 
+        /// <summary>Whether an index from <see cref="AllReads"/> stands for a <c>.Length</c> read.</summary>
+        internal static bool IsLengthRead(Expr? index) => ReferenceEquals(index, LengthRead);
+
         /// <summary>Every read of e, with the element index for span reads (LengthRead for .Length).</summary>
         internal static IEnumerable<(int Var, Expr? Index)> AllReads(Expr e)
         {
@@ -176,11 +190,14 @@ namespace DiffGen.Generator.Analysis
                             var targets = new List<int>();
                             var sources = new List<int>();
                             if (c.ResultVar >= 0 && IsReal(_vars[c.ResultVar].Elem)) targets.Add(c.ResultVar);
+                            if (c.ResultVar >= 0 && _vars[c.ResultVar].IsContainer) targets.AddRange(Leaves(c.ResultVar).Where(l => _vars[l].IsReal));
+                            if (c.Receiver >= 0) sources.AddRange(Leaves(c.Receiver).Where(l => _vars[l].IsReal));
                             for (int k = 0; k < c.Args.Count; k++)
                             {
                                 var p = callee.Params[k];
                                 if (!p.HasAdjoint) continue;
-                                if (p.Storage == Storage.Scalar) sources.AddRange(DiffVars(c.Args[k]));
+                                if (p.Storage == Storage.Struct && c.Args[k] is VarRef sc) sources.AddRange(Leaves(sc.Var).Where(l => _vars[l].IsReal));
+                                else if (p.Storage == Storage.Scalar) sources.AddRange(DiffVars(c.Args[k]));
                                 else if (c.Args[k] is VarRef v)
                                 {
                                     if (p.Reads) sources.Add(v.Var);
@@ -205,6 +222,8 @@ namespace DiffGen.Generator.Analysis
                 }
             }
             if (ResultVar >= 0 && IsReal(_vars[ResultVar].Elem)) useful[ResultVar] = true;
+            if (ResultVar >= 0 && _vars[ResultVar].IsContainer)
+                foreach (var leaf in Leaves(ResultVar)) useful[leaf] = _vars[leaf].IsReal;
 
             for (bool changed = true; changed;)
             {
@@ -332,9 +351,13 @@ namespace DiffGen.Generator.Analysis
                     case Call c:
                         {
                             var callee = _callees[c.Callee];
+                            // The callee's pullback re-runs it from the values it read: a struct argument's fields,
+                            // and for an instance method every field of this.
+                            if (c.Receiver >= 0) Add(Leaves(c.Receiver).Select(l => (l, (Expr?)null)), c.Id);
                             for (int k = 0; k < c.Args.Count; k++)
                             {
                                 var p = callee.Params[k];
+                                if (p.Storage == Storage.Struct && c.Args[k] is VarRef sa) { Add(Leaves(sa.Var).Select(l => (l, (Expr?)null)), c.Id); continue; }
                                 if (p.Storage != Storage.Scalar && !p.Reads) continue;
                                 // A call run as two halves needs nothing of a span it writes: its reverse half
                                 // starts from the state its forward half left (saving a written span that it

@@ -32,7 +32,9 @@ namespace DiffGen.Generator.Analysis
         public static (Block Body, IReadOnlyList<Var> Vars, int ResultVar) Run(MethodModel model)
         {
             var s = new Structurizer(model.Vars, MaxId(model.Body));
-            if (model.ReturnType != Ty.Void)
+            if (model.ReturnType == Ty.Other)
+                s.ResultVar = model.Vars.First(v => v.Role == VarRole.Result).Id; // a struct result: lowering made its container
+            else if (model.ReturnType != Ty.Void)
                 s.ResultVar = s.NewVar("result", model.ReturnType, VarRole.Result);
             var stmts = s.StructBlock(model.Body.Stmts.Items, new List<LoopFlags>(), topLevel: true, out _);
             return (new Block(s.NextId(), stmts.ToEquatableArray()), s._vars, s.ResultVar);

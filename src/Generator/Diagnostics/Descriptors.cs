@@ -39,6 +39,10 @@ namespace DiffGen.Generator.Diagnostics
             "Method has no body",
             "[Differentiable] method '{0}' has no body to differentiate");
 
+        public static readonly DiagnosticDescriptor UnknownMode = Error("DG0007",
+            "Unknown derivative mode",
+            "'{0}' is not a derivative mode{1}: use Reverse, Forward, Vector, Dual or All (Reverse is always generated)");
+
         public static readonly DiagnosticDescriptor UnsupportedStatement = Error("DG0100",
             "Unsupported statement",
             "The generator cannot differentiate this statement ({0}): {1}");
@@ -97,6 +101,7 @@ namespace DiffGen.Generator.Diagnostics
                 case "DG0004": return UnsupportedReturn;
                 case "DG0005": return GenericMethod;
                 case "DG0006": return NoBody;
+                case "DG0007": return UnknownMode;
                 case "DG0100": return UnsupportedStatement;
                 case "DG0101": return NoDerivative;
                 case "DG0102": return UnsupportedExpression;

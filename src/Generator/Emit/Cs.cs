@@ -41,16 +41,19 @@ namespace DiffGen.Generator.Emit
 
         /// <summary>A variable's declared type: its scalar kind, or <c>T[]</c> for arrays (span parameters are spelled by <see cref="Param"/>).</summary>
         public static CsType OfVar(Var v) =>
-            v.Elem == Ty.Other ? new CsType(v.TypeName!) : v.Storage == Storage.Scalar ? Of(v.Elem) : ArrayOf(Of(v.Elem));
+            v.Storage == Storage.Scalar || v.IsContainer ? (v.Elem == Ty.Other ? new CsType(v.TypeName!) : Of(v.Elem)) : ArrayOf(ElementOf(v));
+
+        /// <summary>The element type of an array or span variable (a struct or class for arrays of them).</summary>
+        public static CsType ElementOf(Var v) => v.Aggregate ? new CsType(v.TypeName!) : Of(v.Elem);
 
         /// <summary>How a parameter of the primal is spelled (spans stay spans).</summary>
         public static CsType Param(Var v)
         {
             switch (v.Storage)
             {
-                case Storage.Span: return SpanOf(Of(v.Elem));
-                case Storage.ReadOnlySpan: return ReadOnlySpanOf(Of(v.Elem));
-                case Storage.Array: return ArrayOf(Of(v.Elem));
+                case Storage.Span: return SpanOf(ElementOf(v));
+                case Storage.ReadOnlySpan: return ReadOnlySpanOf(ElementOf(v));
+                case Storage.Array: return ArrayOf(ElementOf(v));
                 default: return v.Elem == Ty.Other ? new CsType(v.TypeName!) : Of(v.Elem);
             }
         }

@@ -80,6 +80,19 @@ namespace DiffGen.Generator.Forward
 
         private CsTangent DotRef(int var) => new CsTangent(_dot[var], null);
 
+        private Dictionary<int, string> _containerDot = new Dictionary<int, string>();
+        private string? _thisDot;
+
+        private static CsExpr Target(Callee callee, string? type, string name) =>
+            callee.IsInstance ? Member(N("this"), name) : Member(type!, name);
+
+        private static CsExpr PrimalCall(Callee callee, CsArg[] args)
+        {
+            if (callee.Operator != null)
+                return args.Length == 2 ? Bin(callee.Operator, args[0].Value, args[1].Value) : callee.Operator == "-" ? Neg(args[0].Value) : args[0].Value;
+            return Call(Target(callee, callee.TypeName, callee.Name), args);
+        }
+
         private CsTangent DotElem(int var, Expr index, string? path = null) => new CsTangent(_dot[var], P(index), path);
 
         private static CsStmt Lanes(params CsStmt[] stmts) => new CsLanes(Block(stmts));
@@ -108,15 +121,19 @@ namespace DiffGen.Generator.Forward
                 if (self.Storage == Storage.Struct) checks.RemoveAt(checks.Count - 1);
             }
             var containerDot = new Dictionary<int, string>();
+            var outDots = new List<string>();
             foreach (var v in parms)
             {
-                sig.Add(new CsParam(CsType.Param(v), v.Name));
+                sig.Add(new CsParam(CsType.Param(v), v.Name, v.Modifier));
+                // A ref/out value's tangent is ref/out too (in: by value).
+                string? dotModifier = v.Modifier == "in" ? null : v.Modifier;
                 if (v.Storage == Storage.Struct)
                 {
                     if (!_vars.Any(l => l.Container == v.Id && l.IsReal && !l.NoDiff)) continue;
                     string sd = Fresh(v.Name + "Dot");
                     containerDot[v.Id] = sd;
-                    sig.Add(new CsParam(CsType.OfVar(v), sd));
+                    sig.Add(new CsParam(CsType.OfVar(v), sd, dotModifier));
+                    if (v.Modifier == "out") outDots.Add(sd);
                     continue;
                 }
                 if (!v.IsReal || v.NoDiff) continue;
@@ -124,14 +141,15 @@ namespace DiffGen.Generator.Forward
                 _dot[v.Id] = dot;
                 if (_vector)
                 {
-                    sig.Add(new CsParam(v.IsWritableSpan ? CsType.SpanOf(T(v.Elem)) : CsType.ReadOnlySpanOf(T(v.Elem)), dot));
+                    sig.Add(new CsParam(v.IsWritableSpan ? CsType.SpanOf(CsType.ElementOf(v)) : CsType.ReadOnlySpanOf(CsType.ElementOf(v)), dot));
                     CsExpr expected = v.IsScalar ? N(_k) : Bin("*", Member(v.Name, "Length"), N(_k));
                     checks.Add(Throws(Bin("!=", Member(dot, "Length"), expected), "new " + Names.ArgumentException + "(\"" + dot + " must hold "
                         + (v.IsScalar ? "one tangent per direction" : v.Name + ".Length tangents per direction (element i, direction q at i * directions + q)") + "\", nameof(" + dot + "))"));
                 }
                 else
                 {
-                    sig.Add(new CsParam(v.IsScalar ? T(v.Elem) : v.Storage == Storage.ReadOnlySpan ? CsType.ReadOnlySpanOf(T(v.Elem)) : CsType.SpanOf(T(v.Elem)), dot));
+                    sig.Add(new CsParam(v.IsScalar ? T(v.Elem) : v.Storage == Storage.ReadOnlySpan ? CsType.ReadOnlySpanOf(CsType.ElementOf(v)) : CsType.SpanOf(CsType.ElementOf(v)), dot, v.IsScalar ? dotModifier : null));
+                    if (v.Modifier == "out") outDots.Add(dot);
                 }
             }
             string? resultDots = null;
@@ -145,6 +163,8 @@ namespace DiffGen.Generator.Forward
             foreach (var v in _vars)
                 if (v.Storage == Storage.Struct && v.Role != VarRole.Param && v.Role != VarRole.This && _vars.Any(l => l.Container == v.Id && _a.Active[l.Id]))
                     containerDot[v.Id] = Fresh(v.Name.TrimStart('_') + "Dot");
+            _containerDot = containerDot;
+            _thisDot = thisDot;
             foreach (var v in _vars)
             {
                 if (v.Role == VarRole.Param || !_a.Active[v.Id]) continue;
@@ -174,7 +194,8 @@ namespace DiffGen.Generator.Forward
             Stmt(_body, body);
 
             bool realResult = realResultSig && !_vector;
-            var ret = realResult ? new CsType("(" + CsType.Of(_m.ReturnType).Name + " Value, " + CsType.Of(_m.ReturnType).Name + " Tangent)") : T(_m.ReturnType);
+            var ret = _m.ReturnType == Ty.Other ? new CsType("(" + _m.ReturnTypeName + " Value, " + _m.ReturnTypeName + " Tangent)")
+                : realResult ? new CsType("(" + CsType.Of(_m.ReturnType).Name + " Value, " + CsType.Of(_m.ReturnType).Name + " Tangent)") : T(_m.ReturnType);
             var w = new List<CsStmt>(checks);
             foreach (var kv in containerDot)
                 if (_vars[kv.Key].Role != VarRole.Param) w.Add(new CsLocal(CsType.OfVar(_vars[kv.Key]), kv.Value, new CsVerbatim("default")));
@@ -184,17 +205,24 @@ namespace DiffGen.Generator.Forward
                 if (v.Storage == Storage.Struct) { w.Add(new CsLocal(CsType.OfVar(v), v.Name, new CsVerbatim("default"))); continue; }
                 if (v.Elem == Ty.Other) w.Add(new CsLocal(CsType.OfVar(v), v.Name, new CsVerbatim("default!")));
                 else if (v.Storage == Storage.Scalar) w.Add(new CsLocal(T(v.Elem), v.Name, Zero(v.Elem)));
-                else w.Add(new CsLocal(CsType.ArrayOf(T(v.Elem)), v.Name, EmptyArray(v.Elem)));
+                else w.Add(new CsLocal(CsType.ArrayOf(CsType.ElementOf(v)), v.Name, EmptyArray(CsType.ElementOf(v))));
                 if (_a.Active[v.Id])
                 {
                     if (v.Storage == Storage.Scalar && !_vector) w.Add(new CsLocal(T(v.Elem), _dot[v.Id], Zero(v.Elem)));
                     else if (v.Storage == Storage.Scalar) w.Add(new CsLocal(CsType.ArrayOf(T(v.Elem)), _dot[v.Id], new CsNewArray(T(v.Elem), N(_k))));
-                    else w.Add(new CsLocal(CsType.ArrayOf(T(v.Elem)), _dot[v.Id], EmptyArray(v.Elem)));
+                    else w.Add(new CsLocal(CsType.ArrayOf(CsType.ElementOf(v)), _dot[v.Id], EmptyArray(CsType.ElementOf(v))));
                 }
             }
             w.AddRange(_decls);
+            // An out value's tangent must be assigned on every path; it starts at zero like the value's own derivative.
+            foreach (var d in outDots) w.Add(Set(N(d), new CsVerbatim("default")));
             w.AddRange(body);
-            if (_a.ResultVar >= 0)
+            if (_a.ResultVar >= 0 && _vars[_a.ResultVar].IsContainer)
+            {
+                var rv = _a.ResultVar;
+                w.Add(new CsReturn(new CsVerbatim("(" + _vars[rv].Name + ", " + (containerDot.TryGetValue(rv, out var rcd) ? rcd : "default") + ")")));
+            }
+            else if (_a.ResultVar >= 0)
             {
                 var rv = _a.ResultVar;
                 if (realResult)
@@ -221,7 +249,7 @@ namespace DiffGen.Generator.Forward
         private static CsStmt Throws(CsExpr condition, string exception) =>
             new CsIf(condition, Block(new CsRawStmt("throw " + exception + ";")), null);
 
-        private static CsExpr EmptyArray(Ty t) => Call(new CsMember(N("global::System.Array"), "Empty", T(t)));
+        private static CsExpr EmptyArray(CsType t) => Call(new CsMember(N("global::System.Array"), "Empty", t));
 
         // ------------------------------------------------------------------ statements
 
@@ -260,9 +288,9 @@ namespace DiffGen.Generator.Forward
                 case Alloc al:
                     {
                         var v = _vars[al.Var];
-                        w.Add(Set(N(v.Name), new CsNewArray(T(v.Elem), P(al.Length))));
+                        w.Add(Set(N(v.Name), new CsNewArray(CsType.ElementOf(v), P(al.Length))));
                         if (_a.Active[al.Var])
-                            w.Add(Set(N(_dot[al.Var]), new CsNewArray(T(v.Elem), _vector ? Bin("*", Member(v.Name, "Length"), N(_k)) : Member(v.Name, "Length"))));
+                            w.Add(Set(N(_dot[al.Var]), new CsNewArray(CsType.ElementOf(v), _vector ? Bin("*", Member(v.Name, "Length"), N(_k)) : Member(v.Name, "Length"))));
                         break;
                     }
                 case If i:
@@ -308,28 +336,32 @@ namespace DiffGen.Generator.Forward
         private void PushforwardCall(Call c, Callee callee, List<CsStmt> w)
         {
             var rv = c.ResultVar;
-            bool realResult = callee.Return == Ty.Double || callee.Return == Ty.Float;
+            bool realResult = callee.Return == Ty.Double || callee.Return == Ty.Float || callee.Return == Ty.Other;
             var args = new List<CsArg>();
+            if (callee.IsInstance && callee.UsesThis)
+                args.Add(_thisDot != null ? N(_thisDot) : (CsExpr)Call(Member(N("this"), "CreateShadow")));
             for (int k = 0; k < c.Args.Count; k++)
             {
                 var p = callee.Params[k];
                 var arg = c.Args[k];
                 args.Add(P(arg));
                 if (!p.HasAdjoint) continue;
-                if (p.Storage == Storage.Scalar) args.Add(Tan(arg) ?? Zero(p.Elem));
+                if (p.Storage == Storage.Struct) args.Add(_containerDot.TryGetValue(((VarRef)arg).Var, out var cd) ? N(cd) : (CsExpr)new CsVerbatim("default"));
+                else if (p.Storage == Storage.Scalar) args.Add(Tan(arg) ?? Zero(p.Elem));
                 else
                 {
                     var sv = _vars[((VarRef)arg).Var];
                     args.Add(_dot.TryGetValue(sv.Id, out var d) ? N(d) : (CsExpr)new CsNewArray(T(p.Elem), Member(sv.Name, "Length")));
                 }
             }
-            var call = Call(Member(callee.PushforwardType!, callee.PushforwardName!), args.ToArray());
+            var call = Call(Target(callee, callee.PushforwardType, callee.PushforwardName!), args.ToArray());
             if (rv >= 0 && realResult)
             {
                 string t = Temp();
                 w.Add(new CsLocal(CsType.Var, t, call));
                 w.Add(Set(N(_vars[rv].Name), Member(t, "Value")));
                 if (_dot.ContainsKey(rv)) w.Add(Set(DotRef(rv), Member(t, "Tangent")));
+                if (_containerDot.TryGetValue(rv, out var rd)) w.Add(Set(N(rd), Member(t, "Tangent")));
             }
             else if (rv >= 0) w.Add(Set(N(_vars[rv].Name), call));
             else w.Add(Do(call));
@@ -361,7 +393,7 @@ namespace DiffGen.Generator.Forward
                 }
             }
             if (realResult) args.Add(rv >= 0 && _dot.ContainsKey(rv) ? N(_dot[rv]) : (CsExpr)new CsNewArray(T(callee.Return), N(_k)));
-            var call = Call(Member(callee.TypeName, callee.Name + "PushforwardVector"), args.ToArray());
+            var call = Call(Target(callee, callee.TypeName, callee.Name + "PushforwardVector"), args.ToArray());
             w.Add(rv >= 0 ? Set(N(_vars[rv].Name), call) : Do(call));
         }
 
@@ -476,7 +508,7 @@ namespace DiffGen.Generator.Forward
                 w.Add(Do(Call(Member(new CsCast(CsType.ReadOnlySpanOf(T(p.Elem)), N(dOut)), "CopyTo"), N(outDot))));
             }
             // Finally the primal call itself, which leaves the outputs in place.
-            var call = Call(Member(callee.TypeName, callee.Name), primal.Select(x => (CsArg)x).ToArray());
+            var call = PrimalCall(callee, primal.Select(x => (CsArg)x).ToArray());
             w.Add(rv >= 0 ? Set(N(_vars[rv].Name), call) : Do(call));
             if (resultTangent != null) w.Add(Set(DotRef(rv), N(resultTangent)));
             outer.Add(new CsScope(Block(w)));

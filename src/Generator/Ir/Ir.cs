@@ -61,9 +61,10 @@ namespace DiffGen.Generator.Ir
     /// A field of <c>this</c> is a leaf of the This container (<c>this.Temperature</c>, <c>this.Weights</c>).
     /// </remarks>
     internal sealed record Var(int Id, string Name, Ty Elem, Storage Storage, VarRole Role, int ParamIndex, bool NoDiff, string? TypeName = null,
-        int Container = -1, string? Path = null, string? Modifier = null, string? Accessor = null)
+        int Container = -1, string? Path = null, string? Modifier = null, string? Accessor = null, bool Aggregate = false)
     {
-        public bool IsReal => Elem == Ty.Float || Elem == Ty.Double;
+        /// <summary>Carries derivatives: a float/double value or array, or an array of structs/objects with float/double fields (Aggregate; TypeName is the element type).</summary>
+        public bool IsReal => Elem == Ty.Float || Elem == Ty.Double || Aggregate;
 
         public bool IsScalar => Storage == Storage.Scalar;
 
@@ -209,8 +210,12 @@ namespace DiffGen.Generator.Ir
     /// <summary>A general loop: <c>Init; while (Condition) { Body; Step; }</c> (for loops with another shape, while, do).</summary>
     internal sealed record WhileLoop(int Id, Block Init, Expr Condition, Block Step, Block Body) : Loop(Id, Init, Condition, Body);
 
-    /// <summary>A call of a differentiable method (generated or hand-written derivative).</summary>
-    internal sealed record Call(int Id, int Callee, EquatableArray<Expr> Args, int ResultVar, LocationInfo Location) : Stmt(Id);
+    /// <summary>
+    /// A call of a differentiable method (generated or hand-written derivative). A struct argument is the
+    /// VarRef of a struct container; ResultVar may be a container (a struct result); Receiver is the
+    /// container an instance method runs on (this), or -1 for a static method.
+    /// </summary>
+    internal sealed record Call(int Id, int Callee, EquatableArray<Expr> Args, int ResultVar, int Receiver = -1) : Stmt(Id);
 
     /// <summary>A throw statement, printed verbatim (nothing to differentiate: the sweep never ends).</summary>
     internal sealed record Throw(int Id, string Text) : Stmt(Id);
@@ -225,19 +230,24 @@ namespace DiffGen.Generator.Ir
     // ---------------------------------------------------------------- calls
 
     /// <summary>One parameter of a callee, as the caller sees it.</summary>
-    internal sealed record CalleeParam(string Name, Ty Elem, Storage Storage, bool NoDiff, bool Reads, bool Writes)
+    internal sealed record CalleeParam(string Name, Ty Elem, Storage Storage, bool NoDiff, bool Reads, bool Writes, string? TypeName = null, bool Aggregate = false)
     {
-        public bool HasAdjoint => !NoDiff && (Elem == Ty.Float || Elem == Ty.Double);
+        public bool HasAdjoint => !NoDiff && (Elem == Ty.Float || Elem == Ty.Double || Storage == Storage.Struct || Aggregate);
     }
 
     /// <summary>
     /// A method called from differentiable code. PullbackType/PullbackName are set when the derivative
     /// is known at lowering time (a [Differentiable] callee or a [DerivativeOf] on the callee's type);
     /// otherwise the registry of [DerivativeOf] methods of the compilation is consulted at emit time
-    /// by Key, and DG0101 is reported if none is found.
+    /// by Key, and DG0101 is reported if none is found. Signature identifies the method in the
+    /// capability table (<see cref="Analysis.CapabilityTable"/>): for a [Differentiable] method of this
+    /// compilation, the table supplies DualCapable, VectorCapable, SplitCapable and the params'
+    /// Reads/Writes at emit time; lowering leaves the conservative answers (a method of another
+    /// assembly or a hand-written derivative keeps them).
     /// </summary>
     internal sealed record Callee(
         string Key,
+        string Signature,
         string TypeName,
         string Name,
         EquatableArray<CalleeParam> Params,
@@ -248,10 +258,13 @@ namespace DiffGen.Generator.Ir
         string? PushforwardName,
         string DisplaySignature,
         string PullbackSignatureHint,
-        LocationInfo FirstUse,
         bool DualCapable = false,
         bool VectorCapable = false,
         bool SplitCapable = false,
         string? ReverseType = null,
-        string? ReverseName = null);
+        string? ReverseName = null,
+        bool IsInstance = false,
+        string? ReturnTypeName = null,
+        string? Operator = null,
+        bool UsesThis = false);
 }

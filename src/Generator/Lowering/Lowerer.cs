@@ -3,8 +3,10 @@ using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
 using System.Threading;
+using DiffGen.Generator.Analysis;
 using DiffGen.Generator.Diagnostics;
 using DiffGen.Generator.Ir;
+using DiffGen.Generator.Pipeline;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
@@ -33,6 +35,8 @@ namespace DiffGen.Generator.Lowering
         private readonly HashSet<string> _names = new HashSet<string>(StringComparer.Ordinal);
         private readonly List<DiagnosticInfo> _diagnostics = new List<DiagnosticInfo>();
         private readonly List<Callee> _callees = new List<Callee>();
+        private readonly List<PendingCallee> _pending = new List<PendingCallee>();
+        private readonly Dictionary<IMethodSymbol, Callee> _calleeCache = new Dictionary<IMethodSymbol, Callee>(SymbolEqualityComparer.Default);
         private readonly Dictionary<string, int> _calleeIndex = new Dictionary<string, int>(StringComparer.Ordinal);
         private int _nextId;
         private readonly HashSet<SyntaxNode> _sectionBreaks = new HashSet<SyntaxNode>();
@@ -45,10 +49,18 @@ namespace DiffGen.Generator.Lowering
             _ct = ct;
         }
 
-        /// <summary>Lowers one method. Never throws: an unexpected failure becomes a diagnostic.</summary>
-        public static MethodModel Lower(MethodDeclarationSyntax syntax, IMethodSymbol method, SemanticModel model, CancellationToken ct)
+        /// <summary>
+        /// Lowers one method: its location-free model, its summary for the capability table, and its
+        /// diagnostics with their locations. <paramref name="attribute"/> is its [Differentiable] attribute
+        /// (its Modes, if given, are the modes asked for). Never throws: an unexpected failure becomes a diagnostic.
+        /// </summary>
+        public static LoweredMethod Lower(BaseMethodDeclarationSyntax syntax, IMethodSymbol method, SemanticModel model, AttributeData? attribute, CancellationToken ct)
         {
-            var lowerer = new Lowerer(model, method, ct);
+            // Lowering reads no flow nullability. A model with nullable analysis on runs it over the whole
+            // body the first time a local's symbol is asked for: half of lowering's time, on every edit
+            // (the driver re-runs every transform on each new compilation).
+            var lowerer = new Lowerer(WithoutNullableAnalysis(model, syntax.SyntaxTree), method, ct);
+            var requested = lowerer.RequestedModes(attribute, syntax);
             Block body;
             try
             {
@@ -60,16 +72,85 @@ namespace DiffGen.Generator.Lowering
             }
             catch (Exception ex)
             {
-                lowerer.Report(Descriptors.UnsupportedStatement, syntax.Identifier.GetLocation(), "internal error",
-                    "the generator failed on this method (" + ex.GetType().Name + ": " + ex.Message + "); please report it with the method's source");
+                lowerer.ReportInternalError(syntax, ex);
                 body = new Block(0, EquatableArray<Stmt>.Empty);
             }
-            return lowerer.BuildModel(syntax, body);
+            var built = lowerer.BuildModel(syntax, body);
+            MethodSummary summary;
+            try
+            {
+                summary = MethodSummary.Of(built, requested);
+            }
+            catch (Exception ex) when (!(ex is OperationCanceledException))
+            {
+                lowerer.ReportInternalError(syntax, ex);
+                built = built with { HasErrors = true };
+                summary = new MethodSummary(built.Signature, built.Name, true, false, false, false, false,
+                    EquatableArray<CalleeRef>.Empty, EquatableArray<SpanUse>.Empty, requested);
+            }
+            var attributeLocation = attribute?.ApplicationSyntaxReference?.GetSyntax(ct).GetLocation() ?? NameLocation(syntax);
+            var diagnostics = new MethodDiagnostics(built.HintName, built.Signature, built.Name, lowerer._diagnostics.ToEquatableArray(),
+                lowerer._pending.ToEquatableArray(), Locations.From(attributeLocation), Locations.From(NameLocation(syntax)));
+            ShadowModel? shadow = null;
+            try { shadow = built.HasErrors ? null : lowerer.BuildShadow(built.Namespace, built.ContainingTypes); }
+            catch (Exception ex) when (!(ex is OperationCanceledException)) { shadow = null; }
+            return new LoweredMethod(built, summary, diagnostics, shadow);
+        }
+
+        /// <summary>A model of the tree that skips nullable analysis, or the given one where the host compiler lacks the (experimental) option.</summary>
+        private static SemanticModel WithoutNullableAnalysis(SemanticModel model, SyntaxTree tree)
+        {
+            try
+            {
+                return CreateWithoutNullableAnalysis(model.Compilation, tree);
+            }
+            catch (MissingMethodException)
+            {
+                return model;
+            }
+            catch (TypeLoadException)
+            {
+                return model;
+            }
+        }
+
+        // Its own method, not inlined: a host compiler without the API fails when this is compiled, inside the try above.
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+        private static SemanticModel CreateWithoutNullableAnalysis(Compilation compilation, SyntaxTree tree)
+        {
+#pragma warning disable RSEXPERIMENTAL001 // Roslyn's own classification uses it (dotnet/roslyn#70609); guarded above
+            return compilation.GetSemanticModel(tree, SemanticModelOptions.DisableNullableAnalysis);
+#pragma warning restore RSEXPERIMENTAL001
+        }
+
+        private void ReportInternalError(BaseMethodDeclarationSyntax syntax, Exception ex) =>
+            Report(Descriptors.UnsupportedStatement, NameLocation(syntax), "internal error",
+                "the generator failed on this method (" + ex.GetType().Name + ": " + ex.Message + "); please report it with the method's source");
+
+        /// <summary>The attribute's Modes (null when it names none: the project's default applies); DG0007 for a value with unknown bits.</summary>
+        private DerivativeModes? RequestedModes(AttributeData? attribute, BaseMethodDeclarationSyntax syntax)
+        {
+            if (attribute == null) return null;
+            foreach (var named in attribute.NamedArguments)
+            {
+                if (named.Key != "Modes" || !(named.Value.Value is int value)) continue;
+                if ((value & ~(int)DerivativeModes.All) != 0)
+                {
+                    var where = attribute.ApplicationSyntaxReference?.GetSyntax(_ct).GetLocation() ?? NameLocation(syntax);
+                    Report(Descriptors.UnknownMode, where, value.ToString(CultureInfo.InvariantCulture), " in [Differentiable(Modes = ...)]");
+                }
+                return (DerivativeModes)value & DerivativeModes.All;
+            }
+            return null;
         }
 
         // ------------------------------------------------------------------ method level
 
-        private Block LowerMethod(MethodDeclarationSyntax syntax)
+        /// <summary>Where diagnostics about the whole method go: its name (an operator's token).</summary>
+        private static Location NameLocation(BaseMethodDeclarationSyntax syntax) =>
+            syntax is MethodDeclarationSyntax m ? m.Identifier.GetLocation() : syntax is OperatorDeclarationSyntax o ? o.OperatorToken.GetLocation() : syntax.GetLocation();
+
+        private Block LowerMethod(BaseMethodDeclarationSyntax syntax)
         {
             var name = _method.Name;
             if (!_method.IsStatic)
@@ -77,11 +158,11 @@ namespace DiffGen.Generator.Lowering
                 var owner = _method.ContainingType;
                 string? where = owner == null ? "no type" : owner.IsStatic ? "a static class" : owner.TypeKind == TypeKind.Interface ? "an interface"
                     : owner.IsRefLikeType ? "a ref struct" : null;
-                if (where != null) Report(Descriptors.NotStatic, syntax.Identifier.GetLocation(), name, where);
+                if (where != null) Report(Descriptors.NotStatic, NameLocation(syntax), name, where);
                 else AddThis(_method);
             }
             if (_method.IsGenericMethod)
-                Report(Descriptors.GenericMethod, syntax.TypeParameterList?.GetLocation() ?? syntax.Identifier.GetLocation(), name);
+                Report(Descriptors.GenericMethod, (syntax as MethodDeclarationSyntax)?.TypeParameterList?.GetLocation() ?? NameLocation(syntax), name);
             for (var type = syntax.Parent as TypeDeclarationSyntax; type != null; type = type.Parent as TypeDeclarationSyntax)
             {
                 if (!type.Modifiers.Any(SyntaxKind.PartialKeyword))
@@ -93,12 +174,48 @@ namespace DiffGen.Generator.Lowering
             foreach (var p in _method.Parameters)
             {
                 var pSyntax = p.DeclaringSyntaxReferences.FirstOrDefault()?.GetSyntax(_ct) as ParameterSyntax;
-                var loc = pSyntax?.GetLocation() ?? syntax.Identifier.GetLocation();
+                var loc = pSyntax?.GetLocation() ?? NameLocation(syntax);
                 bool noDiff = p.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == NoDiffAttributeName);
-                if (p.RefKind != RefKind.None || p.IsParams)
+                string? modifier = p.RefKind == RefKind.Ref ? "ref" : p.RefKind == RefKind.Out ? "out" : p.RefKind == RefKind.In ? "in" : null;
+                if (p.RefKind != RefKind.None)
                 {
-                    Report(Descriptors.UnsupportedParameter, loc, p.Name, p.Type.ToDisplayString(), " (ref, out, in and params are not supported)");
+                    // ref/out numbers and structs: in-out values with shadow-semantics adjoints; in: by value.
+                    if (!noDiff && IsDifferentiableStruct(p.Type))
+                    {
+                        AddStructContainer(p.Name, p.Type, VarRole.Param, p.Ordinal, false, p, modifier);
+                        anyActive = true;
+                        continue;
+                    }
+                    if (TryMapScalar(p.Type, out var rty) && !p.IsParams)
+                    {
+                        bool rreal = rty == Ty.Double || rty == Ty.Float;
+                        anyActive |= rreal && !noDiff;
+                        int id = AddVar(p.Name, rty, Storage.Scalar, VarRole.Param, p.Ordinal, noDiff || !rreal, p);
+                        _vars[id] = _vars[id] with { Modifier = modifier };
+                        continue;
+                    }
+                    if (p.RefKind == RefKind.In && (noDiff || IsInactiveType(p.Type)))
+                    {
+                        int id = AddVar(p.Name, Ty.Other, Storage.Scalar, VarRole.Param, p.Ordinal, true, p, OtherTypeName(p.Type));
+                        _vars[id] = _vars[id] with { Modifier = modifier };
+                        continue;
+                    }
+                    Report(Descriptors.UnsupportedParameter, loc, p.Name, p.Type.ToDisplayString(),
+                        " (ref and out are supported for numbers and structs; pass arrays and spans by value — their contents are already in-out)");
                     AddVar(p.Name, Ty.Double, Storage.Scalar, VarRole.Param, p.Ordinal, true, p);
+                    continue;
+                }
+                if (p.IsParams)
+                {
+                    Report(Descriptors.UnsupportedParameter, loc, p.Name, p.Type.ToDisplayString(), " (params arrays are not supported: take the array)");
+                    AddVar(p.Name, Ty.Double, Storage.Scalar, VarRole.Param, p.Ordinal, true, p);
+                    continue;
+                }
+                if (!noDiff && TryMapAggregateArray(p.Type, out var astorage, out var aelem))
+                {
+                    // An array or span of structs or objects: elements reached by field paths.
+                    AddAggregateArray(p.Name, astorage, aelem, VarRole.Param, p.Ordinal, false, p);
+                    anyActive = true;
                     continue;
                 }
                 if (!TryMapType(p.Type, out var elem, out var storage))
@@ -129,10 +246,15 @@ namespace DiffGen.Generator.Lowering
             }
 
             if (!TryMapReturn(_method.ReturnType, out _))
-                Report(Descriptors.UnsupportedReturn, syntax.ReturnType.GetLocation(), _method.ReturnType.ToDisplayString());
+            {
+                if (IsDifferentiableStruct(_method.ReturnType))
+                    _result = AddStructContainer("_result", _method.ReturnType, VarRole.Result, -1, false, null);
+                else
+                    Report(Descriptors.UnsupportedReturn, ((syntax as MethodDeclarationSyntax)?.ReturnType ?? (SyntaxNode)syntax).GetLocation(), _method.ReturnType.ToDisplayString());
+            }
 
             if (!anyActive && _this < 0 && _method.Parameters.Length > 0 && _diagnostics.Count == 0)
-                Report(Descriptors.NoActiveInputs, syntax.Identifier.GetLocation(), name);
+                Report(Descriptors.NoActiveInputs, NameLocation(syntax), name);
 
             // Reserve every identifier used in the body so generated names never collide.
             foreach (var token in syntax.DescendantTokens())
@@ -146,15 +268,20 @@ namespace DiffGen.Generator.Lowering
                 var expr = syntax.ExpressionBody.Expression;
                 if (_method.ReturnsVoid)
                     LowerExpressionStatement(expr, stmts);
+                else if (_result >= 0)
+                {
+                    var sv = LowerStruct(expr, stmts, ExprContext.Plain);
+                    if (sv != null) AssignStruct(new VarPlace(_result), sv, stmts);
+                }
                 else
                     stmts.Add(new Return(NextId(), LowerExpr(expr, stmts, ExprContext.Plain)));
                 return new Block(NextId(), stmts.ToEquatableArray());
             }
-            Report(Descriptors.NoBody, syntax.Identifier.GetLocation(), name);
+            Report(Descriptors.NoBody, NameLocation(syntax), name);
             return new Block(NextId(), EquatableArray<Stmt>.Empty);
         }
 
-        private MethodModel BuildModel(MethodDeclarationSyntax syntax, Block body)
+        private MethodModel BuildModel(BaseMethodDeclarationSyntax syntax, Block body)
         {
             var types = new List<TypeDecl>();
             for (var t = _method.ContainingType; t != null; t = t.ContainingType)
@@ -177,23 +304,32 @@ namespace DiffGen.Generator.Lowering
             string typeFullName = _method.ContainingType?.ToDisplayString() ?? "Global";
             string hint = typeFullName + "." + _method.Name;
             var overloads = _method.ContainingType?.GetMembers(_method.Name).OfType<IMethodSymbol>()
-                .Count(m => m.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == DifferentiableAttributeName)) ?? 1;
+                .Count(m => m.GetAttributes().Any(a => IsAttribute(a, DifferentiableAttributeName))) ?? 1;
             if (overloads > 1)
                 hint += "_" + string.Join("_", _method.Parameters.Select(p => Sanitize(p.Type.ToDisplayString())));
             hint = Sanitize(hint) + ".g.cs";
 
             TryMapReturn(_method.ReturnType, out var ret);
+            if (_result >= 0) ret = Ty.Other;
             return new MethodModel(
-                hint, ns, types.ToEquatableArray(), usings.Distinct().ToEquatableArray(),
+                hint, Signature(_method), ns, types.ToEquatableArray(), usings.Distinct().ToEquatableArray(),
                 Accessibility(_method.DeclaredAccessibility), _method.Name, ret,
                 _vars.ToEquatableArray(), _method.Parameters.Length, body,
-                _callees.ToEquatableArray(), _diagnostics.ToEquatableArray(),
-                Locations.From(syntax.Identifier.GetLocation()),
+                _callees.ToEquatableArray(), _diagnostics.Any(d => d.IsError),
                 (_method.MethodImplementationFlags & System.Reflection.MethodImplAttributes.AggressiveInlining) != 0,
                 _sourceText.OrderBy(kv => kv.Key).Select(kv => new StmtText(kv.Key, kv.Value)).ToEquatableArray(),
-                !_method.IsStatic,
-                _accessors.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => kv.Value).ToEquatableArray());
+                _this >= 0,
+                _accessors.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => kv.Value).ToEquatableArray(),
+                _result >= 0 ? OtherTypeName(_method.ReturnType) : null);
         }
+
+        /// <summary>
+        /// A method's key in the capability table, the same whether the method is lowered or called:
+        /// its type's full name, its name and its parameter types.
+        /// </summary>
+        internal static string Signature(IMethodSymbol method) =>
+            (method.ContainingType != null ? FullName(method.ContainingType) : "") + "." + method.Name
+            + "(" + string.Join(", ", method.Parameters.Select(p => FullName(p.Type))) + ")";
 
         private static string Sanitize(string s)
         {
@@ -469,6 +605,14 @@ namespace DiffGen.Generator.Lowering
                 case ReturnStatementSyntax rs:
                     {
                         Expr? value = null;
+                        if (rs.Expression != null && _result >= 0)
+                        {
+                            // A struct result: its leaves are assigned, then a plain return.
+                            var sv = LowerStruct(rs.Expression, output, ExprContext.Plain);
+                            if (sv != null) AssignStruct(new VarPlace(_result), sv, output);
+                            output.Add(new Return(NextId(), null));
+                            break;
+                        }
                         if (rs.Expression != null) value = LowerExpr(rs.Expression, output, ExprContext.Plain);
                         output.Add(new Return(NextId(), value));
                         break;
@@ -537,6 +681,7 @@ namespace DiffGen.Generator.Lowering
             foreach (var v in declaration.Variables)
             {
                 if (_model.GetDeclaredSymbol(v, _ct) is not ILocalSymbol symbol) continue;
+                if (TryLowerAggregateLocal(v, symbol, output)) continue;
                 if (!TryMapType(symbol.Type, out _, out _) && IsInactiveType(symbol.Type))
                 {
                     if (v.Initializer == null)
@@ -680,6 +825,7 @@ namespace DiffGen.Generator.Lowering
 
         private void LowerAssignment(AssignmentExpressionSyntax assign, List<Stmt> output)
         {
+            if (TryLowerStructAssignment(assign, output)) return;
             var target = LowerTarget(assign.Left, output);
             if (target == null) return;
             var targetType = target.Type;
@@ -789,6 +935,7 @@ namespace DiffGen.Generator.Lowering
 
         private void LowerForEach(ForEachStatementSyntax fe, List<Stmt> output)
         {
+            if (TryLowerAggregateForEach(fe, output)) return;
             var loopVar = _model.GetDeclaredSymbol(fe, _ct);
             if (!(_model.GetSymbolInfo(fe.Expression, _ct).Symbol is ISymbol src) || !_symbolVars.TryGetValue(src, out int arr)
                 || _vars[arr].Storage == Storage.Scalar || loopVar == null || !TryMapScalar(loopVar.Type, out var elemTy))
@@ -1219,6 +1366,7 @@ namespace DiffGen.Generator.Lowering
             var symbol = _model.GetSymbolInfo(inv, _ct).Symbol as IMethodSymbol;
             if (symbol == null)
                 return Unsupported(inv, "the called method could not be resolved");
+            if (TryLowerVectorScalar(inv, symbol, pre, ctx) is Expr vectorScalar) return vectorScalar;
             var containing = symbol.ContainingType?.ToDisplayString();
             if (containing == "System.Math" || containing == "System.MathF")
             {
@@ -1325,15 +1473,23 @@ namespace DiffGen.Generator.Lowering
 
         private static bool IsUserCallCandidate(IMethodSymbol symbol)
         {
-            if (!symbol.IsStatic || symbol.IsGenericMethod || symbol.MethodKind != MethodKind.Ordinary) return false;
+            if (symbol.IsGenericMethod || symbol.MethodKind != MethodKind.Ordinary) return false;
+            if (!symbol.IsStatic) return HasDifferentiable(symbol);
             var containing = symbol.ContainingType?.ToDisplayString();
             if (containing == "System.Math" || containing == "System.MathF") return false;
             if (HasDifferentiable(symbol)) return true;
             return FindDerivativeOnTypes(symbol, 0) != null || symbol.ContainingType?.ContainingNamespace?.ToDisplayString()?.StartsWith("System", StringComparison.Ordinal) != true;
         }
 
+        /// <summary>Whether an attribute is of the named class (its short name is compared first: most attributes are not).</summary>
+        internal static bool IsAttribute(AttributeData a, string fullName)
+        {
+            var c = a.AttributeClass;
+            return c != null && fullName.EndsWith("." + c.Name, StringComparison.Ordinal) && c.ToDisplayString() == fullName;
+        }
+
         internal static bool HasDifferentiable(IMethodSymbol symbol) =>
-            symbol.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == DifferentiableAttributeName);
+            symbol.GetAttributes().Any(a => IsAttribute(a, DifferentiableAttributeName));
 
         /// <summary>Looks for [DerivativeOf(typeof(T), "M")] on the callee's own type (works across assemblies).</summary>
         private static IMethodSymbol? FindDerivativeOnTypes(IMethodSymbol target, int kind)
@@ -1344,7 +1500,7 @@ namespace DiffGen.Generator.Lowering
             {
                 foreach (var attr in member.GetAttributes())
                 {
-                    if (attr.AttributeClass?.ToDisplayString() != DerivativeOfAttributeName || attr.ConstructorArguments.Length != 2) continue;
+                    if (!IsAttribute(attr, DerivativeOfAttributeName) || attr.ConstructorArguments.Length != 2) continue;
                     if (!(attr.ConstructorArguments[0].Value is ITypeSymbol t) || !SymbolEqualityComparer.Default.Equals(t, type)) continue;
                     if (!(attr.ConstructorArguments[1].Value is string name) || name != target.Name) continue;
                     int k = 0;
@@ -1358,7 +1514,7 @@ namespace DiffGen.Generator.Lowering
 
         private Expr ReportNoDerivative(InvocationExpressionSyntax inv, IMethodSymbol symbol)
         {
-            var callee = BuildCallee(symbol, inv);
+            var callee = BuildCallee(symbol);
             Report(Descriptors.NoDerivative, inv.GetLocation(), callee.DisplaySignature,
                 symbol.ContainingType?.Name ?? "T", symbol.Name, callee.PullbackSignatureHint);
             return Error();
@@ -1367,7 +1523,33 @@ namespace DiffGen.Generator.Lowering
         /// <summary>Lowers a call of a method that may have a derivative into a Call statement. Returns the result var or -1.</summary>
         private int LowerUserCall(InvocationExpressionSyntax inv, IMethodSymbol symbol, List<Stmt> output, ExprContext ctx, bool discardResult)
         {
-            var callee = BuildCallee(symbol, inv);
+            int receiver = -1;
+            if (!symbol.IsStatic)
+            {
+                // An instance method of this object (M(x) or this.M(x)): its pullback takes our thisBar.
+                bool onThis = inv.Expression is IdentifierNameSyntax || inv.Expression is MemberAccessExpressionSyntax ma && ma.Expression is ThisExpressionSyntax;
+                if (_this < 0 || !onThis)
+                {
+                    Report(Descriptors.UnsupportedExpression, inv.GetLocation(), Shorten(inv.ToString()),
+                        "instance methods can be called on this only (call a static [Differentiable] method, or a method of this object)");
+                    return -1;
+                }
+                receiver = _this;
+            }
+            int reported = _diagnostics.Count;
+            int result = LowerCallCore(inv, symbol, inv.ArgumentList.Arguments.Select(a => a.Expression).ToList(), inv.ArgumentList.Arguments, receiver, output, ctx, discardResult);
+            // A call is never dropped silently: a failure without a diagnostic of its own is named here.
+            if (result < 0 && _diagnostics.Count == reported && !(discardResult && output.Count > 0 && output[output.Count - 1] is Call))
+                Report(Descriptors.UnsupportedExpression, inv.GetLocation(), Shorten(inv.ToString()), "this call cannot be differentiated (its arguments could not be lowered)");
+            return result;
+        }
+
+        /// <summary>A call of a differentiable method with its arguments (operators too): a Call statement; returns the result variable or -1.</summary>
+        private int LowerCallCore(SyntaxNode site, IMethodSymbol symbol, List<ExpressionSyntax> argExprs, SeparatedSyntaxList<ArgumentSyntax>? arguments, int receiver,
+            List<Stmt> output, ExprContext ctx, bool discardResult)
+        {
+            var inv = site;
+            var callee = BuildCallee(symbol);
             if (callee.Params.Any(p => p.Elem == Ty.Void))
             {
                 Report(Descriptors.UnsupportedExpression, inv.GetLocation(), symbol.Name, "the called method has a parameter type the generator does not support");
@@ -1378,35 +1560,50 @@ namespace DiffGen.Generator.Lowering
                 index = _callees.Count;
                 _callees.Add(callee);
                 _calleeIndex[callee.Key + "/" + callee.Params.Count] = index;
+                if (callee.PullbackName == null)
+                {
+                    // Only the registry can tell whether it has a derivative: DG0101 goes on this, its first call, if not.
+                    string typeShort = callee.TypeName.Substring(callee.TypeName.LastIndexOf('.') + 1);
+                    _pending.Add(new PendingCallee(callee.Key, DiagnosticInfo.Create(Descriptors.NoDerivative, inv.GetLocation(),
+                        callee.DisplaySignature, typeShort, callee.Name, callee.PullbackSignatureHint)));
+                }
             }
-            if (symbol.Parameters.Any(p => p.RefKind != RefKind.None))
+            if (symbol.Parameters.Any(p => p.RefKind != RefKind.None && !(p.RefKind == RefKind.In && callee.Params[p.Ordinal].Storage == Storage.Struct)))
             {
-                Report(Descriptors.UnsupportedExpression, inv.GetLocation(), symbol.Name, "called methods must take their parameters by value");
+                Report(Descriptors.UnsupportedExpression, inv.GetLocation(), symbol.Name,
+                    "a call passing ref or out arguments is not differentiated yet (the method itself is): return the updated values, e.g. as a struct, and assign them");
                 return -1;
             }
             var args = new List<Expr>();
-            var arguments = inv.ArgumentList.Arguments;
-            if (arguments.Count != symbol.Parameters.Length || arguments.Any(a => a.NameColon != null))
+            if (argExprs.Count != symbol.Parameters.Length || arguments != null && arguments.Value.Any(a => a.NameColon != null))
             {
                 Report(Descriptors.UnsupportedExpression, inv.GetLocation(), symbol.Name, "pass every argument, in order, without names");
                 return -1;
             }
-            for (int i = 0; i < arguments.Count; i++)
+            for (int i = 0; i < argExprs.Count; i++)
             {
                 var p = callee.Params[i];
-                var a = LowerExpr(arguments[i].Expression, output, ctx);
+                if (p.Storage == Storage.Struct)
+                {
+                    // A struct argument: a container the callee's pullback reads (and whose adjoint it accumulates).
+                    var sv = LowerStruct(argExprs[i], output, ctx);
+                    if (sv == null) return -1;
+                    args.Add(new VarRef(ContainerOf(sv, output), Ty.Other));
+                    continue;
+                }
+                var a = LowerExpr(argExprs[i], output, ctx);
                 if (p.Storage != Storage.Scalar)
                 {
                     if (!(a is VarRef vr) || _vars[vr.Var].Storage == Storage.Scalar)
                     {
                         if (!IsError(a))
-                            Report(Descriptors.UnsupportedExpression, arguments[i].GetLocation(), Shorten(arguments[i].ToString()),
+                            Report(Descriptors.UnsupportedExpression, argExprs[i].GetLocation(), Shorten(argExprs[i].ToString()),
                                 "pass a span or array variable directly (slices and expressions are not supported)");
                         return -1;
                     }
-                    if (_vars[vr.Var].Elem != p.Elem)
+                    if (_vars[vr.Var].Elem != p.Elem || _vars[vr.Var].Aggregate != p.Aggregate)
                     {
-                        Report(Descriptors.UnsupportedExpression, arguments[i].GetLocation(), Shorten(arguments[i].ToString()), "element types differ");
+                        Report(Descriptors.UnsupportedExpression, argExprs[i].GetLocation(), Shorten(argExprs[i].ToString()), "element types differ");
                         return -1;
                     }
                 }
@@ -1417,37 +1614,84 @@ namespace DiffGen.Generator.Lowering
                 args.Add(a);
             }
             int resultVar = -1;
-            if (callee.Return != Ty.Void && !discardResult)
+            if (callee.Return == Ty.Other && callee.ReturnTypeName != null && !discardResult)
+                resultVar = AddStructContainer(FreshStructName(), symbol.ReturnType, VarRole.Temp, -1, false, null);
+            else if (callee.Return != Ty.Void && !discardResult)
                 resultVar = Temp("call", callee.Return);
-            output.Add(new Call(NextId(), index, args.ToEquatableArray(), resultVar, Locations.From(inv.GetLocation())));
+            output.Add(new Call(NextId(), index, args.ToEquatableArray(), resultVar, receiver));
             return resultVar;
         }
 
-        private Callee BuildCallee(IMethodSymbol symbol, InvocationExpressionSyntax inv)
+        /// <summary>The container holding a struct value: its own when it is one whole container, else a fresh temporary.</summary>
+        private int ContainerOf(StructValue sv, List<Stmt> output)
+        {
+            if (sv.Leaves.Count > 0 && sv.Leaves[0].Value is VarRef first && _vars[first.Var].IsLeaf)
+            {
+                int c = _vars[first.Var].Container;
+                if (_vars[c].Storage == Storage.Struct && _vars[c].Container < 0
+                    && sv.Leaves.All(l => l.Value is VarRef r && _vars[r.Var].Container == c && _vars[r.Var].Path == l.Path)
+                    && _vars.Count(v => v.Container == c) == sv.Leaves.Count)
+                    return c;
+            }
+            int t = AddStructContainer(FreshStructName(), sv.Type, VarRole.Temp, -1, false, null);
+            AssignStruct(new VarPlace(t), sv, output);
+            return t;
+        }
+        /// <summary>
+        /// Describes a called method from its symbol alone (its body is never read here). Span use and
+        /// capabilities are the conservative answers; for a [Differentiable] method of this compilation the
+        /// capability table replaces them at emit time (<see cref="Pipeline.Stages.WithCapabilities"/>).
+        /// </summary>
+        private Callee BuildCallee(IMethodSymbol symbol)
+        {
+            if (_calleeCache.TryGetValue(symbol, out var known)) return known;
+            var built = DescribeCallee(symbol);
+            _calleeCache[symbol] = built;
+            return built;
+        }
+
+        private Callee DescribeCallee(IMethodSymbol symbol)
         {
             var ps = new List<CalleeParam>();
-            var body = symbol.DeclaringSyntaxReferences.FirstOrDefault()?.GetSyntax(_ct) as MethodDeclarationSyntax;
             foreach (var p in symbol.Parameters)
             {
-                bool noDiff = p.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == NoDiffAttributeName);
+                bool noDiff = p.GetAttributes().Any(a => IsAttribute(a, NoDiffAttributeName));
+                if (!noDiff && (p.RefKind == RefKind.None || p.RefKind == RefKind.In) && IsDifferentiableStruct(p.Type))
+                {
+                    ps.Add(new CalleeParam(p.Name, Ty.Other, Storage.Struct, false, true, false, OtherTypeName(p.Type)));
+                    continue;
+                }
+                if (TryMapAggregateArray(p.Type, out var astorage, out var aelem))
+                {
+                    // Conservative until the capability table says how the callee uses it.
+                    ps.Add(new CalleeParam(p.Name, Ty.Other, astorage, noDiff, true, astorage != Storage.ReadOnlySpan, OtherTypeName(aelem), Aggregate: true));
+                    continue;
+                }
                 if (!TryMapType(p.Type, out var elem, out var storage))
                 {
                     bool inactive = p.RefKind == RefKind.None && (noDiff || IsInactiveType(p.Type));
                     ps.Add(new CalleeParam(p.Name, inactive ? Ty.Other : Ty.Void, Storage.Scalar, true, false, false));
                     continue;
                 }
-                bool reads = true, writes = storage == Storage.Span || storage == Storage.Array;
-                if (writes && body != null) AnalyseSpanUse(body, p.Name, out reads, out writes);
-                ps.Add(new CalleeParam(p.Name, elem, storage, noDiff, reads, writes));
+                ps.Add(new CalleeParam(p.Name, elem, storage, noDiff, true, storage == Storage.Span || storage == Storage.Array));
             }
             TryMapReturn(symbol.ReturnType, out var ret);
+            string? retName = null;
+            if (ret == Ty.Void && !symbol.ReturnsVoid && IsDifferentiableStruct(symbol.ReturnType)) { ret = Ty.Other; retName = OtherTypeName(symbol.ReturnType); }
             string typeName = FullName(symbol.ContainingType!);
             string key = typeName + "." + symbol.Name;
             string? pbType = null, pbName = null, pfType = null, pfName = null, rvType = null, rvName = null;
             if (HasDifferentiable(symbol))
             {
                 pbType = typeName; pbName = symbol.Name + "Pullback";
-                pfType = typeName; pfName = symbol.Name + "Pushforward";
+                // A method of this compilation emits its pushforward when a caller's pushforward needs it (the
+                // capability table sees to that); one of another assembly has it only if that assembly asked
+                // for it, otherwise the caller's pushforward goes through the pullback.
+                bool here = SymbolEqualityComparer.Default.Equals(symbol.ContainingAssembly, _method.ContainingAssembly);
+                if (here || symbol.ContainingType!.GetMembers(symbol.Name + "Pushforward").Any(m => m is IMethodSymbol))
+                {
+                    pfType = typeName; pfName = symbol.Name + "Pushforward";
+                }
             }
             else
             {
@@ -1472,121 +1716,45 @@ namespace DiffGen.Generator.Lowering
                 parts.Add(ps[i].Storage == Storage.Scalar ? "ref " + t + " " + ps[i].Name + "Bar" : "Span<" + t + "> " + ps[i].Name + "Bar");
             }
             hint.Append(string.Join(", ", parts)).Append(')');
-            return new Callee(key, typeName, symbol.Name, ps.ToEquatableArray(), ret, pbType, pbName, pfType, pfName,
-                display, hint.ToString(), Locations.From(inv.GetLocation()),
-                IsCapable(symbol, dual: true, new HashSet<IMethodSymbol>(SymbolEqualityComparer.Default)),
-                IsCapable(symbol, dual: false, new HashSet<IMethodSymbol>(SymbolEqualityComparer.Default)),
-                IsSplitCapable(symbol, ps), rvType, rvName);
+            return new Callee(key, Signature(symbol), typeName, symbol.Name, ps.ToEquatableArray(), ret, pbType, pbName, pfType, pfName,
+                display, hint.ToString(), ReverseType: rvType, ReverseName: rvName,
+                IsInstance: !symbol.IsStatic, ReturnTypeName: retName, Operator: OperatorToken(symbol), UsesThis: !symbol.IsStatic && UsesInstanceState(symbol));
+        }
+
+        /// <summary>The C# token of a user-defined operator ("+" for op_Addition), which generated code writes as an operator.</summary>
+        private static string? OperatorToken(IMethodSymbol m)
+        {
+            if (m.MethodKind != MethodKind.UserDefinedOperator) return null;
+            switch (m.Name)
+            {
+                case "op_Addition": return "+";
+                case "op_Subtraction": return "-";
+                case "op_Multiply": return "*";
+                case "op_Division": return "/";
+                case "op_UnaryNegation": return "-";
+                case "op_UnaryPlus": return "+";
+                default: return null;
+            }
         }
 
         /// <summary>
-        /// Whether callers may run the callee's pullback in two halves ({Name}PullbackForward in their
-        /// forward sweep, {Name}PullbackReverse in their reverse sweep): a void [Differentiable] method of
-        /// this compilation with a span or array parameter (the methods whose pullbacks have halves).
+        /// Whether an instance method reads or writes float/double state of its object (then its pullback takes
+        /// thisBar): a use of an instance field or auto-property that holds such data.
         /// </summary>
-        private static bool IsSplitCapable(IMethodSymbol m, List<CalleeParam> ps) =>
-            HasDifferentiable(m) && m.ReturnsVoid && m.DeclaringSyntaxReferences.Length > 0 && !m.IsGenericMethod
-            && ps.Any(p => p.Storage != Storage.Scalar && p.Elem != Ty.Void);
-
-        /// <summary>
-        /// Whether the generator emits {Name}PullbackDual (dual: a [Differentiable] method in this
-        /// compilation that uses double only) or {Name}PushforwardVector (any [Differentiable] method in
-        /// this compilation) for a callee, given that it may only call Math and other such methods.
-        /// </summary>
-        private bool IsCapable(IMethodSymbol m, bool dual, HashSet<IMethodSymbol> visiting)
+        private bool UsesInstanceState(IMethodSymbol m)
         {
-            if (!HasDifferentiable(m)) return false;
-            if (!visiting.Add(m)) return true; // recursion: decided by the rest of the cycle
-            var syntax = m.DeclaringSyntaxReferences.FirstOrDefault()?.GetSyntax(_ct) as MethodDeclarationSyntax;
-            if (syntax == null) return false;
-            if (dual)
-            {
-                if (m.ReturnType.SpecialType == SpecialType.System_Single) return false;
-                foreach (var p in m.Parameters)
-                    if (TryMapType(p.Type, out var elem, out _) && elem == Ty.Float) return false;
-                foreach (var token in syntax.DescendantTokens())
-                    if (token.IsKind(SyntaxKind.FloatKeyword) || token.ValueText == "MathF" || token.ValueText == "Single") return false;
-            }
+            var syntax = m.DeclaringSyntaxReferences.FirstOrDefault()?.GetSyntax(_ct);
+            if (syntax == null) return true;
             var model = _model.Compilation.GetSemanticModel(syntax.SyntaxTree);
-            foreach (var inv in syntax.DescendantNodes().OfType<InvocationExpressionSyntax>())
+            foreach (var id in syntax.DescendantNodes().OfType<IdentifierNameSyntax>())
             {
-                if (!(model.GetSymbolInfo(inv, _ct).Symbol is IMethodSymbol callee)) return false;
-                var owner = callee.ContainingType?.ToDisplayString();
-                if (owner == "System.Math" || !dual && owner == "System.MathF") continue;
-                if (owner == "System.Span<T>" || owner == "System.ReadOnlySpan<T>" || callee.ContainingType?.Name == "Span" || callee.ContainingType?.Name == "ReadOnlySpan") continue;
-                bool scalarOnly = callee.Parameters.All(p => TryMapScalar(p.Type, out var t) && t != Ty.Double && t != Ty.Float);
-                if (scalarOnly && TryMapScalar(callee.ReturnType, out var rt) && rt != Ty.Double && rt != Ty.Float) continue;
-                // Calls on inactive values (grid.Index(i, j), grid.CellCentre(i)) run as written in every mode.
-                if (IsInactiveCallShape(callee) && (callee.IsStatic || callee.ContainingType != null && IsInactiveType(callee.ContainingType))) continue;
-                if (!IsCapable(callee, dual, visiting)) return false;
+                var s = model.GetSymbolInfo(id, _ct).Symbol;
+                if (s == null || s.IsStatic || !(s is IFieldSymbol || s is IPropertySymbol) || !InheritsFrom(m.ContainingType, s.ContainingType)) continue;
+                var t = s is IFieldSymbol f ? f.Type : ((IPropertySymbol)s).Type;
+                if (!IsInactiveType(t) && !(TryMapScalar(t, out var ty) && ty != Ty.Double && ty != Ty.Float)) return true;
             }
-            return true;
+            return false;
         }
 
-        /// <summary>
-        /// Whether a method body reads and/or writes the contents of a span parameter. Syntactic, except
-        /// that passing the span on to another method of this compilation looks at how that method uses
-        /// its parameter (so a write-only output stays write-only through helper calls).
-        /// </summary>
-        private void AnalyseSpanUse(MethodDeclarationSyntax method, string name, out bool reads, out bool writes) =>
-            AnalyseSpanUse(method, name, out reads, out writes, new HashSet<(SyntaxNode, string)>());
-
-        private void AnalyseSpanUse(MethodDeclarationSyntax method, string name, out bool reads, out bool writes, HashSet<(SyntaxNode, string)> visiting)
-        {
-            reads = false;
-            writes = false;
-            // visiting is the current call path: a method reached again through recursion is assumed to read
-            // and write; one merely reached twice (from two call sites) is analysed again.
-            if (!visiting.Add((method, name))) { reads = true; writes = true; return; }
-            AnalyseSpanUseOnce(method, name, ref reads, ref writes, visiting);
-            visiting.Remove((method, name));
-        }
-
-        private void AnalyseSpanUseOnce(MethodDeclarationSyntax method, string name, ref bool reads, ref bool writes, HashSet<(SyntaxNode, string)> visiting)
-        {
-            SemanticModel? model = null;
-            foreach (var id in method.DescendantNodes().OfType<IdentifierNameSyntax>())
-            {
-                if (id.Identifier.ValueText != name) continue;
-                var parent = id.Parent;
-                if (parent is MemberAccessExpressionSyntax ma && ma.Expression == id && ma.Name.Identifier.ValueText == "Length") continue;
-                if (parent is ElementAccessExpressionSyntax ea && ea.Expression == id)
-                {
-                    if (ea.Parent is AssignmentExpressionSyntax asg && asg.Left == ea)
-                    {
-                        writes = true;
-                        if (!asg.IsKind(SyntaxKind.SimpleAssignmentExpression)) reads = true;
-                        continue;
-                    }
-                    if (ea.Parent is PostfixUnaryExpressionSyntax || ea.Parent is PrefixUnaryExpressionSyntax pu && (pu.IsKind(SyntaxKind.PreIncrementExpression) || pu.IsKind(SyntaxKind.PreDecrementExpression)))
-                    {
-                        writes = true; reads = true; continue;
-                    }
-                    reads = true;
-                    continue;
-                }
-                if (parent is ArgumentSyntax arg && arg.NameColon == null && arg.RefKindKeyword.IsKind(SyntaxKind.None)
-                    && arg.Parent is ArgumentListSyntax list && list.Parent is InvocationExpressionSyntax inv)
-                {
-                    model ??= _model.Compilation.GetSemanticModel(method.SyntaxTree);
-                    int index = list.Arguments.IndexOf(arg);
-                    if (model.GetSymbolInfo(inv, _ct).Symbol is IMethodSymbol target && index < target.Parameters.Length
-                        && TryMapType(target.Parameters[index].Type, out _, out var storage))
-                    {
-                        if (storage == Storage.ReadOnlySpan) { reads = true; continue; }
-                        if (target.DeclaringSyntaxReferences.FirstOrDefault()?.GetSyntax(_ct) is MethodDeclarationSyntax callee)
-                        {
-                            AnalyseSpanUse(callee, target.Parameters[index].Name, out bool r, out bool w, visiting);
-                            reads |= r;
-                            writes |= w;
-                            continue;
-                        }
-                    }
-                }
-                // Used in a way we do not model: assume both.
-                reads = true;
-                writes = true;
-            }
-        }
     }
 }

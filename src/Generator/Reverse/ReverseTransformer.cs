@@ -55,6 +55,12 @@ namespace DiffGen.Generator.Reverse
         /// <summary>Adjoint structs of struct containers (locals: rBar; parameters: an accumulator pAdj).</summary>
         private readonly Dictionary<int, string> _containerBar = new Dictionary<int, string>();
 
+        /// <summary>ref/out parameters (scalars and struct containers): their adjoints are seeded from and stored back to the caller's.</summary>
+        private readonly HashSet<int> _inOut = new HashSet<int>();
+
+        /// <summary>Containers whose adjoint is a parameter of the pullback (the struct result's resultBar): not declared.</summary>
+        private readonly HashSet<int> _paramContainerBars = new HashSet<int>();
+
         /// <summary>Struct parameters: container id → the ref adjoint parameter the accumulator is added to at the end.</summary>
         private readonly Dictionary<int, string> _structAccumulator = new Dictionary<int, string>();
 
@@ -121,7 +127,8 @@ namespace DiffGen.Generator.Reverse
             return DualRewrite.Apply(t.BuildMethods(out _).Single());
         }
 
-        private static bool UsesUnsupportedDual(Stmt body) =>
+        /// <summary>MathF, a cast to float, or an inactive helper called with float/double arguments: what dual numbers cannot replace (the capability table asks too).</summary>
+        internal static bool UsesUnsupportedDual(Stmt body) =>
             Walk.Descendants(body).SelectMany(Walk.Exprs).SelectMany(Walk.Descendants).Any(x =>
                 x is MathCall mc && mc.IsMathF
                 || x is Opaque o && o.Args.Any(a => a.Type == Ty.Double || a.Type == Ty.Float)
@@ -178,8 +185,32 @@ namespace DiffGen.Generator.Reverse
         private static CsExpr Pop(CsExpr stack) => Call(Member(stack, "Pop"));
 
         /// <summary>A zeroed T[length]: from the tape's pool (not on dual numbers, which have no tape).</summary>
-        private CsExpr NewArray(Ty elem, CsExpr length) =>
-            _dual ? new CsNewArray(T(elem), length) : Call(new CsMember(N(_tape), "NewArray", T(elem)), length);
+        private CsExpr NewArray(Ty elem, CsExpr length) => NewArray(T(elem), length);
+
+        private CsExpr NewArray(CsType elem, CsExpr length) =>
+            _dual ? new CsNewArray(elem, length) : Call(new CsMember(N(_tape), "NewArray", elem), length);
+
+        /// <summary>Saves a span's contents on the tape (arrays of structs or objects as a copy on the object stack).</summary>
+        private CsStmt SaveSpan(Var v) => v.Aggregate
+            ? Do(Push(Member(_tape, "Objects"), Call(Member(ReadOnly(CsType.ElementOf(v), N(v.Name)), "ToArray"))))
+            : Do(Call(Member(Tape(v.Elem), "PushSpan"), N(v.Name)));
+
+        private CsStmt RestoreSpan(Var v) => v.Aggregate
+            ? Do(Call(Member(ReadOnly(CsType.ElementOf(v), new CsCast(CsType.ArrayOf(CsType.ElementOf(v)), Pop(Member(_tape, "Objects")))), "CopyTo"), N(v.Name)))
+            : Do(Call(Member(Tape(v.Elem), "PopSpan"), N(v.Name)));
+
+        /// <summary>How generated code calls a callee or one of its derivatives: on this, as an operator, or on its type.</summary>
+        private static CsExpr Target(Callee callee, string? type, string name) =>
+            callee.IsInstance ? Member(N("this"), name) : Member(type!, name);
+
+        private CsExpr PrimalCall(Callee callee, List<CsArg> args)
+        {
+            if (callee.Operator != null)
+                return args.Count == 2 ? Bin(callee.Operator, args[0].Value, args[1].Value) : callee.Operator == "-" ? Neg(args[0].Value) : args[0].Value;
+            return Call(Target(callee, callee.TypeName, callee.Name), args.ToArray());
+        }
+
+        private CsType ReturnType() => _m.ReturnType == Ty.Other ? new CsType(_m.ReturnTypeName!) : T(_m.ReturnType);
 
         private static CsExpr Zero(Ty t) => CsLiteral.Zero(t);
 
@@ -190,7 +221,7 @@ namespace DiffGen.Generator.Reverse
             if (v.Storage == Storage.Struct) return new CsLocal(VarType(v), v.Name, value ?? new CsVerbatim("default"));
             if (v.Elem == Ty.Other) return new CsLocal(VarType(v), v.Name, value ?? new CsVerbatim("default!"));
             if (v.Storage == Storage.Scalar) return new CsLocal(T(v.Elem), v.Name, value ?? Zero(v.Elem));
-            return new CsLocal(VarType(v), v.Name, value ?? Call(new CsMember(N("global::System.Array"), "Empty", T(v.Elem))));
+            return new CsLocal(VarType(v), v.Name, value ?? Call(new CsMember(N("global::System.Array"), "Empty", CsType.ElementOf(v))));
         }
 
         private static CsExpr ReadOnly(CsType elem, CsExpr span) => new CsCast(CsType.ReadOnlySpanOf(elem), span);
@@ -209,13 +240,14 @@ namespace DiffGen.Generator.Reverse
             var parms = _vars.Where(v => v.Role == VarRole.Param).OrderBy(v => v.ParamIndex).ToList();
             var sig = new List<CsParam>();
             var adjointArgs = new List<CsArg>();
-            foreach (var v in parms) sig.Add(new CsParam(CsType.Param(v), v.Name));
+            foreach (var v in parms) sig.Add(new CsParam(CsType.Param(v), v.Name, v.Modifier));
             bool realResult = _m.ReturnType == Ty.Double || _m.ReturnType == Ty.Float;
             string? resultBarParam = null;
-            if (realResult)
+            if (realResult || _m.ReturnType == Ty.Other)
             {
+                // A struct result's adjoint is a struct of its type; its fields are the result fields' adjoints.
                 resultBarParam = Fresh("resultBar");
-                sig.Add(new CsParam(T(_m.ReturnType), resultBarParam));
+                sig.Add(new CsParam(ReturnType(), resultBarParam));
                 adjointArgs.Add(N(resultBarParam));
             }
             // The adjoint of this: a shadow instance (the contract's first adjoint parameter).
@@ -230,13 +262,15 @@ namespace DiffGen.Generator.Reverse
             {
                 if (v.Storage == Storage.Struct)
                 {
-                    // A struct parameter: its adjoint is a struct of its type, accumulated (ref S pBar).
+                    // A struct parameter: its adjoint is a struct of its type, accumulated (ref S pBar); for a
+                    // ref/out struct it is in-out (seeded on entry, the adjoint of the entry value on exit).
                     if (!_vars.Any(l => l.Container == v.Id && l.IsReal && !l.NoDiff)) continue;
                     string sbar = Fresh(v.Name + "Bar");
                     sig.Add(new CsParam(CsType.OfVar(v), sbar, "ref"));
                     adjointArgs.Add(Ref(N(sbar)));
                     _containerBar[v.Id] = Fresh(v.Name + "Adj");
                     _structAccumulator[v.Id] = sbar;
+                    if (Analyzer.IsInOut(v)) _inOut.Add(v.Id);
                     continue;
                 }
                 if (!v.IsReal || v.NoDiff) continue;
@@ -249,10 +283,11 @@ namespace DiffGen.Generator.Reverse
                     adjointArgs.Add(Ref(N(bar)));
                     _paramAccumulator[v.Id] = bar;
                     _bar[v.Id] = Fresh(v.Name + "Adj");
+                    if (Analyzer.IsInOut(v)) _inOut.Add(v.Id);
                 }
                 else
                 {
-                    sig.Add(new CsParam(CsType.SpanOf(T(v.Elem)), bar));
+                    sig.Add(new CsParam(CsType.SpanOf(CsType.ElementOf(v)), bar));
                     adjointArgs.Add(N(bar));
                     _bar[v.Id] = bar;
                 }
@@ -260,7 +295,8 @@ namespace DiffGen.Generator.Reverse
             foreach (var v in _vars)
             {
                 // Local struct containers get an adjoint struct when a field of theirs is active.
-                if (v.Storage == Storage.Struct && v.Role != VarRole.Param && v.Role != VarRole.This && _vars.Any(l => l.Container == v.Id && _a.Active[l.Id]))
+                if (v.Storage == Storage.Struct && v.Role == VarRole.Result && resultBarParam != null) { _containerBar[v.Id] = resultBarParam; _paramContainerBars.Add(v.Id); }
+                else if (v.Storage == Storage.Struct && v.Role != VarRole.Param && v.Role != VarRole.This && _vars.Any(l => l.Container == v.Id && _a.Active[l.Id]))
                     _containerBar[v.Id] = Fresh(v.Name.TrimStart('_') + "Bar");
             }
             foreach (var v in _vars)
@@ -299,24 +335,31 @@ namespace DiffGen.Generator.Reverse
             var revRefTapes = _refTapes = new SortedSet<Ty>();
             var rev = new List<CsStmt>();
             Reverse(_body, rev);
-            foreach (var kv in _paramAccumulator) rev.Add(Add(N(kv.Value), N(_bar[kv.Key])));
+            // Adjoints go back to the caller: added for inputs, stored for ref/out (shadow semantics).
+            foreach (var kv in _paramAccumulator) rev.Add(_inOut.Contains(kv.Key) ? Set(N(kv.Value), N(_bar[kv.Key])) : Add(N(kv.Value), N(_bar[kv.Key])));
             foreach (var kv in _structAccumulator)
+            {
+                if (_inOut.Contains(kv.Key)) { rev.Add(Set(N(kv.Value), N(_containerBar[kv.Key]))); continue; }
                 foreach (var leaf in _vars.Where(l => l.Container == kv.Key && l.IsReal && _a.Active[l.Id]))
                     rev.Add(Add(N(kv.Value + leaf.Path), N(_bar[leaf.Id])));
+            }
 
             // Locals the sweeps share, declared at the top (counters and recomputed locals are declared where
             // the source declares them).
             var locals = _vars.Where(v => v.Role != VarRole.Param && v.Role != VarRole.This && !v.IsLeaf && !_counters.Contains(v.Id) && !_a.Recomputed.Contains(v.Id)).ToList();
             var adjointDeclarations = new List<CsStmt>();
             foreach (var kv in _containerBar)
-                adjointDeclarations.Add(new CsLocal(CsType.OfVar(_vars[kv.Key]), kv.Value, new CsVerbatim("default")));
+                if (!_paramContainerBars.Contains(kv.Key))
+                    adjointDeclarations.Add(new CsLocal(CsType.OfVar(_vars[kv.Key]), kv.Value,
+                        _inOut.Contains(kv.Key) ? N(_structAccumulator[kv.Key]) : new CsVerbatim("default")));
             foreach (var v in _vars)
             {
                 if (!_bar.TryGetValue(v.Id, out var bar) || v.IsLeaf) continue;
                 if (v.Role == VarRole.Param && !_paramAccumulator.ContainsKey(v.Id)) continue;
                 if (v.Id == _a.ResultVar && bar == resultBarParam) continue;
-                if (v.Storage == Storage.Scalar) adjointDeclarations.Add(new CsLocal(T(v.Elem), bar, Zero(v.Elem)));
-                else adjointDeclarations.Add(new CsLocal(CsType.ArrayOf(T(v.Elem)), bar, Call(new CsMember(N("global::System.Array"), "Empty", T(v.Elem)))));
+                if (v.Storage == Storage.Scalar)
+                    adjointDeclarations.Add(new CsLocal(T(v.Elem), bar, _inOut.Contains(v.Id) ? N(_paramAccumulator[v.Id]) : Zero(v.Elem)));
+                else adjointDeclarations.Add(new CsLocal(CsType.ArrayOf(CsType.ElementOf(v)), bar, Call(new CsMember(N("global::System.Array"), "Empty", CsType.ElementOf(v)))));
             }
             var checks = new List<CsStmt>();
             if (_thisBar != null && self!.Storage == Storage.Object)
@@ -345,7 +388,7 @@ namespace DiffGen.Generator.Reverse
             string summaryText = _dual
                 ? "The pullback of <see cref=\"" + _m.Name + "\"/> on dual numbers: seed the inputs' tangents with v and read H·v from the adjoints' tangents (see docs/generated-code.md)."
                 : "Reverse-mode derivative of <see cref=\"" + _m.Name + "\"/>: re-runs it, returns its result, and propagates adjoints (see docs/generated-code.md).";
-            var returnType = T(_m.ReturnType);
+            var returnType = ReturnType();
             if (!_split)
             {
                 _tapes = new SortedSet<Ty>(fwdTapes.Concat(revTapes));
@@ -360,6 +403,8 @@ namespace DiffGen.Generator.Reverse
                 body.AddRange(adjointDeclarations);
                 body.AddRange(checks);
                 foreach (var (name, type) in _slots) body.Add(new CsLocal(T(type), name, Zero(type)));
+                // An out value is unassigned on entry; it starts at zero so the sweeps may tape it like any state.
+                foreach (var v in parms.Where(p => p.Modifier == "out")) body.Add(Set(N(v.Name), new CsVerbatim("default")));
                 body.Add(new CsComment("Forward sweep"));
                 body.AddRange(fwd);
                 foreach (var r in restored) body.Add(SaveFinal(r, finals[r]));
@@ -399,7 +444,7 @@ namespace DiffGen.Generator.Reverse
                 _tapes = fwdTapes;
                 _refTapes = fwdRefTapes;
                 var save = new List<CsStmt>();
-                foreach (var v in savedSpans) save.Add(Do(Call(Member(Tape(v.Elem), "PushSpan"), N(v.Name))));
+                foreach (var v in savedSpans) save.Add(SaveSpan(v));
                 foreach (var v in locals)
                     save.Add(Do(Push(v.Elem == Ty.Other ? Member(_tape, "Objects") : v.IsScalar ? Tape(v.Elem) : RefTape(v.Elem), N(v.Name))));
                 foreach (var (name, type) in _slots) save.Add(Do(Push(Tape(type), N(name))));
@@ -410,7 +455,7 @@ namespace DiffGen.Generator.Reverse
                 for (int k = locals.Count - 1; k >= 0; k--)
                     load.Add(Declaration(locals[k], locals[k].Elem == Ty.Other ? new CsCast(VarType(locals[k]), Pop(Member(_tape, "Objects")))
                         : Pop(locals[k].IsScalar ? Tape(locals[k].Elem) : RefTape(locals[k].Elem))));
-                for (int k = savedSpans.Count - 1; k >= 0; k--) load.Add(Do(Call(Member(Tape(savedSpans[k].Elem), "PopSpan"), N(savedSpans[k].Name))));
+                for (int k = savedSpans.Count - 1; k >= 0; k--) load.Add(RestoreSpan(savedSpans[k]));
 
                 var fsig = parms.Select(v => new CsParam(CsType.Param(v), v.Name)).Concat(new[] { new CsParam(CsType.Tape, _tape) }).ToEquatableArray();
                 var fbody = new List<CsStmt>();
@@ -436,8 +481,9 @@ namespace DiffGen.Generator.Reverse
                     sig.Concat(new[] { new CsParam(CsType.Tape, _tape) }).ToEquatableArray(), Block(rbody)));
             }
 
-            var activeIn = parms.Where(v => v.IsReal && !v.NoDiff).Select(v => v.Name).ToList();
-            var activeOut = parms.Where(v => v.IsReal && !v.NoDiff && v.IsWritableSpan && WritesVar(_body, v.Id)).Select(v => v.Name).ToList();
+            bool Differentiated(Var v) => !v.NoDiff && (v.IsReal || v.Storage == Storage.Struct && _containerBar.ContainsKey(v.Id));
+            var activeIn = parms.Where(v => Differentiated(v) && v.Modifier != "out").Select(v => v.Name).ToList();
+            var activeOut = parms.Where(v => Differentiated(v) && (v.IsWritableSpan && WritesVar(_body, v.Id) || Analyzer.IsInOut(v))).Select(v => v.Name).ToList();
             if (realResult) activeOut.Insert(0, "return value");
             var taped = _a.Pushes.Select(p => _vars[p.Var].Name).Distinct().OrderBy(x => x, System.StringComparer.Ordinal).ToList();
             var recomputed = _a.Recomputed.Select(v => _vars[v].Name).OrderBy(x => x, System.StringComparer.Ordinal).ToList();
@@ -456,8 +502,8 @@ namespace DiffGen.Generator.Reverse
 
         private CsStmt SaveFinal(int r, string final) =>
             new CsLocal(CsType.Var, final, _vars[r].IsScalar ? N(_vars[r].Name) : _dual
-                ? Call(Member(ReadOnly(T(_vars[r].Elem), N(_vars[r].Name)), "ToArray"))
-                : Call(new CsMember(N(_tape), "CopyOf", T(_vars[r].Elem)), N(_vars[r].Name)));
+                ? Call(Member(ReadOnly(CsType.ElementOf(_vars[r]), N(_vars[r].Name)), "ToArray"))
+                : Call(new CsMember(N(_tape), "CopyOf", CsType.ElementOf(_vars[r])), N(_vars[r].Name)));
 
         private IEnumerable<CsStmt> RestoreFinal(int r, string final)
         {
@@ -466,7 +512,7 @@ namespace DiffGen.Generator.Reverse
                 yield return Set(N(_vars[r].Name), N(final));
                 yield break;
             }
-            yield return Do(Call(Member(ReadOnly(T(_vars[r].Elem), N(final)), "CopyTo"), N(_vars[r].Name)));
+            yield return Do(Call(Member(ReadOnly(CsType.ElementOf(_vars[r]), N(final)), "CopyTo"), N(_vars[r].Name)));
             if (!_dual) yield return Do(Call(Member(_tape, "Recycle"), N(final)));
         }
 
@@ -528,7 +574,7 @@ namespace DiffGen.Generator.Reverse
                 case Alloc al:
                     {
                         var v = _vars[al.Var];
-                        if (Pushed(al.Id, al.Var)) w.Add(Do(Push(RefTape(v.Elem), N(v.Name))));
+                        if (Pushed(al.Id, al.Var)) w.Add(Do(Push(v.Aggregate ? Member(_tape, "Objects") : RefTape(v.Elem), N(v.Name))));
                         w.Add(Set(N(v.Name), NewArray(v.Elem, P(al.Length))));
                         break;
                     }
@@ -588,13 +634,13 @@ namespace DiffGen.Generator.Reverse
                         var callee = _callees[c.Callee];
                         for (int k = 0; k < c.Args.Count; k++)
                             if (c.Args[k] is VarRef v && callee.Params[k].Storage != Storage.Scalar && Pushed(c.Id, v.Var))
-                                w.Add(Do(Call(Member(Tape(_vars[v.Var].Elem), "PushSpan"), N(_vars[v.Var].Name))));
+                                w.Add(SaveSpan(_vars[v.Var]));
                         if (c.ResultVar >= 0 && Pushed(c.Id, c.ResultVar))
                             w.Add(Do(Push(Tape(_vars[c.ResultVar].Elem), N(_vars[c.ResultVar].Name))));
                         var args = c.Args.Select(x => (CsArg)P(x)).ToList();
                         CsExpr call = _dual ? DualPrimalCall(c, callee, w)
-                            : _splitCalls.Contains(c.Id) && callee.SplitCapable ? Call(Member(callee.PullbackType!, callee.PullbackName + "Forward"), args.Concat(new CsArg[] { N(_tape) }).ToArray())
-                            : Call(Member(callee.TypeName, callee.Name), args.ToArray());
+                            : _splitCalls.Contains(c.Id) && callee.SplitCapable ? Call(Target(callee, callee.PullbackType, callee.PullbackName + "Forward"), args.Concat(new CsArg[] { N(_tape) }).ToArray())
+                            : PrimalCall(callee, args);
                         w.Add(c.ResultVar >= 0 ? Set(N(_vars[c.ResultVar].Name), call) : Do(call));
                         break;
                     }
@@ -661,7 +707,8 @@ namespace DiffGen.Generator.Reverse
                     ReverseAssign(a, w);
                     break;
                 case Alloc al:
-                    if (Pushed(al.Id, al.Var)) w.Add(Set(N(_vars[al.Var].Name), Pop(RefTape(_vars[al.Var].Elem))));
+                    if (Pushed(al.Id, al.Var))
+                        w.Add(Set(N(_vars[al.Var].Name), _vars[al.Var].Aggregate ? new CsCast(VarType(_vars[al.Var]), Pop(Member(_tape, "Objects"))) : Pop(RefTape(_vars[al.Var].Elem))));
                     break;
                 case If i:
                     {
@@ -822,7 +869,18 @@ namespace DiffGen.Generator.Reverse
             var callee = _callees[c.Callee];
             var inner = new List<CsStmt>();
             string? rb = null;
-            if (c.ResultVar >= 0)
+            if (c.ResultVar >= 0 && _vars[c.ResultVar].IsContainer)
+            {
+                // A struct result: its adjoint struct goes to the callee and is consumed.
+                var rv = _vars[c.ResultVar];
+                if (_containerBar.TryGetValue(rv.Id, out var rcb))
+                {
+                    rb = Temp();
+                    inner.Add(new CsLocal(CsType.OfVar(rv), rb, N(rcb)));
+                    inner.Add(Set(N(rcb), new CsVerbatim("default")));
+                }
+            }
+            else if (c.ResultVar >= 0)
             {
                 var rv = _vars[c.ResultVar];
                 if (_a.Active[c.ResultVar])
@@ -835,7 +893,7 @@ namespace DiffGen.Generator.Reverse
             }
             for (int k = c.Args.Count - 1; k >= 0; k--)
                 if (c.Args[k] is VarRef v && callee.Params[k].Storage != Storage.Scalar && Pushed(c.Id, v.Var))
-                    inner.Add(Do(Call(Member(Tape(_vars[v.Var].Elem), "PopSpan"), N(_vars[v.Var].Name))));
+                    inner.Add(RestoreSpan(_vars[v.Var]));
 
             // The pullback re-runs the callee and rewrites its outputs; a restored output gets a copy so the
             // restored values stay.
@@ -843,10 +901,17 @@ namespace DiffGen.Generator.Reverse
             anyActive |= rb != null;
             if (callee.Return == Ty.Double || callee.Return == Ty.Float)
                 args.Add(rb != null ? N(rb) : Zero(callee.Return));
+            else if (callee.Return == Ty.Other)
+                args.Add(rb != null ? N(rb) : new CsVerbatim("default"));
+            if (callee.IsInstance && callee.UsesThis)
+            {
+                args.Add(_thisBar != null ? N(_thisBar) : (CsExpr)Call(Member(N("this"), "CreateShadow")));
+                anyActive |= _thisBar != null;
+            }
             args.AddRange(adjArgs);
             if (anyActive)
             {
-                inner.Add(Do(Call(Member(callee.PullbackType!, callee.PullbackName + (_dual ? "Dual" : "")), args.ToArray())));
+                inner.Add(Do(Call(Target(callee, callee.PullbackType, callee.PullbackName + (_dual ? "Dual" : "")), args.ToArray())));
                 var contribs = new Contribs();
                 foreach (var (arg, t) in after) Propagate(arg, N(t), contribs);
                 inner.AddRange(Flush(contribs, deferred: false));
@@ -866,11 +931,13 @@ namespace DiffGen.Generator.Reverse
             var callee = _callees[c.Callee];
             var inner = new List<CsStmt>();
             var (args, adjArgs, after, _) = CallArguments(c, callee, inner, copyRestoredOutputs: false);
+            if (callee.IsInstance && callee.UsesThis)
+                args.Add(_thisBar != null ? N(_thisBar) : (CsExpr)Call(Member(N("this"), "CreateShadow")));
             args.AddRange(adjArgs);
             if (callee.SplitCapable)
             {
                 args.Add(N(_tape));
-                inner.Add(Do(Call(Member(callee.PullbackType!, callee.PullbackName + "Reverse"), args.ToArray())));
+                inner.Add(Do(Call(Target(callee, callee.PullbackType, callee.PullbackName + "Reverse"), args.ToArray())));
             }
             else
             {
@@ -882,7 +949,7 @@ namespace DiffGen.Generator.Reverse
             inner.AddRange(Flush(contribs, deferred: false));
             for (int k = c.Args.Count - 1; k >= 0; k--)
                 if (c.Args[k] is VarRef v && callee.Params[k].Storage != Storage.Scalar && Pushed(c.Id, v.Var))
-                    inner.Add(Do(Call(Member(Tape(_vars[v.Var].Elem), "PopSpan"), N(_vars[v.Var].Name))));
+                    inner.Add(RestoreSpan(_vars[v.Var]));
             AddComment(c, w);
             w.Add(new CsScope(Block(inner)));
         }
@@ -902,6 +969,25 @@ namespace DiffGen.Generator.Reverse
             {
                 var p = callee.Params[k];
                 var arg = c.Args[k];
+                if (p.Storage == Storage.Struct)
+                {
+                    // The callee accumulates into the adjoint struct of the argument's container.
+                    var container = ((VarRef)arg).Var;
+                    args.Add(P(arg));
+                    if (_containerBar.TryGetValue(container, out var cb))
+                    {
+                        adjArgs.Add(Ref(N(cb)));
+                        foreach (var leaf in _vars.Where(l => l.Container == container)) if (_bar.TryGetValue(leaf.Id, out var lb)) _zeroBars.Remove(lb);
+                        anyActive = true;
+                    }
+                    else
+                    {
+                        string t = Temp();
+                        inner.Add(new CsLocal(CsType.OfVar(_vars[container]), t, new CsVerbatim("default")));
+                        adjArgs.Add(Ref(N(t)));
+                    }
+                    continue;
+                }
                 if (p.Storage == Storage.Scalar)
                 {
                     args.Add(P(arg));
@@ -923,7 +1009,7 @@ namespace DiffGen.Generator.Reverse
                 if (copyRestoredOutputs && p.Writes && Pushed(c.Id, sv.Id))
                 {
                     string copy = Temp();
-                    inner.Add(new CsLocal(CsType.Var, copy, Call(Member(ReadOnly(T(sv.Elem), N(sv.Name)), "ToArray"))));
+                    inner.Add(new CsLocal(CsType.Var, copy, Call(Member(ReadOnly(CsType.ElementOf(sv), N(sv.Name)), "ToArray"))));
                     args.Add(N(copy));
                 }
                 else
@@ -932,7 +1018,7 @@ namespace DiffGen.Generator.Reverse
                 }
                 if (!p.HasAdjoint) continue;
                 if (_a.Active[sv.Id]) { adjArgs.Add(N(_bar[sv.Id])); anyActive = true; }
-                else adjArgs.Add(new CsNewArray(T(p.Elem), Member(sv.Name, "Length")));
+                else adjArgs.Add(new CsNewArray(CsType.ElementOf(sv), Member(sv.Name, "Length")));
             }
             return (args, adjArgs, after, anyActive);
         }
