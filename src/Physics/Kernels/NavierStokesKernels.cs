@@ -1,0 +1,96 @@
+namespace DiffGen.Physics;
+
+/// <summary>
+/// The kernels of <see cref="NavierStokes2D"/> (Mosaic's 2D incompressible Navier–Stokes task): one step with an
+/// optional inflow profile, the inflow itself, and the drag on an obstacle. MAC layout as in <see cref="Fluids"/>.
+/// </summary>
+public static partial class NavierStokesKernels
+{
+    /// <summary>No inflow profile (<c>profile</c> may be empty).</summary>
+    public const int NoInflow = 0;
+
+    /// <summary>
+    /// The profile is the normal velocity of the left boundary's x-faces, set before the projection; the left
+    /// side must be a closed wall for the pressure (<see cref="Bc.Zero"/>), so the projection keeps it.
+    /// </summary>
+    public const int InflowBeforeProjection = 1;
+
+    /// <summary>
+    /// The profile overwrites the x-faces at x = 0 (and their periodic copy at x = width) after the
+    /// projection, as Mosaic's PhiFlow reference does on its periodic channel.
+    /// </summary>
+    public const int InflowAfterProjection = 2;
+
+    /// <summary>
+    /// One step: semi-Lagrangian self-advection (Euler or RK2 backtrace), explicit diffusion in
+    /// <paramref name="substeps"/>, closed walls, the inflow profile (see <paramref name="inflowMode"/>), the
+    /// obstacle (faces touching a solid cell are zero), pressure projection. <paramref name="p"/> receives the
+    /// projection's pressure (pressure × dt / density, the potential whose gradient is subtracted).
+    /// </summary>
+    [Differentiable]
+    public static void Step(ReadOnlySpan<double> u, ReadOnlySpan<double> v, ReadOnlySpan<double> profile, Span<double> uOut, Span<double> vOut, Span<double> p,
+        ReadOnlySpan<int> solid, int nx, int ny, [NoDiff] double dx, [NoDiff] double dy, double dt, double nu, int substeps,
+        int xLo, int xHi, int yLo, int yHi, int rk2, int inflowMode, [NoDiff] double tolerance, int maxIterations)
+    {
+        double[] ua = new double[u.Length];
+        double[] va = new double[v.Length];
+        double[] ub = new double[u.Length];
+        double[] vb = new double[v.Length];
+        Advection.SemiLagrangianVelocity2D(u, v, ua, va, nx, ny, dx, dy, dt, xLo, xHi, yLo, yHi, rk2);
+        Diffusion.Explicit2D(ua, ub, nx + 1, ny, nx, ny, nu, dt, dx, dy, substeps, xLo, xHi, yLo, yHi);
+        Diffusion.Explicit2D(va, vb, nx, ny + 1, nx, ny, nu, dt, dx, dy, substeps, xLo, xHi, yLo, yHi);
+        Fluids.ApplyWalls(ub, vb, nx, ny, xLo, xHi, yLo, yHi);
+        if (inflowMode == InflowBeforeProjection)
+        {
+            ApplyInflowProfile(ub, vb, profile, nx, ny, 0);
+        }
+        Fluids.ApplyObstacle(ub, vb, solid, nx, ny);
+        Pressure.Project(ub, vb, uOut, vOut, p, solid, nx, ny, dx, dy, xLo, xHi, yLo, yHi, tolerance, maxIterations);
+        if (inflowMode == InflowAfterProjection)
+        {
+            ApplyInflowProfile(uOut, vOut, profile, nx, ny, 1);
+        }
+    }
+
+    /// <summary>
+    /// Sets the x-faces at x = 0 of each row to <c>profile[j]</c> (and the periodic copy at x = width when
+    /// <paramref name="periodicX"/> is 1) and the y-velocity of the first column's interior y-faces to zero:
+    /// the flow enters along +x with the given profile (Mosaic's inflow, <c>u_x(y)</c>).
+    /// </summary>
+    [Differentiable]
+    public static void ApplyInflowProfile(Span<double> u, Span<double> v, ReadOnlySpan<double> profile, int nx, int ny, int periodicX)
+    {
+        for (int j = 0; j < ny; j++)
+        {
+            u[j * (nx + 1)] = profile[j];
+            if (periodicX != 0) { u[j * (nx + 1) + nx] = profile[j]; }
+        }
+        for (int j = 1; j < ny; j++)
+            v[j * nx] = 0;
+    }
+
+    /// <summary>
+    /// Mosaic's drag on an obstacle (the x-force by a discrete surface sum): over the fluid cells whose right
+    /// neighbour is solid, <c>p dx - nu uc</c>; over those whose left neighbour is solid, <c>-p dx + nu uc</c>;
+    /// uc is the cell-centred x-velocity (mean of the cell's two x-faces). Neighbours wrap around in x.
+    /// Linear in (u, p), so a time average of the fields gives the time-averaged drag.
+    /// </summary>
+    [Differentiable]
+    public static double Drag(ReadOnlySpan<double> u, ReadOnlySpan<double> p, ReadOnlySpan<int> solid, int nx, int ny, [NoDiff] double dx, double nu)
+    {
+        double drag = 0;
+        for (int j = 0; j < ny; j++)
+        {
+            for (int i = 0; i < nx; i++)
+            {
+                if (solid[j * nx + i] == 0)
+                {
+                    double uc = 0.5 * (u[j * (nx + 1) + i] + u[j * (nx + 1) + i + 1]);
+                    if (solid[j * nx + (i + 1) % nx] != 0) { drag += p[j * nx + i] * dx - nu * uc; }
+                    if (solid[j * nx + (i + nx - 1) % nx] != 0) { drag += nu * uc - p[j * nx + i] * dx; }
+                }
+            }
+        }
+        return drag;
+    }
+}
