@@ -201,6 +201,8 @@ public static class Cli
         });
         root.Subcommands.Add(sol);
 
+        root.Subcommands.Add(MosaicCommand.Create(stdout, stderr, ct, code => exit = code));
+
         var result = root.Parse(args);
         if (result.Errors.Count > 0)
         {
