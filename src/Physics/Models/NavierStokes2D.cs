@@ -283,10 +283,13 @@ public sealed class NavierStokes2D
     /// <paramref name="profileBar"/> accumulate. With <paramref name="checkpointEvery"/> = 0 every step is recorded
     /// during the forward sweep (memory grows with the steps); with k &gt; 0 only every k-th state is kept and each
     /// segment of k steps is re-run, recording, when the reverse sweep reaches it (about steps / k + k states and k
-    /// step tapes; √steps minimises it). Returns what was held.
+    /// step tapes; √steps minimises it). <paramref name="observe"/>, if given, sees every step's output velocity and
+    /// pressure once, in time order, before the first <paramref name="seed"/> call (so a loss can be computed from the
+    /// forward sweep the reverse sweep needs anyway). Returns what was held.
     /// </summary>
     public RolloutStats Backward(ReadOnlySpan<double> u0, ReadOnlySpan<double> v0, int steps, ReadOnlySpan<double> profile,
-        ReadOnlySpan<double> uFinalBar, ReadOnlySpan<double> vFinalBar, StepSeed? seed, Span<double> u0Bar, Span<double> v0Bar, Span<double> profileBar, int checkpointEvery = 0)
+        ReadOnlySpan<double> uFinalBar, ReadOnlySpan<double> vFinalBar, StepSeed? seed, Span<double> u0Bar, Span<double> v0Bar, Span<double> profileBar, int checkpointEvery = 0,
+        Action<int, double[], double[], double[]>? observe = null)
     {
         Check.Positive(steps, nameof(steps));
         if (checkpointEvery < 0) throw new ArgumentException($"checkpointEvery must be 0 (record every step) or positive (got {checkpointEvery}).", nameof(checkpointEvery));
@@ -314,6 +317,7 @@ public sealed class NavierStokes2D
                 var vn = new double[VCount];
                 Step(u, v, profile, un, vn, scratch.P);
                 evaluations++;
+                observe?.Invoke(k, un, vn, scratch.P);
                 (u, v) = (un, vn);
                 if ((k + 1) % segment == 0) checkpoints.Add((u, v));
             }
@@ -340,6 +344,7 @@ public sealed class NavierStokes2D
                 tapes[j] = new Tape();
                 StepRecord(states[j].U, states[j].V, profile, un, vn, scratch.P, tapes[j]);
                 evaluations++;
+                if (c == checkpoints.Count - 1) observe?.Invoke(k0 + j, un, vn, scratch.P);
                 states[j + 1] = (un, vn);
             }
             for (int j = len - 1; j >= 0; j--)
@@ -431,7 +436,6 @@ public sealed class NavierStokes2D
     {
         RequireDragSetup(profile);
         CheckProfile(profileBar, nameof(profileBar));
-        double drag = MeanDrag(profile, steps, initialSpeed);
         // The drag is linear in the averaged fields: its adjoint is one pullback, spread evenly over the window.
         var uW = new double[UCount];
         var pW = new double[N * N];
@@ -441,12 +445,19 @@ public sealed class NavierStokes2D
         var (u0, v0) = Uniform(initialSpeed);
         var u0Bar = new double[UCount];
         var v0Bar = new double[VCount];
+        double drag = 0;
         Backward(u0, v0, steps, profile, default, default, (k, uNextBar, _, pBar) =>
         {
             if (k < steps - window) return;
             for (int i = 0; i < uW.Length; i++) uNextBar[i] += uW[i] / window;
             for (int i = 0; i < pW.Length; i++) pBar[i] += pW[i] / window;
-        }, u0Bar, v0Bar, profileBar, checkpointEvery);
+        }, u0Bar, v0Bar, profileBar, checkpointEvery, (k, u, _, p) =>
+        {
+            // The drag is linear: the weights of the averaged fields, summed step by step.
+            if (k < steps - window) return;
+            for (int i = 0; i < u.Length; i++) drag += uW[i] * u[i] / window;
+            for (int i = 0; i < p.Length; i++) drag += pW[i] * p[i] / window;
+        });
         return drag;
     }
 
