@@ -323,23 +323,11 @@ public static class Mosaic
         void Point(string sweep, int n, int steps)
         {
             ct.ThrowIfCancellationRequested();
-            var ns = new NavierStokes2D(n, s.Viscosity, s.Dt, tolerance: s.Tolerance);
-            var (u0, v0, cu0, cv0) = ns.MultiMode(s.Seed);
-            int every = (int)Math.Ceiling(Math.Sqrt(steps));
-            var gu = new double[n * n];
-            var gv = new double[n * n];
-            var (fMean, fStd) = Time(s.Trials, () => ns.Run(u0, v0, steps));
-            var (bMean, bStd) = Time(s.Trials, () => ns.SumOfSquaresGradient(cu0, cv0, steps, gu, gv, every));
-            double memCp = PeakManagedMegabytes(() => ns.SumOfSquaresGradient(cu0, cv0, steps, gu, gv, every));
-            // Storing every step's tape grows with the steps: measured only where it stays under about 4 GB.
-            double memAll = double.NaN;
-            int statesAll = steps + 1;
-            if (EstimatedStoredMegabytes(n, steps) < 4000) memAll = PeakManagedMegabytes(() => ns.SumOfSquaresGradient(cu0, cv0, steps, gu, gv, 0));
-            int statesCp = (steps - 1) / every + 1 + every;
-            output.AddMetricsRow(FormattableString.Invariant($"{sweep},{n},{steps},{fMean:R},{fStd:R},{bMean:R},{bStd:R},{every},{memAll:R},{memCp:R},{statesAll},{statesCp}"));
-            rows.Add(new { sweep, n, steps, forward_s = fMean, forward_std_s = fStd, vjp_s = bMean, vjp_std_s = bStd, vjp_checkpoint_every = every, peak_mb_stored = double.IsNaN(memAll) ? (double?)null : memAll, peak_mb_checkpointed = memCp, states_stored = statesAll, states_checkpointed = statesCp });
-            log.WriteLine(FormattableString.Invariant($"  {sweep,-8} N {n,4}  steps {steps,5}  forward {fMean,8:F3} s  VJP {bMean,8:F3} s ({bMean / fMean:F2}x)  peak MB stored {(double.IsNaN(memAll) ? "(skipped)" : memAll.ToString("F1", CultureInfo.InvariantCulture)),9} / checkpointed every {every} {memCp:F1}"));
-            if (sweep == "by_N") plotN.Add((n, fMean, bMean)); else plotSteps.Add((steps, fMean, bMean, memAll, memCp));
+            var c = MeasureCost(n, steps, s.Viscosity, s.Dt, s.Trials, s.Tolerance, s.Seed, memory: true);
+            output.AddMetricsRow(FormattableString.Invariant($"{sweep},{n},{steps},{c.ForwardSeconds:R},{c.ForwardStd:R},{c.VjpSeconds:R},{c.VjpStd:R},{c.CheckpointEvery},{c.PeakMbStored:R},{c.PeakMbCheckpointed:R},{c.StatesStored},{c.StatesCheckpointed}"));
+            rows.Add(new { sweep, n, steps, forward_s = c.ForwardSeconds, forward_std_s = c.ForwardStd, vjp_s = c.VjpSeconds, vjp_std_s = c.VjpStd, vjp_checkpoint_every = c.CheckpointEvery, peak_mb_stored = double.IsNaN(c.PeakMbStored) ? (double?)null : c.PeakMbStored, peak_mb_checkpointed = c.PeakMbCheckpointed, states_stored = c.StatesStored, states_checkpointed = c.StatesCheckpointed });
+            log.WriteLine(FormattableString.Invariant($"  {sweep,-8} N {n,4}  steps {steps,5}  forward {c.ForwardSeconds,8:F3} s  VJP {c.VjpSeconds,8:F3} s ({c.VjpSeconds / c.ForwardSeconds:F2}x)  peak MB stored {(double.IsNaN(c.PeakMbStored) ? "(skipped)" : c.PeakMbStored.ToString("F1", CultureInfo.InvariantCulture)),9} / checkpointed every {c.CheckpointEvery} {c.PeakMbCheckpointed:F1}"));
+            if (sweep == "by_N") plotN.Add((n, c.ForwardSeconds, c.VjpSeconds)); else plotSteps.Add((steps, c.ForwardSeconds, c.VjpSeconds, c.PeakMbStored, c.PeakMbCheckpointed));
         }
         foreach (int n in s.Sizes) Point("by_N", n, s.Steps);
         foreach (int steps in s.StepsList) Point("by_steps", s.N, steps);
@@ -362,6 +350,34 @@ public static class Mosaic
         };
         output.WriteSummary(summary);
         return summary;
+    }
+
+    /// <summary>What one cost point measured (seconds: mean and standard deviation over the trials).</summary>
+    public sealed record CostPoint(int N, int Steps, double ForwardSeconds, double ForwardStd, double VjpSeconds, double VjpStd, int CheckpointEvery,
+        double PeakMbStored, double PeakMbCheckpointed, int StatesStored, int StatesCheckpointed);
+
+    /// <summary>
+    /// One point of Mosaic's cost suite: the forward rollout and the VJP (gradient of Σ|u_T|² w.r.t. the cell-centred
+    /// v0, forward included, checkpointing every ⌈√steps⌉ states) from the multi-mode IC, one warm-up then
+    /// <paramref name="trials"/> timed calls; with <paramref name="memory"/>, the peak managed heap of one VJP with
+    /// and without checkpointing (the latter skipped, NaN, where it would need more than about 4 GB).
+    /// </summary>
+    public static CostPoint MeasureCost(int n, int steps, double viscosity, double dt, int trials, double tolerance, int seed, bool memory)
+    {
+        var ns = new NavierStokes2D(n, viscosity, dt, tolerance: tolerance);
+        var (u0, v0, cu0, cv0) = ns.MultiMode(seed);
+        int every = (int)Math.Ceiling(Math.Sqrt(steps));
+        var gu = new double[n * n];
+        var gv = new double[n * n];
+        var (fMean, fStd) = Time(trials, () => ns.Run(u0, v0, steps));
+        var (bMean, bStd) = Time(trials, () => ns.SumOfSquaresGradient(cu0, cv0, steps, gu, gv, every));
+        double memCp = double.NaN, memAll = double.NaN;
+        if (memory)
+        {
+            memCp = PeakManagedMegabytes(() => ns.SumOfSquaresGradient(cu0, cv0, steps, gu, gv, every));
+            if (EstimatedStoredMegabytes(n, steps) < 4000) memAll = PeakManagedMegabytes(() => ns.SumOfSquaresGradient(cu0, cv0, steps, gu, gv, 0));
+        }
+        return new CostPoint(n, steps, fMean, fStd, bMean, bStd, every, memAll, memCp, steps + 1, (steps - 1) / every + 1 + every);
     }
 
     /// <summary>A rough size of the store-every-step VJP: about 16 MAC-sized arrays per step (measured 100 steps at 128²: see benchmarks/README.md).</summary>
