@@ -507,6 +507,13 @@ public static class Mosaic
         plt.XLabel("iteration");
         plt.YLabel("drag");
         plt.SavePng(output.PathOf("drag.png"), 760, 460);
+        foreach (var (name, profile) in new[] { ("flow_initial.png", initial), ("flow_lbfgs.png", lbfgsRun.Profile) })
+        {
+            var (u0, v0) = ch.Uniform(s.Speed);
+            var (uT, vT) = ch.Run(u0, v0, s.Steps, profile);
+            var (cu, _) = ch.Grid.ToCentered(uT, vT);
+            FieldImage.WriteScalar(output.PathOf(name), cu, s.N, s.N, FormattableString.Invariant($"u_x after {s.Steps} steps, {(name == "flow_initial.png" ? "flat" : "L-BFGS")} inflow"));
+        }
         var ys = Enumerable.Range(0, s.N).Select(j => (j + 0.5) / s.N).ToArray();
         output.WriteFields1D("profile.png", ys, [("initial (flat)", initial), ("Adam", adamRun.Profile), ("L-BFGS", lbfgsRun.Profile)], "Inflow profile u_x(y) (x axis: y / side)");
 
