@@ -22,6 +22,12 @@ public sealed class MosaicTests() : TrainerTestBase("diffgen-mosaic-")
         Assert.All(s.GetProperty("points").EnumerateArray(), p => Assert.True(p.GetProperty("mac_divergence_max").GetDouble() < 1e-8));
         foreach (var f in new[] { "metrics.csv", "error_vs_n.png", "error_vs_steps.png", "error_vs_nu.png" }) Assert.True(new FileInfo(Path.Combine(dir, f)).Length > 0, f);
         Assert.Equal(3 + 1 + 1 + 6 + 1, File.ReadAllLines(Path.Combine(dir, "metrics.csv")).Length);
+
+        var mac = Dir("forward-maccormack");
+        (code, _, err) = Run("mosaic", "--task", "forward", "--sizes", "8,16,32", "--steps-list", "5", "--viscosities", "0.01", "--advection", "maccormack", "--out", mac, "--quiet");
+        Assert.True(code == 0, err);
+        var macByN = Summary(mac).GetProperty("points").EnumerateArray().Where(p => p.GetProperty("sweep").GetString() == "vs_N").Select(p => p.GetProperty("relative_l2_error").GetDouble()).ToArray();
+        Assert.True(macByN[2] < byN[2] / 2, $"MacCormack {macByN[2]} vs semi-Lagrangian {byN[2]} at 32²");
     }
 
     [Fact]
@@ -79,5 +85,6 @@ public sealed class MosaicTests() : TrainerTestBase("diffgen-mosaic-")
     [InlineData("--task", "optimize", "--radius", "0.001")]
     [InlineData("--task", "optimize", "--x-boundary", "open")]
     [InlineData("--dt", "-1")]
+    [InlineData("--advection", "upwind")]
     public void BadOptions_ExitWithTwoAndOneLine(params string[] args) => AssertUsageError(["mosaic", .. args, "--out", Path.Combine(Path.GetTempPath(), "diffgen-mosaic-never")]);
 }

@@ -50,6 +50,8 @@ public sealed record MosaicSettings
     public bool PeriodicX { get; init; } = true;
     /// <summary>Pressure CG tolerance (max-norm of the divergence).</summary>
     public double Tolerance { get; init; } = 1e-9;
+    /// <summary>MacCormack self-advection instead of semi-Lagrangian (RK2 backtrace).</summary>
+    public bool MacCormack { get; init; }
     /// <summary>Seed of the multi-mode initial condition and the random directions.</summary>
     public int Seed { get; init; } = 42;
 
@@ -106,18 +108,18 @@ public static class Mosaic
         switch (s.Task)
         {
             case "forward":
-                foreach (int n in s.Sizes) _ = new NavierStokes2D(n, 0.05, s.Dt, tolerance: s.Tolerance);
-                foreach (double nu in s.Viscosities) _ = new NavierStokes2D(64, nu, s.Dt, tolerance: s.Tolerance);
-                foreach (int steps in s.StepsList) _ = new NavierStokes2D(64, 0.05, s.Dt, tolerance: s.Tolerance);
+                foreach (int n in s.Sizes) _ = new NavierStokes2D(n, 0.05, s.Dt, tolerance: s.Tolerance, macCormack: s.MacCormack);
+                foreach (double nu in s.Viscosities) _ = new NavierStokes2D(64, nu, s.Dt, tolerance: s.Tolerance, macCormack: s.MacCormack);
+                foreach (int steps in s.StepsList) _ = new NavierStokes2D(64, 0.05, s.Dt, tolerance: s.Tolerance, macCormack: s.MacCormack);
                 break;
             case "gradient":
-                _ = new NavierStokes2D(s.N, s.Viscosity, s.Dt, tolerance: s.Tolerance);
+                _ = new NavierStokes2D(s.N, s.Viscosity, s.Dt, tolerance: s.Tolerance, macCormack: s.MacCormack);
                 break;
             case "cost":
-                foreach (int n in s.Sizes.Append(s.N)) _ = new NavierStokes2D(n, s.Viscosity, s.Dt, tolerance: s.Tolerance);
+                foreach (int n in s.Sizes.Append(s.N)) _ = new NavierStokes2D(n, s.Viscosity, s.Dt, tolerance: s.Tolerance, macCormack: s.MacCormack);
                 break;
             default:
-                _ = NavierStokes2D.Channel(s.N, s.Viscosity, s.Dt, new Cylinder(0.5, 0.5, s.Radius), s.PeriodicX, tolerance: s.Tolerance);
+                _ = NavierStokes2D.Channel(s.N, s.Viscosity, s.Dt, new Cylinder(0.5, 0.5, s.Radius), s.PeriodicX, tolerance: s.Tolerance, macCormack: s.MacCormack);
                 break;
         }
     }
@@ -148,7 +150,7 @@ public static class Mosaic
         void Point(string sweep, int n, int steps, double nu, double dt)
         {
             ct.ThrowIfCancellationRequested();
-            var ns = new NavierStokes2D(n, nu, dt, tolerance: s.Tolerance);
+            var ns = new NavierStokes2D(n, nu, dt, tolerance: s.Tolerance, macCormack: s.MacCormack);
             var (u0, v0) = ns.TaylorGreen();
             var (u, v) = ns.Run(u0, v0, steps);
             var (ue, ve) = ns.TaylorGreen(steps * dt);
@@ -252,7 +254,7 @@ public static class Mosaic
 
     private static object Gradient(MosaicSettings s, RunOutput output, TextWriter log, CancellationToken ct)
     {
-        var ns = new NavierStokes2D(s.N, s.Viscosity, s.Dt, tolerance: s.Tolerance);
+        var ns = new NavierStokes2D(s.N, s.Viscosity, s.Dt, tolerance: s.Tolerance, macCormack: s.MacCormack);
         var (_, _, cu0, cv0) = ns.MultiMode(s.Seed);
         output.BeginMetrics("check,steps,epsilon,median_relative_error,cosine,gradient_norm");
         var check = CheckGradient(ns, cu0, cv0, s.Steps, FdEpsilons, s.Directions, s.Seed);
@@ -323,7 +325,7 @@ public static class Mosaic
         void Point(string sweep, int n, int steps)
         {
             ct.ThrowIfCancellationRequested();
-            var c = MeasureCost(n, steps, s.Viscosity, s.Dt, s.Trials, s.Tolerance, s.Seed, memory: true);
+            var c = MeasureCost(n, steps, s.Viscosity, s.Dt, s.Trials, s.Tolerance, s.Seed, memory: true, s.MacCormack);
             output.AddMetricsRow(FormattableString.Invariant($"{sweep},{n},{steps},{c.ForwardSeconds:R},{c.ForwardStd:R},{c.VjpSeconds:R},{c.VjpStd:R},{c.CheckpointEvery},{c.PeakMbStored:R},{c.PeakMbCheckpointed:R},{c.StatesStored},{c.StatesCheckpointed}"));
             rows.Add(new { sweep, n, steps, forward_s = c.ForwardSeconds, forward_std_s = c.ForwardStd, vjp_s = c.VjpSeconds, vjp_std_s = c.VjpStd, vjp_checkpoint_every = c.CheckpointEvery, peak_mb_stored = double.IsNaN(c.PeakMbStored) ? (double?)null : c.PeakMbStored, peak_mb_checkpointed = c.PeakMbCheckpointed, states_stored = c.StatesStored, states_checkpointed = c.StatesCheckpointed });
             log.WriteLine(FormattableString.Invariant($"  {sweep,-8} N {n,4}  steps {steps,5}  forward {c.ForwardSeconds,8:F3} s  VJP {c.VjpSeconds,8:F3} s ({c.VjpSeconds / c.ForwardSeconds:F2}x)  peak MB stored {(double.IsNaN(c.PeakMbStored) ? "(skipped)" : c.PeakMbStored.ToString("F1", CultureInfo.InvariantCulture)),9} / checkpointed every {c.CheckpointEvery} {c.PeakMbCheckpointed:F1}"));
@@ -346,7 +348,7 @@ public static class Mosaic
             settings = s,
             threads = Environment.ProcessorCount,
             points = rows,
-            note = "Mean of the trials after one warm-up; forward = the rollout from the multi-mode IC; VJP = Mosaic's gradient of sum(u_T^2) w.r.t. the cell-centred v0 (forward included), checkpointing every ceil(sqrt(steps)) states. Peak MB: the largest managed heap above the pre-call baseline, sampled every millisecond during one VJP.",
+            note = "Mean of the trials after one warm-up; forward = the rollout from the multi-mode IC; VJP = Mosaic's gradient of sum(u_T^2) w.r.t. the cell-centred v0 (forward included), checkpointing every ceil(sqrt(steps)) states. Peak MB: the largest managed heap above the pre-call baseline (after a full GC, which the VJP time then includes: tens of ms), polled every millisecond during the last timed VJP (checkpointed) and one VJP that records every step (stored). A warm-up over 2 s counts as the first trial.",
         };
         output.WriteSummary(summary);
         return summary;
@@ -362,32 +364,41 @@ public static class Mosaic
     /// <paramref name="trials"/> timed calls; with <paramref name="memory"/>, the peak managed heap of one VJP with
     /// and without checkpointing (the latter skipped, NaN, where it would need more than about 4 GB).
     /// </summary>
-    public static CostPoint MeasureCost(int n, int steps, double viscosity, double dt, int trials, double tolerance, int seed, bool memory)
+    public static CostPoint MeasureCost(int n, int steps, double viscosity, double dt, int trials, double tolerance, int seed, bool memory, bool macCormack = false)
     {
-        var ns = new NavierStokes2D(n, viscosity, dt, tolerance: tolerance);
+        var ns = new NavierStokes2D(n, viscosity, dt, tolerance: tolerance, macCormack: macCormack);
         var (u0, v0, cu0, cv0) = ns.MultiMode(seed);
         int every = (int)Math.Ceiling(Math.Sqrt(steps));
         var gu = new double[n * n];
         var gv = new double[n * n];
         var (fMean, fStd) = Time(trials, () => ns.Run(u0, v0, steps));
-        var (bMean, bStd) = Time(trials, () => ns.SumOfSquaresGradient(cu0, cv0, steps, gu, gv, every));
         double memCp = double.NaN, memAll = double.NaN;
-        if (memory)
+        // The heap is polled during the timed VJP calls (a 1 ms poll costs nothing measurable beside a rollout).
+        var (bMean, bStd) = Time(trials, () =>
         {
-            memCp = PeakManagedMegabytes(() => ns.SumOfSquaresGradient(cu0, cv0, steps, gu, gv, every));
-            if (EstimatedStoredMegabytes(n, steps) < 4000) memAll = PeakManagedMegabytes(() => ns.SumOfSquaresGradient(cu0, cv0, steps, gu, gv, 0));
-        }
+            if (memory) memCp = PeakManagedMegabytes(() => ns.SumOfSquaresGradient(cu0, cv0, steps, gu, gv, every), collect: true);
+            else ns.SumOfSquaresGradient(cu0, cv0, steps, gu, gv, every);
+        });
+        if (memory && EstimatedStoredMegabytes(n, steps) < 4000) memAll = PeakManagedMegabytes(() => ns.SumOfSquaresGradient(cu0, cv0, steps, gu, gv, 0), collect: true);
         return new CostPoint(n, steps, fMean, fStd, bMean, bStd, every, memAll, memCp, steps + 1, (steps - 1) / every + 1 + every);
     }
 
     /// <summary>A rough size of the store-every-step VJP: about 16 MAC-sized arrays per step (measured 100 steps at 128²: see benchmarks/README.md).</summary>
     private static double EstimatedStoredMegabytes(int n, int steps) => 16.0 * 8 * (n + 1) * n * steps / 1e6;
 
+    /// <summary>
+    /// One warm-up call (JIT, pools), then <paramref name="trials"/> timed calls; a warm-up that took over 2 s (a large
+    /// point, JIT long since warm from the smaller ones) counts as the first trial.
+    /// </summary>
     private static (double Mean, double Std) Time(int trials, Action a)
     {
-        a(); // warm-up (JIT, pools)
+        var warm = Stopwatch.StartNew();
+        a();
+        double warmSeconds = warm.Elapsed.TotalSeconds;
         var t = new double[trials];
-        for (int i = 0; i < trials; i++)
+        int start = 0;
+        if (warmSeconds > 2) t[start++] = warmSeconds;
+        for (int i = start; i < trials; i++)
         {
             var sw = Stopwatch.StartNew();
             a();
@@ -397,12 +408,15 @@ public static class Mosaic
         return (mean, Math.Sqrt(t.Sum(x => (x - mean) * (x - mean)) / trials));
     }
 
-    /// <summary>The peak managed heap above the baseline while <paramref name="a"/> runs, polled every millisecond.</summary>
-    private static double PeakManagedMegabytes(Action a)
+    /// <summary>The peak managed heap above the baseline while <paramref name="a"/> runs, polled every millisecond (after a full collection when <paramref name="collect"/>).</summary>
+    private static double PeakManagedMegabytes(Action a, bool collect)
     {
-        GC.Collect();
-        GC.WaitForPendingFinalizers();
-        GC.Collect();
+        if (collect)
+        {
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+            GC.Collect();
+        }
         long baseline = GC.GetTotalMemory(false), peak = baseline;
         using var done = new ManualResetEventSlim();
         var poller = new Thread(() =>
@@ -433,7 +447,7 @@ public static class Mosaic
         // Mosaic's optimization/drag_opt: unit square, cylinder (0.5, 0.5), uniform start at U, flat inflow U, the drag
         // averaged over the last half of the steps; loss |drag| + 50 (mean(profile) - U)^2; the profile clipped to [0, 3U].
         const double penalty = 50;
-        var ch = NavierStokes2D.Channel(s.N, s.Viscosity, s.Dt, new Cylinder(0.5, 0.5, s.Radius), s.PeriodicX, tolerance: s.Tolerance);
+        var ch = NavierStokes2D.Channel(s.N, s.Viscosity, s.Dt, new Cylinder(0.5, 0.5, s.Radius), s.PeriodicX, tolerance: s.Tolerance, macCormack: s.MacCormack);
         int every = (int)Math.Ceiling(Math.Sqrt(s.Steps));
         double lower = 0, upper = 3 * s.Speed;
         (double Loss, double Drag, double Flow) Evaluate(double[] profile, double[]? grad)

@@ -37,18 +37,21 @@ public static class MosaicCommand
         var radius = new Option<double?>("--radius") { Description = "Cylinder radius / side of optimize (0.05)." };
         var xBoundary = new Option<string>("--x-boundary") { Description = "optimize's channel in x: periodic (Mosaic's) or zero-gradient (open outflow).", DefaultValueFactory = _ => "periodic" };
         var tolerance = new Option<double?>("--tolerance") { Description = "Pressure CG tolerance, max-norm of the divergence (1e-9)." };
+        var advection = new Option<string>("--advection") { Description = "Self-advection: semi-lagrangian (RK2 backtrace, first order) or maccormack (second order in space).", DefaultValueFactory = _ => "semi-lagrangian" };
         var outDir = new Option<string?>("--out") { Description = "Output folder (default: runs/mosaic-<task>-<timestamp>)." };
         var seed = new Option<int?>("--seed") { Description = "Seed of the multi-mode initial condition and the random directions (42, Mosaic's)." };
         var quiet = new Option<bool>("--quiet") { Description = "Print only the last line." };
         var cmd = new Command("mosaic", "Mosaic's 2D incompressible Navier-Stokes protocol (pasteurlabs/mosaic): forward accuracy against the analytic Taylor-Green decay, "
             + "finite-difference gradient checks and their horizon, forward/VJP cost and memory, and drag minimisation over an inflow profile with Adam and L-BFGS (EXPERIMENTS.md §4d).");
-        foreach (var o in new Option[] { task, sizes, stepsList, viscosities, n, steps, nu, dt, dirs, horizons, trials, iterations, lbfgs, lr, speed, radius, xBoundary, tolerance, outDir, seed, quiet })
+        foreach (var o in new Option[] { task, sizes, stepsList, viscosities, n, steps, nu, dt, dirs, horizons, trials, iterations, lbfgs, lr, speed, radius, xBoundary, tolerance, advection, outDir, seed, quiet })
             cmd.Options.Add(o);
         cmd.SetAction(parse => setExit(Execute(stderr, () =>
         {
             string t = parse.GetValue(task)!;
             string xb = parse.GetValue(xBoundary)!;
             if (xb is not ("periodic" or "zero-gradient")) throw new UsageException($"--x-boundary must be periodic or zero-gradient (got '{xb}')");
+            string adv = parse.GetValue(advection)!;
+            if (adv is not ("semi-lagrangian" or "maccormack")) throw new UsageException($"--advection must be semi-lagrangian or maccormack (got '{adv}')");
             var d = Defaults(t);
             var s = d with
             {
@@ -69,6 +72,7 @@ public static class MosaicCommand
                 Radius = parse.GetValue(radius) ?? d.Radius,
                 PeriodicX = xb == "periodic",
                 Tolerance = parse.GetValue(tolerance) ?? d.Tolerance,
+                MacCormack = adv == "maccormack",
                 Seed = parse.GetValue(seed) ?? d.Seed,
             };
             s.Validate();

@@ -53,11 +53,12 @@ public sealed class NavierStokes2D
     /// projection on a periodic x axis (Mosaic's PhiFlow channel), before it when the left side is a wall
     /// (<see cref="BoundaryKind.Zero"/>), which the projection then keeps.</param>
     /// <param name="substeps">Explicit diffusion substeps; 0 picks the fewest stable ones.</param>
-    /// <param name="rk2">RK2 (midpoint) backtrace in the advection instead of Euler.</param>
+    /// <param name="rk2">RK2 (midpoint) backtrace in the semi-Lagrangian advection instead of Euler.</param>
+    /// <param name="macCormack">MacCormack advection (second order, <see cref="NavierStokesKernels.MacCormackVelocity2D"/>) instead of semi-Lagrangian.</param>
     /// <param name="tolerance">Pressure CG tolerance (max-norm of the divergence left).</param>
     /// <param name="maxIterations">Pressure CG iteration limit.</param>
     public NavierStokes2D(int n, double viscosity, double dt, double extent = 2 * Math.PI, Boundary2D? boundary = null, Cylinder? cylinder = null,
-        bool inflow = false, int substeps = 0, bool rk2 = true, double tolerance = 1e-9, int maxIterations = 2000)
+        bool inflow = false, int substeps = 0, bool rk2 = true, double tolerance = 1e-9, int maxIterations = 2000, bool macCormack = false)
     {
         if (n < 4) throw new ArgumentException($"n must be at least 4 (got {n}).", nameof(n));
         Check.NonNegative(viscosity, nameof(viscosity));
@@ -68,7 +69,7 @@ public sealed class NavierStokes2D
         if (substeps < 0) throw new ArgumentException($"substeps must be 0 (automatic) or positive (got {substeps}).", nameof(substeps));
         Boundary = boundary ?? Boundary2D.Periodic;
         Boundary.Validate(nameof(boundary));
-        N = n; Extent = extent; Dx = extent / n; Viscosity = viscosity; Dt = dt; Rk2 = rk2; Tolerance = tolerance; MaxIterations = maxIterations;
+        N = n; Extent = extent; Dx = extent / n; Viscosity = viscosity; Dt = dt; Rk2 = rk2; MacCormack = macCormack; Tolerance = tolerance; MaxIterations = maxIterations;
         double stable = Diffusion.MaxStableExplicitDt(viscosity, Dx, Dx, 1);
         Substeps = substeps > 0 ? substeps : Math.Max(1, (int)Math.Ceiling(dt / stable * (1 + 1e-12)));
         Check.ExplicitDiffusion(viscosity, dt, Dx, Dx, Substeps, nameof(dt));
@@ -94,13 +95,13 @@ public sealed class NavierStokes2D
     /// Mosaic's channel for the drag task: no-slip walls at y = 0 and y = side, the inflow profile at x = 0, and
     /// either a periodic x axis (<paramref name="periodicX"/>, Mosaic's declared boundary) or an open right side.
     /// </summary>
-    public static NavierStokes2D Channel(int n, double viscosity, double dt, Cylinder cylinder, bool periodicX = true, double extent = 1, double tolerance = 1e-9)
+    public static NavierStokes2D Channel(int n, double viscosity, double dt, Cylinder cylinder, bool periodicX = true, double extent = 1, double tolerance = 1e-9, bool macCormack = false)
     {
         ArgumentNullException.ThrowIfNull(cylinder);
         var b = periodicX
             ? new Boundary2D(BoundaryKind.Periodic, BoundaryKind.Periodic, BoundaryKind.Zero, BoundaryKind.Zero)
             : new Boundary2D(BoundaryKind.Zero, BoundaryKind.ZeroGradient, BoundaryKind.Zero, BoundaryKind.Zero);
-        return new NavierStokes2D(n, viscosity, dt, extent, b, cylinder, inflow: true, tolerance: tolerance);
+        return new NavierStokes2D(n, viscosity, dt, extent, b, cylinder, inflow: true, tolerance: tolerance, macCormack: macCormack);
     }
 
     /// <summary>Cells per side.</summary>
@@ -115,8 +116,10 @@ public sealed class NavierStokes2D
     public double Dt { get; }
     /// <summary>Explicit diffusion substeps per step.</summary>
     public int Substeps { get; }
-    /// <summary>Whether the advection backtrace is RK2.</summary>
+    /// <summary>Whether the semi-Lagrangian backtrace is RK2.</summary>
     public bool Rk2 { get; }
+    /// <summary>Whether the advection is MacCormack.</summary>
+    public bool MacCormack { get; }
     /// <summary>Pressure CG tolerance.</summary>
     public double Tolerance { get; }
     /// <summary>Pressure CG iteration limit.</summary>
@@ -223,7 +226,7 @@ public sealed class NavierStokes2D
     public void Step(ReadOnlySpan<double> u, ReadOnlySpan<double> v, ReadOnlySpan<double> profile, Span<double> uNext, Span<double> vNext, Span<double> pressure)
     {
         CheckStep(u, v, profile, uNext, vNext, pressure);
-        NavierStokesKernels.Step(u, v, profile, uNext, vNext, pressure, _solid, N, N, Dx, Dx, Dt, Viscosity, Substeps, _xLo, _xHi, _yLo, _yHi, Rk2 ? 1 : 0, _inflowMode, Tolerance, MaxIterations);
+        NavierStokesKernels.Step(u, v, profile, uNext, vNext, pressure, _solid, N, N, Dx, Dx, Dt, Viscosity, Substeps, _xLo, _xHi, _yLo, _yHi, Rk2 ? 1 : 0, MacCormack ? 1 : 0, _inflowMode, Tolerance, MaxIterations);
     }
 
     /// <summary>
@@ -237,18 +240,18 @@ public sealed class NavierStokes2D
         CheckStep(u, v, profile, uNext, vNext, pressure);
         CheckStep(uBar, vBar, profileBar, uNextBar, vNextBar, pressureBar);
         double dtBar = 0;
-        NavierStokesKernels.StepPullback(u, v, profile, uNext, vNext, pressure, _solid, N, N, Dx, Dx, Dt, Viscosity, Substeps, _xLo, _xHi, _yLo, _yHi, Rk2 ? 1 : 0, _inflowMode, Tolerance, MaxIterations,
+        NavierStokesKernels.StepPullback(u, v, profile, uNext, vNext, pressure, _solid, N, N, Dx, Dx, Dt, Viscosity, Substeps, _xLo, _xHi, _yLo, _yHi, Rk2 ? 1 : 0, MacCormack ? 1 : 0, _inflowMode, Tolerance, MaxIterations,
             uBar, vBar, profileBar, uNextBar, vNextBar, pressureBar, ref dtBar, ref nuBar);
     }
 
     private void StepRecord(ReadOnlySpan<double> u, ReadOnlySpan<double> v, ReadOnlySpan<double> profile, Span<double> uNext, Span<double> vNext, Span<double> pressure, Tape tape) =>
-        NavierStokesKernels.StepPullbackForward(u, v, profile, uNext, vNext, pressure, _solid, N, N, Dx, Dx, Dt, Viscosity, Substeps, _xLo, _xHi, _yLo, _yHi, Rk2 ? 1 : 0, _inflowMode, Tolerance, MaxIterations, tape);
+        NavierStokesKernels.StepPullbackForward(u, v, profile, uNext, vNext, pressure, _solid, N, N, Dx, Dx, Dt, Viscosity, Substeps, _xLo, _xHi, _yLo, _yHi, Rk2 ? 1 : 0, MacCormack ? 1 : 0, _inflowMode, Tolerance, MaxIterations, tape);
 
     private void StepReverse(ReadOnlySpan<double> u, ReadOnlySpan<double> v, ReadOnlySpan<double> profile, Scratch s,
         Span<double> uBar, Span<double> vBar, Span<double> profileBar, Span<double> uNextBar, Span<double> vNextBar, Span<double> pressureBar, ref double nuBar, Tape tape)
     {
         double dtBar = 0;
-        NavierStokesKernels.StepPullbackReverse(u, v, profile, s.U, s.V, s.P, _solid, N, N, Dx, Dx, Dt, Viscosity, Substeps, _xLo, _xHi, _yLo, _yHi, Rk2 ? 1 : 0, _inflowMode, Tolerance, MaxIterations,
+        NavierStokesKernels.StepPullbackReverse(u, v, profile, s.U, s.V, s.P, _solid, N, N, Dx, Dx, Dt, Viscosity, Substeps, _xLo, _xHi, _yLo, _yHi, Rk2 ? 1 : 0, MacCormack ? 1 : 0, _inflowMode, Tolerance, MaxIterations,
             uBar, vBar, profileBar, uNextBar, vNextBar, pressureBar, ref dtBar, ref nuBar, tape);
     }
 
