@@ -57,6 +57,22 @@ public class LbfgsTests
     }
 
     [Fact]
+    public void Bounds_Coupled_ReachTheConstrainedMinimiser()
+    {
+        // min (x0 - 3)² + 5 (x0 - x1)² over [0, 1]²: the minimiser (1, 1) has x0 on its bound and x1 pulled there by the coupling.
+        double F(double[] x, double[] g)
+        {
+            g[0] = 2 * (x[0] - 3) + 10 * (x[0] - x[1]);
+            g[1] = -10 * (x[0] - x[1]);
+            return (x[0] - 3) * (x[0] - 3) + 5 * (x[0] - x[1]) * (x[0] - x[1]);
+        }
+        var r = new Lbfgs(gradientTolerance: 1e-10, relativeTolerance: 0).Minimize(F, [0.2, 0.0], 100, lower: 0, upper: 1);
+        Assert.True(r.Converged, $"{r.Reason}: x = ({r.X[0]}, {r.X[1]}), |g| {r.GradientNorm}");
+        Assert.Equal(1.0, r.X[0], 9);
+        Assert.Equal(1.0, r.X[1], 9);
+    }
+
+    [Fact]
     public void BadArguments_AreNamed()
     {
         Assert.Equal("history", Assert.Throws<ArgumentOutOfRangeException>(() => new Lbfgs(history: 0)).ParamName);

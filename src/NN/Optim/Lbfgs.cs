@@ -17,8 +17,10 @@ public sealed record LbfgsResult(double[] X, double Value, double GradientNorm, 
 /// recursion over the last <see cref="History"/> pairs (s, y), initial scaling <c>sᵀy / yᵀy</c>, and a
 /// backtracking line search to the Armijo condition <c>f(x + αd) ≤ f(x) + c₁ ∇fᵀ(x + αd − x)</c>; a pair with
 /// <c>sᵀy ≤ 0</c> (which a backtracking search can produce) is skipped, so the two-loop matrix stays positive
-/// definite. Optional box bounds are applied by projecting each trial point (the projected step is the step the
-/// Armijo test and the pair use); this is the simple projected variant, not L-BFGS-B.
+/// definite. Optional box bounds: directions do not push coordinates that sit on a bound further out, and each trial
+/// point is projected onto the box (the projected step is the one the Armijo test and the pair use); this is the
+/// simple projected variant, not L-BFGS-B. When the line search fails along the quasi-Newton direction, the pairs are
+/// dropped and steepest descent is tried once before giving up.
 /// </summary>
 /// <example>
 /// <code>
@@ -113,26 +115,34 @@ public sealed class Lbfgs
                 double beta = rho[k] * Dot(y[k], d);
                 Axpy(alpha[k] - beta, s[k], d);
             }
-            if (Dot(d, g) >= 0)
-            {
-                // Not a descent direction (only possible with bounds or rounding): restart from steepest descent.
-                s.Clear(); y.Clear(); rho.Clear();
-                double scale = FirstStep / Math.Sqrt(Dot(g, g));
-                for (int i = 0; i < n; i++) d[i] = -scale * g[i];
-            }
+            // Coordinates on a bound that the direction pushes further out do not move: otherwise the projection
+            // would drop them from the step and what is left may climb.
+            BlockBounds(x, d, lower, upper);
+            if (Dot(d, g) >= 0) SteepestDescent(x, g, d, lower, upper, s, y, rho);
 
             // Backtracking to the Armijo condition on the projected step.
-            double step = 1, fNew = double.NaN;
-            bool accepted = false;
-            for (int b = 0; b < MaxBacktracks && !accepted; b++, step *= 0.5)
+            double fNew = double.NaN;
+            bool LineSearch()
             {
-                for (int i = 0; i < n; i++) xNew[i] = x[i] + step * d[i];
-                Clip(xNew, lower, upper);
-                double decrease = 0;
-                for (int i = 0; i < n; i++) decrease += g[i] * (xNew[i] - x[i]);
-                if (decrease >= 0) continue; // the projection removed the descent
-                fNew = Eval(xNew, gNew);
-                accepted = fNew <= fx + Armijo * decrease;
+                double step = 1;
+                for (int b = 0; b < MaxBacktracks; b++, step *= 0.5)
+                {
+                    for (int i = 0; i < n; i++) xNew[i] = x[i] + step * d[i];
+                    Clip(xNew, lower, upper);
+                    double decrease = 0;
+                    for (int i = 0; i < n; i++) decrease += g[i] * (xNew[i] - x[i]);
+                    if (decrease >= 0) continue; // the projection removed the descent
+                    fNew = Eval(xNew, gNew);
+                    if (fNew <= fx + Armijo * decrease) return true;
+                }
+                return false;
+            }
+            bool accepted = LineSearch();
+            if (!accepted && s.Count > 0)
+            {
+                // The curvature pairs led nowhere (a kink, a bound, stale curvature): forget them and try steepest descent once.
+                SteepestDescent(x, g, d, lower, upper, s, y, rho);
+                accepted = LineSearch();
             }
             if (!accepted) return new LbfgsResult(x, fx, gNorm, it - 1, evaluations, false, "line search found no sufficient decrease");
 
@@ -154,6 +164,23 @@ public sealed class Lbfgs
                 return new LbfgsResult(x, fx, ProjectedGradientNorm(x, g, lower, upper), it, evaluations, true, "relative decrease below tolerance");
         }
         return new LbfgsResult(x, fx, ProjectedGradientNorm(x, g, lower, upper), maxIterations, evaluations, false, "iteration limit");
+    }
+
+    /// <summary>Zeroes the components of <paramref name="d"/> that push a coordinate on a bound further out.</summary>
+    private static void BlockBounds(double[] x, double[] d, double lower, double upper)
+    {
+        for (int i = 0; i < x.Length; i++)
+            if ((x[i] <= lower && d[i] < 0) || (x[i] >= upper && d[i] > 0)) d[i] = 0;
+    }
+
+    /// <summary>Clears the curvature pairs and sets <paramref name="d"/> to the projected steepest descent of length <see cref="FirstStep"/>.</summary>
+    private void SteepestDescent(double[] x, double[] g, double[] d, double lower, double upper, List<double[]> s, List<double[]> y, List<double> rho)
+    {
+        s.Clear(); y.Clear(); rho.Clear();
+        for (int i = 0; i < d.Length; i++) d[i] = -g[i];
+        BlockBounds(x, d, lower, upper);
+        double norm = Math.Sqrt(Dot(d, d));
+        if (norm > 0) for (int i = 0; i < d.Length; i++) d[i] *= FirstStep / norm;
     }
 
     private static void Clip(double[] x, double lower, double upper)
