@@ -58,6 +58,8 @@ public sealed class MosaicTests() : TrainerTestBase("diffgen-mosaic-")
         var last = points[^1];
         Assert.Equal(17, last.GetProperty("states_stored").GetInt32());
         Assert.Equal(8, last.GetProperty("states_checkpointed").GetInt32());
+        double stored = last.GetProperty("live_mb_stored").GetDouble(), checkpointed = last.GetProperty("live_mb_checkpointed").GetDouble();
+        Assert.True(checkpointed > 0 && checkpointed < stored, $"live MB: checkpointed {checkpointed}, stored {stored}");
         Assert.True(File.Exists(Path.Combine(dir, "memory_vs_steps.png")));
     }
 

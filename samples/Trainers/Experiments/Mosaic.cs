@@ -318,7 +318,7 @@ public static class Mosaic
     private static object Cost(MosaicSettings s, RunOutput output, TextWriter log, CancellationToken ct)
     {
         // Mosaic's cost/spatial_cost, temporal_cost and vjp_cost: nu 0.01, dt 0.01, multi-mode initial velocity.
-        output.BeginMetrics("sweep,n,steps,forward_s,forward_std_s,vjp_s,vjp_std_s,vjp_checkpoint_every,peak_mb_stored,peak_mb_checkpointed,states_stored,states_checkpointed");
+        output.BeginMetrics("sweep,n,steps,forward_s,forward_std_s,vjp_s,vjp_std_s,vjp_checkpoint_every,live_mb_stored,live_mb_checkpointed,states_stored,states_checkpointed");
         var rows = new List<object>();
         var plotN = new List<(double N, double F, double B)>();
         var plotSteps = new List<(double Steps, double F, double B, double MemAll, double MemCp)>();
@@ -327,8 +327,8 @@ public static class Mosaic
             ct.ThrowIfCancellationRequested();
             var c = MeasureCost(n, steps, s.Viscosity, s.Dt, s.Trials, s.Tolerance, s.Seed, memory: true, s.MacCormack);
             output.AddMetricsRow(FormattableString.Invariant($"{sweep},{n},{steps},{c.ForwardSeconds:R},{c.ForwardStd:R},{c.VjpSeconds:R},{c.VjpStd:R},{c.CheckpointEvery},{c.PeakMbStored:R},{c.PeakMbCheckpointed:R},{c.StatesStored},{c.StatesCheckpointed}"));
-            rows.Add(new { sweep, n, steps, forward_s = c.ForwardSeconds, forward_std_s = c.ForwardStd, vjp_s = c.VjpSeconds, vjp_std_s = c.VjpStd, vjp_checkpoint_every = c.CheckpointEvery, peak_mb_stored = double.IsNaN(c.PeakMbStored) ? (double?)null : c.PeakMbStored, peak_mb_checkpointed = c.PeakMbCheckpointed, states_stored = c.StatesStored, states_checkpointed = c.StatesCheckpointed });
-            log.WriteLine(FormattableString.Invariant($"  {sweep,-8} N {n,4}  steps {steps,5}  forward {c.ForwardSeconds,8:F3} s  VJP {c.VjpSeconds,8:F3} s ({c.VjpSeconds / c.ForwardSeconds:F2}x)  peak MB stored {(double.IsNaN(c.PeakMbStored) ? "(skipped)" : c.PeakMbStored.ToString("F1", CultureInfo.InvariantCulture)),9} / checkpointed every {c.CheckpointEvery} {c.PeakMbCheckpointed:F1}"));
+            rows.Add(new { sweep, n, steps, forward_s = c.ForwardSeconds, forward_std_s = c.ForwardStd, vjp_s = c.VjpSeconds, vjp_std_s = c.VjpStd, vjp_checkpoint_every = c.CheckpointEvery, live_mb_stored = double.IsNaN(c.PeakMbStored) ? (double?)null : c.PeakMbStored, live_mb_checkpointed = c.PeakMbCheckpointed, states_stored = c.StatesStored, states_checkpointed = c.StatesCheckpointed });
+            log.WriteLine(FormattableString.Invariant($"  {sweep,-8} N {n,4}  steps {steps,5}  forward {c.ForwardSeconds,8:F3} s  VJP {c.VjpSeconds,8:F3} s ({c.VjpSeconds / c.ForwardSeconds:F2}x)  live MB stored {(double.IsNaN(c.PeakMbStored) ? "(skipped)" : c.PeakMbStored.ToString("F1", CultureInfo.InvariantCulture)),9} / checkpointed every {c.CheckpointEvery} {c.PeakMbCheckpointed:F1}"));
             if (sweep == "by_N") plotN.Add((n, c.ForwardSeconds, c.VjpSeconds)); else plotSteps.Add((steps, c.ForwardSeconds, c.VjpSeconds, c.PeakMbStored, c.PeakMbCheckpointed));
         }
         foreach (int n in s.Sizes) Point("by_N", n, s.Steps);
@@ -339,7 +339,7 @@ public static class Mosaic
         LogLogPlot(output.PathOf("cost_vs_steps.png"), FormattableString.Invariant($"Wall time vs steps (N {s.N})"), "steps", "seconds",
             [("forward", plotSteps.Select(p => p.Steps).ToArray(), plotSteps.Select(p => p.F).ToArray()), ("VJP", plotSteps.Select(p => p.Steps).ToArray(), plotSteps.Select(p => p.B).ToArray())]);
         var withAll = plotSteps.Where(p => !double.IsNaN(p.MemAll)).ToArray();
-        LogLogPlot(output.PathOf("memory_vs_steps.png"), FormattableString.Invariant($"Peak managed heap of the VJP vs steps (N {s.N})"), "steps", "MB",
+        LogLogPlot(output.PathOf("memory_vs_steps.png"), FormattableString.Invariant($"Live memory of the VJP's reverse sweep vs steps (N {s.N})"), "steps", "MB",
             [("every step stored", withAll.Select(p => p.Steps).ToArray(), withAll.Select(p => p.MemAll).ToArray()), ("checkpointed (every sqrt(steps))", plotSteps.Select(p => p.Steps).ToArray(), plotSteps.Select(p => p.MemCp).ToArray())]);
         var summary = new
         {
@@ -348,7 +348,7 @@ public static class Mosaic
             settings = s,
             threads = Environment.ProcessorCount,
             points = rows,
-            note = "Mean of the trials after one warm-up; forward = the rollout from the multi-mode IC; VJP = Mosaic's gradient of sum(u_T^2) w.r.t. the cell-centred v0 (forward included), checkpointing every ceil(sqrt(steps)) states. Peak MB: the largest managed heap above the pre-call baseline (after a full GC, which the VJP time then includes: tens of ms), polled every millisecond during the last timed VJP (checkpointed) and one VJP that records every step (stored). A warm-up over 2 s counts as the first trial.",
+            note = "Mean of the trials after one warm-up; forward = the rollout from the multi-mode IC; VJP = Mosaic's gradient of sum(u_T^2) w.r.t. the cell-centred v0 (forward included), checkpointing every ceil(sqrt(steps)) states. Peak MB: the live managed memory of the reverse sweep at its fullest (a full GC at the first reverse step of each segment, minus the live memory before the call), in separate untimed runs: checkpointed every ceil(sqrt(steps)) and recording every step (stored). A warm-up over 2 s counts as the first trial.",
         };
         output.WriteSummary(summary);
         return summary;
@@ -372,14 +372,13 @@ public static class Mosaic
         var gu = new double[n * n];
         var gv = new double[n * n];
         var (fMean, fStd) = Time(trials, () => ns.Run(u0, v0, steps));
+        var (bMean, bStd) = Time(trials, () => ns.SumOfSquaresGradient(cu0, cv0, steps, gu, gv, every));
         double memCp = double.NaN, memAll = double.NaN;
-        // The heap is polled during the timed VJP calls (a 1 ms poll costs nothing measurable beside a rollout).
-        var (bMean, bStd) = Time(trials, () =>
+        if (memory)
         {
-            if (memory) memCp = PeakManagedMegabytes(() => ns.SumOfSquaresGradient(cu0, cv0, steps, gu, gv, every), collect: true);
-            else ns.SumOfSquaresGradient(cu0, cv0, steps, gu, gv, every);
-        });
-        if (memory && EstimatedStoredMegabytes(n, steps) < 4000) memAll = PeakManagedMegabytes(() => ns.SumOfSquaresGradient(cu0, cv0, steps, gu, gv, 0), collect: true);
+            memCp = LiveMegabytes(ns, u0, v0, steps, every);
+            if (EstimatedStoredMegabytes(n, steps) < 4000) memAll = LiveMegabytes(ns, u0, v0, steps, 0);
+        }
         return new CostPoint(n, steps, fMean, fStd, bMean, bStd, every, memAll, memCp, steps + 1, (steps - 1) / every + 1 + every);
     }
 
@@ -408,33 +407,24 @@ public static class Mosaic
         return (mean, Math.Sqrt(t.Sum(x => (x - mean) * (x - mean)) / trials));
     }
 
-    /// <summary>The peak managed heap above the baseline while <paramref name="a"/> runs, polled every millisecond (after a full collection when <paramref name="collect"/>).</summary>
-    private static double PeakManagedMegabytes(Action a, bool collect)
+    /// <summary>
+    /// The live managed memory a rollout's reverse sweep holds at its fullest: a full collection at the first reverse
+    /// step of each segment (when the segment's states and tapes are all recorded, with every checkpoint still held),
+    /// minus the live memory before the call. Not timed: each probe is a full garbage collection.
+    /// </summary>
+    private static double LiveMegabytes(NavierStokes2D ns, double[] u0, double[] v0, int steps, int checkpointEvery)
     {
-        if (collect)
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        long baseline = GC.GetTotalMemory(true), peak = 0;
+        int segment = checkpointEvery == 0 ? steps : checkpointEvery;
+        var ub = new double[ns.UCount];
+        var vb = new double[ns.VCount];
+        ns.Backward(u0, v0, steps, default, default, default, (k, _, _, _) =>
         {
-            GC.Collect();
-            GC.WaitForPendingFinalizers();
-            GC.Collect();
-        }
-        long baseline = GC.GetTotalMemory(false), peak = baseline;
-        using var done = new ManualResetEventSlim();
-        var poller = new Thread(() =>
-        {
-            while (!done.IsSet)
-            {
-                long m = GC.GetTotalMemory(false);
-                if (m > Interlocked.Read(ref peak)) Interlocked.Exchange(ref peak, m);
-                done.Wait(1);
-            }
-        }) { IsBackground = true };
-        poller.Start();
-        a();
-        long last = GC.GetTotalMemory(false);
-        if (last > Interlocked.Read(ref peak)) Interlocked.Exchange(ref peak, last);
-        done.Set();
-        poller.Join();
-        return (Interlocked.Read(ref peak) - baseline) / 1e6;
+            if ((k + 1) % segment == 0 || k == steps - 1) peak = Math.Max(peak, GC.GetTotalMemory(true) - baseline);
+        }, ub, vb, default, checkpointEvery);
+        return peak / 1e6;
     }
 
     // ------------------------------------------------------------------ optimize
