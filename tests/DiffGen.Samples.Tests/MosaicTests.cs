@@ -50,16 +50,17 @@ public sealed class MosaicTests() : TrainerTestBase("diffgen-mosaic-")
     public void Cost_TimesBothPasses_AndCheckpointingHoldsFewerStates()
     {
         var dir = Dir("cost");
-        var (code, _, err) = Run("mosaic", "--task", "cost", "--sizes", "8", "--steps", "4", "--steps-list", "3,16", "--n", "8", "--trials", "1", "--out", dir, "--quiet");
+        var (code, _, err) = Run("mosaic", "--task", "cost", "--sizes", "8", "--steps", "4", "--steps-list", "3,36", "--n", "16", "--trials", "1", "--out", dir, "--quiet");
         Assert.True(code == 0, err);
         var points = Summary(dir).GetProperty("points").EnumerateArray().ToArray();
         Assert.Equal(3, points.Length);
         Assert.All(points, p => Assert.True(p.GetProperty("forward_s").GetDouble() > 0 && p.GetProperty("vjp_s").GetDouble() > 0));
         var last = points[^1];
-        Assert.Equal(17, last.GetProperty("states_stored").GetInt32());
-        Assert.Equal(8, last.GetProperty("states_checkpointed").GetInt32());
+        Assert.Equal(37, last.GetProperty("states_stored").GetInt32());
+        Assert.Equal(12, last.GetProperty("states_checkpointed").GetInt32()); // 6 checkpoints + a 6-step segment
         double stored = last.GetProperty("live_mb_stored").GetDouble(), checkpointed = last.GetProperty("live_mb_checkpointed").GetDouble();
-        Assert.True(checkpointed > 0 && checkpointed < stored, $"live MB: checkpointed {checkpointed}, stored {stored}");
+        // 36 recorded steps at 16² hold about 1.5 MB; checkpointing every 6 holds a sixth of the tapes.
+        Assert.True(stored > 0.5 && checkpointed < stored / 2, $"live MB: checkpointed {checkpointed}, stored {stored}");
         Assert.True(File.Exists(Path.Combine(dir, "memory_vs_steps.png")));
     }
 
