@@ -6,7 +6,7 @@ namespace DiffGen.Samples.Tests;
 /// <summary>mosaic at tiny sizes: each task runs, writes its outputs and numbers that mean something; bad options exit with 2.</summary>
 public sealed class MosaicTests() : TrainerTestBase("diffgen-mosaic-")
 {
-    private static JsonElement Summary(string dir) => JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "summary.json"))).RootElement;
+    internal static JsonElement Summary(string dir) => JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "summary.json"))).RootElement;
 
     [Fact]
     public void Forward_ErrorFallsWithN_AndTheOutputsAreWritten()
@@ -47,24 +47,6 @@ public sealed class MosaicTests() : TrainerTestBase("diffgen-mosaic-")
     }
 
     [Fact]
-    public void Cost_TimesBothPasses_AndCheckpointingHoldsFewerStates()
-    {
-        var dir = Dir("cost");
-        var (code, _, err) = Run("mosaic", "--task", "cost", "--sizes", "8", "--steps", "4", "--steps-list", "3,36", "--n", "16", "--trials", "1", "--out", dir, "--quiet");
-        Assert.True(code == 0, err);
-        var points = Summary(dir).GetProperty("points").EnumerateArray().ToArray();
-        Assert.Equal(3, points.Length);
-        Assert.All(points, p => Assert.True(p.GetProperty("forward_s").GetDouble() > 0 && p.GetProperty("vjp_s").GetDouble() > 0));
-        var last = points[^1];
-        Assert.Equal(37, last.GetProperty("states_stored").GetInt32());
-        Assert.Equal(12, last.GetProperty("states_checkpointed").GetInt32()); // 6 checkpoints + a 6-step segment
-        double stored = last.GetProperty("live_mb_stored").GetDouble(), checkpointed = last.GetProperty("live_mb_checkpointed").GetDouble();
-        // 36 recorded steps at 16² hold about 1.5 MB; checkpointing every 6 holds a sixth of the tapes.
-        Assert.True(stored > 0.5 && checkpointed < stored / 2, $"live MB: checkpointed {checkpointed}, stored {stored}");
-        Assert.True(File.Exists(Path.Combine(dir, "memory_vs_steps.png")));
-    }
-
-    [Fact]
     public void Optimize_LbfgsLowersTheLoss_AndBothRunsAreRecorded()
     {
         var dir = Dir("optimize");
@@ -90,4 +72,33 @@ public sealed class MosaicTests() : TrainerTestBase("diffgen-mosaic-")
     [InlineData("--dt", "-1")]
     [InlineData("--advection", "upwind")]
     public void BadOptions_ExitWithTwoAndOneLine(params string[] args) => AssertUsageError(["mosaic", .. args, "--out", Path.Combine(Path.GetTempPath(), "diffgen-mosaic-never")]);
+}
+
+/// <summary>The memory columns measure the whole process's live heap: run alone, not beside other tests.</summary>
+[CollectionDefinition("mosaic memory", DisableParallelization = true)]
+public sealed class MosaicMemoryCollection;
+
+/// <summary>mosaic --task cost at tiny sizes (alone: its memory probe sees every thread's allocations).</summary>
+[Collection("mosaic memory")]
+public sealed class MosaicCostTests() : TrainerTestBase("diffgen-mosaic-cost-")
+{
+    private static JsonElement Summary(string dir) => MosaicTests.Summary(dir);
+
+    [Fact]
+    public void Cost_TimesBothPasses_AndCheckpointingHoldsFewerStates()
+    {
+        var dir = Dir("cost");
+        var (code, _, err) = Run("mosaic", "--task", "cost", "--sizes", "8", "--steps", "4", "--steps-list", "3,36", "--n", "16", "--trials", "1", "--out", dir, "--quiet");
+        Assert.True(code == 0, err);
+        var points = Summary(dir).GetProperty("points").EnumerateArray().ToArray();
+        Assert.Equal(3, points.Length);
+        Assert.All(points, p => Assert.True(p.GetProperty("forward_s").GetDouble() > 0 && p.GetProperty("vjp_s").GetDouble() > 0));
+        var last = points[^1];
+        Assert.Equal(37, last.GetProperty("states_stored").GetInt32());
+        Assert.Equal(12, last.GetProperty("states_checkpointed").GetInt32()); // 6 checkpoints + a 6-step segment
+        double stored = last.GetProperty("live_mb_stored").GetDouble(), checkpointed = last.GetProperty("live_mb_checkpointed").GetDouble();
+        // 36 recorded steps at 16² hold about 1.5 MB; checkpointing every 6 holds a sixth of the tapes.
+        Assert.True(stored > 0.5 && checkpointed < stored / 2, $"live MB: checkpointed {checkpointed}, stored {stored}");
+        Assert.True(File.Exists(Path.Combine(dir, "memory_vs_steps.png")));
+    }
 }
