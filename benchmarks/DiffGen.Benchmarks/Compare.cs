@@ -46,6 +46,8 @@ public static class Compare
         var r = new Dictionary<string, double>();
         var groups = only?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         bool Want(string group) => groups is null || groups.Contains(group);
+        // mosaic takes minutes (rollouts of up to 1000 steps): only when named.
+        if (groups?.Contains("mosaic") == true) MosaicCost.Run(r);
         // ---- physics (issue 4): the smoke step (same setup as benchmarks/torch/physics.py: a smoke block, at rest)
         foreach (int sn in Want("smoke") ? new[] { 128, 512 } : [])
         {
