@@ -121,14 +121,15 @@ namespace DiffGen.Generator.Reverse
             else if (analysis.Vars.Any(v => v.IsContainer))
                 whyNot = "it uses structs or instance state (dual numbers replace double values, not fields)";
             else if (UsesUnsupportedDual(analysis.Body))
-                whyNot = "it uses MathF, a cast to float, or a helper called with double arguments";
+                whyNot = "it uses MathF, a cast to float, or a helper called with double arguments (also in a guard or a log call)";
             if (whyNot != null) return null;
             var t = new ReverseTransformer(m, callees, analysis, dual: true);
             return DualRewrite.Apply(t.BuildMethods(out _).Single());
         }
 
-        /// <summary>MathF, a cast to float, or an inactive helper called with float/double arguments: what dual numbers cannot replace (the capability table asks too).</summary>
+        /// <summary>MathF, a cast to float, an inactive helper called with float/double arguments, or a forward-only statement without a dual form: what dual numbers cannot replace (the capability table asks too).</summary>
         internal static bool UsesUnsupportedDual(Stmt body) =>
+            Walk.Descendants(body).Any(s => s is ForwardOnly f && f.DualText == null) ||
             Walk.Descendants(body).SelectMany(Walk.Exprs).SelectMany(Walk.Descendants).Any(x =>
                 x is MathCall mc && mc.IsMathF
                 || x is Opaque o && o.Args.Any(a => a.Type == Ty.Double || a.Type == Ty.Float)
@@ -193,11 +194,11 @@ namespace DiffGen.Generator.Reverse
         /// <summary>Saves a span's contents on the tape (arrays of structs or objects as a copy on the object stack).</summary>
         private CsStmt SaveSpan(Var v) => v.Aggregate
             ? Do(Push(Member(_tape, "Objects"), Call(Member(ReadOnly(CsType.ElementOf(v), N(v.Name)), "ToArray"))))
-            : Do(Call(Member(Tape(v.Elem), "PushSpan"), N(v.Name)));
+            : ArrayShapes.Push(v, Tape(v.Elem), N(v.Name));
 
         private CsStmt RestoreSpan(Var v) => v.Aggregate
             ? Do(Call(Member(ReadOnly(CsType.ElementOf(v), new CsCast(CsType.ArrayOf(CsType.ElementOf(v)), Pop(Member(_tape, "Objects")))), "CopyTo"), N(v.Name)))
-            : Do(Call(Member(Tape(v.Elem), "PopSpan"), N(v.Name)));
+            : ArrayShapes.Pop(v, Tape(v.Elem), N(v.Name));
 
         /// <summary>How generated code calls a callee or one of its derivatives: on this, as an operator, or on its type.</summary>
         private static CsExpr Target(Callee callee, string? type, string name) =>
@@ -221,7 +222,7 @@ namespace DiffGen.Generator.Reverse
             if (v.Storage == Storage.Struct) return new CsLocal(VarType(v), v.Name, value ?? new CsVerbatim("default"));
             if (v.Elem == Ty.Other) return new CsLocal(VarType(v), v.Name, value ?? new CsVerbatim("default!"));
             if (v.Storage == Storage.Scalar) return new CsLocal(T(v.Elem), v.Name, value ?? Zero(v.Elem));
-            return new CsLocal(VarType(v), v.Name, value ?? Call(new CsMember(N("global::System.Array"), "Empty", CsType.ElementOf(v))));
+            return new CsLocal(VarType(v), v.Name, value ?? ArrayShapes.Empty(v));
         }
 
         private static CsExpr ReadOnly(CsType elem, CsExpr span) => new CsCast(CsType.ReadOnlySpanOf(elem), span);
@@ -287,7 +288,8 @@ namespace DiffGen.Generator.Reverse
                 }
                 else
                 {
-                    sig.Add(new CsParam(CsType.SpanOf(CsType.ElementOf(v)), bar));
+                    // A multi-dimensional or jagged array's adjoint is an array of the same shape; a flat one's a span.
+                    sig.Add(new CsParam(v.IsMultiDim ? CsType.Param(v) : CsType.SpanOf(CsType.ElementOf(v)), bar));
                     adjointArgs.Add(N(bar));
                     _bar[v.Id] = bar;
                 }
@@ -359,15 +361,24 @@ namespace DiffGen.Generator.Reverse
                 if (v.Id == _a.ResultVar && bar == resultBarParam) continue;
                 if (v.Storage == Storage.Scalar)
                     adjointDeclarations.Add(new CsLocal(T(v.Elem), bar, _inOut.Contains(v.Id) ? N(_paramAccumulator[v.Id]) : Zero(v.Elem)));
-                else adjointDeclarations.Add(new CsLocal(CsType.ArrayOf(CsType.ElementOf(v)), bar, Call(new CsMember(N("global::System.Array"), "Empty", CsType.ElementOf(v)))));
+                else adjointDeclarations.Add(new CsLocal(CsType.OfVar(v), bar, ArrayShapes.Empty(v)));
             }
-            var checks = new List<CsStmt>();
+            // Span and array parameters that the method writes must not share memory with another one: the
+            // derivative assumes they do not (Scale(x, s, x) would give a wrong gradient), so say so instead.
+            var checks = ArrayShapes.OverlapChecks(parms, v => WritesVar(_body, v.Id), _m.Name);
             if (_thisBar != null && self!.Storage == Storage.Object)
                 checks.Add(new CsRawStmt("global::System.ArgumentNullException.ThrowIfNull(" + _thisBar + ");"));
             foreach (var v in parms.Concat(_vars.Where(l => l.IsLeaf && _vars[l.Container].Role == VarRole.This && l.IsWritableSpan)))
             {
                 // A short adjoint span would make the reverse sweep fail half-way: check up front.
                 if (v.IsScalar || v.IsContainer || !_bar.TryGetValue(v.Id, out var sb)) continue;
+                if (v.IsMultiDim) { checks.Add(ArrayShapes.RequireSameShape(v, sb)); continue; }
+                // A null array is the method's own business (its guard, or the exception it would throw).
+                if (v.Storage == Storage.Array)
+                {
+                    checks.Add(Do(Call(Member(N(Names.ArrayHelpers), "RequireSameLength"), N(v.Name), Member(sb, "Length"), new CsVerbatim("nameof(" + v.Name + ")"), new CsVerbatim("nameof(" + sb + ")"))));
+                    continue;
+                }
                 checks.Add(new CsIf(Bin("!=", Member(sb, "Length"), Member(v.Name, "Length")),
                     Block(new CsRawStmt("throw new " + Names.ArgumentException + "(\"" + sb + " must have the length of " + v.Name + " (\" + " + v.Name + ".Length + \").\", nameof(" + sb + "));")), null));
             }
@@ -377,7 +388,7 @@ namespace DiffGen.Generator.Reverse
             // garbage collector's) and their adjoints.
             var recycle = new List<CsStmt>();
             if (!_dual)
-                foreach (var v in _vars.Where(v => v.Role != VarRole.Param && !v.IsLeaf && v.Storage == Storage.Array))
+                foreach (var v in _vars.Where(v => v.Role != VarRole.Param && !v.IsLeaf && v.Storage == Storage.Array && !v.IsMultiDim))
                 {
                     recycle.Add(Do(Call(Member(_tape, "Recycle"), N(v.Name))));
                     if (_bar.TryGetValue(v.Id, out var vb) && _a.Active[v.Id]) recycle.Add(Do(Call(Member(_tape, "Recycle"), N(vb))));
@@ -446,14 +457,14 @@ namespace DiffGen.Generator.Reverse
                 var save = new List<CsStmt>();
                 foreach (var v in savedSpans) save.Add(SaveSpan(v));
                 foreach (var v in locals)
-                    save.Add(Do(Push(v.Elem == Ty.Other ? Member(_tape, "Objects") : v.IsScalar ? Tape(v.Elem) : RefTape(v.Elem), N(v.Name))));
+                    save.Add(Do(Push(v.Elem == Ty.Other || v.IsMultiDim ? Member(_tape, "Objects") : v.IsScalar ? Tape(v.Elem) : RefTape(v.Elem), N(v.Name))));
                 foreach (var (name, type) in _slots) save.Add(Do(Push(Tape(type), N(name))));
                 _tapes = revTapes;
                 _refTapes = revRefTapes;
                 var load = new List<CsStmt>();
                 for (int k = _slots.Count - 1; k >= 0; k--) load.Add(new CsLocal(T(_slots[k].Type), _slots[k].Name, Pop(Tape(_slots[k].Type))));
                 for (int k = locals.Count - 1; k >= 0; k--)
-                    load.Add(Declaration(locals[k], locals[k].Elem == Ty.Other ? new CsCast(VarType(locals[k]), Pop(Member(_tape, "Objects")))
+                    load.Add(Declaration(locals[k], locals[k].Elem == Ty.Other || locals[k].IsMultiDim ? new CsCast(VarType(locals[k]), Pop(Member(_tape, "Objects")))
                         : Pop(locals[k].IsScalar ? Tape(locals[k].Elem) : RefTape(locals[k].Elem))));
                 for (int k = savedSpans.Count - 1; k >= 0; k--) load.Add(RestoreSpan(savedSpans[k]));
 
@@ -500,25 +511,35 @@ namespace DiffGen.Generator.Reverse
 
         private string Modifiers(string access) => _m.IsInstance ? access : access + " static";
 
-        private CsStmt SaveFinal(int r, string final) =>
-            new CsLocal(CsType.Var, final, _vars[r].IsScalar ? N(_vars[r].Name) : _dual
-                ? Call(Member(ReadOnly(CsType.ElementOf(_vars[r]), N(_vars[r].Name)), "ToArray"))
-                : Call(new CsMember(N(_tape), "CopyOf", CsType.ElementOf(_vars[r])), N(_vars[r].Name)));
+        private CsStmt SaveFinal(int r, string final)
+        {
+            var v = _vars[r];
+            if (v.IsScalar) return new CsLocal(CsType.Var, final, N(v.Name));
+            if (v.Jagged) return new CsLocal(CsType.Var, final, ArrayShapes.Copy(v, N(v.Name)));
+            var contents = ArrayShapes.Contents(v, N(v.Name));
+            return new CsLocal(CsType.Var, final, _dual
+                ? Call(Member(ReadOnly(CsType.ElementOf(v), contents), "ToArray"))
+                : Call(new CsMember(N(_tape), "CopyOf", CsType.ElementOf(v)), contents));
+        }
 
         private IEnumerable<CsStmt> RestoreFinal(int r, string final)
         {
-            if (_vars[r].IsScalar)
+            var v = _vars[r];
+            if (v.IsScalar)
             {
-                yield return Set(N(_vars[r].Name), N(final));
+                yield return Set(N(v.Name), N(final));
                 yield break;
             }
-            yield return Do(Call(Member(ReadOnly(CsType.ElementOf(_vars[r]), N(final)), "CopyTo"), N(_vars[r].Name)));
+            if (v.Jagged)
+            {
+                yield return Do(Call(Member(N(Names.ArrayHelpers), "CopyInto"), N(final), N(v.Name)));
+                yield break;
+            }
+            yield return Do(Call(Member(ReadOnly(CsType.ElementOf(v), N(final)), "CopyTo"), ArrayShapes.Contents(v, N(v.Name))));
             if (!_dual) yield return Do(Call(Member(_tape, "Recycle"), N(final)));
         }
 
-        private bool WritesVar(Stmt s, int var) => Walk.Descendants(s).Any(x =>
-            x is Assign a && Analyzer.TargetVar(a.Target) == var
-            || x is Call c && c.Args.Select((arg, k) => (arg, k)).Any(p => p.arg is VarRef v && v.Var == var && _callees[c.Callee].Params[p.k].Writes && _callees[c.Callee].Params[p.k].Storage != Storage.Scalar));
+        private bool WritesVar(Stmt s, int var) => ArrayShapes.Writes(s, var, _callees);
 
         // ------------------------------------------------------------------ forward sweep
 
@@ -574,10 +595,20 @@ namespace DiffGen.Generator.Reverse
                 case Alloc al:
                     {
                         var v = _vars[al.Var];
+                        if (v.IsMultiDim)
+                        {
+                            // Created once, outside loops (lowering checks): never re-allocated, never taped.
+                            if (Pushed(al.Id, al.Var)) throw new System.NotSupportedException("a multi-dimensional or jagged array would have to be taped");
+                            w.Add(Set(N(v.Name), new CsNewArray(v.Jagged ? CsType.ArrayOf(T(v.Elem)) : T(v.Elem), P(al.Length))));
+                            break;
+                        }
                         if (Pushed(al.Id, al.Var)) w.Add(Do(Push(v.Aggregate ? Member(_tape, "Objects") : RefTape(v.Elem), N(v.Name))));
                         w.Add(Set(N(v.Name), NewArray(v.Elem, P(al.Length))));
                         break;
                     }
+                case RowAlloc ra:
+                    w.Add(Set(new CsIndex(N(_vars[ra.Var].Name), P(ra.Row)), new CsNewArray(T(_vars[ra.Var].Elem), P(ra.Length))));
+                    break;
                 case If i:
                     {
                         bool taped = _a.TapedConditions.Contains(i.Id);
@@ -644,11 +675,14 @@ namespace DiffGen.Generator.Reverse
                         w.Add(c.ResultVar >= 0 ? Set(N(_vars[c.ResultVar].Name), call) : Do(call));
                         break;
                     }
-                case Throw t:
-                    w.Add(new CsRawStmt(t.Text));
+                case ForwardOnly t:
+                    w.Add(new CsRawStmt(ForwardOnlyText(t)));
                     break;
             }
         }
+
+        /// <summary>A forward-only statement as this pullback prints it (on dual numbers, with doubles cast out of them).</summary>
+        private string ForwardOnlyText(ForwardOnly f) => _dual ? f.DualText! : f.Text;
 
         /// <summary>
         /// On dual numbers there is no primal callee to call: its dual pullback with zero seeds computes
@@ -670,7 +704,8 @@ namespace DiffGen.Generator.Reverse
                 }
                 else
                 {
-                    args.Add(new CsNewArray(T(p.Elem), Member(_vars[((VarRef)c.Args[k]).Var].Name, "Length")));
+                    var sv = _vars[((VarRef)c.Args[k]).Var];
+                    args.Add(ArrayShapes.ZerosLike(sv, N(sv.Name)));
                 }
             }
             return Call(Member(callee.PullbackType!, callee.PullbackName + "Dual"), args.ToArray());
@@ -691,7 +726,8 @@ namespace DiffGen.Generator.Reverse
                             w.Add(new CsLocal(VarType(_vars[t.Var]), _vars[t.Var].Name, P(a.Value)));
                     foreach (var c in b.Stmts)
                         if (c is Alloc al && _a.Active[al.Var])
-                            w.Add(Set(N(_bar[al.Var]), NewArray(_vars[al.Var].Elem, Member(_vars[al.Var].Name, "Length"))));
+                            w.Add(Set(N(_bar[al.Var]), _vars[al.Var].IsMultiDim ? ArrayShapes.ZerosLike(_vars[al.Var], N(_vars[al.Var].Name))
+                                : NewArray(_vars[al.Var].Elem, Member(_vars[al.Var].Name, "Length"))));
                     var fresh = BlockLocalBars(b);
                     _zeroBars.UnionWith(fresh);
                     for (int k = b.Stmts.Count - 1; k >= 0; k--)
@@ -1009,7 +1045,7 @@ namespace DiffGen.Generator.Reverse
                 if (copyRestoredOutputs && p.Writes && Pushed(c.Id, sv.Id))
                 {
                     string copy = Temp();
-                    inner.Add(new CsLocal(CsType.Var, copy, Call(Member(ReadOnly(CsType.ElementOf(sv), N(sv.Name)), "ToArray"))));
+                    inner.Add(new CsLocal(CsType.Var, copy, ArrayShapes.Copy(sv, N(sv.Name))));
                     args.Add(N(copy));
                 }
                 else
@@ -1018,7 +1054,7 @@ namespace DiffGen.Generator.Reverse
                 }
                 if (!p.HasAdjoint) continue;
                 if (_a.Active[sv.Id]) { adjArgs.Add(N(_bar[sv.Id])); anyActive = true; }
-                else adjArgs.Add(new CsNewArray(CsType.ElementOf(sv), Member(sv.Name, "Length")));
+                else adjArgs.Add(ArrayShapes.ZerosLike(sv, N(sv.Name)));
             }
             return (args, adjArgs, after, anyActive);
         }

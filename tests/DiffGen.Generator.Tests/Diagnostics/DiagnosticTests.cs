@@ -24,7 +24,7 @@ public class DiagnosticTests
         { "DG0100", "public static partial class C { [Differentiable] public static double F(double x) { [|goto end;|] end: return x; } }", "goto" },
         { "DG0101", "public static class H { public static double G(double v) => v * 3; } public static partial class C { [Differentiable] public static double F(double x) => Math.Sin([|H.G(x)|]); }", "GPullback(double v, double resultBar, ref double vBar)" },
         { "DG0102", "public static partial class C { [Differentiable] public static double F(double x, int i) { double y = x + [|i++|]; return y; } }", "++" },
-        { "DG0102", "public static partial class C { [Differentiable] public static double F(double x) { Func<double, double> f = null!; return [|f(x)|]; } }", "" },
+        { "DG0103", "public static partial class C { [Differentiable] public static double F(double x) { Func<double, double> [|f = null!|]; return f(x); } }", "initialised with a lambda" },
         { "DG0103", "public static partial class C { [Differentiable] public static double F(double x) { System.Collections.Generic.Dictionary<int, double> [|d = new()|]; return x; } }", "Dictionary" },
         { "DG0104", "public static partial class C { [Differentiable] public static double G(double v) => v * v; [Differentiable] public static double F(double x) { while ([|G(x)|] < 10) x = x * 2; return x; } }", "loop condition" },
         { "DG0104", "public static partial class C { [Differentiable] public static double G(double v) => v * v; [Differentiable] public static double F(double x) => x > 0 ? [|G(x)|] : 0; }", "?:" },
