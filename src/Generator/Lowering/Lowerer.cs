@@ -966,8 +966,7 @@ namespace DiffGen.Generator.Lowering
             if (TryLowerForEachRow(fe, output)) return;
             if (TryLowerAggregateForEach(fe, output)) return;
             var loopVar = _model.GetDeclaredSymbol(fe, _ct);
-            if (!(_model.GetSymbolInfo(fe.Expression, _ct).Symbol is ISymbol src) || !_symbolVars.TryGetValue(src, out int arr)
-                || _vars[arr].Storage == Storage.Scalar || loopVar == null || !TryMapScalar(loopVar.Type, out var elemTy))
+            if (!ArrayVar(fe.Expression, out int arr) || loopVar == null || !TryMapScalar(loopVar.Type, out var elemTy))
             {
                 Report(Descriptors.UnsupportedStatement, fe.GetLocation(), "foreach statement", ForEachHint(fe));
                 return;
@@ -1553,6 +1552,8 @@ namespace DiffGen.Generator.Lowering
                     return -1;
                 }
                 receiver = _this;
+                // The call may change any of the object's state: every field is a variable the caller tapes around it.
+                if (UsesInstanceState(symbol)) DeclareAllState(inv);
             }
             int reported = _diagnostics.Count;
             int result = LowerCallCore(inv, symbol, inv.ArgumentList.Arguments.Select(a => a.Expression).ToList(), inv.ArgumentList.Arguments, receiver, output, ctx, discardResult);
