@@ -67,7 +67,7 @@ public static partial class Diffusion
     /// One forward-Euler diffusion step of a 2D node array (cell centres or one MAC component, see
     /// <see cref="Operators"/>): <c>result = q + nu dt Laplacian(q)</c>, fused.
     /// </summary>
-    [Differentiable]
+    [Differentiable, DataParallel]
     public static void EulerStep2D(ReadOnlySpan<double> q, Span<double> result, int w, int h, int px, int py, double nu, double dt, double dx, double dy, int xLo, int xHi, int yLo, int yHi)
     {
         double ax = nu * dt / (dx * dx);
