@@ -216,3 +216,57 @@ public static class Check
 
     private static string F(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
 }
+
+/// <summary>Whether this build is the primal-only one (no generator; drivers pass no AD derivatives).</summary>
+public static class Modes
+{
+#if DIFFGEN_PRIMAL_ONLY
+    public const bool PrimalOnly = true;
+#else
+    public const bool PrimalOnly = false;
+#endif
+}
+
+/// <summary>
+/// A driver's AD gradients by method name (empty in the primal-only build). <see cref="For"/> throws
+/// on a name that has none, and <see cref="Unused"/> names entries no check asked for, so a typo can
+/// never turn a check into one that compares nothing.
+/// </summary>
+public sealed class Gradients : Dictionary<string, Func<double[], double[]>>
+{
+    private readonly HashSet<string> _used = new();
+
+    public Func<double[], double[]>? For(string name)
+    {
+        if (Modes.PrimalOnly) return null;
+        _used.Add(name);
+        return TryGetValue(name, out var f) ? f : throw new KeyNotFoundException($"the driver has no AD gradient named {name}");
+    }
+
+    public string? Unused()
+    {
+        var missing = new List<string>();
+        foreach (var k in Keys) if (!_used.Contains(k)) missing.Add(k);
+        return missing.Count == 0 ? null : "AD gradients never checked: " + string.Join(", ", missing);
+    }
+}
+
+/// <summary>A driver's forward-mode tangents by method name; see <see cref="Gradients"/>.</summary>
+public sealed class Tangents : Dictionary<string, Func<double[], double[], double[]>>
+{
+    private readonly HashSet<string> _used = new();
+
+    public Func<double[], double[], double[]>? For(string name)
+    {
+        if (Modes.PrimalOnly) return null;
+        _used.Add(name);
+        return TryGetValue(name, out var f) ? f : throw new KeyNotFoundException($"the driver has no tangent named {name}");
+    }
+
+    public string? Unused()
+    {
+        var missing = new List<string>();
+        foreach (var k in Keys) if (!_used.Contains(k)) missing.Add(k);
+        return missing.Count == 0 ? null : "tangents never checked: " + string.Join(", ", missing);
+    }
+}
