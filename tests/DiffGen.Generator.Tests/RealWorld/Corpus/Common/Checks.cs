@@ -221,9 +221,9 @@ public static class Check
 public static class Modes
 {
 #if DIFFGEN_PRIMAL_ONLY
-    public const bool PrimalOnly = true;
+    public static readonly bool PrimalOnly = true;
 #else
-    public const bool PrimalOnly = false;
+    public static readonly bool PrimalOnly = false;
 #endif
 }
 
