@@ -228,45 +228,31 @@ public static class Modes
 }
 
 /// <summary>
-/// A driver's AD gradients by method name (empty in the primal-only build). <see cref="For"/> throws
-/// on a name that has none, and <see cref="Unused"/> names entries no check asked for, so a typo can
-/// never turn a check into one that compares nothing.
+/// A driver's AD derivatives by method name (empty in the primal-only build). <see cref="For"/>
+/// throws on a name that has none, and <see cref="Unused"/> names entries no check asked for, so a
+/// typo can never turn a check into one that compares nothing.
 /// </summary>
-public sealed class Gradients : Dictionary<string, Func<double[], double[]>>
+public class Derivatives<TFunc> : Dictionary<string, TFunc> where TFunc : class
 {
     private readonly HashSet<string> _used = new();
 
-    public Func<double[], double[]>? For(string name)
+    public TFunc? For(string name)
     {
         if (Modes.PrimalOnly) return null;
         _used.Add(name);
-        return TryGetValue(name, out var f) ? f : throw new KeyNotFoundException($"the driver has no AD gradient named {name}");
+        return TryGetValue(name, out var f) ? f : throw new KeyNotFoundException($"the driver has no derivative named {name}");
     }
 
     public string? Unused()
     {
         var missing = new List<string>();
         foreach (var k in Keys) if (!_used.Contains(k)) missing.Add(k);
-        return missing.Count == 0 ? null : "AD gradients never checked: " + string.Join(", ", missing);
+        return missing.Count == 0 ? null : "derivatives never checked: " + string.Join(", ", missing);
     }
 }
 
-/// <summary>A driver's forward-mode tangents by method name; see <see cref="Gradients"/>.</summary>
-public sealed class Tangents : Dictionary<string, Func<double[], double[], double[]>>
-{
-    private readonly HashSet<string> _used = new();
+/// <summary>Reverse mode: p -> dL/dp through the generated pullbacks.</summary>
+public sealed class Gradients : Derivatives<Func<double[], double[]>>;
 
-    public Func<double[], double[], double[]>? For(string name)
-    {
-        if (Modes.PrimalOnly) return null;
-        _used.Add(name);
-        return TryGetValue(name, out var f) ? f : throw new KeyNotFoundException($"the driver has no tangent named {name}");
-    }
-
-    public string? Unused()
-    {
-        var missing = new List<string>();
-        foreach (var k in Keys) if (!_used.Contains(k)) missing.Add(k);
-        return missing.Count == 0 ? null : "tangents never checked: " + string.Join(", ", missing);
-    }
-}
+/// <summary>Forward mode: (p, v) -> the outputs' tangent through the generated pushforwards.</summary>
+public sealed class Tangents : Derivatives<Func<double[], double[], double[]>>;
