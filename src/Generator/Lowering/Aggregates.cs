@@ -150,8 +150,10 @@ namespace DiffGen.Generator.Lowering
             Ty ty;
             Storage storage;
             string? typeName = null;
+            int rank = 1;
+            bool jagged = false;
             bool aggregate = false;
-            if (TryMapType(type, out var elem, out var st) && st != Storage.Span && st != Storage.ReadOnlySpan)
+            if (TryMapType(type, out var elem, out var st, out rank, out jagged) && st != Storage.Span && st != Storage.ReadOnlySpan)
             {
                 ty = elem;
                 storage = st;
@@ -190,7 +192,7 @@ namespace DiffGen.Generator.Lowering
             }
             int id = _vars.Count;
             bool real = ty == Ty.Double || ty == Ty.Float;
-            _vars.Add(new Var(id, name, ty, storage, VarRole.Leaf, -1, !(real || aggregate) || c.NoDiff || HasNoDiffAttribute(member), typeName, container, rest, null, accessor, aggregate));
+            _vars.Add(new Var(id, name, ty, storage, VarRole.Leaf, -1, !(real || aggregate) || c.NoDiff || HasNoDiffAttribute(member), typeName, container, rest, null, accessor, aggregate, rank, jagged));
             _leaves[(container, path)] = id;
             return id;
         }
