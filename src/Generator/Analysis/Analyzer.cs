@@ -63,6 +63,12 @@ namespace DiffGen.Generator.Analysis
         /// <summary>The leaf variables of a container (struct or object).</summary>
         private IEnumerable<int> Leaves(int container) => _vars.Where(v => v.Container == container).Select(v => v.Id);
 
+        /// <summary>The fields of this an instance call may write (every scalar and array field, when the callee uses the object's state).</summary>
+        public IEnumerable<int> ReceiverState(Call c) =>
+            c.Receiver >= 0 && _callees[c.Callee].UsesThis
+                ? Leaves(c.Receiver).Where(l => _vars[l].IsScalar && !_vars[l].IsContainer || _vars[l].IsWritableSpan)
+                : Enumerable.Empty<int>();
+
         /// <summary>A variable whose value comes from the caller: a parameter, or a field of a parameter or of this.</summary>
         public bool IsInterface(Var v) =>
             v.Role == VarRole.Param || v.IsLeaf && (_vars[v.Container].Role == VarRole.Param || _vars[v.Container].Role == VarRole.This);
@@ -124,6 +130,8 @@ namespace DiffGen.Generator.Analysis
                     for (int k = 0; k < c.Args.Count; k++)
                         if (callee.Params[k].Storage != Storage.Scalar && callee.Params[k].Writes && c.Args[k] is VarRef v)
                             _writes.Add((c.Id, v.Var));
+                    // An instance method may change any field of its object (scalars, array contents).
+                    foreach (var leaf in ReceiverState(c)) _writes.Add((c.Id, leaf));
                     break;
             }
         }
@@ -192,6 +200,7 @@ namespace DiffGen.Generator.Analysis
                             if (c.ResultVar >= 0 && IsReal(_vars[c.ResultVar].Elem)) targets.Add(c.ResultVar);
                             if (c.ResultVar >= 0 && _vars[c.ResultVar].IsContainer) targets.AddRange(Leaves(c.ResultVar).Where(l => _vars[l].IsReal));
                             if (c.Receiver >= 0) sources.AddRange(Leaves(c.Receiver).Where(l => _vars[l].IsReal));
+                            targets.AddRange(ReceiverState(c).Where(l => _vars[l].IsReal));
                             for (int k = 0; k < c.Args.Count; k++)
                             {
                                 var p = callee.Params[k];

@@ -1549,6 +1549,8 @@ namespace DiffGen.Generator.Lowering
                     return -1;
                 }
                 receiver = _this;
+                // The call may change any of the object's state: every field is a variable the caller tapes around it.
+                if (UsesInstanceState(symbol)) DeclareAllState(inv);
             }
             int reported = _diagnostics.Count;
             int result = LowerCallCore(inv, symbol, inv.ArgumentList.Arguments.Select(a => a.Expression).ToList(), inv.ArgumentList.Arguments, receiver, output, ctx, discardResult);

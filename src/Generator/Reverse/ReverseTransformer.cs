@@ -668,6 +668,9 @@ namespace DiffGen.Generator.Reverse
                                 w.Add(SaveSpan(_vars[v.Var]));
                         if (c.ResultVar >= 0 && Pushed(c.Id, c.ResultVar))
                             w.Add(Do(Push(Tape(_vars[c.ResultVar].Elem), N(_vars[c.ResultVar].Name))));
+                        // The object's state before an instance call that changes it, for the call's pullback to re-run from.
+                        foreach (var leaf in _a.ReceiverState(c).Where(l => Pushed(c.Id, l)))
+                            w.Add(_vars[leaf].IsScalar ? Do(Push(Tape(_vars[leaf].Elem), N(_vars[leaf].Name))) : SaveSpan(_vars[leaf]));
                         var args = c.Args.Select(x => (CsArg)P(x)).ToList();
                         CsExpr call = _dual ? DualPrimalCall(c, callee, w)
                             : _splitCalls.Contains(c.Id) && callee.SplitCapable ? Call(Target(callee, callee.PullbackType, callee.PullbackName + "Forward"), args.Concat(new CsArg[] { N(_tape) }).ToArray())
@@ -904,6 +907,8 @@ namespace DiffGen.Generator.Reverse
             if (_splitCalls.Contains(c.Id)) { ReverseSplitCall(c, w); return; }
             var callee = _callees[c.Callee];
             var inner = new List<CsStmt>();
+            foreach (var leaf in _a.ReceiverState(c).Where(l => Pushed(c.Id, l)).Reverse())
+                inner.Add(_vars[leaf].IsScalar ? Set(N(_vars[leaf].Name), Pop(Tape(_vars[leaf].Elem))) : RestoreSpan(_vars[leaf]));
             string? rb = null;
             if (c.ResultVar >= 0 && _vars[c.ResultVar].IsContainer)
             {
