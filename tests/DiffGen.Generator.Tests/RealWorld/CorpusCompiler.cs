@@ -118,7 +118,7 @@ public static class CorpusCompiler
         Compilation output = input;
         ImmutableArray<Diagnostic> generator = [];
         if (!primalOnly)
-            TestCompilation.CreateDriver().RunGeneratorsAndUpdateCompilation(input, out output, out generator);
+            TestCompilation.CreateDriver(modes: "All").RunGeneratorsAndUpdateCompilation(input, out output, out generator);
         using var ms = new MemoryStream();
         EmitResult emit = output.Emit(ms);
         var compiler = emit.Diagnostics.Where(d => d.Severity >= DiagnosticSeverity.Warning).ToImmutableArray();
