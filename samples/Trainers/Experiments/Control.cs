@@ -41,7 +41,7 @@ public static class Control
     {
         s.Validate();
         var sw = Stopwatch.StartNew();
-        var sim = new Burgers1D(s.Cells, 0, 1, 0.003, 0.03, substeps: OptionChecks.DiffusionSubsteps(0.003, 0.03, 1.0 / s.Cells));
+        var sim = new Burgers1D(new Grid1D(s.Cells, 0, 1), 0.003, 0.03, substeps: OptionChecks.DiffusionSubsteps(0.003, 0.03, 1.0 / s.Cells));
         var rng = new Random(s.Seed);
         var train = Scenes(sim, s, s.TrainScenes, rng);
         var test = Scenes(sim, s, s.TestScenes, rng);
