@@ -14,8 +14,36 @@ public class CorpusTests
 {
     public static TheoryData<string> AllFiles() => Data(CorpusCompiler.Files());
 
+    /// <summary>
+    /// The user-style files #11 does not accept yet, each with what blocks it (see docs/generated-code.md and
+    /// the corpus report, RealWorld/report.sh). A file leaves this list when it is accepted: its test then
+    /// fails until it is moved, so an accepted file is always checked against finite differences.
+    /// </summary>
+    public static readonly IReadOnlyDictionary<string, string> NotYetAccepted = new Dictionary<string, string>
+    {
+        ["Methods/Arrays2D.cs"] = "returns double[,]",
+        ["Methods/DenseLayer.cs"] = "returns double[]",
+        ["Methods/FinanceFormulas.cs"] = "'^1' index",
+        ["Methods/GuardsAndOptions.cs"] = "switch on a string",
+        ["Methods/InstanceSmoother.cs"] = "List<double> field (Count, indexing)",
+        ["Methods/JaggedArrays.cs"] = "returns double[][]",
+        ["Methods/ObjectArrays.cs"] = "List<double> parameters",
+        ["Methods/RefOutParameters.cs"] = "an out value assigned after an early return path (CS0177 in the generated code)",
+        ["Methods/ReturnValues.cs"] = "returns T[] and tuples",
+        ["Methods/StructSpringDamper.cs"] = "a struct method's call with ref arguments",
+        ["Simulators/BlackScholes.cs"] = "returns a tuple",
+        ["Simulators/Cloth.cs"] = "bool[] field",
+        ["Simulators/DoublePendulum.cs"] = "readonly record struct parameter with init-only properties (adjoint fields not assignable)",
+        ["Simulators/HeatPlate.cs"] = "tuple swap of array fields",
+        ["Simulators/JacobiSolver.cs"] = "returns double[]",
+        ["Simulators/NBody.cs"] = "arrays of class objects saved whole (Tape.CopyOf needs unmanaged elements)",
+        ["Simulators/VerletRope.cs"] = "struct-typed auto-property of this written field by field (CS1612)",
+    };
+
     public static TheoryData<string> UserStyleFiles() =>
-        Data(CorpusCompiler.Files().Where(f => !f.StartsWith("Flattened/", StringComparison.Ordinal)));
+        Data(CorpusCompiler.Files().Where(f => !f.StartsWith("Flattened/", StringComparison.Ordinal) && !NotYetAccepted.ContainsKey(f)));
+
+    public static TheoryData<string> PendingFiles() => Data(NotYetAccepted.Keys.OrderBy(f => f, StringComparer.Ordinal));
 
     public static TheoryData<string> FlattenedFiles() => Data(CorpusCompiler.Files("Flattened"));
 
@@ -26,11 +54,23 @@ public class CorpusTests
         return data;
     }
 
-    /// <summary>Fails until issue #11 is done (trait Issue=11, so CI can leave it out until then).</summary>
     [Theory]
-    [Trait("Issue", "11")]
     [MemberData(nameof(UserStyleFiles))]
     public void File_IsAcceptedUnchanged_AndItsGradientsMatchFiniteDifferences(string file) => AcceptedAndRight(file);
+
+    /// <summary>A file not accepted yet is rejected with an error, never accepted with a wrong gradient; once accepted it must move.</summary>
+    [Theory]
+    [MemberData(nameof(PendingFiles))]
+    public void PendingFile_IsRejected_NotMiscompiled(string file)
+    {
+        Assert.True(CorpusCompiler.Files().Contains(file), file + " is not in the corpus");
+        var build = CorpusCompiler.Build(file, primalOnly: false);
+        if (!build.Accepted) return;
+        var failure = CorpusCompiler.RunDriver(build);
+        Assert.Fail(failure == null
+            ? file + " is accepted now and its gradients match: remove it from NotYetAccepted"
+            : file + " is accepted but its gradients are wrong: " + failure);
+    }
 
     /// <summary>The pre-#11 rewrites: accepted today, their gradients validate the drivers' finite differences.</summary>
     [Theory]
