@@ -36,7 +36,6 @@ public class CorpusTests
         ["Simulators/HeatPlate.cs"] = "tuple swap of array fields",
         ["Simulators/JacobiSolver.cs"] = "returns double[]",
         ["Simulators/NBody.cs"] = "arrays of class objects saved whole (Tape.CopyOf needs unmanaged elements)",
-        ["Simulators/VerletRope.cs"] = "struct-typed auto-property of this written field by field (CS1612)",
     };
 
     public static TheoryData<string> UserStyleFiles() =>
