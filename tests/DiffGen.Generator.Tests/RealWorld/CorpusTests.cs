@@ -23,7 +23,6 @@ public class CorpusTests
     {
         ["Methods/Arrays2D.cs"] = "returns double[,]",
         ["Methods/DenseLayer.cs"] = "returns double[]",
-        ["Methods/GuardsAndOptions.cs"] = "switch on a string",
         ["Methods/InstanceSmoother.cs"] = "List<double> field (Count, indexing)",
         ["Methods/JaggedArrays.cs"] = "returns double[][]",
         ["Methods/ObjectArrays.cs"] = "List<double> parameters",
