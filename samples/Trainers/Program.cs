@@ -157,10 +157,11 @@ public static class Cli
         var qQuiet = new Option<bool>("--quiet") { Description = "Print only the final table." };
         var qResume = new Option<string?>("--resume") { Description = "Continue an interrupted run from its folder's last checkpoint (give the same options)." };
         var qEvery = new Option<int>("--checkpoint-every") { Description = "Write a checkpoint every N iterations.", DefaultValueFactory = _ => 50 };
-        var sol = new Command("sol", "Learned corrections of a coarse solver: NON, PRE and SOL-k (k = 1, 4, 16) on held-out scenes (EXPERIMENTS.md §3). "
+        var qSeeds = new Option<int>("--seeds") { Description = "Train every variant with seeds --seed .. --seed+N-1 (paired: same initial weights and batch order per seed) and report bootstrap intervals.", DefaultValueFactory = _ => 1 };
+        var sol = new Command("sol", "Learned corrections of a coarse solver: NON, PRE, SOL-k (k = 1, 4, 16) and SOL-k-stop (k = 4, 16; gradient stopped at each solver step's input) on held-out scenes (EXPERIMENTS.md §3). "
             + "--scene burgers (default): forced 2D Burgers, held-out forcings. --scene wake: flow past a disc, held-out Reynolds numbers; "
             + "the book's sizes (32x64 source, 4x finer reference, 100-step test) are --scene wake --factor 4 --steps 100; raise --iterations as time allows (with --iterations 20 about 2 minutes on 2 cores, its 128x256 references included).");
-        foreach (var o in new Option[] { qScene, qIterations, qLr, qTrain, qTest, qSteps, qSource, qFactor, qBatch, qTrainRe, qTestRe, qWarmup, qOut, qSeed, qResume, qEvery, qQuiet }) sol.Options.Add(o);
+        foreach (var o in new Option[] { qScene, qIterations, qLr, qTrain, qTest, qSteps, qSource, qFactor, qBatch, qTrainRe, qTestRe, qWarmup, qOut, qSeed, qSeeds, qResume, qEvery, qQuiet }) sol.Options.Add(o);
         sol.SetAction(parse =>
         {
             var resumeDir = parse.GetValue(qResume);
@@ -181,7 +182,7 @@ public static class Cli
                     throw new UsageException("--train-re, --test-re and --warmup are for --scene wake");
                 var settings = new SolSettings(parse.GetValue(qIterations) ?? (isWake ? 60 : solDefaults.Iterations), parse.GetValue(qLr),
                     parse.GetValue(qTrain) ?? (isWake ? wake!.TrainReynolds.Length : solDefaults.TrainScenes), parse.GetValue(qTest) ?? (isWake ? wake!.TestReynolds.Length : solDefaults.TestScenes),
-                    parse.GetValue(qSteps), parse.GetValue(qSource), parse.GetValue(qFactor) ?? (isWake ? 2 : solDefaults.Factor), parse.GetValue(qBatch), parse.GetValue(qSeed), parse.GetValue(qEvery));
+                    parse.GetValue(qSteps), parse.GetValue(qSource), parse.GetValue(qFactor) ?? (isWake ? 2 : solDefaults.Factor), parse.GetValue(qBatch), parse.GetValue(qSeed), parse.GetValue(qEvery), parse.GetValue(qSeeds));
                 settings.Validate();
                 if (resumeDir != null && !Directory.Exists(resumeDir)) throw new UsageException($"--resume: folder '{resumeDir}' does not exist");
                 var output = new RunOutput(resumeDir ?? parse.GetValue(qOut) ?? DefaultFolder("sol"));
@@ -194,7 +195,7 @@ public static class Cli
                         stdout.WriteLine(FormattableString.Invariant($"sol (wake): {settings.Source}x{2 * settings.Source} source, {settings.Source * settings.Factor}x{2 * settings.Source * settings.Factor} reference, {settings.Steps} steps after {wake.Warmup} warm-up, Re {string.Join(",", wake.TrainReynolds)} / held out {string.Join(",", wake.TestReynolds)}, {settings.Iterations} iterations per variant -> {output.Directory}"));
                 }
                 if (live && !q)
-                    LiveProgress.Run("sol", 4 * settings.Iterations, 0, p => Sol.Run(settings, output, resumeDir, p, stdout, ct, wake));
+                    LiveProgress.Run("sol", Sol.Variants.Count * settings.Seeds * settings.Iterations, 0, p => Sol.Run(settings, output, resumeDir, p, stdout, ct, wake));
                 else
                     Sol.Run(settings, output, resumeDir, new LineProgress(stdout, q ? 0 : isWake ? 10 : 50), stdout, ct, wake);
             });
