@@ -117,11 +117,25 @@ public static class Cli
         var cQuiet = new Option<bool>("--quiet") { Description = "Print only the final table." };
         var cResume = new Option<string?>("--resume") { Description = "Continue an interrupted run from its folder's last checkpoint." };
         var cEvery = new Option<int>("--checkpoint-every") { Description = "Write a checkpoint every N iterations.", DefaultValueFactory = _ => 50 };
-        var control = new Command("control", "Train a network to steer 1D Burgers to a target through all solver steps, against a supervised baseline (EXPERIMENTS.md §4).");
-        foreach (var o in new Option[] { cIterations, cLr, cTrain, cTest, cBatch, cSteps, cCells, cOut, cSeed, cResume, cEvery, cQuiet }) control.Options.Add(o);
+        var cd = new ControlSettings();
+        var cMethod = new Option<string>("--method") { Description = "Methods, comma-separated, or all: dp (gradients through all solver steps), dp-stop (gradient stopped at each solver step's input), supervised (true forces, no solver), ppo (model-free RL, EXPERIMENTS.md §4b).", DefaultValueFactory = _ => "dp,supervised" };
+        var cSeeds = new Option<int>("--seeds") { Description = "Train every method with seeds --seed .. --seed+N-1 (paired: same initial weights and scene order per seed) and report bootstrap intervals.", DefaultValueFactory = _ => 1 };
+        var cForce = new Option<double>("--force-weight") { Description = "w in the objective MSE(u_T, u*) + w * sum_t mean(f^2) (DP's loss; PPO's return is minus it).", DefaultValueFactory = _ => cd.ForceWeight };
+        var cPpoIt = new Option<int>("--ppo-iterations") { Description = "PPO iterations (a rollout of --envs x --rollout-steps simulator steps, then 10 epochs of minibatch updates).", DefaultValueFactory = _ => cd.PpoIterations };
+        var cPpoLr = new Option<double>("--ppo-lr") { Description = "PPO's Adam learning rate (the book: 1e-4).", DefaultValueFactory = _ => cd.PpoLearningRate };
+        var cEnvs = new Option<int>("--envs") { Description = "PPO's parallel environments (the book: 10).", DefaultValueFactory = _ => cd.Envs };
+        var cRollout = new Option<int>("--rollout-steps") { Description = "PPO steps per environment and rollout, a multiple of --steps (the book: 320).", DefaultValueFactory = _ => cd.RolloutSteps };
+        var cEval = new Option<int>("--eval-every") { Description = "Held-out evaluation every N iterations for the learning curves (PPO: every iteration).", DefaultValueFactory = _ => cd.EvalEvery };
+        var cTarget = new Option<double>("--target-error") { Description = "Held-out final-state MSE at which simulator steps and wall time to reach it are reported.", DefaultValueFactory = _ => cd.TargetError };
+        var control = new Command("control", "Train a network to steer 1D Burgers to a target: differentiable physics through all solver steps, against a stopped-gradient variant, a supervised baseline and PPO (EXPERIMENTS.md §4, §4b).");
+        foreach (var o in new Option[] { cIterations, cLr, cTrain, cTest, cBatch, cSteps, cCells, cOut, cSeed, cResume, cEvery, cQuiet, cMethod, cSeeds, cForce, cPpoIt, cPpoLr, cEnvs, cRollout, cEval, cTarget }) control.Options.Add(o);
         control.SetAction(parse =>
         {
-            var settings = new ControlSettings(parse.GetValue(cIterations), parse.GetValue(cLr), parse.GetValue(cTrain), parse.GetValue(cTest), parse.GetValue(cBatch), parse.GetValue(cSteps), parse.GetValue(cCells), Seed: parse.GetValue(cSeed), CheckpointEvery: parse.GetValue(cEvery));
+            string methodText = parse.GetValue(cMethod)!;
+            string[] methods = methodText.Trim() == "all" ? [.. ControlSettings.AllMethods] : methodText.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+            var settings = new ControlSettings(parse.GetValue(cIterations), parse.GetValue(cLr), parse.GetValue(cTrain), parse.GetValue(cTest), parse.GetValue(cBatch), parse.GetValue(cSteps), parse.GetValue(cCells),
+                ForceWeight: parse.GetValue(cForce), Seed: parse.GetValue(cSeed), CheckpointEvery: parse.GetValue(cEvery), Methods: methods, Seeds: parse.GetValue(cSeeds),
+                PpoIterations: parse.GetValue(cPpoIt), PpoLearningRate: parse.GetValue(cPpoLr), Envs: parse.GetValue(cEnvs), RolloutSteps: parse.GetValue(cRollout), EvalEvery: parse.GetValue(cEval), TargetError: parse.GetValue(cTarget));
             var resumeDir = parse.GetValue(cResume);
             exit = Execute(stdout, stderr, () =>
             {
@@ -129,9 +143,9 @@ public static class Cli
                 if (resumeDir != null && !Directory.Exists(resumeDir)) throw new UsageException($"--resume: folder '{resumeDir}' does not exist");
                 var output = new RunOutput(resumeDir ?? parse.GetValue(cOut) ?? DefaultFolder("control"));
                 bool q = parse.GetValue(cQuiet);
-                if (!q) stdout.WriteLine($"control: {settings.Cells} cells, {settings.Steps} steps, {settings.TrainScenes} training / {settings.TestScenes} held-out scenes, {settings.Iterations} iterations -> {output.Directory}");
+                if (!q) stdout.WriteLine($"control: {settings.Cells} cells, {settings.Steps} steps, {settings.TrainScenes} training / {settings.TestScenes} held-out scenes, methods {string.Join(",", settings.MethodList)}, {settings.Seeds} seed(s) -> {output.Directory}");
                 if (live && !q)
-                    LiveProgress.Run("control", settings.Iterations, 0, p => Control.Run(settings, output, resumeDir, p, stdout, ct));
+                    LiveProgress.Run("control", settings.Seeds * settings.MethodList.Sum(settings.IterationsOf), 0, p => Control.Run(settings, output, resumeDir, p, stdout, ct));
                 else
                     Control.Run(settings, output, resumeDir, new LineProgress(stdout, q ? 0 : 20), stdout, ct);
             });
