@@ -251,7 +251,9 @@ public static class Control
         log.WriteLine(FormattableString.Invariant($"  held-out scenes ({test.Count}), {s.Seeds} seed(s)   final-state MSE   95 % interval          total force   objective   train s/seed   sim. steps/seed   to MSE {s.TargetError:G3}: steps, s"));
         foreach (var r in results)
         {
-            string reach = r.Method == "no control" ? "" : r.StepsToTarget is { } st
+            string reach = r.Method == "no control" ? "" : r.Method == "supervised" && r.SecondsToTarget is { } ss
+                ? FormattableString.Invariant($"no solver, {ss,6:F1}") + (r.SeedsReachingTarget < s.Seeds ? FormattableString.Invariant($" ({r.SeedsReachingTarget}/{s.Seeds} seeds)") : "")
+                : r.StepsToTarget is { } st
                 ? FormattableString.Invariant($"{st,10:G3}, {r.SecondsToTarget,6:F1}") + (r.SeedsReachingTarget < s.Seeds ? FormattableString.Invariant($" ({r.SeedsReachingTarget}/{s.Seeds} seeds)") : "")
                 : "not reached";
             log.WriteLine(FormattableString.Invariant($"  {r.Method,-32} {r.FinalStateMse,15:G4}   [{r.Low:G4}, {r.High:G4}]   {r.TotalForce,11:G4}   {r.Objective,9:G4}   {r.TrainingSeconds,12:F1}   {r.SimulatorSteps,15}   {reach}"));
