@@ -235,6 +235,22 @@ public class RlTests
         Assert.True(last.MeanEpisodeReturn > -0.25, $"return {last.MeanEpisodeReturn}");
     }
 
+    [Fact]
+    public void Ppo_EntropyBonus_WidensThePolicy_WithoutItTheBanditNarrowsIt()
+    {
+        double LogStdAfter(double entropyCoefficient)
+        {
+            Init.Seed(13);
+            var model = new ActorCritic(new GaussianPolicy(new Linear(1, 1), 1, logStdInit: Math.Log(0.5)), new Linear(1, 1));
+            var ppo = new Ppo(model, new Bandit(16), new PpoSettings(StepsPerRollout: 8, MinibatchSize: 64, LearningRate: 1e-2, EntropyCoefficient: entropyCoefficient));
+            for (int it = 0; it < 5; it++) ppo.Iterate(it);
+            return model.Policy.LogStd.Item();
+        }
+        double start = Math.Log(0.5);
+        Assert.True(LogStdAfter(0) < start, "without a bonus the bandit's policy should narrow");
+        Assert.True(LogStdAfter(1.0) > start, "a large entropy bonus should widen the policy");
+    }
+
     /// <summary>
     /// Reach: x0 ~ U(−1, 1), x += 0.25 a for 4 steps, reward −0.01 a² per step and −x² at the end;
     /// the observation is (x, t / 4). Reaching 0 needs credit assigned over several steps.
