@@ -81,8 +81,11 @@ public sealed record ControlEvaluation(string Method, double FinalStateMse, doub
     /// <summary>The objective on the held-out scenes: final-state MSE + w·Σ_t mean(f²).</summary>
     public double Objective { get; init; }
 
-    /// <summary>Training wall time per seed.</summary>
+    /// <summary>Training wall time per seed (held-out evaluations excluded).</summary>
     public double TrainingSeconds { get; init; }
+
+    /// <summary>Training CPU time per seed (all threads; held-out evaluations excluded).</summary>
+    public double TrainingCpuSeconds { get; init; }
 
     /// <summary>Forward simulator steps of training per seed (supervised: none; its data are the precomputed trajectories all methods share).</summary>
     public long SimulatorSteps { get; init; }
@@ -92,6 +95,9 @@ public sealed record ControlEvaluation(string Method, double FinalStateMse, doub
 
     /// <summary>Wall time until the held-out error first reached the target error (mean over the seeds that reached it), or null.</summary>
     public double? SecondsToTarget { get; init; }
+
+    /// <summary>CPU time until the held-out error first reached the target error (mean over the seeds that reached it), or null.</summary>
+    public double? CpuSecondsToTarget { get; init; }
 
     /// <summary>Seeds that reached the target error.</summary>
     public int SeedsReachingTarget { get; init; }
@@ -139,7 +145,7 @@ public static class Control
         string key = SettingsKey(s);
 
         var rows = new List<double[]>();
-        var done = new List<(double[] Mse, double[] Force, double[] ForceSquared, double Seconds, long Steps)>();
+        var done = new List<RunResult>();
         int position = 0;
         Checkpoints.State? cp = null;
         if (resumeFrom != null)
@@ -150,7 +156,7 @@ public static class Control
             {
                 var r = cp.Tensors["result." + j.ToString(CultureInfo.InvariantCulture)];
                 int n = test.Count;
-                done.Add((r[..n], r[n..(2 * n)], r[(2 * n)..(3 * n)], r[3 * n], (long)r[3 * n + 1]));
+                done.Add(new RunResult(r[..n], r[n..(2 * n)], r[(2 * n)..(3 * n)], r[3 * n], r[3 * n + 1], (long)r[3 * n + 2]));
             }
         }
         output.BeginMetrics("seed,method,iteration,simulator_steps,loss");
@@ -197,9 +203,11 @@ public static class Control
                 High = interval.High,
                 Objective = mse + s.ForceWeight * runs.Average(r => r.ForceSquared.Average()),
                 TrainingSeconds = runs.Average(r => r.Seconds),
+                TrainingCpuSeconds = runs.Average(r => r.Cpu),
                 SimulatorSteps = (long)runs.Average(r => (double)r.Steps),
                 StepsToTarget = reach.Count > 0 ? reach.Average(x => x.Steps) : null,
                 SecondsToTarget = reach.Count > 0 ? reach.Average(x => x.Seconds) : null,
+                CpuSecondsToTarget = reach.Count > 0 ? reach.Average(x => x.Cpu) : null,
                 SeedsReachingTarget = reach.Count,
             });
         }
@@ -236,11 +244,13 @@ public static class Control
                 total_force = r.TotalForce,
                 objective = r.Objective,
                 training_seconds_per_seed = r.TrainingSeconds,
+                training_cpu_seconds_per_seed = r.TrainingCpuSeconds,
                 simulator_steps_per_seed = r.SimulatorSteps,
                 target_error = s.TargetError,
                 seeds_reaching_target = r.SeedsReachingTarget,
                 simulator_steps_to_target = r.StepsToTarget,
                 seconds_to_target = r.SecondsToTarget,
+                cpu_seconds_to_target = r.CpuSecondsToTarget,
             }),
             dp_over_dp_stop = stopRatio == null ? null : new { ratio = stopRatio.Value, ci95 = new[] { stopRatio.Low, stopRatio.High } },
             dataset_simulator_steps = (long)(s.TrainScenes + s.TestScenes) * s.Steps,
@@ -248,15 +258,16 @@ public static class Control
             note = "Total force = mean over held-out scenes of sum over steps and cells of |f| * dx * dt. Objective = final-state MSE + w * sum over steps of mean f^2 (w = settings.ForceWeight); PPO's return is minus it. Simulator steps: forward steps in training (DP also runs as many adjoint steps).",
         });
         log.WriteLine();
-        log.WriteLine(FormattableString.Invariant($"  held-out scenes ({test.Count}), {s.Seeds} seed(s)   final-state MSE   95 % interval          total force   objective   train s/seed   sim. steps/seed   to MSE {s.TargetError:G3}: steps, s"));
+        log.WriteLine(FormattableString.Invariant($"  held-out scenes ({test.Count}), {s.Seeds} seed(s)   final-state MSE   95 % interval          total force   objective   train s (CPU s)/seed   sim. steps/seed   to MSE {s.TargetError:G3}: steps, s (CPU s)"));
         foreach (var r in results)
         {
-            string reach = r.Method == "no control" ? "" : r.Method == "supervised" && r.SecondsToTarget is { } ss
-                ? FormattableString.Invariant($"no solver, {ss,6:F1}") + (r.SeedsReachingTarget < s.Seeds ? FormattableString.Invariant($" ({r.SeedsReachingTarget}/{s.Seeds} seeds)") : "")
-                : r.StepsToTarget is { } st
-                ? FormattableString.Invariant($"{st,10:G3}, {r.SecondsToTarget,6:F1}") + (r.SeedsReachingTarget < s.Seeds ? FormattableString.Invariant($" ({r.SeedsReachingTarget}/{s.Seeds} seeds)") : "")
-                : "not reached";
-            log.WriteLine(FormattableString.Invariant($"  {r.Method,-32} {r.FinalStateMse,15:G4}   [{r.Low:G4}, {r.High:G4}]   {r.TotalForce,11:G4}   {r.Objective,9:G4}   {r.TrainingSeconds,12:F1}   {r.SimulatorSteps,15}   {reach}"));
+            string seeds = r.SeedsReachingTarget < s.Seeds ? FormattableString.Invariant($" ({r.SeedsReachingTarget}/{s.Seeds} seeds)") : "";
+            string time = FormattableString.Invariant($"{r.SecondsToTarget,6:F1} ({r.CpuSecondsToTarget:F1})");
+            string reach = r.Method == "no control" ? ""
+                : r.SecondsToTarget == null ? "not reached"
+                : (r.Method == "supervised" ? "no solver" : FormattableString.Invariant($"{r.StepsToTarget,10:G3}")) + ", " + time + seeds;
+            string trained = r.Method == "no control" ? "" : FormattableString.Invariant($"{r.TrainingSeconds:F1} ({r.TrainingCpuSeconds:F1})");
+            log.WriteLine(FormattableString.Invariant($"  {r.Method,-32} {r.FinalStateMse,15:G4}   [{r.Low:G4}, {r.High:G4}]   {r.TotalForce,11:G4}   {r.Objective,9:G4}   {trained,20}   {r.SimulatorSteps,15}   {reach}"));
         }
         if (stopRatio != null)
             log.WriteLine(FormattableString.Invariant($"  DP / DP stopped (final-state MSE, paired): {stopRatio.Value:F3} [{stopRatio.Low:F3}, {stopRatio.High:F3}]"));
@@ -265,9 +276,9 @@ public static class Control
     }
 
     /// <summary>One training run (one method, one seed); returns the held-out figures per scene, its wall time and simulator steps.</summary>
-    private static (double[] Mse, double[] Force, double[] ForceSquared, double Seconds, long Steps) Train(string method, int seed, int job, int first, int iterations, ControlSettings s,
+    private static RunResult Train(string method, int seed, int job, int first, int iterations, ControlSettings s,
         Burgers1D sim, Func<Tensor, Tensor, Tensor> step, List<Scene> train, List<Scene> test, RunOutput output, string? resumeFrom, Checkpoints.State? cp,
-        List<double[]> rows, int[] starts, int total, string key, List<(double[] Mse, double[] Force, double[] ForceSquared, double Seconds, long Steps)> done, IReadOnlyList<string> methods,
+        List<double[]> rows, int[] starts, int total, string key, List<RunResult> done, IReadOnlyList<string> methods,
         IProgressReporter progress, CancellationToken ct)
     {
         int seedIndex = seed - s.Seed, mi = methods.ToList().IndexOf(method);
@@ -290,12 +301,12 @@ public static class Control
         // Paired: every method of a seed draws the same scene sequence; supervised draws its time steps from a second generator.
         var sceneRng = new Random(seed + 1);
         var timeRng = new Random(seed + 2);
-        double seconds = 0;
+        double seconds = 0, cpu = 0;
         long simSteps = 0;
         if (first > 0)
         {
             Checkpoints.LoadModel(resumeFrom!, cp!, method, model, opt);
-            seconds = cp!.Tensors["time.current"][0];
+            (seconds, cpu) = (cp!.Tensors["time.current"][0], cp.Tensors["time.current"][1]);
             simSteps = (long)cp.Tensors["steps.current"][0];
             if (ppo != null) ppo.ReturnStatistics.Restore(cp.Tensors["ppo.returns"]);
             for (int it = 0; it < first; it++)
@@ -305,25 +316,23 @@ public static class Control
                     if (method == "supervised") timeRng.Next(s.Steps);
                 }
         }
-        Dictionary<string, double[]> State(double elapsed)
+        Dictionary<string, double[]> State(TrainingClock clock)
         {
-            var d = new Dictionary<string, double[]> { ["time.current"] = [elapsed], ["steps.current"] = [simSteps] };
+            var d = new Dictionary<string, double[]> { ["time.current"] = [clock.WallSeconds, clock.CpuSeconds], ["steps.current"] = [simSteps] };
             for (int j = 0; j < done.Count; j++)
-                d["result." + j.ToString(CultureInfo.InvariantCulture)] = [.. done[j].Mse, .. done[j].Force, .. done[j].ForceSquared, done[j].Seconds, done[j].Steps];
+                d["result." + j.ToString(CultureInfo.InvariantCulture)] = [.. done[j].Mse, .. done[j].Force, .. done[j].ForceSquared, done[j].Seconds, done[j].Cpu, done[j].Steps];
             if (ppo != null) d["ppo.returns"] = ppo.ReturnStatistics.State();
             return d;
         }
-        var timer = Stopwatch.StartNew();
-        // Training time: held-out evaluations (for the curves) are measured and left out.
-        double evalSeconds = 0;
-        double Elapsed() => seconds + timer.Elapsed.TotalSeconds - evalSeconds;
         long resumedSteps = simSteps;
-        if (first == 0) AddEval(rows, seedIndex, mi, 0, 0, 0, Evaluate(net, step, test, s));
+        if (first == 0) AddEval(rows, seedIndex, mi, 0, 0, 0, 0, Evaluate(net, step, test, s));
+        // Training time: the held-out evaluations (for the curves) pause the clock.
+        var clock = new TrainingClock(seconds, cpu);
         for (int it = first; it < iterations; it++)
         {
             if (ct.IsCancellationRequested)
             {
-                Checkpoints.Save(output, key, starts[job] + it, State(Elapsed()), rows, [(method, model, opt)]);
+                Checkpoints.Save(output, key, starts[job] + it, State(clock), rows, [(method, model, opt)]);
                 output.FlushMetrics();
                 throw new OperationCanceledException($"stopped at {method} (seed {seed}) iteration {it}; resume with --resume {output.Directory} and the same options");
             }
@@ -364,19 +373,18 @@ public static class Control
             bool evaluate = ppo != null || (it + 1) % s.EvalEvery == 0 || it + 1 == iterations;
             if (evaluate)
             {
-                double elapsed = Elapsed();
-                var evalTimer = Stopwatch.StartNew();
-                AddEval(rows, seedIndex, mi, it + 1, simSteps, elapsed, Evaluate(net, step, test, s));
-                evalSeconds += evalTimer.Elapsed.TotalSeconds;
+                clock.Pause();
+                AddEval(rows, seedIndex, mi, it + 1, simSteps, clock.WallSeconds, clock.CpuSeconds, Evaluate(net, step, test, s));
+                clock.Resume();
             }
             progress.Report(starts[job] + it, total, loss);
             if ((it + 1) % s.CheckpointEvery == 0 && it + 1 < iterations)
             {
-                Checkpoints.Save(output, key, starts[job] + it + 1, State(Elapsed()), rows, [(method, model, opt)]);
+                Checkpoints.Save(output, key, starts[job] + it + 1, State(clock), rows, [(method, model, opt)]);
                 output.FlushMetrics();
             }
         }
-        double trainSeconds = Elapsed();
+        clock.Pause();
         var result = Evaluate(net, step, test, s);
         model.Save(output.PathOf(ModelFile(method, seed, s)), new Dictionary<string, string>
         {
@@ -384,28 +392,31 @@ public static class Control
             ["method"] = Names[method],
             ["seed"] = seed.ToString(CultureInfo.InvariantCulture),
         });
-        return (result.Mse, result.Force, result.ForceSquared, trainSeconds, simSteps);
+        return new RunResult(result.Mse, result.Force, result.ForceSquared, clock.WallSeconds, clock.CpuSeconds, simSteps);
     }
 
-    private static void AddEval(List<double[]> rows, int seedIndex, int mi, int iteration, long simSteps, double seconds, (double[] Mse, double[] Force, double[] ForceSquared) e) =>
-        rows.Add([EvalRow, seedIndex, mi, iteration, simSteps, e.Mse.Average(), e.Force.Average(), seconds, 0]);
+    /// <summary>Held-out figures per scene of one finished run, its training wall and CPU time and forward simulator steps.</summary>
+    private sealed record RunResult(double[] Mse, double[] Force, double[] ForceSquared, double Seconds, double Cpu, long Steps);
+
+    private static void AddEval(List<double[]> rows, int seedIndex, int mi, int iteration, long simSteps, double seconds, double cpu, (double[] Mse, double[] Force, double[] ForceSquared) e) =>
+        rows.Add([EvalRow, seedIndex, mi, iteration, simSteps, e.Mse.Average(), e.Force.Average(), seconds, cpu]);
 
     private static string TrainingRow(double[] r, ControlSettings s, IReadOnlyList<string> methods) =>
         FormattableString.Invariant($"{s.Seed + (int)r[1]},{methods[(int)r[2]]},{(int)r[3]},{(long)r[4]},{r[5]:R}");
 
     /// <summary>The first evaluation of (seed, method) at or below the target error.</summary>
-    private static (double Steps, double Seconds)? FirstReach(List<double[]> rows, int seedIndex, int mi, double target)
+    private static (double Steps, double Seconds, double Cpu)? FirstReach(List<double[]> rows, int seedIndex, int mi, double target)
     {
         foreach (var r in rows)
-            if (r[0] == EvalRow && (int)r[1] == seedIndex && (int)r[2] == mi && r[5] <= target) return (r[4], r[7]);
+            if (r[0] == EvalRow && (int)r[1] == seedIndex && (int)r[2] == mi && r[5] <= target) return (r[4], r[7], r[8]);
         return null;
     }
 
     private static void WriteCurvesCsv(RunOutput output, List<double[]> rows, ControlSettings s, IReadOnlyList<string> methods)
     {
-        var lines = new List<string> { "seed,method,iteration,simulator_steps,seconds,heldout_mse,heldout_total_force" };
+        var lines = new List<string> { "seed,method,iteration,simulator_steps,seconds,cpu_seconds,heldout_mse,heldout_total_force" };
         foreach (var r in rows.Where(r => r[0] == EvalRow))
-            lines.Add(FormattableString.Invariant($"{s.Seed + (int)r[1]},{methods[(int)r[2]]},{(int)r[3]},{(long)r[4]},{r[7]:R},{r[5]:R},{r[6]:R}"));
+            lines.Add(FormattableString.Invariant($"{s.Seed + (int)r[1]},{methods[(int)r[2]]},{(int)r[3]},{(long)r[4]},{r[7]:R},{r[8]:R},{r[5]:R},{r[6]:R}"));
         RunOutput.WriteText(output.PathOf("curves.csv"), string.Join("\n", lines) + "\n");
     }
 

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using DiffGen.Trainers.Common;
 using ScottPlot;
 
@@ -118,4 +119,48 @@ public static class PairedStats
         plt.YLabel(logScale ? "log10 " + yLabel : yLabel);
         plt.SavePng(output.PathOf(file), 760, 450);
     }
+}
+
+/// <summary>
+/// Training time of one run: wall time and the process's CPU time, both resumable from a checkpoint and
+/// pausable around evaluations. On a shared machine the wall time measures the neighbours as much as the
+/// run; the CPU time (all threads) is the steadier figure to compare variants by.
+/// </summary>
+internal sealed class TrainingClock
+{
+    private readonly Stopwatch _wall = new();
+    private readonly double _wallBefore;
+    private double _cpuBefore;
+    private TimeSpan _cpuStart;
+
+    /// <summary>Starts running, continuing from the seconds of an interrupted run.</summary>
+    public TrainingClock(double wallSeconds = 0, double cpuSeconds = 0)
+    {
+        (_wallBefore, _cpuBefore) = (wallSeconds, cpuSeconds);
+        Resume();
+    }
+
+    /// <summary>Wall seconds counted so far.</summary>
+    public double WallSeconds => _wallBefore + _wall.Elapsed.TotalSeconds;
+
+    /// <summary>CPU seconds counted so far.</summary>
+    public double CpuSeconds => _cpuBefore + (_wall.IsRunning ? (Cpu() - _cpuStart).TotalSeconds : 0);
+
+    /// <summary>Stops counting (e.g. during an evaluation).</summary>
+    public void Pause()
+    {
+        if (!_wall.IsRunning) return;
+        _cpuBefore += (Cpu() - _cpuStart).TotalSeconds;
+        _wall.Stop();
+    }
+
+    /// <summary>Counts again.</summary>
+    public void Resume()
+    {
+        if (_wall.IsRunning) return;
+        _cpuStart = Cpu();
+        _wall.Start();
+    }
+
+    private static TimeSpan Cpu() => System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime;
 }

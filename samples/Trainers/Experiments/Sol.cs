@@ -68,10 +68,13 @@ public sealed record SolEvaluation(string Variant, double MeanRelativeError, dou
 
     /// <summary>Training wall time per seed (evaluation excluded), mean over the seeds.</summary>
     public double TrainingSeconds { get; init; }
+
+    /// <summary>Training CPU time per seed (all threads; evaluation excluded), mean over the seeds.</summary>
+    public double TrainingCpuSeconds { get; init; }
 }
 
-/// <summary>Full solver gradients against stopped ones at the same k: paired error ratio with its interval, and the training-time ratio.</summary>
-public sealed record SolRatio(string Full, string Stopped, Interval Error, double TimeRatio);
+/// <summary>Full solver gradients against stopped ones at the same k: paired error ratio with its interval, and the training wall- and CPU-time ratios.</summary>
+public sealed record SolRatio(string Full, string Stopped, Interval Error, double TimeRatio, double CpuTimeRatio);
 
 /// <summary>
 /// sol: learned corrections for a coarse solver. The reference is this project's own solver on a
@@ -114,10 +117,10 @@ public static class Sol
         var variants = Variants;
         int jobs = s.Seeds * variants.Count;
         // Job j trains variant j % V with seed index j / V; progress position = j * Iterations + iteration.
-        var done = new List<(SolEvaluation Eval, double Seconds)>();
+        var done = new List<(SolEvaluation Eval, double Seconds, double Cpu)>();
         var rows = new List<double[]>();
         int resumeAt = 0;
-        double resumedSeconds = 0;
+        double resumedSeconds = 0, resumedCpu = 0;
         Checkpoints.State? cp = null;
         if (resumeFrom != null)
         {
@@ -127,22 +130,23 @@ public static class Sol
             {
                 string tag = JobTag(j, variants);
                 var e = cp.Tensors["eval." + tag];
-                done.Add((new SolEvaluation(variants[j % variants.Count].Name, e[0], e[1..]) { PerScene = cp.Tensors["evalscene." + tag] }, cp.Tensors["time." + tag][0]));
+                var time = cp.Tensors["time." + tag];
+                done.Add((new SolEvaluation(variants[j % variants.Count].Name, e[0], e[1..]) { PerScene = cp.Tensors["evalscene." + tag] }, time[0], time[1]));
             }
-            resumedSeconds = cp.Tensors.GetValueOrDefault("time.current")?[0] ?? 0;
+            (resumedSeconds, resumedCpu) = cp.Tensors.TryGetValue("time.current", out var current) ? (current[0], current[1]) : (0, 0);
         }
         output.BeginMetrics("seed,variant,iteration,loss");
         string Row(double[] r) => FormattableString.Invariant($"{s.Seed + (int)r[0]},{variants[(int)r[1]].Name},{r[2]},{r[3]:R}");
         foreach (var r in rows) output.AddMetricsRow(Row(r));
-        Dictionary<string, double[]> Evaluations(double currentSeconds)
+        Dictionary<string, double[]> Evaluations(TrainingClock clock)
         {
-            var d = new Dictionary<string, double[]> { ["time.current"] = [currentSeconds] };
+            var d = new Dictionary<string, double[]> { ["time.current"] = [clock.WallSeconds, clock.CpuSeconds] };
             for (int j = 0; j < done.Count; j++)
             {
                 string tag = JobTag(j, variants);
                 d["eval." + tag] = new[] { done[j].Eval.MeanRelativeError }.Concat(done[j].Eval.ErrorAtSteps).ToArray();
                 d["evalscene." + tag] = done[j].Eval.PerScene;
-                d["time." + tag] = [done[j].Seconds];
+                d["time." + tag] = [done[j].Seconds, done[j].Cpu];
             }
             return d;
         }
@@ -155,21 +159,21 @@ public static class Sol
             var opt = new Adam(net.Parameters(), s.LearningRate);
             var batchRng = new Random(seed + 1);
             int first = 0;
-            double seconds = 0;
+            double seconds = 0, cpu = 0;
             if (cp != null && job == resumeAt / s.Iterations && resumeAt % s.Iterations > 0)
             {
                 first = resumeAt % s.Iterations;
-                seconds = resumedSeconds;
+                (seconds, cpu) = (resumedSeconds, resumedCpu);
                 Checkpoints.LoadModel(resumeFrom!, cp, "corrector", net, opt);
                 for (int it = 0; it < first; it++)
                     for (int d = 0; d < s.Batch + 1; d++) batchRng.Next(d < s.Batch ? train.Count : k == 0 ? s.Steps : s.Steps - k + 1); // replay the batch draws
             }
-            var timer = Stopwatch.StartNew();
+            var clock = new TrainingClock(seconds, cpu);
             for (int it = first; it < s.Iterations; it++)
             {
                 if (ct.IsCancellationRequested)
                 {
-                    Checkpoints.Save(output, key, job * s.Iterations + it, Evaluations(seconds + timer.Elapsed.TotalSeconds), rows, [("corrector", net, opt)]);
+                    Checkpoints.Save(output, key, job * s.Iterations + it, Evaluations(clock), rows, [("corrector", net, opt)]);
                     output.FlushMetrics();
                     // The wake scene's options are part of the checkpoint's key, so the hint asks for them again.
                     throw new OperationCanceledException($"stopped at {name} (seed {seed}) iteration {it}; resume with --resume {output.Directory}" + (wake == null ? "" : " --scene wake and the same options"));
@@ -210,12 +214,12 @@ public static class Sol
                 progress.Report(job * s.Iterations + it, jobs * s.Iterations, loss.Item());
                 if ((it + 1) % s.CheckpointEvery == 0 && it + 1 < s.Iterations)
                 {
-                    Checkpoints.Save(output, key, job * s.Iterations + it + 1, Evaluations(seconds + timer.Elapsed.TotalSeconds), rows, [("corrector", net, opt)]);
+                    Checkpoints.Save(output, key, job * s.Iterations + it + 1, Evaluations(clock), rows, [("corrector", net, opt)]);
                     output.FlushMetrics();
                 }
             }
-            seconds += timer.Elapsed.TotalSeconds;
-            done.Add((Evaluate(name, net, scene, s), seconds));
+            clock.Pause();
+            done.Add((Evaluate(name, net, scene, s), clock.WallSeconds, clock.CpuSeconds));
             net.Save(output.PathOf(ModelFile(name, seed, s)), new Dictionary<string, string>
             {
                 ["experiment"] = "sol",
@@ -245,14 +249,15 @@ public static class Sol
                 Low = interval.Low,
                 High = interval.High,
                 TrainingSeconds = runs.Average(r => r.Seconds),
+                TrainingCpuSeconds = runs.Average(r => r.Cpu),
             });
         }
         var ratios = variants.Where(v => v.Stop).Select(v =>
         {
             string full = $"SOL-{v.K}";
             var r = PairedStats.Ratio(perSceneBySeed[full], perSceneBySeed[v.Name]);
-            double time = results.Single(e => e.Variant == full).TrainingSeconds / results.Single(e => e.Variant == v.Name).TrainingSeconds;
-            return new SolRatio(full, v.Name, r, time);
+            var (f, st) = (results.Single(e => e.Variant == full), results.Single(e => e.Variant == v.Name));
+            return new SolRatio(full, v.Name, r, f.TrainingSeconds / st.TrainingSeconds, f.TrainingCpuSeconds / st.TrainingCpuSeconds);
         }).ToList();
 
         // Pictures: held-out scene 0 at the last step, source vs corrected (SOL-16, first seed) vs reference.
@@ -284,12 +289,13 @@ public static class Sol
                 ["per_seed"] = r.PerSeed,
                 ["error_at_steps"] = r.ErrorAtSteps,
                 ["training_seconds_per_seed"] = r.TrainingSeconds,
+                ["training_cpu_seconds_per_seed"] = r.TrainingCpuSeconds,
             };
             if (wake != null)
                 d["mean_relative_error_by_reynolds"] = wake.TestReynolds.Zip(r.PerScene, (re, e) => new { reynolds = re, mean_relative_error = e }).ToArray();
             return d;
         }
-        var pairs = ratios.Select(r => new { full = r.Full, stopped = r.Stopped, error_ratio_full_over_stopped = r.Error.Value, ci95 = new[] { r.Error.Low, r.Error.High }, time_ratio_full_over_stopped = r.TimeRatio });
+        var pairs = ratios.Select(r => new { full = r.Full, stopped = r.Stopped, error_ratio_full_over_stopped = r.Error.Value, ci95 = new[] { r.Error.Low, r.Error.High }, time_ratio_full_over_stopped = r.TimeRatio, cpu_time_ratio_full_over_stopped = r.CpuTimeRatio });
         var replication = new { source = "pasteurlabs/mosaic (NVIDIA Warp), 64x64/192x192, horizon 8, 3000 updates, 5 seeds", full = 0.01166, stopped = 0.01187, supervised = 0.01427, plain = 0.02776, stopped_over_full = 1.018, stopped_over_full_ci95 = new[] { 0.995, 1.042 }, time_ratio_full_over_supervised = 1.51 };
         if (wake == null)
         {
@@ -331,13 +337,13 @@ public static class Sol
         int[] marks = Marks(s.Steps);
         log.WriteLine();
         log.WriteLine(FormattableString.Invariant($"  held-out error over {s.Seeds} seed(s) ({string.Join(",", seeds)}), 95 % bootstrap interval over seeds and held-out scenes"));
-        log.WriteLine("  variant       mean rel. error   95 % interval        " + string.Join("   ", marks.Select(m => $"step {m,3}")) + "   train s/seed");
+        log.WriteLine("  variant       mean rel. error   95 % interval        " + string.Join("   ", marks.Select(m => $"step {m,3}")) + "   train s/seed (CPU s)");
         foreach (var r in results)
             log.WriteLine(FormattableString.Invariant($"  {r.Variant,-12}  {r.MeanRelativeError,15:F4}   [{r.Low:F4}, {r.High:F4}]   ")
                 + string.Join("   ", r.ErrorAtSteps.Select(e => e.ToString("F4", CultureInfo.InvariantCulture).PadLeft(8)))
-                + (r.Variant == "NON" ? "" : FormattableString.Invariant($"   {r.TrainingSeconds,12:F1}")));
+                + (r.Variant == "NON" ? "" : FormattableString.Invariant($"   {r.TrainingSeconds,12:F1} ({r.TrainingCpuSeconds:F1})")));
         foreach (var r in ratios)
-            log.WriteLine(FormattableString.Invariant($"  {r.Full} / {r.Stopped}: error {r.Error.Value:F3} [{r.Error.Low:F3}, {r.Error.High:F3}], training time {r.TimeRatio:F2}x"));
+            log.WriteLine(FormattableString.Invariant($"  {r.Full} / {r.Stopped}: error {r.Error.Value:F3} [{r.Error.Low:F3}, {r.Error.High:F3}], training time {r.TimeRatio:F2}x (CPU {r.CpuTimeRatio:F2}x)"));
         log.WriteLine("  (replication, Mosaic/Warp: full 0.01166, stopped 0.01187, supervised 0.01427, plain 0.02776; full / stopped 0.982 [0.960, 1.005]; 1.51x the time)");
         if (wake != null)
         {
