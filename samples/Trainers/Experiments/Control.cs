@@ -429,8 +429,9 @@ public static class Control
             for (int mi = 0; mi < methods.Count; mi++)
             {
                 if (column == 4 && methods[mi] == "supervised") continue; // it trains without the solver
-                var pts = rows.Where(r => r[0] == EvalRow && r[1] == 0 && (int)r[2] == mi).ToList();
-                var xs = pts.Select(r => log ? Math.Log10(Math.Max(r[column], 1)) : r[column]).ToArray();
+                // On the log axis the untrained start (0 steps) has no place.
+                var pts = rows.Where(r => r[0] == EvalRow && r[1] == 0 && (int)r[2] == mi && (!log || r[column] > 0)).ToList();
+                var xs = pts.Select(r => log ? Math.Log10(r[column]) : r[column]).ToArray();
                 var ys = pts.Select(r => Math.Log10(r[5])).ToArray();
                 var line = plt.Add.Scatter(xs, ys);
                 line.LegendText = Names[methods[mi]];
