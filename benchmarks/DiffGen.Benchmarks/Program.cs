@@ -5,12 +5,19 @@ namespace DiffGen.Benchmarks;
 public static class Program
 {
     /// <summary>
+    /// `--generator-edits [n] [repository]`: the generator's time per edit over the physics kernels (see GeneratorEditBenchmarks).
     /// `--compare [--threads N] [--only groups]`: the side-by-side table with PyTorch (one run; `--only`
     /// limits it to groups: smoke, burgers_opt, generator, mlp, resnet, burgers2d, sol); `--compare-sol` is
     /// `--compare --only sol`; anything else goes to BenchmarkDotNet (e.g. `--filter *Burgers*`).
     /// </summary>
     public static int Main(string[] args)
     {
+        if (args.Length > 0 && args[0] == "--generator-edits")
+        {
+            GeneratorEditBenchmarks.PrintEdits(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 15,
+                args.Length > 2 ? args[2] : null);
+            return 0;
+        }
         if (args.Length > 0 && args[0] is "--compare" or "--compare-sol")
         {
             int ti = Array.IndexOf(args, "--threads"), oi = Array.IndexOf(args, "--only");

@@ -1,5 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
+using System.Runtime.InteropServices;
+using DiffGen.Physics;
 using DiffGen.Trainers.Common;
 using DiffGen.Trainers.Experiments;
 
@@ -11,15 +13,26 @@ namespace DiffGen.Trainers;
 /// </summary>
 public static class Program
 {
-    /// <summary>Entry point: Ctrl+C stops after the current iteration and writes a checkpoint.</summary>
+    /// <summary>
+    /// Entry point: Ctrl+C or SIGTERM stops after the current iteration (or at once during set-up) and
+    /// writes a checkpoint; a second one ends the process at once.
+    /// </summary>
     public static int Main(string[] args)
     {
+        // Every number printed or parsed, plot labels included, in the invariant culture.
+        CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
+        CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
         using var cts = new CancellationTokenSource();
-        Console.CancelKeyPress += (_, e) =>
+        void Stop(PosixSignalContext context)
         {
-            e.Cancel = true; // finish the iteration, write the checkpoint, then exit
+            // The first signal asks the run to stop cleanly (checkpoint, exit code 130); a second one is
+            // left to its default action, ending the process.
+            if (cts.IsCancellationRequested) return;
+            context.Cancel = true;
             cts.Cancel();
-        };
+        }
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
         return Cli.Run(args, Console.Out, Console.Error, cts.Token, live: LiveProgress.Available);
     }
 }
@@ -30,8 +43,17 @@ public static class Cli
     /// <summary>Exit code for a bad option or path.</summary>
     public const int UsageError = 2;
 
-    /// <summary>Exit code after Ctrl+C (checkpoint written).</summary>
+    /// <summary>Exit code after Ctrl+C or SIGTERM (checkpoint written).</summary>
     public const int Cancelled = 130;
+
+    /// <summary>Exit code when training stopped at a NaN or infinite loss or gradient, or a solver failed on one.</summary>
+    public const int Diverged = 3;
+
+    /// <summary>Exit code for anything else that failed (a file that cannot be written, a bug): one line on stderr.</summary>
+    public const int Failed = 1;
+
+    /// <summary>The experiments, as named on the command line.</summary>
+    public static readonly IReadOnlyList<string> Experiments = ["burgers-opt", "smoke-opt", "sol", "control"];
 
     /// <summary>Parses and runs; returns the exit code.</summary>
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken ct, bool live = false)
@@ -39,6 +61,11 @@ public static class Cli
         // No experiment named: burgers-opt, the quick default.
         if (args.Length == 0 || args[0].StartsWith('-') && args[0] is not ("-h" or "--help" or "-?" or "--version"))
             args = ["burgers-opt", .. args];
+        else if (!args[0].StartsWith('-') && !Experiments.Contains(args[0]))
+        {
+            stderr.WriteLine($"error: unknown experiment '{args[0]}'; the experiments are {string.Join(", ", Experiments)} (see --help)");
+            return UsageError;
+        }
 
         var root = new RootCommand("DiffGen physics sample trainers: differentiable-physics experiments of the Physics-based Deep Learning book.");
         int exit = 0;
@@ -62,8 +89,8 @@ public static class Cli
             exit = Execute(stdout, stderr, () =>
             {
                 settings.Validate();
-                if (resumeDir != null && !Directory.Exists(resumeDir)) throw new UsageException($"--resume: folder '{resumeDir}' does not exist");
-                var output = new RunOutput(resumeDir ?? parse.GetValue(outDir) ?? DefaultFolder("burgers-opt"));
+                OptionChecks.Memory("burgers-opt", 8.0 * settings.Cells * (settings.Steps + 1) * 6, settings.Cells, "--cells or --steps");
+                using var output = RunOutput.Open("burgers-opt", parse.GetValue(outDir), resumeDir);
                 bool q = parse.GetValue(quiet);
                 if (!q) stdout.WriteLine($"burgers-opt: {settings.Cells} cells, {settings.Steps} steps, GD lr {settings.LearningRate.ToString(CultureInfo.InvariantCulture)}, {settings.Iterations} iterations -> {output.Directory}");
                 if (live && !q)
@@ -93,8 +120,10 @@ public static class Cli
             exit = Execute(stdout, stderr, () =>
             {
                 settings.Validate();
-                if (resumeDir != null && !Directory.Exists(resumeDir)) throw new UsageException($"--resume: folder '{resumeDir}' does not exist");
-                var output = new RunOutput(resumeDir ?? parse.GetValue(sOut) ?? DefaultFolder("smoke-opt"));
+                double faces = ((double)settings.Nx + 1) * ((double)settings.Ny + 1);
+                // Four plumes' recorded rollouts (smoke, u, v and what the tape keeps per step).
+                OptionChecks.Memory("smoke-opt", 4 * 8.0 * 3 * faces * (settings.Steps + 1) * 4, faces, "--nx/--ny or --steps");
+                using var output = RunOutput.Open("smoke-opt", parse.GetValue(sOut), resumeDir);
                 bool q = parse.GetValue(sQuiet);
                 if (!q) stdout.WriteLine($"smoke-opt: {settings.Nx}x{settings.Ny} cells, {settings.Steps} steps, GD lr {settings.LearningRate.ToString(CultureInfo.InvariantCulture)}, {settings.Iterations} iterations -> {output.Directory}");
                 if (live && !q)
@@ -105,7 +134,7 @@ public static class Cli
         });
         root.Subcommands.Add(smoke);
 
-        var cIterations = new Option<int>("--iterations") { Description = "Training iterations (each: one DP batch and one supervised batch).", DefaultValueFactory = _ => 200 };
+        var cIterations = new Option<int>("--iterations") { Description = "Training iterations of dp, dp-stop and supervised (one batch each).", DefaultValueFactory = _ => 200 };
         var cLr = new Option<double>("--lr") { Description = "Adam learning rate.", DefaultValueFactory = _ => 2e-3 };
         var cTrain = new Option<int>("--train-scenes") { Description = "Training scenes.", DefaultValueFactory = _ => 64 };
         var cTest = new Option<int>("--test-scenes") { Description = "Held-out scenes.", DefaultValueFactory = _ => 32 };
@@ -140,8 +169,14 @@ public static class Cli
             exit = Execute(stdout, stderr, () =>
             {
                 settings.Validate();
-                if (resumeDir != null && !Directory.Exists(resumeDir)) throw new UsageException($"--resume: folder '{resumeDir}' does not exist");
-                var output = new RunOutput(resumeDir ?? parse.GetValue(cOut) ?? DefaultFolder("control"));
+                // Scene trajectories, plus the unrolled network activations (4 conv layers of 16 channels, kept for the backward).
+                // PPO: its rollout buffer (observations of 3 channels and actions per environment step).
+                bool ppo = settings.MethodList.Contains("ppo");
+                double rollout = ppo ? (double)settings.Envs * settings.RolloutSteps * settings.Cells : 0;
+                OptionChecks.Memory("control", 8.0 * (settings.TrainScenes + settings.TestScenes) * (settings.Steps + 1) * settings.Cells
+                    + 4.0 * 3 * 4 * 16 * settings.Batch * settings.Steps * settings.Cells + 4.0 * 4 * rollout,
+                    Math.Max(16.0 * settings.Batch * settings.Cells, 3 * rollout), "--cells, --steps, --batch, the scene counts" + (ppo ? ", --envs or --rollout-steps" : ""));
+                using var output = RunOutput.Open("control", parse.GetValue(cOut), resumeDir);
                 bool q = parse.GetValue(cQuiet);
                 if (!q) stdout.WriteLine($"control: {settings.Cells} cells, {settings.Steps} steps, {settings.TrainScenes} training / {settings.TestScenes} held-out scenes, methods {string.Join(",", settings.MethodList)}, {settings.Seeds} seed(s) -> {output.Directory}");
                 if (live && !q)
@@ -198,8 +233,8 @@ public static class Cli
                     parse.GetValue(qTrain) ?? (isWake ? wake!.TrainReynolds.Length : solDefaults.TrainScenes), parse.GetValue(qTest) ?? (isWake ? wake!.TestReynolds.Length : solDefaults.TestScenes),
                     parse.GetValue(qSteps), parse.GetValue(qSource), parse.GetValue(qFactor) ?? (isWake ? 2 : solDefaults.Factor), parse.GetValue(qBatch), parse.GetValue(qSeed), parse.GetValue(qEvery), parse.GetValue(qSeeds));
                 settings.Validate();
-                if (resumeDir != null && !Directory.Exists(resumeDir)) throw new UsageException($"--resume: folder '{resumeDir}' does not exist");
-                var output = new RunOutput(resumeDir ?? parse.GetValue(qOut) ?? DefaultFolder("sol"));
+                CheckSolSizes(settings, isWake);
+                using var output = RunOutput.Open("sol", parse.GetValue(qOut), resumeDir);
                 bool q = parse.GetValue(qQuiet);
                 if (!q)
                 {
@@ -216,6 +251,7 @@ public static class Cli
         });
         root.Subcommands.Add(sol);
 
+        InvariantNumbers.Apply(root);
         var result = root.Parse(args);
         if (result.Errors.Count > 0)
         {
@@ -238,9 +274,19 @@ public static class Cli
         return values;
     }
 
-    private static string DefaultFolder(string experiment) =>
-        Path.Combine("runs", experiment + "-" + DateTime.Now.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture));
+    /// <summary>sol's sizes against this machine: the reference trajectories, the fine solver's fields and SOL-16's unrolled network.</summary>
+    private static void CheckSolSizes(SolSettings s, bool wake)
+    {
+        double n = s.Source, fine = n * s.Factor;
+        double state = wake ? 4 * n * n : 2 * n * n, fineState = wake ? 4 * fine * fine : 2 * fine * fine;
+        double channels = wake ? 32 : 16, layers = wake ? 8 : 10;
+        double bytes = 8 * (double)(s.TrainScenes + s.TestScenes) * (s.Steps + 1) * state // references on the source grid
+            + 8 * 12 * fineState                                                            // the fine solver's fields
+            + 4.0 * 3 * s.Batch * 16 * layers * channels * state / 2;                       // SOL-16's activations on the tape
+        OptionChecks.Memory("sol", bytes, fineState, "--source, --factor, --steps or --batch");
+    }
 
+    /// <summary>Runs an experiment; every failure becomes one line on stderr and an exit code, never a stack trace.</summary>
     private static int Execute(TextWriter stdout, TextWriter stderr, Action run)
     {
         try
@@ -257,6 +303,26 @@ public static class Cli
         {
             stderr.WriteLine("cancelled: " + e.Message);
             return Cancelled;
+        }
+        catch (TrainingDivergedException e)
+        {
+            stderr.WriteLine("error: " + e.Message);
+            return Diverged;
+        }
+        catch (SolverException e)
+        {
+            stderr.WriteLine($"error: {e.Message} Training stopped; the last checkpoint, if one was written, is kept.");
+            return Diverged;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            stderr.WriteLine($"error: cannot write the run's files: {e.Message}");
+            return Failed;
+        }
+        catch (Exception e) when (Environment.GetEnvironmentVariable("DIFFGEN_STACKTRACE") != "1")
+        {
+            stderr.WriteLine($"error: unexpected {e.GetType().Name}: {e.Message} (a bug: please report it with the command line; DIFFGEN_STACKTRACE=1 prints the stack trace)");
+            return Failed;
         }
     }
 }

@@ -7,7 +7,7 @@ using System.Threading;
 using DiffGen.Generator.Diagnostics;
 using DiffGen.Generator.Ir;
 using DiffGen.Generator.Lowering;
-using DiffGen.Generator.Reverse;
+using DiffGen.Generator.Pipeline;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Text;
@@ -15,24 +15,42 @@ using Microsoft.CodeAnalysis.Text;
 namespace DiffGen.Generator
 {
     /// <summary>
-    /// Emits <c>{Name}Pullback</c> for every <c>[Differentiable]</c> method:
-    /// ForAttributeWithMetadataName -> Lower (IR model, diagnostics) -> combine with the
-    /// [DerivativeOf] registry -> Differentiate and emit. Each stage's model is equatable, so an
-    /// unrelated edit re-runs nothing downstream.
+    /// Emits the derivatives of every <c>[Differentiable]</c> method. The pipeline (docs/architecture.md):
+    /// lower each method (ForAttributeWithMetadataName) into a location-free model, its summary and its
+    /// located diagnostics; collect the summaries into the capability table; prepare each method's render
+    /// input from its model, its direct callees' table entries and the [DerivativeOf] registry; render it.
+    /// Diagnostics go through an output of their own (System.Text.Json's pattern), so a change of
+    /// positions alone re-renders nothing, and an edit re-renders only the methods whose model or
+    /// callees' capabilities changed.
     /// </summary>
     [Generator(LanguageNames.CSharp)]
     public sealed class DifferentiableGenerator : IIncrementalGenerator
     {
+        /// <summary>Runs before each method is rendered (tests make rendering fail with it).</summary>
+        internal Action<MethodModel>? BeforeRender { get; set; }
+
         /// <inheritdoc />
         public void Initialize(IncrementalGeneratorInitializationContext context)
         {
-            var methods = context.SyntaxProvider.ForAttributeWithMetadataName(
+            var lowered = context.SyntaxProvider.ForAttributeWithMetadataName(
                     Lowerer.DifferentiableAttributeName,
-                    predicate: static (node, _) => node is MethodDeclarationSyntax,
+                    predicate: static (node, _) => node is MethodDeclarationSyntax || node is OperatorDeclarationSyntax,
                     transform: static (ctx, ct) => Lower(ctx, ct))
                 .Where(static m => m is not null)
                 .Select(static (m, _) => m!)
                 .WithTrackingName(TrackingNames.Lowered);
+
+            var models = lowered.Select(static (m, _) => m.Model).WithTrackingName(TrackingNames.Model);
+            var summaries = lowered.Select(static (m, _) => m.Summary).WithTrackingName(TrackingNames.Summary);
+            var located = lowered.Select(static (m, _) => m.Diagnostics).WithTrackingName(TrackingNames.MethodDiagnostics);
+
+            var projectModes = context.AnalyzerConfigOptionsProvider
+                .Select(static (o, _) => Stages.ReadProjectModes(o.GlobalOptions.TryGetValue("build_property." + Modes.Property, out var v) ? v : null))
+                .WithTrackingName(TrackingNames.ProjectModes);
+
+            var table = summaries.Collect().Combine(projectModes)
+                .Select(static (p, _) => Stages.Table(p.Left, p.Right))
+                .WithTrackingName(TrackingNames.Table);
 
             var registry = context.SyntaxProvider.ForAttributeWithMetadataName(
                     Lowerer.DerivativeOfAttributeName,
@@ -43,14 +61,45 @@ namespace DiffGen.Generator
                 .Select(static (r, _) => r.OrderBy(x => x.TargetKey, StringComparer.Ordinal).ThenBy(x => x.DerivativeName, StringComparer.Ordinal).ToEquatableArray())
                 .WithTrackingName(TrackingNames.Registry);
 
-            var combined = methods.Combine(registry).WithTrackingName(TrackingNames.Combined);
-            context.RegisterSourceOutput(combined, static (spc, pair) => Emit(spc, pair.Left, pair.Right));
+            var context2 = table.Combine(registry);
+            var inputs = models.Combine(context2)
+                .Select(static (p, _) => Stages.Prepare(p.Left, p.Right.Left, p.Right.Right))
+                .Where(static r => r is not null)
+                .Select(static (r, _) => r!)
+                .WithTrackingName(TrackingNames.RenderInput);
+
+            var rendered = inputs.Select((r, _) => Stages.Render(r, BeforeRender)).WithTrackingName(TrackingNames.Rendered);
+            context.RegisterSourceOutput(rendered, static (spc, r) =>
+            {
+                if (r.Source != null) spc.AddSource(r.HintName, SourceText.From(r.Source, Encoding.UTF8));
+            });
+
+            var failures = rendered.Where(static r => r.Failure != null)
+                .Select(static (r, _) => new RenderFailure(r.HintName, r.Failure!))
+                .Collect()
+                .Select(static (f, _) => f.OrderBy(x => x.HintName, StringComparer.Ordinal).ToEquatableArray())
+                .WithTrackingName(TrackingNames.RenderFailures);
+
+            var diagnostics = located.Combine(context2.Combine(failures))
+                .Select(static (p, _) => Stages.Diagnose(p.Left, p.Right.Left.Left, p.Right.Left.Right, p.Right.Right))
+                .WithTrackingName(TrackingNames.Diagnostics);
+            context.RegisterSourceOutput(diagnostics, static (spc, list) =>
+            {
+                foreach (var d in list) spc.ReportDiagnostic(d.ToDiagnostic());
+            });
+
+            context.RegisterSourceOutput(projectModes, static (spc, m) =>
+            {
+                if (m.InvalidValue != null)
+                    spc.ReportDiagnostic(DiagnosticInfo.Create(Descriptors.UnknownMode, null, m.InvalidWord ?? "",
+                        " (MSBuild property " + Modes.Property + " = '" + m.InvalidValue + "'; separate modes with commas)").ToDiagnostic());
+            });
         }
 
-        private static MethodModel? Lower(GeneratorAttributeSyntaxContext ctx, CancellationToken ct)
+        private static LoweredMethod? Lower(GeneratorAttributeSyntaxContext ctx, CancellationToken ct)
         {
-            if (!(ctx.TargetNode is MethodDeclarationSyntax syntax) || !(ctx.TargetSymbol is IMethodSymbol method)) return null;
-            return Lowerer.Lower(syntax, method, ctx.SemanticModel, ct);
+            if (!(ctx.TargetNode is BaseMethodDeclarationSyntax syntax) || !(ctx.TargetSymbol is IMethodSymbol method)) return null;
+            return Lowerer.Lower(syntax, method, ctx.SemanticModel, ctx.Attributes.FirstOrDefault(), ct);
         }
 
         private static EquatableArray<RegisteredDerivative> Register(GeneratorAttributeSyntaxContext ctx)
@@ -70,93 +119,45 @@ namespace DiffGen.Generator
             return list.ToEquatableArray();
         }
 
-        private static void Emit(SourceProductionContext spc, MethodModel model, EquatableArray<RegisteredDerivative> registry)
-        {
-            foreach (var d in model.Diagnostics) spc.ReportDiagnostic(d.ToDiagnostic());
-            if (model.HasErrors) return;
-
-            var callees = new List<Callee>();
-            bool missing = false;
-            foreach (var c in model.Callees)
-            {
-                if (c.PullbackName != null) { callees.Add(c); continue; }
-                var pb = registry.FirstOrDefault(r => r.TargetKey == c.Key && r.Kind == 0);
-                var pf = registry.FirstOrDefault(r => r.TargetKey == c.Key && r.Kind == 1);
-                var rv = registry.FirstOrDefault(r => r.TargetKey == c.Key && r.Kind == 2);
-                if (pb == null)
-                {
-                    string typeShort = c.TypeName.Substring(c.TypeName.LastIndexOf('.') + 1);
-                    spc.ReportDiagnostic((DiagnosticInfo.Create(Descriptors.NoDerivative, null, c.DisplaySignature, typeShort, c.Name, c.PullbackSignatureHint)
-                        with { Location = c.FirstUse }).ToDiagnostic());
-                    missing = true;
-                    continue;
-                }
-                callees.Add(c with
-                {
-                    PullbackType = pb.DerivativeType,
-                    PullbackName = pb.DerivativeName,
-                    PushforwardType = pf?.DerivativeType,
-                    PushforwardName = pf?.DerivativeName,
-                    ReverseType = rv?.DerivativeType,
-                    ReverseName = rv?.DerivativeName,
-                });
-            }
-            if (missing) return;
-
-            string source;
-            try
-            {
-                source = Render(model, callees, out var noDual, out var noVector);
-                if (noDual != null)
-                    spc.ReportDiagnostic((DiagnosticInfo.Create(Descriptors.NoDualPullback, null, model.Name, noDual) with { Location = model.Location }).ToDiagnostic());
-                if (noVector != null)
-                    spc.ReportDiagnostic((DiagnosticInfo.Create(Descriptors.NoVectorPushforward, null, model.Name, noVector) with { Location = model.Location }).ToDiagnostic());
-            }
-            catch (Exception ex)
-            {
-                spc.ReportDiagnostic((DiagnosticInfo.Create(Descriptors.UnsupportedStatement, null, "internal error",
-                    "the generator failed while differentiating '" + model.Name + "' (" + ex.GetType().Name + ": " + ex.Message + "); please report it with the method's source")
-                    with { Location = model.Location }).ToDiagnostic());
-                return;
-            }
-            spc.AddSource(model.HintName, SourceText.From(source, Encoding.UTF8));
-        }
-
-        /// <summary>Renders the generated file for one method (exposed for tests).</summary>
-        internal static string Render(MethodModel model, IReadOnlyList<Callee> callees, out string? noDual, out string? noVector)
+        /// <summary>
+        /// Renders the generated file of one method: its pullback, and its pushforward, vector pushforward
+        /// and dual pullback when <paramref name="modes"/> asks for them. The capability table only asks
+        /// for the forms a method can have; an emitter that declines one anyway is an internal error.
+        /// </summary>
+        internal static string Render(MethodModel model, IReadOnlyList<Callee> callees, DerivativeModes modes)
         {
             var analysis = Analysis.MethodAnalysis.Of(model, callees);
-            var pullback = PullbackEmitter.Emit(model, callees, analysis, out var summary);
-            var pushforward = Forward.PushforwardEmitter.Emit(model, callees, analysis);
-            var dual = PullbackEmitter.EmitDual(model, callees, analysis, out noDual);
-            var vector = Forward.PushforwardEmitter.EmitVector(model, callees, analysis, out noVector);
-            var w = new Emit.CodeWriter();
+            var (pullbacks, summary) = Reverse.ReverseTransformer.Build(model, callees, analysis);
+            bool forward = (modes & DerivativeModes.Forward) != 0;
+            var pushforward = forward ? Forward.ForwardTransformer.Build(model, callees, analysis) : null;
+            Emit.CsMethod? vector = null, dual = null;
+            if ((modes & DerivativeModes.Vector) != 0)
+                vector = Forward.ForwardTransformer.BuildVector(model, callees, analysis, out var noVector)
+                    ?? throw new InvalidOperationException("the capability table asked for " + model.Name + "PushforwardVector, which is not generated: " + noVector);
+            if ((modes & DerivativeModes.Dual) != 0)
+                dual = Reverse.ReverseTransformer.BuildDual(model, callees, analysis, out var noDual)
+                    ?? throw new InvalidOperationException("the capability table asked for " + model.Name + "PullbackDual, which is not generated: " + noDual);
+            var w = new Emit.CsPrinter();
             w.Line("// <auto-generated/>");
-            w.Line("// DiffGen derivatives of " + string.Join(".", model.ContainingTypes.Select(t => t.Name)) + "." + model.Name + " (reverse: " + model.Name + "Pullback, forward: " + model.Name + "Pushforward)");
-            foreach (var line in summary.Split('\n'))
-                if (line.Length > 0) w.Line(line);
+            w.Line("// DiffGen derivatives of " + string.Join(".", model.ContainingTypes.Select(t => t.Name)) + "." + model.Name + " (reverse: " + model.Name + "Pullback"
+                + (forward ? ", forward: " + model.Name + "Pushforward" : "") + ")");
+            foreach (var line in summary) w.Line("// " + line);
             w.Line("#nullable enable");
             w.Line("#pragma warning disable CS0162, CS0168, CS0219");
             foreach (var u in model.Usings) w.Line(u);
             if (model.Usings.Count > 0) w.Line();
             if (model.Namespace != null) w.Open("namespace " + model.Namespace);
             foreach (var t in model.ContainingTypes) w.Open("partial " + t.Keyword + " " + t.Name);
-            foreach (var line in pullback.Split('\n'))
-                if (line.Length > 0) w.Line(line);
-            w.Line();
-            foreach (var line in pushforward.Split('\n'))
-                if (line.Length > 0) w.Line(line);
-            if (vector != null)
+            foreach (var accessor in model.Accessors) w.Line(accessor);
+            if (model.Accessors.Count > 0) w.Line();
+            var groups = new List<List<Emit.CsMethod>> { pullbacks };
+            if (pushforward != null) groups.Add(new List<Emit.CsMethod> { pushforward });
+            if (vector != null) groups.Add(new List<Emit.CsMethod> { vector });
+            if (dual != null) groups.Add(new List<Emit.CsMethod> { dual });
+            for (int g = 0; g < groups.Count; g++)
             {
-                w.Line();
-                foreach (var line in vector.Split('\n'))
-                    if (line.Length > 0) w.Line(line);
-            }
-            if (dual != null)
-            {
-                w.Line();
-                foreach (var line in dual.Split('\n'))
-                    if (line.Length > 0) w.Line(line);
+                if (g > 0) w.Line();
+                foreach (var m in groups[g]) w.Method(m);
             }
             for (int i = 0; i < model.ContainingTypes.Count; i++) w.Close();
             if (model.Namespace != null) w.Close();

@@ -77,16 +77,26 @@ public abstract class Module
     public Dictionary<string, (int[] Shape, float[] Values)> StateDict() =>
         NamedParameters().ToDictionary(p => p.Name, p => (p.Value.Shape, p.Value.ToArray()));
 
-    /// <summary>Loads a named state; every parameter must be present with the same shape.</summary>
+    /// <summary>
+    /// Loads a named state; every parameter must be present with the same shape. All of it is checked
+    /// before any parameter is written, so a mismatch leaves the module as it was.
+    /// </summary>
     public void LoadStateDict(IReadOnlyDictionary<string, (int[] Shape, float[] Values)> state)
     {
         ArgumentNullException.ThrowIfNull(state);
-        foreach (var (name, p) in NamedParameters())
+        var parameters = NamedParameters().ToList();
+        foreach (var (name, p) in parameters)
         {
             if (!state.TryGetValue(name, out var s))
                 throw new InvalidDataException($"tensor '{name}' is missing from the state (it has {string.Join(", ", state.Keys.Take(8))}…).");
-            if (!s.Shape.SequenceEqual(p.Shape))
-                throw new InvalidDataException($"tensor '{name}' has shape [{string.Join(", ", s.Shape)}] in the state but [{string.Join(", ", p.Shape)}] in the module.");
+            if (s.Shape is null || !s.Shape.SequenceEqual(p.Shape))
+                throw new InvalidDataException($"tensor '{name}' has shape [{string.Join(", ", s.Shape ?? [])}] in the state but [{string.Join(", ", p.Shape)}] in the module.");
+            if (s.Values is null || s.Values.Length != p.Length)
+                throw new InvalidDataException($"tensor '{name}' has {s.Values?.Length ?? 0} values in the state; shape [{string.Join(", ", p.Shape)}] needs {p.Length}.");
+        }
+        foreach (var (name, p) in parameters)
+        {
+            var s = state[name];
             p.CopyFrom(Tensor.FromArray(s.Values, s.Shape));
         }
     }

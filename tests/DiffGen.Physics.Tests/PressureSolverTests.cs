@@ -36,4 +36,34 @@ public class PressureSolverTests
         // 20-29 iterations to 1e-8 here; incomplete Cholesky needed hundreds (92 at 128² even for 1e-3).
         Assert.True(iterations <= 40, $"{name}: {iterations} iterations");
     }
+
+    [Theory]
+    [InlineData(double.NaN)]
+    [InlineData(double.PositiveInfinity)]
+    public void NonFiniteRightHandSide_Throws_InsteadOfReturningAFinitePressure(double bad)
+    {
+        // Before: NaN made CG's curvature test fail, and it returned p = 0 as if converged.
+        int nx = 16, ny = 12;
+        var rhs = new double[nx * ny];
+        for (int k = 0; k < rhs.Length; k++) rhs[k] = Math.Sin(k);
+        rhs[37] = bad;
+        var p = new double[nx * ny];
+        var e = Assert.Throws<SolverException>(() => Pressure.SolvePressureWithStats(rhs, p, [], nx, ny, 1.0, 1.0, Bc.Zero, Bc.Zero, Bc.Zero, Bc.Zero, 1e-8, 200));
+        Assert.True(e.NonFiniteInput);
+        Assert.Equal("pressure", e.Solve);
+        Assert.Contains("non-finite", e.Message);
+        Assert.IsAssignableFrom<InvalidOperationException>(e); // what the Physics README promises
+    }
+
+    [Fact]
+    public void TooFewIterations_Throws_NamingTheSolve()
+    {
+        int nx = 64, ny = 64;
+        var rng = new Random(3);
+        var rhs = new double[nx * ny];
+        for (int k = 0; k < rhs.Length; k++) rhs[k] = rng.NextDouble() - 0.5;
+        var e = Assert.Throws<SolverException>(() => Pressure.SolvePressureWithStats(rhs, new double[nx * ny], [], nx, ny, 1.0, 1.0, Bc.Zero, Bc.Zero, Bc.Zero, Bc.Zero, 1e-12, 2));
+        Assert.False(e.NonFiniteInput);
+        Assert.Contains("did not converge in 2 iterations", e.Message);
+    }
 }

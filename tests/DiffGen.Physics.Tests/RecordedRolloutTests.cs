@@ -96,4 +96,27 @@ public class RecordedRolloutTests
         Assert.Equal(0, tape.Count);
         Assert.NotEqual(0.0, rerun.UBar.Sum(Math.Abs) + rerun.VBar.Sum(Math.Abs));
     }
+
+    [Fact]
+    public void RecordedSteps_ReversedOutOfOrderOrWithOtherInputs_Throw()
+    {
+        // Before: the reverse popped another step's saved values and returned a wrong gradient without a word.
+        var model = new Burgers1D(32, -1, 1, 0.002, 1.0 / 32);
+        var states = new double[4][];
+        states[0] = model.Evaluate(x => -Math.Sin(Math.PI * x));
+        var tape = new Tape();
+        for (int k = 0; k < 3; k++) { states[k + 1] = new double[model.Cells]; model.Step(states[k], states[k + 1], tape); }
+        double nuBar = 0;
+        var e = Assert.Throws<InvalidOperationException>(() => model.StepBackward(states[0], states[1], new double[32], new double[32], ref nuBar, tape));
+        Assert.Contains("out of order", e.Message);
+
+        var changed = (double[])states[2].Clone();
+        changed[5] += 1e-3;
+        Assert.Contains("inputs other than", Assert.Throws<InvalidOperationException>(() => model.StepBackward(changed, states[3], new double[32], new double[32], ref nuBar, tape)).Message);
+
+        // The right order still works after the refused calls (they consumed nothing).
+        for (int k = 2; k >= 0; k--) model.StepBackward(states[k], states[k + 1], new double[32], new double[32], ref nuBar, tape);
+        Assert.Equal(0, tape.Count);
+        Assert.Equal(0, tape.PendingSteps);
+    }
 }

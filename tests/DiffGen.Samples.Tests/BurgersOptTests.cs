@@ -113,8 +113,8 @@ public sealed class BurgersOptTests() : TrainerTestBase("diffgen-samples-")
         var o = new StringWriter();
         var progress = new StopAt(cts, 5);
         var settings = new DiffGen.Trainers.Experiments.BurgersOptSettings(Iterations: 12, Cells: 32, CheckpointEvery: 4);
-        Assert.Throws<OperationCanceledException>(() =>
-            DiffGen.Trainers.Experiments.BurgersOpt.Run(settings, new RunOutput(part), null, progress, o, cts.Token));
+        using (var output = new RunOutput(part)) // disposed like the process that ends: the folder's lock is released
+            Assert.Throws<OperationCanceledException>(() => DiffGen.Trainers.Experiments.BurgersOpt.Run(settings, output, null, progress, o, cts.Token));
         Assert.True(File.Exists(Path.Combine(part, "checkpoint.safetensors")));
 
         var (code, _, err) = Run("burgers-opt", "--iterations", "12", "--cells", "32", "--checkpoint-every", "4", "--resume", part, "--quiet");
@@ -186,7 +186,8 @@ public sealed class SmokeOptTests() : TrainerTestBase("diffgen-smoke-")
         var part = Path.Combine(Root, "part");
         using var cts = new CancellationTokenSource();
         var settings = new DiffGen.Trainers.Experiments.SmokeOptSettings(Iterations: 4, LearningRate: 0.01, Steps: 6, Nx: 20, Ny: 16, CheckpointEvery: 2);
-        Assert.Throws<OperationCanceledException>(() => DiffGen.Trainers.Experiments.SmokeOpt.Run(settings, new RunOutput(part), null, new StopAt(cts, 3), TextWriter.Null, cts.Token));
+        using (var output = new RunOutput(part))
+            Assert.Throws<OperationCanceledException>(() => DiffGen.Trainers.Experiments.SmokeOpt.Run(settings, output, null, new StopAt(cts, 3), TextWriter.Null, cts.Token));
         var (code, _, err) = Run(["smoke-opt", "--iterations", "4", "--checkpoint-every", "2", "--resume", part, "--quiet", .. Tiny]);
         Assert.True(code == 0, err);
         Assert.Equal(File.ReadAllBytes(Path.Combine(full, "metrics.csv")), File.ReadAllBytes(Path.Combine(part, "metrics.csv")));

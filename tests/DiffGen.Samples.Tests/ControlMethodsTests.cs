@@ -139,7 +139,7 @@ public sealed class ControlMethodsTests() : TrainerTestBase("diffgen-control-met
     [InlineData("control", "--method", "dqn")]
     [InlineData("control", "--method", "dp,dp")]
     [InlineData("control", "--method", "")]
-    [InlineData("control", "--rollout-steps", "33")]
+    [InlineData("control", "--method", "ppo", "--rollout-steps", "33")]
     [InlineData("control", "--seeds", "0")]
     [InlineData("control", "--ppo-iterations", "0")]
     [InlineData("control", "--ppo-lr", "-1")]

@@ -14,7 +14,7 @@ public sealed record BurgersOptSettings(int Iterations = 50, double LearningRate
     public void Validate()
     {
         if (Iterations < 1) throw new UsageException($"--iterations must be at least 1 (got {Iterations})");
-        if (!(LearningRate > 0) || double.IsInfinity(LearningRate)) throw new UsageException($"--lr must be a positive number (got {LearningRate})");
+        OptionChecks.PositiveFinite("--lr", LearningRate);
         if (Steps < 1) throw new UsageException($"--steps must be at least 1 (got {Steps})");
         if (Cells < 8) throw new UsageException($"--cells must be at least 8 (got {Cells})");
         if (CheckpointEvery < 1) throw new UsageException($"--checkpoint-every must be at least 1 (got {CheckpointEvery})");
@@ -42,7 +42,9 @@ public static class BurgersOpt
     {
         s.Validate();
         var sw = Stopwatch.StartNew();
-        var model = s.Cells == 128 ? Burgers1D.PbdlOptimization() : new Burgers1D(s.Cells, -1, 1, 0.01 / (s.Cells * Math.PI), 1.0 / 32);
+        // Fine grids need diffusion substeps to stay stable (none up to a few thousand cells).
+        double nu = 0.01 / (s.Cells * Math.PI), dt = 1.0 / 32;
+        var model = s.Cells == 128 ? Burgers1D.PbdlOptimization() : new Burgers1D(s.Cells, -1, 1, nu, dt, substeps: OptionChecks.DiffusionSubsteps(nu, dt, 2.0 / s.Cells));
         int n = model.Cells;
         var x = model.CellCenters();
 
@@ -58,9 +60,8 @@ public static class BurgersOpt
         int start = 0;
         if (resumeFrom != null)
         {
-            var cp = Checkpoints.Load(resumeFrom, SettingsKey(s));
-            u0 = cp.Tensors["initial_state"];
-            if (u0.Length != n) throw new UsageException($"--resume: the checkpoint has {u0.Length} cells, not {n}");
+            var cp = Checkpoints.Load(resumeFrom, SettingsKey(s), s.Iterations);
+            u0 = cp.Vector("initial_state", n);
             (start, rows) = (cp.NextIteration, cp.MetricRows);
         }
         output.BeginMetrics("iteration,loss,gradient_norm");
@@ -81,12 +82,13 @@ public static class BurgersOpt
             }
             double loss = LossAndGradient(model, s.Steps, u0, target, states, bar, uBar);
             double norm = Math.Sqrt(bar.Sum(v => v * v));
+            NonFinite.Check(output, it, loss, norm, s.LearningRate);
             for (int i = 0; i < n; i++) u0[i] -= s.LearningRate * bar[i];
             losses.Add(loss);
             rows.Add([it, loss, norm]);
             output.AddMetrics(it, loss, norm);
             progress.Report(it, s.Iterations, loss);
-            if ((it + 1) % s.CheckpointEvery == 0 && it + 1 < s.Iterations)
+            if ((it + 1) % s.CheckpointEvery == 0 || it + 1 == s.Iterations)
             {
                 Checkpoints.Save(output, SettingsKey(s), it + 1, new Dictionary<string, double[]> { ["initial_state"] = u0 }, rows);
                 output.FlushMetrics();
@@ -103,10 +105,9 @@ public static class BurgersOpt
         output.WriteFields1D("fields.png", x,
             [("initial -sin(pi x)", initialReference), ("optimised initial state", u0), ($"target (step {s.Steps})", target), ($"result (step {s.Steps})", (double[])result.Clone())],
             "burgers-opt: fields");
-        if (File.Exists(output.PathOf(Checkpoints.FileName))) File.Delete(output.PathOf(Checkpoints.FileName));
         sw.Stop();
 
-        output.WriteSummary(new
+        output.Complete(new
         {
             experiment = "burgers-opt",
             settings = s,

@@ -37,7 +37,7 @@ public sealed record ControlSettings(int Iterations = 200, double LearningRate =
     public void Validate()
     {
         if (Iterations < 1) throw new UsageException($"--iterations must be at least 1 (got {Iterations})");
-        if (!(LearningRate > 0)) throw new UsageException($"--lr must be a positive number (got {LearningRate})");
+        OptionChecks.PositiveFinite("--lr", LearningRate);
         if (TrainScenes < 1 || TestScenes < 1) throw new UsageException($"--train-scenes and --test-scenes must be at least 1 (got {TrainScenes}, {TestScenes})");
         if (Batch < 1 || Batch > TrainScenes) throw new UsageException($"--batch must be between 1 and --train-scenes (got {Batch})");
         if (Steps < 1) throw new UsageException($"--steps must be at least 1 (got {Steps})");
@@ -51,7 +51,8 @@ public sealed record ControlSettings(int Iterations = 200, double LearningRate =
         if (!(PpoLearningRate > 0) || double.IsInfinity(PpoLearningRate)) throw new UsageException($"--ppo-lr must be a positive number (got {PpoLearningRate})");
         if (Envs < 1) throw new UsageException($"--envs must be at least 1 (got {Envs})");
         // Whole episodes per rollout: every rollout resets the environments, so a checkpoint between rollouts needs no environment state.
-        if (RolloutSteps < Steps || RolloutSteps % Steps != 0) throw new UsageException($"--rollout-steps must be a positive multiple of --steps ({Steps}) so rollouts hold whole episodes (got {RolloutSteps})");
+        // Checked only when PPO runs: the default 320 need not divide a --steps that dp or supervised alone use.
+        if (MethodList.Contains("ppo") && (RolloutSteps < Steps || RolloutSteps % Steps != 0)) throw new UsageException($"--rollout-steps must be a positive multiple of --steps ({Steps}) so rollouts hold whole episodes (got {RolloutSteps})");
         if (EvalEvery < 1) throw new UsageException($"--eval-every must be at least 1 (got {EvalEvery})");
         if (!(TargetError > 0) || double.IsInfinity(TargetError)) throw new UsageException($"--target-error must be a positive number (got {TargetError})");
     }
@@ -122,15 +123,17 @@ public static class Control
         ["ppo"] = "PPO",
     };
 
-    // Row kinds in the checkpoint's metric list: a training iteration, or a held-out evaluation.
-    private const double TrainRow = 0, EvalRow = 1;
+    // Widths of the two kinds of rows: a training iteration (seed index, method index, iteration, simulator
+    // steps, loss; the checkpoint's metrics, one per iteration) and a held-out evaluation (seed index, method
+    // index, iteration, simulator steps, mean final-state MSE, mean total force, wall seconds, CPU seconds).
+    private const int TrainWidth = 5, EvalWidth = 8;
 
     /// <summary>Trains every method for every seed, evaluates them and writes the outputs.</summary>
     public static IReadOnlyList<ControlEvaluation> Run(ControlSettings s, RunOutput output, string? resumeFrom, IProgressReporter progress, TextWriter log, CancellationToken ct)
     {
         s.Validate();
         var sw = Stopwatch.StartNew();
-        var sim = new Burgers1D(s.Cells, 0, 1, 0.003, 0.03);
+        var sim = new Burgers1D(s.Cells, 0, 1, 0.003, 0.03, substeps: OptionChecks.DiffusionSubsteps(0.003, 0.03, 1.0 / s.Cells));
         var rng = new Random(s.Seed);
         var train = Scenes(sim, s, s.TrainScenes, rng);
         var test = Scenes(sim, s, s.TestScenes, rng);
@@ -142,37 +145,40 @@ public static class Control
         var starts = new int[jobs.Count + 1];
         for (int j = 0; j < jobs.Count; j++) starts[j + 1] = starts[j] + s.IterationsOf(jobs[j].Method);
         int total = starts[^1];
-        string key = SettingsKey(s);
+        var run = new RunState(s, output, SettingsKey(s), methods, starts);
 
-        var rows = new List<double[]>();
-        var done = new List<RunResult>();
-        int position = 0;
         Checkpoints.State? cp = null;
+        int position = 0;
         if (resumeFrom != null)
         {
-            cp = Checkpoints.Load(resumeFrom, key);
-            (position, rows) = (cp.NextIteration, cp.MetricRows);
+            cp = Checkpoints.Load(resumeFrom, run.Key, total);
+            position = cp.NextIteration;
+            run.Rows.AddRange(cp.MetricRows);
+            if (run.Rows.Any(r => r.Length != TrainWidth)) throw new UsageException($"--resume: the checkpoint in '{resumeFrom}' holds metric rows of another layout (damaged, or written by another version)");
+            var evals = cp.Tensors.GetValueOrDefault("evals") ?? [];
+            if (evals.Length % EvalWidth != 0) throw new UsageException($"--resume: tensor 'evals' of the checkpoint in '{resumeFrom}' has {evals.Length} values, not a multiple of {EvalWidth} (damaged)");
+            for (int i = 0; i < evals.Length; i += EvalWidth) run.Evals.Add(evals[i..(i + EvalWidth)]);
+            int n = test.Count;
             for (int j = 0; j < jobs.Count && starts[j + 1] <= position; j++)
             {
-                var r = cp.Tensors["result." + j.ToString(CultureInfo.InvariantCulture)];
-                int n = test.Count;
-                done.Add(new RunResult(r[..n], r[n..(2 * n)], r[(2 * n)..(3 * n)], r[3 * n], r[3 * n + 1], (long)r[3 * n + 2]));
+                var r = cp.Vector("result." + j.ToString(CultureInfo.InvariantCulture), 3 * n + 3);
+                run.Done.Add(new RunResult(r[..n], r[n..(2 * n)], r[(2 * n)..(3 * n)], r[3 * n], r[3 * n + 1], (long)r[3 * n + 2]));
             }
         }
         output.BeginMetrics("seed,method,iteration,simulator_steps,loss");
-        foreach (var r in rows.Where(r => r[0] == TrainRow)) output.AddMetricsRow(TrainingRow(r, s, methods));
+        foreach (var r in run.Rows) output.AddMetricsRow(TrainingRow(r, s, methods));
 
-        for (int job = done.Count; job < jobs.Count; job++)
+        for (int job = run.Done.Count; job < jobs.Count; job++)
         {
             var (k, method) = jobs[job];
-            int seed = s.Seed + k, iterations = s.IterationsOf(method);
             int first = Math.Max(0, position - starts[job]);
-            var trained = Train(method, seed, job, first, iterations, s, sim, step, train, test, output, resumeFrom, cp, rows, starts, total, key, done, methods, progress, ct);
-            done.Add(trained);
+            run.Done.Add(Train(method, s.Seed + k, job, first, sim, step, train, test, run, resumeFrom, cp, progress, ct));
+            // The job is done (its network saved): a resume starts at the next.
+            Checkpoints.Save(output, run.Key, starts[job + 1], run.State(), run.Rows);
+            output.FlushMetrics();
         }
         output.FlushMetrics();
-        WriteCurvesCsv(output, rows, s, methods);
-        Checkpoints.Clear(output);
+        WriteCurvesCsv(output, run.Evals, s, methods);
 
         // Aggregate per method: means over seeds, intervals over seeds x held-out scenes, cost to the target error.
         var none = Evaluate(null, step, test, s);
@@ -188,11 +194,11 @@ public static class Control
         var matrices = new Dictionary<string, double[][]>();
         for (int mi = 0; mi < methods.Count; mi++)
         {
-            var runs = Enumerable.Range(0, s.Seeds).Select(k => done[k * methods.Count + mi]).ToList();
+            var runs = Enumerable.Range(0, s.Seeds).Select(k => run.Done[k * methods.Count + mi]).ToList();
             var matrix = runs.Select(r => r.Mse).ToArray();
             matrices[methods[mi]] = matrix;
             var interval = PairedStats.Mean(matrix);
-            var reach = Enumerable.Range(0, s.Seeds).Select(k => FirstReach(rows, k, mi, s.TargetError)).Where(x => x != null).Select(x => x!.Value).ToList();
+            var reach = Enumerable.Range(0, s.Seeds).Select(k => FirstReach(run.Evals, k, mi, s.TargetError)).Where(x => x != null).Select(x => x!.Value).ToList();
             double force = runs.Average(r => r.Force.Average());
             double mse = runs.Average(r => r.Mse.Average());
             results.Add(new ControlEvaluation(Names[methods[mi]], mse, force)
@@ -224,12 +230,12 @@ public static class Control
             fields.Add(($"{Names[m]} final", Rollout(net, step, [scene], s, stop: false).Final.ToArray().Select(v => (double)v).ToArray()));
         }
         output.WriteFields1D("fields.png", x, fields, "control: held-out scene 0");
-        WriteCurves(output, rows, s, methods);
+        WriteCurves(output, run.Evals, s, methods);
         PairedStats.WritePlot(output, "errors.png", FormattableString.Invariant($"control: held-out final-state MSE, {s.Seeds} seed(s), 95 % bootstrap intervals"),
             "final-state MSE", results.Select(r => (r.Method, new Interval(r.FinalStateMse, r.Low, r.High))).ToList());
         sw.Stop();
-
-        output.WriteSummary(new
+        // Every output is written: the summary commits the run, then the checkpoints go.
+        output.Complete(new
         {
             experiment = "control",
             settings = s with { Methods = [.. methods] },
@@ -275,25 +281,67 @@ public static class Control
         return results;
     }
 
-    /// <summary>One training run (one method, one seed); returns the held-out figures per scene, its wall time and simulator steps.</summary>
-    private static RunResult Train(string method, int seed, int job, int first, int iterations, ControlSettings s,
-        Burgers1D sim, Func<Tensor, Tensor, Tensor> step, List<Scene> train, List<Scene> test, RunOutput output, string? resumeFrom, Checkpoints.State? cp,
-        List<double[]> rows, int[] starts, int total, string key, List<RunResult> done, IReadOnlyList<string> methods,
-        IProgressReporter progress, CancellationToken ct)
+    /// <summary>What the training runs of one Run share: settings, output, the rows so far and the finished runs.</summary>
+    private sealed class RunState(ControlSettings settings, RunOutput output, string key, IReadOnlyList<string> methods, int[] starts)
     {
-        int seedIndex = seed - s.Seed, mi = methods.ToList().IndexOf(method);
+        public ControlSettings Settings { get; } = settings;
+
+        public RunOutput Output { get; } = output;
+
+        /// <summary>The settings key the checkpoints carry.</summary>
+        public string Key { get; } = key;
+
+        public IReadOnlyList<string> Methods { get; } = methods;
+
+        /// <summary>Global iteration at which job j starts (and, at j + 1, ends).</summary>
+        public int[] Starts { get; } = starts;
+
+        /// <summary>Training rows, one per iteration of every job so far (the checkpoint's metrics).</summary>
+        public List<double[]> Rows { get; } = [];
+
+        /// <summary>Held-out evaluations during training (the learning curves).</summary>
+        public List<double[]> Evals { get; } = [];
+
+        /// <summary>The finished jobs' results, in job order.</summary>
+        public List<RunResult> Done { get; } = [];
+
+        /// <summary>The checkpoint's tensors: the finished jobs' results and the evaluations so far.</summary>
+        public Dictionary<string, double[]> State()
+        {
+            var d = new Dictionary<string, double[]> { ["evals"] = [.. Evals.SelectMany(r => r)] };
+            for (int j = 0; j < Done.Count; j++)
+                d["result." + j.ToString(CultureInfo.InvariantCulture)] = [.. Done[j].Mse, .. Done[j].Force, .. Done[j].ForceSquared, Done[j].Seconds, Done[j].Cpu, Done[j].Steps];
+            return d;
+        }
+    }
+
+    /// <summary>One training run (one method, one seed); returns the held-out figures per scene, its wall time and simulator steps.</summary>
+    private static RunResult Train(string method, int seed, int job, int first, Burgers1D sim, Func<Tensor, Tensor, Tensor> step,
+        List<Scene> train, List<Scene> test, RunState run, string? resumeFrom, Checkpoints.State? cp, IProgressReporter progress, CancellationToken ct)
+    {
+        var (s, output, methods) = (run.Settings, run.Output, run.Methods);
+        int seedIndex = seed - s.Seed, mi = methods.ToList().IndexOf(method), iterations = s.IterationsOf(method);
+        string stage = s.Seeds > 1 ? FormattableString.Invariant($"{method} (seed {seed})") : method;
         Init.Seed(seed);
         var net = Network();
         Module model = net;
         Optimizer opt;
         Ppo? ppo = null;
         BurgersControlEnv? env = null;
+        int it = first;
+        long ppoUpdates = 0; // minibatch updates applied in this process (PPO's iteration 0 holds many)
         if (method == "ppo")
         {
             var critic = new ControlCritic(s.Cells);
             var ac = new ActorCritic(new GaussianPolicy(new ControlActor(net), s.Cells), critic);
             env = new BurgersControlEnv(sim, train, s.Envs, s.Steps, s.ForceWeight);
             ppo = new Ppo(ac, env, s.Ppo);
+            // The non-finite policy inside PPO's minibatch updates: stop before a bad gradient reaches the weights.
+            ppo.BeforeStep = (loss, norm) =>
+            {
+                NonFinite.Check(output, it, loss, norm, s.PpoLearningRate, stage, "--ppo-lr", updated: it > 0 || ppoUpdates > 0);
+                ppoUpdates++;
+            };
             model = ac;
             opt = ppo.Optimizer;
         }
@@ -306,10 +354,11 @@ public static class Control
         if (first > 0)
         {
             Checkpoints.LoadModel(resumeFrom!, cp!, method, model, opt);
-            (seconds, cpu) = (cp!.Tensors["time.current"][0], cp.Tensors["time.current"][1]);
-            simSteps = (long)cp.Tensors["steps.current"][0];
-            if (ppo != null) ppo.ReturnStatistics.Restore(cp.Tensors["ppo.returns"]);
-            for (int it = 0; it < first; it++)
+            var time = cp!.Vector("time.current", 2);
+            (seconds, cpu) = (time[0], time[1]);
+            simSteps = (long)cp.Vector("steps.current", 1)[0];
+            if (ppo != null) ppo.ReturnStatistics.Restore(cp.Vector("ppo.returns", ppo.ReturnStatistics.State().Length));
+            for (int i = 0; i < first; i++)
                 for (int b = 0; b < s.Batch; b++)
                 {
                     sceneRng.Next(train.Count);
@@ -318,28 +367,38 @@ public static class Control
         }
         Dictionary<string, double[]> State(TrainingClock clock)
         {
-            var d = new Dictionary<string, double[]> { ["time.current"] = [clock.WallSeconds, clock.CpuSeconds], ["steps.current"] = [simSteps] };
-            for (int j = 0; j < done.Count; j++)
-                d["result." + j.ToString(CultureInfo.InvariantCulture)] = [.. done[j].Mse, .. done[j].Force, .. done[j].ForceSquared, done[j].Seconds, done[j].Cpu, done[j].Steps];
+            var d = run.State();
+            d["time.current"] = [clock.WallSeconds, clock.CpuSeconds];
+            d["steps.current"] = [simSteps];
             if (ppo != null) d["ppo.returns"] = ppo.ReturnStatistics.State();
             return d;
         }
         long resumedSteps = simSteps;
-        if (first == 0) AddEval(rows, seedIndex, mi, 0, 0, 0, 0, Evaluate(net, step, test, s));
+        if (first == 0) AddEval(run.Evals, seedIndex, mi, 0, 0, 0, 0, Evaluate(net, step, test, s));
         // Training time: the held-out evaluations (for the curves) pause the clock.
         var clock = new TrainingClock(seconds, cpu);
-        for (int it = first; it < iterations; it++)
+        for (; it < iterations; it++)
         {
             if (ct.IsCancellationRequested)
             {
-                Checkpoints.Save(output, key, starts[job] + it, State(clock), rows, [(method, model, opt)]);
+                Checkpoints.Save(output, run.Key, run.Starts[job] + it, State(clock), run.Rows, [(method, model, opt)]);
                 output.FlushMetrics();
                 throw new OperationCanceledException($"stopped at {method} (seed {seed}) iteration {it}; resume with --resume {output.Directory} and the same options");
             }
             double loss;
             if (ppo != null)
             {
-                var r = ppo.Iterate(unchecked(seed * 1_000_003 + it + 1));
+                PpoIteration r;
+                try
+                {
+                    r = ppo.Iterate(unchecked(seed * 1_000_003 + it + 1));
+                }
+                catch (NonFiniteRewardException)
+                {
+                    // The simulation blew up under the sampled forces: a non-finite return, stopped like a non-finite loss.
+                    NonFinite.Check(output, it, double.NaN, double.NaN, s.PpoLearningRate, stage, "--ppo-lr", updated: it > 0 || ppoUpdates > 0);
+                    throw;
+                }
                 loss = -r.MeanEpisodeReturn;
                 simSteps = resumedSteps + env!.SimulatorSteps;
             }
@@ -364,23 +423,25 @@ public static class Control
                     simSteps += (long)s.Batch * s.Steps;
                 }
                 l.Backward();
-                if (method != "supervised") Gradients.ClipNorm(net.Parameters(), 1.0);
-                opt.Step();
                 loss = l.Item();
+                // Supervised training is not clipped (its gradients never pass through the solver).
+                double norm = method == "supervised" ? Gradients.Norm(net.Parameters()) : Gradients.ClipNorm(net.Parameters(), 1.0);
+                NonFinite.Check(output, it, loss, norm, s.LearningRate, stage);
+                opt.Step();
             }
-            rows.Add([TrainRow, seedIndex, mi, it, simSteps, loss, 0, 0, 0]);
-            output.AddMetricsRow(TrainingRow(rows[^1], s, methods));
+            run.Rows.Add([seedIndex, mi, it, simSteps, loss]);
+            output.AddMetricsRow(TrainingRow(run.Rows[^1], s, methods));
             bool evaluate = ppo != null || (it + 1) % s.EvalEvery == 0 || it + 1 == iterations;
             if (evaluate)
             {
                 clock.Pause();
-                AddEval(rows, seedIndex, mi, it + 1, simSteps, clock.WallSeconds, clock.CpuSeconds, Evaluate(net, step, test, s));
+                AddEval(run.Evals, seedIndex, mi, it + 1, simSteps, clock.WallSeconds, clock.CpuSeconds, Evaluate(net, step, test, s));
                 clock.Resume();
             }
-            progress.Report(starts[job] + it, total, loss);
+            progress.Report(run.Starts[job] + it, run.Starts[^1], loss);
             if ((it + 1) % s.CheckpointEvery == 0 && it + 1 < iterations)
             {
-                Checkpoints.Save(output, key, starts[job] + it + 1, State(clock), rows, [(method, model, opt)]);
+                Checkpoints.Save(output, run.Key, run.Starts[job] + it + 1, State(clock), run.Rows, [(method, model, opt)]);
                 output.FlushMetrics();
             }
         }
@@ -398,41 +459,41 @@ public static class Control
     /// <summary>Held-out figures per scene of one finished run, its training wall and CPU time and forward simulator steps.</summary>
     private sealed record RunResult(double[] Mse, double[] Force, double[] ForceSquared, double Seconds, double Cpu, long Steps);
 
-    private static void AddEval(List<double[]> rows, int seedIndex, int mi, int iteration, long simSteps, double seconds, double cpu, (double[] Mse, double[] Force, double[] ForceSquared) e) =>
-        rows.Add([EvalRow, seedIndex, mi, iteration, simSteps, e.Mse.Average(), e.Force.Average(), seconds, cpu]);
+    private static void AddEval(List<double[]> evals, int seedIndex, int mi, int iteration, long simSteps, double seconds, double cpu, (double[] Mse, double[] Force, double[] ForceSquared) e) =>
+        evals.Add([seedIndex, mi, iteration, simSteps, e.Mse.Average(), e.Force.Average(), seconds, cpu]);
 
     private static string TrainingRow(double[] r, ControlSettings s, IReadOnlyList<string> methods) =>
-        FormattableString.Invariant($"{s.Seed + (int)r[1]},{methods[(int)r[2]]},{(int)r[3]},{(long)r[4]},{r[5]:R}");
+        FormattableString.Invariant($"{s.Seed + (int)r[0]},{methods[(int)r[1]]},{(int)r[2]},{(long)r[3]},{r[4]:R}");
 
     /// <summary>The first evaluation of (seed, method) at or below the target error.</summary>
-    private static (double Steps, double Seconds, double Cpu)? FirstReach(List<double[]> rows, int seedIndex, int mi, double target)
+    private static (double Steps, double Seconds, double Cpu)? FirstReach(List<double[]> evals, int seedIndex, int mi, double target)
     {
-        foreach (var r in rows)
-            if (r[0] == EvalRow && (int)r[1] == seedIndex && (int)r[2] == mi && r[5] <= target) return (r[4], r[7], r[8]);
+        foreach (var r in evals)
+            if ((int)r[0] == seedIndex && (int)r[1] == mi && r[4] <= target) return (r[3], r[6], r[7]);
         return null;
     }
 
-    private static void WriteCurvesCsv(RunOutput output, List<double[]> rows, ControlSettings s, IReadOnlyList<string> methods)
+    private static void WriteCurvesCsv(RunOutput output, List<double[]> evals, ControlSettings s, IReadOnlyList<string> methods)
     {
         var lines = new List<string> { "seed,method,iteration,simulator_steps,seconds,cpu_seconds,heldout_mse,heldout_total_force" };
-        foreach (var r in rows.Where(r => r[0] == EvalRow))
-            lines.Add(FormattableString.Invariant($"{s.Seed + (int)r[1]},{methods[(int)r[2]]},{(int)r[3]},{(long)r[4]},{r[7]:R},{r[8]:R},{r[5]:R},{r[6]:R}"));
+        foreach (var r in evals)
+            lines.Add(FormattableString.Invariant($"{s.Seed + (int)r[0]},{methods[(int)r[1]]},{(int)r[2]},{(long)r[3]},{r[6]:R},{r[7]:R},{r[4]:R},{r[5]:R}"));
         RunOutput.WriteText(output.PathOf("curves.csv"), string.Join("\n", lines) + "\n");
     }
 
     /// <summary>Held-out final-state MSE against simulator steps (methods that step the solver) and against wall time (all), first seed.</summary>
-    private static void WriteCurves(RunOutput output, List<double[]> rows, ControlSettings s, IReadOnlyList<string> methods)
+    private static void WriteCurves(RunOutput output, List<double[]> evals, ControlSettings s, IReadOnlyList<string> methods)
     {
-        foreach (var (file, column, label, log) in new[] { ("curves-steps.png", 4, "simulator steps (forward)", true), ("curves-time.png", 7, "training wall time (s)", false) })
+        foreach (var (file, column, label, log) in new[] { ("curves-steps.png", 3, "simulator steps (forward)", true), ("curves-time.png", 6, "training wall time (s)", false) })
         {
             var plt = new Plot();
             for (int mi = 0; mi < methods.Count; mi++)
             {
-                if (column == 4 && methods[mi] == "supervised") continue; // it trains without the solver
+                if (column == 3 && methods[mi] == "supervised") continue; // it trains without the solver
                 // On the log axis the untrained start (0 steps) has no place.
-                var pts = rows.Where(r => r[0] == EvalRow && r[1] == 0 && (int)r[2] == mi && (!log || r[column] > 0)).ToList();
+                var pts = evals.Where(r => r[0] == 0 && (int)r[1] == mi && (!log || r[column] > 0)).ToList();
                 var xs = pts.Select(r => log ? Math.Log10(r[column]) : r[column]).ToArray();
-                var ys = pts.Select(r => Math.Log10(r[5])).ToArray();
+                var ys = pts.Select(r => Math.Log10(r[4])).ToArray();
                 var line = plt.Add.Scatter(xs, ys);
                 line.LegendText = Names[methods[mi]];
                 line.MarkerSize = 3;

@@ -14,7 +14,7 @@ public sealed record SmokeOptSettings(int Iterations = 80, double LearningRate =
     public void Validate()
     {
         if (Iterations < 1) throw new UsageException($"--iterations must be at least 1 (got {Iterations})");
-        if (!(LearningRate > 0) || double.IsInfinity(LearningRate)) throw new UsageException($"--lr must be a positive number (got {LearningRate})");
+        OptionChecks.PositiveFinite("--lr", LearningRate);
         if (Steps < 1) throw new UsageException($"--steps must be at least 1 (got {Steps})");
         if (Nx < 20 || Ny < 12) throw new UsageException($"--nx/--ny must be at least 20x12 so the inflow discs fit (got {Nx}x{Ny})");
         if (CheckpointEvery < 1) throw new UsageException($"--checkpoint-every must be at least 1 (got {CheckpointEvery})");
@@ -57,13 +57,12 @@ public static class SmokeOpt
         int start = 0;
         if (resumeFrom != null)
         {
-            var cp = Checkpoints.Load(resumeFrom, SettingsKey(s));
-            for (int b = 0; b < plumes - 1; b++) { us[b] = cp.Tensors[$"u{b}"]; vs[b] = cp.Tensors[$"v{b}"]; }
+            var cp = Checkpoints.Load(resumeFrom, SettingsKey(s), s.Iterations);
+            for (int b = 0; b < plumes - 1; b++) { us[b] = cp.Vector($"u{b}", nu); vs[b] = cp.Vector($"v{b}", nv); }
             (start, rows) = (cp.NextIteration, cp.MetricRows);
         }
         output.BeginMetrics("iteration,summed_loss");
         foreach (var r in rows) output.AddMetrics(r);
-        double[]? firstFinal = null;
 
         for (int it = start; it < s.Iterations; it++)
         {
@@ -81,7 +80,7 @@ public static class SmokeOpt
             {
                 (losses[b], uGrads[b], vGrads[b]) = LossAndGradient(sim, s.Steps, inflows[b], us[b], vs[b], target);
             });
-            if (it == 0) firstFinal = Rollout(sim, s.Steps, inflows[0], us[0], vs[0]).Smoke[s.Steps];
+            NonFinite.Check(output, it, losses.Sum(), NonFinite.Norm([.. uGrads, .. vGrads]), s.LearningRate);
             for (int b = 0; b < plumes - 1; b++)
                 for (int i = 0; i < nu; i++) us[b][i] -= s.LearningRate * uGrads[b][i];
             for (int b = 0; b < plumes - 1; b++)
@@ -90,7 +89,7 @@ public static class SmokeOpt
             rows.Add([it, total]);
             output.AddMetrics(it, total);
             progress.Report(it, s.Iterations, total);
-            if ((it + 1) % s.CheckpointEvery == 0 && it + 1 < s.Iterations)
+            if ((it + 1) % s.CheckpointEvery == 0 || it + 1 == s.Iterations)
             {
                 Checkpoints.Save(output, SettingsKey(s), it + 1, State(us, vs), rows);
                 output.FlushMetrics();
@@ -108,13 +107,14 @@ public static class SmokeOpt
             }),
             new Dictionary<string, string> { ["experiment"] = "smoke-opt", ["layout"] = "MAC faces, row-major [y, x]" });
         output.WriteLossCurve("loss.png", losses0, "smoke-opt: summed loss vs iteration", Book.Where(kv => kv.Key < s.Iterations).ToDictionary(kv => kv.Key, kv => kv.Value));
-        if (firstFinal != null) FieldImage.WriteScalar(output.PathOf("initial.png"), firstFinal, s.Nx, s.Ny, "plume 0, final smoke, iteration 0");
+        // Iteration 0 starts from rest, so its picture is recomputed here (also after a resume).
+        var firstFinal = Rollout(sim, s.Steps, inflows[0], new double[nu], new double[nv]).Smoke[s.Steps];
+        FieldImage.WriteScalar(output.PathOf("initial.png"), firstFinal, s.Nx, s.Ny, "plume 0, final smoke, iteration 0");
         FieldImage.WriteScalar(output.PathOf("target.png"), target, s.Nx, s.Ny, "target: plume 3, final smoke");
         FieldImage.WriteScalar(output.PathOf("result.png"), result.Smoke[s.Steps], s.Nx, s.Ny, "plume 0, final smoke, optimised");
         FieldImage.WriteStaggered(output.PathOf("velocity.png"), us[0], vs[0], s.Nx, s.Ny, "plume 0, optimised initial velocity");
-        if (File.Exists(output.PathOf(Checkpoints.FileName))) File.Delete(output.PathOf(Checkpoints.FileName));
         sw.Stop();
-        output.WriteSummary(new
+        output.Complete(new
         {
             experiment = "smoke-opt",
             settings = s,

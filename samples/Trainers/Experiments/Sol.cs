@@ -14,7 +14,7 @@ public sealed record SolSettings(int Iterations = 600, double LearningRate = 1e-
     public void Validate()
     {
         if (Iterations < 1) throw new UsageException($"--iterations must be at least 1 (got {Iterations})");
-        if (!(LearningRate > 0)) throw new UsageException($"--lr must be a positive number (got {LearningRate})");
+        OptionChecks.PositiveFinite("--lr", LearningRate);
         if (TrainScenes < 1 || TestScenes < 1) throw new UsageException($"--train-scenes and --test-scenes must be at least 1 (got {TrainScenes}, {TestScenes})");
         if (Steps < 17) throw new UsageException($"--steps must be at least 17 so SOL-16 fits (got {Steps})");
         if (Source < 8) throw new UsageException($"--source must be at least 8 cells (got {Source})");
@@ -108,7 +108,7 @@ public static class Sol
         s.Validate();
         wake?.Validate();
         var sw = Stopwatch.StartNew();
-        SolScene scene = wake == null ? new BurgersSolScene(s) : new WakeSolScene(s, wake);
+        SolScene scene = wake == null ? new BurgersSolScene(s, ct) : new WakeSolScene(s, wake, ct);
         var train = scene.Train;
         var step = scene.Step;
         string key = scene.SettingsKey(s);
@@ -124,16 +124,17 @@ public static class Sol
         Checkpoints.State? cp = null;
         if (resumeFrom != null)
         {
-            cp = Checkpoints.Load(resumeFrom, key);
+            cp = Checkpoints.Load(resumeFrom, key, jobs * s.Iterations);
             (resumeAt, rows) = (cp.NextIteration, cp.MetricRows);
             for (int j = 0; j < resumeAt / s.Iterations; j++)
             {
                 string tag = JobTag(j, variants);
-                var e = cp.Tensors["eval." + tag];
-                var time = cp.Tensors["time." + tag];
-                done.Add((new SolEvaluation(variants[j % variants.Count].Name, e[0], e[1..]) { PerScene = cp.Tensors["evalscene." + tag] }, time[0], time[1]));
+                var e = cp.Vector("eval." + tag, 1 + Marks(s.Steps).Length);
+                var time = cp.Vector("time." + tag, 2);
+                done.Add((new SolEvaluation(variants[j % variants.Count].Name, e[0], e[1..]) { PerScene = cp.Vector("evalscene." + tag, scene.Test.Count) }, time[0], time[1]));
             }
-            (resumedSeconds, resumedCpu) = cp.Tensors.TryGetValue("time.current", out var current) ? (current[0], current[1]) : (0, 0);
+            var current = cp.Vector("time.current", 2);
+            (resumedSeconds, resumedCpu) = (current[0], current[1]);
         }
         output.BeginMetrics("seed,variant,iteration,loss");
         string Row(double[] r) => FormattableString.Invariant($"{s.Seed + (int)r[0]},{variants[(int)r[1]].Name},{r[2]},{r[3]:R}");
@@ -207,7 +208,7 @@ public static class Sol
                     loss = total! * (1f / k);
                 }
                 loss.Backward();
-                Gradients.ClipNorm(net.Parameters(), 1.0);
+                NonFinite.Check(output, it, loss.Item(), Gradients.ClipNorm(net.Parameters(), 1.0), s.LearningRate, s.Seeds > 1 ? FormattableString.Invariant($"{name} (seed {seed})") : name);
                 opt.Step();
                 rows.Add([job / variants.Count, vi, it, loss.Item()]);
                 output.AddMetricsRow(Row(rows[^1]));
@@ -226,9 +227,9 @@ public static class Sol
                 ["variant"] = name,
                 ["seed"] = seed.ToString(CultureInfo.InvariantCulture),
             });
+            Checkpoints.Save(output, key, (job + 1) * s.Iterations, Evaluations(clock), rows); // the job is done: a resume starts at the next
         }
         output.FlushMetrics();
-        Checkpoints.Clear(output);
 
         // Per variant: the seeds' evaluations, averaged, with the bootstrap interval over seeds and held-out scenes.
         var nonInterval = PairedStats.Mean([non.PerScene]);
@@ -299,7 +300,7 @@ public static class Sol
         var replication = new { source = "pasteurlabs/mosaic (NVIDIA Warp), 64x64/192x192, horizon 8, 3000 updates, 5 seeds", full = 0.01166, stopped = 0.01187, supervised = 0.01427, plain = 0.02776, stopped_over_full = 1.018, stopped_over_full_ci95 = new[] { 0.995, 1.042 }, time_ratio_full_over_supervised = 1.51 };
         if (wake == null)
         {
-            output.WriteSummary(new
+            output.Complete(new
             {
                 experiment = "sol",
                 settings = s,
@@ -314,7 +315,7 @@ public static class Sol
         }
         else
         {
-            output.WriteSummary(new
+            output.Complete(new
             {
                 experiment = "sol",
                 scene = "wake",

@@ -48,13 +48,16 @@ internal sealed class BurgersSolScene : SolScene
 {
     private readonly Burgers2D _coarse;
     private readonly int _n, _nf;
+    private readonly CancellationToken _ct;
 
-    public BurgersSolScene(SolSettings s)
+    public BurgersSolScene(SolSettings s, CancellationToken ct = default)
     {
         _n = s.Source;
         _nf = s.Source * s.Factor;
-        _coarse = new Burgers2D(_n, _n, 32, 32, viscosity: 0.1, dt: 0.1);
-        var fine = new Burgers2D(_nf, _nf, 32, 32, viscosity: 0.1, dt: 0.1 / s.Factor);
+        // Diffusion substeps from the grid (one at the default sizes): finer grids stay stable.
+        _coarse = new Burgers2D(_n, _n, 32, 32, viscosity: 0.1, dt: 0.1, substeps: OptionChecks.DiffusionSubsteps(0.1, 0.1, 32.0 / _n, 32.0 / _n));
+        var fine = new Burgers2D(_nf, _nf, 32, 32, viscosity: 0.1, dt: 0.1 / s.Factor, substeps: OptionChecks.DiffusionSubsteps(0.1, 0.1 / s.Factor, 32.0 / _nf, 32.0 / _nf));
+        _ct = ct;
         var rng = new Random(s.Seed);
         Train = Enumerable.Range(0, s.TrainScenes).Select(_ => MakeCase(fine, s, rng)).ToList();
         Test = Enumerable.Range(0, s.TestScenes).Select(_ => MakeCase(fine, s, rng)).ToList();
@@ -95,6 +98,7 @@ internal sealed class BurgersSolScene : SolScene
         reference[0] = Down(u, v, n, s.Factor);
         for (int t = 1; t <= s.Steps; t++)
         {
+            Interrupt.DuringSetup(_ct);
             for (int k = 0; k < s.Factor; k++)
             {
                 fine.Step(u, v, fu, fv, un, vn);
@@ -161,9 +165,11 @@ internal sealed class WakeSolScene : SolScene
     private readonly double[] _reInput;
     private readonly int _nx, _ny, _nu, _nv, _factor, _warmup;
     private readonly double[] _trainRe, _testRe;
+    private readonly CancellationToken _ct;
 
-    public WakeSolScene(SolSettings s, SolWakeSettings w)
+    public WakeSolScene(SolSettings s, SolWakeSettings w, CancellationToken ct = default)
     {
+        _ct = ct;
         _nx = s.Source;
         _ny = 2 * s.Source;
         _factor = s.Factor;
@@ -219,12 +225,14 @@ internal sealed class WakeSolScene : SolScene
         var reference = new double[s.Steps + 1][];
         for (int t = 0; t < _warmup * f; t++)
         {
+            Interrupt.DuringSetup(_ct);
             fine.StepPacked(state, next);
             (state, next) = (next, state);
         }
         reference[0] = Down(state, fine);
         for (int t = 1; t <= s.Steps; t++)
         {
+            Interrupt.DuringSetup(_ct);
             for (int k = 0; k < f; k++)
             {
                 fine.StepPacked(state, next);

@@ -22,8 +22,10 @@ namespace DiffGen.Generator.Analysis
         private readonly List<(int Stmt, int Var)> _writes = new List<(int, int)>();
         private readonly Dictionary<(int Stmt, int Var), Expr?> _writeIndex = new Dictionary<(int, int), Expr?>();
 
-        /// <summary>Marks a read of a span's length: only re-allocation can change it.</summary>
-        private static readonly Expr LengthRead = new Lit("<length>", Ty.Int);
+        /// <summary>The index recorded for a read of a span's length: only re-allocation can change it.</summary>
+        private sealed record LengthReadMarker() : Expr(Ty.Int);
+
+        private static readonly Expr LengthRead = new LengthReadMarker();
 
         public bool[] Active { get; }
         public HashSet<(int Stmt, int Var)> Pushes { get; } = new HashSet<(int, int)>();
@@ -35,7 +37,7 @@ namespace DiffGen.Generator.Analysis
         /// Counted loops whose trip count the reverse sweep recomputes from the start and bound (no
         /// break, bound and start unchanged by the loop), so the forward sweep records nothing for them.
         /// </summary>
-        public Dictionary<int, (string Op, Expr Bound)> ComputedTrips { get; } = new Dictionary<int, (string, Expr)>();
+        public Dictionary<int, (BinOp Op, Expr Bound)> ComputedTrips { get; } = new Dictionary<int, (BinOp, Expr)>();
         public HashSet<int> ReverseReadVars { get; } = new HashSet<int>();
         public int ResultVar { get; }
 
@@ -58,6 +60,16 @@ namespace DiffGen.Generator.Analysis
 
         public bool IsActiveExpr(Expr e) => DiffVars(e).Any(v => Active[v]);
 
+        /// <summary>The leaf variables of a container (struct or object).</summary>
+        private IEnumerable<int> Leaves(int container) => _vars.Where(v => v.Container == container).Select(v => v.Id);
+
+        /// <summary>A variable whose value comes from the caller: a parameter, or a field of a parameter or of this.</summary>
+        public bool IsInterface(Var v) =>
+            v.Role == VarRole.Param || v.IsLeaf && (_vars[v.Container].Role == VarRole.Param || _vars[v.Container].Role == VarRole.This);
+
+        /// <summary>A field of this: state that outlives the call (written fields are outputs).</summary>
+        public bool IsState(Var v) => v.IsLeaf && _vars[v.Container].Role == VarRole.This;
+
         public int LoopDepth(int stmtId) => _loopsOf.TryGetValue(stmtId, out var l) ? l.Length : 0;
 
         // ------------------------------------------------------------------ numbering
@@ -77,16 +89,18 @@ namespace DiffGen.Generator.Analysis
                     Number(i.Then, null, loops, ref counter);
                     Number(i.Else, null, loops, ref counter);
                     break;
-                case Loop l:
-                    Number(l.Init, null, loops, ref counter);
-                    var inner = loops.Concat(new[] { l.Id }).ToArray();
-                    Number(l.Body, null, inner, ref counter);
-                    Number(l.Step, null, inner, ref counter);
-                    if (l.IsCanonical)
-                    {
-                        if (l.Init.Stmts.Count > 0) _counterWrites.Add(l.Init.Stmts[0].Id);
-                        if (l.Step.Stmts.Count > 0) _counterWrites.Add(l.Step.Stmts[0].Id);
-                    }
+                case ForLoop f:
+                    Number(f.Init, null, loops, ref counter);
+                    // The loop header writes its counter; the reverse sweep reconstructs it (never taped).
+                    _writes.Add((f.Id, f.Counter));
+                    _counterWrites.Add(f.Id);
+                    Number(f.Body, null, loops.Concat(new[] { f.Id }).ToArray(), ref counter);
+                    break;
+                case WhileLoop w:
+                    Number(w.Init, null, loops, ref counter);
+                    var inner = loops.Concat(new[] { w.Id }).ToArray();
+                    Number(w.Body, null, inner, ref counter);
+                    Number(w.Step, null, inner, ref counter);
                     break;
                 case Assign a:
                     _writes.Add((a.Id, TargetVar(a.Target)));
@@ -98,6 +112,8 @@ namespace DiffGen.Generator.Analysis
                     break;
                 case Call c:
                     if (c.ResultVar >= 0) _writes.Add((c.Id, c.ResultVar));
+                    if (c.ResultVar >= 0 && _vars[c.ResultVar].IsContainer)
+                        foreach (var leaf in Leaves(c.ResultVar)) _writes.Add((c.Id, leaf));
                     var callee = _callees[c.Callee];
                     for (int k = 0; k < c.Args.Count; k++)
                         if (callee.Params[k].Storage != Storage.Scalar && callee.Params[k].Writes && c.Args[k] is VarRef v)
@@ -117,7 +133,7 @@ namespace DiffGen.Generator.Analysis
             {
                 case VarRef v when IsReal(v.Type): return new[] { v.Var };
                 case ElemRef el when IsReal(el.Type): return new[] { el.Var };
-                case Unary u when u.Op == "-": return DiffVars(u.Operand);
+                case Unary u when u.Op == UnOp.Neg: return DiffVars(u.Operand);
                 case Binary b when IsReal(b.Type): return DiffVars(b.Left).Concat(DiffVars(b.Right));
                 case Conditional c when IsReal(c.Type): return DiffVars(c.WhenTrue).Concat(DiffVars(c.WhenFalse));
                 case Cast c when IsReal(c.Type): return DiffVars(c.Operand);
@@ -126,44 +142,28 @@ namespace DiffGen.Generator.Analysis
             }
         }
 
-        internal static bool IsPiecewiseConstant(string fn) =>
-            fn == "Floor" || fn == "Ceiling" || fn == "Round" || fn == "Truncate" || fn == "Sign";
+        internal static bool IsPiecewiseConstant(MathFn fn) =>
+            fn == MathFn.Floor || fn == MathFn.Ceiling || fn == MathFn.Round || fn == MathFn.Truncate || fn == MathFn.Sign;
 
         internal static bool IsReal(Ty t) => t == Ty.Double || t == Ty.Float;
 
         /// <summary>Every variable read by e (values, indices, lengths).</summary>
-        internal static IEnumerable<int> AllVars(Expr e)
-        {
-            switch (e)
-            {
-                case VarRef v: return new[] { v.Var };
-                case ElemRef el: return new[] { el.Var }.Concat(AllVars(el.Index));
-                case LenRef l: return new[] { l.Var };
-                case Unary u: return AllVars(u.Operand);
-                case Binary b: return AllVars(b.Left).Concat(AllVars(b.Right));
-                case Conditional c: return AllVars(c.Condition).Concat(AllVars(c.WhenTrue)).Concat(AllVars(c.WhenFalse));
-                case Cast c: return AllVars(c.Operand);
-                case MathCall m: return m.Args.SelectMany(AllVars);
-                case Opaque o: return o.Args.SelectMany(AllVars);
-                default: return Enumerable.Empty<int>();
-            }
-        }
+        internal static IEnumerable<int> AllVars(Expr e) => AllReads(e).Select(r => r.Var);
+
+        /// <summary>Whether an index from <see cref="AllReads"/> stands for a <c>.Length</c> read.</summary>
+        internal static bool IsLengthRead(Expr? index) => ReferenceEquals(index, LengthRead);
 
         /// <summary>Every read of e, with the element index for span reads (LengthRead for .Length).</summary>
         internal static IEnumerable<(int Var, Expr? Index)> AllReads(Expr e)
         {
-            switch (e)
+            foreach (var x in Walk.Descendants(e))
             {
-                case VarRef v: return new[] { (v.Var, (Expr?)null) };
-                case ElemRef el: return new[] { (el.Var, (Expr?)el.Index) }.Concat(AllReads(el.Index));
-                case LenRef l: return new[] { (l.Var, (Expr?)LengthRead) };
-                case Unary u: return AllReads(u.Operand);
-                case Binary b: return AllReads(b.Left).Concat(AllReads(b.Right));
-                case Conditional c: return AllReads(c.Condition).Concat(AllReads(c.WhenTrue)).Concat(AllReads(c.WhenFalse));
-                case Cast c: return AllReads(c.Operand);
-                case MathCall m: return m.Args.SelectMany(AllReads);
-                case Opaque o: return o.Args.SelectMany(AllReads);
-                default: return Enumerable.Empty<(int, Expr?)>();
+                switch (x)
+                {
+                    case VarRef v: yield return (v.Var, null); break;
+                    case ElemRef el: yield return (el.Var, el.Index); break;
+                    case LenRef l: yield return (l.Var, LengthRead); break;
+                }
             }
         }
 
@@ -184,11 +184,14 @@ namespace DiffGen.Generator.Analysis
                             var targets = new List<int>();
                             var sources = new List<int>();
                             if (c.ResultVar >= 0 && IsReal(_vars[c.ResultVar].Elem)) targets.Add(c.ResultVar);
+                            if (c.ResultVar >= 0 && _vars[c.ResultVar].IsContainer) targets.AddRange(Leaves(c.ResultVar).Where(l => _vars[l].IsReal));
+                            if (c.Receiver >= 0) sources.AddRange(Leaves(c.Receiver).Where(l => _vars[l].IsReal));
                             for (int k = 0; k < c.Args.Count; k++)
                             {
                                 var p = callee.Params[k];
                                 if (!p.HasAdjoint) continue;
-                                if (p.Storage == Storage.Scalar) sources.AddRange(DiffVars(c.Args[k]));
+                                if (p.Storage == Storage.Struct && c.Args[k] is VarRef sc) sources.AddRange(Leaves(sc.Var).Where(l => _vars[l].IsReal));
+                                else if (p.Storage == Storage.Scalar) sources.AddRange(DiffVars(c.Args[k]));
                                 else if (c.Args[k] is VarRef v)
                                 {
                                     if (p.Reads) sources.Add(v.Var);
@@ -205,13 +208,16 @@ namespace DiffGen.Generator.Analysis
             var useful = new bool[_vars.Count];
             foreach (var v in _vars)
             {
-                if (v.Role == VarRole.Param && v.IsReal && !v.NoDiff)
+                if (IsInterface(v) && v.IsReal && !v.NoDiff)
                 {
                     varied[v.Id] = true;
-                    if (v.IsWritableSpan) useful[v.Id] = true;
+                    // Outputs: spans, and state that outlives the call (fields of this).
+                    if (v.IsWritableSpan || IsState(v)) useful[v.Id] = true;
                 }
             }
             if (ResultVar >= 0 && IsReal(_vars[ResultVar].Elem)) useful[ResultVar] = true;
+            if (ResultVar >= 0 && _vars[ResultVar].IsContainer)
+                foreach (var leaf in Leaves(ResultVar)) useful[leaf] = _vars[leaf].IsReal;
 
             for (bool changed = true; changed;)
             {
@@ -228,7 +234,7 @@ namespace DiffGen.Generator.Analysis
             }
             foreach (var v in _vars)
             {
-                if (v.Role == VarRole.Param) Active[v.Id] = v.IsReal && !v.NoDiff;
+                if (IsInterface(v)) Active[v.Id] = v.IsReal && !v.NoDiff;
                 else Active[v.Id] = v.IsReal && varied[v.Id] && useful[v.Id];
             }
         }
@@ -275,7 +281,7 @@ namespace DiffGen.Generator.Analysis
         }
 
         private bool IsCounterOf(int var, int[] loops) =>
-            loops.Any(l => _byId[l] is Loop loop && loop.IsCanonical && loop.Counter == var);
+            loops.Any(l => _byId[l] is ForLoop loop && loop.Counter == var);
 
         private bool WrittenInside(int var, Loop loop)
         {
@@ -302,11 +308,11 @@ namespace DiffGen.Generator.Analysis
             {
                 foreach (var (v, idx) in rs) reads.Add((v, stmt, idx));
             }
-            foreach (var loop in _byId.Values.OfType<Loop>())
+            foreach (var loop in _byId.Values.OfType<ForLoop>())
             {
-                if (!loop.IsCanonical || loop.Start == null || !(loop.Condition is Binary c) || !(StripCast(c.Left) is VarRef cv) || cv.Var != loop.Counter) continue;
-                bool up = loop.StepValue > 0;
-                if (!(up && (c.Op == "<" || c.Op == "<=") || !up && (c.Op == ">" || c.Op == ">="))) continue;
+                if (!(loop.Condition is Binary c) || !(StripCast(c.Left) is VarRef cv) || cv.Var != loop.Counter) continue;
+                bool up = loop.Step > 0;
+                if (!(up && (c.Op == BinOp.Lt || c.Op == BinOp.Le) || !up && (c.Op == BinOp.Gt || c.Op == BinOp.Ge))) continue;
                 var inputs = AllVars(c.Right).Concat(AllVars(loop.Start)).ToList();
                 if (inputs.Contains(loop.Counter) || inputs.Any(v => WrittenInside(v, loop))) continue;
                 ComputedTrips[loop.Id] = (c.Op, c.Right);
@@ -339,9 +345,13 @@ namespace DiffGen.Generator.Analysis
                     case Call c:
                         {
                             var callee = _callees[c.Callee];
+                            // The callee's pullback re-runs it from the values it read: a struct argument's fields,
+                            // and for an instance method every field of this.
+                            if (c.Receiver >= 0) Add(Leaves(c.Receiver).Select(l => (l, (Expr?)null)), c.Id);
                             for (int k = 0; k < c.Args.Count; k++)
                             {
                                 var p = callee.Params[k];
+                                if (p.Storage == Storage.Struct && c.Args[k] is VarRef sa) { Add(Leaves(sa.Var).Select(l => (l, (Expr?)null)), c.Id); continue; }
                                 if (p.Storage != Storage.Scalar && !p.Reads) continue;
                                 // A call run as two halves needs nothing of a span it writes: its reverse half
                                 // starts from the state its forward half left (saving a written span that it
@@ -373,7 +383,9 @@ namespace DiffGen.Generator.Analysis
 
             foreach (var v in _vars)
             {
-                if (v.Role != VarRole.Param || !v.IsWritableSpan) continue;
+                // State the caller sees after the call: written span parameters, fields of this. The reverse
+                // sweep's restores leave it as it was on entry; the pullback puts the final values back.
+                if (!(v.Role == VarRole.Param && v.IsWritableSpan || IsState(v) && (v.IsWritableSpan || v.IsScalar))) continue;
                 if (Pushes.Any(p => p.Var == v.Id)) RestoredParams.Add(v.Id);
                 // A callee's pullback re-runs the callee and rewrites its outputs: the same values, unless
                 // something later overwrote them in the forward sweep.
@@ -413,8 +425,7 @@ namespace DiffGen.Generator.Analysis
             _writeIndex.TryGetValue((w, var), out var writeIndex);
             foreach (var l in shared)
             {
-                var loop = (Loop)_byId[l];
-                if (loop.IsCanonical && IsCounter(readIndex, loop) && IsCounter(writeIndex, loop) && AllWritesPrivate(var, loop))
+                if (_byId[l] is ForLoop loop && IsCounter(readIndex, loop) && IsCounter(writeIndex, loop) && AllWritesPrivate(var, loop))
                     continue;
                 return true;
             }
@@ -423,10 +434,10 @@ namespace DiffGen.Generator.Analysis
 
         private static Expr StripCast(Expr e) => e is Cast c && c.Implicit ? StripCast(c.Operand) : e;
 
-        private static bool IsCounter(Expr? index, Loop loop) =>
+        private static bool IsCounter(Expr? index, ForLoop loop) =>
             index is VarRef v && v.Var == loop.Counter || index is Cast c && c.Implicit && c.Operand is VarRef cv && cv.Var == loop.Counter;
 
-        private bool AllWritesPrivate(int var, Loop loop)
+        private bool AllWritesPrivate(int var, ForLoop loop)
         {
             int lo = _pos[loop.Body.Id], hi = MaxPos(loop);
             foreach (var (stmt, v) in _writes)
@@ -453,17 +464,17 @@ namespace DiffGen.Generator.Analysis
                     {
                         var result = PartialReads(b.Left).Concat(PartialReads(b.Right));
                         bool la = IsActiveExpr(b.Left), ra = IsActiveExpr(b.Right);
-                        if (b.Op == "*")
+                        if (b.Op == BinOp.Mul)
                         {
                             if (la) result = result.Concat(AllReads(b.Right));
                             if (ra) result = result.Concat(AllReads(b.Left));
                         }
-                        else if (b.Op == "/")
+                        else if (b.Op == BinOp.Div)
                         {
                             if (la || ra) result = result.Concat(AllReads(b.Right));
                             if (ra) result = result.Concat(AllReads(b.Left));
                         }
-                        else if (b.Op == "%" && (la || ra))
+                        else if (b.Op == BinOp.Mod && (la || ra))
                         {
                             result = result.Concat(AllReads(b.Left)).Concat(AllReads(b.Right));
                         }

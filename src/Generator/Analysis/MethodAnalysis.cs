@@ -40,7 +40,7 @@ namespace DiffGen.Generator.Analysis
         /// (the condition the lowerer's <c>Callee.SplitCapable</c> assumes of callees).
         /// </summary>
         public static bool HasHalves(MethodModel model, IReadOnlyList<Var> vars) =>
-            model.ReturnType == Ty.Void && vars.Any(v => v.Role == VarRole.Param && !v.IsScalar);
+            model.ReturnType == Ty.Void && vars.Any(v => v.Role == VarRole.Param && (v.Storage == Storage.Span || v.Storage == Storage.ReadOnlySpan || v.Storage == Storage.Array));
 
         public static MethodAnalysis Of(MethodModel model, IReadOnlyList<Callee> callees)
         {

@@ -32,7 +32,9 @@ namespace DiffGen.Generator.Analysis
         public static (Block Body, IReadOnlyList<Var> Vars, int ResultVar) Run(MethodModel model)
         {
             var s = new Structurizer(model.Vars, MaxId(model.Body));
-            if (model.ReturnType != Ty.Void)
+            if (model.ReturnType == Ty.Other)
+                s.ResultVar = model.Vars.First(v => v.Role == VarRole.Result).Id; // a struct result: lowering made its container
+            else if (model.ReturnType != Ty.Void)
                 s.ResultVar = s.NewVar("result", model.ReturnType, VarRole.Result);
             var stmts = s.StructBlock(model.Body.Stmts.Items, new List<LoopFlags>(), topLevel: true, out _);
             return (new Block(s.NextId(), stmts.ToEquatableArray()), s._vars, s.ResultVar);
@@ -66,16 +68,7 @@ namespace DiffGen.Generator.Analysis
             return max;
         }
 
-        internal static IEnumerable<Stmt> Children(Stmt s)
-        {
-            switch (s)
-            {
-                case Block b: return b.Stmts;
-                case If i: return new Stmt[] { i.Then, i.Else };
-                case Loop l: return new Stmt[] { l.Init, l.Body, l.Step };
-                default: return Enumerable.Empty<Stmt>();
-            }
-        }
+        internal static IEnumerable<Stmt> Children(Stmt s) => Walk.Children(s);
 
         private Assign SetFlag(int flag, bool value) =>
             new Assign(NextId(), new VarRef(flag, Ty.Bool), new Lit(value ? "true" : "false", Ty.Bool));
@@ -86,9 +79,9 @@ namespace DiffGen.Generator.Analysis
             foreach (var f in flags.OrderBy(x => x))
             {
                 var r = new VarRef(f, Ty.Bool);
-                e = e == null ? (Expr)r : new Binary("||", e, r, Ty.Bool);
+                e = e == null ? (Expr)r : new Binary(BinOp.LogicalOr, e, r, Ty.Bool);
             }
-            return new Unary("!", e!, Ty.Bool);
+            return new Unary(UnOp.Not, e!, Ty.Bool);
         }
 
         /// <summary>Structurizes a statement list; <paramref name="exits"/> gets the flags it may set.</summary>
@@ -104,7 +97,7 @@ namespace DiffGen.Generator.Analysis
                 {
                     // A return that ends the method needs no flag.
                     if (ret.Value != null && ResultVar >= 0)
-                        result.Add(new Assign(NextId(), new VarRef(ResultVar, _vars[ResultVar].Elem), ret.Value));
+                        result.Add(new Assign(ret.Id, new VarRef(ResultVar, _vars[ResultVar].Elem), ret.Value));
                     return result;
                 }
                 var structured = StructStmt(s, loops, out var sExits, out bool unconditional);
@@ -147,8 +140,9 @@ namespace DiffGen.Generator.Analysis
                     {
                         if (_retFlag < 0) _retFlag = NewVar("returned", Ty.Bool, VarRole.Flag);
                         var list = new List<Stmt>();
+                        // The assignment keeps the return's id: generated code names the source statement it reverses.
                         if (r.Value != null && ResultVar >= 0)
-                            list.Add(new Assign(NextId(), new VarRef(ResultVar, _vars[ResultVar].Elem), r.Value));
+                            list.Add(new Assign(r.Id, new VarRef(ResultVar, _vars[ResultVar].Elem), r.Value));
                         list.Add(SetFlag(_retFlag, true));
                         exits.Add(_retFlag);
                         unconditional = true;
@@ -177,7 +171,7 @@ namespace DiffGen.Generator.Analysis
                         bool returns = _retFlag >= 0 && bodyExits.Contains(_retFlag);
                         var init = l.Init.Stmts.ToList();
                         var cond = l.Condition;
-                        var step = l.Step.Stmts.ToList();
+                        var step = l is WhileLoop wl ? wl.Step.Stmts.ToList() : new List<Stmt>();
                         var stops = new List<int>();
                         if (lf.Break >= 0)
                         {
@@ -187,18 +181,21 @@ namespace DiffGen.Generator.Analysis
                         if (returns) stops.Add(_retFlag);
                         if (stops.Count > 0)
                         {
-                            cond = new Binary("&&", NotAny(stops), cond, Ty.Bool);
-                            // A canonical counter's step stays unguarded: the counter is scoped to the loop,
-                            // so one extra increment after a break is harmless and keeps the step reconstructible.
-                            if (!l.IsCanonical && step.Count > 0)
+                            cond = new Binary(BinOp.LogicalAnd, NotAny(stops), cond, Ty.Bool);
+                            // A counted loop's step stays unguarded: the counter is scoped to the loop, so one
+                            // extra increment after a break is harmless and keeps the step reconstructible.
+                            if (step.Count > 0)
                                 step = new List<Stmt> { new If(NextId(), NotAny(stops), new Block(NextId(), step.ToEquatableArray()), new Block(NextId(), EquatableArray<Stmt>.Empty)) };
                         }
                         if (lf.Continue >= 0) body.Insert(0, SetFlag(lf.Continue, false));
                         if (returns) exits.Add(_retFlag);
+                        var newInit = new Block(l.Init.Id, init.ToEquatableArray());
+                        var newBody = new Block(l.Body.Id, body.ToEquatableArray());
                         return new List<Stmt>
                         {
-                            new Loop(l.Id, new Block(l.Init.Id, init.ToEquatableArray()), cond, new Block(l.Step.Id, step.ToEquatableArray()),
-                                new Block(l.Body.Id, body.ToEquatableArray()), l.Counter, l.Start, l.StepValue),
+                            l is ForLoop f
+                                ? f with { Init = newInit, Condition = cond, Body = newBody }
+                                : ((WhileLoop)l) with { Init = newInit, Condition = cond, Step = new Block(((WhileLoop)l).Step.Id, step.ToEquatableArray()), Body = newBody },
                         };
                     }
                 default:

@@ -16,8 +16,8 @@ namespace DiffGen.Generator.Diagnostics
                 helpLinkUri: "https://github.com/diffgen/diffgen/blob/main/docs/diagnostics.md#" + id.ToLowerInvariant());
 
         public static readonly DiagnosticDescriptor NotStatic = Error("DG0001",
-            "Differentiable method must be static",
-            "[Differentiable] method '{0}' must be static: make it static and pass the state it needs as parameters");
+            "Instance method in a type that cannot take an instance pullback",
+            "[Differentiable] instance method '{0}' is declared in {1}: the generated pullback is an instance method next to it and takes the adjoint of 'this'; make the method static, or declare it in a class or struct");
 
         public static readonly DiagnosticDescriptor NotPartial = Error("DG0002",
             "Containing type must be partial",
@@ -38,6 +38,10 @@ namespace DiffGen.Generator.Diagnostics
         public static readonly DiagnosticDescriptor NoBody = Error("DG0006",
             "Method has no body",
             "[Differentiable] method '{0}' has no body to differentiate");
+
+        public static readonly DiagnosticDescriptor UnknownMode = Error("DG0007",
+            "Unknown derivative mode",
+            "'{0}' is not a derivative mode{1}: use Reverse, Forward, Vector, Dual or All (Reverse is always generated)");
 
         public static readonly DiagnosticDescriptor UnsupportedStatement = Error("DG0100",
             "Unsupported statement",
@@ -97,6 +101,7 @@ namespace DiffGen.Generator.Diagnostics
                 case "DG0004": return UnsupportedReturn;
                 case "DG0005": return GenericMethod;
                 case "DG0006": return NoBody;
+                case "DG0007": return UnknownMode;
                 case "DG0100": return UnsupportedStatement;
                 case "DG0101": return NoDerivative;
                 case "DG0102": return UnsupportedExpression;

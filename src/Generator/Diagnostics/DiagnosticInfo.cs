@@ -11,6 +11,8 @@ namespace DiffGen.Generator.Diagnostics
         public static DiagnosticInfo Create(DiagnosticDescriptor descriptor, Location? location, params string[] args) =>
             new DiagnosticInfo(descriptor.Id, Locations.From(location), args.ToEquatableArray());
 
+        public bool IsError => Descriptors.ById(Id).DefaultSeverity == DiagnosticSeverity.Error;
+
         public Diagnostic ToDiagnostic()
         {
             var descriptor = Descriptors.ById(Id);

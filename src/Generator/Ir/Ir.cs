@@ -11,6 +11,12 @@ namespace DiffGen.Generator.Ir
         Long,
         Float,
         Double,
+
+        /// <summary>
+        /// A value of a type the IR does not model (an enum, a string, a [NoDiff] struct or class):
+        /// always inactive, printed by its type name (<see cref="Var.TypeName"/>, <see cref="Opaque.TypeName"/>).
+        /// </summary>
+        Other,
     }
 
     /// <summary>How a variable stores its value.</summary>
@@ -20,6 +26,12 @@ namespace DiffGen.Generator.Ir
         Span,
         ReadOnlySpan,
         Array,
+
+        /// <summary>A struct value (a Vector3, a user's struct) whose float/double fields are its leaves.</summary>
+        Struct,
+
+        /// <summary>A reference to an object (<c>this</c>, or an object a field holds) whose fields are its leaves.</summary>
+        Object,
     }
 
     internal enum VarRole
@@ -29,19 +41,38 @@ namespace DiffGen.Generator.Ir
         Temp,
         Flag,
         Result,
+
+        /// <summary>The instance an instance method runs on.</summary>
+        This,
+
+        /// <summary>A field (or auto-property) of a struct or object variable: <see cref="Var.Container"/> and <see cref="Var.Path"/> locate it.</summary>
+        Leaf,
     }
 
     /// <summary>
     /// A variable of the lowered method: a parameter, a (hoisted, uniquely named) local, or a
     /// generator temporary. Elem is the scalar kind (of the elements, for spans and arrays).
     /// </summary>
-    internal sealed record Var(int Id, string Name, Ty Elem, Storage Storage, VarRole Role, int ParamIndex, bool NoDiff)
+    /// <remarks>
+    /// Structs and objects are split into their fields (scalar replacement of aggregates): a local
+    /// <c>Vector3 r</c> is a container variable (Storage.Struct) and three leaf variables named
+    /// <c>r.X</c>, <c>r.Y</c>, <c>r.Z</c>, whose adjoints are the fields of the container's adjoint
+    /// (<c>rBar.X</c>). The analyses see only scalars and arrays; generated code reads like the source.
+    /// A field of <c>this</c> is a leaf of the This container (<c>this.Temperature</c>, <c>this.Weights</c>).
+    /// </remarks>
+    internal sealed record Var(int Id, string Name, Ty Elem, Storage Storage, VarRole Role, int ParamIndex, bool NoDiff, string? TypeName = null,
+        int Container = -1, string? Path = null, string? Modifier = null, string? Accessor = null, bool Aggregate = false)
     {
-        public bool IsReal => Elem == Ty.Float || Elem == Ty.Double;
+        /// <summary>Carries derivatives: a float/double value or array, or an array of structs/objects with float/double fields (Aggregate; TypeName is the element type).</summary>
+        public bool IsReal => Elem == Ty.Float || Elem == Ty.Double || Aggregate;
 
         public bool IsScalar => Storage == Storage.Scalar;
 
         public bool IsWritableSpan => Storage == Storage.Span || Storage == Storage.Array;
+
+        public bool IsContainer => Storage == Storage.Struct || Storage == Storage.Object;
+
+        public bool IsLeaf => Container >= 0;
     }
 
     /// <summary>A source location that holds no Roslyn object (so models cache).</summary>
@@ -52,6 +83,65 @@ namespace DiffGen.Generator.Ir
 
     // ---------------------------------------------------------------- expressions
 
+    /// <summary>Binary operators of the IR (C#'s, on the IR's scalar types).</summary>
+    internal enum BinOp
+    {
+        Add,
+        Sub,
+        Mul,
+        Div,
+        Mod,
+        Lt,
+        Le,
+        Gt,
+        Ge,
+        Eq,
+        Ne,
+        LogicalAnd,
+        LogicalOr,
+        BitAnd,
+        BitOr,
+        BitXor,
+    }
+
+    internal enum UnOp
+    {
+        Neg,
+        Not,
+    }
+
+    /// <summary>The System.Math / System.MathF functions the generator differentiates (Rules.DerivativeRules holds their derivatives).</summary>
+    internal enum MathFn
+    {
+        Sin,
+        Cos,
+        Tan,
+        Exp,
+        Log,
+        Log10,
+        Log2,
+        Sqrt,
+        Cbrt,
+        Pow,
+        Tanh,
+        Sinh,
+        Cosh,
+        Atan,
+        Asin,
+        Acos,
+        Abs,
+        Min,
+        Max,
+        Clamp,
+        Atan2,
+        Floor,
+        Ceiling,
+        Round,
+        Truncate,
+        Sign,
+        FusedMultiplyAdd,
+    }
+
     internal abstract record Expr(Ty Type);
 
     /// <summary>A literal, printed as written (its Type is the type after implicit conversion context).</summary>
@@ -60,15 +150,15 @@ namespace DiffGen.Generator.Ir
     /// <summary>A scalar variable read.</summary>
     internal sealed record VarRef(int Var, Ty Type) : Expr(Type);
 
-    /// <summary>A span or array element read.</summary>
-    internal sealed record ElemRef(int Var, Expr Index, Ty Type) : Expr(Type);
+    /// <summary>A span or array element read; Path names a field of a struct or object element (<c>bodies[i].Pos.X</c>).</summary>
+    internal sealed record ElemRef(int Var, Expr Index, Ty Type, string? Path = null) : Expr(Type);
 
     /// <summary><c>span.Length</c>.</summary>
     internal sealed record LenRef(int Var) : Expr(Ty.Int);
 
-    internal sealed record Unary(string Op, Expr Operand, Ty Type) : Expr(Type);
+    internal sealed record Unary(UnOp Op, Expr Operand, Ty Type) : Expr(Type);
 
-    internal sealed record Binary(string Op, Expr Left, Expr Right, Ty Type) : Expr(Type);
+    internal sealed record Binary(BinOp Op, Expr Left, Expr Right, Ty Type) : Expr(Type);
 
     internal sealed record Conditional(Expr Condition, Expr WhenTrue, Expr WhenFalse, Ty Type) : Expr(Type);
 
@@ -76,13 +166,21 @@ namespace DiffGen.Generator.Ir
     internal sealed record Cast(Expr Operand, Ty Type, bool Implicit) : Expr(Type);
 
     /// <summary>A call of System.Math or System.MathF.</summary>
-    internal sealed record MathCall(string Function, bool IsMathF, EquatableArray<Expr> Args, Ty Type) : Expr(Type);
+    internal sealed record MathCall(MathFn Function, bool IsMathF, EquatableArray<Expr> Args, Ty Type) : Expr(Type);
 
     /// <summary>
-    /// An inactive value printed as given: a static readonly field, or a call of a static helper that
-    /// takes and returns integers/booleans only. Its arguments are analysed like any other reads.
+    /// An inactive value printed as given: a static readonly field, a member of an inactive value
+    /// (<c>grid.Dx</c>: Receiver is <c>grid</c>), an enum constant, or a call whose result carries no
+    /// derivative (a static helper on integers, a method of an inactive value). Its receiver and
+    /// arguments are analysed like any other reads. TypeName is the type's full name when Type is Other.
     /// </summary>
-    internal sealed record Opaque(string Callee, bool IsCall, EquatableArray<Expr> Args, Ty Type) : Expr(Type);
+    internal sealed record Opaque(string Callee, bool IsCall, EquatableArray<Expr> Args, Ty Type, Expr? Receiver = null, string? TypeName = null) : Expr(Type);
+
+    /// <summary>
+    /// What lowering produces for syntax it reported a diagnostic on: a model with an error node is
+    /// never analysed or emitted (the diagnostic stops the method), so no stage after lowering sees one.
+    /// </summary>
+    internal sealed record ErrorExpr() : Expr(Ty.Void);
 
     // ---------------------------------------------------------------- statements
 
@@ -99,18 +197,25 @@ namespace DiffGen.Generator.Ir
 
     internal sealed record If(int Id, Expr Condition, Block Then, Block Else) : Stmt(Id);
 
-    /// <summary>
-    /// A loop: <c>Init; while (Condition) { Body; Step; }</c>. When Counter >= 0 the loop is canonical:
-    /// Counter is set to Start by Init, changed only by <c>Counter += StepValue</c> in Step, and is
-    /// reconstructed in the reverse sweep instead of being taped.
-    /// </summary>
-    internal sealed record Loop(int Id, Block Init, Expr Condition, Block Step, Block Body, int Counter, Expr? Start, int StepValue) : Stmt(Id)
-    {
-        public bool IsCanonical => Counter >= 0;
-    }
+    /// <summary>Any loop: a counted <see cref="ForLoop"/> or a general <see cref="WhileLoop"/>.</summary>
+    internal abstract record Loop(int Id, Block Init, Expr Condition, Block Body) : Stmt(Id);
 
-    /// <summary>A call of a differentiable method (generated or hand-written derivative).</summary>
-    internal sealed record Call(int Id, int Callee, EquatableArray<Expr> Args, int ResultVar, LocationInfo Location) : Stmt(Id);
+    /// <summary>
+    /// A counted loop: <c>Init; for (Counter = Start; Condition; Counter += Step) Body</c>. The counter is
+    /// declared by the loop, changed only by its step, and reconstructed in the reverse sweep instead of
+    /// being taped. Init holds the header's other initialisers.
+    /// </summary>
+    internal sealed record ForLoop(int Id, Block Init, int Counter, Expr Start, Expr Condition, int Step, Block Body) : Loop(Id, Init, Condition, Body);
+
+    /// <summary>A general loop: <c>Init; while (Condition) { Body; Step; }</c> (for loops with another shape, while, do).</summary>
+    internal sealed record WhileLoop(int Id, Block Init, Expr Condition, Block Step, Block Body) : Loop(Id, Init, Condition, Body);
+
+    /// <summary>
+    /// A call of a differentiable method (generated or hand-written derivative). A struct argument is the
+    /// VarRef of a struct container; ResultVar may be a container (a struct result); Receiver is the
+    /// container an instance method runs on (this), or -1 for a static method.
+    /// </summary>
+    internal sealed record Call(int Id, int Callee, EquatableArray<Expr> Args, int ResultVar, int Receiver = -1) : Stmt(Id);
 
     /// <summary>A throw statement, printed verbatim (nothing to differentiate: the sweep never ends).</summary>
     internal sealed record Throw(int Id, string Text) : Stmt(Id);
@@ -125,19 +230,24 @@ namespace DiffGen.Generator.Ir
     // ---------------------------------------------------------------- calls
 
     /// <summary>One parameter of a callee, as the caller sees it.</summary>
-    internal sealed record CalleeParam(string Name, Ty Elem, Storage Storage, bool NoDiff, bool Reads, bool Writes)
+    internal sealed record CalleeParam(string Name, Ty Elem, Storage Storage, bool NoDiff, bool Reads, bool Writes, string? TypeName = null, bool Aggregate = false)
     {
-        public bool HasAdjoint => !NoDiff && (Elem == Ty.Float || Elem == Ty.Double);
+        public bool HasAdjoint => !NoDiff && (Elem == Ty.Float || Elem == Ty.Double || Storage == Storage.Struct || Aggregate);
     }
 
     /// <summary>
     /// A method called from differentiable code. PullbackType/PullbackName are set when the derivative
     /// is known at lowering time (a [Differentiable] callee or a [DerivativeOf] on the callee's type);
     /// otherwise the registry of [DerivativeOf] methods of the compilation is consulted at emit time
-    /// by Key, and DG0101 is reported if none is found.
+    /// by Key, and DG0101 is reported if none is found. Signature identifies the method in the
+    /// capability table (<see cref="Analysis.CapabilityTable"/>): for a [Differentiable] method of this
+    /// compilation, the table supplies DualCapable, VectorCapable, SplitCapable and the params'
+    /// Reads/Writes at emit time; lowering leaves the conservative answers (a method of another
+    /// assembly or a hand-written derivative keeps them).
     /// </summary>
     internal sealed record Callee(
         string Key,
+        string Signature,
         string TypeName,
         string Name,
         EquatableArray<CalleeParam> Params,
@@ -148,10 +258,13 @@ namespace DiffGen.Generator.Ir
         string? PushforwardName,
         string DisplaySignature,
         string PullbackSignatureHint,
-        LocationInfo FirstUse,
         bool DualCapable = false,
         bool VectorCapable = false,
         bool SplitCapable = false,
         string? ReverseType = null,
-        string? ReverseName = null);
+        string? ReverseName = null,
+        bool IsInstance = false,
+        string? ReturnTypeName = null,
+        string? Operator = null,
+        bool UsesThis = false);
 }

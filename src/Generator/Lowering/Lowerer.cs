@@ -3,8 +3,10 @@ using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
 using System.Threading;
+using DiffGen.Generator.Analysis;
 using DiffGen.Generator.Diagnostics;
 using DiffGen.Generator.Ir;
+using DiffGen.Generator.Pipeline;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
@@ -16,18 +18,14 @@ namespace DiffGen.Generator.Lowering
     /// a uniquely named method-level variable; user calls inside expressions become separate Call
     /// statements writing temporaries. Anything unsupported becomes a DG diagnostic on its syntax.
     /// </summary>
-    internal sealed class Lowerer
+    internal sealed partial class Lowerer
     {
         public const string DifferentiableAttributeName = "DiffGen.DifferentiableAttribute";
         public const string NoDiffAttributeName = "DiffGen.NoDiffAttribute";
         public const string DerivativeOfAttributeName = "DiffGen.DerivativeOfAttribute";
 
-        private static readonly HashSet<string> MathFunctions = new HashSet<string>(StringComparer.Ordinal)
-        {
-            "Sin", "Cos", "Tan", "Exp", "Log", "Log10", "Log2", "Sqrt", "Cbrt", "Pow", "Tanh", "Sinh", "Cosh",
-            "Atan", "Asin", "Acos", "Abs", "Min", "Max", "Clamp", "Atan2", "Floor", "Ceiling", "Round", "Truncate",
-            "Sign", "FusedMultiplyAdd",
-        };
+        private static bool TryMathFunction(string name, out MathFn fn) =>
+            Enum.TryParse(name, ignoreCase: false, out fn) && Enum.IsDefined(typeof(MathFn), fn) && !int.TryParse(name, out _);
 
         private readonly SemanticModel _model;
         private readonly IMethodSymbol _method;
@@ -37,9 +35,12 @@ namespace DiffGen.Generator.Lowering
         private readonly HashSet<string> _names = new HashSet<string>(StringComparer.Ordinal);
         private readonly List<DiagnosticInfo> _diagnostics = new List<DiagnosticInfo>();
         private readonly List<Callee> _callees = new List<Callee>();
+        private readonly List<PendingCallee> _pending = new List<PendingCallee>();
+        private readonly Dictionary<IMethodSymbol, Callee> _calleeCache = new Dictionary<IMethodSymbol, Callee>(SymbolEqualityComparer.Default);
         private readonly Dictionary<string, int> _calleeIndex = new Dictionary<string, int>(StringComparer.Ordinal);
         private int _nextId;
         private readonly HashSet<SyntaxNode> _sectionBreaks = new HashSet<SyntaxNode>();
+        private readonly Dictionary<int, string> _sourceText = new Dictionary<int, string>();
 
         private Lowerer(SemanticModel model, IMethodSymbol method, CancellationToken ct)
         {
@@ -48,10 +49,18 @@ namespace DiffGen.Generator.Lowering
             _ct = ct;
         }
 
-        /// <summary>Lowers one method. Never throws: an unexpected failure becomes a diagnostic.</summary>
-        public static MethodModel Lower(MethodDeclarationSyntax syntax, IMethodSymbol method, SemanticModel model, CancellationToken ct)
+        /// <summary>
+        /// Lowers one method: its location-free model, its summary for the capability table, and its
+        /// diagnostics with their locations. <paramref name="attribute"/> is its [Differentiable] attribute
+        /// (its Modes, if given, are the modes asked for). Never throws: an unexpected failure becomes a diagnostic.
+        /// </summary>
+        public static LoweredMethod Lower(BaseMethodDeclarationSyntax syntax, IMethodSymbol method, SemanticModel model, AttributeData? attribute, CancellationToken ct)
         {
-            var lowerer = new Lowerer(model, method, ct);
+            // Lowering reads no flow nullability. A model with nullable analysis on runs it over the whole
+            // body the first time a local's symbol is asked for: half of lowering's time, on every edit
+            // (the driver re-runs every transform on each new compilation).
+            var lowerer = new Lowerer(WithoutNullableAnalysis(model, syntax.SyntaxTree), method, ct);
+            var requested = lowerer.RequestedModes(attribute, syntax);
             Block body;
             try
             {
@@ -63,22 +72,94 @@ namespace DiffGen.Generator.Lowering
             }
             catch (Exception ex)
             {
-                lowerer.Report(Descriptors.UnsupportedStatement, syntax.Identifier.GetLocation(), "internal error",
-                    "the generator failed on this method (" + ex.GetType().Name + ": " + ex.Message + "); please report it with the method's source");
+                lowerer.ReportInternalError(syntax, ex);
                 body = new Block(0, EquatableArray<Stmt>.Empty);
             }
-            return lowerer.BuildModel(syntax, body);
+            var built = lowerer.BuildModel(syntax, body);
+            MethodSummary summary;
+            try
+            {
+                summary = MethodSummary.Of(built, requested);
+            }
+            catch (Exception ex) when (!(ex is OperationCanceledException))
+            {
+                lowerer.ReportInternalError(syntax, ex);
+                built = built with { HasErrors = true };
+                summary = new MethodSummary(built.Signature, built.Name, true, false, false, false, false,
+                    EquatableArray<CalleeRef>.Empty, EquatableArray<SpanUse>.Empty, requested);
+            }
+            var attributeLocation = attribute?.ApplicationSyntaxReference?.GetSyntax(ct).GetLocation() ?? NameLocation(syntax);
+            var diagnostics = new MethodDiagnostics(built.HintName, built.Signature, built.Name, lowerer._diagnostics.ToEquatableArray(),
+                lowerer._pending.ToEquatableArray(), Locations.From(attributeLocation), Locations.From(NameLocation(syntax)));
+            return new LoweredMethod(built, summary, diagnostics);
+        }
+
+        /// <summary>A model of the tree that skips nullable analysis, or the given one where the host compiler lacks the (experimental) option.</summary>
+        private static SemanticModel WithoutNullableAnalysis(SemanticModel model, SyntaxTree tree)
+        {
+            try
+            {
+                return CreateWithoutNullableAnalysis(model.Compilation, tree);
+            }
+            catch (MissingMethodException)
+            {
+                return model;
+            }
+            catch (TypeLoadException)
+            {
+                return model;
+            }
+        }
+
+        // Its own method, not inlined: a host compiler without the API fails when this is compiled, inside the try above.
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+        private static SemanticModel CreateWithoutNullableAnalysis(Compilation compilation, SyntaxTree tree)
+        {
+#pragma warning disable RSEXPERIMENTAL001 // Roslyn's own classification uses it (dotnet/roslyn#70609); guarded above
+            return compilation.GetSemanticModel(tree, SemanticModelOptions.DisableNullableAnalysis);
+#pragma warning restore RSEXPERIMENTAL001
+        }
+
+        private void ReportInternalError(BaseMethodDeclarationSyntax syntax, Exception ex) =>
+            Report(Descriptors.UnsupportedStatement, NameLocation(syntax), "internal error",
+                "the generator failed on this method (" + ex.GetType().Name + ": " + ex.Message + "); please report it with the method's source");
+
+        /// <summary>The attribute's Modes (null when it names none: the project's default applies); DG0007 for a value with unknown bits.</summary>
+        private DerivativeModes? RequestedModes(AttributeData? attribute, BaseMethodDeclarationSyntax syntax)
+        {
+            if (attribute == null) return null;
+            foreach (var named in attribute.NamedArguments)
+            {
+                if (named.Key != "Modes" || !(named.Value.Value is int value)) continue;
+                if ((value & ~(int)DerivativeModes.All) != 0)
+                {
+                    var where = attribute.ApplicationSyntaxReference?.GetSyntax(_ct).GetLocation() ?? NameLocation(syntax);
+                    Report(Descriptors.UnknownMode, where, value.ToString(CultureInfo.InvariantCulture), " in [Differentiable(Modes = ...)]");
+                }
+                return (DerivativeModes)value & DerivativeModes.All;
+            }
+            return null;
         }
 
         // ------------------------------------------------------------------ method level
 
-        private Block LowerMethod(MethodDeclarationSyntax syntax)
+        /// <summary>Where diagnostics about the whole method go: its name (an operator's token).</summary>
+        private static Location NameLocation(BaseMethodDeclarationSyntax syntax) =>
+            syntax is MethodDeclarationSyntax m ? m.Identifier.GetLocation() : syntax is OperatorDeclarationSyntax o ? o.OperatorToken.GetLocation() : syntax.GetLocation();
+
+        private Block LowerMethod(BaseMethodDeclarationSyntax syntax)
         {
             var name = _method.Name;
             if (!_method.IsStatic)
-                Report(Descriptors.NotStatic, syntax.Identifier.GetLocation(), name);
+            {
+                var owner = _method.ContainingType;
+                string? where = owner == null ? "no type" : owner.IsStatic ? "a static class" : owner.TypeKind == TypeKind.Interface ? "an interface"
+                    : owner.IsRefLikeType ? "a ref struct" : null;
+                if (where != null) Report(Descriptors.NotStatic, NameLocation(syntax), name, where);
+                else AddThis(_method);
+            }
             if (_method.IsGenericMethod)
-                Report(Descriptors.GenericMethod, syntax.TypeParameterList?.GetLocation() ?? syntax.Identifier.GetLocation(), name);
+                Report(Descriptors.GenericMethod, (syntax as MethodDeclarationSyntax)?.TypeParameterList?.GetLocation() ?? NameLocation(syntax), name);
             for (var type = syntax.Parent as TypeDeclarationSyntax; type != null; type = type.Parent as TypeDeclarationSyntax)
             {
                 if (!type.Modifiers.Any(SyntaxKind.PartialKeyword))
@@ -90,7 +171,7 @@ namespace DiffGen.Generator.Lowering
             foreach (var p in _method.Parameters)
             {
                 var pSyntax = p.DeclaringSyntaxReferences.FirstOrDefault()?.GetSyntax(_ct) as ParameterSyntax;
-                var loc = pSyntax?.GetLocation() ?? syntax.Identifier.GetLocation();
+                var loc = pSyntax?.GetLocation() ?? NameLocation(syntax);
                 bool noDiff = p.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == NoDiffAttributeName);
                 if (p.RefKind != RefKind.None || p.IsParams)
                 {
@@ -98,9 +179,30 @@ namespace DiffGen.Generator.Lowering
                     AddVar(p.Name, Ty.Double, Storage.Scalar, VarRole.Param, p.Ordinal, true, p);
                     continue;
                 }
+                if (!noDiff && TryMapAggregateArray(p.Type, out var astorage, out var aelem))
+                {
+                    // An array or span of structs or objects: elements reached by field paths.
+                    AddAggregateArray(p.Name, astorage, aelem, VarRole.Param, p.Ordinal, false, p);
+                    anyActive = true;
+                    continue;
+                }
                 if (!TryMapType(p.Type, out var elem, out var storage))
                 {
-                    Report(Descriptors.UnsupportedParameter, loc, p.Name, p.Type.ToDisplayString(), "");
+                    if (!noDiff && IsDifferentiableStruct(p.Type))
+                    {
+                        // A struct (Vector3, a user's struct): a container whose fields are leaves.
+                        AddStructContainer(p.Name, p.Type, VarRole.Param, p.Ordinal, false, p);
+                        anyActive |= Layout(p.Type)!.Any(l => l.Ty == Ty.Double || l.Ty == Ty.Float);
+                        continue;
+                    }
+                    if (noDiff || IsInactiveType(p.Type))
+                    {
+                        // Carries no derivative: printed by its type, read through its members.
+                        AddVar(p.Name, Ty.Other, Storage.Scalar, VarRole.Param, p.Ordinal, true, p, OtherTypeName(p.Type));
+                        continue;
+                    }
+                    Report(Descriptors.UnsupportedParameter, loc, p.Name, p.Type.ToDisplayString(),
+                        " (a value that carries no derivative, such as a grid or an options object, is accepted when its type or the parameter is marked [NoDiff])");
                     AddVar(p.Name, Ty.Double, Storage.Scalar, VarRole.Param, p.Ordinal, true, p);
                     continue;
                 }
@@ -112,10 +214,15 @@ namespace DiffGen.Generator.Lowering
             }
 
             if (!TryMapReturn(_method.ReturnType, out _))
-                Report(Descriptors.UnsupportedReturn, syntax.ReturnType.GetLocation(), _method.ReturnType.ToDisplayString());
+            {
+                if (IsDifferentiableStruct(_method.ReturnType))
+                    _result = AddStructContainer("_result", _method.ReturnType, VarRole.Result, -1, false, null);
+                else
+                    Report(Descriptors.UnsupportedReturn, ((syntax as MethodDeclarationSyntax)?.ReturnType ?? (SyntaxNode)syntax).GetLocation(), _method.ReturnType.ToDisplayString());
+            }
 
-            if (!anyActive && _method.Parameters.Length > 0 && _diagnostics.Count == 0)
-                Report(Descriptors.NoActiveInputs, syntax.Identifier.GetLocation(), name);
+            if (!anyActive && _this < 0 && _method.Parameters.Length > 0 && _diagnostics.Count == 0)
+                Report(Descriptors.NoActiveInputs, NameLocation(syntax), name);
 
             // Reserve every identifier used in the body so generated names never collide.
             foreach (var token in syntax.DescendantTokens())
@@ -129,15 +236,20 @@ namespace DiffGen.Generator.Lowering
                 var expr = syntax.ExpressionBody.Expression;
                 if (_method.ReturnsVoid)
                     LowerExpressionStatement(expr, stmts);
+                else if (_result >= 0)
+                {
+                    var sv = LowerStruct(expr, stmts, ExprContext.Plain);
+                    if (sv != null) AssignStruct(new VarPlace(_result), sv, stmts);
+                }
                 else
                     stmts.Add(new Return(NextId(), LowerExpr(expr, stmts, ExprContext.Plain)));
                 return new Block(NextId(), stmts.ToEquatableArray());
             }
-            Report(Descriptors.NoBody, syntax.Identifier.GetLocation(), name);
+            Report(Descriptors.NoBody, NameLocation(syntax), name);
             return new Block(NextId(), EquatableArray<Stmt>.Empty);
         }
 
-        private MethodModel BuildModel(MethodDeclarationSyntax syntax, Block body)
+        private MethodModel BuildModel(BaseMethodDeclarationSyntax syntax, Block body)
         {
             var types = new List<TypeDecl>();
             for (var t = _method.ContainingType; t != null; t = t.ContainingType)
@@ -160,20 +272,32 @@ namespace DiffGen.Generator.Lowering
             string typeFullName = _method.ContainingType?.ToDisplayString() ?? "Global";
             string hint = typeFullName + "." + _method.Name;
             var overloads = _method.ContainingType?.GetMembers(_method.Name).OfType<IMethodSymbol>()
-                .Count(m => m.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == DifferentiableAttributeName)) ?? 1;
+                .Count(m => m.GetAttributes().Any(a => IsAttribute(a, DifferentiableAttributeName))) ?? 1;
             if (overloads > 1)
                 hint += "_" + string.Join("_", _method.Parameters.Select(p => Sanitize(p.Type.ToDisplayString())));
             hint = Sanitize(hint) + ".g.cs";
 
             TryMapReturn(_method.ReturnType, out var ret);
+            if (_result >= 0) ret = Ty.Other;
             return new MethodModel(
-                hint, ns, types.ToEquatableArray(), usings.Distinct().ToEquatableArray(),
+                hint, Signature(_method), ns, types.ToEquatableArray(), usings.Distinct().ToEquatableArray(),
                 Accessibility(_method.DeclaredAccessibility), _method.Name, ret,
                 _vars.ToEquatableArray(), _method.Parameters.Length, body,
-                _callees.ToEquatableArray(), _diagnostics.ToEquatableArray(),
-                Locations.From(syntax.Identifier.GetLocation()),
-                (_method.MethodImplementationFlags & System.Reflection.MethodImplAttributes.AggressiveInlining) != 0);
+                _callees.ToEquatableArray(), _diagnostics.Any(d => d.IsError),
+                (_method.MethodImplementationFlags & System.Reflection.MethodImplAttributes.AggressiveInlining) != 0,
+                _sourceText.OrderBy(kv => kv.Key).Select(kv => new StmtText(kv.Key, kv.Value)).ToEquatableArray(),
+                _this >= 0,
+                _accessors.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => kv.Value).ToEquatableArray(),
+                _result >= 0 ? OtherTypeName(_method.ReturnType) : null);
         }
+
+        /// <summary>
+        /// A method's key in the capability table, the same whether the method is lowered or called:
+        /// its type's full name, its name and its parameter types.
+        /// </summary>
+        internal static string Signature(IMethodSymbol method) =>
+            (method.ContainingType != null ? FullName(method.ContainingType) : "") + "." + method.Name
+            + "(" + string.Join(", ", method.Parameters.Select(p => FullName(p.Type))) + ")";
 
         private static string Sanitize(string s)
         {
@@ -230,18 +354,69 @@ namespace DiffGen.Generator.Lowering
             return false;
         }
 
+        /// <summary>
+        /// Whether values of a type never carry a derivative: enums, strings and chars, types marked
+        /// [NoDiff], and structs and classes that hold no float or double data (DateOnly, a record of
+        /// strings and ints, a logger). Interfaces and delegates are not: their calls may compute anything.
+        /// </summary>
+        internal static bool IsInactiveType(ITypeSymbol type)
+        {
+            if (type.TypeKind == TypeKind.Enum || type.SpecialType == SpecialType.System_String || type.SpecialType == SpecialType.System_Char)
+                return true;
+            if (HasNoDiff(type)) return true;
+            if (type.SpecialType == SpecialType.System_Object || type.TypeKind == TypeKind.Dynamic) return false; // could hold a boxed double
+            if (!(type is INamedTypeSymbol named) || !(named.TypeKind == TypeKind.Struct || named.TypeKind == TypeKind.Class)) return false;
+            if (named.SpecialType != SpecialType.None && named.SpecialType != SpecialType.System_Object) return !TryMapScalar(named, out var t) || !(t == Ty.Double || t == Ty.Float);
+            return !HoldsRealData(named, new HashSet<ITypeSymbol>(SymbolEqualityComparer.Default));
+        }
+
+        private static bool HasNoDiff(ITypeSymbol type) =>
+            type.OriginalDefinition.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == NoDiffAttributeName);
+
+        /// <summary>Whether an instance field (of the type or of a type it holds) is or contains float or double data.</summary>
+        private static bool HoldsRealData(ITypeSymbol type, HashSet<ITypeSymbol> visiting)
+        {
+            if (TryMapScalar(type, out var t)) return t == Ty.Double || t == Ty.Float;
+            if (type.SpecialType == SpecialType.System_Decimal) return true;
+            if (type is IArrayTypeSymbol arr) return HoldsRealData(arr.ElementType, visiting);
+            if (type is ITypeParameterSymbol) return true;
+            if (!(type is INamedTypeSymbol named) || type.TypeKind == TypeKind.Enum || type.SpecialType == SpecialType.System_String) return false;
+            if (type.TypeKind == TypeKind.Interface || type.TypeKind == TypeKind.Delegate) return true;
+            if (HasNoDiff(type)) return false;
+            if (!visiting.Add(named)) return false;
+            foreach (var arg in named.TypeArguments)
+                if (HoldsRealData(arg, visiting)) return true;
+            for (var t2 = named; t2 != null && t2.SpecialType != SpecialType.System_Object; t2 = t2.BaseType)
+                foreach (var f in t2.GetMembers().OfType<IFieldSymbol>())
+                    if (!f.IsStatic && !f.IsConst && HoldsRealData(f.Type, visiting)) return true;
+            return false;
+        }
+
+        /// <summary>The full name generated code declares an inactive value with (nullable annotations kept).</summary>
+        internal static string OtherTypeName(ITypeSymbol type) =>
+            type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat.AddMiscellaneousOptions(SymbolDisplayMiscellaneousOptions.IncludeNullableReferenceTypeModifier));
+
+        /// <summary>The IR type of a value read from an inactive value's member or an inactive call (Void when unsupported).</summary>
+        private static Ty MapInactiveResult(ITypeSymbol type, out string? typeName)
+        {
+            typeName = null;
+            if (TryMapScalar(type, out var t)) return t;
+            if (IsInactiveType(type)) { typeName = OtherTypeName(type); return Ty.Other; }
+            return Ty.Void;
+        }
+
         private static bool TryMapReturn(ITypeSymbol type, out Ty ty)
         {
             if (type.SpecialType == SpecialType.System_Void) { ty = Ty.Void; return true; }
             return TryMapScalar(type, out ty);
         }
 
-        private int AddVar(string name, Ty elem, Storage storage, VarRole role, int paramIndex, bool noDiff, ISymbol? symbol)
+        private int AddVar(string name, Ty elem, Storage storage, VarRole role, int paramIndex, bool noDiff, ISymbol? symbol, string? typeName = null)
         {
             string unique = role == VarRole.Param ? name : FreshName(name);
             _names.Add(unique);
             int id = _vars.Count;
-            _vars.Add(new Var(id, unique, elem, storage, role, paramIndex, noDiff));
+            _vars.Add(new Var(id, unique, elem, storage, role, paramIndex, noDiff, typeName));
             if (symbol != null) _symbolVars[symbol] = id;
             return id;
         }
@@ -256,7 +431,7 @@ namespace DiffGen.Generator.Lowering
             }
         }
 
-        private int Temp(string hint, Ty ty, VarRole role = VarRole.Temp)
+        private int Temp(string hint, Ty ty, VarRole role = VarRole.Temp, string? typeName = null)
         {
             string name;
             for (int i = 0; ; i++)
@@ -266,7 +441,7 @@ namespace DiffGen.Generator.Lowering
             }
             _names.Add(name);
             int id = _vars.Count;
-            _vars.Add(new Var(id, name, ty, Storage.Scalar, role, -1, false));
+            _vars.Add(new Var(id, name, ty, Storage.Scalar, role, -1, ty == Ty.Other, typeName));
             return id;
         }
 
@@ -293,6 +468,53 @@ namespace DiffGen.Generator.Lowering
         }
 
         private void LowerStatement(StatementSyntax statement, List<Stmt> output)
+        {
+            int before = output.Count;
+            LowerStatementCore(statement, output);
+            string? text = SourceLine(statement);
+            if (text == null) return;
+            for (int i = before; i < output.Count; i++)
+                if (!(output[i] is Block) && !_sourceText.ContainsKey(output[i].Id)) _sourceText[output[i].Id] = text;
+        }
+
+        /// <summary>
+        /// The text generated code quotes for a statement: simple statements whole, compound ones by their
+        /// header, whitespace collapsed (a re-indented method keeps its model) and long ones shortened.
+        /// </summary>
+        private static string? SourceLine(StatementSyntax statement)
+        {
+            // Normalised by Roslyn, so an edit of the statement's whitespace leaves the model (and the cache) as it was.
+            string N(SyntaxNode? n) => n == null ? "" : n.NormalizeWhitespace(elasticTrivia: false).ToString();
+            string? text;
+            switch (statement)
+            {
+                case BlockSyntax _:
+                case EmptyStatementSyntax _:
+                    return null;
+                case IfStatementSyntax ifs: text = "if (" + N(ifs.Condition) + ")"; break;
+                case ForStatementSyntax fs:
+                    text = "for (" + N(fs.Declaration) + string.Join(", ", fs.Initializers.Select(N)) + "; " + N(fs.Condition) + "; " + string.Join(", ", fs.Incrementors.Select(N)) + ")";
+                    break;
+                case ForEachStatementSyntax fe: text = "foreach (" + N(fe.Type) + " " + fe.Identifier.ValueText + " in " + N(fe.Expression) + ")"; break;
+                case WhileStatementSyntax ws: text = "while (" + N(ws.Condition) + ")"; break;
+                case DoStatementSyntax ds: text = "do ... while (" + N(ds.Condition) + ")"; break;
+                case SwitchStatementSyntax ss: text = "switch (" + N(ss.Expression) + ")"; break;
+                default: text = N(statement); break;
+            }
+            var sb = new System.Text.StringBuilder();
+            bool space = false;
+            foreach (char ch in text)
+            {
+                if (char.IsWhiteSpace(ch)) { space = sb.Length > 0; continue; }
+                if (space) sb.Append(' ');
+                space = false;
+                sb.Append(ch);
+            }
+            text = sb.ToString();
+            return text.Length > 120 ? text.Substring(0, 117) + "..." : text;
+        }
+
+        private void LowerStatementCore(StatementSyntax statement, List<Stmt> output)
         {
             _ct.ThrowIfCancellationRequested();
             switch (statement)
@@ -323,7 +545,7 @@ namespace DiffGen.Generator.Lowering
                     {
                         var cond = LowerExpr(ws.Condition, output, ExprContext.LoopCondition);
                         var body = LowerEmbedded(ws.Statement);
-                        output.Add(new Loop(NextId(), Empty(), cond, Empty(), body, -1, null, 0));
+                        output.Add(new WhileLoop(NextId(), Empty(), cond, Empty(), body));
                         break;
                     }
                 case DoStatementSyntax ds:
@@ -335,8 +557,8 @@ namespace DiffGen.Generator.Lowering
                         var bodyStmts = new List<Stmt> { new Assign(NextId(), new VarRef(first, Ty.Bool), new Lit("false", Ty.Bool)) };
                         bodyStmts.AddRange(body.Stmts);
                         output.Add(new Assign(NextId(), new VarRef(first, Ty.Bool), new Lit("true", Ty.Bool)));
-                        output.Add(new Loop(NextId(), Empty(), new Binary("||", new VarRef(first, Ty.Bool), cond, Ty.Bool), Empty(),
-                            new Block(NextId(), bodyStmts.ToEquatableArray()), -1, null, 0));
+                        output.Add(new WhileLoop(NextId(), Empty(), new Binary(BinOp.LogicalOr, new VarRef(first, Ty.Bool), cond, Ty.Bool), Empty(),
+                            new Block(NextId(), bodyStmts.ToEquatableArray())));
                         break;
                     }
                 case ForEachStatementSyntax fe:
@@ -351,6 +573,14 @@ namespace DiffGen.Generator.Lowering
                 case ReturnStatementSyntax rs:
                     {
                         Expr? value = null;
+                        if (rs.Expression != null && _result >= 0)
+                        {
+                            // A struct result: its leaves are assigned, then a plain return.
+                            var sv = LowerStruct(rs.Expression, output, ExprContext.Plain);
+                            if (sv != null) AssignStruct(new VarPlace(_result), sv, output);
+                            output.Add(new Return(NextId(), null));
+                            break;
+                        }
                         if (rs.Expression != null) value = LowerExpr(rs.Expression, output, ExprContext.Plain);
                         output.Add(new Return(NextId(), value));
                         break;
@@ -419,6 +649,25 @@ namespace DiffGen.Generator.Lowering
             foreach (var v in declaration.Variables)
             {
                 if (_model.GetDeclaredSymbol(v, _ct) is not ILocalSymbol symbol) continue;
+                if (TryLowerAggregateLocal(v, symbol, output)) continue;
+                if (!TryMapType(symbol.Type, out _, out _) && IsInactiveType(symbol.Type))
+                {
+                    if (v.Initializer == null)
+                    {
+                        Report(Descriptors.UnsupportedLocal, v.GetLocation(), v.Identifier.ValueText, symbol.Type.ToDisplayString(),
+                            " (a local of an inactive type must be initialised where it is declared)");
+                        continue;
+                    }
+                    int oid = AddVar(v.Identifier.ValueText, Ty.Other, Storage.Scalar, VarRole.Local, -1, true, symbol, OtherTypeName(symbol.Type));
+                    var ovalue = LowerExpr(v.Initializer.Value, output, ExprContext.Plain);
+                    if (!IsError(ovalue) && ovalue.Type != Ty.Other)
+                    {
+                        Unsupported(v.Initializer.Value, "a local of type '" + symbol.Type.ToDisplayString() + "' can be initialised from a parameter, a member or a call only");
+                        continue;
+                    }
+                    output.Add(new Assign(NextId(), new VarRef(oid, Ty.Other), ovalue, Declares: true));
+                    continue;
+                }
                 if (!TryMapType(symbol.Type, out var elem, out var storage) || storage == Storage.ReadOnlySpan
                     || (storage == Storage.Span && !(v.Initializer?.Value is ArrayCreationExpressionSyntax)))
                 {
@@ -535,18 +784,16 @@ namespace DiffGen.Generator.Lowering
             int k = Temp("k", Ty.Int);
             var kRef = new VarRef(k, Ty.Int);
             var start = new Lit("0", Ty.Int);
-            return new Loop(NextId(),
-                new Block(NextId(), new Stmt[] { new Assign(NextId(), kRef, start, Declares: true) }.ToEquatableArray()),
-                new Binary("<", kRef, new LenRef(array.Id), Ty.Bool),
-                new Block(NextId(), new Stmt[] { new Assign(NextId(), kRef, new Binary("+", kRef, new Lit("1", Ty.Int), Ty.Int)) }.ToEquatableArray()),
-                new Block(NextId(), new[] { body(kRef) }.ToEquatableArray()),
-                k, start, 1);
+            return new ForLoop(NextId(), Empty(), k, start,
+                new Binary(BinOp.Lt, kRef, new LenRef(array.Id), Ty.Bool), 1,
+                new Block(NextId(), new[] { body(kRef) }.ToEquatableArray()));
         }
 
         private static Expr Zero(Ty ty) => new Lit(ty == Ty.Float ? "0f" : ty == Ty.Double ? "0.0" : ty == Ty.Bool ? "false" : "0", ty);
 
         private void LowerAssignment(AssignmentExpressionSyntax assign, List<Stmt> output)
         {
+            if (TryLowerStructAssignment(assign, output)) return;
             var target = LowerTarget(assign.Left, output);
             if (target == null) return;
             var targetType = target.Type;
@@ -561,14 +808,14 @@ namespace DiffGen.Generator.Lowering
                 output.Add(new Assign(NextId(), target, Convert(value, targetType, true)));
                 return;
             }
-            string op;
+            BinOp op;
             switch (assign.Kind())
             {
-                case SyntaxKind.AddAssignmentExpression: op = "+"; break;
-                case SyntaxKind.SubtractAssignmentExpression: op = "-"; break;
-                case SyntaxKind.MultiplyAssignmentExpression: op = "*"; break;
-                case SyntaxKind.DivideAssignmentExpression: op = "/"; break;
-                case SyntaxKind.ModuloAssignmentExpression: op = "%"; break;
+                case SyntaxKind.AddAssignmentExpression: op = BinOp.Add; break;
+                case SyntaxKind.SubtractAssignmentExpression: op = BinOp.Sub; break;
+                case SyntaxKind.MultiplyAssignmentExpression: op = BinOp.Mul; break;
+                case SyntaxKind.DivideAssignmentExpression: op = BinOp.Div; break;
+                case SyntaxKind.ModuloAssignmentExpression: op = BinOp.Mod; break;
                 default:
                     Report(Descriptors.UnsupportedExpression, assign.GetLocation(), assign.OperatorToken.Text, "only =, +=, -=, *=, /= and %= are supported");
                     return;
@@ -585,12 +832,18 @@ namespace DiffGen.Generator.Lowering
             var target = LowerTarget(operand, output);
             if (target == null) return;
             var one = target.Type == Ty.Float ? new Lit("1f", Ty.Float) : target.Type == Ty.Double ? new Lit("1.0", Ty.Double) : new Lit("1", target.Type);
-            output.Add(new Assign(NextId(), target, new Binary(increment ? "+" : "-", target, one, target.Type)));
+            output.Add(new Assign(NextId(), target, new Binary(increment ? BinOp.Add : BinOp.Sub, target, one, target.Type)));
         }
 
         private Expr? LowerTarget(ExpressionSyntax left, List<Stmt> output)
         {
             var e = LowerExpr(left, output, ExprContext.Target);
+            if (e is VarRef ov && ov.Type == Ty.Other)
+            {
+                Report(Descriptors.UnsupportedExpression, left.GetLocation(), Shorten(left.ToString()),
+                    "a value of an inactive type is assigned only where it is declared (declare a new local instead)");
+                return null;
+            }
             if (e is VarRef || e is ElemRef)
             {
                 if (e is VarRef vr && _vars[vr.Var].Role == VarRole.Param && _vars[vr.Var].Storage != Storage.Scalar)
@@ -600,7 +853,7 @@ namespace DiffGen.Generator.Lowering
                 }
                 return e;
             }
-            if (!(e is Lit l && l.Text == "<error>"))
+            if (!IsError(e))
                 Report(Descriptors.UnsupportedExpression, left.GetLocation(), "assignment target", "assign to a local, a parameter or a span/array element");
             return null;
         }
@@ -614,7 +867,7 @@ namespace DiffGen.Generator.Lowering
             {
                 LowerVariableDeclaration(fs.Declaration, init);
                 if (fs.Declaration.Variables.Count == 1 && init.Count == 1 && init[0] is Assign a && a.Target is VarRef cv
-                    && (cv.Type == Ty.Int || cv.Type == Ty.Long) && !ExprUsesVar(a.Value, cv.Var))
+                    && (cv.Type == Ty.Int || cv.Type == Ty.Long) && !Walk.Uses(a.Value, cv.Var))
                 {
                     counter = cv.Var;
                     start = a.Value;
@@ -630,21 +883,27 @@ namespace DiffGen.Generator.Lowering
             int stepValue = 0;
             if (counter >= 0)
             {
-                // Canonical: the counter changes only by a constant step in the incrementor.
+                // Counted: the counter changes only by a constant step in the incrementor.
                 if (step.Count == 1 && step[0] is Assign s && s.Target is VarRef sv && sv.Var == counter
                     && s.Value is Binary b && b.Left is VarRef bl && bl.Var == counter && b.Right is Lit lit
-                    && int.TryParse(lit.Text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int c) && (b.Op == "+" || b.Op == "-")
+                    && int.TryParse(lit.Text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int c) && (b.Op == BinOp.Add || b.Op == BinOp.Sub)
                     && !BlockWritesVar(body, counter))
                 {
-                    stepValue = b.Op == "+" ? c : -c;
+                    stepValue = b.Op == BinOp.Add ? c : -c;
                 }
-                if (stepValue == 0) { counter = -1; start = null; }
             }
-            output.Add(new Loop(NextId(), new Block(NextId(), init.ToEquatableArray()), cond, new Block(NextId(), step.ToEquatableArray()), body, counter, start, stepValue));
+            if (stepValue != 0)
+            {
+                // The counter's declaration is the loop's own; the rest of the header's initialisers stay in Init.
+                output.Add(new ForLoop(NextId(), new Block(NextId(), init.Skip(1).ToEquatableArray()), counter, start!, cond, stepValue, body));
+                return;
+            }
+            output.Add(new WhileLoop(NextId(), new Block(NextId(), init.ToEquatableArray()), cond, new Block(NextId(), step.ToEquatableArray()), body));
         }
 
         private void LowerForEach(ForEachStatementSyntax fe, List<Stmt> output)
         {
+            if (TryLowerAggregateForEach(fe, output)) return;
             var loopVar = _model.GetDeclaredSymbol(fe, _ct);
             if (!(_model.GetSymbolInfo(fe.Expression, _ct).Symbol is ISymbol src) || !_symbolVars.TryGetValue(src, out int arr)
                 || _vars[arr].Storage == Storage.Scalar || loopVar == null || !TryMapScalar(loopVar.Type, out var elemTy))
@@ -666,15 +925,16 @@ namespace DiffGen.Generator.Lowering
         private void LowerSwitch(SwitchStatementSyntax ss, List<Stmt> output)
         {
             var governing = LowerExpr(ss.Expression, output, ExprContext.Plain);
-            if (governing.Type != Ty.Int && governing.Type != Ty.Long && governing.Type != Ty.Bool)
+            bool isEnum = governing.Type == Ty.Other && _model.GetTypeInfo(ss.Expression, _ct).Type?.TypeKind == TypeKind.Enum;
+            if (governing.Type != Ty.Int && governing.Type != Ty.Long && governing.Type != Ty.Bool && !isEnum)
             {
-                Report(Descriptors.UnsupportedStatement, ss.Expression.GetLocation(), "switch statement", "switch on an int, long or bool value only");
+                Report(Descriptors.UnsupportedStatement, ss.Expression.GetLocation(), "switch statement", "switch on an int, long, bool or enum value only");
                 return;
             }
             Expr g = governing;
             if (!(governing is VarRef))
             {
-                int t = Temp("switch", governing.Type);
+                int t = Temp("switch", governing.Type, typeName: (governing as Opaque)?.TypeName);
                 output.Add(new Assign(NextId(), new VarRef(t, governing.Type), governing, Declares: true));
                 g = new VarRef(t, governing.Type);
             }
@@ -707,8 +967,8 @@ namespace DiffGen.Generator.Lowering
                     if (label is CaseSwitchLabelSyntax cl)
                     {
                         var value = LowerExpr(cl.Value, output, ExprContext.Plain);
-                        var test = new Binary("==", g, value, Ty.Bool);
-                        cond = cond == null ? test : new Binary("||", cond, test, Ty.Bool);
+                        var test = new Binary(BinOp.Eq, g, value, Ty.Bool);
+                        cond = cond == null ? test : new Binary(BinOp.LogicalOr, cond, test, Ty.Bool);
                     }
                     else
                     {
@@ -727,36 +987,9 @@ namespace DiffGen.Generator.Lowering
             output.AddRange(chain.Stmts);
         }
 
-        private bool BlockWritesVar(Stmt s, int var)
-        {
-            switch (s)
-            {
-                case Block b: return b.Stmts.Any(x => BlockWritesVar(x, var));
-                case Assign a: return a.Target is VarRef v && v.Var == var;
-                case If i: return BlockWritesVar(i.Then, var) || BlockWritesVar(i.Else, var);
-                case Loop l: return BlockWritesVar(l.Init, var) || BlockWritesVar(l.Step, var) || BlockWritesVar(l.Body, var);
-                case Call c: return c.ResultVar == var;
-                case Alloc al: return al.Var == var;
-                default: return false;
-            }
-        }
-
-        internal static bool ExprUsesVar(Expr e, int var)
-        {
-            switch (e)
-            {
-                case VarRef v: return v.Var == var;
-                case ElemRef el: return el.Var == var || ExprUsesVar(el.Index, var);
-                case LenRef l: return l.Var == var;
-                case Unary u: return ExprUsesVar(u.Operand, var);
-                case Binary b: return ExprUsesVar(b.Left, var) || ExprUsesVar(b.Right, var);
-                case Conditional c: return ExprUsesVar(c.Condition, var) || ExprUsesVar(c.WhenTrue, var) || ExprUsesVar(c.WhenFalse, var);
-                case Cast c: return ExprUsesVar(c.Operand, var);
-                case MathCall m: return m.Args.Any(a => ExprUsesVar(a, var));
-                case Opaque o: return o.Args.Any(a => ExprUsesVar(a, var));
-                default: return false;
-            }
-        }
+        private static bool BlockWritesVar(Stmt s, int var) => Walk.Descendants(s).Any(x =>
+            x is Assign a && a.Target is VarRef v && v.Var == var || x is Call c && c.ResultVar == var || x is Alloc al && al.Var == var
+            || x is ForLoop f && f.Counter == var);
 
         // ------------------------------------------------------------------ expressions
 
@@ -784,13 +1017,15 @@ namespace DiffGen.Generator.Lowering
             return new Cast(e, to, implicitConversion);
         }
 
-        private Expr Error() => new Lit("<error>", Ty.Void);
+        private static Expr Error() => new ErrorExpr();
+
+        private static bool IsError(Expr e) => e is ErrorExpr;
 
         private Expr LowerExpr(ExpressionSyntax syntax, List<Stmt> pre, ExprContext ctx)
         {
             _ct.ThrowIfCancellationRequested();
             var e = LowerExprCore(syntax, pre, ctx);
-            if (e is Lit err && err.Text == "<error>") return e;
+            if (e is ErrorExpr) return e;
             var info = _model.GetTypeInfo(syntax, _ct);
             if (info.ConvertedType != null && info.Type != null && !SymbolEqualityComparer.Default.Equals(info.Type, info.ConvertedType)
                 && TryMapScalar(info.ConvertedType, out var converted) && e.Type != converted && converted != Ty.Bool)
@@ -801,8 +1036,17 @@ namespace DiffGen.Generator.Lowering
         private Expr LowerExprCore(ExpressionSyntax syntax, List<Stmt> pre, ExprContext ctx)
         {
             var constant = _model.GetConstantValue(syntax, _ct);
+            if (constant.HasValue && !(syntax is LiteralExpressionSyntax) && _model.GetTypeInfo(syntax, _ct).Type is { TypeKind: TypeKind.Enum } enumType
+                && TryFormatConstant(constant.Value, out var enumText, out _))
+            {
+                // An enum constant keeps its type (a bare number would not compare with an enum value).
+                string name = OtherTypeName(enumType);
+                return new Opaque("((" + name + ")(" + enumText + "))", false, EquatableArray<Expr>.Empty, Ty.Other, null, name);
+            }
             if (constant.HasValue && !(syntax is LiteralExpressionSyntax) && TryFormatConstant(constant.Value, out var text, out var cty))
                 return new Lit(text, cty);
+            if (constant.HasValue && constant.Value is string constString)
+                return new Opaque(SymbolDisplay.FormatLiteral(constString, quote: true), false, EquatableArray<Expr>.Empty, Ty.Other, null, "string");
 
             switch (syntax)
             {
@@ -812,28 +1056,51 @@ namespace DiffGen.Generator.Lowering
                     {
                         var type = _model.GetTypeInfo(lit, _ct).Type;
                         if (type != null && TryMapScalar(type, out var ty)) return new Lit(lit.Token.Text, ty);
+                        if (type != null && (type.SpecialType == SpecialType.System_String || type.SpecialType == SpecialType.System_Char))
+                            return new Opaque(lit.Token.Text, false, EquatableArray<Expr>.Empty, Ty.Other, null, OtherTypeName(type));
                         return Unsupported(syntax, "only numeric and boolean literals are supported");
                     }
                 case IdentifierNameSyntax id:
-                    return LowerName(id, _model.GetSymbolInfo(id, _ct).Symbol);
+                    {
+                        var symbol = _model.GetSymbolInfo(id, _ct).Symbol;
+                        // A field of this (implicitly), or a member of an aliased element.
+                        if (symbol != null && (_aliases.ContainsKey(symbol) || _this >= 0 && IsInstanceMemberOfThis(symbol)))
+                            return LowerPlaceRead(syntax, pre, ctx);
+                        return LowerName(id, symbol);
+                    }
                 case MemberAccessExpressionSyntax ma:
                     {
                         var symbol = _model.GetSymbolInfo(ma, _ct).Symbol;
-                        if (symbol is IPropertySymbol prop && prop.Name == "Length"
-                            && _model.GetSymbolInfo(ma.Expression, _ct).Symbol is ISymbol owner && _symbolVars.TryGetValue(owner, out int arr)
-                            && _vars[arr].Storage != Storage.Scalar)
-                            return new LenRef(arr);
+                        if (symbol is IPropertySymbol prop && prop.Name == "Length" && !prop.IsStatic && IsArrayLike(prop.ContainingType))
+                        {
+                            if (ResolvePlace(ma.Expression, pre, ctx) is VarPlace lp && !_vars[lp.Var].IsScalar && !_vars[lp.Var].IsContainer)
+                                return new LenRef(lp.Var);
+                        }
+                        if ((symbol is IFieldSymbol || symbol is IPropertySymbol) && symbol.IsStatic == false && !(symbol is IPropertySymbol ip && ip.IsIndexer)
+                            && IsPlaceSyntax(ma.Expression))
+                        {
+                            var place = ResolvePlace(ma, pre, ctx);
+                            if (place != null) return ReadScalar(place) ?? Unsupported(syntax, "a struct or object used as a number");
+                        }
                         if (symbol is IFieldSymbol field && field.IsStatic && field.IsReadOnly && TryMapScalar(field.Type, out var fty))
                             return new Opaque(FullName(field.ContainingType) + "." + field.Name, false, EquatableArray<Expr>.Empty, fty);
-                        return Unsupported(syntax, "member access other than span.Length, constants and static readonly fields");
+                        if (TryLowerInactiveMember(ma, symbol, pre, ctx, out var member)) return member;
+                        return Unsupported(syntax, "member access other than span.Length, constants, static readonly fields and members of inactive ([NoDiff]) values");
                     }
                 case ElementAccessExpressionSyntax ea:
                     {
                         if (ea.ArgumentList.Arguments.Count != 1)
                             return Unsupported(syntax, "only one-dimensional indexing is supported");
-                        if (!(_model.GetSymbolInfo(ea.Expression, _ct).Symbol is ISymbol owner) || !_symbolVars.TryGetValue(owner, out int arr)
-                            || _vars[arr].Storage == Storage.Scalar)
-                            return Unsupported(syntax, "index a span or array parameter or local directly");
+                        if (!(_model.GetSymbolInfo(ea.Expression, _ct).Symbol is ISymbol owner) || !_symbolVars.TryGetValue(owner, out int arr))
+                        {
+                            // An array held by this or reached through a field (this.Weights[i], Bodies[i]).
+                            if (ResolvePlace(ea.Expression, pre, ctx) is VarPlace ap && !_vars[ap.Var].IsScalar && !_vars[ap.Var].IsContainer)
+                                arr = ap.Var;
+                            else
+                                return Unsupported(syntax, "index a span or array parameter, local or field directly");
+                        }
+                        if (_vars[arr].Storage == Storage.Scalar || _vars[arr].IsContainer)
+                            return Unsupported(syntax, "index a span or array parameter, local or field directly");
                         var indexSyntax = ea.ArgumentList.Arguments[0].Expression;
                         if (indexSyntax is PrefixUnaryExpressionSyntax hat && hat.IsKind(SyntaxKind.IndexExpression))
                             return Unsupported(syntax, "'^' indices are not supported; use u[u.Length - k]");
@@ -844,12 +1111,12 @@ namespace DiffGen.Generator.Lowering
                     }
                 case PrefixUnaryExpressionSyntax pu:
                     {
-                        string op;
+                        UnOp op;
                         switch (pu.Kind())
                         {
-                            case SyntaxKind.UnaryMinusExpression: op = "-"; break;
+                            case SyntaxKind.UnaryMinusExpression: op = UnOp.Neg; break;
                             case SyntaxKind.UnaryPlusExpression: return LowerExpr(pu.Operand, pre, ctx);
-                            case SyntaxKind.LogicalNotExpression: op = "!"; break;
+                            case SyntaxKind.LogicalNotExpression: op = UnOp.Not; break;
                             default: return Unsupported(syntax, "'" + pu.OperatorToken.Text + "' inside an expression; use a separate statement");
                         }
                         var operand = LowerExpr(pu.Operand, pre, ctx);
@@ -857,20 +1124,12 @@ namespace DiffGen.Generator.Lowering
                     }
                 case BinaryExpressionSyntax be:
                     {
-                        string op = be.OperatorToken.Text;
-                        switch (op)
-                        {
-                            case "+": case "-": case "*": case "/": case "%":
-                            case "<": case "<=": case ">": case ">=": case "==": case "!=":
-                            case "&&": case "||": case "&": case "|": case "^":
-                                break;
-                            default:
-                                return Unsupported(syntax, "operator '" + op + "' is not supported");
-                        }
+                        if (!Ops.TryParse(be.OperatorToken.Text, out var op))
+                            return Unsupported(syntax, "operator '" + be.OperatorToken.Text + "' is not supported");
                         var left = LowerExpr(be.Left, pre, ctx);
-                        var right = LowerExpr(be.Right, pre, (op == "&&" || op == "||") && ctx == ExprContext.Plain ? ExprContext.Plain : ctx);
+                        var right = LowerExpr(be.Right, pre, ctx);
                         var ty = TypeOf(syntax, Wider(left.Type, right.Type));
-                        if ((op == "&" || op == "|" || op == "^") && ty != Ty.Bool && ty != Ty.Int && ty != Ty.Long)
+                        if (Ops.IsBitwise(op) && ty != Ty.Bool && ty != Ty.Int && ty != Ty.Long)
                             return Unsupported(syntax, "bitwise operators on floating-point values");
                         return new Binary(op, left, right, ty);
                     }
@@ -913,6 +1172,75 @@ namespace DiffGen.Generator.Lowering
                     return Unsupported(syntax, "rewrite it with arithmetic, Math functions and calls of [Differentiable] methods");
             }
         }
+
+        /// <summary>
+        /// A field or property of an inactive value (<c>grid.Dx</c>, <c>grid.Boundary.Lo</c>), or a static
+        /// readonly field or get-only static property of an inactive type: an inactive value itself.
+        /// </summary>
+        private bool TryLowerInactiveMember(MemberAccessExpressionSyntax ma, ISymbol? symbol, List<Stmt> pre, ExprContext ctx, out Expr result)
+        {
+            result = Error();
+            ITypeSymbol? type = symbol is IFieldSymbol f ? f.Type : symbol is IPropertySymbol p && !p.IsIndexer && p.GetMethod != null ? p.Type : null;
+            if (type == null) return false;
+            var ty = MapInactiveResult(type, out var typeName);
+            if (ty == Ty.Void) return false;
+            if (symbol!.IsStatic)
+            {
+                if (symbol is IFieldSymbol sf && !sf.IsReadOnly && !sf.IsConst) return false;
+                if (symbol is IPropertySymbol sp && sp.SetMethod != null) return false;
+                if (ty != Ty.Other && !IsInactiveType(symbol.ContainingType)) return false;
+                result = new Opaque(FullName(symbol.ContainingType) + "." + symbol.Name, false, EquatableArray<Expr>.Empty, ty, null, typeName);
+                return true;
+            }
+            var receiverType = _model.GetTypeInfo(ma.Expression, _ct).Type;
+            if (receiverType == null || TryMapType(receiverType, out _, out _) || !IsInactiveValue(ma.Expression, receiverType)) return false;
+            var receiver = LowerExpr(ma.Expression, pre, ctx == ExprContext.Target ? ExprContext.Plain : ctx);
+            if (IsError(receiver)) { result = receiver; return true; }
+            if (receiver.Type != Ty.Other) return false;
+            result = new Opaque(symbol.Name, false, EquatableArray<Expr>.Empty, ty, receiver, typeName);
+            return true;
+        }
+
+        /// <summary>Whether an expression of a non-numeric type is an inactive value (a [NoDiff] parameter of any type, or a value of an inactive type).</summary>
+        private bool IsInactiveValue(ExpressionSyntax e, ITypeSymbol type)
+        {
+            if (IsInactiveType(type)) return true;
+            return _model.GetSymbolInfo(e, _ct).Symbol is ISymbol s && _symbolVars.TryGetValue(s, out int v) && _vars[v].Elem == Ty.Other;
+        }
+
+        /// <summary>A read of a field of this, of a struct variable or of an element's member, as a scalar.</summary>
+        private Expr LowerPlaceRead(ExpressionSyntax syntax, List<Stmt> pre, ExprContext ctx)
+        {
+            var place = ResolvePlace(syntax, pre, ctx);
+            if (place == null) return _diagnostics.Count > 0 ? Error() : Unsupported(syntax, "this member cannot be differentiated here");
+            return ReadScalar(place) ?? Unsupported(syntax, "a struct or object used where a number is expected");
+        }
+
+        /// <summary>Whether an expression may name a place (so a member access below it is a field read).</summary>
+        private bool IsPlaceSyntax(ExpressionSyntax e)
+        {
+            switch (e)
+            {
+                case ParenthesizedExpressionSyntax p: return IsPlaceSyntax(p.Expression);
+                case ThisExpressionSyntax _: return _this >= 0;
+                case IdentifierNameSyntax id:
+                    {
+                        var symbol = _model.GetSymbolInfo(id, _ct).Symbol;
+                        if (symbol == null) return false;
+                        if (_aliases.ContainsKey(symbol)) return true;
+                        if (_symbolVars.TryGetValue(symbol, out int v)) return _vars[v].IsContainer;
+                        return _this >= 0 && IsInstanceMemberOfThis(symbol);
+                    }
+                case MemberAccessExpressionSyntax ma:
+                    return _model.GetSymbolInfo(ma, _ct).Symbol is ISymbol s && !s.IsStatic && (s is IFieldSymbol || s is IPropertySymbol) && IsPlaceSyntax(ma.Expression);
+                case ElementAccessExpressionSyntax ea:
+                    return IsPlaceSyntax(ea.Expression) || _model.GetSymbolInfo(ea.Expression, _ct).Symbol is ISymbol o && _symbolVars.ContainsKey(o);
+                default: return false;
+            }
+        }
+
+        private static bool IsArrayLike(ITypeSymbol? t) =>
+            t != null && (t.SpecialType == SpecialType.System_Array || t.Name == "Span" || t.Name == "ReadOnlySpan");
 
         private Ty TypeOf(ExpressionSyntax syntax, Ty fallback)
         {
@@ -979,6 +1307,16 @@ namespace DiffGen.Generator.Lowering
                     return true;
                 case int i:
                     ty = Ty.Int; text = i.ToString(CultureInfo.InvariantCulture); return true;
+                // Narrow integer constants (const byte n = 5) promote to int wherever C# uses them in arithmetic.
+                case byte _:
+                case sbyte _:
+                case short _:
+                case ushort _:
+                    ty = Ty.Int; text = System.Convert.ToInt32(value, CultureInfo.InvariantCulture).ToString(CultureInfo.InvariantCulture); return true;
+                case uint ui:
+                    ty = Ty.Long; text = ui.ToString(CultureInfo.InvariantCulture) + "L"; return true;
+                case ulong ul when ul <= long.MaxValue:
+                    ty = Ty.Long; text = ul.ToString(CultureInfo.InvariantCulture) + "L"; return true;
                 case long l:
                     ty = Ty.Long; text = l.ToString(CultureInfo.InvariantCulture) + "L"; return true;
                 case bool b:
@@ -996,10 +1334,11 @@ namespace DiffGen.Generator.Lowering
             var symbol = _model.GetSymbolInfo(inv, _ct).Symbol as IMethodSymbol;
             if (symbol == null)
                 return Unsupported(inv, "the called method could not be resolved");
+            if (TryLowerVectorScalar(inv, symbol, pre, ctx) is Expr vectorScalar) return vectorScalar;
             var containing = symbol.ContainingType?.ToDisplayString();
             if (containing == "System.Math" || containing == "System.MathF")
             {
-                if (!MathFunctions.Contains(symbol.Name))
+                if (!TryMathFunction(symbol.Name, out var fn))
                 {
                     Report(Descriptors.UnsupportedMathFunction, inv.GetLocation(), containing + "." + symbol.Name, containing, symbol.Name);
                     return Error();
@@ -1015,7 +1354,7 @@ namespace DiffGen.Generator.Lowering
                 }
                 if (symbol.Name == "Round" && args.Count != 1)
                     return Unsupported(inv, "Math.Round with digits or a rounding mode");
-                return new MathCall(symbol.Name, containing == "System.MathF", args.ToEquatableArray(), rty);
+                return new MathCall(fn, containing == "System.MathF", args.ToEquatableArray(), rty);
             }
             if (symbol.IsStatic && TryMapScalar(symbol.ReturnType, out var ity) && (ity == Ty.Int || ity == Ty.Long || ity == Ty.Bool)
                 && symbol.Parameters.All(p => p.RefKind == RefKind.None && TryMapScalar(p.Type, out _)))
@@ -1025,6 +1364,7 @@ namespace DiffGen.Generator.Lowering
                 foreach (var a in inv.ArgumentList.Arguments) args.Add(LowerExpr(a.Expression, pre, ctx));
                 return new Opaque(FullName(symbol.ContainingType!) + "." + symbol.Name, true, args.ToEquatableArray(), ity);
             }
+            if (TryLowerInactiveCall(inv, symbol, pre, ctx, out var inactive)) return inactive;
             if (IsUserCallCandidate(symbol))
             {
                 if (ctx == ExprContext.LoopCondition)
@@ -1049,17 +1389,75 @@ namespace DiffGen.Generator.Lowering
             return Unsupported(inv, "only static methods can be called from [Differentiable] code");
         }
 
+        /// <summary>
+        /// A call whose result carries no derivative: a method of an inactive value (<c>grid.Index(i, j)</c>),
+        /// or a static method that takes no float/double parameter and returns a number, a bool or an
+        /// inactive value, and is neither [Differentiable] nor given a derivative. It runs as written.
+        /// </summary>
+        private bool TryLowerInactiveCall(InvocationExpressionSyntax inv, IMethodSymbol symbol, List<Stmt> pre, ExprContext ctx, out Expr result)
+        {
+            result = Error();
+            if (!IsInactiveCallShape(symbol)) return false;
+            var ty = MapInactiveResult(symbol.ReturnType, out var typeName);
+            if (symbol.Parameters.Length != inv.ArgumentList.Arguments.Count || inv.ArgumentList.Arguments.Any(a => a.NameColon != null)) return false;
+            Expr? receiver = null;
+            if (!symbol.IsStatic)
+            {
+                if (!(inv.Expression is MemberAccessExpressionSyntax ma)) return false;
+                var receiverType = _model.GetTypeInfo(ma.Expression, _ct).Type;
+                if (receiverType == null || TryMapType(receiverType, out _, out _) || !IsInactiveValue(ma.Expression, receiverType)) return false;
+                receiver = LowerExpr(ma.Expression, pre, ctx);
+                if (IsError(receiver)) { result = receiver; return true; }
+                if (receiver.Type != Ty.Other) return false;
+            }
+            var args = new List<Expr>();
+            for (int i = 0; i < symbol.Parameters.Length; i++)
+            {
+                var a = LowerExpr(inv.ArgumentList.Arguments[i].Expression, pre, ctx);
+                if (TryMapScalar(symbol.Parameters[i].Type, out var pty)) a = Convert(a, pty, true);
+                args.Add(a);
+            }
+            string callee = receiver != null ? symbol.Name : FullName(symbol.ContainingType!) + "." + symbol.Name;
+            result = new Opaque(callee, true, args.ToEquatableArray(), ty, receiver, typeName);
+            return true;
+        }
+
+        /// <summary>
+        /// A method whose result cannot carry a derivative from its arguments: not [Differentiable], no
+        /// registered derivative, no float/double parameter, a numeric, bool or inactive result.
+        /// </summary>
+        private static bool IsInactiveCallShape(IMethodSymbol symbol)
+        {
+            if (symbol.ReturnsVoid || symbol.IsGenericMethod || symbol.MethodKind != MethodKind.Ordinary) return false;
+            if (HasDifferentiable(symbol) || FindDerivativeOnTypes(symbol, 0) != null) return false;
+            if (MapInactiveResult(symbol.ReturnType, out _) == Ty.Void) return false;
+            foreach (var p in symbol.Parameters)
+            {
+                if (p.RefKind != RefKind.None && p.RefKind != RefKind.In) return false;
+                if (TryMapScalar(p.Type, out var pt) ? pt == Ty.Double || pt == Ty.Float : !IsInactiveType(p.Type)) return false;
+            }
+            return true;
+        }
+
         private static bool IsUserCallCandidate(IMethodSymbol symbol)
         {
-            if (!symbol.IsStatic || symbol.IsGenericMethod || symbol.MethodKind != MethodKind.Ordinary) return false;
+            if (symbol.IsGenericMethod || symbol.MethodKind != MethodKind.Ordinary) return false;
+            if (!symbol.IsStatic) return HasDifferentiable(symbol);
             var containing = symbol.ContainingType?.ToDisplayString();
             if (containing == "System.Math" || containing == "System.MathF") return false;
             if (HasDifferentiable(symbol)) return true;
             return FindDerivativeOnTypes(symbol, 0) != null || symbol.ContainingType?.ContainingNamespace?.ToDisplayString()?.StartsWith("System", StringComparison.Ordinal) != true;
         }
 
+        /// <summary>Whether an attribute is of the named class (its short name is compared first: most attributes are not).</summary>
+        internal static bool IsAttribute(AttributeData a, string fullName)
+        {
+            var c = a.AttributeClass;
+            return c != null && fullName.EndsWith("." + c.Name, StringComparison.Ordinal) && c.ToDisplayString() == fullName;
+        }
+
         internal static bool HasDifferentiable(IMethodSymbol symbol) =>
-            symbol.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == DifferentiableAttributeName);
+            symbol.GetAttributes().Any(a => IsAttribute(a, DifferentiableAttributeName));
 
         /// <summary>Looks for [DerivativeOf(typeof(T), "M")] on the callee's own type (works across assemblies).</summary>
         private static IMethodSymbol? FindDerivativeOnTypes(IMethodSymbol target, int kind)
@@ -1070,7 +1468,7 @@ namespace DiffGen.Generator.Lowering
             {
                 foreach (var attr in member.GetAttributes())
                 {
-                    if (attr.AttributeClass?.ToDisplayString() != DerivativeOfAttributeName || attr.ConstructorArguments.Length != 2) continue;
+                    if (!IsAttribute(attr, DerivativeOfAttributeName) || attr.ConstructorArguments.Length != 2) continue;
                     if (!(attr.ConstructorArguments[0].Value is ITypeSymbol t) || !SymbolEqualityComparer.Default.Equals(t, type)) continue;
                     if (!(attr.ConstructorArguments[1].Value is string name) || name != target.Name) continue;
                     int k = 0;
@@ -1084,7 +1482,7 @@ namespace DiffGen.Generator.Lowering
 
         private Expr ReportNoDerivative(InvocationExpressionSyntax inv, IMethodSymbol symbol)
         {
-            var callee = BuildCallee(symbol, inv);
+            var callee = BuildCallee(symbol);
             Report(Descriptors.NoDerivative, inv.GetLocation(), callee.DisplaySignature,
                 symbol.ContainingType?.Name ?? "T", symbol.Name, callee.PullbackSignatureHint);
             return Error();
@@ -1093,7 +1491,33 @@ namespace DiffGen.Generator.Lowering
         /// <summary>Lowers a call of a method that may have a derivative into a Call statement. Returns the result var or -1.</summary>
         private int LowerUserCall(InvocationExpressionSyntax inv, IMethodSymbol symbol, List<Stmt> output, ExprContext ctx, bool discardResult)
         {
-            var callee = BuildCallee(symbol, inv);
+            int receiver = -1;
+            if (!symbol.IsStatic)
+            {
+                // An instance method of this object (M(x) or this.M(x)): its pullback takes our thisBar.
+                bool onThis = inv.Expression is IdentifierNameSyntax || inv.Expression is MemberAccessExpressionSyntax ma && ma.Expression is ThisExpressionSyntax;
+                if (_this < 0 || !onThis)
+                {
+                    Report(Descriptors.UnsupportedExpression, inv.GetLocation(), Shorten(inv.ToString()),
+                        "instance methods can be called on this only (call a static [Differentiable] method, or a method of this object)");
+                    return -1;
+                }
+                receiver = _this;
+            }
+            int reported = _diagnostics.Count;
+            int result = LowerCallCore(inv, symbol, inv.ArgumentList.Arguments.Select(a => a.Expression).ToList(), inv.ArgumentList.Arguments, receiver, output, ctx, discardResult);
+            // A call is never dropped silently: a failure without a diagnostic of its own is named here.
+            if (result < 0 && _diagnostics.Count == reported && !(discardResult && output.Count > 0 && output[output.Count - 1] is Call))
+                Report(Descriptors.UnsupportedExpression, inv.GetLocation(), Shorten(inv.ToString()), "this call cannot be differentiated (its arguments could not be lowered)");
+            return result;
+        }
+
+        /// <summary>A call of a differentiable method with its arguments (operators too): a Call statement; returns the result variable or -1.</summary>
+        private int LowerCallCore(SyntaxNode site, IMethodSymbol symbol, List<ExpressionSyntax> argExprs, SeparatedSyntaxList<ArgumentSyntax>? arguments, int receiver,
+            List<Stmt> output, ExprContext ctx, bool discardResult)
+        {
+            var inv = site;
+            var callee = BuildCallee(symbol);
             if (callee.Params.Any(p => p.Elem == Ty.Void))
             {
                 Report(Descriptors.UnsupportedExpression, inv.GetLocation(), symbol.Name, "the called method has a parameter type the generator does not support");
@@ -1104,35 +1528,49 @@ namespace DiffGen.Generator.Lowering
                 index = _callees.Count;
                 _callees.Add(callee);
                 _calleeIndex[callee.Key + "/" + callee.Params.Count] = index;
+                if (callee.PullbackName == null)
+                {
+                    // Only the registry can tell whether it has a derivative: DG0101 goes on this, its first call, if not.
+                    string typeShort = callee.TypeName.Substring(callee.TypeName.LastIndexOf('.') + 1);
+                    _pending.Add(new PendingCallee(callee.Key, DiagnosticInfo.Create(Descriptors.NoDerivative, inv.GetLocation(),
+                        callee.DisplaySignature, typeShort, callee.Name, callee.PullbackSignatureHint)));
+                }
             }
-            if (symbol.Parameters.Any(p => p.RefKind != RefKind.None))
+            if (symbol.Parameters.Any(p => p.RefKind != RefKind.None && !(p.RefKind == RefKind.In && callee.Params[p.Ordinal].Storage == Storage.Struct)))
             {
                 Report(Descriptors.UnsupportedExpression, inv.GetLocation(), symbol.Name, "called methods must take their parameters by value");
                 return -1;
             }
             var args = new List<Expr>();
-            var arguments = inv.ArgumentList.Arguments;
-            if (arguments.Count != symbol.Parameters.Length || arguments.Any(a => a.NameColon != null))
+            if (argExprs.Count != symbol.Parameters.Length || arguments != null && arguments.Value.Any(a => a.NameColon != null))
             {
                 Report(Descriptors.UnsupportedExpression, inv.GetLocation(), symbol.Name, "pass every argument, in order, without names");
                 return -1;
             }
-            for (int i = 0; i < arguments.Count; i++)
+            for (int i = 0; i < argExprs.Count; i++)
             {
                 var p = callee.Params[i];
-                var a = LowerExpr(arguments[i].Expression, output, ctx);
+                if (p.Storage == Storage.Struct)
+                {
+                    // A struct argument: a container the callee's pullback reads (and whose adjoint it accumulates).
+                    var sv = LowerStruct(argExprs[i], output, ctx);
+                    if (sv == null) return -1;
+                    args.Add(new VarRef(ContainerOf(sv, output), Ty.Other));
+                    continue;
+                }
+                var a = LowerExpr(argExprs[i], output, ctx);
                 if (p.Storage != Storage.Scalar)
                 {
                     if (!(a is VarRef vr) || _vars[vr.Var].Storage == Storage.Scalar)
                     {
-                        if (!(a is Lit el && el.Text == "<error>"))
-                            Report(Descriptors.UnsupportedExpression, arguments[i].GetLocation(), Shorten(arguments[i].ToString()),
+                        if (!IsError(a))
+                            Report(Descriptors.UnsupportedExpression, argExprs[i].GetLocation(), Shorten(argExprs[i].ToString()),
                                 "pass a span or array variable directly (slices and expressions are not supported)");
                         return -1;
                     }
-                    if (_vars[vr.Var].Elem != p.Elem)
+                    if (_vars[vr.Var].Elem != p.Elem || _vars[vr.Var].Aggregate != p.Aggregate)
                     {
-                        Report(Descriptors.UnsupportedExpression, arguments[i].GetLocation(), Shorten(arguments[i].ToString()), "element types differ");
+                        Report(Descriptors.UnsupportedExpression, argExprs[i].GetLocation(), Shorten(argExprs[i].ToString()), "element types differ");
                         return -1;
                     }
                 }
@@ -1143,36 +1581,84 @@ namespace DiffGen.Generator.Lowering
                 args.Add(a);
             }
             int resultVar = -1;
-            if (callee.Return != Ty.Void && !discardResult)
+            if (callee.Return == Ty.Other && callee.ReturnTypeName != null && !discardResult)
+                resultVar = AddStructContainer(FreshStructName(), symbol.ReturnType, VarRole.Temp, -1, false, null);
+            else if (callee.Return != Ty.Void && !discardResult)
                 resultVar = Temp("call", callee.Return);
-            output.Add(new Call(NextId(), index, args.ToEquatableArray(), resultVar, Locations.From(inv.GetLocation())));
+            output.Add(new Call(NextId(), index, args.ToEquatableArray(), resultVar, receiver));
             return resultVar;
         }
 
-        private Callee BuildCallee(IMethodSymbol symbol, InvocationExpressionSyntax inv)
+        /// <summary>The container holding a struct value: its own when it is one whole container, else a fresh temporary.</summary>
+        private int ContainerOf(StructValue sv, List<Stmt> output)
+        {
+            if (sv.Leaves.Count > 0 && sv.Leaves[0].Value is VarRef first && _vars[first.Var].IsLeaf)
+            {
+                int c = _vars[first.Var].Container;
+                if (_vars[c].Storage == Storage.Struct && _vars[c].Container < 0
+                    && sv.Leaves.All(l => l.Value is VarRef r && _vars[r.Var].Container == c && _vars[r.Var].Path == l.Path)
+                    && _vars.Count(v => v.Container == c) == sv.Leaves.Count)
+                    return c;
+            }
+            int t = AddStructContainer(FreshStructName(), sv.Type, VarRole.Temp, -1, false, null);
+            AssignStruct(new VarPlace(t), sv, output);
+            return t;
+        }
+        /// <summary>
+        /// Describes a called method from its symbol alone (its body is never read here). Span use and
+        /// capabilities are the conservative answers; for a [Differentiable] method of this compilation the
+        /// capability table replaces them at emit time (<see cref="Pipeline.Stages.WithCapabilities"/>).
+        /// </summary>
+        private Callee BuildCallee(IMethodSymbol symbol)
+        {
+            if (_calleeCache.TryGetValue(symbol, out var known)) return known;
+            var built = DescribeCallee(symbol);
+            _calleeCache[symbol] = built;
+            return built;
+        }
+
+        private Callee DescribeCallee(IMethodSymbol symbol)
         {
             var ps = new List<CalleeParam>();
-            var body = symbol.DeclaringSyntaxReferences.FirstOrDefault()?.GetSyntax(_ct) as MethodDeclarationSyntax;
             foreach (var p in symbol.Parameters)
             {
-                if (!TryMapType(p.Type, out var elem, out var storage))
+                bool noDiff = p.GetAttributes().Any(a => IsAttribute(a, NoDiffAttributeName));
+                if (!noDiff && (p.RefKind == RefKind.None || p.RefKind == RefKind.In) && IsDifferentiableStruct(p.Type))
                 {
-                    ps.Add(new CalleeParam(p.Name, Ty.Void, Storage.Scalar, true, false, false));
+                    ps.Add(new CalleeParam(p.Name, Ty.Other, Storage.Struct, false, true, false, OtherTypeName(p.Type)));
                     continue;
                 }
-                bool noDiff = p.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == NoDiffAttributeName);
-                bool reads = true, writes = storage == Storage.Span || storage == Storage.Array;
-                if (writes && body != null) AnalyseSpanUse(body, p.Name, out reads, out writes);
-                ps.Add(new CalleeParam(p.Name, elem, storage, noDiff, reads, writes));
+                if (TryMapAggregateArray(p.Type, out var astorage, out var aelem))
+                {
+                    // Conservative until the capability table says how the callee uses it.
+                    ps.Add(new CalleeParam(p.Name, Ty.Other, astorage, noDiff, true, astorage != Storage.ReadOnlySpan, OtherTypeName(aelem), Aggregate: true));
+                    continue;
+                }
+                if (!TryMapType(p.Type, out var elem, out var storage))
+                {
+                    bool inactive = p.RefKind == RefKind.None && (noDiff || IsInactiveType(p.Type));
+                    ps.Add(new CalleeParam(p.Name, inactive ? Ty.Other : Ty.Void, Storage.Scalar, true, false, false));
+                    continue;
+                }
+                ps.Add(new CalleeParam(p.Name, elem, storage, noDiff, true, storage == Storage.Span || storage == Storage.Array));
             }
             TryMapReturn(symbol.ReturnType, out var ret);
+            string? retName = null;
+            if (ret == Ty.Void && !symbol.ReturnsVoid && IsDifferentiableStruct(symbol.ReturnType)) { ret = Ty.Other; retName = OtherTypeName(symbol.ReturnType); }
             string typeName = FullName(symbol.ContainingType!);
             string key = typeName + "." + symbol.Name;
             string? pbType = null, pbName = null, pfType = null, pfName = null, rvType = null, rvName = null;
             if (HasDifferentiable(symbol))
             {
                 pbType = typeName; pbName = symbol.Name + "Pullback";
-                pfType = typeName; pfName = symbol.Name + "Pushforward";
+                // A method of this compilation emits its pushforward when a caller's pushforward needs it (the
+                // capability table sees to that); one of another assembly has it only if that assembly asked
+                // for it, otherwise the caller's pushforward goes through the pullback.
+                bool here = SymbolEqualityComparer.Default.Equals(symbol.ContainingAssembly, _method.ContainingAssembly);
+                if (here || symbol.ContainingType!.GetMembers(symbol.Name + "Pushforward").Any(m => m is IMethodSymbol))
+                {
+                    pfType = typeName; pfName = symbol.Name + "Pushforward";
+                }
             }
             else
             {
@@ -1197,119 +1683,45 @@ namespace DiffGen.Generator.Lowering
                 parts.Add(ps[i].Storage == Storage.Scalar ? "ref " + t + " " + ps[i].Name + "Bar" : "Span<" + t + "> " + ps[i].Name + "Bar");
             }
             hint.Append(string.Join(", ", parts)).Append(')');
-            return new Callee(key, typeName, symbol.Name, ps.ToEquatableArray(), ret, pbType, pbName, pfType, pfName,
-                display, hint.ToString(), Locations.From(inv.GetLocation()),
-                IsCapable(symbol, dual: true, new HashSet<IMethodSymbol>(SymbolEqualityComparer.Default)),
-                IsCapable(symbol, dual: false, new HashSet<IMethodSymbol>(SymbolEqualityComparer.Default)),
-                IsSplitCapable(symbol, ps), rvType, rvName);
+            return new Callee(key, Signature(symbol), typeName, symbol.Name, ps.ToEquatableArray(), ret, pbType, pbName, pfType, pfName,
+                display, hint.ToString(), ReverseType: rvType, ReverseName: rvName,
+                IsInstance: !symbol.IsStatic, ReturnTypeName: retName, Operator: OperatorToken(symbol), UsesThis: !symbol.IsStatic && UsesInstanceState(symbol));
+        }
+
+        /// <summary>The C# token of a user-defined operator ("+" for op_Addition), which generated code writes as an operator.</summary>
+        private static string? OperatorToken(IMethodSymbol m)
+        {
+            if (m.MethodKind != MethodKind.UserDefinedOperator) return null;
+            switch (m.Name)
+            {
+                case "op_Addition": return "+";
+                case "op_Subtraction": return "-";
+                case "op_Multiply": return "*";
+                case "op_Division": return "/";
+                case "op_UnaryNegation": return "-";
+                case "op_UnaryPlus": return "+";
+                default: return null;
+            }
         }
 
         /// <summary>
-        /// Whether callers may run the callee's pullback in two halves ({Name}PullbackForward in their
-        /// forward sweep, {Name}PullbackReverse in their reverse sweep): a void [Differentiable] method of
-        /// this compilation with a span or array parameter (the methods whose pullbacks have halves).
+        /// Whether an instance method reads or writes float/double state of its object (then its pullback takes
+        /// thisBar): a use of an instance field or auto-property that holds such data.
         /// </summary>
-        private static bool IsSplitCapable(IMethodSymbol m, List<CalleeParam> ps) =>
-            HasDifferentiable(m) && m.ReturnsVoid && m.DeclaringSyntaxReferences.Length > 0 && !m.IsGenericMethod
-            && ps.Any(p => p.Storage != Storage.Scalar && p.Elem != Ty.Void);
-
-        /// <summary>
-        /// Whether the generator emits {Name}PullbackDual (dual: a [Differentiable] method in this
-        /// compilation that uses double only) or {Name}PushforwardVector (any [Differentiable] method in
-        /// this compilation) for a callee, given that it may only call Math and other such methods.
-        /// </summary>
-        private bool IsCapable(IMethodSymbol m, bool dual, HashSet<IMethodSymbol> visiting)
+        private bool UsesInstanceState(IMethodSymbol m)
         {
-            if (!HasDifferentiable(m)) return false;
-            if (!visiting.Add(m)) return true; // recursion: decided by the rest of the cycle
-            var syntax = m.DeclaringSyntaxReferences.FirstOrDefault()?.GetSyntax(_ct) as MethodDeclarationSyntax;
-            if (syntax == null) return false;
-            if (dual)
-            {
-                if (m.ReturnType.SpecialType == SpecialType.System_Single) return false;
-                foreach (var p in m.Parameters)
-                    if (TryMapType(p.Type, out var elem, out _) && elem == Ty.Float) return false;
-                foreach (var token in syntax.DescendantTokens())
-                    if (token.IsKind(SyntaxKind.FloatKeyword) || token.ValueText == "MathF" || token.ValueText == "Single") return false;
-            }
+            var syntax = m.DeclaringSyntaxReferences.FirstOrDefault()?.GetSyntax(_ct);
+            if (syntax == null) return true;
             var model = _model.Compilation.GetSemanticModel(syntax.SyntaxTree);
-            foreach (var inv in syntax.DescendantNodes().OfType<InvocationExpressionSyntax>())
+            foreach (var id in syntax.DescendantNodes().OfType<IdentifierNameSyntax>())
             {
-                if (!(model.GetSymbolInfo(inv, _ct).Symbol is IMethodSymbol callee)) return false;
-                var owner = callee.ContainingType?.ToDisplayString();
-                if (owner == "System.Math" || !dual && owner == "System.MathF") continue;
-                if (owner == "System.Span<T>" || owner == "System.ReadOnlySpan<T>" || callee.ContainingType?.Name == "Span" || callee.ContainingType?.Name == "ReadOnlySpan") continue;
-                bool scalarOnly = callee.Parameters.All(p => TryMapScalar(p.Type, out var t) && t != Ty.Double && t != Ty.Float);
-                if (scalarOnly && TryMapScalar(callee.ReturnType, out var rt) && rt != Ty.Double && rt != Ty.Float) continue;
-                if (!IsCapable(callee, dual, visiting)) return false;
+                var s = model.GetSymbolInfo(id, _ct).Symbol;
+                if (s == null || s.IsStatic || !(s is IFieldSymbol || s is IPropertySymbol) || !InheritsFrom(m.ContainingType, s.ContainingType)) continue;
+                var t = s is IFieldSymbol f ? f.Type : ((IPropertySymbol)s).Type;
+                if (!IsInactiveType(t) && !(TryMapScalar(t, out var ty) && ty != Ty.Double && ty != Ty.Float)) return true;
             }
-            return true;
+            return false;
         }
 
-        /// <summary>
-        /// Whether a method body reads and/or writes the contents of a span parameter. Syntactic, except
-        /// that passing the span on to another method of this compilation looks at how that method uses
-        /// its parameter (so a write-only output stays write-only through helper calls).
-        /// </summary>
-        private void AnalyseSpanUse(MethodDeclarationSyntax method, string name, out bool reads, out bool writes) =>
-            AnalyseSpanUse(method, name, out reads, out writes, new HashSet<(SyntaxNode, string)>());
-
-        private void AnalyseSpanUse(MethodDeclarationSyntax method, string name, out bool reads, out bool writes, HashSet<(SyntaxNode, string)> visiting)
-        {
-            reads = false;
-            writes = false;
-            // visiting is the current call path: a method reached again through recursion is assumed to read
-            // and write; one merely reached twice (from two call sites) is analysed again.
-            if (!visiting.Add((method, name))) { reads = true; writes = true; return; }
-            AnalyseSpanUseOnce(method, name, ref reads, ref writes, visiting);
-            visiting.Remove((method, name));
-        }
-
-        private void AnalyseSpanUseOnce(MethodDeclarationSyntax method, string name, ref bool reads, ref bool writes, HashSet<(SyntaxNode, string)> visiting)
-        {
-            SemanticModel? model = null;
-            foreach (var id in method.DescendantNodes().OfType<IdentifierNameSyntax>())
-            {
-                if (id.Identifier.ValueText != name) continue;
-                var parent = id.Parent;
-                if (parent is MemberAccessExpressionSyntax ma && ma.Expression == id && ma.Name.Identifier.ValueText == "Length") continue;
-                if (parent is ElementAccessExpressionSyntax ea && ea.Expression == id)
-                {
-                    if (ea.Parent is AssignmentExpressionSyntax asg && asg.Left == ea)
-                    {
-                        writes = true;
-                        if (!asg.IsKind(SyntaxKind.SimpleAssignmentExpression)) reads = true;
-                        continue;
-                    }
-                    if (ea.Parent is PostfixUnaryExpressionSyntax || ea.Parent is PrefixUnaryExpressionSyntax pu && (pu.IsKind(SyntaxKind.PreIncrementExpression) || pu.IsKind(SyntaxKind.PreDecrementExpression)))
-                    {
-                        writes = true; reads = true; continue;
-                    }
-                    reads = true;
-                    continue;
-                }
-                if (parent is ArgumentSyntax arg && arg.NameColon == null && arg.RefKindKeyword.IsKind(SyntaxKind.None)
-                    && arg.Parent is ArgumentListSyntax list && list.Parent is InvocationExpressionSyntax inv)
-                {
-                    model ??= _model.Compilation.GetSemanticModel(method.SyntaxTree);
-                    int index = list.Arguments.IndexOf(arg);
-                    if (model.GetSymbolInfo(inv, _ct).Symbol is IMethodSymbol target && index < target.Parameters.Length
-                        && TryMapType(target.Parameters[index].Type, out _, out var storage))
-                    {
-                        if (storage == Storage.ReadOnlySpan) { reads = true; continue; }
-                        if (target.DeclaringSyntaxReferences.FirstOrDefault()?.GetSyntax(_ct) is MethodDeclarationSyntax callee)
-                        {
-                            AnalyseSpanUse(callee, target.Parameters[index].Name, out bool r, out bool w, visiting);
-                            reads |= r;
-                            writes |= w;
-                            continue;
-                        }
-                    }
-                }
-                // Used in a way we do not model: assume both.
-                reads = true;
-                writes = true;
-            }
-        }
     }
 }

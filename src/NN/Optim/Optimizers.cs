@@ -23,12 +23,27 @@ public abstract class Optimizer
         ArgumentNullException.ThrowIfNull(parameters);
         Params = parameters.ToArray();
         if (Params.Length == 0) throw new ArgumentException("No parameters to optimise.", nameof(parameters));
-        if (!(learningRate >= 0) || double.IsInfinity(learningRate)) throw new ArgumentOutOfRangeException(nameof(learningRate), learningRate, "The learning rate must be a finite non-negative number.");
+        CheckLearningRate(learningRate, nameof(learningRate));
         LearningRate = learningRate;
     }
 
-    /// <summary>The current learning rate.</summary>
-    public double LearningRate { get; set; }
+    /// <summary>The current learning rate (finite and non-negative; a schedule sets it through <see cref="Apply"/>).</summary>
+    public double LearningRate
+    {
+        get => _learningRate;
+        set
+        {
+            CheckLearningRate(value, nameof(value));
+            _learningRate = value;
+        }
+    }
+
+    private double _learningRate;
+
+    private static void CheckLearningRate(double value, string paramName)
+    {
+        if (!(value >= 0) || double.IsInfinity(value)) throw new ArgumentOutOfRangeException(paramName, value, "The learning rate must be a finite non-negative number.");
+    }
 
     /// <summary>Steps taken so far.</summary>
     public int StepCount { get; protected set; }
@@ -75,21 +90,34 @@ public abstract class Optimizer
                 ["lr"] = LearningRate.ToString("R", CultureInfo.InvariantCulture),
             });
 
-    /// <summary>Loads state saved by <see cref="Save"/> for the same parameters.</summary>
+    /// <summary>
+    /// Loads state saved by <see cref="Save"/> for the same parameters. Everything is checked first — the
+    /// optimizer type, every state buffer's presence and length, a step count of at least 0 and a learning
+    /// rate the constructor would accept — and only then written, so a bad file leaves the optimizer as it was.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The file is malformed or does not fit this optimizer (the message names the field).</exception>
     public void Load(string path)
     {
         var (tensors, meta) = SafeTensors.Read(path);
         if (meta.GetValueOrDefault("optimizer") != GetType().Name)
             throw new InvalidDataException($"'{path}' holds {meta.GetValueOrDefault("optimizer") ?? "no"} optimizer state, not {GetType().Name}.");
-        foreach (var (name, index, buffer) in StateBuffers())
+        if (!meta.TryGetValue("step", out var stepText) || !int.TryParse(stepText, NumberStyles.None, CultureInfo.InvariantCulture, out int step))
+            throw new InvalidDataException($"'{path}': metadata 'step' is {(stepText is null ? "missing" : $"'{stepText}', not a step count of at least 0")}.");
+        if (!meta.TryGetValue("lr", out var lrText) || !double.TryParse(lrText, NumberStyles.Float, CultureInfo.InvariantCulture, out double lr) || !(lr >= 0) || double.IsInfinity(lr))
+            throw new InvalidDataException($"'{path}': metadata 'lr' is {(lrText is null ? "missing" : $"'{lrText}', not a finite non-negative learning rate")}.");
+        var buffers = StateBuffers().ToList();
+        var values = new float[buffers.Count][];
+        for (int i = 0; i < buffers.Count; i++)
         {
+            var (name, index, buffer) = buffers[i];
             string key = $"{index}.{name}";
             if (!tensors.TryGetValue(key, out var t)) throw new InvalidDataException($"tensor '{key}' is missing from '{path}'.");
             if (t.Count != buffer.Length) throw new InvalidDataException($"tensor '{key}' in '{path}' has {t.Count} values; the parameter has {buffer.Length}.");
-            t.AsFloats().CopyTo(buffer, 0);
+            values[i] = t.AsFloats();
         }
-        StepCount = int.Parse(meta["step"], CultureInfo.InvariantCulture);
-        LearningRate = double.Parse(meta["lr"], CultureInfo.InvariantCulture);
+        for (int i = 0; i < buffers.Count; i++) values[i].CopyTo(buffers[i].Buffer, 0);
+        StepCount = step;
+        LearningRate = lr;
     }
 
     /// <summary>One zeroed buffer per parameter.</summary>

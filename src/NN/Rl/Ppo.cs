@@ -71,6 +71,9 @@ public sealed record PpoSettings(
     }
 }
 
+/// <summary>An environment returned a NaN or infinite reward during a rollout (nothing was updated from it).</summary>
+public sealed class NonFiniteRewardException(string message) : InvalidOperationException(message);
+
 /// <summary>Figures of one PPO iteration (rollout + update).</summary>
 /// <param name="MeanEpisodeReturn">Mean undiscounted, unnormalised return of the episodes that ended in this rollout (NaN if none did).</param>
 /// <param name="Episodes">Episodes that ended in this rollout.</param>
@@ -124,6 +127,13 @@ public sealed class Ppo
     /// <summary>Running statistics of the discounted return that scale the rewards (save them for a checkpoint).</summary>
     public RunningMeanStd ReturnStatistics { get; } = new();
 
+    /// <summary>
+    /// Called before every optimizer step with the minibatch's loss and the global norm of its gradients
+    /// (before clipping). A callback that throws stops the update before it reaches the parameters: a
+    /// trainer's policy for NaN or infinite losses and gradients.
+    /// </summary>
+    public Action<double, double>? BeforeStep { get; set; }
+
     /// <summary>One iteration: a rollout of <see cref="PpoSettings.StepsPerRollout"/> steps in every environment, then the update.</summary>
     public PpoIteration Iterate(int seed)
     {
@@ -164,7 +174,7 @@ public sealed class Ppo
                     values[k] = v[i];
                     dones[k] = result.Dones[i];
                     double r = result.Rewards[i];
-                    if (!double.IsFinite(r)) throw new InvalidOperationException($"environment {i} returned a non-finite reward at rollout step {t}.");
+                    if (!double.IsFinite(r)) throw new NonFiniteRewardException($"environment {i} returned a non-finite reward ({r.ToString(System.Globalization.CultureInfo.InvariantCulture)}) at rollout step {t}.");
                     rewards[k] = r;
                     episodeReturn[i] += r;
                     discounted[i] = discounted[i] * s.Gamma + r;
@@ -230,7 +240,8 @@ public sealed class Ppo
                 if (s.EntropyCoefficient > 0) loss = loss - (float)s.EntropyCoefficient * Model.Policy.Entropy();
                 Optimizer.ZeroGrad();
                 loss.Backward();
-                Gradients.ClipNorm(Model.Parameters(), s.MaxGradNorm);
+                double norm = Gradients.ClipNorm(Model.Parameters(), s.MaxGradNorm);
+                BeforeStep?.Invoke(loss.Item(), norm);
                 Optimizer.Step();
                 policyLoss += surrogate.Loss.Item();
                 valueLoss += vLoss.Item();

@@ -18,6 +18,34 @@ internal interface ISpdOperator
     void Precondition(ReadOnlySpan<double> r, Span<double> z);
 }
 
+/// <summary>
+/// A linear solve (pressure projection, implicit diffusion, or their adjoint/tangent) that failed: it did not
+/// converge in its iteration budget, broke down, or was given non-finite values. It is an
+/// <see cref="InvalidOperationException"/>, as the solvers document; the message names the solve and what to do.
+/// </summary>
+public sealed class SolverException : InvalidOperationException
+{
+    /// <summary>Creates the exception.</summary>
+    public SolverException(string solve, int iterations, double residual, string message) : base(message)
+    {
+        Solve = solve;
+        Iterations = iterations;
+        Residual = residual;
+    }
+
+    /// <summary>Which solve failed (e.g. "pressure", "implicit diffusion adjoint").</summary>
+    public string Solve { get; }
+
+    /// <summary>Iterations run before it failed.</summary>
+    public int Iterations { get; }
+
+    /// <summary>The max-norm residual when it failed (NaN when the input was not finite).</summary>
+    public double Residual { get; }
+
+    /// <summary>Whether the solve was given NaN or infinite values (the state diverged before the solve), rather than failing to converge.</summary>
+    public bool NonFiniteInput { get; init; }
+}
+
 /// <summary>Preconditioned conjugate gradients.</summary>
 internal static class Krylov
 {
@@ -26,7 +54,9 @@ internal static class Krylov
     /// <paramref name="tolerance"/> (absolute) or <paramref name="tolerance"/>·max|b| (relative).
     /// For a singular operator the mean over the active unknowns is projected out of b, of every
     /// preconditioned residual and of x, which picks the mean-free solution.
-    /// Returns (iterations, final max-norm residual).
+    /// Returns (iterations, final max-norm residual). Throws <see cref="SolverException"/> when b holds NaN or
+    /// infinity (the solve would otherwise treat NaN as converged and hand back a finite x), when the
+    /// iteration breaks down before converging, and when it does not converge in <paramref name="maxIterations"/>.
     /// </summary>
     public static (int Iterations, double Residual) ConjugateGradient(ISpdOperator a, ReadOnlySpan<double> b, Span<double> x, double tolerance, bool relative, int maxIterations, string what)
     {
@@ -41,6 +71,14 @@ internal static class Krylov
         if (a.Singular) RemoveMean(r, active, count);
         x.Clear();
         double bNorm = MaxAbs(r);
+        if (!double.IsFinite(bNorm))
+        {
+            int bad = 0;
+            while (bad < n - 1 && double.IsFinite(r[bad])) bad++;
+            throw new SolverException(what, 0, double.NaN,
+                $"The {what} solve was given a non-finite right-hand side ({r[bad]} at unknown {bad}): the state reaching it is already NaN or infinite. " +
+                "An earlier step diverged; lower the time step or the learning rate, or check the inputs for NaN.") { NonFiniteInput = true };
+        }
         double target = relative ? tolerance * bNorm : tolerance;
         double res = bNorm;
         if (res <= target || count == 0) return (0, res);
@@ -54,7 +92,13 @@ internal static class Krylov
         {
             a.Apply(d, q);
             double dq = Dot(d, q);
-            if (!(dq > 0)) return (it, res); // exact solution reached (q = 0) in the null-space-free subspace
+            // The residual is above the target here, so d is not zero: d·Ad <= 0 means the operator is not
+            // positive definite on the search space, NaN that the values overflowed. Neither is a solution
+            // (returning here used to hand back the starting guess as if converged).
+            if (!(dq > 0))
+                throw new SolverException(what, it, res,
+                    $"The {what} CG solve broke down at iteration {it} (d·Ad = {dq:E3}, residual {res:E3}, target {target:E3}): the operator is not positive definite or the values overflowed. " +
+                    "Check the grid spacing, time step and viscosity for NaN, infinite or zero values.");
             double alpha = rz / dq;
             for (int k = 0; k < n; k++) { x[k] += alpha * d[k]; r[k] -= alpha * q[k]; }
             res = MaxAbs(r);
@@ -65,8 +109,9 @@ internal static class Krylov
             rz = rzNew;
             for (int k = 0; k < n; k++) d[k] = z[k] + beta * d[k];
         }
-        throw new InvalidOperationException(
-            $"The {what} CG solve did not converge in {maxIterations} iterations (residual {res:E3}, target {target:E3}). Raise maxIterations or loosen the tolerance.");
+        throw new SolverException(what, maxIterations, res, double.IsFinite(res)
+            ? $"The {what} CG solve did not converge in {maxIterations} iterations (residual {res:E3}, target {target:E3}). Raise maxIterations or loosen the tolerance."
+            : $"The {what} CG solve diverged to a non-finite residual ({res}) within {maxIterations} iterations: the values overflowed. Lower the time step or check the inputs for very large values.");
     }
 
     private static void Precondition(ISpdOperator a, double[] r, double[] z, bool[] active, bool singular, int count)

@@ -148,9 +148,10 @@ public static partial class Pressure
     /// <summary>
     /// Makes a MAC velocity divergence-free: divergence, <see cref="SolvePressure"/>, gradient subtraction.
     /// Writes the projected velocity to (uOut, vOut) and the pressure to <paramref name="p"/>.
-    /// Differentiable; the solve's adjoint is the implicit one.
+    /// Differentiable; the solve's adjoint is the implicit one. Forward mode too (the tests check the
+    /// implicit adjoint against it).
     /// </summary>
-    [Differentiable]
+    [Differentiable(Modes = DerivativeModes.Reverse | DerivativeModes.Forward)]
     public static void Project(ReadOnlySpan<double> u, ReadOnlySpan<double> v, Span<double> uOut, Span<double> vOut, Span<double> p, ReadOnlySpan<int> solid,
         int nx, int ny, [NoDiff] double dx, [NoDiff] double dy, int xLo, int xHi, int yLo, int yHi, [NoDiff] double tolerance, int maxIterations)
     {

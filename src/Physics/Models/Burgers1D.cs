@@ -125,6 +125,7 @@ public sealed class Burgers1D
     {
         CheckState(u, next);
         ArgumentNullException.ThrowIfNull(tape);
+        tape.PushStep("Burgers1D.Step", u);
         if (ImplicitDiffusion) ModelKernels.Burgers1DImplicitStepPullbackForward(u, next, Viscosity, Dt, Dx, (int)Lo, (int)Hi, ImplicitTolerance, ImplicitMaxIterations, tape);
         else ModelKernels.Burgers1DStepPullbackForward(u, next, Viscosity, Dt, Dx, Substeps, (int)Lo, (int)Hi, tape);
     }
@@ -141,6 +142,7 @@ public sealed class Burgers1D
         Check.Length(uBar.Length, Cells, nameof(uBar), "the state adjoint");
         Check.Length(nextBar.Length, Cells, nameof(nextBar), "the state adjoint");
         ArgumentNullException.ThrowIfNull(tape);
+        tape.PopStep("Burgers1D.Step", u);
         double dtBar = 0;
         // These steps' reverse halves restore no span they wrote, so next keeps the step's result
         // (RecordedRolloutTests checks it).

@@ -106,6 +106,7 @@ public sealed class Burgers2D
         int n = Nx * Ny;
         CheckPacked(state, force, next);
         ArgumentNullException.ThrowIfNull(tape);
+        tape.PushStep("Burgers2D.StepPacked", state, force);
         ModelKernels.Burgers2DStepPullbackForward(state[..n], state[n..], force[..n], force[n..], next[..n], next[n..], Nx, Ny, Dx, Dy, Dt, Viscosity, Substeps,
             Boundary.XLoCode, Boundary.XHiCode, Boundary.YLoCode, Boundary.YHiCode, tape);
     }
@@ -123,6 +124,7 @@ public sealed class Burgers2D
         Check.Length(forceBar.Length, 2 * n, nameof(forceBar), "the packed force [fu, fv]");
         Check.Length(nextBar.Length, 2 * n, nameof(nextBar), "the packed state [u, v]");
         ArgumentNullException.ThrowIfNull(tape);
+        tape.PopStep("Burgers2D.StepPacked", state, force);
         double dtBar = 0, nuBar = 0;
         ModelKernels.Burgers2DStepPullbackReverse(state[..n], state[n..], force[..n], force[n..], next[..n], next[n..], Nx, Ny, Dx, Dy, Dt, Viscosity, Substeps,
             Boundary.XLoCode, Boundary.XHiCode, Boundary.YLoCode, Boundary.YHiCode,

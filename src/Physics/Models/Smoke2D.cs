@@ -106,6 +106,7 @@ public sealed class Smoke2D
     {
         CheckAll(smoke, u, v, inflow, smokeNext, uNext, vNext, pressure);
         ArgumentNullException.ThrowIfNull(tape);
+        tape.PushStep("Smoke2D.Step", smoke, u, v, inflow);
         ModelKernels.SmokeStepPullbackForward(smoke, u, v, inflow, smokeNext, uNext, vNext, pressure, Nx, Ny, Dx, Dy, Dt, Buoyancy, Tolerance, MaxIterations, tape);
     }
 
@@ -123,6 +124,7 @@ public sealed class Smoke2D
         CheckAll(smoke, u, v, inflow, smokeNext, uNext, vNext, pressure);
         CheckAll(smokeBar, uBar, vBar, inflowBar, smokeNextBar, uNextBar, vNextBar, pressureBar);
         ArgumentNullException.ThrowIfNull(tape);
+        tape.PopStep("Smoke2D.Step", smoke, u, v, inflow);
         double dtBar = 0;
         ModelKernels.SmokeStepPullbackReverse(smoke, u, v, inflow, smokeNext, uNext, vNext, pressure, Nx, Ny, Dx, Dy, Dt, Buoyancy, Tolerance, MaxIterations,
             smokeBar, uBar, vBar, inflowBar, smokeNextBar, uNextBar, vNextBar, pressureBar, ref dtBar, ref buoyancyBar, tape);

@@ -200,6 +200,7 @@ public sealed class WakeFlow2D
         Check.Length(state.Length, PackedLength, nameof(state), "the packed state [u, v]");
         Check.Length(next.Length, PackedLength, nameof(next), "the packed state [u, v]");
         ArgumentNullException.ThrowIfNull(tape);
+        tape.PushStep("WakeFlow2D.StepPacked", state);
         ModelKernels.WakeStepPullbackForward(state[..nu], state[nu..], next[..nu], next[nu..], new double[Nx * Ny], _solid, _uMask, _vMask, Nx, Ny, Dx, Dy, Dt, Viscosity, InflowVelocity, Substeps,
             Boundary.XLoCode, Boundary.XHiCode, Boundary.YLoCode, Boundary.YHiCode, Tolerance, MaxIterations, tape);
     }
@@ -217,6 +218,7 @@ public sealed class WakeFlow2D
         Check.Length(stateBar.Length, PackedLength, nameof(stateBar), "the packed state [u, v]");
         Check.Length(nextBar.Length, PackedLength, nameof(nextBar), "the packed state [u, v]");
         ArgumentNullException.ThrowIfNull(tape);
+        tape.PopStep("WakeFlow2D.StepPacked", state);
         double dtBar = 0, nuBar = 0, inflowBar = 0;
         ModelKernels.WakeStepPullbackReverse(state[..nu], state[nu..], next[..nu], next[nu..], new double[Nx * Ny], _solid, _uMask, _vMask, Nx, Ny, Dx, Dy, Dt, Viscosity, InflowVelocity, Substeps,
             Boundary.XLoCode, Boundary.XHiCode, Boundary.YLoCode, Boundary.YHiCode, Tolerance, MaxIterations,

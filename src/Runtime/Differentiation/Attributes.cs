@@ -2,19 +2,51 @@ namespace DiffGen;
 
 /// <summary>
 /// Marks a <c>static</c> method of a <c>partial</c> type for differentiation. The DiffGen source
-/// generator adds <c>{Name}Pullback</c> (reverse mode) and <c>{Name}Pushforward</c> (forward mode)
-/// to the same type. See docs/generated-code.md for the exact signatures.
+/// generator adds <c>{Name}Pullback</c> (reverse mode) to the same type, and the other forms that
+/// <see cref="Modes"/> asks for. See docs/generated-code.md for the exact signatures.
 /// </summary>
 [AttributeUsage(AttributeTargets.Method, AllowMultiple = false, Inherited = false)]
 public sealed class DifferentiableAttribute : Attribute
 {
+    /// <summary>
+    /// The derivative forms to generate. <c>{Name}Pullback</c> is always generated; when this is not
+    /// set, the project's MSBuild property <c>DiffGenDerivativeModes</c> decides (e.g.
+    /// <c>&lt;DiffGenDerivativeModes&gt;Reverse,Forward&lt;/DiffGenDerivativeModes&gt;</c>; default
+    /// <see cref="DerivativeModes.Reverse"/>). A form that a caller's form needs (a caller's pushforward
+    /// calls its callees' pushforwards) is generated as well. A requested form the method cannot have
+    /// (a dual pullback of float code) is reported as an info diagnostic (DG0300, DG0301).
+    /// </summary>
+    public DerivativeModes Modes { get; set; } = DerivativeModes.Reverse;
+}
+
+/// <summary>The derivative forms the generator adds for a <see cref="DifferentiableAttribute"/> method (flags).</summary>
+[Flags]
+public enum DerivativeModes
+{
+    /// <summary><c>{Name}Pullback</c>: reverse mode, vector-Jacobian products (gradients). Always generated.</summary>
+    Reverse = 1,
+
+    /// <summary><c>{Name}Pushforward</c>: forward mode, one Jacobian-vector product per call.</summary>
+    Forward = 2,
+
+    /// <summary><c>{Name}PushforwardVector</c>: forward mode carrying several tangent directions in one pass.</summary>
+    Vector = 4,
+
+    /// <summary><c>{Name}PullbackDual</c>: the pullback on dual numbers (forward over reverse: Hessian-vector products).</summary>
+    Dual = 8,
+
+    /// <summary>Every form.</summary>
+    All = Reverse | Forward | Vector | Dual,
 }
 
 /// <summary>
 /// Excludes a parameter of a <see cref="DifferentiableAttribute"/> method from differentiation:
-/// it gets no adjoint or tangent and is treated as a constant.
+/// it gets no adjoint or tangent and is treated as a constant. On a type (a grid, a boundary, an
+/// options class), it makes every value of the type inactive: <c>[Differentiable]</c> methods take
+/// such values as parameters and read their fields, properties and methods, and no derivative flows
+/// through them. Enums, strings and types that hold no float or double data are inactive without it.
 /// </summary>
-[AttributeUsage(AttributeTargets.Parameter, AllowMultiple = false, Inherited = false)]
+[AttributeUsage(AttributeTargets.Parameter | AttributeTargets.Struct | AttributeTargets.Class | AttributeTargets.Enum, AllowMultiple = false, Inherited = false)]
 public sealed class NoDiffAttribute : Attribute
 {
 }

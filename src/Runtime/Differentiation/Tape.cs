@@ -1,4 +1,6 @@
+using System.ComponentModel;
 using System.Runtime.CompilerServices;
+using DiffGen.CompilerServices;
 
 namespace DiffGen;
 
@@ -21,40 +23,71 @@ public sealed class Tape : IDisposable
     private RefStack<int[]>? _intArrays;
     private RefStack<long[]>? _longArrays;
     private RefStack<bool[]>? _boolArrays;
+    private RefStack<object>? _objects;
 
     /// <summary>Saved <see cref="double"/> values.</summary>
-    public ValueStack<double> Doubles => _doubles ??= new();
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    public ValueStack<double> Doubles => _doubles ?? (_doubles = Live(new ValueStack<double>()));
 
     /// <summary>Saved <see cref="float"/> values.</summary>
-    public ValueStack<float> Floats => _floats ??= new();
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    public ValueStack<float> Floats => _floats ?? (_floats = Live(new ValueStack<float>()));
 
     /// <summary>Saved <see cref="int"/> values (also loop trip counts).</summary>
-    public ValueStack<int> Ints => _ints ??= new();
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    public ValueStack<int> Ints => _ints ?? (_ints = Live(new ValueStack<int>()));
 
     /// <summary>Saved <see cref="long"/> values.</summary>
-    public ValueStack<long> Longs => _longs ??= new();
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    public ValueStack<long> Longs => _longs ?? (_longs = Live(new ValueStack<long>()));
 
     /// <summary>Saved <see cref="bool"/> values (also branch decisions).</summary>
-    public ValueStack<bool> Bools => _bools ??= new();
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    public ValueStack<bool> Bools => _bools ?? (_bools = Live(new ValueStack<bool>()));
 
     /// <summary>Saved references to <see cref="double"/> arrays (array locals).</summary>
-    public RefStack<double[]> DoubleArrays => _doubleArrays ??= new();
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    public RefStack<double[]> DoubleArrays => _doubleArrays ?? (_doubleArrays = Live(new RefStack<double[]>()));
 
     /// <summary>Saved references to <see cref="float"/> arrays.</summary>
-    public RefStack<float[]> FloatArrays => _floatArrays ??= new();
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    public RefStack<float[]> FloatArrays => _floatArrays ?? (_floatArrays = Live(new RefStack<float[]>()));
 
     /// <summary>Saved references to <see cref="int"/> arrays.</summary>
-    public RefStack<int[]> IntArrays => _intArrays ??= new();
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    public RefStack<int[]> IntArrays => _intArrays ?? (_intArrays = Live(new RefStack<int[]>()));
 
     /// <summary>Saved references to <see cref="long"/> arrays.</summary>
-    public RefStack<long[]> LongArrays => _longArrays ??= new();
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    public RefStack<long[]> LongArrays => _longArrays ?? (_longArrays = Live(new RefStack<long[]>()));
 
     /// <summary>Saved references to <see cref="bool"/> arrays.</summary>
-    public RefStack<bool[]> BoolArrays => _boolArrays ??= new();
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    public RefStack<bool[]> BoolArrays => _boolArrays ?? (_boolArrays = Live(new RefStack<bool[]>()));
+
+    /// <summary>
+    /// Saved values of inactive types (a grid struct, an enum held in a local) that the reverse half of a
+    /// pullback reads: boxed, once per call, not per loop iteration.
+    /// </summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    public RefStack<object> Objects => _objects ?? (_objects = Live(new RefStack<object>()));
 
     /// <summary>Values currently saved, over all value stacks (zero after a balanced forward and reverse half).</summary>
     public int Count => (_doubles?.Count ?? 0) + (_floats?.Count ?? 0) + (_ints?.Count ?? 0) + (_longs?.Count ?? 0) + (_bools?.Count ?? 0)
-        + (_doubleArrays?.Count ?? 0) + (_floatArrays?.Count ?? 0) + (_intArrays?.Count ?? 0) + (_longArrays?.Count ?? 0) + (_boolArrays?.Count ?? 0);
+        + (_doubleArrays?.Count ?? 0) + (_floatArrays?.Count ?? 0) + (_intArrays?.Count ?? 0) + (_longArrays?.Count ?? 0) + (_boolArrays?.Count ?? 0) + (_objects?.Count ?? 0);
+
+    private bool _disposed;
+    private bool _cached;
+
+    /// <summary>The first use of a stack: refused once the tape is disposed (its buffers are back in the pool).</summary>
+    private T Live<T>(T stack)
+    {
+        if (_disposed)
+            throw new ObjectDisposedException(nameof(Tape), "This tape was disposed (or handed back with Return()); a recorded step can only be reversed on a live tape. Record the steps again on a new tape (Tape.Rent()).");
+        if (_cached)
+            throw new InvalidOperationException("This tape was handed back with Return() and sits in the reuse cache; rent a tape with Tape.Rent() instead of using one after returning it.");
+        return stack;
+    }
 
     // A few tapes per thread are kept for reuse: a solver step's pullback is called thousands of times
     // per training run, and a fresh tape costs several allocations and pool rentals per call.
@@ -68,17 +101,23 @@ public sealed class Tape : IDisposable
         if (cache is null || s_cached == 0) return new Tape();
         var tape = cache[--s_cached]!;
         cache[s_cached] = null;
+        tape._cached = false;
         return tape;
     }
 
     /// <summary>
     /// Hands a tape back for reuse by <see cref="Rent"/> on this thread, keeping its buffers; a tape that is
-    /// not empty (a sweep failed half-way) is disposed instead.
+    /// not empty (a sweep failed half-way) is disposed instead, and so is a disposed one left alone.
     /// </summary>
+    /// <exception cref="InvalidOperationException">The tape was returned already (two later rentals would share it).</exception>
     public void Return()
     {
+        if (_cached)
+            throw new InvalidOperationException("Tape.Return() was called twice for one tape: the cache would hand it to two renters at once. Return each rented tape exactly once.");
+        if (_disposed) return;
         s_cache ??= new Tape?[4];
-        if (Count != 0 || s_cached == s_cache.Length) { Dispose(); return; }
+        if (Count != 0 || _frames is { Count: > 0 } || s_cached == s_cache.Length) { Dispose(); return; }
+        _cached = true;
         s_cache[s_cached++] = this;
     }
 
@@ -92,12 +131,14 @@ public sealed class Tape : IDisposable
     private long _pooledBytes;
 
     /// <summary>Bytes held in recycled arrays, ready for <see cref="NewArray{T}"/> (at most 256 MB per tape).</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
     public long RecycledBytes => _pooledBytes;
 
     /// <summary>
     /// A zeroed array of exactly <paramref name="length"/> elements, as <c>new T[length]</c>: a recycled one of
     /// that length when the tape holds one (arrays of 16 KB and more), otherwise a new one.
     /// </summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
     public T[] NewArray<T>(int length) where T : unmanaged
     {
         var a = TakeRecycled<T>(length);
@@ -107,6 +148,7 @@ public sealed class Tape : IDisposable
     }
 
     /// <summary>A copy of <paramref name="values"/> in an array from <see cref="NewArray{T}"/>'s pool.</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
     public T[] CopyOf<T>(ReadOnlySpan<T> values) where T : unmanaged
     {
         var a = TakeRecycled<T>(values.Length) ?? GC.AllocateUninitializedArray<T>(values.Length);
@@ -118,6 +160,7 @@ public sealed class Tape : IDisposable
     /// Hands an array that nothing references any more back for <see cref="NewArray{T}"/> (small arrays, and
     /// arrays beyond the tape's 256 MB, are left to the garbage collector).
     /// </summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
     public void Recycle<T>(T[] array) where T : unmanaged
     {
         ArgumentNullException.ThrowIfNull(array);
@@ -141,9 +184,11 @@ public sealed class Tape : IDisposable
         return (T[])stack.Pop();
     }
 
-    /// <summary>Returns the value stacks' buffers to the pool and drops the recycled arrays.</summary>
+    /// <summary>Returns the value stacks' buffers to the pool and drops the recycled arrays; the tape cannot be used afterwards.</summary>
     public void Dispose()
     {
+        _disposed = true;
+        _frames = null;
         _arrays = null;
         _pooledBytes = 0;
         _doubles?.Dispose();
@@ -152,5 +197,61 @@ public sealed class Tape : IDisposable
         _longs?.Dispose();
         _bools?.Dispose();
         _doubles = null; _floats = null; _ints = null; _longs = null; _bools = null;
+        _doubleArrays = null; _floatArrays = null; _intArrays = null; _longArrays = null; _boolArrays = null;
+    }
+
+    // The recorded steps not yet reversed, last on top: their names and input fingerprints.
+    private Stack<(string Step, ulong Fingerprint, int Number)>? _frames;
+    private int _framesRecorded;
+
+    /// <summary>Recorded steps on this tape that are not reversed yet (see <see cref="PushStep"/>).</summary>
+    public int PendingSteps => _frames?.Count ?? 0;
+
+    /// <summary>
+    /// Marks the start of a recorded step: a model's recording <c>Step(…, tape)</c> calls it before the
+    /// generated forward half, with the step's name and inputs. <see cref="PopStep"/> in the matching reverse
+    /// then checks that the steps are reversed last-first and with the inputs they were recorded with; a
+    /// reverse that pops another step's values would otherwise return a wrong gradient without a word.
+    /// The check costs one pass over the inputs (a 64-bit fingerprint), not a copy.
+    /// </summary>
+    public void PushStep(string step, ReadOnlySpan<double> input, ReadOnlySpan<double> input2 = default, ReadOnlySpan<double> input3 = default, ReadOnlySpan<double> input4 = default)
+    {
+        ArgumentNullException.ThrowIfNull(step);
+        Live(this);
+        (_frames ??= new()).Push((step, Fingerprint(input, input2, input3, input4), ++_framesRecorded));
+    }
+
+    /// <summary>
+    /// Called by a recorded step's reverse before the generated reverse half: throws unless the last recorded
+    /// step not yet reversed is <paramref name="step"/> with these inputs, and consumes it.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">No step is pending, the steps are reversed out of order, or the inputs differ.</exception>
+    public void PopStep(string step, ReadOnlySpan<double> input, ReadOnlySpan<double> input2 = default, ReadOnlySpan<double> input3 = default, ReadOnlySpan<double> input4 = default)
+    {
+        ArgumentNullException.ThrowIfNull(step);
+        Live(this);
+        if (_frames is not { Count: > 0 })
+            throw new InvalidOperationException($"Reversing {step}, but this tape holds no recorded step that is not reversed yet: record the step on this tape first (each recorded step is reversed once).");
+        ulong f = Fingerprint(input, input2, input3, input4);
+        var (top, topPrint, topNumber) = _frames.Peek();
+        if (top == step && topPrint == f) { _frames.Pop(); return; }
+        foreach (var (name, print, number) in _frames)
+            if (name == step && print == f)
+                throw new InvalidOperationException(
+                    $"Reversing {step} out of order: these inputs are those of recorded step #{number}, but step #{topNumber} ({top}) was recorded after it and is not reversed yet. Reverse recorded steps last-first.");
+        throw new InvalidOperationException(top == step
+            ? $"Reversing {step} with inputs other than those of any recorded step (the next to reverse is step #{topNumber}): pass the same input spans, unchanged since the step was recorded."
+            : $"Reversing {step}, but the next recorded step to reverse is step #{topNumber}, {top}: reverse recorded steps last-first, each with the method that matches its recording.");
+    }
+
+    private static ulong Fingerprint(ReadOnlySpan<double> a, ReadOnlySpan<double> b, ReadOnlySpan<double> c, ReadOnlySpan<double> d) =>
+        Mix(Mix(Mix(Mix(14695981039346656037UL, a), b), c), d);
+
+    // FNV-1a over 8-byte words: one dependent multiply per value, a few microseconds for a 2D state.
+    private static ulong Mix(ulong h, ReadOnlySpan<double> values)
+    {
+        h = (h ^ (ulong)values.Length) * 1099511628211UL;
+        foreach (double v in values) h = (h ^ (ulong)BitConverter.DoubleToInt64Bits(v)) * 1099511628211UL;
+        return h;
     }
 }

@@ -33,13 +33,22 @@ public static class TestCompilation
             References.Value,
             new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable, allowUnsafe: true));
 
-    public static GeneratorDriver CreateDriver(bool trackSteps = false) =>
+    /// <summary>
+    /// A driver for the real generator. <paramref name="modes"/> is the project's DiffGenDerivativeModes
+    /// (null: not set, so Reverse); <paramref name="generator"/> replaces the default instance (to set its test hook).
+    /// </summary>
+    public static GeneratorDriver CreateDriver(bool trackSteps = false, string? modes = null, DifferentiableGenerator? generator = null) =>
         CSharpGeneratorDriver.Create(
-            [new DifferentiableGenerator().AsSourceGenerator()],
+            [(generator ?? new DifferentiableGenerator()).AsSourceGenerator()],
             parseOptions: ParseOptions,
+            optionsProvider: new BuildProperties(modes == null ? [] : new Dictionary<string, string> { ["build_property.DiffGenDerivativeModes"] = modes }),
             driverOptions: new GeneratorDriverOptions(IncrementalGeneratorOutputKind.None, trackIncrementalGeneratorSteps: trackSteps));
 
+    /// <summary>Runs the generator with the project's default modes (Reverse only).</summary>
     public static GeneratorResult Run(params string[] sources) => Run(Create(sources), CreateDriver());
+
+    /// <summary>Runs the generator with every mode asked for by the project (DiffGenDerivativeModes = All).</summary>
+    public static GeneratorResult RunAllModes(params string[] sources) => Run(Create(sources), CreateDriver(modes: "All"));
 
     public static GeneratorResult Run(Compilation input, GeneratorDriver driver)
     {
@@ -50,4 +59,22 @@ public static class TestCompilation
         var outputDiagnostics = output.GetDiagnostics().Where(d => d.Severity >= DiagnosticSeverity.Warning).ToImmutableArray();
         return new GeneratorResult(driver, input, output, diagnostics, outputDiagnostics, generated, run);
     }
+}
+
+/// <summary>The global analyzer-config options a project's CompilerVisibleProperty items produce (build_property.*).</summary>
+public sealed class BuildProperties(IReadOnlyDictionary<string, string> values) : Microsoft.CodeAnalysis.Diagnostics.AnalyzerConfigOptionsProvider
+{
+    private sealed class Options(IReadOnlyDictionary<string, string> values) : Microsoft.CodeAnalysis.Diagnostics.AnalyzerConfigOptions
+    {
+        public override bool TryGetValue(string key, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out string? value) => values.TryGetValue(key, out value);
+    }
+
+    private readonly Options _global = new(values);
+    private static readonly Options None = new(new Dictionary<string, string>());
+
+    public override Microsoft.CodeAnalysis.Diagnostics.AnalyzerConfigOptions GlobalOptions => _global;
+
+    public override Microsoft.CodeAnalysis.Diagnostics.AnalyzerConfigOptions GetOptions(SyntaxTree tree) => None;
+
+    public override Microsoft.CodeAnalysis.Diagnostics.AnalyzerConfigOptions GetOptions(AdditionalText textFile) => None;
 }

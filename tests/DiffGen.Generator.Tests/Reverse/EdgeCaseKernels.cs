@@ -7,6 +7,11 @@ public static partial class EdgeCases
 
     [Differentiable] public static double DoWhile(double x) { do { x = x * 1.5; } while (x < 10); return x; }
 
+    // Regression (#11): a long bound made the reverse trip count long, and 'int _trips = …' did not compile.
+    [Differentiable] public static double LongBound(double x, long n) { double s = 0; for (int i = 0; i < n; i++) s = s * x + i; return s; }
+
+    [Differentiable] public static double ConstLongBound(double x) { const long n = 4; const byte k = 3; double s = 0; for (int i = 0; i < n; i++) s = s * x + k; return s; }
+
     [Differentiable] public static double TwoLoopVariables(double x, int n) { double s = 0; for (int i = 0, j = n; i < j; i++, j--) s += x * i * j; return s; }
 
     [Differentiable] public static double NegativeStride(double x) { double s = 0; for (int i = 9; i >= 0; i -= 2) s = s * x + i; return s; }

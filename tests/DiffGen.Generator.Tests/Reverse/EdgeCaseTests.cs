@@ -21,6 +21,8 @@ public class EdgeCaseTests
     }
 
     [Fact] public void InfiniteForWithBreak() => Check(EdgeCases.InfiniteForWithBreak, EdgeCases.InfiniteForWithBreakPullback, EdgeCases.InfiniteForWithBreakPushforward, 0.3, 1.7, 12);
+    [Fact] public void LongBound() => Check(x => EdgeCases.LongBound(x, 5L), (double x, double b, ref double xb) => EdgeCases.LongBoundPullback(x, 5L, b, ref xb), (x, d) => EdgeCases.LongBoundPushforward(x, d, 5L), 0.7, -1.3);
+    [Fact] public void ConstLongBound() => Check(EdgeCases.ConstLongBound, EdgeCases.ConstLongBoundPullback, EdgeCases.ConstLongBoundPushforward, 0.7, -1.3);
     [Fact] public void DoWhile() => Check(EdgeCases.DoWhile, EdgeCases.DoWhilePullback, EdgeCases.DoWhilePushforward, 0.5, 3.1, 20);
     [Fact] public void TwoLoopVariables() => Check(x => EdgeCases.TwoLoopVariables(x, 7), (double x, double b, ref double xb) => EdgeCases.TwoLoopVariablesPullback(x, 7, b, ref xb), (x, d) => EdgeCases.TwoLoopVariablesPushforward(x, d, 7), 0.4);
     [Fact] public void NegativeStride() => Check(EdgeCases.NegativeStride, EdgeCases.NegativeStridePullback, EdgeCases.NegativeStridePushforward, 0.7, -1.2);

@@ -6,8 +6,8 @@ using Microsoft.CodeAnalysis;
 namespace DiffGen.Generator.Tests.Snapshots;
 
 /// <summary>
-/// The generated source of representative methods, compared line by line with checked-in
-/// baselines (Snapshots/Baselines/*.g.cs). Set DIFFGEN_UPDATE_SNAPSHOTS=1 to rewrite them; a
+/// The generated source of representative methods, every mode asked for (DiffGenDerivativeModes = All),
+/// compared line by line with checked-in baselines (Snapshots/Baselines/*.g.cs). Set DIFFGEN_UPDATE_SNAPSHOTS=1 to rewrite them; a
 /// baseline is accepted only after reading its diff as a reviewer would.
 /// </summary>
 public class SnapshotTests
@@ -31,7 +31,7 @@ public class SnapshotTests
     public void GeneratedCode_MatchesBaseline(string name)
     {
         var source = File.ReadAllText(Path.Combine(InputDir(), name + ".cs"));
-        var result = TestCompilation.Run(source);
+        var result = TestCompilation.RunAllModes(source);
 
         Assert.Empty(result.GeneratorDiagnostics.Where(d => d.Severity == DiagnosticSeverity.Error));
         // The generated code must compile without warnings (users build with TreatWarningsAsErrors).
@@ -59,8 +59,8 @@ public class SnapshotTests
         foreach (var f in Directory.GetFiles(InputDir()))
         {
             var source = File.ReadAllText(f);
-            var a = TestCompilation.Run(source).Sources;
-            var b = TestCompilation.Run(source).Sources;
+            var a = TestCompilation.RunAllModes(source).Sources;
+            var b = TestCompilation.RunAllModes(source).Sources;
             Assert.Equal(a, b);
         }
     }

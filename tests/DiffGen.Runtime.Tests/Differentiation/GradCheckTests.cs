@@ -1,3 +1,5 @@
+using DiffGen.CompilerServices;
+
 namespace DiffGen.Runtime.Tests.Differentiation;
 
 public class GradCheckTests

@@ -106,3 +106,81 @@ public class TapeArrayPoolTests
         Assert.NotSame(a, t.NewArray<double>(Large));
     }
 }
+
+/// <summary>Misuse of the tape that used to run silently (issue #13): a double Return, use after Dispose, recorded steps reversed out of order or with other inputs.</summary>
+public class TapeMisuseTests
+{
+    [Fact]
+    public void ReturnTwice_Throws_SoTwoRentersNeverShareATape()
+    {
+        var t = Tape.Rent();
+        t.Return();
+        var e = Assert.Throws<InvalidOperationException>(() => t.Return());
+        Assert.Contains("twice", e.Message);
+        var a = Tape.Rent();
+        var b = Tape.Rent();
+        Assert.NotSame(a, b); // before: both were t
+        a.Return();
+        b.Return();
+    }
+
+    [Fact]
+    public void UsingAReturnedTape_Throws()
+    {
+        var t = Tape.Rent();
+        t.Return();
+        Assert.Throws<InvalidOperationException>(() => t.Doubles.Push(1));
+        Assert.Same(t, Tape.Rent());
+        Tape.Rent().Return();
+    }
+
+    [Fact]
+    public void DisposedTape_SaysSo_InsteadOfReportingAGeneratorBug()
+    {
+        var t = new Tape();
+        t.Doubles.Push(1);
+        t.Dispose();
+        var e = Assert.Throws<ObjectDisposedException>(() => t.Doubles.Pop());
+        Assert.Contains("disposed", e.Message);
+        Assert.DoesNotContain("generator bug", e.Message);
+        t.Return(); // a disposed tape is not cached
+        Assert.NotSame(t, Tape.Rent());
+    }
+
+    [Fact]
+    public void RecordedSteps_ReversedLastFirst_WithTheirInputs_Pass()
+    {
+        var t = new Tape();
+        double[] a = [1, 2], b = [3, 4];
+        t.PushStep("step", a);
+        t.PushStep("step", b);
+        Assert.Equal(2, t.PendingSteps);
+        t.PopStep("step", b);
+        t.PopStep("step", a);
+        Assert.Equal(0, t.PendingSteps);
+    }
+
+    [Fact]
+    public void RecordedSteps_ReversedOutOfOrder_Throw()
+    {
+        var t = new Tape();
+        double[] a = [1, 2], b = [3, 4];
+        t.PushStep("step", a);
+        t.PushStep("step", b);
+        var e = Assert.Throws<InvalidOperationException>(() => t.PopStep("step", a));
+        Assert.Contains("out of order", e.Message);
+        Assert.Contains("#1", e.Message);
+    }
+
+    [Fact]
+    public void RecordedStep_ReversedWithOtherInputs_Throws()
+    {
+        var t = new Tape();
+        double[] a = [1, 2];
+        t.PushStep("step", a);
+        a[1] = 2.5; // changed after recording
+        Assert.Contains("inputs other than", Assert.Throws<InvalidOperationException>(() => t.PopStep("step", a)).Message);
+        Assert.Contains("next recorded step to reverse", Assert.Throws<InvalidOperationException>(() => t.PopStep("other", [1, 2.5])).Message);
+        Assert.Contains("holds no recorded step", Assert.Throws<InvalidOperationException>(() => new Tape().PopStep("step", a)).Message);
+    }
+}

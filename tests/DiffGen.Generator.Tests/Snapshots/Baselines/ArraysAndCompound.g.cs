@@ -17,7 +17,7 @@ namespace Snap
         /// <summary>Reverse-mode derivative of <see cref="Accumulate"/>: re-runs it, returns its result, and propagates adjoints (see docs/generated-code.md).</summary>
         public static double AccumulatePullback(double[] a, double x, double resultBar, global::System.Span<double> aBar, ref double xBar)
         {
-            var _tapeDouble = new global::DiffGen.ValueStack<double>();
+            var _tapeDouble = new global::DiffGen.CompilerServices.ValueStack<double>();
             var _tape = global::DiffGen.Tape.Rent();
             double p = 0.0;
             double _result = 0.0;
@@ -41,19 +41,23 @@ namespace Snap
             _result = p;
             var aFinal = _tape.CopyOf<double>(a);
             // Reverse sweep
+            // reverse of: return p;
             {
                 double _t0 = resultBar;
                 resultBar = 0.0;
                 pBar += _t0;
             }
+            // reverse of: p /= a.Length;
             {
                 double _t1 = pBar;
                 pBar = 0.0;
                 pBar += _t1 / a.Length;
             }
+            // reverse of: for (int i = 0; i < a.Length; i++)
             for (int _k = _n0 - 1; _k >= 0; _k--)
             {
                 int i = _k;
+                // reverse of: p *= 1 + a[i];
                 {
                     double _t2 = pBar;
                     pBar = 0.0;
@@ -62,6 +66,7 @@ namespace Snap
                     pBar += _t2 * (1 + a[i]);
                     aBar[i] += _t3;
                 }
+                // reverse of: a[i] *= x;
                 {
                     double _t4 = aBar[i];
                     aBar[i] = 0.0;
@@ -90,13 +95,13 @@ namespace Snap
             p = 1;
             for (int i = 0; i < a.Length; i++)
             {
-                double _d0 = aDot[i] * x + a[i] * xDot;
+                double _d0 = aDot[i] * x + xDot * a[i];
                 a[i] = a[i] * x;
                 aDot[i] = _d0;
                 double _d1 = aDot[i];
                 a[i] = a[i] - 0.5;
                 aDot[i] = _d1;
-                double _d2 = pDot * (1 + a[i]) + p * aDot[i];
+                double _d2 = pDot * (1 + a[i]) + aDot[i] * p;
                 p = p * (1 + a[i]);
                 pDot = _d2;
             }
@@ -115,28 +120,31 @@ namespace Snap
             if (aDots.Length != a.Length * directions) throw new global::System.ArgumentException("aDots must hold a.Length tangents per direction (element i, direction q at i * directions + q)", nameof(aDots));
             if (xDots.Length != directions) throw new global::System.ArgumentException("xDots must hold one tangent per direction", nameof(xDots));
             if (resultDots.Length != directions) throw new global::System.ArgumentException("resultDots must hold one tangent per direction", nameof(resultDots));
+            double[] _d0 = new double[directions];
+            double[] _d1 = new double[directions];
+            double[] _d2 = new double[directions];
+            double[] _d3 = new double[directions];
             double p = 0.0;
             double[] pDots = new double[directions];
             double _result = 0.0;
             double[] resultDots2 = new double[directions];
-            double[] _lanesdouble = new double[directions];
             for (int _q = 0; _q < directions; _q++) pDots[_q] = 0.0;
             p = 1;
             for (int i = 0; i < a.Length; i++)
             {
-                for (int _q = 0; _q < directions; _q++) _lanesdouble[_q] = aDots[i * directions + _q] * x + a[i] * xDots[_q];
+                for (int _q = 0; _q < directions; _q++) _d0[_q] = aDots[i * directions + _q] * x + xDots[_q] * a[i];
                 a[i] = a[i] * x;
-                for (int _q = 0; _q < directions; _q++) aDots[i * directions + _q] = _lanesdouble[_q];
-                for (int _q = 0; _q < directions; _q++) _lanesdouble[_q] = aDots[i * directions + _q];
+                for (int _q = 0; _q < directions; _q++) aDots[i * directions + _q] = _d0[_q];
+                for (int _q = 0; _q < directions; _q++) _d1[_q] = aDots[i * directions + _q];
                 a[i] = a[i] - 0.5;
-                for (int _q = 0; _q < directions; _q++) aDots[i * directions + _q] = _lanesdouble[_q];
-                for (int _q = 0; _q < directions; _q++) _lanesdouble[_q] = pDots[_q] * (1 + a[i]) + p * aDots[i * directions + _q];
+                for (int _q = 0; _q < directions; _q++) aDots[i * directions + _q] = _d1[_q];
+                for (int _q = 0; _q < directions; _q++) _d2[_q] = pDots[_q] * (1 + a[i]) + aDots[i * directions + _q] * p;
                 p = p * (1 + a[i]);
-                for (int _q = 0; _q < directions; _q++) pDots[_q] = _lanesdouble[_q];
+                for (int _q = 0; _q < directions; _q++) pDots[_q] = _d2[_q];
             }
-            for (int _q = 0; _q < directions; _q++) _lanesdouble[_q] = pDots[_q] / a.Length;
+            for (int _q = 0; _q < directions; _q++) _d3[_q] = pDots[_q] / a.Length;
             p = p / a.Length;
-            for (int _q = 0; _q < directions; _q++) pDots[_q] = _lanesdouble[_q];
+            for (int _q = 0; _q < directions; _q++) pDots[_q] = _d3[_q];
             for (int _q = 0; _q < directions; _q++) resultDots2[_q] = pDots[_q];
             _result = p;
             ((global::System.ReadOnlySpan<double>)resultDots2).CopyTo(resultDots);
@@ -146,7 +154,7 @@ namespace Snap
         /// <summary>The pullback of <see cref="Accumulate"/> on dual numbers: seed the inputs' tangents with v and read H·v from the adjoints' tangents (see docs/generated-code.md).</summary>
         public static global::DiffGen.Dual AccumulatePullbackDual(global::DiffGen.Dual[] a, global::DiffGen.Dual x, global::DiffGen.Dual resultBar, global::System.Span<global::DiffGen.Dual> aBar, ref global::DiffGen.Dual xBar)
         {
-            var _tapeDouble = new global::DiffGen.ValueStack<global::DiffGen.Dual>();
+            var _tapeDouble = new global::DiffGen.CompilerServices.ValueStack<global::DiffGen.Dual>();
             global::DiffGen.Dual p = 0.0;
             global::DiffGen.Dual _result = 0.0;
             global::DiffGen.Dual xAdj = 0.0;
@@ -169,19 +177,23 @@ namespace Snap
             _result = p;
             var aFinal = ((global::System.ReadOnlySpan<global::DiffGen.Dual>)a).ToArray();
             // Reverse sweep
+            // reverse of: return p;
             {
                 global::DiffGen.Dual _t0 = resultBar;
                 resultBar = 0.0;
                 pBar += _t0;
             }
+            // reverse of: p /= a.Length;
             {
                 global::DiffGen.Dual _t1 = pBar;
                 pBar = 0.0;
                 pBar += _t1 / a.Length;
             }
+            // reverse of: for (int i = 0; i < a.Length; i++)
             for (int _k = _n0 - 1; _k >= 0; _k--)
             {
                 int i = _k;
+                // reverse of: p *= 1 + a[i];
                 {
                     global::DiffGen.Dual _t2 = pBar;
                     pBar = 0.0;
@@ -190,6 +202,7 @@ namespace Snap
                     pBar += _t2 * (1 + a[i]);
                     aBar[i] += _t3;
                 }
+                // reverse of: a[i] *= x;
                 {
                     global::DiffGen.Dual _t4 = aBar[i];
                     aBar[i] = 0.0;

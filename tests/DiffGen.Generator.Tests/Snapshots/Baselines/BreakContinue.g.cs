@@ -17,8 +17,8 @@ namespace Snap
         /// <summary>Reverse-mode derivative of <see cref="Series"/>: re-runs it, returns its result, and propagates adjoints (see docs/generated-code.md).</summary>
         public static double SeriesPullback(double x, int n, double resultBar, ref double xBar)
         {
-            var _tapeBool = new global::DiffGen.ValueStack<bool>();
-            var _tapeDouble = new global::DiffGen.ValueStack<double>();
+            var _tapeBool = new global::DiffGen.CompilerServices.ValueStack<bool>();
+            var _tapeDouble = new global::DiffGen.CompilerServices.ValueStack<double>();
             double s = 0.0;
             double term = 0.0;
             double _result = 0.0;
@@ -60,11 +60,13 @@ namespace Snap
             }
             _result = s;
             // Reverse sweep
+            // reverse of: return s;
             {
                 double _t0 = resultBar;
                 resultBar = 0.0;
                 sBar += _t0;
             }
+            // reverse of: for (int k = 1; k <= n; k++)
             for (int _k = _n0 - 1; _k >= 0; _k--)
             {
                 int k = 1 + _k;
@@ -72,20 +74,24 @@ namespace Snap
                 {
                     if (!_break)
                     {
+                        // reverse of: s += term;
                         {
                             double _t1 = sBar;
                             termBar += _t1;
                         }
                     }
+                    // reverse of: if (Math.Abs(term) < 1e-12)
                     if (global::System.Math.Abs(term) < 1e-12)
                     {
                         _break = _tapeBool.Pop();
                     }
                 }
+                // reverse of: if (k % 2 == 0)
                 if (k % 2 == 0)
                 {
                     _continue = _tapeBool.Pop();
                 }
+                // reverse of: term *= x / k;
                 {
                     double _t2 = termBar;
                     termBar = 0.0;
@@ -123,7 +129,7 @@ namespace Snap
             for (int k = 1; !_break && k <= n; k++)
             {
                 _continue = false;
-                double _d0 = termDot * (x / k) + term * (xDot / k);
+                double _d0 = termDot * (x / k) + xDot / k * term;
                 term = term * (x / k);
                 termDot = _d0;
                 if (k % 2 == 0)
@@ -155,6 +161,8 @@ namespace Snap
             if (directions < 1) throw new global::System.ArgumentOutOfRangeException(nameof(directions), directions, "At least one direction is needed.");
             if (xDots.Length != directions) throw new global::System.ArgumentException("xDots must hold one tangent per direction", nameof(xDots));
             if (resultDots.Length != directions) throw new global::System.ArgumentException("resultDots must hold one tangent per direction", nameof(resultDots));
+            double[] _d0 = new double[directions];
+            double[] _d1 = new double[directions];
             double s = 0.0;
             double[] sDots = new double[directions];
             double term = 0.0;
@@ -163,7 +171,6 @@ namespace Snap
             double[] resultDots2 = new double[directions];
             bool _continue = false;
             bool _break = false;
-            double[] _lanesdouble = new double[directions];
             for (int _q = 0; _q < directions; _q++) sDots[_q] = 0.0;
             s = 0;
             for (int _q = 0; _q < directions; _q++) termDots[_q] = 0.0;
@@ -172,9 +179,9 @@ namespace Snap
             for (int k = 1; !_break && k <= n; k++)
             {
                 _continue = false;
-                for (int _q = 0; _q < directions; _q++) _lanesdouble[_q] = termDots[_q] * (x / k) + term * (xDots[_q] / k);
+                for (int _q = 0; _q < directions; _q++) _d0[_q] = termDots[_q] * (x / k) + xDots[_q] / k * term;
                 term = term * (x / k);
-                for (int _q = 0; _q < directions; _q++) termDots[_q] = _lanesdouble[_q];
+                for (int _q = 0; _q < directions; _q++) termDots[_q] = _d0[_q];
                 if (k % 2 == 0)
                 {
                     _continue = true;
@@ -187,9 +194,9 @@ namespace Snap
                     }
                     if (!_break)
                     {
-                        for (int _q = 0; _q < directions; _q++) _lanesdouble[_q] = sDots[_q] + termDots[_q];
+                        for (int _q = 0; _q < directions; _q++) _d1[_q] = sDots[_q] + termDots[_q];
                         s = s + term;
-                        for (int _q = 0; _q < directions; _q++) sDots[_q] = _lanesdouble[_q];
+                        for (int _q = 0; _q < directions; _q++) sDots[_q] = _d1[_q];
                     }
                 }
             }
@@ -202,8 +209,8 @@ namespace Snap
         /// <summary>The pullback of <see cref="Series"/> on dual numbers: seed the inputs' tangents with v and read H·v from the adjoints' tangents (see docs/generated-code.md).</summary>
         public static global::DiffGen.Dual SeriesPullbackDual(global::DiffGen.Dual x, int n, global::DiffGen.Dual resultBar, ref global::DiffGen.Dual xBar)
         {
-            var _tapeBool = new global::DiffGen.ValueStack<bool>();
-            var _tapeDouble = new global::DiffGen.ValueStack<global::DiffGen.Dual>();
+            var _tapeBool = new global::DiffGen.CompilerServices.ValueStack<bool>();
+            var _tapeDouble = new global::DiffGen.CompilerServices.ValueStack<global::DiffGen.Dual>();
             global::DiffGen.Dual s = 0.0;
             global::DiffGen.Dual term = 0.0;
             global::DiffGen.Dual _result = 0.0;
@@ -232,7 +239,7 @@ namespace Snap
                 }
                 if (!_continue)
                 {
-                    if (global::DiffGen.DualMath.Abs(term) < 1e-12)
+                    if (global::DiffGen.CompilerServices.DualMath.Abs(term) < 1e-12)
                     {
                         _tapeBool.Push(_break);
                         _break = true;
@@ -245,11 +252,13 @@ namespace Snap
             }
             _result = s;
             // Reverse sweep
+            // reverse of: return s;
             {
                 global::DiffGen.Dual _t0 = resultBar;
                 resultBar = 0.0;
                 sBar += _t0;
             }
+            // reverse of: for (int k = 1; k <= n; k++)
             for (int _k = _n0 - 1; _k >= 0; _k--)
             {
                 int k = 1 + _k;
@@ -257,20 +266,24 @@ namespace Snap
                 {
                     if (!_break)
                     {
+                        // reverse of: s += term;
                         {
                             global::DiffGen.Dual _t1 = sBar;
                             termBar += _t1;
                         }
                     }
-                    if (global::DiffGen.DualMath.Abs(term) < 1e-12)
+                    // reverse of: if (Math.Abs(term) < 1e-12)
+                    if (global::DiffGen.CompilerServices.DualMath.Abs(term) < 1e-12)
                     {
                         _break = _tapeBool.Pop();
                     }
                 }
+                // reverse of: if (k % 2 == 0)
                 if (k % 2 == 0)
                 {
                     _continue = _tapeBool.Pop();
                 }
+                // reverse of: term *= x / k;
                 {
                     global::DiffGen.Dual _t2 = termBar;
                     termBar = 0.0;

@@ -50,7 +50,8 @@ namespace Snap
             double dxAdj = 0.0;
             double xBar = 0.0;
             double fBar = 0.0;
-            int _trips = (n > 0 ? n : 0);
+            // reverse of: for (int i = 0; i < n; i++)
+            int _trips = n > 0 ? n : 0;
             for (int _k = _trips - 1; _k >= 0; _k--)
             {
                 int i = _k;
@@ -59,26 +60,29 @@ namespace Snap
                 double f = x - j;
                 int j0 = (j % n + n) % n;
                 int j1 = (j0 + 1) % n;
+                // reverse of: next[i] = (1 - f) * u[j0] + f * u[j1];
                 {
                     double _t0 = nextBar[i];
                     nextBar[i] = 0.0;
                     double _t1 = _t0 * u[j0];
-                    fBar = -_t1 + _t0 * u[j1];
+                    fBar = _t0 * u[j1] - _t1;
                     uBar[j0] += _t0 * (1 - f);
                     uBar[j1] += _t0 * f;
                 }
+                // reverse of: double f = x - j;
                 {
                     double _t2 = fBar;
                     fBar = 0.0;
                     xBar = _t2;
                 }
+                // reverse of: double x = i - dt * u[i] / dx;
                 {
                     double _t3 = xBar;
                     xBar = 0.0;
-                    double _t4 = -_t3 / dx;
+                    double _t4 = -(_t3 / dx);
                     dtAdj += _t4 * u[i];
                     uBar[i] += _t4 * dt;
-                    dxAdj += -(-_t3 * (dt * u[i]) / (dx * dx));
+                    dxAdj += _t3 * (dt * u[i] / (dx * dx));
                 }
             }
             dtBar += dtAdj;
@@ -99,14 +103,14 @@ namespace Snap
             n = u.Length;
             for (int i = 0; i < n; i++)
             {
-                xDot = -(((dtDot * u[i] + dt * uDot[i]) * dx - (dt * u[i]) * dxDot) / (dx * dx));
+                xDot = -((dtDot * u[i] + uDot[i] * dt) / dx - dxDot * (dt * u[i] / (dx * dx)));
                 x = i - dt * u[i] / dx;
                 j = (int)global::System.Math.Floor(x);
                 fDot = xDot;
                 f = x - j;
                 j0 = (j % n + n) % n;
                 j1 = (j0 + 1) % n;
-                nextDot[i] = (-fDot) * u[j0] + (1 - f) * uDot[j0] + fDot * u[j1] + f * uDot[j1];
+                nextDot[i] = uDot[j0] * (1 - f) - fDot * u[j0] + (fDot * u[j1] + uDot[j1] * f);
                 next[i] = (1 - f) * u[j0] + f * u[j1];
             }
         }
@@ -130,14 +134,14 @@ namespace Snap
             n = u.Length;
             for (int i = 0; i < n; i++)
             {
-                for (int _q = 0; _q < directions; _q++) xDots[_q] = -(((dtDots[_q] * u[i] + dt * uDots[i * directions + _q]) * dx - (dt * u[i]) * dxDots[_q]) / (dx * dx));
+                for (int _q = 0; _q < directions; _q++) xDots[_q] = -((dtDots[_q] * u[i] + uDots[i * directions + _q] * dt) / dx - dxDots[_q] * (dt * u[i] / (dx * dx)));
                 x = i - dt * u[i] / dx;
                 j = (int)global::System.Math.Floor(x);
                 for (int _q = 0; _q < directions; _q++) fDots[_q] = xDots[_q];
                 f = x - j;
                 j0 = (j % n + n) % n;
                 j1 = (j0 + 1) % n;
-                for (int _q = 0; _q < directions; _q++) nextDots[i * directions + _q] = (-fDots[_q]) * u[j0] + (1 - f) * uDots[j0 * directions + _q] + fDots[_q] * u[j1] + f * uDots[j1 * directions + _q];
+                for (int _q = 0; _q < directions; _q++) nextDots[i * directions + _q] = uDots[j0 * directions + _q] * (1 - f) - fDots[_q] * u[j0] + (fDots[_q] * u[j1] + uDots[j1 * directions + _q] * f);
                 next[i] = (1 - f) * u[j0] + f * u[j1];
             }
         }
@@ -157,42 +161,46 @@ namespace Snap
             for (int i = 0; i < n; i++)
             {
                 global::DiffGen.Dual x = i - dt * u[i] / dx;
-                int j = (int)global::DiffGen.DualMath.Floor(x);
+                int j = (int)global::DiffGen.CompilerServices.DualMath.Floor(x);
                 global::DiffGen.Dual f = x - j;
                 int j0 = (j % n + n) % n;
                 int j1 = (j0 + 1) % n;
                 next[i] = (1 - f) * u[j0] + f * u[j1];
             }
             // Reverse sweep
-            int _trips = (n > 0 ? n : 0);
+            // reverse of: for (int i = 0; i < n; i++)
+            int _trips = n > 0 ? n : 0;
             for (int _k = _trips - 1; _k >= 0; _k--)
             {
                 int i = _k;
                 global::DiffGen.Dual x = i - dt * u[i] / dx;
-                int j = (int)global::DiffGen.DualMath.Floor(x);
+                int j = (int)global::DiffGen.CompilerServices.DualMath.Floor(x);
                 global::DiffGen.Dual f = x - j;
                 int j0 = (j % n + n) % n;
                 int j1 = (j0 + 1) % n;
+                // reverse of: next[i] = (1 - f) * u[j0] + f * u[j1];
                 {
                     global::DiffGen.Dual _t0 = nextBar[i];
                     nextBar[i] = 0.0;
                     global::DiffGen.Dual _t1 = _t0 * u[j0];
-                    fBar = -_t1 + _t0 * u[j1];
+                    fBar = _t0 * u[j1] - _t1;
                     uBar[j0] += _t0 * (1 - f);
                     uBar[j1] += _t0 * f;
                 }
+                // reverse of: double f = x - j;
                 {
                     global::DiffGen.Dual _t2 = fBar;
                     fBar = 0.0;
                     xBar = _t2;
                 }
+                // reverse of: double x = i - dt * u[i] / dx;
                 {
                     global::DiffGen.Dual _t3 = xBar;
                     xBar = 0.0;
-                    global::DiffGen.Dual _t4 = -_t3 / dx;
+                    global::DiffGen.Dual _t4 = -(_t3 / dx);
                     dtAdj += _t4 * u[i];
                     uBar[i] += _t4 * dt;
-                    dxAdj += -(-_t3 * (dt * u[i]) / (dx * dx));
+                    dxAdj += _t3 * (dt * u[i] / (dx * dx));
                 }
             }
             dtBar += dtAdj;

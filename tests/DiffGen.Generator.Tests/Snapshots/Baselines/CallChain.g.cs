@@ -37,19 +37,23 @@ namespace Snap
             _result = s;
             var workFinal = _tape.CopyOf<double>(work);
             // Reverse sweep
+            // reverse of: return s;
             {
                 double _t0 = resultBar;
                 resultBar = 0.0;
                 sBar += _t0;
             }
-            int _trips = (work.Length > 0 ? work.Length : 0);
+            // reverse of: for (int i = 0; i < work.Length; i++)
+            int _trips = work.Length > 0 ? work.Length : 0;
             for (int _k = _trips - 1; _k >= 0; _k--)
             {
                 int i = _k;
+                // reverse of: s += Square(work[i] - 1);
                 {
                     double _t1 = sBar;
                     call0Bar += _t1;
                 }
+                // reverse of: s += Square(work[i] - 1);
                 {
                     double _t2 = call0Bar;
                     call0Bar = 0.0;
@@ -59,6 +63,7 @@ namespace Snap
                 }
             }
             sBar = 0.0;
+            // reverse of: Scale(u, work, a);
             {
                 global::Snap.Model.ScalePullbackReverse(u, work, a, uBar, workBar, ref aAdj, _tape);
             }
@@ -103,6 +108,7 @@ namespace Snap
             if (workDots.Length != work.Length * directions) throw new global::System.ArgumentException("workDots must hold work.Length tangents per direction (element i, direction q at i * directions + q)", nameof(workDots));
             if (aDots.Length != directions) throw new global::System.ArgumentException("aDots must hold one tangent per direction", nameof(aDots));
             if (resultDots.Length != directions) throw new global::System.ArgumentException("resultDots must hold one tangent per direction", nameof(resultDots));
+            double[] _d2 = new double[directions];
             double s = 0.0;
             double[] sDots = new double[directions];
             double _call0 = 0.0;
@@ -111,7 +117,6 @@ namespace Snap
             double[] resultDots2 = new double[directions];
             double[] _d0 = new double[directions];
             double[] _d1 = new double[directions];
-            double[] _lanesdouble = new double[directions];
             for (int _q = 0; _q < directions; _q++) _d0[_q] = aDots[_q];
             global::Snap.Model.ScalePushforwardVector(directions, u, uDots, work, workDots, a, _d0);
             for (int _q = 0; _q < directions; _q++) sDots[_q] = 0.0;
@@ -120,9 +125,9 @@ namespace Snap
             {
                 for (int _q = 0; _q < directions; _q++) _d1[_q] = workDots[i * directions + _q];
                 _call0 = global::Snap.Model.SquarePushforwardVector(directions, work[i] - 1, _d1, call0Dots);
-                for (int _q = 0; _q < directions; _q++) _lanesdouble[_q] = sDots[_q] + call0Dots[_q];
+                for (int _q = 0; _q < directions; _q++) _d2[_q] = sDots[_q] + call0Dots[_q];
                 s = s + _call0;
-                for (int _q = 0; _q < directions; _q++) sDots[_q] = _lanesdouble[_q];
+                for (int _q = 0; _q < directions; _q++) sDots[_q] = _d2[_q];
             }
             for (int _q = 0; _q < directions; _q++) resultDots2[_q] = sDots[_q];
             _result = s;
@@ -153,19 +158,23 @@ namespace Snap
             }
             _result = s;
             // Reverse sweep
+            // reverse of: return s;
             {
                 global::DiffGen.Dual _t2 = resultBar;
                 resultBar = 0.0;
                 sBar += _t2;
             }
-            int _trips = (work.Length > 0 ? work.Length : 0);
+            // reverse of: for (int i = 0; i < work.Length; i++)
+            int _trips = work.Length > 0 ? work.Length : 0;
             for (int _k = _trips - 1; _k >= 0; _k--)
             {
                 int i = _k;
+                // reverse of: s += Square(work[i] - 1);
                 {
                     global::DiffGen.Dual _t3 = sBar;
                     call0Bar += _t3;
                 }
+                // reverse of: s += Square(work[i] - 1);
                 {
                     global::DiffGen.Dual _t4 = call0Bar;
                     call0Bar = 0.0;
@@ -175,6 +184,7 @@ namespace Snap
                 }
             }
             sBar = 0.0;
+            // reverse of: Scale(u, work, a);
             {
                 global::Snap.Model.ScalePullbackDual(u, work, a, uBar, workBar, ref aAdj);
             }
@@ -221,10 +231,12 @@ namespace Snap
         internal static void ScalePullbackReverse(global::System.ReadOnlySpan<double> u, global::System.Span<double> v, double a, global::System.Span<double> uBar, global::System.Span<double> vBar, ref double aBar, global::DiffGen.Tape _tape)
         {
             double aAdj = 0.0;
-            int _trips = (u.Length > 0 ? u.Length : 0);
+            // reverse of: for (int i = 0; i < u.Length; i++)
+            int _trips = u.Length > 0 ? u.Length : 0;
             for (int _k = _trips - 1; _k >= 0; _k--)
             {
                 int i = _k;
+                // reverse of: v[i] = a * u[i];
                 {
                     double _t0 = vBar[i];
                     vBar[i] = 0.0;
@@ -240,7 +252,7 @@ namespace Snap
         {
             for (int i = 0; i < u.Length; i++)
             {
-                vDot[i] = aDot * u[i] + a * uDot[i];
+                vDot[i] = aDot * u[i] + uDot[i] * a;
                 v[i] = a * u[i];
             }
         }
@@ -254,7 +266,7 @@ namespace Snap
             if (aDots.Length != directions) throw new global::System.ArgumentException("aDots must hold one tangent per direction", nameof(aDots));
             for (int i = 0; i < u.Length; i++)
             {
-                for (int _q = 0; _q < directions; _q++) vDots[i * directions + _q] = aDots[_q] * u[i] + a * uDots[i * directions + _q];
+                for (int _q = 0; _q < directions; _q++) vDots[i * directions + _q] = aDots[_q] * u[i] + uDots[i * directions + _q] * a;
                 v[i] = a * u[i];
             }
         }
@@ -271,10 +283,12 @@ namespace Snap
                 v[i] = a * u[i];
             }
             // Reverse sweep
-            int _trips = (u.Length > 0 ? u.Length : 0);
+            // reverse of: for (int i = 0; i < u.Length; i++)
+            int _trips = u.Length > 0 ? u.Length : 0;
             for (int _k = _trips - 1; _k >= 0; _k--)
             {
                 int i = _k;
+                // reverse of: v[i] = a * u[i];
                 {
                     global::DiffGen.Dual _t0 = vBar[i];
                     vBar[i] = 0.0;
@@ -324,7 +338,7 @@ namespace Snap
         {
             double _result = 0.0;
             double resultDot = 0.0;
-            resultDot = xDot * x + x * xDot;
+            resultDot = xDot * x + xDot * x;
             _result = x * x;
             return (_result, resultDot);
         }
@@ -337,7 +351,7 @@ namespace Snap
             if (resultDots.Length != directions) throw new global::System.ArgumentException("resultDots must hold one tangent per direction", nameof(resultDots));
             double _result = 0.0;
             double[] resultDots2 = new double[directions];
-            for (int _q = 0; _q < directions; _q++) resultDots2[_q] = xDots[_q] * x + x * xDots[_q];
+            for (int _q = 0; _q < directions; _q++) resultDots2[_q] = xDots[_q] * x + xDots[_q] * x;
             _result = x * x;
             ((global::System.ReadOnlySpan<double>)resultDots2).CopyTo(resultDots);
             return _result;

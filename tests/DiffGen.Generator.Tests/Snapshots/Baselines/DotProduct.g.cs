@@ -30,15 +30,18 @@ namespace Snap
             }
             _result = s;
             // Reverse sweep
+            // reverse of: return s;
             {
                 double _t0 = resultBar;
                 resultBar = 0.0;
                 sBar += _t0;
             }
-            int _trips = (a.Length > 0 ? a.Length : 0);
+            // reverse of: for (int i = 0; i < a.Length; i++)
+            int _trips = a.Length > 0 ? a.Length : 0;
             for (int _k = _trips - 1; _k >= 0; _k--)
             {
                 int i = _k;
+                // reverse of: s += a[i] * b[i];
                 {
                     double _t1 = sBar;
                     aBar[i] += _t1 * b[i];
@@ -60,7 +63,7 @@ namespace Snap
             s = 0;
             for (int i = 0; i < a.Length; i++)
             {
-                double _d0 = sDot + aDot[i] * b[i] + a[i] * bDot[i];
+                double _d0 = sDot + (aDot[i] * b[i] + bDot[i] * a[i]);
                 s = s + a[i] * b[i];
                 sDot = _d0;
             }
@@ -76,18 +79,18 @@ namespace Snap
             if (aDots.Length != a.Length * directions) throw new global::System.ArgumentException("aDots must hold a.Length tangents per direction (element i, direction q at i * directions + q)", nameof(aDots));
             if (bDots.Length != b.Length * directions) throw new global::System.ArgumentException("bDots must hold b.Length tangents per direction (element i, direction q at i * directions + q)", nameof(bDots));
             if (resultDots.Length != directions) throw new global::System.ArgumentException("resultDots must hold one tangent per direction", nameof(resultDots));
+            double[] _d0 = new double[directions];
             double s = 0.0;
             double[] sDots = new double[directions];
             double _result = 0.0;
             double[] resultDots2 = new double[directions];
-            double[] _lanesdouble = new double[directions];
             for (int _q = 0; _q < directions; _q++) sDots[_q] = 0.0;
             s = 0;
             for (int i = 0; i < a.Length; i++)
             {
-                for (int _q = 0; _q < directions; _q++) _lanesdouble[_q] = sDots[_q] + aDots[i * directions + _q] * b[i] + a[i] * bDots[i * directions + _q];
+                for (int _q = 0; _q < directions; _q++) _d0[_q] = sDots[_q] + (aDots[i * directions + _q] * b[i] + bDots[i * directions + _q] * a[i]);
                 s = s + a[i] * b[i];
-                for (int _q = 0; _q < directions; _q++) sDots[_q] = _lanesdouble[_q];
+                for (int _q = 0; _q < directions; _q++) sDots[_q] = _d0[_q];
             }
             for (int _q = 0; _q < directions; _q++) resultDots2[_q] = sDots[_q];
             _result = s;
@@ -111,15 +114,18 @@ namespace Snap
             }
             _result = s;
             // Reverse sweep
+            // reverse of: return s;
             {
                 global::DiffGen.Dual _t0 = resultBar;
                 resultBar = 0.0;
                 sBar += _t0;
             }
-            int _trips = (a.Length > 0 ? a.Length : 0);
+            // reverse of: for (int i = 0; i < a.Length; i++)
+            int _trips = a.Length > 0 ? a.Length : 0;
             for (int _k = _trips - 1; _k >= 0; _k--)
             {
                 int i = _k;
+                // reverse of: s += a[i] * b[i];
                 {
                     global::DiffGen.Dual _t1 = sBar;
                     aBar[i] += _t1 * b[i];

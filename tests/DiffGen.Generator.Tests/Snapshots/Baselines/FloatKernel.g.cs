@@ -30,17 +30,21 @@ namespace Snap
             }
             _result = scale * global::System.MathF.Sqrt(s);
             // Reverse sweep
+            // reverse of: return scale * MathF.Sqrt(s);
             {
                 float _t0 = resultBar;
                 resultBar = 0f;
                 float _t1 = _t0 * scale;
-                scaleAdj += _t0 * global::System.MathF.Sqrt(s);
-                sBar += _t1 / (2f * global::System.MathF.Sqrt(s));
+                var _c = global::System.MathF.Sqrt(s);
+                scaleAdj += _t0 * _c;
+                sBar += _t1 / (2f * _c);
             }
-            int _trips = (v.Length > 0 ? v.Length : 0);
+            // reverse of: for (int i = 0; i < v.Length; i++)
+            int _trips = v.Length > 0 ? v.Length : 0;
             for (int _k = _trips - 1; _k >= 0; _k--)
             {
                 int i = _k;
+                // reverse of: s += v[i] * v[i];
                 {
                     float _t2 = sBar;
                     vBar[i] += _t2 * v[i] + _t2 * v[i];
@@ -62,11 +66,11 @@ namespace Snap
             s = 0f;
             for (int i = 0; i < v.Length; i++)
             {
-                float _d0 = sDot + vDot[i] * v[i] + v[i] * vDot[i];
+                float _d0 = sDot + (vDot[i] * v[i] + vDot[i] * v[i]);
                 s = s + v[i] * v[i];
                 sDot = _d0;
             }
-            resultDot = scaleDot * global::System.MathF.Sqrt(s) + scale * (sDot / (2f * global::System.MathF.Sqrt(s)));
+            resultDot = scaleDot * global::System.MathF.Sqrt(s) + sDot / (2f * global::System.MathF.Sqrt(s)) * scale;
             _result = scale * global::System.MathF.Sqrt(s);
             return (_result, resultDot);
         }
@@ -78,20 +82,20 @@ namespace Snap
             if (vDots.Length != v.Length * directions) throw new global::System.ArgumentException("vDots must hold v.Length tangents per direction (element i, direction q at i * directions + q)", nameof(vDots));
             if (scaleDots.Length != directions) throw new global::System.ArgumentException("scaleDots must hold one tangent per direction", nameof(scaleDots));
             if (resultDots.Length != directions) throw new global::System.ArgumentException("resultDots must hold one tangent per direction", nameof(resultDots));
+            float[] _d0 = new float[directions];
             float s = 0f;
             float[] sDots = new float[directions];
             float _result = 0f;
             float[] resultDots2 = new float[directions];
-            float[] _lanesfloat = new float[directions];
             for (int _q = 0; _q < directions; _q++) sDots[_q] = 0f;
             s = 0f;
             for (int i = 0; i < v.Length; i++)
             {
-                for (int _q = 0; _q < directions; _q++) _lanesfloat[_q] = sDots[_q] + vDots[i * directions + _q] * v[i] + v[i] * vDots[i * directions + _q];
+                for (int _q = 0; _q < directions; _q++) _d0[_q] = sDots[_q] + (vDots[i * directions + _q] * v[i] + vDots[i * directions + _q] * v[i]);
                 s = s + v[i] * v[i];
-                for (int _q = 0; _q < directions; _q++) sDots[_q] = _lanesfloat[_q];
+                for (int _q = 0; _q < directions; _q++) sDots[_q] = _d0[_q];
             }
-            for (int _q = 0; _q < directions; _q++) resultDots2[_q] = scaleDots[_q] * global::System.MathF.Sqrt(s) + scale * (sDots[_q] / (2f * global::System.MathF.Sqrt(s)));
+            for (int _q = 0; _q < directions; _q++) resultDots2[_q] = scaleDots[_q] * global::System.MathF.Sqrt(s) + sDots[_q] / (2f * global::System.MathF.Sqrt(s)) * scale;
             _result = scale * global::System.MathF.Sqrt(s);
             ((global::System.ReadOnlySpan<float>)resultDots2).CopyTo(resultDots);
             return _result;

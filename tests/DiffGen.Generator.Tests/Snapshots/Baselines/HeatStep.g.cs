@@ -42,15 +42,17 @@ namespace Snap
             var _tapeInt = _tape.Ints;
             int n = _tapeInt.Pop();
             double nuAdj = 0.0;
-            int _trips = (n > 0 ? n : 0);
+            // reverse of: for (int i = 0; i < n; i++)
+            int _trips = n > 0 ? n : 0;
             for (int _k = _trips - 1; _k >= 0; _k--)
             {
                 int i = _k;
+                // reverse of: next[i] = u[i] + nu * (u[(i + n - 1) % n] - 2 * u[i] + u[(i + 1) % n]);
                 {
                     double _t0 = nextBar[i];
                     nextBar[i] = 0.0;
                     double _t1 = _t0 * nu;
-                    uBar[i] += _t0 + (-_t1 * 2);
+                    uBar[i] += _t0 - _t1 * 2;
                     nuAdj += _t0 * (u[(i + n - 1) % n] - 2 * u[i] + u[(i + 1) % n]);
                     uBar[(i + n - 1) % n] += _t1;
                     uBar[(i + 1) % n] += _t1;
@@ -66,7 +68,7 @@ namespace Snap
             n = u.Length;
             for (int i = 0; i < n; i++)
             {
-                nextDot[i] = uDot[i] + nuDot * (u[(i + n - 1) % n] - 2 * u[i] + u[(i + 1) % n]) + nu * (uDot[(i + n - 1) % n] - (2 * uDot[i]) + uDot[(i + 1) % n]);
+                nextDot[i] = uDot[i] + (nuDot * (u[(i + n - 1) % n] - 2 * u[i] + u[(i + 1) % n]) + (uDot[(i + n - 1) % n] - uDot[i] * 2 + uDot[(i + 1) % n]) * nu);
                 next[i] = u[i] + nu * (u[(i + n - 1) % n] - 2 * u[i] + u[(i + 1) % n]);
             }
         }
@@ -82,7 +84,7 @@ namespace Snap
             n = u.Length;
             for (int i = 0; i < n; i++)
             {
-                for (int _q = 0; _q < directions; _q++) nextDots[i * directions + _q] = uDots[i * directions + _q] + nuDots[_q] * (u[(i + n - 1) % n] - 2 * u[i] + u[(i + 1) % n]) + nu * (uDots[((i + n - 1) % n) * directions + _q] - (2 * uDots[i * directions + _q]) + uDots[((i + 1) % n) * directions + _q]);
+                for (int _q = 0; _q < directions; _q++) nextDots[i * directions + _q] = uDots[i * directions + _q] + (nuDots[_q] * (u[(i + n - 1) % n] - 2 * u[i] + u[(i + 1) % n]) + (uDots[(i + n - 1) % n * directions + _q] - uDots[i * directions + _q] * 2 + uDots[(i + 1) % n * directions + _q]) * nu);
                 next[i] = u[i] + nu * (u[(i + n - 1) % n] - 2 * u[i] + u[(i + 1) % n]);
             }
         }
@@ -101,15 +103,17 @@ namespace Snap
                 next[i] = u[i] + nu * (u[(i + n - 1) % n] - 2 * u[i] + u[(i + 1) % n]);
             }
             // Reverse sweep
-            int _trips = (n > 0 ? n : 0);
+            // reverse of: for (int i = 0; i < n; i++)
+            int _trips = n > 0 ? n : 0;
             for (int _k = _trips - 1; _k >= 0; _k--)
             {
                 int i = _k;
+                // reverse of: next[i] = u[i] + nu * (u[(i + n - 1) % n] - 2 * u[i] + u[(i + 1) % n]);
                 {
                     global::DiffGen.Dual _t0 = nextBar[i];
                     nextBar[i] = 0.0;
                     global::DiffGen.Dual _t1 = _t0 * nu;
-                    uBar[i] += _t0 + (-_t1 * 2);
+                    uBar[i] += _t0 - _t1 * 2;
                     nuAdj += _t0 * (u[(i + n - 1) % n] - 2 * u[i] + u[(i + 1) % n]);
                     uBar[(i + n - 1) % n] += _t1;
                     uBar[(i + 1) % n] += _t1;

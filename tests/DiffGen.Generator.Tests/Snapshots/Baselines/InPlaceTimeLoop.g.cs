@@ -54,14 +54,17 @@ namespace Snap
             int _n0 = _tapeInt.Pop();
             _tapeDouble.PopSpan(u);
             double omegaAdj = 0.0;
-            int _trips = (sweeps > 0 ? sweeps : 0);
+            // reverse of: for (int s = 0; s < sweeps; s++)
+            int _trips = sweeps > 0 ? sweeps : 0;
             for (int _k2 = _trips - 1; _k2 >= 0; _k2--)
             {
                 int s = _k2;
+                // reverse of: for (int i = 1; i < u.Length - 1; i++)
                 _n0 = _tapeInt.Pop();
                 for (int _k = _n0 - 1; _k >= 0; _k--)
                 {
                     int i = 1 + _k;
+                    // reverse of: u[i] = (1 - omega) * u[i] + omega * 0.5 * (u[i - 1] + u[i + 1]) * u[i];
                     {
                         double _t0 = uBar[i];
                         uBar[i] = 0.0;
@@ -70,7 +73,7 @@ namespace Snap
                         double _t2 = _t0 * u[i];
                         double _t3 = _t2 * (u[i - 1] + u[i + 1]);
                         double _t4 = _t2 * (omega * 0.5);
-                        omegaAdj += -_t1 + _t3 * 0.5;
+                        omegaAdj += _t3 * 0.5 - _t1;
                         uBar[i] += _t0 * (1 - omega) + _t0 * (omega * 0.5 * (u[i - 1] + u[i + 1]));
                         uBar[i - 1] += _t4;
                         uBar[i + 1] += _t4;
@@ -87,7 +90,7 @@ namespace Snap
             {
                 for (int i = 1; i < u.Length - 1; i++)
                 {
-                    double _d0 = (-omegaDot) * u[i] + (1 - omega) * uDot[i] + ((omegaDot * 0.5) * (u[i - 1] + u[i + 1]) + (omega * 0.5) * (uDot[i - 1] + uDot[i + 1])) * u[i] + (omega * 0.5 * (u[i - 1] + u[i + 1])) * uDot[i];
+                    double _d0 = uDot[i] * (1 - omega) - omegaDot * u[i] + ((omegaDot * 0.5 * (u[i - 1] + u[i + 1]) + (uDot[i - 1] + uDot[i + 1]) * (omega * 0.5)) * u[i] + uDot[i] * (omega * 0.5 * (u[i - 1] + u[i + 1])));
                     u[i] = (1 - omega) * u[i] + omega * 0.5 * (u[i - 1] + u[i + 1]) * u[i];
                     uDot[i] = _d0;
                 }
@@ -100,14 +103,14 @@ namespace Snap
             if (directions < 1) throw new global::System.ArgumentOutOfRangeException(nameof(directions), directions, "At least one direction is needed.");
             if (uDots.Length != u.Length * directions) throw new global::System.ArgumentException("uDots must hold u.Length tangents per direction (element i, direction q at i * directions + q)", nameof(uDots));
             if (omegaDots.Length != directions) throw new global::System.ArgumentException("omegaDots must hold one tangent per direction", nameof(omegaDots));
-            double[] _lanesdouble = new double[directions];
+            double[] _d0 = new double[directions];
             for (int s = 0; s < sweeps; s++)
             {
                 for (int i = 1; i < u.Length - 1; i++)
                 {
-                    for (int _q = 0; _q < directions; _q++) _lanesdouble[_q] = (-omegaDots[_q]) * u[i] + (1 - omega) * uDots[i * directions + _q] + ((omegaDots[_q] * 0.5) * (u[i - 1] + u[i + 1]) + (omega * 0.5) * (uDots[(i - 1) * directions + _q] + uDots[(i + 1) * directions + _q])) * u[i] + (omega * 0.5 * (u[i - 1] + u[i + 1])) * uDots[i * directions + _q];
+                    for (int _q = 0; _q < directions; _q++) _d0[_q] = uDots[i * directions + _q] * (1 - omega) - omegaDots[_q] * u[i] + ((omegaDots[_q] * 0.5 * (u[i - 1] + u[i + 1]) + (uDots[(i - 1) * directions + _q] + uDots[(i + 1) * directions + _q]) * (omega * 0.5)) * u[i] + uDots[i * directions + _q] * (omega * 0.5 * (u[i - 1] + u[i + 1])));
                     u[i] = (1 - omega) * u[i] + omega * 0.5 * (u[i - 1] + u[i + 1]) * u[i];
-                    for (int _q = 0; _q < directions; _q++) uDots[i * directions + _q] = _lanesdouble[_q];
+                    for (int _q = 0; _q < directions; _q++) uDots[i * directions + _q] = _d0[_q];
                 }
             }
         }
@@ -115,8 +118,8 @@ namespace Snap
         /// <summary>The pullback of <see cref="Sweeps"/> on dual numbers: seed the inputs' tangents with v and read H·v from the adjoints' tangents (see docs/generated-code.md).</summary>
         public static void SweepsPullbackDual(global::System.Span<global::DiffGen.Dual> u, global::DiffGen.Dual omega, int sweeps, global::System.Span<global::DiffGen.Dual> uBar, ref global::DiffGen.Dual omegaBar)
         {
-            var _tapeInt = new global::DiffGen.ValueStack<int>();
-            var _tapeDouble = new global::DiffGen.ValueStack<global::DiffGen.Dual>();
+            var _tapeInt = new global::DiffGen.CompilerServices.ValueStack<int>();
+            var _tapeDouble = new global::DiffGen.CompilerServices.ValueStack<global::DiffGen.Dual>();
             global::DiffGen.Dual omegaAdj = 0.0;
             if (uBar.Length != u.Length) throw new global::System.ArgumentException("uBar must have the length of u (" + u.Length + ").", nameof(uBar));
             int _n0 = 0;
@@ -134,14 +137,17 @@ namespace Snap
             }
             var uFinal = ((global::System.ReadOnlySpan<global::DiffGen.Dual>)u).ToArray();
             // Reverse sweep
-            int _trips = (sweeps > 0 ? sweeps : 0);
+            // reverse of: for (int s = 0; s < sweeps; s++)
+            int _trips = sweeps > 0 ? sweeps : 0;
             for (int _k2 = _trips - 1; _k2 >= 0; _k2--)
             {
                 int s = _k2;
+                // reverse of: for (int i = 1; i < u.Length - 1; i++)
                 _n0 = _tapeInt.Pop();
                 for (int _k = _n0 - 1; _k >= 0; _k--)
                 {
                     int i = 1 + _k;
+                    // reverse of: u[i] = (1 - omega) * u[i] + omega * 0.5 * (u[i - 1] + u[i + 1]) * u[i];
                     {
                         global::DiffGen.Dual _t0 = uBar[i];
                         uBar[i] = 0.0;
@@ -150,7 +156,7 @@ namespace Snap
                         global::DiffGen.Dual _t2 = _t0 * u[i];
                         global::DiffGen.Dual _t3 = _t2 * (u[i - 1] + u[i + 1]);
                         global::DiffGen.Dual _t4 = _t2 * (omega * 0.5);
-                        omegaAdj += -_t1 + _t3 * 0.5;
+                        omegaAdj += _t3 * 0.5 - _t1;
                         uBar[i] += _t0 * (1 - omega) + _t0 * (omega * 0.5 * (u[i - 1] + u[i + 1]));
                         uBar[i - 1] += _t4;
                         uBar[i + 1] += _t4;

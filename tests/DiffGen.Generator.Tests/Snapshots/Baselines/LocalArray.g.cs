@@ -41,30 +41,35 @@ namespace Snap
             _result = e;
             // Reverse sweep
             tmpBar = _tape.NewArray<double>(tmp.Length);
+            // reverse of: return e;
             {
                 double _t0 = resultBar;
                 resultBar = 0.0;
                 eBar += _t0;
             }
-            int _trips = ((n - 1) > 1 ? ((n - 1) - 1) : 0);
+            // reverse of: for (int i = 1; i < n - 1; i++)
+            int _trips = n - 1 > 1 ? n - 2 : 0;
             for (int _k = _trips - 1; _k >= 0; _k--)
             {
                 int i_2 = 1 + _k;
+                // reverse of: e += tmp[i] * tmp[i];
                 {
                     double _t1 = eBar;
                     tmpBar[i_2] += _t1 * tmp[i_2] + _t1 * tmp[i_2];
                 }
             }
             eBar = 0.0;
-            int _trips2 = ((n - 1) > 1 ? ((n - 1) - 1) : 0);
+            // reverse of: for (int i = 1; i < n - 1; i++)
+            int _trips2 = n - 1 > 1 ? n - 2 : 0;
             for (int _k2 = _trips2 - 1; _k2 >= 0; _k2--)
             {
                 int i = 1 + _k2;
+                // reverse of: tmp[i] = w * u[i - 1] + (1 - 2 * w) * u[i] + w * u[i + 1];
                 {
                     double _t2 = tmpBar[i];
                     tmpBar[i] = 0.0;
                     double _t3 = _t2 * u[i];
-                    wAdj += _t2 * u[i - 1] + (-_t3 * 2) + _t2 * u[i + 1];
+                    wAdj += _t2 * u[i - 1] - _t3 * 2 + _t2 * u[i + 1];
                     uBar[i - 1] += _t2 * w;
                     uBar[i] += _t2 * (1 - 2 * w);
                     uBar[i + 1] += _t2 * w;
@@ -92,14 +97,14 @@ namespace Snap
             tmpDot = new double[tmp.Length];
             for (int i = 1; i < n - 1; i++)
             {
-                tmpDot[i] = wDot * u[i - 1] + w * uDot[i - 1] + (-(2 * wDot)) * u[i] + (1 - 2 * w) * uDot[i] + wDot * u[i + 1] + w * uDot[i + 1];
+                tmpDot[i] = wDot * u[i - 1] + uDot[i - 1] * w + (uDot[i] * (1 - 2 * w) - wDot * 2 * u[i]) + (wDot * u[i + 1] + uDot[i + 1] * w);
                 tmp[i] = w * u[i - 1] + (1 - 2 * w) * u[i] + w * u[i + 1];
             }
             eDot = 0.0;
             e = 0;
             for (int i_2 = 1; i_2 < n - 1; i_2++)
             {
-                double _d0 = eDot + tmpDot[i_2] * tmp[i_2] + tmp[i_2] * tmpDot[i_2];
+                double _d0 = eDot + (tmpDot[i_2] * tmp[i_2] + tmpDot[i_2] * tmp[i_2]);
                 e = e + tmp[i_2] * tmp[i_2];
                 eDot = _d0;
             }
@@ -115,6 +120,7 @@ namespace Snap
             if (uDots.Length != u.Length * directions) throw new global::System.ArgumentException("uDots must hold u.Length tangents per direction (element i, direction q at i * directions + q)", nameof(uDots));
             if (wDots.Length != directions) throw new global::System.ArgumentException("wDots must hold one tangent per direction", nameof(wDots));
             if (resultDots.Length != directions) throw new global::System.ArgumentException("resultDots must hold one tangent per direction", nameof(resultDots));
+            double[] _d0 = new double[directions];
             int n = 0;
             double[] tmp = global::System.Array.Empty<double>();
             double[] tmpDots = global::System.Array.Empty<double>();
@@ -122,22 +128,21 @@ namespace Snap
             double[] eDots = new double[directions];
             double _result = 0.0;
             double[] resultDots2 = new double[directions];
-            double[] _lanesdouble = new double[directions];
             n = u.Length;
             tmp = new double[n];
             tmpDots = new double[tmp.Length * directions];
             for (int i = 1; i < n - 1; i++)
             {
-                for (int _q = 0; _q < directions; _q++) tmpDots[i * directions + _q] = wDots[_q] * u[i - 1] + w * uDots[(i - 1) * directions + _q] + (-(2 * wDots[_q])) * u[i] + (1 - 2 * w) * uDots[i * directions + _q] + wDots[_q] * u[i + 1] + w * uDots[(i + 1) * directions + _q];
+                for (int _q = 0; _q < directions; _q++) tmpDots[i * directions + _q] = wDots[_q] * u[i - 1] + uDots[(i - 1) * directions + _q] * w + (uDots[i * directions + _q] * (1 - 2 * w) - wDots[_q] * 2 * u[i]) + (wDots[_q] * u[i + 1] + uDots[(i + 1) * directions + _q] * w);
                 tmp[i] = w * u[i - 1] + (1 - 2 * w) * u[i] + w * u[i + 1];
             }
             for (int _q = 0; _q < directions; _q++) eDots[_q] = 0.0;
             e = 0;
             for (int i_2 = 1; i_2 < n - 1; i_2++)
             {
-                for (int _q = 0; _q < directions; _q++) _lanesdouble[_q] = eDots[_q] + tmpDots[i_2 * directions + _q] * tmp[i_2] + tmp[i_2] * tmpDots[i_2 * directions + _q];
+                for (int _q = 0; _q < directions; _q++) _d0[_q] = eDots[_q] + (tmpDots[i_2 * directions + _q] * tmp[i_2] + tmpDots[i_2 * directions + _q] * tmp[i_2]);
                 e = e + tmp[i_2] * tmp[i_2];
-                for (int _q = 0; _q < directions; _q++) eDots[_q] = _lanesdouble[_q];
+                for (int _q = 0; _q < directions; _q++) eDots[_q] = _d0[_q];
             }
             for (int _q = 0; _q < directions; _q++) resultDots2[_q] = eDots[_q];
             _result = e;
@@ -171,30 +176,35 @@ namespace Snap
             _result = e;
             // Reverse sweep
             tmpBar = new global::DiffGen.Dual[tmp.Length];
+            // reverse of: return e;
             {
                 global::DiffGen.Dual _t0 = resultBar;
                 resultBar = 0.0;
                 eBar += _t0;
             }
-            int _trips = ((n - 1) > 1 ? ((n - 1) - 1) : 0);
+            // reverse of: for (int i = 1; i < n - 1; i++)
+            int _trips = n - 1 > 1 ? n - 2 : 0;
             for (int _k = _trips - 1; _k >= 0; _k--)
             {
                 int i_2 = 1 + _k;
+                // reverse of: e += tmp[i] * tmp[i];
                 {
                     global::DiffGen.Dual _t1 = eBar;
                     tmpBar[i_2] += _t1 * tmp[i_2] + _t1 * tmp[i_2];
                 }
             }
             eBar = 0.0;
-            int _trips2 = ((n - 1) > 1 ? ((n - 1) - 1) : 0);
+            // reverse of: for (int i = 1; i < n - 1; i++)
+            int _trips2 = n - 1 > 1 ? n - 2 : 0;
             for (int _k2 = _trips2 - 1; _k2 >= 0; _k2--)
             {
                 int i = 1 + _k2;
+                // reverse of: tmp[i] = w * u[i - 1] + (1 - 2 * w) * u[i] + w * u[i + 1];
                 {
                     global::DiffGen.Dual _t2 = tmpBar[i];
                     tmpBar[i] = 0.0;
                     global::DiffGen.Dual _t3 = _t2 * u[i];
-                    wAdj += _t2 * u[i - 1] + (-_t3 * 2) + _t2 * u[i + 1];
+                    wAdj += _t2 * u[i - 1] - _t3 * 2 + _t2 * u[i + 1];
                     uBar[i - 1] += _t2 * w;
                     uBar[i] += _t2 * (1 - 2 * w);
                     uBar[i + 1] += _t2 * w;

@@ -32,6 +32,7 @@ namespace Snap
             c = global::System.Math.Atan2(y, x) + global::System.Math.Sqrt(x * x + 1) + global::System.Math.Abs(y);
             _result = a * b + c + global::System.Math.Floor(x) * global::System.Math.Cos(y);
             // Reverse sweep
+            // reverse of: return a * b + c + Math.Floor(x) * Math.Cos(y);
             {
                 double _t0 = resultBar;
                 resultBar = 0.0;
@@ -39,46 +40,49 @@ namespace Snap
                 aBar = _t0 * b;
                 bBar = _t0 * a;
                 cBar = _t0;
-                yAdj += -(_t1 * global::System.Math.Sin(y));
+                yAdj -= _t1 * global::System.Math.Sin(y);
             }
+            // reverse of: double c = Math.Atan2(y, x) + Math.Sqrt(x * x + 1) + Math.Abs(y);
             {
                 double _t2 = cBar;
                 cBar = 0.0;
-                double _t3 = y * y + x * x;
-                double _t4 = _t2 / (2.0 * global::System.Math.Sqrt(x * x + 1));
-                yAdj += _t2 * x / _t3 + _t2 * global::System.Math.Sign(y);
-                xAdj += -(_t2 * y / _t3) + _t4 * x + _t4 * x;
+                double _t3 = _t2 / (2.0 * global::System.Math.Sqrt(x * x + 1));
+                var _c = y * y + x * x;
+                yAdj += _t2 * (x / _c) + _t2 * global::System.Math.Sign(y);
+                xAdj += _t3 * x - _t2 * (y / _c) + _t3 * x;
             }
+            // reverse of: double b = Math.Clamp(x, -1.0, 1.0) * Math.Pow(y, 3) + Math.Pow(2.0, x);
             {
-                double _t5 = bBar;
+                double _t4 = bBar;
                 bBar = 0.0;
-                double _t6 = _t5 * global::System.Math.Pow(y, 3);
+                double _t5 = _t4 * global::System.Math.Pow(y, 3);
                 if (!(x < -1.0))
                 {
                     if (!(x > 1.0))
                     {
-                        xAdj += _t6;
+                        xAdj += _t5;
                     }
                 }
-                double _t7 = _t5 * global::System.Math.Clamp(x, -1.0, 1.0);
-                yAdj += _t7 * 3 * global::System.Math.Pow(y, 3 - 1.0);
-                xAdj += (2.0 > 0.0 ? _t5 * global::System.Math.Pow(2.0, x) * global::System.Math.Log(2.0) : 0.0);
+                double _t6 = _t4 * global::System.Math.Clamp(x, -1.0, 1.0);
+                yAdj += _t6 * (3 * global::System.Math.Pow(y, 3 - 1.0));
+                xAdj += _t4 * (global::System.Math.Pow(2.0, x) * global::System.Math.Log(2.0));
             }
+            // reverse of: double a = Math.Min(x, y) + Math.Max(x * y, 0.5);
             {
-                double _t8 = aBar;
+                double _t7 = aBar;
                 aBar = 0.0;
                 if (x <= y)
                 {
-                    xAdj += _t8;
+                    xAdj += _t7;
                 }
                 else
                 {
-                    yAdj += _t8;
+                    yAdj += _t7;
                 }
                 if (x * y >= 0.5)
                 {
-                    xAdj += _t8 * y;
-                    yAdj += _t8 * x;
+                    xAdj += _t7 * y;
+                    yAdj += _t7 * x;
                 }
             }
             xBar += xAdj;
@@ -97,13 +101,13 @@ namespace Snap
             double cDot = 0.0;
             double _result = 0.0;
             double resultDot = 0.0;
-            aDot = (x <= y ? xDot : yDot) + (x * y >= 0.5 ? xDot * y + x * yDot : 0.0);
+            aDot = (x <= y ? xDot : yDot) + (x * y >= 0.5 ? xDot * y + yDot * x : 0.0);
             a = global::System.Math.Min(x, y) + global::System.Math.Max(x * y, 0.5);
-            bDot = ((x < -1.0 ? 0.0 : x > 1.0 ? 0.0 : xDot)) * global::System.Math.Pow(y, 3) + global::System.Math.Clamp(x, -1.0, 1.0) * (yDot * 3 * global::System.Math.Pow(y, 3 - 1.0)) + (2.0 > 0.0 ? xDot * global::System.Math.Pow(2.0, x) * global::System.Math.Log(2.0) : 0.0);
+            bDot = (x < -1.0 ? 0.0 : x > 1.0 ? 0.0 : xDot) * global::System.Math.Pow(y, 3) + yDot * (3 * global::System.Math.Pow(y, 3 - 1.0)) * global::System.Math.Clamp(x, -1.0, 1.0) + xDot * (global::System.Math.Pow(2.0, x) * global::System.Math.Log(2.0));
             b = global::System.Math.Clamp(x, -1.0, 1.0) * global::System.Math.Pow(y, 3) + global::System.Math.Pow(2.0, x);
-            cDot = (x * yDot - y * xDot) / (y * y + x * x) + (xDot * x + x * xDot) / (2.0 * global::System.Math.Sqrt(x * x + 1)) + yDot * global::System.Math.Sign(y);
+            cDot = yDot * (x / (y * y + x * x)) - xDot * (y / (y * y + x * x)) + (xDot * x + xDot * x) / (2.0 * global::System.Math.Sqrt(x * x + 1)) + yDot * global::System.Math.Sign(y);
             c = global::System.Math.Atan2(y, x) + global::System.Math.Sqrt(x * x + 1) + global::System.Math.Abs(y);
-            resultDot = aDot * b + a * bDot + cDot + global::System.Math.Floor(x) * (-yDot * global::System.Math.Sin(y));
+            resultDot = aDot * b + bDot * a + cDot - yDot * global::System.Math.Sin(y) * global::System.Math.Floor(x);
             _result = a * b + c + global::System.Math.Floor(x) * global::System.Math.Cos(y);
             return (_result, resultDot);
         }
@@ -123,13 +127,13 @@ namespace Snap
             double[] cDots = new double[directions];
             double _result = 0.0;
             double[] resultDots2 = new double[directions];
-            for (int _q = 0; _q < directions; _q++) aDots[_q] = (x <= y ? xDots[_q] : yDots[_q]) + (x * y >= 0.5 ? xDots[_q] * y + x * yDots[_q] : 0.0);
+            for (int _q = 0; _q < directions; _q++) aDots[_q] = (x <= y ? xDots[_q] : yDots[_q]) + (x * y >= 0.5 ? xDots[_q] * y + yDots[_q] * x : 0.0);
             a = global::System.Math.Min(x, y) + global::System.Math.Max(x * y, 0.5);
-            for (int _q = 0; _q < directions; _q++) bDots[_q] = ((x < -1.0 ? 0.0 : x > 1.0 ? 0.0 : xDots[_q])) * global::System.Math.Pow(y, 3) + global::System.Math.Clamp(x, -1.0, 1.0) * (yDots[_q] * 3 * global::System.Math.Pow(y, 3 - 1.0)) + (2.0 > 0.0 ? xDots[_q] * global::System.Math.Pow(2.0, x) * global::System.Math.Log(2.0) : 0.0);
+            for (int _q = 0; _q < directions; _q++) bDots[_q] = (x < -1.0 ? 0.0 : x > 1.0 ? 0.0 : xDots[_q]) * global::System.Math.Pow(y, 3) + yDots[_q] * (3 * global::System.Math.Pow(y, 3 - 1.0)) * global::System.Math.Clamp(x, -1.0, 1.0) + xDots[_q] * (global::System.Math.Pow(2.0, x) * global::System.Math.Log(2.0));
             b = global::System.Math.Clamp(x, -1.0, 1.0) * global::System.Math.Pow(y, 3) + global::System.Math.Pow(2.0, x);
-            for (int _q = 0; _q < directions; _q++) cDots[_q] = (x * yDots[_q] - y * xDots[_q]) / (y * y + x * x) + (xDots[_q] * x + x * xDots[_q]) / (2.0 * global::System.Math.Sqrt(x * x + 1)) + yDots[_q] * global::System.Math.Sign(y);
+            for (int _q = 0; _q < directions; _q++) cDots[_q] = yDots[_q] * (x / (y * y + x * x)) - xDots[_q] * (y / (y * y + x * x)) + (xDots[_q] * x + xDots[_q] * x) / (2.0 * global::System.Math.Sqrt(x * x + 1)) + yDots[_q] * global::System.Math.Sign(y);
             c = global::System.Math.Atan2(y, x) + global::System.Math.Sqrt(x * x + 1) + global::System.Math.Abs(y);
-            for (int _q = 0; _q < directions; _q++) resultDots2[_q] = aDots[_q] * b + a * bDots[_q] + cDots[_q] + global::System.Math.Floor(x) * (-yDots[_q] * global::System.Math.Sin(y));
+            for (int _q = 0; _q < directions; _q++) resultDots2[_q] = aDots[_q] * b + bDots[_q] * a + cDots[_q] - yDots[_q] * global::System.Math.Sin(y) * global::System.Math.Floor(x);
             _result = a * b + c + global::System.Math.Floor(x) * global::System.Math.Cos(y);
             ((global::System.ReadOnlySpan<double>)resultDots2).CopyTo(resultDots);
             return _result;
@@ -148,58 +152,62 @@ namespace Snap
             global::DiffGen.Dual bBar = 0.0;
             global::DiffGen.Dual cBar = 0.0;
             // Forward sweep
-            a = global::DiffGen.DualMath.Min(x, y) + global::DiffGen.DualMath.Max(x * y, 0.5);
-            b = global::DiffGen.DualMath.Clamp(x, -1.0, 1.0) * global::DiffGen.DualMath.Pow(y, 3) + global::DiffGen.DualMath.Pow(2.0, x);
-            c = global::DiffGen.DualMath.Atan2(y, x) + global::DiffGen.DualMath.Sqrt(x * x + 1) + global::DiffGen.DualMath.Abs(y);
-            _result = a * b + c + global::DiffGen.DualMath.Floor(x) * global::DiffGen.DualMath.Cos(y);
+            a = global::DiffGen.CompilerServices.DualMath.Min(x, y) + global::DiffGen.CompilerServices.DualMath.Max(x * y, 0.5);
+            b = global::DiffGen.CompilerServices.DualMath.Clamp(x, -1.0, 1.0) * global::DiffGen.CompilerServices.DualMath.Pow(y, 3) + global::DiffGen.CompilerServices.DualMath.Pow(2.0, x);
+            c = global::DiffGen.CompilerServices.DualMath.Atan2(y, x) + global::DiffGen.CompilerServices.DualMath.Sqrt(x * x + 1) + global::DiffGen.CompilerServices.DualMath.Abs(y);
+            _result = a * b + c + global::DiffGen.CompilerServices.DualMath.Floor(x) * global::DiffGen.CompilerServices.DualMath.Cos(y);
             // Reverse sweep
+            // reverse of: return a * b + c + Math.Floor(x) * Math.Cos(y);
             {
                 global::DiffGen.Dual _t0 = resultBar;
                 resultBar = 0.0;
-                global::DiffGen.Dual _t1 = _t0 * global::DiffGen.DualMath.Floor(x);
+                global::DiffGen.Dual _t1 = _t0 * global::DiffGen.CompilerServices.DualMath.Floor(x);
                 aBar = _t0 * b;
                 bBar = _t0 * a;
                 cBar = _t0;
-                yAdj += -(_t1 * global::DiffGen.DualMath.Sin(y));
+                yAdj -= _t1 * global::DiffGen.CompilerServices.DualMath.Sin(y);
             }
+            // reverse of: double c = Math.Atan2(y, x) + Math.Sqrt(x * x + 1) + Math.Abs(y);
             {
                 global::DiffGen.Dual _t2 = cBar;
                 cBar = 0.0;
-                global::DiffGen.Dual _t3 = y * y + x * x;
-                global::DiffGen.Dual _t4 = _t2 / (2.0 * global::DiffGen.DualMath.Sqrt(x * x + 1));
-                yAdj += _t2 * x / _t3 + _t2 * global::DiffGen.DualMath.Sign(y);
-                xAdj += -(_t2 * y / _t3) + _t4 * x + _t4 * x;
+                global::DiffGen.Dual _t3 = _t2 / (2.0 * global::DiffGen.CompilerServices.DualMath.Sqrt(x * x + 1));
+                var _c = y * y + x * x;
+                yAdj += _t2 * (x / _c) + _t2 * global::DiffGen.CompilerServices.DualMath.Sign(y);
+                xAdj += _t3 * x - _t2 * (y / _c) + _t3 * x;
             }
+            // reverse of: double b = Math.Clamp(x, -1.0, 1.0) * Math.Pow(y, 3) + Math.Pow(2.0, x);
             {
-                global::DiffGen.Dual _t5 = bBar;
+                global::DiffGen.Dual _t4 = bBar;
                 bBar = 0.0;
-                global::DiffGen.Dual _t6 = _t5 * global::DiffGen.DualMath.Pow(y, 3);
+                global::DiffGen.Dual _t5 = _t4 * global::DiffGen.CompilerServices.DualMath.Pow(y, 3);
                 if (!(x < -1.0))
                 {
                     if (!(x > 1.0))
                     {
-                        xAdj += _t6;
+                        xAdj += _t5;
                     }
                 }
-                global::DiffGen.Dual _t7 = _t5 * global::DiffGen.DualMath.Clamp(x, -1.0, 1.0);
-                yAdj += _t7 * 3 * global::DiffGen.DualMath.Pow(y, 3 - 1.0);
-                xAdj += (2.0 > 0.0 ? _t5 * global::DiffGen.DualMath.Pow(2.0, x) * global::DiffGen.DualMath.Log(2.0) : 0.0);
+                global::DiffGen.Dual _t6 = _t4 * global::DiffGen.CompilerServices.DualMath.Clamp(x, -1.0, 1.0);
+                yAdj += _t6 * (3 * global::DiffGen.CompilerServices.DualMath.Pow(y, 3 - 1.0));
+                xAdj += _t4 * (global::DiffGen.CompilerServices.DualMath.Pow(2.0, x) * global::DiffGen.CompilerServices.DualMath.Log(2.0));
             }
+            // reverse of: double a = Math.Min(x, y) + Math.Max(x * y, 0.5);
             {
-                global::DiffGen.Dual _t8 = aBar;
+                global::DiffGen.Dual _t7 = aBar;
                 aBar = 0.0;
                 if (x <= y)
                 {
-                    xAdj += _t8;
+                    xAdj += _t7;
                 }
                 else
                 {
-                    yAdj += _t8;
+                    yAdj += _t7;
                 }
                 if (x * y >= 0.5)
                 {
-                    xAdj += _t8 * y;
-                    yAdj += _t8 * x;
+                    xAdj += _t7 * y;
+                    yAdj += _t7 * x;
                 }
             }
             xBar += xAdj;

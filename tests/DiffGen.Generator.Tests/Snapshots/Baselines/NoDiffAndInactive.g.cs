@@ -36,11 +36,13 @@ namespace Snap
         /// <summary>The reverse half of <see cref="ApplyPullback"/>: propagates adjoints from the state and tape the forward half left.</summary>
         internal static void ApplyPullbackReverse(global::System.ReadOnlySpan<double> u, global::System.ReadOnlySpan<double> mask, global::System.Span<double> output, bool flip, int offset, global::System.Span<double> uBar, global::System.Span<double> outputBar, global::DiffGen.Tape _tape)
         {
-            int _trips = (u.Length > 0 ? u.Length : 0);
+            // reverse of: for (int i = 0; i < u.Length; i++)
+            int _trips = u.Length > 0 ? u.Length : 0;
             for (int _k = _trips - 1; _k >= 0; _k--)
             {
                 int i = _k;
                 double m = flip ? 1 - mask[i] : mask[i];
+                // reverse of: output[i] = m * u[(i + offset) % u.Length];
                 {
                     double _t0 = outputBar[i];
                     outputBar[i] = 0.0;
@@ -56,7 +58,7 @@ namespace Snap
             for (int i = 0; i < u.Length; i++)
             {
                 m = flip ? 1 - mask[i] : mask[i];
-                outputDot[i] = m * uDot[(i + offset) % u.Length];
+                outputDot[i] = uDot[(i + offset) % u.Length] * m;
                 output[i] = m * u[(i + offset) % u.Length];
             }
         }
@@ -71,7 +73,7 @@ namespace Snap
             for (int i = 0; i < u.Length; i++)
             {
                 m = flip ? 1 - mask[i] : mask[i];
-                for (int _q = 0; _q < directions; _q++) outputDots[i * directions + _q] = m * uDots[((i + offset) % u.Length) * directions + _q];
+                for (int _q = 0; _q < directions; _q++) outputDots[i * directions + _q] = uDots[(i + offset) % u.Length * directions + _q] * m;
                 output[i] = m * u[(i + offset) % u.Length];
             }
         }
@@ -88,11 +90,13 @@ namespace Snap
                 output[i] = m * u[(i + offset) % u.Length];
             }
             // Reverse sweep
-            int _trips = (u.Length > 0 ? u.Length : 0);
+            // reverse of: for (int i = 0; i < u.Length; i++)
+            int _trips = u.Length > 0 ? u.Length : 0;
             for (int _k = _trips - 1; _k >= 0; _k--)
             {
                 int i = _k;
                 global::DiffGen.Dual m = flip ? 1 - mask[i] : mask[i];
+                // reverse of: output[i] = m * u[(i + offset) % u.Length];
                 {
                     global::DiffGen.Dual _t0 = outputBar[i];
                     outputBar[i] = 0.0;

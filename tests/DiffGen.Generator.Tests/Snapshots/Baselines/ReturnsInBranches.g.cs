@@ -17,7 +17,7 @@ namespace Snap
         /// <summary>Reverse-mode derivative of <see cref="Piecewise"/>: re-runs it, returns its result, and propagates adjoints (see docs/generated-code.md).</summary>
         public static double PiecewisePullback(double x, double y, double resultBar, ref double xBar, ref double yBar)
         {
-            var _tapeDouble = new global::DiffGen.ValueStack<double>();
+            var _tapeDouble = new global::DiffGen.CompilerServices.ValueStack<double>();
             double a = 0.0;
             double _result = 0.0;
             bool _returned = false;
@@ -33,13 +33,10 @@ namespace Snap
                 _result = a / y;
                 _returned = true;
             }
-            else
+            else if (a < -1)
             {
-                if (a < -1)
-                {
-                    _result = -a;
-                    _returned = true;
-                }
+                _result = -a;
+                _returned = true;
             }
             if (!_returned)
             {
@@ -48,27 +45,33 @@ namespace Snap
             // Reverse sweep
             if (!_returned)
             {
+                // reverse of: return Math.Exp(a) * y;
                 {
                     double _t0 = resultBar;
                     resultBar = 0.0;
                     double _t1 = _t0 * y;
-                    aBar += _t1 * global::System.Math.Exp(a);
-                    yAdj += _t0 * global::System.Math.Exp(a);
+                    var _c = global::System.Math.Exp(a);
+                    aBar += _t1 * _c;
+                    yAdj += _t0 * _c;
                 }
             }
+            // reverse of: if (a > 1)
             if (a > 1)
             {
+                // reverse of: return a / y;
                 {
                     double _t2 = resultBar;
                     resultBar = 0.0;
                     aBar += _t2 / y;
-                    yAdj += -(_t2 * a / (y * y));
+                    yAdj -= _t2 * (a / (y * y));
                 }
             }
             else
             {
+                // reverse of: if (a < -1)
                 if (a < -1)
                 {
+                    // reverse of: return -a;
                     {
                         double _t3 = resultBar;
                         resultBar = 0.0;
@@ -76,6 +79,7 @@ namespace Snap
                     }
                 }
             }
+            // reverse of: a = a * a + Math.Sin(x);
             {
                 double _t4 = aBar;
                 aBar = 0.0;
@@ -83,6 +87,7 @@ namespace Snap
                 aBar += _t4 * a + _t4 * a;
                 xAdj += _t4 * global::System.Math.Cos(x);
             }
+            // reverse of: double a = x * y;
             {
                 double _t5 = aBar;
                 aBar = 0.0;
@@ -103,29 +108,26 @@ namespace Snap
             double _result = 0.0;
             double resultDot = 0.0;
             bool _returned = false;
-            aDot = xDot * y + x * yDot;
+            aDot = xDot * y + yDot * x;
             a = x * y;
-            double _d0 = aDot * a + a * aDot + xDot * global::System.Math.Cos(x);
+            double _d0 = aDot * a + aDot * a + xDot * global::System.Math.Cos(x);
             a = a * a + global::System.Math.Sin(x);
             aDot = _d0;
             if (a > 1)
             {
-                resultDot = (aDot * y - a * yDot) / (y * y);
+                resultDot = aDot / y - yDot * (a / (y * y));
                 _result = a / y;
                 _returned = true;
             }
-            else
+            else if (a < -1)
             {
-                if (a < -1)
-                {
-                    resultDot = -aDot;
-                    _result = -a;
-                    _returned = true;
-                }
+                resultDot = -aDot;
+                _result = -a;
+                _returned = true;
             }
             if (!_returned)
             {
-                resultDot = (aDot * global::System.Math.Exp(a)) * y + global::System.Math.Exp(a) * yDot;
+                resultDot = aDot * global::System.Math.Exp(a) * y + yDot * global::System.Math.Exp(a);
                 _result = global::System.Math.Exp(a) * y;
             }
             return (_result, resultDot);
@@ -138,35 +140,32 @@ namespace Snap
             if (xDots.Length != directions) throw new global::System.ArgumentException("xDots must hold one tangent per direction", nameof(xDots));
             if (yDots.Length != directions) throw new global::System.ArgumentException("yDots must hold one tangent per direction", nameof(yDots));
             if (resultDots.Length != directions) throw new global::System.ArgumentException("resultDots must hold one tangent per direction", nameof(resultDots));
+            double[] _d0 = new double[directions];
             double a = 0.0;
             double[] aDots = new double[directions];
             double _result = 0.0;
             double[] resultDots2 = new double[directions];
             bool _returned = false;
-            double[] _lanesdouble = new double[directions];
-            for (int _q = 0; _q < directions; _q++) aDots[_q] = xDots[_q] * y + x * yDots[_q];
+            for (int _q = 0; _q < directions; _q++) aDots[_q] = xDots[_q] * y + yDots[_q] * x;
             a = x * y;
-            for (int _q = 0; _q < directions; _q++) _lanesdouble[_q] = aDots[_q] * a + a * aDots[_q] + xDots[_q] * global::System.Math.Cos(x);
+            for (int _q = 0; _q < directions; _q++) _d0[_q] = aDots[_q] * a + aDots[_q] * a + xDots[_q] * global::System.Math.Cos(x);
             a = a * a + global::System.Math.Sin(x);
-            for (int _q = 0; _q < directions; _q++) aDots[_q] = _lanesdouble[_q];
+            for (int _q = 0; _q < directions; _q++) aDots[_q] = _d0[_q];
             if (a > 1)
             {
-                for (int _q = 0; _q < directions; _q++) resultDots2[_q] = (aDots[_q] * y - a * yDots[_q]) / (y * y);
+                for (int _q = 0; _q < directions; _q++) resultDots2[_q] = aDots[_q] / y - yDots[_q] * (a / (y * y));
                 _result = a / y;
                 _returned = true;
             }
-            else
+            else if (a < -1)
             {
-                if (a < -1)
-                {
-                    for (int _q = 0; _q < directions; _q++) resultDots2[_q] = -aDots[_q];
-                    _result = -a;
-                    _returned = true;
-                }
+                for (int _q = 0; _q < directions; _q++) resultDots2[_q] = -aDots[_q];
+                _result = -a;
+                _returned = true;
             }
             if (!_returned)
             {
-                for (int _q = 0; _q < directions; _q++) resultDots2[_q] = (aDots[_q] * global::System.Math.Exp(a)) * y + global::System.Math.Exp(a) * yDots[_q];
+                for (int _q = 0; _q < directions; _q++) resultDots2[_q] = aDots[_q] * global::System.Math.Exp(a) * y + yDots[_q] * global::System.Math.Exp(a);
                 _result = global::System.Math.Exp(a) * y;
             }
             ((global::System.ReadOnlySpan<double>)resultDots2).CopyTo(resultDots);
@@ -176,7 +175,7 @@ namespace Snap
         /// <summary>The pullback of <see cref="Piecewise"/> on dual numbers: seed the inputs' tangents with v and read H·v from the adjoints' tangents (see docs/generated-code.md).</summary>
         public static global::DiffGen.Dual PiecewisePullbackDual(global::DiffGen.Dual x, global::DiffGen.Dual y, global::DiffGen.Dual resultBar, ref global::DiffGen.Dual xBar, ref global::DiffGen.Dual yBar)
         {
-            var _tapeDouble = new global::DiffGen.ValueStack<global::DiffGen.Dual>();
+            var _tapeDouble = new global::DiffGen.CompilerServices.ValueStack<global::DiffGen.Dual>();
             global::DiffGen.Dual a = 0.0;
             global::DiffGen.Dual _result = 0.0;
             bool _returned = false;
@@ -186,48 +185,51 @@ namespace Snap
             // Forward sweep
             a = x * y;
             _tapeDouble.Push(a);
-            a = a * a + global::DiffGen.DualMath.Sin(x);
+            a = a * a + global::DiffGen.CompilerServices.DualMath.Sin(x);
             if (a > 1)
             {
                 _result = a / y;
                 _returned = true;
             }
-            else
+            else if (a < -1)
             {
-                if (a < -1)
-                {
-                    _result = -a;
-                    _returned = true;
-                }
+                _result = -a;
+                _returned = true;
             }
             if (!_returned)
             {
-                _result = global::DiffGen.DualMath.Exp(a) * y;
+                _result = global::DiffGen.CompilerServices.DualMath.Exp(a) * y;
             }
             // Reverse sweep
             if (!_returned)
             {
+                // reverse of: return Math.Exp(a) * y;
                 {
                     global::DiffGen.Dual _t0 = resultBar;
                     resultBar = 0.0;
                     global::DiffGen.Dual _t1 = _t0 * y;
-                    aBar += _t1 * global::DiffGen.DualMath.Exp(a);
-                    yAdj += _t0 * global::DiffGen.DualMath.Exp(a);
+                    var _c = global::DiffGen.CompilerServices.DualMath.Exp(a);
+                    aBar += _t1 * _c;
+                    yAdj += _t0 * _c;
                 }
             }
+            // reverse of: if (a > 1)
             if (a > 1)
             {
+                // reverse of: return a / y;
                 {
                     global::DiffGen.Dual _t2 = resultBar;
                     resultBar = 0.0;
                     aBar += _t2 / y;
-                    yAdj += -(_t2 * a / (y * y));
+                    yAdj -= _t2 * (a / (y * y));
                 }
             }
             else
             {
+                // reverse of: if (a < -1)
                 if (a < -1)
                 {
+                    // reverse of: return -a;
                     {
                         global::DiffGen.Dual _t3 = resultBar;
                         resultBar = 0.0;
@@ -235,13 +237,15 @@ namespace Snap
                     }
                 }
             }
+            // reverse of: a = a * a + Math.Sin(x);
             {
                 global::DiffGen.Dual _t4 = aBar;
                 aBar = 0.0;
                 a = _tapeDouble.Pop();
                 aBar += _t4 * a + _t4 * a;
-                xAdj += _t4 * global::DiffGen.DualMath.Cos(x);
+                xAdj += _t4 * global::DiffGen.CompilerServices.DualMath.Cos(x);
             }
+            // reverse of: double a = x * y;
             {
                 global::DiffGen.Dual _t5 = aBar;
                 aBar = 0.0;

@@ -40,20 +40,23 @@ namespace Snap
         internal static void JacobiPullbackReverse(global::System.ReadOnlySpan<double> u, global::System.Span<double> next, int nx, int ny, double alpha, global::System.Span<double> uBar, global::System.Span<double> nextBar, ref double alphaBar, global::DiffGen.Tape _tape)
         {
             double alphaAdj = 0.0;
-            int _trips = ((ny - 1) > 1 ? ((ny - 1) - 1) : 0);
+            // reverse of: for (int j = 1; j < ny - 1; j++)
+            int _trips = ny - 1 > 1 ? ny - 2 : 0;
             for (int _k2 = _trips - 1; _k2 >= 0; _k2--)
             {
                 int j = 1 + _k2;
-                int _trips2 = ((nx - 1) > 1 ? ((nx - 1) - 1) : 0);
+                // reverse of: for (int i = 1; i < nx - 1; i++)
+                int _trips2 = nx - 1 > 1 ? nx - 2 : 0;
                 for (int _k = _trips2 - 1; _k >= 0; _k--)
                 {
                     int i = 1 + _k;
                     int k = j * nx + i;
+                    // reverse of: next[k] = u[k] + alpha * (u[k - 1] + u[k + 1] + u[k - nx] + u[k + nx] - 4 * u[k]);
                     {
                         double _t0 = nextBar[k];
                         nextBar[k] = 0.0;
                         double _t1 = _t0 * alpha;
-                        uBar[k] += _t0 + (-_t1 * 4);
+                        uBar[k] += _t0 - _t1 * 4;
                         alphaAdj += _t0 * (u[k - 1] + u[k + 1] + u[k - nx] + u[k + nx] - 4 * u[k]);
                         uBar[k - 1] += _t1;
                         uBar[k + 1] += _t1;
@@ -74,7 +77,7 @@ namespace Snap
                 for (int i = 1; i < nx - 1; i++)
                 {
                     k = j * nx + i;
-                    nextDot[k] = uDot[k] + alphaDot * (u[k - 1] + u[k + 1] + u[k - nx] + u[k + nx] - 4 * u[k]) + alpha * (uDot[k - 1] + uDot[k + 1] + uDot[k - nx] + uDot[k + nx] - (4 * uDot[k]));
+                    nextDot[k] = uDot[k] + (alphaDot * (u[k - 1] + u[k + 1] + u[k - nx] + u[k + nx] - 4 * u[k]) + (uDot[k - 1] + uDot[k + 1] + uDot[k - nx] + uDot[k + nx] - uDot[k] * 4) * alpha);
                     next[k] = u[k] + alpha * (u[k - 1] + u[k + 1] + u[k - nx] + u[k + nx] - 4 * u[k]);
                 }
             }
@@ -93,7 +96,7 @@ namespace Snap
                 for (int i = 1; i < nx - 1; i++)
                 {
                     k = j * nx + i;
-                    for (int _q = 0; _q < directions; _q++) nextDots[k * directions + _q] = uDots[k * directions + _q] + alphaDots[_q] * (u[k - 1] + u[k + 1] + u[k - nx] + u[k + nx] - 4 * u[k]) + alpha * (uDots[(k - 1) * directions + _q] + uDots[(k + 1) * directions + _q] + uDots[(k - nx) * directions + _q] + uDots[(k + nx) * directions + _q] - (4 * uDots[k * directions + _q]));
+                    for (int _q = 0; _q < directions; _q++) nextDots[k * directions + _q] = uDots[k * directions + _q] + (alphaDots[_q] * (u[k - 1] + u[k + 1] + u[k - nx] + u[k + nx] - 4 * u[k]) + (uDots[(k - 1) * directions + _q] + uDots[(k + 1) * directions + _q] + uDots[(k - nx) * directions + _q] + uDots[(k + nx) * directions + _q] - uDots[k * directions + _q] * 4) * alpha);
                     next[k] = u[k] + alpha * (u[k - 1] + u[k + 1] + u[k - nx] + u[k + nx] - 4 * u[k]);
                 }
             }
@@ -115,20 +118,23 @@ namespace Snap
                 }
             }
             // Reverse sweep
-            int _trips = ((ny - 1) > 1 ? ((ny - 1) - 1) : 0);
+            // reverse of: for (int j = 1; j < ny - 1; j++)
+            int _trips = ny - 1 > 1 ? ny - 2 : 0;
             for (int _k2 = _trips - 1; _k2 >= 0; _k2--)
             {
                 int j = 1 + _k2;
-                int _trips2 = ((nx - 1) > 1 ? ((nx - 1) - 1) : 0);
+                // reverse of: for (int i = 1; i < nx - 1; i++)
+                int _trips2 = nx - 1 > 1 ? nx - 2 : 0;
                 for (int _k = _trips2 - 1; _k >= 0; _k--)
                 {
                     int i = 1 + _k;
                     int k = j * nx + i;
+                    // reverse of: next[k] = u[k] + alpha * (u[k - 1] + u[k + 1] + u[k - nx] + u[k + nx] - 4 * u[k]);
                     {
                         global::DiffGen.Dual _t0 = nextBar[k];
                         nextBar[k] = 0.0;
                         global::DiffGen.Dual _t1 = _t0 * alpha;
-                        uBar[k] += _t0 + (-_t1 * 4);
+                        uBar[k] += _t0 - _t1 * 4;
                         alphaAdj += _t0 * (u[k - 1] + u[k + 1] + u[k - nx] + u[k + nx] - 4 * u[k]);
                         uBar[k - 1] += _t1;
                         uBar[k + 1] += _t1;

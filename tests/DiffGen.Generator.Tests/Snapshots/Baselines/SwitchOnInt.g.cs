@@ -26,54 +26,53 @@ namespace Snap
                 _result = global::System.Math.Tanh(x);
                 _returned = true;
             }
+            else if (kind == 1 || kind == 2)
+            {
+                _result = x > 0 ? x : 0.01 * x;
+                _returned = true;
+            }
             else
             {
-                if (kind == 1 || kind == 2)
-                {
-                    _result = x > 0 ? x : 0.01 * x;
-                    _returned = true;
-                }
-                else
-                {
-                    _result = global::System.Math.Log(1 + global::System.Math.Exp(x));
-                    _returned = true;
-                }
+                _result = global::System.Math.Log(1 + global::System.Math.Exp(x));
+                _returned = true;
             }
             // Reverse sweep
+            // reverse of: switch (kind)
             if (kind == 0)
             {
+                // reverse of: return Math.Tanh(x);
                 {
                     double _t0 = resultBar;
                     resultBar = 0.0;
-                    double _t1 = global::System.Math.Tanh(x);
-                    xAdj += _t0 * (1.0 - _t1 * _t1);
+                    var _c = global::System.Math.Tanh(x);
+                    xAdj += _t0 * (1.0 - _c * _c);
+                }
+            }
+            else if (kind == 1 || kind == 2)
+            {
+                // reverse of: return x > 0 ? x : 0.01 * x;
+                {
+                    double _t1 = resultBar;
+                    resultBar = 0.0;
+                    if (x > 0)
+                    {
+                        xAdj += _t1;
+                    }
+                    else
+                    {
+                        xAdj += _t1 * 0.01;
+                    }
                 }
             }
             else
             {
-                if (kind == 1 || kind == 2)
+                // reverse of: return Math.Log(1 + Math.Exp(x));
                 {
-                    {
-                        double _t2 = resultBar;
-                        resultBar = 0.0;
-                        if (x > 0)
-                        {
-                            xAdj += _t2;
-                        }
-                        else
-                        {
-                            xAdj += _t2 * 0.01;
-                        }
-                    }
-                }
-                else
-                {
-                    {
-                        double _t3 = resultBar;
-                        resultBar = 0.0;
-                        double _t4 = _t3 / (1 + global::System.Math.Exp(x));
-                        xAdj += _t4 * global::System.Math.Exp(x);
-                    }
+                    double _t2 = resultBar;
+                    resultBar = 0.0;
+                    var _c2 = global::System.Math.Exp(x);
+                    double _t3 = _t2 / (1 + _c2);
+                    xAdj += _t3 * _c2;
                 }
             }
             xBar += xAdj;
@@ -92,20 +91,17 @@ namespace Snap
                 _result = global::System.Math.Tanh(x);
                 _returned = true;
             }
+            else if (kind == 1 || kind == 2)
+            {
+                resultDot = x > 0 ? xDot : xDot * 0.01;
+                _result = x > 0 ? x : 0.01 * x;
+                _returned = true;
+            }
             else
             {
-                if (kind == 1 || kind == 2)
-                {
-                    resultDot = (x > 0 ? xDot : 0.01 * xDot);
-                    _result = x > 0 ? x : 0.01 * x;
-                    _returned = true;
-                }
-                else
-                {
-                    resultDot = (xDot * global::System.Math.Exp(x)) / (1 + global::System.Math.Exp(x));
-                    _result = global::System.Math.Log(1 + global::System.Math.Exp(x));
-                    _returned = true;
-                }
+                resultDot = xDot * global::System.Math.Exp(x) / (1 + global::System.Math.Exp(x));
+                _result = global::System.Math.Log(1 + global::System.Math.Exp(x));
+                _returned = true;
             }
             return (_result, resultDot);
         }
@@ -125,20 +121,17 @@ namespace Snap
                 _result = global::System.Math.Tanh(x);
                 _returned = true;
             }
+            else if (kind == 1 || kind == 2)
+            {
+                for (int _q = 0; _q < directions; _q++) resultDots2[_q] = x > 0 ? xDots[_q] : xDots[_q] * 0.01;
+                _result = x > 0 ? x : 0.01 * x;
+                _returned = true;
+            }
             else
             {
-                if (kind == 1 || kind == 2)
-                {
-                    for (int _q = 0; _q < directions; _q++) resultDots2[_q] = (x > 0 ? xDots[_q] : 0.01 * xDots[_q]);
-                    _result = x > 0 ? x : 0.01 * x;
-                    _returned = true;
-                }
-                else
-                {
-                    for (int _q = 0; _q < directions; _q++) resultDots2[_q] = (xDots[_q] * global::System.Math.Exp(x)) / (1 + global::System.Math.Exp(x));
-                    _result = global::System.Math.Log(1 + global::System.Math.Exp(x));
-                    _returned = true;
-                }
+                for (int _q = 0; _q < directions; _q++) resultDots2[_q] = xDots[_q] * global::System.Math.Exp(x) / (1 + global::System.Math.Exp(x));
+                _result = global::System.Math.Log(1 + global::System.Math.Exp(x));
+                _returned = true;
             }
             ((global::System.ReadOnlySpan<double>)resultDots2).CopyTo(resultDots);
             return _result;
@@ -153,57 +146,56 @@ namespace Snap
             // Forward sweep
             if (kind == 0)
             {
-                _result = global::DiffGen.DualMath.Tanh(x);
+                _result = global::DiffGen.CompilerServices.DualMath.Tanh(x);
+                _returned = true;
+            }
+            else if (kind == 1 || kind == 2)
+            {
+                _result = x > 0 ? x : 0.01 * x;
                 _returned = true;
             }
             else
             {
-                if (kind == 1 || kind == 2)
-                {
-                    _result = x > 0 ? x : 0.01 * x;
-                    _returned = true;
-                }
-                else
-                {
-                    _result = global::DiffGen.DualMath.Log(1 + global::DiffGen.DualMath.Exp(x));
-                    _returned = true;
-                }
+                _result = global::DiffGen.CompilerServices.DualMath.Log(1 + global::DiffGen.CompilerServices.DualMath.Exp(x));
+                _returned = true;
             }
             // Reverse sweep
+            // reverse of: switch (kind)
             if (kind == 0)
             {
+                // reverse of: return Math.Tanh(x);
                 {
                     global::DiffGen.Dual _t0 = resultBar;
                     resultBar = 0.0;
-                    global::DiffGen.Dual _t1 = global::DiffGen.DualMath.Tanh(x);
-                    xAdj += _t0 * (1.0 - _t1 * _t1);
+                    var _c = global::DiffGen.CompilerServices.DualMath.Tanh(x);
+                    xAdj += _t0 * (1.0 - _c * _c);
+                }
+            }
+            else if (kind == 1 || kind == 2)
+            {
+                // reverse of: return x > 0 ? x : 0.01 * x;
+                {
+                    global::DiffGen.Dual _t1 = resultBar;
+                    resultBar = 0.0;
+                    if (x > 0)
+                    {
+                        xAdj += _t1;
+                    }
+                    else
+                    {
+                        xAdj += _t1 * 0.01;
+                    }
                 }
             }
             else
             {
-                if (kind == 1 || kind == 2)
+                // reverse of: return Math.Log(1 + Math.Exp(x));
                 {
-                    {
-                        global::DiffGen.Dual _t2 = resultBar;
-                        resultBar = 0.0;
-                        if (x > 0)
-                        {
-                            xAdj += _t2;
-                        }
-                        else
-                        {
-                            xAdj += _t2 * 0.01;
-                        }
-                    }
-                }
-                else
-                {
-                    {
-                        global::DiffGen.Dual _t3 = resultBar;
-                        resultBar = 0.0;
-                        global::DiffGen.Dual _t4 = _t3 / (1 + global::DiffGen.DualMath.Exp(x));
-                        xAdj += _t4 * global::DiffGen.DualMath.Exp(x);
-                    }
+                    global::DiffGen.Dual _t2 = resultBar;
+                    resultBar = 0.0;
+                    var _c2 = global::DiffGen.CompilerServices.DualMath.Exp(x);
+                    global::DiffGen.Dual _t3 = _t2 / (1 + _c2);
+                    xAdj += _t3 * _c2;
                 }
             }
             xBar += xAdj;

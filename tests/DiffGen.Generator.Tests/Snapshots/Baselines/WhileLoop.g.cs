@@ -17,7 +17,7 @@ namespace Snap
         /// <summary>Reverse-mode derivative of <see cref="Newton"/>: re-runs it, returns its result, and propagates adjoints (see docs/generated-code.md).</summary>
         public static double NewtonPullback(double a, int iterations, double resultBar, ref double aBar)
         {
-            var _tapeDouble = new global::DiffGen.ValueStack<double>();
+            var _tapeDouble = new global::DiffGen.CompilerServices.ValueStack<double>();
             double x = 0.0;
             int k = 0;
             double _result = 0.0;
@@ -37,22 +37,26 @@ namespace Snap
             }
             _result = x;
             // Reverse sweep
+            // reverse of: return x;
             {
                 double _t0 = resultBar;
                 resultBar = 0.0;
                 xBar += _t0;
             }
+            // reverse of: while (k < iterations)
             for (int _k = _n0; _k > 0; _k--)
             {
+                // reverse of: x = 0.5 * (x + a / x);
                 {
                     double _t1 = xBar;
                     xBar = 0.0;
                     x = _tapeDouble.Pop();
                     double _t2 = _t1 * 0.5;
-                    xBar += _t2 + (-(_t2 * a / (x * x)));
+                    xBar += _t2 - _t2 * (a / (x * x));
                     aAdj += _t2 / x;
                 }
             }
+            // reverse of: double x = a;
             {
                 double _t3 = xBar;
                 xBar = 0.0;
@@ -76,7 +80,7 @@ namespace Snap
             k = 0;
             while (k < iterations)
             {
-                double _d0 = 0.5 * (xDot + (aDot * x - a * xDot) / (x * x));
+                double _d0 = (xDot + (aDot / x - xDot * (a / (x * x)))) * 0.5;
                 x = 0.5 * (x + a / x);
                 xDot = _d0;
                 k = k + 1;
@@ -92,20 +96,20 @@ namespace Snap
             if (directions < 1) throw new global::System.ArgumentOutOfRangeException(nameof(directions), directions, "At least one direction is needed.");
             if (aDots.Length != directions) throw new global::System.ArgumentException("aDots must hold one tangent per direction", nameof(aDots));
             if (resultDots.Length != directions) throw new global::System.ArgumentException("resultDots must hold one tangent per direction", nameof(resultDots));
+            double[] _d0 = new double[directions];
             double x = 0.0;
             double[] xDots = new double[directions];
             int k = 0;
             double _result = 0.0;
             double[] resultDots2 = new double[directions];
-            double[] _lanesdouble = new double[directions];
             for (int _q = 0; _q < directions; _q++) xDots[_q] = aDots[_q];
             x = a;
             k = 0;
             while (k < iterations)
             {
-                for (int _q = 0; _q < directions; _q++) _lanesdouble[_q] = 0.5 * (xDots[_q] + (aDots[_q] * x - a * xDots[_q]) / (x * x));
+                for (int _q = 0; _q < directions; _q++) _d0[_q] = (xDots[_q] + (aDots[_q] / x - xDots[_q] * (a / (x * x)))) * 0.5;
                 x = 0.5 * (x + a / x);
-                for (int _q = 0; _q < directions; _q++) xDots[_q] = _lanesdouble[_q];
+                for (int _q = 0; _q < directions; _q++) xDots[_q] = _d0[_q];
                 k = k + 1;
             }
             for (int _q = 0; _q < directions; _q++) resultDots2[_q] = xDots[_q];
@@ -117,7 +121,7 @@ namespace Snap
         /// <summary>The pullback of <see cref="Newton"/> on dual numbers: seed the inputs' tangents with v and read H·v from the adjoints' tangents (see docs/generated-code.md).</summary>
         public static global::DiffGen.Dual NewtonPullbackDual(global::DiffGen.Dual a, int iterations, global::DiffGen.Dual resultBar, ref global::DiffGen.Dual aBar)
         {
-            var _tapeDouble = new global::DiffGen.ValueStack<global::DiffGen.Dual>();
+            var _tapeDouble = new global::DiffGen.CompilerServices.ValueStack<global::DiffGen.Dual>();
             global::DiffGen.Dual x = 0.0;
             int k = 0;
             global::DiffGen.Dual _result = 0.0;
@@ -137,22 +141,26 @@ namespace Snap
             }
             _result = x;
             // Reverse sweep
+            // reverse of: return x;
             {
                 global::DiffGen.Dual _t0 = resultBar;
                 resultBar = 0.0;
                 xBar += _t0;
             }
+            // reverse of: while (k < iterations)
             for (int _k = _n0; _k > 0; _k--)
             {
+                // reverse of: x = 0.5 * (x + a / x);
                 {
                     global::DiffGen.Dual _t1 = xBar;
                     xBar = 0.0;
                     x = _tapeDouble.Pop();
                     global::DiffGen.Dual _t2 = _t1 * 0.5;
-                    xBar += _t2 + (-(_t2 * a / (x * x)));
+                    xBar += _t2 - _t2 * (a / (x * x));
                     aAdj += _t2 / x;
                 }
             }
+            // reverse of: double x = a;
             {
                 global::DiffGen.Dual _t3 = xBar;
                 xBar = 0.0;
