@@ -68,6 +68,16 @@ namespace DiffGen.Generator
                 .Select(static (r, _) => r!)
                 .WithTrackingName(TrackingNames.RenderInput);
 
+            // One shadow file per type with differentiated instance state (every instance method of it carries the same model).
+            var shadows = lowered.Where(static m => m.Shadow != null).Select(static (m, _) => m.Shadow!)
+                .Collect()
+                .Select(static (s, _) => s.GroupBy(x => x.HintName).Select(g => g.First()).OrderBy(x => x.HintName, StringComparer.Ordinal).ToEquatableArray())
+                .WithTrackingName(TrackingNames.Shadows);
+            context.RegisterSourceOutput(shadows, static (spc, list) =>
+            {
+                foreach (var s in list) spc.AddSource(s.HintName, SourceText.From(Emit.ShadowEmitter.Render(s), Encoding.UTF8));
+            });
+
             var rendered = inputs.Select((r, _) => Stages.Render(r, BeforeRender)).WithTrackingName(TrackingNames.Rendered);
             context.RegisterSourceOutput(rendered, static (spc, r) =>
             {

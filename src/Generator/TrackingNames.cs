@@ -38,5 +38,8 @@ namespace DiffGen.Generator
 
         /// <summary>Each method's diagnostics, located, as reported.</summary>
         public const string Diagnostics = "Diagnostics";
+
+        /// <summary>The shadow models (CreateShadow/ZeroAdjoint) of types with differentiated instance state.</summary>
+        public const string Shadows = "Shadows";
     }
 }

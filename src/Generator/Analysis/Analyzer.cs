@@ -63,12 +63,24 @@ namespace DiffGen.Generator.Analysis
         /// <summary>The leaf variables of a container (struct or object).</summary>
         private IEnumerable<int> Leaves(int container) => _vars.Where(v => v.Container == container).Select(v => v.Id);
 
+        /// <summary>The fields of this an instance call may write (every scalar and array field, when the callee uses the object's state).</summary>
+        public IEnumerable<int> ReceiverState(Call c) =>
+            c.Receiver >= 0 && _callees[c.Callee].UsesThis
+                ? Leaves(c.Receiver).Where(l => _vars[l].IsScalar && !_vars[l].IsContainer || _vars[l].IsWritableSpan)
+                : Enumerable.Empty<int>();
+
         /// <summary>A variable whose value comes from the caller: a parameter, or a field of a parameter or of this.</summary>
         public bool IsInterface(Var v) =>
             v.Role == VarRole.Param || v.IsLeaf && (_vars[v.Container].Role == VarRole.Param || _vars[v.Container].Role == VarRole.This);
 
-        /// <summary>A field of this: state that outlives the call (written fields are outputs).</summary>
-        public bool IsState(Var v) => v.IsLeaf && _vars[v.Container].Role == VarRole.This;
+        /// <summary>
+        /// State that outlives the call (written state is an output): a field of this, a ref/out parameter,
+        /// a field of a ref/out struct parameter.
+        /// </summary>
+        public bool IsState(Var v) =>
+            v.IsLeaf && (_vars[v.Container].Role == VarRole.This || IsInOut(_vars[v.Container])) || v.Role == VarRole.Param && IsInOut(v);
+
+        public static bool IsInOut(Var v) => v.Modifier == "ref" || v.Modifier == "out";
 
         public int LoopDepth(int stmtId) => _loopsOf.TryGetValue(stmtId, out var l) ? l.Length : 0;
 
@@ -118,6 +130,8 @@ namespace DiffGen.Generator.Analysis
                     for (int k = 0; k < c.Args.Count; k++)
                         if (callee.Params[k].Storage != Storage.Scalar && callee.Params[k].Writes && c.Args[k] is VarRef v)
                             _writes.Add((c.Id, v.Var));
+                    // An instance method may change any field of its object (scalars, array contents).
+                    foreach (var leaf in ReceiverState(c)) _writes.Add((c.Id, leaf));
                     break;
             }
         }
@@ -186,6 +200,7 @@ namespace DiffGen.Generator.Analysis
                             if (c.ResultVar >= 0 && IsReal(_vars[c.ResultVar].Elem)) targets.Add(c.ResultVar);
                             if (c.ResultVar >= 0 && _vars[c.ResultVar].IsContainer) targets.AddRange(Leaves(c.ResultVar).Where(l => _vars[l].IsReal));
                             if (c.Receiver >= 0) sources.AddRange(Leaves(c.Receiver).Where(l => _vars[l].IsReal));
+                            targets.AddRange(ReceiverState(c).Where(l => _vars[l].IsReal));
                             for (int k = 0; k < c.Args.Count; k++)
                             {
                                 var p = callee.Params[k];
@@ -418,18 +433,59 @@ namespace DiffGen.Generator.Analysis
             if (r != w && _byId[r] is Assign ra && TargetVar(ra.Target) == var
                 && (ra.Target is VarRef || ra.Target is ElemRef re && readIndex != null && re.Index.Equals(readIndex)))
                 return false;
-            if (_pos[r] <= _pos[w]) return true;
+            // At the same statement, a write to another element (b[i, 1] = b[i, 0] * b[i, 0]) leaves the read one alone.
+            bool otherElement = r == w && readIndex != null && _writeIndex.TryGetValue((w, var), out var wi) && wi != null && DistinctElements(readIndex, wi);
+            if (_pos[r] <= _pos[w] && !otherElement) return true;
             IEnumerable<int> shared = _loopsOf[r].Intersect(_loopsOf[w]);
             if (_allocOf.TryGetValue(var, out int alloc))
                 shared = shared.Except(_loopsOf[alloc]);
             _writeIndex.TryGetValue((w, var), out var writeIndex);
             foreach (var l in shared)
             {
-                if (_byId[l] is ForLoop loop && IsCounter(readIndex, loop) && IsCounter(writeIndex, loop) && AllWritesPrivate(var, loop))
+                if (_byId[l] is ForLoop loop && IsPrivate(readIndex, writeIndex, var, loop))
                     continue;
                 return true;
             }
             return false;
+        }
+
+        /// <summary>
+        /// Whether the loop's iterations touch disjoint elements of var and the read and the write are at
+        /// the element of their own iteration: both indices hold the loop's counter at the same position
+        /// (<c>u[i]</c>; <c>a[i, j]</c> for the loop over i at position 0, for the loop over j at position 1),
+        /// and so does every write of var in the loop.
+        /// </summary>
+        private bool IsPrivate(Expr? readIndex, Expr? writeIndex, int var, ForLoop loop)
+        {
+            foreach (int p in CounterPositions(readIndex, loop))
+                if (CounterPositions(writeIndex, loop).Contains(p) && AllWritesPrivate(var, loop, p)) return true;
+            return false;
+        }
+
+        /// <summary>The positions at which an element index is exactly the loop's counter (0 for a one-dimensional index).</summary>
+        private static IEnumerable<int> CounterPositions(Expr? index, ForLoop loop)
+        {
+            if (index is Indices ix)
+            {
+                for (int k = 0; k < ix.Items.Count; k++)
+                    if (IsCounter(ix.Items[k], loop)) yield return k;
+            }
+            else if (IsCounter(index, loop)) yield return 0;
+        }
+
+        /// <summary>Whether two indices name different elements: they differ in a constant at some position.</summary>
+        private static bool DistinctElements(Expr a, Expr b)
+        {
+            if (a is Indices ia && b is Indices ib && ia.Items.Count == ib.Items.Count)
+            {
+                for (int k = 0; k < ia.Items.Count; k++)
+                    if (DistinctElements(ia.Items[k], ib.Items[k])) return true;
+                return false;
+            }
+            return StripCast(a) is Lit la && StripCast(b) is Lit lb
+                && long.TryParse(la.Text.TrimEnd('L', 'l'), System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out long x)
+                && long.TryParse(lb.Text.TrimEnd('L', 'l'), System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out long y)
+                && x != y;
         }
 
         private static Expr StripCast(Expr e) => e is Cast c && c.Implicit ? StripCast(c.Operand) : e;
@@ -437,13 +493,13 @@ namespace DiffGen.Generator.Analysis
         private static bool IsCounter(Expr? index, ForLoop loop) =>
             index is VarRef v && v.Var == loop.Counter || index is Cast c && c.Implicit && c.Operand is VarRef cv && cv.Var == loop.Counter;
 
-        private bool AllWritesPrivate(int var, ForLoop loop)
+        private bool AllWritesPrivate(int var, ForLoop loop, int position)
         {
             int lo = _pos[loop.Body.Id], hi = MaxPos(loop);
             foreach (var (stmt, v) in _writes)
             {
                 if (v != var || _pos[stmt] < lo || _pos[stmt] > hi) continue;
-                if (!_writeIndex.TryGetValue((stmt, v), out var idx) || !IsCounter(idx, loop)) return false;
+                if (!_writeIndex.TryGetValue((stmt, v), out var idx) || !CounterPositions(idx, loop).Contains(position)) return false;
             }
             return true;
         }

@@ -82,7 +82,7 @@ namespace DiffGen.Generator.Analysis
             // Dual and vector forms: assume them wherever the body allows, then drop callers of methods without them until nothing changes.
             // (The same conditions, in the same order, as ReverseTransformer.BuildDual and ForwardTransformer.BuildVector.)
             var dual = list.Select(s => !s.UsesFloat && !s.UsesContainers && !s.DualUnprintable).ToArray();
-            var vector = list.Select(s => !s.UsesContainers).ToArray();
+            var vector = list.Select(s => !s.UsesContainers && !s.UsesMultiDim).ToArray();
             for (bool changed = true; changed;)
             {
                 changed = false;
@@ -162,7 +162,8 @@ namespace DiffGen.Generator.Analysis
                 {
                     var blocker = s.Callees.FirstOrDefault(c => Find(c) is int k && (k < 0 || !vector[k]));
                     noVector = blocker != null ? "it calls '" + blocker.Name + "', which has no vector pushforward (a hand-written derivative or a method of another assembly)"
-                        : "it uses structs or instance state (K tangents per field are not a value of the field's type)";
+                        : s.UsesContainers ? "it uses structs or instance state (K tangents per field are not a value of the field's type)"
+                        : "it uses multi-dimensional or jagged arrays (K directions are laid out along flat spans only)";
                 }
                 entries.Add(new TableEntry(s.Signature, dual[i], noDual, vector[i], noVector, s.HasHalves,
                     use[i].ToEquatableArray(), requested[i], emitted[i]));

@@ -40,7 +40,8 @@ namespace DiffGen.Generator.Analysis
         /// (the condition the lowerer's <c>Callee.SplitCapable</c> assumes of callees).
         /// </summary>
         public static bool HasHalves(MethodModel model, IReadOnlyList<Var> vars) =>
-            model.ReturnType == Ty.Void && vars.Any(v => v.Role == VarRole.Param && (v.Storage == Storage.Span || v.Storage == Storage.ReadOnlySpan || v.Storage == Storage.Array));
+            model.ReturnType == Ty.Void && vars.Any(v => v.Role == VarRole.Param && (v.Storage == Storage.Span || v.Storage == Storage.ReadOnlySpan || v.Storage == Storage.Array))
+            && !vars.Any(v => v.Role == VarRole.Param && v.Modifier != null);
 
         public static MethodAnalysis Of(MethodModel model, IReadOnlyList<Callee> callees)
         {
@@ -74,6 +75,8 @@ namespace DiffGen.Generator.Analysis
             var callee = callees[c.Callee];
             bool halves = callee.SplitCapable || callee.ReverseName != null && callee.Return == Ty.Void;
             if (!halves || callee.PullbackName == null || c.ResultVar >= 0) return false;
+            // An instance method that changes its object's state runs joint: the caller tapes the state around it.
+            if (c.Receiver >= 0 && callee.UsesThis) return false;
             var written = new HashSet<int>();
             for (int k = 0; k < c.Args.Count; k++)
                 if (callee.Params[k].Storage != Storage.Scalar && callee.Params[k].Writes && c.Args[k] is VarRef v) written.Add(v.Var);

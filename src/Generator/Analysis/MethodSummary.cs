@@ -24,7 +24,7 @@ namespace DiffGen.Generator.Analysis
 
     /// <summary>
     /// What callers need to know about a [Differentiable] method, computed from its own IR at lowering
-    /// (no source positions, nothing of its callees): whether it uses float, structs or instance state,
+    /// (no source positions, nothing of its callees): whether it uses float, structs or instance state, multi-dimensional arrays,
     /// or a construct the dual pullback cannot print (<c>ReverseTransformer.UsesUnsupportedDual</c>), whether its pullback has halves, how it uses each span
     /// parameter, which methods it calls, and which modes its attribute asks for (null: the project's
     /// default). <see cref="CapabilityTable"/> combines the summaries of a compilation.
@@ -36,6 +36,7 @@ namespace DiffGen.Generator.Analysis
         bool HasHalves,
         bool UsesFloat,
         bool UsesContainers,
+        bool UsesMultiDim,
         bool DualUnprintable,
         EquatableArray<CalleeRef> Callees,
         EquatableArray<SpanUse> Params,
@@ -56,6 +57,7 @@ namespace DiffGen.Generator.Analysis
                 model.Signature, model.Name, model.HasErrors, MethodAnalysis.HasHalves(model, model.Vars),
                 model.ReturnType == Ty.Float || model.Vars.Any(v => v.Elem == Ty.Float),
                 model.Vars.Any(v => v.IsContainer),
+                model.Vars.Any(v => v.IsMultiDim),
                 Reverse.ReverseTransformer.UsesUnsupportedDual(model.Body),
                 model.Callees.Select(c => new CalleeRef(c.Signature, c.Name)).ToEquatableArray(),
                 paramsUse.ToEquatableArray(), requested);

@@ -148,6 +148,18 @@ namespace DiffGen.Generator.Analysis
                         unconditional = true;
                         return list;
                     }
+                case Inlined inl:
+                    {
+                        // A return inside an inlined body ends that body only: its own flag and result variable,
+                        // and loops of the caller are not the body's to break.
+                        var (savedFlag, savedResult) = (_retFlag, ResultVar);
+                        _retFlag = -1;
+                        ResultVar = inl.ResultVar;
+                        var inner = StructBlock(inl.Body.Stmts.Items, new List<LoopFlags>(), true, out _);
+                        if (_retFlag >= 0) inner.Insert(0, SetFlag(_retFlag, false)); // it may run again (in a loop)
+                        (_retFlag, ResultVar) = (savedFlag, savedResult);
+                        return new List<Stmt> { new Block(inl.Id, inner.ToEquatableArray()) };
+                    }
                 case Block b:
                     {
                         var inner = StructBlock(b.Stmts.Items, loops, false, out exits);

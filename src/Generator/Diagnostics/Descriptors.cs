@@ -25,7 +25,7 @@ namespace DiffGen.Generator.Diagnostics
 
         public static readonly DiagnosticDescriptor UnsupportedParameter = Error("DG0003",
             "Unsupported parameter",
-            "Parameter '{0}' of type '{1}' is not supported: use double, float, int, long, bool, Span<T>, ReadOnlySpan<T> or T[] (T = double or float; int spans are inactive), passed by value{2}");
+            "Parameter '{0}' of type '{1}' is not supported: use double, float, int, long, bool, Span<T>, ReadOnlySpan<T>, T[], T[,], T[,,] or T[][] (T = double or float; int spans and arrays are inactive), passed by value{2}");
 
         public static readonly DiagnosticDescriptor UnsupportedReturn = Error("DG0004",
             "Unsupported return type",
@@ -71,6 +71,10 @@ namespace DiffGen.Generator.Diagnostics
             "Array variable reassigned",
             "Array variable '{0}' is reassigned: declare a new array with 'new T[n]' or copy elements in a loop");
 
+        public static readonly DiagnosticDescriptor AliasedArguments = Error("DG0107",
+            "Array passed twice to a call that writes it",
+            "'{0}' is passed as both '{1}' and '{2}' of '{3}', which writes '{4}': its derivative assumes they do not share memory; pass a separate array (a copy, or another output)");
+
         public static readonly DiagnosticDescriptor NoActiveInputs = Warning("DG0200",
             "Nothing to differentiate",
             "[Differentiable] method '{0}' has no float or double parameter that is not [NoDiff]: its derivatives are all zero");
@@ -91,6 +95,10 @@ namespace DiffGen.Generator.Diagnostics
             "No vector pushforward",
             "'{0}PushforwardVector' is not generated: {1}; '{0}Pushforward' is, and handles one direction per call");
 
+        public static readonly DiagnosticDescriptor StaticInput = Info("DG0302",
+            "Static input not differentiated",
+            "'{0}' is read as a constant input: its gradient is not computed (pass it as a parameter to differentiate with respect to it)");
+
         public static DiagnosticDescriptor ById(string id)
         {
             switch (id)
@@ -109,10 +117,12 @@ namespace DiffGen.Generator.Diagnostics
                 case "DG0104": return CallPlacement;
                 case "DG0105": return UnsupportedMathFunction;
                 case "DG0106": return ArrayReassignment;
+                case "DG0107": return AliasedArguments;
                 case "DG0200": return NoActiveInputs;
                 case "DG0201": return IgnoredNoDiff;
                 case "DG0300": return NoDualPullback;
                 case "DG0301": return NoVectorPushforward;
+                case "DG0302": return StaticInput;
                 default: throw new System.ArgumentException("unknown diagnostic id " + id);
             }
         }

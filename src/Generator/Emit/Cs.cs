@@ -39,9 +39,9 @@ namespace DiffGen.Generator.Emit
             }
         }
 
-        /// <summary>A variable's declared type: its scalar kind, or <c>T[]</c> for arrays (span parameters are spelled by <see cref="Param"/>).</summary>
+        /// <summary>A variable's declared type: its scalar kind, or its array type (span parameters are spelled by <see cref="Param"/>).</summary>
         public static CsType OfVar(Var v) =>
-            v.Storage == Storage.Scalar || v.IsContainer ? (v.Elem == Ty.Other ? new CsType(v.TypeName!) : Of(v.Elem)) : ArrayOf(ElementOf(v));
+            v.Storage == Storage.Scalar || v.IsContainer ? (v.Elem == Ty.Other ? new CsType(v.TypeName!) : Of(v.Elem)) : ArrayOf(ElementOf(v), v.Rank, v.Jagged);
 
         /// <summary>The element type of an array or span variable (a struct or class for arrays of them).</summary>
         public static CsType ElementOf(Var v) => v.Aggregate ? new CsType(v.TypeName!) : Of(v.Elem);
@@ -53,12 +53,19 @@ namespace DiffGen.Generator.Emit
             {
                 case Storage.Span: return SpanOf(ElementOf(v));
                 case Storage.ReadOnlySpan: return ReadOnlySpanOf(ElementOf(v));
-                case Storage.Array: return ArrayOf(ElementOf(v));
+                case Storage.Array: return ArrayOf(ElementOf(v), v.Rank, v.Jagged);
                 default: return v.Elem == Ty.Other ? new CsType(v.TypeName!) : Of(v.Elem);
             }
         }
 
         public static CsType ArrayOf(CsType element) => new CsType("[]", Element: element);
+
+        /// <summary><c>T[]</c>, a rectangular <c>T[,]</c> (Name holds the rank's brackets), or a jagged <c>T[][]</c>.</summary>
+        public static CsType ArrayOf(CsType element, int rank, bool jagged) =>
+            jagged ? ArrayOf(ArrayOf(element)) : rank == 1 ? ArrayOf(element) : new CsType("[" + new string(',', rank - 1) + "]", Element: element);
+
+        /// <summary>Whether this is an array type (<c>T[]</c>, <c>T[,]</c>, <c>T[][]</c>).</summary>
+        public bool IsArray => Element != null && Generic == null;
 
         public static CsType SpanOf(CsType element) => new CsType("global::System.Span", Element: element, Generic: "global::System.Span");
 
@@ -98,6 +105,12 @@ namespace DiffGen.Generator.Emit
     internal sealed record CsNew(CsType Type, EquatableArray<CsArg> Args) : CsExpr;
 
     internal sealed record CsIndex(CsExpr Target, CsExpr Index) : CsExpr;
+
+    /// <summary>
+    /// The indices of a multi-dimensional element, as the Index of a <see cref="CsIndex"/> (<c>a[i, j]</c>,
+    /// or <c>a[i][j]</c> when Jagged) or the Length of a <see cref="CsNewArray"/> (<c>new T[n, m]</c>).
+    /// </summary>
+    internal sealed record CsIndices(EquatableArray<CsExpr> Items, bool Jagged) : CsExpr;
 
     /// <summary>An argument: a value with an optional <c>ref</c>/<c>out</c>/<c>in</c>.</summary>
     internal sealed record CsArg(CsExpr Value, string? Modifier = null)

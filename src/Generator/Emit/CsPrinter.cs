@@ -13,6 +13,7 @@ namespace DiffGen.Generator.Emit
         public const string RefStack = "global::DiffGen.CompilerServices.RefStack";
         public const string DualMath = "global::DiffGen.CompilerServices.DualMath";
         public const string Helpers = "global::DiffGen.CompilerServices.DerivativeHelpers";
+        public const string ArrayHelpers = "global::DiffGen.CompilerServices.ArrayHelpers";
         public const string Math = "global::System.Math";
         public const string MathF = "global::System.MathF";
         public const string Span = "global::System.Span";
@@ -167,7 +168,7 @@ namespace DiffGen.Generator.Emit
         public static string Type(CsType t)
         {
             if (t.Generic != null) return t.Generic + "<" + Type(t.Element!) + ">";
-            if (t.Element != null) return Type(t.Element) + "[]";
+            if (t.Element != null) return Type(t.Element) + t.Name;
             return t.Name;
         }
 
@@ -222,7 +223,10 @@ namespace DiffGen.Generator.Emit
                 case CsLiteral l: return l.Text;
                 case CsMember m: return Print(m.Target, Primary, false) + "." + m.Name + (m.TypeArgument != null ? "<" + Type(m.TypeArgument) + ">" : "");
                 case CsNew n: return "new " + Type(n.Type) + "(" + Args(n.Args) + ")";
+                case CsIndex ix when ix.Index is CsIndices jagged && jagged.Items.Count > 0 && jagged.Jagged:
+                    return Print(ix.Target, Primary, false) + string.Concat(jagged.Items.Select(i => "[" + Expr(i) + "]"));
                 case CsIndex ix: return Print(ix.Target, Primary, false) + "[" + Expr(ix.Index) + "]";
+                case CsIndices ixs: return string.Join(", ", ixs.Items.Select(Expr));
                 case CsInvoke inv: return Print(inv.Target, Primary, false) + "(" + Args(inv.Args) + ")";
                 case CsMath m: return (m.IsMathF ? Names.MathF : Names.Math) + "." + m.Function + "(" + string.Join(", ", m.Args.Select(Expr)) + ")";
                 case CsUnary u:
@@ -246,7 +250,13 @@ namespace DiffGen.Generator.Emit
                         return "(" + Type(c.Type) + ")" + operand;
                     }
                 case CsNewArray na:
-                    return "new " + Type(na.Element) + "[" + Expr(na.Length) + "]";
+                    {
+                        // new double[n][] : the length goes to the innermost element type's first brackets.
+                        var inner = na.Element;
+                        string suffix = "";
+                        while (inner.IsArray) { suffix = inner.Name + suffix; inner = inner.Element!; }
+                        return "new " + Type(inner) + "[" + Expr(na.Length) + "]" + suffix;
+                    }
                 default:
                     throw new System.InvalidOperationException("no C# form for output node " + e.GetType().Name);
             }

@@ -28,7 +28,10 @@ namespace DiffGen.Generator.Emit
                 case Lit l: return new CsLiteral(l.Text, l.Type);
                 case VarRef v: return Name(v.Var);
                 case ElemRef el: return WithPath(new CsIndex(Name(el.Var), Convert(el.Index)), el.Path);
+                case LenRef len when len.Row != null: return new CsMember(new CsIndex(Name(len.Var), Convert(len.Row)), "Length");
+                case LenRef len when len.Dim >= 0: return new CsInvoke(new CsMember(Name(len.Var), "GetLength"), new[] { new CsArg(CsLiteral.Int(len.Dim)) });
                 case LenRef len: return new CsMember(Name(len.Var), "Length");
+                case Indices ix: return new CsIndices(ix.Items.Select(Convert).ToEquatableArray(), ix.Jagged);
                 case Unary u: return new CsUnary(u.Op == UnOp.Neg ? CsUnaryOp.Neg : CsUnaryOp.Not, Convert(u.Operand));
                 case Binary b: return new CsBinary(Ops.Text(b.Op), Convert(b.Left), Convert(b.Right));
                 case Conditional c: return new CsConditional(Convert(c.Condition), Convert(c.WhenTrue), Convert(c.WhenFalse));
@@ -42,6 +45,7 @@ namespace DiffGen.Generator.Emit
                 case Opaque o:
                     {
                         CsExpr head = o.Receiver != null ? new CsMember(Convert(o.Receiver), o.Callee) : new CsName(o.Callee);
+                        if (o.Indexer) return new CsIndex(head, o.Args.Count == 1 ? Convert(o.Args[0]) : new CsIndices(o.Args.Select(Convert).ToEquatableArray(), false));
                         return o.IsCall ? new CsInvoke(head, o.Args.Select(a => new CsArg(Convert(a)))) : head;
                     }
                 default:

@@ -16,6 +16,7 @@ namespace DiffGen.Generator.Emit
             {
                 case CsMember m: return m with { Target = Expr(m.Target), TypeArgument = m.TypeArgument == null ? null : Type(m.TypeArgument) };
                 case CsIndex ix: return new CsIndex(Expr(ix.Target), Expr(ix.Index));
+                case CsIndices ixs: return ixs with { Items = ixs.Items.Select(Expr).ToEquatableArray() };
                 case CsInvoke inv: return new CsInvoke(Expr(inv.Target), inv.Args.Select(Arg));
                 case CsMath m: return m with { Args = m.Args.Select(Expr).ToEquatableArray() };
                 case CsUnary u: return u with { Operand = Expr(u.Operand) };

@@ -42,6 +42,7 @@ namespace DiffGen.Generator.Emit
                 case CsCast c: return c with { Operand = Simplify(c.Operand) };
                 case CsMath m: return m with { Args = m.Args.Select(Simplify).ToEquatableArray() };
                 case CsIndex ix: return ix with { Index = Simplify(ix.Index) };
+                case CsIndices ixs: return ixs with { Items = ixs.Items.Select(Simplify).ToEquatableArray() };
                 case CsInvoke inv: return inv with { Args = inv.Args.Select(a => a with { Value = Simplify(a.Value) }).ToEquatableArray() };
                 default: return e;
             }
@@ -226,6 +227,7 @@ namespace DiffGen.Generator.Emit
                 case CsCast c: return new[] { c.Operand };
                 case CsMath m: return m.Args;
                 case CsIndex ix: return new[] { ix.Target, ix.Index };
+                case CsIndices ixs: return ixs.Items;
                 case CsMember m: return new[] { m.Target };
                 case CsInvoke inv: return new[] { inv.Target }.Concat(inv.Args.Select(a => a.Value));
                 case CsNewArray na: return new[] { na.Length };
@@ -294,6 +296,7 @@ namespace DiffGen.Generator.Emit
                 case CsCast c: return c with { Operand = Replace(c.Operand, names) };
                 case CsMath m: return m with { Args = m.Args.Select(a => Replace(a, names)).ToEquatableArray() };
                 case CsIndex ix: return new CsIndex(Replace(ix.Target, names), Replace(ix.Index, names));
+                case CsIndices ixs: return ixs with { Items = ixs.Items.Select(x => Replace(x, names)).ToEquatableArray() };
                 default: return e;
             }
         }

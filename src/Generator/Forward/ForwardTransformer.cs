@@ -62,6 +62,8 @@ namespace DiffGen.Generator.Forward
             whyNot = c == null ? null : "it calls '" + c.Name + "', which has no vector pushforward (a hand-written derivative or a method of another assembly)";
             if (whyNot == null && analysis.Vars.Any(v => v.IsContainer))
                 whyNot = "it uses structs or instance state (K tangents per field are not a value of the field's type)";
+            if (whyNot == null && analysis.Vars.Any(v => v.IsMultiDim))
+                whyNot = "it uses multi-dimensional or jagged arrays (K directions are laid out along flat spans only)";
             if (whyNot != null) return null;
             var t = new ForwardTransformer(m, callees, analysis, vector: true);
             var method = t.BuildMethod();
@@ -121,15 +123,19 @@ namespace DiffGen.Generator.Forward
                 if (self.Storage == Storage.Struct) checks.RemoveAt(checks.Count - 1);
             }
             var containerDot = new Dictionary<int, string>();
+            var outDots = new List<string>();
             foreach (var v in parms)
             {
-                sig.Add(new CsParam(CsType.Param(v), v.Name));
+                sig.Add(new CsParam(CsType.Param(v), v.Name, v.Modifier));
+                // A ref/out value's tangent is ref/out too (in: by value).
+                string? dotModifier = v.Modifier == "in" ? null : v.Modifier;
                 if (v.Storage == Storage.Struct)
                 {
                     if (!_vars.Any(l => l.Container == v.Id && l.IsReal && !l.NoDiff)) continue;
                     string sd = Fresh(v.Name + "Dot");
                     containerDot[v.Id] = sd;
-                    sig.Add(new CsParam(CsType.OfVar(v), sd));
+                    sig.Add(new CsParam(CsType.OfVar(v), sd, dotModifier));
+                    if (v.Modifier == "out") outDots.Add(sd);
                     continue;
                 }
                 if (!v.IsReal || v.NoDiff) continue;
@@ -144,7 +150,10 @@ namespace DiffGen.Generator.Forward
                 }
                 else
                 {
-                    sig.Add(new CsParam(v.IsScalar ? T(v.Elem) : v.Storage == Storage.ReadOnlySpan ? CsType.ReadOnlySpanOf(CsType.ElementOf(v)) : CsType.SpanOf(CsType.ElementOf(v)), dot));
+                    // A multi-dimensional or jagged array's tangent is an array of the same shape.
+                    sig.Add(new CsParam(v.IsScalar ? T(v.Elem) : v.IsMultiDim ? CsType.Param(v) : v.Storage == Storage.ReadOnlySpan ? CsType.ReadOnlySpanOf(CsType.ElementOf(v)) : CsType.SpanOf(CsType.ElementOf(v)), dot, v.IsScalar ? dotModifier : null));
+                    if (v.IsMultiDim) checks.Add(ArrayShapes.RequireSameShape(v, dot));
+                    if (v.Modifier == "out") outDots.Add(dot);
                 }
             }
             string? resultDots = null;
@@ -191,6 +200,8 @@ namespace DiffGen.Generator.Forward
             bool realResult = realResultSig && !_vector;
             var ret = _m.ReturnType == Ty.Other ? new CsType("(" + _m.ReturnTypeName + " Value, " + _m.ReturnTypeName + " Tangent)")
                 : realResult ? new CsType("(" + CsType.Of(_m.ReturnType).Name + " Value, " + CsType.Of(_m.ReturnType).Name + " Tangent)") : T(_m.ReturnType);
+            // After the argument checks: vector mode allocates its scratch lanes between the two.
+            checks.AddRange(ArrayShapes.OverlapChecks(parms, v => ArrayShapes.Writes(_body, v.Id, _callees), _m.Name));
             var w = new List<CsStmt>(checks);
             foreach (var kv in containerDot)
                 if (_vars[kv.Key].Role != VarRole.Param) w.Add(new CsLocal(CsType.OfVar(_vars[kv.Key]), kv.Value, new CsVerbatim("default")));
@@ -200,15 +211,17 @@ namespace DiffGen.Generator.Forward
                 if (v.Storage == Storage.Struct) { w.Add(new CsLocal(CsType.OfVar(v), v.Name, new CsVerbatim("default"))); continue; }
                 if (v.Elem == Ty.Other) w.Add(new CsLocal(CsType.OfVar(v), v.Name, new CsVerbatim("default!")));
                 else if (v.Storage == Storage.Scalar) w.Add(new CsLocal(T(v.Elem), v.Name, Zero(v.Elem)));
-                else w.Add(new CsLocal(CsType.ArrayOf(CsType.ElementOf(v)), v.Name, EmptyArray(CsType.ElementOf(v))));
+                else w.Add(new CsLocal(CsType.OfVar(v), v.Name, ArrayShapes.Empty(v)));
                 if (_a.Active[v.Id])
                 {
                     if (v.Storage == Storage.Scalar && !_vector) w.Add(new CsLocal(T(v.Elem), _dot[v.Id], Zero(v.Elem)));
                     else if (v.Storage == Storage.Scalar) w.Add(new CsLocal(CsType.ArrayOf(T(v.Elem)), _dot[v.Id], new CsNewArray(T(v.Elem), N(_k))));
-                    else w.Add(new CsLocal(CsType.ArrayOf(CsType.ElementOf(v)), _dot[v.Id], EmptyArray(CsType.ElementOf(v))));
+                    else w.Add(new CsLocal(CsType.OfVar(v), _dot[v.Id], ArrayShapes.Empty(v)));
                 }
             }
             w.AddRange(_decls);
+            // An out value's tangent must be assigned on every path; it starts at zero like the value's own derivative.
+            foreach (var d in outDots) w.Add(Set(N(d), new CsVerbatim("default")));
             w.AddRange(body);
             if (_a.ResultVar >= 0 && _vars[_a.ResultVar].IsContainer)
             {
@@ -242,7 +255,6 @@ namespace DiffGen.Generator.Forward
         private static CsStmt Throws(CsExpr condition, string exception) =>
             new CsIf(condition, Block(new CsRawStmt("throw " + exception + ";")), null);
 
-        private static CsExpr EmptyArray(CsType t) => Call(new CsMember(N("global::System.Array"), "Empty", t));
 
         // ------------------------------------------------------------------ statements
 
@@ -276,6 +288,23 @@ namespace DiffGen.Generator.Forward
                             w.Add(Lanes(Set(dotTarget, tan)));
                             w.Add(Set(P(a.Target), P(a.Value)));
                         }
+                        break;
+                    }
+                case Alloc al when _vars[al.Var].IsMultiDim:
+                    {
+                        // new T[n, m] or new T[n][] (its rows follow), and the same for the tangent.
+                        var v = _vars[al.Var];
+                        var alloc = new CsNewArray(v.Jagged ? CsType.ArrayOf(T(v.Elem)) : T(v.Elem), P(al.Length));
+                        w.Add(Set(N(v.Name), alloc));
+                        if (_a.Active[al.Var]) w.Add(Set(N(_dot[al.Var]), alloc));
+                        break;
+                    }
+                case RowAlloc ra:
+                    {
+                        var v = _vars[ra.Var];
+                        var row = new CsNewArray(T(v.Elem), P(ra.Length));
+                        w.Add(Set(new CsIndex(N(v.Name), P(ra.Row)), row));
+                        if (_a.Active[ra.Var]) w.Add(Set(new CsIndex(N(_dot[ra.Var]), P(ra.Row)), row));
                         break;
                     }
                 case Alloc al:
@@ -320,7 +349,7 @@ namespace DiffGen.Generator.Forward
                     else if (_callees[c.Callee].PushforwardName != null) PushforwardCall(c, _callees[c.Callee], w);
                     else CallThroughPullback(c, _callees[c.Callee], w);
                     break;
-                case Throw t:
+                case ForwardOnly t:
                     w.Add(new CsRawStmt(t.Text));
                     break;
             }
@@ -344,7 +373,7 @@ namespace DiffGen.Generator.Forward
                 else
                 {
                     var sv = _vars[((VarRef)arg).Var];
-                    args.Add(_dot.TryGetValue(sv.Id, out var d) ? N(d) : (CsExpr)new CsNewArray(T(p.Elem), Member(sv.Name, "Length")));
+                    args.Add(_dot.TryGetValue(sv.Id, out var d) ? N(d) : ArrayShapes.ZerosLike(sv, N(sv.Name)));
                 }
             }
             var call = Call(Target(callee, callee.PushforwardType, callee.PushforwardName!), args.ToArray());
@@ -397,6 +426,8 @@ namespace DiffGen.Generator.Forward
         /// </summary>
         private void CallThroughPullback(Call c, Callee callee, List<CsStmt> outer)
         {
+            if (callee.Params.Any(p => p.Rank > 1))
+                throw new System.NotSupportedException("'" + callee.Name + "' has only a hand-written pullback and takes a multi-dimensional or jagged array: register its pushforward too ([DerivativeOf(…, Kind = DerivativeKind.Pushforward)])");
             var w = new List<CsStmt>();
             var rv = c.ResultVar;
             bool realResult = callee.Return == Ty.Double || callee.Return == Ty.Float;

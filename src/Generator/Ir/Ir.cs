@@ -51,7 +51,8 @@ namespace DiffGen.Generator.Ir
 
     /// <summary>
     /// A variable of the lowered method: a parameter, a (hoisted, uniquely named) local, or a
-    /// generator temporary. Elem is the scalar kind (of the elements, for spans and arrays).
+    /// generator temporary. Elem is the scalar kind (of the elements, for spans and arrays). An array
+    /// has Rank dimensions: rectangular (<c>T[,]</c>) or, when Jagged, an array of arrays (<c>T[][]</c>).
     /// </summary>
     /// <remarks>
     /// Structs and objects are split into their fields (scalar replacement of aggregates): a local
@@ -61,8 +62,11 @@ namespace DiffGen.Generator.Ir
     /// A field of <c>this</c> is a leaf of the This container (<c>this.Temperature</c>, <c>this.Weights</c>).
     /// </remarks>
     internal sealed record Var(int Id, string Name, Ty Elem, Storage Storage, VarRole Role, int ParamIndex, bool NoDiff, string? TypeName = null,
-        int Container = -1, string? Path = null, string? Modifier = null, string? Accessor = null, bool Aggregate = false)
+        int Container = -1, string? Path = null, string? Modifier = null, string? Accessor = null, bool Aggregate = false, int Rank = 1, bool Jagged = false)
     {
+        /// <summary>A multi-dimensional or jagged array (not a flat span or <c>T[]</c>).</summary>
+        public bool IsMultiDim => Rank > 1;
+
         /// <summary>Carries derivatives: a float/double value or array, or an array of structs/objects with float/double fields (Aggregate; TypeName is the element type).</summary>
         public bool IsReal => Elem == Ty.Float || Elem == Ty.Double || Aggregate;
 
@@ -153,8 +157,11 @@ namespace DiffGen.Generator.Ir
     /// <summary>A span or array element read; Path names a field of a struct or object element (<c>bodies[i].Pos.X</c>).</summary>
     internal sealed record ElemRef(int Var, Expr Index, Ty Type, string? Path = null) : Expr(Type);
 
-    /// <summary><c>span.Length</c>.</summary>
-    internal sealed record LenRef(int Var) : Expr(Ty.Int);
+    /// <summary>
+    /// <c>span.Length</c>; with Dim >= 0 <c>array.GetLength(Dim)</c>; with Row the length of a jagged
+    /// array's row, <c>array[Row].Length</c>.
+    /// </summary>
+    internal sealed record LenRef(int Var, int Dim = -1, Expr? Row = null) : Expr(Ty.Int);
 
     internal sealed record Unary(UnOp Op, Expr Operand, Ty Type) : Expr(Type);
 
@@ -174,7 +181,8 @@ namespace DiffGen.Generator.Ir
     /// derivative (a static helper on integers, a method of an inactive value). Its receiver and
     /// arguments are analysed like any other reads. TypeName is the type's full name when Type is Other.
     /// </summary>
-    internal sealed record Opaque(string Callee, bool IsCall, EquatableArray<Expr> Args, Ty Type, Expr? Receiver = null, string? TypeName = null) : Expr(Type);
+    /// <remarks>With Indexer, an element of a static array read as a constant input (<c>Weights[i]</c>): Args are its indices.</remarks>
+    internal sealed record Opaque(string Callee, bool IsCall, EquatableArray<Expr> Args, Ty Type, Expr? Receiver = null, string? TypeName = null, bool Indexer = false) : Expr(Type);
 
     /// <summary>
     /// What lowering produces for syntax it reported a diagnostic on: a model with an error node is
@@ -217,8 +225,13 @@ namespace DiffGen.Generator.Ir
     /// </summary>
     internal sealed record Call(int Id, int Callee, EquatableArray<Expr> Args, int ResultVar, int Receiver = -1) : Stmt(Id);
 
-    /// <summary>A throw statement, printed verbatim (nothing to differentiate: the sweep never ends).</summary>
-    internal sealed record Throw(int Id, string Text) : Stmt(Id);
+    /// <summary>
+    /// A statement that cannot change an active value and runs in the forward sweep only: a throw, an
+    /// argument guard, an assertion, logging. Printed as written, with the generated names of its variables;
+    /// DualText is the same with double values cast out of DiffGen.Dual for the dual pullback (null when the
+    /// statement cannot run on dual numbers).
+    /// </summary>
+    internal sealed record ForwardOnly(int Id, string Text, string? DualText) : Stmt(Id);
 
     // Removed by the structurizer before analysis:
     internal sealed record Break(int Id) : Stmt(Id);
@@ -230,7 +243,7 @@ namespace DiffGen.Generator.Ir
     // ---------------------------------------------------------------- calls
 
     /// <summary>One parameter of a callee, as the caller sees it.</summary>
-    internal sealed record CalleeParam(string Name, Ty Elem, Storage Storage, bool NoDiff, bool Reads, bool Writes, string? TypeName = null, bool Aggregate = false)
+    internal sealed record CalleeParam(string Name, Ty Elem, Storage Storage, bool NoDiff, bool Reads, bool Writes, string? TypeName = null, bool Aggregate = false, int Rank = 1, bool Jagged = false)
     {
         public bool HasAdjoint => !NoDiff && (Elem == Ty.Float || Elem == Ty.Double || Storage == Storage.Struct || Aggregate);
     }

@@ -17,6 +17,8 @@ namespace DiffGen.Generator.Ir
             switch (e)
             {
                 case ElemRef el: return new[] { el.Index };
+                case Indices ix: return ix.Items;
+                case LenRef len when len.Row != null: return new[] { len.Row };
                 case Unary u: return new[] { u.Operand };
                 case Binary b: return new[] { b.Left, b.Right };
                 case Conditional c: return new[] { c.Condition, c.WhenTrue, c.WhenFalse };
@@ -45,6 +47,7 @@ namespace DiffGen.Generator.Ir
                 case If i: return new Stmt[] { i.Then, i.Else };
                 case ForLoop f: return new Stmt[] { f.Init, f.Body };
                 case WhileLoop w: return new Stmt[] { w.Init, w.Body, w.Step };
+                case Inlined inl: return new Stmt[] { inl.Body };
                 default: return Enumerable.Empty<Stmt>();
             }
         }
@@ -65,6 +68,7 @@ namespace DiffGen.Generator.Ir
             {
                 case Assign a: return new[] { a.Target, a.Value };
                 case Alloc al: return new[] { al.Length };
+                case RowAlloc ra: return new[] { ra.Row, ra.Length };
                 case If i: return new[] { i.Condition };
                 case ForLoop f: return new[] { f.Start, f.Condition };
                 case WhileLoop w: return new[] { w.Condition };
@@ -88,6 +92,8 @@ namespace DiffGen.Generator.Ir
             switch (e)
             {
                 case ElemRef el: rebuilt = el with { Index = Map(el.Index, rewrite) }; break;
+                case Indices ix: rebuilt = ix with { Items = ix.Items.Select(a => Map(a, rewrite)).ToEquatableArray() }; break;
+                case LenRef len when len.Row != null: rebuilt = len with { Row = Map(len.Row, rewrite) }; break;
                 case Unary u: rebuilt = u with { Operand = Map(u.Operand, rewrite) }; break;
                 case Binary b: rebuilt = b with { Left = Map(b.Left, rewrite), Right = Map(b.Right, rewrite) }; break;
                 case Conditional c: rebuilt = c with { Condition = Map(c.Condition, rewrite), WhenTrue = Map(c.WhenTrue, rewrite), WhenFalse = Map(c.WhenFalse, rewrite) }; break;

@@ -140,6 +140,33 @@ namespace DiffGen.Generator.Lowering
         }
 
         /// <summary>
+        /// Declares a leaf for every field of this an instance call may change (a number, an array, the fields
+        /// of a struct field, the fields of an object a field refers to, one level down), so the analysis sees
+        /// the call write them and tapes what the reverse sweep needs. Leaves are otherwise created on first use.
+        /// </summary>
+        private void DeclareAllState(SyntaxNode at)
+        {
+            if (_this < 0) return;
+            foreach (var m in DataMembers(_method.ContainingType!)) DeclareState(_this, "." + m.Name, m, at, 0);
+        }
+
+        private void DeclareState(int container, string path, ISymbol member, SyntaxNode at, int depth)
+        {
+            if (HasNoDiffAttribute(member)) return;
+            var type = member is IFieldSymbol f ? f.Type : ((IPropertySymbol)member).Type;
+            if (TryMapType(type, out _, out var st, out _, out _) && st != Storage.Span && st != Storage.ReadOnlySpan)
+            {
+                // Below the first level only assignable fields: generated code restores them by assignment.
+                if (depth == 0 || member is IFieldSymbol { IsReadOnly: false }) LeafOf(container, path, type, member, at);
+                return;
+            }
+            if (depth > 0 || !(member is IFieldSymbol { IsReadOnly: false })) return;
+            if (IsDifferentiableStruct(type) || type.TypeKind == TypeKind.Class && !IsInactiveType(type) && type.SpecialType == SpecialType.None
+                && !(type is IArrayTypeSymbol) && type.ContainingNamespace?.ToDisplayString().StartsWith("System", System.StringComparison.Ordinal) != true)
+                foreach (var inner in DataMembers(type)) DeclareState(container, path + "." + inner.Name, inner, at, depth + 1);
+        }
+
+        /// <summary>
         /// The leaf variable of a member path below a container (<c>this.Temperature</c>, <c>this.Gravity.Y</c>,
         /// <c>this.Weights</c>), created on first use. Returns -1 (after reporting) for a member it cannot name.
         /// </summary>
@@ -150,8 +177,10 @@ namespace DiffGen.Generator.Lowering
             Ty ty;
             Storage storage;
             string? typeName = null;
+            int rank = 1;
+            bool jagged = false;
             bool aggregate = false;
-            if (TryMapType(type, out var elem, out var st) && st != Storage.Span && st != Storage.ReadOnlySpan)
+            if (TryMapType(type, out var elem, out var st, out rank, out jagged) && st != Storage.Span && st != Storage.ReadOnlySpan)
             {
                 ty = elem;
                 storage = st;
@@ -190,7 +219,7 @@ namespace DiffGen.Generator.Lowering
             }
             int id = _vars.Count;
             bool real = ty == Ty.Double || ty == Ty.Float;
-            _vars.Add(new Var(id, name, ty, storage, VarRole.Leaf, -1, !(real || aggregate) || c.NoDiff || HasNoDiffAttribute(member), typeName, container, rest, null, accessor, aggregate));
+            _vars.Add(new Var(id, name, ty, storage, VarRole.Leaf, -1, !(real || aggregate) || c.NoDiff || HasNoDiffAttribute(member), typeName, container, rest, null, accessor, aggregate, rank, jagged));
             _leaves[(container, path)] = id;
             return id;
         }

@@ -36,6 +36,7 @@ namespace DiffGen.Generator.Lowering
         private readonly List<DiagnosticInfo> _diagnostics = new List<DiagnosticInfo>();
         private readonly List<Callee> _callees = new List<Callee>();
         private readonly List<PendingCallee> _pending = new List<PendingCallee>();
+        private readonly List<PendingAlias> _aliasedCalls = new List<PendingAlias>();
         private readonly Dictionary<IMethodSymbol, Callee> _calleeCache = new Dictionary<IMethodSymbol, Callee>(SymbolEqualityComparer.Default);
         private readonly Dictionary<string, int> _calleeIndex = new Dictionary<string, int>(StringComparer.Ordinal);
         private int _nextId;
@@ -85,13 +86,16 @@ namespace DiffGen.Generator.Lowering
             {
                 lowerer.ReportInternalError(syntax, ex);
                 built = built with { HasErrors = true };
-                summary = new MethodSummary(built.Signature, built.Name, true, false, false, false, false,
+                summary = new MethodSummary(built.Signature, built.Name, true, false, false, false, false, false,
                     EquatableArray<CalleeRef>.Empty, EquatableArray<SpanUse>.Empty, requested);
             }
             var attributeLocation = attribute?.ApplicationSyntaxReference?.GetSyntax(ct).GetLocation() ?? NameLocation(syntax);
             var diagnostics = new MethodDiagnostics(built.HintName, built.Signature, built.Name, lowerer._diagnostics.ToEquatableArray(),
-                lowerer._pending.ToEquatableArray(), Locations.From(attributeLocation), Locations.From(NameLocation(syntax)));
-            return new LoweredMethod(built, summary, diagnostics);
+                lowerer._pending.ToEquatableArray(), Locations.From(attributeLocation), Locations.From(NameLocation(syntax)), lowerer._aliasedCalls.ToEquatableArray());
+            ShadowModel? shadow = null;
+            try { shadow = built.HasErrors ? null : lowerer.BuildShadow(built.Namespace, built.ContainingTypes); }
+            catch (Exception ex) when (!(ex is OperationCanceledException)) { shadow = null; }
+            return new LoweredMethod(built, summary, diagnostics, shadow);
         }
 
         /// <summary>A model of the tree that skips nullable analysis, or the given one where the host compiler lacks the (experimental) option.</summary>
@@ -173,10 +177,39 @@ namespace DiffGen.Generator.Lowering
                 var pSyntax = p.DeclaringSyntaxReferences.FirstOrDefault()?.GetSyntax(_ct) as ParameterSyntax;
                 var loc = pSyntax?.GetLocation() ?? NameLocation(syntax);
                 bool noDiff = p.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == NoDiffAttributeName);
-                if (p.RefKind != RefKind.None || p.IsParams)
+                string? modifier = p.RefKind == RefKind.Ref ? "ref" : p.RefKind == RefKind.Out ? "out" : p.RefKind == RefKind.In ? "in" : null;
+                if (p.RefKind != RefKind.None)
                 {
-                    Report(Descriptors.UnsupportedParameter, loc, p.Name, p.Type.ToDisplayString(), " (ref, out, in and params are not supported)");
-                    AddVar(p.Name, Ty.Double, Storage.Scalar, VarRole.Param, p.Ordinal, true, p);
+                    // ref/out numbers and structs: in-out values with shadow-semantics adjoints; in: by value.
+                    if (!noDiff && IsDifferentiableStruct(p.Type))
+                    {
+                        AddStructContainer(p.Name, p.Type, VarRole.Param, p.Ordinal, false, p, modifier);
+                        anyActive = true;
+                        continue;
+                    }
+                    if (TryMapScalar(p.Type, out var rty) && !p.IsParams)
+                    {
+                        bool rreal = rty == Ty.Double || rty == Ty.Float;
+                        anyActive |= rreal && !noDiff;
+                        int id = AddVar(p.Name, rty, Storage.Scalar, VarRole.Param, p.Ordinal, noDiff || !rreal, p);
+                        _vars[id] = _vars[id] with { Modifier = modifier };
+                        continue;
+                    }
+                    if (p.RefKind == RefKind.In && (noDiff || IsInactiveType(p.Type)))
+                    {
+                        int id = AddVar(p.Name, Ty.Other, Storage.Scalar, VarRole.Param, p.Ordinal, true, p, OtherTypeName(p.Type));
+                        _vars[id] = _vars[id] with { Modifier = modifier };
+                        continue;
+                    }
+                    Report(Descriptors.UnsupportedParameter, loc, p.Name, TypeText(p.Type),
+                        " (ref and out are supported for numbers and structs; pass arrays and spans by value — their contents are already in-out)");
+                    AddReportedParameter(p);
+                    continue;
+                }
+                if (p.IsParams)
+                {
+                    Report(Descriptors.UnsupportedParameter, loc, p.Name, TypeText(p.Type), " (params arrays are not supported: take the array)");
+                    AddReportedParameter(p);
                     continue;
                 }
                 if (!noDiff && TryMapAggregateArray(p.Type, out var astorage, out var aelem))
@@ -186,7 +219,7 @@ namespace DiffGen.Generator.Lowering
                     anyActive = true;
                     continue;
                 }
-                if (!TryMapType(p.Type, out var elem, out var storage))
+                if (!TryMapType(p.Type, out var elem, out var storage, out int rank, out bool jagged))
                 {
                     if (!noDiff && IsDifferentiableStruct(p.Type))
                     {
@@ -201,16 +234,16 @@ namespace DiffGen.Generator.Lowering
                         AddVar(p.Name, Ty.Other, Storage.Scalar, VarRole.Param, p.Ordinal, true, p, OtherTypeName(p.Type));
                         continue;
                     }
-                    Report(Descriptors.UnsupportedParameter, loc, p.Name, p.Type.ToDisplayString(),
+                    Report(Descriptors.UnsupportedParameter, loc, p.Name, TypeText(p.Type),
                         " (a value that carries no derivative, such as a grid or an options object, is accepted when its type or the parameter is marked [NoDiff])");
-                    AddVar(p.Name, Ty.Double, Storage.Scalar, VarRole.Param, p.Ordinal, true, p);
+                    AddReportedParameter(p);
                     continue;
                 }
                 bool real = elem == Ty.Double || elem == Ty.Float;
                 if (noDiff && !real)
-                    Report(Descriptors.IgnoredNoDiff, loc, p.Name, p.Type.ToDisplayString());
+                    Report(Descriptors.IgnoredNoDiff, loc, p.Name, TypeText(p.Type));
                 if (real && !noDiff) anyActive = true;
-                AddVar(p.Name, elem, storage, VarRole.Param, p.Ordinal, noDiff || !real, p);
+                AddVar(p.Name, elem, storage, VarRole.Param, p.Ordinal, noDiff || !real, p, null, rank, jagged);
             }
 
             if (!TryMapReturn(_method.ReturnType, out _))
@@ -218,7 +251,7 @@ namespace DiffGen.Generator.Lowering
                 if (IsDifferentiableStruct(_method.ReturnType))
                     _result = AddStructContainer("_result", _method.ReturnType, VarRole.Result, -1, false, null);
                 else
-                    Report(Descriptors.UnsupportedReturn, ((syntax as MethodDeclarationSyntax)?.ReturnType ?? (SyntaxNode)syntax).GetLocation(), _method.ReturnType.ToDisplayString());
+                    Report(Descriptors.UnsupportedReturn, ((syntax as MethodDeclarationSyntax)?.ReturnType ?? (SyntaxNode)syntax).GetLocation(), TypeText(_method.ReturnType));
             }
 
             if (!anyActive && _this < 0 && _method.Parameters.Length > 0 && _diagnostics.Count == 0)
@@ -229,7 +262,11 @@ namespace DiffGen.Generator.Lowering
                 if (token.IsKind(SyntaxKind.IdentifierToken)) _names.Add(token.ValueText);
 
             if (syntax.Body != null)
-                return LowerBlock(syntax.Body);
+            {
+                var block = LowerBlock(syntax.Body);
+                CheckArrayAllocations(block, new List<Loop>());
+                return block;
+            }
             if (syntax.ExpressionBody != null)
             {
                 var stmts = new List<Stmt>();
@@ -243,7 +280,9 @@ namespace DiffGen.Generator.Lowering
                 }
                 else
                     stmts.Add(new Return(NextId(), LowerExpr(expr, stmts, ExprContext.Plain)));
-                return new Block(NextId(), stmts.ToEquatableArray());
+                var block = new Block(NextId(), stmts.ToEquatableArray());
+                CheckArrayAllocations(block, new List<Loop>());
+                return block;
             }
             Report(Descriptors.NoBody, NameLocation(syntax), name);
             return new Block(NextId(), EquatableArray<Stmt>.Empty);
@@ -333,11 +372,21 @@ namespace DiffGen.Generator.Lowering
             }
         }
 
-        internal static bool TryMapType(ITypeSymbol type, out Ty elem, out Storage storage)
+        /// <summary>The IR type of a flat value (a scalar, a span or a one-dimensional array); see the overload with a shape.</summary>
+        internal static bool TryMapType(ITypeSymbol type, out Ty elem, out Storage storage) =>
+            TryMapType(type, out elem, out storage, out int rank, out _) && rank == 1;
+
+        /// <summary>
+        /// The IR type of a scalar, a span, or an array of rank <paramref name="rank"/> (<c>T[]</c>,
+        /// <c>T[,]</c>, <c>T[,,]</c>, or jagged <c>T[][]</c>) of a numeric element type.
+        /// </summary>
+        internal static bool TryMapType(ITypeSymbol type, out Ty elem, out Storage storage, out int rank, out bool jagged)
         {
             storage = Storage.Scalar;
+            rank = 1;
+            jagged = false;
             if (TryMapScalar(type, out elem)) return true;
-            if (type is IArrayTypeSymbol arr && arr.Rank == 1 && TryMapScalar(arr.ElementType, out elem) && elem != Ty.Bool)
+            if (TryMapArray(type, out elem, out rank, out jagged))
             {
                 storage = Storage.Array;
                 return true;
@@ -411,12 +460,12 @@ namespace DiffGen.Generator.Lowering
             return TryMapScalar(type, out ty);
         }
 
-        private int AddVar(string name, Ty elem, Storage storage, VarRole role, int paramIndex, bool noDiff, ISymbol? symbol, string? typeName = null)
+        private int AddVar(string name, Ty elem, Storage storage, VarRole role, int paramIndex, bool noDiff, ISymbol? symbol, string? typeName = null, int rank = 1, bool jagged = false)
         {
             string unique = role == VarRole.Param ? name : FreshName(name);
             _names.Add(unique);
             int id = _vars.Count;
-            _vars.Add(new Var(id, unique, elem, storage, role, paramIndex, noDiff, typeName));
+            _vars.Add(new Var(id, unique, elem, storage, role, paramIndex, noDiff, typeName, Rank: rank, Jagged: jagged));
             if (symbol != null) _symbolVars[symbol] = id;
             return id;
         }
@@ -589,8 +638,10 @@ namespace DiffGen.Generator.Lowering
                     LowerSwitch(ss, output);
                     break;
                 case ThrowStatementSyntax ts:
-                    output.Add(new Throw(NextId(), ts.WithoutTrivia().ToString()));
+                    output.Add(ForwardOnlyStatement(ts, ""));
                     break;
+                case LocalFunctionStatementSyntax:
+                    break; // inlined where it is called
                 case CheckedStatementSyntax cs when cs.Keyword.IsKind(SyntaxKind.UncheckedKeyword):
                     output.Add(LowerBlock(cs.Block));
                     break;
@@ -615,7 +666,6 @@ namespace DiffGen.Generator.Lowering
             {
                 case GotoStatementSyntax: return "goto is not supported; use loops with break/continue";
                 case TryStatementSyntax: return "exception handling is not supported inside [Differentiable] methods; validate inputs in a non-differentiable wrapper";
-                case LocalFunctionStatementSyntax: return "local functions are not supported; make it a static [Differentiable] method of the type";
                 case UnsafeStatementSyntax:
                 case FixedStatementSyntax: return "unsafe code and pointers are not supported; use spans";
                 case UsingStatementSyntax:
@@ -649,12 +699,14 @@ namespace DiffGen.Generator.Lowering
             foreach (var v in declaration.Variables)
             {
                 if (_model.GetDeclaredSymbol(v, _ct) is not ILocalSymbol symbol) continue;
+                if (TryDeclareLambda(v, symbol)) continue;
                 if (TryLowerAggregateLocal(v, symbol, output)) continue;
+                if (TryLowerNarrowCounter(declaration, v, symbol, output)) continue;
                 if (!TryMapType(symbol.Type, out _, out _) && IsInactiveType(symbol.Type))
                 {
                     if (v.Initializer == null)
                     {
-                        Report(Descriptors.UnsupportedLocal, v.GetLocation(), v.Identifier.ValueText, symbol.Type.ToDisplayString(),
+                        Report(Descriptors.UnsupportedLocal, v.GetLocation(), v.Identifier.ValueText, TypeText(symbol.Type),
                             " (a local of an inactive type must be initialised where it is declared)");
                         continue;
                     }
@@ -662,16 +714,17 @@ namespace DiffGen.Generator.Lowering
                     var ovalue = LowerExpr(v.Initializer.Value, output, ExprContext.Plain);
                     if (!IsError(ovalue) && ovalue.Type != Ty.Other)
                     {
-                        Unsupported(v.Initializer.Value, "a local of type '" + symbol.Type.ToDisplayString() + "' can be initialised from a parameter, a member or a call only");
+                        Unsupported(v.Initializer.Value, "a local of type '" + TypeText(symbol.Type) + "' can be initialised from a parameter, a member or a call only");
                         continue;
                     }
                     output.Add(new Assign(NextId(), new VarRef(oid, Ty.Other), ovalue, Declares: true));
                     continue;
                 }
+                if (TryLowerArrayLocal(v, symbol, output)) continue;
                 if (!TryMapType(symbol.Type, out var elem, out var storage) || storage == Storage.ReadOnlySpan
                     || (storage == Storage.Span && !(v.Initializer?.Value is ArrayCreationExpressionSyntax)))
                 {
-                    Report(Descriptors.UnsupportedLocal, v.GetLocation(), v.Identifier.ValueText, symbol.Type.ToDisplayString(),
+                    Report(Descriptors.UnsupportedLocal, v.GetLocation(), v.Identifier.ValueText, TypeText(symbol.Type),
                         symbol.Type.TypeKind == TypeKind.Struct && storage != Storage.Span ? " (structs and objects are not supported: pass their fields as parameters)" : "");
                     continue;
                 }
@@ -697,7 +750,7 @@ namespace DiffGen.Generator.Lowering
                     }
                     else
                     {
-                        Report(Descriptors.UnsupportedLocal, v.GetLocation(), v.Identifier.ValueText, symbol.Type.ToDisplayString(),
+                        Report(Descriptors.UnsupportedLocal, v.GetLocation(), v.Identifier.ValueText, TypeText(symbol.Type),
                             " (initialise array locals with 'new T[n]'; aliases of other spans, slices and stackalloc are not supported)");
                     }
                 }
@@ -718,8 +771,10 @@ namespace DiffGen.Generator.Lowering
                     LowerIncrement(pre.Operand, pre.IsKind(SyntaxKind.PreIncrementExpression), output);
                     return;
                 case InvocationExpressionSyntax inv:
-                    if (TryLowerSpanMethod(inv, output)) return;
                     var symbol = _model.GetSymbolInfo(inv, _ct).Symbol as IMethodSymbol;
+                    if (TryInlineCall(inv, symbol, output, ExprContext.Plain, statement: true, out _)) return;
+                    if (TryLowerSpanMethod(inv, output)) return;
+                    if (symbol != null && TryLowerForwardOnlyCall(inv, symbol, output)) return;
                     if (symbol != null && IsUserCallCandidate(symbol))
                     {
                         LowerUserCall(inv, symbol, output, ExprContext.Plain, discardResult: true);
@@ -728,7 +783,7 @@ namespace DiffGen.Generator.Lowering
                     break;
             }
             Report(Descriptors.UnsupportedStatement, expr.GetLocation(), "expression statement",
-                "only assignments, ++/--, calls of [Differentiable] methods and span Clear/Fill/CopyTo are supported as statements");
+                "only assignments, ++/--, calls of [Differentiable] methods, span Clear/Fill/CopyTo, and calls that cannot change an active value (guards, assertions, logging) are supported as statements");
         }
 
         private bool TryLowerSpanMethod(InvocationExpressionSyntax inv, List<Stmt> output)
@@ -793,6 +848,7 @@ namespace DiffGen.Generator.Lowering
 
         private void LowerAssignment(AssignmentExpressionSyntax assign, List<Stmt> output)
         {
+            if (TryLowerRowAlloc(assign, output)) return;
             if (TryLowerStructAssignment(assign, output)) return;
             var target = LowerTarget(assign.Left, output);
             if (target == null) return;
@@ -903,12 +959,13 @@ namespace DiffGen.Generator.Lowering
 
         private void LowerForEach(ForEachStatementSyntax fe, List<Stmt> output)
         {
+            if (TryLowerForEachRow(fe, output)) return;
             if (TryLowerAggregateForEach(fe, output)) return;
             var loopVar = _model.GetDeclaredSymbol(fe, _ct);
             if (!(_model.GetSymbolInfo(fe.Expression, _ct).Symbol is ISymbol src) || !_symbolVars.TryGetValue(src, out int arr)
                 || _vars[arr].Storage == Storage.Scalar || loopVar == null || !TryMapScalar(loopVar.Type, out var elemTy))
             {
-                Report(Descriptors.UnsupportedStatement, fe.GetLocation(), "foreach statement", "foreach is supported over a span or array variable only");
+                Report(Descriptors.UnsupportedStatement, fe.GetLocation(), "foreach statement", ForEachHint(fe));
                 return;
             }
             int x = AddVar(fe.Identifier.ValueText, elemTy, Storage.Scalar, VarRole.Local, -1, elemTy != Ty.Double && elemTy != Ty.Float, loopVar);
@@ -1066,11 +1123,13 @@ namespace DiffGen.Generator.Lowering
                         // A field of this (implicitly), or a member of an aliased element.
                         if (symbol != null && (_aliases.ContainsKey(symbol) || _this >= 0 && IsInstanceMemberOfThis(symbol)))
                             return LowerPlaceRead(syntax, pre, ctx);
-                        return LowerName(id, symbol);
+                        return LowerName(id, symbol, ctx);
                     }
                 case MemberAccessExpressionSyntax ma:
                     {
                         var symbol = _model.GetSymbolInfo(ma, _ct).Symbol;
+                        if (TryLowerArrayLength(ma, symbol, pre, ctx, out var length)) return length;
+                        if (TryLowerStaticInput(ma, symbol, ctx, out var staticInput)) return staticInput;
                         if (symbol is IPropertySymbol prop && prop.Name == "Length" && !prop.IsStatic && IsArrayLike(prop.ContainingType))
                         {
                             if (ResolvePlace(ma.Expression, pre, ctx) is VarPlace lp && !_vars[lp.Var].IsScalar && !_vars[lp.Var].IsContainer)
@@ -1088,27 +1147,7 @@ namespace DiffGen.Generator.Lowering
                         return Unsupported(syntax, "member access other than span.Length, constants, static readonly fields and members of inactive ([NoDiff]) values");
                     }
                 case ElementAccessExpressionSyntax ea:
-                    {
-                        if (ea.ArgumentList.Arguments.Count != 1)
-                            return Unsupported(syntax, "only one-dimensional indexing is supported");
-                        if (!(_model.GetSymbolInfo(ea.Expression, _ct).Symbol is ISymbol owner) || !_symbolVars.TryGetValue(owner, out int arr))
-                        {
-                            // An array held by this or reached through a field (this.Weights[i], Bodies[i]).
-                            if (ResolvePlace(ea.Expression, pre, ctx) is VarPlace ap && !_vars[ap.Var].IsScalar && !_vars[ap.Var].IsContainer)
-                                arr = ap.Var;
-                            else
-                                return Unsupported(syntax, "index a span or array parameter, local or field directly");
-                        }
-                        if (_vars[arr].Storage == Storage.Scalar || _vars[arr].IsContainer)
-                            return Unsupported(syntax, "index a span or array parameter, local or field directly");
-                        var indexSyntax = ea.ArgumentList.Arguments[0].Expression;
-                        if (indexSyntax is PrefixUnaryExpressionSyntax hat && hat.IsKind(SyntaxKind.IndexExpression))
-                            return Unsupported(syntax, "'^' indices are not supported; use u[u.Length - k]");
-                        var index = LowerExpr(indexSyntax, pre, ctx == ExprContext.Target ? ExprContext.Plain : ctx);
-                        if (index.Type != Ty.Int && index.Type != Ty.Long && index.Type != Ty.Void)
-                            return Unsupported(indexSyntax, "indices must be int");
-                        return new ElemRef(arr, index, _vars[arr].Elem);
-                    }
+                    return LowerElementAccess(ea, pre, ctx);
                 case PrefixUnaryExpressionSyntax pu:
                     {
                         UnOp op;
@@ -1250,6 +1289,7 @@ namespace DiffGen.Generator.Lowering
 
         private Expr Unsupported(ExpressionSyntax syntax, string hint)
         {
+            if (UsesReportedParameter(syntax)) return Error();
             Report(Descriptors.UnsupportedExpression, syntax.GetLocation(), Shorten(syntax.ToString()), hint);
             return Error();
         }
@@ -1260,8 +1300,11 @@ namespace DiffGen.Generator.Lowering
             return s.Length > 60 ? s.Substring(0, 57) + "..." : s;
         }
 
-        private Expr LowerName(IdentifierNameSyntax id, ISymbol? symbol)
+        private Expr LowerName(IdentifierNameSyntax id, ISymbol? symbol, ExprContext ctx)
         {
+            if (TryLowerStaticInput(id, symbol, ctx, out var staticInput)) return staticInput;
+            if (symbol != null && _rows.ContainsKey(symbol))
+                return Unsupported(id, "'" + id.Identifier.ValueText + "' names a row of a jagged array: read its elements (" + id.Identifier.ValueText + "[j]) and its Length; it cannot be passed on or assigned");
             switch (symbol)
             {
                 case ILocalSymbol local when local.IsConst && TryFormatConstant(local.ConstantValue, out var t, out var ty):
@@ -1332,8 +1375,10 @@ namespace DiffGen.Generator.Lowering
         private Expr LowerInvocation(InvocationExpressionSyntax inv, List<Stmt> pre, ExprContext ctx)
         {
             var symbol = _model.GetSymbolInfo(inv, _ct).Symbol as IMethodSymbol;
+            if (TryInlineCall(inv, symbol, pre, ctx, statement: false, out var inlined)) return inlined ?? Error();
             if (symbol == null)
                 return Unsupported(inv, "the called method could not be resolved");
+            if (TryLowerGetLength(inv, symbol, pre, ctx, out var dimension)) return dimension;
             if (TryLowerVectorScalar(inv, symbol, pre, ctx) is Expr vectorScalar) return vectorScalar;
             var containing = symbol.ContainingType?.ToDisplayString();
             if (containing == "System.Math" || containing == "System.MathF")
@@ -1386,7 +1431,7 @@ namespace DiffGen.Generator.Lowering
                 // A call the generator could chain if it had a derivative.
                 return ReportNoDerivative(inv, symbol);
             }
-            return Unsupported(inv, "only static methods can be called from [Differentiable] code");
+            return Unsupported(inv, UnsupportedCallHint(symbol));
         }
 
         /// <summary>
@@ -1491,6 +1536,7 @@ namespace DiffGen.Generator.Lowering
         /// <summary>Lowers a call of a method that may have a derivative into a Call statement. Returns the result var or -1.</summary>
         private int LowerUserCall(InvocationExpressionSyntax inv, IMethodSymbol symbol, List<Stmt> output, ExprContext ctx, bool discardResult)
         {
+            if (UsesReportedParameter(inv)) return -1; // its argument was reported already
             int receiver = -1;
             if (!symbol.IsStatic)
             {
@@ -1503,6 +1549,8 @@ namespace DiffGen.Generator.Lowering
                     return -1;
                 }
                 receiver = _this;
+                // The call may change any of the object's state: every field is a variable the caller tapes around it.
+                if (UsesInstanceState(symbol)) DeclareAllState(inv);
             }
             int reported = _diagnostics.Count;
             int result = LowerCallCore(inv, symbol, inv.ArgumentList.Arguments.Select(a => a.Expression).ToList(), inv.ArgumentList.Arguments, receiver, output, ctx, discardResult);
@@ -1523,22 +1571,14 @@ namespace DiffGen.Generator.Lowering
                 Report(Descriptors.UnsupportedExpression, inv.GetLocation(), symbol.Name, "the called method has a parameter type the generator does not support");
                 return -1;
             }
-            if (!_calleeIndex.TryGetValue(callee.Key + "/" + callee.Params.Count, out int index))
-            {
-                index = _callees.Count;
-                _callees.Add(callee);
-                _calleeIndex[callee.Key + "/" + callee.Params.Count] = index;
-                if (callee.PullbackName == null)
-                {
-                    // Only the registry can tell whether it has a derivative: DG0101 goes on this, its first call, if not.
-                    string typeShort = callee.TypeName.Substring(callee.TypeName.LastIndexOf('.') + 1);
-                    _pending.Add(new PendingCallee(callee.Key, DiagnosticInfo.Create(Descriptors.NoDerivative, inv.GetLocation(),
-                        callee.DisplaySignature, typeShort, callee.Name, callee.PullbackSignatureHint)));
-                }
-            }
             if (symbol.Parameters.Any(p => p.RefKind != RefKind.None && !(p.RefKind == RefKind.In && callee.Params[p.Ordinal].Storage == Storage.Struct)))
             {
-                Report(Descriptors.UnsupportedExpression, inv.GetLocation(), symbol.Name, "called methods must take their parameters by value");
+                // Without a derivative, what is missing is the derivative: DG0101 says which signature to write.
+                if (callee.PullbackName == null)
+                    Report(Descriptors.NoDerivative, inv.GetLocation(), callee.DisplaySignature, symbol.ContainingType?.Name ?? "T", symbol.Name, callee.PullbackSignatureHint);
+                else
+                    Report(Descriptors.UnsupportedExpression, inv.GetLocation(), symbol.Name,
+                    "a call passing ref or out arguments is not differentiated yet (the method itself is): return the updated values, e.g. as a struct, and assign them");
                 return -1;
             }
             var args = new List<Expr>();
@@ -1573,6 +1613,11 @@ namespace DiffGen.Generator.Lowering
                         Report(Descriptors.UnsupportedExpression, argExprs[i].GetLocation(), Shorten(argExprs[i].ToString()), "element types differ");
                         return -1;
                     }
+                    if (_vars[vr.Var].Rank != p.Rank || _vars[vr.Var].Jagged != p.Jagged)
+                    {
+                        Report(Descriptors.UnsupportedExpression, argExprs[i].GetLocation(), Shorten(argExprs[i].ToString()), "the array's shape (rank, jagged or not) differs from the parameter's");
+                        return -1;
+                    }
                 }
                 else
                 {
@@ -1580,6 +1625,21 @@ namespace DiffGen.Generator.Lowering
                 }
                 args.Add(a);
             }
+            // Registered once its arguments lowered: a call whose argument was reported gets no DG0101 on top.
+            if (!_calleeIndex.TryGetValue(callee.Key + "/" + callee.Params.Count, out int index))
+            {
+                index = _callees.Count;
+                _callees.Add(callee);
+                _calleeIndex[callee.Key + "/" + callee.Params.Count] = index;
+                if (callee.PullbackName == null)
+                {
+                    // Only the registry can tell whether it has a derivative: DG0101 goes on this, its first call, if not.
+                    string typeShort = callee.TypeName.Substring(callee.TypeName.LastIndexOf('.') + 1);
+                    _pending.Add(new PendingCallee(callee.Key, DiagnosticInfo.Create(Descriptors.NoDerivative, inv.GetLocation(),
+                        callee.DisplaySignature, typeShort, callee.Name, callee.PullbackSignatureHint)));
+                }
+            }
+            NoteAliasedArguments(inv, symbol, callee, args, argExprs);
             int resultVar = -1;
             if (callee.Return == Ty.Other && callee.ReturnTypeName != null && !discardResult)
                 resultVar = AddStructContainer(FreshStructName(), symbol.ReturnType, VarRole.Temp, -1, false, null);
@@ -1634,13 +1694,13 @@ namespace DiffGen.Generator.Lowering
                     ps.Add(new CalleeParam(p.Name, Ty.Other, astorage, noDiff, true, astorage != Storage.ReadOnlySpan, OtherTypeName(aelem), Aggregate: true));
                     continue;
                 }
-                if (!TryMapType(p.Type, out var elem, out var storage))
+                if (!TryMapType(p.Type, out var elem, out var storage, out int rank, out bool jagged))
                 {
                     bool inactive = p.RefKind == RefKind.None && (noDiff || IsInactiveType(p.Type));
                     ps.Add(new CalleeParam(p.Name, inactive ? Ty.Other : Ty.Void, Storage.Scalar, true, false, false));
                     continue;
                 }
-                ps.Add(new CalleeParam(p.Name, elem, storage, noDiff, true, storage == Storage.Span || storage == Storage.Array));
+                ps.Add(new CalleeParam(p.Name, elem, storage, noDiff, true, storage == Storage.Span || storage == Storage.Array, Rank: rank, Jagged: jagged));
             }
             TryMapReturn(symbol.ReturnType, out var ret);
             string? retName = null;
@@ -1669,18 +1729,21 @@ namespace DiffGen.Generator.Lowering
                 var rv = FindDerivativeOnTypes(symbol, 2);
                 if (rv != null) { rvType = FullName(rv.ContainingType); rvName = rv.Name; }
             }
-            string display = symbol.ContainingType!.Name + "." + symbol.Name + "(" + string.Join(", ", symbol.Parameters.Select(p => p.Type.ToDisplayString())) + ")";
+            string display = symbol.ContainingType!.Name + "." + symbol.Name + "(" + string.Join(", ", symbol.Parameters.Select(p => RefKindText(p.RefKind) + TypeText(p.Type))) + ")";
             var hint = new System.Text.StringBuilder();
-            hint.Append(symbol.ReturnType.ToDisplayString()).Append(' ').Append(symbol.Name).Append("Pullback(");
+            hint.Append(TypeText(symbol.ReturnType)).Append(' ').Append(symbol.Name).Append("Pullback(");
             var parts = new List<string>();
-            foreach (var p in symbol.Parameters) parts.Add(p.Type.ToDisplayString() + " " + p.Name);
+            foreach (var p in symbol.Parameters) parts.Add(RefKindText(p.RefKind) + TypeText(p.Type) + " " + p.Name);
             bool realReturn = ret == Ty.Double || ret == Ty.Float;
-            if (realReturn) parts.Add(symbol.ReturnType.ToDisplayString() + " resultBar");
+            if (realReturn) parts.Add(TypeText(symbol.ReturnType) + " resultBar");
             for (int i = 0; i < ps.Count; i++)
             {
                 if (!ps[i].HasAdjoint) continue;
                 string t = ps[i].Elem == Ty.Float ? "float" : "double";
-                parts.Add(ps[i].Storage == Storage.Scalar ? "ref " + t + " " + ps[i].Name + "Bar" : "Span<" + t + "> " + ps[i].Name + "Bar");
+                // The adjoint of a multi-dimensional or jagged array is an array of the same shape; of a flat one, a span.
+                parts.Add(ps[i].Storage == Storage.Scalar ? "ref " + t + " " + ps[i].Name + "Bar"
+                    : ps[i].Rank > 1 ? TypeText(symbol.Parameters[i].Type) + " " + ps[i].Name + "Bar"
+                    : "Span<" + t + "> " + ps[i].Name + "Bar");
             }
             hint.Append(string.Join(", ", parts)).Append(')');
             return new Callee(key, Signature(symbol), typeName, symbol.Name, ps.ToEquatableArray(), ret, pbType, pbName, pfType, pfName,

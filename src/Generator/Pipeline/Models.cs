@@ -8,6 +8,12 @@ namespace DiffGen.Generator.Pipeline
     internal sealed record PendingCallee(string Key, DiagnosticInfo Missing);
 
     /// <summary>
+    /// One array passed to two array parameters of a callee (<c>Scale(x, s, x)</c>), and the DG0107 (on the call)
+    /// if the callee writes either: only the capability table knows how the callee uses them.
+    /// </summary>
+    internal sealed record PendingAlias(string CalleeSignature, int First, int Second, DiagnosticInfo Aliased);
+
+    /// <summary>
     /// The located half of a lowered method: lowering's diagnostics, the callees only the registry can
     /// resolve, and where notes about requested modes (the attribute) and internal errors (the method's
     /// name) go. The only pipeline value that holds source positions; it feeds the diagnostics output
@@ -20,7 +26,8 @@ namespace DiffGen.Generator.Pipeline
         EquatableArray<DiagnosticInfo> Lowering,
         EquatableArray<PendingCallee> Unresolved,
         LocationInfo Attribute,
-        LocationInfo Identifier)
+        LocationInfo Identifier,
+        EquatableArray<PendingAlias> Aliases)
     {
         public bool HasErrors
         {
@@ -34,7 +41,7 @@ namespace DiffGen.Generator.Pipeline
     }
 
     /// <summary>What lowering produces for one [Differentiable] method: the model to render, its summary for the capability table, and its diagnostics.</summary>
-    internal sealed record LoweredMethod(MethodModel Model, MethodSummary Summary, MethodDiagnostics Diagnostics);
+    internal sealed record LoweredMethod(MethodModel Model, MethodSummary Summary, MethodDiagnostics Diagnostics, Lowering.ShadowModel? Shadow = null);
 
     /// <summary>
     /// One method ready to render: its model, its callees with their derivatives resolved against the

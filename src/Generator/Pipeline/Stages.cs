@@ -124,7 +124,8 @@ namespace DiffGen.Generator.Pipeline
             var list = new List<DiagnosticInfo>(d.Lowering);
             try
             {
-                if (d.HasErrors) return list.ToEquatableArray();
+                // Every diagnostic of a method in one build: missing derivatives are reported beside lowering's
+                // errors (otherwise a user fixes those first and only then learns of the DG0101s).
                 bool missing = false;
                 foreach (var u in d.Unresolved)
                 {
@@ -132,7 +133,14 @@ namespace DiffGen.Generator.Pipeline
                     list.Add(u.Missing);
                     missing = true;
                 }
-                if (missing) return list.ToEquatableArray();
+                if (missing || d.HasErrors) return list.ToEquatableArray();
+                foreach (var a in d.Aliases)
+                {
+                    var callee = table[a.CalleeSignature];
+                    bool writes = callee == null ? true // a hand-written derivative: assume it writes
+                        : callee.Params.Count > a.Second && (callee.Params[a.First].Writes || callee.Params[a.Second].Writes);
+                    if (writes) list.Add(a.Aliased);
+                }
                 if (table.Failure != null)
                 {
                     list.Add(InternalError(d, table.Failure));

@@ -55,6 +55,9 @@ namespace DiffGen.Generator.Reverse
         /// <summary>Adjoint structs of struct containers (locals: rBar; parameters: an accumulator pAdj).</summary>
         private readonly Dictionary<int, string> _containerBar = new Dictionary<int, string>();
 
+        /// <summary>ref/out parameters (scalars and struct containers): their adjoints are seeded from and stored back to the caller's.</summary>
+        private readonly HashSet<int> _inOut = new HashSet<int>();
+
         /// <summary>Containers whose adjoint is a parameter of the pullback (the struct result's resultBar): not declared.</summary>
         private readonly HashSet<int> _paramContainerBars = new HashSet<int>();
 
@@ -118,14 +121,15 @@ namespace DiffGen.Generator.Reverse
             else if (analysis.Vars.Any(v => v.IsContainer))
                 whyNot = "it uses structs or instance state (dual numbers replace double values, not fields)";
             else if (UsesUnsupportedDual(analysis.Body))
-                whyNot = "it uses MathF, a cast to float, or a helper called with double arguments";
+                whyNot = "it uses MathF, a cast to float, or a helper called with double arguments (also in a guard or a log call)";
             if (whyNot != null) return null;
             var t = new ReverseTransformer(m, callees, analysis, dual: true);
             return DualRewrite.Apply(t.BuildMethods(out _).Single());
         }
 
-        /// <summary>MathF, a cast to float, or an inactive helper called with float/double arguments: what dual numbers cannot replace (the capability table asks too).</summary>
+        /// <summary>MathF, a cast to float, an inactive helper called with float/double arguments, or a forward-only statement without a dual form: what dual numbers cannot replace (the capability table asks too).</summary>
         internal static bool UsesUnsupportedDual(Stmt body) =>
+            Walk.Descendants(body).Any(s => s is ForwardOnly f && f.DualText == null) ||
             Walk.Descendants(body).SelectMany(Walk.Exprs).SelectMany(Walk.Descendants).Any(x =>
                 x is MathCall mc && mc.IsMathF
                 || x is Opaque o && o.Args.Any(a => a.Type == Ty.Double || a.Type == Ty.Float)
@@ -190,11 +194,11 @@ namespace DiffGen.Generator.Reverse
         /// <summary>Saves a span's contents on the tape (arrays of structs or objects as a copy on the object stack).</summary>
         private CsStmt SaveSpan(Var v) => v.Aggregate
             ? Do(Push(Member(_tape, "Objects"), Call(Member(ReadOnly(CsType.ElementOf(v), N(v.Name)), "ToArray"))))
-            : Do(Call(Member(Tape(v.Elem), "PushSpan"), N(v.Name)));
+            : ArrayShapes.Push(v, Tape(v.Elem), N(v.Name));
 
         private CsStmt RestoreSpan(Var v) => v.Aggregate
             ? Do(Call(Member(ReadOnly(CsType.ElementOf(v), new CsCast(CsType.ArrayOf(CsType.ElementOf(v)), Pop(Member(_tape, "Objects")))), "CopyTo"), N(v.Name)))
-            : Do(Call(Member(Tape(v.Elem), "PopSpan"), N(v.Name)));
+            : ArrayShapes.Pop(v, Tape(v.Elem), N(v.Name));
 
         /// <summary>How generated code calls a callee or one of its derivatives: on this, as an operator, or on its type.</summary>
         private static CsExpr Target(Callee callee, string? type, string name) =>
@@ -218,7 +222,7 @@ namespace DiffGen.Generator.Reverse
             if (v.Storage == Storage.Struct) return new CsLocal(VarType(v), v.Name, value ?? new CsVerbatim("default"));
             if (v.Elem == Ty.Other) return new CsLocal(VarType(v), v.Name, value ?? new CsVerbatim("default!"));
             if (v.Storage == Storage.Scalar) return new CsLocal(T(v.Elem), v.Name, value ?? Zero(v.Elem));
-            return new CsLocal(VarType(v), v.Name, value ?? Call(new CsMember(N("global::System.Array"), "Empty", CsType.ElementOf(v))));
+            return new CsLocal(VarType(v), v.Name, value ?? ArrayShapes.Empty(v));
         }
 
         private static CsExpr ReadOnly(CsType elem, CsExpr span) => new CsCast(CsType.ReadOnlySpanOf(elem), span);
@@ -237,7 +241,7 @@ namespace DiffGen.Generator.Reverse
             var parms = _vars.Where(v => v.Role == VarRole.Param).OrderBy(v => v.ParamIndex).ToList();
             var sig = new List<CsParam>();
             var adjointArgs = new List<CsArg>();
-            foreach (var v in parms) sig.Add(new CsParam(CsType.Param(v), v.Name));
+            foreach (var v in parms) sig.Add(new CsParam(CsType.Param(v), v.Name, v.Modifier));
             bool realResult = _m.ReturnType == Ty.Double || _m.ReturnType == Ty.Float;
             string? resultBarParam = null;
             if (realResult || _m.ReturnType == Ty.Other)
@@ -259,13 +263,15 @@ namespace DiffGen.Generator.Reverse
             {
                 if (v.Storage == Storage.Struct)
                 {
-                    // A struct parameter: its adjoint is a struct of its type, accumulated (ref S pBar).
+                    // A struct parameter: its adjoint is a struct of its type, accumulated (ref S pBar); for a
+                    // ref/out struct it is in-out (seeded on entry, the adjoint of the entry value on exit).
                     if (!_vars.Any(l => l.Container == v.Id && l.IsReal && !l.NoDiff)) continue;
                     string sbar = Fresh(v.Name + "Bar");
                     sig.Add(new CsParam(CsType.OfVar(v), sbar, "ref"));
                     adjointArgs.Add(Ref(N(sbar)));
                     _containerBar[v.Id] = Fresh(v.Name + "Adj");
                     _structAccumulator[v.Id] = sbar;
+                    if (Analyzer.IsInOut(v)) _inOut.Add(v.Id);
                     continue;
                 }
                 if (!v.IsReal || v.NoDiff) continue;
@@ -278,10 +284,12 @@ namespace DiffGen.Generator.Reverse
                     adjointArgs.Add(Ref(N(bar)));
                     _paramAccumulator[v.Id] = bar;
                     _bar[v.Id] = Fresh(v.Name + "Adj");
+                    if (Analyzer.IsInOut(v)) _inOut.Add(v.Id);
                 }
                 else
                 {
-                    sig.Add(new CsParam(CsType.SpanOf(CsType.ElementOf(v)), bar));
+                    // A multi-dimensional or jagged array's adjoint is an array of the same shape; a flat one's a span.
+                    sig.Add(new CsParam(v.IsMultiDim ? CsType.Param(v) : CsType.SpanOf(CsType.ElementOf(v)), bar));
                     adjointArgs.Add(N(bar));
                     _bar[v.Id] = bar;
                 }
@@ -329,10 +337,14 @@ namespace DiffGen.Generator.Reverse
             var revRefTapes = _refTapes = new SortedSet<Ty>();
             var rev = new List<CsStmt>();
             Reverse(_body, rev);
-            foreach (var kv in _paramAccumulator) rev.Add(Add(N(kv.Value), N(_bar[kv.Key])));
+            // Adjoints go back to the caller: added for inputs, stored for ref/out (shadow semantics).
+            foreach (var kv in _paramAccumulator) rev.Add(_inOut.Contains(kv.Key) ? Set(N(kv.Value), N(_bar[kv.Key])) : Add(N(kv.Value), N(_bar[kv.Key])));
             foreach (var kv in _structAccumulator)
+            {
+                if (_inOut.Contains(kv.Key)) { rev.Add(Set(N(kv.Value), N(_containerBar[kv.Key]))); continue; }
                 foreach (var leaf in _vars.Where(l => l.Container == kv.Key && l.IsReal && _a.Active[l.Id]))
                     rev.Add(Add(N(kv.Value + leaf.Path), N(_bar[leaf.Id])));
+            }
 
             // Locals the sweeps share, declared at the top (counters and recomputed locals are declared where
             // the source declares them).
@@ -340,22 +352,33 @@ namespace DiffGen.Generator.Reverse
             var adjointDeclarations = new List<CsStmt>();
             foreach (var kv in _containerBar)
                 if (!_paramContainerBars.Contains(kv.Key))
-                    adjointDeclarations.Add(new CsLocal(CsType.OfVar(_vars[kv.Key]), kv.Value, new CsVerbatim("default")));
+                    adjointDeclarations.Add(new CsLocal(CsType.OfVar(_vars[kv.Key]), kv.Value,
+                        _inOut.Contains(kv.Key) ? N(_structAccumulator[kv.Key]) : new CsVerbatim("default")));
             foreach (var v in _vars)
             {
                 if (!_bar.TryGetValue(v.Id, out var bar) || v.IsLeaf) continue;
                 if (v.Role == VarRole.Param && !_paramAccumulator.ContainsKey(v.Id)) continue;
                 if (v.Id == _a.ResultVar && bar == resultBarParam) continue;
-                if (v.Storage == Storage.Scalar) adjointDeclarations.Add(new CsLocal(T(v.Elem), bar, Zero(v.Elem)));
-                else adjointDeclarations.Add(new CsLocal(CsType.ArrayOf(CsType.ElementOf(v)), bar, Call(new CsMember(N("global::System.Array"), "Empty", CsType.ElementOf(v)))));
+                if (v.Storage == Storage.Scalar)
+                    adjointDeclarations.Add(new CsLocal(T(v.Elem), bar, _inOut.Contains(v.Id) ? N(_paramAccumulator[v.Id]) : Zero(v.Elem)));
+                else adjointDeclarations.Add(new CsLocal(CsType.OfVar(v), bar, ArrayShapes.Empty(v)));
             }
-            var checks = new List<CsStmt>();
+            // Span and array parameters that the method writes must not share memory with another one: the
+            // derivative assumes they do not (Scale(x, s, x) would give a wrong gradient), so say so instead.
+            var checks = ArrayShapes.OverlapChecks(parms, v => WritesVar(_body, v.Id), _m.Name);
             if (_thisBar != null && self!.Storage == Storage.Object)
                 checks.Add(new CsRawStmt("global::System.ArgumentNullException.ThrowIfNull(" + _thisBar + ");"));
             foreach (var v in parms.Concat(_vars.Where(l => l.IsLeaf && _vars[l.Container].Role == VarRole.This && l.IsWritableSpan)))
             {
                 // A short adjoint span would make the reverse sweep fail half-way: check up front.
                 if (v.IsScalar || v.IsContainer || !_bar.TryGetValue(v.Id, out var sb)) continue;
+                if (v.IsMultiDim) { checks.Add(ArrayShapes.RequireSameShape(v, sb)); continue; }
+                // A null array is the method's own business (its guard, or the exception it would throw).
+                if (v.Storage == Storage.Array)
+                {
+                    checks.Add(Do(Call(Member(N(Names.ArrayHelpers), "RequireSameLength"), N(v.Name), Member(sb, "Length"), new CsVerbatim("nameof(" + v.Name + ")"), new CsVerbatim("nameof(" + sb + ")"))));
+                    continue;
+                }
                 checks.Add(new CsIf(Bin("!=", Member(sb, "Length"), Member(v.Name, "Length")),
                     Block(new CsRawStmt("throw new " + Names.ArgumentException + "(\"" + sb + " must have the length of " + v.Name + " (\" + " + v.Name + ".Length + \").\", nameof(" + sb + "));")), null));
             }
@@ -365,7 +388,7 @@ namespace DiffGen.Generator.Reverse
             // garbage collector's) and their adjoints.
             var recycle = new List<CsStmt>();
             if (!_dual)
-                foreach (var v in _vars.Where(v => v.Role != VarRole.Param && !v.IsLeaf && v.Storage == Storage.Array))
+                foreach (var v in _vars.Where(v => v.Role != VarRole.Param && !v.IsLeaf && v.Storage == Storage.Array && !v.IsMultiDim))
                 {
                     recycle.Add(Do(Call(Member(_tape, "Recycle"), N(v.Name))));
                     if (_bar.TryGetValue(v.Id, out var vb) && _a.Active[v.Id]) recycle.Add(Do(Call(Member(_tape, "Recycle"), N(vb))));
@@ -391,6 +414,8 @@ namespace DiffGen.Generator.Reverse
                 body.AddRange(adjointDeclarations);
                 body.AddRange(checks);
                 foreach (var (name, type) in _slots) body.Add(new CsLocal(T(type), name, Zero(type)));
+                // An out value is unassigned on entry; it starts at zero so the sweeps may tape it like any state.
+                foreach (var v in parms.Where(p => p.Modifier == "out")) body.Add(Set(N(v.Name), new CsVerbatim("default")));
                 body.Add(new CsComment("Forward sweep"));
                 body.AddRange(fwd);
                 foreach (var r in restored) body.Add(SaveFinal(r, finals[r]));
@@ -432,14 +457,14 @@ namespace DiffGen.Generator.Reverse
                 var save = new List<CsStmt>();
                 foreach (var v in savedSpans) save.Add(SaveSpan(v));
                 foreach (var v in locals)
-                    save.Add(Do(Push(v.Elem == Ty.Other ? Member(_tape, "Objects") : v.IsScalar ? Tape(v.Elem) : RefTape(v.Elem), N(v.Name))));
+                    save.Add(Do(Push(v.Elem == Ty.Other || v.IsMultiDim ? Member(_tape, "Objects") : v.IsScalar ? Tape(v.Elem) : RefTape(v.Elem), N(v.Name))));
                 foreach (var (name, type) in _slots) save.Add(Do(Push(Tape(type), N(name))));
                 _tapes = revTapes;
                 _refTapes = revRefTapes;
                 var load = new List<CsStmt>();
                 for (int k = _slots.Count - 1; k >= 0; k--) load.Add(new CsLocal(T(_slots[k].Type), _slots[k].Name, Pop(Tape(_slots[k].Type))));
                 for (int k = locals.Count - 1; k >= 0; k--)
-                    load.Add(Declaration(locals[k], locals[k].Elem == Ty.Other ? new CsCast(VarType(locals[k]), Pop(Member(_tape, "Objects")))
+                    load.Add(Declaration(locals[k], locals[k].Elem == Ty.Other || locals[k].IsMultiDim ? new CsCast(VarType(locals[k]), Pop(Member(_tape, "Objects")))
                         : Pop(locals[k].IsScalar ? Tape(locals[k].Elem) : RefTape(locals[k].Elem))));
                 for (int k = savedSpans.Count - 1; k >= 0; k--) load.Add(RestoreSpan(savedSpans[k]));
 
@@ -467,8 +492,9 @@ namespace DiffGen.Generator.Reverse
                     sig.Concat(new[] { new CsParam(CsType.Tape, _tape) }).ToEquatableArray(), Block(rbody)));
             }
 
-            var activeIn = parms.Where(v => v.IsReal && !v.NoDiff).Select(v => v.Name).ToList();
-            var activeOut = parms.Where(v => v.IsReal && !v.NoDiff && v.IsWritableSpan && WritesVar(_body, v.Id)).Select(v => v.Name).ToList();
+            bool Differentiated(Var v) => !v.NoDiff && (v.IsReal || v.Storage == Storage.Struct && _containerBar.ContainsKey(v.Id));
+            var activeIn = parms.Where(v => Differentiated(v) && v.Modifier != "out").Select(v => v.Name).ToList();
+            var activeOut = parms.Where(v => Differentiated(v) && (v.IsWritableSpan && WritesVar(_body, v.Id) || Analyzer.IsInOut(v))).Select(v => v.Name).ToList();
             if (realResult) activeOut.Insert(0, "return value");
             var taped = _a.Pushes.Select(p => _vars[p.Var].Name).Distinct().OrderBy(x => x, System.StringComparer.Ordinal).ToList();
             var recomputed = _a.Recomputed.Select(v => _vars[v].Name).OrderBy(x => x, System.StringComparer.Ordinal).ToList();
@@ -485,25 +511,35 @@ namespace DiffGen.Generator.Reverse
 
         private string Modifiers(string access) => _m.IsInstance ? access : access + " static";
 
-        private CsStmt SaveFinal(int r, string final) =>
-            new CsLocal(CsType.Var, final, _vars[r].IsScalar ? N(_vars[r].Name) : _dual
-                ? Call(Member(ReadOnly(CsType.ElementOf(_vars[r]), N(_vars[r].Name)), "ToArray"))
-                : Call(new CsMember(N(_tape), "CopyOf", CsType.ElementOf(_vars[r])), N(_vars[r].Name)));
+        private CsStmt SaveFinal(int r, string final)
+        {
+            var v = _vars[r];
+            if (v.IsScalar) return new CsLocal(CsType.Var, final, N(v.Name));
+            if (v.Jagged) return new CsLocal(CsType.Var, final, ArrayShapes.Copy(v, N(v.Name)));
+            var contents = ArrayShapes.Contents(v, N(v.Name));
+            return new CsLocal(CsType.Var, final, _dual
+                ? Call(Member(ReadOnly(CsType.ElementOf(v), contents), "ToArray"))
+                : Call(new CsMember(N(_tape), "CopyOf", CsType.ElementOf(v)), contents));
+        }
 
         private IEnumerable<CsStmt> RestoreFinal(int r, string final)
         {
-            if (_vars[r].IsScalar)
+            var v = _vars[r];
+            if (v.IsScalar)
             {
-                yield return Set(N(_vars[r].Name), N(final));
+                yield return Set(N(v.Name), N(final));
                 yield break;
             }
-            yield return Do(Call(Member(ReadOnly(CsType.ElementOf(_vars[r]), N(final)), "CopyTo"), N(_vars[r].Name)));
+            if (v.Jagged)
+            {
+                yield return Do(Call(Member(N(Names.ArrayHelpers), "CopyInto"), N(final), N(v.Name)));
+                yield break;
+            }
+            yield return Do(Call(Member(ReadOnly(CsType.ElementOf(v), N(final)), "CopyTo"), ArrayShapes.Contents(v, N(v.Name))));
             if (!_dual) yield return Do(Call(Member(_tape, "Recycle"), N(final)));
         }
 
-        private bool WritesVar(Stmt s, int var) => Walk.Descendants(s).Any(x =>
-            x is Assign a && Analyzer.TargetVar(a.Target) == var
-            || x is Call c && c.Args.Select((arg, k) => (arg, k)).Any(p => p.arg is VarRef v && v.Var == var && _callees[c.Callee].Params[p.k].Writes && _callees[c.Callee].Params[p.k].Storage != Storage.Scalar));
+        private bool WritesVar(Stmt s, int var) => ArrayShapes.Writes(s, var, _callees);
 
         // ------------------------------------------------------------------ forward sweep
 
@@ -559,10 +595,20 @@ namespace DiffGen.Generator.Reverse
                 case Alloc al:
                     {
                         var v = _vars[al.Var];
+                        if (v.IsMultiDim)
+                        {
+                            // Created once, outside loops (lowering checks): never re-allocated, never taped.
+                            if (Pushed(al.Id, al.Var)) throw new System.NotSupportedException("a multi-dimensional or jagged array would have to be taped");
+                            w.Add(Set(N(v.Name), new CsNewArray(v.Jagged ? CsType.ArrayOf(T(v.Elem)) : T(v.Elem), P(al.Length))));
+                            break;
+                        }
                         if (Pushed(al.Id, al.Var)) w.Add(Do(Push(v.Aggregate ? Member(_tape, "Objects") : RefTape(v.Elem), N(v.Name))));
                         w.Add(Set(N(v.Name), NewArray(v.Elem, P(al.Length))));
                         break;
                     }
+                case RowAlloc ra:
+                    w.Add(Set(new CsIndex(N(_vars[ra.Var].Name), P(ra.Row)), new CsNewArray(T(_vars[ra.Var].Elem), P(ra.Length))));
+                    break;
                 case If i:
                     {
                         bool taped = _a.TapedConditions.Contains(i.Id);
@@ -622,6 +668,9 @@ namespace DiffGen.Generator.Reverse
                                 w.Add(SaveSpan(_vars[v.Var]));
                         if (c.ResultVar >= 0 && Pushed(c.Id, c.ResultVar))
                             w.Add(Do(Push(Tape(_vars[c.ResultVar].Elem), N(_vars[c.ResultVar].Name))));
+                        // The object's state before an instance call that changes it, for the call's pullback to re-run from.
+                        foreach (var leaf in _a.ReceiverState(c).Where(l => Pushed(c.Id, l)))
+                            w.Add(_vars[leaf].IsScalar ? Do(Push(Tape(_vars[leaf].Elem), N(_vars[leaf].Name))) : SaveSpan(_vars[leaf]));
                         var args = c.Args.Select(x => (CsArg)P(x)).ToList();
                         CsExpr call = _dual ? DualPrimalCall(c, callee, w)
                             : _splitCalls.Contains(c.Id) && callee.SplitCapable ? Call(Target(callee, callee.PullbackType, callee.PullbackName + "Forward"), args.Concat(new CsArg[] { N(_tape) }).ToArray())
@@ -629,11 +678,14 @@ namespace DiffGen.Generator.Reverse
                         w.Add(c.ResultVar >= 0 ? Set(N(_vars[c.ResultVar].Name), call) : Do(call));
                         break;
                     }
-                case Throw t:
-                    w.Add(new CsRawStmt(t.Text));
+                case ForwardOnly t:
+                    w.Add(new CsRawStmt(ForwardOnlyText(t)));
                     break;
             }
         }
+
+        /// <summary>A forward-only statement as this pullback prints it (on dual numbers, with doubles cast out of them).</summary>
+        private string ForwardOnlyText(ForwardOnly f) => _dual ? f.DualText! : f.Text;
 
         /// <summary>
         /// On dual numbers there is no primal callee to call: its dual pullback with zero seeds computes
@@ -655,7 +707,8 @@ namespace DiffGen.Generator.Reverse
                 }
                 else
                 {
-                    args.Add(new CsNewArray(T(p.Elem), Member(_vars[((VarRef)c.Args[k]).Var].Name, "Length")));
+                    var sv = _vars[((VarRef)c.Args[k]).Var];
+                    args.Add(ArrayShapes.ZerosLike(sv, N(sv.Name)));
                 }
             }
             return Call(Member(callee.PullbackType!, callee.PullbackName + "Dual"), args.ToArray());
@@ -676,7 +729,8 @@ namespace DiffGen.Generator.Reverse
                             w.Add(new CsLocal(VarType(_vars[t.Var]), _vars[t.Var].Name, P(a.Value)));
                     foreach (var c in b.Stmts)
                         if (c is Alloc al && _a.Active[al.Var])
-                            w.Add(Set(N(_bar[al.Var]), NewArray(_vars[al.Var].Elem, Member(_vars[al.Var].Name, "Length"))));
+                            w.Add(Set(N(_bar[al.Var]), _vars[al.Var].IsMultiDim ? ArrayShapes.ZerosLike(_vars[al.Var], N(_vars[al.Var].Name))
+                                : NewArray(_vars[al.Var].Elem, Member(_vars[al.Var].Name, "Length"))));
                     var fresh = BlockLocalBars(b);
                     _zeroBars.UnionWith(fresh);
                     for (int k = b.Stmts.Count - 1; k >= 0; k--)
@@ -853,6 +907,8 @@ namespace DiffGen.Generator.Reverse
             if (_splitCalls.Contains(c.Id)) { ReverseSplitCall(c, w); return; }
             var callee = _callees[c.Callee];
             var inner = new List<CsStmt>();
+            foreach (var leaf in _a.ReceiverState(c).Where(l => Pushed(c.Id, l)).Reverse())
+                inner.Add(_vars[leaf].IsScalar ? Set(N(_vars[leaf].Name), Pop(Tape(_vars[leaf].Elem))) : RestoreSpan(_vars[leaf]));
             string? rb = null;
             if (c.ResultVar >= 0 && _vars[c.ResultVar].IsContainer)
             {
@@ -994,7 +1050,7 @@ namespace DiffGen.Generator.Reverse
                 if (copyRestoredOutputs && p.Writes && Pushed(c.Id, sv.Id))
                 {
                     string copy = Temp();
-                    inner.Add(new CsLocal(CsType.Var, copy, Call(Member(ReadOnly(CsType.ElementOf(sv), N(sv.Name)), "ToArray"))));
+                    inner.Add(new CsLocal(CsType.Var, copy, ArrayShapes.Copy(sv, N(sv.Name))));
                     args.Add(N(copy));
                 }
                 else
@@ -1003,7 +1059,7 @@ namespace DiffGen.Generator.Reverse
                 }
                 if (!p.HasAdjoint) continue;
                 if (_a.Active[sv.Id]) { adjArgs.Add(N(_bar[sv.Id])); anyActive = true; }
-                else adjArgs.Add(new CsNewArray(CsType.ElementOf(sv), Member(sv.Name, "Length")));
+                else adjArgs.Add(ArrayShapes.ZerosLike(sv, N(sv.Name)));
             }
             return (args, adjArgs, after, anyActive);
         }

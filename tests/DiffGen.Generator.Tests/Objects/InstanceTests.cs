@@ -100,3 +100,34 @@ public class InstanceTests
         GradCheck.AssertClose([.. bar.Weights, bar.Bias, rateBar], GradCheck.FiniteDifferenceGradient(F, x));
     }
 }
+
+/// <summary>The generated CreateShadow/ZeroAdjoint of types with differentiated state.</summary>
+public class ShadowTests
+{
+    [Fact]
+    public void CreateShadow_CopiesInactiveData_ZeroesTheRest_AndKeepsShapes()
+    {
+        var room = new Room("office", 21.5, 50, 1.2, 3.0) { Steps = 4 };
+        var s = room.CreateShadow();
+        Assert.NotSame(room, s);
+        Assert.Equal("office", s.Name);
+        Assert.Equal(4, s.Steps);
+        Assert.Equal([0.0, 0.0, 0.0, 0.0], new[] { s.Temperature, s.HeatCapacity, s.Conductance, s.Area });
+
+        var model = new LinearModel([0.3, -0.7, 1.1], 0.25, 0.05);
+        var ms = model.CreateShadow();
+        Assert.NotSame(model.Weights, ms.Weights);
+        Assert.Equal(new double[3], ms.Weights);
+        Assert.Equal(0.0, ms.Bias);
+
+        // A shadow used as a seed, then zeroed for the next use.
+        double rateBar = 0;
+        ms.Weights[0] = 1;
+        ms.Bias = 2;
+        model.DecayPullback(0.1, ms, ref rateBar);
+        Assert.NotEqual(0.0, ms.Weights[0]);
+        ms.ZeroAdjoint();
+        Assert.Equal(new double[3], ms.Weights);
+        Assert.Equal(0.0, ms.Bias);
+    }
+}

@@ -93,7 +93,7 @@ public class StageTests
     }
 
     private static MethodSummary Summary(string name, string[]? calls = null, bool usesFloat = false, DerivativeModes? requested = null, params SpanUse[] ps) =>
-        new(name, name, false, false, usesFloat, false, false,
+        new(name, name, false, false, usesFloat, false, false, false,
             (calls ?? []).Select(c => new CalleeRef(c, c)).ToEquatableArray(), ps.ToEquatableArray(), requested);
 
     [Fact]

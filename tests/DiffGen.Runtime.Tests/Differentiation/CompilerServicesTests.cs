@@ -11,7 +11,7 @@ namespace DiffGen.Runtime.Tests.Differentiation;
 public class CompilerServicesTests
 {
     private static readonly Type[] SupportTypes =
-        [typeof(ValueStack<>), typeof(RefStack<>), typeof(DerivativeHelpers), typeof(DualMath)];
+        [typeof(ValueStack<>), typeof(RefStack<>), typeof(DerivativeHelpers), typeof(DualMath), typeof(ArrayHelpers)];
 
     [Fact]
     public void SupportTypes_AreInCompilerServices_AndHiddenFromCompletion()
@@ -38,7 +38,7 @@ public class CompilerServicesTests
         var names = typeof(Tape).Assembly.GetExportedTypes().Where(t => t.Namespace == "DiffGen").Select(t => t.Name).ToHashSet();
         Assert.Contains("Tape", names);
         Assert.Contains("Dual", names);
-        foreach (var hidden in new[] { "ValueStack`1", "RefStack`1", "DerivativeHelpers", "DualMath" })
+        foreach (var hidden in new[] { "ValueStack`1", "RefStack`1", "DerivativeHelpers", "DualMath", "ArrayHelpers" })
             Assert.DoesNotContain(hidden, names);
     }
 

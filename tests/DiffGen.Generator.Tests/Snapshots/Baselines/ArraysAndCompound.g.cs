@@ -23,7 +23,7 @@ namespace Snap
             double _result = 0.0;
             double xAdj = 0.0;
             double pBar = 0.0;
-            if (aBar.Length != a.Length) throw new global::System.ArgumentException("aBar must have the length of a (" + a.Length + ").", nameof(aBar));
+            global::DiffGen.CompilerServices.ArrayHelpers.RequireSameLength(a, aBar.Length, nameof(a), nameof(aBar));
             int _n0 = 0;
             // Forward sweep
             p = 1;
@@ -159,7 +159,7 @@ namespace Snap
             global::DiffGen.Dual _result = 0.0;
             global::DiffGen.Dual xAdj = 0.0;
             global::DiffGen.Dual pBar = 0.0;
-            if (aBar.Length != a.Length) throw new global::System.ArgumentException("aBar must have the length of a (" + a.Length + ").", nameof(aBar));
+            global::DiffGen.CompilerServices.ArrayHelpers.RequireSameLength(a, aBar.Length, nameof(a), nameof(aBar));
             int _n0 = 0;
             // Forward sweep
             p = 1;

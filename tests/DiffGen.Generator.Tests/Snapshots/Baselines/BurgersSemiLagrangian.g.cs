@@ -17,6 +17,7 @@ namespace Snap
         /// <summary>Reverse-mode derivative of <see cref="Advect"/>: re-runs it, returns its result, and propagates adjoints (see docs/generated-code.md).</summary>
         public static void AdvectPullback(global::System.ReadOnlySpan<double> u, global::System.Span<double> next, double dt, double dx, global::System.Span<double> uBar, global::System.Span<double> nextBar, ref double dtBar, ref double dxBar)
         {
+            global::DiffGen.CompilerServices.ArrayHelpers.RequireDisjoint<double>(u, next, nameof(u), nameof(next), nameof(next), "Advect");
             if (uBar.Length != u.Length) throw new global::System.ArgumentException("uBar must have the length of u (" + u.Length + ").", nameof(uBar));
             if (nextBar.Length != next.Length) throw new global::System.ArgumentException("nextBar must have the length of next (" + next.Length + ").", nameof(nextBar));
             var _tape = global::DiffGen.Tape.Rent();
@@ -92,6 +93,7 @@ namespace Snap
         /// <summary>Forward-mode derivative of <see cref="Advect"/>: returns its result with the tangent along the given input tangents (see docs/generated-code.md).</summary>
         public static void AdvectPushforward(global::System.ReadOnlySpan<double> u, global::System.ReadOnlySpan<double> uDot, global::System.Span<double> next, global::System.Span<double> nextDot, double dt, double dtDot, double dx, double dxDot)
         {
+            global::DiffGen.CompilerServices.ArrayHelpers.RequireDisjoint<double>(u, next, nameof(u), nameof(next), nameof(next), "Advect");
             int n = 0;
             double x = 0.0;
             double xDot = 0.0;
@@ -123,6 +125,7 @@ namespace Snap
             if (nextDots.Length != next.Length * directions) throw new global::System.ArgumentException("nextDots must hold next.Length tangents per direction (element i, direction q at i * directions + q)", nameof(nextDots));
             if (dtDots.Length != directions) throw new global::System.ArgumentException("dtDots must hold one tangent per direction", nameof(dtDots));
             if (dxDots.Length != directions) throw new global::System.ArgumentException("dxDots must hold one tangent per direction", nameof(dxDots));
+            global::DiffGen.CompilerServices.ArrayHelpers.RequireDisjoint<double>(u, next, nameof(u), nameof(next), nameof(next), "Advect");
             int n = 0;
             double x = 0.0;
             double[] xDots = new double[directions];
@@ -154,6 +157,7 @@ namespace Snap
             global::DiffGen.Dual dxAdj = 0.0;
             global::DiffGen.Dual xBar = 0.0;
             global::DiffGen.Dual fBar = 0.0;
+            global::DiffGen.CompilerServices.ArrayHelpers.RequireDisjoint<global::DiffGen.Dual>(u, next, nameof(u), nameof(next), nameof(next), "Advect");
             if (uBar.Length != u.Length) throw new global::System.ArgumentException("uBar must have the length of u (" + u.Length + ").", nameof(uBar));
             if (nextBar.Length != next.Length) throw new global::System.ArgumentException("nextBar must have the length of next (" + next.Length + ").", nameof(nextBar));
             // Forward sweep

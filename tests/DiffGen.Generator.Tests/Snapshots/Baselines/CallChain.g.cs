@@ -24,6 +24,7 @@ namespace Snap
             double aAdj = 0.0;
             double sBar = 0.0;
             double call0Bar = 0.0;
+            global::DiffGen.CompilerServices.ArrayHelpers.RequireDisjoint<double>(u, work, nameof(u), nameof(work), nameof(work), "Loss");
             if (uBar.Length != u.Length) throw new global::System.ArgumentException("uBar must have the length of u (" + u.Length + ").", nameof(uBar));
             if (workBar.Length != work.Length) throw new global::System.ArgumentException("workBar must have the length of work (" + work.Length + ").", nameof(workBar));
             // Forward sweep
@@ -77,6 +78,7 @@ namespace Snap
         /// <summary>Forward-mode derivative of <see cref="Loss"/>: returns its result with the tangent along the given input tangents (see docs/generated-code.md).</summary>
         public static (double Value, double Tangent) LossPushforward(global::System.ReadOnlySpan<double> u, global::System.ReadOnlySpan<double> uDot, global::System.Span<double> work, global::System.Span<double> workDot, double a, double aDot)
         {
+            global::DiffGen.CompilerServices.ArrayHelpers.RequireDisjoint<double>(u, work, nameof(u), nameof(work), nameof(work), "Loss");
             double s = 0.0;
             double sDot = 0.0;
             double _call0 = 0.0;
@@ -109,6 +111,7 @@ namespace Snap
             if (aDots.Length != directions) throw new global::System.ArgumentException("aDots must hold one tangent per direction", nameof(aDots));
             if (resultDots.Length != directions) throw new global::System.ArgumentException("resultDots must hold one tangent per direction", nameof(resultDots));
             double[] _d2 = new double[directions];
+            global::DiffGen.CompilerServices.ArrayHelpers.RequireDisjoint<double>(u, work, nameof(u), nameof(work), nameof(work), "Loss");
             double s = 0.0;
             double[] sDots = new double[directions];
             double _call0 = 0.0;
@@ -144,6 +147,7 @@ namespace Snap
             global::DiffGen.Dual aAdj = 0.0;
             global::DiffGen.Dual sBar = 0.0;
             global::DiffGen.Dual call0Bar = 0.0;
+            global::DiffGen.CompilerServices.ArrayHelpers.RequireDisjoint<global::DiffGen.Dual>(u, work, nameof(u), nameof(work), nameof(work), "Loss");
             if (uBar.Length != u.Length) throw new global::System.ArgumentException("uBar must have the length of u (" + u.Length + ").", nameof(uBar));
             if (workBar.Length != work.Length) throw new global::System.ArgumentException("workBar must have the length of work (" + work.Length + ").", nameof(workBar));
             // Forward sweep
@@ -212,6 +216,7 @@ namespace Snap
         /// <summary>Reverse-mode derivative of <see cref="Scale"/>: re-runs it, returns its result, and propagates adjoints (see docs/generated-code.md).</summary>
         public static void ScalePullback(global::System.ReadOnlySpan<double> u, global::System.Span<double> v, double a, global::System.Span<double> uBar, global::System.Span<double> vBar, ref double aBar)
         {
+            global::DiffGen.CompilerServices.ArrayHelpers.RequireDisjoint<double>(u, v, nameof(u), nameof(v), nameof(v), "Scale");
             if (uBar.Length != u.Length) throw new global::System.ArgumentException("uBar must have the length of u (" + u.Length + ").", nameof(uBar));
             if (vBar.Length != v.Length) throw new global::System.ArgumentException("vBar must have the length of v (" + v.Length + ").", nameof(vBar));
             var _tape = global::DiffGen.Tape.Rent();
@@ -250,6 +255,7 @@ namespace Snap
         /// <summary>Forward-mode derivative of <see cref="Scale"/>: returns its result with the tangent along the given input tangents (see docs/generated-code.md).</summary>
         public static void ScalePushforward(global::System.ReadOnlySpan<double> u, global::System.ReadOnlySpan<double> uDot, global::System.Span<double> v, global::System.Span<double> vDot, double a, double aDot)
         {
+            global::DiffGen.CompilerServices.ArrayHelpers.RequireDisjoint<double>(u, v, nameof(u), nameof(v), nameof(v), "Scale");
             for (int i = 0; i < u.Length; i++)
             {
                 vDot[i] = aDot * u[i] + uDot[i] * a;
@@ -264,6 +270,7 @@ namespace Snap
             if (uDots.Length != u.Length * directions) throw new global::System.ArgumentException("uDots must hold u.Length tangents per direction (element i, direction q at i * directions + q)", nameof(uDots));
             if (vDots.Length != v.Length * directions) throw new global::System.ArgumentException("vDots must hold v.Length tangents per direction (element i, direction q at i * directions + q)", nameof(vDots));
             if (aDots.Length != directions) throw new global::System.ArgumentException("aDots must hold one tangent per direction", nameof(aDots));
+            global::DiffGen.CompilerServices.ArrayHelpers.RequireDisjoint<double>(u, v, nameof(u), nameof(v), nameof(v), "Scale");
             for (int i = 0; i < u.Length; i++)
             {
                 for (int _q = 0; _q < directions; _q++) vDots[i * directions + _q] = aDots[_q] * u[i] + uDots[i * directions + _q] * a;
@@ -275,6 +282,7 @@ namespace Snap
         public static void ScalePullbackDual(global::System.ReadOnlySpan<global::DiffGen.Dual> u, global::System.Span<global::DiffGen.Dual> v, global::DiffGen.Dual a, global::System.Span<global::DiffGen.Dual> uBar, global::System.Span<global::DiffGen.Dual> vBar, ref global::DiffGen.Dual aBar)
         {
             global::DiffGen.Dual aAdj = 0.0;
+            global::DiffGen.CompilerServices.ArrayHelpers.RequireDisjoint<global::DiffGen.Dual>(u, v, nameof(u), nameof(v), nameof(v), "Scale");
             if (uBar.Length != u.Length) throw new global::System.ArgumentException("uBar must have the length of u (" + u.Length + ").", nameof(uBar));
             if (vBar.Length != v.Length) throw new global::System.ArgumentException("vBar must have the length of v (" + v.Length + ").", nameof(vBar));
             // Forward sweep

@@ -17,6 +17,7 @@ namespace Snap
         /// <summary>Reverse-mode derivative of <see cref="Step"/>: re-runs it, returns its result, and propagates adjoints (see docs/generated-code.md).</summary>
         public static void StepPullback(global::System.ReadOnlySpan<double> u, global::System.Span<double> next, double nu, global::System.Span<double> uBar, global::System.Span<double> nextBar, ref double nuBar)
         {
+            global::DiffGen.CompilerServices.ArrayHelpers.RequireDisjoint<double>(u, next, nameof(u), nameof(next), nameof(next), "Step");
             if (uBar.Length != u.Length) throw new global::System.ArgumentException("uBar must have the length of u (" + u.Length + ").", nameof(uBar));
             if (nextBar.Length != next.Length) throw new global::System.ArgumentException("nextBar must have the length of next (" + next.Length + ").", nameof(nextBar));
             var _tape = global::DiffGen.Tape.Rent();
@@ -64,6 +65,7 @@ namespace Snap
         /// <summary>Forward-mode derivative of <see cref="Step"/>: returns its result with the tangent along the given input tangents (see docs/generated-code.md).</summary>
         public static void StepPushforward(global::System.ReadOnlySpan<double> u, global::System.ReadOnlySpan<double> uDot, global::System.Span<double> next, global::System.Span<double> nextDot, double nu, double nuDot)
         {
+            global::DiffGen.CompilerServices.ArrayHelpers.RequireDisjoint<double>(u, next, nameof(u), nameof(next), nameof(next), "Step");
             int n = 0;
             n = u.Length;
             for (int i = 0; i < n; i++)
@@ -80,6 +82,7 @@ namespace Snap
             if (uDots.Length != u.Length * directions) throw new global::System.ArgumentException("uDots must hold u.Length tangents per direction (element i, direction q at i * directions + q)", nameof(uDots));
             if (nextDots.Length != next.Length * directions) throw new global::System.ArgumentException("nextDots must hold next.Length tangents per direction (element i, direction q at i * directions + q)", nameof(nextDots));
             if (nuDots.Length != directions) throw new global::System.ArgumentException("nuDots must hold one tangent per direction", nameof(nuDots));
+            global::DiffGen.CompilerServices.ArrayHelpers.RequireDisjoint<double>(u, next, nameof(u), nameof(next), nameof(next), "Step");
             int n = 0;
             n = u.Length;
             for (int i = 0; i < n; i++)
@@ -94,6 +97,7 @@ namespace Snap
         {
             int n = 0;
             global::DiffGen.Dual nuAdj = 0.0;
+            global::DiffGen.CompilerServices.ArrayHelpers.RequireDisjoint<global::DiffGen.Dual>(u, next, nameof(u), nameof(next), nameof(next), "Step");
             if (uBar.Length != u.Length) throw new global::System.ArgumentException("uBar must have the length of u (" + u.Length + ").", nameof(uBar));
             if (nextBar.Length != next.Length) throw new global::System.ArgumentException("nextBar must have the length of next (" + next.Length + ").", nameof(nextBar));
             // Forward sweep

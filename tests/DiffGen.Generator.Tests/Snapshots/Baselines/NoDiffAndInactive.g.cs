@@ -17,6 +17,7 @@ namespace Snap
         /// <summary>Reverse-mode derivative of <see cref="Apply"/>: re-runs it, returns its result, and propagates adjoints (see docs/generated-code.md).</summary>
         public static void ApplyPullback(global::System.ReadOnlySpan<double> u, global::System.ReadOnlySpan<double> mask, global::System.Span<double> output, bool flip, int offset, global::System.Span<double> uBar, global::System.Span<double> outputBar)
         {
+            global::DiffGen.CompilerServices.ArrayHelpers.RequireDisjoint<double>(u, output, nameof(u), nameof(output), nameof(output), "Apply");
             if (uBar.Length != u.Length) throw new global::System.ArgumentException("uBar must have the length of u (" + u.Length + ").", nameof(uBar));
             if (outputBar.Length != output.Length) throw new global::System.ArgumentException("outputBar must have the length of output (" + output.Length + ").", nameof(outputBar));
             var _tape = global::DiffGen.Tape.Rent();
@@ -54,6 +55,7 @@ namespace Snap
         /// <summary>Forward-mode derivative of <see cref="Apply"/>: returns its result with the tangent along the given input tangents (see docs/generated-code.md).</summary>
         public static void ApplyPushforward(global::System.ReadOnlySpan<double> u, global::System.ReadOnlySpan<double> uDot, global::System.ReadOnlySpan<double> mask, global::System.Span<double> output, global::System.Span<double> outputDot, bool flip, int offset)
         {
+            global::DiffGen.CompilerServices.ArrayHelpers.RequireDisjoint<double>(u, output, nameof(u), nameof(output), nameof(output), "Apply");
             double m = 0.0;
             for (int i = 0; i < u.Length; i++)
             {
@@ -69,6 +71,7 @@ namespace Snap
             if (directions < 1) throw new global::System.ArgumentOutOfRangeException(nameof(directions), directions, "At least one direction is needed.");
             if (uDots.Length != u.Length * directions) throw new global::System.ArgumentException("uDots must hold u.Length tangents per direction (element i, direction q at i * directions + q)", nameof(uDots));
             if (outputDots.Length != output.Length * directions) throw new global::System.ArgumentException("outputDots must hold output.Length tangents per direction (element i, direction q at i * directions + q)", nameof(outputDots));
+            global::DiffGen.CompilerServices.ArrayHelpers.RequireDisjoint<double>(u, output, nameof(u), nameof(output), nameof(output), "Apply");
             double m = 0.0;
             for (int i = 0; i < u.Length; i++)
             {
@@ -81,6 +84,7 @@ namespace Snap
         /// <summary>The pullback of <see cref="Apply"/> on dual numbers: seed the inputs' tangents with v and read H·v from the adjoints' tangents (see docs/generated-code.md).</summary>
         public static void ApplyPullbackDual(global::System.ReadOnlySpan<global::DiffGen.Dual> u, global::System.ReadOnlySpan<global::DiffGen.Dual> mask, global::System.Span<global::DiffGen.Dual> output, bool flip, int offset, global::System.Span<global::DiffGen.Dual> uBar, global::System.Span<global::DiffGen.Dual> outputBar)
         {
+            global::DiffGen.CompilerServices.ArrayHelpers.RequireDisjoint<global::DiffGen.Dual>(u, output, nameof(u), nameof(output), nameof(output), "Apply");
             if (uBar.Length != u.Length) throw new global::System.ArgumentException("uBar must have the length of u (" + u.Length + ").", nameof(uBar));
             if (outputBar.Length != output.Length) throw new global::System.ArgumentException("outputBar must have the length of output (" + output.Length + ").", nameof(outputBar));
             // Forward sweep

@@ -17,6 +17,7 @@ namespace Snap
         /// <summary>Reverse-mode derivative of <see cref="Jacobi"/>: re-runs it, returns its result, and propagates adjoints (see docs/generated-code.md).</summary>
         public static void JacobiPullback(global::System.ReadOnlySpan<double> u, global::System.Span<double> next, int nx, int ny, double alpha, global::System.Span<double> uBar, global::System.Span<double> nextBar, ref double alphaBar)
         {
+            global::DiffGen.CompilerServices.ArrayHelpers.RequireDisjoint<double>(u, next, nameof(u), nameof(next), nameof(next), "Jacobi");
             if (uBar.Length != u.Length) throw new global::System.ArgumentException("uBar must have the length of u (" + u.Length + ").", nameof(uBar));
             if (nextBar.Length != next.Length) throw new global::System.ArgumentException("nextBar must have the length of next (" + next.Length + ").", nameof(nextBar));
             var _tape = global::DiffGen.Tape.Rent();
@@ -71,6 +72,7 @@ namespace Snap
         /// <summary>Forward-mode derivative of <see cref="Jacobi"/>: returns its result with the tangent along the given input tangents (see docs/generated-code.md).</summary>
         public static void JacobiPushforward(global::System.ReadOnlySpan<double> u, global::System.ReadOnlySpan<double> uDot, global::System.Span<double> next, global::System.Span<double> nextDot, int nx, int ny, double alpha, double alphaDot)
         {
+            global::DiffGen.CompilerServices.ArrayHelpers.RequireDisjoint<double>(u, next, nameof(u), nameof(next), nameof(next), "Jacobi");
             int k = 0;
             for (int j = 1; j < ny - 1; j++)
             {
@@ -90,6 +92,7 @@ namespace Snap
             if (uDots.Length != u.Length * directions) throw new global::System.ArgumentException("uDots must hold u.Length tangents per direction (element i, direction q at i * directions + q)", nameof(uDots));
             if (nextDots.Length != next.Length * directions) throw new global::System.ArgumentException("nextDots must hold next.Length tangents per direction (element i, direction q at i * directions + q)", nameof(nextDots));
             if (alphaDots.Length != directions) throw new global::System.ArgumentException("alphaDots must hold one tangent per direction", nameof(alphaDots));
+            global::DiffGen.CompilerServices.ArrayHelpers.RequireDisjoint<double>(u, next, nameof(u), nameof(next), nameof(next), "Jacobi");
             int k = 0;
             for (int j = 1; j < ny - 1; j++)
             {
@@ -106,6 +109,7 @@ namespace Snap
         public static void JacobiPullbackDual(global::System.ReadOnlySpan<global::DiffGen.Dual> u, global::System.Span<global::DiffGen.Dual> next, int nx, int ny, global::DiffGen.Dual alpha, global::System.Span<global::DiffGen.Dual> uBar, global::System.Span<global::DiffGen.Dual> nextBar, ref global::DiffGen.Dual alphaBar)
         {
             global::DiffGen.Dual alphaAdj = 0.0;
+            global::DiffGen.CompilerServices.ArrayHelpers.RequireDisjoint<global::DiffGen.Dual>(u, next, nameof(u), nameof(next), nameof(next), "Jacobi");
             if (uBar.Length != u.Length) throw new global::System.ArgumentException("uBar must have the length of u (" + u.Length + ").", nameof(uBar));
             if (nextBar.Length != next.Length) throw new global::System.ArgumentException("nextBar must have the length of next (" + next.Length + ").", nameof(nextBar));
             // Forward sweep
