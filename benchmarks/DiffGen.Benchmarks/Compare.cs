@@ -46,10 +46,12 @@ public static class Compare
         var r = new Dictionary<string, double>();
         var groups = only?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         bool Want(string group) => groups is null || groups.Contains(group);
+        // mosaic takes minutes (rollouts of up to 1000 steps): only when named.
+        if (groups?.Contains("mosaic") == true) MosaicCost.Run(r);
         // ---- physics (issue 4): the smoke step (same setup as benchmarks/torch/physics.py: a smoke block, at rest)
         foreach (int sn in Want("smoke") ? new[] { 128, 512 } : [])
         {
-            var sim = new Smoke2D(sn, sn);
+            var sim = Smoke2D.PbdlPlume(sn, sn);
             var smoke = new double[sn * sn];
             for (int j = sn / 10; j < sn / 5; j++)
                 for (int i = 2 * sn / 5; i < 3 * sn / 5; i++) smoke[j * sn + i] = 1;
@@ -160,7 +162,7 @@ public static class Compare
         foreach (int s in new[] { 128, 512 })
         {
             // Same cell size as EXPERIMENTS §3 (domain 32 on 32 cells), on a larger domain.
-            var model = new Burgers2D(s, s, s, s, viscosity: 0.1, dt: 0.1);
+            var model = new Burgers2D(new Grid2D(s, s, s, s), viscosity: 0.1, dt: 0.1);
             int c = s * s;
             var uu = new double[c]; var vv = new double[c]; var fu = new double[c]; var fv = new double[c];
             for (int i = 0; i < c; i++) { uu[i] = Math.Sin(i * 0.01); vv[i] = Math.Cos(i * 0.013); }

@@ -17,7 +17,7 @@ public sealed class SolIteration
     /// <summary>Sol's defaults: source grid, batch, unrolled steps.</summary>
     public const int N = 32, Batch = 3, K = 4;
 
-    private readonly Burgers2D _coarse = new(N, N, 32, 32, viscosity: 0.1, dt: 0.1);
+    private readonly Burgers2D _coarse = new(new Grid2D(N, N, 32, 32), viscosity: 0.1, dt: 0.1);
     private readonly Func<Tensor, Tensor, Tensor> _step;
     private readonly Sequential _net;
     private readonly Adam _opt;

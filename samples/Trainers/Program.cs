@@ -53,7 +53,7 @@ public static class Cli
     public const int Failed = 1;
 
     /// <summary>The experiments, as named on the command line.</summary>
-    public static readonly IReadOnlyList<string> Experiments = ["burgers-opt", "smoke-opt", "sol", "control"];
+    public static readonly IReadOnlyList<string> Experiments = ["burgers-opt", "smoke-opt", "sol", "control", "mosaic"];
 
     /// <summary>Parses and runs; returns the exit code.</summary>
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken ct, bool live = false)
@@ -250,6 +250,8 @@ public static class Cli
             });
         });
         root.Subcommands.Add(sol);
+
+        root.Subcommands.Add(MosaicCommand.Create(stdout, stderr, ct, code => exit = code));
 
         InvariantNumbers.Apply(root);
         var result = root.Parse(args);

@@ -125,7 +125,7 @@ public class PackagingTests(PackedFeed feed, ITestOutputHelper output) : IClassF
         using DiffGen.Tensors;
 
         // DiffGen.Physics + DiffGen.Tensors: a Burgers step as a tape op; its input gradient against the model's pullback.
-        var burgers = new Burgers1D(16, -1, 1, 0.01, 0.05);
+        var burgers = new Burgers1D(new Grid1D(16, -1, 1), 0.01, 0.05);
         double[] u0 = burgers.Evaluate(x => -Math.Sin(Math.PI * x));
         var step = Lift.Op((u, next) => burgers.Step(u, next),
                            (u, next, uBar, nextBar) => { double nuBar = 0; burgers.StepBackward(u, next, uBar, nextBar, ref nuBar); });
@@ -245,7 +245,7 @@ public class PackagingTests(PackedFeed feed, ITestOutputHelper output) : IClassF
         Directory.CreateDirectory(app);
         var references = string.Join("\n", packages.Select(p => $"""    <PackageReference Include="{p}" Version="{feed.Version}" />"""));
         // Packages restore into a folder of this test (the test versions stay out of the user's cache); the
-        // user's global packages folder is a fallback for the third-party dependencies (ILGPU, ScottPlot, …,
+        // user's global packages folder is a fallback for the third-party dependencies (ILGPU, System.Numerics.Tensors,
         // all restored by the solution's own build), so nothing is downloaded or extracted again and the
         // only source is the local folder.
         File.WriteAllText(Path.Combine(app, "App.csproj"), $"""

@@ -96,7 +96,7 @@ public class AdvectionPairTests
         var wu = Field(15, 1.0);
         double Loss(double[] ui, double[] vi, double[] force, double nu)
         {
-            var m = new Burgers2D(N, N, N, N, nu, dt, substeps: 2, boundary: Boundary2D.Closed);
+            var m = new Burgers2D(new Grid2D(N, N, N, N, Boundary2D.Closed), nu, dt, substeps: 2);
             var u = (double[])ui.Clone(); var v = (double[])vi.Clone(); var un = new double[N * N]; var vn = new double[N * N];
             for (int s = 0; s < steps; s++) { m.Step(u, v, force, fv, un, vn); un.CopyTo(u, 0); vn.CopyTo(v, 0); }
             double l = 0;
@@ -104,7 +104,7 @@ public class AdvectionPairTests
             return l;
         }
         const double nu0 = 0.5;
-        var model = new Burgers2D(N, N, N, N, nu0, dt, substeps: 2, boundary: Boundary2D.Closed);
+        var model = new Burgers2D(new Grid2D(N, N, N, N, Boundary2D.Closed), nu0, dt, substeps: 2);
         var us = new List<double[]> { u0 }; var vs = new List<double[]> { v0 };
         for (int s = 0; s < steps; s++) { var un = new double[N * N]; var vn = new double[N * N]; model.Step(us[^1], vs[^1], fu, fv, un, vn); us.Add(un); vs.Add(vn); }
         var uBar = (double[])wu.Clone(); var vBar = vs[^1].Select(x => 2 * x).ToArray();

@@ -11,7 +11,7 @@ public class ExperimentTests(ITestOutputHelper output)
     {
         // §2: 32x40, dt 1, closed box, 4 inflow discs of radius 3 adding 1/3 per step, 20 steps, zero
         // initial velocity. Book: summed loss 298.3 at iteration 0 (PhiFlow's l2_loss = sum of squares / 2).
-        var sm = new Smoke2D(32, 40);
+        var sm = Smoke2D.PbdlPlume(32, 40);
         (double X, double Y)[] centres = [(12, 4), (13, 6), (14, 5), (16, 5)];
         var finals = new List<double[]>();
         foreach (var (cx, cy) in centres)

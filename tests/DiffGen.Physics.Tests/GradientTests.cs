@@ -21,12 +21,12 @@ public class GradientTests(ITestOutputHelper output)
     {
         int n = 32, steps = 16;
         double nu = 0.01, dt = 1.0 / 32;
-        var model = new Burgers1D(n, -1, 1, nu, dt);
+        var model = new Burgers1D(new Grid1D(n, -1, 1), nu, dt);
         var u0 = model.Evaluate(x => -Math.Sin(Math.PI * x) + 0.3 * Math.Cos(2 * Math.PI * x));
         var target = model.Evaluate(x => 0.5 * Math.Sin(Math.PI * x));
         double Loss(double[] init, double viscosity)
         {
-            var m = new Burgers1D(n, -1, 1, viscosity, dt);
+            var m = new Burgers1D(new Grid1D(n, -1, 1), viscosity, dt);
             var u = (double[])init.Clone(); var next = new double[n];
             for (int s = 0; s < steps; s++) { m.Step(u, next); next.CopyTo(u, 0); }
             double l = 0; for (int i = 0; i < n; i++) l += (u[i] - target[i]) * (u[i] - target[i]);
@@ -55,7 +55,7 @@ public class GradientTests(ITestOutputHelper output)
     {
         int n = 8, steps = 10;
         double nu = 0.1, dt = 0.1;
-        var model = new Burgers2D(n, n, 8, 8, nu, dt);
+        var model = new Burgers2D(new Grid2D(n, n, 8, 8), nu, dt);
         var grid = model.Grid;
         var u0 = grid.Evaluate((x, y) => Math.Sin(2 * Math.PI * x / 8) + 0.2 * Math.Cos(2 * Math.PI * y / 8));
         // An offset keeps every departure point off the grid nodes, where linear interpolation has kinks.
@@ -64,7 +64,7 @@ public class GradientTests(ITestOutputHelper output)
         var fv = new double[n * n];
         double Loss(double[] ui, double[] vi, double viscosity)
         {
-            var m = new Burgers2D(n, n, 8, 8, viscosity, dt);
+            var m = new Burgers2D(new Grid2D(n, n, 8, 8), viscosity, dt);
             var u = (double[])ui.Clone(); var v = (double[])vi.Clone(); var un = new double[n * n]; var vn = new double[n * n];
             for (int s = 0; s < steps; s++) { m.Step(u, v, fu, fv, un, vn); un.CopyTo(u, 0); vn.CopyTo(v, 0); }
             return PhysicsTests.Dot(u, u) + 0.5 * v.Sum();
@@ -120,7 +120,7 @@ public class GradientTests(ITestOutputHelper output)
     public void SmokeGradientAfter10StepsMatchesFiniteDifferences()
     {
         int nx = 8, ny = 10, steps = 10;
-        var model = new Smoke2D(nx, ny, tolerance: 1e-13);
+        var model = Smoke2D.PbdlPlume(nx, ny, tolerance: 1e-13);
         var inflow = model.DiscInflow(4, 2, 1.5, 1.0 / 3);
         var rng = new Random(5);
         var u0 = Enumerable.Range(0, (nx + 1) * ny).Select(_ => 0.2 * (rng.NextDouble() - 0.5)).ToArray();
@@ -129,7 +129,7 @@ public class GradientTests(ITestOutputHelper output)
         var target = Enumerable.Range(0, nx * ny).Select(k => (k % 7) / 7.0).ToArray();
         double Loss(double[] ui, double buoy)
         {
-            var m = new Smoke2D(nx, ny, buoyancy: buoy, tolerance: 1e-13);
+            var m = new Smoke2D(new StaggeredGrid2D(nx, ny, nx, ny, Boundary2D.Closed), buoyancy: buoy, tolerance: 1e-13);
             var s = new double[nx * ny]; var u = (double[])ui.Clone(); var v = (double[])v0.Clone();
             var sn = new double[s.Length]; var un = new double[u.Length]; var vn = new double[v.Length]; var p = new double[s.Length];
             for (int t = 0; t < steps; t++) { m.Step(s, u, v, inflow, sn, un, vn, p); sn.CopyTo(s, 0); un.CopyTo(u, 0); vn.CopyTo(v, 0); }
@@ -162,7 +162,7 @@ public class GradientTests(ITestOutputHelper output)
     public void WakeFlowGradientAfter10StepsMatchesFiniteDifferences()
     {
         int nx = 8, ny = 16, steps = 10;
-        var model = new WakeFlow2D(nx, ny, reynolds: 50, tolerance: 1e-13, dt: 2);
+        var model = WakeFlow2D.PbdlWake(nx, ny, reynolds: 50, tolerance: 1e-13, dt: 2);
         var (u0, v0) = model.InitialState(0.2);
         double Loss(double[] vi, WakeFlow2D m)
         {
@@ -193,7 +193,7 @@ public class GradientTests(ITestOutputHelper output)
         AssertGrad(smooth.Select(k => vBar[k]).ToArray(), smooth.Select(k => fdV[k]).ToArray(), "Wake dL/dv0 (smooth faces)");
         // nu enters through the Reynolds number: nu = U * 2R / Re.
         double nu = model.Viscosity, re = 50, h = 1e-5;
-        double fdNu = (Loss(v0, new WakeFlow2D(nx, ny, reynolds: re / (1 + h), tolerance: 1e-13, dt: 2)) - Loss(v0, new WakeFlow2D(nx, ny, reynolds: re / (1 - h), tolerance: 1e-13, dt: 2))) / (2 * h * nu);
+        double fdNu = (Loss(v0, WakeFlow2D.PbdlWake(nx, ny, reynolds: re / (1 + h), tolerance: 1e-13, dt: 2)) - Loss(v0, WakeFlow2D.PbdlWake(nx, ny, reynolds: re / (1 - h), tolerance: 1e-13, dt: 2))) / (2 * h * nu);
         AssertGrad([nuBar], [fdNu], "Wake dL/dnu");
     }
 
@@ -203,13 +203,13 @@ public class GradientTests(ITestOutputHelper output)
         // EXPERIMENTS §4 (paper variant): 128 cells on [0, 1], nu 0.003, dt 0.03; explicit diffusion would need
         // 3 substeps here, the implicit variant needs none. 12 steps, gradient w.r.t. u0, the forces and nu.
         int n = 128, steps = 12; double nu = 0.003, dt = 0.03;
-        var model = new Burgers1D(n, 0, 1, nu, dt, implicitDiffusion: true);
+        var model = new Burgers1D(new Grid1D(n, 0, 1), nu, dt, implicitDiffusion: true);
         var u0 = model.Evaluate(x => 2 * Math.Exp(-Math.Pow((x - 0.3) / 0.05, 2)) - 1.5 * Math.Exp(-Math.Pow((x - 0.7) / 0.05, 2)) + 0.01);
         var force = model.Evaluate(x => 0.8 * Math.Exp(-Math.Pow((x - 0.5) / 0.1, 2)));
         var target = model.Evaluate(x => Math.Sin(2 * Math.PI * x));
         double Loss(double[] init, double[] f, double viscosity)
         {
-            var m = new Burgers1D(n, 0, 1, viscosity, dt, implicitDiffusion: true);
+            var m = new Burgers1D(new Grid1D(n, 0, 1), viscosity, dt, implicitDiffusion: true);
             var u = (double[])init.Clone(); var next = new double[n];
             for (int s = 0; s < steps; s++) { m.Step(u, f, next); next.CopyTo(u, 0); }
             return u.Select((x, i) => (x - target[i]) * (x - target[i])).Sum();

@@ -9,7 +9,7 @@ public class LiftTests
     [Fact]
     public void WakeStepLiftedAsATapeOpGivesTheDirectPullback()
     {
-        var w = new WakeFlow2D(8, 16, reynolds: 50, dt: 2, tolerance: 1e-10);
+        var w = WakeFlow2D.PbdlWake(8, 16, reynolds: 50, dt: 2, tolerance: 1e-10);
         var step = Lift.Op(w.StepPacked, w.StepPackedBackward, name: "WakeStep");
         var (u0, v0) = w.InitialState(0.2);
         double[] s0 = [.. u0, .. v0];
@@ -47,7 +47,7 @@ public class LiftTests
     [Fact]
     public void RecordedOp_GivesTheRerunOpsOutputsAndGradients_Burgers2D()
     {
-        var m = new Burgers2D(8, 8, 8, 8, 0.1, 0.1);
+        var m = new Burgers2D(new Grid2D(8, 8, 8, 8), 0.1, 0.1);
         var rerun = Lift.Op(m.StepPacked, m.StepPackedBackward, name: "Burgers2DStep");
         var recorded = Lift.RecordedOp(m.StepPacked, m.StepPacked, m.StepPackedBackward, name: "Burgers2DStep");
         int batch = 3, n = m.PackedLength;
@@ -64,7 +64,7 @@ public class LiftTests
     [Fact]
     public void RecordedOp_GivesTheRerunOpsOutputsAndGradients_WakeFlow()
     {
-        var w = new WakeFlow2D(8, 16, reynolds: 50, dt: 2, tolerance: 1e-10);
+        var w = WakeFlow2D.PbdlWake(8, 16, reynolds: 50, dt: 2, tolerance: 1e-10);
         var rerun = Lift.Op((s, c, next) => w.StepPacked(s, next), (s, c, next, sBar, cBar, nextBar) => w.StepPackedBackward(s, next, sBar, nextBar), name: "WakeStep");
         var recorded = Lift.RecordedOp((s, c, next) => w.StepPacked(s, next), (s, c, next, tape) => w.StepPacked(s, next, tape),
             (s, c, next, sBar, cBar, nextBar, tape) => w.StepPackedBackward(s, next, sBar, nextBar, tape), name: "WakeStep");
@@ -82,7 +82,7 @@ public class LiftTests
     [Fact]
     public void RecordedOp_WithoutGradients_RunsThePlainStep()
     {
-        var m = new Burgers2D(4, 4, 4, 4, 0.1, 0.1);
+        var m = new Burgers2D(new Grid2D(4, 4, 4, 4), 0.1, 0.1);
         int recordedCalls = 0;
         var op = Lift.RecordedOp(m.StepPacked, (s, f, next, tape) => { Interlocked.Increment(ref recordedCalls); m.StepPacked(s, f, next, tape); }, m.StepPackedBackward);
         var x = Tensor.FromArray(new float[2 * m.PackedLength], 2, m.PackedLength);
@@ -98,11 +98,11 @@ public class LiftTests
     [Fact]
     public void PackedStepsRejectWrongLengths()
     {
-        var w = new WakeFlow2D(8, 16);
+        var w = WakeFlow2D.PbdlWake(8, 16);
         Assert.Equal("state", Assert.Throws<ArgumentException>(() => w.StepPacked(new double[3], new double[w.PackedLength])).ParamName);
-        var s = new Smoke2D(4, 5);
+        var s = Smoke2D.PbdlPlume(4, 5);
         Assert.Equal("next", Assert.Throws<ArgumentException>(() => s.StepPacked(new double[s.PackedLength], new double[20], new double[1])).ParamName);
-        var b = new Burgers2D(4, 4, 4, 4, 0.1, 0.1);
+        var b = new Burgers2D(new Grid2D(4, 4, 4, 4), 0.1, 0.1);
         Assert.Equal("force", Assert.Throws<ArgumentException>(() => b.StepPacked(new double[32], new double[31], new double[32])).ParamName);
     }
 }

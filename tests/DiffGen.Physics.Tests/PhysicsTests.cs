@@ -167,7 +167,7 @@ public class PhysicsTests(ITestOutputHelper output)
     [Fact]
     public void WakeFlowAtRe100ShedsVortices()
     {
-        var w = new WakeFlow2D(48, 96, reynolds: 100, tolerance: 1e-3);
+        var w = WakeFlow2D.PbdlWake(48, 96, reynolds: 100, tolerance: 1e-3);
         var (u, v) = w.InitialState();
         var uo = new double[u.Length]; var vo = new double[v.Length]; var p = new double[w.Nx * w.Ny];
         var probe = new List<double>();
@@ -194,7 +194,7 @@ public class PhysicsTests(ITestOutputHelper output)
     public void WakeFlowWithOpenSidesStaysBoundedAndDivergenceFree()
     {
         // The notebook-style variant: all sides open, v forced to U at the bottom and on both side columns.
-        var w = new WakeFlow2D(32, 64, reynolds: 100, boundary: Boundary2D.Open, forceSides: true, tolerance: 1e-6);
+        var w = WakeFlow2D.PbdlWake(32, 64, reynolds: 100, boundary: Boundary2D.Open, forceSides: true, tolerance: 1e-6);
         var (u, v) = w.InitialState();
         var uo = new double[u.Length]; var vo = new double[v.Length]; var p = new double[w.Nx * w.Ny];
         for (int s = 0; s < 150; s++) { w.Step(u, v, uo, vo, p); uo.CopyTo(u, 0); vo.CopyTo(v, 0); }

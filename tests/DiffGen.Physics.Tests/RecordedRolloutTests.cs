@@ -14,7 +14,7 @@ public class RecordedRolloutTests
     [InlineData(true, 1)]
     public void RecordedGradient_EqualsRerunGradient(bool implicitDiffusion, int substeps)
     {
-        var model = new Burgers1D(48, -1, 1, implicitDiffusion ? 0.05 : 0.002, 1.0 / 32, substeps, implicitDiffusion: implicitDiffusion);
+        var model = new Burgers1D(new Grid1D(48, -1, 1), implicitDiffusion ? 0.05 : 0.002, 1.0 / 32, substeps, implicitDiffusion: implicitDiffusion);
         const int steps = 6;
         var states = new double[steps + 1][];
         states[0] = model.Evaluate(x => -Math.Sin(Math.PI * x) + 0.3 * Math.Cos(3 * x));
@@ -55,7 +55,7 @@ public class RecordedRolloutTests
     [Fact]
     public void RecordedSmokeGradient_EqualsRerunGradient()
     {
-        var sim = new Smoke2D(12, 14);
+        var sim = Smoke2D.PbdlPlume(12, 14);
         int nc = sim.Nx * sim.Ny, nu = (sim.Nx + 1) * sim.Ny, nv = sim.Nx * (sim.Ny + 1);
         var inflow = sim.DiscInflow(6, 3, 2, 0.5);
         var rng = new Random(5);
@@ -101,7 +101,7 @@ public class RecordedRolloutTests
     public void RecordedSteps_ReversedOutOfOrderOrWithOtherInputs_Throw()
     {
         // Before: the reverse popped another step's saved values and returned a wrong gradient without a word.
-        var model = new Burgers1D(32, -1, 1, 0.002, 1.0 / 32);
+        var model = new Burgers1D(new Grid1D(32, -1, 1), 0.002, 1.0 / 32);
         var states = new double[4][];
         states[0] = model.Evaluate(x => -Math.Sin(Math.PI * x));
         var tape = new Tape();

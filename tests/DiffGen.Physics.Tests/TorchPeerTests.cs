@@ -45,7 +45,7 @@ public sealed class TorchPeerTests : IDisposable
     [InlineData(24, 16, 24.0, 40.0)] // non-square, dx ≠ dy: catches swapped axes or strides
     public void Burgers2DStep_MatchesTorchPeer(int nx, int ny, double width, double height)
     {
-        var m = new Burgers2D(nx, ny, width, height, viscosity: 0.1, dt: 0.1);
+        var m = new Burgers2D(new Grid2D(nx, ny, width, height), viscosity: 0.1, dt: 0.1);
         int n = nx * ny;
         var state = new double[2 * n]; var force = new double[2 * n]; var seed = new double[2 * n];
         for (int j = 0; j < ny; j++)

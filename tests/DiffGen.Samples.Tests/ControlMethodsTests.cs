@@ -21,7 +21,7 @@ public sealed class ControlMethodsTests() : TrainerTestBase("diffgen-control-met
     [Fact]
     public void Environment_ReturnIsMinusTheDpObjective_AndEpisodesRestart()
     {
-        var sim = new Burgers1D(16, 0, 1, 0.003, 0.03);
+        var sim = new Burgers1D(new Grid1D(16, 0, 1), 0.003, 0.03);
         var x = sim.CellCenters();
         Control.Scene MakeScene(double shift)
         {

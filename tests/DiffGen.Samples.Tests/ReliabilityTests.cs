@@ -274,7 +274,7 @@ public sealed class TrainerInputTests() : TrainerTestBase("diffgen-inputs-")
         var (code, _, err) = Run("foo", "--iterations", "3");
         Assert.Equal(Cli.UsageError, code);
         Assert.Contains("'foo'", err);
-        Assert.Contains("burgers-opt, smoke-opt, sol, control", err);
+        Assert.Contains("burgers-opt, smoke-opt, sol, control, mosaic", err);
     }
 
     [Fact]

@@ -44,7 +44,7 @@ public static class BurgersOpt
         var sw = Stopwatch.StartNew();
         // Fine grids need diffusion substeps to stay stable (none up to a few thousand cells).
         double nu = 0.01 / (s.Cells * Math.PI), dt = 1.0 / 32;
-        var model = s.Cells == 128 ? Burgers1D.PbdlOptimization() : new Burgers1D(s.Cells, -1, 1, nu, dt, substeps: OptionChecks.DiffusionSubsteps(nu, dt, 2.0 / s.Cells));
+        var model = s.Cells == 128 ? Burgers1D.PbdlOptimization() : new Burgers1D(new Grid1D(s.Cells, -1, 1), nu, dt, substeps: OptionChecks.DiffusionSubsteps(nu, dt, 2.0 / s.Cells));
         int n = model.Cells;
         var x = model.CellCenters();
 

@@ -133,12 +133,17 @@ public static class Control
     {
         s.Validate();
         var sw = Stopwatch.StartNew();
-        var sim = new Burgers1D(s.Cells, 0, 1, 0.003, 0.03, substeps: OptionChecks.DiffusionSubsteps(0.003, 0.03, 1.0 / s.Cells));
+        var sim = new Burgers1D(new Grid1D(s.Cells, 0, 1), 0.003, 0.03, substeps: OptionChecks.DiffusionSubsteps(0.003, 0.03, 1.0 / s.Cells));
         var rng = new Random(s.Seed);
         var train = Scenes(sim, s, s.TrainScenes, rng);
         var test = Scenes(sim, s, s.TestScenes, rng);
-        var step = Lift.Op((u, f, next) => sim.Step(u, f, next),
-            (u, f, next, uBar, fBar, nextBar) => { double nuBar = 0; sim.StepBackward(u, f, next, uBar, fBar, nextBar, ref nuBar); },
+        var step = Lift.Op((u, f, next) => BurgersControlEnv.StepOrPoison(sim, u, f, next),
+            (u, f, next, uBar, fBar, nextBar) =>
+            {
+                if (BurgersControlEnv.Poisoned(u, f, uBar, fBar)) return;
+                double nuBar = 0;
+                sim.StepBackward(u, f, next, uBar, fBar, nextBar, ref nuBar);
+            },
             name: "BurgersForcedStep");
         var methods = s.MethodList;
         var jobs = Enumerable.Range(0, s.Seeds).SelectMany(k => methods.Select(m => (SeedIndex: k, Method: m))).ToList();

@@ -71,7 +71,7 @@ internal sealed class BurgersControlEnv : IVectorEnv
                 force[c] = actions[i * _cells + c];
                 sq += force[c] * force[c];
             }
-            _sim.Step(_u[i], force, _next[i]);
+            StepOrPoison(_sim, _u[i], force, _next[i]);
             (_u[i], _next[i]) = (_next[i], _u[i]);
             _t[i]++;
             rewards[i] = -_forceWeight * sq / _cells;
@@ -87,6 +87,33 @@ internal sealed class BurgersControlEnv : IVectorEnv
         }
         SimulatorSteps += Count;
         return new VectorStep(Observe(), rewards, dones);
+    }
+
+    /// <summary>
+    /// One forced step, or NaN everywhere when the state or the force is not finite. The model refuses
+    /// non-finite input (#15); a diverged controller's NaN must instead reach the loss or the reward, where
+    /// the trainer's non-finite policy stops the run at that iteration with exit code 3.
+    /// </summary>
+    internal static void StepOrPoison(Burgers1D sim, ReadOnlySpan<double> u, ReadOnlySpan<double> force, Span<double> next)
+    {
+        if (AllFinite(u) && AllFinite(force)) sim.Step(u, force, next);
+        else next.Fill(double.NaN);
+    }
+
+    /// <summary>The backward of a poisoned step: NaN adjoints (true), or false when the step was a real one.</summary>
+    internal static bool Poisoned(ReadOnlySpan<double> u, ReadOnlySpan<double> force, Span<double> uBar, Span<double> forceBar)
+    {
+        if (AllFinite(u) && AllFinite(force)) return false;
+        uBar.Fill(double.NaN);
+        forceBar.Fill(double.NaN);
+        return true;
+    }
+
+    private static bool AllFinite(ReadOnlySpan<double> values)
+    {
+        foreach (double v in values)
+            if (!double.IsFinite(v)) return false;
+        return true;
     }
 
     private void Start(int i)

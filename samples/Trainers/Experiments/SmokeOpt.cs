@@ -3,6 +3,7 @@ using System.Globalization;
 using DiffGen;
 using DiffGen.NN.IO;
 using DiffGen.Physics;
+using DiffGen.Plotting;
 using DiffGen.Trainers.Common;
 
 namespace DiffGen.Trainers.Experiments;
@@ -42,7 +43,7 @@ public static class SmokeOpt
     {
         s.Validate();
         var sw = Stopwatch.StartNew();
-        var sim = new Smoke2D(s.Nx, s.Ny);
+        var sim = Smoke2D.PbdlPlume(s.Nx, s.Ny);
         int nc = s.Nx * s.Ny, nu = (s.Nx + 1) * s.Ny, nv = s.Nx * (s.Ny + 1);
         var inflows = Centres.Select(c => sim.DiscInflow(c.X, c.Y, 3, 1.0 / 3)).ToArray();
         int plumes = Centres.Length;

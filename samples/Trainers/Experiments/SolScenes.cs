@@ -1,6 +1,7 @@
 using System.Globalization;
 using DiffGen.NN;
 using DiffGen.Physics;
+using DiffGen.Plotting;
 using DiffGen.Tensors;
 using DiffGen.Trainers.Common;
 
@@ -55,8 +56,8 @@ internal sealed class BurgersSolScene : SolScene
         _n = s.Source;
         _nf = s.Source * s.Factor;
         // Diffusion substeps from the grid (one at the default sizes): finer grids stay stable.
-        _coarse = new Burgers2D(_n, _n, 32, 32, viscosity: 0.1, dt: 0.1, substeps: OptionChecks.DiffusionSubsteps(0.1, 0.1, 32.0 / _n, 32.0 / _n));
-        var fine = new Burgers2D(_nf, _nf, 32, 32, viscosity: 0.1, dt: 0.1 / s.Factor, substeps: OptionChecks.DiffusionSubsteps(0.1, 0.1 / s.Factor, 32.0 / _nf, 32.0 / _nf));
+        _coarse = new Burgers2D(new Grid2D(_n, _n, 32, 32), viscosity: 0.1, dt: 0.1, substeps: OptionChecks.DiffusionSubsteps(0.1, 0.1, 32.0 / _n, 32.0 / _n));
+        var fine = new Burgers2D(new Grid2D(_nf, _nf, 32, 32), viscosity: 0.1, dt: 0.1 / s.Factor, substeps: OptionChecks.DiffusionSubsteps(0.1, 0.1 / s.Factor, 32.0 / _nf, 32.0 / _nf));
         _ct = ct;
         var rng = new Random(s.Seed);
         Train = Enumerable.Range(0, s.TrainScenes).Select(_ => MakeCase(fine, s, rng)).ToList();
@@ -212,7 +213,7 @@ internal sealed class WakeSolScene : SolScene
         double nu = 20 / re; // U 2R / Re with U = 1, R = 10
         double max = Diffusion.MaxStableExplicitDt(nu, 100.0 / nx, 200.0 / ny, 1);
         int substeps = Math.Max(1, (int)Math.Ceiling(dt / max * (1 + 1e-9)));
-        return new WakeFlow2D(nx, ny, reynolds: re, dt: dt, substeps: substeps);
+        return WakeFlow2D.PbdlWake(nx, ny, reynolds: re, dt: dt, substeps: substeps);
     }
 
     private SolCase MakeCase(double re, int index, SolSettings s)

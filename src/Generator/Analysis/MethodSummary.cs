@@ -56,7 +56,7 @@ namespace DiffGen.Generator.Analysis
             return new MethodSummary(
                 model.Signature, model.Name, model.HasErrors, MethodAnalysis.HasHalves(model, model.Vars),
                 model.ReturnType == Ty.Float || model.Vars.Any(v => v.Elem == Ty.Float),
-                model.Vars.Any(v => v.IsContainer),
+                model.Vars.Any(v => v.IsContainer || v.Aggregate),
                 model.Vars.Any(v => v.IsMultiDim),
                 Reverse.ReverseTransformer.UsesUnsupportedDual(model.Body),
                 model.Callees.Select(c => new CalleeRef(c.Signature, c.Name)).ToEquatableArray(),

@@ -60,7 +60,7 @@ namespace DiffGen.Generator.Forward
         {
             var c = callees.FirstOrDefault(x => !x.VectorCapable);
             whyNot = c == null ? null : "it calls '" + c.Name + "', which has no vector pushforward (a hand-written derivative or a method of another assembly)";
-            if (whyNot == null && analysis.Vars.Any(v => v.IsContainer))
+            if (whyNot == null && analysis.Vars.Any(v => v.IsContainer || v.Aggregate))
                 whyNot = "it uses structs or instance state (K tangents per field are not a value of the field's type)";
             if (whyNot == null && analysis.Vars.Any(v => v.IsMultiDim))
                 whyNot = "it uses multi-dimensional or jagged arrays (K directions are laid out along flat spans only)";

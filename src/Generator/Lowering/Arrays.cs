@@ -64,7 +64,18 @@ namespace DiffGen.Generator.Lowering
         private bool ArrayVar(ExpressionSyntax e, out int var)
         {
             var = -1;
-            return _model.GetSymbolInfo(e, _ct).Symbol is ISymbol s && _symbolVars.TryGetValue(s, out var) && _vars[var].Storage != Storage.Scalar && !_vars[var].IsContainer;
+            var symbol = _model.GetSymbolInfo(e, _ct).Symbol;
+            if (symbol == null) return false;
+            if (_symbolVars.TryGetValue(symbol, out var)) return _vars[var].Storage != Storage.Scalar && !_vars[var].IsContainer;
+            // An array field of this (_temperature, this.F): its leaf.
+            if (_this >= 0 && IsInstanceMemberOfThis(symbol) && (e is IdentifierNameSyntax || e is MemberAccessExpressionSyntax ma && ma.Expression is ThisExpressionSyntax)
+                && ResolvePlace(e, new List<Stmt>(), ExprContext.Plain) is VarPlace vp && _vars[vp.Var].Storage == Storage.Array && !_vars[vp.Var].IsContainer)
+            {
+                var = vp.Var;
+                return true;
+            }
+            var = -1;
+            return false;
         }
 
         private bool RowAlias(ExpressionSyntax e, out (int Var, Expr Row) row)

@@ -962,8 +962,7 @@ namespace DiffGen.Generator.Lowering
             if (TryLowerForEachRow(fe, output)) return;
             if (TryLowerAggregateForEach(fe, output)) return;
             var loopVar = _model.GetDeclaredSymbol(fe, _ct);
-            if (!(_model.GetSymbolInfo(fe.Expression, _ct).Symbol is ISymbol src) || !_symbolVars.TryGetValue(src, out int arr)
-                || _vars[arr].Storage == Storage.Scalar || loopVar == null || !TryMapScalar(loopVar.Type, out var elemTy))
+            if (!ArrayVar(fe.Expression, out int arr) || loopVar == null || !TryMapScalar(loopVar.Type, out var elemTy))
             {
                 Report(Descriptors.UnsupportedStatement, fe.GetLocation(), "foreach statement", ForEachHint(fe));
                 return;

@@ -118,7 +118,7 @@ namespace DiffGen.Generator.Reverse
                 whyNot = "it uses float (dual numbers are double)";
             else if (callees.FirstOrDefault(c => !c.DualCapable) is Callee c)
                 whyNot = "it calls '" + c.Name + "', which has no dual pullback (a hand-written derivative, float code, or another assembly)";
-            else if (analysis.Vars.Any(v => v.IsContainer))
+            else if (analysis.Vars.Any(v => v.IsContainer || v.Aggregate))
                 whyNot = "it uses structs or instance state (dual numbers replace double values, not fields)";
             else if (UsesUnsupportedDual(analysis.Body))
                 whyNot = "it uses MathF, a cast to float, or a helper called with double arguments (also in a guard or a log call)";

@@ -48,64 +48,32 @@ public static class Bc
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     public static int Keep(int i, int n, int lo, int hi) =>
         i < 0 && lo == Zero || i > n - 1 && hi == Zero ? 0 : 1;
-}
 
-/// <summary>The boundary of one side of a grid.</summary>
-public enum BoundaryKind
-{
-    /// <summary>Wrap around; must be set on both sides of an axis.</summary>
-    Periodic = Bc.Periodic,
+    /// <summary>
+    /// The code of a scalar (smoke, a dye) carried by a velocity with side code <paramref name="velocityCode"/>:
+    /// periodic stays periodic; a wall or an open side is zero gradient for the scalar.
+    /// </summary>
+    public static int ScalarOf(int velocityCode) => velocityCode == Periodic ? Periodic : ZeroGradient;
 
-    /// <summary>Zero outside (Dirichlet 0) / closed wall for velocity.</summary>
-    Zero = Bc.Zero,
+    /// <summary>
+    /// The cell below face <paramref name="i"/> of an axis with <paramref name="n"/> cells (faces 0..n): i - 1
+    /// inside, the last cell across a periodic seam, the first cell at a non-periodic low side (whose weight
+    /// <see cref="FaceWeightLower"/> is then 0).
+    /// </summary>
+    public static int FaceLower(int i, int n, int lo) => i > 0 ? i - 1 : (lo == Periodic ? n - 1 : 0);
 
-    /// <summary>Zero gradient (Neumann) / open boundary for velocity.</summary>
-    ZeroGradient = Bc.ZeroGradient,
-}
+    /// <summary>The cell above face <paramref name="i"/>: i inside, the first cell across a periodic seam, the last cell at a non-periodic high side.</summary>
+    public static int FaceUpper(int i, int n, int hi) => i < n ? i : (hi == Periodic ? 0 : n - 1);
 
-/// <summary>Boundary conditions of a 2D domain, one per side.</summary>
-/// <param name="XLo">Left side (x = 0).</param>
-/// <param name="XHi">Right side (x = width).</param>
-/// <param name="YLo">Bottom side (y = 0).</param>
-/// <param name="YHi">Top side (y = height).</param>
-public sealed record Boundary2D(BoundaryKind XLo, BoundaryKind XHi, BoundaryKind YLo, BoundaryKind YHi)
-{
-    /// <summary>Periodic on all sides.</summary>
-    public static Boundary2D Periodic { get; } = new(BoundaryKind.Periodic, BoundaryKind.Periodic, BoundaryKind.Periodic, BoundaryKind.Periodic);
+    /// <summary>
+    /// The weight of the lower cell's pressure in the gradient at face <paramref name="i"/>,
+    /// <c>(wU p[upper] - wL p[lower]) / dx</c>: 1 inside and across a periodic seam, 2 at an open high side
+    /// (p = 0 on the face, half a cell away), 0 at a wall or an open low side (where the lower cell is outside).
+    /// </summary>
+    public static int FaceWeightLower(int i, int n, int lo, int hi) =>
+        i > 0 && i < n ? 1 : i == 0 ? (lo == Periodic ? 1 : 0) : (hi == Periodic ? 1 : hi == ZeroGradient ? 2 : 0);
 
-    /// <summary>Zero on all sides (closed box for velocity).</summary>
-    public static Boundary2D Closed { get; } = new(BoundaryKind.Zero, BoundaryKind.Zero, BoundaryKind.Zero, BoundaryKind.Zero);
-
-    /// <summary>Zero gradient on all sides (open boundaries for velocity).</summary>
-    public static Boundary2D Open { get; } = new(BoundaryKind.ZeroGradient, BoundaryKind.ZeroGradient, BoundaryKind.ZeroGradient, BoundaryKind.ZeroGradient);
-
-    /// <summary>The same kind on all four sides.</summary>
-    public static Boundary2D All(BoundaryKind kind) => new(kind, kind, kind, kind);
-
-    /// <summary>Left side code for the kernels.</summary>
-    public int XLoCode => (int)XLo;
-
-    /// <summary>Right side code for the kernels.</summary>
-    public int XHiCode => (int)XHi;
-
-    /// <summary>Bottom side code for the kernels.</summary>
-    public int YLoCode => (int)YLo;
-
-    /// <summary>Top side code for the kernels.</summary>
-    public int YHiCode => (int)YHi;
-
-    /// <summary>Whether the pressure Poisson problem has a Dirichlet side (an open boundary), which makes it non-singular.</summary>
-    public bool HasOpenSide => XLo == BoundaryKind.ZeroGradient || XHi == BoundaryKind.ZeroGradient || YLo == BoundaryKind.ZeroGradient || YHi == BoundaryKind.ZeroGradient;
-
-    /// <summary>Throws when periodicity is set on one side of an axis only or a code is unknown.</summary>
-    /// <param name="paramName">The argument name to report.</param>
-    public void Validate(string paramName)
-    {
-        foreach (var k in new[] { XLo, XHi, YLo, YHi })
-            if (!Bc.IsValid((int)k)) throw new ArgumentException($"Unknown boundary kind {k}.", paramName);
-        if ((XLo == BoundaryKind.Periodic) != (XHi == BoundaryKind.Periodic))
-            throw new ArgumentException("Periodic must be set on both x sides (XLo and XHi) or on neither.", paramName);
-        if ((YLo == BoundaryKind.Periodic) != (YHi == BoundaryKind.Periodic))
-            throw new ArgumentException("Periodic must be set on both y sides (YLo and YHi) or on neither.", paramName);
-    }
+    /// <summary>The weight of the upper cell's pressure in the face gradient (see <see cref="FaceWeightLower"/>).</summary>
+    public static int FaceWeightUpper(int i, int n, int lo, int hi) =>
+        i > 0 && i < n ? 1 : i == 0 ? (lo == Periodic ? 1 : lo == ZeroGradient ? 2 : 0) : (hi == Periodic ? 1 : 0);
 }

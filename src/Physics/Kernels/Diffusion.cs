@@ -4,14 +4,17 @@ namespace DiffGen.Physics;
 /// Diffusion <c>dq/dt = nu * Laplacian(q)</c>: explicit (forward Euler in substeps) and implicit
 /// (backward Euler, a CG solve of <c>(I - nu dt L) q' = q</c> with a hand-written implicit adjoint).
 /// The explicit step is stable when <c>nu * (dt / substeps) * (1/dx² + 1/dy²) &lt;= 1/2</c>; the model
-/// classes check this before calling (see <see cref="MaxStableExplicitDt"/>).
+/// classes check this before calling (see <see cref="MaxStableExplicitDt(double, double, double, int)"/>).
 /// </summary>
 public static partial class Diffusion
 {
     /// <summary>The largest stable explicit diffusion step for the given substeps (dy = +inf for 1D).</summary>
-    public static double MaxStableExplicitDt(double nu, double dx, double dy, int substeps)
+    public static double MaxStableExplicitDt(double nu, double dx, double dy, int substeps) => MaxStableExplicitDt(nu, dx, dy, double.PositiveInfinity, substeps);
+
+    /// <summary>The largest stable explicit diffusion step in 3D for the given substeps (dz = +inf for 2D, dy = dz = +inf for 1D).</summary>
+    public static double MaxStableExplicitDt(double nu, double dx, double dy, double dz, int substeps)
     {
-        double s = 1.0 / (dx * dx) + (double.IsPositiveInfinity(dy) ? 0 : 1.0 / (dy * dy));
+        double s = 1.0 / (dx * dx) + (double.IsPositiveInfinity(dy) ? 0 : 1.0 / (dy * dy)) + (double.IsPositiveInfinity(dz) ? 0 : 1.0 / (dz * dz));
         return nu <= 0 ? double.PositiveInfinity : substeps * 0.5 / (nu * s);
     }
 
@@ -131,10 +134,7 @@ public static partial class Diffusion
     /// </summary>
     public static void SolveImplicit(ReadOnlySpan<double> q, Span<double> result, double nu, double dt, [NoDiff] double dx, [NoDiff] double dy, int nx, int ny,
         int xLo, int xHi, int yLo, int yHi, [NoDiff] double tolerance, int maxIterations)
-    {
-        var op = new HelmholtzOperator(nx, ny, dx, dy, nu * dt, xLo, xHi, yLo, yHi);
-        Krylov.ConjugateGradient(op, q, result, tolerance, relative: true, maxIterations, "implicit diffusion");
-    }
+        => Solve(Helmholtz2D(nx, ny, dx, dy, nu * dt, xLo, xHi, yLo, yHi), q, result, tolerance, maxIterations);
 
     /// <summary>
     /// The implicit adjoint of <see cref="SolveImplicit"/>: with <c>A = I - nu dt L</c> and
@@ -146,20 +146,7 @@ public static partial class Diffusion
         int xLo, int xHi, int yLo, int yHi, double tolerance, int maxIterations, Span<double> qBar, Span<double> resultBar, ref double nuBar, ref double dtBar)
     {
         SolveImplicit(q, result, nu, dt, dx, dy, nx, ny, xLo, xHi, yLo, yHi, tolerance, maxIterations);
-        var op = new HelmholtzOperator(nx, ny, dx, dy, nu * dt, xLo, xHi, yLo, yHi);
-        var lambda = new double[q.Length];
-        Krylov.ConjugateGradient(op, resultBar, lambda, tolerance, relative: true, maxIterations, "implicit diffusion adjoint");
-        var lx = new double[q.Length];
-        op.Laplacian(result, lx);
-        double dot = 0;
-        for (int k = 0; k < q.Length; k++)
-        {
-            qBar[k] += lambda[k];
-            dot += lambda[k] * lx[k];
-        }
-        nuBar += dt * dot;
-        dtBar += nu * dot;
-        resultBar.Clear();
+        Adjoint(Helmholtz2D(nx, ny, dx, dy, nu * dt, xLo, xHi, yLo, yHi), result, nu, dt, tolerance, maxIterations, qBar, resultBar, ref nuBar, ref dtBar);
     }
 
     /// <summary>
@@ -171,13 +158,7 @@ public static partial class Diffusion
         double dx, double dy, int nx, int ny, int xLo, int xHi, int yLo, int yHi, double tolerance, int maxIterations)
     {
         SolveImplicit(q, result, nu, dt, dx, dy, nx, ny, xLo, xHi, yLo, yHi, tolerance, maxIterations);
-        var op = new HelmholtzOperator(nx, ny, dx, dy, nu * dt, xLo, xHi, yLo, yHi);
-        var lx = new double[q.Length];
-        op.Laplacian(result, lx);
-        var b = new double[q.Length];
-        double c = nuDot * dt + nu * dtDot;
-        for (int k = 0; k < b.Length; k++) b[k] = qDot[k] + c * lx[k];
-        Krylov.ConjugateGradient(op, b, resultDot, tolerance, relative: true, maxIterations, "implicit diffusion tangent");
+        Tangent(Helmholtz2D(nx, ny, dx, dy, nu * dt, xLo, xHi, yLo, yHi), qDot, result, resultDot, nu, nuDot, dt, dtDot, tolerance, maxIterations);
     }
 
     /// <summary>Implicit diffusion as a differentiable step (calls <see cref="SolveImplicit"/>).</summary>
@@ -186,5 +167,73 @@ public static partial class Diffusion
         int xLo, int xHi, int yLo, int yHi, [NoDiff] double tolerance, int maxIterations)
     {
         SolveImplicit(q, result, nu, dt, dx, dy, nx, ny, xLo, xHi, yLo, yHi, tolerance, maxIterations);
+    }
+
+    /// <summary>
+    /// Implicit (backward Euler) diffusion of a 3D cell-centred field (nx x ny x nz, cell (i, j, l) at
+    /// <c>(l * ny + j) * nx + i</c>): <c>(I - nu dt L) result = q</c> with the 7-point Laplacian, by the same CG
+    /// and operator as <see cref="SolveImplicit"/>. Differentiable through <see cref="SolveImplicit3DPullback"/>.
+    /// </summary>
+    public static void SolveImplicit3D(ReadOnlySpan<double> q, Span<double> result, double nu, double dt, [NoDiff] double dx, [NoDiff] double dy, [NoDiff] double dz, int nx, int ny, int nz,
+        int xLo, int xHi, int yLo, int yHi, int zLo, int zHi, [NoDiff] double tolerance, int maxIterations)
+        => Solve(Helmholtz3D(nx, ny, nz, dx, dy, dz, nu * dt, xLo, xHi, yLo, yHi, zLo, zHi), q, result, tolerance, maxIterations);
+
+    /// <summary>The implicit adjoint of <see cref="SolveImplicit3D"/> (as <see cref="SolveImplicitPullback"/>).</summary>
+    [DerivativeOf(typeof(Diffusion), nameof(SolveImplicit3D))]
+    public static void SolveImplicit3DPullback(ReadOnlySpan<double> q, Span<double> result, double nu, double dt, double dx, double dy, double dz, int nx, int ny, int nz,
+        int xLo, int xHi, int yLo, int yHi, int zLo, int zHi, double tolerance, int maxIterations, Span<double> qBar, Span<double> resultBar, ref double nuBar, ref double dtBar)
+    {
+        SolveImplicit3D(q, result, nu, dt, dx, dy, dz, nx, ny, nz, xLo, xHi, yLo, yHi, zLo, zHi, tolerance, maxIterations);
+        Adjoint(Helmholtz3D(nx, ny, nz, dx, dy, dz, nu * dt, xLo, xHi, yLo, yHi, zLo, zHi), result, nu, dt, tolerance, maxIterations, qBar, resultBar, ref nuBar, ref dtBar);
+    }
+
+    /// <summary>Forward-mode derivative of <see cref="SolveImplicit3D"/> (one more solve).</summary>
+    [DerivativeOf(typeof(Diffusion), nameof(SolveImplicit3D), Kind = DerivativeKind.Pushforward)]
+    public static void SolveImplicit3DPushforward(ReadOnlySpan<double> q, ReadOnlySpan<double> qDot, Span<double> result, Span<double> resultDot, double nu, double nuDot, double dt, double dtDot,
+        double dx, double dy, double dz, int nx, int ny, int nz, int xLo, int xHi, int yLo, int yHi, int zLo, int zHi, double tolerance, int maxIterations)
+    {
+        SolveImplicit3D(q, result, nu, dt, dx, dy, dz, nx, ny, nz, xLo, xHi, yLo, yHi, zLo, zHi, tolerance, maxIterations);
+        Tangent(Helmholtz3D(nx, ny, nz, dx, dy, dz, nu * dt, xLo, xHi, yLo, yHi, zLo, zHi), qDot, result, resultDot, nu, nuDot, dt, dtDot, tolerance, maxIterations);
+    }
+
+    // 2D is the 3D operator with one layer between two zero-gradient z sides (no z flux): one code path.
+    private static HelmholtzOperator Helmholtz2D(int nx, int ny, double dx, double dy, double c, int xLo, int xHi, int yLo, int yHi) =>
+        new(new CellLattice(nx, ny, 1, xLo, xHi, yLo, yHi, Bc.ZeroGradient, Bc.ZeroGradient), dx, dy, 1.0, c);
+
+    private static HelmholtzOperator Helmholtz3D(int nx, int ny, int nz, double dx, double dy, double dz, double c, int xLo, int xHi, int yLo, int yHi, int zLo, int zHi) =>
+        new(new CellLattice(nx, ny, nz, xLo, xHi, yLo, yHi, zLo, zHi), dx, dy, dz, c);
+
+    private static void Solve(HelmholtzOperator op, ReadOnlySpan<double> q, Span<double> result, double tolerance, int maxIterations) =>
+        Krylov.ConjugateGradient(op, q, result, tolerance, relative: true, maxIterations, "implicit diffusion");
+
+    // The implicit adjoint shared by 2D and 3D: lambda = A⁻¹ xBar, qBar += lambda, (nu, dt)Bar from lambda·L x.
+    private static void Adjoint(HelmholtzOperator op, ReadOnlySpan<double> result, double nu, double dt, double tolerance, int maxIterations,
+        Span<double> qBar, Span<double> resultBar, ref double nuBar, ref double dtBar)
+    {
+        var lambda = new double[result.Length];
+        Krylov.ConjugateGradient(op, resultBar, lambda, tolerance, relative: true, maxIterations, "implicit diffusion adjoint");
+        var lx = new double[result.Length];
+        op.Laplacian(result, lx);
+        double dot = 0;
+        for (int k = 0; k < result.Length; k++)
+        {
+            qBar[k] += lambda[k];
+            dot += lambda[k] * lx[k];
+        }
+        nuBar += dt * dot;
+        dtBar += nu * dot;
+        resultBar.Clear();
+    }
+
+    // The tangent shared by 2D and 3D: A xDot = qDot + (nuDot dt + nu dtDot) L x.
+    private static void Tangent(HelmholtzOperator op, ReadOnlySpan<double> qDot, ReadOnlySpan<double> result, Span<double> resultDot, double nu, double nuDot, double dt, double dtDot,
+        double tolerance, int maxIterations)
+    {
+        var lx = new double[result.Length];
+        op.Laplacian(result, lx);
+        var b = new double[result.Length];
+        double c = nuDot * dt + nu * dtDot;
+        for (int k = 0; k < b.Length; k++) b[k] = qDot[k] + c * lx[k];
+        Krylov.ConjugateGradient(op, b, resultDot, tolerance, relative: true, maxIterations, "implicit diffusion tangent");
     }
 }

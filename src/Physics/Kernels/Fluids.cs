@@ -46,9 +46,10 @@ public static partial class Fluids
     /// <summary>
     /// Inflow region: blends each face towards a prescribed velocity,
     /// <c>u = (1 - mu) u + mu * uValue</c>, <c>v = (1 - mv) v + mv * vValue</c>, with face masks mu, mv in [0, 1].
+    /// The masks are constants (<c>[NoDiff]</c>: no adjoint).
     /// </summary>
     [Differentiable]
-    public static void ApplyInflow(Span<double> u, Span<double> v, ReadOnlySpan<double> uMask, ReadOnlySpan<double> vMask, double uValue, double vValue)
+    public static void ApplyInflow(Span<double> u, Span<double> v, [NoDiff] ReadOnlySpan<double> uMask, [NoDiff] ReadOnlySpan<double> vMask, double uValue, double vValue)
     {
         for (int k = 0; k < u.Length; k++)
             u[k] = (1 - uMask[k]) * u[k] + uMask[k] * uValue;

@@ -23,13 +23,7 @@ public static partial class Pressure
     /// <summary><see cref="SolvePressure"/>, returning the CG iteration count and final max-norm residual.</summary>
     public static (int Iterations, double Residual) SolvePressureWithStats(ReadOnlySpan<double> rhs, Span<double> p, ReadOnlySpan<int> solid, int nx, int ny, double dx, double dy,
         int xLo, int xHi, int yLo, int yHi, double tolerance, int maxIterations)
-    {
-        var op = new PoissonOperator(nx, ny, dx, dy, solid, xLo, xHi, yLo, yHi);
-        // A = -L is positive semi-definite, so solve A p = -rhs.
-        var b = new double[rhs.Length];
-        for (int k = 0; k < b.Length; k++) b[k] = -rhs[k];
-        return Krylov.ConjugateGradient(op, b, p, tolerance, relative: false, maxIterations, "pressure");
-    }
+        => Solve(Operator2D(solid, nx, ny, dx, dy, xLo, xHi, yLo, yHi), rhs, p, tolerance, maxIterations);
 
     /// <summary>
     /// Implicit adjoint of <see cref="SolvePressure"/>: re-solves for p (the primal output), then solves
@@ -52,18 +46,7 @@ public static partial class Pressure
     [DerivativeOf(typeof(Pressure), nameof(SolvePressure), Kind = DerivativeKind.PullbackReverse)]
     public static void SolvePressureReverse(ReadOnlySpan<double> rhs, Span<double> p, ReadOnlySpan<int> solid, int nx, int ny, double dx, double dy,
         int xLo, int xHi, int yLo, int yHi, double tolerance, int maxIterations, Span<double> rhsBar, Span<double> pBar)
-    {
-        double rhsMax = 0, barMax = 0;
-        for (int k = 0; k < rhs.Length; k++) { rhsMax = Math.Max(rhsMax, Math.Abs(rhs[k])); barMax = Math.Max(barMax, Math.Abs(pBar[k])); }
-        double tol = rhsMax > 0 ? tolerance * barMax / rhsMax : tolerance;
-        if (barMax > 0)
-        {
-            var lambda = new double[rhs.Length];
-            SolvePressureWithStats(pBar, lambda, solid, nx, ny, dx, dy, xLo, xHi, yLo, yHi, Math.Max(tol, 1e-300), maxIterations);
-            for (int k = 0; k < rhs.Length; k++) rhsBar[k] += lambda[k];
-        }
-        pBar.Clear();
-    }
+        => AdjointSolve(Operator2D(solid, nx, ny, dx, dy, xLo, xHi, yLo, yHi), rhs, rhsBar, pBar, tolerance, maxIterations);
 
     /// <summary>
     /// Forward-mode derivative of <see cref="SolvePressure"/>: the solve is linear in the right-hand side, so
@@ -74,11 +57,86 @@ public static partial class Pressure
         int xLo, int xHi, int yLo, int yHi, double tolerance, int maxIterations)
     {
         SolvePressure(rhs, p, solid, nx, ny, dx, dy, xLo, xHi, yLo, yHi, tolerance, maxIterations);
+        TangentSolve(Operator2D(solid, nx, ny, dx, dy, xLo, xHi, yLo, yHi), rhs, rhsDot, pDot, tolerance, maxIterations);
+    }
+
+    // The 2D problem is the 3D one with one layer of cells between two closed z walls (which add nothing to the
+    // stencil): 2D and 3D share the operator, the multigrid and the CG.
+    private static PoissonOperator Operator2D(ReadOnlySpan<int> solid, int nx, int ny, double dx, double dy, int xLo, int xHi, int yLo, int yHi) =>
+        new(new CellLattice(nx, ny, 1, xLo, xHi, yLo, yHi, Bc.Zero, Bc.Zero), dx, dy, 1.0, solid);
+
+    private static PoissonOperator Operator3D(ReadOnlySpan<int> solid, int nx, int ny, int nz, double dx, double dy, double dz, int xLo, int xHi, int yLo, int yHi, int zLo, int zHi) =>
+        new(new CellLattice(nx, ny, nz, xLo, xHi, yLo, yHi, zLo, zHi), dx, dy, dz, solid);
+
+    private static (int Iterations, double Residual) Solve(PoissonOperator op, ReadOnlySpan<double> rhs, Span<double> p, double tolerance, int maxIterations)
+    {
+        // A = -L is positive semi-definite, so solve A p = -rhs.
+        var b = new double[rhs.Length];
+        for (int k = 0; k < b.Length; k++) b[k] = -rhs[k];
+        return Krylov.ConjugateGradient(op, b, p, tolerance, relative: false, maxIterations, "pressure");
+    }
+
+    // The implicit adjoint, shared by 2D and 3D (the operator's stencil and multigrid are built on first use): lambda = L⁻¹ pBar to the primal's relative accuracy, rhsBar += lambda, pBar = 0.
+    private static void AdjointSolve(PoissonOperator op, ReadOnlySpan<double> rhs, Span<double> rhsBar, Span<double> pBar, double tolerance, int maxIterations)
+    {
+        double rhsMax = 0, barMax = 0;
+        for (int k = 0; k < rhs.Length; k++) { rhsMax = Math.Max(rhsMax, Math.Abs(rhs[k])); barMax = Math.Max(barMax, Math.Abs(pBar[k])); }
+        double tol = rhsMax > 0 ? tolerance * barMax / rhsMax : tolerance;
+        if (barMax > 0)
+        {
+            var lambda = new double[rhs.Length];
+            Solve(op, pBar, lambda, Math.Max(tol, 1e-300), maxIterations);
+            for (int k = 0; k < rhs.Length; k++) rhsBar[k] += lambda[k];
+        }
+        pBar.Clear();
+    }
+
+    // The tangent, shared by 2D and 3D: L pDot = rhsDot, to the primal's relative accuracy.
+    private static void TangentSolve(PoissonOperator op, ReadOnlySpan<double> rhs, ReadOnlySpan<double> rhsDot, Span<double> pDot, double tolerance, int maxIterations)
+    {
         double rhsMax = 0, dotMax = 0;
         for (int k = 0; k < rhs.Length; k++) { rhsMax = Math.Max(rhsMax, Math.Abs(rhs[k])); dotMax = Math.Max(dotMax, Math.Abs(rhsDot[k])); }
         if (dotMax == 0) { pDot.Clear(); return; }
         double tol = rhsMax > 0 ? tolerance * dotMax / rhsMax : tolerance;
-        SolvePressureWithStats(rhsDot, pDot, solid, nx, ny, dx, dy, xLo, xHi, yLo, yHi, Math.Max(tol, 1e-300), maxIterations);
+        Solve(op, rhsDot, pDot, Math.Max(tol, 1e-300), maxIterations);
+    }
+
+    /// <summary>
+    /// Solves the 3D pressure Poisson problem <c>L p = rhs</c> on nx x ny x nz cells (cell (i, j, l) at
+    /// <c>(l * ny + j) * nx + i</c>) with the 2D solve's operator, multigrid and CG (<see cref="SolvePressure"/>).
+    /// Its derivative is the implicit adjoint <see cref="SolvePressure3DPullback"/>.
+    /// </summary>
+    public static void SolvePressure3D(ReadOnlySpan<double> rhs, Span<double> p, ReadOnlySpan<int> solid, int nx, int ny, int nz, [NoDiff] double dx, [NoDiff] double dy, [NoDiff] double dz,
+        int xLo, int xHi, int yLo, int yHi, int zLo, int zHi, [NoDiff] double tolerance, int maxIterations)
+        => SolvePressure3DWithStats(rhs, p, solid, nx, ny, nz, dx, dy, dz, xLo, xHi, yLo, yHi, zLo, zHi, tolerance, maxIterations);
+
+    /// <summary><see cref="SolvePressure3D"/>, returning the CG iteration count and final max-norm residual.</summary>
+    public static (int Iterations, double Residual) SolvePressure3DWithStats(ReadOnlySpan<double> rhs, Span<double> p, ReadOnlySpan<int> solid, int nx, int ny, int nz, double dx, double dy, double dz,
+        int xLo, int xHi, int yLo, int yHi, int zLo, int zHi, double tolerance, int maxIterations)
+        => Solve(Operator3D(solid, nx, ny, nz, dx, dy, dz, xLo, xHi, yLo, yHi, zLo, zHi), rhs, p, tolerance, maxIterations);
+
+    /// <summary>The implicit adjoint of <see cref="SolvePressure3D"/> (as <see cref="SolvePressurePullback"/>).</summary>
+    [DerivativeOf(typeof(Pressure), nameof(SolvePressure3D))]
+    public static void SolvePressure3DPullback(ReadOnlySpan<double> rhs, Span<double> p, ReadOnlySpan<int> solid, int nx, int ny, int nz, double dx, double dy, double dz,
+        int xLo, int xHi, int yLo, int yHi, int zLo, int zHi, double tolerance, int maxIterations, Span<double> rhsBar, Span<double> pBar)
+    {
+        SolvePressure3D(rhs, p, solid, nx, ny, nz, dx, dy, dz, xLo, xHi, yLo, yHi, zLo, zHi, tolerance, maxIterations);
+        SolvePressure3DReverse(rhs, p, solid, nx, ny, nz, dx, dy, dz, xLo, xHi, yLo, yHi, zLo, zHi, tolerance, maxIterations, rhsBar, pBar);
+    }
+
+    /// <summary>The reverse half of <see cref="SolvePressure3DPullback"/> (the adjoint solve only).</summary>
+    [DerivativeOf(typeof(Pressure), nameof(SolvePressure3D), Kind = DerivativeKind.PullbackReverse)]
+    public static void SolvePressure3DReverse(ReadOnlySpan<double> rhs, Span<double> p, ReadOnlySpan<int> solid, int nx, int ny, int nz, double dx, double dy, double dz,
+        int xLo, int xHi, int yLo, int yHi, int zLo, int zHi, double tolerance, int maxIterations, Span<double> rhsBar, Span<double> pBar)
+        => AdjointSolve(Operator3D(solid, nx, ny, nz, dx, dy, dz, xLo, xHi, yLo, yHi, zLo, zHi), rhs, rhsBar, pBar, tolerance, maxIterations);
+
+    /// <summary>Forward-mode derivative of <see cref="SolvePressure3D"/> (one more solve).</summary>
+    [DerivativeOf(typeof(Pressure), nameof(SolvePressure3D), Kind = DerivativeKind.Pushforward)]
+    public static void SolvePressure3DPushforward(ReadOnlySpan<double> rhs, ReadOnlySpan<double> rhsDot, Span<double> p, Span<double> pDot, ReadOnlySpan<int> solid, int nx, int ny, int nz,
+        double dx, double dy, double dz, int xLo, int xHi, int yLo, int yHi, int zLo, int zHi, double tolerance, int maxIterations)
+    {
+        SolvePressure3D(rhs, p, solid, nx, ny, nz, dx, dy, dz, xLo, xHi, yLo, yHi, zLo, zHi, tolerance, maxIterations);
+        TangentSolve(Operator3D(solid, nx, ny, nz, dx, dy, dz, xLo, xHi, yLo, yHi, zLo, zHi), rhs, rhsDot, pDot, tolerance, maxIterations);
     }
 
     /// <summary>

@@ -1,48 +1,51 @@
 namespace DiffGen.Physics;
 
 /// <summary>
-/// 2D viscous Burgers' equation with forcing on a cell-centred nx x ny grid (velocity (u, v) both at
+/// 2D viscous Burgers' equation with forcing on a cell-centred <see cref="Grid2D"/> (velocity (u, v) both at
 /// the cell centres, row-major <c>u[j*nx+i]</c>): explicit diffusion, semi-Lagrangian self-advection,
-/// <c>+ dt * force</c>.
+/// <c>+ dt * force</c>. The same shape as every model (see <see cref="Burgers1D"/>): plain, re-running pullback,
+/// recorded and packed steps; packed state <c>[u, v]</c>, control <c>[fu, fv]</c>.
 /// </summary>
 /// <example>
 /// <code>
-/// var m = new Burgers2D(32, 32, 32.0, 32.0, viscosity: 0.1, dt: 0.1);   // EXPERIMENTS §3 source grid
+/// var m = new Burgers2D(new Grid2D(32, 32, 32.0, 32.0), viscosity: 0.1, dt: 0.1);   // EXPERIMENTS §3 source grid
 /// m.Step(u, v, fu, fv, uNext, vNext);
 /// m.StepBackward(u, v, fu, fv, uNext, vNext, uBar, vBar, fuBar, fvBar, uNextBar, vNextBar, ref nuBar);
 /// </code>
 /// </example>
 public sealed class Burgers2D
 {
+    private readonly PackedLayout _state, _force;
+    private readonly string _cells;
+
     /// <summary>Creates the model and validates its settings.</summary>
-    public Burgers2D(int nx, int ny, double width, double height, double viscosity, double dt, int substeps = 1, Boundary2D? boundary = null)
+    /// <param name="grid">Cells, domain and boundary (of the velocity).</param>
+    /// <param name="viscosity">nu (non-negative).</param>
+    /// <param name="dt">Time step (positive; explicit diffusion must be stable).</param>
+    /// <param name="substeps">Diffusion substeps per step (positive).</param>
+    public Burgers2D(Grid2D grid, double viscosity, double dt, int substeps = 1)
     {
-        Check.Positive(nx, nameof(nx));
-        Check.Positive(ny, nameof(ny));
-        Check.Positive(width, nameof(width));
-        Check.Positive(height, nameof(height));
+        grid.EnsureValid(nameof(grid));
         Check.NonNegative(viscosity, nameof(viscosity));
         Check.Positive(dt, nameof(dt));
         Check.Positive(substeps, nameof(substeps));
-        Boundary = boundary ?? Boundary2D.Periodic;
-        Boundary.Validate(nameof(boundary));
-        Nx = nx; Ny = ny; Width = width; Height = height; Viscosity = viscosity; Dt = dt; Substeps = substeps;
-        Dx = width / nx; Dy = height / ny;
+        Grid = grid; Viscosity = viscosity; Dt = dt; Substeps = substeps;
         Check.ExplicitDiffusion(viscosity, dt, Dx, Dy, substeps, nameof(dt));
+        _state = new PackedLayout("state", ("u", grid.Count), ("v", grid.Count));
+        _force = new PackedLayout("force", ("fu", grid.Count), ("fv", grid.Count));
+        _cells = FormattableString.Invariant($"a {grid.Nx}x{grid.Ny} grid");
     }
 
+    /// <summary>The cell-centred grid (cells, domain, boundary).</summary>
+    public Grid2D Grid { get; }
     /// <summary>Cells in x.</summary>
-    public int Nx { get; }
+    public int Nx => Grid.Nx;
     /// <summary>Cells in y.</summary>
-    public int Ny { get; }
-    /// <summary>Domain width.</summary>
-    public double Width { get; }
-    /// <summary>Domain height.</summary>
-    public double Height { get; }
+    public int Ny => Grid.Ny;
     /// <summary>Cell width.</summary>
-    public double Dx { get; }
+    public double Dx => Grid.Dx;
     /// <summary>Cell height.</summary>
-    public double Dy { get; }
+    public double Dy => Grid.Dy;
     /// <summary>Viscosity.</summary>
     public double Viscosity { get; }
     /// <summary>Time step.</summary>
@@ -50,51 +53,60 @@ public sealed class Burgers2D
     /// <summary>Diffusion substeps per step.</summary>
     public int Substeps { get; }
     /// <summary>Boundary per side.</summary>
-    public Boundary2D Boundary { get; }
-
-    /// <summary>The cell-centred grid of this model.</summary>
-    public Grid2D Grid => new(Nx, Ny, Width, Height, Boundary);
+    public Boundary2D Boundary => Grid.Boundary;
 
     /// <summary>One step; <paramref name="fu"/>, <paramref name="fv"/> are the force components (cell-centred).</summary>
     public void Step(ReadOnlySpan<double> u, ReadOnlySpan<double> v, ReadOnlySpan<double> fu, ReadOnlySpan<double> fv, Span<double> uNext, Span<double> vNext)
     {
-        CheckAll(u, v, fu, fv, uNext, vNext);
-        ModelKernels.Burgers2DStep(u, v, fu, fv, uNext, vNext, Nx, Ny, Dx, Dy, Dt, Viscosity, Substeps, Boundary.XLoCode, Boundary.XHiCode, Boundary.YLoCode, Boundary.YHiCode);
+        CheckInputs(u, v, fu, fv, uNext, vNext);
+        double nuBar = 0;
+        Run(StepMode.Primal, null, u, v, fu, fv, uNext, vNext, default, default, default, default, default, default, ref nuBar);
     }
 
-    /// <summary>The generated pullback of <see cref="Step"/> (seeds uNextBar/vNextBar are consumed; the other adjoints accumulate).</summary>
+    /// <summary>The generated pullback of <see cref="Step(ReadOnlySpan{double}, ReadOnlySpan{double}, ReadOnlySpan{double}, ReadOnlySpan{double}, Span{double}, Span{double})"/> (re-runs the step; seeds uNextBar/vNextBar are consumed, the other adjoints accumulate).</summary>
     public void StepBackward(ReadOnlySpan<double> u, ReadOnlySpan<double> v, ReadOnlySpan<double> fu, ReadOnlySpan<double> fv, Span<double> uNext, Span<double> vNext,
         Span<double> uBar, Span<double> vBar, Span<double> fuBar, Span<double> fvBar, Span<double> uNextBar, Span<double> vNextBar, ref double nuBar)
     {
-        CheckAll(u, v, fu, fv, uNext, vNext);
-        CheckAll(uBar, vBar, fuBar, fvBar, uNextBar, vNextBar);
-        double dtBar = 0;
-        ModelKernels.Burgers2DStepPullback(u, v, fu, fv, uNext, vNext, Nx, Ny, Dx, Dy, Dt, Viscosity, Substeps, Boundary.XLoCode, Boundary.XHiCode, Boundary.YLoCode, Boundary.YHiCode,
-            uBar, vBar, fuBar, fvBar, uNextBar, vNextBar, ref dtBar, ref nuBar);
+        CheckInputs(u, v, fu, fv, uNext, vNext);
+        CheckAdjoints(uBar, vBar, fuBar, fvBar, uNextBar, vNextBar);
+        Run(StepMode.Pullback, null, u, v, fu, fv, uNext, vNext, uBar, vBar, fuBar, fvBar, uNextBar, vNextBar, ref nuBar);
     }
 
-    /// <summary>Length of the packed state <c>[u, v]</c> (2 nx ny) used by <see cref="StepPacked(ReadOnlySpan{double}, ReadOnlySpan{double}, Span{double})"/>.</summary>
-    public int PackedLength => 2 * Nx * Ny;
+    /// <summary>One step recording on <paramref name="tape"/> what the recorded <c>StepBackward</c> needs (the pullback's forward half).</summary>
+    public void Step(ReadOnlySpan<double> u, ReadOnlySpan<double> v, ReadOnlySpan<double> fu, ReadOnlySpan<double> fv, Span<double> uNext, Span<double> vNext, Tape tape)
+    {
+        CheckInputs(u, v, fu, fv, uNext, vNext);
+        ArgumentNullException.ThrowIfNull(tape);
+        double nuBar = 0;
+        Run(StepMode.Record, tape, u, v, fu, fv, uNext, vNext, default, default, default, default, default, default, ref nuBar);
+    }
+
+    /// <summary>
+    /// The reverse of a step recorded with <see cref="Step(ReadOnlySpan{double}, ReadOnlySpan{double}, ReadOnlySpan{double}, ReadOnlySpan{double}, Span{double}, Span{double}, Tape)"/>:
+    /// call it for the recorded steps in reverse order with the same inputs; the outputs may be scratch.
+    /// </summary>
+    public void StepBackward(ReadOnlySpan<double> u, ReadOnlySpan<double> v, ReadOnlySpan<double> fu, ReadOnlySpan<double> fv, Span<double> uNext, Span<double> vNext,
+        Span<double> uBar, Span<double> vBar, Span<double> fuBar, Span<double> fvBar, Span<double> uNextBar, Span<double> vNextBar, ref double nuBar, Tape tape)
+    {
+        CheckInputs(u, v, fu, fv, uNext, vNext);
+        CheckAdjoints(uBar, vBar, fuBar, fvBar, uNextBar, vNextBar);
+        ArgumentNullException.ThrowIfNull(tape);
+        Run(StepMode.Reverse, tape, u, v, fu, fv, uNext, vNext, uBar, vBar, fuBar, fvBar, uNextBar, vNextBar, ref nuBar);
+    }
+
+    /// <summary>Length of the packed state <c>[u, v]</c> (and of the packed force <c>[fu, fv]</c>).</summary>
+    public int PackedLength => _state.Length;
 
     /// <summary>
     /// One step on packed spans, the shape the runtime's <c>Lift.Op</c> (two-input form) expects:
     /// state <c>[u, v]</c>, control <c>[fu, fv]</c>, output <c>[u', v']</c>.
     /// </summary>
-    public void StepPacked(ReadOnlySpan<double> state, ReadOnlySpan<double> force, Span<double> next)
-    {
-        int n = Nx * Ny;
-        CheckPacked(state, force, next);
-        Step(state[..n], state[n..], force[..n], force[n..], next[..n], next[n..]);
-    }
+    public void StepPacked(ReadOnlySpan<double> state, ReadOnlySpan<double> force, Span<double> next) =>
+        Packed(StepMode.Primal, null, state, force, next, default, default, default);
 
     /// <summary>The pullback of <see cref="StepPacked(ReadOnlySpan{double}, ReadOnlySpan{double}, Span{double})"/> (seeds in <paramref name="nextBar"/> are consumed).</summary>
-    public void StepPackedBackward(ReadOnlySpan<double> state, ReadOnlySpan<double> force, Span<double> next, Span<double> stateBar, Span<double> forceBar, Span<double> nextBar)
-    {
-        int n = Nx * Ny;
-        CheckPacked(state, force, next);
-        double nuBar = 0;
-        StepBackward(state[..n], state[n..], force[..n], force[n..], next[..n], next[n..], stateBar[..n], stateBar[n..], forceBar[..n], forceBar[n..], nextBar[..n], nextBar[n..], ref nuBar);
-    }
+    public void StepPackedBackward(ReadOnlySpan<double> state, ReadOnlySpan<double> force, Span<double> next, Span<double> stateBar, Span<double> forceBar, Span<double> nextBar) =>
+        Packed(StepMode.Pullback, null, state, force, next, stateBar, forceBar, nextBar);
 
     /// <summary>
     /// <see cref="StepPacked(ReadOnlySpan{double}, ReadOnlySpan{double}, Span{double})"/> recording on
@@ -103,12 +115,8 @@ public sealed class Burgers2D
     /// </summary>
     public void StepPacked(ReadOnlySpan<double> state, ReadOnlySpan<double> force, Span<double> next, Tape tape)
     {
-        int n = Nx * Ny;
-        CheckPacked(state, force, next);
         ArgumentNullException.ThrowIfNull(tape);
-        tape.PushStep("Burgers2D.StepPacked", state, force);
-        ModelKernels.Burgers2DStepPullbackForward(state[..n], state[n..], force[..n], force[n..], next[..n], next[n..], Nx, Ny, Dx, Dy, Dt, Viscosity, Substeps,
-            Boundary.XLoCode, Boundary.XHiCode, Boundary.YLoCode, Boundary.YHiCode, tape);
+        Packed(StepMode.Record, tape, state, force, next, default, default, default);
     }
 
     /// <summary>
@@ -118,35 +126,71 @@ public sealed class Burgers2D
     /// </summary>
     public void StepPackedBackward(ReadOnlySpan<double> state, ReadOnlySpan<double> force, Span<double> next, Span<double> stateBar, Span<double> forceBar, Span<double> nextBar, Tape tape)
     {
-        int n = Nx * Ny;
-        CheckPacked(state, force, next);
-        Check.Length(stateBar.Length, 2 * n, nameof(stateBar), "the packed state [u, v]");
-        Check.Length(forceBar.Length, 2 * n, nameof(forceBar), "the packed force [fu, fv]");
-        Check.Length(nextBar.Length, 2 * n, nameof(nextBar), "the packed state [u, v]");
         ArgumentNullException.ThrowIfNull(tape);
-        tape.PopStep("Burgers2D.StepPacked", state, force);
-        double dtBar = 0, nuBar = 0;
-        ModelKernels.Burgers2DStepPullbackReverse(state[..n], state[n..], force[..n], force[n..], next[..n], next[n..], Nx, Ny, Dx, Dy, Dt, Viscosity, Substeps,
-            Boundary.XLoCode, Boundary.XHiCode, Boundary.YLoCode, Boundary.YHiCode,
-            stateBar[..n], stateBar[n..], forceBar[..n], forceBar[n..], nextBar[..n], nextBar[n..], ref dtBar, ref nuBar, tape);
+        Packed(StepMode.Reverse, tape, state, force, next, stateBar, forceBar, nextBar);
     }
 
-    private void CheckPacked(ReadOnlySpan<double> state, ReadOnlySpan<double> force, ReadOnlySpan<double> next)
+    private void Packed(StepMode mode, Tape? tape, ReadOnlySpan<double> state, ReadOnlySpan<double> force, Span<double> next, Span<double> stateBar, Span<double> forceBar, Span<double> nextBar)
     {
-        int n = Nx * Ny;
-        Check.Length(state.Length, 2 * n, nameof(state), "the packed state [u, v]");
-        Check.Length(force.Length, 2 * n, nameof(force), "the packed force [fu, fv]");
-        Check.Length(next.Length, 2 * n, nameof(next), "the packed state [u, v]");
+        PackedLayout.CheckStep(mode, _state, _force, state, force, next, stateBar, forceBar, nextBar);
+        double nuBar = 0;
+        if (mode is StepMode.Pullback or StepMode.Reverse)
+            Run(mode, tape, _state.Part(state, 0), _state.Part(state, 1), _force.Part(force, 0), _force.Part(force, 1), _state.Part(next, 0), _state.Part(next, 1),
+                _state.Part(stateBar, 0), _state.Part(stateBar, 1), _force.Part(forceBar, 0), _force.Part(forceBar, 1), _state.Part(nextBar, 0), _state.Part(nextBar, 1), ref nuBar);
+        else
+            Run(mode, tape, _state.Part(state, 0), _state.Part(state, 1), _force.Part(force, 0), _force.Part(force, 1), _state.Part(next, 0), _state.Part(next, 1),
+                default, default, default, default, default, default, ref nuBar);
     }
 
-    private void CheckAll(ReadOnlySpan<double> a, ReadOnlySpan<double> b, ReadOnlySpan<double> c, ReadOnlySpan<double> d, ReadOnlySpan<double> e, ReadOnlySpan<double> f)
+    /// <summary>Runs one of the four generated forms of the step kernel (the only place that calls them).</summary>
+    private void Run(StepMode mode, Tape? tape, ReadOnlySpan<double> u, ReadOnlySpan<double> v, ReadOnlySpan<double> fu, ReadOnlySpan<double> fv, Span<double> uNext, Span<double> vNext,
+        Span<double> uBar, Span<double> vBar, Span<double> fuBar, Span<double> fvBar, Span<double> uNextBar, Span<double> vNextBar, ref double nuBar)
     {
-        int n = Nx * Ny;
-        Check.Length(a.Length, n, "u", $"a {Nx}x{Ny} grid");
-        Check.Length(b.Length, n, "v", $"a {Nx}x{Ny} grid");
-        Check.Length(c.Length, n, "fu", $"a {Nx}x{Ny} grid");
-        Check.Length(d.Length, n, "fv", $"a {Nx}x{Ny} grid");
-        Check.Length(e.Length, n, "uNext", $"a {Nx}x{Ny} grid");
-        Check.Length(f.Length, n, "vNext", $"a {Nx}x{Ny} grid");
+        double dtBar = 0;
+        // A recorded step marks its tape frame (name and inputs), so a reverse out of order or with other inputs throws.
+        if (mode == StepMode.Record) tape!.PushStep("Burgers2D.Step", u, v, fu, fv);
+        else if (mode == StepMode.Reverse) tape!.PopStep("Burgers2D.Step", u, v, fu, fv);
+        switch (mode)
+        {
+            case StepMode.Primal:
+                ModelKernels.Burgers2DStep(u, v, fu, fv, uNext, vNext, Grid, Dt, Viscosity, Substeps);
+                break;
+            case StepMode.Pullback:
+                ModelKernels.Burgers2DStepPullback(u, v, fu, fv, uNext, vNext, Grid, Dt, Viscosity, Substeps,
+                    uBar, vBar, fuBar, fvBar, uNextBar, vNextBar, ref dtBar, ref nuBar);
+                break;
+            case StepMode.Record:
+                ModelKernels.Burgers2DStepPullbackForward(u, v, fu, fv, uNext, vNext, Grid, Dt, Viscosity, Substeps, tape!);
+                break;
+            default:
+                ModelKernels.Burgers2DStepPullbackReverse(u, v, fu, fv, uNext, vNext, Grid, Dt, Viscosity, Substeps,
+                    uBar, vBar, fuBar, fvBar, uNextBar, vNextBar, ref dtBar, ref nuBar, tape!);
+                break;
+        }
+    }
+
+    private void CheckInputs(ReadOnlySpan<double> u, ReadOnlySpan<double> v, ReadOnlySpan<double> fu, ReadOnlySpan<double> fv, ReadOnlySpan<double> uNext, ReadOnlySpan<double> vNext)
+    {
+        CheckLengths(u, v, fu, fv, uNext, vNext, "u", "v", "fu", "fv", "uNext", "vNext");
+        Check.FiniteField(u, nameof(u));
+        Check.FiniteField(v, nameof(v));
+        Check.FiniteField(fu, nameof(fu));
+        Check.FiniteField(fv, nameof(fv));
+    }
+
+    private void CheckAdjoints(ReadOnlySpan<double> uBar, ReadOnlySpan<double> vBar, ReadOnlySpan<double> fuBar, ReadOnlySpan<double> fvBar, ReadOnlySpan<double> uNextBar, ReadOnlySpan<double> vNextBar) =>
+        CheckLengths(uBar, vBar, fuBar, fvBar, uNextBar, vNextBar, "uBar", "vBar", "fuBar", "fvBar", "uNextBar", "vNextBar");
+
+    private void CheckLengths(ReadOnlySpan<double> a, ReadOnlySpan<double> b, ReadOnlySpan<double> c, ReadOnlySpan<double> d, ReadOnlySpan<double> e, ReadOnlySpan<double> f,
+        string na, string nb, string nc, string nd, string ne, string nf)
+    {
+        int n = Grid.Count;
+        string what = _cells;
+        Check.Length(a.Length, n, na, what);
+        Check.Length(b.Length, n, nb, what);
+        Check.Length(c.Length, n, nc, what);
+        Check.Length(d.Length, n, nd, what);
+        Check.Length(e.Length, n, ne, what);
+        Check.Length(f.Length, n, nf, what);
     }
 }

@@ -209,16 +209,16 @@ public sealed class Tape : IDisposable
 
     /// <summary>
     /// Marks the start of a recorded step: a model's recording <c>Step(…, tape)</c> calls it before the
-    /// generated forward half, with the step's name and inputs. <see cref="PopStep"/> in the matching reverse
-    /// then checks that the steps are reversed last-first and with the inputs they were recorded with; a
-    /// reverse that pops another step's values would otherwise return a wrong gradient without a word.
+    /// generated forward half, with the step's name and inputs (up to five spans: a 3D smoke step has five).
+    /// <see cref="PopStep"/> in the matching reverse then checks that the steps are reversed last-first and
+    /// with the inputs they were recorded with; a reverse that pops another step's values would otherwise return a wrong gradient without a word.
     /// The check costs one pass over the inputs (a 64-bit fingerprint), not a copy.
     /// </summary>
-    public void PushStep(string step, ReadOnlySpan<double> input, ReadOnlySpan<double> input2 = default, ReadOnlySpan<double> input3 = default, ReadOnlySpan<double> input4 = default)
+    public void PushStep(string step, ReadOnlySpan<double> input, ReadOnlySpan<double> input2 = default, ReadOnlySpan<double> input3 = default, ReadOnlySpan<double> input4 = default, ReadOnlySpan<double> input5 = default)
     {
         ArgumentNullException.ThrowIfNull(step);
         Live(this);
-        (_frames ??= new()).Push((step, Fingerprint(input, input2, input3, input4), ++_framesRecorded));
+        (_frames ??= new()).Push((step, Fingerprint(input, input2, input3, input4, input5), ++_framesRecorded));
     }
 
     /// <summary>
@@ -226,13 +226,13 @@ public sealed class Tape : IDisposable
     /// step not yet reversed is <paramref name="step"/> with these inputs, and consumes it.
     /// </summary>
     /// <exception cref="InvalidOperationException">No step is pending, the steps are reversed out of order, or the inputs differ.</exception>
-    public void PopStep(string step, ReadOnlySpan<double> input, ReadOnlySpan<double> input2 = default, ReadOnlySpan<double> input3 = default, ReadOnlySpan<double> input4 = default)
+    public void PopStep(string step, ReadOnlySpan<double> input, ReadOnlySpan<double> input2 = default, ReadOnlySpan<double> input3 = default, ReadOnlySpan<double> input4 = default, ReadOnlySpan<double> input5 = default)
     {
         ArgumentNullException.ThrowIfNull(step);
         Live(this);
         if (_frames is not { Count: > 0 })
             throw new InvalidOperationException($"Reversing {step}, but this tape holds no recorded step that is not reversed yet: record the step on this tape first (each recorded step is reversed once).");
-        ulong f = Fingerprint(input, input2, input3, input4);
+        ulong f = Fingerprint(input, input2, input3, input4, input5);
         var (top, topPrint, topNumber) = _frames.Peek();
         if (top == step && topPrint == f) { _frames.Pop(); return; }
         foreach (var (name, print, number) in _frames)
@@ -244,8 +244,8 @@ public sealed class Tape : IDisposable
             : $"Reversing {step}, but the next recorded step to reverse is step #{topNumber}, {top}: reverse recorded steps last-first, each with the method that matches its recording.");
     }
 
-    private static ulong Fingerprint(ReadOnlySpan<double> a, ReadOnlySpan<double> b, ReadOnlySpan<double> c, ReadOnlySpan<double> d) =>
-        Mix(Mix(Mix(Mix(14695981039346656037UL, a), b), c), d);
+    private static ulong Fingerprint(ReadOnlySpan<double> a, ReadOnlySpan<double> b, ReadOnlySpan<double> c, ReadOnlySpan<double> d, ReadOnlySpan<double> e) =>
+        Mix(Mix(Mix(Mix(Mix(14695981039346656037UL, a), b), c), d), e);
 
     // FNV-1a over 8-byte words: one dependent multiply per value, a few microseconds for a 2D state.
     private static ulong Mix(ulong h, ReadOnlySpan<double> values)

@@ -183,4 +183,18 @@ public class TapeMisuseTests
         Assert.Contains("next recorded step to reverse", Assert.Throws<InvalidOperationException>(() => t.PopStep("other", [1, 2.5])).Message);
         Assert.Contains("holds no recorded step", Assert.Throws<InvalidOperationException>(() => new Tape().PopStep("step", a)).Message);
     }
+
+    [Fact]
+    public void RecordedStep_FifthInputChanged_Throws()
+    {
+        // A 3D smoke step marks five inputs (smoke, u, v, w, inflow); a changed inflow must not pass unnoticed.
+        var t = new Tape();
+        double[] s = [1], u = [2], v = [3], w = [4], inflow = [5, 6];
+        t.PushStep("step", s, u, v, w, inflow);
+        inflow[0] = 5.5;
+        Assert.Contains("inputs other than", Assert.Throws<InvalidOperationException>(() => t.PopStep("step", s, u, v, w, inflow)).Message);
+        inflow[0] = 5;
+        t.PopStep("step", s, u, v, w, inflow);
+        Assert.Equal(0, t.PendingSteps);
+    }
 }
