@@ -134,7 +134,7 @@ public static class Cli
         });
         root.Subcommands.Add(smoke);
 
-        var cIterations = new Option<int>("--iterations") { Description = "Training iterations (each: one DP batch and one supervised batch).", DefaultValueFactory = _ => 200 };
+        var cIterations = new Option<int>("--iterations") { Description = "Training iterations of dp, dp-stop and supervised (one batch each).", DefaultValueFactory = _ => 200 };
         var cLr = new Option<double>("--lr") { Description = "Adam learning rate.", DefaultValueFactory = _ => 2e-3 };
         var cTrain = new Option<int>("--train-scenes") { Description = "Training scenes.", DefaultValueFactory = _ => 64 };
         var cTest = new Option<int>("--test-scenes") { Description = "Held-out scenes.", DefaultValueFactory = _ => 32 };
@@ -146,23 +146,41 @@ public static class Cli
         var cQuiet = new Option<bool>("--quiet") { Description = "Print only the final table." };
         var cResume = new Option<string?>("--resume") { Description = "Continue an interrupted run from its folder's last checkpoint." };
         var cEvery = new Option<int>("--checkpoint-every") { Description = "Write a checkpoint every N iterations.", DefaultValueFactory = _ => 50 };
-        var control = new Command("control", "Train a network to steer 1D Burgers to a target through all solver steps, against a supervised baseline (EXPERIMENTS.md §4).");
-        foreach (var o in new Option[] { cIterations, cLr, cTrain, cTest, cBatch, cSteps, cCells, cOut, cSeed, cResume, cEvery, cQuiet }) control.Options.Add(o);
+        var cd = new ControlSettings();
+        var cMethod = new Option<string>("--method") { Description = "Methods, comma-separated, or all: dp (gradients through all solver steps), dp-stop (gradient stopped at each solver step's input), supervised (true forces, no solver), ppo (model-free RL, EXPERIMENTS.md §4b).", DefaultValueFactory = _ => "dp,supervised" };
+        var cSeeds = new Option<int>("--seeds") { Description = "Train every method with seeds --seed .. --seed+N-1 (paired: same initial weights and scene order per seed) and report bootstrap intervals.", DefaultValueFactory = _ => 1 };
+        var cForce = new Option<double>("--force-weight") { Description = "w in the objective MSE(u_T, u*) + w * sum_t mean(f^2) (DP's loss; PPO's return is minus it).", DefaultValueFactory = _ => cd.ForceWeight };
+        var cPpoIt = new Option<int>("--ppo-iterations") { Description = "PPO iterations (a rollout of --envs x --rollout-steps simulator steps, then 10 epochs of minibatch updates).", DefaultValueFactory = _ => cd.PpoIterations };
+        var cPpoLr = new Option<double>("--ppo-lr") { Description = "PPO's Adam learning rate (the book: 1e-4).", DefaultValueFactory = _ => cd.PpoLearningRate };
+        var cEnvs = new Option<int>("--envs") { Description = "PPO's parallel environments (the book: 10).", DefaultValueFactory = _ => cd.Envs };
+        var cRollout = new Option<int>("--rollout-steps") { Description = "PPO steps per environment and rollout, a multiple of --steps (the book: 320).", DefaultValueFactory = _ => cd.RolloutSteps };
+        var cEval = new Option<int>("--eval-every") { Description = "Held-out evaluation every N iterations for the learning curves (PPO: every iteration).", DefaultValueFactory = _ => cd.EvalEvery };
+        var cTarget = new Option<double>("--target-error") { Description = "Held-out final-state MSE at which simulator steps and wall time to reach it are reported.", DefaultValueFactory = _ => cd.TargetError };
+        var control = new Command("control", "Train a network to steer 1D Burgers to a target: differentiable physics through all solver steps, against a stopped-gradient variant, a supervised baseline and PPO (EXPERIMENTS.md §4, §4b).");
+        foreach (var o in new Option[] { cIterations, cLr, cTrain, cTest, cBatch, cSteps, cCells, cOut, cSeed, cResume, cEvery, cQuiet, cMethod, cSeeds, cForce, cPpoIt, cPpoLr, cEnvs, cRollout, cEval, cTarget }) control.Options.Add(o);
         control.SetAction(parse =>
         {
-            var settings = new ControlSettings(parse.GetValue(cIterations), parse.GetValue(cLr), parse.GetValue(cTrain), parse.GetValue(cTest), parse.GetValue(cBatch), parse.GetValue(cSteps), parse.GetValue(cCells), Seed: parse.GetValue(cSeed), CheckpointEvery: parse.GetValue(cEvery));
+            string methodText = parse.GetValue(cMethod)!;
+            string[] methods = methodText.Trim() == "all" ? [.. ControlSettings.AllMethods] : methodText.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+            var settings = new ControlSettings(parse.GetValue(cIterations), parse.GetValue(cLr), parse.GetValue(cTrain), parse.GetValue(cTest), parse.GetValue(cBatch), parse.GetValue(cSteps), parse.GetValue(cCells),
+                ForceWeight: parse.GetValue(cForce), Seed: parse.GetValue(cSeed), CheckpointEvery: parse.GetValue(cEvery), Methods: methods, Seeds: parse.GetValue(cSeeds),
+                PpoIterations: parse.GetValue(cPpoIt), PpoLearningRate: parse.GetValue(cPpoLr), Envs: parse.GetValue(cEnvs), RolloutSteps: parse.GetValue(cRollout), EvalEvery: parse.GetValue(cEval), TargetError: parse.GetValue(cTarget));
             var resumeDir = parse.GetValue(cResume);
             exit = Execute(stdout, stderr, () =>
             {
                 settings.Validate();
                 // Scene trajectories, plus the unrolled network activations (4 conv layers of 16 channels, kept for the backward).
+                // PPO: its rollout buffer (observations of 3 channels and actions per environment step).
+                bool ppo = settings.MethodList.Contains("ppo");
+                double rollout = ppo ? (double)settings.Envs * settings.RolloutSteps * settings.Cells : 0;
                 OptionChecks.Memory("control", 8.0 * (settings.TrainScenes + settings.TestScenes) * (settings.Steps + 1) * settings.Cells
-                    + 4.0 * 3 * 4 * 16 * settings.Batch * settings.Steps * settings.Cells, 16.0 * settings.Batch * settings.Cells, "--cells, --steps, --batch or the scene counts");
+                    + 4.0 * 3 * 4 * 16 * settings.Batch * settings.Steps * settings.Cells + 4.0 * 4 * rollout,
+                    Math.Max(16.0 * settings.Batch * settings.Cells, 3 * rollout), "--cells, --steps, --batch, the scene counts" + (ppo ? ", --envs or --rollout-steps" : ""));
                 using var output = RunOutput.Open("control", parse.GetValue(cOut), resumeDir);
                 bool q = parse.GetValue(cQuiet);
-                if (!q) stdout.WriteLine($"control: {settings.Cells} cells, {settings.Steps} steps, {settings.TrainScenes} training / {settings.TestScenes} held-out scenes, {settings.Iterations} iterations -> {output.Directory}");
+                if (!q) stdout.WriteLine($"control: {settings.Cells} cells, {settings.Steps} steps, {settings.TrainScenes} training / {settings.TestScenes} held-out scenes, methods {string.Join(",", settings.MethodList)}, {settings.Seeds} seed(s) -> {output.Directory}");
                 if (live && !q)
-                    LiveProgress.Run("control", settings.Iterations, 0, p => Control.Run(settings, output, resumeDir, p, stdout, ct));
+                    LiveProgress.Run("control", settings.Seeds * settings.MethodList.Sum(settings.IterationsOf), 0, p => Control.Run(settings, output, resumeDir, p, stdout, ct));
                 else
                     Control.Run(settings, output, resumeDir, new LineProgress(stdout, q ? 0 : 20), stdout, ct);
             });
@@ -188,10 +206,11 @@ public static class Cli
         var qQuiet = new Option<bool>("--quiet") { Description = "Print only the final table." };
         var qResume = new Option<string?>("--resume") { Description = "Continue an interrupted run from its folder's last checkpoint (give the same options)." };
         var qEvery = new Option<int>("--checkpoint-every") { Description = "Write a checkpoint every N iterations.", DefaultValueFactory = _ => 50 };
-        var sol = new Command("sol", "Learned corrections of a coarse solver: NON, PRE and SOL-k (k = 1, 4, 16) on held-out scenes (EXPERIMENTS.md §3). "
+        var qSeeds = new Option<int>("--seeds") { Description = "Train every variant with seeds --seed .. --seed+N-1 (paired: same initial weights and batch order per seed) and report bootstrap intervals.", DefaultValueFactory = _ => 1 };
+        var sol = new Command("sol", "Learned corrections of a coarse solver: NON, PRE, SOL-k (k = 1, 4, 16) and SOL-k-stop (k = 4, 16; gradient stopped at each solver step's input) on held-out scenes (EXPERIMENTS.md §3). "
             + "--scene burgers (default): forced 2D Burgers, held-out forcings. --scene wake: flow past a disc, held-out Reynolds numbers; "
             + "the book's sizes (32x64 source, 4x finer reference, 100-step test) are --scene wake --factor 4 --steps 100; raise --iterations as time allows (with --iterations 20 about 2 minutes on 2 cores, its 128x256 references included).");
-        foreach (var o in new Option[] { qScene, qIterations, qLr, qTrain, qTest, qSteps, qSource, qFactor, qBatch, qTrainRe, qTestRe, qWarmup, qOut, qSeed, qResume, qEvery, qQuiet }) sol.Options.Add(o);
+        foreach (var o in new Option[] { qScene, qIterations, qLr, qTrain, qTest, qSteps, qSource, qFactor, qBatch, qTrainRe, qTestRe, qWarmup, qOut, qSeed, qSeeds, qResume, qEvery, qQuiet }) sol.Options.Add(o);
         sol.SetAction(parse =>
         {
             var resumeDir = parse.GetValue(qResume);
@@ -212,7 +231,7 @@ public static class Cli
                     throw new UsageException("--train-re, --test-re and --warmup are for --scene wake");
                 var settings = new SolSettings(parse.GetValue(qIterations) ?? (isWake ? 60 : solDefaults.Iterations), parse.GetValue(qLr),
                     parse.GetValue(qTrain) ?? (isWake ? wake!.TrainReynolds.Length : solDefaults.TrainScenes), parse.GetValue(qTest) ?? (isWake ? wake!.TestReynolds.Length : solDefaults.TestScenes),
-                    parse.GetValue(qSteps), parse.GetValue(qSource), parse.GetValue(qFactor) ?? (isWake ? 2 : solDefaults.Factor), parse.GetValue(qBatch), parse.GetValue(qSeed), parse.GetValue(qEvery));
+                    parse.GetValue(qSteps), parse.GetValue(qSource), parse.GetValue(qFactor) ?? (isWake ? 2 : solDefaults.Factor), parse.GetValue(qBatch), parse.GetValue(qSeed), parse.GetValue(qEvery), parse.GetValue(qSeeds));
                 settings.Validate();
                 CheckSolSizes(settings, isWake);
                 using var output = RunOutput.Open("sol", parse.GetValue(qOut), resumeDir);
@@ -225,7 +244,7 @@ public static class Cli
                         stdout.WriteLine(FormattableString.Invariant($"sol (wake): {settings.Source}x{2 * settings.Source} source, {settings.Source * settings.Factor}x{2 * settings.Source * settings.Factor} reference, {settings.Steps} steps after {wake.Warmup} warm-up, Re {string.Join(",", wake.TrainReynolds)} / held out {string.Join(",", wake.TestReynolds)}, {settings.Iterations} iterations per variant -> {output.Directory}"));
                 }
                 if (live && !q)
-                    LiveProgress.Run("sol", 4 * settings.Iterations, 0, p => Sol.Run(settings, output, resumeDir, p, stdout, ct, wake));
+                    LiveProgress.Run("sol", Sol.Variants.Count * settings.Seeds * settings.Iterations, 0, p => Sol.Run(settings, output, resumeDir, p, stdout, ct, wake));
                 else
                     Sol.Run(settings, output, resumeDir, new LineProgress(stdout, q ? 0 : isWake ? 10 : 50), stdout, ct, wake);
             });

@@ -217,9 +217,11 @@ public sealed class ControlTests() : TrainerTestBase("diffgen-control-")
         var none = results.Single(r => r.Method == "no control");
         var dp = results.Single(r => r.Method == "differentiable physics");
         Assert.True(dp.FinalStateMse < none.FinalStateMse, $"DP {dp.FinalStateMse} vs none {none.FinalStateMse}");
-        var losses = File.ReadAllLines(output.PathOf("metrics.csv")).Skip(1).Select(r => double.Parse(r.Split(',')[1], CultureInfo.InvariantCulture)).ToArray();
+        var losses = File.ReadAllLines(output.PathOf("metrics.csv")).Skip(1).Select(r => r.Split(','))
+            .Where(p => p[1] == "dp").Select(p => double.Parse(p[4], CultureInfo.InvariantCulture)).ToArray();
+        Assert.Equal(25, losses.Length);
         Assert.True(losses[^3..].Average() < losses[..3].Average());
-        foreach (var f in new[] { "loss.png", "fields.png", "model.safetensors", "supervised.safetensors", "summary.json" })
+        foreach (var f in new[] { "curves-steps.png", "curves-time.png", "errors.png", "fields.png", "curves.csv", "model.safetensors", "supervised.safetensors", "summary.json" })
             Assert.True(File.Exists(output.PathOf(f)), f);
     }
 }

@@ -147,7 +147,7 @@ public sealed class CommitWindowTests() : TrainerTestBase("diffgen-commit-")
     private sealed class SimulatedKill(string point) : Exception($"killed at {point}");
 
     [Theory]
-    [InlineData("checkpoint 6")] // right after the final checkpoint, before any output
+    [InlineData("checkpoint 12")] // right after the final checkpoint (dp's 6 iterations, then supervised's), before any output
     [InlineData("summary")]      // every output written but summary.json
     [InlineData("clear")]        // summary.json written, checkpoints not yet removed
     public void KilledInTheCommitWindow_ResumesToTheSameResults(string point)
@@ -226,6 +226,22 @@ public sealed class TrainerInputTests() : TrainerTestBase("diffgen-inputs-")
         Assert.False(File.Exists(Path.Combine(dir, "summary.json")));
         var (_, meta) = SafeTensors.Read(Path.Combine(dir, Checkpoints.FileName));
         Assert.Equal(at.ToString(CultureInfo.InvariantCulture), meta["next_iteration"]);
+    }
+
+    [Theory]
+    [InlineData("dp-stop", "--lr")]
+    [InlineData("ppo", "--ppo-lr")]
+    public void DivergingControlMethods_StopWithExit3_NamingTheirLearningRate(string method, string lrOption)
+    {
+        // The non-finite policy covers the methods added beside dp and supervised: PPO's minibatch updates
+        // (and a simulation that blows up under its sampled forces) stop like a diverging loss.
+        var dir = Dir("nan-" + method);
+        var (code, _, err) = Run("control", "--method", method, lrOption, "1e12", "--iterations", "20", "--ppo-iterations", "20", "--envs", "2", "--rollout-steps", "8",
+            "--steps", "8", "--cells", "16", "--train-scenes", "4", "--test-scenes", "2", "--batch", "2", "--checkpoint-every", "1", "--quiet", "--out", dir);
+        Assert.Equal(Cli.Diverged, code);
+        Assert.Single(err.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains(lrOption + " ", err);
+        Assert.False(File.Exists(Path.Combine(dir, "summary.json")));
     }
 
     [Theory]

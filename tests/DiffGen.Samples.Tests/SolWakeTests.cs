@@ -25,12 +25,12 @@ public sealed class SolWakeTests() : TrainerTestBase("diffgen-wake-")
         Assert.Contains("Re 200", stdout);
 
         var rows = File.ReadAllLines(Path.Combine(dir, "metrics.csv"));
-        Assert.Equal("variant,iteration,loss", rows[0]);
-        Assert.Equal(4 * 24, rows.Length - 1);
-        foreach (var variant in new[] { "PRE", "SOL-4", "SOL-16" })
+        Assert.Equal("seed,variant,iteration,loss", rows[0]);
+        Assert.Equal(6 * 24, rows.Length - 1);
+        foreach (var variant in new[] { "PRE", "SOL-4", "SOL-4-stop", "SOL-16", "SOL-16-stop" })
         {
-            var losses = rows.Skip(1).Where(r => r.StartsWith(variant + ",", StringComparison.Ordinal))
-                .Select(r => double.Parse(r.Split(',')[2], CultureInfo.InvariantCulture)).ToArray();
+            var losses = rows.Skip(1).Where(r => r.Split(',')[1] == variant)
+                .Select(r => double.Parse(r.Split(',')[3], CultureInfo.InvariantCulture)).ToArray();
             Assert.Equal(24, losses.Length);
             Assert.True(losses.TakeLast(6).Average() < losses.Take(6).Average(), $"{variant}: the loss did not decrease ({losses.Take(6).Average()} -> {losses.TakeLast(6).Average()})");
         }
@@ -43,18 +43,18 @@ public sealed class SolWakeTests() : TrainerTestBase("diffgen-wake-")
         Assert.Equal([200.0], root.GetProperty("wake").GetProperty("test_reynolds").EnumerateArray().Select(e => e.GetDouble()));
         Assert.Equal(47330, root.GetProperty("network_parameters").GetInt64());
         var test = root.GetProperty("test").EnumerateArray().ToDictionary(e => e.GetProperty("variant").GetString()!, e => e.GetProperty("mean_relative_error").GetDouble());
-        Assert.Equal(["NON", "PRE", "SOL-1", "SOL-4", "SOL-16"], test.Keys);
+        Assert.Equal(["NON", "PRE", "SOL-1", "SOL-4", "SOL-4-stop", "SOL-16", "SOL-16-stop"], test.Keys);
         Assert.True(test["NON"] > 0);
         // SOL-16 is the variant that reliably helps this early: about 0.87x NON here; 0.95x leaves room for rounding across machines.
         Assert.True(test["SOL-16"] < 0.95 * test["NON"], $"SOL-16 ({test["SOL-16"]}) does not beat NON ({test["NON"]})");
 
-        foreach (var png in new[] { "loss.png", "source.png", "corrected.png", "reference.png" })
+        foreach (var png in new[] { "loss.png", "errors.png", "ratios.png", "source.png", "corrected.png", "reference.png" })
         {
             var bytes = Bytes(dir, png);
             Assert.True(bytes.Length > 1000, png);
             Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, bytes[..4]);
         }
-        foreach (var net in new[] { "pre", "sol-1", "sol-4", "sol-16" })
+        foreach (var net in new[] { "pre", "sol-1", "sol-4", "sol-4-stop", "sol-16", "sol-16-stop" })
         {
             var model = Bytes(dir, net + ".safetensors");
             ulong headerLength = BinaryPrimitives.ReadUInt64LittleEndian(model);
@@ -82,11 +82,14 @@ public sealed class SolWakeTests() : TrainerTestBase("diffgen-wake-")
         // A checkpoint of the wake scene does not resume a run with other Reynolds numbers.
         Assert.Throws<UsageException>(() => Sol.Run(settings, part, part.Directory, new LineProgress(TextWriter.Null, 0), TextWriter.Null, CancellationToken.None, wake with { TestReynolds = [300] }));
         Sol.Run(settings, part, part.Directory, new LineProgress(TextWriter.Null, 0), TextWriter.Null, CancellationToken.None, wake);
-        foreach (var f in new[] { "metrics.csv", "pre.safetensors", "sol-1.safetensors", "sol-4.safetensors", "sol-16.safetensors" })
+        foreach (var f in new[] { "metrics.csv", "pre.safetensors", "sol-1.safetensors", "sol-4.safetensors", "sol-4-stop.safetensors", "sol-16.safetensors", "sol-16-stop.safetensors" })
             Assert.Equal(Bytes(full.Directory, f), Bytes(part.Directory, f));
         using var a = JsonDocument.Parse(File.ReadAllText(full.PathOf("summary.json")));
         using var b = JsonDocument.Parse(File.ReadAllText(part.PathOf("summary.json")));
-        Assert.Equal(a.RootElement.GetProperty("test").GetRawText(), b.RootElement.GetProperty("test").GetRawText());
+        // Every figure but the measured training times.
+        foreach (var (p, q) in a.RootElement.GetProperty("test").EnumerateArray().Zip(b.RootElement.GetProperty("test").EnumerateArray()))
+            foreach (var field in new[] { "variant", "mean_relative_error", "ci95", "per_seed", "error_at_steps", "mean_relative_error_by_reynolds" })
+                Assert.Equal(p.GetProperty(field).GetRawText(), q.GetProperty(field).GetRawText());
         Assert.Empty(Directory.GetFiles(part.Directory, "checkpoint*"));
     }
 

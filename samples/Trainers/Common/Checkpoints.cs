@@ -171,6 +171,7 @@ public static class Checkpoints
         ["lr"] = "--lr", ["steps"] = "--steps", ["cells"] = "--cells", ["seed"] = "--seed", ["grid"] = "--nx/--ny",
         ["scenes"] = "--train-scenes/--test-scenes", ["batch"] = "--batch", ["fw"] = "force weight", ["it"] = "--iterations",
         ["source"] = "--source", ["factor"] = "--factor", ["scene"] = "--scene", ["re"] = "--train-re/--test-re", ["warmup"] = "--warmup",
+        ["seeds"] = "--seeds", ["methods"] = "--method", ["ppo"] = "--ppo-iterations/--ppo-lr/--envs/--rollout-steps", ["eval"] = "--eval-every",
     };
 
     /// <summary>"--lr 0.001 (now 0.01), --steps 16 (now 8)": the settings that differ between two keys.</summary>

@@ -51,16 +51,19 @@ public static class NonFinite
     /// <param name="gradientNorm">The gradient's norm (NaN or infinite if any entry is).</param>
     /// <param name="learningRate">The --lr in use, for the message.</param>
     /// <param name="stage">What is being trained, e.g. "SOL-4" (null: the run); its iteration 0 has had no update yet.</param>
-    public static void Check(RunOutput output, int iteration, double loss, double gradientNorm, double learningRate, string? stage = null)
+    /// <param name="learningRateOption">The option that sets <paramref name="learningRate"/>, as the message names it.</param>
+    /// <param name="updated">Whether the parameters were updated before these values (null: iteration &gt; 0); an
+    /// iteration of several updates, such as PPO's minibatches, is past its start after the first.</param>
+    public static void Check(RunOutput output, int iteration, double loss, double gradientNorm, double learningRate, string? stage = null, string learningRateOption = "--lr", bool? updated = null)
     {
         if (double.IsFinite(loss) && double.IsFinite(gradientNorm)) return;
         ArgumentNullException.ThrowIfNull(output);
         output.FlushMetrics();
         string what = !double.IsFinite(loss) ? $"the loss is {Format(loss)}" : $"the gradient is not finite (norm {Format(gradientNorm)}, loss {Format(loss)})";
         string where = stage == null ? $"iteration {iteration}" : $"{stage} iteration {iteration}";
-        string cause = iteration == 0
+        string cause = !(updated ?? iteration > 0)
             ? "nothing was updated yet, so the initial state or the problem's settings (sizes, steps) produce it"
-            : $"the learning rate (--lr {Format(learningRate)}) is too large for this problem, so the updates overshot; start again with a smaller --lr";
+            : $"the learning rate ({learningRateOption} {Format(learningRate)}) is too large for this problem, so the updates overshot; start again with a smaller {learningRateOption}";
         string kept = Checkpoints.Describe(output);
         throw new TrainingDivergedException($"{what} at {where}; training stopped before applying it. Likely cause: {cause}. {kept} metrics.csv holds the iterations before.");
     }

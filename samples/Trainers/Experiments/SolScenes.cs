@@ -42,9 +42,6 @@ internal abstract class SolScene
 
     /// <summary>Title of loss.png.</summary>
     public abstract string LossCurveTitle { get; }
-
-    /// <summary>Whether per-scene test errors are part of this scene's outputs (and checkpoints).</summary>
-    public virtual bool ReportsPerScene => false;
 }
 
 /// <summary>The paper's forced 2D Burgers scene: periodic, random sinusoidal forcings, held-out forcings.</summary>
@@ -72,10 +69,10 @@ internal sealed class BurgersSolScene : SolScene
     public override IReadOnlyList<SolCase> Train { get; }
     public override IReadOnlyList<SolCase> Test { get; }
     public override Func<Tensor, Tensor, Tensor> Step { get; }
-    public override string LossCurveTitle => "sol: mean relative test error per variant (NON, PRE, SOL-1, SOL-4, SOL-16)";
+    public override string LossCurveTitle => "sol: mean relative test error per variant (NON, PRE, SOL-1, SOL-4, SOL-4-stop, SOL-16, SOL-16-stop)";
 
     public override string SettingsKey(SolSettings s) =>
-        FormattableString.Invariant($"it={s.Iterations};lr={s.LearningRate:R};scenes={s.TrainScenes}/{s.TestScenes};steps={s.Steps};source={s.Source};factor={s.Factor};batch={s.Batch};seed={s.Seed}");
+        FormattableString.Invariant($"it={s.Iterations};lr={s.LearningRate:R};scenes={s.TrainScenes}/{s.TestScenes};steps={s.Steps};source={s.Source};factor={s.Factor};batch={s.Batch};seed={s.Seed};seeds={s.Seeds}");
 
     /// <summary>A random forcing, its reference trajectory on the source grid (the control is the forcing).</summary>
     private SolCase MakeCase(Burgers2D fine, SolSettings s, Random rng)
@@ -202,11 +199,10 @@ internal sealed class WakeSolScene : SolScene
     public override IReadOnlyList<SolCase> Train { get; }
     public override IReadOnlyList<SolCase> Test { get; }
     public override Func<Tensor, Tensor, Tensor> Step { get; }
-    public override bool ReportsPerScene => true;
-    public override string LossCurveTitle => "sol, wake flow: mean relative test error per variant (NON, PRE, SOL-1, SOL-4, SOL-16)";
+    public override string LossCurveTitle => "sol, wake flow: mean relative test error per variant (NON, PRE, SOL-1, SOL-4, SOL-4-stop, SOL-16, SOL-16-stop)";
 
     public override string SettingsKey(SolSettings s) =>
-        FormattableString.Invariant($"scene=wake;it={s.Iterations};lr={s.LearningRate:R};steps={s.Steps};source={s.Source};factor={s.Factor};batch={s.Batch};seed={s.Seed};")
+        FormattableString.Invariant($"scene=wake;it={s.Iterations};lr={s.LearningRate:R};steps={s.Steps};source={s.Source};factor={s.Factor};batch={s.Batch};seed={s.Seed};seeds={s.Seeds};")
         + "re=" + string.Join(",", _trainRe.Select(r => r.ToString("R", CultureInfo.InvariantCulture)))
         + "/" + string.Join(",", _testRe.Select(r => r.ToString("R", CultureInfo.InvariantCulture)))
         + FormattableString.Invariant($";warmup={_warmup}");

@@ -127,6 +127,7 @@ namespace DiffGen.Generator.Forward
             foreach (var v in parms)
             {
                 sig.Add(new CsParam(CsType.Param(v), v.Name, v.Modifier));
+                if (v.Modifier == "out") outDots.Add(v.Name);
                 // A ref/out value's tangent is ref/out too (in: by value).
                 string? dotModifier = v.Modifier == "in" ? null : v.Modifier;
                 if (v.Storage == Storage.Struct)
@@ -220,7 +221,8 @@ namespace DiffGen.Generator.Forward
                 }
             }
             w.AddRange(_decls);
-            // An out value's tangent must be assigned on every path; it starts at zero like the value's own derivative.
+            // An out value and its tangent must be assigned on every path (early returns become flags the compiler
+            // cannot follow): both start at zero.
             foreach (var d in outDots) w.Add(Set(N(d), new CsVerbatim("default")));
             w.AddRange(body);
             if (_a.ResultVar >= 0 && _vars[_a.ResultVar].IsContainer)

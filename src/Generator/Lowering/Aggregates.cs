@@ -386,19 +386,27 @@ namespace DiffGen.Generator.Lowering
             if (!TryMapType(type, out _, out _) && !IsInactiveType(type) && (IsDifferentiableStruct(type) || type.TypeKind == TypeKind.Class))
             {
                 if (IsDifferentiableStruct(type))
+                {
+                    // A struct-typed property (or readonly field) of this cannot be assigned field by field
+                    // (CS1612): its fields are reached through a reference to its storage.
+                    string? acc = container == _this && path.IndexOf('.', 1) < 0
+                        && _method.ContainingType?.IsValueType == false
+                        && (member is IPropertySymbol || member is IFieldSymbol { IsReadOnly: true }) ? DeclareAccessor(member) : null;
                     foreach (var l in Layout(type)!)
-                        if (!_leaves.ContainsKey((container, path + l.Path))) CreateLeaf(container, path + l.Path, l);
+                        if (!_leaves.ContainsKey((container, path + l.Path))) CreateLeaf(container, path + l.Path, l, acc, l.Path);
+                }
                 return new PathPlace(container, path);
             }
             int id = LeafOf(container, path, type, member, at);
             return id < 0 ? null : new VarPlace(id);
         }
 
-        private void CreateLeaf(int container, string path, Leaf l)
+        private void CreateLeaf(int container, string path, Leaf l, string? accessor = null, string? accessorPath = null)
         {
             int id = _vars.Count;
             var c = _vars[container];
-            _vars.Add(new Var(id, c.Name + path, l.Ty, Storage.Scalar, VarRole.Leaf, -1, c.NoDiff || !(l.Ty == Ty.Double || l.Ty == Ty.Float), l.TypeName, container, path));
+            _vars.Add(new Var(id, accessor != null ? accessor + "(this)" + accessorPath : c.Name + path, l.Ty, Storage.Scalar, VarRole.Leaf, -1,
+                c.NoDiff || !(l.Ty == Ty.Double || l.Ty == Ty.Float), l.TypeName, container, accessor != null ? accessorPath : path, null, accessor));
             _leaves[(container, path)] = id;
         }
 

@@ -84,8 +84,11 @@ namespace DiffGen.Generator.Lowering
             return _model.GetSymbolInfo(e, _ct).Symbol is ISymbol s && _rows.TryGetValue(s, out row);
         }
 
-        /// <summary>An index: an int or long expression (no '^' or ranges). Null after a diagnostic.</summary>
-        private Expr? LowerIndex(ArgumentSyntax argument, List<Stmt> pre, ExprContext ctx)
+        /// <summary>
+        /// An index: an int or long expression, or <c>^k</c> (length - k) where the dimension's length is
+        /// given; no ranges. Null after a diagnostic.
+        /// </summary>
+        private Expr? LowerIndex(ArgumentSyntax argument, List<Stmt> pre, ExprContext ctx, Expr? length = null)
         {
             var syntax = argument.Expression;
             if (argument.NameColon != null || !argument.RefKindKeyword.IsKind(SyntaxKind.None))
@@ -95,8 +98,19 @@ namespace DiffGen.Generator.Lowering
             }
             if (syntax is PrefixUnaryExpressionSyntax hat && hat.IsKind(SyntaxKind.IndexExpression))
             {
-                Unsupported(syntax, "'^' indices are not supported; use u[u.Length - k]");
-                return null;
+                if (length == null)
+                {
+                    Unsupported(syntax, "'^' indices are supported on arrays and spans indexed directly; use u[u.Length - k]");
+                    return null;
+                }
+                var fromEnd = LowerExpr(hat.Operand, pre, ctx == ExprContext.Target ? ExprContext.Plain : ctx);
+                if (IsError(fromEnd)) return null;
+                if (fromEnd.Type != Ty.Int)
+                {
+                    Unsupported(syntax, "indices must be int");
+                    return null;
+                }
+                return new Binary(BinOp.Sub, length, fromEnd, Ty.Int);
             }
             if (syntax is RangeExpressionSyntax)
             {
@@ -151,9 +165,9 @@ namespace DiffGen.Generator.Lowering
                 return Unsupported(ea, rank == 1 ? "only one index: this is a one-dimensional " + (v.Storage == Storage.Array ? "array" : "span")
                     : "this array has " + rank + " dimensions: index it with " + rank + " indices");
             var indices = new List<Expr>();
-            foreach (var a in args)
+            for (int k = 0; k < args.Count; k++)
             {
-                var index = LowerIndex(a, pre, ctx);
+                var index = LowerIndex(args[k], pre, ctx, rank == 1 ? new LenRef(arr) : new LenRef(arr, k));
                 if (index == null) return Error();
                 indices.Add(index);
             }

@@ -985,10 +985,11 @@ namespace DiffGen.Generator.Lowering
         private void LowerSwitch(SwitchStatementSyntax ss, List<Stmt> output)
         {
             var governing = LowerExpr(ss.Expression, output, ExprContext.Plain);
-            bool isEnum = governing.Type == Ty.Other && _model.GetTypeInfo(ss.Expression, _ct).Type?.TypeKind == TypeKind.Enum;
+            var governingType = _model.GetTypeInfo(ss.Expression, _ct).Type;
+            bool isEnum = governing.Type == Ty.Other && (governingType?.TypeKind == TypeKind.Enum || governingType?.SpecialType == SpecialType.System_String);
             if (governing.Type != Ty.Int && governing.Type != Ty.Long && governing.Type != Ty.Bool && !isEnum)
             {
-                Report(Descriptors.UnsupportedStatement, ss.Expression.GetLocation(), "switch statement", "switch on an int, long, bool or enum value only");
+                Report(Descriptors.UnsupportedStatement, ss.Expression.GetLocation(), "switch statement", "switch on an int, long, bool, enum or string value only");
                 return;
             }
             Expr g = governing;

@@ -25,6 +25,9 @@ public static class TestCompilation
         return [.. refs];
     });
 
+    /// <summary>The framework assemblies and DiffGen.Runtime, loaded once and shared by every compilation.</summary>
+    public static ImmutableArray<MetadataReference> DefaultReferences => References.Value;
+
     public static CSharpParseOptions ParseOptions { get; } = new(LanguageVersion.Latest);
 
     public static CSharpCompilation Create(params string[] sources) =>
