@@ -1554,7 +1554,7 @@ namespace DiffGen.Generator.Lowering
                 }
                 receiver = _this;
                 // The call may change any of the object's state: every field is a variable the caller tapes around it.
-                if (UsesInstanceState(symbol)) DeclareAllState(inv);
+                if (BuildCallee(symbol).UsesThis) DeclareAllState(inv);
             }
             int reported = _diagnostics.Count;
             int result = LowerCallCore(inv, symbol, inv.ArgumentList.Arguments.Select(a => a.Expression).ToList(), inv.ArgumentList.Arguments, receiver, output, ctx, discardResult);

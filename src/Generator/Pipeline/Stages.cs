@@ -138,8 +138,9 @@ namespace DiffGen.Generator.Pipeline
                 foreach (var a in d.Aliases)
                 {
                     var callee = table[a.CalleeSignature];
-                    bool writes = callee == null ? true // a hand-written derivative: assume it writes
-                        : callee.Params.Count > a.Second && (callee.Params[a.First].Writes || callee.Params[a.Second].Writes);
+                    // Without an entry (a hand-written derivative) lowering's assumption stands: it may write.
+                    bool writes = callee == null
+                        || callee.Params.Count > a.Second && (callee.Params[a.First].Writes || callee.Params[a.Second].Writes);
                     if (writes) list.Add(a.Aliased);
                 }
                 if (table.Failure != null)
