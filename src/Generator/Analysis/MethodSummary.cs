@@ -27,7 +27,7 @@ namespace DiffGen.Generator.Analysis
     /// (no source positions, nothing of its callees): whether it uses float, structs or instance state, multi-dimensional arrays,
     /// or a construct the dual pullback cannot print (<c>ReverseTransformer.UsesUnsupportedDual</c>), whether its pullback has halves, how it uses each span
     /// parameter, which methods it calls, which modes its attribute asks for (null: the project's
-    /// default), and whether it is [DataParallel] (callers call its <c>{Name}Parallel</c> form). <see cref="CapabilityTable"/> combines the summaries of a compilation.
+    /// default), whether it is [DataParallel] (callers call its <c>{Name}Parallel</c> form), and whether it returns an array (no dual or vector form). <see cref="CapabilityTable"/> combines the summaries of a compilation.
     /// </summary>
     internal sealed record MethodSummary(
         string Signature,
@@ -41,7 +41,8 @@ namespace DiffGen.Generator.Analysis
         EquatableArray<CalleeRef> Callees,
         EquatableArray<SpanUse> Params,
         DerivativeModes? Requested,
-        bool DataParallel = false)
+        bool DataParallel = false,
+        bool ReturnsArray = false)
     {
         /// <summary>Summarises a lowered method.</summary>
         public static MethodSummary Of(MethodModel model, DerivativeModes? requested)
@@ -61,7 +62,7 @@ namespace DiffGen.Generator.Analysis
                 model.Vars.Any(v => v.IsMultiDim),
                 Reverse.ReverseTransformer.UsesUnsupportedDual(model.Body),
                 model.Callees.Select(c => new CalleeRef(c.Signature, c.Name)).ToEquatableArray(),
-                paramsUse.ToEquatableArray(), requested, model.DataParallel);
+                paramsUse.ToEquatableArray(), requested, model.DataParallel, model.ReturnsArray);
         }
 
         private sealed class SpanUseBuilder

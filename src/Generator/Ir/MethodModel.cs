@@ -1,3 +1,5 @@
+using System.Linq;
+
 namespace DiffGen.Generator.Ir
 {
     /// <summary>A containing type declaration, outermost first: keyword ("class", "struct", "record", "record struct") and name with type parameters.</summary>
@@ -32,6 +34,9 @@ namespace DiffGen.Generator.Ir
         bool DataParallel = false,
         bool Ilgpu = false)
     {
+        /// <summary>Whether the method returns an array (its result variable is an array; ReturnType is Other).</summary>
+        public bool ReturnsArray => ReturnType == Ty.Other && Vars.Any(v => v.Role == VarRole.Result && !v.IsContainer && v.Storage == Storage.Array);
+
         /// <summary>The attribute line that asks the JIT to inline a generated derivative, as the primal asks.</summary>
         public string? InliningAttribute => AggressiveInlining
             ? "[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]"
