@@ -500,7 +500,8 @@ namespace DiffGen.Generator.Reverse
             bool Differentiated(Var v) => !v.NoDiff && (v.IsReal || v.Storage == Storage.Struct && _containerBar.ContainsKey(v.Id));
             var activeIn = parms.Where(v => Differentiated(v) && v.Modifier != "out").Select(v => v.Name).ToList();
             var activeOut = parms.Where(v => Differentiated(v) && (v.IsWritableSpan && WritesVar(_body, v.Id) || Analyzer.IsInOut(v))).Select(v => v.Name).ToList();
-            if (realResult) activeOut.Insert(0, "return value");
+            if (realResult || _m.ReturnType == Ty.Other && _a.ResultVar >= 0 && _vars.Any(v => (v.Id == _a.ResultVar || v.Container == _a.ResultVar) && v.IsReal && _a.Active[v.Id]))
+                activeOut.Insert(0, "return value");
             var taped = _a.Pushes.Select(p => _vars[p.Var].Name).Distinct().OrderBy(x => x, System.StringComparer.Ordinal).ToList();
             var recomputed = _a.Recomputed.Select(v => _vars[v].Name).OrderBy(x => x, System.StringComparer.Ordinal).ToList();
             summary = new List<string>
