@@ -179,7 +179,8 @@ namespace DiffGen.Generator.Lowering
         }
 
         /// <summary>
-        /// After lowering: the result array is created once, outside loops (the pullback's resultBar is one array),
+        /// After lowering: the returned local is created once, outside loops (the pullback's resultBar is one array;
+        /// a copy made at a return runs once however deep in loops the return is),
         /// and a method returning an array is called outside loops (each call's result is a new array, whose
         /// adjoint the reverse sweep would need per iteration).
         /// </summary>
@@ -187,7 +188,7 @@ namespace DiffGen.Generator.Lowering
         {
             switch (s)
             {
-                case Alloc al when al.Var == _result && loops.Count > 0:
+                case Alloc al when al.Var == _result && _resultLocal != null && loops.Count > 0:
                     Report(Descriptors.UnsupportedLocal, _allocLocations.TryGetValue(al.Id, out var at) ? at : _returnTypeLocation!, _vars[al.Var].Name, ArrayTypeText(_vars[al.Var]),
                         " as the returned array inside a loop (create the array the method returns once, before its loops)");
                     break;
