@@ -243,6 +243,24 @@ public static partial class Returns
         return ((a * d, b), c * c);
     }
 
+    /// <summary>A tuple parameter (its adjoint is a tuple, accumulated element by element) and a tuple local.</summary>
+    [Differentiable]
+    public static double TupleParameter((double X, double Y) p, double s)
+    {
+        var q = (p.X * s, p.Item2 + s);
+        q.Item1 += Math.Sin(q.Item2);
+        return q.Item1 * p.Y;
+    }
+
+    /// <summary>An array of tuples, read element by element.</summary>
+    [Differentiable]
+    public static double SumOfProducts((double A, double B)[] pairs)
+    {
+        double s = 0;
+        for (int i = 0; i < pairs.Length; i++) s += pairs[i].A * pairs[i].B;
+        return s;
+    }
+
     /// <summary>Returns a tuple of numbers computed from an array returned by a callee.</summary>
     [Differentiable]
     public static (double First, double Last) Ends(double[] x)

@@ -251,6 +251,23 @@ public class ReturnTests
     }
 
     [Fact]
+    public void TupleParametersLocalsAndArrays()
+    {
+        double Loss(double[] q) => Returns.TupleParameter((q[0], q[1]), q[2]);
+        (double X, double Y) pBar = default;
+        double sBar = 0;
+        double y = Returns.TupleParameterPullback((0.4, -0.7), 1.3, 1.0, ref pBar, ref sBar);
+        Assert.Equal(Returns.TupleParameter((0.4, -0.7), 1.3), y);
+        GradCheck.AssertClose([pBar.X, pBar.Y, sBar], Fd(Loss, [0.4, -0.7, 1.3]), 1e-6, "dL/d(p, s)");
+
+        var pairs = new (double A, double B)[] { (0.5, -1.0), (2.0, 0.25), (-0.3, 0.8) };
+        var pairsBar = new (double A, double B)[3];
+        Returns.SumOfProductsPullback(pairs, 1.0, pairsBar);
+        double Loss2(double[] q) => Returns.SumOfProducts([(q[0], q[1]), (q[2], q[3]), (q[4], q[5])]);
+        GradCheck.AssertClose(pairsBar.SelectMany(t => new[] { t.A, t.B }).ToArray(), Fd(Loss2, pairs.SelectMany(t => new[] { t.A, t.B }).ToArray()), 1e-6, "dL/dpairs");
+    }
+
+    [Fact]
     public void Pushforwards_OfArrayAndTupleResults()
     {
         var x = Data(6, 23);
