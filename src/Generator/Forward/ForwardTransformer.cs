@@ -227,6 +227,12 @@ namespace DiffGen.Generator.Forward
             // cannot follow): both start at zero.
             foreach (var d in outDots) w.Add(Set(N(d), new CsVerbatim("default")));
             w.AddRange(body);
+            foreach (var sw in _m.FinalSwaps)
+            {
+                // The method ends by swapping two array fields; their tangents follow.
+                w.Add(Reverse.ReverseTransformer.SwapStmt(N(_vars[sw.A].Name), N(_vars[sw.B].Name)));
+                if (thisDot != null) w.Add(Reverse.ReverseTransformer.SwapStmt(N(thisDot + _vars[sw.A].Path), N(thisDot + _vars[sw.B].Path)));
+            }
             if (_a.ResultVar >= 0 && _vars[_a.ResultVar].IsContainer)
             {
                 var rv = _a.ResultVar;

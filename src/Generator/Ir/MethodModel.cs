@@ -32,7 +32,8 @@ namespace DiffGen.Generator.Ir
         EquatableArray<string> Accessors = default,
         string? ReturnTypeName = null,
         bool DataParallel = false,
-        bool Ilgpu = false)
+        bool Ilgpu = false,
+        EquatableArray<FieldSwap> FinalSwaps = default)
     {
         /// <summary>Whether the method returns an array (its result variable is an array; ReturnType is Other).</summary>
         public bool ReturnsArray => ReturnType == Ty.Other && Vars.Any(v => v.Role == VarRole.Result && !v.IsContainer && v.Storage == Storage.Array);
@@ -42,6 +43,9 @@ namespace DiffGen.Generator.Ir
             ? "[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]"
             : null;
     }
+
+    /// <summary>Two array fields of <c>this</c> (leaf variables) that the method swaps as its last statement (a double buffer).</summary>
+    internal sealed record FieldSwap(int A, int B);
 
     /// <summary>
     /// The source statement an IR statement came from, whitespace-normalised (so a re-indented method

@@ -323,7 +323,8 @@ namespace DiffGen.Generator.Lowering
                 _accessors.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => kv.Value).ToEquatableArray(),
                 _result >= 0 ? (_method.ReturnType is IArrayTypeSymbol ? TypeText(_method.ReturnType) : OtherTypeName(_method.ReturnType)) : null,
                 IsDataParallel(_method),
-                IsDataParallel(_method) && _model.Compilation.GetTypeByMetadataName("ILGPU.ArrayView`1") != null);
+                IsDataParallel(_method) && _model.Compilation.GetTypeByMetadataName("ILGPU.ArrayView`1") != null,
+                _finalSwaps.ToEquatableArray());
         }
 
         /// <summary>

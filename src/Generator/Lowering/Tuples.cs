@@ -89,6 +89,7 @@ namespace DiffGen.Generator.Lowering
         {
             if (!(assign.Left is DeclarationExpressionSyntax || assign.Left is TupleExpressionSyntax)) return false;
             if (!assign.IsKind(SyntaxKind.SimpleAssignmentExpression)) return false;
+            if (TryLowerFieldSwap(assign)) return true;
             var info = _model.GetTypeInfo(assign.Right, _ct);
             var rightType = info.Type ?? info.ConvertedType;
             if (assign.Right is TupleExpressionSyntax && _model.GetTypeInfo(assign.Left, _ct).Type is ITypeSymbol leftType) rightType = leftType;

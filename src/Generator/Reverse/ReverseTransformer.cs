@@ -340,6 +340,7 @@ namespace DiffGen.Generator.Reverse
             var revTapes = _tapes = new SortedSet<Ty>();
             var revRefTapes = _refTapes = new SortedSet<Ty>();
             var rev = new List<CsStmt>();
+            rev.AddRange(SwapShadowFields());
             Reverse(_body, rev);
             // Adjoints go back to the caller: added for inputs, stored for ref/out (shadow semantics).
             foreach (var kv in _paramAccumulator) rev.Add(_inOut.Contains(kv.Key) ? Set(N(kv.Value), N(_bar[kv.Key])) : Add(N(kv.Value), N(_bar[kv.Key])));
@@ -427,6 +428,8 @@ namespace DiffGen.Generator.Reverse
                 body.Add(new CsComment("Reverse sweep"));
                 body.AddRange(rev);
                 foreach (var r in restored) body.AddRange(RestoreFinal(r, finals[r]));
+                // The method's last statement swapped two array fields: the pullback leaves them as it does.
+                foreach (var sw in _m.FinalSwaps) body.Add(SwapStmt(N(_vars[sw.A].Name), N(_vars[sw.B].Name)));
                 body.AddRange(recycle);
                 foreach (var t in _tapes) body.Add(Do(Call(Member(TapeName(t), "Dispose"))));
                 if (rentsTape) body.Add(Do(Call(Member(_tape, "Return"))));
@@ -516,6 +519,20 @@ namespace DiffGen.Generator.Reverse
         }
 
         private string Modifiers(string access) => _m.IsInstance ? access : access + " static";
+
+        internal static CsStmt SwapStmt(CsExpr a, CsExpr b) =>
+            new CsRawStmt("(" + CsPrinter.Expr(a) + ", " + CsPrinter.Expr(b) + ") = (" + CsPrinter.Expr(b) + ", " + CsPrinter.Expr(a) + ");");
+
+        /// <summary>
+        /// The shadow's fields follow the primal's swap: the seed names the arrays as the method leaves them,
+        /// the reverse sweep as they were before the swap (the body is analysed without it).
+        /// </summary>
+        private IEnumerable<CsStmt> SwapShadowFields()
+        {
+            if (_thisBar == null) yield break;
+            foreach (var sw in _m.FinalSwaps)
+                yield return SwapStmt(N(_thisBar + _vars[sw.A].Path), N(_thisBar + _vars[sw.B].Path));
+        }
 
         /// <summary>
         /// The check of an array result's adjoint against the result, once the forward sweep has made the

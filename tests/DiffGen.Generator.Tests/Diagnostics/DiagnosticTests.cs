@@ -23,6 +23,7 @@ public class DiagnosticTests
         { "DG0103", "public static partial class C { [Differentiable] public static [|double[]|] F(double[] x) { while (true) { var r = new double[x.Length]; r[0] = x[0] * 2; if (r[0] > 1) return r; x[0] += 1; } } }", "inside a loop" },
         { "DG0104", "public static partial class C { [Differentiable] public static double[] G(double[] v) { var r = new double[v.Length]; r[0] = v[0]; return r; } [Differentiable] public static double F(double[] x) { double s = 0; for (int k = 0; k < 2; k++) { var y = [|G(x)|]; s += y[0]; } return s; } }", "returning an array" },
         { "DG0102", "public static partial class C { [Differentiable] public static double[][] F(double[][] x) { x[0][0] *= 2; return [|x|]; } }", "jagged" },
+        { "DG0102", "public partial class B { double[] _a = new double[2]; double[] _b = new double[2]; [Differentiable] public void Step(double s) { [|(_a, _b) = (_b, _a)|]; _a[0] *= s; } }", "last statement" },
         { "DG0102", "public sealed class P { public int A; public void Deconstruct(out double a, out double b) { a = A; b = A; } } public static partial class C { [Differentiable] public static double F(double x, P p) { var (a, b) = [|p|]; return x * a; } }", "value tuple" },
         { "DG0005", "public static partial class C { [Differentiable] public static double F[|<TT>|](double x) => x; }", "generic" },
         { "DG0006", "public static partial class C { [Differentiable] public static extern double [|F|](double x); }", "no body" },

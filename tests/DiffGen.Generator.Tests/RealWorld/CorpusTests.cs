@@ -27,7 +27,6 @@ public class CorpusTests
         ["Methods/StructSpringDamper.cs"] = "a struct method's call with ref arguments",
         ["Simulators/Cloth.cs"] = "bool[] field",
         ["Simulators/DoublePendulum.cs"] = "readonly record struct parameter with init-only properties (adjoint fields not assignable)",
-        ["Simulators/HeatPlate.cs"] = "tuple swap of array fields",
         ["Simulators/NBody.cs"] = "arrays of class objects saved whole (Tape.CopyOf needs unmanaged elements)",
     };
 
