@@ -243,6 +243,19 @@ public static partial class Returns
         return ((a * d, b), c * c);
     }
 
+    /// <summary>A tuple-returning callee called once per iteration, its elements deconstructed in the loop.</summary>
+    [Differentiable]
+    public static double PolarSum(double[] xs, double y)
+    {
+        double s = 0;
+        for (int i = 0; i < xs.Length; i++)
+        {
+            var (r, a) = Polar(xs[i], y);
+            s += r * a;
+        }
+        return s;
+    }
+
     /// <summary>A tuple parameter (its adjoint is a tuple, accumulated element by element) and a tuple local.</summary>
     [Differentiable]
     public static double TupleParameter((double X, double Y) p, double s)

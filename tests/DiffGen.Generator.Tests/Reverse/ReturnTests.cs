@@ -260,6 +260,12 @@ public class ReturnTests
         Assert.Equal(Returns.TupleParameter((0.4, -0.7), 1.3), y);
         GradCheck.AssertClose([pBar.X, pBar.Y, sBar], Fd(Loss, [0.4, -0.7, 1.3]), 1e-6, "dL/d(p, s)");
 
+        var xs = Data(5, 28);
+        var xsBar = new double[5];
+        double yBar = 0;
+        Returns.PolarSumPullback(xs, 0.8, 1.0, xsBar, ref yBar);
+        GradCheck.AssertClose([.. xsBar, yBar], Fd(q => Returns.PolarSum(q[..5], q[5]), [.. xs, 0.8]), 1e-6, "dL/d(xs, y) of tuple calls in a loop");
+
         var pairs = new (double A, double B)[] { (0.5, -1.0), (2.0, 0.25), (-0.3, 0.8) };
         var pairsBar = new (double A, double B)[3];
         Returns.SumOfProductsPullback(pairs, 1.0, pairsBar);
@@ -277,6 +283,13 @@ public class ReturnTests
         var (r, rDot) = Returns.RunningSumPushforward(x, dx, 0.7, 0.3);
         Assert.Equal(Returns.RunningSum(x, 0.7), r);
         GradCheck.AssertClose(rDot, Fd1(p => Returns.RunningSum(p[..6], p[6]), [.. x, 0.7], [.. dx, 0.3]), 1e-6, "tangent of a running sum");
+
+        var (rf, rfDot) = Returns.RunningSumFPushforward(F(x), F(dx), 0.7f, 0.3f);
+        Assert.Equal(Returns.RunningSumF(F(x), 0.7f), rf);
+        GradCheck.AssertClose(D(rfDot), Fd1(p => Returns.RunningSum(p[..6], p[6]), [.. x, 0.7], [.. dx, 0.3]), 1e-3, "float tangent of a running sum");
+        var (mf, mfDot) = Returns.MomentsFPushforward(F(x), F(dx));
+        Assert.Equal(Returns.MomentsF(F(x)), mf);
+        GradCheck.AssertClose([mfDot.Mean, mfDot.Variance], Fd1(q => { var (a, b) = Returns.Moments(q); return [a, b]; }, x, dx), 1e-3, "float tangent of moments");
 
         var (p, pDot) = Returns.SoftmaxPushforward(x, dx);
         Assert.Equal(Returns.Softmax(x), p);
