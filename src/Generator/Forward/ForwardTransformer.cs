@@ -242,7 +242,7 @@ namespace DiffGen.Generator.Forward
             {
                 // An array result comes back with its tangent, an array of the same shape.
                 var rv = _vars[_a.ResultVar];
-                w.Add(new CsReturn(new CsVerbatim("(" + rv.Name + ", " + (_dot.TryGetValue(rv.Id, out var ad) ? ad : CsPrinter.Expr(ArrayShapes.ZerosLike(rv, N(rv.Name)))) + ")")));
+                w.Add(new CsReturn(new CsVerbatim("(" + (_m.ResultAlias ?? rv.Name) + ", " + (_dot.TryGetValue(rv.Id, out var ad) ? ad : CsPrinter.Expr(ArrayShapes.ZerosLike(rv, N(rv.Name)))) + ")")));
             }
             else if (_a.ResultVar >= 0)
             {

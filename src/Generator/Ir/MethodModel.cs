@@ -33,8 +33,12 @@ namespace DiffGen.Generator.Ir
         string? ReturnTypeName = null,
         bool DataParallel = false,
         bool Ilgpu = false,
-        EquatableArray<FieldSwap> FinalSwaps = default)
+        EquatableArray<FieldSwap> FinalSwaps = default,
+        string? ResultAlias = null)
     {
+        // ResultAlias: the array parameter every return statement returns (the method returns its input): the
+        // derivatives return it too, where the derivative itself sees a copy of it in the result variable.
+
         /// <summary>Whether the method returns an array (its result variable is an array; ReturnType is Other).</summary>
         public bool ReturnsArray => ReturnType == Ty.Other && Vars.Any(v => v.Role == VarRole.Result && !v.IsContainer && v.Storage == Storage.Array);
 

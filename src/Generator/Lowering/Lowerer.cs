@@ -324,7 +324,8 @@ namespace DiffGen.Generator.Lowering
                 _result >= 0 ? (_method.ReturnType is IArrayTypeSymbol ? TypeText(_method.ReturnType) : OtherTypeName(_method.ReturnType)) : null,
                 IsDataParallel(_method),
                 IsDataParallel(_method) && _model.Compilation.GetTypeByMetadataName("ILGPU.ArrayView`1") != null,
-                _finalSwaps.ToEquatableArray());
+                _finalSwaps.ToEquatableArray(),
+                _resultAlias);
         }
 
         /// <summary>

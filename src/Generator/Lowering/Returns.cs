@@ -26,6 +26,9 @@ namespace DiffGen.Generator.Lowering
         /// <summary>The local every return statement returns, when the method returns an array held in one local.</summary>
         private ILocalSymbol? _resultLocal;
 
+        /// <summary>The array parameter every return statement returns, if any: the derivatives return it as the method does.</summary>
+        private string? _resultAlias;
+
         /// <summary>Where the method's return type is written (diagnostics about the result go there).</summary>
         private Location? _returnTypeLocation;
 
@@ -50,7 +53,11 @@ namespace DiffGen.Generator.Lowering
             {
                 _resultLocal = ReturnedLocal(syntax);
                 // Not one local: each return copies into this array (created at the return).
-                if (_resultLocal == null) _result = AddVar("_result", elem, Storage.Array, VarRole.Result, -1, false, null, null, rank, jagged);
+                if (_resultLocal == null)
+                {
+                    _result = AddVar("_result", elem, Storage.Array, VarRole.Result, -1, false, null, null, rank, jagged);
+                    _resultAlias = ReturnedParameter(syntax)?.Name;
+                }
                 return;
             }
             Report(Descriptors.UnsupportedReturn, _returnTypeLocation, TypeText(type));
@@ -73,6 +80,22 @@ namespace DiffGen.Generator.Lowering
             if (local == null) return null;
             var init = (local.DeclaringSyntaxReferences.FirstOrDefault()?.GetSyntax(_ct) as VariableDeclaratorSyntax)?.Initializer?.Value;
             return init is ArrayCreationExpressionSyntax || init is InvocationExpressionSyntax ? local : null;
+        }
+
+        /// <summary>The array parameter (not a span) that every return statement (or the expression body) returns, or null.</summary>
+        private IParameterSymbol? ReturnedParameter(BaseMethodDeclarationSyntax syntax)
+        {
+            var returned = syntax.ExpressionBody != null ? new[] { syntax.ExpressionBody.Expression }
+                : syntax.Body?.DescendantNodes(n => !(n is LocalFunctionStatementSyntax || n is AnonymousFunctionExpressionSyntax)).OfType<ReturnStatementSyntax>().Select(r => r.Expression).ToArray();
+            if (returned == null || returned.Length == 0) return null;
+            IParameterSymbol? parameter = null;
+            foreach (var e in returned)
+            {
+                if (!(e is IdentifierNameSyntax id) || !(_model.GetSymbolInfo(id, _ct).Symbol is IParameterSymbol p) || !(p.Type is IArrayTypeSymbol) || p.RefKind != RefKind.None) return null;
+                if (parameter != null && !SymbolEqualityComparer.Default.Equals(parameter, p)) return null;
+                parameter = p;
+            }
+            return parameter;
         }
 
         /// <summary>

@@ -433,7 +433,8 @@ namespace DiffGen.Generator.Reverse
                 body.AddRange(recycle);
                 foreach (var t in _tapes) body.Add(Do(Call(Member(TapeName(t), "Dispose"))));
                 if (rentsTape) body.Add(Do(Call(Member(_tape, "Return"))));
-                if (_a.ResultVar >= 0) body.Add(new CsReturn(N(_vars[_a.ResultVar].Name)));
+                // A method returning its input array: the pullback returns that array too (its derivative used a copy).
+                if (_a.ResultVar >= 0) body.Add(new CsReturn(N(_m.ResultAlias ?? _vars[_a.ResultVar].Name)));
                 // A scalar function the user asked to inline (an interpolation called per cell) gets the same
                 // request on its pullback, which the reverse sweeps of its callers call per cell.
                 var attrs = _m.AggressiveInlining ? new[] { Names.AggressiveInlining } : new string[0];

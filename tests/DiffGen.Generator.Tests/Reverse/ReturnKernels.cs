@@ -148,7 +148,7 @@ public static partial class Returns
         return m;
     }
 
-    /// <summary>Returns its two-dimensional input after updating it (a copy of it comes back from the pullback).</summary>
+    /// <summary>Returns its two-dimensional input after updating it.</summary>
     [Differentiable]
     public static double[,] SquareEntries(double[,] a)
     {

@@ -90,8 +90,8 @@ public class ReturnTests
         double sBar = 0;
         var r = Returns.ScaleInPlacePullback(x, 1.3, (double[])w.Clone(), xBar, ref sBar);
         var expected = Returns.ScaleInPlace((double[])x0.Clone(), 1.3);
-        Assert.Equal(expected, r);
-        Assert.Equal(expected, x); // the pullback leaves x as the method does
+        Assert.Same(x, r); // the pullback returns the input array itself, as the method does
+        Assert.Equal(expected, x); // and leaves it as the method does
         GradCheck.AssertClose([.. xBar, sBar], fd, 1e-6, "dL/d(x0, s)");
 
         var xf = F(x0);
@@ -169,13 +169,14 @@ public class ReturnTests
         // A wrong-shaped resultBar is refused before any adjoint is touched.
         Assert.Throws<ArgumentException>(() => Returns.OuterPullback(u, v, new double[4, 3], new double[3], new double[4]));
 
-        // A returned two-dimensional input (updated in place): the pullback returns a copy with its contents.
+        // A returned two-dimensional input (updated in place): the pullback returns it, with the method's contents.
         var a0 = Data(6, 16);
         var w2 = Data(6, 17);
         double Loss2(double[] p) => Dot(w2, Flat(Returns.SquareEntries(M(p, 2, 3))));
         var aBar = new double[2, 3];
         var a = M(a0, 2, 3);
         var sq = Returns.SquareEntriesPullback(a, M(w2, 2, 3), aBar);
+        Assert.Same(a, sq);
         Assert.Equal(Flat(Returns.SquareEntries(M(a0, 2, 3))), Flat(sq));
         GradCheck.AssertClose(Flat(aBar), Fd(Loss2, a0), 1e-6, "dL/da of a returned input matrix");
 
@@ -314,6 +315,7 @@ public class ReturnTests
         var x2 = (double[])x.Clone();
         var dx2 = (double[])dx.Clone();
         var (s, sDot) = Returns.ScaleInPlacePushforward(x2, dx2, 1.3, 0.4);
+        Assert.Same(x2, s);
         Assert.Equal(Returns.ScaleInPlace((double[])x.Clone(), 1.3), s);
         GradCheck.AssertClose(sDot, Fd1(q => Returns.ScaleInPlace(q[..6], q[6]), [.. x, 1.3], [.. dx, 0.4]), 1e-6, "tangent of a returned input");
     }

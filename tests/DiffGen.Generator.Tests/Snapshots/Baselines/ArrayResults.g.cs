@@ -72,7 +72,7 @@ namespace Snap
             _tape.Recycle(xFinal);
             _tapeDouble.Dispose();
             _tape.Return();
-            return _result;
+            return x;
         }
 
         /// <summary>Forward-mode derivative of <see cref="Damp"/>: returns its result with the tangent along the given input tangents (see docs/generated-code.md).</summary>
@@ -93,7 +93,7 @@ namespace Snap
                 resultDot[_k0] = xDot[_k0];
                 _result[_k0] = x[_k0];
             }
-            return (_result, resultDot);
+            return (x, resultDot);
         }
     }
 }
