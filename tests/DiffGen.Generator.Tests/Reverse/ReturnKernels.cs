@@ -128,6 +128,10 @@ public static partial class Returns
     [Differentiable]
     public static double[] DoubledSquares(double[] x) => Squares(x, 2.0);
 
+    /// <summary>A call's array passed straight to another call.</summary>
+    [Differentiable]
+    public static double[] NestedSquares(double[] x) => Squares(Squares(x, 0.5), 2.0);
+
     [Differentiable]
     public static double[,] Outer(double[] u, double[] v)
     {

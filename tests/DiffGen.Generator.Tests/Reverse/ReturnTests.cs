@@ -144,6 +144,13 @@ public class ReturnTests
         var d = Returns.DoubledSquaresPullback(z, (double[])w.Clone(), dBar);
         Assert.Equal(Returns.DoubledSquares(z), d);
         GradCheck.AssertClose(dBar, Fd(p => Dot(w, Returns.DoubledSquares(p)), z), 1e-6, "dL/dz of a returned call");
+        var nBar = new double[5];
+        var n = Returns.NestedSquaresPullback(z, (double[])w.Clone(), nBar);
+        Assert.Equal(Returns.NestedSquares(z), n);
+        GradCheck.AssertClose(nBar, Fd(p => Dot(w, Returns.NestedSquares(p)), z), 1e-6, "dL/dz of nested calls");
+        var (nv, nDot) = Returns.NestedSquaresPushforward(z, w);
+        Assert.Equal(Returns.NestedSquares(z), nv);
+        GradCheck.AssertClose(nDot, GradCheck.FiniteDifferenceDirectional(Returns.NestedSquares, z, w), 1e-6, "tangent of nested calls");
     }
 
     [Fact]
