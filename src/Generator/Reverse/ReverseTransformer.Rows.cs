@@ -239,17 +239,16 @@ namespace DiffGen.Generator.Reverse
         {
             while (true)
             {
-                var use = new NameUse();
-                foreach (var s in body) use.Stmt(s);
                 bool changed = false;
-                List<CsStmt> Walk(IEnumerable<CsStmt> stmts)
+                List<CsStmt> Walk(IReadOnlyList<CsStmt> stmts)
                 {
                     var result = new List<CsStmt>();
-                    foreach (var s in stmts)
+                    for (int k = 0; k < stmts.Count; k++)
                     {
-                        switch (s)
+                        switch (stmts[k])
                         {
-                            case CsLocal l when l.Type == CsType.Int && !use.Reads.Contains(l.Name) && !use.Writes.Contains(l.Name) && (l.Init == null || Pure(l.Init)):
+                            // A local is visible in the rest of its block only (C# forbids shadowing it there).
+                            case CsLocal l when l.Type == CsType.Int && (l.Init == null || Pure(l.Init)) && !UsedAfter(stmts, k, l.Name):
                                 changed = true;
                                 break;
                             case CsScope sc:
@@ -260,7 +259,7 @@ namespace DiffGen.Generator.Reverse
                                     break;
                                 }
                             default:
-                                result.Add(s);
+                                result.Add(stmts[k]);
                                 break;
                         }
                     }
@@ -269,6 +268,13 @@ namespace DiffGen.Generator.Reverse
                 body = Walk(body);
                 if (!changed) return body;
             }
+        }
+
+        private static bool UsedAfter(IReadOnlyList<CsStmt> stmts, int k, string name)
+        {
+            var use = new NameUse();
+            for (int m = k + 1; m < stmts.Count; m++) use.Stmt(stmts[m]);
+            return use.Uses(name);
         }
 
         /// <summary>
