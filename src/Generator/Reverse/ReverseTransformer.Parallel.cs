@@ -219,8 +219,11 @@ namespace DiffGen.Generator.Reverse
 
             public bool IsGathered(CsStmt s) => s is CsAssign a && a.Target is CsIndex ix && Offsets.ContainsKey(ix);
 
+            /// <summary>The outer loop's locals that <see cref="OuterDecls"/> recompute before every use of a slice.</summary>
+            public HashSet<string> OuterNames = new HashSet<string>(StringComparer.Ordinal);
+
             /// <summary>Whether a slice reads a private name it does not compute (its value would be stale).</summary>
-            public bool ReadsStale(HashSet<string> needed) => needed.Any(n => PrivatePrimals.Contains(n) && n != PName && n != QName);
+            public bool ReadsStale(HashSet<string> needed) => needed.Any(n => PrivatePrimals.Contains(n) && n != PName && n != QName && !OuterNames.Contains(n));
         }
 
         /// <summary>The pieces of a gather-form reverse of <paramref name="l"/>, or null when the reverse body does not allow it.</summary>
@@ -253,6 +256,7 @@ namespace DiffGen.Generator.Reverse
             {
                 gp.OuterDecls = OuterDeclarations(plan.OuterBody, inner);
                 gp.OriginalOuterDecls = OuterDeclarations(l.Body, inner);
+                gp.OuterNames = new HashSet<string>(gp.OuterDecls.OfType<CsLocal>().Select(d => d.Name), StringComparer.Ordinal);
             }
             foreach (var g in plan.Arrays)
                 foreach (var r in g.Reads)
