@@ -31,7 +31,7 @@ namespace DiffGen.Generator.Reverse
             whyNot = null;
             if (!m.DataParallel || !m.Ilgpu) return null;
             var t = new ReverseTransformer(m, callees, analysis, dual: false);
-            return t.Device(out whyNot);
+            return m.Callees.Count > 0 ? t.CompositeDevice(out whyNot) : t.Device(out whyNot);
         }
 
         private sealed class DeviceLoop

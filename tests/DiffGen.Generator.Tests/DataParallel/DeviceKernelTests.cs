@@ -179,11 +179,52 @@ public class DeviceKernelTests(CpuKernels cpu) : IClassFixture<CpuKernels>
         for (int k = 0; k < 4; k++) Scalar(fd[k], first[k], 1e-6);
     }
 
+    /// <summary>
+    /// A composite (a local array and two calls of a kernel-form method): its device form sequences the callee's
+    /// device kernels, the intermediate on the accelerator, and its pullback runs the callees' device pullbacks
+    /// in reverse order. Against the CPU pullback and central differences.
+    /// </summary>
     [Fact]
-    public void Composite_WithCallsAndArrays_GetsNoKernels()
+    public void Composite_TwoSteps_DeviceMatchesCpu()
     {
-        // TwoSteps allocates and calls: not in kernel form, so no TwoStepsDevice (the summary says why).
-        Assert.Null(typeof(ParallelKernels).GetNestedType("TwoStepsDevice"));
+        int w = 8, h = 6;
+        var q = Rand(w * h, 21); var seed = Rand(w * h, 22); double nu = 0.15;
+        var result = new double[w * h]; var qBar = new double[w * h]; var rBar = (double[])seed.Clone(); double nuBar = 0;
+        ParallelKernels.TwoStepsPullback(q, result, w, h, nu, qBar, rBar, ref nuBar);
+
+        using var dq = _acc.Allocate1D(q); using var dr = _acc.Allocate1D<double>(w * h);
+        using var dqBar = _acc.Allocate1D<double>(w * h); using var drBar = _acc.Allocate1D(seed); using var dnuBar = _acc.Allocate1D<double>(1);
+        dqBar.MemSetToZero(); dnuBar.MemSetToZero();
+        ParallelKernels.TwoStepsDevice.Pullback(_acc, dq.View, dr.View, w, h, nu, dqBar.View, drBar.View, dnuBar.View);
+        Close(result, dr.GetAsArray1D(), 1e-12);
+        Close(qBar, dqBar.GetAsArray1D(), 1e-6);
+        Assert.All(drBar.GetAsArray1D(), v => Assert.Equal(0.0, v)); // the seed is consumed
+        Scalar(nuBar, dnuBar.GetAsArray1D()[0], 1e-6);
+
+        using var dr2 = _acc.Allocate1D<double>(w * h);
+        ParallelKernels.TwoStepsDevice.Run(_acc, dq.View, dr2.View, w, h, nu);
+        Close(result, dr2.GetAsArray1D(), 1e-12);
+
+        // Central differences of <seed, result> along a direction in q and in nu.
+        var dir = Rand(w * h, 23);
+        double Loss(double e)
+        {
+            var r = new double[w * h];
+            ParallelKernels.TwoSteps(q.Select((x, i) => x + e * dir[i]).ToArray(), r, w, h, nu + e);
+            return r.Select((x, i) => x * seed[i]).Sum();
+        }
+        const double step = 1e-6;
+        double fd = (Loss(step) - Loss(-step)) / (2 * step);
+        double ad = dqBar.GetAsArray1D().Select((x, i) => x * dir[i]).Sum() + dnuBar.GetAsArray1D()[0];
+        Scalar(fd, ad, 1e-6);
+    }
+
+    [Fact]
+    public void Methods_OutsideTheDeviceShapes_GetNoKernels()
+    {
+        // SampleRows calls a method inside its loop: neither kernel form nor a composite of calls.
+        Assert.Null(typeof(ParallelKernels).GetNestedType("SampleRowsDevice"));
         Assert.NotNull(typeof(ParallelKernels).GetNestedType("Diffuse2DDevice"));
+        Assert.NotNull(typeof(ParallelKernels).GetNestedType("TwoStepsDevice"));
     }
 }

@@ -983,7 +983,6 @@ namespace Snap
 //   active outputs: result
 //   taped values:   (none)
 //   recomputed:     (none)
-//   no ILGPU kernels: its body is not scalar set-up and data-parallel loops
 #nullable enable
 #pragma warning disable CS0162, CS0168, CS0219
 using System;
@@ -1044,6 +1043,45 @@ namespace Snap
             mid = new double[w * h];
             global::Snap.Kernels2D.DiffuseParallel(q, mid, w, h, a, 1);
             global::Snap.Kernels2D.DiffuseParallel(mid, result, w, h, a, 1);
+        }
+        /// <summary><see cref="TwoSteps"/> on an ILGPU accelerator: <c>Run</c> and <c>Pullback</c> through its callees' device forms (see docs/generated-code.md).</summary>
+        public static class TwoStepsDevice
+        {
+            /// <summary>Runs <see cref="Kernels2D.TwoSteps"/> on <paramref name="accelerator"/> (arrays as views in its memory): its local arrays allocated there, its callees' device forms in order; returns when the device is done.</summary>
+            public static void Run(global::ILGPU.Runtime.Accelerator accelerator, global::ILGPU.ArrayView<double> q, global::ILGPU.ArrayView<double> result, int w, int h, double a)
+            {
+                var _buffers = new global::System.Collections.Generic.List<global::System.IDisposable>();
+                var midBuffer = accelerator.Allocate1D<double>(w * h);
+                _buffers.Add(midBuffer);
+                global::ILGPU.Runtime.ArrayViewExtensions.MemSetToZero(midBuffer.View);
+                global::ILGPU.ArrayView<double> mid = midBuffer.View;
+                global::Snap.Kernels2D.DiffuseDevice.Run(accelerator, q, mid, w, h, a, 1);
+                global::Snap.Kernels2D.DiffuseDevice.Run(accelerator, mid, result, w, h, a, 1);
+                // the buffers are freed once the queued kernels are done
+                accelerator.Synchronize();
+                foreach (var _b in _buffers) _b.Dispose();
+            }
+            /// <summary>The pullback of <see cref="Kernels2D.TwoSteps"/> on <paramref name="accelerator"/>: the forward, then its callees' device pullbacks in reverse order; adds the array inputs' adjoints and the scalar parameters' (element 0 of their one-element views), consumes the seeds in the outputs' adjoints; returns when the device is done.</summary>
+            public static void Pullback(global::ILGPU.Runtime.Accelerator accelerator, global::ILGPU.ArrayView<double> q, global::ILGPU.ArrayView<double> result, int w, int h, double a, global::ILGPU.ArrayView<double> qBar, global::ILGPU.ArrayView<double> resultBar, global::ILGPU.ArrayView<double> aBar)
+            {
+                var _buffers = new global::System.Collections.Generic.List<global::System.IDisposable>();
+                var midBuffer = accelerator.Allocate1D<double>(w * h);
+                _buffers.Add(midBuffer);
+                global::ILGPU.Runtime.ArrayViewExtensions.MemSetToZero(midBuffer.View);
+                global::ILGPU.ArrayView<double> mid = midBuffer.View;
+                var midBarBuffer = accelerator.Allocate1D<double>(mid.IntLength);
+                _buffers.Add(midBarBuffer);
+                global::ILGPU.Runtime.ArrayViewExtensions.MemSetToZero(midBarBuffer.View);
+                global::ILGPU.ArrayView<double> midBar = midBarBuffer.View;
+                global::Snap.Kernels2D.DiffuseDevice.Run(accelerator, q, mid, w, h, a, 1);
+                global::Snap.Kernels2D.DiffuseDevice.Run(accelerator, mid, result, w, h, a, 1);
+                // the reverse: the callees' device pullbacks in reverse order (each re-runs its forward on the values above)
+                global::Snap.Kernels2D.DiffuseDevice.Pullback(accelerator, mid, result, w, h, a, 1, midBar, resultBar, aBar);
+                global::Snap.Kernels2D.DiffuseDevice.Pullback(accelerator, q, mid, w, h, a, 1, qBar, midBar, aBar);
+                // the buffers are freed once the queued kernels are done
+                accelerator.Synchronize();
+                foreach (var _b in _buffers) _b.Dispose();
+            }
         }
 
         /// <summary>Forward-mode derivative of <see cref="TwoSteps"/>: returns its result with the tangent along the given input tangents (see docs/generated-code.md).</summary>
