@@ -41,11 +41,13 @@ namespace DiffGen.Generator.Reverse
             // A zeroed buffer on the accelerator, freed at the end; its view under the given name.
             void Buffer(List<CsStmt> into, string view, Ty elem, CsExpr length)
             {
-                string buf = Fresh(view + "Buffer");
-                into.Add(new CsLocal(new CsType("var"), buf, Call(new CsVerbatim(accelerator + ".Allocate1D<" + T(elem).Name + ">"), length)));
+                // At least one element allocated (an empty array stays a view of length 0).
+                string buf = Fresh(view + "Buffer"), n = Fresh(view + "Length");
+                into.Add(new CsLocal(CsType.Int, n, length));
+                into.Add(new CsLocal(new CsType("var"), buf, Call(new CsVerbatim(accelerator + ".Allocate1D<" + T(elem).Name + ">"), Call(Member(Names.Math, "Max"), N(n), CsLiteral.Int(1)))));
                 into.Add(Do(Call(Member(buffers, "Add"), N(buf))));
                 into.Add(Do(Call(Member("global::ILGPU.Runtime.ArrayViewExtensions", "MemSetToZero"), Member(buf, "View"))));
-                into.Add(new CsLocal(ViewOf(T(elem)), view, Member(buf, "View")));
+                into.Add(new CsLocal(ViewOf(T(elem)), view, Call(Member(Member(buf, "View"), "SubView"), CsLiteral.Int(0), N(n))));
             }
             var localBars = new Dictionary<int, string>();
             var pullSetup = new List<CsStmt>();

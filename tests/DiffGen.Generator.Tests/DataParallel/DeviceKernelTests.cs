@@ -220,6 +220,19 @@ public class DeviceKernelTests(CpuKernels cpu) : IClassFixture<CpuKernels>
     }
 
     [Fact]
+    public void Composite_EmptyGrid_RunsNothing()
+    {
+        // w = 0: the local array is empty (a zero-length view of a one-element buffer); no kernel runs.
+        using var one = _acc.Allocate1D<double>(1);
+        using var nuBar = _acc.Allocate1D<double>(1);
+        nuBar.MemSetToZero();
+        var empty = one.View.SubView(0, 0);
+        ParallelKernels.TwoStepsDevice.Run(_acc, empty, empty, 0, 6, 0.1);
+        ParallelKernels.TwoStepsDevice.Pullback(_acc, empty, empty, 0, 6, 0.1, empty, empty, nuBar.View);
+        Assert.Equal(0.0, nuBar.GetAsArray1D()[0]);
+    }
+
+    [Fact]
     public void Methods_OutsideTheDeviceShapes_GetNoKernels()
     {
         // SampleRows calls a method inside its loop: neither kernel form nor a composite of calls.

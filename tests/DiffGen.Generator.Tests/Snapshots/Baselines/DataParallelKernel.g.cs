@@ -1051,10 +1051,11 @@ namespace Snap
             public static void Run(global::ILGPU.Runtime.Accelerator accelerator, global::ILGPU.ArrayView<double> q, global::ILGPU.ArrayView<double> result, int w, int h, double a)
             {
                 var _buffers = new global::System.Collections.Generic.List<global::System.IDisposable>();
-                var midBuffer = accelerator.Allocate1D<double>(w * h);
+                int midLength = w * h;
+                var midBuffer = accelerator.Allocate1D<double>(global::System.Math.Max(midLength, 1));
                 _buffers.Add(midBuffer);
                 global::ILGPU.Runtime.ArrayViewExtensions.MemSetToZero(midBuffer.View);
-                global::ILGPU.ArrayView<double> mid = midBuffer.View;
+                global::ILGPU.ArrayView<double> mid = midBuffer.View.SubView(0, midLength);
                 global::Snap.Kernels2D.DiffuseDevice.Run(accelerator, q, mid, w, h, a, 1);
                 global::Snap.Kernels2D.DiffuseDevice.Run(accelerator, mid, result, w, h, a, 1);
                 // the buffers are freed once the queued kernels are done
@@ -1065,14 +1066,16 @@ namespace Snap
             public static void Pullback(global::ILGPU.Runtime.Accelerator accelerator, global::ILGPU.ArrayView<double> q, global::ILGPU.ArrayView<double> result, int w, int h, double a, global::ILGPU.ArrayView<double> qBar, global::ILGPU.ArrayView<double> resultBar, global::ILGPU.ArrayView<double> aBar)
             {
                 var _buffers = new global::System.Collections.Generic.List<global::System.IDisposable>();
-                var midBuffer = accelerator.Allocate1D<double>(w * h);
+                int midLength = w * h;
+                var midBuffer = accelerator.Allocate1D<double>(global::System.Math.Max(midLength, 1));
                 _buffers.Add(midBuffer);
                 global::ILGPU.Runtime.ArrayViewExtensions.MemSetToZero(midBuffer.View);
-                global::ILGPU.ArrayView<double> mid = midBuffer.View;
-                var midBarBuffer = accelerator.Allocate1D<double>(mid.IntLength);
+                global::ILGPU.ArrayView<double> mid = midBuffer.View.SubView(0, midLength);
+                int midBarLength = mid.IntLength;
+                var midBarBuffer = accelerator.Allocate1D<double>(global::System.Math.Max(midBarLength, 1));
                 _buffers.Add(midBarBuffer);
                 global::ILGPU.Runtime.ArrayViewExtensions.MemSetToZero(midBarBuffer.View);
-                global::ILGPU.ArrayView<double> midBar = midBarBuffer.View;
+                global::ILGPU.ArrayView<double> midBar = midBarBuffer.View.SubView(0, midBarLength);
                 global::Snap.Kernels2D.DiffuseDevice.Run(accelerator, q, mid, w, h, a, 1);
                 global::Snap.Kernels2D.DiffuseDevice.Run(accelerator, mid, result, w, h, a, 1);
                 // the reverse: the callees' device pullbacks in reverse order (each re-runs its forward on the values above)
