@@ -851,10 +851,12 @@ namespace DiffGen.Generator.Reverse
         }
 
         /// <summary>"" for a method without [Differentiable] overloads, otherwise a hash of its file name (its parameter types).</summary>
-        private string OverloadSuffix()
+        private string OverloadSuffix() => OverloadSuffixOf(_m);
+
+        internal static string OverloadSuffixOf(MethodModel m)
         {
-            string hint = _m.HintName.EndsWith(".g.cs", StringComparison.Ordinal) ? _m.HintName.Substring(0, _m.HintName.Length - 5) : _m.HintName;
-            return hint.EndsWith("." + _m.Name, StringComparison.Ordinal) ? "" : "_" + StableHash(hint);
+            string hint = m.HintName.EndsWith(".g.cs", StringComparison.Ordinal) ? m.HintName.Substring(0, m.HintName.Length - 5) : m.HintName;
+            return hint.EndsWith("." + m.Name, StringComparison.Ordinal) ? "" : "_" + StableHash(hint);
         }
 
         private static string StableHash(string s)
