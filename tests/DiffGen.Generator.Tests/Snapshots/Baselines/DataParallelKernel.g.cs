@@ -73,50 +73,21 @@ namespace Snap
                 int _lo2 = 0;
                 int _hi2 = 0;
                 global::DiffGen.CompilerServices.ParallelLoops.Interior(0, w, 1, w - 1, out _lo2, out _hi2);
-                // gather: qBar from the neighbouring iterations' contributions (and the interior's other contributions)
+                // gather: qBar from the neighbouring iterations' contributions
                 int _chunks2 = global::DiffGen.CompilerServices.ParallelLoops.Chunks((long)(_hi + 1) - (_lo - 1), (long)h * global::System.Math.Max((long)w, 0L), 0);
-                var _loop2 = new DiffusePullbackReverseLoop1 { _hi = _hi, _hi2 = _hi2, _lo = _lo, _lo2 = _lo2, a = a, aAdjChunks = new double[_chunks2], q = q, qBar = qBar, resultBar = resultBar, w = w };
+                var _loop2 = new DiffusePullbackReverseLoop1 { _hi = _hi, _hi2 = _hi2, _lo = _lo, _lo2 = _lo2, a = a, qBar = qBar, resultBar = resultBar, w = w };
                 global::DiffGen.CompilerServices.ParallelLoops.For(_lo - 1, _hi + 1, _chunks2, ref _loop2);
-                for (int _c = 0; _c < _chunks2; _c++)
-                {
-                    aAdj += _loop2.aAdjChunks[_c];
-                }
-                // the interior iterations: the writes the gathers read first
+                // the interior iterations: own elements and everything not gathered
                 int _chunks3 = global::DiffGen.CompilerServices.ParallelLoops.Chunks((long)_hi - _lo, (long)h * global::System.Math.Max((long)w, 0L), 0);
-                var _loop3 = new DiffusePullbackReverseLoop2 { _hi2 = _hi2, _lo2 = _lo2, resultBar = resultBar, w = w };
+                var _loop3 = new DiffusePullbackReverseLoop2 { _hi2 = _hi2, _lo2 = _lo2, aAdjChunks = new double[_chunks3], q = q, resultBar = resultBar, w = w };
                 global::DiffGen.CompilerServices.ParallelLoops.For(_lo, _hi, _chunks3, ref _loop3);
+                for (int _c = 0; _c < _chunks3; _c++)
+                {
+                    aAdj += _loop3.aAdjChunks[_c];
+                }
                 // the boundary iterations (their tests are not decided), serially
                 cBar = 0.0;
-                for (int j = _lo - 1; j >= 0; j--)
-                {
-                    for (int i = w - 1; i >= 0; i--)
-                    {
-                        int il = i > 0 ? i - 1 : periodic != 0 ? w - 1 : 0;
-                        int ir = i < w - 1 ? i + 1 : periodic != 0 ? 0 : w - 1;
-                        int jb = j > 0 ? j - 1 : periodic != 0 ? h - 1 : 0;
-                        int jt = j < h - 1 ? j + 1 : periodic != 0 ? 0 : h - 1;
-                        double c = q[j * w + i];
-                        // reverse of: result[j * w + i] = c + a * (q[j * w + il] + q[j * w + ir] + q[jb * w + i] + q[jt * w + i] - 4 * c);
-                        {
-                            double _t3 = resultBar[j * w + i];
-                            resultBar[j * w + i] = 0.0;
-                            double _t4 = _t3 * a;
-                            cBar = _t3 - _t4 * 4;
-                            aAdj += _t3 * (q[j * w + il] + q[j * w + ir] + q[jb * w + i] + q[jt * w + i] - 4 * c);
-                            qBar[j * w + il] += _t4;
-                            qBar[j * w + ir] += _t4;
-                            qBar[jb * w + i] += _t4;
-                            qBar[jt * w + i] += _t4;
-                        }
-                        // reverse of: double c = q[j * w + i];
-                        {
-                            double _t5 = cBar;
-                            cBar = 0.0;
-                            qBar[j * w + i] += _t5;
-                        }
-                    }
-                }
-                for (int j = h - 1; j >= _hi; j--)
+                for (int j = _hi == h ? _lo - 1 : h - 1; j >= 0; j = j == _hi ? _lo - 1 : j - 1)
                 {
                     for (int i = w - 1; i >= 0; i--)
                     {
@@ -147,33 +118,7 @@ namespace Snap
                 }
                 for (int j = _hi - 1; j >= _lo; j--)
                 {
-                    for (int i = _lo2 - 1; i >= 0; i--)
-                    {
-                        int il = i > 0 ? i - 1 : periodic != 0 ? w - 1 : 0;
-                        int ir = i < w - 1 ? i + 1 : periodic != 0 ? 0 : w - 1;
-                        int jb = j > 0 ? j - 1 : periodic != 0 ? h - 1 : 0;
-                        int jt = j < h - 1 ? j + 1 : periodic != 0 ? 0 : h - 1;
-                        double c = q[j * w + i];
-                        // reverse of: result[j * w + i] = c + a * (q[j * w + il] + q[j * w + ir] + q[jb * w + i] + q[jt * w + i] - 4 * c);
-                        {
-                            double _t3 = resultBar[j * w + i];
-                            resultBar[j * w + i] = 0.0;
-                            double _t4 = _t3 * a;
-                            cBar = _t3 - _t4 * 4;
-                            aAdj += _t3 * (q[j * w + il] + q[j * w + ir] + q[jb * w + i] + q[jt * w + i] - 4 * c);
-                            qBar[j * w + il] += _t4;
-                            qBar[j * w + ir] += _t4;
-                            qBar[jb * w + i] += _t4;
-                            qBar[jt * w + i] += _t4;
-                        }
-                        // reverse of: double c = q[j * w + i];
-                        {
-                            double _t5 = cBar;
-                            cBar = 0.0;
-                            qBar[j * w + i] += _t5;
-                        }
-                    }
-                    for (int i = w - 1; i >= _hi2; i--)
+                    for (int i = _hi2 == w ? _lo2 - 1 : w - 1; i >= 0; i = i == _hi2 ? _lo2 - 1 : i - 1)
                     {
                         int il = i > 0 ? i - 1 : periodic != 0 ? w - 1 : 0;
                         int ir = i < w - 1 ? i + 1 : periodic != 0 ? 0 : w - 1;
@@ -211,21 +156,61 @@ namespace Snap
             public int _lo;
             public int _lo2;
             public double a;
-            public double[] aAdjChunks;
-            public global::System.ReadOnlySpan<double> q;
             public global::System.Span<double> qBar;
             public global::System.Span<double> resultBar;
             public int w;
             public void Run(int _chunk2, int _from2, int _to2)
             {
-                double aAdj = 0.0;
                 double cBar = 0.0;
                 for (int _e = _from2; _e < _to2; _e++)
                 {
                     bool _inCore = _e >= _lo + 1 && _e < _hi - 1;
                     int _core = global::System.Math.Clamp(_inCore ? _lo2 + 1 : _hi2 + 1, _lo2 - 1, global::System.Math.Max(_lo2 - 1, _hi2 + 1));
                     int _core2 = global::System.Math.Clamp(_inCore ? _hi2 - 1 : _hi2 + 1, _core, global::System.Math.Max(_core, _hi2 + 1));
-                    for (int _e2 = _lo2 - 1; _e2 < _core; _e2++)
+                    int _n = _core2 - _core;
+                    if (_n > 0)
+                    {
+                        var _resultBarRow = resultBar.Slice((_e + 1) * w + _core, _n);
+                        var _resultBarRow2 = resultBar.Slice(_e * w + 1 + _core, _n);
+                        var _resultBarRow3 = resultBar.Slice(_e * w + _core, _n);
+                        var _resultBarRow4 = resultBar.Slice(_e * w - 1 + _core, _n);
+                        var _resultBarRow5 = resultBar.Slice((_e - 1) * w + _core, _n);
+                        var _qBarRow = qBar.Slice(_e * w + _core, _n);
+                        for (int _t = 0; _t < _n; _t++)
+                        {
+                            double _acc = 0.0;
+                            {
+                                double _t0 = _resultBarRow[_t];
+                                double _t1 = _t0 * a;
+                                _acc += _t1;
+                            }
+                            {
+                                double _t0 = _resultBarRow2[_t];
+                                double _t1 = _t0 * a;
+                                _acc += _t1;
+                            }
+                            {
+                                cBar = 0.0;
+                                double _t0 = _resultBarRow3[_t];
+                                double _t1 = _t0 * a;
+                                cBar = _t0 - _t1 * 4;
+                                double _t2 = cBar;
+                                _acc += _t2;
+                            }
+                            {
+                                double _t0 = _resultBarRow4[_t];
+                                double _t1 = _t0 * a;
+                                _acc += _t1;
+                            }
+                            {
+                                double _t0 = _resultBarRow5[_t];
+                                double _t1 = _t0 * a;
+                                _acc += _t1;
+                            }
+                            _qBarRow[_t] += _acc;
+                        }
+                    }
+                    for (int _e2 = _core == _lo2 - 1 ? _core2 : _lo2 - 1; _e2 < _hi2 + 1; _e2 = _e2 + 1 == _core ? _core2 : _e2 + 1)
                     {
                         double _acc = 0.0;
                         bool _hit = false;
@@ -235,17 +220,9 @@ namespace Snap
                             if (j >= _lo && j < _hi && (i >= _lo2 && i < _hi2))
                             {
                                 _hit = true;
-                                int il = i - 1;
-                                int ir = i + 1;
-                                int jb = j - 1;
-                                int jt = j + 1;
-                                double c = q[j * w + i];
-                                {
-                                    double _t0 = resultBar[j * w + i];
-                                    double _t1 = _t0 * a;
-                                    aAdj += _t0 * (q[j * w + il] + q[j * w + ir] + q[jb * w + i] + q[jt * w + i] - 4 * c);
-                                    _acc += _t1;
-                                }
+                                double _t0 = resultBar[j * w + i];
+                                double _t1 = _t0 * a;
+                                _acc += _t1;
                             }
                         }
                         {
@@ -254,11 +231,9 @@ namespace Snap
                             if (j >= _lo && j < _hi && (i >= _lo2 && i < _hi2))
                             {
                                 _hit = true;
-                                {
-                                    double _t0 = resultBar[j * w + i];
-                                    double _t1 = _t0 * a;
-                                    _acc += _t1;
-                                }
+                                double _t0 = resultBar[j * w + i];
+                                double _t1 = _t0 * a;
+                                _acc += _t1;
                             }
                         }
                         {
@@ -268,85 +243,9 @@ namespace Snap
                             {
                                 _hit = true;
                                 cBar = 0.0;
-                                {
-                                    double _t0 = resultBar[j * w + i];
-                                    double _t1 = _t0 * a;
-                                    cBar = _t0 - _t1 * 4;
-                                }
-                                {
-                                    double _t2 = cBar;
-                                    _acc += _t2;
-                                }
-                            }
-                        }
-                        {
-                            int j = _e;
-                            int i = _e2 - 1;
-                            if (j >= _lo && j < _hi && (i >= _lo2 && i < _hi2))
-                            {
-                                _hit = true;
-                                {
-                                    double _t0 = resultBar[j * w + i];
-                                    double _t1 = _t0 * a;
-                                    _acc += _t1;
-                                }
-                            }
-                        }
-                        {
-                            int j = _e - 1;
-                            int i = _e2;
-                            if (j >= _lo && j < _hi && (i >= _lo2 && i < _hi2))
-                            {
-                                _hit = true;
-                                {
-                                    double _t0 = resultBar[j * w + i];
-                                    double _t1 = _t0 * a;
-                                    _acc += _t1;
-                                }
-                            }
-                        }
-                        if (_hit)
-                        {
-                            qBar[_e * w + _e2] += _acc;
-                        }
-                    }
-                    for (int _e2 = _core; _e2 < _core2; _e2++)
-                    {
-                        double _acc = 0.0;
-                        {
-                            int j = _e + 1;
-                            int i = _e2;
-                            int il = i - 1;
-                            int ir = i + 1;
-                            int jb = j - 1;
-                            int jt = j + 1;
-                            double c = q[j * w + i];
-                            {
-                                double _t0 = resultBar[j * w + i];
-                                double _t1 = _t0 * a;
-                                aAdj += _t0 * (q[j * w + il] + q[j * w + ir] + q[jb * w + i] + q[jt * w + i] - 4 * c);
-                                _acc += _t1;
-                            }
-                        }
-                        {
-                            int j = _e;
-                            int i = _e2 + 1;
-                            {
-                                double _t0 = resultBar[j * w + i];
-                                double _t1 = _t0 * a;
-                                _acc += _t1;
-                            }
-                        }
-                        {
-                            int j = _e;
-                            int i = _e2;
-                            cBar = 0.0;
-                            {
                                 double _t0 = resultBar[j * w + i];
                                 double _t1 = _t0 * a;
                                 cBar = _t0 - _t1 * 4;
-                            }
-                            {
                                 double _t2 = cBar;
                                 _acc += _t2;
                             }
@@ -354,7 +253,9 @@ namespace Snap
                         {
                             int j = _e;
                             int i = _e2 - 1;
+                            if (j >= _lo && j < _hi && (i >= _lo2 && i < _hi2))
                             {
+                                _hit = true;
                                 double _t0 = resultBar[j * w + i];
                                 double _t1 = _t0 * a;
                                 _acc += _t1;
@@ -363,92 +264,12 @@ namespace Snap
                         {
                             int j = _e - 1;
                             int i = _e2;
+                            if (j >= _lo && j < _hi && (i >= _lo2 && i < _hi2))
                             {
+                                _hit = true;
                                 double _t0 = resultBar[j * w + i];
                                 double _t1 = _t0 * a;
                                 _acc += _t1;
-                            }
-                        }
-                        qBar[_e * w + _e2] += _acc;
-                    }
-                    for (int _e2 = _core2; _e2 < _hi2 + 1; _e2++)
-                    {
-                        double _acc = 0.0;
-                        bool _hit = false;
-                        {
-                            int j = _e + 1;
-                            int i = _e2;
-                            if (j >= _lo && j < _hi && (i >= _lo2 && i < _hi2))
-                            {
-                                _hit = true;
-                                int il = i - 1;
-                                int ir = i + 1;
-                                int jb = j - 1;
-                                int jt = j + 1;
-                                double c = q[j * w + i];
-                                {
-                                    double _t0 = resultBar[j * w + i];
-                                    double _t1 = _t0 * a;
-                                    aAdj += _t0 * (q[j * w + il] + q[j * w + ir] + q[jb * w + i] + q[jt * w + i] - 4 * c);
-                                    _acc += _t1;
-                                }
-                            }
-                        }
-                        {
-                            int j = _e;
-                            int i = _e2 + 1;
-                            if (j >= _lo && j < _hi && (i >= _lo2 && i < _hi2))
-                            {
-                                _hit = true;
-                                {
-                                    double _t0 = resultBar[j * w + i];
-                                    double _t1 = _t0 * a;
-                                    _acc += _t1;
-                                }
-                            }
-                        }
-                        {
-                            int j = _e;
-                            int i = _e2;
-                            if (j >= _lo && j < _hi && (i >= _lo2 && i < _hi2))
-                            {
-                                _hit = true;
-                                cBar = 0.0;
-                                {
-                                    double _t0 = resultBar[j * w + i];
-                                    double _t1 = _t0 * a;
-                                    cBar = _t0 - _t1 * 4;
-                                }
-                                {
-                                    double _t2 = cBar;
-                                    _acc += _t2;
-                                }
-                            }
-                        }
-                        {
-                            int j = _e;
-                            int i = _e2 - 1;
-                            if (j >= _lo && j < _hi && (i >= _lo2 && i < _hi2))
-                            {
-                                _hit = true;
-                                {
-                                    double _t0 = resultBar[j * w + i];
-                                    double _t1 = _t0 * a;
-                                    _acc += _t1;
-                                }
-                            }
-                        }
-                        {
-                            int j = _e - 1;
-                            int i = _e2;
-                            if (j >= _lo && j < _hi && (i >= _lo2 && i < _hi2))
-                            {
-                                _hit = true;
-                                {
-                                    double _t0 = resultBar[j * w + i];
-                                    double _t1 = _t0 * a;
-                                    _acc += _t1;
-                                }
                             }
                         }
                         if (_hit)
@@ -457,7 +278,6 @@ namespace Snap
                         }
                     }
                 }
-                aAdjChunks[_chunk2] = aAdj;
             }
         }
         /// <summary>One chunk of the interior of the reverse of 'for (int j = 0; j &lt; h; j++)' (see <see cref="global::DiffGen.CompilerServices.ParallelLoops"/>).</summary>
@@ -465,19 +285,34 @@ namespace Snap
         {
             public int _hi2;
             public int _lo2;
+            public double[] aAdjChunks;
+            public global::System.ReadOnlySpan<double> q;
             public global::System.Span<double> resultBar;
             public int w;
             public void Run(int _chunk3, int _from3, int _to3)
             {
+                double aAdj = 0.0;
                 for (int j = _to3 - 1; j >= _from3; j--)
                 {
-                    for (int i = _hi2 - 1; i >= _lo2; i--)
+                    int _n2 = _hi2 - _lo2;
+                    if (_n2 > 0)
                     {
+                        var _qRow = q.Slice(j * w + _lo2, _n2);
+                        var _resultBarRow6 = resultBar.Slice(j * w + _lo2, _n2);
+                        var _qRow2 = q.Slice(j * w - 1 + _lo2, _n2);
+                        var _qRow3 = q.Slice(j * w + 1 + _lo2, _n2);
+                        var _qRow4 = q.Slice((j - 1) * w + _lo2, _n2);
+                        var _qRow5 = q.Slice((j + 1) * w + _lo2, _n2);
+                        for (int _t6 = _n2 - 1; _t6 >= 0; _t6--)
                         {
-                            resultBar[j * w + i] = 0.0;
+                            double c = _qRow[_t6];
+                            double _t0 = _resultBarRow6[_t6];
+                            _resultBarRow6[_t6] = 0.0;
+                            aAdj += _t0 * (_qRow2[_t6] + _qRow3[_t6] + _qRow4[_t6] + _qRow5[_t6] - 4 * c);
                         }
                     }
                 }
+                aAdjChunks[_chunk3] = aAdj;
             }
         }
         /// <summary><see cref="Diffuse"/> with its data-parallel loops on several threads (<see cref="global::DiffGen.Parallelism"/>); the same results as the method itself.</summary>
@@ -696,11 +531,9 @@ namespace Snap
                     if (j >= _lo && j < _hi && (i >= _lo2 && i < _hi2))
                     {
                         _hit = true;
-                        {
-                            double _t0 = resultBar[j * w + i];
-                            double _t1 = _t0 * a;
-                            _acc += _t1;
-                        }
+                        double _t0 = resultBar[j * w + i];
+                        double _t1 = _t0 * a;
+                        _acc += _t1;
                     }
                 }
                 {
@@ -709,11 +542,9 @@ namespace Snap
                     if (j >= _lo && j < _hi && (i >= _lo2 && i < _hi2))
                     {
                         _hit = true;
-                        {
-                            double _t0 = resultBar[j * w + i];
-                            double _t1 = _t0 * a;
-                            _acc += _t1;
-                        }
+                        double _t0 = resultBar[j * w + i];
+                        double _t1 = _t0 * a;
+                        _acc += _t1;
                     }
                 }
                 {
@@ -723,15 +554,11 @@ namespace Snap
                     {
                         _hit = true;
                         cBar = 0.0;
-                        {
-                            double _t0 = resultBar[j * w + i];
-                            double _t1 = _t0 * a;
-                            cBar = _t0 - _t1 * 4;
-                        }
-                        {
-                            double _t2 = cBar;
-                            _acc += _t2;
-                        }
+                        double _t0 = resultBar[j * w + i];
+                        double _t1 = _t0 * a;
+                        cBar = _t0 - _t1 * 4;
+                        double _t2 = cBar;
+                        _acc += _t2;
                     }
                 }
                 {
@@ -740,11 +567,9 @@ namespace Snap
                     if (j >= _lo && j < _hi && (i >= _lo2 && i < _hi2))
                     {
                         _hit = true;
-                        {
-                            double _t0 = resultBar[j * w + i];
-                            double _t1 = _t0 * a;
-                            _acc += _t1;
-                        }
+                        double _t0 = resultBar[j * w + i];
+                        double _t1 = _t0 * a;
+                        _acc += _t1;
                     }
                 }
                 {
@@ -753,11 +578,9 @@ namespace Snap
                     if (j >= _lo && j < _hi && (i >= _lo2 && i < _hi2))
                     {
                         _hit = true;
-                        {
-                            double _t0 = resultBar[j * w + i];
-                            double _t1 = _t0 * a;
-                            _acc += _t1;
-                        }
+                        double _t0 = resultBar[j * w + i];
+                        double _t1 = _t0 * a;
+                        _acc += _t1;
                     }
                 }
                 if (_hit)
