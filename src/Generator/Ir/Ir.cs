@@ -285,6 +285,7 @@ namespace DiffGen.Generator.Ir
         string? Operator = null,
         bool UsesThis = false,
         bool HasParallel = false,
+        string? DeviceClass = null,
         Ty ReturnElem = Ty.Void,
         int ReturnRank = 0,
         bool ReturnJagged = false)
