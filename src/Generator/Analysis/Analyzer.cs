@@ -400,7 +400,9 @@ namespace DiffGen.Generator.Analysis
             {
                 // State the caller sees after the call: written span parameters, fields of this. The reverse
                 // sweep's restores leave it as it was on entry; the pullback puts the final values back.
-                if (!(v.Role == VarRole.Param && v.IsWritableSpan || IsState(v) && (v.IsWritableSpan || v.IsScalar))) continue;
+                // The returned array too: the pullback returns it as the method leaves it.
+                if (!(v.Role == VarRole.Param && v.IsWritableSpan || IsState(v) && (v.IsWritableSpan || v.IsScalar)
+                    || v.Id == ResultVar && v.Storage == Storage.Array)) continue;
                 if (Pushes.Any(p => p.Var == v.Id)) RestoredParams.Add(v.Id);
                 // A callee's pullback re-runs the callee and rewrites its outputs: the same values, unless
                 // something later overwrote them in the forward sweep.

@@ -27,7 +27,7 @@ namespace DiffGen.Generator.Analysis
     /// (no source positions, nothing of its callees): whether it uses float, structs or instance state, multi-dimensional arrays,
     /// or a construct the dual pullback cannot print (<c>ReverseTransformer.UsesUnsupportedDual</c>), whether its pullback has halves, how it uses each span
     /// parameter, which methods it calls, which modes its attribute asks for (null: the project's
-    /// default), whether it is [DataParallel] (callers call its <c>{Name}Parallel</c> form) and its ILGPU form (<see cref="Reverse.DeviceShapes"/>: kernel, composite candidate with its calls, or none). <see cref="CapabilityTable"/> combines the summaries of a compilation.
+    /// default), whether it is [DataParallel] (callers call its <c>{Name}Parallel</c> form) and its ILGPU form (<see cref="Reverse.DeviceShapes"/>: kernel, composite candidate with its calls, or none), and whether it returns an array (no dual or vector form). <see cref="CapabilityTable"/> combines the summaries of a compilation.
     /// </summary>
     internal sealed record MethodSummary(
         string Signature,
@@ -44,7 +44,8 @@ namespace DiffGen.Generator.Analysis
         bool DataParallel = false,
         int DeviceForm = 0,
         EquatableArray<Reverse.DeviceCall> DeviceCalls = default,
-        string? DeviceClass = null)
+        string? DeviceClass = null,
+        bool ReturnsArray = false)
     {
         /// <summary>Summarises a lowered method.</summary>
         public static MethodSummary Of(MethodModel model, DerivativeModes? requested)
@@ -66,7 +67,7 @@ namespace DiffGen.Generator.Analysis
                 Reverse.ReverseTransformer.UsesUnsupportedDual(model.Body),
                 model.Callees.Select(c => new CalleeRef(c.Signature, c.Name)).ToEquatableArray(),
                 paramsUse.ToEquatableArray(), requested, model.DataParallel,
-                deviceForm, deviceCalls, deviceForm != Reverse.DeviceShapes.None ? Reverse.DeviceShapes.ClassName(model) : null);
+                deviceForm, deviceCalls, deviceForm != Reverse.DeviceShapes.None ? Reverse.DeviceShapes.ClassName(model) : null, model.ReturnsArray);
         }
 
         private sealed class SpanUseBuilder

@@ -29,7 +29,7 @@ namespace DiffGen.Generator.Diagnostics
 
         public static readonly DiagnosticDescriptor UnsupportedReturn = Error("DG0004",
             "Unsupported return type",
-            "Return type '{0}' is not supported: return void, double, float, int, long or bool and write array results into Span<T> parameters");
+            "Return type '{0}' is not supported: return void, a number, a bool, a struct or value tuple of numbers, or an array (T[], T[,], T[][]) of float or double");
 
         public static readonly DiagnosticDescriptor GenericMethod = Error("DG0005",
             "Generic method",

@@ -62,6 +62,8 @@ namespace DiffGen.Generator.Forward
             whyNot = c == null ? null : "it calls '" + c.Name + "', which has no vector pushforward (a hand-written derivative or a method of another assembly)";
             if (whyNot == null && analysis.Vars.Any(v => v.IsContainer || v.Aggregate))
                 whyNot = "it uses structs or instance state (K tangents per field are not a value of the field's type)";
+            if (whyNot == null && m.ReturnsArray)
+                whyNot = CapabilityTable.ReturnsArrayReason;
             if (whyNot == null && analysis.Vars.Any(v => v.IsMultiDim))
                 whyNot = "it uses multi-dimensional or jagged arrays (K directions are laid out along flat spans only)";
             if (whyNot != null) return null;
@@ -225,10 +227,22 @@ namespace DiffGen.Generator.Forward
             // cannot follow): both start at zero.
             foreach (var d in outDots) w.Add(Set(N(d), new CsVerbatim("default")));
             w.AddRange(body);
+            foreach (var sw in _m.FinalSwaps)
+            {
+                // The method ends by swapping two array fields; their tangents follow.
+                w.Add(Reverse.ReverseTransformer.SwapStmt(N(_vars[sw.A].Name), N(_vars[sw.B].Name)));
+                if (thisDot != null) w.Add(Reverse.ReverseTransformer.SwapStmt(N(thisDot + _vars[sw.A].Path), N(thisDot + _vars[sw.B].Path)));
+            }
             if (_a.ResultVar >= 0 && _vars[_a.ResultVar].IsContainer)
             {
                 var rv = _a.ResultVar;
                 w.Add(new CsReturn(new CsVerbatim("(" + _vars[rv].Name + ", " + (containerDot.TryGetValue(rv, out var rcd) ? rcd : "default") + ")")));
+            }
+            else if (_a.ResultVar >= 0 && _vars[_a.ResultVar].Storage == Storage.Array)
+            {
+                // An array result comes back with its tangent, an array of the same shape.
+                var rv = _vars[_a.ResultVar];
+                w.Add(new CsReturn(new CsVerbatim("(" + (_m.ResultAlias ?? rv.Name) + ", " + (_dot.TryGetValue(rv.Id, out var ad) ? ad : CsPrinter.Expr(ArrayShapes.ZerosLike(rv, N(rv.Name)))) + ")")));
             }
             else if (_a.ResultVar >= 0)
             {
@@ -428,6 +442,8 @@ namespace DiffGen.Generator.Forward
         /// </summary>
         private void CallThroughPullback(Call c, Callee callee, List<CsStmt> outer)
         {
+            if (callee.ReturnsArray || callee.Return == Ty.Other)
+                throw new System.NotSupportedException("'" + callee.Name + "' has only a hand-written pullback and returns a struct, a tuple or an array: register its pushforward too ([DerivativeOf(…, Kind = DerivativeKind.Pushforward)])");
             if (callee.Params.Any(p => p.Rank > 1))
                 throw new System.NotSupportedException("'" + callee.Name + "' has only a hand-written pullback and takes a multi-dimensional or jagged array: register its pushforward too ([DerivativeOf(…, Kind = DerivativeKind.Pushforward)])");
             var w = new List<CsStmt>();

@@ -259,7 +259,8 @@ namespace DiffGen.Generator.Ir
     /// capability table (<see cref="Analysis.CapabilityTable"/>): for a [Differentiable] method of this
     /// compilation, the table supplies DualCapable, VectorCapable, SplitCapable, HasParallel and the params'
     /// Reads/Writes at emit time; lowering leaves the conservative answers (a method of another
-    /// assembly or a hand-written derivative keeps them).
+    /// assembly or a hand-written derivative keeps them). A struct or tuple result has Return Other and
+    /// ReturnTypeName; an array result also has ReturnElem, ReturnRank and ReturnJagged.
     /// </summary>
     internal sealed record Callee(
         string Key,
@@ -284,5 +285,12 @@ namespace DiffGen.Generator.Ir
         string? Operator = null,
         bool UsesThis = false,
         bool HasParallel = false,
-        string? DeviceClass = null);
+        string? DeviceClass = null,
+        Ty ReturnElem = Ty.Void,
+        int ReturnRank = 0,
+        bool ReturnJagged = false)
+    {
+        /// <summary>Whether the callee returns an array (<c>T[]</c>, <c>T[,]</c>, <c>T[][]</c> of ReturnElem): Return is Other, ReturnTypeName its type.</summary>
+        public bool ReturnsArray => ReturnRank > 0;
+    }
 }

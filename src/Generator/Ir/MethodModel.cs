@@ -1,3 +1,5 @@
+using System.Linq;
+
 namespace DiffGen.Generator.Ir
 {
     /// <summary>A containing type declaration, outermost first: keyword ("class", "struct", "record", "record struct") and name with type parameters.</summary>
@@ -30,13 +32,24 @@ namespace DiffGen.Generator.Ir
         EquatableArray<string> Accessors = default,
         string? ReturnTypeName = null,
         bool DataParallel = false,
-        bool Ilgpu = false)
+        bool Ilgpu = false,
+        EquatableArray<FieldSwap> FinalSwaps = default,
+        string? ResultAlias = null)
     {
+        // ResultAlias: the array parameter every return statement returns (the method returns its input): the
+        // derivatives return it too, where the derivative itself sees a copy of it in the result variable.
+
+        /// <summary>Whether the method returns an array (its result variable is an array; ReturnType is Other).</summary>
+        public bool ReturnsArray => ReturnType == Ty.Other && Vars.Any(v => v.Role == VarRole.Result && !v.IsContainer && v.Storage == Storage.Array);
+
         /// <summary>The attribute line that asks the JIT to inline a generated derivative, as the primal asks.</summary>
         public string? InliningAttribute => AggressiveInlining
             ? "[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]"
             : null;
     }
+
+    /// <summary>Two array fields of <c>this</c> (leaf variables) that the method swaps as its last statement (a double buffer).</summary>
+    internal sealed record FieldSwap(int A, int B);
 
     /// <summary>
     /// The source statement an IR statement came from, whitespace-normalised (so a re-indented method

@@ -57,7 +57,7 @@ namespace DiffGen.Generator.Lowering
         /// </summary>
         internal bool IsDifferentiableStruct(ITypeSymbol type) =>
             type.IsValueType && type.TypeKind == TypeKind.Struct && !type.IsRefLikeType && !IsInactiveType(type) && !TryMapScalar(type, out _)
-            && !(type is INamedTypeSymbol n && n.IsGenericType && n.ContainingNamespace?.ToDisplayString() == "System") && Layout(type) != null;
+            && !(type is INamedTypeSymbol n && n.IsGenericType && !n.IsTupleType && n.ContainingNamespace?.ToDisplayString() == "System") && Layout(type) != null;
 
         private readonly Dictionary<ITypeSymbol, List<Leaf>?> _layouts = new Dictionary<ITypeSymbol, List<Leaf>?>(SymbolEqualityComparer.Default);
 
@@ -67,6 +67,12 @@ namespace DiffGen.Generator.Lowering
             if (_layouts.TryGetValue(type, out var cached)) return cached;
             _layouts[type] = null; // a struct cannot contain itself; guards recursion
             var leaves = new List<Leaf>();
+            if (type is INamedTypeSymbol tuple && tuple.IsTupleType)
+            {
+                var tupleLeaves = TupleLayout(tuple);
+                _layouts[type] = tupleLeaves;
+                return tupleLeaves;
+            }
             foreach (var member in DataMembers(type))
             {
                 var mtype = member is IFieldSymbol f ? f.Type : ((IPropertySymbol)member).Type;
@@ -366,14 +372,15 @@ namespace DiffGen.Generator.Lowering
                 return null;
             }
             var type = member is IFieldSymbol f ? f.Type : ((IPropertySymbol)member).Type;
+            string name = DataMemberName(member);
             switch (owner)
             {
                 case VarPlace vp when _vars[vp.Var].IsContainer:
-                    return MemberOfContainer(vp.Var, "." + member.Name, type, member, at);
+                    return MemberOfContainer(vp.Var, "." + name, type, member, at);
                 case PathPlace pp:
-                    return MemberOfContainer(pp.Container, pp.Path + "." + member.Name, type, member, at);
+                    return MemberOfContainer(pp.Container, pp.Path + "." + name, type, member, at);
                 case ElemPlace ep:
-                    return new ElemPlace(ep.Var, ep.Index, ep.Path + "." + member.Name);
+                    return new ElemPlace(ep.Var, ep.Index, ep.Path + "." + name);
                 default:
                     return null;
             }
@@ -561,10 +568,14 @@ namespace DiffGen.Generator.Lowering
         /// <summary>Lowers an expression of a differentiable struct type to its leaves (reports and returns null when it cannot).</summary>
         private StructValue? LowerStruct(ExpressionSyntax e, List<Stmt> pre, ExprContext ctx)
         {
-            var type = _model.GetTypeInfo(e, _ct).Type;
+            var info = _model.GetTypeInfo(e, _ct);
+            // A tuple literal takes the tuple type it is converted to ((1, x) assigned to a (double, double)).
+            var type = e is TupleExpressionSyntax ? info.ConvertedType ?? info.Type : info.Type;
             if (type == null || Layout(type) == null) { Unsupported(e, "a value of type '" + (type?.ToDisplayString() ?? "?") + "' cannot be split into fields"); return null; }
             switch (e)
             {
+                case TupleExpressionSyntax te:
+                    return LowerTupleLiteral(te, type, pre, ctx);
                 case ParenthesizedExpressionSyntax p:
                     return LowerStruct(p.Expression, pre, ctx);
                 case IdentifierNameSyntax _:

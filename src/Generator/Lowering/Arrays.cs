@@ -353,8 +353,34 @@ namespace DiffGen.Generator.Lowering
             var arrVar = _vars[arr];
             if (arrVar.Storage == Storage.Array && arrVar.Rank > 1 && !arrVar.Jagged)
             {
-                Report(Descriptors.UnsupportedStatement, fe.GetLocation(), "foreach statement",
-                    "foreach over a multi-dimensional array is not supported: loop over a.GetLength(0), a.GetLength(1), … and index a[i, j]");
+                // foreach over a T[,] visits the elements in row-major order: nested counted loops over each dimension.
+                if (!TryMapScalar(loopVar.Type, out var ty))
+                {
+                    Report(Descriptors.UnsupportedStatement, fe.GetLocation(), "foreach statement", "the loop variable of a foreach over a multi-dimensional array is a number");
+                    return true;
+                }
+                // A break would leave only the innermost of the nested loops.
+                var brk = fe.Statement.DescendantNodesAndSelf(n => !(n is ForStatementSyntax || n is WhileStatementSyntax || n is DoStatementSyntax || n is ForEachStatementSyntax || n is SwitchStatementSyntax))
+                    .OfType<BreakStatementSyntax>().FirstOrDefault();
+                if (brk != null)
+                {
+                    Report(Descriptors.UnsupportedStatement, brk.GetLocation(), "break in a foreach over a multi-dimensional array",
+                        "loop over a.GetLength(0), a.GetLength(1), … with for loops and leave them with flags, or compute the condition first");
+                    return true;
+                }
+                int x = AddVar(fe.Identifier.ValueText, ty, Storage.Scalar, VarRole.Local, -1, ty != Ty.Double && ty != Ty.Float, loopVar);
+                var counters = Enumerable.Range(0, arrVar.Rank).Select(_ => Temp("k", Ty.Int)).ToList();
+                var element = new ElemRef(arr, new Indices(counters.Select(c => (Expr)new VarRef(c, Ty.Int)).ToEquatableArray(), false), arrVar.Elem);
+                var stmts = new List<Stmt> { new Assign(NextId(), new VarRef(x, ty), Convert(element, ty, true), Declares: true) };
+                stmts.AddRange(LowerEmbedded(fe.Statement).Stmts);
+                Stmt loop = new Block(NextId(), stmts.ToEquatableArray());
+                for (int d = arrVar.Rank - 1; d >= 0; d--)
+                {
+                    var k = new VarRef(counters[d], Ty.Int);
+                    loop = new ForLoop(NextId(), Empty(), counters[d], new Lit("0", Ty.Int), new Binary(BinOp.Lt, k, new LenRef(arr, d), Ty.Bool), 1,
+                        loop is Block b ? b : new Block(NextId(), new[] { loop }.ToEquatableArray()));
+                }
+                output.Add(loop);
                 return true;
             }
             if (!arrVar.Jagged) return false;

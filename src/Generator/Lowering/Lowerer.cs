@@ -246,13 +246,7 @@ namespace DiffGen.Generator.Lowering
                 AddVar(p.Name, elem, storage, VarRole.Param, p.Ordinal, noDiff || !real, p, null, rank, jagged);
             }
 
-            if (!TryMapReturn(_method.ReturnType, out _))
-            {
-                if (IsDifferentiableStruct(_method.ReturnType))
-                    _result = AddStructContainer("_result", _method.ReturnType, VarRole.Result, -1, false, null);
-                else
-                    Report(Descriptors.UnsupportedReturn, ((syntax as MethodDeclarationSyntax)?.ReturnType ?? (SyntaxNode)syntax).GetLocation(), TypeText(_method.ReturnType));
-            }
+            if (!TryMapReturn(_method.ReturnType, out _)) DeclareResult(syntax);
 
             if (!anyActive && _this < 0 && _method.Parameters.Length > 0 && _diagnostics.Count == 0)
                 Report(Descriptors.NoActiveInputs, NameLocation(syntax), name);
@@ -264,7 +258,9 @@ namespace DiffGen.Generator.Lowering
             if (syntax.Body != null)
             {
                 var block = LowerBlock(syntax.Body);
+                FinishArrayResult();
                 CheckArrayAllocations(block, new List<Loop>());
+                CheckArrayResult(block, new List<Loop>());
                 return MarkDataParallel(block);
             }
             if (syntax.ExpressionBody != null)
@@ -274,14 +270,12 @@ namespace DiffGen.Generator.Lowering
                 if (_method.ReturnsVoid)
                     LowerExpressionStatement(expr, stmts);
                 else if (_result >= 0)
-                {
-                    var sv = LowerStruct(expr, stmts, ExprContext.Plain);
-                    if (sv != null) AssignStruct(new VarPlace(_result), sv, stmts);
-                }
+                    LowerResultValue(expr, stmts);
                 else
                     stmts.Add(new Return(NextId(), LowerExpr(expr, stmts, ExprContext.Plain)));
                 var block = new Block(NextId(), stmts.ToEquatableArray());
                 CheckArrayAllocations(block, new List<Loop>());
+                CheckArrayResult(block, new List<Loop>());
                 return MarkDataParallel(block);
             }
             Report(Descriptors.NoBody, NameLocation(syntax), name);
@@ -327,9 +321,11 @@ namespace DiffGen.Generator.Lowering
                 _sourceText.OrderBy(kv => kv.Key).Select(kv => new StmtText(kv.Key, kv.Value)).ToEquatableArray(),
                 _this >= 0,
                 _accessors.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => kv.Value).ToEquatableArray(),
-                _result >= 0 ? OtherTypeName(_method.ReturnType) : null,
+                _result >= 0 ? (_method.ReturnType is IArrayTypeSymbol ? TypeText(_method.ReturnType) : OtherTypeName(_method.ReturnType)) : null,
                 IsDataParallel(_method),
-                IsDataParallel(_method) && _model.Compilation.GetTypeByMetadataName("ILGPU.ArrayView`1") != null);
+                IsDataParallel(_method) && _model.Compilation.GetTypeByMetadataName("ILGPU.ArrayView`1") != null,
+                _finalSwaps.ToEquatableArray(),
+                _resultAlias);
         }
 
         /// <summary>
@@ -624,15 +620,8 @@ namespace DiffGen.Generator.Lowering
                 case ReturnStatementSyntax rs:
                     {
                         if (TryLowerLambdaReturn(rs, output)) break;
+                        if (TryLowerResultReturn(rs, output)) break;
                         Expr? value = null;
-                        if (rs.Expression != null && _result >= 0)
-                        {
-                            // A struct result: its leaves are assigned, then a plain return.
-                            var sv = LowerStruct(rs.Expression, output, ExprContext.Plain);
-                            if (sv != null) AssignStruct(new VarPlace(_result), sv, output);
-                            output.Add(new Return(NextId(), null));
-                            break;
-                        }
                         if (rs.Expression != null) value = LowerExpr(rs.Expression, output, ExprContext.Plain);
                         output.Add(new Return(NextId(), value));
                         break;
@@ -723,6 +712,7 @@ namespace DiffGen.Generator.Lowering
                     output.Add(new Assign(NextId(), new VarRef(oid, Ty.Other), ovalue, Declares: true));
                     continue;
                 }
+                if (TryLowerArrayCallLocal(v, symbol, output)) continue;
                 if (TryLowerArrayLocal(v, symbol, output)) continue;
                 if (!TryMapType(symbol.Type, out var elem, out var storage) || storage == Storage.ReadOnlySpan
                     || (storage == Storage.Span && !(v.Initializer?.Value is ArrayCreationExpressionSyntax)))
@@ -853,6 +843,7 @@ namespace DiffGen.Generator.Lowering
         private void LowerAssignment(AssignmentExpressionSyntax assign, List<Stmt> output)
         {
             if (TryLowerRowAlloc(assign, output)) return;
+            if (TryLowerDeconstruction(assign, output)) return;
             if (TryLowerStructAssignment(assign, output)) return;
             var target = LowerTarget(assign.Left, output);
             if (target == null) return;
@@ -1176,6 +1167,8 @@ namespace DiffGen.Generator.Lowering
                             return Unsupported(syntax, "bitwise operators on floating-point values");
                         return new Binary(op, left, right, ty);
                     }
+                case SwitchExpressionSyntax se:
+                    return LowerSwitchExpression(se, pre, ctx);
                 case ConditionalExpressionSyntax ce:
                     {
                         var cond = LowerExpr(ce.Condition, pre, ctx);
@@ -1645,11 +1638,15 @@ namespace DiffGen.Generator.Lowering
             }
             NoteAliasedArguments(inv, symbol, callee, args, argExprs);
             int resultVar = -1;
-            if (callee.Return == Ty.Other && callee.ReturnTypeName != null && !discardResult)
+            if (callee.ReturnsArray) // kept even when discarded: its shape gives the pullback's zero resultBar
+                resultVar = AddVar("_array", callee.ReturnElem, Storage.Array, VarRole.Temp, -1, false, null, null, callee.ReturnRank, callee.ReturnJagged);
+            else if (callee.Return == Ty.Other && callee.ReturnTypeName != null && !discardResult)
                 resultVar = AddStructContainer(FreshStructName(), symbol.ReturnType, VarRole.Temp, -1, false, null);
             else if (callee.Return != Ty.Void && !discardResult)
                 resultVar = Temp("call", callee.Return);
-            output.Add(new Call(NextId(), index, args.ToEquatableArray(), resultVar, receiver));
+            var call = new Call(NextId(), index, args.ToEquatableArray(), resultVar, receiver);
+            if (callee.ReturnsArray) _arrayCallSites[call.Id] = inv.GetLocation();
+            output.Add(call);
             return resultVar;
         }
 
@@ -1708,7 +1705,11 @@ namespace DiffGen.Generator.Lowering
             }
             TryMapReturn(symbol.ReturnType, out var ret);
             string? retName = null;
+            Ty retElem = Ty.Void;
+            int retRank = 0;
+            bool retJagged = false;
             if (ret == Ty.Void && !symbol.ReturnsVoid && IsDifferentiableStruct(symbol.ReturnType)) { ret = Ty.Other; retName = OtherTypeName(symbol.ReturnType); }
+            else if (ret == Ty.Void && !symbol.ReturnsVoid && IsDifferentiableArrayResult(symbol.ReturnType, out retElem, out retRank, out retJagged)) { ret = Ty.Other; retName = TypeText(symbol.ReturnType); }
             string typeName = FullName(symbol.ContainingType!);
             string key = typeName + "." + symbol.Name;
             string? pbType = null, pbName = null, pfType = null, pfName = null, rvType = null, rvName = null;
@@ -1738,7 +1739,7 @@ namespace DiffGen.Generator.Lowering
             hint.Append(TypeText(symbol.ReturnType)).Append(' ').Append(symbol.Name).Append("Pullback(");
             var parts = new List<string>();
             foreach (var p in symbol.Parameters) parts.Add(RefKindText(p.RefKind) + TypeText(p.Type) + " " + p.Name);
-            bool realReturn = ret == Ty.Double || ret == Ty.Float;
+            bool realReturn = ret == Ty.Double || ret == Ty.Float || ret == Ty.Other;
             if (realReturn) parts.Add(TypeText(symbol.ReturnType) + " resultBar");
             for (int i = 0; i < ps.Count; i++)
             {
@@ -1753,7 +1754,8 @@ namespace DiffGen.Generator.Lowering
             return new Callee(key, Signature(symbol), typeName, symbol.Name, ps.ToEquatableArray(), ret, pbType, pbName, pfType, pfName,
                 display, hint.ToString(), ReverseType: rvType, ReverseName: rvName,
                 IsInstance: !symbol.IsStatic, ReturnTypeName: retName, Operator: OperatorToken(symbol), UsesThis: !symbol.IsStatic && UsesInstanceState(symbol),
-                HasParallel: IsDataParallel(symbol) && HasDifferentiable(symbol));
+                HasParallel: IsDataParallel(symbol) && HasDifferentiable(symbol),
+                ReturnElem: retElem, ReturnRank: retRank, ReturnJagged: retJagged);
         }
 
         /// <summary>The C# token of a user-defined operator ("+" for op_Addition), which generated code writes as an operator.</summary>

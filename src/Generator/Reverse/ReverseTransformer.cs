@@ -121,6 +121,8 @@ namespace DiffGen.Generator.Reverse
                 whyNot = "it calls '" + c.Name + "', which has no dual pullback (a hand-written derivative, float code, or another assembly)";
             else if (analysis.Vars.Any(v => v.IsContainer || v.Aggregate))
                 whyNot = "it uses structs or instance state (dual numbers replace double values, not fields)";
+            else if (m.ReturnsArray)
+                whyNot = CapabilityTable.ReturnsArrayReason;
             else if (UsesUnsupportedDual(analysis.Body))
                 whyNot = "it uses MathF, a cast to float, or a helper called with double arguments (also in a guard or a log call)";
             if (whyNot != null) return null;
@@ -328,7 +330,8 @@ namespace DiffGen.Generator.Reverse
                 // A callee's reverse half leaves the spans it wrote as its own restores left them.
                 foreach (var c in Walk.Descendants(_body).OfType<Call>().Where(c => _splitCalls.Contains(c.Id)))
                     for (int k = 0; k < c.Args.Count; k++)
-                        if (c.Args[k] is VarRef r && _vars[r.Var].Role == VarRole.Param && _vars[r.Var].IsWritableSpan && _callees[c.Callee].Params[k].Writes && !restored.Contains(r.Var))
+                        if (c.Args[k] is VarRef r && (_vars[r.Var].Role == VarRole.Param && _vars[r.Var].IsWritableSpan || r.Var == _a.ResultVar && _vars[r.Var].Storage == Storage.Array)
+                            && _callees[c.Callee].Params[k].Writes && !restored.Contains(r.Var))
                             restored.Add(r.Var);
                 restored.Sort();
             }
@@ -337,6 +340,7 @@ namespace DiffGen.Generator.Reverse
             var revTapes = _tapes = new SortedSet<Ty>();
             var revRefTapes = _refTapes = new SortedSet<Ty>();
             var rev = new List<CsStmt>();
+            rev.AddRange(SwapShadowFields());
             Reverse(_body, rev);
             // Adjoints go back to the caller: added for inputs, stored for ref/out (shadow semantics).
             foreach (var kv in _paramAccumulator) rev.Add(_inOut.Contains(kv.Key) ? Set(N(kv.Value), N(_bar[kv.Key])) : Add(N(kv.Value), N(_bar[kv.Key])));
@@ -389,7 +393,7 @@ namespace DiffGen.Generator.Reverse
             // garbage collector's) and their adjoints.
             var recycle = new List<CsStmt>();
             if (!_dual)
-                foreach (var v in _vars.Where(v => v.Role != VarRole.Param && !v.IsLeaf && v.Storage == Storage.Array && !v.IsMultiDim))
+                foreach (var v in _vars.Where(v => v.Role != VarRole.Param && v.Role != VarRole.Result && !v.IsLeaf && v.Storage == Storage.Array && !v.IsMultiDim))
                 {
                     recycle.Add(Do(Call(Member(_tape, "Recycle"), N(v.Name))));
                     if (_bar.TryGetValue(v.Id, out var vb) && _a.Active[v.Id]) recycle.Add(Do(Call(Member(_tape, "Recycle"), N(vb))));
@@ -419,14 +423,18 @@ namespace DiffGen.Generator.Reverse
                 foreach (var v in parms.Where(p => p.Modifier == "out")) body.Add(Set(N(v.Name), new CsVerbatim("default")));
                 body.Add(new CsComment("Forward sweep"));
                 body.AddRange(fwd);
+                body.AddRange(ResultBarCheck(resultBarParam));
                 foreach (var r in restored) body.Add(SaveFinal(r, finals[r]));
                 body.Add(new CsComment("Reverse sweep"));
                 body.AddRange(rev);
                 foreach (var r in restored) body.AddRange(RestoreFinal(r, finals[r]));
+                // The method's last statement swapped two array fields: the pullback leaves them as it does.
+                foreach (var sw in _m.FinalSwaps) body.Add(SwapStmt(N(_vars[sw.A].Name), N(_vars[sw.B].Name)));
                 body.AddRange(recycle);
                 foreach (var t in _tapes) body.Add(Do(Call(Member(TapeName(t), "Dispose"))));
                 if (rentsTape) body.Add(Do(Call(Member(_tape, "Return"))));
-                if (_a.ResultVar >= 0) body.Add(new CsReturn(N(_vars[_a.ResultVar].Name)));
+                // A method returning its input array: the pullback returns that array too (its derivative used a copy).
+                if (_a.ResultVar >= 0) body.Add(new CsReturn(N(_m.ResultAlias ?? _vars[_a.ResultVar].Name)));
                 // A scalar function the user asked to inline (an interpolation called per cell) gets the same
                 // request on its pullback, which the reverse sweeps of its callers call per cell.
                 var attrs = _m.AggressiveInlining ? new[] { Names.AggressiveInlining } : new string[0];
@@ -496,7 +504,8 @@ namespace DiffGen.Generator.Reverse
             bool Differentiated(Var v) => !v.NoDiff && (v.IsReal || v.Storage == Storage.Struct && _containerBar.ContainsKey(v.Id));
             var activeIn = parms.Where(v => Differentiated(v) && v.Modifier != "out").Select(v => v.Name).ToList();
             var activeOut = parms.Where(v => Differentiated(v) && (v.IsWritableSpan && WritesVar(_body, v.Id) || Analyzer.IsInOut(v))).Select(v => v.Name).ToList();
-            if (realResult) activeOut.Insert(0, "return value");
+            if (realResult || _m.ReturnType == Ty.Other && _a.ResultVar >= 0 && _vars.Any(v => (v.Id == _a.ResultVar || v.Container == _a.ResultVar) && v.IsReal && _a.Active[v.Id]))
+                activeOut.Insert(0, "return value");
             var taped = _a.Pushes.Select(p => _vars[p.Var].Name).Distinct().OrderBy(x => x, System.StringComparer.Ordinal).ToList();
             var recomputed = _a.Recomputed.Select(v => _vars[v].Name).OrderBy(x => x, System.StringComparer.Ordinal).ToList();
             summary = new List<string>
@@ -511,6 +520,34 @@ namespace DiffGen.Generator.Reverse
         }
 
         private string Modifiers(string access) => _m.IsInstance ? access : access + " static";
+
+        internal static CsStmt SwapStmt(CsExpr a, CsExpr b) =>
+            new CsRawStmt("(" + CsPrinter.Expr(a) + ", " + CsPrinter.Expr(b) + ") = (" + CsPrinter.Expr(b) + ", " + CsPrinter.Expr(a) + ");");
+
+        /// <summary>
+        /// The shadow's fields follow the primal's swap: the seed names the arrays as the method leaves them,
+        /// the reverse sweep as they were before the swap (the body is analysed without it).
+        /// </summary>
+        private IEnumerable<CsStmt> SwapShadowFields()
+        {
+            if (_thisBar == null) yield break;
+            foreach (var sw in _m.FinalSwaps)
+                yield return SwapStmt(N(_thisBar + _vars[sw.A].Path), N(_thisBar + _vars[sw.B].Path));
+        }
+
+        /// <summary>
+        /// The check of an array result's adjoint against the result, once the forward sweep has made the
+        /// result (its shape is known only then): a short resultBar would fail half-way through the reverse sweep.
+        /// </summary>
+        private IEnumerable<CsStmt> ResultBarCheck(string? resultBar)
+        {
+            if (resultBar == null || _a.ResultVar < 0) yield break;
+            var v = _vars[_a.ResultVar];
+            if (v.Storage != Storage.Array || !_bar.ContainsKey(v.Id)) yield break;
+            if (v.IsMultiDim) { yield return ArrayShapes.RequireSameShape(v, resultBar); yield break; }
+            yield return Do(Call(Member(N(Names.ArrayHelpers), "RequireSameLength"), N(v.Name), Member(resultBar, "Length"),
+                new CsVerbatim("nameof(" + v.Name + ")"), new CsVerbatim("nameof(" + resultBar + ")")));
+        }
 
         private CsStmt SaveFinal(int r, string final)
         {
@@ -599,12 +636,15 @@ namespace DiffGen.Generator.Reverse
                         if (v.IsMultiDim)
                         {
                             // Created once, outside loops (lowering checks): never re-allocated, never taped.
-                            if (Pushed(al.Id, al.Var)) throw new System.NotSupportedException("a multi-dimensional or jagged array would have to be taped");
+                            if (Pushed(al.Id, al.Var) && al.Var != _a.ResultVar) throw new System.NotSupportedException("a multi-dimensional or jagged array would have to be taped");
                             w.Add(Set(N(v.Name), new CsNewArray(v.Jagged ? CsType.ArrayOf(T(v.Elem)) : T(v.Elem), P(al.Length))));
                             break;
                         }
-                        if (Pushed(al.Id, al.Var)) w.Add(Do(Push(v.Aggregate ? Member(_tape, "Objects") : RefTape(v.Elem), N(v.Name))));
-                        w.Add(Set(N(v.Name), NewArray(v.Elem, P(al.Length))));
+                        // The result array is created once per run (lowering checks: outside loops, one per return), so the
+                        // reference it replaces is never needed again: not taped, and the pullback returns the new one.
+                        if (Pushed(al.Id, al.Var) && al.Var != _a.ResultVar) w.Add(Do(Push(v.Aggregate ? Member(_tape, "Objects") : RefTape(v.Elem), N(v.Name))));
+                        // The returned array is the caller's to keep: not from the tape's pool.
+                        w.Add(Set(N(v.Name), al.Var == _a.ResultVar ? new CsNewArray(T(v.Elem), P(al.Length)) : NewArray(v.Elem, P(al.Length))));
                         break;
                     }
                 case RowAlloc ra:
@@ -669,7 +709,11 @@ namespace DiffGen.Generator.Reverse
                             if (c.Args[k] is VarRef v && callee.Params[k].Storage != Storage.Scalar && Pushed(c.Id, v.Var))
                                 w.Add(SaveSpan(_vars[v.Var]));
                         if (c.ResultVar >= 0 && Pushed(c.Id, c.ResultVar))
+                        {
+                            // Lowering admits calls returning arrays outside loops only, where nothing overwrites their result.
+                            if (_vars[c.ResultVar].Storage == Storage.Array) throw new System.NotSupportedException("the array returned by a call to '" + callee.Name + "' would have to be taped");
                             w.Add(Do(Push(Tape(_vars[c.ResultVar].Elem), N(_vars[c.ResultVar].Name))));
+                        }
                         // The object's state before an instance call that changes it, for the call's pullback to re-run from.
                         foreach (var leaf in _a.ReceiverState(c).Where(l => Pushed(c.Id, l)))
                             w.Add(_vars[leaf].IsScalar ? Do(Push(Tape(_vars[leaf].Elem), N(_vars[leaf].Name))) : SaveSpan(_vars[leaf]));
@@ -730,9 +774,14 @@ namespace DiffGen.Generator.Reverse
                         if (c is Assign a && a.Declares && a.Target is VarRef t && _a.Recomputed.Contains(t.Var) && _a.ReverseReadVars.Contains(t.Var))
                             w.Add(new CsLocal(VarType(_vars[t.Var]), _vars[t.Var].Name, P(a.Value)));
                     foreach (var c in b.Stmts)
-                        if (c is Alloc al && _a.Active[al.Var])
-                            w.Add(Set(N(_bar[al.Var]), _vars[al.Var].IsMultiDim ? ArrayShapes.ZerosLike(_vars[al.Var], N(_vars[al.Var].Name))
-                                : NewArray(_vars[al.Var].Elem, Member(_vars[al.Var].Name, "Length"))));
+                    {
+                        // The adjoint of an array created in the block (by new, or returned by a call) starts at zero,
+                        // with the array's shape; the result's adjoint is the caller's resultBar.
+                        int created = c is Alloc al ? al.Var : c is Call cc && cc.ResultVar >= 0 && _vars[cc.ResultVar].Storage == Storage.Array ? cc.ResultVar : -1;
+                        if (created >= 0 && _a.Active[created] && created != _a.ResultVar)
+                            w.Add(Set(N(_bar[created]), _vars[created].IsMultiDim ? ArrayShapes.ZerosLike(_vars[created], N(_vars[created].Name))
+                                : NewArray(_vars[created].Elem, Member(_vars[created].Name, "Length"))));
+                    }
                     var fresh = BlockLocalBars(b);
                     _zeroBars.UnionWith(fresh);
                     for (int k = b.Stmts.Count - 1; k >= 0; k--)
@@ -748,7 +797,7 @@ namespace DiffGen.Generator.Reverse
                     ReverseAssign(a, w);
                     break;
                 case Alloc al:
-                    if (Pushed(al.Id, al.Var))
+                    if (Pushed(al.Id, al.Var) && al.Var != _a.ResultVar)
                         w.Add(Set(N(_vars[al.Var].Name), _vars[al.Var].Aggregate ? new CsCast(VarType(_vars[al.Var]), Pop(Member(_tape, "Objects"))) : Pop(RefTape(_vars[al.Var].Elem))));
                     break;
                 case If i:
@@ -913,6 +962,7 @@ namespace DiffGen.Generator.Reverse
             foreach (var leaf in _a.ReceiverState(c).Where(l => Pushed(c.Id, l)).Reverse())
                 inner.Add(_vars[leaf].IsScalar ? Set(N(_vars[leaf].Name), Pop(Tape(_vars[leaf].Elem))) : RestoreSpan(_vars[leaf]));
             string? rb = null;
+            CsExpr? arrayResultZeros = null;
             if (c.ResultVar >= 0 && _vars[c.ResultVar].IsContainer)
             {
                 // A struct result: its adjoint struct goes to the callee and is consumed.
@@ -923,6 +973,13 @@ namespace DiffGen.Generator.Reverse
                     inner.Add(new CsLocal(CsType.OfVar(rv), rb, N(rcb)));
                     inner.Add(Set(N(rcb), new CsVerbatim("default")));
                 }
+            }
+            else if (c.ResultVar >= 0 && _vars[c.ResultVar].Storage == Storage.Array)
+            {
+                // An array result: its adjoint array goes to the callee, which reads and clears what it wrote.
+                var rv = _vars[c.ResultVar];
+                if (_a.Active[c.ResultVar]) rb = _bar[c.ResultVar];
+                else arrayResultZeros = ArrayShapes.ZerosLike(rv, N(rv.Name));
             }
             else if (c.ResultVar >= 0)
             {
@@ -946,7 +1003,7 @@ namespace DiffGen.Generator.Reverse
             if (callee.Return == Ty.Double || callee.Return == Ty.Float)
                 args.Add(rb != null ? N(rb) : Zero(callee.Return));
             else if (callee.Return == Ty.Other)
-                args.Add(rb != null ? N(rb) : new CsVerbatim("default"));
+                args.Add(rb != null ? N(rb) : arrayResultZeros ?? new CsVerbatim("default"));
             if (callee.IsInstance && callee.UsesThis)
             {
                 args.Add(_thisBar != null ? N(_thisBar) : (CsExpr)Call(Member(N("this"), "CreateShadow")));

@@ -45,12 +45,13 @@ public class ArrayAnalysisTests
     [InlineData("var b = new double[3][]; for (int t = 0; t < 2; t++) for (int i = 0; i < 3; i++) b[i] = new double[2];", "DG0102", "allocated once")]
     [InlineData("var b = new double[3][]; for (int i = 0; i < 2; i++) b[i + 1] = new double[2];", "DG0102", "allocated once")]
     [InlineData("int d = 1; s += a.GetLength(d);", "DG0102", "constant dimension")]
-    [InlineData("foreach (var x in a) s += x;", "DG0100", "GetLength(0)")]
+    [InlineData("foreach (var x in a) { if (x > 1) break; s += x; }", "DG0100", "break in a foreach over a multi-dimensional array")]
+    [InlineData("s += a.Length > 0 ? Kind(1) switch { 1 => a[0, 0], 2 => a[0, 1] } : 0;", "DG0102", "discard arm")]
     [InlineData("s += a[0];", "DG0102", "2 dimensions")]
     [InlineData("var b = new double[2][]; b[0] = new double[2]; var c = b[0]; Use(c);", "DG0102", "row of a jagged array")]
     public void UnsupportedArrayUses_AreReportedWithWhatToDo(string statements, string id, string message)
     {
-        var result = TestCompilation.Run(Prelude + "public static partial class K { static void Use(double[] r) { } [Differentiable] public static double F(double[,] a) { double s = 0; " + statements + " return s; } }");
+        var result = TestCompilation.Run(Prelude + "public static partial class K { static void Use(double[] r) { } static int Kind(int k) => k; [Differentiable] public static double F(double[,] a) { double s = 0; " + statements + " return s; } }");
         var d = Assert.Single(result.GeneratorDiagnostics, x => x.Severity == DiagnosticSeverity.Error);
         Assert.Equal(id, d.Id);
         Assert.Contains(message, d.GetMessage(), StringComparison.Ordinal);
