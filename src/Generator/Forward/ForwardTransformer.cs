@@ -145,14 +145,14 @@ namespace DiffGen.Generator.Forward
                 if (_vector)
                 {
                     sig.Add(new CsParam(v.IsWritableSpan ? CsType.SpanOf(CsType.ElementOf(v)) : CsType.ReadOnlySpanOf(CsType.ElementOf(v)), dot));
-                    CsExpr expected = v.IsScalar ? N(_k) : Bin("*", Member(v.Name, "Length"), N(_k));
+                    CsExpr expected = v.IsScalar ? N(_k) : Bin("*", ArrayShapes.Length(v, N(v.Name)), N(_k));
                     checks.Add(Throws(Bin("!=", Member(dot, "Length"), expected), "new " + Names.ArgumentException + "(\"" + dot + " must hold "
-                        + (v.IsScalar ? "one tangent per direction" : v.Name + ".Length tangents per direction (element i, direction q at i * directions + q)") + "\", nameof(" + dot + "))"));
+                        + (v.IsScalar ? "one tangent per direction" : v.Name + (v.IsList ? ".Count" : ".Length") + " tangents per direction (element i, direction q at i * directions + q)") + "\", nameof(" + dot + "))"));
                 }
                 else
                 {
                     // A multi-dimensional or jagged array's tangent is an array of the same shape.
-                    sig.Add(new CsParam(v.IsScalar ? T(v.Elem) : v.IsMultiDim ? CsType.Param(v) : v.Storage == Storage.ReadOnlySpan ? CsType.ReadOnlySpanOf(CsType.ElementOf(v)) : CsType.SpanOf(CsType.ElementOf(v)), dot, v.IsScalar ? dotModifier : null));
+                    sig.Add(new CsParam(v.IsScalar ? T(v.Elem) : v.IsMultiDim || v.IsList ? CsType.Param(v) : v.Storage == Storage.ReadOnlySpan ? CsType.ReadOnlySpanOf(CsType.ElementOf(v)) : CsType.SpanOf(CsType.ElementOf(v)), dot, v.IsScalar ? dotModifier : null));
                     if (v.IsMultiDim) checks.Add(ArrayShapes.RequireSameShape(v, dot));
                     if (v.Modifier == "out") outDots.Add(dot);
                 }

@@ -53,6 +53,8 @@ namespace DiffGen.Generator.Ir
     /// A variable of the lowered method: a parameter, a (hoisted, uniquely named) local, or a
     /// generator temporary. Elem is the scalar kind (of the elements, for spans and arrays). An array
     /// has Rank dimensions: rectangular (<c>T[,]</c>) or, when Jagged, an array of arrays (<c>T[][]</c>).
+    /// IsList marks a <c>List&lt;T&gt;</c> of numbers (Storage.Array, rank 1): indexed and counted like an array,
+    /// its contents reached as a span through <c>CollectionsMarshal.AsSpan</c>, its adjoint a list of the same count.
     /// </summary>
     /// <remarks>
     /// Structs and objects are split into their fields (scalar replacement of aggregates): a local
@@ -62,7 +64,8 @@ namespace DiffGen.Generator.Ir
     /// A field of <c>this</c> is a leaf of the This container (<c>this.Temperature</c>, <c>this.Weights</c>).
     /// </remarks>
     internal sealed record Var(int Id, string Name, Ty Elem, Storage Storage, VarRole Role, int ParamIndex, bool NoDiff, string? TypeName = null,
-        int Container = -1, string? Path = null, string? Modifier = null, string? Accessor = null, bool Aggregate = false, int Rank = 1, bool Jagged = false)
+        int Container = -1, string? Path = null, string? Modifier = null, string? Accessor = null, bool Aggregate = false, int Rank = 1, bool Jagged = false,
+        bool IsList = false)
     {
         /// <summary>A multi-dimensional or jagged array (not a flat span or <c>T[]</c>).</summary>
         public bool IsMultiDim => Rank > 1;

@@ -219,7 +219,8 @@ namespace DiffGen.Generator.Lowering
             }
             int id = _vars.Count;
             bool real = ty == Ty.Double || ty == Ty.Float;
-            _vars.Add(new Var(id, name, ty, storage, VarRole.Leaf, -1, !(real || aggregate) || c.NoDiff || HasNoDiffAttribute(member), typeName, container, rest, null, accessor, aggregate, rank, jagged));
+            _vars.Add(new Var(id, name, ty, storage, VarRole.Leaf, -1, !(real || aggregate) || c.NoDiff || HasNoDiffAttribute(member), typeName, container, rest, null, accessor, aggregate, rank, jagged,
+                storage == Storage.Array && TryMapList(type, out _)));
             _leaves[(container, path)] = id;
             return id;
         }

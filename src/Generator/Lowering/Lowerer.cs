@@ -388,7 +388,7 @@ namespace DiffGen.Generator.Lowering
             rank = 1;
             jagged = false;
             if (TryMapScalar(type, out elem)) return true;
-            if (TryMapArray(type, out elem, out rank, out jagged))
+            if (TryMapArray(type, out elem, out rank, out jagged) || TryMapList(type, out elem))
             {
                 storage = Storage.Array;
                 return true;
@@ -467,7 +467,8 @@ namespace DiffGen.Generator.Lowering
             string unique = role == VarRole.Param ? name : FreshName(name);
             _names.Add(unique);
             int id = _vars.Count;
-            _vars.Add(new Var(id, unique, elem, storage, role, paramIndex, noDiff, typeName, Rank: rank, Jagged: jagged));
+            _vars.Add(new Var(id, unique, elem, storage, role, paramIndex, noDiff, typeName, Rank: rank, Jagged: jagged,
+                IsList: storage == Storage.Array && TryMapList(DeclaredType(symbol), out _)));
             if (symbol != null) _symbolVars[symbol] = id;
             return id;
         }
@@ -1133,6 +1134,7 @@ namespace DiffGen.Generator.Lowering
                     {
                         var symbol = _model.GetSymbolInfo(ma, _ct).Symbol;
                         if (TryLowerArrayLength(ma, symbol, pre, ctx, out var length)) return length;
+                        if (TryLowerListCount(ma, symbol, pre, ctx, out var count)) return count;
                         if (TryLowerStaticInput(ma, symbol, ctx, out var staticInput)) return staticInput;
                         if (symbol is IPropertySymbol prop && prop.Name == "Length" && !prop.IsStatic && IsArrayLike(prop.ContainingType))
                         {

@@ -290,7 +290,7 @@ namespace DiffGen.Generator.Reverse
                 else
                 {
                     // A multi-dimensional or jagged array's adjoint is an array of the same shape; a flat one's a span.
-                    sig.Add(new CsParam(v.IsMultiDim ? CsType.Param(v) : CsType.SpanOf(CsType.ElementOf(v)), bar));
+                    sig.Add(new CsParam(v.IsMultiDim || v.IsList ? CsType.Param(v) : CsType.SpanOf(CsType.ElementOf(v)), bar));
                     adjointArgs.Add(N(bar));
                     _bar[v.Id] = bar;
                 }
@@ -377,7 +377,7 @@ namespace DiffGen.Generator.Reverse
                 // A null array is the method's own business (its guard, or the exception it would throw).
                 if (v.Storage == Storage.Array)
                 {
-                    checks.Add(Do(Call(Member(N(Names.ArrayHelpers), "RequireSameLength"), N(v.Name), Member(sb, "Length"), new CsVerbatim("nameof(" + v.Name + ")"), new CsVerbatim("nameof(" + sb + ")"))));
+                    checks.Add(Do(Call(Member(N(Names.ArrayHelpers), "RequireSameLength"), N(v.Name), ArrayShapes.Length(v, N(sb)), new CsVerbatim("nameof(" + v.Name + ")"), new CsVerbatim("nameof(" + sb + ")"))));
                     continue;
                 }
                 checks.Add(new CsIf(Bin("!=", Member(sb, "Length"), Member(v.Name, "Length")),

@@ -23,9 +23,8 @@ public class CorpusTests
     {
         ["Methods/Arrays2D.cs"] = "returns double[,]",
         ["Methods/DenseLayer.cs"] = "returns double[]",
-        ["Methods/InstanceSmoother.cs"] = "List<double> field (Count, indexing)",
         ["Methods/JaggedArrays.cs"] = "returns double[][]",
-        ["Methods/ObjectArrays.cs"] = "List<double> parameters",
+        ["Methods/ObjectArrays.cs"] = "arrays of class objects saved whole (Tape.CopyOf needs unmanaged elements)",
         ["Methods/ReturnValues.cs"] = "returns T[] and tuples",
         ["Methods/StructSpringDamper.cs"] = "a struct method's call with ref arguments",
         ["Simulators/BlackScholes.cs"] = "returns a tuple",
