@@ -604,7 +604,7 @@ namespace DiffGen.Generator.Reverse
                             break;
                         }
                         if (Pushed(al.Id, al.Var)) w.Add(Do(Push(v.Aggregate ? Member(_tape, "Objects") : RefTape(v.Elem), N(v.Name))));
-                        w.Add(Set(N(v.Name), NewArray(v.Elem, P(al.Length))));
+                        w.Add(Set(N(v.Name), NewArray(CsType.ElementOf(v), P(al.Length))));
                         break;
                     }
                 case RowAlloc ra:
@@ -732,7 +732,7 @@ namespace DiffGen.Generator.Reverse
                     foreach (var c in b.Stmts)
                         if (c is Alloc al && _a.Active[al.Var])
                             w.Add(Set(N(_bar[al.Var]), _vars[al.Var].IsMultiDim ? ArrayShapes.ZerosLike(_vars[al.Var], N(_vars[al.Var].Name))
-                                : NewArray(_vars[al.Var].Elem, Member(_vars[al.Var].Name, "Length"))));
+                                : NewArray(CsType.ElementOf(_vars[al.Var]), Member(_vars[al.Var].Name, "Length"))));
                     var fresh = BlockLocalBars(b);
                     _zeroBars.UnionWith(fresh);
                     for (int k = b.Stmts.Count - 1; k >= 0; k--)

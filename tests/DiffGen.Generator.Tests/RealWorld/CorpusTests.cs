@@ -28,7 +28,6 @@ public class CorpusTests
         ["Methods/ReturnValues.cs"] = "returns T[] and tuples",
         ["Methods/StructSpringDamper.cs"] = "a struct method's call with ref arguments",
         ["Simulators/BlackScholes.cs"] = "returns a tuple",
-        ["Simulators/Cloth.cs"] = "bool[] field",
         ["Simulators/DoublePendulum.cs"] = "readonly record struct parameter with init-only properties (adjoint fields not assignable)",
         ["Simulators/HeatPlate.cs"] = "tuple swap of array fields",
         ["Simulators/JacobiSolver.cs"] = "returns double[]",
