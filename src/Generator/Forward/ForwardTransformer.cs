@@ -363,7 +363,20 @@ namespace DiffGen.Generator.Forward
             bool realResult = callee.Return == Ty.Double || callee.Return == Ty.Float || callee.Return == Ty.Other;
             var args = new List<CsArg>();
             if (callee.IsInstance && callee.UsesThis)
-                args.Add(_thisDot != null ? N(_thisDot) : (CsExpr)Call(Member(N("this"), "CreateShadow")));
+            {
+                // A struct's pushforwards take ref S thisDot; with no active field here, a zero tangent.
+                var self = _vars.First(v => v.Role == VarRole.This);
+                if (self.Storage != Storage.Struct)
+                    args.Add(_thisDot != null ? N(_thisDot) : (CsExpr)Call(Member(N("this"), "CreateShadow")));
+                else if (_thisDot != null)
+                    args.Add(Ref(N(_thisDot)));
+                else
+                {
+                    string t = Temp();
+                    w.Add(new CsLocal(CsType.OfVar(self), t, new CsVerbatim("default")));
+                    args.Add(Ref(N(t)));
+                }
+            }
             for (int k = 0; k < c.Args.Count; k++)
             {
                 var p = callee.Params[k];

@@ -949,7 +949,7 @@ namespace DiffGen.Generator.Reverse
                 args.Add(rb != null ? N(rb) : new CsVerbatim("default"));
             if (callee.IsInstance && callee.UsesThis)
             {
-                args.Add(_thisBar != null ? N(_thisBar) : (CsExpr)Call(Member(N("this"), "CreateShadow")));
+                args.Add(ThisAdjointArgument(inner));
                 anyActive |= _thisBar != null;
             }
             args.AddRange(adjArgs);
@@ -966,6 +966,21 @@ namespace DiffGen.Generator.Reverse
         }
 
         /// <summary>
+        /// The adjoint of this for a call of another instance method on this: thisBar (by ref for a struct, whose
+        /// pullbacks take <c>ref S thisBar</c>), or, when no field of this is active here, a throwaway shadow.
+        /// </summary>
+        private CsArg ThisAdjointArgument(List<CsStmt> into)
+        {
+            var self = _vars.First(v => v.Role == VarRole.This);
+            if (self.Storage != Storage.Struct)
+                return _thisBar != null ? N(_thisBar) : (CsExpr)Call(Member(N("this"), "CreateShadow"));
+            if (_thisBar != null) return Ref(N(_thisBar));
+            string t = Temp();
+            into.Add(new CsLocal(CsType.OfVar(self), t, new CsVerbatim("default")));
+            return Ref(N(t));
+        }
+
+        /// <summary>
         /// The reverse of a call run as two halves: the callee's reverse half (which expects the state its
         /// forward half left and restores what it recorded), then the caller's own restores for the call.
         /// It runs even when nothing is active, because it pops what the forward half pushed.
@@ -976,7 +991,7 @@ namespace DiffGen.Generator.Reverse
             var inner = new List<CsStmt>();
             var (args, adjArgs, after, _) = CallArguments(c, callee, inner, copyRestoredOutputs: false);
             if (callee.IsInstance && callee.UsesThis)
-                args.Add(_thisBar != null ? N(_thisBar) : (CsExpr)Call(Member(N("this"), "CreateShadow")));
+                args.Add(ThisAdjointArgument(inner));
             args.AddRange(adjArgs);
             if (callee.SplitCapable)
             {

@@ -26,7 +26,6 @@ public class CorpusTests
         ["Methods/JaggedArrays.cs"] = "returns double[][]",
         ["Methods/ObjectArrays.cs"] = "arrays of class objects saved whole (Tape.CopyOf needs unmanaged elements)",
         ["Methods/ReturnValues.cs"] = "returns T[] and tuples",
-        ["Methods/StructSpringDamper.cs"] = "a struct method's call with ref arguments",
         ["Simulators/BlackScholes.cs"] = "returns a tuple",
         ["Simulators/DoublePendulum.cs"] = "readonly record struct parameter with init-only properties (adjoint fields not assignable)",
         ["Simulators/HeatPlate.cs"] = "tuple swap of array fields",
