@@ -178,7 +178,8 @@ namespace DiffGen.Generator.Forward
                     // A field's tangent is the same field of the container's tangent (thisDot.T, rDot.X).
                     var c = _vars[v.Container];
                     string? cd = c.Role == VarRole.This ? thisDot : containerDot.TryGetValue(c.Id, out var d) ? d : null;
-                    if (cd != null) _dot[v.Id] = v.Accessor != null ? v.Accessor + "(" + cd + ")" + v.Path : cd + v.Path;
+                    if (cd != null) _dot[v.Id] = v.Accessor == null ? cd + v.Path
+                        : v.Accessor + "(" + (c.Storage == Storage.Struct ? "ref " : "") + cd + ")";
                     continue;
                 }
                 _dot[v.Id] = Fresh(v.Name.TrimStart('_') + (_vector ? "Dots" : "Dot"));

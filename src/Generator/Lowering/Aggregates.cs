@@ -125,6 +125,7 @@ namespace DiffGen.Generator.Lowering
                 _vars.Add(new Var(id, _vars[c].Name + leaf.Path, leaf.Ty, Storage.Scalar, VarRole.Leaf, -1,
                     noDiff || !(leaf.Ty == Ty.Double || leaf.Ty == Ty.Float), leaf.TypeName, c, leaf.Path));
                 _leaves[(c, leaf.Path)] = id;
+                UseAccessorIfNeeded(id, type);
             }
             return c;
         }
@@ -217,6 +218,8 @@ namespace DiffGen.Generator.Lowering
                 name = accessor + "(this)";
                 rest = "";
             }
+            else if (container != _this && c.Storage == Storage.Struct && path.IndexOf('.', 1) < 0 && NeedsAccessor(member, type))
+                accessor = InitOnlyAccessor(c, member, ref name);
             int id = _vars.Count;
             bool real = ty == Ty.Double || ty == Ty.Float;
             _vars.Add(new Var(id, name, ty, storage, VarRole.Leaf, -1, !(real || aggregate) || c.NoDiff || HasNoDiffAttribute(member), typeName, container, rest, null, accessor, aggregate, rank, jagged,
@@ -240,12 +243,12 @@ namespace DiffGen.Generator.Lowering
         }
 
         /// <summary>Declares (once) an UnsafeAccessor returning a reference to the member's storage on an instance.</summary>
-        private string DeclareAccessor(ISymbol member)
+        private string DeclareAccessor(ISymbol member, bool qualified = false)
         {
             string field = member is IPropertySymbol p ? BackingField(p)?.Name ?? member.Name : member.Name;
             var owner = member.ContainingType!;
             string fieldType = OtherTypeName(member is IFieldSymbol f ? f.Type : ((IPropertySymbol)member).Type);
-            string name = "__" + _method.Name + "_" + member.Name;
+            string name = "__" + _method.Name + "_" + (qualified ? owner.Name + "_" : "") + member.Name;
             if (!_accessors.ContainsKey(name))
             {
                 string self = owner.IsValueType ? "ref " + OtherTypeName(owner) + " self" : OtherTypeName(owner) + " self";

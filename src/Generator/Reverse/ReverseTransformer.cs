@@ -311,7 +311,7 @@ namespace DiffGen.Generator.Reverse
                     // A field's adjoint is the same field of the container's adjoint (thisBar.T, rBar.X).
                     var c = _vars[v.Container];
                     string? cbar = c.Role == VarRole.This ? _thisBar : _containerBar.TryGetValue(c.Id, out var cb) ? cb : null;
-                    if (cbar != null) _bar[v.Id] = v.Accessor != null ? v.Accessor + "(" + cbar + ")" + v.Path : cbar + v.Path;
+                    if (cbar != null) _bar[v.Id] = LeafOf(v, cbar);
                     continue;
                 }
                 _bar[v.Id] = Fresh(v.Name.TrimStart('_') + "Bar");
@@ -344,7 +344,7 @@ namespace DiffGen.Generator.Reverse
             {
                 if (_inOut.Contains(kv.Key)) { rev.Add(Set(N(kv.Value), N(_containerBar[kv.Key]))); continue; }
                 foreach (var leaf in _vars.Where(l => l.Container == kv.Key && l.IsReal && _a.Active[l.Id]))
-                    rev.Add(Add(N(kv.Value + leaf.Path), N(_bar[leaf.Id])));
+                    rev.Add(Add(N(LeafOf(leaf, kv.Value)), N(_bar[leaf.Id])));
             }
 
             // Locals the sweeps share, declared at the top (counters and recomputed locals are declared where
@@ -964,6 +964,14 @@ namespace DiffGen.Generator.Reverse
             AddComment(c, w);
             w.Add(new CsScope(Block(inner)));
         }
+
+        /// <summary>
+        /// A leaf's counterpart in another value of its container's type (thisBar.T, rBar.X): through the leaf's
+        /// UnsafeAccessor when it has one (by ref for a struct; an accessor names a top-level member, so no path follows).
+        /// </summary>
+        private string LeafOf(Var leaf, string container) =>
+            leaf.Accessor == null ? container + leaf.Path
+            : leaf.Accessor + "(" + (_vars[leaf.Container].Storage == Storage.Struct ? "ref " : "") + container + ")";
 
         /// <summary>
         /// The adjoint of this for a call of another instance method on this: thisBar (by ref for a struct, whose
