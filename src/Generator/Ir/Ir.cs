@@ -55,6 +55,8 @@ namespace DiffGen.Generator.Ir
     /// has Rank dimensions: rectangular (<c>T[,]</c>) or, when Jagged, an array of arrays (<c>T[][]</c>).
     /// IsList marks a <c>List&lt;T&gt;</c> of numbers (Storage.Array, rank 1): indexed and counted like an array,
     /// its contents reached as a span through <c>CollectionsMarshal.AsSpan</c>, its adjoint a list of the same count.
+    /// ObjectElements marks an array of class objects (Aggregate): its elements are references, so saving it means
+    /// saving the fields of the objects, not the array.
     /// </summary>
     /// <remarks>
     /// Structs and objects are split into their fields (scalar replacement of aggregates): a local
@@ -65,7 +67,7 @@ namespace DiffGen.Generator.Ir
     /// </remarks>
     internal sealed record Var(int Id, string Name, Ty Elem, Storage Storage, VarRole Role, int ParamIndex, bool NoDiff, string? TypeName = null,
         int Container = -1, string? Path = null, string? Modifier = null, string? Accessor = null, bool Aggregate = false, int Rank = 1, bool Jagged = false,
-        bool IsList = false)
+        bool IsList = false, bool ObjectElements = false)
     {
         /// <summary>A multi-dimensional or jagged array (not a flat span or <c>T[]</c>).</summary>
         public bool IsMultiDim => Rank > 1;

@@ -193,11 +193,11 @@ namespace DiffGen.Generator.Reverse
             _dual ? new CsNewArray(elem, length) : Call(new CsMember(N(_tape), "NewArray", elem), length);
 
         /// <summary>Saves a span's contents on the tape (arrays of structs or objects as a copy on the object stack).</summary>
-        private CsStmt SaveSpan(Var v) => v.Aggregate
+        private CsStmt SaveSpan(Var v) => v.ObjectElements ? PushObjectFields(v) : v.Aggregate
             ? Do(Push(Member(_tape, "Objects"), Call(Member(ReadOnly(CsType.ElementOf(v), N(v.Name)), "ToArray"))))
             : ArrayShapes.Push(v, Tape(v.Elem), N(v.Name));
 
-        private CsStmt RestoreSpan(Var v) => v.Aggregate
+        private CsStmt RestoreSpan(Var v) => v.ObjectElements ? PopObjectFields(v) : v.Aggregate
             ? Do(Call(Member(ReadOnly(CsType.ElementOf(v), new CsCast(CsType.ArrayOf(CsType.ElementOf(v)), Pop(Member(_tape, "Objects")))), "CopyTo"), N(v.Name)))
             : ArrayShapes.Pop(v, Tape(v.Elem), N(v.Name));
 
@@ -419,7 +419,7 @@ namespace DiffGen.Generator.Reverse
                 foreach (var v in parms.Where(p => p.Modifier == "out")) body.Add(Set(N(v.Name), new CsVerbatim("default")));
                 body.Add(new CsComment("Forward sweep"));
                 body.AddRange(fwd);
-                foreach (var r in restored) body.Add(SaveFinal(r, finals[r]));
+                foreach (var r in restored) body.AddRange(SaveFinal(r, finals[r]));
                 body.Add(new CsComment("Reverse sweep"));
                 body.AddRange(rev);
                 foreach (var r in restored) body.AddRange(RestoreFinal(r, finals[r]));
@@ -442,7 +442,7 @@ namespace DiffGen.Generator.Reverse
                 string? result = _m.ReturnType == Ty.Void ? null : Fresh("_primal");
                 var fcall = Call(N(_m.Name + "PullbackForward"), paramArgs.Concat(new CsArg[] { N(_tape) }).ToArray());
                 pub.Add(result != null ? new CsLocal(CsType.Var, result, fcall) : Do(fcall));
-                foreach (var r in restored) pub.Add(SaveFinal(r, finals[r]));
+                foreach (var r in restored) pub.AddRange(SaveFinal(r, finals[r]));
                 pub.Add(Do(Call(N(_m.Name + "PullbackReverse"), paramArgs.Concat(adjointArgs).Concat(new CsArg[] { N(_tape) }).ToArray())));
                 foreach (var r in restored) pub.AddRange(RestoreFinal(r, finals[r]));
                 pub.Add(Do(Call(Member(_tape, "Return"))));
@@ -512,9 +512,15 @@ namespace DiffGen.Generator.Reverse
 
         private string Modifiers(string access) => _m.IsInstance ? access : access + " static";
 
-        private CsStmt SaveFinal(int r, string final)
+        private IEnumerable<CsStmt> SaveFinal(int r, string final)
         {
             var v = _vars[r];
+            if (v.ObjectElements) return SaveObjectFields(v, final);
+            return new[] { SaveFinalValue(v, final) };
+        }
+
+        private CsStmt SaveFinalValue(Var v, string final)
+        {
             if (v.IsScalar) return new CsLocal(CsType.Var, final, N(v.Name));
             if (v.Jagged) return new CsLocal(CsType.Var, final, ArrayShapes.Copy(v, N(v.Name)));
             var contents = ArrayShapes.Contents(v, N(v.Name));
@@ -534,6 +540,11 @@ namespace DiffGen.Generator.Reverse
             if (v.Jagged)
             {
                 yield return Do(Call(Member(N(Names.ArrayHelpers), "CopyInto"), N(final), N(v.Name)));
+                yield break;
+            }
+            if (v.ObjectElements)
+            {
+                foreach (var st in RestoreObjectFields(v, final)) yield return st;
                 yield break;
             }
             yield return Do(Call(Member(ReadOnly(CsType.ElementOf(v), N(final)), "CopyTo"), ArrayShapes.Contents(v, N(v.Name))));

@@ -24,12 +24,10 @@ public class CorpusTests
         ["Methods/Arrays2D.cs"] = "returns double[,]",
         ["Methods/DenseLayer.cs"] = "returns double[]",
         ["Methods/JaggedArrays.cs"] = "returns double[][]",
-        ["Methods/ObjectArrays.cs"] = "arrays of class objects saved whole (Tape.CopyOf needs unmanaged elements)",
         ["Methods/ReturnValues.cs"] = "returns T[] and tuples",
         ["Simulators/BlackScholes.cs"] = "returns a tuple",
         ["Simulators/HeatPlate.cs"] = "tuple swap of array fields",
         ["Simulators/JacobiSolver.cs"] = "returns double[]",
-        ["Simulators/NBody.cs"] = "arrays of class objects saved whole (Tape.CopyOf needs unmanaged elements)",
     };
 
     public static TheoryData<string> UserStyleFiles() =>
