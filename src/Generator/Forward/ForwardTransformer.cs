@@ -179,7 +179,8 @@ namespace DiffGen.Generator.Forward
                     var c = _vars[v.Container];
                     string? cd = c.Role == VarRole.This ? thisDot : containerDot.TryGetValue(c.Id, out var d) ? d : null;
                     if (cd != null) _dot[v.Id] = v.Accessor == null ? cd + v.Path
-                        : v.Accessor + "(" + (c.Storage == Storage.Struct ? "ref " : "") + cd + ")";
+                        : c.Role == VarRole.This ? v.Accessor + "(" + cd + ")" + v.Path
+                        : v.Accessor + "(ref " + cd + ")";
                     continue;
                 }
                 _dot[v.Id] = Fresh(v.Name.TrimStart('_') + (_vector ? "Dots" : "Dot"));

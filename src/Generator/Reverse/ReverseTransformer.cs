@@ -921,8 +921,13 @@ namespace DiffGen.Generator.Reverse
             if (_splitCalls.Contains(c.Id)) { ReverseSplitCall(c, w); return; }
             var callee = _callees[c.Callee];
             var inner = new List<CsStmt>();
+            // The state the call changes, back to what it was before the call: the callee's pullback re-runs from it.
+            var restoredState = new List<int>();
             foreach (var leaf in _a.ReceiverState(c).Where(l => Pushed(c.Id, l)).Reverse())
+            {
                 inner.Add(_vars[leaf].IsScalar ? Set(N(_vars[leaf].Name), Pop(Tape(_vars[leaf].Elem))) : RestoreSpan(_vars[leaf]));
+                restoredState.Add(leaf);
+            }
             string? rb = null;
             if (c.ResultVar >= 0 && _vars[c.ResultVar].IsContainer)
             {
@@ -966,7 +971,13 @@ namespace DiffGen.Generator.Reverse
             args.AddRange(adjArgs);
             if (anyActive)
             {
+                // The pullback leaves the state as the callee leaves it; the reverse sweep goes on with the state
+                // before the call (the statements before it may read it), so the restored values are put back.
+                var before = restoredState.Select(l => (Leaf: l, Copy: Fresh(_vars[l].Name + "Before"))).ToList();
+                foreach (var (leaf, copy) in before) inner.AddRange(SaveFinal(leaf, copy));
+                _needsTape |= before.Any(b => !_vars[b.Leaf].IsScalar);
                 inner.Add(Do(Call(Target(callee, callee.PullbackType, callee.PullbackName + (_dual ? "Dual" : "")), args.ToArray())));
+                foreach (var (leaf, copy) in before) inner.AddRange(RestoreFinal(leaf, copy));
                 var contribs = new Contribs();
                 foreach (var (arg, t) in after) Propagate(arg, N(t), contribs);
                 inner.AddRange(Flush(contribs, deferred: false));
@@ -978,11 +989,13 @@ namespace DiffGen.Generator.Reverse
 
         /// <summary>
         /// A leaf's counterpart in another value of its container's type (thisBar.T, rBar.X): through the leaf's
-        /// UnsafeAccessor when it has one (by ref for a struct; an accessor names a top-level member, so no path follows).
+        /// UnsafeAccessor when it has one: of this, the accessor's path below it (<c>__M_Gravity(thisBar).Y</c>); of a
+        /// struct value, by ref (its accessors name top-level members, whose leaves keep their paths for matching).
         /// </summary>
         private string LeafOf(Var leaf, string container) =>
             leaf.Accessor == null ? container + leaf.Path
-            : leaf.Accessor + "(" + (_vars[leaf.Container].Storage == Storage.Struct ? "ref " : "") + container + ")";
+            : _vars[leaf.Container].Role == VarRole.This ? leaf.Accessor + "(" + container + ")" + leaf.Path
+            : leaf.Accessor + "(ref " + container + ")";
 
         /// <summary>
         /// The adjoint of this for a call of another instance method on this: thisBar (by ref for a struct, whose
