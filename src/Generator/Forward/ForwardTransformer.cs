@@ -383,6 +383,21 @@ namespace DiffGen.Generator.Forward
             {
                 var p = callee.Params[k];
                 var arg = c.Args[k];
+                if (p.Modifier != null)
+                {
+                    // ref x, ref xDot (out x, out xDot): the callee updates both in place.
+                    args.Add(new CsArg(P(arg), p.Modifier));
+                    if (!p.HasAdjoint) continue;
+                    int rv2 = ((VarRef)arg).Var;
+                    if (_dot.ContainsKey(rv2)) args.Add(new CsArg(DotRef(rv2), p.Modifier));
+                    else
+                    {
+                        string t = Temp();
+                        w.Add(new CsLocal(T(p.Elem), t, Zero(p.Elem)));
+                        args.Add(new CsArg(N(t), p.Modifier));
+                    }
+                    continue;
+                }
                 args.Add(P(arg));
                 if (!p.HasAdjoint) continue;
                 if (p.Storage == Storage.Struct) args.Add(_containerDot.TryGetValue(((VarRef)arg).Var, out var cd) ? N(cd) : (CsExpr)new CsVerbatim("default"));

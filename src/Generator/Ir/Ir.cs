@@ -251,7 +251,9 @@ namespace DiffGen.Generator.Ir
     // ---------------------------------------------------------------- calls
 
     /// <summary>One parameter of a callee, as the caller sees it.</summary>
-    internal sealed record CalleeParam(string Name, Ty Elem, Storage Storage, bool NoDiff, bool Reads, bool Writes, string? TypeName = null, bool Aggregate = false, int Rank = 1, bool Jagged = false)
+    /// <remarks>Modifier is "ref" or "out" for a scalar passed by reference: the call reads (ref) and writes the argument variable.</remarks>
+    internal sealed record CalleeParam(string Name, Ty Elem, Storage Storage, bool NoDiff, bool Reads, bool Writes, string? TypeName = null, bool Aggregate = false, int Rank = 1, bool Jagged = false,
+        string? Modifier = null)
     {
         public bool HasAdjoint => !NoDiff && (Elem == Ty.Float || Elem == Ty.Double || Storage == Storage.Struct || Aggregate);
     }

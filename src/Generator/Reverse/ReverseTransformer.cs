@@ -682,9 +682,9 @@ namespace DiffGen.Generator.Reverse
                         if (c.ResultVar >= 0 && Pushed(c.Id, c.ResultVar))
                             w.Add(Do(Push(Tape(_vars[c.ResultVar].Elem), N(_vars[c.ResultVar].Name))));
                         // The object's state before an instance call that changes it, for the call's pullback to re-run from.
-                        foreach (var leaf in _a.ReceiverState(c).Where(l => Pushed(c.Id, l)))
+                        foreach (var leaf in _a.CallState(c).Where(l => Pushed(c.Id, l)))
                             w.Add(_vars[leaf].IsScalar ? Do(Push(Tape(_vars[leaf].Elem), N(_vars[leaf].Name))) : SaveSpan(_vars[leaf]));
-                        var args = c.Args.Select(x => (CsArg)P(x)).ToList();
+                        var args = c.Args.Select((x, k) => new CsArg(P(x), callee.Params[k].Modifier)).ToList();
                         CsExpr call = _dual ? DualPrimalCall(c, callee, w)
                             : _splitCalls.Contains(c.Id) && callee.SplitCapable ? Call(Target(callee, callee.PullbackType, callee.PullbackName + "Forward"), args.Concat(new CsArg[] { N(_tape) }).ToArray())
                             : PrimalCall(callee, args);
@@ -923,7 +923,7 @@ namespace DiffGen.Generator.Reverse
             var inner = new List<CsStmt>();
             // The state the call changes, back to what it was before the call: the callee's pullback re-runs from it.
             var restoredState = new List<int>();
-            foreach (var leaf in _a.ReceiverState(c).Where(l => Pushed(c.Id, l)).Reverse())
+            foreach (var leaf in _a.CallState(c).Where(l => Pushed(c.Id, l)).Reverse())
             {
                 inner.Add(_vars[leaf].IsScalar ? Set(N(_vars[leaf].Name), Pop(Tape(_vars[leaf].Elem))) : RestoreSpan(_vars[leaf]));
                 restoredState.Add(leaf);
@@ -1077,6 +1077,25 @@ namespace DiffGen.Generator.Reverse
                         inner.Add(new CsLocal(CsType.OfVar(_vars[container]), t, new CsVerbatim("default")));
                         adjArgs.Add(Ref(N(t)));
                     }
+                    continue;
+                }
+                if (p.Modifier != null)
+                {
+                    // By ref or out: the variable, and its adjoint by ref with shadow semantics (on entry the adjoint
+                    // of the value the call leaves, on exit of the value it found): exactly the caller's adjoint.
+                    args.Add(new CsArg(P(arg), p.Modifier));
+                    if (!p.HasAdjoint) continue;
+                    var rv = ((VarRef)arg).Var;
+                    if (_a.Active[rv] && _bar.TryGetValue(rv, out var rb))
+                    {
+                        adjArgs.Add(Ref(N(rb)));
+                        _zeroBars.Remove(rb);
+                        anyActive = true;
+                        continue;
+                    }
+                    string z = Temp();
+                    inner.Add(new CsLocal(T(p.Elem), z, Zero(p.Elem)));
+                    adjArgs.Add(Ref(N(z)));
                     continue;
                 }
                 if (p.Storage == Storage.Scalar)
