@@ -1052,6 +1052,13 @@ namespace DiffGen.Generator.Lowering
             }
             if (TryMapAggregateArray(type, out var storage, out var element) && storage != Storage.ReadOnlySpan)
             {
+                if (element.TypeKind == TypeKind.Class)
+                {
+                    // Its elements could only be null or other arrays' objects: objects are not created or re-seated here.
+                    Report(Descriptors.UnsupportedLocal, v.GetLocation(), v.Identifier.ValueText, type.ToDisplayString(),
+                        " (a local array of objects: objects cannot be created or stored in [Differentiable] code; index the array parameter or field itself)");
+                    return true;
+                }
                 if (v.Initializer?.Value is ArrayCreationExpressionSyntax ac && ac.Initializer == null && ac.Type.RankSpecifiers.Count == 1
                     && ac.Type.RankSpecifiers[0].Sizes.Count == 1 && !(ac.Type.RankSpecifiers[0].Sizes[0] is OmittedArraySizeExpressionSyntax))
                 {

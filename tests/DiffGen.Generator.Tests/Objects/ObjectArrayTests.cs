@@ -1,3 +1,5 @@
+using DiffGen.Generator.Tests.Infrastructure;
+
 namespace DiffGen.Generator.Tests.Objects;
 
 /// <summary>
@@ -102,6 +104,31 @@ public class ObjectArrayTests
         var cad = new List<double>();
         foreach (var b in cbar.Beads) { cad.Add(b.Position); cad.Add(b.Velocity); }
         GradCheck.AssertClose([.. cad, cbar.Drag, cdt], cfd, 1e-3, "float gradient (instance)");
+    }
+
+    [Fact]
+    public void LocalArrayOfObjects_IsNamedOnTheLocal()
+    {
+        const string source = """
+            using DiffGen;
+            public class Bead { public double P; }
+            public static partial class K
+            {
+                [Differentiable]
+                public static double Sum(Bead[] beads)
+                {
+                    var copy = new Bead[beads.Length];
+                    double s = 0;
+                    foreach (var b in beads) s += b.P * b.P;
+                    return s;
+                }
+            }
+            """;
+        var result = TestCompilation.Run(source);
+        var d = Assert.Single(result.GeneratorDiagnostics, x => x.Id == "DG0103");
+        Assert.Contains("array of objects", d.GetMessage());
+        Assert.Equal(7, d.Location.GetLineSpan().StartLinePosition.Line); // 0-based: the declaration
+        Assert.Empty(result.OutputDiagnostics.Where(x => x.Location.SourceTree?.FilePath.EndsWith(".g.cs", StringComparison.Ordinal) == true));
     }
 
     private static BeadChain Chain(double[] p)
