@@ -180,7 +180,7 @@ namespace DiffGen.Generator.Forward
                     string? cd = c.Role == VarRole.This ? thisDot : containerDot.TryGetValue(c.Id, out var d) ? d : null;
                     if (cd != null) _dot[v.Id] = v.Accessor == null ? cd + v.Path
                         : c.Role == VarRole.This ? v.Accessor + "(" + cd + ")" + v.Path
-                        : v.Accessor + "(ref " + cd + ")";
+                        : v.Accessor.Replace(Lowering.Lowerer.ContainerSlot, cd);
                     continue;
                 }
                 _dot[v.Id] = Fresh(v.Name.TrimStart('_') + (_vector ? "Dots" : "Dot"));

@@ -55,6 +55,8 @@ namespace DiffGen.Generator.Ir
     /// has Rank dimensions: rectangular (<c>T[,]</c>) or, when Jagged, an array of arrays (<c>T[][]</c>).
     /// IsList marks a <c>List&lt;T&gt;</c> of numbers (Storage.Array, rank 1): indexed and counted like an array,
     /// its contents reached as a span through <c>CollectionsMarshal.AsSpan</c>, its adjoint a list of the same count.
+    /// Accessor is the UnsafeAccessor of a leaf of this (<c>Accessor(thisBar)</c> then Path), or, for a leaf of another
+    /// struct value, a template of accessor calls with <c>{0}</c> for the container (<c>__M_In_A(ref {0})</c>).
     /// ObjectElements marks an array of class objects (Aggregate): its elements are references, so saving it means
     /// saving the fields of the objects, not the array.
     /// </summary>

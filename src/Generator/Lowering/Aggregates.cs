@@ -219,7 +219,11 @@ namespace DiffGen.Generator.Lowering
                 rest = "";
             }
             else if (container != _this && c.Storage == Storage.Struct && path.IndexOf('.', 1) < 0 && NeedsAccessor(member, type))
-                accessor = InitOnlyAccessor(c, member, ref name);
+            {
+                // A member of a struct value that cannot be assigned by name: see InitOnly.cs.
+                accessor = DeclareAccessor(member, qualified: true) + "(ref " + ContainerSlot + ")";
+                if (c.Role != VarRole.Param) name = accessor.Replace(ContainerSlot, c.Name);
+            }
             int id = _vars.Count;
             bool real = ty == Ty.Double || ty == Ty.Float;
             _vars.Add(new Var(id, name, ty, storage, VarRole.Leaf, -1, !(real || aggregate) || c.NoDiff || HasNoDiffAttribute(member), typeName, container, rest, null, accessor, aggregate, rank, jagged,

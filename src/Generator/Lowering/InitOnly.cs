@@ -6,40 +6,54 @@ namespace DiffGen.Generator.Lowering
 {
     /// <summary>
     /// Init-only properties and readonly fields of struct values other than this (a <c>readonly record struct</c>
-    /// parameter): generated code accumulates their adjoints and tangents into structs of the same type, which
-    /// C# does not let it assign by name, so those leaves are reached through an UnsafeAccessor on the storage.
+    /// parameter, a record struct inside a struct): generated code accumulates their adjoints and tangents into
+    /// structs of the same type, which C# does not let it assign by name, so those leaves are reached through
+    /// UnsafeAccessors on the storage, one per member of the path that needs one
+    /// (<c>__M_Inner_A(ref __M_Outer_In(ref oBar))</c>).
     /// </summary>
     internal sealed partial class Lowerer
     {
+        /// <summary>The placeholder for the container in a leaf's accessor template (<see cref="Var.Accessor"/>).</summary>
+        internal const string ContainerSlot = "{0}";
+
         /// <summary>
-        /// Declares the accessor of a top-level leaf's member and returns its name. The leaf of a parameter keeps its
-        /// name for reads (an <c>in</c> parameter cannot be passed by ref); a local's leaf is read and written through
-        /// the accessor. The leaf keeps its path (struct copies match leaves by path); its counterpart in an adjoint or
-        /// a tangent is <c>Accessor(ref containerBar)</c>.
+        /// The accessor template of a leaf of a struct container whose path crosses a member generated code cannot
+        /// assign by name, or null. The leaf of a parameter keeps its name for reads (an <c>in</c> parameter cannot be
+        /// passed by ref); a local's leaf is read and written through the template. The leaf keeps its path (struct
+        /// copies match leaves by path); its counterpart in an adjoint or a tangent is the template on that value.
         /// </summary>
-        private string InitOnlyAccessor(Var container, ISymbol member, ref string name)
+        private string? AccessorTemplate(ITypeSymbol containerType, string path)
         {
-            string accessor = DeclareAccessor(member, qualified: true);
-            if (container.Role != VarRole.Param) name = accessor + "(ref " + container.Name + ")";
-            return accessor;
+            string expr = ContainerSlot;
+            bool any = false;
+            ITypeSymbol type = containerType;
+            foreach (var segment in path.Split(new[] { '.' }, System.StringSplitOptions.RemoveEmptyEntries))
+            {
+                var member = DataMembers(type).FirstOrDefault(m => m.Name == segment);
+                if (member == null) return null;
+                var mtype = member is IFieldSymbol f ? f.Type : ((IPropertySymbol)member).Type;
+                bool assignable = member is IFieldSymbol ff ? !ff.IsReadOnly : ((IPropertySymbol)member).SetMethod is IMethodSymbol set && !set.IsInitOnly;
+                if (assignable) expr += "." + segment;
+                else
+                {
+                    expr = DeclareAccessor(member, qualified: true) + "(ref " + expr + ")";
+                    any = true;
+                }
+                type = mtype;
+            }
+            return any ? expr : null;
         }
 
-        /// <summary>The leaf of a new struct container at a top-level path, reached through an accessor when its member is not assignable.</summary>
+        /// <summary>Gives a new leaf of a struct container (not this) its accessor template when its path needs one.</summary>
         private void UseAccessorIfNeeded(int leafId, ITypeSymbol containerType)
         {
             var leaf = _vars[leafId];
             var container = _vars[leaf.Container];
-            if (leaf.Path == null || leaf.Path.IndexOf('.', 1) >= 0 || container.Role == VarRole.This) return;
-            foreach (var member in DataMembers(containerType))
-            {
-                if ("." + member.Name != leaf.Path) continue;
-                var type = member is IFieldSymbol f ? f.Type : ((IPropertySymbol)member).Type;
-                if (!NeedsAccessor(member, type)) return;
-                string name = leaf.Name;
-                string accessor = InitOnlyAccessor(container, member, ref name);
-                _vars[leafId] = leaf with { Name = name, Accessor = accessor };
-                return;
-            }
+            if (leaf.Path == null || container.Role == VarRole.This) return;
+            var template = AccessorTemplate(containerType, leaf.Path);
+            if (template == null) return;
+            string name = container.Role == VarRole.Param ? leaf.Name : template.Replace(ContainerSlot, container.Name);
+            _vars[leafId] = leaf with { Name = name, Accessor = template };
         }
     }
 }

@@ -995,7 +995,7 @@ namespace DiffGen.Generator.Reverse
         private string LeafOf(Var leaf, string container) =>
             leaf.Accessor == null ? container + leaf.Path
             : _vars[leaf.Container].Role == VarRole.This ? leaf.Accessor + "(" + container + ")" + leaf.Path
-            : leaf.Accessor + "(ref " + container + ")";
+            : leaf.Accessor.Replace(Lowering.Lowerer.ContainerSlot, container);
 
         /// <summary>
         /// The adjoint of this for a call of another instance method on this: thisBar (by ref for a struct, whose

@@ -59,3 +59,30 @@ public static partial class InitOnlyKernels
         return Response(x, soft) + soft.Stiffness * x;
     }
 }
+
+/// <summary>A record struct inside a struct and inside a record struct (accessors through two levels).</summary>
+public readonly record struct Lens(double Focal, double Aperture);
+
+public struct Camera
+{
+    public Lens Lens;
+    public double Exposure;
+}
+
+public readonly record struct Rig(Lens Lens, double Height);
+
+public readonly record struct LensF(float Focal, float Aperture);
+
+public readonly record struct RigF(LensF Lens, float Height);
+
+public static partial class NestedInitOnlyKernels
+{
+    [Differentiable]
+    public static double Brightness(Camera c, double distance) => c.Lens.Aperture * c.Lens.Aperture * c.Exposure / (c.Lens.Focal * distance);
+
+    [Differentiable]
+    public static double Reach(in Rig r, double tilt) => r.Height * Math.Tan(tilt) + r.Lens.Focal * r.Lens.Aperture;
+
+    [Differentiable]
+    public static float ReachF(in RigF r, float tilt) => r.Height * MathF.Tan(tilt) + r.Lens.Focal * r.Lens.Aperture;
+}

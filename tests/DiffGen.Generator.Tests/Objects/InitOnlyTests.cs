@@ -57,4 +57,33 @@ public class InitOnlyTests
         InitOnlyKernels.SoftenedPullback(new Material(At[1], At[2], At[3]), At[0], 1.0, ref mBar, ref xBar);
         GradCheck.AssertClose([xBar, mBar.Density, mBar.Stiffness, mBar.Damping], fd);
     }
+
+    [Fact]
+    public void NestedInitOnlyStructs()
+    {
+        // Brightness: (focal, aperture, exposure, distance)
+        double[] at = [0.05, 0.02, 1.5, 3.0];
+        double B(double[] p) => NestedInitOnlyKernels.Brightness(new Camera { Lens = new Lens(p[0], p[1]), Exposure = p[2] }, p[3]);
+        var cBar = new Camera();
+        double dBar = 0;
+        NestedInitOnlyKernels.BrightnessPullback(new Camera { Lens = new Lens(at[0], at[1]), Exposure = at[2] }, at[3], 1.0, ref cBar, ref dBar);
+        GradCheck.AssertClose([cBar.Lens.Focal, cBar.Lens.Aperture, cBar.Exposure, dBar], GradCheck.FiniteDifferenceGradient(B, at));
+
+        // Reach: (focal, aperture, height, tilt)
+        double[] rat = [0.05, 0.02, 1.8, 0.4];
+        double R(double[] p) => NestedInitOnlyKernels.Reach(new Rig(new Lens(p[0], p[1]), p[2]), p[3]);
+        var fd = GradCheck.FiniteDifferenceGradient(R, rat);
+        var rBar = new Rig();
+        double tBar = 0;
+        NestedInitOnlyKernels.ReachPullback(new Rig(new Lens(rat[0], rat[1]), rat[2]), rat[3], 1.0, ref rBar, ref tBar);
+        GradCheck.AssertClose([rBar.Lens.Focal, rBar.Lens.Aperture, rBar.Height, tBar], fd);
+
+        var (_, tangent) = NestedInitOnlyKernels.ReachPushforward(new Rig(new Lens(rat[0], rat[1]), rat[2]), new Rig(new Lens(1, 0), 0.5), rat[3], 1.0);
+        GradCheck.AssertClose([tangent], [fd[0] + 0.5 * fd[2] + fd[3]], 1e-6, "tangent");
+
+        var rBarF = new RigF();
+        float tBarF = 0;
+        NestedInitOnlyKernels.ReachFPullback(new RigF(new LensF((float)rat[0], (float)rat[1]), (float)rat[2]), (float)rat[3], 1f, ref rBarF, ref tBarF);
+        GradCheck.AssertClose([rBarF.Lens.Focal, rBarF.Lens.Aperture, rBarF.Height, tBarF], fd, 1e-3, "float gradient");
+    }
 }
