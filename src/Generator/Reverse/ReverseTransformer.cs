@@ -377,7 +377,7 @@ namespace DiffGen.Generator.Reverse
                 // A null array is the method's own business (its guard, or the exception it would throw).
                 if (v.Storage == Storage.Array)
                 {
-                    checks.Add(Do(Call(Member(N(Names.ArrayHelpers), "RequireSameLength"), N(v.Name), ArrayShapes.Length(v, N(sb)), new CsVerbatim("nameof(" + v.Name + ")"), new CsVerbatim("nameof(" + sb + ")"))));
+                    checks.Add(Do(Call(Member(N(Names.ArrayHelpers), v.IsList ? "RequireSameCount" : "RequireSameLength"), N(v.Name), ArrayShapes.Length(v, N(sb)), new CsVerbatim("nameof(" + v.Name + ")"), new CsVerbatim("nameof(" + sb + ")"))));
                     continue;
                 }
                 checks.Add(new CsIf(Bin("!=", Member(sb, "Length"), Member(v.Name, "Length")),

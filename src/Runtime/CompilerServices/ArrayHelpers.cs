@@ -51,7 +51,7 @@ public static class ArrayHelpers
     public static List<T> Copy<T>(List<T> source) => new(source);
 
     /// <summary>Throws unless an adjoint of <paramref name="adjointCount"/> elements fits the list (a null list is left to the method).</summary>
-    public static void RequireSameLength<T>(List<T>? list, int adjointCount, string listName, string adjointName)
+    public static void RequireSameCount<T>(List<T>? list, int adjointCount, string listName, string adjointName)
     {
         if (list is not null && list.Count != adjointCount)
             throw new ArgumentException($"{adjointName} must have the count of {listName} ({list.Count}).", adjointName);

@@ -18,7 +18,7 @@ namespace Snap
         /// <summary>Reverse-mode derivative of <see cref="Normalize"/>: re-runs it, returns its result, and propagates adjoints (see docs/generated-code.md).</summary>
         public static void NormalizePullback(global::System.Collections.Generic.List<double> values, global::System.Collections.Generic.List<double> valuesBar)
         {
-            global::DiffGen.CompilerServices.ArrayHelpers.RequireSameLength(values, valuesBar.Count, nameof(values), nameof(valuesBar));
+            global::DiffGen.CompilerServices.ArrayHelpers.RequireSameCount(values, valuesBar.Count, nameof(values), nameof(valuesBar));
             var _tape = global::DiffGen.Tape.Rent();
             NormalizePullbackForward(values, _tape);
             var valuesFinal = _tape.CopyOf<double>(global::System.Runtime.InteropServices.CollectionsMarshal.AsSpan<double>(values));
@@ -171,7 +171,7 @@ namespace Snap
             global::DiffGen.Dual norm = 0.0;
             global::DiffGen.Dual normBar = 0.0;
             global::DiffGen.Dual vBar = 0.0;
-            global::DiffGen.CompilerServices.ArrayHelpers.RequireSameLength(values, valuesBar.Count, nameof(values), nameof(valuesBar));
+            global::DiffGen.CompilerServices.ArrayHelpers.RequireSameCount(values, valuesBar.Count, nameof(values), nameof(valuesBar));
             int _n0 = 0;
             // Forward sweep
             norm = 0;
