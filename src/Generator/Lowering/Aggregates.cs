@@ -227,7 +227,8 @@ namespace DiffGen.Generator.Lowering
             int id = _vars.Count;
             bool real = ty == Ty.Double || ty == Ty.Float;
             _vars.Add(new Var(id, name, ty, storage, VarRole.Leaf, -1, !(real || aggregate) || c.NoDiff || HasNoDiffAttribute(member), typeName, container, rest, null, accessor, aggregate, rank, jagged,
-                storage == Storage.Array && TryMapList(type, out _), aggregate && _elementTypes[id].TypeKind == TypeKind.Class));
+                storage == Storage.Array && TryMapList(type, out _), aggregate && _elementTypes[id].TypeKind == TypeKind.Class,
+                aggregate ? ObjectFields(_elementTypes[id]) : default));
             _leaves[(container, path)] = id;
             return id;
         }
@@ -507,7 +508,7 @@ namespace DiffGen.Generator.Lowering
         private int AddAggregateArray(string name, Storage storage, ITypeSymbol element, VarRole role, int paramIndex, bool noDiff, ISymbol? symbol)
         {
             int id = AddVar(name, Ty.Other, storage, role, paramIndex, noDiff, symbol, OtherTypeName(element));
-            _vars[id] = _vars[id] with { Aggregate = true, ObjectElements = element.TypeKind == TypeKind.Class };
+            _vars[id] = _vars[id] with { Aggregate = true, ObjectElements = element.TypeKind == TypeKind.Class, ElementFields = ObjectFields(element) };
             _elementTypes[id] = element;
             return id;
         }

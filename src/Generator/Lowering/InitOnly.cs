@@ -55,5 +55,39 @@ namespace DiffGen.Generator.Lowering
             string name = container.Role == VarRole.Param ? leaf.Name : template.Replace(ContainerSlot, container.Name);
             _vars[leafId] = leaf with { Name = name, Accessor = template };
         }
+
+        /// <summary>
+        /// The float/double fields of a class that generated code can save and restore by assignment (fields and
+        /// settable auto-properties, and the fields of assignable struct members), or default when some of its
+        /// float/double data cannot be assigned (or it is not a class).
+        /// </summary>
+        private EquatableArray<ObjectField> ObjectFields(ITypeSymbol type)
+        {
+            if (type.TypeKind != TypeKind.Class) return default;
+            var fields = new System.Collections.Generic.List<ObjectField>();
+            return Collect(type, "", fields, 0) ? fields.ToEquatableArray() : default;
+        }
+
+        private bool Collect(ITypeSymbol type, string prefix, System.Collections.Generic.List<ObjectField> into, int depth)
+        {
+            var members = type.TypeKind == TypeKind.Class ? DataMembers(type).Concat(BaseDataMembers(type)) : DataMembers(type);
+            foreach (var member in members)
+            {
+                var mtype = member is IFieldSymbol f ? f.Type : ((IPropertySymbol)member).Type;
+                if (IsInactiveType(mtype) || TryMapScalar(mtype, out var t0) && t0 != Ty.Double && t0 != Ty.Float) continue;
+                bool assignable = member is IFieldSymbol ff ? !ff.IsReadOnly : ((IPropertySymbol)member).SetMethod is IMethodSymbol set && !set.IsInitOnly;
+                if (TryMapScalar(mtype, out var ty))
+                {
+                    if (!assignable) return false;
+                    into.Add(new ObjectField(prefix + "." + member.Name, ty));
+                }
+                else if (mtype.IsValueType && depth < 4)
+                {
+                    if (!assignable || !Collect(mtype, prefix + "." + member.Name, into, depth + 1)) return false;
+                }
+                else if (HoldsRealData(mtype, new System.Collections.Generic.HashSet<ITypeSymbol>(SymbolEqualityComparer.Default))) return false;
+            }
+            return true;
+        }
     }
 }

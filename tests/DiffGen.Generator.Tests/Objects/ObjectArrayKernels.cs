@@ -54,6 +54,41 @@ public static partial class ObjectArrayKernels
     }
 }
 
+/// <summary>An array of objects passed to a callee that changes their fields, read before and after the call.</summary>
+public static partial class ObjectArrayCallKernels
+{
+    [Differentiable]
+    public static void Drift(Bead[] beads, double dt)
+    {
+        foreach (var b in beads) b.Position += dt * b.Velocity * b.Position;
+    }
+
+    [Differentiable]
+    public static double Probe(Bead[] beads, double dt)
+    {
+        double before = 0;
+        foreach (var b in beads) before += b.Position * b.Position;
+        Drift(beads, dt);
+        Drift(beads, dt);
+        return before * beads[1].Position;
+    }
+
+    [Differentiable]
+    public static void DriftF(BeadF[] beads, float dt)
+    {
+        foreach (var b in beads) b.Position += dt * b.Velocity * b.Position;
+    }
+
+    [Differentiable]
+    public static float ProbeF(BeadF[] beads, float dt)
+    {
+        float before = 0;
+        foreach (var b in beads) before += b.Position * b.Position;
+        DriftF(beads, dt);
+        return before * beads[1].Position;
+    }
+}
+
 /// <summary>An object holding an array of objects, stepped by an instance method.</summary>
 public partial class BeadChain
 {

@@ -107,6 +107,51 @@ public class ObjectArrayTests
     }
 
     [Fact]
+    public void ArrayOfObjects_PassedToACalleeThatWritesIt()
+    {
+        // (position, velocity) per bead, then dt; L = Probe + w . (positions after).
+        double L(double[] p)
+        {
+            var b = Beads(p);
+            double r = ObjectArrayCallKernels.Probe(b, p[^1]);
+            for (int i = 0; i < N; i++) r += W[2 * i] * b[i].Position;
+            return r;
+        }
+        double[] at = [.. At[..(2 * N)], 0.1];
+        var fd = GradCheck.FiniteDifferenceGradient(L, at);
+        var beads = Beads(at);
+        var bar = new Bead[N];
+        for (int i = 0; i < N; i++) bar[i] = new Bead { Position = W[2 * i], Mass = 0, Frozen = beads[i].Frozen };
+        double dtBar = 0;
+        ObjectArrayCallKernels.ProbePullback(beads, at[^1], 1.0, bar, ref dtBar);
+        var expected = Beads(at);
+        ObjectArrayCallKernels.Probe(expected, at[^1]);
+        for (int i = 0; i < N; i++) Assert.Equal(expected[i].Position, beads[i].Position);
+        var ad = new List<double>();
+        foreach (var b in bar) { ad.Add(b.Position); ad.Add(b.Velocity); }
+        GradCheck.AssertClose([.. ad, dtBar], fd);
+
+        // Float: one drift, against the double kernels' finite differences with one drift.
+        double LF(double[] p)
+        {
+            var b = Beads(p);
+            double before = 0;
+            foreach (var x in b) before += x.Position * x.Position;
+            ObjectArrayCallKernels.Drift(b, p[^1]);
+            return before * b[1].Position;
+        }
+        var ffd = GradCheck.FiniteDifferenceGradient(LF, at);
+        var fb = new BeadF[N];
+        var fbar = new BeadF[N];
+        for (int i = 0; i < N; i++) { fb[i] = new BeadF { Position = (float)at[2 * i], Velocity = (float)at[2 * i + 1] }; fbar[i] = new BeadF { Mass = 0 }; }
+        float fdt = 0;
+        ObjectArrayCallKernels.ProbeFPullback(fb, (float)at[^1], 1f, fbar, ref fdt);
+        var fad = new List<double>();
+        foreach (var b in fbar) { fad.Add(b.Position); fad.Add(b.Velocity); }
+        GradCheck.AssertClose([.. fad, fdt], ffd, 1e-3, "float gradient");
+    }
+
+    [Fact]
     public void LocalArrayOfObjects_IsNamedOnTheLocal()
     {
         const string source = """
