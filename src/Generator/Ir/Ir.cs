@@ -58,7 +58,7 @@ namespace DiffGen.Generator.Ir
     /// Accessor is the UnsafeAccessor of a leaf of this (<c>Accessor(thisBar)</c> then Path), or, for a leaf of another
     /// struct value, a template of accessor calls with <c>{0}</c> for the container (<c>__M_In_A(ref {0})</c>).
     /// ObjectElements marks an array of class objects (Aggregate): its elements are references, so saving it means
-    /// saving the fields of the objects, not the array; ElementFields are the fields that can be saved (empty when some
+    /// saving the fields of the objects, not the array; ElementFields are the fields that can be saved (null when some
     /// float/double data of the objects cannot be assigned by generated code).
     /// </summary>
     /// <remarks>
@@ -70,7 +70,7 @@ namespace DiffGen.Generator.Ir
     /// </remarks>
     internal sealed record Var(int Id, string Name, Ty Elem, Storage Storage, VarRole Role, int ParamIndex, bool NoDiff, string? TypeName = null,
         int Container = -1, string? Path = null, string? Modifier = null, string? Accessor = null, bool Aggregate = false, int Rank = 1, bool Jagged = false,
-        bool IsList = false, bool ObjectElements = false, EquatableArray<ObjectField> ElementFields = default)
+        bool IsList = false, bool ObjectElements = false, EquatableArray<ObjectField>? ElementFields = null)
     {
         /// <summary>A multi-dimensional or jagged array (not a flat span or <c>T[]</c>).</summary>
         public bool IsMultiDim => Rank > 1;

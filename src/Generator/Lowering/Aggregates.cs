@@ -228,7 +228,7 @@ namespace DiffGen.Generator.Lowering
             bool real = ty == Ty.Double || ty == Ty.Float;
             _vars.Add(new Var(id, name, ty, storage, VarRole.Leaf, -1, !(real || aggregate) || c.NoDiff || HasNoDiffAttribute(member), typeName, container, rest, null, accessor, aggregate, rank, jagged,
                 storage == Storage.Array && TryMapList(type, out _), aggregate && _elementTypes[id].TypeKind == TypeKind.Class,
-                aggregate ? ObjectFields(_elementTypes[id]) : default));
+                aggregate ? ObjectFields(_elementTypes[id]) : null));
             _leaves[(container, path)] = id;
             return id;
         }

@@ -58,14 +58,14 @@ namespace DiffGen.Generator.Lowering
 
         /// <summary>
         /// The float/double fields of a class that generated code can save and restore by assignment (fields and
-        /// settable auto-properties, and the fields of assignable struct members), or default when some of its
+        /// settable auto-properties, and the fields of assignable struct members), or null when some of its
         /// float/double data cannot be assigned (or it is not a class).
         /// </summary>
-        private EquatableArray<ObjectField> ObjectFields(ITypeSymbol type)
+        private EquatableArray<ObjectField>? ObjectFields(ITypeSymbol type)
         {
-            if (type.TypeKind != TypeKind.Class) return default;
+            if (type.TypeKind != TypeKind.Class) return null;
             var fields = new System.Collections.Generic.List<ObjectField>();
-            return Collect(type, "", fields, 0) ? fields.ToEquatableArray() : default;
+            return Collect(type, "", fields, 0) ? fields.ToEquatableArray() : (EquatableArray<ObjectField>?)null;
         }
 
         private bool Collect(ITypeSymbol type, string prefix, System.Collections.Generic.List<ObjectField> into, int depth)

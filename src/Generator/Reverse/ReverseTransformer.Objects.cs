@@ -22,10 +22,10 @@ namespace DiffGen.Generator.Reverse
                     if (c.Args[k] is VarRef r && r.Var == v.Id && _callees[c.Callee].Params[k].Writes)
                     {
                         // A callee may write any of the objects' fields: save every one generated code can assign.
-                        if (v.ElementFields.Count == 0)
+                        if (!(v.ElementFields is EquatableArray<ObjectField> saveable) || saveable.Count == 0)
                             throw new System.NotSupportedException("an array of objects written by a called method would have to be saved ('"
                                 + v.Name + "' passed to '" + _callees[c.Callee].Name + "'), and some of the objects' float/double data cannot be assigned by generated code: pass the values as arrays");
-                        return v.ElementFields.Select(f => (f.Path, f.Type)).ToList();
+                        return saveable.Select(f => (f.Path, f.Type)).ToList();
                     }
             return Walk.Descendants(_body).OfType<Assign>()
                 .Select(a => a.Target).OfType<ElemRef>()
