@@ -69,6 +69,17 @@ namespace DiffGen.Generator.Analysis
                 ? Leaves(c.Receiver).Where(l => _vars[l].IsScalar && !_vars[l].IsContainer || _vars[l].IsWritableSpan)
                 : Enumerable.Empty<int>();
 
+        /// <summary>The variables a call passes by ref or out: it reads (ref) and writes them, like the state of this.</summary>
+        public IEnumerable<int> RefArguments(Call c)
+        {
+            var callee = _callees[c.Callee];
+            for (int k = 0; k < c.Args.Count; k++)
+                if (callee.Params[k].Modifier != null && c.Args[k] is VarRef v) yield return v.Var;
+        }
+
+        /// <summary>What a call changes besides its result and the spans it writes: this's state and its ref/out arguments.</summary>
+        public IEnumerable<int> CallState(Call c) => ReceiverState(c).Concat(RefArguments(c));
+
         /// <summary>A variable whose value comes from the caller: a parameter, or a field of a parameter or of this.</summary>
         public bool IsInterface(Var v) =>
             v.Role == VarRole.Param || v.IsLeaf && (_vars[v.Container].Role == VarRole.Param || _vars[v.Container].Role == VarRole.This);
@@ -131,7 +142,7 @@ namespace DiffGen.Generator.Analysis
                         if (callee.Params[k].Storage != Storage.Scalar && callee.Params[k].Writes && c.Args[k] is VarRef v)
                             _writes.Add((c.Id, v.Var));
                     // An instance method may change any field of its object (scalars, array contents).
-                    foreach (var leaf in ReceiverState(c)) _writes.Add((c.Id, leaf));
+                    foreach (var leaf in CallState(c)) _writes.Add((c.Id, leaf));
                     break;
             }
         }
@@ -200,7 +211,7 @@ namespace DiffGen.Generator.Analysis
                             if (c.ResultVar >= 0 && IsReal(_vars[c.ResultVar].Elem)) targets.Add(c.ResultVar);
                             if (c.ResultVar >= 0 && _vars[c.ResultVar].IsContainer) targets.AddRange(Leaves(c.ResultVar).Where(l => _vars[l].IsReal));
                             if (c.Receiver >= 0) sources.AddRange(Leaves(c.Receiver).Where(l => _vars[l].IsReal));
-                            targets.AddRange(ReceiverState(c).Where(l => _vars[l].IsReal));
+                            targets.AddRange(CallState(c).Where(l => _vars[l].IsReal));
                             for (int k = 0; k < c.Args.Count; k++)
                             {
                                 var p = callee.Params[k];
@@ -367,7 +378,7 @@ namespace DiffGen.Generator.Analysis
                             {
                                 var p = callee.Params[k];
                                 if (p.Storage == Storage.Struct && c.Args[k] is VarRef sa) { Add(Leaves(sa.Var).Select(l => (l, (Expr?)null)), c.Id); continue; }
-                                if (p.Storage != Storage.Scalar && !p.Reads) continue;
+                                if (p.Storage != Storage.Scalar && !p.Reads || p.Modifier == "out") continue;
                                 // A call run as two halves needs nothing of a span it writes: its reverse half
                                 // starts from the state its forward half left (saving a written span that it
                                 // reads again at the end of the forward half) and restores the rest itself.

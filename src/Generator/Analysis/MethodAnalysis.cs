@@ -77,6 +77,8 @@ namespace DiffGen.Generator.Analysis
             if (!halves || callee.PullbackName == null || c.ResultVar >= 0) return false;
             // An instance method that changes its object's state runs joint: the caller tapes the state around it.
             if (c.Receiver >= 0 && callee.UsesThis) return false;
+            // So does a call passing numbers by ref or out: the caller tapes them around it the same way.
+            if (callee.Params.Any(p => p.Modifier != null)) return false;
             var written = new HashSet<int>();
             for (int k = 0; k < c.Args.Count; k++)
                 if (callee.Params[k].Storage != Storage.Scalar && callee.Params[k].Writes && c.Args[k] is VarRef v) written.Add(v.Var);

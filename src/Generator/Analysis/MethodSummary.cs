@@ -62,7 +62,8 @@ namespace DiffGen.Generator.Analysis
             return new MethodSummary(
                 model.Signature, model.Name, model.HasErrors, MethodAnalysis.HasHalves(model, model.Vars),
                 model.ReturnType == Ty.Float || model.Vars.Any(v => v.Elem == Ty.Float),
-                model.Vars.Any(v => v.IsContainer || v.Aggregate),
+                // Calls passing numbers by ref/out count as state: their dual and vector forms have no such convention.
+                model.Vars.Any(v => v.IsContainer || v.Aggregate) || model.Callees.Any(c => c.Params.Any(p => p.Modifier != null)),
                 model.Vars.Any(v => v.IsMultiDim),
                 Reverse.ReverseTransformer.UsesUnsupportedDual(model.Body),
                 model.Callees.Select(c => new CalleeRef(c.Signature, c.Name)).ToEquatableArray(),

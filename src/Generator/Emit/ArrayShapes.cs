@@ -21,6 +21,7 @@ namespace DiffGen.Generator.Emit
         /// <summary>An empty array of v's type, the initial value of a hoisted declaration.</summary>
         public static CsExpr Empty(Var v)
         {
+            if (v.IsList) return new CsNew(CsType.ListOf(Elem(v)), EquatableArray<CsArg>.Empty);
             if (IsRectangular(v)) return new CsNewArray(Elem(v), new CsIndices(Enumerable.Repeat((CsExpr)CsLiteral.Int(0), v.Rank).ToEquatableArray(), false));
             var element = v.Jagged ? CsType.ArrayOf(Elem(v)) : Elem(v);
             return Call(new CsMember(N("global::System.Array"), "Empty", element));
@@ -29,7 +30,7 @@ namespace DiffGen.Generator.Emit
         /// <summary>A new array of zeros with the shape of <paramref name="array"/> (a value of v's shape).</summary>
         public static CsExpr ZerosLike(Var v, CsExpr array)
         {
-            if (v.Jagged) return Call(new CsMember(N(Names.ArrayHelpers), "ZerosLike", Elem(v)), array);
+            if (v.Jagged || v.IsList) return Call(new CsMember(N(Names.ArrayHelpers), "ZerosLike", Elem(v)), array);
             if (IsRectangular(v))
                 return new CsNewArray(Elem(v), new CsIndices(Enumerable.Range(0, v.Rank)
                     .Select(d => (CsExpr)new CsInvoke(new CsMember(array, "GetLength"), new[] { new CsArg(CsLiteral.Int(d)) })).ToEquatableArray(), false));
@@ -38,12 +39,16 @@ namespace DiffGen.Generator.Emit
 
         /// <summary>The elements of a flat or rectangular array as one span (not for jagged arrays).</summary>
         public static CsExpr Contents(Var v, CsExpr array) =>
-            IsRectangular(v) ? Call(new CsMember(N(Names.ArrayHelpers), "AsSpan", Elem(v)), array) : array;
+            IsRectangular(v) ? Call(new CsMember(N(Names.ArrayHelpers), "AsSpan", Elem(v)), array)
+            : v.IsList ? Call(new CsMember(N("global::System.Runtime.InteropServices.CollectionsMarshal"), "AsSpan", Elem(v)), array) : array;
+
+        /// <summary>The element count of a flat array, span or list of v's kind (<c>Length</c>; a list's <c>Count</c>).</summary>
+        public static CsExpr Length(Var v, CsExpr array) => new CsMember(array, v.IsList ? "Count" : "Length");
 
         /// <summary>A copy of an array of v's shape, of the same type (for an argument a callee's pullback may overwrite).</summary>
         public static CsExpr Copy(Var v, CsExpr array)
         {
-            if (v.Jagged) return Call(new CsMember(N(Names.ArrayHelpers), "Copy", Elem(v)), array);
+            if (v.Jagged || v.IsList) return Call(new CsMember(N(Names.ArrayHelpers), "Copy", Elem(v)), array);
             if (IsRectangular(v)) return new CsCast(CsType.OfVar(v), Call(new CsMember(array, "Clone")));
             return Call(Member(new CsCast(CsType.ReadOnlySpanOf(Elem(v)), array), "ToArray"));
         }

@@ -41,7 +41,11 @@ namespace DiffGen.Generator.Emit
 
         /// <summary>A variable's declared type: its scalar kind, or its array type (span parameters are spelled by <see cref="Param"/>).</summary>
         public static CsType OfVar(Var v) =>
-            v.Storage == Storage.Scalar || v.IsContainer ? (v.Elem == Ty.Other ? new CsType(v.TypeName!) : Of(v.Elem)) : ArrayOf(ElementOf(v), v.Rank, v.Jagged);
+            v.Storage == Storage.Scalar || v.IsContainer ? (v.Elem == Ty.Other ? new CsType(v.TypeName!) : Of(v.Elem))
+            : v.IsList ? ListOf(ElementOf(v)) : ArrayOf(ElementOf(v), v.Rank, v.Jagged);
+
+        /// <summary><c>List&lt;T&gt;</c>.</summary>
+        public static CsType ListOf(CsType element) => GenericOf("global::System.Collections.Generic.List", element);
 
         /// <summary>The element type of an array or span variable (a struct or class for arrays of them).</summary>
         public static CsType ElementOf(Var v) => v.Aggregate ? new CsType(v.TypeName!) : Of(v.Elem);
@@ -53,7 +57,7 @@ namespace DiffGen.Generator.Emit
             {
                 case Storage.Span: return SpanOf(ElementOf(v));
                 case Storage.ReadOnlySpan: return ReadOnlySpanOf(ElementOf(v));
-                case Storage.Array: return ArrayOf(ElementOf(v), v.Rank, v.Jagged);
+                case Storage.Array: return v.IsList ? ListOf(ElementOf(v)) : ArrayOf(ElementOf(v), v.Rank, v.Jagged);
                 default: return v.Elem == Ty.Other ? new CsType(v.TypeName!) : Of(v.Elem);
             }
         }

@@ -30,7 +30,7 @@ namespace DiffGen.Generator.Emit
                 case ElemRef el: return WithPath(new CsIndex(Name(el.Var), Convert(el.Index)), el.Path);
                 case LenRef len when len.Row != null: return new CsMember(new CsIndex(Name(len.Var), Convert(len.Row)), "Length");
                 case LenRef len when len.Dim >= 0: return new CsInvoke(new CsMember(Name(len.Var), "GetLength"), new[] { new CsArg(CsLiteral.Int(len.Dim)) });
-                case LenRef len: return new CsMember(Name(len.Var), "Length");
+                case LenRef len: return new CsMember(Name(len.Var), _vars[len.Var].IsList ? "Count" : "Length");
                 case Indices ix: return new CsIndices(ix.Items.Select(Convert).ToEquatableArray(), ix.Jagged);
                 case Unary u: return new CsUnary(u.Op == UnOp.Neg ? CsUnaryOp.Neg : CsUnaryOp.Not, Convert(u.Operand));
                 case Binary b: return new CsBinary(Ops.Text(b.Op), Convert(b.Left), Convert(b.Right));

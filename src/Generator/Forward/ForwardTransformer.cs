@@ -147,14 +147,14 @@ namespace DiffGen.Generator.Forward
                 if (_vector)
                 {
                     sig.Add(new CsParam(v.IsWritableSpan ? CsType.SpanOf(CsType.ElementOf(v)) : CsType.ReadOnlySpanOf(CsType.ElementOf(v)), dot));
-                    CsExpr expected = v.IsScalar ? N(_k) : Bin("*", Member(v.Name, "Length"), N(_k));
+                    CsExpr expected = v.IsScalar ? N(_k) : Bin("*", ArrayShapes.Length(v, N(v.Name)), N(_k));
                     checks.Add(Throws(Bin("!=", Member(dot, "Length"), expected), "new " + Names.ArgumentException + "(\"" + dot + " must hold "
-                        + (v.IsScalar ? "one tangent per direction" : v.Name + ".Length tangents per direction (element i, direction q at i * directions + q)") + "\", nameof(" + dot + "))"));
+                        + (v.IsScalar ? "one tangent per direction" : v.Name + (v.IsList ? ".Count" : ".Length") + " tangents per direction (element i, direction q at i * directions + q)") + "\", nameof(" + dot + "))"));
                 }
                 else
                 {
                     // A multi-dimensional or jagged array's tangent is an array of the same shape.
-                    sig.Add(new CsParam(v.IsScalar ? T(v.Elem) : v.IsMultiDim ? CsType.Param(v) : v.Storage == Storage.ReadOnlySpan ? CsType.ReadOnlySpanOf(CsType.ElementOf(v)) : CsType.SpanOf(CsType.ElementOf(v)), dot, v.IsScalar ? dotModifier : null));
+                    sig.Add(new CsParam(v.IsScalar ? T(v.Elem) : v.IsMultiDim || v.IsList ? CsType.Param(v) : v.Storage == Storage.ReadOnlySpan ? CsType.ReadOnlySpanOf(CsType.ElementOf(v)) : CsType.SpanOf(CsType.ElementOf(v)), dot, v.IsScalar ? dotModifier : null));
                     if (v.IsMultiDim) checks.Add(ArrayShapes.RequireSameShape(v, dot));
                     if (v.Modifier == "out") outDots.Add(dot);
                 }
@@ -180,7 +180,9 @@ namespace DiffGen.Generator.Forward
                     // A field's tangent is the same field of the container's tangent (thisDot.T, rDot.X).
                     var c = _vars[v.Container];
                     string? cd = c.Role == VarRole.This ? thisDot : containerDot.TryGetValue(c.Id, out var d) ? d : null;
-                    if (cd != null) _dot[v.Id] = v.Accessor != null ? v.Accessor + "(" + cd + ")" + v.Path : cd + v.Path;
+                    if (cd != null) _dot[v.Id] = v.Accessor == null ? cd + v.Path
+                        : c.Role == VarRole.This ? v.Accessor + "(" + cd + ")" + v.Path
+                        : v.Accessor.Replace(Lowering.Lowerer.ContainerSlot, cd);
                     continue;
                 }
                 _dot[v.Id] = Fresh(v.Name.TrimStart('_') + (_vector ? "Dots" : "Dot"));
@@ -377,11 +379,39 @@ namespace DiffGen.Generator.Forward
             bool realResult = callee.Return == Ty.Double || callee.Return == Ty.Float || callee.Return == Ty.Other;
             var args = new List<CsArg>();
             if (callee.IsInstance && callee.UsesThis)
-                args.Add(_thisDot != null ? N(_thisDot) : (CsExpr)Call(Member(N("this"), "CreateShadow")));
+            {
+                // A struct's pushforwards take ref S thisDot; with no active field here, a zero tangent.
+                var self = _vars.First(v => v.Role == VarRole.This);
+                if (self.Storage != Storage.Struct)
+                    args.Add(_thisDot != null ? N(_thisDot) : (CsExpr)Call(Member(N("this"), "CreateShadow")));
+                else if (_thisDot != null)
+                    args.Add(Ref(N(_thisDot)));
+                else
+                {
+                    string t = Temp();
+                    w.Add(new CsLocal(CsType.OfVar(self), t, new CsVerbatim("default")));
+                    args.Add(Ref(N(t)));
+                }
+            }
             for (int k = 0; k < c.Args.Count; k++)
             {
                 var p = callee.Params[k];
                 var arg = c.Args[k];
+                if (p.Modifier != null)
+                {
+                    // ref x, ref xDot (out x, out xDot): the callee updates both in place.
+                    args.Add(new CsArg(P(arg), p.Modifier));
+                    if (!p.HasAdjoint) continue;
+                    int rv2 = ((VarRef)arg).Var;
+                    if (_dot.ContainsKey(rv2)) args.Add(new CsArg(DotRef(rv2), p.Modifier));
+                    else
+                    {
+                        string t = Temp();
+                        w.Add(new CsLocal(T(p.Elem), t, Zero(p.Elem)));
+                        args.Add(new CsArg(N(t), p.Modifier));
+                    }
+                    continue;
+                }
                 args.Add(P(arg));
                 if (!p.HasAdjoint) continue;
                 if (p.Storage == Storage.Struct) args.Add(_containerDot.TryGetValue(((VarRef)arg).Var, out var cd) ? N(cd) : (CsExpr)new CsVerbatim("default"));

@@ -53,6 +53,13 @@ namespace DiffGen.Generator.Ir
     /// A variable of the lowered method: a parameter, a (hoisted, uniquely named) local, or a
     /// generator temporary. Elem is the scalar kind (of the elements, for spans and arrays). An array
     /// has Rank dimensions: rectangular (<c>T[,]</c>) or, when Jagged, an array of arrays (<c>T[][]</c>).
+    /// IsList marks a <c>List&lt;T&gt;</c> of numbers (Storage.Array, rank 1): indexed and counted like an array,
+    /// its contents reached as a span through <c>CollectionsMarshal.AsSpan</c>, its adjoint a list of the same count.
+    /// Accessor is the UnsafeAccessor of a leaf of this (<c>Accessor(thisBar)</c> then Path), or, for a leaf of another
+    /// struct value, a template of accessor calls with <c>{0}</c> for the container (<c>__M_In_A(ref {0})</c>).
+    /// ObjectElements marks an array of class objects (Aggregate): its elements are references, so saving it means
+    /// saving the fields of the objects, not the array; ElementFields are the fields that can be saved (null when some
+    /// float/double data of the objects cannot be assigned by generated code).
     /// </summary>
     /// <remarks>
     /// Structs and objects are split into their fields (scalar replacement of aggregates): a local
@@ -62,7 +69,8 @@ namespace DiffGen.Generator.Ir
     /// A field of <c>this</c> is a leaf of the This container (<c>this.Temperature</c>, <c>this.Weights</c>).
     /// </remarks>
     internal sealed record Var(int Id, string Name, Ty Elem, Storage Storage, VarRole Role, int ParamIndex, bool NoDiff, string? TypeName = null,
-        int Container = -1, string? Path = null, string? Modifier = null, string? Accessor = null, bool Aggregate = false, int Rank = 1, bool Jagged = false)
+        int Container = -1, string? Path = null, string? Modifier = null, string? Accessor = null, bool Aggregate = false, int Rank = 1, bool Jagged = false,
+        bool IsList = false, bool ObjectElements = false, EquatableArray<ObjectField>? ElementFields = null)
     {
         /// <summary>A multi-dimensional or jagged array (not a flat span or <c>T[]</c>).</summary>
         public bool IsMultiDim => Rank > 1;
@@ -78,6 +86,9 @@ namespace DiffGen.Generator.Ir
 
         public bool IsLeaf => Container >= 0;
     }
+
+    /// <summary>An assignable float/double field of the objects of an array of objects (a path below the element: ".Vx", ".Position.X").</summary>
+    internal sealed record ObjectField(string Path, Ty Type);
 
     /// <summary>A source location that holds no Roslyn object (so models cache).</summary>
     internal sealed record LocationInfo(string FilePath, int Start, int Length, int StartLine, int StartColumn, int EndLine, int EndColumn)
@@ -246,7 +257,9 @@ namespace DiffGen.Generator.Ir
     // ---------------------------------------------------------------- calls
 
     /// <summary>One parameter of a callee, as the caller sees it.</summary>
-    internal sealed record CalleeParam(string Name, Ty Elem, Storage Storage, bool NoDiff, bool Reads, bool Writes, string? TypeName = null, bool Aggregate = false, int Rank = 1, bool Jagged = false)
+    /// <remarks>Modifier is "ref" or "out" for a scalar passed by reference: the call reads (ref) and writes the argument variable.</remarks>
+    internal sealed record CalleeParam(string Name, Ty Elem, Storage Storage, bool NoDiff, bool Reads, bool Writes, string? TypeName = null, bool Aggregate = false, int Rank = 1, bool Jagged = false,
+        string? Modifier = null)
     {
         public bool HasAdjoint => !NoDiff && (Elem == Ty.Float || Elem == Ty.Double || Storage == Storage.Struct || Aggregate);
     }

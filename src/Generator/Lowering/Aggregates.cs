@@ -131,6 +131,7 @@ namespace DiffGen.Generator.Lowering
                 _vars.Add(new Var(id, _vars[c].Name + leaf.Path, leaf.Ty, Storage.Scalar, VarRole.Leaf, -1,
                     noDiff || !(leaf.Ty == Ty.Double || leaf.Ty == Ty.Float), leaf.TypeName, c, leaf.Path));
                 _leaves[(c, leaf.Path)] = id;
+                UseAccessorIfNeeded(id, type);
             }
             return c;
         }
@@ -223,9 +224,17 @@ namespace DiffGen.Generator.Lowering
                 name = accessor + "(this)";
                 rest = "";
             }
+            else if (container != _this && c.Storage == Storage.Struct && path.IndexOf('.', 1) < 0 && NeedsAccessor(member, type))
+            {
+                // A member of a struct value that cannot be assigned by name: see InitOnly.cs.
+                accessor = DeclareAccessor(member, qualified: true) + "(ref " + ContainerSlot + ")";
+                if (c.Role != VarRole.Param) name = accessor.Replace(ContainerSlot, c.Name);
+            }
             int id = _vars.Count;
             bool real = ty == Ty.Double || ty == Ty.Float;
-            _vars.Add(new Var(id, name, ty, storage, VarRole.Leaf, -1, !(real || aggregate) || c.NoDiff || HasNoDiffAttribute(member), typeName, container, rest, null, accessor, aggregate, rank, jagged));
+            _vars.Add(new Var(id, name, ty, storage, VarRole.Leaf, -1, !(real || aggregate) || c.NoDiff || HasNoDiffAttribute(member), typeName, container, rest, null, accessor, aggregate, rank, jagged,
+                storage == Storage.Array && TryMapList(type, out _), aggregate && _elementTypes[id].TypeKind == TypeKind.Class,
+                aggregate ? ObjectFields(_elementTypes[id]) : null));
             _leaves[(container, path)] = id;
             return id;
         }
@@ -245,12 +254,12 @@ namespace DiffGen.Generator.Lowering
         }
 
         /// <summary>Declares (once) an UnsafeAccessor returning a reference to the member's storage on an instance.</summary>
-        private string DeclareAccessor(ISymbol member)
+        private string DeclareAccessor(ISymbol member, bool qualified = false)
         {
             string field = member is IPropertySymbol p ? BackingField(p)?.Name ?? member.Name : member.Name;
             var owner = member.ContainingType!;
             string fieldType = OtherTypeName(member is IFieldSymbol f ? f.Type : ((IPropertySymbol)member).Type);
-            string name = "__" + _method.Name + "_" + member.Name;
+            string name = "__" + _method.Name + "_" + (qualified ? owner.Name + "_" : "") + member.Name;
             if (!_accessors.ContainsKey(name))
             {
                 string self = owner.IsValueType ? "ref " + OtherTypeName(owner) + " self" : OtherTypeName(owner) + " self";
@@ -506,7 +515,7 @@ namespace DiffGen.Generator.Lowering
         private int AddAggregateArray(string name, Storage storage, ITypeSymbol element, VarRole role, int paramIndex, bool noDiff, ISymbol? symbol)
         {
             int id = AddVar(name, Ty.Other, storage, role, paramIndex, noDiff, symbol, OtherTypeName(element));
-            _vars[id] = _vars[id] with { Aggregate = true };
+            _vars[id] = _vars[id] with { Aggregate = true, ObjectElements = element.TypeKind == TypeKind.Class, ElementFields = ObjectFields(element) };
             _elementTypes[id] = element;
             return id;
         }
@@ -1059,6 +1068,13 @@ namespace DiffGen.Generator.Lowering
             }
             if (TryMapAggregateArray(type, out var storage, out var element) && storage != Storage.ReadOnlySpan)
             {
+                if (element.TypeKind == TypeKind.Class)
+                {
+                    // Its elements could only be null or other arrays' objects: objects are not created or re-seated here.
+                    Report(Descriptors.UnsupportedLocal, v.GetLocation(), v.Identifier.ValueText, type.ToDisplayString(),
+                        " (a local array of objects: objects cannot be created or stored in [Differentiable] code; index the array parameter or field itself)");
+                    return true;
+                }
                 if (v.Initializer?.Value is ArrayCreationExpressionSyntax ac && ac.Initializer == null && ac.Type.RankSpecifiers.Count == 1
                     && ac.Type.RankSpecifiers[0].Sizes.Count == 1 && !(ac.Type.RankSpecifiers[0].Sizes[0] is OmittedArraySizeExpressionSyntax))
                 {

@@ -40,7 +40,8 @@ namespace DiffGen.Generator.Lowering
                 jagged = true;
                 return true;
             }
-            if (!TryMapScalar(arr.ElementType, out elem) || elem == Ty.Bool) return false;
+            // A bool array is an inactive array (flags, masks): read and written like an int array.
+            if (!TryMapScalar(arr.ElementType, out elem)) return false;
             rank = arr.Rank;
             return true;
         }

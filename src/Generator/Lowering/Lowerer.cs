@@ -384,7 +384,7 @@ namespace DiffGen.Generator.Lowering
             rank = 1;
             jagged = false;
             if (TryMapScalar(type, out elem)) return true;
-            if (TryMapArray(type, out elem, out rank, out jagged))
+            if (TryMapArray(type, out elem, out rank, out jagged) || TryMapList(type, out elem))
             {
                 storage = Storage.Array;
                 return true;
@@ -463,7 +463,8 @@ namespace DiffGen.Generator.Lowering
             string unique = role == VarRole.Param ? name : FreshName(name);
             _names.Add(unique);
             int id = _vars.Count;
-            _vars.Add(new Var(id, unique, elem, storage, role, paramIndex, noDiff, typeName, Rank: rank, Jagged: jagged));
+            _vars.Add(new Var(id, unique, elem, storage, role, paramIndex, noDiff, typeName, Rank: rank, Jagged: jagged,
+                IsList: storage == Storage.Array && TryMapList(DeclaredType(symbol), out _)));
             if (symbol != null) _symbolVars[symbol] = id;
             return id;
         }
@@ -1124,6 +1125,7 @@ namespace DiffGen.Generator.Lowering
                     {
                         var symbol = _model.GetSymbolInfo(ma, _ct).Symbol;
                         if (TryLowerArrayLength(ma, symbol, pre, ctx, out var length)) return length;
+                        if (TryLowerListCount(ma, symbol, pre, ctx, out var count)) return count;
                         if (TryLowerStaticInput(ma, symbol, ctx, out var staticInput)) return staticInput;
                         if (symbol is IPropertySymbol prop && prop.Name == "Length" && !prop.IsStatic && IsArrayLike(prop.ContainingType))
                         {
@@ -1568,14 +1570,15 @@ namespace DiffGen.Generator.Lowering
                 Report(Descriptors.UnsupportedExpression, inv.GetLocation(), symbol.Name, "the called method has a parameter type the generator does not support");
                 return -1;
             }
-            if (symbol.Parameters.Any(p => p.RefKind != RefKind.None && !(p.RefKind == RefKind.In && callee.Params[p.Ordinal].Storage == Storage.Struct)))
+            if (symbol.Parameters.Any(p => p.RefKind != RefKind.None && !(p.RefKind == RefKind.In && callee.Params[p.Ordinal].Storage == Storage.Struct)
+                && !(callee.Params[p.Ordinal].Modifier != null && callee.PullbackName != null)))
             {
                 // Without a derivative, what is missing is the derivative: DG0101 says which signature to write.
                 if (callee.PullbackName == null)
                     Report(Descriptors.NoDerivative, inv.GetLocation(), callee.DisplaySignature, symbol.ContainingType?.Name ?? "T", symbol.Name, callee.PullbackSignatureHint);
                 else
                     Report(Descriptors.UnsupportedExpression, inv.GetLocation(), symbol.Name,
-                    "a call passing ref or out arguments is not differentiated yet (the method itself is): return the updated values, e.g. as a struct, and assign them");
+                    "a call passing a struct or an array by ref or out is not differentiated yet (numbers are; the method itself is): return the updated struct and assign it");
                 return -1;
             }
             var args = new List<Expr>();
@@ -1587,6 +1590,14 @@ namespace DiffGen.Generator.Lowering
             for (int i = 0; i < argExprs.Count; i++)
             {
                 var p = callee.Params[i];
+                if (p.Modifier != null)
+                {
+                    // ref/out: the variable itself, which the call reads (ref) and writes.
+                    int rv = LowerRefArgument(arguments!.Value[i], p, output, ctx);
+                    if (rv < 0) return -1;
+                    args.Add(new VarRef(rv, p.Elem));
+                    continue;
+                }
                 if (p.Storage == Storage.Struct)
                 {
                     // A struct argument: a container the callee's pullback reads (and whose adjoint it accumulates).
@@ -1636,6 +1647,7 @@ namespace DiffGen.Generator.Lowering
                         callee.DisplaySignature, typeShort, callee.Name, callee.PullbackSignatureHint)));
                 }
             }
+            if (!RefArgumentsAreDistinct(callee, args, argExprs)) return -1;
             NoteAliasedArguments(inv, symbol, callee, args, argExprs);
             int resultVar = -1;
             if (callee.ReturnsArray) // kept even when discarded: its shape gives the pullback's zero resultBar
@@ -1701,7 +1713,8 @@ namespace DiffGen.Generator.Lowering
                     ps.Add(new CalleeParam(p.Name, inactive ? Ty.Other : Ty.Void, Storage.Scalar, true, false, false));
                     continue;
                 }
-                ps.Add(new CalleeParam(p.Name, elem, storage, noDiff, true, storage == Storage.Span || storage == Storage.Array, Rank: rank, Jagged: jagged));
+                string? modifier = storage == Storage.Scalar && (p.RefKind == RefKind.Ref || p.RefKind == RefKind.Out) ? (p.RefKind == RefKind.Ref ? "ref" : "out") : null;
+                ps.Add(new CalleeParam(p.Name, elem, storage, noDiff, true, storage == Storage.Span || storage == Storage.Array, Rank: rank, Jagged: jagged, Modifier: modifier));
             }
             TryMapReturn(symbol.ReturnType, out var ret);
             string? retName = null;

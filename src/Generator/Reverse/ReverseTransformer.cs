@@ -195,11 +195,11 @@ namespace DiffGen.Generator.Reverse
             _dual ? new CsNewArray(elem, length) : Call(new CsMember(N(_tape), "NewArray", elem), length);
 
         /// <summary>Saves a span's contents on the tape (arrays of structs or objects as a copy on the object stack).</summary>
-        private CsStmt SaveSpan(Var v) => v.Aggregate
+        private CsStmt SaveSpan(Var v) => v.ObjectElements ? PushObjectFields(v) : v.Aggregate
             ? Do(Push(Member(_tape, "Objects"), Call(Member(ReadOnly(CsType.ElementOf(v), N(v.Name)), "ToArray"))))
             : ArrayShapes.Push(v, Tape(v.Elem), N(v.Name));
 
-        private CsStmt RestoreSpan(Var v) => v.Aggregate
+        private CsStmt RestoreSpan(Var v) => v.ObjectElements ? PopObjectFields(v) : v.Aggregate
             ? Do(Call(Member(ReadOnly(CsType.ElementOf(v), new CsCast(CsType.ArrayOf(CsType.ElementOf(v)), Pop(Member(_tape, "Objects")))), "CopyTo"), N(v.Name)))
             : ArrayShapes.Pop(v, Tape(v.Elem), N(v.Name));
 
@@ -292,7 +292,7 @@ namespace DiffGen.Generator.Reverse
                 else
                 {
                     // A multi-dimensional or jagged array's adjoint is an array of the same shape; a flat one's a span.
-                    sig.Add(new CsParam(v.IsMultiDim ? CsType.Param(v) : CsType.SpanOf(CsType.ElementOf(v)), bar));
+                    sig.Add(new CsParam(v.IsMultiDim || v.IsList ? CsType.Param(v) : CsType.SpanOf(CsType.ElementOf(v)), bar));
                     adjointArgs.Add(N(bar));
                     _bar[v.Id] = bar;
                 }
@@ -313,7 +313,7 @@ namespace DiffGen.Generator.Reverse
                     // A field's adjoint is the same field of the container's adjoint (thisBar.T, rBar.X).
                     var c = _vars[v.Container];
                     string? cbar = c.Role == VarRole.This ? _thisBar : _containerBar.TryGetValue(c.Id, out var cb) ? cb : null;
-                    if (cbar != null) _bar[v.Id] = v.Accessor != null ? v.Accessor + "(" + cbar + ")" + v.Path : cbar + v.Path;
+                    if (cbar != null) _bar[v.Id] = LeafOf(v, cbar);
                     continue;
                 }
                 _bar[v.Id] = Fresh(v.Name.TrimStart('_') + "Bar");
@@ -348,7 +348,7 @@ namespace DiffGen.Generator.Reverse
             {
                 if (_inOut.Contains(kv.Key)) { rev.Add(Set(N(kv.Value), N(_containerBar[kv.Key]))); continue; }
                 foreach (var leaf in _vars.Where(l => l.Container == kv.Key && l.IsReal && _a.Active[l.Id]))
-                    rev.Add(Add(N(kv.Value + leaf.Path), N(_bar[leaf.Id])));
+                    rev.Add(Add(N(LeafOf(leaf, kv.Value)), N(_bar[leaf.Id])));
             }
 
             // Locals the sweeps share, declared at the top (counters and recomputed locals are declared where
@@ -381,7 +381,7 @@ namespace DiffGen.Generator.Reverse
                 // A null array is the method's own business (its guard, or the exception it would throw).
                 if (v.Storage == Storage.Array)
                 {
-                    checks.Add(Do(Call(Member(N(Names.ArrayHelpers), "RequireSameLength"), N(v.Name), Member(sb, "Length"), new CsVerbatim("nameof(" + v.Name + ")"), new CsVerbatim("nameof(" + sb + ")"))));
+                    checks.Add(Do(Call(Member(N(Names.ArrayHelpers), v.IsList ? "RequireSameCount" : "RequireSameLength"), N(v.Name), ArrayShapes.Length(v, N(sb)), new CsVerbatim("nameof(" + v.Name + ")"), new CsVerbatim("nameof(" + sb + ")"))));
                     continue;
                 }
                 checks.Add(new CsIf(Bin("!=", Member(sb, "Length"), Member(v.Name, "Length")),
@@ -424,7 +424,7 @@ namespace DiffGen.Generator.Reverse
                 body.Add(new CsComment("Forward sweep"));
                 body.AddRange(fwd);
                 body.AddRange(ResultBarCheck(resultBarParam));
-                foreach (var r in restored) body.Add(SaveFinal(r, finals[r]));
+                foreach (var r in restored) body.AddRange(SaveFinal(r, finals[r]));
                 body.Add(new CsComment("Reverse sweep"));
                 body.AddRange(rev);
                 foreach (var r in restored) body.AddRange(RestoreFinal(r, finals[r]));
@@ -450,7 +450,7 @@ namespace DiffGen.Generator.Reverse
                 string? result = _m.ReturnType == Ty.Void ? null : Fresh("_primal");
                 var fcall = Call(N(_m.Name + "PullbackForward"), paramArgs.Concat(new CsArg[] { N(_tape) }).ToArray());
                 pub.Add(result != null ? new CsLocal(CsType.Var, result, fcall) : Do(fcall));
-                foreach (var r in restored) pub.Add(SaveFinal(r, finals[r]));
+                foreach (var r in restored) pub.AddRange(SaveFinal(r, finals[r]));
                 pub.Add(Do(Call(N(_m.Name + "PullbackReverse"), paramArgs.Concat(adjointArgs).Concat(new CsArg[] { N(_tape) }).ToArray())));
                 foreach (var r in restored) pub.AddRange(RestoreFinal(r, finals[r]));
                 pub.Add(Do(Call(Member(_tape, "Return"))));
@@ -549,9 +549,15 @@ namespace DiffGen.Generator.Reverse
                 new CsVerbatim("nameof(" + v.Name + ")"), new CsVerbatim("nameof(" + resultBar + ")")));
         }
 
-        private CsStmt SaveFinal(int r, string final)
+        private IEnumerable<CsStmt> SaveFinal(int r, string final)
         {
             var v = _vars[r];
+            if (v.ObjectElements) return SaveObjectFields(v, final);
+            return new[] { SaveFinalValue(v, final) };
+        }
+
+        private CsStmt SaveFinalValue(Var v, string final)
+        {
             if (v.IsScalar) return new CsLocal(CsType.Var, final, N(v.Name));
             if (v.Jagged) return new CsLocal(CsType.Var, final, ArrayShapes.Copy(v, N(v.Name)));
             var contents = ArrayShapes.Contents(v, N(v.Name));
@@ -571,6 +577,11 @@ namespace DiffGen.Generator.Reverse
             if (v.Jagged)
             {
                 yield return Do(Call(Member(N(Names.ArrayHelpers), "CopyInto"), N(final), N(v.Name)));
+                yield break;
+            }
+            if (v.ObjectElements)
+            {
+                foreach (var st in RestoreObjectFields(v, final)) yield return st;
                 yield break;
             }
             yield return Do(Call(Member(ReadOnly(CsType.ElementOf(v), N(final)), "CopyTo"), ArrayShapes.Contents(v, N(v.Name))));
@@ -644,7 +655,7 @@ namespace DiffGen.Generator.Reverse
                         // reference it replaces is never needed again: not taped, and the pullback returns the new one.
                         if (Pushed(al.Id, al.Var) && al.Var != _a.ResultVar) w.Add(Do(Push(v.Aggregate ? Member(_tape, "Objects") : RefTape(v.Elem), N(v.Name))));
                         // The returned array is the caller's to keep: not from the tape's pool.
-                        w.Add(Set(N(v.Name), al.Var == _a.ResultVar ? new CsNewArray(T(v.Elem), P(al.Length)) : NewArray(v.Elem, P(al.Length))));
+                        w.Add(Set(N(v.Name), al.Var == _a.ResultVar ? new CsNewArray(CsType.ElementOf(v), P(al.Length)) : NewArray(CsType.ElementOf(v), P(al.Length))));
                         break;
                     }
                 case RowAlloc ra:
@@ -715,9 +726,9 @@ namespace DiffGen.Generator.Reverse
                             w.Add(Do(Push(Tape(_vars[c.ResultVar].Elem), N(_vars[c.ResultVar].Name))));
                         }
                         // The object's state before an instance call that changes it, for the call's pullback to re-run from.
-                        foreach (var leaf in _a.ReceiverState(c).Where(l => Pushed(c.Id, l)))
+                        foreach (var leaf in _a.CallState(c).Where(l => Pushed(c.Id, l)))
                             w.Add(_vars[leaf].IsScalar ? Do(Push(Tape(_vars[leaf].Elem), N(_vars[leaf].Name))) : SaveSpan(_vars[leaf]));
-                        var args = c.Args.Select(x => (CsArg)P(x)).ToList();
+                        var args = c.Args.Select((x, k) => new CsArg(P(x), callee.Params[k].Modifier)).ToList();
                         CsExpr call = _dual ? DualPrimalCall(c, callee, w)
                             : _splitCalls.Contains(c.Id) && callee.SplitCapable ? Call(Target(callee, callee.PullbackType, callee.PullbackName + "Forward"), args.Concat(new CsArg[] { N(_tape) }).ToArray())
                             : PrimalCall(callee, args);
@@ -780,7 +791,7 @@ namespace DiffGen.Generator.Reverse
                         int created = c is Alloc al ? al.Var : c is Call cc && cc.ResultVar >= 0 && _vars[cc.ResultVar].Storage == Storage.Array ? cc.ResultVar : -1;
                         if (created >= 0 && _a.Active[created] && created != _a.ResultVar)
                             w.Add(Set(N(_bar[created]), _vars[created].IsMultiDim ? ArrayShapes.ZerosLike(_vars[created], N(_vars[created].Name))
-                                : NewArray(_vars[created].Elem, Member(_vars[created].Name, "Length"))));
+                                : NewArray(CsType.ElementOf(_vars[created]), Member(_vars[created].Name, "Length"))));
                     }
                     var fresh = BlockLocalBars(b);
                     _zeroBars.UnionWith(fresh);
@@ -959,8 +970,13 @@ namespace DiffGen.Generator.Reverse
             if (_splitCalls.Contains(c.Id)) { ReverseSplitCall(c, w); return; }
             var callee = _callees[c.Callee];
             var inner = new List<CsStmt>();
-            foreach (var leaf in _a.ReceiverState(c).Where(l => Pushed(c.Id, l)).Reverse())
+            // The state the call changes, back to what it was before the call: the callee's pullback re-runs from it.
+            var restoredState = new List<int>();
+            foreach (var leaf in _a.CallState(c).Where(l => Pushed(c.Id, l)).Reverse())
+            {
                 inner.Add(_vars[leaf].IsScalar ? Set(N(_vars[leaf].Name), Pop(Tape(_vars[leaf].Elem))) : RestoreSpan(_vars[leaf]));
+                restoredState.Add(leaf);
+            }
             string? rb = null;
             CsExpr? arrayResultZeros = null;
             if (c.ResultVar >= 0 && _vars[c.ResultVar].IsContainer)
@@ -1006,13 +1022,19 @@ namespace DiffGen.Generator.Reverse
                 args.Add(rb != null ? N(rb) : arrayResultZeros ?? new CsVerbatim("default"));
             if (callee.IsInstance && callee.UsesThis)
             {
-                args.Add(_thisBar != null ? N(_thisBar) : (CsExpr)Call(Member(N("this"), "CreateShadow")));
+                args.Add(ThisAdjointArgument(inner));
                 anyActive |= _thisBar != null;
             }
             args.AddRange(adjArgs);
             if (anyActive)
             {
+                // The pullback leaves the state as the callee leaves it; the reverse sweep goes on with the state
+                // before the call (the statements before it may read it), so the restored values are put back.
+                var before = restoredState.Select(l => (Leaf: l, Copy: Fresh(_vars[l].Name + "Before"))).ToList();
+                foreach (var (leaf, copy) in before) inner.AddRange(SaveFinal(leaf, copy));
+                _needsTape |= before.Any(b => !_vars[b.Leaf].IsScalar);
                 inner.Add(Do(Call(Target(callee, callee.PullbackType, callee.PullbackName + (_dual ? "Dual" : "")), args.ToArray())));
+                foreach (var (leaf, copy) in before) inner.AddRange(RestoreFinal(leaf, copy));
                 var contribs = new Contribs();
                 foreach (var (arg, t) in after) Propagate(arg, N(t), contribs);
                 inner.AddRange(Flush(contribs, deferred: false));
@@ -1020,6 +1042,31 @@ namespace DiffGen.Generator.Reverse
             if (inner.Count == 0) return;
             AddComment(c, w);
             w.Add(new CsScope(Block(inner)));
+        }
+
+        /// <summary>
+        /// A leaf's counterpart in another value of its container's type (thisBar.T, rBar.X): through the leaf's
+        /// UnsafeAccessor when it has one: of this, the accessor's path below it (<c>__M_Gravity(thisBar).Y</c>); of a
+        /// struct value, by ref (its accessors name top-level members, whose leaves keep their paths for matching).
+        /// </summary>
+        private string LeafOf(Var leaf, string container) =>
+            leaf.Accessor == null ? container + leaf.Path
+            : _vars[leaf.Container].Role == VarRole.This ? leaf.Accessor + "(" + container + ")" + leaf.Path
+            : leaf.Accessor.Replace(Lowering.Lowerer.ContainerSlot, container);
+
+        /// <summary>
+        /// The adjoint of this for a call of another instance method on this: thisBar (by ref for a struct, whose
+        /// pullbacks take <c>ref S thisBar</c>), or, when no field of this is active here, a throwaway shadow.
+        /// </summary>
+        private CsArg ThisAdjointArgument(List<CsStmt> into)
+        {
+            var self = _vars.First(v => v.Role == VarRole.This);
+            if (self.Storage != Storage.Struct)
+                return _thisBar != null ? N(_thisBar) : (CsExpr)Call(Member(N("this"), "CreateShadow"));
+            if (_thisBar != null) return Ref(N(_thisBar));
+            string t = Temp();
+            into.Add(new CsLocal(CsType.OfVar(self), t, new CsVerbatim("default")));
+            return Ref(N(t));
         }
 
         /// <summary>
@@ -1033,7 +1080,7 @@ namespace DiffGen.Generator.Reverse
             var inner = new List<CsStmt>();
             var (args, adjArgs, after, _) = CallArguments(c, callee, inner, copyRestoredOutputs: false);
             if (callee.IsInstance && callee.UsesThis)
-                args.Add(_thisBar != null ? N(_thisBar) : (CsExpr)Call(Member(N("this"), "CreateShadow")));
+                args.Add(ThisAdjointArgument(inner));
             args.AddRange(adjArgs);
             if (callee.SplitCapable)
             {
@@ -1087,6 +1134,25 @@ namespace DiffGen.Generator.Reverse
                         inner.Add(new CsLocal(CsType.OfVar(_vars[container]), t, new CsVerbatim("default")));
                         adjArgs.Add(Ref(N(t)));
                     }
+                    continue;
+                }
+                if (p.Modifier != null)
+                {
+                    // By ref or out: the variable, and its adjoint by ref with shadow semantics (on entry the adjoint
+                    // of the value the call leaves, on exit of the value it found): exactly the caller's adjoint.
+                    args.Add(new CsArg(P(arg), p.Modifier));
+                    if (!p.HasAdjoint) continue;
+                    var rv = ((VarRef)arg).Var;
+                    if (_a.Active[rv] && _bar.TryGetValue(rv, out var rb))
+                    {
+                        adjArgs.Add(Ref(N(rb)));
+                        _zeroBars.Remove(rb);
+                        anyActive = true;
+                        continue;
+                    }
+                    string z = Temp();
+                    inner.Add(new CsLocal(T(p.Elem), z, Zero(p.Elem)));
+                    adjArgs.Add(Ref(N(z)));
                     continue;
                 }
                 if (p.Storage == Storage.Scalar)

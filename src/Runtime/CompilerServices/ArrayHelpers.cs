@@ -39,6 +39,24 @@ public static class ArrayHelpers
         return result;
     }
 
+    /// <summary>A list of <paramref name="like"/>'s count holding zeros (the adjoint of a list has the list's type).</summary>
+    public static List<T> ZerosLike<T>(List<T> like)
+    {
+        var result = new List<T>(like.Count);
+        CollectionsMarshal.SetCount(result, like.Count);
+        return result;
+    }
+
+    /// <summary>A copy of a list (its elements are values).</summary>
+    public static List<T> Copy<T>(List<T> source) => new(source);
+
+    /// <summary>Throws unless an adjoint of <paramref name="adjointCount"/> elements fits the list (a null list is left to the method).</summary>
+    public static void RequireSameCount<T>(List<T>? list, int adjointCount, string listName, string adjointName)
+    {
+        if (list is not null && list.Count != adjointCount)
+            throw new ArgumentException($"{adjointName} must have the count of {listName} ({list.Count}).", adjointName);
+    }
+
     /// <summary>Copies each row of <paramref name="source"/> into the row of <paramref name="destination"/> (same shape).</summary>
     public static void CopyInto<T>(T[][] source, T[][] destination)
     {

@@ -119,8 +119,9 @@ public class RefOutTests
     }
 
     [Fact]
-    public void CallPassingRefArguments_IsNamedWithWhatToDo()
+    public void CallPassingRefArguments_OnlyVariables_EachOnce()
     {
+        // Calls passing ref/out numbers are differentiated (RefCallTests); what cannot be passed is named on the argument.
         const string source = """
             using DiffGen;
             public static partial class K
@@ -129,19 +130,26 @@ public class RefOutTests
                 public static void Step(ref double x, double dt) { x += dt * x; }
 
                 [Differentiable]
-                public static double Run(double x0, double dt)
+                public static void Pair(ref double x, double y) { x *= y; }
+
+                [Differentiable]
+                public static double Run(double[] a, double dt)
                 {
-                    double x = x0;
-                    Step(ref x, dt);
+                    double x = a[0];
+                    Step(ref a[1], dt);
+                    Pair(ref x, x);
                     return x;
                 }
             }
             """;
         var result = TestCompilation.Run(source);
-        var d = Assert.Single(result.GeneratorDiagnostics, x => x.Id == "DG0102");
-        Assert.Contains("ref or out arguments", d.GetMessage());
-        // On the call's line (0-based 10), not on the method.
-        Assert.Equal(10, d.Location.GetLineSpan().StartLinePosition.Line);
+        var errors = result.GeneratorDiagnostics.Where(x => x.Id == "DG0102").OrderBy(x => x.Location.SourceSpan.Start).ToList();
+        Assert.Equal(2, errors.Count);
+        // On the arguments (0-based lines 13 and 14), not on the method.
+        Assert.Equal(13, errors[0].Location.GetLineSpan().StartLinePosition.Line);
+        Assert.Contains("by ref", errors[0].GetMessage());
+        Assert.Equal(14, errors[1].Location.GetLineSpan().StartLinePosition.Line);
+        Assert.Contains("passed by ref to the same call", errors[1].GetMessage());
     }
 
     private static double[] FloatFd(Func<double[], double> f, double[] x, double h = 1e-2)

@@ -2,7 +2,7 @@ using DiffGen.CompilerServices;
 
 namespace DiffGen.Runtime.Tests.Differentiation;
 
-/// <summary>The helpers generated code calls for multi-dimensional and jagged arrays, and for aliasing checks.</summary>
+/// <summary>The helpers generated code calls for multi-dimensional and jagged arrays, lists, and for aliasing checks.</summary>
 public class ArrayHelpersTests
 {
     [Fact]
@@ -32,6 +32,22 @@ public class ArrayHelpersTests
         Assert.Equal(3, rows[1][1]);
         ArrayHelpers.CopyInto(copy, rows);
         Assert.Equal(9, rows[1][1]);
+    }
+
+    [Fact]
+    public void Lists_ZerosLike_Copy_RequireSameCount()
+    {
+        var list = new List<double> { 1.5, -2.0, 3.25 };
+        var zeros = ArrayHelpers.ZerosLike(list);
+        Assert.Equal(new double[3], zeros);
+        var copy = ArrayHelpers.Copy(list);
+        copy[0] = 9;
+        Assert.Equal(1.5, list[0]);
+        Assert.Equal([9, -2.0, 3.25], copy);
+        var ex = Assert.Throws<ArgumentException>(() => ArrayHelpers.RequireSameCount(list, 2, "xs", "xsBar"));
+        Assert.Equal("xsBar", ex.ParamName);
+        ArrayHelpers.RequireSameCount(list, 3, "xs", "xsBar");
+        ArrayHelpers.RequireSameCount<double>(null, 2, "xs", "xsBar"); // a null list is the method's business
     }
 
     [Fact]
