@@ -253,13 +253,29 @@ namespace DiffGen.Generator.Lowering
             }
         }
 
+        /// <summary>
+        /// "" for a method without [Differentiable] overloads; otherwise its parameter types, so the accessors of two
+        /// overloads (declared in the same partial type by two generated files) do not collide.
+        /// </summary>
+        private string OverloadSuffix()
+        {
+            int overloads = _method.ContainingType?.GetMembers(_method.Name).OfType<IMethodSymbol>()
+                .Count(m => m.GetAttributes().Any(a => IsAttribute(a, DifferentiableAttributeName))) ?? 1;
+            return overloads > 1 ? "_" + string.Join("_", _method.Parameters.Select(p => Identifier(p.Type.ToDisplayString()))) : "";
+        }
+
+        /// <summary>A display name made an identifier fragment (<c>A.Lens</c> becomes <c>A_Lens</c>, <c>double[]</c> <c>double__</c>).</summary>
+        private static string Identifier(string s) => new string(s.Select(c => char.IsLetterOrDigit(c) || c == '_' ? c : '_').ToArray());
+
         /// <summary>Declares (once) an UnsafeAccessor returning a reference to the member's storage on an instance.</summary>
         private string DeclareAccessor(ISymbol member, bool qualified = false)
         {
             string field = member is IPropertySymbol p ? BackingField(p)?.Name ?? member.Name : member.Name;
             var owner = member.ContainingType!;
             string fieldType = OtherTypeName(member is IFieldSymbol f ? f.Type : ((IPropertySymbol)member).Type);
-            string name = "__" + _method.Name + "_" + (qualified ? owner.Name + "_" : "") + member.Name;
+            // Accessors are members of the user's partial type: overloads of one method (each in its own file) and
+            // owners of one short name in different namespaces must get different names.
+            string name = "__" + _method.Name + OverloadSuffix() + "_" + (qualified ? Identifier(owner.ToDisplayString()) + "_" : "") + member.Name;
             if (!_accessors.ContainsKey(name))
             {
                 string self = owner.IsValueType ? "ref " + OtherTypeName(owner) + " self" : OtherTypeName(owner) + " self";
