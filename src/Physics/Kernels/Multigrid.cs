@@ -1,3 +1,5 @@
+using DiffGen.CompilerServices;
+
 namespace DiffGen.Physics;
 
 /// <summary>
@@ -105,38 +107,46 @@ internal sealed class Multigrid
         _levels[0].Z.AsSpan().CopyTo(z);
     }
 
+    // Every pass over a level below but the coarsest's Gauss-Seidel is element-wise (or, the restriction, a
+    // gather per coarse cell), so it runs on threads (Threads) with the same bits at every thread count.
     private void Cycle(int l)
     {
         var lv = _levels[l];
-        double[] r = lv.R, z = lv.Z, t = lv.T, dg = lv.Diag;
+        double[] z = lv.Z;
         if (l == _levels.Count - 1)
         {
             Array.Clear(z);
             for (int s = 0; s < CoarsestSweeps; s++) { GaussSeidel(lv, forward: true); GaussSeidel(lv, forward: false); }
             return;
         }
-        for (int k = 0; k < lv.N; k++) z[k] = dg[k] > 0 ? Omega * r[k] / dg[k] : 0;
+        var pass = new Pass { Lv = lv, Kind = PassKind.First };
+        Threads.For(lv.N, 1, ref pass);
         for (int s = 1; s < Sweeps; s++) Jacobi(lv);
         Residual(lv);
         var cl = _levels[l + 1];
-        Array.Clear(cl.R);
-        int[] agg = lv.Agg;
-        for (int k = 0; k < lv.N; k++) cl.R[agg[k]] += t[k];
+        var restrict = new Restriction { Fine = lv, Coarse = cl };
+        Threads.For(cl.Ny * cl.Nz, 4L * cl.Nx, ref restrict);
         Cycle(l + 1);
-        double[] zc = cl.Z;
-        for (int k = 0; k < lv.N; k++) if (dg[k] > 0) z[k] += CoarseScale * zc[agg[k]];
+        var prolong = new Pass { Lv = lv, Kind = PassKind.Prolong, Coarse = cl.Z };
+        Threads.For(lv.N, 1, ref prolong);
         for (int s = 0; s < Sweeps; s++) Jacobi(lv);
     }
 
     /// <summary>t = r - A z.</summary>
     private static void Residual(Level lv)
     {
+        var pass = new Pass { Lv = lv, Kind = PassKind.Residual };
+        Threads.For(lv.N, lv.Dirs + 2, ref pass);
+    }
+
+    private static void ResidualRows(Level lv, int from, int to)
+    {
         double[] r = lv.R, z = lv.Z, t = lv.T, dg = lv.Diag;
         int[] w = lv.Nb[0], e = lv.Nb[1], s = lv.Nb[2], n = lv.Nb[3];
         double[] cw = lv.C[0], ce = lv.C[1], cs = lv.C[2], cn = lv.C[3];
         if (lv.Dirs == 4)
         {
-            for (int k = 0; k < lv.N; k++)
+            for (int k = from; k < to; k++)
             {
                 if (dg[k] <= 0) { t[k] = 0; continue; }
                 double a = dg[k] * z[k];
@@ -151,7 +161,7 @@ internal sealed class Multigrid
         // 3D: the same with the two z neighbours (a loop of its own, so the 2D one stays as lean as it was).
         int[] b = lv.Nb[4], u = lv.Nb[5];
         double[] cb = lv.C[4], cu = lv.C[5];
-        for (int k = 0; k < lv.N; k++)
+        for (int k = from; k < to; k++)
         {
             if (dg[k] <= 0) { t[k] = 0; continue; }
             double a = dg[k] * z[k];
@@ -168,8 +178,69 @@ internal sealed class Multigrid
     private static void Jacobi(Level lv)
     {
         Residual(lv);
-        double[] z = lv.Z, t = lv.T, dg = lv.Diag;
-        for (int k = 0; k < lv.N; k++) if (dg[k] > 0) z[k] += Omega * t[k] / dg[k];
+        var pass = new Pass { Lv = lv, Kind = PassKind.Jacobi };
+        Threads.For(lv.N, 1, ref pass);
+    }
+
+    private enum PassKind { First, Residual, Jacobi, Prolong }
+
+    /// <summary>One element-wise pass over a level's cells [from, to).</summary>
+    private struct Pass : IParallelBody
+    {
+        public Level Lv;
+        public PassKind Kind;
+        public double[] Coarse;
+
+        public readonly void Run(int chunk, int from, int to)
+        {
+            double[] r = Lv.R, z = Lv.Z, t = Lv.T, dg = Lv.Diag;
+            switch (Kind)
+            {
+                case PassKind.First:
+                    for (int k = from; k < to; k++) z[k] = dg[k] > 0 ? Omega * r[k] / dg[k] : 0;
+                    break;
+                case PassKind.Residual:
+                    ResidualRows(Lv, from, to);
+                    break;
+                case PassKind.Jacobi:
+                    for (int k = from; k < to; k++) if (dg[k] > 0) z[k] += Omega * t[k] / dg[k];
+                    break;
+                default:
+                    int[] agg = Lv.Agg;
+                    for (int k = from; k < to; k++) if (dg[k] > 0) z[k] += CoarseScale * Coarse[agg[k]];
+                    break;
+            }
+        }
+    }
+
+    /// <summary>
+    /// The restriction of the fine residual t to the coarse right-hand side, gathered per coarse cell: each
+    /// adds its (up to 2x2x2) fine cells in increasing fine index, the order in which the scatter
+    /// <c>R[agg[k]] += t[k]</c> over k added them, so the sums are the same bits. Iterations are coarse rows (j, l).
+    /// </summary>
+    private struct Restriction : IParallelBody
+    {
+        public Level Fine, Coarse;
+
+        public readonly void Run(int chunk, int from, int to)
+        {
+            Level f = Fine, c = Coarse;
+            double[] t = f.T, rc = c.R;
+            for (int row = from; row < to; row++)
+            {
+                int cj = row % c.Ny, cl = row / c.Ny;
+                int l1 = Math.Min(2 * cl + 2, f.Nz), j1 = Math.Min(2 * cj + 2, f.Ny);
+                for (int ci = 0; ci < c.Nx; ci++)
+                {
+                    int i1 = Math.Min(2 * ci + 2, f.Nx);
+                    double sum = 0;
+                    for (int l = 2 * cl; l < l1; l++)
+                        for (int j = 2 * cj; j < j1; j++)
+                            for (int i = 2 * ci; i < i1; i++) sum += t[(l * f.Ny + j) * f.Nx + i];
+                    rc[row * c.Nx + ci] = sum;
+                }
+            }
+        }
     }
 
     private static void GaussSeidel(Level lv, bool forward)
