@@ -51,9 +51,8 @@ internal sealed class Multigrid
         int dirs = neighbours.Length;
         var fine = new Level(nx, ny, nz, dirs);
         diag.CopyTo(fine.Diag);
-        for (int d = 0; d < dirs; d++)
-            for (int k = 0; k < fine.N; k++)
-                if (neighbours[d][k] >= 0 && fine.Diag[k] > 0) { fine.Nb[d][k] = neighbours[d][k]; fine.C[d][k] = coefficients[d]; }
+        var couple = new FineCouplings { Fine = fine, Neighbours = neighbours, Coefficients = coefficients };
+        Threads.For(fine.N, dirs, ref couple);
         _levels.Add(fine);
         while (_levels[^1].N > CoarsestCells && (_levels[^1].Nx > 1 || _levels[^1].Ny > 1 || _levels[^1].Nz > 1))
             _levels.Add(Coarsen(_levels[^1]));
@@ -67,36 +66,91 @@ internal sealed class Multigrid
         int cx = (f.Nx + 1) / 2, cy = (f.Ny + 1) / 2, cz = (f.Nz + 1) / 2;
         var c = new Level(cx, cy, cz, f.Dirs);
         f.Agg = new int[f.N];
-        for (int l = 0; l < f.Nz; l++)
-            for (int j = 0; j < f.Ny; j++)
-                for (int i = 0; i < f.Nx; i++) f.Agg[(l * f.Ny + j) * f.Nx + i] = ((l / 2) * cy + j / 2) * cx + i / 2;
-        var scale = new double[c.N];
-        for (int k = 0; k < f.N; k++)
+        var aggregate = new Aggregation { Fine = f, Coarse = c };
+        Threads.For(f.Ny * f.Nz, f.Nx, ref aggregate);
+        var galerkin = new Galerkin { Fine = f, Coarse = c };
+        Threads.For(cy * cz, 4L * f.Dirs * cx, ref galerkin);
+        return c;
+    }
+
+    /// <summary>The fine level's couplings: direction d's neighbour and coefficient where both cells are active.</summary>
+    private struct FineCouplings : IParallelBody
+    {
+        public Level Fine;
+        public int[][] Neighbours;
+        public double[] Coefficients;
+
+        public readonly void Run(int chunk, int from, int to)
         {
-            if (f.Diag[k] <= 0) continue;
-            int K = f.Agg[k];
-            c.Diag[K] += f.Diag[k];
-            scale[K] += f.Diag[k];
-            for (int d = 0; d < f.Dirs; d++)
+            for (int d = 0; d < Fine.Dirs; d++)
+                for (int k = from; k < to; k++)
+                    if (Neighbours[d][k] >= 0 && Fine.Diag[k] > 0) { Fine.Nb[d][k] = Neighbours[d][k]; Fine.C[d][k] = Coefficients[d]; }
+        }
+    }
+
+    /// <summary>The aggregate of each fine cell, fine rows (j, l) [from, to).</summary>
+    private struct Aggregation : IParallelBody
+    {
+        public Level Fine, Coarse;
+
+        public readonly void Run(int chunk, int from, int to)
+        {
+            Level f = Fine, c = Coarse;
+            for (int row = from; row < to; row++)
             {
-                int nb = f.Nb[d][k];
-                if (nb < 0) continue;
-                int L = f.Agg[nb];
-                // A coupling inside the aggregate cancels part of the diagonal; one across its side couples the
-                // aggregate to the neighbouring one in the same direction (also across a periodic seam).
-                if (L == K) c.Diag[K] -= f.C[d][k];
-                else { c.Nb[d][K] = L; c.C[d][K] += f.C[d][k]; }
+                int j = row % f.Ny, l = row / f.Ny;
+                for (int i = 0; i < f.Nx; i++) f.Agg[row * f.Nx + i] = ((l / 2) * c.Ny + j / 2) * c.Nx + i / 2;
             }
         }
-        // An aggregate whose cells couple only among themselves (an enclosed pocket of a singular problem)
-        // has a zero diagonal up to round-off; it stays out, rather than dividing by the round-off.
-        for (int K = 0; K < c.N; K++)
+    }
+
+    /// <summary>
+    /// The Galerkin coarse operator, gathered per coarse cell (coarse rows (j, l) [from, to)): each aggregate
+    /// visits its fine cells in increasing fine index, the order in which a scatter over the fine cells added
+    /// into it, so the coefficients are the same bits whatever the thread count.
+    /// </summary>
+    private struct Galerkin : IParallelBody
+    {
+        public Level Fine, Coarse;
+
+        public readonly void Run(int chunk, int from, int to)
         {
-            bool coupled = false;
-            for (int d = 0; d < c.Dirs; d++) coupled |= c.Nb[d][K] >= 0;
-            if (!coupled && c.Diag[K] <= 1e-10 * scale[K]) c.Diag[K] = 0;
+            Level f = Fine, c = Coarse;
+            for (int row = from; row < to; row++)
+            {
+                int cj = row % c.Ny, cl = row / c.Ny;
+                int l1 = Math.Min(2 * cl + 2, f.Nz), j1 = Math.Min(2 * cj + 2, f.Ny);
+                for (int ci = 0; ci < c.Nx; ci++)
+                {
+                    int K = row * c.Nx + ci, i1 = Math.Min(2 * ci + 2, f.Nx);
+                    double scale = 0;
+                    for (int l = 2 * cl; l < l1; l++)
+                        for (int j = 2 * cj; j < j1; j++)
+                            for (int i = 2 * ci; i < i1; i++)
+                            {
+                                int k = (l * f.Ny + j) * f.Nx + i;
+                                if (f.Diag[k] <= 0) continue;
+                                c.Diag[K] += f.Diag[k];
+                                scale += f.Diag[k];
+                                for (int d = 0; d < f.Dirs; d++)
+                                {
+                                    int nb = f.Nb[d][k];
+                                    if (nb < 0) continue;
+                                    int L = f.Agg[nb];
+                                    // A coupling inside the aggregate cancels part of the diagonal; one across its side couples the
+                                    // aggregate to the neighbouring one in the same direction (also across a periodic seam).
+                                    if (L == K) c.Diag[K] -= f.C[d][k];
+                                    else { c.Nb[d][K] = L; c.C[d][K] += f.C[d][k]; }
+                                }
+                            }
+                    // An aggregate whose cells couple only among themselves (an enclosed pocket of a singular problem)
+                    // has a zero diagonal up to round-off; it stays out, rather than dividing by the round-off.
+                    bool coupled = false;
+                    for (int d = 0; d < c.Dirs; d++) coupled |= c.Nb[d][K] >= 0;
+                    if (!coupled && c.Diag[K] <= 1e-10 * scale) c.Diag[K] = 0;
+                }
+            }
         }
-        return c;
     }
 
     /// <summary>z = M⁻¹ r: one V-cycle from zero.</summary>
