@@ -260,7 +260,7 @@ public static class Compare
         sb.AppendLine();
         sb.AppendLine("| case | DiffGen | PyTorch | PyTorch / DiffGen |");
         sb.AppendLine("|---|---:|---:|---:|");
-        foreach (var key in d.Keys.Where(k => !k.EndsWith(".parameters") && !k.EndsWith(".bytes") && !k.StartsWith("copy")))
+        foreach (var key in d.Keys.Where(k => !k.EndsWith(".parameters") && !k.EndsWith(".bytes") && !k.EndsWith(".serial") && !k.StartsWith("copy")))
         {
             string torch = t != null && t.TryGetValue(key, out var tv) ? Us(tv) : "–";
             string ratio = t != null && t.TryGetValue(key, out var tv2) ? F2(tv2 / d[key]) : "–";
