@@ -8,7 +8,8 @@ public static class Program
     /// `--generator-edits [n] [repository]`: the generator's time per edit over the physics kernels (see GeneratorEditBenchmarks).
     /// `--compare [--threads N] [--only groups]`: the side-by-side table with PyTorch (one run; `--only`
     /// limits it to groups: smoke, burgers_opt, generator, mlp, resnet, burgers2d, sol, and mosaic and threads, which run only when named); `--compare-sol` is
-    /// `--compare --only sol`; anything else goes to BenchmarkDotNet (e.g. `--filter *Burgers*`).
+    /// `--compare --only sol`; `--stencil [rounds]`: the stencil's primal and its generated and hand-written
+    /// pullbacks, interleaved (StencilReverse); anything else goes to BenchmarkDotNet (e.g. `--filter *Burgers*`).
     /// </summary>
     public static int Main(string[] args)
     {
@@ -16,6 +17,11 @@ public static class Program
         {
             GeneratorEditBenchmarks.PrintEdits(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 15,
                 args.Length > 2 ? args[2] : null);
+            return 0;
+        }
+        if (args.Length > 0 && args[0] == "--stencil")
+        {
+            StencilReverse.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 15);
             return 0;
         }
         if (args.Length > 0 && args[0] is "--compare" or "--compare-sol")

@@ -90,6 +90,41 @@ internal sealed class Storage
     /// <summary>The tensor's elements (the pooled buffer may be longer).</summary>
     public ArrayView1D<float, Stride1D.Dense> View => _buffer.View.SubView(0, Math.Max(Length, 1));
 
+    private static long s_hostCopies;
+
+    /// <summary>
+    /// Diagnostic: copies of tensor memory between the host and a kernel device (<see cref="Device.RunsKernels"/>)
+    /// since the process started, counted by <see cref="CopyToHost"/> and <see cref="CopyFromHost"/> (every such
+    /// copy the tensor runtime makes goes through them). Memory of <see cref="Device.Cpu"/> is host memory and never counts.
+    /// </summary>
+    internal static long HostCopies => Interlocked.Read(ref s_hostCopies);
+
+    /// <summary>Copies the first <paramref name="destination"/>.Length elements to host memory (one counted copy on a kernel device).</summary>
+    public void CopyToHost(float[] destination)
+    {
+        if (Device.IsHost)
+        {
+            HostSpan[..destination.Length].CopyTo(destination);
+            GC.KeepAlive(this); // the span points into memory the finalizer recycles
+            return;
+        }
+        Interlocked.Increment(ref s_hostCopies);
+        View.SubView(0, destination.Length).CopyToCPU(destination);
+    }
+
+    /// <summary>Overwrites the first <paramref name="source"/>.Length elements from host memory (one counted copy on a kernel device).</summary>
+    public void CopyFromHost(float[] source)
+    {
+        if (Device.IsHost)
+        {
+            source.CopyTo(HostSpan);
+            GC.KeepAlive(this);
+            return;
+        }
+        Interlocked.Increment(ref s_hostCopies);
+        View.SubView(0, source.Length).CopyFromCPU(source);
+    }
+
     public unsafe Span<float> HostSpan
     {
         get

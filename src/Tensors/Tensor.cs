@@ -98,7 +98,7 @@ public sealed partial class Tensor
             return copy;
         }
         var result = new float[Length];
-        Storage.View.SubView(0, Length).CopyToCPU(result);
+        Storage.CopyToHost(result);
         return result;
     }
 
@@ -143,7 +143,7 @@ public sealed partial class Tensor
         else if (Device.IsHost)
             source.ToArray().CopyTo(Storage.HostSpan);
         else
-            Storage.View.CopyFromCPU(source.ToArray());
+            Storage.CopyFromHost(source.ToArray());
         GC.KeepAlive(source);
     }
 
@@ -155,7 +155,7 @@ public sealed partial class Tensor
         var r = new Tensor(new Storage(device, Length), (int[])_shape.Clone());
         var host = ToArray();
         if (device.IsHost) host.CopyTo(r.Storage.HostSpan);
-        else r.Storage.View.SubView(0, Length).CopyFromCPU(host);
+        else r.Storage.CopyFromHost(host);
         var source = Device;
         return AutogradTape.Record(r, "To", [this], g => [g.To(source)]);
     }
@@ -247,7 +247,7 @@ public sealed partial class Tensor
             throw new ArgumentException($"The data has {data.Length} elements but shape {FormatShape(shape)} needs {n}.", nameof(data));
         var t = Empty(device, shape);
         if (device.IsHost) data.CopyTo(t.Storage.HostSpan);
-        else t.Storage.View.SubView(0, n).CopyFromCPU(data);
+        else t.Storage.CopyFromHost(data);
         return t;
     }
 

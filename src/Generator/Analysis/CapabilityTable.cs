@@ -14,7 +14,7 @@ namespace DiffGen.Generator.Analysis
     /// dual pullback and vector pushforward exist (and why not), whether its pullback has halves, how it
     /// uses each parameter (through its callees too), which modes it was asked for (its attribute or the
     /// project's default), which it emits (those it can, plus those its callers need) and whether it has a
-    /// <c>{Name}Parallel</c> form ([DataParallel]).
+    /// <c>{Name}Parallel</c> form ([DataParallel]) and the name of its ILGPU forms' class (null without one).
     /// </summary>
     internal sealed record TableEntry(
         string Signature,
@@ -26,7 +26,8 @@ namespace DiffGen.Generator.Analysis
         EquatableArray<ParamUse> Params,
         DerivativeModes Requested,
         DerivativeModes Emitted,
-        bool HasParallel = false);
+        bool HasParallel = false,
+        string? DeviceClass = null);
 
     /// <summary>
     /// The capabilities of every [Differentiable] method of a compilation, resolved from the methods'
@@ -147,6 +148,28 @@ namespace DiffGen.Generator.Analysis
                 }
             }
 
+            // ILGPU forms: kernel-form methods have them; a composite has them when every callee is in kernel form
+            // and its calls pass the checks its emitter makes (Reverse.DeviceShapes.CompositeValid, with the same span use).
+            // A composite whose callee lacks them loses them, until nothing changes.
+            var device = list.Select((s, i) =>
+            {
+                if (s.DeviceForm == Reverse.DeviceShapes.Kernel) return true;
+                if (s.DeviceForm != Reverse.DeviceShapes.Composite || s.DeviceCalls.Count == 0) return false;
+                var ks = s.Callees.Select(Find).ToArray();
+                if (ks.Any(k => k < 0)) return false;
+                return Reverse.DeviceShapes.CompositeValid(s.DeviceCalls, (c, p) => p < use[ks[c]].Length ? (use[ks[c]][p].Reads, use[ks[c]][p].Writes) : (true, true), out _);
+            }).ToArray();
+            for (bool changed = true; changed;)
+            {
+                changed = false;
+                for (int i = 0; i < list.Count; i++)
+                    if (device[i] && list[i].DeviceForm == Reverse.DeviceShapes.Composite && list[i].Callees.Any(c => Find(c) is int k && (k < 0 || !device[k])))
+                    {
+                        device[i] = false;
+                        changed = true;
+                    }
+            }
+
             var entries = new List<TableEntry>();
             for (int i = 0; i < list.Count; i++)
             {
@@ -168,7 +191,7 @@ namespace DiffGen.Generator.Analysis
                         : "it uses multi-dimensional or jagged arrays (K directions are laid out along flat spans only)";
                 }
                 entries.Add(new TableEntry(s.Signature, dual[i], noDual, vector[i], noVector, s.HasHalves,
-                    use[i].ToEquatableArray(), requested[i], emitted[i], s.DataParallel));
+                    use[i].ToEquatableArray(), requested[i], emitted[i], s.DataParallel, device[i] ? s.DeviceClass : null));
             }
             return new CapabilityTable(entries.ToEquatableArray());
         }

@@ -27,7 +27,7 @@ namespace DiffGen.Generator.Analysis
     /// (no source positions, nothing of its callees): whether it uses float, structs or instance state, multi-dimensional arrays,
     /// or a construct the dual pullback cannot print (<c>ReverseTransformer.UsesUnsupportedDual</c>), whether its pullback has halves, how it uses each span
     /// parameter, which methods it calls, which modes its attribute asks for (null: the project's
-    /// default), and whether it is [DataParallel] (callers call its <c>{Name}Parallel</c> form). <see cref="CapabilityTable"/> combines the summaries of a compilation.
+    /// default), whether it is [DataParallel] (callers call its <c>{Name}Parallel</c> form) and its ILGPU form (<see cref="Reverse.DeviceShapes"/>: kernel, composite candidate with its calls, or none). <see cref="CapabilityTable"/> combines the summaries of a compilation.
     /// </summary>
     internal sealed record MethodSummary(
         string Signature,
@@ -41,7 +41,10 @@ namespace DiffGen.Generator.Analysis
         EquatableArray<CalleeRef> Callees,
         EquatableArray<SpanUse> Params,
         DerivativeModes? Requested,
-        bool DataParallel = false)
+        bool DataParallel = false,
+        int DeviceForm = 0,
+        EquatableArray<Reverse.DeviceCall> DeviceCalls = default,
+        string? DeviceClass = null)
     {
         /// <summary>Summarises a lowered method.</summary>
         public static MethodSummary Of(MethodModel model, DerivativeModes? requested)
@@ -54,6 +57,7 @@ namespace DiffGen.Generator.Analysis
             var paramsUse = new List<SpanUse>();
             foreach (var u in uses)
                 paramsUse.Add(u == null ? SpanUse.ReadOnly : new SpanUse(u.Reads, u.Writes, u.PassedOn.ToEquatableArray()));
+            int deviceForm = Reverse.DeviceShapes.FormOf(model, out var deviceCalls);
             return new MethodSummary(
                 model.Signature, model.Name, model.HasErrors, MethodAnalysis.HasHalves(model, model.Vars),
                 model.ReturnType == Ty.Float || model.Vars.Any(v => v.Elem == Ty.Float),
@@ -61,7 +65,8 @@ namespace DiffGen.Generator.Analysis
                 model.Vars.Any(v => v.IsMultiDim),
                 Reverse.ReverseTransformer.UsesUnsupportedDual(model.Body),
                 model.Callees.Select(c => new CalleeRef(c.Signature, c.Name)).ToEquatableArray(),
-                paramsUse.ToEquatableArray(), requested, model.DataParallel);
+                paramsUse.ToEquatableArray(), requested, model.DataParallel,
+                deviceForm, deviceCalls, deviceForm != Reverse.DeviceShapes.None ? Reverse.DeviceShapes.ClassName(model) : null);
         }
 
         private sealed class SpanUseBuilder

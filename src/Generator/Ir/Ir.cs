@@ -283,5 +283,6 @@ namespace DiffGen.Generator.Ir
         string? ReturnTypeName = null,
         string? Operator = null,
         bool UsesThis = false,
-        bool HasParallel = false);
+        bool HasParallel = false,
+        string? DeviceClass = null);
 }

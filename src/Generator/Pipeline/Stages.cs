@@ -96,6 +96,7 @@ namespace DiffGen.Generator.Pipeline
                 VectorCapable = entry.VectorCapable,
                 SplitCapable = entry.SplitCapable,
                 HasParallel = entry.HasParallel,
+                DeviceClass = entry.DeviceClass,
             };
         }
 

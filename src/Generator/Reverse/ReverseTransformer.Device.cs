@@ -31,7 +31,7 @@ namespace DiffGen.Generator.Reverse
             whyNot = null;
             if (!m.DataParallel || !m.Ilgpu) return null;
             var t = new ReverseTransformer(m, callees, analysis, dual: false);
-            return t.Device(out whyNot);
+            return m.Callees.Count > 0 ? t.CompositeDevice(out whyNot) : t.Device(out whyNot);
         }
 
         private sealed class DeviceLoop
@@ -79,6 +79,16 @@ namespace DiffGen.Generator.Reverse
             foreach (var v in _vars)
                 if (v.Role != VarRole.Param && _a.Active[v.Id]) _bar[v.Id] = Fresh(v.Name.TrimStart('_') + "Bar");
 
+            // Scalar adjoints (of scalar parameters and of the set-up's locals) are per-thread partial sums on the
+            // device, reduced in a fixed order into one-element sums; a one-thread kernel then runs the set-up's
+            // reverse and adds the parameters' sums to the caller's one-element views.
+            _devReduced = new Dictionary<string, DeviceSum>(StringComparer.Ordinal);
+            _devKernelSums = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+            foreach (var v in _vars.Where(v => v.Role == VarRole.Param && v.IsScalar).OrderBy(v => v.ParamIndex))
+                if (_bar.TryGetValue(v.Id, out var sb)) _devReduced[sb] = new DeviceSum(T(v.Elem), Fresh("_" + sb + "Partials"), Fresh("_" + sb + "Sum"), Fresh(v.Name + "Bar"));
+            foreach (var a in prelude)
+                if (_bar.TryGetValue(((VarRef)a.Target).Var, out var pb)) _devReduced[pb] = new DeviceSum(T(_vars[((VarRef)a.Target).Var].Elem), Fresh("_" + pb + "Partials"), Fresh("_" + pb + "Sum"), null);
+
             var views = new HashSet<string>(StringComparer.Ordinal);
             foreach (var v in _vars.Where(v => v.Role == VarRole.Param && !v.IsScalar))
             {
@@ -92,6 +102,15 @@ namespace DiffGen.Generator.Reverse
                 if (!v.IsScalar && _bar.TryGetValue(v.Id, out var b)) fields[b] = ViewOf(T(v.Elem));
             }
             foreach (var a in prelude) fields[_vars[((VarRef)a.Target).Var].Name] = T(_vars[((VarRef)a.Target).Var].Elem);
+            foreach (var sum in _devReduced.Values)
+            {
+                fields[sum.Partials] = ViewOf(sum.Type);
+                fields[sum.Sum] = ViewOf(sum.Type);
+                if (sum.Output != null) { fields[sum.Output] = ViewOf(sum.Type); views.Add(sum.Output); }
+                views.Add(sum.Partials); views.Add(sum.Sum);
+            }
+            string scratch = Fresh("_scratch");
+            _devScratch = scratch;
 
             var kernels = new List<CsMethod>();
             var caches = new List<CsField>();
@@ -143,23 +162,171 @@ namespace DiffGen.Generator.Reverse
             var runBody = setup.Concat(run).ToList();
             var pullParams = new List<CsParam>(runParams);
             foreach (var v in parms.Where(v => !v.IsScalar && _bar.ContainsKey(v.Id))) pullParams.Add(new CsParam(fields[_bar[v.Id]], _bar[v.Id]));
+            var outputs = _devReduced.Values.Where(x => x.Output != null).ToList();
+            foreach (var o in outputs) pullParams.Add(new CsParam(ViewOf(o.Type), o.Output!));
             var pullBody = new List<CsStmt> { Do(Call(N("Run"), runParams.Select(p => (CsArg)N(p.Name)).ToArray())) };
             pullBody.AddRange(setup);
             foreach (var v in parms.Where(v => !v.IsScalar && _bar.ContainsKey(v.Id))) pullBody.Add(Set(Member(args, _bar[v.Id]), N(_bar[v.Id])));
+            var finish = _devReduced.Count > 0 ? FinishKernel(prelude, fields, views) : null;
+            if (_devReduced.Count > 0 && finish == null) { whyNot = "the reverse of its set-up cannot run in a kernel"; return null; }
+            if (_devReduced.Count > 0)
+            {
+                pullBody.Add(new CsComment("scalar adjoints: per-thread partial sums, reduced in a fixed order into these one-element sums"));
+                pullBody.Add(new CsLocal(new CsType("var"), scratch, new CsVerbatim("new global::System.Collections.Generic.List<global::System.IDisposable>()")));
+                foreach (var o in outputs)
+                    pullBody.Add(new CsRawStmt("if (" + o.Output + ".Length < 1) throw new global::System.ArgumentException(\"" + o.Output + " must hold one element (the adjoint is added to it).\", nameof(" + o.Output + "));"));
+                foreach (var o in outputs) pullBody.Add(Set(Member(args, o.Output!), N(o.Output!)));
+                foreach (var sum in _devReduced.Values)
+                {
+                    string buf = Fresh("_buffer");
+                    pullBody.Add(new CsLocal(new CsType("var"), buf, new CsVerbatim(accelerator + ".Allocate1D<" + sum.Type.Name + ">(1)")));
+                    pullBody.Add(Do(Call(Member(scratch, "Add"), N(buf))));
+                    pullBody.Add(Do(Call(Member("global::ILGPU.Runtime.ArrayViewExtensions", "MemSetToZero"), Member(buf, "View"))));
+                    pullBody.Add(Set(Member(args, sum.Sum), Member(buf, "View")));
+                }
+            }
             pullBody.AddRange(reverse);
+            if (finish != null)
+            {
+                kernels.Add(finish);
+                pullBody.Add(new CsComment("kernel: the reverse of the set-up on the reduced sums; the parameters' adjoints are added to their views"));
+                pullBody.AddRange(Launch("Finish", accelerator, args, CsLiteral.Int(1), caches));
+                pullBody.Add(new CsComment("the scratch buffers are freed once the queued kernels are done"));
+                pullBody.Add(Do(Call(Member(accelerator, "Synchronize"))));
+                pullBody.Add(new CsRawStmt("foreach (var _b in " + scratch + ") _b.Dispose();"));
+            }
             var launchers = new List<CsMethod>
             {
                 new CsMethod("Runs <see cref=\"" + ContainingType() + "." + _m.Name + "\"/> on <paramref name=\"" + accelerator + "\"/> (arrays as views in its memory); the kernels are queued on its default stream.",
                     EquatableArray<string>.Empty, "public static", CsType.Void, "Run", runParams.ToEquatableArray(), Block(runBody)),
-                new CsMethod("The pullback of <see cref=\"" + ContainingType() + "." + _m.Name + "\"/> on <paramref name=\"" + accelerator + "\"/>: runs it, then adds the adjoints of the array inputs (seeds in the outputs' adjoints are consumed). Scalar parameters get no adjoint here. Gathered adjoints are deterministic; atomic scatters add in any order.",
+                new CsMethod("The pullback of <see cref=\"" + ContainingType() + "." + _m.Name + "\"/> on <paramref name=\"" + accelerator + "\"/>: runs it, then adds the adjoints of the array inputs (seeds in the outputs' adjoints are consumed)" + (outputs.Count > 0 ? " and those of the scalar parameters, to element 0 of their one-element views (deterministic sums; the call waits for the device before it returns)" : "") + ". Gathered adjoints are deterministic; atomic scatters add in any order.",
                     EquatableArray<string>.Empty, "public static", CsType.Void, "Pullback", pullParams.ToEquatableArray(), Block(pullBody)),
             };
 
+            if (_devReduced.Count > 0)
+                foreach (var ty in _devReduced.Values.Select(x => x.Type.Scalar).Distinct().OrderBy(x => x.ToString(), StringComparer.Ordinal))
+                {
+                    var (rc, rm) = ReduceHelpers(T(ty));
+                    caches.AddRange(rc);
+                    kernels.AddRange(rm);
+                }
             var argsType = new CsNestedType("The views and values every kernel of this method reads.", "public struct Args",
                 fields.Select(kv => new CsField(kv.Value, kv.Key)).ToEquatableArray(), EquatableArray<CsMethod>.Empty);
             string name = _m.Name + "Device" + OverloadSuffix();
             return new CsNestedType("<see cref=\"" + _m.Name + "\"/> as ILGPU kernels: <c>Run</c> and <c>Pullback</c> on views in an accelerator's memory (see docs/generated-code.md).",
                 "public static class " + name, caches.ToEquatableArray(), launchers.Concat(kernels).ToEquatableArray(), new[] { argsType }.ToEquatableArray());
+        }
+
+        /// <summary>A scalar adjoint summed on the device: its per-thread partials, its one-element sum, the caller's view (parameters only).</summary>
+        private sealed class DeviceSum
+        {
+            public DeviceSum(CsType type, string partials, string sum, string? output) { Type = type; Partials = partials; Sum = sum; Output = output; }
+
+            public CsType Type { get; }
+
+            public string Partials { get; }
+
+            public string Sum { get; }
+
+            public string? Output { get; }
+        }
+
+        private Dictionary<string, DeviceSum>? _devReduced;
+        private Dictionary<string, List<string>>? _devKernelSums;
+        private string? _devScratch;
+
+        private static bool HasReturn(CsStmt s) => s switch
+        {
+            CsReturn _ => true,
+            CsBlock b => b.Stmts.Any(HasReturn),
+            CsScope sc => sc.Body.Stmts.Any(HasReturn),
+            CsIf i => HasReturn(i.Then) || i.Else != null && HasReturn(i.Else),
+            CsFor f => HasReturn(f.Body),
+            CsWhile w => HasReturn(w.Body),
+            _ => false,
+        };
+
+        /// <summary>
+        /// The one-thread kernel run after the reverse kernels: loads the reduced sums, runs the reverse of the
+        /// scalar set-up (its locals' adjoints into the parameters'), and adds the parameters' adjoints to the caller's views.
+        /// </summary>
+        private CsMethod? FinishKernel(List<Assign> prelude, Dictionary<string, CsType> fields, HashSet<string> views)
+        {
+            var body = new List<CsStmt>();
+            for (int k = prelude.Count - 1; k >= 0; k--) Reverse(prelude[k], body);
+            foreach (var kv in _devReduced!.Where(kv => kv.Value.Output != null))
+                body.Add(new CsAssign(new CsIndex(N(kv.Value.Output!), CsLiteral.Int(0)), "+=", N(kv.Key)));
+            string index = Fresh("_index"), a = Fresh("_a");
+            var use = new NameUse();
+            foreach (var s in body) use.Stmt(s);
+            if (use.Raw) return null;
+            var stmts = new List<CsStmt>();
+            foreach (var name in use.Reads.Concat(use.Writes).Distinct().OrderBy(x => x, StringComparer.Ordinal))
+            {
+                if (use.Declared.Contains(name) || name.IndexOf('.') >= 0 || name.IndexOf(':') >= 0) continue;
+                if (_devReduced!.TryGetValue(name, out var sum))
+                {
+                    stmts.Add(new CsLocal(sum.Type, name, new CsIndex(Member(a, sum.Sum), CsLiteral.Int(0))));
+                    continue;
+                }
+                if (use.Writes.Contains(name) || !fields.TryGetValue(name, out var ft)) return null;
+                stmts.Add(new CsLocal(ft, name, Member(a, name)));
+            }
+            stmts.AddRange(body.Select(s => Device(s, views)));
+            _devKernelSums!["Finish"] = new List<string>();
+            return new CsMethod(null, EquatableArray<string>.Empty, "private static", CsType.Void, "Finish",
+                new[] { new CsParam(new CsType("global::ILGPU.Index1D"), index), new CsParam(new CsType("Args"), a) }.ToEquatableArray(), Block(stmts));
+        }
+
+        /// <summary>
+        /// The deterministic sum of per-thread partials of element type <paramref name="t"/>: passes of one thread
+        /// per block of 256 consecutive partials (each summed in index order) until one value is left, then one
+        /// thread adds it to the sum. The order of additions depends only on the count, never on scheduling.
+        /// </summary>
+        private static (List<CsField>, List<CsMethod>) ReduceHelpers(CsType t)
+        {
+            string e = t.Name, view = "global::ILGPU.ArrayView<" + e + ">", suffix = char.ToUpperInvariant(e[0]) + e.Substring(1);
+            string pass = "_reducePass" + suffix, add = "_reduceAdd" + suffix;
+            var caches = new List<CsField>
+            {
+                new CsField(new CsType("global::System.Runtime.CompilerServices.ConditionalWeakTable<global::ILGPU.Runtime.Accelerator, global::System.Action<global::ILGPU.Index1D, " + view + ", " + view + ", int>>"), pass, "private static readonly", new CsVerbatim("new()")),
+                new CsField(new CsType("global::System.Runtime.CompilerServices.ConditionalWeakTable<global::ILGPU.Runtime.Accelerator, global::System.Action<global::ILGPU.Index1D, " + view + ", " + view + ">>"), add, "private static readonly", new CsVerbatim("new()")),
+            };
+            var index = new CsParam(new CsType("global::ILGPU.Index1D"), "_index");
+            var methods = new List<CsMethod>
+            {
+                new CsMethod(null, EquatableArray<string>.Empty, "private static", CsType.Void, "ReducePass",
+                    new[] { index, new CsParam(new CsType(view), "from"), new CsParam(new CsType(view), "to"), new CsParam(CsType.Int, "n") }.ToEquatableArray(),
+                    Block(new CsStmt[]
+                    {
+                        new CsRawStmt("int start = _index * 256;"),
+                        new CsRawStmt("int end = global::System.Math.Min(start + 256, n);"),
+                        new CsRawStmt(e + " s = 0;"),
+                        new CsRawStmt("for (int k = start; k < end; k++) s += from[k];"),
+                        new CsRawStmt("to[_index] = s;"),
+                    })),
+                new CsMethod(null, EquatableArray<string>.Empty, "private static", CsType.Void, "ReduceAdd",
+                    new[] { index, new CsParam(new CsType(view), "from"), new CsParam(new CsType(view), "sum") }.ToEquatableArray(),
+                    Block(new CsStmt[] { new CsRawStmt("sum[0] += from[0];") })),
+                new CsMethod("Adds the first <paramref name=\"n\"/> partials to <c>sum[0]</c> in a fixed order (kernels queued on the default stream; the pass buffers go to <paramref name=\"scratch\"/>).",
+                    EquatableArray<string>.Empty, "private static", CsType.Void, "Reduce",
+                    new[] { new CsParam(new CsType("global::ILGPU.Runtime.Accelerator"), "accelerator"), new CsParam(new CsType(view), "partials"), new CsParam(CsType.Int, "n"),
+                        new CsParam(new CsType(view), "sum"), new CsParam(new CsType("global::System.Collections.Generic.List<global::System.IDisposable>"), "scratch") }.ToEquatableArray(),
+                    Block(new CsStmt[]
+                    {
+                        new CsRawStmt("while (n > 1)"),
+                        new CsRawStmt("{"),
+                        new CsRawStmt("    int m = (n + 255) / 256;"),
+                        new CsRawStmt("    var next = accelerator.Allocate1D<" + e + ">(m);"),
+                        new CsRawStmt("    scratch.Add(next);"),
+                        new CsRawStmt("    " + pass + ".GetValue(accelerator, static a => global::ILGPU.Runtime.KernelLoaders.LoadAutoGroupedStreamKernel<global::ILGPU.Index1D, " + view + ", " + view + ", int>(a, ReducePass))(m, partials, next.View, n);"),
+                        new CsRawStmt("    partials = next.View;"),
+                        new CsRawStmt("    n = m;"),
+                        new CsRawStmt("}"),
+                        new CsRawStmt(add + ".GetValue(accelerator, static a => global::ILGPU.Runtime.KernelLoaders.LoadAutoGroupedStreamKernel<global::ILGPU.Index1D, " + view + ", " + view + ">(a, ReduceAdd))(1, partials, sum);"),
+                    })),
+            };
+            return (caches, methods);
         }
 
         private string ContainingType() => string.Join(".", _m.ContainingTypes.Select(t => t.Name));
@@ -237,10 +404,26 @@ namespace DiffGen.Generator.Reverse
                     cache, "private static readonly", new CsVerbatim("new()")));
             string n = Fresh("_count");
             var load = Call(Member(cache, "GetValue"), N(accelerator), new CsVerbatim("static a => global::ILGPU.Runtime.KernelLoaders.LoadAutoGroupedStreamKernel<global::ILGPU.Index1D, Args>(a, " + tag + ")"));
+            var then = new List<CsStmt>();
+            var sums = _devKernelSums != null && _devKernelSums.TryGetValue(tag, out var used) ? used : new List<string>();
+            var partials = new List<string>();
+            foreach (var name in sums)
+            {
+                // One slot per thread; every thread writes its slot (zero when it has nothing to add).
+                var sum = _devReduced![name];
+                string buf = Fresh("_partials");
+                partials.Add(buf);
+                then.Add(new CsLocal(new CsType("var"), buf, new CsVerbatim(accelerator + ".Allocate1D<" + sum.Type.Name + ">(" + n + ")")));
+                then.Add(Do(Call(Member(_devScratch!, "Add"), N(buf))));
+                then.Add(Set(Member(args, sum.Partials), Member(buf, "View")));
+            }
+            then.Add(Do(Call(load, N(n), N(args))));
+            for (int k = 0; k < sums.Count; k++)
+                then.Add(Do(Call(N("Reduce"), N(accelerator), Member(partials[k], "View"), N(n), Member(args, _devReduced![sums[k]].Sum), N(_devScratch!))));
             return new List<CsStmt>
             {
                 new CsLocal(CsType.Int, n, count),
-                new CsIf(Bin(">", N(n), CsLiteral.Int(0)), Block(Do(Call(load, N(n), N(args)))), null),
+                new CsIf(Bin(">", N(n), CsLiteral.Int(0)), Block(then), null),
             };
         }
 
@@ -281,16 +464,29 @@ namespace DiffGen.Generator.Reverse
                 stmts.Add(new CsLocal(CsType.Int, p, Bin("+", Arg(dl.From), N(index))));
                 declared.Add(p);
             }
+            var use = new NameUse();
+            foreach (var s in body) use.Stmt(s);
+            if (use.Raw) return null;
+            // Scalar adjoints this kernel adds to: a per-thread sum, stored in the thread's slot of the partial sums.
+            var sums = _devReduced == null ? new List<string>()
+                : _devReduced.Keys.Where(x => use.Uses(x) && !use.Declared.Contains(x)).OrderBy(x => x, StringComparer.Ordinal).ToList();
+            if (sums.Any(x => !use.CompoundOnly(x)) || sums.Count > 0 && body.Any(HasReturn)) return null;
+            var stores = sums.Select(x => (CsStmt)Set(new CsIndex(Arg(_devReduced![x].Partials), N(index)), N(x))).ToList();
             if (skipInterior)
             {
                 // The boundary kernel runs over the whole range and leaves the interior to the other kernels.
                 CsExpr inside = Bin("&&", Bin(">=", N(p), Arg(loP!)), Bin("<", N(p), Arg(hiP!)));
                 if (q != null) inside = Bin("&&", inside, Bin("&&", Bin(">=", N(q), Arg(loQ!)), Bin("<", N(q), Arg(hiQ!))));
-                stmts.Add(new CsIf(inside, Block(new CsReturn(null)), null));
+                var skip = sums.Select(x => (CsStmt)Set(new CsIndex(Arg(_devReduced![x].Partials), N(index)), Zero(_devReduced[x].Type.Scalar))).ToList();
+                skip.Add(new CsReturn(null));
+                stmts.Add(new CsIf(inside, Block(skip), null));
             }
-            var use = new NameUse();
-            foreach (var s in body) use.Stmt(s);
-            if (use.Raw) return null;
+            foreach (var x in sums)
+            {
+                stmts.Add(new CsLocal(_devReduced![x].Type, x, Zero(_devReduced[x].Type.Scalar)));
+                declared.Add(x);
+            }
+            _devKernelSums![tag] = sums;
             var types = NameTypes();
             foreach (var name in use.Reads.Concat(use.Writes).Distinct().OrderBy(x => x, StringComparer.Ordinal))
             {
@@ -305,6 +501,7 @@ namespace DiffGen.Generator.Reverse
                 stmts.Add(new CsLocal(ft, name, Arg(name)));
             }
             stmts.AddRange(body.Select(s => Device(s, views)));
+            stmts.AddRange(stores);
             return new CsMethod(null, EquatableArray<string>.Empty, "private static", CsType.Void, tag,
                 new[] { new CsParam(new CsType("global::ILGPU.Index1D"), index), new CsParam(new CsType("Args"), a) }.ToEquatableArray(), Block(stmts));
         }
@@ -412,14 +609,14 @@ namespace DiffGen.Generator.Reverse
         }
 
         /// <summary>
-        /// Effects on the device: scalar adjoints from outside dropped (no scalar adjoints here), accumulations
-        /// into the arrays other threads may also add to made atomic.
+        /// Effects on the device: writes to names from outside dropped except the scalar adjoints summed on the
+        /// device, accumulations into the arrays other threads may also add to made atomic.
         /// </summary>
-        private static Func<CsStmt, CsStmt?> DeviceEffect(HashSet<string> atomic, HashSet<string> privates) => s =>
+        private Func<CsStmt, CsStmt?> DeviceEffect(HashSet<string> atomic, HashSet<string> privates) => s =>
         {
             if (s is CsAssign a)
             {
-                if (a.Target is CsName n && !privates.Contains(n.Name)) return null;
+                if (a.Target is CsName n && !privates.Contains(n.Name)) return _devReduced != null && _devReduced.ContainsKey(n.Name) ? s : null;
                 if (a.Target is CsIndex ix && ix.Target is CsName arr && atomic.Contains(arr.Name) && (a.Op == "+=" || a.Op == "-="))
                     return Do(Call(Member(IlgpuAtomic, "Add"), Ref(ix), a.Op == "-=" ? Neg(a.Value) : a.Value));
             }

@@ -51,7 +51,7 @@ namespace DiffGen.Generator.Reverse
         /// <summary>The forward sweep of a parallel loop: its iterations in chunks on threads.</summary>
         private bool TryForwardParallel(ForLoop l, List<CsStmt> w)
         {
-            if (_dual || !l.Parallel || _parallelDepth > 0) return false;
+            if (_dual || !l.Parallel || _parallelDepth > 0) return TryForwardRows(l, w);
             if (!(Range(l) is var (from, to)))
             {
                 _serialNotes.Add(Describe(l) + " (its bounds change in the loop or are not int)");
@@ -219,8 +219,11 @@ namespace DiffGen.Generator.Reverse
 
             public bool IsGathered(CsStmt s) => s is CsAssign a && a.Target is CsIndex ix && Offsets.ContainsKey(ix);
 
+            /// <summary>The outer loop's locals that <see cref="OuterDecls"/> recompute before every use of a slice.</summary>
+            public HashSet<string> OuterNames = new HashSet<string>(StringComparer.Ordinal);
+
             /// <summary>Whether a slice reads a private name it does not compute (its value would be stale).</summary>
-            public bool ReadsStale(HashSet<string> needed) => needed.Any(n => PrivatePrimals.Contains(n) && n != PName && n != QName);
+            public bool ReadsStale(HashSet<string> needed) => needed.Any(n => PrivatePrimals.Contains(n) && n != PName && n != QName && !OuterNames.Contains(n));
         }
 
         /// <summary>The pieces of a gather-form reverse of <paramref name="l"/>, or null when the reverse body does not allow it.</summary>
@@ -253,6 +256,7 @@ namespace DiffGen.Generator.Reverse
             {
                 gp.OuterDecls = OuterDeclarations(plan.OuterBody, inner);
                 gp.OriginalOuterDecls = OuterDeclarations(l.Body, inner);
+                gp.OuterNames = new HashSet<string>(gp.OuterDecls.OfType<CsLocal>().Select(d => d.Name), StringComparer.Ordinal);
             }
             foreach (var g in plan.Arrays)
                 foreach (var r in g.Reads)
@@ -314,7 +318,7 @@ namespace DiffGen.Generator.Reverse
             CsExpr index = Simplifier.Simplify(gp.QName != null ? Plus(Bin("+", Bin("*", N(jj), P(g.Stride!)), N(ii)), g.Base) : Plus(N(jj), g.Base));
             var target = new CsIndex(N(_bar[g.Var]), index);
             element.Add(guarded ? new CsIf(N(hit), Block(new CsAssign(target, "+=", N(acc))), null) : new CsAssign(target, "+=", N(acc)));
-            return element;
+            return FlattenScopes(element);
         }
 
         /// <summary>
@@ -333,14 +337,11 @@ namespace DiffGen.Generator.Reverse
             var original = gp.Original;
             var outerDecls = gp.OuterDecls;
             var originalOuterDecls = gp.OriginalOuterDecls;
-            var offsets = gp.Offsets;
             bool IsGathered(CsStmt s) => gp.IsGathered(s);
             var privates = gp.Privates;
             var privateBars = gp.PrivateBars;
             string pName = gp.PName;
             string? qName = gp.QName;
-            var sliceOf = gp.SliceOf;
-            var sliceReads = gp.SliceReads;
 
             // Interior bounds, clamped into the loop (the boundary ranges and the interior cover it once).
             string loP = Fresh("_lo"), hiP = Fresh("_hi");
@@ -354,77 +355,59 @@ namespace DiffGen.Generator.Reverse
             }
             foreach (var n in new[] { loP, hiP, loQ, hiQ }) if (n != null) _extraTypes[n] = CsType.Int;
 
-            // The effects of the interior other than the gathered contributions ride along with the first
-            // array's first offset (every interior iteration is that offset's source of exactly one element),
-            // except writes to arrays a slice reads (the seeds the neighbours still need), which a last pass over
-            // the interior does.
-            var deferred = new HashSet<string>(WrittenArrays(interior).Where(sliceReads.Contains), StringComparer.Ordinal);
-            bool fused = !ReadAfterWrite(interior, deferred);
-            bool Deferred(CsStmt s) => s is CsAssign a && a.Target is CsIndex ix && ix.Target is CsName n && deferred.Contains(n.Name);
-            var first = plan.Arrays[0];
-            var firstOffset = first.Reads.Select(r => (r.Dj, r.Di)).Distinct().OrderBy(o => o.Dj).ThenBy(o => o.Di).First();
-            if (fused)
-            {
-                var needed = new HashSet<string>(StringComparer.Ordinal);
-                var slice = Slice(interior, s => s is CsAssign a && a.Target is CsIndex ix && offsets.TryGetValue(ix, out var o)
-                        ? (o.Array == first.Var && o.Dj == firstOffset.Dj && o.Di == firstOffset.Di ? new CsAssign(N("_acc"), a.Op, a.Value) : null)
-                        : Deferred(s) ? null : s,
-                    privateBars.Contains, needed);
-                if (slice == null || gp.ReadsStale(needed)) fused = false;
-                else sliceOf[(first.Var, firstOffset.Dj, firstOffset.Di)] = (slice, needed);
-            }
-
             var passes = new List<CsStmt>();
-            // 1. One gather pass per array.
+            // 1. One gather pass per array: its rows, each a row loop over the core of the gather box (every
+            //    offset's source in the interior, no tests) and one guarded loop over the rim on both sides.
             foreach (var g in plan.Arrays)
             {
                 var distinct = g.Reads.Select(r => (r.Dj, r.Di)).Distinct().OrderBy(o => o.Dj).ThenBy(o => o.Di).ToList();
                 int minJ = distinct.Min(o => o.Dj), maxJ = distinct.Max(o => o.Dj), minI = distinct.Min(o => o.Di), maxI = distinct.Max(o => o.Di);
                 string acc = Fresh("_acc"), hit = Fresh("_hit"), jj = Fresh("_e"), ii = inner != null ? Fresh("_e") : "";
-                List<CsStmt> Element(bool guarded) => GatherElement(gp, g, guarded, acc, hit, jj, ii, loP, hiP, loQ, hiQ);
-                var guardedElement = Element(guarded: true);
-                var coreElement = Element(guarded: false);
-                // The core: every offset's source inside the interior ([lo + max, hi + min) per coordinate).
-                List<CsStmt> Segments(string e, CsExpr boxLo, CsExpr boxHi, CsExpr coreLo, CsExpr coreHi, Func<bool, List<CsStmt>> body)
+                _extraTypes[jj] = CsType.Int;
+                var guardedElement = GatherElement(gp, g, guarded: true, acc, hit, jj, ii, loP, hiP, loQ, hiQ);
+                var coreElement = GatherElement(gp, g, guarded: false, acc, hit, jj, ii, loP, hiP, loQ, hiQ);
+                // The core [cLo, cHi) clamped into the box; the rim loop steps over it.
+                List<CsStmt> Segments(string e, CsExpr boxLo, CsExpr boxHi, CsExpr coreLo, CsExpr coreHi)
                 {
                     string cLo = Fresh("_core"), cHi = Fresh("_core");
-                    return new List<CsStmt>
+                    var segments = new List<CsStmt>
                     {
                         new CsLocal(CsType.Int, cLo, Call(Member(Names.Math, "Clamp"), coreLo, boxLo, Call(Member(Names.Math, "Max"), boxLo, boxHi))),
                         new CsLocal(CsType.Int, cHi, Call(Member(Names.Math, "Clamp"), coreHi, N(cLo), Call(Member(Names.Math, "Max"), N(cLo), boxHi))),
-                        Ascending(e, boxLo, N(cLo), body(true)),
-                        Ascending(e, N(cLo), N(cHi), body(false)),
-                        Ascending(e, N(cHi), boxHi, body(true)),
                     };
+                    segments.AddRange(RowLoop(e, N(cLo), N(cHi), coreElement, descending: false));
+                    var next = Bin("+", N(e), CsLiteral.Int(1));
+                    segments.Add(new CsFor(new CsLocal(CsType.Int, e, new CsConditional(Bin("==", N(cLo), boxLo), N(cHi), boxLo)), Bin("<", N(e), boxHi),
+                        Set(N(e), new CsConditional(Bin("==", next, N(cLo)), N(cHi), next)), Block(guardedElement)));
+                    return segments;
                 }
                 Func<CsExpr, CsExpr, List<CsStmt>> core;
                 if (inner != null)
                 {
                     // A row in the core of the outer coordinate has a core of columns; other rows are all rim.
-                    CsExpr iLo = Shift(N(loQ!), minI), iHi = Shift(N(hiQ!), maxI);
+                    CsExpr iHi = Shift(N(hiQ!), maxI);
                     string rowCore = Fresh("_inCore");
                     var row = new List<CsStmt> { new CsLocal(CsType.Bool, rowCore, Bin("&&", Bin(">=", N(jj), Shift(N(loP), maxJ)), Bin("<", N(jj), Shift(N(hiP), minJ)))) };
-                    row.AddRange(Segments(ii, iLo, iHi, new CsConditional(N(rowCore), Shift(N(loQ!), maxI), iHi), new CsConditional(N(rowCore), Shift(N(hiQ!), minI), iHi),
-                        guarded => guarded ? guardedElement : coreElement));
+                    row.AddRange(Segments(ii, Shift(N(loQ!), minI), iHi, new CsConditional(N(rowCore), Shift(N(loQ!), maxI), iHi), new CsConditional(N(rowCore), Shift(N(hiQ!), minI), iHi)));
                     core = (f, t) => new List<CsStmt> { Ascending(jj, f, t, row) };
                 }
                 else
                 {
-                    core = (f, t) => Segments(jj, f, t, Shift(N(loP), maxJ), Shift(N(hiP), minJ), guarded => guarded ? guardedElement : coreElement);
+                    core = (f, t) => Segments(jj, f, t, Shift(N(loP), maxJ), Shift(N(hiP), minJ));
                 }
                 CsExpr jFrom = Shift(N(loP), minJ), jTo = Shift(N(hiP), maxJ);
-                bool carriesOwn = fused && g == first;
-                var pass = new List<CsStmt> { new CsComment("gather: " + _bar[g.Var] + " from the neighbouring iterations' contributions" + (carriesOwn ? " (and the interior's other contributions)" : "")) };
-                var scatteredHere = carriesOwn && parallel ? Scattered(l, plan.Arrays.Select(a => a.Var)) : new HashSet<int>();
-                if (!RunPass(pass, parallel, l, "the gather of " + _bar[g.Var] + " in the reverse of " + Describe(l), jFrom, jTo, core, privates, scatteredHere, WorkOf(l), null)) return false;
+                var pass = new List<CsStmt> { new CsComment("gather: " + _bar[g.Var] + " from the neighbouring iterations' contributions") };
+                if (!RunPass(pass, parallel, l, "the gather of " + _bar[g.Var] + " in the reverse of " + Describe(l), jFrom, jTo, core, privates, new HashSet<int>(), WorkOf(l), null)) return false;
                 passes.AddRange(pass);
             }
 
-            // 2. The interior iterations: what the gather passes left (the writes their slices read first, or
-            //    everything not gathered).
+            // 2. The interior iterations: everything not gathered (the seeds the gathers read are consumed here,
+            //    after them). A pass of its own rather than riding along with a gather: the gather's row loop
+            //    then holds fewer spans (with the seed's and the local derivatives' spans in it the JIT spilled,
+            //    and the 5-point stencil's pullback was 20 % slower).
             {
                 var ownNeeded = new HashSet<string>(StringComparer.Ordinal);
-                var own = Slice(interior, s => IsGathered(s) ? null : fused && !Deferred(s) ? null : s, n => privates.Contains(n), ownNeeded);
+                var own = Slice(interior, s => IsGathered(s) ? null : s, n => privates.Contains(n), ownNeeded);
                 if (own == null || gp.ReadsStale(ownNeeded)) return false;
                 // Dropping the gathered contributions may drop the clearing of a private adjoint: reset them per iteration.
                 var ownBody = new List<CsStmt>();
@@ -437,15 +420,15 @@ namespace DiffGen.Generator.Reverse
                     if (inner != null)
                     {
                         var decls = outerDecls;
-                        var iLoop = Descending(qName!, N(loQ!), N(hiQ!), ownBody);
-                        core = (f, t) => new List<CsStmt> { Descending(pName, f, t, decls.Concat(new[] { iLoop }).ToList()) };
+                        var iLoop = RowLoop(qName!, N(loQ!), N(hiQ!), ownBody, descending: true);
+                        core = (f, t) => new List<CsStmt> { Descending(pName, f, t, decls.Concat(iLoop).ToList()) };
                     }
                     else
                     {
-                        core = (f, t) => new List<CsStmt> { Descending(pName, f, t, ownBody) };
+                        core = (f, t) => RowLoop(pName, f, t, ownBody, descending: true);
                     }
-                    var pass = new List<CsStmt> { new CsComment(fused ? "the interior iterations: the writes the gathers read first" : "the interior iterations: own elements and everything not gathered") };
-                    var scatteredHere = !fused && parallel ? Scattered(l, plan.Arrays.Select(g => g.Var)) : new HashSet<int>();
+                    var pass = new List<CsStmt> { new CsComment("the interior iterations: own elements and everything not gathered") };
+                    var scatteredHere = parallel ? Scattered(l, plan.Arrays.Select(g => g.Var)) : new HashSet<int>();
                     if (!RunPass(pass, parallel, l, "the interior of the reverse of " + Describe(l), N(loP), N(hiP), core, privates, scatteredHere, WorkOf(l), null)) return false;
                     passes.AddRange(pass);
                 }
@@ -465,22 +448,16 @@ namespace DiffGen.Generator.Reverse
                         passes.Add(Set(N(b), Zero(TypeOfBar(b).Scalar)));
                 if (inner == null)
                 {
-                    passes.Add(Descending(pName, from, N(loP), original));
-                    passes.Add(Descending(pName, N(hiP), to, original));
+                    passes.Add(DescendingAround(pName, from, to, N(loP), N(hiP), original));
                 }
                 else
                 {
                     // Whole boundary rows, then the boundary columns of the interior rows.
                     var row = new List<CsStmt>(originalOuterDecls) { Descending(qName!, innerRange!.Value.From, innerRange.Value.To, original) };
-                    passes.Add(Descending(pName, from, N(loP), row));
-                    passes.Add(Descending(pName, N(hiP), to, row));
+                    passes.Add(DescendingAround(pName, from, to, N(loP), N(hiP), row));
                     if (plan.InnerFacts!.HasInterior)
                     {
-                        var cols = new List<CsStmt>(originalOuterDecls)
-                        {
-                            Descending(qName!, innerRange.Value.From, N(loQ!), original),
-                            Descending(qName!, N(hiQ!), innerRange.Value.To, original),
-                        };
+                        var cols = new List<CsStmt>(originalOuterDecls) { DescendingAround(qName!, innerRange.Value.From, innerRange.Value.To, N(loQ!), N(hiQ!), original) };
                         passes.Add(Descending(pName, N(loP), N(hiP), cols));
                     }
                 }
@@ -830,6 +807,17 @@ namespace DiffGen.Generator.Reverse
             return true;
         }
 
+        /// <summary>
+        /// The counter over [from, to) without [lo, hi), descending (from &lt;= lo &lt;= hi &lt;= to): one loop that
+        /// jumps from hi to lo - 1, so the body is written once.
+        /// </summary>
+        private static CsFor DescendingAround(string counter, CsExpr from, CsExpr to, CsExpr lo, CsExpr hi, List<CsStmt> body)
+        {
+            var below = Simplifier.Simplify(Bin("-", lo, CsLiteral.Int(1)));
+            return new CsFor(new CsLocal(CsType.Int, counter, new CsConditional(Bin("==", hi, to), below, Simplifier.Simplify(Bin("-", to, CsLiteral.Int(1))))),
+                Bin(">=", N(counter), from), Set(N(counter), new CsConditional(Bin("==", N(counter), hi), below, Bin("-", N(counter), CsLiteral.Int(1)))), Block(body));
+        }
+
         private static CsFor Ascending(string counter, CsExpr from, CsExpr to, List<CsStmt> body) =>
             new CsFor(new CsLocal(CsType.Int, counter, from), Bin("<", N(counter), to), Do(new CsVerbatim(counter + "++")), Block(body));
 
@@ -844,58 +832,6 @@ namespace DiffGen.Generator.Reverse
                 case CsIf i: return new CsIf(i.Condition, Block(i.Then.Stmts.Select(x => RenameAcc(x, acc))), i.Else == null ? null : Block(i.Else.Stmts.Select(x => RenameAcc(x, acc))));
                 default: return s;
             }
-        }
-
-        /// <summary>The arrays (span and array names) the statements write elements of.</summary>
-        private static IEnumerable<string> WrittenArrays(IEnumerable<CsStmt> stmts)
-        {
-            foreach (var s in stmts)
-            {
-                switch (s)
-                {
-                    case CsAssign a when a.Target is CsIndex ix && ix.Target is CsName n: yield return n.Name; break;
-                    case CsScope sc: foreach (var x in WrittenArrays(sc.Body.Stmts)) yield return x; break;
-                    case CsBlock b: foreach (var x in WrittenArrays(b.Stmts)) yield return x; break;
-                    case CsIf i:
-                        foreach (var x in WrittenArrays(i.Then.Stmts)) yield return x;
-                        if (i.Else != null) foreach (var x in WrittenArrays(i.Else.Stmts)) yield return x;
-                        break;
-                }
-            }
-        }
-
-        /// <summary>Whether an element of one of the arrays is read after the body wrote one (then its writes cannot be deferred).</summary>
-        private static bool ReadAfterWrite(IEnumerable<CsStmt> stmts, HashSet<string> arrays)
-        {
-            var written = new HashSet<string>(StringComparer.Ordinal);
-            bool found = false;
-            void Visit(CsStmt s)
-            {
-                switch (s)
-                {
-                    case CsScope sc: foreach (var x in sc.Body.Stmts) Visit(x); return;
-                    case CsBlock b: foreach (var x in b.Stmts) Visit(x); return;
-                    case CsIf i:
-                        {
-                            var u = new NameUse();
-                            u.Expr(i.Condition);
-                            if (u.Reads.Overlaps(written)) found = true;
-                            foreach (var x in i.Then.Stmts) Visit(x);
-                            if (i.Else != null) foreach (var x in i.Else.Stmts) Visit(x);
-                            return;
-                        }
-                    default:
-                        {
-                            var u = new NameUse();
-                            u.Stmt(s);
-                            if (u.Reads.Overlaps(written)) found = true;
-                            if (s is CsAssign a && a.Target is CsIndex ix && ix.Target is CsName n && arrays.Contains(n.Name)) written.Add(n.Name);
-                            return;
-                        }
-                }
-            }
-            foreach (var s in stmts) Visit(s);
-            return found;
         }
 
         /// <summary>x + k, written x - |k| for negative k.</summary>
@@ -915,10 +851,12 @@ namespace DiffGen.Generator.Reverse
         }
 
         /// <summary>"" for a method without [Differentiable] overloads, otherwise a hash of its file name (its parameter types).</summary>
-        private string OverloadSuffix()
+        private string OverloadSuffix() => OverloadSuffixOf(_m);
+
+        internal static string OverloadSuffixOf(MethodModel m)
         {
-            string hint = _m.HintName.EndsWith(".g.cs", StringComparison.Ordinal) ? _m.HintName.Substring(0, _m.HintName.Length - 5) : _m.HintName;
-            return hint.EndsWith("." + _m.Name, StringComparison.Ordinal) ? "" : "_" + StableHash(hint);
+            string hint = m.HintName.EndsWith(".g.cs", StringComparison.Ordinal) ? m.HintName.Substring(0, m.HintName.Length - 5) : m.HintName;
+            return hint.EndsWith("." + m.Name, StringComparison.Ordinal) ? "" : "_" + StableHash(hint);
         }
 
         private static string StableHash(string s)

@@ -36,7 +36,7 @@ public delegate void SpanStep2Reverse(ReadOnlySpan<double> state, ReadOnlySpan<d
 /// Tensor u1 = step(u0);   // u0: [batch, n]; u1: [batch, n]; gradients flow through StepPullback
 /// </code>
 /// </example>
-public static class Lift
+public static partial class Lift
 {
     /// <summary>
     /// A one-input tape op. The input is [B, …item]; each item is flattened and passed to

@@ -48,6 +48,9 @@ public class DeviceKernelTests(CpuKernels cpu) : IClassFixture<CpuKernels>
             Assert.True(Math.Abs(expected[i] - actual[i]) <= tolerance * scale, $"element {i}: expected {expected[i]}, device {actual[i]}");
     }
 
+    private static void Scalar(double expected, double actual, double tolerance) =>
+        Assert.True(Math.Abs(expected - actual) <= tolerance * Math.Max(1e-12, Math.Abs(expected)), $"expected {expected}, device {actual}");
+
     [Theory]
     [InlineData(0, 0)]
     [InlineData(1, 2)]
@@ -64,11 +67,13 @@ public class DeviceKernelTests(CpuKernels cpu) : IClassFixture<CpuKernels>
         using var dr = _acc.Allocate1D<double>(w * h);
         using var dqBar = _acc.Allocate1D(qBar0);
         using var drBar = _acc.Allocate1D(seed);
-        ParallelKernels.Diffuse2DDevice.Pullback(_acc, dq.View, dr.View, w, h, nu, xCode, yCode, dqBar.View, drBar.View);
+        using var dnuBar = _acc.Allocate1D([0.25]); // the adjoint is added to what is there
+        ParallelKernels.Diffuse2DDevice.Pullback(_acc, dq.View, dr.View, w, h, nu, xCode, yCode, dqBar.View, drBar.View, dnuBar.View);
         _acc.Synchronize();
         Close(result, dr.GetAsArray1D(), 1e-12);
         Close(qBar, dqBar.GetAsArray1D(), 1e-6);
         Assert.All(drBar.GetAsArray1D(), v => Assert.Equal(0.0, v)); // the seed is consumed
+        Scalar(nuBar, dnuBar.GetAsArray1D()[0] - 0.25, 1e-6);
     }
 
     [Fact]
@@ -84,8 +89,11 @@ public class DeviceKernelTests(CpuKernels cpu) : IClassFixture<CpuKernels>
         using var dqBar = _acc.Allocate1D<double>(nx * ny); using var dtuBar = _acc.Allocate1D<double>(nx * ny); using var dtvBar = _acc.Allocate1D<double>(nx * ny);
         using var drBar = _acc.Allocate1D(seed);
         dqBar.MemSetToZero(); dtuBar.MemSetToZero(); dtvBar.MemSetToZero();
-        ParallelKernels.TraceDevice.Pullback(_acc, dq.View, dtu.View, dtv.View, dr.View, nx, ny, dt, dqBar.View, dtuBar.View, dtvBar.View, drBar.View);
+        using var ddtBar = _acc.Allocate1D<double>(1);
+        ddtBar.MemSetToZero();
+        ParallelKernels.TraceDevice.Pullback(_acc, dq.View, dtu.View, dtv.View, dr.View, nx, ny, dt, dqBar.View, dtuBar.View, dtvBar.View, drBar.View, ddtBar.View);
         _acc.Synchronize();
+        Scalar(dtBar, ddtBar.GetAsArray1D()[0], 1e-6);
         Close(result, dr.GetAsArray1D(), 1e-12);
         Close(qBar, dqBar.GetAsArray1D(), 1e-6);
         Close(tuBar, dtuBar.GetAsArray1D(), 1e-6);
@@ -102,18 +110,134 @@ public class DeviceKernelTests(CpuKernels cpu) : IClassFixture<CpuKernels>
 
         using var dx = _acc.Allocate1D(x); using var dy = _acc.Allocate1D<float>(n);
         using var dxBar = _acc.Allocate1D<float>(n); using var dyBar = _acc.Allocate1D(seed);
-        dxBar.MemSetToZero();
-        ParallelKernels.BlurDevice.Pullback(_acc, dx.View, dy.View, a, dxBar.View, dyBar.View);
+        using var daBar = _acc.Allocate1D<float>(1);
+        dxBar.MemSetToZero(); daBar.MemSetToZero();
+        ParallelKernels.BlurDevice.Pullback(_acc, dx.View, dy.View, a, dxBar.View, dyBar.View, daBar.View);
         _acc.Synchronize();
+        Scalar(aBar, daBar.GetAsArray1D()[0], 1e-4);
         Close(y.Select(v => (double)v).ToArray(), dy.GetAsArray1D().Select(v => (double)v).ToArray(), 1e-4);
         Close(xBar.Select(v => (double)v).ToArray(), dxBar.GetAsArray1D().Select(v => (double)v).ToArray(), 1e-4);
     }
 
-    [Fact]
-    public void Composite_WithCallsAndArrays_GetsNoKernels()
+    /// <summary>
+    /// Scalar adjoints through the set-up (ax = nu dt / dx², ay = nu dt / dy²): summed on the device in a fixed
+    /// order, then the set-up's reverse in a one-thread kernel. Against the CPU pullback, against central
+    /// differences of the CPU primal, and bit-identical across two runs (no atomics in the sums).
+    /// </summary>
+    [Theory]
+    [InlineData(0, 0, 16, 12)]
+    [InlineData(1, 2, 9, 7)]
+    [InlineData(2, 1, 40, 9)] // 360 threads: two reduction passes (blocks of 256)
+    public void EulerStep2D_ScalarAdjointsReducedOnDevice(int xCode, int yCode, int w, int h)
     {
-        // TwoSteps allocates and calls: not in kernel form, so no TwoStepsDevice (the summary says why).
-        Assert.Null(typeof(ParallelKernels).GetNestedType("TwoStepsDevice"));
+        var q = Rand(w * h, 11); var seed = Rand(w * h, 12);
+        double nu = 0.3, dt = 0.4, dx = 1.1, dy = 0.9;
+        var result = new double[w * h]; var qBar = new double[w * h]; var rBar = (double[])seed.Clone();
+        double nuBar = 0, dtBar = 0, dxBar = 0, dyBar = 0;
+        ParallelKernels.EulerStep2DPullback(q, result, w, h, nu, dt, dx, dy, xCode, yCode, qBar, rBar, ref nuBar, ref dtBar, ref dxBar, ref dyBar);
+
+        double[] DeviceScalars(out double[] deviceQBar)
+        {
+            using var dq = _acc.Allocate1D(q); using var dr = _acc.Allocate1D<double>(w * h);
+            using var dqBar = _acc.Allocate1D<double>(w * h); using var drBar = _acc.Allocate1D(seed);
+            using var s = _acc.Allocate1D<double>(4);
+            dqBar.MemSetToZero(); s.MemSetToZero();
+            ParallelKernels.EulerStep2DDevice.Pullback(_acc, dq.View, dr.View, w, h, nu, dt, dx, dy, xCode, yCode, dqBar.View, drBar.View,
+                s.View.SubView(0, 1), s.View.SubView(1, 1), s.View.SubView(2, 1), s.View.SubView(3, 1));
+            _acc.Synchronize();
+            deviceQBar = dqBar.GetAsArray1D();
+            Close(result, dr.GetAsArray1D(), 1e-12);
+            return s.GetAsArray1D();
+        }
+        var first = DeviceScalars(out var devQBar);
+        var second = DeviceScalars(out _);
+        Close(qBar, devQBar, 1e-6);
+        double[] cpu = [nuBar, dtBar, dxBar, dyBar];
+        for (int k = 0; k < 4; k++)
+        {
+            Scalar(cpu[k], first[k], 1e-6);
+            Assert.Equal(first[k], second[k]); // a fixed order of additions
+        }
+
+        // Central differences of <seed, result> in each scalar.
+        double Loss(double n, double t, double x, double y)
+        {
+            var r = new double[w * h];
+            ParallelKernels.EulerStep2D(q, r, w, h, n, t, x, y, xCode, yCode);
+            double sum = 0;
+            for (int i = 0; i < r.Length; i++) sum += seed[i] * r[i];
+            return sum;
+        }
+        const double e = 1e-6;
+        double[] fd =
+        [
+            (Loss(nu + e, dt, dx, dy) - Loss(nu - e, dt, dx, dy)) / (2 * e),
+            (Loss(nu, dt + e, dx, dy) - Loss(nu, dt - e, dx, dy)) / (2 * e),
+            (Loss(nu, dt, dx + e, dy) - Loss(nu, dt, dx - e, dy)) / (2 * e),
+            (Loss(nu, dt, dx, dy + e) - Loss(nu, dt, dx, dy - e)) / (2 * e),
+        ];
+        for (int k = 0; k < 4; k++) Scalar(fd[k], first[k], 1e-6);
+    }
+
+    /// <summary>
+    /// A composite (a local array and two calls of a kernel-form method): its device form sequences the callee's
+    /// device kernels, the intermediate on the accelerator, and its pullback runs the callees' device pullbacks
+    /// in reverse order. Against the CPU pullback and central differences.
+    /// </summary>
+    [Fact]
+    public void Composite_TwoSteps_DeviceMatchesCpu()
+    {
+        int w = 8, h = 6;
+        var q = Rand(w * h, 21); var seed = Rand(w * h, 22); double nu = 0.15;
+        var result = new double[w * h]; var qBar = new double[w * h]; var rBar = (double[])seed.Clone(); double nuBar = 0;
+        ParallelKernels.TwoStepsPullback(q, result, w, h, nu, qBar, rBar, ref nuBar);
+
+        using var dq = _acc.Allocate1D(q); using var dr = _acc.Allocate1D<double>(w * h);
+        using var dqBar = _acc.Allocate1D<double>(w * h); using var drBar = _acc.Allocate1D(seed); using var dnuBar = _acc.Allocate1D<double>(1);
+        dqBar.MemSetToZero(); dnuBar.MemSetToZero();
+        ParallelKernels.TwoStepsDevice.Pullback(_acc, dq.View, dr.View, w, h, nu, dqBar.View, drBar.View, dnuBar.View);
+        Close(result, dr.GetAsArray1D(), 1e-12);
+        Close(qBar, dqBar.GetAsArray1D(), 1e-6);
+        Assert.All(drBar.GetAsArray1D(), v => Assert.Equal(0.0, v)); // the seed is consumed
+        Scalar(nuBar, dnuBar.GetAsArray1D()[0], 1e-6);
+
+        using var dr2 = _acc.Allocate1D<double>(w * h);
+        ParallelKernels.TwoStepsDevice.Run(_acc, dq.View, dr2.View, w, h, nu);
+        Close(result, dr2.GetAsArray1D(), 1e-12);
+
+        // Central differences of <seed, result> along a direction in q and in nu.
+        var dir = Rand(w * h, 23);
+        double Loss(double e)
+        {
+            var r = new double[w * h];
+            ParallelKernels.TwoSteps(q.Select((x, i) => x + e * dir[i]).ToArray(), r, w, h, nu + e);
+            return r.Select((x, i) => x * seed[i]).Sum();
+        }
+        const double step = 1e-6;
+        double fd = (Loss(step) - Loss(-step)) / (2 * step);
+        double ad = dqBar.GetAsArray1D().Select((x, i) => x * dir[i]).Sum() + dnuBar.GetAsArray1D()[0];
+        Scalar(fd, ad, 1e-6);
+    }
+
+    [Fact]
+    public void Composite_EmptyGrid_RunsNothing()
+    {
+        // w = 0: the local array is empty (a zero-length view of a one-element buffer); no kernel runs.
+        using var one = _acc.Allocate1D<double>(1);
+        using var nuBar = _acc.Allocate1D<double>(1);
+        nuBar.MemSetToZero();
+        var empty = one.View.SubView(0, 0);
+        ParallelKernels.TwoStepsDevice.Run(_acc, empty, empty, 0, 6, 0.1);
+        ParallelKernels.TwoStepsDevice.Pullback(_acc, empty, empty, 0, 6, 0.1, empty, empty, nuBar.View);
+        Assert.Equal(0.0, nuBar.GetAsArray1D()[0]);
+    }
+
+    [Fact]
+    public void Methods_OutsideTheDeviceShapes_GetNoKernels()
+    {
+        // SampleRows calls a method inside its loop: neither kernel form nor a composite of calls.
+        Assert.Null(typeof(ParallelKernels).GetNestedType("SampleRowsDevice"));
         Assert.NotNull(typeof(ParallelKernels).GetNestedType("Diffuse2DDevice"));
+        Assert.NotNull(typeof(ParallelKernels).GetNestedType("TwoStepsDevice"));
     }
 }

@@ -109,6 +109,33 @@ public static partial class ParallelKernels
         }
     }
 
+    /// <summary>
+    /// Diffusion.EulerStep2D's shape: scalar set-up (ax, ay) read by the loop, so the adjoints of nu, dt, dx and
+    /// dy come from the set-up's reverse applied to the loop's summed axBar/ayBar (on a device: a reduction, then a one-thread kernel).
+    /// </summary>
+    [Differentiable, DataParallel]
+    public static void EulerStep2D(ReadOnlySpan<double> q, Span<double> result, int w, int h, double nu, double dt, double dx, double dy, int xCode, int yCode)
+    {
+        double ax = nu * dt / (dx * dx);
+        double ay = nu * dt / (dy * dy);
+        for (int j = 0; j < h; j++)
+        {
+            for (int i = 0; i < w; i++)
+            {
+                int il = i > 0 ? i - 1 : (xCode == 0 ? w - 1 : 0);
+                int ir = i < w - 1 ? i + 1 : (xCode == 0 ? 0 : w - 1);
+                int jb = j > 0 ? j - 1 : (yCode == 0 ? h - 1 : 0);
+                int jt = j < h - 1 ? j + 1 : (yCode == 0 ? 0 : h - 1);
+                double wl = (i > 0 || xCode != 1) ? 1.0 : 0.0;
+                double wr = (i < w - 1 || xCode != 1) ? 1.0 : 0.0;
+                double wb = (j > 0 || yCode != 1) ? 1.0 : 0.0;
+                double wt = (j < h - 1 || yCode != 1) ? 1.0 : 0.0;
+                double c = q[j * w + i];
+                result[j * w + i] = c + ax * (wl * q[j * w + il] - 2 * c + wr * q[j * w + ir]) * (1 + 0.1 * c) + ay * (wb * q[jb * w + i] - 2 * c + wt * q[jt * w + i]);
+            }
+        }
+    }
+
     /// <summary>A composite of data-parallel kernels: its parallel form calls theirs.</summary>
     [Differentiable, DataParallel]
     public static void TwoSteps(ReadOnlySpan<double> q, Span<double> result, int w, int h, double nu)

@@ -73,50 +73,21 @@ namespace Snap
                 int _lo2 = 0;
                 int _hi2 = 0;
                 global::DiffGen.CompilerServices.ParallelLoops.Interior(0, w, 1, w - 1, out _lo2, out _hi2);
-                // gather: qBar from the neighbouring iterations' contributions (and the interior's other contributions)
+                // gather: qBar from the neighbouring iterations' contributions
                 int _chunks2 = global::DiffGen.CompilerServices.ParallelLoops.Chunks((long)(_hi + 1) - (_lo - 1), (long)h * global::System.Math.Max((long)w, 0L), 0);
-                var _loop2 = new DiffusePullbackReverseLoop1 { _hi = _hi, _hi2 = _hi2, _lo = _lo, _lo2 = _lo2, a = a, aAdjChunks = new double[_chunks2], q = q, qBar = qBar, resultBar = resultBar, w = w };
+                var _loop2 = new DiffusePullbackReverseLoop1 { _hi = _hi, _hi2 = _hi2, _lo = _lo, _lo2 = _lo2, a = a, qBar = qBar, resultBar = resultBar, w = w };
                 global::DiffGen.CompilerServices.ParallelLoops.For(_lo - 1, _hi + 1, _chunks2, ref _loop2);
-                for (int _c = 0; _c < _chunks2; _c++)
-                {
-                    aAdj += _loop2.aAdjChunks[_c];
-                }
-                // the interior iterations: the writes the gathers read first
+                // the interior iterations: own elements and everything not gathered
                 int _chunks3 = global::DiffGen.CompilerServices.ParallelLoops.Chunks((long)_hi - _lo, (long)h * global::System.Math.Max((long)w, 0L), 0);
-                var _loop3 = new DiffusePullbackReverseLoop2 { _hi2 = _hi2, _lo2 = _lo2, resultBar = resultBar, w = w };
+                var _loop3 = new DiffusePullbackReverseLoop2 { _hi2 = _hi2, _lo2 = _lo2, aAdjChunks = new double[_chunks3], q = q, resultBar = resultBar, w = w };
                 global::DiffGen.CompilerServices.ParallelLoops.For(_lo, _hi, _chunks3, ref _loop3);
+                for (int _c = 0; _c < _chunks3; _c++)
+                {
+                    aAdj += _loop3.aAdjChunks[_c];
+                }
                 // the boundary iterations (their tests are not decided), serially
                 cBar = 0.0;
-                for (int j = _lo - 1; j >= 0; j--)
-                {
-                    for (int i = w - 1; i >= 0; i--)
-                    {
-                        int il = i > 0 ? i - 1 : periodic != 0 ? w - 1 : 0;
-                        int ir = i < w - 1 ? i + 1 : periodic != 0 ? 0 : w - 1;
-                        int jb = j > 0 ? j - 1 : periodic != 0 ? h - 1 : 0;
-                        int jt = j < h - 1 ? j + 1 : periodic != 0 ? 0 : h - 1;
-                        double c = q[j * w + i];
-                        // reverse of: result[j * w + i] = c + a * (q[j * w + il] + q[j * w + ir] + q[jb * w + i] + q[jt * w + i] - 4 * c);
-                        {
-                            double _t3 = resultBar[j * w + i];
-                            resultBar[j * w + i] = 0.0;
-                            double _t4 = _t3 * a;
-                            cBar = _t3 - _t4 * 4;
-                            aAdj += _t3 * (q[j * w + il] + q[j * w + ir] + q[jb * w + i] + q[jt * w + i] - 4 * c);
-                            qBar[j * w + il] += _t4;
-                            qBar[j * w + ir] += _t4;
-                            qBar[jb * w + i] += _t4;
-                            qBar[jt * w + i] += _t4;
-                        }
-                        // reverse of: double c = q[j * w + i];
-                        {
-                            double _t5 = cBar;
-                            cBar = 0.0;
-                            qBar[j * w + i] += _t5;
-                        }
-                    }
-                }
-                for (int j = h - 1; j >= _hi; j--)
+                for (int j = _hi == h ? _lo - 1 : h - 1; j >= 0; j = j == _hi ? _lo - 1 : j - 1)
                 {
                     for (int i = w - 1; i >= 0; i--)
                     {
@@ -147,33 +118,7 @@ namespace Snap
                 }
                 for (int j = _hi - 1; j >= _lo; j--)
                 {
-                    for (int i = _lo2 - 1; i >= 0; i--)
-                    {
-                        int il = i > 0 ? i - 1 : periodic != 0 ? w - 1 : 0;
-                        int ir = i < w - 1 ? i + 1 : periodic != 0 ? 0 : w - 1;
-                        int jb = j > 0 ? j - 1 : periodic != 0 ? h - 1 : 0;
-                        int jt = j < h - 1 ? j + 1 : periodic != 0 ? 0 : h - 1;
-                        double c = q[j * w + i];
-                        // reverse of: result[j * w + i] = c + a * (q[j * w + il] + q[j * w + ir] + q[jb * w + i] + q[jt * w + i] - 4 * c);
-                        {
-                            double _t3 = resultBar[j * w + i];
-                            resultBar[j * w + i] = 0.0;
-                            double _t4 = _t3 * a;
-                            cBar = _t3 - _t4 * 4;
-                            aAdj += _t3 * (q[j * w + il] + q[j * w + ir] + q[jb * w + i] + q[jt * w + i] - 4 * c);
-                            qBar[j * w + il] += _t4;
-                            qBar[j * w + ir] += _t4;
-                            qBar[jb * w + i] += _t4;
-                            qBar[jt * w + i] += _t4;
-                        }
-                        // reverse of: double c = q[j * w + i];
-                        {
-                            double _t5 = cBar;
-                            cBar = 0.0;
-                            qBar[j * w + i] += _t5;
-                        }
-                    }
-                    for (int i = w - 1; i >= _hi2; i--)
+                    for (int i = _hi2 == w ? _lo2 - 1 : w - 1; i >= 0; i = i == _hi2 ? _lo2 - 1 : i - 1)
                     {
                         int il = i > 0 ? i - 1 : periodic != 0 ? w - 1 : 0;
                         int ir = i < w - 1 ? i + 1 : periodic != 0 ? 0 : w - 1;
@@ -211,21 +156,61 @@ namespace Snap
             public int _lo;
             public int _lo2;
             public double a;
-            public double[] aAdjChunks;
-            public global::System.ReadOnlySpan<double> q;
             public global::System.Span<double> qBar;
             public global::System.Span<double> resultBar;
             public int w;
             public void Run(int _chunk2, int _from2, int _to2)
             {
-                double aAdj = 0.0;
                 double cBar = 0.0;
                 for (int _e = _from2; _e < _to2; _e++)
                 {
                     bool _inCore = _e >= _lo + 1 && _e < _hi - 1;
                     int _core = global::System.Math.Clamp(_inCore ? _lo2 + 1 : _hi2 + 1, _lo2 - 1, global::System.Math.Max(_lo2 - 1, _hi2 + 1));
                     int _core2 = global::System.Math.Clamp(_inCore ? _hi2 - 1 : _hi2 + 1, _core, global::System.Math.Max(_core, _hi2 + 1));
-                    for (int _e2 = _lo2 - 1; _e2 < _core; _e2++)
+                    int _n = _core2 - _core;
+                    if (_n > 0)
+                    {
+                        var _resultBarRow = resultBar.Slice((_e + 1) * w + _core, _n);
+                        var _resultBarRow2 = resultBar.Slice(_e * w + 1 + _core, _n);
+                        var _resultBarRow3 = resultBar.Slice(_e * w + _core, _n);
+                        var _resultBarRow4 = resultBar.Slice(_e * w - 1 + _core, _n);
+                        var _resultBarRow5 = resultBar.Slice((_e - 1) * w + _core, _n);
+                        var _qBarRow = qBar.Slice(_e * w + _core, _n);
+                        for (int _t = 0; _t < _n; _t++)
+                        {
+                            double _acc = 0.0;
+                            {
+                                double _t0 = _resultBarRow[_t];
+                                double _t1 = _t0 * a;
+                                _acc += _t1;
+                            }
+                            {
+                                double _t0 = _resultBarRow2[_t];
+                                double _t1 = _t0 * a;
+                                _acc += _t1;
+                            }
+                            {
+                                cBar = 0.0;
+                                double _t0 = _resultBarRow3[_t];
+                                double _t1 = _t0 * a;
+                                cBar = _t0 - _t1 * 4;
+                                double _t2 = cBar;
+                                _acc += _t2;
+                            }
+                            {
+                                double _t0 = _resultBarRow4[_t];
+                                double _t1 = _t0 * a;
+                                _acc += _t1;
+                            }
+                            {
+                                double _t0 = _resultBarRow5[_t];
+                                double _t1 = _t0 * a;
+                                _acc += _t1;
+                            }
+                            _qBarRow[_t] += _acc;
+                        }
+                    }
+                    for (int _e2 = _core == _lo2 - 1 ? _core2 : _lo2 - 1; _e2 < _hi2 + 1; _e2 = _e2 + 1 == _core ? _core2 : _e2 + 1)
                     {
                         double _acc = 0.0;
                         bool _hit = false;
@@ -235,17 +220,9 @@ namespace Snap
                             if (j >= _lo && j < _hi && (i >= _lo2 && i < _hi2))
                             {
                                 _hit = true;
-                                int il = i - 1;
-                                int ir = i + 1;
-                                int jb = j - 1;
-                                int jt = j + 1;
-                                double c = q[j * w + i];
-                                {
-                                    double _t0 = resultBar[j * w + i];
-                                    double _t1 = _t0 * a;
-                                    aAdj += _t0 * (q[j * w + il] + q[j * w + ir] + q[jb * w + i] + q[jt * w + i] - 4 * c);
-                                    _acc += _t1;
-                                }
+                                double _t0 = resultBar[j * w + i];
+                                double _t1 = _t0 * a;
+                                _acc += _t1;
                             }
                         }
                         {
@@ -254,11 +231,9 @@ namespace Snap
                             if (j >= _lo && j < _hi && (i >= _lo2 && i < _hi2))
                             {
                                 _hit = true;
-                                {
-                                    double _t0 = resultBar[j * w + i];
-                                    double _t1 = _t0 * a;
-                                    _acc += _t1;
-                                }
+                                double _t0 = resultBar[j * w + i];
+                                double _t1 = _t0 * a;
+                                _acc += _t1;
                             }
                         }
                         {
@@ -268,85 +243,9 @@ namespace Snap
                             {
                                 _hit = true;
                                 cBar = 0.0;
-                                {
-                                    double _t0 = resultBar[j * w + i];
-                                    double _t1 = _t0 * a;
-                                    cBar = _t0 - _t1 * 4;
-                                }
-                                {
-                                    double _t2 = cBar;
-                                    _acc += _t2;
-                                }
-                            }
-                        }
-                        {
-                            int j = _e;
-                            int i = _e2 - 1;
-                            if (j >= _lo && j < _hi && (i >= _lo2 && i < _hi2))
-                            {
-                                _hit = true;
-                                {
-                                    double _t0 = resultBar[j * w + i];
-                                    double _t1 = _t0 * a;
-                                    _acc += _t1;
-                                }
-                            }
-                        }
-                        {
-                            int j = _e - 1;
-                            int i = _e2;
-                            if (j >= _lo && j < _hi && (i >= _lo2 && i < _hi2))
-                            {
-                                _hit = true;
-                                {
-                                    double _t0 = resultBar[j * w + i];
-                                    double _t1 = _t0 * a;
-                                    _acc += _t1;
-                                }
-                            }
-                        }
-                        if (_hit)
-                        {
-                            qBar[_e * w + _e2] += _acc;
-                        }
-                    }
-                    for (int _e2 = _core; _e2 < _core2; _e2++)
-                    {
-                        double _acc = 0.0;
-                        {
-                            int j = _e + 1;
-                            int i = _e2;
-                            int il = i - 1;
-                            int ir = i + 1;
-                            int jb = j - 1;
-                            int jt = j + 1;
-                            double c = q[j * w + i];
-                            {
-                                double _t0 = resultBar[j * w + i];
-                                double _t1 = _t0 * a;
-                                aAdj += _t0 * (q[j * w + il] + q[j * w + ir] + q[jb * w + i] + q[jt * w + i] - 4 * c);
-                                _acc += _t1;
-                            }
-                        }
-                        {
-                            int j = _e;
-                            int i = _e2 + 1;
-                            {
-                                double _t0 = resultBar[j * w + i];
-                                double _t1 = _t0 * a;
-                                _acc += _t1;
-                            }
-                        }
-                        {
-                            int j = _e;
-                            int i = _e2;
-                            cBar = 0.0;
-                            {
                                 double _t0 = resultBar[j * w + i];
                                 double _t1 = _t0 * a;
                                 cBar = _t0 - _t1 * 4;
-                            }
-                            {
                                 double _t2 = cBar;
                                 _acc += _t2;
                             }
@@ -354,7 +253,9 @@ namespace Snap
                         {
                             int j = _e;
                             int i = _e2 - 1;
+                            if (j >= _lo && j < _hi && (i >= _lo2 && i < _hi2))
                             {
+                                _hit = true;
                                 double _t0 = resultBar[j * w + i];
                                 double _t1 = _t0 * a;
                                 _acc += _t1;
@@ -363,92 +264,12 @@ namespace Snap
                         {
                             int j = _e - 1;
                             int i = _e2;
+                            if (j >= _lo && j < _hi && (i >= _lo2 && i < _hi2))
                             {
+                                _hit = true;
                                 double _t0 = resultBar[j * w + i];
                                 double _t1 = _t0 * a;
                                 _acc += _t1;
-                            }
-                        }
-                        qBar[_e * w + _e2] += _acc;
-                    }
-                    for (int _e2 = _core2; _e2 < _hi2 + 1; _e2++)
-                    {
-                        double _acc = 0.0;
-                        bool _hit = false;
-                        {
-                            int j = _e + 1;
-                            int i = _e2;
-                            if (j >= _lo && j < _hi && (i >= _lo2 && i < _hi2))
-                            {
-                                _hit = true;
-                                int il = i - 1;
-                                int ir = i + 1;
-                                int jb = j - 1;
-                                int jt = j + 1;
-                                double c = q[j * w + i];
-                                {
-                                    double _t0 = resultBar[j * w + i];
-                                    double _t1 = _t0 * a;
-                                    aAdj += _t0 * (q[j * w + il] + q[j * w + ir] + q[jb * w + i] + q[jt * w + i] - 4 * c);
-                                    _acc += _t1;
-                                }
-                            }
-                        }
-                        {
-                            int j = _e;
-                            int i = _e2 + 1;
-                            if (j >= _lo && j < _hi && (i >= _lo2 && i < _hi2))
-                            {
-                                _hit = true;
-                                {
-                                    double _t0 = resultBar[j * w + i];
-                                    double _t1 = _t0 * a;
-                                    _acc += _t1;
-                                }
-                            }
-                        }
-                        {
-                            int j = _e;
-                            int i = _e2;
-                            if (j >= _lo && j < _hi && (i >= _lo2 && i < _hi2))
-                            {
-                                _hit = true;
-                                cBar = 0.0;
-                                {
-                                    double _t0 = resultBar[j * w + i];
-                                    double _t1 = _t0 * a;
-                                    cBar = _t0 - _t1 * 4;
-                                }
-                                {
-                                    double _t2 = cBar;
-                                    _acc += _t2;
-                                }
-                            }
-                        }
-                        {
-                            int j = _e;
-                            int i = _e2 - 1;
-                            if (j >= _lo && j < _hi && (i >= _lo2 && i < _hi2))
-                            {
-                                _hit = true;
-                                {
-                                    double _t0 = resultBar[j * w + i];
-                                    double _t1 = _t0 * a;
-                                    _acc += _t1;
-                                }
-                            }
-                        }
-                        {
-                            int j = _e - 1;
-                            int i = _e2;
-                            if (j >= _lo && j < _hi && (i >= _lo2 && i < _hi2))
-                            {
-                                _hit = true;
-                                {
-                                    double _t0 = resultBar[j * w + i];
-                                    double _t1 = _t0 * a;
-                                    _acc += _t1;
-                                }
                             }
                         }
                         if (_hit)
@@ -457,7 +278,6 @@ namespace Snap
                         }
                     }
                 }
-                aAdjChunks[_chunk2] = aAdj;
             }
         }
         /// <summary>One chunk of the interior of the reverse of 'for (int j = 0; j &lt; h; j++)' (see <see cref="global::DiffGen.CompilerServices.ParallelLoops"/>).</summary>
@@ -465,19 +285,34 @@ namespace Snap
         {
             public int _hi2;
             public int _lo2;
+            public double[] aAdjChunks;
+            public global::System.ReadOnlySpan<double> q;
             public global::System.Span<double> resultBar;
             public int w;
             public void Run(int _chunk3, int _from3, int _to3)
             {
+                double aAdj = 0.0;
                 for (int j = _to3 - 1; j >= _from3; j--)
                 {
-                    for (int i = _hi2 - 1; i >= _lo2; i--)
+                    int _n2 = _hi2 - _lo2;
+                    if (_n2 > 0)
                     {
+                        var _qRow = q.Slice(j * w + _lo2, _n2);
+                        var _resultBarRow6 = resultBar.Slice(j * w + _lo2, _n2);
+                        var _qRow2 = q.Slice(j * w - 1 + _lo2, _n2);
+                        var _qRow3 = q.Slice(j * w + 1 + _lo2, _n2);
+                        var _qRow4 = q.Slice((j - 1) * w + _lo2, _n2);
+                        var _qRow5 = q.Slice((j + 1) * w + _lo2, _n2);
+                        for (int _t6 = _n2 - 1; _t6 >= 0; _t6--)
                         {
-                            resultBar[j * w + i] = 0.0;
+                            double c = _qRow[_t6];
+                            double _t0 = _resultBarRow6[_t6];
+                            _resultBarRow6[_t6] = 0.0;
+                            aAdj += _t0 * (_qRow2[_t6] + _qRow3[_t6] + _qRow4[_t6] + _qRow5[_t6] - 4 * c);
                         }
                     }
                 }
+                aAdjChunks[_chunk3] = aAdj;
             }
         }
         /// <summary><see cref="Diffuse"/> with its data-parallel loops on several threads (<see cref="global::DiffGen.Parallelism"/>); the same results as the method itself.</summary>
@@ -531,6 +366,9 @@ namespace Snap
             private static readonly global::System.Runtime.CompilerServices.ConditionalWeakTable<global::ILGPU.Runtime.Accelerator, global::System.Action<global::ILGPU.Index1D, Args>> _loop0Gather0 = new();
             private static readonly global::System.Runtime.CompilerServices.ConditionalWeakTable<global::ILGPU.Runtime.Accelerator, global::System.Action<global::ILGPU.Index1D, Args>> _loop0Interior = new();
             private static readonly global::System.Runtime.CompilerServices.ConditionalWeakTable<global::ILGPU.Runtime.Accelerator, global::System.Action<global::ILGPU.Index1D, Args>> _loop0Boundary = new();
+            private static readonly global::System.Runtime.CompilerServices.ConditionalWeakTable<global::ILGPU.Runtime.Accelerator, global::System.Action<global::ILGPU.Index1D, Args>> _finish = new();
+            private static readonly global::System.Runtime.CompilerServices.ConditionalWeakTable<global::ILGPU.Runtime.Accelerator, global::System.Action<global::ILGPU.Index1D, global::ILGPU.ArrayView<double>, global::ILGPU.ArrayView<double>, int>> _reducePassDouble = new();
+            private static readonly global::System.Runtime.CompilerServices.ConditionalWeakTable<global::ILGPU.Runtime.Accelerator, global::System.Action<global::ILGPU.Index1D, global::ILGPU.ArrayView<double>, global::ILGPU.ArrayView<double>>> _reduceAddDouble = new();
             /// <summary>The views and values every kernel of this method reads.</summary>
             public struct Args
             {
@@ -542,6 +380,9 @@ namespace Snap
                 public int h;
                 public double a;
                 public int periodic;
+                public global::ILGPU.ArrayView<double> _aAdjPartials;
+                public global::ILGPU.ArrayView<double> _aAdjSum;
+                public global::ILGPU.ArrayView<double> aBar;
                 public int _from;
                 public int _to;
                 public int _from2;
@@ -574,8 +415,8 @@ namespace Snap
                     }
                 }
             }
-            /// <summary>The pullback of <see cref="Kernels2D.Diffuse"/> on <paramref name="accelerator"/>: runs it, then adds the adjoints of the array inputs (seeds in the outputs' adjoints are consumed). Scalar parameters get no adjoint here. Gathered adjoints are deterministic; atomic scatters add in any order.</summary>
-            public static void Pullback(global::ILGPU.Runtime.Accelerator accelerator, global::ILGPU.ArrayView<double> q, global::ILGPU.ArrayView<double> result, int w, int h, double a, int periodic, global::ILGPU.ArrayView<double> qBar, global::ILGPU.ArrayView<double> resultBar)
+            /// <summary>The pullback of <see cref="Kernels2D.Diffuse"/> on <paramref name="accelerator"/>: runs it, then adds the adjoints of the array inputs (seeds in the outputs' adjoints are consumed) and those of the scalar parameters, to element 0 of their one-element views (deterministic sums; the call waits for the device before it returns). Gathered adjoints are deterministic; atomic scatters add in any order.</summary>
+            public static void Pullback(global::ILGPU.Runtime.Accelerator accelerator, global::ILGPU.ArrayView<double> q, global::ILGPU.ArrayView<double> result, int w, int h, double a, int periodic, global::ILGPU.ArrayView<double> qBar, global::ILGPU.ArrayView<double> resultBar, global::ILGPU.ArrayView<double> aBar)
             {
                 Run(accelerator, q, result, w, h, a, periodic);
                 Args _a = default;
@@ -587,6 +428,14 @@ namespace Snap
                 _a.periodic = periodic;
                 _a.qBar = qBar;
                 _a.resultBar = resultBar;
+                // scalar adjoints: per-thread partial sums, reduced in a fixed order into these one-element sums
+                var _scratch = new global::System.Collections.Generic.List<global::System.IDisposable>();
+                if (aBar.Length < 1) throw new global::System.ArgumentException("aBar must hold one element (the adjoint is added to it).", nameof(aBar));
+                _a.aBar = aBar;
+                var _buffer = accelerator.Allocate1D<double>(1);
+                _scratch.Add(_buffer);
+                global::ILGPU.Runtime.ArrayViewExtensions.MemSetToZero(_buffer.View);
+                _a._aAdjSum = _buffer.View;
                 {
                     _a._from = 0;
                     _a._to = h;
@@ -612,15 +461,32 @@ namespace Snap
                     int _count3 = global::System.Math.Max(_hi - _lo, 0) * global::System.Math.Max(_hi2 - _lo2, 0);
                     if (_count3 > 0)
                     {
+                        var _partials = accelerator.Allocate1D<double>(_count3);
+                        _scratch.Add(_partials);
+                        _a._aAdjPartials = _partials.View;
                         _loop0Interior.GetValue(accelerator, static a => global::ILGPU.Runtime.KernelLoaders.LoadAutoGroupedStreamKernel<global::ILGPU.Index1D, Args>(a, Loop0Interior))(_count3, _a);
+                        Reduce(accelerator, _partials.View, _count3, _a._aAdjSum, _scratch);
                     }
                     // kernel: the boundary iterations (atomic scatters)
                     int _count4 = global::System.Math.Max(_a._to - _a._from, 0) * global::System.Math.Max(_a._to2 - _a._from2, 0);
                     if (_count4 > 0)
                     {
+                        var _partials2 = accelerator.Allocate1D<double>(_count4);
+                        _scratch.Add(_partials2);
+                        _a._aAdjPartials = _partials2.View;
                         _loop0Boundary.GetValue(accelerator, static a => global::ILGPU.Runtime.KernelLoaders.LoadAutoGroupedStreamKernel<global::ILGPU.Index1D, Args>(a, Loop0Boundary))(_count4, _a);
+                        Reduce(accelerator, _partials2.View, _count4, _a._aAdjSum, _scratch);
                     }
                 }
+                // kernel: the reverse of the set-up on the reduced sums; the parameters' adjoints are added to their views
+                int _count5 = 1;
+                if (_count5 > 0)
+                {
+                    _finish.GetValue(accelerator, static a => global::ILGPU.Runtime.KernelLoaders.LoadAutoGroupedStreamKernel<global::ILGPU.Index1D, Args>(a, Finish))(_count5, _a);
+                }
+                // the scratch buffers are freed once the queued kernels are done
+                accelerator.Synchronize();
+                foreach (var _b in _scratch) _b.Dispose();
             }
             private static void Loop0(global::ILGPU.Index1D _index, Args _a2)
             {
@@ -665,11 +531,9 @@ namespace Snap
                     if (j >= _lo && j < _hi && (i >= _lo2 && i < _hi2))
                     {
                         _hit = true;
-                        {
-                            double _t0 = resultBar[j * w + i];
-                            double _t1 = _t0 * a;
-                            _acc += _t1;
-                        }
+                        double _t0 = resultBar[j * w + i];
+                        double _t1 = _t0 * a;
+                        _acc += _t1;
                     }
                 }
                 {
@@ -678,11 +542,9 @@ namespace Snap
                     if (j >= _lo && j < _hi && (i >= _lo2 && i < _hi2))
                     {
                         _hit = true;
-                        {
-                            double _t0 = resultBar[j * w + i];
-                            double _t1 = _t0 * a;
-                            _acc += _t1;
-                        }
+                        double _t0 = resultBar[j * w + i];
+                        double _t1 = _t0 * a;
+                        _acc += _t1;
                     }
                 }
                 {
@@ -692,15 +554,11 @@ namespace Snap
                     {
                         _hit = true;
                         cBar = 0.0;
-                        {
-                            double _t0 = resultBar[j * w + i];
-                            double _t1 = _t0 * a;
-                            cBar = _t0 - _t1 * 4;
-                        }
-                        {
-                            double _t2 = cBar;
-                            _acc += _t2;
-                        }
+                        double _t0 = resultBar[j * w + i];
+                        double _t1 = _t0 * a;
+                        cBar = _t0 - _t1 * 4;
+                        double _t2 = cBar;
+                        _acc += _t2;
                     }
                 }
                 {
@@ -709,11 +567,9 @@ namespace Snap
                     if (j >= _lo && j < _hi && (i >= _lo2 && i < _hi2))
                     {
                         _hit = true;
-                        {
-                            double _t0 = resultBar[j * w + i];
-                            double _t1 = _t0 * a;
-                            _acc += _t1;
-                        }
+                        double _t0 = resultBar[j * w + i];
+                        double _t1 = _t0 * a;
+                        _acc += _t1;
                     }
                 }
                 {
@@ -722,11 +578,9 @@ namespace Snap
                     if (j >= _lo && j < _hi && (i >= _lo2 && i < _hi2))
                     {
                         _hit = true;
-                        {
-                            double _t0 = resultBar[j * w + i];
-                            double _t1 = _t0 * a;
-                            _acc += _t1;
-                        }
+                        double _t0 = resultBar[j * w + i];
+                        double _t1 = _t0 * a;
+                        _acc += _t1;
                     }
                 }
                 if (_hit)
@@ -738,11 +592,21 @@ namespace Snap
             {
                 int j = _a4._lo + _index3 / (_a4._hi2 - _a4._lo2);
                 int i = _a4._lo2 + _index3 % (_a4._hi2 - _a4._lo2);
+                double aAdj = 0.0;
+                global::ILGPU.ArrayView<double> q = _a4.q;
                 global::ILGPU.ArrayView<double> resultBar = _a4.resultBar;
                 int w = _a4.w;
+                int il = i - 1;
+                int ir = i + 1;
+                int jb = j - 1;
+                int jt = j + 1;
+                double c = q[j * w + i];
                 {
+                    double _t0 = resultBar[j * w + i];
                     resultBar[j * w + i] = 0.0;
+                    aAdj += _t0 * (q[j * w + il] + q[j * w + ir] + q[jb * w + i] + q[jt * w + i] - 4 * c);
                 }
+                _a4._aAdjPartials[_index3] = aAdj;
             }
             private static void Loop0Boundary(global::ILGPU.Index1D _index4, Args _a5)
             {
@@ -750,12 +614,15 @@ namespace Snap
                 int i = _a5._from2 + _index4 % (_a5._to2 - _a5._from2);
                 if (j >= _a5._lo && j < _a5._hi && (i >= _a5._lo2 && i < _a5._hi2))
                 {
+                    _a5._aAdjPartials[_index4] = 0.0;
                     return;
                 }
+                double aAdj = 0.0;
                 double a = _a5.a;
                 double cBar = 0.0;
                 int h = _a5.h;
                 int periodic = _a5.periodic;
+                global::ILGPU.ArrayView<double> q = _a5.q;
                 global::ILGPU.ArrayView<double> qBar = _a5.qBar;
                 global::ILGPU.ArrayView<double> resultBar = _a5.resultBar;
                 int w = _a5.w;
@@ -763,11 +630,13 @@ namespace Snap
                 int ir = i < w - 1 ? i + 1 : periodic != 0 ? 0 : w - 1;
                 int jb = j > 0 ? j - 1 : periodic != 0 ? h - 1 : 0;
                 int jt = j < h - 1 ? j + 1 : periodic != 0 ? 0 : h - 1;
+                double c = q[j * w + i];
                 {
                     double _t3 = resultBar[j * w + i];
                     resultBar[j * w + i] = 0.0;
                     double _t4 = _t3 * a;
                     cBar = _t3 - _t4 * 4;
+                    aAdj += _t3 * (q[j * w + il] + q[j * w + ir] + q[jb * w + i] + q[jt * w + i] - 4 * c);
                     global::ILGPU.Atomic.Add(ref qBar[j * w + il], _t4);
                     global::ILGPU.Atomic.Add(ref qBar[j * w + ir], _t4);
                     global::ILGPU.Atomic.Add(ref qBar[jb * w + i], _t4);
@@ -777,6 +646,39 @@ namespace Snap
                     double _t5 = cBar;
                     global::ILGPU.Atomic.Add(ref qBar[j * w + i], _t5);
                 }
+                _a5._aAdjPartials[_index4] = aAdj;
+            }
+            private static void Finish(global::ILGPU.Index1D _index5, Args _a6)
+            {
+                double aAdj = _a6._aAdjSum[0];
+                global::ILGPU.ArrayView<double> aBar = _a6.aBar;
+                aBar[0] += aAdj;
+            }
+            private static void ReducePass(global::ILGPU.Index1D _index, global::ILGPU.ArrayView<double> from, global::ILGPU.ArrayView<double> to, int n)
+            {
+                int start = _index * 256;
+                int end = global::System.Math.Min(start + 256, n);
+                double s = 0;
+                for (int k = start; k < end; k++) s += from[k];
+                to[_index] = s;
+            }
+            private static void ReduceAdd(global::ILGPU.Index1D _index, global::ILGPU.ArrayView<double> from, global::ILGPU.ArrayView<double> sum)
+            {
+                sum[0] += from[0];
+            }
+            /// <summary>Adds the first <paramref name="n"/> partials to <c>sum[0]</c> in a fixed order (kernels queued on the default stream; the pass buffers go to <paramref name="scratch"/>).</summary>
+            private static void Reduce(global::ILGPU.Runtime.Accelerator accelerator, global::ILGPU.ArrayView<double> partials, int n, global::ILGPU.ArrayView<double> sum, global::System.Collections.Generic.List<global::System.IDisposable> scratch)
+            {
+                while (n > 1)
+                {
+                    int m = (n + 255) / 256;
+                    var next = accelerator.Allocate1D<double>(m);
+                    scratch.Add(next);
+                    _reducePassDouble.GetValue(accelerator, static a => global::ILGPU.Runtime.KernelLoaders.LoadAutoGroupedStreamKernel<global::ILGPU.Index1D, global::ILGPU.ArrayView<double>, global::ILGPU.ArrayView<double>, int>(a, ReducePass))(m, partials, next.View, n);
+                    partials = next.View;
+                    n = m;
+                }
+                _reduceAddDouble.GetValue(accelerator, static a => global::ILGPU.Runtime.KernelLoaders.LoadAutoGroupedStreamKernel<global::ILGPU.Index1D, global::ILGPU.ArrayView<double>, global::ILGPU.ArrayView<double>>(a, ReduceAdd))(1, partials, sum);
             }
         }
 
@@ -904,7 +806,6 @@ namespace Snap
 //   active outputs: result
 //   taped values:   (none)
 //   recomputed:     (none)
-//   no ILGPU kernels: its body is not scalar set-up and data-parallel loops
 #nullable enable
 #pragma warning disable CS0162, CS0168, CS0219
 using System;
@@ -965,6 +866,48 @@ namespace Snap
             mid = new double[w * h];
             global::Snap.Kernels2D.DiffuseParallel(q, mid, w, h, a, 1);
             global::Snap.Kernels2D.DiffuseParallel(mid, result, w, h, a, 1);
+        }
+        /// <summary><see cref="TwoSteps"/> on an ILGPU accelerator: <c>Run</c> and <c>Pullback</c> through its callees' device forms (see docs/generated-code.md).</summary>
+        public static class TwoStepsDevice
+        {
+            /// <summary>Runs <see cref="Kernels2D.TwoSteps"/> on <paramref name="accelerator"/> (arrays as views in its memory): its local arrays allocated there, its callees' device forms in order; returns when the device is done.</summary>
+            public static void Run(global::ILGPU.Runtime.Accelerator accelerator, global::ILGPU.ArrayView<double> q, global::ILGPU.ArrayView<double> result, int w, int h, double a)
+            {
+                var _buffers = new global::System.Collections.Generic.List<global::System.IDisposable>();
+                int midLength = w * h;
+                var midBuffer = accelerator.Allocate1D<double>(global::System.Math.Max(midLength, 1));
+                _buffers.Add(midBuffer);
+                global::ILGPU.Runtime.ArrayViewExtensions.MemSetToZero(midBuffer.View);
+                global::ILGPU.ArrayView<double> mid = midBuffer.View.SubView(0, midLength);
+                global::Snap.Kernels2D.DiffuseDevice.Run(accelerator, q, mid, w, h, a, 1);
+                global::Snap.Kernels2D.DiffuseDevice.Run(accelerator, mid, result, w, h, a, 1);
+                // the buffers are freed once the queued kernels are done
+                accelerator.Synchronize();
+                foreach (var _b in _buffers) _b.Dispose();
+            }
+            /// <summary>The pullback of <see cref="Kernels2D.TwoSteps"/> on <paramref name="accelerator"/>: the forward, then its callees' device pullbacks in reverse order; adds the array inputs' adjoints and the scalar parameters' (element 0 of their one-element views), consumes the seeds in the outputs' adjoints; returns when the device is done.</summary>
+            public static void Pullback(global::ILGPU.Runtime.Accelerator accelerator, global::ILGPU.ArrayView<double> q, global::ILGPU.ArrayView<double> result, int w, int h, double a, global::ILGPU.ArrayView<double> qBar, global::ILGPU.ArrayView<double> resultBar, global::ILGPU.ArrayView<double> aBar)
+            {
+                var _buffers = new global::System.Collections.Generic.List<global::System.IDisposable>();
+                int midLength = w * h;
+                var midBuffer = accelerator.Allocate1D<double>(global::System.Math.Max(midLength, 1));
+                _buffers.Add(midBuffer);
+                global::ILGPU.Runtime.ArrayViewExtensions.MemSetToZero(midBuffer.View);
+                global::ILGPU.ArrayView<double> mid = midBuffer.View.SubView(0, midLength);
+                int midBarLength = mid.IntLength;
+                var midBarBuffer = accelerator.Allocate1D<double>(global::System.Math.Max(midBarLength, 1));
+                _buffers.Add(midBarBuffer);
+                global::ILGPU.Runtime.ArrayViewExtensions.MemSetToZero(midBarBuffer.View);
+                global::ILGPU.ArrayView<double> midBar = midBarBuffer.View.SubView(0, midBarLength);
+                global::Snap.Kernels2D.DiffuseDevice.Run(accelerator, q, mid, w, h, a, 1);
+                global::Snap.Kernels2D.DiffuseDevice.Run(accelerator, mid, result, w, h, a, 1);
+                // the reverse: the callees' device pullbacks in reverse order (each re-runs its forward on the values above)
+                global::Snap.Kernels2D.DiffuseDevice.Pullback(accelerator, mid, result, w, h, a, 1, midBar, resultBar, aBar);
+                global::Snap.Kernels2D.DiffuseDevice.Pullback(accelerator, q, mid, w, h, a, 1, qBar, midBar, aBar);
+                // the buffers are freed once the queued kernels are done
+                accelerator.Synchronize();
+                foreach (var _b in _buffers) _b.Dispose();
+            }
         }
 
         /// <summary>Forward-mode derivative of <see cref="TwoSteps"/>: returns its result with the tangent along the given input tangents (see docs/generated-code.md).</summary>

@@ -31,9 +31,16 @@ namespace Snap
             var _tapeInt = _tape.Ints;
             int n = 0;
             n = u.Length;
-            for (int i = 0; i < n; i++)
+            int _n = n;
+            if (_n > 0)
             {
-                next[i] = u[i] + nu * (u[(i + n - 1) % n] - 2 * u[i] + u[(i + 1) % n]);
+                var _nextRow = next.Slice(0, _n);
+                var _uRow = u.Slice(0, _n);
+                for (int _t = 0; _t < _n; _t++)
+                {
+                    int i = _t;
+                    _nextRow[_t] = _uRow[_t] + nu * (u[(i + n - 1) % n] - 2 * _uRow[_t] + u[(i + 1) % n]);
+                }
             }
             _tapeInt.Push(n);
         }
@@ -48,10 +55,38 @@ namespace Snap
                 int _lo = 0;
                 int _hi = 0;
                 global::DiffGen.CompilerServices.ParallelLoops.Interior(0, n, 1, n - 1, out _lo, out _hi);
-                // gather: uBar from the neighbouring iterations' contributions (and the interior's other contributions)
+                // gather: uBar from the neighbouring iterations' contributions
                 int _core = global::System.Math.Clamp(_lo + 1, _lo - 1, global::System.Math.Max(_lo - 1, _hi + 1));
                 int _core2 = global::System.Math.Clamp(_hi - 1, _core, global::System.Math.Max(_core, _hi + 1));
-                for (int _e = _lo - 1; _e < _core; _e++)
+                int _n2 = _core2 - _core;
+                if (_n2 > 0)
+                {
+                    var _nextBarRow = nextBar.Slice(_core + 1, _n2);
+                    var _nextBarRow2 = nextBar.Slice(_core, _n2);
+                    var _nextBarRow3 = nextBar.Slice(_core - 1, _n2);
+                    var _uBarRow = uBar.Slice(_core, _n2);
+                    for (int _t4 = 0; _t4 < _n2; _t4++)
+                    {
+                        double _acc = 0.0;
+                        {
+                            double _t0 = _nextBarRow[_t4];
+                            double _t1 = _t0 * nu;
+                            _acc += _t1;
+                        }
+                        {
+                            double _t0 = _nextBarRow2[_t4];
+                            double _t1 = _t0 * nu;
+                            _acc += _t0 - _t1 * 2;
+                        }
+                        {
+                            double _t0 = _nextBarRow3[_t4];
+                            double _t1 = _t0 * nu;
+                            _acc += _t1;
+                        }
+                        _uBarRow[_t4] += _acc;
+                    }
+                }
+                for (int _e = _core == _lo - 1 ? _core2 : _lo - 1; _e < _hi + 1; _e = _e + 1 == _core ? _core2 : _e + 1)
                 {
                     double _acc = 0.0;
                     bool _hit = false;
@@ -60,58 +95,16 @@ namespace Snap
                         if (i >= _lo && i < _hi)
                         {
                             _hit = true;
-                            {
-                                double _t0 = nextBar[i];
-                                double _t1 = _t0 * nu;
-                                nuAdj += _t0 * (u[i - 1] - 2 * u[i] + u[i + 1]);
-                                _acc += _t1;
-                            }
-                        }
-                    }
-                    {
-                        int i = _e;
-                        if (i >= _lo && i < _hi)
-                        {
-                            _hit = true;
-                            {
-                                double _t0 = nextBar[i];
-                                double _t1 = _t0 * nu;
-                                _acc += _t0 - _t1 * 2;
-                            }
-                        }
-                    }
-                    {
-                        int i = _e - 1;
-                        if (i >= _lo && i < _hi)
-                        {
-                            _hit = true;
-                            {
-                                double _t0 = nextBar[i];
-                                double _t1 = _t0 * nu;
-                                _acc += _t1;
-                            }
-                        }
-                    }
-                    if (_hit)
-                    {
-                        uBar[_e] += _acc;
-                    }
-                }
-                for (int _e = _core; _e < _core2; _e++)
-                {
-                    double _acc = 0.0;
-                    {
-                        int i = _e + 1;
-                        {
                             double _t0 = nextBar[i];
                             double _t1 = _t0 * nu;
-                            nuAdj += _t0 * (u[i - 1] - 2 * u[i] + u[i + 1]);
                             _acc += _t1;
                         }
                     }
                     {
                         int i = _e;
+                        if (i >= _lo && i < _hi)
                         {
+                            _hit = true;
                             double _t0 = nextBar[i];
                             double _t1 = _t0 * nu;
                             _acc += _t0 - _t1 * 2;
@@ -119,53 +112,12 @@ namespace Snap
                     }
                     {
                         int i = _e - 1;
+                        if (i >= _lo && i < _hi)
                         {
+                            _hit = true;
                             double _t0 = nextBar[i];
                             double _t1 = _t0 * nu;
                             _acc += _t1;
-                        }
-                    }
-                    uBar[_e] += _acc;
-                }
-                for (int _e = _core2; _e < _hi + 1; _e++)
-                {
-                    double _acc = 0.0;
-                    bool _hit = false;
-                    {
-                        int i = _e + 1;
-                        if (i >= _lo && i < _hi)
-                        {
-                            _hit = true;
-                            {
-                                double _t0 = nextBar[i];
-                                double _t1 = _t0 * nu;
-                                nuAdj += _t0 * (u[i - 1] - 2 * u[i] + u[i + 1]);
-                                _acc += _t1;
-                            }
-                        }
-                    }
-                    {
-                        int i = _e;
-                        if (i >= _lo && i < _hi)
-                        {
-                            _hit = true;
-                            {
-                                double _t0 = nextBar[i];
-                                double _t1 = _t0 * nu;
-                                _acc += _t0 - _t1 * 2;
-                            }
-                        }
-                    }
-                    {
-                        int i = _e - 1;
-                        if (i >= _lo && i < _hi)
-                        {
-                            _hit = true;
-                            {
-                                double _t0 = nextBar[i];
-                                double _t1 = _t0 * nu;
-                                _acc += _t1;
-                            }
                         }
                     }
                     if (_hit)
@@ -173,28 +125,23 @@ namespace Snap
                         uBar[_e] += _acc;
                     }
                 }
-                // the interior iterations: the writes the gathers read first
-                for (int i = _hi - 1; i >= _lo; i--)
+                // the interior iterations: own elements and everything not gathered
+                int _n3 = _hi - _lo;
+                if (_n3 > 0)
                 {
+                    var _nextBarRow4 = nextBar.Slice(_lo, _n3);
+                    var _uRow2 = u.Slice(_lo - 1, _n3);
+                    var _uRow3 = u.Slice(_lo, _n3);
+                    var _uRow4 = u.Slice(_lo + 1, _n3);
+                    for (int _t5 = _n3 - 1; _t5 >= 0; _t5--)
                     {
-                        nextBar[i] = 0.0;
+                        double _t0 = _nextBarRow4[_t5];
+                        _nextBarRow4[_t5] = 0.0;
+                        nuAdj += _t0 * (_uRow2[_t5] - 2 * _uRow3[_t5] + _uRow4[_t5]);
                     }
                 }
                 // the boundary iterations (their tests are not decided), serially
-                for (int i = _lo - 1; i >= 0; i--)
-                {
-                    // reverse of: next[i] = u[i] + nu * (u[(i + n - 1) % n] - 2 * u[i] + u[(i + 1) % n]);
-                    {
-                        double _t2 = nextBar[i];
-                        nextBar[i] = 0.0;
-                        double _t3 = _t2 * nu;
-                        uBar[i] += _t2 - _t3 * 2;
-                        nuAdj += _t2 * (u[(i + n - 1) % n] - 2 * u[i] + u[(i + 1) % n]);
-                        uBar[(i + n - 1) % n] += _t3;
-                        uBar[(i + 1) % n] += _t3;
-                    }
-                }
-                for (int i = n - 1; i >= _hi; i--)
+                for (int i = _hi == n ? _lo - 1 : n - 1; i >= 0; i = i == _hi ? _lo - 1 : i - 1)
                 {
                     // reverse of: next[i] = u[i] + nu * (u[(i + n - 1) % n] - 2 * u[i] + u[(i + 1) % n]);
                     {

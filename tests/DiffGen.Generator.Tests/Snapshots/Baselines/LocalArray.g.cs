@@ -29,9 +29,17 @@ namespace Snap
             // Forward sweep
             n = u.Length;
             tmp = _tape.NewArray<double>(n);
-            for (int i = 1; i < n - 1; i++)
+            int _n = n - 2;
+            if (_n > 0)
             {
-                tmp[i] = w * u[i - 1] + (1 - 2 * w) * u[i] + w * u[i + 1];
+                var _tmpRow = new global::System.Span<double>(tmp, 1, _n);
+                var _uRow = u.Slice(0, _n);
+                var _uRow2 = u.Slice(1, _n);
+                var _uRow3 = u.Slice(2, _n);
+                for (int _t = 0; _t < _n; _t++)
+                {
+                    _tmpRow[_t] = w * _uRow[_t] + (1 - 2 * w) * _uRow2[_t] + w * _uRow3[_t];
+                }
             }
             e = 0;
             for (int i_2 = 1; i_2 < n - 1; i_2++)
@@ -63,10 +71,35 @@ namespace Snap
             {
                 int _lo = 1;
                 int _hi = n - 1;
-                // gather: uBar from the neighbouring iterations' contributions (and the interior's other contributions)
+                // gather: uBar from the neighbouring iterations' contributions
                 int _core = global::System.Math.Clamp(_lo + 2, _lo, global::System.Math.Max(_lo, _hi + 2));
                 int _core2 = global::System.Math.Clamp(_hi, _core, global::System.Math.Max(_core, _hi + 2));
-                for (int _e = _lo; _e < _core; _e++)
+                int _n2 = _core2 - _core;
+                if (_n2 > 0)
+                {
+                    var _tmpBarRow = new global::System.Span<double>(tmpBar, _core, _n2);
+                    var _tmpBarRow2 = new global::System.Span<double>(tmpBar, _core - 1, _n2);
+                    var _tmpBarRow3 = new global::System.Span<double>(tmpBar, _core - 2, _n2);
+                    var _uBarRow = uBar.Slice(_core - 1, _n2);
+                    for (int _t6 = 0; _t6 < _n2; _t6++)
+                    {
+                        double _acc = 0.0;
+                        {
+                            double _t2 = _tmpBarRow[_t6];
+                            _acc += _t2 * w;
+                        }
+                        {
+                            double _t2 = _tmpBarRow2[_t6];
+                            _acc += _t2 * (1 - 2 * w);
+                        }
+                        {
+                            double _t2 = _tmpBarRow3[_t6];
+                            _acc += _t2 * w;
+                        }
+                        _uBarRow[_t6] += _acc;
+                    }
+                }
+                for (int _e = _core == _lo ? _core2 : _lo; _e < _hi + 2; _e = _e + 1 == _core ? _core2 : _e + 1)
                 {
                     double _acc = 0.0;
                     bool _hit = false;
@@ -75,106 +108,26 @@ namespace Snap
                         if (i >= _lo && i < _hi)
                         {
                             _hit = true;
-                            {
-                                double _t2 = tmpBar[i];
-                                double _t3 = _t2 * u[i];
-                                wAdj += _t2 * u[i - 1] - _t3 * 2 + _t2 * u[i + 1];
-                                _acc += _t2 * w;
-                            }
-                        }
-                    }
-                    {
-                        int i = _e - 1;
-                        if (i >= _lo && i < _hi)
-                        {
-                            _hit = true;
-                            {
-                                double _t2 = tmpBar[i];
-                                _acc += _t2 * (1 - 2 * w);
-                            }
-                        }
-                    }
-                    {
-                        int i = _e - 2;
-                        if (i >= _lo && i < _hi)
-                        {
-                            _hit = true;
-                            {
-                                double _t2 = tmpBar[i];
-                                _acc += _t2 * w;
-                            }
-                        }
-                    }
-                    if (_hit)
-                    {
-                        uBar[_e - 1] += _acc;
-                    }
-                }
-                for (int _e = _core; _e < _core2; _e++)
-                {
-                    double _acc = 0.0;
-                    {
-                        int i = _e;
-                        {
                             double _t2 = tmpBar[i];
-                            double _t3 = _t2 * u[i];
-                            wAdj += _t2 * u[i - 1] - _t3 * 2 + _t2 * u[i + 1];
                             _acc += _t2 * w;
                         }
                     }
                     {
                         int i = _e - 1;
+                        if (i >= _lo && i < _hi)
                         {
+                            _hit = true;
                             double _t2 = tmpBar[i];
                             _acc += _t2 * (1 - 2 * w);
                         }
                     }
                     {
                         int i = _e - 2;
+                        if (i >= _lo && i < _hi)
                         {
+                            _hit = true;
                             double _t2 = tmpBar[i];
                             _acc += _t2 * w;
-                        }
-                    }
-                    uBar[_e - 1] += _acc;
-                }
-                for (int _e = _core2; _e < _hi + 2; _e++)
-                {
-                    double _acc = 0.0;
-                    bool _hit = false;
-                    {
-                        int i = _e;
-                        if (i >= _lo && i < _hi)
-                        {
-                            _hit = true;
-                            {
-                                double _t2 = tmpBar[i];
-                                double _t3 = _t2 * u[i];
-                                wAdj += _t2 * u[i - 1] - _t3 * 2 + _t2 * u[i + 1];
-                                _acc += _t2 * w;
-                            }
-                        }
-                    }
-                    {
-                        int i = _e - 1;
-                        if (i >= _lo && i < _hi)
-                        {
-                            _hit = true;
-                            {
-                                double _t2 = tmpBar[i];
-                                _acc += _t2 * (1 - 2 * w);
-                            }
-                        }
-                    }
-                    {
-                        int i = _e - 2;
-                        if (i >= _lo && i < _hi)
-                        {
-                            _hit = true;
-                            {
-                                double _t2 = tmpBar[i];
-                                _acc += _t2 * w;
-                            }
                         }
                     }
                     if (_hit)
@@ -182,11 +135,20 @@ namespace Snap
                         uBar[_e - 1] += _acc;
                     }
                 }
-                // the interior iterations: the writes the gathers read first
-                for (int i = _hi - 1; i >= _lo; i--)
+                // the interior iterations: own elements and everything not gathered
+                int _n3 = _hi - _lo;
+                if (_n3 > 0)
                 {
+                    var _tmpBarRow4 = new global::System.Span<double>(tmpBar, _lo, _n3);
+                    var _uRow4 = u.Slice(_lo, _n3);
+                    var _uRow5 = u.Slice(_lo - 1, _n3);
+                    var _uRow6 = u.Slice(_lo + 1, _n3);
+                    for (int _t7 = _n3 - 1; _t7 >= 0; _t7--)
                     {
-                        tmpBar[i] = 0.0;
+                        double _t2 = _tmpBarRow4[_t7];
+                        _tmpBarRow4[_t7] = 0.0;
+                        double _t3 = _t2 * _uRow4[_t7];
+                        wAdj += _t2 * _uRow5[_t7] - _t3 * 2 + _t2 * _uRow6[_t7];
                     }
                 }
             }

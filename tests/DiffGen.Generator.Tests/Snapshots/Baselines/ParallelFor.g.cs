@@ -322,41 +322,21 @@ namespace Snap
                 int _lo = 0;
                 int _hi = 0;
                 global::DiffGen.CompilerServices.ParallelLoops.Interior(0, n, 1, n - 1, out _lo, out _hi);
-                // gather: uBar from the neighbouring iterations' contributions (and the interior's other contributions)
+                // gather: uBar from the neighbouring iterations' contributions
                 int _chunks2 = global::DiffGen.CompilerServices.ParallelLoops.Chunks((long)(_hi + 2) - _lo, (long)n, 0);
-                var _loop2 = new StepPullbackReverseLoop1 { _hi = _hi, _lo = _lo, nextBar = nextBar, nu = nu, nuAdjChunks = new double[_chunks2], u = u, uBar = uBar };
+                var _loop2 = new StepPullbackReverseLoop1 { _hi = _hi, _lo = _lo, nextBar = nextBar, nu = nu, uBar = uBar };
                 global::DiffGen.CompilerServices.ParallelLoops.For(_lo, _hi + 2, _chunks2, ref _loop2);
-                for (int _c = 0; _c < _chunks2; _c++)
-                {
-                    nuAdj += _loop2.nuAdjChunks[_c];
-                }
-                // the interior iterations: the writes the gathers read first
+                // the interior iterations: own elements and everything not gathered
                 int _chunks3 = global::DiffGen.CompilerServices.ParallelLoops.Chunks((long)_hi - _lo, (long)n, 0);
-                var _loop3 = new StepPullbackReverseLoop2 { nextBar = nextBar };
+                var _loop3 = new StepPullbackReverseLoop2 { nextBar = nextBar, nuAdjChunks = new double[_chunks3], u = u };
                 global::DiffGen.CompilerServices.ParallelLoops.For(_lo, _hi, _chunks3, ref _loop3);
+                for (int _c = 0; _c < _chunks3; _c++)
+                {
+                    nuAdj += _loop3.nuAdjChunks[_c];
+                }
                 // the boundary iterations (their tests are not decided), serially
                 lapBar = 0.0;
-                for (int i = _lo - 1; i >= 0; i--)
-                {
-                    double lap = u[(i + n - 1) % n] - 2 * u[i] + u[(i + 1) % n];
-                    // reverse of: next[i] = u[i] + nu * lap;
-                    {
-                        double _t2 = nextBar[i];
-                        nextBar[i] = 0.0;
-                        uBar[i] += _t2;
-                        nuAdj += _t2 * lap;
-                        lapBar = _t2 * nu;
-                    }
-                    // reverse of: double lap = u[(i + n - 1) % n] - 2 * u[i] + u[(i + 1) % n];
-                    {
-                        double _t3 = lapBar;
-                        lapBar = 0.0;
-                        uBar[(i + n - 1) % n] += _t3;
-                        uBar[i] -= _t3 * 2;
-                        uBar[(i + 1) % n] += _t3;
-                    }
-                }
-                for (int i = n - 1; i >= _hi; i--)
+                for (int i = _hi == n ? _lo - 1 : n - 1; i >= 0; i = i == _hi ? _lo - 1 : i - 1)
                 {
                     double lap = u[(i + n - 1) % n] - 2 * u[i] + u[(i + 1) % n];
                     // reverse of: next[i] = u[i] + nu * lap;
@@ -386,16 +366,48 @@ namespace Snap
             public int _lo;
             public global::System.Span<double> nextBar;
             public double nu;
-            public double[] nuAdjChunks;
-            public double[] u;
             public global::System.Span<double> uBar;
             public void Run(int _chunk2, int _from2, int _to2)
             {
                 double lapBar = 0.0;
-                double nuAdj = 0.0;
                 int _core = global::System.Math.Clamp(_lo + 2, _from2, global::System.Math.Max(_from2, _to2));
                 int _core2 = global::System.Math.Clamp(_hi, _core, global::System.Math.Max(_core, _to2));
-                for (int _e = _from2; _e < _core; _e++)
+                int _n = _core2 - _core;
+                if (_n > 0)
+                {
+                    var _nextBarRow = nextBar.Slice(_core, _n);
+                    var _nextBarRow2 = nextBar.Slice(_core - 1, _n);
+                    var _nextBarRow3 = nextBar.Slice(_core - 2, _n);
+                    var _uBarRow = uBar.Slice(_core - 1, _n);
+                    for (int _t = 0; _t < _n; _t++)
+                    {
+                        double _acc = 0.0;
+                        {
+                            lapBar = 0.0;
+                            double _t0 = _nextBarRow[_t];
+                            lapBar = _t0 * nu;
+                            double _t1 = lapBar;
+                            _acc += _t1;
+                        }
+                        {
+                            lapBar = 0.0;
+                            double _t0 = _nextBarRow2[_t];
+                            _acc += _t0;
+                            lapBar = _t0 * nu;
+                            double _t1 = lapBar;
+                            _acc -= _t1 * 2;
+                        }
+                        {
+                            lapBar = 0.0;
+                            double _t0 = _nextBarRow3[_t];
+                            lapBar = _t0 * nu;
+                            double _t1 = lapBar;
+                            _acc += _t1;
+                        }
+                        _uBarRow[_t] += _acc;
+                    }
+                }
+                for (int _e = _core == _from2 ? _core2 : _from2; _e < _to2; _e = _e + 1 == _core ? _core2 : _e + 1)
                 {
                     double _acc = 0.0;
                     bool _hit = false;
@@ -405,153 +417,35 @@ namespace Snap
                         {
                             _hit = true;
                             lapBar = 0.0;
-                            double lap = u[i - 1] - 2 * u[i] + u[i + 1];
-                            {
-                                double _t0 = nextBar[i];
-                                nuAdj += _t0 * lap;
-                                lapBar = _t0 * nu;
-                            }
-                            {
-                                double _t1 = lapBar;
-                                _acc += _t1;
-                            }
-                        }
-                    }
-                    {
-                        int i = _e - 1;
-                        if (i >= _lo && i < _hi)
-                        {
-                            _hit = true;
-                            lapBar = 0.0;
-                            {
-                                double _t0 = nextBar[i];
-                                _acc += _t0;
-                                lapBar = _t0 * nu;
-                            }
-                            {
-                                double _t1 = lapBar;
-                                _acc -= _t1 * 2;
-                            }
-                        }
-                    }
-                    {
-                        int i = _e - 2;
-                        if (i >= _lo && i < _hi)
-                        {
-                            _hit = true;
-                            lapBar = 0.0;
-                            {
-                                double _t0 = nextBar[i];
-                                lapBar = _t0 * nu;
-                            }
-                            {
-                                double _t1 = lapBar;
-                                _acc += _t1;
-                            }
-                        }
-                    }
-                    if (_hit)
-                    {
-                        uBar[_e - 1] += _acc;
-                    }
-                }
-                for (int _e = _core; _e < _core2; _e++)
-                {
-                    double _acc = 0.0;
-                    {
-                        int i = _e;
-                        lapBar = 0.0;
-                        double lap = u[i - 1] - 2 * u[i] + u[i + 1];
-                        {
                             double _t0 = nextBar[i];
-                            nuAdj += _t0 * lap;
                             lapBar = _t0 * nu;
-                        }
-                        {
                             double _t1 = lapBar;
                             _acc += _t1;
                         }
                     }
                     {
                         int i = _e - 1;
-                        lapBar = 0.0;
+                        if (i >= _lo && i < _hi)
                         {
+                            _hit = true;
+                            lapBar = 0.0;
                             double _t0 = nextBar[i];
                             _acc += _t0;
                             lapBar = _t0 * nu;
-                        }
-                        {
                             double _t1 = lapBar;
                             _acc -= _t1 * 2;
                         }
                     }
                     {
                         int i = _e - 2;
-                        lapBar = 0.0;
+                        if (i >= _lo && i < _hi)
                         {
+                            _hit = true;
+                            lapBar = 0.0;
                             double _t0 = nextBar[i];
                             lapBar = _t0 * nu;
-                        }
-                        {
                             double _t1 = lapBar;
                             _acc += _t1;
-                        }
-                    }
-                    uBar[_e - 1] += _acc;
-                }
-                for (int _e = _core2; _e < _to2; _e++)
-                {
-                    double _acc = 0.0;
-                    bool _hit = false;
-                    {
-                        int i = _e;
-                        if (i >= _lo && i < _hi)
-                        {
-                            _hit = true;
-                            lapBar = 0.0;
-                            double lap = u[i - 1] - 2 * u[i] + u[i + 1];
-                            {
-                                double _t0 = nextBar[i];
-                                nuAdj += _t0 * lap;
-                                lapBar = _t0 * nu;
-                            }
-                            {
-                                double _t1 = lapBar;
-                                _acc += _t1;
-                            }
-                        }
-                    }
-                    {
-                        int i = _e - 1;
-                        if (i >= _lo && i < _hi)
-                        {
-                            _hit = true;
-                            lapBar = 0.0;
-                            {
-                                double _t0 = nextBar[i];
-                                _acc += _t0;
-                                lapBar = _t0 * nu;
-                            }
-                            {
-                                double _t1 = lapBar;
-                                _acc -= _t1 * 2;
-                            }
-                        }
-                    }
-                    {
-                        int i = _e - 2;
-                        if (i >= _lo && i < _hi)
-                        {
-                            _hit = true;
-                            lapBar = 0.0;
-                            {
-                                double _t0 = nextBar[i];
-                                lapBar = _t0 * nu;
-                            }
-                            {
-                                double _t1 = lapBar;
-                                _acc += _t1;
-                            }
                         }
                     }
                     if (_hit)
@@ -559,21 +453,33 @@ namespace Snap
                         uBar[_e - 1] += _acc;
                     }
                 }
-                nuAdjChunks[_chunk2] = nuAdj;
             }
         }
         /// <summary>One chunk of the interior of the reverse of 'Parallel.For(0, n, i =&gt; { double lap = u[(i + n - 1) % n] - 2 * u[i] + u[(i + 1) % n]; next[i] = u[i] + nu * lap; });' (see <see cref="global::DiffGen.CompilerServices.ParallelLoops"/>).</summary>
         private ref struct StepPullbackReverseLoop2 : global::DiffGen.CompilerServices.IParallelBody
         {
             public global::System.Span<double> nextBar;
+            public double[] nuAdjChunks;
+            public double[] u;
             public void Run(int _chunk3, int _from3, int _to3)
             {
-                for (int i = _to3 - 1; i >= _from3; i--)
+                double nuAdj = 0.0;
+                int _n2 = _to3 - _from3;
+                if (_n2 > 0)
                 {
+                    var _uRow = new global::System.Span<double>(u, _from3 - 1, _n2);
+                    var _uRow2 = new global::System.Span<double>(u, _from3, _n2);
+                    var _uRow3 = new global::System.Span<double>(u, _from3 + 1, _n2);
+                    var _nextBarRow4 = nextBar.Slice(_from3, _n2);
+                    for (int _t4 = _n2 - 1; _t4 >= 0; _t4--)
                     {
-                        nextBar[i] = 0.0;
+                        double lap = _uRow[_t4] - 2 * _uRow2[_t4] + _uRow3[_t4];
+                        double _t0 = _nextBarRow4[_t4];
+                        _nextBarRow4[_t4] = 0.0;
+                        nuAdj += _t0 * lap;
                     }
                 }
+                nuAdjChunks[_chunk3] = nuAdj;
             }
         }
 

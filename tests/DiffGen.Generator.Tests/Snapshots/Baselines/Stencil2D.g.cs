@@ -30,10 +30,19 @@ namespace Snap
         {
             for (int j = 1; j < ny - 1; j++)
             {
-                for (int i = 1; i < nx - 1; i++)
+                int _n = nx - 2;
+                if (_n > 0)
                 {
-                    int k = j * nx + i;
-                    next[k] = u[k] + alpha * (u[k - 1] + u[k + 1] + u[k - nx] + u[k + nx] - 4 * u[k]);
+                    var _nextRow = next.Slice(j * nx + 1, _n);
+                    var _uRow = u.Slice(j * nx + 1, _n);
+                    var _uRow2 = u.Slice(j * nx, _n);
+                    var _uRow3 = u.Slice(j * nx + 2, _n);
+                    var _uRow4 = u.Slice(j * nx - nx + 1, _n);
+                    var _uRow5 = u.Slice(j * nx + nx + 1, _n);
+                    for (int _t = 0; _t < _n; _t++)
+                    {
+                        _nextRow[_t] = _uRow[_t] + alpha * (_uRow2[_t] + _uRow3[_t] + _uRow4[_t] + _uRow5[_t] - 4 * _uRow[_t]);
+                    }
                 }
             }
         }
@@ -47,13 +56,53 @@ namespace Snap
                 int _hi = ny - 1;
                 int _lo2 = 1;
                 int _hi2 = nx - 1;
-                // gather: uBar from the neighbouring iterations' contributions (and the interior's other contributions)
+                // gather: uBar from the neighbouring iterations' contributions
                 for (int _e = _lo - 1; _e < _hi + 1; _e++)
                 {
                     bool _inCore = _e >= _lo + 1 && _e < _hi - 1;
                     int _core = global::System.Math.Clamp(_inCore ? _lo2 + 1 : _hi2 + 1, _lo2 - 1, global::System.Math.Max(_lo2 - 1, _hi2 + 1));
                     int _core2 = global::System.Math.Clamp(_inCore ? _hi2 - 1 : _hi2 + 1, _core, global::System.Math.Max(_core, _hi2 + 1));
-                    for (int _e2 = _lo2 - 1; _e2 < _core; _e2++)
+                    int _n2 = _core2 - _core;
+                    if (_n2 > 0)
+                    {
+                        var _nextBarRow = nextBar.Slice((_e + 1) * nx + _core, _n2);
+                        var _nextBarRow2 = nextBar.Slice(_e * nx + 1 + _core, _n2);
+                        var _nextBarRow3 = nextBar.Slice(_e * nx + _core, _n2);
+                        var _nextBarRow4 = nextBar.Slice(_e * nx - 1 + _core, _n2);
+                        var _nextBarRow5 = nextBar.Slice((_e - 1) * nx + _core, _n2);
+                        var _uBarRow = uBar.Slice(_e * nx + _core, _n2);
+                        for (int _t4 = 0; _t4 < _n2; _t4++)
+                        {
+                            double _acc = 0.0;
+                            {
+                                double _t0 = _nextBarRow[_t4];
+                                double _t1 = _t0 * alpha;
+                                _acc += _t1;
+                            }
+                            {
+                                double _t0 = _nextBarRow2[_t4];
+                                double _t1 = _t0 * alpha;
+                                _acc += _t1;
+                            }
+                            {
+                                double _t0 = _nextBarRow3[_t4];
+                                double _t1 = _t0 * alpha;
+                                _acc += _t0 - _t1 * 4;
+                            }
+                            {
+                                double _t0 = _nextBarRow4[_t4];
+                                double _t1 = _t0 * alpha;
+                                _acc += _t1;
+                            }
+                            {
+                                double _t0 = _nextBarRow5[_t4];
+                                double _t1 = _t0 * alpha;
+                                _acc += _t1;
+                            }
+                            _uBarRow[_t4] += _acc;
+                        }
+                    }
+                    for (int _e2 = _core == _lo2 - 1 ? _core2 : _lo2 - 1; _e2 < _hi2 + 1; _e2 = _e2 + 1 == _core ? _core2 : _e2 + 1)
                     {
                         double _acc = 0.0;
                         bool _hit = false;
@@ -64,12 +113,9 @@ namespace Snap
                             {
                                 _hit = true;
                                 int k = j * nx + i;
-                                {
-                                    double _t0 = nextBar[k];
-                                    double _t1 = _t0 * alpha;
-                                    alphaAdj += _t0 * (u[k - 1] + u[k + 1] + u[k - nx] + u[k + nx] - 4 * u[k]);
-                                    _acc += _t1;
-                                }
+                                double _t0 = nextBar[k];
+                                double _t1 = _t0 * alpha;
+                                _acc += _t1;
                             }
                         }
                         {
@@ -79,79 +125,6 @@ namespace Snap
                             {
                                 _hit = true;
                                 int k = j * nx + i;
-                                {
-                                    double _t0 = nextBar[k];
-                                    double _t1 = _t0 * alpha;
-                                    _acc += _t1;
-                                }
-                            }
-                        }
-                        {
-                            int j = _e;
-                            int i = _e2;
-                            if (j >= _lo && j < _hi && (i >= _lo2 && i < _hi2))
-                            {
-                                _hit = true;
-                                int k = j * nx + i;
-                                {
-                                    double _t0 = nextBar[k];
-                                    double _t1 = _t0 * alpha;
-                                    _acc += _t0 - _t1 * 4;
-                                }
-                            }
-                        }
-                        {
-                            int j = _e;
-                            int i = _e2 - 1;
-                            if (j >= _lo && j < _hi && (i >= _lo2 && i < _hi2))
-                            {
-                                _hit = true;
-                                int k = j * nx + i;
-                                {
-                                    double _t0 = nextBar[k];
-                                    double _t1 = _t0 * alpha;
-                                    _acc += _t1;
-                                }
-                            }
-                        }
-                        {
-                            int j = _e - 1;
-                            int i = _e2;
-                            if (j >= _lo && j < _hi && (i >= _lo2 && i < _hi2))
-                            {
-                                _hit = true;
-                                int k = j * nx + i;
-                                {
-                                    double _t0 = nextBar[k];
-                                    double _t1 = _t0 * alpha;
-                                    _acc += _t1;
-                                }
-                            }
-                        }
-                        if (_hit)
-                        {
-                            uBar[_e * nx + _e2] += _acc;
-                        }
-                    }
-                    for (int _e2 = _core; _e2 < _core2; _e2++)
-                    {
-                        double _acc = 0.0;
-                        {
-                            int j = _e + 1;
-                            int i = _e2;
-                            int k = j * nx + i;
-                            {
-                                double _t0 = nextBar[k];
-                                double _t1 = _t0 * alpha;
-                                alphaAdj += _t0 * (u[k - 1] + u[k + 1] + u[k - nx] + u[k + nx] - 4 * u[k]);
-                                _acc += _t1;
-                            }
-                        }
-                        {
-                            int j = _e;
-                            int i = _e2 + 1;
-                            int k = j * nx + i;
-                            {
                                 double _t0 = nextBar[k];
                                 double _t1 = _t0 * alpha;
                                 _acc += _t1;
@@ -160,8 +133,10 @@ namespace Snap
                         {
                             int j = _e;
                             int i = _e2;
-                            int k = j * nx + i;
+                            if (j >= _lo && j < _hi && (i >= _lo2 && i < _hi2))
                             {
+                                _hit = true;
+                                int k = j * nx + i;
                                 double _t0 = nextBar[k];
                                 double _t1 = _t0 * alpha;
                                 _acc += _t0 - _t1 * 4;
@@ -170,8 +145,10 @@ namespace Snap
                         {
                             int j = _e;
                             int i = _e2 - 1;
-                            int k = j * nx + i;
+                            if (j >= _lo && j < _hi && (i >= _lo2 && i < _hi2))
                             {
+                                _hit = true;
+                                int k = j * nx + i;
                                 double _t0 = nextBar[k];
                                 double _t1 = _t0 * alpha;
                                 _acc += _t1;
@@ -180,88 +157,13 @@ namespace Snap
                         {
                             int j = _e - 1;
                             int i = _e2;
-                            int k = j * nx + i;
+                            if (j >= _lo && j < _hi && (i >= _lo2 && i < _hi2))
                             {
+                                _hit = true;
+                                int k = j * nx + i;
                                 double _t0 = nextBar[k];
                                 double _t1 = _t0 * alpha;
                                 _acc += _t1;
-                            }
-                        }
-                        uBar[_e * nx + _e2] += _acc;
-                    }
-                    for (int _e2 = _core2; _e2 < _hi2 + 1; _e2++)
-                    {
-                        double _acc = 0.0;
-                        bool _hit = false;
-                        {
-                            int j = _e + 1;
-                            int i = _e2;
-                            if (j >= _lo && j < _hi && (i >= _lo2 && i < _hi2))
-                            {
-                                _hit = true;
-                                int k = j * nx + i;
-                                {
-                                    double _t0 = nextBar[k];
-                                    double _t1 = _t0 * alpha;
-                                    alphaAdj += _t0 * (u[k - 1] + u[k + 1] + u[k - nx] + u[k + nx] - 4 * u[k]);
-                                    _acc += _t1;
-                                }
-                            }
-                        }
-                        {
-                            int j = _e;
-                            int i = _e2 + 1;
-                            if (j >= _lo && j < _hi && (i >= _lo2 && i < _hi2))
-                            {
-                                _hit = true;
-                                int k = j * nx + i;
-                                {
-                                    double _t0 = nextBar[k];
-                                    double _t1 = _t0 * alpha;
-                                    _acc += _t1;
-                                }
-                            }
-                        }
-                        {
-                            int j = _e;
-                            int i = _e2;
-                            if (j >= _lo && j < _hi && (i >= _lo2 && i < _hi2))
-                            {
-                                _hit = true;
-                                int k = j * nx + i;
-                                {
-                                    double _t0 = nextBar[k];
-                                    double _t1 = _t0 * alpha;
-                                    _acc += _t0 - _t1 * 4;
-                                }
-                            }
-                        }
-                        {
-                            int j = _e;
-                            int i = _e2 - 1;
-                            if (j >= _lo && j < _hi && (i >= _lo2 && i < _hi2))
-                            {
-                                _hit = true;
-                                int k = j * nx + i;
-                                {
-                                    double _t0 = nextBar[k];
-                                    double _t1 = _t0 * alpha;
-                                    _acc += _t1;
-                                }
-                            }
-                        }
-                        {
-                            int j = _e - 1;
-                            int i = _e2;
-                            if (j >= _lo && j < _hi && (i >= _lo2 && i < _hi2))
-                            {
-                                _hit = true;
-                                int k = j * nx + i;
-                                {
-                                    double _t0 = nextBar[k];
-                                    double _t1 = _t0 * alpha;
-                                    _acc += _t1;
-                                }
                             }
                         }
                         if (_hit)
@@ -270,14 +172,23 @@ namespace Snap
                         }
                     }
                 }
-                // the interior iterations: the writes the gathers read first
+                // the interior iterations: own elements and everything not gathered
                 for (int j = _hi - 1; j >= _lo; j--)
                 {
-                    for (int i = _hi2 - 1; i >= _lo2; i--)
+                    int _n3 = _hi2 - _lo2;
+                    if (_n3 > 0)
                     {
-                        int k = j * nx + i;
+                        var _nextBarRow6 = nextBar.Slice(j * nx + _lo2, _n3);
+                        var _uRow6 = u.Slice(j * nx - 1 + _lo2, _n3);
+                        var _uRow7 = u.Slice(j * nx + 1 + _lo2, _n3);
+                        var _uRow8 = u.Slice(j * nx - nx + _lo2, _n3);
+                        var _uRow9 = u.Slice(j * nx + nx + _lo2, _n3);
+                        var _uRow10 = u.Slice(j * nx + _lo2, _n3);
+                        for (int _t5 = _n3 - 1; _t5 >= 0; _t5--)
                         {
-                            nextBar[k] = 0.0;
+                            double _t0 = _nextBarRow6[_t5];
+                            _nextBarRow6[_t5] = 0.0;
+                            alphaAdj += _t0 * (_uRow6[_t5] + _uRow7[_t5] + _uRow8[_t5] + _uRow9[_t5] - 4 * _uRow10[_t5]);
                         }
                     }
                 }
