@@ -48,6 +48,8 @@ public static class Compare
         bool Want(string group) => groups is null || groups.Contains(group);
         // mosaic takes minutes (rollouts of up to 1000 steps): only when named.
         if (groups?.Contains("mosaic") == true) MosaicCost.Run(r);
+        // Issue 12 part 2: the physics steps at 1 and at --threads threads (minutes at 512²): only when named.
+        if (groups?.Contains("threads") == true) ThreadScaling.Run(r, Parallelism.MaxThreads);
         // ---- physics (issue 4): the smoke step (same setup as benchmarks/torch/physics.py: a smoke block, at rest)
         foreach (int sn in Want("smoke") ? new[] { 128, 512 } : [])
         {
@@ -258,7 +260,7 @@ public static class Compare
         sb.AppendLine();
         sb.AppendLine("| case | DiffGen | PyTorch | PyTorch / DiffGen |");
         sb.AppendLine("|---|---:|---:|---:|");
-        foreach (var key in d.Keys.Where(k => !k.EndsWith(".parameters") && !k.EndsWith(".bytes") && !k.StartsWith("copy")))
+        foreach (var key in d.Keys.Where(k => !k.EndsWith(".parameters") && !k.EndsWith(".bytes") && !k.EndsWith(".serial") && !k.StartsWith("copy")))
         {
             string torch = t != null && t.TryGetValue(key, out var tv) ? Us(tv) : "–";
             string ratio = t != null && t.TryGetValue(key, out var tv2) ? F2(tv2 / d[key]) : "–";
@@ -297,6 +299,7 @@ public static class Compare
         }
         if (d.TryGetValue("resnet.parameters", out var resnetParameters))
             sb.AppendLine($"| ResNet parameters | {resnetParameters:F0} | ~47k |");
+        ThreadScaling.Report(sb, d, threads);
         return sb.ToString();
     }
 }

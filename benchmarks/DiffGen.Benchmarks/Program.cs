@@ -7,7 +7,7 @@ public static class Program
     /// <summary>
     /// `--generator-edits [n] [repository]`: the generator's time per edit over the physics kernels (see GeneratorEditBenchmarks).
     /// `--compare [--threads N] [--only groups]`: the side-by-side table with PyTorch (one run; `--only`
-    /// limits it to groups: smoke, burgers_opt, generator, mlp, resnet, burgers2d, sol, and mosaic, which runs only when named); `--compare-sol` is
+    /// limits it to groups: smoke, burgers_opt, generator, mlp, resnet, burgers2d, sol, and mosaic and threads, which run only when named); `--compare-sol` is
     /// `--compare --only sol`; `--stencil [rounds]`: the stencil's primal and its generated and hand-written
     /// pullbacks, interleaved (StencilReverse); anything else goes to BenchmarkDotNet (e.g. `--filter *Burgers*`).
     /// </summary>

@@ -39,7 +39,7 @@ public static partial class Advect2D
     /// Semi-Lagrangian advection of a cell-centred scalar <paramref name="q"/> (boundary <paramref name="qBoundary"/>)
     /// by the MAC velocity (u, v) on <paramref name="grid"/> (Euler backtrace).
     /// </summary>
-    [Differentiable]
+    [Differentiable, DataParallel]
     public static void SemiLagrangian(ReadOnlySpan<double> q, ReadOnlySpan<double> u, ReadOnlySpan<double> v, Span<double> result, StaggeredGrid2D grid, Boundary2D qBoundary, double dt)
     {
         Advection.SemiLagrangianScalar2D(q, u, v, result, grid.Nx, grid.Ny, grid.Dx, grid.Dy, dt, qBoundary.XLoCode, qBoundary.XHiCode, qBoundary.YLoCode, qBoundary.YHiCode,
@@ -47,21 +47,21 @@ public static partial class Advect2D
     }
 
     /// <summary>Semi-Lagrangian advection of a cell-centred scalar by a cell-centred velocity (cu, cv), all on <paramref name="grid"/> (Euler backtrace).</summary>
-    [Differentiable]
+    [Differentiable, DataParallel]
     public static void SemiLagrangianCentered(ReadOnlySpan<double> q, ReadOnlySpan<double> cu, ReadOnlySpan<double> cv, Span<double> result, Grid2D grid, double dt)
     {
         Advection.SemiLagrangianCentered2D(q, cu, cv, result, grid.Nx, grid.Ny, grid.Dx, grid.Dy, dt, grid.Boundary.XLoCode, grid.Boundary.XHiCode, grid.Boundary.YLoCode, grid.Boundary.YHiCode, 0);
     }
 
     /// <summary>Semi-Lagrangian self-advection of a MAC velocity (Euler backtrace from every face); the result goes to (uOut, vOut).</summary>
-    [Differentiable]
+    [Differentiable, DataParallel]
     public static void SelfAdvect(ReadOnlySpan<double> u, ReadOnlySpan<double> v, Span<double> uOut, Span<double> vOut, StaggeredGrid2D grid, double dt)
     {
         Advection.SemiLagrangianVelocity2D(u, v, uOut, vOut, grid.Nx, grid.Ny, grid.Dx, grid.Dy, dt, grid.Boundary.XLoCode, grid.Boundary.XHiCode, grid.Boundary.YLoCode, grid.Boundary.YHiCode, 0);
     }
 
     /// <summary>Semi-Lagrangian self-advection of a cell-centred velocity (2D Burgers); both components along one backtrace.</summary>
-    [Differentiable]
+    [Differentiable, DataParallel]
     public static void SelfAdvectCentered(ReadOnlySpan<double> cu, ReadOnlySpan<double> cv, Span<double> uOut, Span<double> vOut, Grid2D grid, double dt)
     {
         Advection.SemiLagrangianCenteredSelf2D(cu, cv, uOut, vOut, grid.Nx, grid.Ny, grid.Dx, grid.Dy, dt, grid.Boundary.XLoCode, grid.Boundary.XHiCode, grid.Boundary.YLoCode, grid.Boundary.YHiCode, 0);
@@ -71,7 +71,7 @@ public static partial class Advect2D
     /// MacCormack advection of a cell-centred scalar <paramref name="q"/> (boundary <paramref name="qBoundary"/>)
     /// by the MAC velocity (u, v) on <paramref name="grid"/>, clamped (see <see cref="Advection.MacCormackScalar2D"/>).
     /// </summary>
-    [Differentiable]
+    [Differentiable, DataParallel]
     public static void MacCormack(ReadOnlySpan<double> q, ReadOnlySpan<double> u, ReadOnlySpan<double> v, Span<double> result, StaggeredGrid2D grid, Boundary2D qBoundary, double dt)
     {
         Advection.MacCormackScalar2D(q, u, v, result, grid.Nx, grid.Ny, grid.Dx, grid.Dy, dt, qBoundary.XLoCode, qBoundary.XHiCode, qBoundary.YLoCode, qBoundary.YHiCode,
@@ -89,7 +89,7 @@ public static partial class Advect3D
     /// Semi-Lagrangian advection of a 3D cell-centred scalar <paramref name="q"/> (boundary <paramref name="qBoundary"/>)
     /// by the MAC velocity (u, v, w) on <paramref name="grid"/>, Euler backtrace.
     /// </summary>
-    [Differentiable]
+    [Differentiable, DataParallel]
     public static void SemiLagrangian(ReadOnlySpan<double> q, ReadOnlySpan<double> u, ReadOnlySpan<double> v, ReadOnlySpan<double> w, Span<double> result,
         StaggeredGrid3D grid, Boundary3D qBoundary, double dt)
     {
@@ -108,7 +108,7 @@ public static partial class Advect3D
     /// Semi-Lagrangian self-advection of a 3D MAC velocity on <paramref name="grid"/> (Euler backtrace from every
     /// face, each component sampled on its own faces); the result goes to (uOut, vOut, wOut).
     /// </summary>
-    [Differentiable]
+    [Differentiable, DataParallel]
     public static void SelfAdvect(ReadOnlySpan<double> u, ReadOnlySpan<double> v, ReadOnlySpan<double> w, Span<double> uOut, Span<double> vOut, Span<double> wOut,
         StaggeredGrid3D grid, double dt)
     {
@@ -148,7 +148,7 @@ public static partial class Advect3D
     /// <c>fwd + (q - bwd) / 2</c> clamped to the range of the eight values the forward step interpolated (as
     /// <see cref="Advection.MacCormackScalar2D"/>).
     /// </summary>
-    [Differentiable]
+    [Differentiable, DataParallel]
     public static void MacCormack(ReadOnlySpan<double> q, ReadOnlySpan<double> u, ReadOnlySpan<double> v, ReadOnlySpan<double> w, Span<double> result,
         StaggeredGrid3D grid, Boundary3D qBoundary, double dt)
     {
@@ -168,24 +168,25 @@ public static partial class Advect3D
         double cx = dt / grid.Dx;
         double cy = dt / grid.Dy;
         double cz = dt / grid.Dz;
-        for (int l = 0; l < nz; l++)
+        // Rows (l, j) in one loop: the generator proves two-level nests independent (out[r * w + i]), not three-level ones.
+        int rows = nz * ny;
+        for (int r = 0; r < rows; r++)
         {
-            for (int j = 0; j < ny; j++)
+            for (int i = 0; i < nx; i++)
             {
-                for (int i = 0; i < nx; i++)
-                {
-                    int k = (l * ny + j) * nx + i;
-                    double ui = 0.5 * (u[(l * ny + j) * (nx + 1) + i] + u[(l * ny + j) * (nx + 1) + i + 1]);
-                    double vi = 0.5 * (v[(l * (ny + 1) + j) * nx + i] + v[(l * (ny + 1) + j + 1) * nx + i]);
-                    double wi = 0.5 * (w[k] + w[k + nx * ny]);
-                    double bx = i - cx * ui;
-                    double by = j - cy * vi;
-                    double bz = l - cz * wi;
-                    double lo = Interpolation.CornerExtreme3D(q, nx, ny, nz, nx, ny, nz, bx, by, bz, qxLo, qxHi, qyLo, qyHi, qzLo, qzHi, false);
-                    double hi = Interpolation.CornerExtreme3D(q, nx, ny, nz, nx, ny, nz, bx, by, bz, qxLo, qxHi, qyLo, qyHi, qzLo, qzHi, true);
-                    double corrected = fwd[k] + 0.5 * (q[k] - bwd[k]);
-                    result[k] = Math.Clamp(corrected, lo, hi);
-                }
+                int j = r % ny;
+                int l = r / ny;
+                int k = r * nx + i;
+                double ui = 0.5 * (u[r * (nx + 1) + i] + u[r * (nx + 1) + i + 1]);
+                double vi = 0.5 * (v[(l * (ny + 1) + j) * nx + i] + v[(l * (ny + 1) + j + 1) * nx + i]);
+                double wi = 0.5 * (w[k] + w[k + nx * ny]);
+                double bx = i - cx * ui;
+                double by = j - cy * vi;
+                double bz = l - cz * wi;
+                double lo = Interpolation.CornerExtreme3D(q, nx, ny, nz, nx, ny, nz, bx, by, bz, qxLo, qxHi, qyLo, qyHi, qzLo, qzHi, false);
+                double hi = Interpolation.CornerExtreme3D(q, nx, ny, nz, nx, ny, nz, bx, by, bz, qxLo, qxHi, qyLo, qyHi, qzLo, qzHi, true);
+                double corrected = fwd[k] + 0.5 * (q[k] - bwd[k]);
+                result[k] = Math.Clamp(corrected, lo, hi);
             }
         }
     }

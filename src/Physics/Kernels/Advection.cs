@@ -259,7 +259,7 @@ public static partial class Advection
     /// Semi-Lagrangian advection of a cell-centred scalar <paramref name="q"/> (nx x ny, codes q*) by a
     /// MAC velocity (u, v; codes v*).
     /// </summary>
-    [Differentiable]
+    [Differentiable, DataParallel]
     public static void SemiLagrangianScalar2D(ReadOnlySpan<double> q, ReadOnlySpan<double> u, ReadOnlySpan<double> v, Span<double> result, int nx, int ny, double dx, double dy, double dt,
         int qxLo, int qxHi, int qyLo, int qyHi, int vxLo, int vxHi, int vyLo, int vyHi, int rk2)
     {
@@ -273,7 +273,7 @@ public static partial class Advection
     /// Semi-Lagrangian self-advection of a MAC velocity (u: (nx+1) x ny, v: nx x (ny+1)) with
     /// velocity codes per side; the result is written to (uOut, vOut).
     /// </summary>
-    [Differentiable]
+    [Differentiable, DataParallel]
     public static void SemiLagrangianVelocity2D(ReadOnlySpan<double> u, ReadOnlySpan<double> v, Span<double> uOut, Span<double> vOut, int nx, int ny, double dx, double dy, double dt,
         int xLo, int xHi, int yLo, int yHi, int rk2)
     {
@@ -293,7 +293,7 @@ public static partial class Advection
     /// semi-Lagrangian step, the error-corrected value <c>fwd + (q - bwd) / 2</c>, clamped to the range
     /// of the four values the forward step interpolated (which keeps it free of new extrema).
     /// </summary>
-    [Differentiable]
+    [Differentiable, DataParallel]
     public static void MacCormackScalar2D(ReadOnlySpan<double> q, ReadOnlySpan<double> u, ReadOnlySpan<double> v, Span<double> result, int nx, int ny, double dx, double dy, double dt,
         int qxLo, int qxHi, int qyLo, int qyHi, int vxLo, int vxHi, int vyLo, int vyHi)
     {

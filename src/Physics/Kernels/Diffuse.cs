@@ -28,14 +28,14 @@ public static partial class Diffuse1D
 public static partial class Diffuse2D
 {
     /// <summary>Explicit diffusion of a 2D cell field in <paramref name="substeps"/> forward-Euler substeps.</summary>
-    [Differentiable]
+    [Differentiable, DataParallel]
     public static void Explicit(ReadOnlySpan<double> q, Span<double> result, Grid2D grid, double nu, double dt, int substeps)
     {
         Diffusion.Explicit2D(q, result, grid.Nx, grid.Ny, grid.Nx, grid.Ny, nu, dt, grid.Dx, grid.Dy, substeps, grid.Boundary.XLoCode, grid.Boundary.XHiCode, grid.Boundary.YLoCode, grid.Boundary.YHiCode);
     }
 
     /// <summary>Explicit diffusion of both components of a MAC velocity, each on its own faces, into (uOut, vOut).</summary>
-    [Differentiable]
+    [Differentiable, DataParallel]
     public static void ExplicitVelocity(ReadOnlySpan<double> u, ReadOnlySpan<double> v, Span<double> uOut, Span<double> vOut, StaggeredGrid2D grid, double nu, double dt, int substeps)
     {
         Diffusion.Explicit2D(u, uOut, grid.Nx + 1, grid.Ny, grid.Nx, grid.Ny, nu, dt, grid.Dx, grid.Dy, substeps, grid.Boundary.XLoCode, grid.Boundary.XHiCode, grid.Boundary.YLoCode, grid.Boundary.YHiCode);
@@ -56,7 +56,7 @@ public static partial class Diffuse2D
 public static partial class Diffuse3D
 {
     /// <summary>Explicit diffusion of a 3D cell field on <paramref name="grid"/> in <paramref name="substeps"/> forward-Euler substeps.</summary>
-    [Differentiable]
+    [Differentiable, DataParallel]
     public static void Explicit(ReadOnlySpan<double> q, Span<double> result, Grid3D grid, double nu, double dt, int substeps)
     {
         Diffusion.ExplicitNodes3D(q, result, grid.Nx, grid.Ny, grid.Nz, grid.Nx, grid.Ny, grid.Nz, nu, dt, grid.Dx, grid.Dy, grid.Dz, substeps,
@@ -64,7 +64,7 @@ public static partial class Diffuse3D
     }
 
     /// <summary>Explicit diffusion of the three components of a 3D MAC velocity on <paramref name="grid"/>, each on its own faces.</summary>
-    [Differentiable]
+    [Differentiable, DataParallel]
     public static void ExplicitVelocity(ReadOnlySpan<double> u, ReadOnlySpan<double> v, ReadOnlySpan<double> w, Span<double> uOut, Span<double> vOut, Span<double> wOut,
         StaggeredGrid3D grid, double nu, double dt, int substeps)
     {

@@ -96,7 +96,7 @@ public static partial class Diffusion
     /// Explicit 2D diffusion of a node array (cell centres or one MAC component, see <see cref="Operators"/>)
     /// in <paramref name="substeps"/> equal substeps.
     /// </summary>
-    [Differentiable]
+    [Differentiable, DataParallel]
     public static void Explicit2D(ReadOnlySpan<double> q, Span<double> result, int w, int h, int px, int py, double nu, double dt, double dx, double dy, int substeps, int xLo, int xHi, int yLo, int yHi)
     {
         // Two calls and no loop here: the pullback runs each as its split halves, and only the several-substep
@@ -113,7 +113,7 @@ public static partial class Diffusion
     }
 
     /// <summary><see cref="Explicit2D"/> with two or more substeps, through a scratch array.</summary>
-    [Differentiable]
+    [Differentiable, DataParallel]
     public static void ExplicitSubsteps2D(ReadOnlySpan<double> q, Span<double> result, int w, int h, int px, int py, double nu, double dt, double dx, double dy, int substeps, int xLo, int xHi, int yLo, int yHi)
     {
         double hs = dt / substeps;

@@ -9,7 +9,7 @@ namespace DiffGen.Physics;
 public static partial class Fluid2D
 {
     /// <summary>The divergence of a MAC velocity at the cell centres of <paramref name="grid"/>.</summary>
-    [Differentiable]
+    [Differentiable, DataParallel]
     public static void Divergence(ReadOnlySpan<double> u, ReadOnlySpan<double> v, Span<double> div, StaggeredGrid2D grid)
     {
         Operators.DivergenceStaggered(u, v, div, grid.Nx, grid.Ny, grid.Dx, grid.Dy);
@@ -20,7 +20,7 @@ public static partial class Fluid2D
     /// projected velocity to (uOut, vOut) and the pressure to <paramref name="p"/>; <paramref name="solid"/> (1 = obstacle
     /// cell) may be empty. The solve's derivative is its implicit adjoint.
     /// </summary>
-    [Differentiable]
+    [Differentiable, DataParallel]
     public static void Project(ReadOnlySpan<double> u, ReadOnlySpan<double> v, Span<double> uOut, Span<double> vOut, Span<double> p, ReadOnlySpan<int> solid,
         StaggeredGrid2D grid, [NoDiff] double tolerance, int maxIterations)
     {
@@ -28,14 +28,14 @@ public static partial class Fluid2D
     }
 
     /// <summary>Zeroes the normal velocity on the closed-wall sides (<see cref="BoundaryKind.Zero"/>) of <paramref name="grid"/>.</summary>
-    [Differentiable]
+    [Differentiable, DataParallel]
     public static void ApplyWalls(Span<double> u, Span<double> v, StaggeredGrid2D grid)
     {
         Fluids.ApplyWalls(u, v, grid.Nx, grid.Ny, grid.Boundary.XLoCode, grid.Boundary.XHiCode, grid.Boundary.YLoCode, grid.Boundary.YHiCode);
     }
 
     /// <summary>Zeroes every face that touches a solid cell of <paramref name="solid"/> (1 = solid; may be empty).</summary>
-    [Differentiable]
+    [Differentiable, DataParallel]
     public static void ApplyObstacle(Span<double> u, Span<double> v, ReadOnlySpan<int> solid, StaggeredGrid2D grid)
     {
         Fluids.ApplyObstacle(u, v, solid, grid.Nx, grid.Ny);
@@ -45,7 +45,7 @@ public static partial class Fluid2D
     /// Boussinesq buoyancy along +y: adds <c>scale * density</c>, sampled at the y-faces (the density's boundary is
     /// <paramref name="densityBoundary"/>), to v. Pass <c>scale = dt * buoyancyFactor</c>.
     /// </summary>
-    [Differentiable]
+    [Differentiable, DataParallel]
     public static void AddBuoyancy(ReadOnlySpan<double> density, Span<double> v, StaggeredGrid2D grid, Boundary2D densityBoundary, double scale)
     {
         Fluids.AddBuoyancy(density, v, grid.Nx, grid.Ny, scale, densityBoundary.XLoCode, densityBoundary.XHiCode, densityBoundary.YLoCode, densityBoundary.YHiCode);
@@ -71,7 +71,7 @@ public static partial class Fluid2D
 public static partial class Fluid3D
 {
     /// <summary>The divergence of a 3D MAC velocity at the cell centres of <paramref name="grid"/>.</summary>
-    [Differentiable]
+    [Differentiable, DataParallel]
     public static void Divergence(ReadOnlySpan<double> u, ReadOnlySpan<double> v, ReadOnlySpan<double> w, Span<double> div, StaggeredGrid3D grid)
     {
         int nx = grid.Nx;
@@ -80,17 +80,18 @@ public static partial class Fluid3D
         double dx = grid.Dx;
         double dy = grid.Dy;
         double dz = grid.Dz;
-        for (int l = 0; l < nz; l++)
+        // Rows (l, j) in one loop: the generator proves two-level nests independent (out[r * w + i]), not three-level ones.
+        int rows = nz * ny;
+        for (int r = 0; r < rows; r++)
         {
-            for (int j = 0; j < ny; j++)
+            for (int i = 0; i < nx; i++)
             {
-                for (int i = 0; i < nx; i++)
-                {
-                    int k = (l * ny + j) * nx + i;
-                    int fu = (l * ny + j) * (nx + 1) + i;
-                    int fv = (l * (ny + 1) + j) * nx + i;
-                    div[k] = (u[fu + 1] - u[fu]) / dx + (v[fv + nx] - v[fv]) / dy + (w[k + nx * ny] - w[k]) / dz;
-                }
+                int j = r % ny;
+                int l = r / ny;
+                int k = r * nx + i;
+                int fu = r * (nx + 1) + i;
+                int fv = (l * (ny + 1) + j) * nx + i;
+                div[k] = (u[fu + 1] - u[fu]) / dx + (v[fv + nx] - v[fv]) / dy + (w[k + nx * ny] - w[k]) / dz;
             }
         }
     }
@@ -100,7 +101,7 @@ public static partial class Fluid3D
     /// on an open side where p = 0 on the face); faces on closed walls or touching a solid cell keep their value
     /// (as <see cref="Pressure.SubtractGradient"/>).
     /// </summary>
-    [Differentiable]
+    [Differentiable, DataParallel]
     public static void SubtractGradient(ReadOnlySpan<double> u, ReadOnlySpan<double> v, ReadOnlySpan<double> w, ReadOnlySpan<double> p, Span<double> uOut, Span<double> vOut, Span<double> wOut,
         ReadOnlySpan<int> solid, StaggeredGrid3D grid)
     {
@@ -171,7 +172,7 @@ public static partial class Fluid3D
     /// (the 2D solve's multigrid-preconditioned CG and implicit adjoint), gradient subtraction. Writes the projected
     /// velocity to (uOut, vOut, wOut) and the pressure to <paramref name="p"/>; <paramref name="solid"/> may be empty.
     /// </summary>
-    [Differentiable]
+    [Differentiable, DataParallel]
     public static void Project(ReadOnlySpan<double> u, ReadOnlySpan<double> v, ReadOnlySpan<double> w, Span<double> uOut, Span<double> vOut, Span<double> wOut, Span<double> p, ReadOnlySpan<int> solid,
         StaggeredGrid3D grid, [NoDiff] double tolerance, int maxIterations)
     {
@@ -182,7 +183,7 @@ public static partial class Fluid3D
     }
 
     /// <summary>Zeroes the normal velocity on the closed-wall sides (<see cref="BoundaryKind.Zero"/>) of a 3D <paramref name="grid"/>.</summary>
-    [Differentiable]
+    [Differentiable, DataParallel]
     public static void ApplyWalls(Span<double> u, Span<double> v, Span<double> w, StaggeredGrid3D grid)
     {
         int nx = grid.Nx;
@@ -218,7 +219,7 @@ public static partial class Fluid3D
     }
 
     /// <summary>Zeroes every face of a 3D MAC velocity that touches a solid cell (<c>solid[k] != 0</c>; may be empty).</summary>
-    [Differentiable]
+    [Differentiable, DataParallel]
     public static void ApplyObstacle(Span<double> u, Span<double> v, Span<double> w, ReadOnlySpan<int> solid, StaggeredGrid3D grid)
     {
         if (solid.Length == 0) { return; }
@@ -250,7 +251,7 @@ public static partial class Fluid3D
     /// 3D Boussinesq buoyancy along +y: adds <c>scale * density</c>, sampled at the y-faces (the density's boundary is
     /// <paramref name="densityBoundary"/>), to v. Pass <c>scale = dt * buoyancyFactor</c>.
     /// </summary>
-    [Differentiable]
+    [Differentiable, DataParallel]
     public static void AddBuoyancy(ReadOnlySpan<double> density, Span<double> v, StaggeredGrid3D grid, Boundary3D densityBoundary, double scale)
     {
         int nx = grid.Nx;
@@ -262,10 +263,17 @@ public static partial class Fluid3D
         int yHi = densityBoundary.YHiCode;
         int zLo = densityBoundary.ZLoCode;
         int zHi = densityBoundary.ZHiCode;
-        for (int l = 0; l < nz; l++)
-            for (int j = 0; j <= ny; j++)
-                for (int i = 0; i < nx; i++)
-                    v[(l * (ny + 1) + j) * nx + i] += scale * Interpolation.Sample3D(density, nx, ny, nz, nx, ny, nz, i, j - 0.5, l, xLo, xHi, yLo, yHi, zLo, zHi);
+        // Rows (l, j) in one loop: the generator proves two-level nests independent (out[r * w + i]), not three-level ones.
+        int rows = nz * (ny + 1);
+        for (int r = 0; r < rows; r++)
+        {
+            for (int i = 0; i < nx; i++)
+            {
+                int j = r % (ny + 1);
+                int l = r / (ny + 1);
+                v[r * nx + i] += scale * Interpolation.Sample3D(density, nx, ny, nz, nx, ny, nz, i, j - 0.5, l, xLo, xHi, yLo, yHi, zLo, zHi);
+            }
+        }
     }
 
     /// <summary>

@@ -8,7 +8,7 @@ namespace DiffGen.Physics;
 public static partial class Fluids
 {
     /// <summary>Sets the normal velocity on closed-wall sides (code <see cref="Bc.Zero"/>) to zero.</summary>
-    [Differentiable]
+    [Differentiable, DataParallel]
     public static void ApplyWalls(Span<double> u, Span<double> v, int nx, int ny, int xLo, int xHi, int yLo, int yHi)
     {
         for (int j = 0; j < ny; j++)
@@ -24,7 +24,7 @@ public static partial class Fluids
     }
 
     /// <summary>Zeroes every face that touches a solid cell (<c>solid[j*nx+i] != 0</c>).</summary>
-    [Differentiable]
+    [Differentiable, DataParallel]
     public static void ApplyObstacle(Span<double> u, Span<double> v, ReadOnlySpan<int> solid, int nx, int ny)
     {
         if (solid.Length == 0) { return; }
@@ -48,12 +48,15 @@ public static partial class Fluids
     /// <c>u = (1 - mu) u + mu * uValue</c>, <c>v = (1 - mv) v + mv * vValue</c>, with face masks mu, mv in [0, 1].
     /// The masks are constants (<c>[NoDiff]</c>: no adjoint).
     /// </summary>
-    [Differentiable]
+    [Differentiable, DataParallel]
     public static void ApplyInflow(Span<double> u, Span<double> v, [NoDiff] ReadOnlySpan<double> uMask, [NoDiff] ReadOnlySpan<double> vMask, double uValue, double vValue)
     {
-        for (int k = 0; k < u.Length; k++)
+        // The bounds in locals: a span's Length in the loop condition keeps the loop serial (DG0303).
+        int nu = u.Length;
+        int nv = v.Length;
+        for (int k = 0; k < nu; k++)
             u[k] = (1 - uMask[k]) * u[k] + uMask[k] * uValue;
-        for (int k = 0; k < v.Length; k++)
+        for (int k = 0; k < nv; k++)
             v[k] = (1 - vMask[k]) * v[k] + vMask[k] * vValue;
     }
 
@@ -61,7 +64,7 @@ public static partial class Fluids
     /// Boussinesq buoyancy: adds <c>scale * density</c> (sampled at the y-faces, outside values by the
     /// density codes) to v. Pass <c>scale = dt * buoyancyFactor</c>.
     /// </summary>
-    [Differentiable]
+    [Differentiable, DataParallel]
     public static void AddBuoyancy(ReadOnlySpan<double> density, Span<double> v, int nx, int ny, double scale, int xLo, int xHi, int yLo, int yHi)
     {
         for (int j = 0; j <= ny; j++)

@@ -1,3 +1,5 @@
+using DiffGen.CompilerServices;
+
 namespace DiffGen.Physics;
 
 /// <summary>
@@ -49,9 +51,8 @@ internal sealed class Multigrid
         int dirs = neighbours.Length;
         var fine = new Level(nx, ny, nz, dirs);
         diag.CopyTo(fine.Diag);
-        for (int d = 0; d < dirs; d++)
-            for (int k = 0; k < fine.N; k++)
-                if (neighbours[d][k] >= 0 && fine.Diag[k] > 0) { fine.Nb[d][k] = neighbours[d][k]; fine.C[d][k] = coefficients[d]; }
+        var couple = new FineCouplings { Fine = fine, Neighbours = neighbours, Coefficients = coefficients };
+        Threads.For(fine.N, dirs, ref couple);
         _levels.Add(fine);
         while (_levels[^1].N > CoarsestCells && (_levels[^1].Nx > 1 || _levels[^1].Ny > 1 || _levels[^1].Nz > 1))
             _levels.Add(Coarsen(_levels[^1]));
@@ -65,36 +66,91 @@ internal sealed class Multigrid
         int cx = (f.Nx + 1) / 2, cy = (f.Ny + 1) / 2, cz = (f.Nz + 1) / 2;
         var c = new Level(cx, cy, cz, f.Dirs);
         f.Agg = new int[f.N];
-        for (int l = 0; l < f.Nz; l++)
-            for (int j = 0; j < f.Ny; j++)
-                for (int i = 0; i < f.Nx; i++) f.Agg[(l * f.Ny + j) * f.Nx + i] = ((l / 2) * cy + j / 2) * cx + i / 2;
-        var scale = new double[c.N];
-        for (int k = 0; k < f.N; k++)
+        var aggregate = new Aggregation { Fine = f, Coarse = c };
+        Threads.For(f.Ny * f.Nz, f.Nx, ref aggregate);
+        var galerkin = new Galerkin { Fine = f, Coarse = c };
+        Threads.For(cy * cz, 4L * f.Dirs * cx, ref galerkin);
+        return c;
+    }
+
+    /// <summary>The fine level's couplings: direction d's neighbour and coefficient where both cells are active.</summary>
+    private struct FineCouplings : IParallelBody
+    {
+        public Level Fine;
+        public int[][] Neighbours;
+        public double[] Coefficients;
+
+        public readonly void Run(int chunk, int from, int to)
         {
-            if (f.Diag[k] <= 0) continue;
-            int K = f.Agg[k];
-            c.Diag[K] += f.Diag[k];
-            scale[K] += f.Diag[k];
-            for (int d = 0; d < f.Dirs; d++)
+            for (int d = 0; d < Fine.Dirs; d++)
+                for (int k = from; k < to; k++)
+                    if (Neighbours[d][k] >= 0 && Fine.Diag[k] > 0) { Fine.Nb[d][k] = Neighbours[d][k]; Fine.C[d][k] = Coefficients[d]; }
+        }
+    }
+
+    /// <summary>The aggregate of each fine cell, fine rows (j, l) [from, to).</summary>
+    private struct Aggregation : IParallelBody
+    {
+        public Level Fine, Coarse;
+
+        public readonly void Run(int chunk, int from, int to)
+        {
+            Level f = Fine, c = Coarse;
+            for (int row = from; row < to; row++)
             {
-                int nb = f.Nb[d][k];
-                if (nb < 0) continue;
-                int L = f.Agg[nb];
-                // A coupling inside the aggregate cancels part of the diagonal; one across its side couples the
-                // aggregate to the neighbouring one in the same direction (also across a periodic seam).
-                if (L == K) c.Diag[K] -= f.C[d][k];
-                else { c.Nb[d][K] = L; c.C[d][K] += f.C[d][k]; }
+                int j = row % f.Ny, l = row / f.Ny;
+                for (int i = 0; i < f.Nx; i++) f.Agg[row * f.Nx + i] = ((l / 2) * c.Ny + j / 2) * c.Nx + i / 2;
             }
         }
-        // An aggregate whose cells couple only among themselves (an enclosed pocket of a singular problem)
-        // has a zero diagonal up to round-off; it stays out, rather than dividing by the round-off.
-        for (int K = 0; K < c.N; K++)
+    }
+
+    /// <summary>
+    /// The Galerkin coarse operator, gathered per coarse cell (coarse rows (j, l) [from, to)): each aggregate
+    /// visits its fine cells in increasing fine index, the order in which a scatter over the fine cells added
+    /// into it, so the coefficients are the same bits whatever the thread count.
+    /// </summary>
+    private struct Galerkin : IParallelBody
+    {
+        public Level Fine, Coarse;
+
+        public readonly void Run(int chunk, int from, int to)
         {
-            bool coupled = false;
-            for (int d = 0; d < c.Dirs; d++) coupled |= c.Nb[d][K] >= 0;
-            if (!coupled && c.Diag[K] <= 1e-10 * scale[K]) c.Diag[K] = 0;
+            Level f = Fine, c = Coarse;
+            for (int row = from; row < to; row++)
+            {
+                int cj = row % c.Ny, cl = row / c.Ny;
+                int l1 = Math.Min(2 * cl + 2, f.Nz), j1 = Math.Min(2 * cj + 2, f.Ny);
+                for (int ci = 0; ci < c.Nx; ci++)
+                {
+                    int K = row * c.Nx + ci, i1 = Math.Min(2 * ci + 2, f.Nx);
+                    double scale = 0;
+                    for (int l = 2 * cl; l < l1; l++)
+                        for (int j = 2 * cj; j < j1; j++)
+                            for (int i = 2 * ci; i < i1; i++)
+                            {
+                                int k = (l * f.Ny + j) * f.Nx + i;
+                                if (f.Diag[k] <= 0) continue;
+                                c.Diag[K] += f.Diag[k];
+                                scale += f.Diag[k];
+                                for (int d = 0; d < f.Dirs; d++)
+                                {
+                                    int nb = f.Nb[d][k];
+                                    if (nb < 0) continue;
+                                    int L = f.Agg[nb];
+                                    // A coupling inside the aggregate cancels part of the diagonal; one across its side couples the
+                                    // aggregate to the neighbouring one in the same direction (also across a periodic seam).
+                                    if (L == K) c.Diag[K] -= f.C[d][k];
+                                    else { c.Nb[d][K] = L; c.C[d][K] += f.C[d][k]; }
+                                }
+                            }
+                    // An aggregate whose cells couple only among themselves (an enclosed pocket of a singular problem)
+                    // has a zero diagonal up to round-off; it stays out, rather than dividing by the round-off.
+                    bool coupled = false;
+                    for (int d = 0; d < c.Dirs; d++) coupled |= c.Nb[d][K] >= 0;
+                    if (!coupled && c.Diag[K] <= 1e-10 * scale) c.Diag[K] = 0;
+                }
+            }
         }
-        return c;
     }
 
     /// <summary>z = M⁻¹ r: one V-cycle from zero.</summary>
@@ -105,38 +161,46 @@ internal sealed class Multigrid
         _levels[0].Z.AsSpan().CopyTo(z);
     }
 
+    // Every pass over a level below but the coarsest's Gauss-Seidel is element-wise (or, the restriction, a
+    // gather per coarse cell), so it runs on threads (Threads) with the same bits at every thread count.
     private void Cycle(int l)
     {
         var lv = _levels[l];
-        double[] r = lv.R, z = lv.Z, t = lv.T, dg = lv.Diag;
+        double[] z = lv.Z;
         if (l == _levels.Count - 1)
         {
             Array.Clear(z);
             for (int s = 0; s < CoarsestSweeps; s++) { GaussSeidel(lv, forward: true); GaussSeidel(lv, forward: false); }
             return;
         }
-        for (int k = 0; k < lv.N; k++) z[k] = dg[k] > 0 ? Omega * r[k] / dg[k] : 0;
+        var pass = new Pass { Lv = lv, Kind = PassKind.First };
+        Threads.For(lv.N, 1, ref pass);
         for (int s = 1; s < Sweeps; s++) Jacobi(lv);
         Residual(lv);
         var cl = _levels[l + 1];
-        Array.Clear(cl.R);
-        int[] agg = lv.Agg;
-        for (int k = 0; k < lv.N; k++) cl.R[agg[k]] += t[k];
+        var restrict = new Restriction { Fine = lv, Coarse = cl };
+        Threads.For(cl.Ny * cl.Nz, 4L * cl.Nx, ref restrict);
         Cycle(l + 1);
-        double[] zc = cl.Z;
-        for (int k = 0; k < lv.N; k++) if (dg[k] > 0) z[k] += CoarseScale * zc[agg[k]];
+        var prolong = new Pass { Lv = lv, Kind = PassKind.Prolong, Coarse = cl.Z };
+        Threads.For(lv.N, 1, ref prolong);
         for (int s = 0; s < Sweeps; s++) Jacobi(lv);
     }
 
     /// <summary>t = r - A z.</summary>
     private static void Residual(Level lv)
     {
+        var pass = new Pass { Lv = lv, Kind = PassKind.Residual };
+        Threads.For(lv.N, lv.Dirs + 2, ref pass);
+    }
+
+    private static void ResidualRows(Level lv, int from, int to)
+    {
         double[] r = lv.R, z = lv.Z, t = lv.T, dg = lv.Diag;
         int[] w = lv.Nb[0], e = lv.Nb[1], s = lv.Nb[2], n = lv.Nb[3];
         double[] cw = lv.C[0], ce = lv.C[1], cs = lv.C[2], cn = lv.C[3];
         if (lv.Dirs == 4)
         {
-            for (int k = 0; k < lv.N; k++)
+            for (int k = from; k < to; k++)
             {
                 if (dg[k] <= 0) { t[k] = 0; continue; }
                 double a = dg[k] * z[k];
@@ -151,7 +215,7 @@ internal sealed class Multigrid
         // 3D: the same with the two z neighbours (a loop of its own, so the 2D one stays as lean as it was).
         int[] b = lv.Nb[4], u = lv.Nb[5];
         double[] cb = lv.C[4], cu = lv.C[5];
-        for (int k = 0; k < lv.N; k++)
+        for (int k = from; k < to; k++)
         {
             if (dg[k] <= 0) { t[k] = 0; continue; }
             double a = dg[k] * z[k];
@@ -168,8 +232,69 @@ internal sealed class Multigrid
     private static void Jacobi(Level lv)
     {
         Residual(lv);
-        double[] z = lv.Z, t = lv.T, dg = lv.Diag;
-        for (int k = 0; k < lv.N; k++) if (dg[k] > 0) z[k] += Omega * t[k] / dg[k];
+        var pass = new Pass { Lv = lv, Kind = PassKind.Jacobi };
+        Threads.For(lv.N, 1, ref pass);
+    }
+
+    private enum PassKind { First, Residual, Jacobi, Prolong }
+
+    /// <summary>One element-wise pass over a level's cells [from, to).</summary>
+    private struct Pass : IParallelBody
+    {
+        public Level Lv;
+        public PassKind Kind;
+        public double[] Coarse;
+
+        public readonly void Run(int chunk, int from, int to)
+        {
+            double[] r = Lv.R, z = Lv.Z, t = Lv.T, dg = Lv.Diag;
+            switch (Kind)
+            {
+                case PassKind.First:
+                    for (int k = from; k < to; k++) z[k] = dg[k] > 0 ? Omega * r[k] / dg[k] : 0;
+                    break;
+                case PassKind.Residual:
+                    ResidualRows(Lv, from, to);
+                    break;
+                case PassKind.Jacobi:
+                    for (int k = from; k < to; k++) if (dg[k] > 0) z[k] += Omega * t[k] / dg[k];
+                    break;
+                default:
+                    int[] agg = Lv.Agg;
+                    for (int k = from; k < to; k++) if (dg[k] > 0) z[k] += CoarseScale * Coarse[agg[k]];
+                    break;
+            }
+        }
+    }
+
+    /// <summary>
+    /// The restriction of the fine residual t to the coarse right-hand side, gathered per coarse cell: each
+    /// adds its (up to 2x2x2) fine cells in increasing fine index, the order in which the scatter
+    /// <c>R[agg[k]] += t[k]</c> over k added them, so the sums are the same bits. Iterations are coarse rows (j, l).
+    /// </summary>
+    private struct Restriction : IParallelBody
+    {
+        public Level Fine, Coarse;
+
+        public readonly void Run(int chunk, int from, int to)
+        {
+            Level f = Fine, c = Coarse;
+            double[] t = f.T, rc = c.R;
+            for (int row = from; row < to; row++)
+            {
+                int cj = row % c.Ny, cl = row / c.Ny;
+                int l1 = Math.Min(2 * cl + 2, f.Nz), j1 = Math.Min(2 * cj + 2, f.Ny);
+                for (int ci = 0; ci < c.Nx; ci++)
+                {
+                    int i1 = Math.Min(2 * ci + 2, f.Nx);
+                    double sum = 0;
+                    for (int l = 2 * cl; l < l1; l++)
+                        for (int j = 2 * cj; j < j1; j++)
+                            for (int i = 2 * ci; i < i1; i++) sum += t[(l * f.Ny + j) * f.Nx + i];
+                    rc[row * c.Nx + ci] = sum;
+                }
+            }
+        }
     }
 
     private static void GaussSeidel(Level lv, bool forward)

@@ -144,7 +144,7 @@ public static partial class Pressure
     /// open boundary faces (p = 0 on an open face, so the gradient there is <c>±2p/dx</c>). Faces on closed
     /// walls or touching a solid cell are copied unchanged.
     /// </summary>
-    [Differentiable]
+    [Differentiable, DataParallel]
     public static void SubtractGradient(ReadOnlySpan<double> u, ReadOnlySpan<double> v, ReadOnlySpan<double> p, Span<double> uOut, Span<double> vOut, ReadOnlySpan<int> solid,
         int nx, int ny, [NoDiff] double dx, [NoDiff] double dy, int xLo, int xHi, int yLo, int yHi)
     {
@@ -209,7 +209,7 @@ public static partial class Pressure
     /// Differentiable; the solve's adjoint is the implicit one. Forward mode too (the tests check the
     /// implicit adjoint against it).
     /// </summary>
-    [Differentiable(Modes = DerivativeModes.Reverse | DerivativeModes.Forward)]
+    [Differentiable(Modes = DerivativeModes.Reverse | DerivativeModes.Forward), DataParallel]
     public static void Project(ReadOnlySpan<double> u, ReadOnlySpan<double> v, Span<double> uOut, Span<double> vOut, Span<double> p, ReadOnlySpan<int> solid,
         int nx, int ny, [NoDiff] double dx, [NoDiff] double dy, int xLo, int xHi, int yLo, int yHi, [NoDiff] double tolerance, int maxIterations)
     {

@@ -1,3 +1,5 @@
+using DiffGen.CompilerServices;
+
 namespace DiffGen.Physics;
 
 /// <summary>
@@ -142,11 +144,9 @@ internal sealed class PoissonOperator : ISpdOperator
         _diagonal = new double[n];
         Diagonal(_diagonal);
         _nb = new int[dirs][];
-        for (int dir = 0; dir < dirs; dir++)
-        {
-            var nb = _nb[dir] = new int[n];
-            for (int k = 0; k < n; k++) nb[k] = Coupled(k, dir);
-        }
+        for (int dir = 0; dir < dirs; dir++) _nb[dir] = new int[n];
+        var body = new StencilBody { Op = this };
+        Threads.For(n, 2 * dirs, ref body);
     }
 
     private int Coupled(int k, int dir)
@@ -159,12 +159,19 @@ internal sealed class PoissonOperator : ISpdOperator
     public void Apply(ReadOnlySpan<double> x, Span<double> y)
     {
         if (_diagonal is null) BuildStencil();
+        var body = new ApplyBody { Op = this, X = x, Y = y };
+        Threads.For(y.Length, _nb!.Length + 1, ref body);
+    }
+
+    // Rows [from, to) of y = A x (the rows are independent: threads split them, Threads).
+    private void ApplyRows(ReadOnlySpan<double> x, Span<double> y, int from, int to)
+    {
         double ax = _a[0], ay = _a[2], az = _a[4];
         int[] w = _nb![0], e = _nb[1], s = _nb[2], nn = _nb[3];
         double[] d = _diagonal!;
         if (_nb.Length == 4)
         {
-            for (int k = 0; k < y.Length; k++)
+            for (int k = from; k < to; k++)
             {
                 double t = d[k] * x[k];
                 if (w[k] >= 0) t -= ax * x[w[k]];
@@ -176,7 +183,7 @@ internal sealed class PoissonOperator : ISpdOperator
             return;
         }
         int[] b = _nb[4], u = _nb[5];
-        for (int k = 0; k < y.Length; k++)
+        for (int k = from; k < to; k++)
         {
             double t = d[k] * x[k];
             if (w[k] >= 0) t -= ax * x[w[k]];
@@ -189,10 +196,25 @@ internal sealed class PoissonOperator : ISpdOperator
         }
     }
 
+    private ref struct ApplyBody : IParallelBody
+    {
+        public PoissonOperator Op;
+        public ReadOnlySpan<double> X;
+        public Span<double> Y;
+
+        public void Run(int chunk, int from, int to) => Op.ApplyRows(X, Y, from, to);
+    }
+
     public void Diagonal(Span<double> d)
     {
+        var body = new DiagonalBody { Op = this, D = d };
+        Threads.For(Length, 2 * _lattice.Directions, ref body);
+    }
+
+    private void DiagonalRows(Span<double> d, int from, int to)
+    {
         int dirs = _lattice.Directions;
-        for (int k = 0; k < Length; k++)
+        for (int k = from; k < to; k++)
         {
             double s = 0;
             if (_solid[k] == 0)
@@ -204,6 +226,28 @@ internal sealed class PoissonOperator : ISpdOperator
                     else if (code == Bc.ZeroGradient) s += 2 * a;
                 }
             d[k] = s;
+        }
+    }
+
+    private ref struct DiagonalBody : IParallelBody
+    {
+        public PoissonOperator Op;
+        public Span<double> D;
+
+        public void Run(int chunk, int from, int to) => Op.DiagonalRows(D, from, to);
+    }
+
+    private struct StencilBody : IParallelBody
+    {
+        public PoissonOperator Op;
+
+        public void Run(int chunk, int from, int to)
+        {
+            for (int dir = 0; dir < Op._nb!.Length; dir++)
+            {
+                int[] nb = Op._nb[dir];
+                for (int k = from; k < to; k++) nb[k] = Op.Coupled(k, dir);
+            }
         }
     }
 }

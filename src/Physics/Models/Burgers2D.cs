@@ -153,7 +153,7 @@ public sealed class Burgers2D
         switch (mode)
         {
             case StepMode.Primal:
-                ModelKernels.Burgers2DStep(u, v, fu, fv, uNext, vNext, Grid, Dt, Viscosity, Substeps);
+                ModelKernels.Burgers2DStepParallel(u, v, fu, fv, uNext, vNext, Grid, Dt, Viscosity, Substeps);
                 break;
             case StepMode.Pullback:
                 ModelKernels.Burgers2DStepPullback(u, v, fu, fv, uNext, vNext, Grid, Dt, Viscosity, Substeps,

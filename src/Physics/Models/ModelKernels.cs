@@ -57,7 +57,7 @@ public static partial class ModelKernels
     /// 2D Burgers on a cell-centred grid (EXPERIMENTS §3): explicit diffusion of (u, v), semi-Lagrangian
     /// self-advection, then <c>+= dt * (fu, fv)</c>.
     /// </summary>
-    [Differentiable]
+    [Differentiable, DataParallel]
     public static void Burgers2DStep(ReadOnlySpan<double> u, ReadOnlySpan<double> v, ReadOnlySpan<double> fu, ReadOnlySpan<double> fv, Span<double> uOut, Span<double> vOut,
         Grid2D grid, double dt, double nu, int substeps)
     {
@@ -76,7 +76,7 @@ public static partial class ModelKernels
     /// walls; pressure projection. The velocity follows the grid's boundary (the book: a closed box), the smoke its
     /// <see cref="Boundary2D.Scalar"/> (periodic stays, otherwise zero gradient).
     /// </summary>
-    [Differentiable]
+    [Differentiable, DataParallel]
     public static void SmokeStep(ReadOnlySpan<double> smoke, ReadOnlySpan<double> u, ReadOnlySpan<double> v, ReadOnlySpan<double> inflow,
         Span<double> smokeOut, Span<double> uOut, Span<double> vOut, Span<double> p,
         StaggeredGrid2D grid, double dt, double buoyancy, [NoDiff] double tolerance, int maxIterations)
@@ -97,7 +97,7 @@ public static partial class ModelKernels
     /// region (face masks blended towards (0, <paramref name="inflowVelocity"/>)), obstacle, projection.
     /// The masks are constants (<c>[NoDiff]</c>): the pullback neither takes nor computes their adjoints.
     /// </summary>
-    [Differentiable]
+    [Differentiable, DataParallel]
     public static void WakeStep(ReadOnlySpan<double> u, ReadOnlySpan<double> v, Span<double> uOut, Span<double> vOut, Span<double> p, ReadOnlySpan<int> solid,
         [NoDiff] ReadOnlySpan<double> uInflowMask, [NoDiff] ReadOnlySpan<double> vInflowMask, StaggeredGrid2D grid, double dt, double nu, double inflowVelocity, int substeps,
         [NoDiff] double tolerance, int maxIterations)
@@ -119,7 +119,7 @@ public static partial class ModelKernels
     /// <paramref name="inflow"/>; semi-Lagrangian self-advection of the MAC velocity; buoyancy
     /// <c>dt * buoyancy * smoke</c> on the y-faces (+y is up); walls; pressure projection.
     /// </summary>
-    [Differentiable]
+    [Differentiable, DataParallel]
     public static void Smoke3DStep(ReadOnlySpan<double> smoke, ReadOnlySpan<double> u, ReadOnlySpan<double> v, ReadOnlySpan<double> w, ReadOnlySpan<double> inflow,
         Span<double> smokeOut, Span<double> uOut, Span<double> vOut, Span<double> wOut, Span<double> p,
         StaggeredGrid3D grid, double dt, double buoyancy, [NoDiff] double tolerance, int maxIterations)

@@ -180,7 +180,7 @@ public sealed class Smoke2D
         switch (mode)
         {
             case StepMode.Primal:
-                ModelKernels.SmokeStep(smoke, u, v, inflow, smokeNext, uNext, vNext, p, Grid, Dt, Buoyancy, Tolerance, MaxIterations);
+                ModelKernels.SmokeStepParallel(smoke, u, v, inflow, smokeNext, uNext, vNext, p, Grid, Dt, Buoyancy, Tolerance, MaxIterations);
                 break;
             case StepMode.Pullback:
                 ModelKernels.SmokeStepPullback(smoke, u, v, inflow, smokeNext, uNext, vNext, p, Grid, Dt, Buoyancy, Tolerance, MaxIterations,

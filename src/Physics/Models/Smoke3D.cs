@@ -162,7 +162,7 @@ public sealed class Smoke3D
         switch (mode)
         {
             case StepMode.Primal:
-                ModelKernels.Smoke3DStep(smoke, u, v, w, inflow, smokeNext, uNext, vNext, wNext, p, Grid, Dt, Buoyancy, Tolerance, MaxIterations);
+                ModelKernels.Smoke3DStepParallel(smoke, u, v, w, inflow, smokeNext, uNext, vNext, wNext, p, Grid, Dt, Buoyancy, Tolerance, MaxIterations);
                 break;
             case StepMode.Pullback:
                 ModelKernels.Smoke3DStepPullback(smoke, u, v, w, inflow, smokeNext, uNext, vNext, wNext, p, Grid, Dt, Buoyancy, Tolerance, MaxIterations,

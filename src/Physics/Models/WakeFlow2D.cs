@@ -253,7 +253,7 @@ public sealed class WakeFlow2D
         switch (mode)
         {
             case StepMode.Primal:
-                ModelKernels.WakeStep(u, v, uNext, vNext, p, _solid, _uMask, _vMask, Grid, Dt, Viscosity, InflowVelocity, Substeps, Tolerance, MaxIterations);
+                ModelKernels.WakeStepParallel(u, v, uNext, vNext, p, _solid, _uMask, _vMask, Grid, Dt, Viscosity, InflowVelocity, Substeps, Tolerance, MaxIterations);
                 break;
             case StepMode.Pullback:
                 ModelKernels.WakeStepPullback(u, v, uNext, vNext, p, _solid, _uMask, _vMask, Grid, Dt, Viscosity, InflowVelocity, Substeps, Tolerance, MaxIterations,
