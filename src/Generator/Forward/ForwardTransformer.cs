@@ -474,6 +474,8 @@ namespace DiffGen.Generator.Forward
         {
             if (callee.ReturnsArray || callee.Return == Ty.Other)
                 throw new System.NotSupportedException("'" + callee.Name + "' has only a hand-written pullback and returns a struct, a tuple or an array: register its pushforward too ([DerivativeOf(…, Kind = DerivativeKind.Pushforward)])");
+            if (c.Args.Any(a => a is VarRef r && _vars[r.Var].IsList))
+                throw new System.NotSupportedException("'" + callee.Name + "' has only a hand-written pullback and is passed a List<T>: register its pushforward too ([DerivativeOf(…, Kind = DerivativeKind.Pushforward)])");
             if (callee.Params.Any(p => p.Rank > 1))
                 throw new System.NotSupportedException("'" + callee.Name + "' has only a hand-written pullback and takes a multi-dimensional or jagged array: register its pushforward too ([DerivativeOf(…, Kind = DerivativeKind.Pushforward)])");
             var w = new List<CsStmt>();
