@@ -318,6 +318,23 @@ namespace DiffGen.Generator.Analysis
             return false;
         }
 
+        /// <summary>
+        /// Whether a variable the loop's bounds read may change inside the loop. An array or span read only
+        /// through its length (<c>i &lt; f.Length</c>, <c>GetLength(0)</c>) changes only when the loop re-binds it,
+        /// not when it writes its elements, as a data-parallel loop over <c>f</c> does.
+        /// </summary>
+        private bool BoundChangesInside(int var, Loop loop, params Expr[] bounds)
+        {
+            bool lengthOnly = bounds.SelectMany(Walk.Descendants).All(x =>
+                !(x is VarRef r && r.Var == var || x is ElemRef e && e.Var == var || x is LenRef l && l.Var == var && l.Row != null));
+            if (!lengthOnly || _vars[var].Storage == Storage.Scalar) return WrittenInside(var, loop);
+            return Walk.Descendants(loop.Body).Any(s =>
+                s is Alloc a && a.Var == var
+                || s is RowAlloc ra && ra.Var == var
+                || s is Assign asg && asg.Target is VarRef t && t.Var == var
+                || s is Call call && (call.ResultVar == var || CallState(call).Contains(var)));
+        }
+
         private int MaxPos(Stmt s)
         {
             int max = _pos[s.Id];
@@ -340,7 +357,7 @@ namespace DiffGen.Generator.Analysis
                 bool up = loop.Step > 0;
                 if (!(up && (c.Op == BinOp.Lt || c.Op == BinOp.Le) || !up && (c.Op == BinOp.Gt || c.Op == BinOp.Ge))) continue;
                 var inputs = AllVars(c.Right).Concat(AllVars(loop.Start)).ToList();
-                if (inputs.Contains(loop.Counter) || inputs.Any(v => WrittenInside(v, loop))) continue;
+                if (inputs.Contains(loop.Counter) || inputs.Any(v => BoundChangesInside(v, loop, c.Right, loop.Start))) continue;
                 ComputedTrips[loop.Id] = (c.Op, c.Right);
                 Add(AllReads(c.Right).Concat(AllReads(loop.Start)), loop.Id);
             }

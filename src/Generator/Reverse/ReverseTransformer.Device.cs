@@ -139,7 +139,7 @@ namespace DiffGen.Generator.Reverse
                 if (primal == null) { whyNot = "a loop body uses a value a kernel cannot take"; return null; }
                 kernels.Add(primal);
                 run.Add(new CsComment("kernel: " + Describe(f).Trim('\'')));
-                run.Add(new CsScope(Block(Ranges(dl, args).Concat(Launch(tag, accelerator, args, Count(dl, N(dl.From).With(args), N(dl.To).With(args), dl.Inner != null ? N(dl.From2).With(args) : null, dl.Inner != null ? N(dl.To2).With(args) : null), caches)))));
+                run.Add(new CsScope(Block(Ranges(dl, args, views).Concat(Launch(tag, accelerator, args, Count(dl, N(dl.From).With(args), N(dl.To).With(args), dl.Inner != null ? N(dl.From2).With(args) : null, dl.Inner != null ? N(dl.To2).With(args) : null), caches)))));
 
                 // The reverse.
                 var rev = DeviceReverse(dl, tag, args, accelerator, fields, views, kernels, caches);
@@ -373,16 +373,16 @@ namespace DiffGen.Generator.Reverse
             return m;
         }
 
-        /// <summary>The host statements that put a loop's ranges into the kernel arguments.</summary>
-        private List<CsStmt> Ranges(DeviceLoop dl, string args)
+        /// <summary>The host statements that put a loop's ranges into the kernel arguments (a view's length is its IntLength).</summary>
+        private List<CsStmt> Ranges(DeviceLoop dl, string args, HashSet<string> views)
         {
             var (from, to) = Range(dl.Loop)!.Value;
-            var list = new List<CsStmt> { Set(Member(args, dl.From), from), Set(Member(args, dl.To), to) };
+            var list = new List<CsStmt> { Set(Member(args, dl.From), Device(from, views)), Set(Member(args, dl.To), Device(to, views)) };
             if (dl.Inner != null)
             {
                 var (f2, t2) = Range(dl.Inner)!.Value;
-                list.Add(Set(Member(args, dl.From2), f2));
-                list.Add(Set(Member(args, dl.To2), t2));
+                list.Add(Set(Member(args, dl.From2), Device(f2, views)));
+                list.Add(Set(Member(args, dl.To2), Device(t2, views)));
             }
             return list;
         }
@@ -515,7 +515,7 @@ namespace DiffGen.Generator.Reverse
             List<CsMethod> kernels, List<CsField> caches)
         {
             var f = dl.Loop;
-            var host = new List<CsStmt>(Ranges(dl, args));
+            var host = new List<CsStmt>(Ranges(dl, args, views));
             var privates = PrivateNames(f);
             var plan = Gather.Plan(f, _vars, _callees, _a);
             GatherParts? gp = plan != null && (plan.Inner != null) == (dl.Inner != null) && (plan.Inner == null || plan.Inner == dl.Inner) ? PrepareGather(f, plan) : null;

@@ -22,12 +22,9 @@ namespace Snap
             double[] _result = global::System.Array.Empty<double>();
             double kAdj = 0.0;
             global::DiffGen.CompilerServices.ArrayHelpers.RequireSameLength(x, xBar.Length, nameof(x), nameof(xBar));
-            int _n0 = 0;
             // Forward sweep
-            _n0 = 0;
             for (int i = 0; i < x.Length; i++)
             {
-                _n0++;
                 _tapeDouble.Push(x[i]);
                 x[i] = x[i] * global::System.Math.Exp(-k * i);
             }
@@ -51,7 +48,8 @@ namespace Snap
                 }
             }
             // reverse of: for (int i = 0; i < x.Length; i++)
-            for (int _k2 = _n0 - 1; _k2 >= 0; _k2--)
+            int _trips2 = x.Length > 0 ? x.Length : 0;
+            for (int _k2 = _trips2 - 1; _k2 >= 0; _k2--)
             {
                 int i = _k2;
                 // reverse of: x[i] *= Math.Exp(-k * i);

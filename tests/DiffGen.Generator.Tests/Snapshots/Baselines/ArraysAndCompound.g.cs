@@ -24,13 +24,10 @@ namespace Snap
             double xAdj = 0.0;
             double pBar = 0.0;
             global::DiffGen.CompilerServices.ArrayHelpers.RequireSameLength(a, aBar.Length, nameof(a), nameof(aBar));
-            int _n0 = 0;
             // Forward sweep
             p = 1;
-            _n0 = 0;
             for (int i = 0; i < a.Length; i++)
             {
-                _n0++;
                 _tapeDouble.Push(a[i]);
                 a[i] = a[i] * x;
                 a[i] = a[i] - 0.5;
@@ -54,7 +51,8 @@ namespace Snap
                 pBar += _t1 / a.Length;
             }
             // reverse of: for (int i = 0; i < a.Length; i++)
-            for (int _k = _n0 - 1; _k >= 0; _k--)
+            int _trips = a.Length > 0 ? a.Length : 0;
+            for (int _k = _trips - 1; _k >= 0; _k--)
             {
                 int i = _k;
                 // reverse of: p *= 1 + a[i];
@@ -160,13 +158,10 @@ namespace Snap
             global::DiffGen.Dual xAdj = 0.0;
             global::DiffGen.Dual pBar = 0.0;
             global::DiffGen.CompilerServices.ArrayHelpers.RequireSameLength(a, aBar.Length, nameof(a), nameof(aBar));
-            int _n0 = 0;
             // Forward sweep
             p = 1;
-            _n0 = 0;
             for (int i = 0; i < a.Length; i++)
             {
-                _n0++;
                 _tapeDouble.Push(a[i]);
                 a[i] = a[i] * x;
                 a[i] = a[i] - 0.5;
@@ -190,7 +185,8 @@ namespace Snap
                 pBar += _t1 / a.Length;
             }
             // reverse of: for (int i = 0; i < a.Length; i++)
-            for (int _k = _n0 - 1; _k >= 0; _k--)
+            int _trips = a.Length > 0 ? a.Length : 0;
+            for (int _k = _trips - 1; _k >= 0; _k--)
             {
                 int i = _k;
                 // reverse of: p *= 1 + a[i];

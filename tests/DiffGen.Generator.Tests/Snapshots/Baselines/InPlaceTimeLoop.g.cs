@@ -29,29 +29,21 @@ namespace Snap
         /// <summary>The forward half of <see cref="SweepsPullback"/>: runs <see cref="Sweeps"/> and records on the tape what the reverse half needs.</summary>
         internal static void SweepsPullbackForward(global::System.Span<double> u, double omega, int sweeps, global::DiffGen.Tape _tape)
         {
-            var _tapeInt = _tape.Ints;
             var _tapeDouble = _tape.Doubles;
-            int _n0 = 0;
             for (int s = 0; s < sweeps; s++)
             {
-                _n0 = 0;
                 for (int i = 1; i < u.Length - 1; i++)
                 {
-                    _n0++;
                     _tapeDouble.Push(u[i]);
                     u[i] = (1 - omega) * u[i] + omega * 0.5 * (u[i - 1] + u[i + 1]) * u[i];
                 }
-                _tapeInt.Push(_n0);
             }
             _tapeDouble.PushSpan(u);
-            _tapeInt.Push(_n0);
         }
         /// <summary>The reverse half of <see cref="SweepsPullback"/>: propagates adjoints from the state and tape the forward half left.</summary>
         internal static void SweepsPullbackReverse(global::System.Span<double> u, double omega, int sweeps, global::System.Span<double> uBar, ref double omegaBar, global::DiffGen.Tape _tape)
         {
-            var _tapeInt = _tape.Ints;
             var _tapeDouble = _tape.Doubles;
-            int _n0 = _tapeInt.Pop();
             _tapeDouble.PopSpan(u);
             double omegaAdj = 0.0;
             // reverse of: for (int s = 0; s < sweeps; s++)
@@ -60,8 +52,8 @@ namespace Snap
             {
                 int s = _k2;
                 // reverse of: for (int i = 1; i < u.Length - 1; i++)
-                _n0 = _tapeInt.Pop();
-                for (int _k = _n0 - 1; _k >= 0; _k--)
+                int _trips2 = u.Length - 1 > 1 ? u.Length - 2 : 0;
+                for (int _k = _trips2 - 1; _k >= 0; _k--)
                 {
                     int i = 1 + _k;
                     // reverse of: u[i] = (1 - omega) * u[i] + omega * 0.5 * (u[i - 1] + u[i + 1]) * u[i];
@@ -118,22 +110,17 @@ namespace Snap
         /// <summary>The pullback of <see cref="Sweeps"/> on dual numbers: seed the inputs' tangents with v and read H·v from the adjoints' tangents (see docs/generated-code.md).</summary>
         public static void SweepsPullbackDual(global::System.Span<global::DiffGen.Dual> u, global::DiffGen.Dual omega, int sweeps, global::System.Span<global::DiffGen.Dual> uBar, ref global::DiffGen.Dual omegaBar)
         {
-            var _tapeInt = new global::DiffGen.CompilerServices.ValueStack<int>();
             var _tapeDouble = new global::DiffGen.CompilerServices.ValueStack<global::DiffGen.Dual>();
             global::DiffGen.Dual omegaAdj = 0.0;
             if (uBar.Length != u.Length) throw new global::System.ArgumentException("uBar must have the length of u (" + u.Length + ").", nameof(uBar));
-            int _n0 = 0;
             // Forward sweep
             for (int s = 0; s < sweeps; s++)
             {
-                _n0 = 0;
                 for (int i = 1; i < u.Length - 1; i++)
                 {
-                    _n0++;
                     _tapeDouble.Push(u[i]);
                     u[i] = (1 - omega) * u[i] + omega * 0.5 * (u[i - 1] + u[i + 1]) * u[i];
                 }
-                _tapeInt.Push(_n0);
             }
             var uFinal = ((global::System.ReadOnlySpan<global::DiffGen.Dual>)u).ToArray();
             // Reverse sweep
@@ -143,8 +130,8 @@ namespace Snap
             {
                 int s = _k2;
                 // reverse of: for (int i = 1; i < u.Length - 1; i++)
-                _n0 = _tapeInt.Pop();
-                for (int _k = _n0 - 1; _k >= 0; _k--)
+                int _trips2 = u.Length - 1 > 1 ? u.Length - 2 : 0;
+                for (int _k = _trips2 - 1; _k >= 0; _k--)
                 {
                     int i = 1 + _k;
                     // reverse of: u[i] = (1 - omega) * u[i] + omega * 0.5 * (u[i - 1] + u[i + 1]) * u[i];
@@ -165,7 +152,6 @@ namespace Snap
             }
             omegaBar += omegaAdj;
             ((global::System.ReadOnlySpan<global::DiffGen.Dual>)uFinal).CopyTo(u);
-            _tapeInt.Dispose();
             _tapeDouble.Dispose();
         }
     }

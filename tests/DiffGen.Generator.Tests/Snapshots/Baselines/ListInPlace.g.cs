@@ -30,10 +30,8 @@ namespace Snap
         /// <summary>The forward half of <see cref="NormalizePullback"/>: runs <see cref="Normalize"/> and records on the tape what the reverse half needs.</summary>
         internal static void NormalizePullbackForward(global::System.Collections.Generic.List<double> values, global::DiffGen.Tape _tape)
         {
-            var _tapeInt = _tape.Ints;
             var _tapeDouble = _tape.Doubles;
             double norm = 0.0;
-            int _n0 = 0;
             norm = 0;
             for (int _k0 = 0; _k0 < values.Count; _k0++)
             {
@@ -42,29 +40,25 @@ namespace Snap
             }
             _tapeDouble.Push(norm);
             norm = global::System.Math.Sqrt(norm);
-            _n0 = 0;
             for (int i = 0; i < values.Count; i++)
             {
-                _n0++;
                 _tapeDouble.Push(values[i]);
                 values[i] = values[i] / norm;
             }
             _tapeDouble.PushSpan(global::System.Runtime.InteropServices.CollectionsMarshal.AsSpan<double>(values));
             _tapeDouble.Push(norm);
-            _tapeInt.Push(_n0);
         }
         /// <summary>The reverse half of <see cref="NormalizePullback"/>: propagates adjoints from the state and tape the forward half left.</summary>
         internal static void NormalizePullbackReverse(global::System.Collections.Generic.List<double> values, global::System.Collections.Generic.List<double> valuesBar, global::DiffGen.Tape _tape)
         {
-            var _tapeInt = _tape.Ints;
             var _tapeDouble = _tape.Doubles;
-            int _n0 = _tapeInt.Pop();
             double norm = _tapeDouble.Pop();
             _tapeDouble.PopSpan(global::System.Runtime.InteropServices.CollectionsMarshal.AsSpan<double>(values));
             double normBar = 0.0;
             double vBar = 0.0;
             // reverse of: for (int i = 0; i < values.Count; i++)
-            for (int _k = _n0 - 1; _k >= 0; _k--)
+            int _trips = values.Count > 0 ? values.Count : 0;
+            for (int _k = _trips - 1; _k >= 0; _k--)
             {
                 int i = _k;
                 // reverse of: values[i] /= norm;
@@ -84,8 +78,8 @@ namespace Snap
                 normBar += _t1 / (2.0 * global::System.Math.Sqrt(norm));
             }
             // reverse of: foreach (double v in values)
-            int _trips = values.Count > 0 ? values.Count : 0;
-            for (int _k2 = _trips - 1; _k2 >= 0; _k2--)
+            int _trips2 = values.Count > 0 ? values.Count : 0;
+            for (int _k2 = _trips2 - 1; _k2 >= 0; _k2--)
             {
                 int _k0 = _k2;
                 double v = values[_k0];
@@ -172,7 +166,6 @@ namespace Snap
             global::DiffGen.Dual normBar = 0.0;
             global::DiffGen.Dual vBar = 0.0;
             global::DiffGen.CompilerServices.ArrayHelpers.RequireSameCount(values, valuesBar.Count, nameof(values), nameof(valuesBar));
-            int _n0 = 0;
             // Forward sweep
             norm = 0;
             for (int _k0 = 0; _k0 < values.Count; _k0++)
@@ -182,17 +175,16 @@ namespace Snap
             }
             _tapeDouble.Push(norm);
             norm = global::DiffGen.CompilerServices.DualMath.Sqrt(norm);
-            _n0 = 0;
             for (int i = 0; i < values.Count; i++)
             {
-                _n0++;
                 _tapeDouble.Push(values[i]);
                 values[i] = values[i] / norm;
             }
             var valuesFinal = ((global::System.ReadOnlySpan<global::DiffGen.Dual>)global::System.Runtime.InteropServices.CollectionsMarshal.AsSpan<global::DiffGen.Dual>(values)).ToArray();
             // Reverse sweep
             // reverse of: for (int i = 0; i < values.Count; i++)
-            for (int _k = _n0 - 1; _k >= 0; _k--)
+            int _trips = values.Count > 0 ? values.Count : 0;
+            for (int _k = _trips - 1; _k >= 0; _k--)
             {
                 int i = _k;
                 // reverse of: values[i] /= norm;
@@ -212,8 +204,8 @@ namespace Snap
                 normBar += _t1 / (2.0 * global::DiffGen.CompilerServices.DualMath.Sqrt(norm));
             }
             // reverse of: foreach (double v in values)
-            int _trips = values.Count > 0 ? values.Count : 0;
-            for (int _k2 = _trips - 1; _k2 >= 0; _k2--)
+            int _trips2 = values.Count > 0 ? values.Count : 0;
+            for (int _k2 = _trips2 - 1; _k2 >= 0; _k2--)
             {
                 int _k0 = _k2;
                 global::DiffGen.Dual v = values[_k0];
