@@ -163,20 +163,10 @@ public static class Compare
         // ---- physics (issue 4): 2D Burgers step, primal and gradient, and the copy bandwidth
         foreach (int s in new[] { 128, 512 })
         {
-            // Same cell size as EXPERIMENTS §3 (domain 32 on 32 cells), on a larger domain.
-            var model = new Burgers2D(new Grid2D(s, s, s, s), viscosity: 0.1, dt: 0.1);
+            var (primal, gradient) = ThreadScaling.Burgers2DCase(s);
             int c = s * s;
-            var uu = new double[c]; var vv = new double[c]; var fu = new double[c]; var fv = new double[c];
-            for (int i = 0; i < c; i++) { uu[i] = Math.Sin(i * 0.01); vv[i] = Math.Cos(i * 0.013); }
-            var un = new double[c]; var vn = new double[c];
-            var ub = new double[c]; var vb = new double[c]; var fub = new double[c]; var fvb = new double[c]; var unb = new double[c]; var vnb = new double[c];
-            r[$"burgers2d{s}.primal"] = Measure(() => model.Step(uu, vv, fu, fv, un, vn));
-            r[$"burgers2d{s}.gradient"] = Measure(() =>
-            {
-                unb.AsSpan().Fill(1); vnb.AsSpan().Fill(1);
-                double nb = 0;
-                model.StepBackward(uu, vv, fu, fv, un, vn, ub, vb, fub, fvb, unb, vnb, ref nb);
-            });
+            r[$"burgers2d{s}.primal"] = Measure(primal);
+            r[$"burgers2d{s}.gradient"] = Measure(gradient);
             // Bytes a step must at least move: read u, v, fu, fv, write u', v' (doubles).
             r[$"burgers2d{s}.bytes"] = 6.0 * 8 * c;
             var src = new double[6 * c]; var dst = new double[6 * c];

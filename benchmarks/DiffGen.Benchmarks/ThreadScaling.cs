@@ -143,8 +143,9 @@ public static class ThreadScaling
             });
     }
 
-    // The 2D Burgers step of Compare's burgers2d group.
-    private static (Action Primal, Action Gradient) Burgers2DCase(int s)
+    /// <summary>The 2D Burgers step at s x s, primal and gradient (Compare's burgers2d group and the threads group):
+    /// the cell size of EXPERIMENTS §3 (domain 32 on 32 cells) on a larger domain.</summary>
+    internal static (Action Primal, Action Gradient) Burgers2DCase(int s)
     {
         var model = new Burgers2D(new Grid2D(s, s, s, s), viscosity: 0.1, dt: 0.1);
         int c = s * s;
