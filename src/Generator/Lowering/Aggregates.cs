@@ -257,12 +257,13 @@ namespace DiffGen.Generator.Lowering
         /// "" for a method without [Differentiable] overloads; otherwise its parameter types, so the accessors of two
         /// overloads (declared in the same partial type by two generated files) do not collide.
         /// </summary>
-        private string OverloadSuffix()
-        {
-            int overloads = _method.ContainingType?.GetMembers(_method.Name).OfType<IMethodSymbol>()
+        private string OverloadSuffix() =>
+            DifferentiableOverloads() > 1 ? "_" + string.Join("_", _method.Parameters.Select(p => Identifier(p.Type.ToDisplayString()))) : "";
+
+        /// <summary>How many [Differentiable] methods of the containing type share this method's name (its file hint and accessor names tell overloads apart).</summary>
+        private int DifferentiableOverloads() =>
+            _method.ContainingType?.GetMembers(_method.Name).OfType<IMethodSymbol>()
                 .Count(m => m.GetAttributes().Any(a => IsAttribute(a, DifferentiableAttributeName))) ?? 1;
-            return overloads > 1 ? "_" + string.Join("_", _method.Parameters.Select(p => Identifier(p.Type.ToDisplayString()))) : "";
-        }
 
         /// <summary>A display name made an identifier fragment (<c>A.Lens</c> becomes <c>A_Lens</c>, <c>double[]</c> <c>double__</c>).</summary>
         private static string Identifier(string s) => new string(s.Select(c => char.IsLetterOrDigit(c) || c == '_' ? c : '_').ToArray());

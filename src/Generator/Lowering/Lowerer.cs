@@ -304,9 +304,7 @@ namespace DiffGen.Generator.Lowering
 
             string typeFullName = _method.ContainingType?.ToDisplayString() ?? "Global";
             string hint = typeFullName + "." + _method.Name;
-            var overloads = _method.ContainingType?.GetMembers(_method.Name).OfType<IMethodSymbol>()
-                .Count(m => m.GetAttributes().Any(a => IsAttribute(a, DifferentiableAttributeName))) ?? 1;
-            if (overloads > 1)
+            if (DifferentiableOverloads() > 1)
                 hint += "_" + string.Join("_", _method.Parameters.Select(p => Sanitize(p.Type.ToDisplayString())));
             hint = Sanitize(hint) + ".g.cs";
 
