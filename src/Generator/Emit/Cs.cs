@@ -222,8 +222,12 @@ namespace DiffGen.Generator.Emit
         CsBlock Body,
         EquatableArray<CsNestedType> Companions = default);
 
-    /// <summary>A field of a <see cref="CsNestedType"/> (public unless other modifiers are given; optionally initialised).</summary>
-    internal sealed record CsField(CsType Type, string Name, string Modifiers = "public", CsExpr? Init = null);
+    /// <summary>
+    /// A field of a <see cref="CsNestedType"/> (public unless other modifiers are given; optionally initialised).
+    /// A <paramref name="Summary"/> is printed as its XML doc comment: a public field of a public type needs one,
+    /// or a consumer building with documentation and warnings as errors fails on CS1591.
+    /// </summary>
+    internal sealed record CsField(CsType Type, string Name, string Modifiers = "public", CsExpr? Init = null, string? Summary = null);
 
     /// <summary>
     /// A type nested in the partial type, printed after the method that uses it (<see cref="CsMethod.Companions"/>):

@@ -74,7 +74,11 @@ namespace DiffGen.Generator.Emit
         {
             Line("/// <summary>" + t.Summary + "</summary>");
             Open(t.Header);
-            foreach (var f in t.Fields) Line(f.Modifiers + " " + Type(f.Type) + " " + f.Name + (f.Init != null ? " = " + Expr(f.Init) : "") + ";");
+            foreach (var f in t.Fields)
+            {
+                if (f.Summary != null) Line("/// <summary>" + f.Summary + "</summary>");
+                Line(f.Modifiers + " " + Type(f.Type) + " " + f.Name + (f.Init != null ? " = " + Expr(f.Init) : "") + ";");
+            }
             foreach (var n in t.Nested) NestedType(n);
             foreach (var m in t.Methods) Method(m);
             Close();

@@ -211,7 +211,7 @@ namespace DiffGen.Generator.Reverse
                     kernels.AddRange(rm);
                 }
             var argsType = new CsNestedType("The views and values every kernel of this method reads.", "public struct Args",
-                fields.Select(kv => new CsField(kv.Value, kv.Key)).ToEquatableArray(), EquatableArray<CsMethod>.Empty);
+                fields.Select(kv => new CsField(kv.Value, kv.Key, Summary: "<c>" + kv.Key + "</c> as the kernels read it.")).ToEquatableArray(), EquatableArray<CsMethod>.Empty);
             string name = _m.Name + "Device" + OverloadSuffix();
             return new CsNestedType("<see cref=\"" + _m.Name + "\"/> as ILGPU kernels: <c>Run</c> and <c>Pullback</c> on views in an accelerator's memory (see docs/generated-code.md).",
                 "public static class " + name, caches.ToEquatableArray(), launchers.Concat(kernels).ToEquatableArray(), new[] { argsType }.ToEquatableArray());

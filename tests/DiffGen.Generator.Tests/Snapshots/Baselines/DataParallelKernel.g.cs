@@ -372,24 +372,43 @@ namespace Snap
             /// <summary>The views and values every kernel of this method reads.</summary>
             public struct Args
             {
+                /// <summary><c>q</c> as the kernels read it.</summary>
                 public global::ILGPU.ArrayView<double> q;
+                /// <summary><c>qBar</c> as the kernels read it.</summary>
                 public global::ILGPU.ArrayView<double> qBar;
+                /// <summary><c>result</c> as the kernels read it.</summary>
                 public global::ILGPU.ArrayView<double> result;
+                /// <summary><c>resultBar</c> as the kernels read it.</summary>
                 public global::ILGPU.ArrayView<double> resultBar;
+                /// <summary><c>w</c> as the kernels read it.</summary>
                 public int w;
+                /// <summary><c>h</c> as the kernels read it.</summary>
                 public int h;
+                /// <summary><c>a</c> as the kernels read it.</summary>
                 public double a;
+                /// <summary><c>periodic</c> as the kernels read it.</summary>
                 public int periodic;
+                /// <summary><c>_aAdjPartials</c> as the kernels read it.</summary>
                 public global::ILGPU.ArrayView<double> _aAdjPartials;
+                /// <summary><c>_aAdjSum</c> as the kernels read it.</summary>
                 public global::ILGPU.ArrayView<double> _aAdjSum;
+                /// <summary><c>aBar</c> as the kernels read it.</summary>
                 public global::ILGPU.ArrayView<double> aBar;
+                /// <summary><c>_from</c> as the kernels read it.</summary>
                 public int _from;
+                /// <summary><c>_to</c> as the kernels read it.</summary>
                 public int _to;
+                /// <summary><c>_from2</c> as the kernels read it.</summary>
                 public int _from2;
+                /// <summary><c>_to2</c> as the kernels read it.</summary>
                 public int _to2;
+                /// <summary><c>_lo</c> as the kernels read it.</summary>
                 public int _lo;
+                /// <summary><c>_hi</c> as the kernels read it.</summary>
                 public int _hi;
+                /// <summary><c>_lo2</c> as the kernels read it.</summary>
                 public int _lo2;
+                /// <summary><c>_hi2</c> as the kernels read it.</summary>
                 public int _hi2;
             }
             /// <summary>Runs <see cref="Kernels2D.Diffuse"/> on <paramref name="accelerator"/> (arrays as views in its memory); the kernels are queued on its default stream.</summary>
