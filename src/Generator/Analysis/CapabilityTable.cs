@@ -151,22 +151,18 @@ namespace DiffGen.Generator.Analysis
                 }
             }
 
-            // ILGPU forms: kernel-form methods have them; a composite has them when every callee is in kernel form
-            // and its calls pass the checks its emitter makes (Reverse.DeviceShapes.CompositeValid, with the same span use).
-            // A composite whose callee lacks them loses them, until nothing changes.
-            var device = list.Select((s, i) =>
-            {
-                if (s.DeviceForm == Reverse.DeviceShapes.Kernel) return true;
-                if (s.DeviceForm != Reverse.DeviceShapes.Composite || s.DeviceCalls.Count == 0) return false;
-                var ks = s.Callees.Select(Find).ToArray();
-                if (ks.Any(k => k < 0)) return false;
-                return Reverse.DeviceShapes.CompositeValid(s.DeviceCalls, (c, p) => p < use[ks[c]].Length ? (use[ks[c]][p].Reads, use[ks[c]][p].Writes) : (true, true), out _);
-            }).ToArray();
+            // ILGPU forms: kernel-form methods have them; a composite has them when every callee it calls outside if/else
+            // branches has them (generated, or hand-written: CalleeRef.HandDevice) and at least one callee has them (a
+            // branch calling one without throws NotSupportedException on the device). A composite whose callee lacks
+            // them loses them, until nothing changes.
+            bool CalleeDevice(CalleeRef c, bool[] dev) => Find(c) is int k && (k >= 0 ? dev[k] : c.HandDevice != null);
+            var device = list.Select(s => s.DeviceForm == Reverse.DeviceShapes.Kernel || s.DeviceForm == Reverse.DeviceShapes.Composite && s.Callees.Count > 0).ToArray();
             for (bool changed = true; changed;)
             {
                 changed = false;
                 for (int i = 0; i < list.Count; i++)
-                    if (device[i] && list[i].DeviceForm == Reverse.DeviceShapes.Composite && list[i].Callees.Any(c => Find(c) is int k && (k < 0 || !device[k])))
+                    if (device[i] && list[i].DeviceForm == Reverse.DeviceShapes.Composite
+                        && !(list[i].DeviceCalls.All(c => c.InBranch || CalleeDevice(list[i].Callees[c.Callee], device)) && list[i].DeviceCalls.Any(c => CalleeDevice(list[i].Callees[c.Callee], device))))
                     {
                         device[i] = false;
                         changed = true;

@@ -5,8 +5,8 @@ using DiffGen.Generator.Pipeline;
 
 namespace DiffGen.Generator.Analysis
 {
-    /// <summary>A callee of a summarised method: its table key and its name (for messages).</summary>
-    internal sealed record CalleeRef(string Signature, string Name);
+    /// <summary>A callee of a summarised method: its table key, its name (for messages) and its hand-written ILGPU forms' class (null without one).</summary>
+    internal sealed record CalleeRef(string Signature, string Name, string? HandDevice = null);
 
     /// <summary>
     /// A span or array parameter passed on, as argument <c>Param</c> of the method's callee number
@@ -66,7 +66,7 @@ namespace DiffGen.Generator.Analysis
                 model.Vars.Any(v => v.IsContainer || v.Aggregate) || model.Callees.Any(c => c.Params.Any(p => p.Modifier != null)),
                 model.Vars.Any(v => v.IsMultiDim),
                 Reverse.ReverseTransformer.UsesUnsupportedDual(model.Body),
-                model.Callees.Select(c => new CalleeRef(c.Signature, c.Name)).ToEquatableArray(),
+                model.Callees.Select(c => new CalleeRef(c.Signature, c.Name, c.DeviceClass)).ToEquatableArray(),
                 paramsUse.ToEquatableArray(), requested, model.DataParallel,
                 deviceForm, deviceCalls, deviceForm != Reverse.DeviceShapes.None ? Reverse.DeviceShapes.ClassName(model) : null, model.ReturnsArray);
         }

@@ -1766,7 +1766,42 @@ namespace DiffGen.Generator.Lowering
                 display, hint.ToString(), ReverseType: rvType, ReverseName: rvName,
                 IsInstance: !symbol.IsStatic, ReturnTypeName: retName, Operator: OperatorToken(symbol), UsesThis: !symbol.IsStatic && UsesInstanceState(symbol),
                 HasParallel: IsDataParallel(symbol) && HasDifferentiable(symbol),
+                DeviceClass: HasDifferentiable(symbol) ? null : HandWrittenDevice(symbol, ps),
                 ReturnElem: retElem, ReturnRank: retRank, ReturnJagged: retJagged);
+        }
+
+        /// <summary>
+        /// The name of a callee's hand-written ILGPU forms (docs/generated-code.md, "Hand-written device forms"): a
+        /// static class <c>{Name}Device</c> nested in the callee's declaring type whose public static <c>Run</c> and
+        /// <c>Pullback</c> take the parameters generated device classes take (the accelerator; each parameter in order,
+        /// a 1D float/double span or array as <c>ArrayView&lt;T&gt;</c>, anything else as its own type; Pullback then
+        /// one <c>ArrayView&lt;T&gt;</c> adjoint per differentiable array parameter and one one-element view per
+        /// differentiable float/double parameter). Null when there is none or its signatures differ.
+        /// </summary>
+        private static string? HandWrittenDevice(IMethodSymbol symbol, List<CalleeParam> ps)
+        {
+            if (!symbol.IsStatic || symbol.ContainingType == null) return null;
+            var cls = symbol.ContainingType.GetTypeMembers(symbol.Name + "Device").FirstOrDefault(t => t.IsStatic && t.Arity == 0);
+            if (cls == null || cls.DeclaredAccessibility == Microsoft.CodeAnalysis.Accessibility.Private) return null;
+            static string ViewOf(Ty t) => "ILGPU.ArrayView<" + (t == Ty.Float ? "float" : "double") + ">";
+            var run = new List<System.Func<ITypeSymbol, bool>> { t => t.ToDisplayString() == "ILGPU.Runtime.Accelerator" };
+            for (int i = 0; i < ps.Count; i++)
+            {
+                var p = ps[i];
+                var type = symbol.Parameters[i].Type;
+                if (p.Modifier != null || symbol.Parameters[i].RefKind != RefKind.None || p.Aggregate || p.Storage == Storage.Struct) return null;
+                bool array = p.Storage != Storage.Scalar;
+                if (array && (p.Rank != 1 || !(p.Elem == Ty.Float || p.Elem == Ty.Double || p.Elem == Ty.Int))) return null;
+                string? view = array ? (p.Elem == Ty.Int ? "ILGPU.ArrayView<int>" : ViewOf(p.Elem)) : null;
+                run.Add(view != null ? (t => t.ToDisplayString() == view) : (t => SymbolEqualityComparer.Default.Equals(t, type)));
+            }
+            var pull = new List<System.Func<ITypeSymbol, bool>>(run);
+            foreach (var p in ps) if (p.Storage != Storage.Scalar && p.HasAdjoint) { var v = ViewOf(p.Elem); pull.Add(t => t.ToDisplayString() == v); }
+            foreach (var p in ps) if (p.Storage == Storage.Scalar && p.HasAdjoint) { var v = ViewOf(p.Elem); pull.Add(t => t.ToDisplayString() == v); }
+            bool Has(string name, List<System.Func<ITypeSymbol, bool>> shape) => cls.GetMembers(name).OfType<IMethodSymbol>().Any(m =>
+                m.IsStatic && m.ReturnsVoid && !m.IsGenericMethod && m.DeclaredAccessibility == Microsoft.CodeAnalysis.Accessibility.Public && m.Parameters.Length == shape.Count
+                && m.Parameters.Select((q, k) => q.RefKind == RefKind.None && shape[k](q.Type)).All(x => x));
+            return Has("Run", run) && Has("Pullback", pull) ? cls.Name : null;
         }
 
         /// <summary>The C# token of a user-defined operator ("+" for op_Addition), which generated code writes as an operator.</summary>

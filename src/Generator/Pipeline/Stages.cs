@@ -96,7 +96,7 @@ namespace DiffGen.Generator.Pipeline
                 VectorCapable = entry.VectorCapable,
                 SplitCapable = entry.SplitCapable,
                 HasParallel = entry.HasParallel,
-                DeviceClass = entry.DeviceClass,
+                DeviceClass = entry.DeviceClass ?? c.DeviceClass,
             };
         }
 

@@ -6,15 +6,19 @@ using DiffGen.Generator.Ir;
 
 namespace DiffGen.Generator.Reverse
 {
-    /// <summary>One call of a composite device method: the callee's index and, per argument, the array variable passed (-1 for a scalar).</summary>
-    internal sealed record DeviceCall(int Callee, EquatableArray<int> ArrayArgs);
+    /// <summary>
+    /// One call of a composite device method: the callee's index, per argument the array variable passed (-1 for a
+    /// scalar), and whether it is inside an <c>if</c>/<c>else</c> branch (such a callee may lack ILGPU forms: the
+    /// composite's device form then throws NotSupportedException when that branch is taken).
+    /// </summary>
+    internal sealed record DeviceCall(int Callee, EquatableArray<int> ArrayArgs, bool InBranch = false);
 
     /// <summary>
     /// Which [DataParallel] methods get ILGPU forms, decided from each method's own IR so that callers know it
     /// from the capability table before anything is rendered (docs/generated-code.md, "ILGPU kernels"):
     /// a method in kernel form (<see cref="ReverseTransformer.BuildDevice"/> succeeds on it), or a composite whose
-    /// body is scalar set-up, local arrays and calls of kernel-form methods (<see cref="Composite"/>), valid when
-    /// <see cref="CompositeValid"/> holds with its callees' span use.
+    /// body is host-side control flow over scalar set-up, local arrays and calls (<see cref="CompositeCalls"/>);
+    /// the table then requires every callee to have ILGPU forms (generated or hand-written).
     /// </summary>
     internal static class DeviceShapes
     {
@@ -47,107 +51,218 @@ namespace DiffGen.Generator.Reverse
         }
 
         /// <summary>
-        /// The calls of a composite body (null with the reason otherwise): scalar set-up that reads no array
-        /// element and calls nothing, local 1D arrays of float/double, and statement calls whose array arguments
-        /// are array variables (each at most once per call) and whose float/double arguments are a scalar
-        /// parameter or carry no derivative (only integer variables, [NoDiff] parameters and literals).
+        /// The calls of a composite body (null with the reason otherwise). The body runs on the host with the arrays
+        /// as device views: scalar set-up on numbers and inactive values (no array element reads), local 1D arrays
+        /// (not inside loops), <c>if</c>/<c>else</c> and counted <c>for</c> loops on such values, and statement calls
+        /// whose array arguments are array variables (each at most once per call). A float/double argument either
+        /// carries no derivative (integers, [NoDiff] parameters, literals, members of inactive values), or its
+        /// derivative with respect to each differentiable scalar parameter is an expression <see cref="Partial"/> can
+        /// write (sums, products, quotients, negation and casts of parameters and of real locals assigned once at the
+        /// top of the body).
         /// </summary>
         public static List<DeviceCall>? CompositeCalls(MethodModel m, out string? whyNot)
         {
             whyNot = null;
             var vars = m.Vars;
-            var calls = new List<DeviceCall>();
-            if (vars.Any(v => v.Elem == Ty.Other || v.IsContainer || v.Aggregate || v.IsMultiDim)) { whyNot = "it uses a value of an inactive type, a struct or a multi-dimensional array"; return null; }
-            bool NoDerivative(Expr e) => Walk.Descendants(e).All(x =>
-                x is Lit || x is VarRef r && (!vars[r.Var].IsReal || vars[r.Var].NoDiff && vars[r.Var].Role == VarRole.Param)
-                || x is LenRef || x is Binary || x is Unary || x is Cast || x is Conditional || x is MathCall);
-            bool HostScalar(Expr e) => !Walk.Descendants(e).Any(x => x is ElemRef || x is Opaque || x is ErrorExpr);
-            foreach (var s in Flat(m.Body))
+            if (vars.Any(v => v.IsContainer || v.Aggregate || v.IsMultiDim || v.Modifier != null || v.Role == VarRole.This))
             {
-                switch (s)
-                {
-                    case Assign a when a.Declares && a.Target is VarRef t && vars[t.Var].IsScalar && !vars[t.Var].IsContainer && HostScalar(a.Value):
-                        continue;
-                    case Alloc al when vars[al.Var].IsReal && !vars[al.Var].Aggregate && !vars[al.Var].IsMultiDim && HostScalar(al.Length):
-                        continue;
-                    case Call c when c.ResultVar < 0 && c.Receiver < 0 && c.Callee >= 0 && c.Callee < m.Callees.Count:
-                        {
-                            var callee = m.Callees[c.Callee];
-                            if (callee.IsInstance || callee.Params.Count != c.Args.Count) { whyNot = "it calls an instance method"; return null; }
-                            var arrays = new List<int>();
-                            for (int k = 0; k < c.Args.Count; k++)
-                            {
-                                var p = callee.Params[k];
-                                var arg = c.Args[k];
-                                if (p.Storage == Storage.Scalar)
-                                {
-                                    if (p.Aggregate || p.TypeName != null && p.Elem == Ty.Other) { whyNot = "it passes a value of an inactive type to '" + callee.Name + "'"; return null; }
-                                    if (!HostScalar(arg)) { whyNot = "a scalar argument of '" + callee.Name + "' reads an array element"; return null; }
-                                    bool bareParam = arg is VarRef pr && vars[pr.Var].Role == VarRole.Param && vars[pr.Var].IsScalar;
-                                    if (p.HasAdjoint && !bareParam && !NoDerivative(arg)) { whyNot = "a float/double argument of '" + callee.Name + "' is an expression of a differentiable value (pass a parameter)"; return null; }
-                                    arrays.Add(-1);
-                                    continue;
-                                }
-                                if (!(p.Storage == Storage.Span || p.Storage == Storage.ReadOnlySpan || p.Storage == Storage.Array) || p.Rank != 1 || p.Aggregate
-                                    || !(arg is VarRef av) || vars[av.Var].IsScalar || vars[av.Var].IsMultiDim || arrays.Contains(av.Var))
-                                {
-                                    whyNot = "an array argument of '" + callee.Name + "' is not a distinct array variable";
-                                    return null;
-                                }
-                                arrays.Add(av.Var);
-                            }
-                            calls.Add(new DeviceCall(c.Callee, arrays.ToEquatableArray()));
-                            continue;
-                        }
-                    default:
-                        whyNot = "its body is not scalar set-up, local arrays and calls";
-                        return null;
-                }
+                whyNot = "it uses a struct, an object, a multi-dimensional array or a ref parameter";
+                return null;
             }
+            if (vars.Any(v => !v.IsScalar && !(v.Elem == Ty.Float || v.Elem == Ty.Double || v.Elem == Ty.Int)))
+            {
+                whyNot = "it uses an array that is not of float, double or int";
+                return null;
+            }
+            var calls = new List<DeviceCall>();
+            var defs = Definitions(m);
+            string? why = null;
+            bool HostScalar(Expr e) => !Walk.Descendants(e).Any(x => x is ElemRef || x is ErrorExpr);
+            bool Walk_(Block b, bool inBranch, bool inLoop)
+            {
+                foreach (var s in b.Stmts)
+                {
+                    switch (s)
+                    {
+                        case Block inner:
+                            if (!Walk_(inner, inBranch, inLoop)) return false;
+                            continue;
+                        case Assign a when a.Target is VarRef t && vars[t.Var].IsScalar && HostScalar(a.Value) && vars[t.Var].Role != VarRole.Param:
+                            {
+                                var v = vars[t.Var];
+                                if (v.Elem == Ty.Other && !a.Declares) { why = "it re-assigns a value of an inactive type"; return false; }
+                                if (v.IsReal && !defs.ContainsKey(v.Id) && !NoDerivative(m, a.Value)) { why = "it assigns a float/double local that carries a derivative more than once or inside a branch or loop"; return false; }
+                                continue;
+                            }
+                        case Alloc al when !vars[al.Var].IsScalar && HostScalar(al.Length):
+                            if (inLoop) { why = "it allocates an array inside a loop"; return false; }
+                            continue;
+                        case If f when HostScalar(f.Condition):
+                            if (!Walk_(f.Then, true, inLoop) || !Walk_(f.Else, true, inLoop)) return false;
+                            continue;
+                        case ForLoop f when HostScalar(f.Start) && HostScalar(f.Condition) && vars[f.Counter].Elem == Ty.Int:
+                            if (!Walk_(f.Init, inBranch, true) || !Walk_(f.Body, inBranch, true)) return false;
+                            continue;
+                        case Call c when c.ResultVar < 0 && c.Receiver < 0 && c.Callee >= 0 && c.Callee < m.Callees.Count:
+                            {
+                                var callee = m.Callees[c.Callee];
+                                if (callee.IsInstance || callee.Params.Count != c.Args.Count) { why = "it calls an instance method"; return false; }
+                                var arrays = new List<int>();
+                                for (int k = 0; k < c.Args.Count; k++)
+                                {
+                                    var p = callee.Params[k];
+                                    var arg = c.Args[k];
+                                    if (p.Storage == Storage.Scalar)
+                                    {
+                                        if (p.Aggregate || p.Modifier != null || p.Elem == Ty.Void) { why = "it passes a struct or a ref argument to '" + callee.Name + "'"; return false; }
+                                        if (!HostScalar(arg)) { why = "a scalar argument of '" + callee.Name + "' reads an array element"; return false; }
+                                        if (p.HasAdjoint && !Chainable(m, arg, defs)) { why = "a float/double argument of '" + callee.Name + "' is an expression whose derivative the device composite cannot chain (sums, products, quotients and casts of parameters only)"; return false; }
+                                        arrays.Add(-1);
+                                        continue;
+                                    }
+                                    if (!(p.Storage == Storage.Span || p.Storage == Storage.ReadOnlySpan || p.Storage == Storage.Array) || p.Rank != 1 || p.Aggregate
+                                        || !(arg is VarRef av) || vars[av.Var].IsScalar || vars[av.Var].IsMultiDim)
+                                    {
+                                        why = "an array argument of '" + callee.Name + "' is not an array variable";
+                                        return false;
+                                    }
+                                    arrays.Add(av.Var);
+                                }
+                                // The same array at two places: only where the callee reads it at both (the table's span use
+                                // is not known here, so the emitter checks writes; a writable parameter counts as written).
+                                for (int k = 0; k < c.Args.Count; k++)
+                                {
+                                    if (arrays[k] < 0) continue;
+                                    for (int j = 0; j < k; j++)
+                                        if (arrays[j] == arrays[k] && (callee.Params[j].Storage != Storage.ReadOnlySpan || callee.Params[k].Storage != Storage.ReadOnlySpan))
+                                        {
+                                            why = "an array is passed to '" + callee.Name + "' twice, and written";
+                                            return false;
+                                        }
+                                }
+                                calls.Add(new DeviceCall(c.Callee, arrays.ToEquatableArray(), inBranch));
+                                continue;
+                            }
+                        default:
+                            why = "its body is not host control flow over scalar set-up, local arrays and calls";
+                            return false;
+                    }
+                }
+                return true;
+            }
+            if (!Walk_(m.Body, false, false)) { whyNot = why; return null; }
             if (calls.Count == 0) { whyNot = "it calls nothing"; return null; }
             return calls;
         }
 
+        /// <summary>Whether an expression carries no derivative: it reads no float/double variable other than [NoDiff] parameters (members of inactive values are inactive).</summary>
+        public static bool NoDerivative(MethodModel m, Expr e) => Walk.Descendants(e).All(x =>
+            !(x is VarRef r) || !m.Vars[r.Var].IsReal || m.Vars[r.Var].NoDiff && m.Vars[r.Var].Role == VarRole.Param);
+
         /// <summary>
-        /// Whether a composite's calls can be reversed by re-running each callee's device pullback after the whole
-        /// forward: no callee reads and writes the same array (in place), and every array is written by one call
-        /// at most, never read by an earlier call (so its final value is the one each reader saw).
-        /// <paramref name="use"/> gives a callee's (Reads, Writes) of one parameter.
+        /// The real scalar locals whose value the partials can expand: declared once, at the top level of the body
+        /// (never inside a branch or loop, never re-assigned), from set-up that reads no array element and no variable
+        /// assigned twice (so the definition has the same value wherever a call reads the local).
         /// </summary>
-        public static bool CompositeValid(IReadOnlyList<DeviceCall> calls, Func<int, int, (bool Reads, bool Writes)> use, out string? whyNot)
+        public static Dictionary<int, Expr> Definitions(MethodModel m)
         {
-            whyNot = null;
-            var written = new HashSet<int>();
-            var read = new HashSet<int>();
-            foreach (var c in calls)
-            {
-                for (int p = 0; p < c.ArrayArgs.Count; p++)
-                {
-                    int v = c.ArrayArgs[p];
-                    if (v < 0) continue;
-                    var (r, w) = use(c.Callee, p);
-                    if (r && w) { whyNot = "a callee updates an array in place"; return false; }
-                    if (w && (written.Contains(v) || read.Contains(v))) { whyNot = "an array is written after another call wrote or read it"; return false; }
-                }
-                for (int p = 0; p < c.ArrayArgs.Count; p++)
-                {
-                    int v = c.ArrayArgs[p];
-                    if (v < 0) continue;
-                    var (r, w) = use(c.Callee, p);
-                    if (w) written.Add(v);
-                    if (r) read.Add(v);
-                }
-            }
-            return true;
+            var count = new Dictionary<int, int>();
+            foreach (var s in Walk.Descendants(m.Body))
+                if (s is Assign a && a.Target is VarRef t) count[t.Var] = count.TryGetValue(t.Var, out int n) ? n + 1 : 1;
+            var defs = new Dictionary<int, Expr>();
+            IEnumerable<Stmt> Top(Block b) => b.Stmts.SelectMany(s => s is Block inner ? Top(inner) : new[] { s });
+            foreach (var s in Top(m.Body))
+                if (s is Assign a && a.Declares && a.Target is VarRef t && m.Vars[t.Var].IsScalar && m.Vars[t.Var].IsReal && m.Vars[t.Var].Role != VarRole.Param && count[t.Var] == 1
+                    && !Walk.Descendants(a.Value).Any(x => x is ElemRef)
+                    && Walk.Descendants(a.Value).All(x => !(x is VarRef r) || !count.TryGetValue(r.Var, out int c) || c <= 1))
+                    defs[t.Var] = a.Value;
+            return defs;
         }
 
-        private static IEnumerable<Stmt> Flat(Block b)
+        /// <summary>Whether <see cref="Partial"/> can write the derivative of an argument with respect to every differentiable scalar parameter.</summary>
+        public static bool Chainable(MethodModel m, Expr e, Dictionary<int, Expr> defs)
         {
-            foreach (var s in b.Stmts)
+            if (m.Vars.Any(v => v.Role == VarRole.Param && v.IsScalar && v.IsReal && !v.NoDiff && IsAssigned(m, v.Id))) return NoDerivative(m, e);
+            try
             {
-                if (s is Block inner) { foreach (var x in Flat(inner)) yield return x; }
-                else yield return s;
+                foreach (var v in m.Vars.Where(v => v.Role == VarRole.Param && v.IsScalar && v.IsReal && !v.NoDiff))
+                    Partial(m, e, v.Id, defs, _ => "x");
+                return true;
             }
+            catch (NotSupportedException)
+            {
+                return false;
+            }
+        }
+
+        private static bool IsAssigned(MethodModel m, int var) => Walk.Descendants(m.Body).Any(s => s is Assign a && a.Target is VarRef t && t.Var == var);
+
+        /// <summary>
+        /// The derivative of <paramref name="e"/> with respect to scalar parameter <paramref name="root"/> as host C#
+        /// (<paramref name="print"/> writes a sub-expression), or null where it is zero. Real locals in
+        /// <paramref name="defs"/> are expanded through their definitions. Throws NotSupportedException for a
+        /// differentiable value under a function the composite does not chain.
+        /// </summary>
+        public static string? Partial(MethodModel m, Expr e, int root, Dictionary<int, Expr> defs, Func<Expr, string> print)
+        {
+            string? D(Expr x)
+            {
+                switch (x)
+                {
+                    case VarRef r:
+                        {
+                            if (r.Var == root) return "1.0";
+                            var v = m.Vars[r.Var];
+                            if (!v.IsReal || v.Role == VarRole.Param) return null;
+                            if (defs.TryGetValue(r.Var, out var def)) return D(def);
+                            if (v.NoDiff) return null;
+                            throw new NotSupportedException();
+                        }
+                    case Lit _:
+                    case LenRef _:
+                    case Opaque _:
+                        return null;
+                    case Unary u:
+                        {
+                            if (u.Op == UnOp.Not) return null;
+                            var d = D(u.Operand);
+                            return d == null ? null : "(-" + d + ")";
+                        }
+                    case Cast c:
+                        return c.Type == Ty.Double || c.Type == Ty.Float ? D(c.Operand) : null;
+                    case Conditional c:
+                        {
+                            var a = D(c.WhenTrue);
+                            var b = D(c.WhenFalse);
+                            if (a == null && b == null) return null;
+                            return "(" + print(c.Condition) + " ? " + (a ?? "0.0") + " : " + (b ?? "0.0") + ")";
+                        }
+                    case Binary b:
+                        {
+                            if (!(b.Type == Ty.Double || b.Type == Ty.Float)) return null; // comparisons, integer arithmetic
+                            var dl = D(b.Left);
+                            var dr = D(b.Right);
+                            if (dl == null && dr == null) return null;
+                            string l = "(double)(" + print(b.Left) + ")", rr = "(double)(" + print(b.Right) + ")";
+                            switch (b.Op)
+                            {
+                                case BinOp.Add: return dl == null ? dr : dr == null ? dl : "(" + dl + " + " + dr + ")";
+                                case BinOp.Sub: return dr == null ? dl : dl == null ? "(-" + dr + ")" : "(" + dl + " - " + dr + ")";
+                                case BinOp.Mul:
+                                    return dl == null ? "(" + l + " * " + dr + ")" : dr == null ? "(" + dl + " * " + rr + ")" : "(" + dl + " * " + rr + " + " + l + " * " + dr + ")";
+                                case BinOp.Div:
+                                    return dr == null ? "(" + dl + " / " + rr + ")"
+                                        : "(" + (dl == null ? "0.0" : dl + " / " + rr) + " - " + l + " * " + dr + " / (" + rr + " * " + rr + "))";
+                                default:
+                                    throw new NotSupportedException();
+                            }
+                        }
+                    default:
+                        if (Walk.Descendants(x).Any(y => y is VarRef r2 && (r2.Var == root || defs.ContainsKey(r2.Var)))) throw new NotSupportedException();
+                        return null;
+                }
+            }
+            return D(e);
         }
     }
 }

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Globalization;
 using System.Linq;
 using DiffGen.Generator.Emit;
 using DiffGen.Generator.Ir;
@@ -7,12 +8,18 @@ using static DiffGen.Generator.Emit.Cs;
 
 namespace DiffGen.Generator.Reverse
 {
-    // ILGPU forms of a composite [DataParallel] method (docs/generated-code.md, "ILGPU kernels"): scalar set-up,
-    // local arrays and calls of methods that have ILGPU forms themselves (DeviceShapes). Run allocates the
-    // local arrays on the accelerator and runs the callees' device forms in order; Pullback runs the whole
-    // forward, then the callees' device pullbacks in reverse order. Each callee's pullback re-runs its own
-    // forward, which is exact because DeviceShapes.CompositeValid admits only bodies where every array holds,
-    // after the forward, the value each reader saw (written once, never before it is read, never in place).
+    // ILGPU forms of a composite [DataParallel] method (docs/generated-code.md, "ILGPU kernels"): host control flow
+    // (if/else, counted loops) over scalar set-up, local arrays and calls of methods that have ILGPU forms
+    // (generated or hand-written; DeviceShapes). Run runs the body on the host with the arrays as device views,
+    // each call being the callee's device Run. Pullback runs the same forward and records, for each call it
+    // executes, a reverse action in a host list: the callee's device Pullback on snapshots (fresh device buffers,
+    // device-to-device copies) of the array arguments the callee writes or that any call of the body writes, so
+    // that the callee's pullback, which re-runs its forward, sees its inputs as they were and never overwrites the
+    // composite's results; then it runs the list backwards. Array adjoints are one buffer per array variable
+    // (the callees add into their inputs' adjoints and consume their outputs' seeds, so sharing them is reverse
+    // accumulation); a float/double argument that is an expression of differentiable scalars gets its own
+    // one-element adjoint, which a one-thread kernel chains into the parameters' adjoints by the partial
+    // derivatives computed on the host (DeviceShapes.Partial).
     internal sealed partial class ReverseTransformer
     {
         private CsNestedType? CompositeDevice(out string? whyNot)
@@ -20,14 +27,20 @@ namespace DiffGen.Generator.Reverse
             var calls = DeviceShapes.CompositeCalls(_m, out whyNot);
             if (calls == null) return null;
             foreach (var c in calls)
-                if (_callees[c.Callee].DeviceClass == null) { whyNot = "it calls '" + _callees[c.Callee].Name + "', which has no ILGPU kernels"; return null; }
-            if (!DeviceShapes.CompositeValid(calls, (c, p) => (_callees[c].Params[p].Reads, _callees[c].Params[p].Writes), out whyNot)) return null;
+                if (!c.InBranch && _callees[c.Callee].DeviceClass == null) { whyNot = "it calls '" + _callees[c.Callee].Name + "', which has no ILGPU kernels"; return null; }
+            if (calls.All(c => _callees[c.Callee].DeviceClass == null)) { whyNot = "it calls '" + _callees[calls[0].Callee].Name + "', which has no ILGPU kernels"; return null; }
+            // Callees without ILGPU forms inside branches: the device form throws when such a branch is taken (said in the summary).
+            var missing = calls.Where(c => _callees[c.Callee].DeviceClass == null).Select(c => _callees[c.Callee].Name).Distinct().ToList();
+            string? caveat = missing.Count == 0 ? null
+                : "throw NotSupportedException in the branch that calls " + string.Join(", ", missing.Select(n => "'" + n + "'")) + " (no ILGPU kernels)";
+            var defs = DeviceShapes.Definitions(_m);
 
-            string accelerator = Fresh("accelerator"), buffers = Fresh("_buffers");
+            string accelerator = Fresh("accelerator"), buffers = Fresh("_buffers"), rev = Fresh("_reverse");
             var parms = _vars.Where(v => v.Role == VarRole.Param).OrderBy(v => v.ParamIndex).ToList();
             var views = new HashSet<string>(StringComparer.Ordinal);
             foreach (var v in _vars.Where(v => !v.IsScalar)) views.Add(v.Name);
-            CsType ParamType(Var v) => v.IsScalar ? T(v.Elem) : ViewOf(T(v.Elem));
+            CsType TypeOf(Var v) => v.Elem == Ty.Other ? new CsType(v.TypeName!) : T(v.Elem);
+            CsType ParamType(Var v) => v.IsScalar ? TypeOf(v) : ViewOf(T(v.Elem));
             var runParams = new List<CsParam> { new CsParam(new CsType("global::ILGPU.Runtime.Accelerator"), accelerator) };
             runParams.AddRange(parms.Select(v => new CsParam(ParamType(v), v.Name)));
             var arrayBars = parms.Where(v => !v.IsScalar && v.IsReal && !v.NoDiff).ToDictionary(v => v.Id, v => Fresh(v.Name + "Bar"));
@@ -36,109 +49,225 @@ namespace DiffGen.Generator.Reverse
             foreach (var v in parms.Where(v => arrayBars.ContainsKey(v.Id))) pullParams.Add(new CsParam(ViewOf(T(v.Elem)), arrayBars[v.Id]));
             foreach (var v in parms.Where(v => scalarBars.ContainsKey(v.Id))) pullParams.Add(new CsParam(ViewOf(T(v.Elem)), scalarBars[v.Id]));
 
-            CsExpr Host(Expr e) => Device(P(e), views);
-            var setup = new List<CsStmt> { new CsLocal(new CsType("var"), buffers, new CsVerbatim("new global::System.Collections.Generic.List<global::System.IDisposable>()")) };
-            // A zeroed buffer on the accelerator, freed at the end; its view under the given name.
-            void Buffer(List<CsStmt> into, string view, Ty elem, CsExpr length)
+            string Host(Expr e) => CsPrinter.Expr(Device(P(e), views));
+            string ElemName(Ty t) => T(t).Name;
+            // Arrays some call writes: a call's reverse action reads snapshots of these (their values change later).
+            var written = new HashSet<int>();
+            foreach (var s in Walk.Descendants(_m.Body))
+                if (s is Call c)
+                    for (int k = 0; k < c.Args.Count; k++)
+                        if (_callees[c.Callee].Params[k].Storage != Storage.Scalar && _callees[c.Callee].Params[k].Writes && c.Args[k] is VarRef r) written.Add(r.Var);
+
+            // A zeroed buffer on the accelerator, freed at the end: "var view = ...;"
+            string Alloc(string view, Ty elem, string length, bool zero = true)
             {
-                // At least one element allocated (an empty array stays a view of length 0).
-                string buf = Fresh(view + "Buffer"), n = Fresh(view + "Length");
-                into.Add(new CsLocal(CsType.Int, n, length));
-                into.Add(new CsLocal(new CsType("var"), buf, Call(new CsVerbatim(accelerator + ".Allocate1D<" + T(elem).Name + ">"), Call(Member(Names.Math, "Max"), N(n), CsLiteral.Int(1)))));
-                into.Add(Do(Call(Member(buffers, "Add"), N(buf))));
-                into.Add(Do(Call(Member("global::ILGPU.Runtime.ArrayViewExtensions", "MemSetToZero"), Member(buf, "View"))));
-                into.Add(new CsLocal(ViewOf(T(elem)), view, Call(Member(Member(buf, "View"), "SubView"), CsLiteral.Int(0), N(n))));
+                string buf = Fresh(view + "Buffer");
+                return "var " + buf + " = " + accelerator + ".Allocate1D<" + ElemName(elem) + ">(global::System.Math.Max(" + length + ", 1)); " + buffers + ".Add(" + buf + "); "
+                    + (zero ? "global::ILGPU.Runtime.ArrayViewExtensions.MemSetToZero(" + buf + ".View); " : "")
+                    + "var " + view + " = " + buf + ".View.SubView(0, " + length + ");";
             }
+            var chainTypes = new SortedSet<string>(StringComparer.Ordinal);
+            var accumulateTypes = new SortedSet<string>(StringComparer.Ordinal);
             var localBars = new Dictionary<int, string>();
-            var pullSetup = new List<CsStmt>();
-            foreach (var s in FlatStmts(_m.Body))
+
+            // The body on the host; with record, each call also appends its reverse action to the list.
+            CsBlock Body(Block b, bool record)
             {
-                if (s is Assign a)
+                var list = new List<CsStmt>();
+                foreach (var s in b.Stmts)
                 {
-                    var v = _vars[((VarRef)a.Target).Var];
-                    setup.Add(new CsLocal(T(v.Elem), v.Name, Host(a.Value)));
+                    switch (s)
+                    {
+                        case Block inner:
+                            list.AddRange(Body(inner, record).Stmts);
+                            break;
+                        case Assign a:
+                            {
+                                var v = _vars[((VarRef)a.Target).Var];
+                                list.Add(new CsRawStmt((a.Declares ? TypeOf(v).Name + " " : "") + v.Name + " = " + Host(a.Value) + ";"));
+                                break;
+                            }
+                        case Alloc al:
+                            {
+                                var v = _vars[al.Var];
+                                string n = Fresh(v.Name + "Length");
+                                list.Add(new CsRawStmt("int " + n + " = " + Host(al.Length) + ";"));
+                                list.Add(new CsRawStmt(Alloc(v.Name, v.Elem, n)));
+                                if (record && v.IsReal)
+                                {
+                                    if (!localBars.TryGetValue(v.Id, out var bar)) localBars[v.Id] = bar = Fresh(v.Name + "Bar");
+                                    list.Add(new CsRawStmt(Alloc(bar, v.Elem, n)));
+                                }
+                                break;
+                            }
+                        case If f:
+                            {
+                                var then = Body(f.Then, record);
+                                var els = Body(f.Else, record);
+                                list.Add(new CsIf(new CsVerbatim(Host(f.Condition)), then, els.Stmts.Count == 0 ? null : els));
+                                break;
+                            }
+                        case ForLoop f:
+                            {
+                                list.AddRange(Body(f.Init, record).Stmts);
+                                var counter = _vars[f.Counter].Name;
+                                list.Add(new CsFor(new CsLocal(CsType.Int, counter, new CsVerbatim(Host(f.Start))), new CsVerbatim(Host(f.Condition)),
+                                    new CsAssign(new CsName(counter), "+=", CsLiteral.Int(f.Step)), Body(f.Body, record)));
+                                break;
+                            }
+                        case Call c:
+                            list.Add(new CsScope(CallStmts(c, record)));
+                            break;
+                        default:
+                            throw new InvalidOperationException("unexpected statement in a device composite");
+                    }
                 }
-                else if (s is Alloc al)
-                {
-                    var v = _vars[al.Var];
-                    Buffer(setup, v.Name, v.Elem, Host(al.Length));
-                    string bar = Fresh(v.Name + "Bar");
-                    localBars[v.Id] = bar;
-                    Buffer(pullSetup, bar, v.Elem, Member(v.Name, "IntLength"));
-                }
+                return Block(list);
             }
 
-            string DeviceOf(int c) => _callees[c].TypeName + "." + _callees[c].DeviceClass;
-            var stmtCalls = FlatStmts(_m.Body).OfType<Call>().ToList();
-            List<CsArg> Args(Call c) => new List<CsArg> { N(accelerator) }.Concat(c.Args.Select((x, k) => (CsArg)(_callees[c.Callee].Params[k].Storage == Storage.Scalar ? Host(x) : N(_vars[((VarRef)x).Var].Name)))).ToList();
-            var run = new List<CsStmt>(setup);
-            foreach (var c in stmtCalls) run.Add(Do(Call(Member(new CsName(DeviceOf(c.Callee)), "Run"), Args(c).ToArray())));
+            CsBlock CallStmts(Call c, bool record)
+            {
+                var callee = _callees[c.Callee];
+                if (callee.DeviceClass == null)
+                    return Block(new CsStmt[] { new CsRawStmt("throw new global::System.NotSupportedException(\"" + _m.Name + " on an ILGPU accelerator: this branch calls '" + callee.Name + "', which has no ILGPU kernels.\");") });
+                string cls = callee.TypeName + "." + callee.DeviceClass;
+                var list = new List<CsStmt>();
+                var runArgs = new List<string> { accelerator };
+                var pullArgs = new List<string> { accelerator };
+                var arrayAdj = new List<string>();
+                var scalarAdj = new List<string>();
+                var chains = new List<string>();
+                var seen = new HashSet<int>();
+                for (int k = 0; k < c.Args.Count; k++)
+                {
+                    var p = callee.Params[k];
+                    var arg = c.Args[k];
+                    if (p.Storage == Storage.Scalar)
+                    {
+                        // Evaluated once, into a local of this call's scope (the reverse action captures its value).
+                        string a = Fresh("_arg");
+                        string type = p.Elem == Ty.Other || p.Elem == Ty.Void ? "var" : ElemName(p.Elem);
+                        list.Add(new CsRawStmt(type + " " + a + " = " + Host(arg) + ";"));
+                        runArgs.Add(a);
+                        pullArgs.Add(a);
+                        if (!record || !p.HasAdjoint) continue;
+                        if (arg is VarRef pr && scalarBars.TryGetValue(pr.Var, out var sb)) { scalarAdj.Add(sb); continue; }
+                        string g = Fresh("_argBar");
+                        list.Add(new CsRawStmt(Alloc(g, p.Elem, "1")));
+                        scalarAdj.Add(g);
+                        // The argument's adjoint, chained into each differentiable scalar parameter's by its partial derivative.
+                        foreach (var root in scalarBars)
+                        {
+                            string? d = DeviceShapes.Partial(_m, arg, root.Key, defs, Host);
+                            if (d == null) continue;
+                            string dv = Fresh("_partial");
+                            var rootElem = _vars[root.Key].Elem;
+                            list.Add(new CsRawStmt(ElemName(rootElem) + " " + dv + " = (" + ElemName(rootElem) + ")(" + d + ");"));
+                            if (rootElem != p.Elem) throw new InvalidOperationException("mixed float/double scalar chain");
+                            chainTypes.Add(ElemName(rootElem));
+                            chains.Add("Chain(" + accelerator + ", " + root.Value + ", " + g + ", " + dv + ");");
+                        }
+                        continue;
+                    }
+                    var v = _vars[((VarRef)arg).Var];
+                    runArgs.Add(v.Name);
+                    if (!record) continue;
+                    string view = v.Name;
+                    if (p.Writes || p.Reads && written.Contains(v.Id))
+                    {
+                        // A snapshot: the values this call sees (a device-to-device copy; a buffer the callee's pullback may overwrite).
+                        string snap = Fresh("_" + v.Name + "Seen");
+                        list.Add(new CsRawStmt(Alloc(snap, v.Elem, v.Name + ".IntLength", zero: !p.Reads)));
+                        if (p.Reads) list.Add(new CsRawStmt("global::ILGPU.Runtime.ArrayViewExtensions.CopyTo(" + v.Name + ", " + snap + ");"));
+                        view = snap;
+                    }
+                    pullArgs.Add(view);
+                    if (!p.HasAdjoint) continue;
+                    if (seen.Contains(v.Id) && (arrayBars.ContainsKey(v.Id) || localBars.ContainsKey(v.Id)))
+                    {
+                        // The same array passed again (read only at both places): this place's adjoint goes to a buffer of
+                        // its own, added afterwards (two of the callee's reverse kernels must not add to one buffer at once).
+                        string again = Fresh("_" + v.Name + "BarAgain");
+                        list.Add(new CsRawStmt(Alloc(again, p.Elem, v.Name + ".IntLength")));
+                        arrayAdj.Add(again);
+                        accumulateTypes.Add(ElemName(p.Elem));
+                        chains.Add("Accumulate(" + accelerator + ", " + (arrayBars.TryGetValue(v.Id, out var ab0) ? ab0 : localBars[v.Id]) + ", " + again + ");");
+                        continue;
+                    }
+                    seen.Add(v.Id);
+                    if (arrayBars.TryGetValue(v.Id, out var ab)) arrayAdj.Add(ab);
+                    else if (localBars.TryGetValue(v.Id, out var lb)) arrayAdj.Add(lb);
+                    else
+                    {
+                        // A [NoDiff] array: its adjoint is not wanted.
+                        string d = Fresh("_discarded");
+                        list.Add(new CsRawStmt(Alloc(d, p.Elem, v.Name + ".IntLength")));
+                        arrayAdj.Add(d);
+                    }
+                }
+                list.Add(new CsRawStmt(cls + ".Run(" + string.Join(", ", runArgs) + ");"));
+                if (record)
+                {
+                    string pull = cls + ".Pullback(" + string.Join(", ", pullArgs.Concat(arrayAdj).Concat(scalarAdj)) + ");";
+                    list.Add(new CsRawStmt(rev + ".Add(() => { " + pull + (chains.Count > 0 ? " " + string.Join(" ", chains) : "") + " });"));
+                }
+                return Block(list);
+            }
+
+            var bufferList = new CsRawStmt("var " + buffers + " = new global::System.Collections.Generic.List<global::System.IDisposable>();");
             var finish = new List<CsStmt>
             {
                 new CsComment("the buffers are freed once the queued kernels are done"),
-                Do(Call(Member(accelerator, "Synchronize"))),
+                new CsRawStmt(accelerator + ".Synchronize();"),
                 new CsRawStmt("foreach (var _b in " + buffers + ") _b.Dispose();"),
             };
+            var run = new List<CsStmt> { bufferList };
+            run.AddRange(Body(_m.Body, false).Stmts);
             run.AddRange(finish);
 
-            var pull = new List<CsStmt>(setup);
-            pull.AddRange(pullSetup);
-            foreach (var c in stmtCalls) pull.Add(Do(Call(Member(new CsName(DeviceOf(c.Callee)), "Run"), Args(c).ToArray())));
-            var scratch = new Dictionary<Ty, string>();
-            string Scratch(Ty elem, CsExpr length, string hint)
-            {
-                string name = Fresh(hint);
-                Buffer(pull, name, elem, length);
-                return name;
-            }
-            pull.Add(new CsComment("the reverse: the callees' device pullbacks in reverse order (each re-runs its forward on the values above)"));
-            for (int k = stmtCalls.Count - 1; k >= 0; k--)
-            {
-                var c = stmtCalls[k];
-                var callee = _callees[c.Callee];
-                var args = Args(c);
-                var extra = new List<CsArg>();
-                for (int p = 0; p < callee.Params.Count; p++)
-                {
-                    var cp = callee.Params[p];
-                    if (cp.Storage == Storage.Scalar || !cp.HasAdjoint) continue;
-                    int v = ((VarRef)c.Args[p]).Var;
-                    string bar = arrayBars.TryGetValue(v, out var b) ? b : localBars.TryGetValue(v, out var lb) ? lb
-                        : Scratch(cp.Elem, Member(_vars[v].Name, "IntLength"), "_discarded"); // a [NoDiff] array: its adjoint is not wanted
-                    extra.Add(N(bar));
-                }
-                for (int p = 0; p < callee.Params.Count; p++)
-                {
-                    var cp = callee.Params[p];
-                    if (cp.Storage != Storage.Scalar || !cp.HasAdjoint) continue;
-                    if (c.Args[p] is VarRef r && scalarBars.TryGetValue(r.Var, out var sb)) { extra.Add(N(sb)); continue; }
-                    // An argument that carries no derivative (DeviceShapes): its adjoint goes to a discarded element.
-                    if (!scratch.TryGetValue(cp.Elem, out var sc)) scratch[cp.Elem] = sc = Scratch(cp.Elem, CsLiteral.Int(1), "_discarded");
-                    extra.Add(N(sc));
-                }
-                pull.Add(Do(Call(Member(new CsName(DeviceOf(c.Callee)), "Pullback"), args.Concat(extra).ToArray())));
-            }
-            pull.AddRange(finish);
+            var pullBody = new List<CsStmt> { bufferList, new CsRawStmt("var " + rev + " = new global::System.Collections.Generic.List<global::System.Action>();") };
+            pullBody.Add(new CsComment("the forward on the host, recording each executed call's reverse action"));
+            pullBody.AddRange(Body(_m.Body, true).Stmts);
+            pullBody.Add(new CsComment("the reverse: the recorded actions, last first"));
+            pullBody.Add(new CsRawStmt("for (int _k = " + rev + ".Count - 1; _k >= 0; _k--) " + rev + "[_k]();"));
+            pullBody.AddRange(finish);
 
             string self = ContainingType() + "." + _m.Name;
+            var fields = new List<CsField>();
             var launchers = new List<CsMethod>
             {
-                new CsMethod("Runs <see cref=\"" + self + "\"/> on <paramref name=\"" + accelerator + "\"/> (arrays as views in its memory): its local arrays allocated there, its callees' device forms in order; returns when the device is done.",
+                new CsMethod("Runs <see cref=\"" + self + "\"/> on <paramref name=\"" + accelerator + "\"/> (arrays as views in its memory; control flow and scalars on the host): its local arrays allocated there, its callees' device forms in order; returns when the device is done.",
                     EquatableArray<string>.Empty, "public static", CsType.Void, "Run", runParams.ToEquatableArray(), Block(run)),
-                new CsMethod("The pullback of <see cref=\"" + self + "\"/> on <paramref name=\"" + accelerator + "\"/>: the forward, then its callees' device pullbacks in reverse order; adds the array inputs' adjoints and the scalar parameters' (element 0 of their one-element views), consumes the seeds in the outputs' adjoints; returns when the device is done.",
-                    EquatableArray<string>.Empty, "public static", CsType.Void, "Pullback", pullParams.ToEquatableArray(), Block(pull)),
+                new CsMethod("The pullback of <see cref=\"" + self + "\"/> on <paramref name=\"" + accelerator + "\"/>: the forward, recording the calls it makes, then their device pullbacks last first (on device snapshots of the arrays they saw); adds the array inputs' adjoints and the scalar parameters' (element 0 of their one-element views), consumes the seeds in the outputs' adjoints; returns when the device is done.",
+                    EquatableArray<string>.Empty, "public static", CsType.Void, "Pullback", pullParams.ToEquatableArray(), Block(pullBody)),
             };
-            return new CsNestedType("<see cref=\"" + _m.Name + "\"/> on an ILGPU accelerator: <c>Run</c> and <c>Pullback</c> through its callees' device forms (see docs/generated-code.md).",
-                "public static class " + DeviceShapes.ClassName(_m), EquatableArray<CsField>.Empty, launchers.ToEquatableArray());
-        }
-
-        private static IEnumerable<Stmt> FlatStmts(Block b)
-        {
-            foreach (var s in b.Stmts)
+            foreach (var e in chainTypes)
             {
-                if (s is Block inner) { foreach (var x in FlatStmts(inner)) yield return x; }
-                else yield return s;
+                string view = "global::ILGPU.ArrayView<" + e + ">", cache = Fresh("_chain" + char.ToUpperInvariant(e[0]) + e.Substring(1));
+                fields.Add(new CsField(new CsType("global::System.Runtime.CompilerServices.ConditionalWeakTable<global::ILGPU.Runtime.Accelerator, global::System.Action<global::ILGPU.Index1D, " + view + ", " + view + ", " + e + ">>"), cache, "private static readonly", new CsVerbatim("new()")));
+                var index = new CsParam(new CsType("global::ILGPU.Index1D"), "_index");
+                launchers.Add(new CsMethod(null, EquatableArray<string>.Empty, "private static", CsType.Void, "ChainKernel",
+                    new[] { index, new CsParam(new CsType(view), "to"), new CsParam(new CsType(view), "from"), new CsParam(new CsType(e), "factor") }.ToEquatableArray(),
+                    Block(new CsStmt[] { new CsRawStmt("to[0] += factor * from[0];") })));
+                launchers.Add(new CsMethod("Adds <c>factor * from[0]</c> to <c>to[0]</c> on the device (one thread, queued on the default stream).", EquatableArray<string>.Empty, "private static", CsType.Void, "Chain",
+                    new[] { new CsParam(new CsType("global::ILGPU.Runtime.Accelerator"), "accelerator"), new CsParam(new CsType(view), "to"), new CsParam(new CsType(view), "from"), new CsParam(new CsType(e), "factor") }.ToEquatableArray(),
+                    Block(new CsStmt[] { new CsRawStmt(cache + ".GetValue(accelerator, static a => global::ILGPU.Runtime.KernelLoaders.LoadAutoGroupedStreamKernel<global::ILGPU.Index1D, " + view + ", " + view + ", " + e + ">(a, ChainKernel))(1, to, from, factor);") })));
             }
+            foreach (var e in accumulateTypes)
+            {
+                string view = "global::ILGPU.ArrayView<" + e + ">", cache = Fresh("_accumulate" + char.ToUpperInvariant(e[0]) + e.Substring(1));
+                fields.Add(new CsField(new CsType("global::System.Runtime.CompilerServices.ConditionalWeakTable<global::ILGPU.Runtime.Accelerator, global::System.Action<global::ILGPU.Index1D, " + view + ", " + view + ">>"), cache, "private static readonly", new CsVerbatim("new()")));
+                var index = new CsParam(new CsType("global::ILGPU.Index1D"), "_index");
+                launchers.Add(new CsMethod(null, EquatableArray<string>.Empty, "private static", CsType.Void, "AccumulateKernel",
+                    new[] { index, new CsParam(new CsType(view), "to"), new CsParam(new CsType(view), "from") }.ToEquatableArray(),
+                    Block(new CsStmt[] { new CsRawStmt("to[_index] += from[_index];") })));
+                launchers.Add(new CsMethod("Adds <c>from</c> to <c>to</c> elementwise on the device (one thread per element, queued on the default stream).", EquatableArray<string>.Empty, "private static", CsType.Void, "Accumulate",
+                    new[] { new CsParam(new CsType("global::ILGPU.Runtime.Accelerator"), "accelerator"), new CsParam(new CsType(view), "to"), new CsParam(new CsType(view), "from") }.ToEquatableArray(),
+                    Block(new CsStmt[] { new CsRawStmt("if (to.IntLength > 0) " + cache + ".GetValue(accelerator, static a => global::ILGPU.Runtime.KernelLoaders.LoadAutoGroupedStreamKernel<global::ILGPU.Index1D, " + view + ", " + view + ">(a, AccumulateKernel))(to.IntLength, to, from);") })));
+            }
+            whyNot = caveat;
+            return new CsNestedType("<see cref=\"" + _m.Name + "\"/> on an ILGPU accelerator: <c>Run</c> and <c>Pullback</c> through its callees' device forms (see docs/generated-code.md).",
+                "public static class " + DeviceShapes.ClassName(_m), fields.ToEquatableArray(), launchers.ToEquatableArray());
         }
     }
 }

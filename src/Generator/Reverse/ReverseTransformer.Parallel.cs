@@ -39,7 +39,11 @@ namespace DiffGen.Generator.Reverse
 
         /// <summary>The summary lines for parallel loops that run serially in generated code.</summary>
         internal IEnumerable<string> ParallelNotes() =>
-            _serialNotes.Distinct().Select(n => "  runs serially:  " + n).Concat(_deviceNote != null ? new[] { "  no ILGPU kernels: " + _deviceNote } : new string[0]);
+            _serialNotes.Distinct().Select(n => "  runs serially:  " + n).Concat(_deviceNote != null ? new[] { "  no ILGPU kernels: " + _deviceNote } : new string[0])
+                .Concat(_deviceCaveat != null ? new[] { "  ILGPU kernels:  " + _deviceCaveat } : new string[0]);
+
+        /// <summary>What a method's ILGPU forms cannot do although they exist (a branch whose callee has none).</summary>
+        private string? _deviceCaveat;
 
         /// <summary>Why a [DataParallel] method got no ILGPU kernels although ILGPU is referenced.</summary>
         private string? _deviceNote;
@@ -1136,7 +1140,7 @@ namespace DiffGen.Generator.Reverse
             {
                 var primal = BuildParallelPrimal();
                 var device = BuildDevice(_m, _callees, analysis, out var whyNot);
-                if (device != null) primal = primal with { Companions = primal.Companions.Concat(new[] { device }).ToEquatableArray() };
+                if (device != null) { primal = primal with { Companions = primal.Companions.Concat(new[] { device }).ToEquatableArray() }; _deviceCaveat = whyNot; }
                 else if (_m.Ilgpu) _deviceNote = whyNot;
                 result.Add(primal);
             }

@@ -1,3 +1,7 @@
+using ILGPU;
+using ILGPU.Runtime;
+using static System.FormattableString;
+
 namespace DiffGen.Physics;
 
 /// <summary>
@@ -128,6 +132,92 @@ public sealed class Burgers2D
     {
         ArgumentNullException.ThrowIfNull(tape);
         Packed(StepMode.Reverse, tape, state, force, next, stateBar, forceBar, nextBar);
+    }
+
+    /// <summary>
+    /// <see cref="Step(ReadOnlySpan{double}, ReadOnlySpan{double}, ReadOnlySpan{double}, ReadOnlySpan{double}, Span{double}, Span{double})"/> on
+    /// an ILGPU accelerator: the arrays are views in its memory (no host copy); the generated
+    /// <c>ModelKernels.Burgers2DStepDevice.Run</c>. Returns when the device is done.
+    /// </summary>
+    public void StepDevice(Accelerator accelerator, ArrayView<double> u, ArrayView<double> v, ArrayView<double> fu, ArrayView<double> fv, ArrayView<double> uNext, ArrayView<double> vNext)
+    {
+        ArgumentNullException.ThrowIfNull(accelerator);
+        CheckViews(u, v, fu, fv, uNext, vNext, "u", "v", "fu", "fv", "uNext", "vNext");
+        ModelKernels.Burgers2DStepDevice.Run(accelerator, u, v, fu, fv, uNext, vNext, Grid, Dt, Viscosity, Substeps);
+    }
+
+    /// <summary>
+    /// The pullback of <see cref="StepDevice"/> on the accelerator (the generated <c>ModelKernels.Burgers2DStepDevice.Pullback</c>):
+    /// re-runs the step into <paramref name="uNext"/>, <paramref name="vNext"/>; the seeds in <paramref name="uNextBar"/> and
+    /// <paramref name="vNextBar"/> are consumed, the other adjoints accumulate; <paramref name="nuBar"/> is a one-element
+    /// view the viscosity's adjoint is added to. Returns when the device is done.
+    /// </summary>
+    public void StepDeviceBackward(Accelerator accelerator, ArrayView<double> u, ArrayView<double> v, ArrayView<double> fu, ArrayView<double> fv, ArrayView<double> uNext, ArrayView<double> vNext,
+        ArrayView<double> uBar, ArrayView<double> vBar, ArrayView<double> fuBar, ArrayView<double> fvBar, ArrayView<double> uNextBar, ArrayView<double> vNextBar, ArrayView<double> nuBar)
+    {
+        ArgumentNullException.ThrowIfNull(accelerator);
+        CheckViews(u, v, fu, fv, uNext, vNext, "u", "v", "fu", "fv", "uNext", "vNext");
+        CheckViews(uBar, vBar, fuBar, fvBar, uNextBar, vNextBar, "uBar", "vBar", "fuBar", "fvBar", "uNextBar", "vNextBar");
+        if (nuBar.Length != 1) throw new ArgumentException(Invariant($"nuBar has {nuBar.Length} entries but must be a one-element view."), nameof(nuBar));
+        using var dtBar = accelerator.Allocate1D<double>(1);
+        dtBar.MemSetToZero();
+        ModelKernels.Burgers2DStepDevice.Pullback(accelerator, u, v, fu, fv, uNext, vNext, Grid, Dt, Viscosity, Substeps,
+            uBar, vBar, fuBar, fvBar, uNextBar, vNextBar, dtBar.View, nuBar);
+    }
+
+    /// <summary>
+    /// <see cref="StepPacked(ReadOnlySpan{double}, ReadOnlySpan{double}, Span{double})"/> on an ILGPU accelerator (packed views
+    /// <c>[u, v]</c>, <c>[fu, fv]</c>, <c>[u', v']</c> in its memory); the shape of <c>DiffGen.Tensors.DeviceStep2</c>, for <c>Lift.DeviceOp</c>.
+    /// Returns when the device is done.
+    /// </summary>
+    public void StepPackedDevice(Accelerator accelerator, ArrayView<double> state, ArrayView<double> force, ArrayView<double> next)
+    {
+        ArgumentNullException.ThrowIfNull(accelerator);
+        CheckPackedViews(state, force, next, "state", "force", "next");
+        int n = Grid.Count;
+        ModelKernels.Burgers2DStepDevice.Run(accelerator, state.SubView(0, n), state.SubView(n, n), force.SubView(0, n), force.SubView(n, n), next.SubView(0, n), next.SubView(n, n),
+            Grid, Dt, Viscosity, Substeps);
+    }
+
+    /// <summary>
+    /// The pullback of <see cref="StepPackedDevice"/> (the shape of <c>DiffGen.Tensors.DeviceStep2Pullback</c>): re-runs the step into
+    /// <paramref name="next"/>; the seed in <paramref name="nextBar"/> is consumed, <paramref name="stateBar"/> and
+    /// <paramref name="forceBar"/> accumulate (as <see cref="StepPackedBackward(ReadOnlySpan{double}, ReadOnlySpan{double}, Span{double}, Span{double}, Span{double}, Span{double})"/>).
+    /// Returns when the device is done.
+    /// </summary>
+    public void StepPackedDeviceBackward(Accelerator accelerator, ArrayView<double> state, ArrayView<double> force, ArrayView<double> next,
+        ArrayView<double> stateBar, ArrayView<double> forceBar, ArrayView<double> nextBar)
+    {
+        ArgumentNullException.ThrowIfNull(accelerator);
+        CheckPackedViews(state, force, next, "state", "force", "next");
+        CheckPackedViews(stateBar, forceBar, nextBar, "stateBar", "forceBar", "nextBar");
+        int n = Grid.Count;
+        // The step's dt and nu adjoints are not wanted here (the CPU packed pullback drops them too).
+        using var scalarBars = accelerator.Allocate1D<double>(2);
+        scalarBars.MemSetToZero();
+        ModelKernels.Burgers2DStepDevice.Pullback(accelerator, state.SubView(0, n), state.SubView(n, n), force.SubView(0, n), force.SubView(n, n), next.SubView(0, n), next.SubView(n, n),
+            Grid, Dt, Viscosity, Substeps,
+            stateBar.SubView(0, n), stateBar.SubView(n, n), forceBar.SubView(0, n), forceBar.SubView(n, n), nextBar.SubView(0, n), nextBar.SubView(n, n),
+            scalarBars.View.SubView(0, 1), scalarBars.View.SubView(1, 1));
+    }
+
+    private void CheckPackedViews(ArrayView<double> state, ArrayView<double> force, ArrayView<double> next, string ns, string nf, string nn)
+    {
+        Check.Length(checked((int)state.Length), _state.Length, ns, _state.Description);
+        Check.Length(checked((int)force.Length), _force.Length, nf, _force.Description);
+        Check.Length(checked((int)next.Length), _state.Length, nn, _state.Description);
+    }
+
+    private void CheckViews(ArrayView<double> a, ArrayView<double> b, ArrayView<double> c, ArrayView<double> d, ArrayView<double> e, ArrayView<double> f,
+        string na, string nb, string nc, string nd, string ne, string nf)
+    {
+        int n = Grid.Count;
+        Check.Length(checked((int)a.Length), n, na, _cells);
+        Check.Length(checked((int)b.Length), n, nb, _cells);
+        Check.Length(checked((int)c.Length), n, nc, _cells);
+        Check.Length(checked((int)d.Length), n, nd, _cells);
+        Check.Length(checked((int)e.Length), n, ne, _cells);
+        Check.Length(checked((int)f.Length), n, nf, _cells);
     }
 
     private void Packed(StepMode mode, Tape? tape, ReadOnlySpan<double> state, ReadOnlySpan<double> force, Span<double> next, Span<double> stateBar, Span<double> forceBar, Span<double> nextBar)
