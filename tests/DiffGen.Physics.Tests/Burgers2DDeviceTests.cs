@@ -1,0 +1,136 @@
+using ILGPU;
+using ILGPU.Runtime;
+using ILGPU.Runtime.CPU;
+
+namespace DiffGen.Physics.Tests;
+
+/// <summary>ILGPU's CPU accelerator (a kernel emulator, hundreds of times slower than a GPU: small grids only).</summary>
+public sealed class CpuAccelerator : IDisposable
+{
+    public CpuAccelerator()
+    {
+        Context = Context.Create(b => b.CPU());
+        Accelerator = Context.CreateCPUAccelerator(0);
+    }
+
+    public Context Context { get; }
+
+    public Accelerator Accelerator { get; }
+
+    public void Dispose()
+    {
+        Accelerator.Dispose();
+        Context.Dispose();
+    }
+}
+
+/// <summary>
+/// The 2D Burgers step on an ILGPU accelerator (the generated <c>ModelKernels.Burgers2DStepDevice</c>, a composite of
+/// the diffusion, advection and forcing kernels' device forms) against the CPU step and its generated pullback:
+/// outputs and every adjoint (u, v, fu, fv, the consumed seeds, nu) within 1e-6 relative in double.
+/// </summary>
+public class Burgers2DDeviceTests(CpuAccelerator cpu) : IClassFixture<CpuAccelerator>
+{
+    private readonly Accelerator _acc = cpu.Accelerator;
+
+    private static double[] Rand(int n, int seed, double scale = 1)
+    {
+        var r = new Random(seed);
+        return Enumerable.Range(0, n).Select(_ => scale * (2 * r.NextDouble() - 1)).ToArray();
+    }
+
+    private static void Close(double[] expected, double[] actual, double rel, string what)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        double scale = Math.Max(1e-300, expected.Max(Math.Abs));
+        for (int i = 0; i < expected.Length; i++)
+            Assert.True(Math.Abs(expected[i] - actual[i]) <= rel * scale, $"{what}[{i}]: {expected[i]} vs {actual[i]} (scale {scale})");
+    }
+
+    public static TheoryData<int, int, bool, int> Cases => new()
+    {
+        { 8, 6, true, 1 },
+        { 8, 6, false, 3 },
+        { 12, 10, true, 3 },
+        { 12, 10, false, 1 },
+    };
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Step_OnDevice_MatchesCpu_ForwardAndPullback(int nx, int ny, bool periodic, int substeps)
+    {
+        var grid = new Grid2D(nx, ny, nx * 1.0, ny * 0.8, periodic ? Boundary2D.Periodic : Boundary2D.Closed);
+        var m = new Burgers2D(grid, viscosity: 0.08, dt: 0.3, substeps: substeps);
+        int n = grid.Count;
+        var u = Rand(n, 1, 1.5); var v = Rand(n, 2, 1.5); var fu = Rand(n, 3); var fv = Rand(n, 4);
+        var uSeed = Rand(n, 5); var vSeed = Rand(n, 6);
+
+        var uNext = new double[n]; var vNext = new double[n];
+        m.Step(u, v, fu, fv, uNext, vNext);
+        var uBar = new double[n]; var vBar = new double[n]; var fuBar = new double[n]; var fvBar = new double[n];
+        var uNextBar = (double[])uSeed.Clone(); var vNextBar = (double[])vSeed.Clone(); double nuBar = 0;
+        var uNext2 = new double[n]; var vNext2 = new double[n];
+        m.StepBackward(u, v, fu, fv, uNext2, vNext2, uBar, vBar, fuBar, fvBar, uNextBar, vNextBar, ref nuBar);
+
+        using var du = _acc.Allocate1D(u); using var dv = _acc.Allocate1D(v); using var dfu = _acc.Allocate1D(fu); using var dfv = _acc.Allocate1D(fv);
+        using var dun = _acc.Allocate1D<double>(n); using var dvn = _acc.Allocate1D<double>(n);
+        m.StepDevice(_acc, du.View, dv.View, dfu.View, dfv.View, dun.View, dvn.View);
+        Close(uNext, dun.GetAsArray1D(), 1e-12, "uNext");
+        Close(vNext, dvn.GetAsArray1D(), 1e-12, "vNext");
+
+        using var duBar = _acc.Allocate1D<double>(n); using var dvBar = _acc.Allocate1D<double>(n);
+        using var dfuBar = _acc.Allocate1D<double>(n); using var dfvBar = _acc.Allocate1D<double>(n);
+        using var dunBar = _acc.Allocate1D(uSeed); using var dvnBar = _acc.Allocate1D(vSeed); using var dnuBar = _acc.Allocate1D<double>(1);
+        duBar.MemSetToZero(); dvBar.MemSetToZero(); dfuBar.MemSetToZero(); dfvBar.MemSetToZero(); dnuBar.MemSetToZero();
+        using var dun2 = _acc.Allocate1D<double>(n); using var dvn2 = _acc.Allocate1D<double>(n);
+        m.StepDeviceBackward(_acc, du.View, dv.View, dfu.View, dfv.View, dun2.View, dvn2.View, duBar.View, dvBar.View, dfuBar.View, dfvBar.View, dunBar.View, dvnBar.View, dnuBar.View);
+        Close(uNext, dun2.GetAsArray1D(), 1e-12, "uNext (pullback)");
+        Close(vNext, dvn2.GetAsArray1D(), 1e-12, "vNext (pullback)");
+        Close(uBar, duBar.GetAsArray1D(), 1e-6, "uBar");
+        Close(vBar, dvBar.GetAsArray1D(), 1e-6, "vBar");
+        Close(fuBar, dfuBar.GetAsArray1D(), 1e-6, "fuBar");
+        Close(fvBar, dfvBar.GetAsArray1D(), 1e-6, "fvBar");
+        Close(uNextBar, dunBar.GetAsArray1D(), 1e-6, "uNextBar (consumed)");
+        Close(vNextBar, dvnBar.GetAsArray1D(), 1e-6, "vNextBar (consumed)");
+        Assert.True(Math.Abs(nuBar - dnuBar.GetAsArray1D()[0]) <= 1e-6 * Math.Max(1, Math.Abs(nuBar)), $"nuBar {nuBar} vs {dnuBar.GetAsArray1D()[0]}");
+        Assert.NotEqual(0.0, nuBar);
+        Assert.Contains(uBar, x => x != 0);
+    }
+
+    /// <summary>The packed device step (Lift.DeviceOp's delegate shapes) against the packed CPU step and pullback.</summary>
+    [Fact]
+    public void PackedStep_OnDevice_MatchesCpu()
+    {
+        var grid = new Grid2D(8, 6, 8.0, 6.0, Boundary2D.Periodic);
+        var m = new Burgers2D(grid, viscosity: 0.05, dt: 0.4, substeps: 2);
+        int p = m.PackedLength;
+        var state = Rand(p, 11); var force = Rand(p, 12); var seed = Rand(p, 13);
+        var next = new double[p]; var stateBar = new double[p]; var forceBar = new double[p]; var nextBar = (double[])seed.Clone();
+        m.StepPackedBackward(state, force, next, stateBar, forceBar, nextBar);
+
+        using var ds = _acc.Allocate1D(state); using var df = _acc.Allocate1D(force); using var dn = _acc.Allocate1D<double>(p);
+        m.StepPackedDevice(_acc, ds.View, df.View, dn.View);
+        Close(next, dn.GetAsArray1D(), 1e-12, "next");
+        using var dsBar = _acc.Allocate1D<double>(p); using var dfBar = _acc.Allocate1D<double>(p); using var dnBar = _acc.Allocate1D(seed);
+        dsBar.MemSetToZero(); dfBar.MemSetToZero();
+        m.StepPackedDeviceBackward(_acc, ds.View, df.View, dn.View, dsBar.View, dfBar.View, dnBar.View);
+        Close(stateBar, dsBar.GetAsArray1D(), 1e-6, "stateBar");
+        Close(forceBar, dfBar.GetAsArray1D(), 1e-6, "forceBar");
+    }
+
+    [Fact]
+    public void DeviceStep_ChecksLengths_NamingTheArgument()
+    {
+        var m = new Burgers2D(new Grid2D(8, 6, 8.0, 6.0), viscosity: 0.05, dt: 0.4);
+        using var ok = _acc.Allocate1D<double>(m.PackedLength);
+        using var shortBuf = _acc.Allocate1D<double>(m.PackedLength - 1);
+        var ex = Assert.Throws<ArgumentException>(() => m.StepPackedDevice(_acc, ok.View, shortBuf.View, ok.View));
+        Assert.Equal("force", ex.ParamName);
+        ex = Assert.Throws<ArgumentException>(() => m.StepPackedDeviceBackward(_acc, ok.View, ok.View, ok.View, ok.View, ok.View, shortBuf.View));
+        Assert.Equal("nextBar", ex.ParamName);
+        using var cells = _acc.Allocate1D<double>(48);
+        ex = Assert.Throws<ArgumentException>(() => m.StepDevice(_acc, cells.View, cells.View, cells.View, shortBuf.View.SubView(0, 47), cells.View, cells.View));
+        Assert.Equal("fv", ex.ParamName);
+        Assert.Throws<ArgumentNullException>(() => m.StepPackedDevice(null!, ok.View, ok.View, ok.View));
+    }
+}
