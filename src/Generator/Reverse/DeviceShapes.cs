@@ -116,7 +116,7 @@ namespace DiffGen.Generator.Reverse
                                     {
                                         if (p.Aggregate || p.Modifier != null || p.Elem == Ty.Void) { why = "it passes a struct or a ref argument to '" + callee.Name + "'"; return false; }
                                         if (!HostScalar(arg)) { why = "a scalar argument of '" + callee.Name + "' reads an array element"; return false; }
-                                        if (p.HasAdjoint && !Chainable(m, arg, defs)) { why = "a float/double argument of '" + callee.Name + "' is an expression whose derivative the device composite cannot chain (sums, products, quotients and casts of parameters only)"; return false; }
+                                        if (p.HasAdjoint && !Chainable(m, arg, p.Elem, defs)) { why = "a float/double argument of '" + callee.Name + "' is an expression whose derivative the device composite cannot chain (sums, products, quotients and casts of parameters only)"; return false; }
                                         arrays.Add(-1);
                                         continue;
                                     }
@@ -179,14 +179,15 @@ namespace DiffGen.Generator.Reverse
             return defs;
         }
 
-        /// <summary>Whether <see cref="Partial"/> can write the derivative of an argument with respect to every differentiable scalar parameter.</summary>
-        public static bool Chainable(MethodModel m, Expr e, Dictionary<int, Expr> defs)
+        /// <summary>Whether <see cref="Partial"/> can write the derivative of an argument (of type <paramref name="elem"/>) with respect to every differentiable scalar parameter, each of the argument's type where it is not zero.</summary>
+        public static bool Chainable(MethodModel m, Expr e, Ty elem, Dictionary<int, Expr> defs)
         {
             if (m.Vars.Any(v => v.Role == VarRole.Param && v.IsScalar && v.IsReal && !v.NoDiff && IsAssigned(m, v.Id))) return NoDerivative(m, e);
             try
             {
+                // The chaining kernel adds into the parameter's adjoint in the argument's type: a float argument of a double parameter is not chained.
                 foreach (var v in m.Vars.Where(v => v.Role == VarRole.Param && v.IsScalar && v.IsReal && !v.NoDiff))
-                    Partial(m, e, v.Id, defs, _ => "x");
+                    if (Partial(m, e, v.Id, defs, _ => "x") != null && v.Elem != elem) return false;
                 return true;
             }
             catch (NotSupportedException)

@@ -151,7 +151,7 @@ namespace DiffGen.Generator.Reverse
                         runArgs.Add(a);
                         pullArgs.Add(a);
                         if (!record || !p.HasAdjoint) continue;
-                        if (arg is VarRef pr && scalarBars.TryGetValue(pr.Var, out var sb)) { scalarAdj.Add(sb); continue; }
+                        if (arg is VarRef pr && scalarBars.TryGetValue(pr.Var, out var sb) && _vars[pr.Var].Elem == p.Elem) { scalarAdj.Add(sb); continue; }
                         string g = Fresh("_argBar");
                         list.Add(new CsRawStmt(Alloc(g, p.Elem, "1")));
                         scalarAdj.Add(g);
