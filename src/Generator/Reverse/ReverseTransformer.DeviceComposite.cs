@@ -51,21 +51,38 @@ namespace DiffGen.Generator.Reverse
 
             string Host(Expr e) => CsPrinter.Expr(Device(P(e), views));
             string ElemName(Ty t) => T(t).Name;
-            // Arrays some call writes: a call's reverse action reads snapshots of these (their values change later).
-            var written = new HashSet<int>();
-            foreach (var s in Walk.Descendants(_m.Body))
-                if (s is Call c)
+            // Each call's position in program order and its enclosing loops, and which arrays each call writes: a call's
+            // reverse action reads a snapshot of an array it reads when a call after it, or any call of a loop around it,
+            // writes that array (otherwise the array still holds, when the reverse runs, the value the call saw).
+            var order = new Dictionary<int, int>();
+            var loopsOf = new Dictionary<int, HashSet<int>>();
+            var writers = new List<(int Order, HashSet<int> Loops, int Var)>();
+            void Index(Stmt st, HashSet<int> loops)
+            {
+                if (st is Call c)
+                {
+                    order[c.Id] = order.Count;
+                    loopsOf[c.Id] = loops;
                     for (int k = 0; k < c.Args.Count; k++)
-                        if (_callees[c.Callee].Params[k].Storage != Storage.Scalar && _callees[c.Callee].Params[k].Writes && c.Args[k] is VarRef r) written.Add(r.Var);
+                        if (_callees[c.Callee].Params[k].Storage != Storage.Scalar && _callees[c.Callee].Params[k].Writes && c.Args[k] is VarRef r) writers.Add((order[c.Id], loops, r.Var));
+                    return;
+                }
+                var inner = st is Loop l ? new HashSet<int>(loops) { l.Id } : loops;
+                foreach (var child in Walk.Children(st)) Index(child, inner);
+            }
+            Index(_m.Body, new HashSet<int>());
+            bool WrittenLater(Call c, int var) => writers.Any(w => w.Var == var && (w.Order > order[c.Id] || w.Loops.Overlaps(loopsOf[c.Id])));
 
             // A zeroed buffer on the accelerator, freed at the end: "var view = ...;"
             string Alloc(string view, Ty elem, string length, bool zero = true)
             {
                 string buf = Fresh(view + "Buffer");
-                return "var " + buf + " = " + accelerator + ".Allocate1D<" + ElemName(elem) + ">(global::System.Math.Max(" + length + ", 1)); " + buffers + ".Add(" + buf + "); "
-                    + (zero ? "global::ILGPU.Runtime.ArrayViewExtensions.MemSetToZero(" + buf + ".View); " : "")
+                return "var " + buf + " = " + accelerator + ".Allocate1D<" + ElemName(elem) + ">(global::System.Math.Max(" + length + ", 1));\n"
+                    + buffers + ".Add(" + buf + ");\n"
+                    + (zero ? "global::ILGPU.Runtime.ArrayViewExtensions.MemSetToZero(" + buf + ".View);\n" : "")
                     + "var " + view + " = " + buf + ".View.SubView(0, " + length + ");";
             }
+            IEnumerable<CsStmt> Raw(string text) => text.Split('\n').Select(line => (CsStmt)new CsRawStmt(line));
             var chainTypes = new SortedSet<string>(StringComparer.Ordinal);
             var accumulateTypes = new SortedSet<string>(StringComparer.Ordinal);
             var localBars = new Dictionary<int, string>();
@@ -92,11 +109,11 @@ namespace DiffGen.Generator.Reverse
                                 var v = _vars[al.Var];
                                 string n = Fresh(v.Name + "Length");
                                 list.Add(new CsRawStmt("int " + n + " = " + Host(al.Length) + ";"));
-                                list.Add(new CsRawStmt(Alloc(v.Name, v.Elem, n)));
+                                list.AddRange(Raw(Alloc(v.Name, v.Elem, n)));
                                 if (record && v.IsReal)
                                 {
                                     if (!localBars.TryGetValue(v.Id, out var bar)) localBars[v.Id] = bar = Fresh(v.Name + "Bar");
-                                    list.Add(new CsRawStmt(Alloc(bar, v.Elem, n)));
+                                    list.AddRange(Raw(Alloc(bar, v.Elem, n)));
                                 }
                                 break;
                             }
@@ -153,7 +170,7 @@ namespace DiffGen.Generator.Reverse
                         if (!record || !p.HasAdjoint) continue;
                         if (arg is VarRef pr && scalarBars.TryGetValue(pr.Var, out var sb) && _vars[pr.Var].Elem == p.Elem) { scalarAdj.Add(sb); continue; }
                         string g = Fresh("_argBar");
-                        list.Add(new CsRawStmt(Alloc(g, p.Elem, "1")));
+                        list.AddRange(Raw(Alloc(g, p.Elem, "1")));
                         scalarAdj.Add(g);
                         // The argument's adjoint, chained into each differentiable scalar parameter's by its partial derivative.
                         foreach (var root in scalarBars)
@@ -173,11 +190,11 @@ namespace DiffGen.Generator.Reverse
                     runArgs.Add(v.Name);
                     if (!record) continue;
                     string view = v.Name;
-                    if (p.Writes || p.Reads && written.Contains(v.Id))
+                    if (p.Writes || p.Reads && WrittenLater(c, v.Id))
                     {
                         // A snapshot: the values this call sees (a device-to-device copy; a buffer the callee's pullback may overwrite).
                         string snap = Fresh("_" + v.Name + "Seen");
-                        list.Add(new CsRawStmt(Alloc(snap, v.Elem, v.Name + ".IntLength", zero: !p.Reads)));
+                        list.AddRange(Raw(Alloc(snap, v.Elem, v.Name + ".IntLength", zero: !p.Reads)));
                         if (p.Reads) list.Add(new CsRawStmt("global::ILGPU.Runtime.ArrayViewExtensions.CopyTo(" + v.Name + ", " + snap + ");"));
                         view = snap;
                     }
@@ -188,7 +205,7 @@ namespace DiffGen.Generator.Reverse
                         // The same array passed again (read only at both places): this place's adjoint goes to a buffer of
                         // its own, added afterwards (two of the callee's reverse kernels must not add to one buffer at once).
                         string again = Fresh("_" + v.Name + "BarAgain");
-                        list.Add(new CsRawStmt(Alloc(again, p.Elem, v.Name + ".IntLength")));
+                        list.AddRange(Raw(Alloc(again, p.Elem, v.Name + ".IntLength")));
                         arrayAdj.Add(again);
                         accumulateTypes.Add(ElemName(p.Elem));
                         chains.Add("Accumulate(" + accelerator + ", " + (arrayBars.TryGetValue(v.Id, out var ab0) ? ab0 : localBars[v.Id]) + ", " + again + ");");
@@ -201,7 +218,7 @@ namespace DiffGen.Generator.Reverse
                     {
                         // A [NoDiff] array: its adjoint is not wanted.
                         string d = Fresh("_discarded");
-                        list.Add(new CsRawStmt(Alloc(d, p.Elem, v.Name + ".IntLength")));
+                        list.AddRange(Raw(Alloc(d, p.Elem, v.Name + ".IntLength")));
                         arrayAdj.Add(d);
                     }
                 }

@@ -889,7 +889,7 @@ namespace Snap
         /// <summary><see cref="TwoSteps"/> on an ILGPU accelerator: <c>Run</c> and <c>Pullback</c> through its callees' device forms (see docs/generated-code.md).</summary>
         public static class TwoStepsDevice
         {
-            /// <summary>Runs <see cref="Kernels2D.TwoSteps"/> on <paramref name="accelerator"/> (arrays as views in its memory): its local arrays allocated there, its callees' device forms in order; returns when the device is done.</summary>
+            /// <summary>Runs <see cref="Kernels2D.TwoSteps"/> on <paramref name="accelerator"/> (arrays as views in its memory; control flow and scalars on the host): its local arrays allocated there, its callees' device forms in order; returns when the device is done.</summary>
             public static void Run(global::ILGPU.Runtime.Accelerator accelerator, global::ILGPU.ArrayView<double> q, global::ILGPU.ArrayView<double> result, int w, int h, double a)
             {
                 var _buffers = new global::System.Collections.Generic.List<global::System.IDisposable>();
@@ -897,32 +897,66 @@ namespace Snap
                 var midBuffer = accelerator.Allocate1D<double>(global::System.Math.Max(midLength, 1));
                 _buffers.Add(midBuffer);
                 global::ILGPU.Runtime.ArrayViewExtensions.MemSetToZero(midBuffer.View);
-                global::ILGPU.ArrayView<double> mid = midBuffer.View.SubView(0, midLength);
-                global::Snap.Kernels2D.DiffuseDevice.Run(accelerator, q, mid, w, h, a, 1);
-                global::Snap.Kernels2D.DiffuseDevice.Run(accelerator, mid, result, w, h, a, 1);
+                var mid = midBuffer.View.SubView(0, midLength);
+                {
+                    int _arg = w;
+                    int _arg2 = h;
+                    double _arg3 = a;
+                    int _arg4 = 1;
+                    global::Snap.Kernels2D.DiffuseDevice.Run(accelerator, q, mid, _arg, _arg2, _arg3, _arg4);
+                }
+                {
+                    int _arg5 = w;
+                    int _arg6 = h;
+                    double _arg7 = a;
+                    int _arg8 = 1;
+                    global::Snap.Kernels2D.DiffuseDevice.Run(accelerator, mid, result, _arg5, _arg6, _arg7, _arg8);
+                }
                 // the buffers are freed once the queued kernels are done
                 accelerator.Synchronize();
                 foreach (var _b in _buffers) _b.Dispose();
             }
-            /// <summary>The pullback of <see cref="Kernels2D.TwoSteps"/> on <paramref name="accelerator"/>: the forward, then its callees' device pullbacks in reverse order; adds the array inputs' adjoints and the scalar parameters' (element 0 of their one-element views), consumes the seeds in the outputs' adjoints; returns when the device is done.</summary>
+            /// <summary>The pullback of <see cref="Kernels2D.TwoSteps"/> on <paramref name="accelerator"/>: the forward, recording the calls it makes, then their device pullbacks last first (on device snapshots of the arrays they saw); adds the array inputs' adjoints and the scalar parameters' (element 0 of their one-element views), consumes the seeds in the outputs' adjoints; returns when the device is done.</summary>
             public static void Pullback(global::ILGPU.Runtime.Accelerator accelerator, global::ILGPU.ArrayView<double> q, global::ILGPU.ArrayView<double> result, int w, int h, double a, global::ILGPU.ArrayView<double> qBar, global::ILGPU.ArrayView<double> resultBar, global::ILGPU.ArrayView<double> aBar)
             {
                 var _buffers = new global::System.Collections.Generic.List<global::System.IDisposable>();
-                int midLength = w * h;
-                var midBuffer = accelerator.Allocate1D<double>(global::System.Math.Max(midLength, 1));
-                _buffers.Add(midBuffer);
-                global::ILGPU.Runtime.ArrayViewExtensions.MemSetToZero(midBuffer.View);
-                global::ILGPU.ArrayView<double> mid = midBuffer.View.SubView(0, midLength);
-                int midBarLength = mid.IntLength;
-                var midBarBuffer = accelerator.Allocate1D<double>(global::System.Math.Max(midBarLength, 1));
+                var _reverse = new global::System.Collections.Generic.List<global::System.Action>();
+                // the forward on the host, recording each executed call's reverse action
+                int midLength2 = w * h;
+                var midBuffer2 = accelerator.Allocate1D<double>(global::System.Math.Max(midLength2, 1));
+                _buffers.Add(midBuffer2);
+                global::ILGPU.Runtime.ArrayViewExtensions.MemSetToZero(midBuffer2.View);
+                var mid = midBuffer2.View.SubView(0, midLength2);
+                var midBarBuffer = accelerator.Allocate1D<double>(global::System.Math.Max(midLength2, 1));
                 _buffers.Add(midBarBuffer);
                 global::ILGPU.Runtime.ArrayViewExtensions.MemSetToZero(midBarBuffer.View);
-                global::ILGPU.ArrayView<double> midBar = midBarBuffer.View.SubView(0, midBarLength);
-                global::Snap.Kernels2D.DiffuseDevice.Run(accelerator, q, mid, w, h, a, 1);
-                global::Snap.Kernels2D.DiffuseDevice.Run(accelerator, mid, result, w, h, a, 1);
-                // the reverse: the callees' device pullbacks in reverse order (each re-runs its forward on the values above)
-                global::Snap.Kernels2D.DiffuseDevice.Pullback(accelerator, mid, result, w, h, a, 1, midBar, resultBar, aBar);
-                global::Snap.Kernels2D.DiffuseDevice.Pullback(accelerator, q, mid, w, h, a, 1, qBar, midBar, aBar);
+                var midBar = midBarBuffer.View.SubView(0, midLength2);
+                {
+                    var _midSeenBuffer = accelerator.Allocate1D<double>(global::System.Math.Max(mid.IntLength, 1));
+                    _buffers.Add(_midSeenBuffer);
+                    global::ILGPU.Runtime.ArrayViewExtensions.MemSetToZero(_midSeenBuffer.View);
+                    var _midSeen = _midSeenBuffer.View.SubView(0, mid.IntLength);
+                    int _arg9 = w;
+                    int _arg10 = h;
+                    double _arg11 = a;
+                    int _arg12 = 1;
+                    global::Snap.Kernels2D.DiffuseDevice.Run(accelerator, q, mid, _arg9, _arg10, _arg11, _arg12);
+                    _reverse.Add(() => { global::Snap.Kernels2D.DiffuseDevice.Pullback(accelerator, q, _midSeen, _arg9, _arg10, _arg11, _arg12, qBar, midBar, aBar); });
+                }
+                {
+                    var _resultSeenBuffer = accelerator.Allocate1D<double>(global::System.Math.Max(result.IntLength, 1));
+                    _buffers.Add(_resultSeenBuffer);
+                    global::ILGPU.Runtime.ArrayViewExtensions.MemSetToZero(_resultSeenBuffer.View);
+                    var _resultSeen = _resultSeenBuffer.View.SubView(0, result.IntLength);
+                    int _arg13 = w;
+                    int _arg14 = h;
+                    double _arg15 = a;
+                    int _arg16 = 1;
+                    global::Snap.Kernels2D.DiffuseDevice.Run(accelerator, mid, result, _arg13, _arg14, _arg15, _arg16);
+                    _reverse.Add(() => { global::Snap.Kernels2D.DiffuseDevice.Pullback(accelerator, mid, _resultSeen, _arg13, _arg14, _arg15, _arg16, midBar, resultBar, aBar); });
+                }
+                // the reverse: the recorded actions, last first
+                for (int _k = _reverse.Count - 1; _k >= 0; _k--) _reverse[_k]();
                 // the buffers are freed once the queued kernels are done
                 accelerator.Synchronize();
                 foreach (var _b in _buffers) _b.Dispose();
