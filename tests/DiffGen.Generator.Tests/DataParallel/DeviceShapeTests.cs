@@ -156,4 +156,66 @@ public class DeviceShapeTests
         var notes = string.Join(" | ", code.Split('\n').Where(l => l.Contains("no ILGPU kernels")));
         Assert.True(notes.Contains(why), notes);
     }
+
+    /// <summary>
+    /// A hand-written <c>{Name}Device</c> next to a method with a [DerivativeOf] pullback is that method's device form
+    /// only with the convention's exact signatures (docs/generated-code.md, "Hand-written device forms"): here
+    /// Pullback without the scalar's one-element adjoint view is ignored, and the composite says why.
+    /// </summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void HandWrittenDeviceClass_CountsOnlyWithTheConventionsSignatures(bool matching)
+    {
+        string sBar = matching ? ", ArrayView<double> sBar" : "";
+        var result = Compile($$"""
+            using System;
+            using DiffGen;
+            using ILGPU;
+            using ILGPU.Runtime;
+
+            public static class H
+            {
+                public static void Scale(ReadOnlySpan<double> q, Span<double> r, double s)
+                {
+                    for (int k = 0; k < r.Length; k++) r[k] = s * q[k];
+                }
+
+                [DerivativeOf(typeof(H), nameof(Scale))]
+                public static void ScalePullback(ReadOnlySpan<double> q, Span<double> r, double s, Span<double> qBar, Span<double> rBar, ref double sBar)
+                {
+                    for (int k = 0; k < r.Length; k++) { r[k] = s * q[k]; qBar[k] += s * rBar[k]; sBar += q[k] * rBar[k]; rBar[k] = 0; }
+                }
+
+                public static class ScaleDevice
+                {
+                    public static void Run(Accelerator accelerator, ArrayView<double> q, ArrayView<double> r, double s) { }
+
+                    public static void Pullback(Accelerator accelerator, ArrayView<double> q, ArrayView<double> r, double s, ArrayView<double> qBar, ArrayView<double> rBar{{sBar}}) { }
+                }
+            }
+
+            public static partial class C
+            {
+                [Differentiable, DataParallel]
+                public static void Step(ReadOnlySpan<double> q, Span<double> r, double a)
+                {
+                    double[] mid = new double[q.Length];
+                    H.Scale(q, mid, a);
+                    K.Smooth(mid, r, a);
+                }
+            }
+            """);
+        string code = Generated(result);
+        if (matching)
+        {
+            Assert.Contains("public static class StepDevice", code);
+            Assert.Contains("global::H.ScaleDevice.Pullback(", code);
+        }
+        else
+        {
+            Assert.DoesNotContain("class StepDevice", code);
+            Assert.Contains("no ILGPU kernels: it calls 'Scale', which has no ILGPU kernels", code);
+        }
+    }
 }
