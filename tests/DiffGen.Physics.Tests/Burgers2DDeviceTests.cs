@@ -133,4 +133,47 @@ public class Burgers2DDeviceTests(CpuAccelerator cpu) : IClassFixture<CpuAcceler
         Assert.Equal("fv", ex.ParamName);
         Assert.Throws<ArgumentNullException>(() => m.StepPackedDevice(null!, ok.View, ok.View, ok.View));
     }
+
+    /// <summary>
+    /// Other field-layer methods that got device forms with the Burgers step's composite shapes (a staggered grid's
+    /// members, substep loops in 3D, two calls with face extents): device pullback against the CPU pullback.
+    /// </summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void OtherComposites_OnDevice_MatchCpu(int substeps)
+    {
+        var sg = new StaggeredGrid2D(6, 5, 6.0, 5.0, Boundary2D.Closed);
+        int nu = (sg.Nx + 1) * sg.Ny, nv = sg.Nx * (sg.Ny + 1);
+        var u = Rand(nu, 51); var v = Rand(nv, 52); var su = Rand(nu, 53); var sv = Rand(nv, 54);
+        var uo = new double[nu]; var vo = new double[nv]; var uBar = new double[nu]; var vBar = new double[nv];
+        var uoBar = (double[])su.Clone(); var voBar = (double[])sv.Clone(); double nuBar = 0, dtBar = 0;
+        Diffuse2D.ExplicitVelocityPullback(u, v, uo, vo, sg, 0.07, 0.4, substeps, uBar, vBar, uoBar, voBar, ref nuBar, ref dtBar);
+        using var du = _acc.Allocate1D(u); using var dv = _acc.Allocate1D(v); using var duo = _acc.Allocate1D<double>(nu); using var dvo = _acc.Allocate1D<double>(nv);
+        using var duBar = _acc.Allocate1D<double>(nu); using var dvBar = _acc.Allocate1D<double>(nv); using var duoBar = _acc.Allocate1D(su); using var dvoBar = _acc.Allocate1D(sv);
+        using var dScalars = _acc.Allocate1D<double>(2);
+        duBar.MemSetToZero(); dvBar.MemSetToZero(); dScalars.MemSetToZero();
+        Diffuse2D.ExplicitVelocityDevice.Pullback(_acc, du.View, dv.View, duo.View, dvo.View, sg, 0.07, 0.4, substeps, duBar.View, dvBar.View, duoBar.View, dvoBar.View,
+            dScalars.View.SubView(0, 1), dScalars.View.SubView(1, 1));
+        Close(uo, duo.GetAsArray1D(), 1e-12, "uOut");
+        Close(vo, dvo.GetAsArray1D(), 1e-12, "vOut");
+        Close(uBar, duBar.GetAsArray1D(), 1e-6, "uBar");
+        Close(vBar, dvBar.GetAsArray1D(), 1e-6, "vBar");
+        var sc = dScalars.GetAsArray1D();
+        Assert.True(Math.Abs(nuBar - sc[0]) <= 1e-6 * Math.Abs(nuBar) && Math.Abs(dtBar - sc[1]) <= 1e-6 * Math.Abs(dtBar), $"nuBar {nuBar} vs {sc[0]}, dtBar {dtBar} vs {sc[1]}");
+
+        var g3 = new Grid3D(4, 3, 3, 4.0, 3.0, 3.0, Boundary3D.Periodic);
+        int n3 = g3.Count;
+        var q = Rand(n3, 55); var seed = Rand(n3, 56);
+        var r = new double[n3]; var qBar = new double[n3]; var rBar = (double[])seed.Clone(); double nuBar3 = 0, dtBar3 = 0;
+        Diffuse3D.ExplicitPullback(q, r, g3, 0.05, 0.5, substeps, qBar, rBar, ref nuBar3, ref dtBar3);
+        using var dq = _acc.Allocate1D(q); using var dr = _acc.Allocate1D<double>(n3); using var dqBar = _acc.Allocate1D<double>(n3); using var drBar = _acc.Allocate1D(seed);
+        using var d3 = _acc.Allocate1D<double>(2);
+        dqBar.MemSetToZero(); d3.MemSetToZero();
+        Diffuse3D.ExplicitDevice.Pullback(_acc, dq.View, dr.View, g3, 0.05, 0.5, substeps, dqBar.View, drBar.View, d3.View.SubView(0, 1), d3.View.SubView(1, 1));
+        Close(r, dr.GetAsArray1D(), 1e-12, "3D result");
+        Close(qBar, dqBar.GetAsArray1D(), 1e-6, "3D qBar");
+        var s3 = d3.GetAsArray1D();
+        Assert.True(Math.Abs(nuBar3 - s3[0]) <= 1e-6 * Math.Abs(nuBar3) && Math.Abs(dtBar3 - s3[1]) <= 1e-6 * Math.Abs(dtBar3), $"3D nuBar {nuBar3} vs {s3[0]}, dtBar {dtBar3} vs {s3[1]}");
+    }
 }

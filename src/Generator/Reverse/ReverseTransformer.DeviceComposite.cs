@@ -195,7 +195,7 @@ namespace DiffGen.Generator.Reverse
                         // A snapshot: the values this call sees (a device-to-device copy; a buffer the callee's pullback may overwrite).
                         string snap = Fresh("_" + v.Name + "Seen");
                         list.AddRange(Raw(Alloc(snap, v.Elem, v.Name + ".IntLength", zero: !p.Reads)));
-                        if (p.Reads) list.Add(new CsRawStmt("global::ILGPU.Runtime.ArrayViewExtensions.CopyTo(" + v.Name + ", " + snap + ");"));
+                        if (p.Reads) list.Add(new CsRawStmt("if (" + v.Name + ".Length > 0) global::ILGPU.Runtime.ArrayViewExtensions.CopyTo(" + v.Name + ", " + snap + ");"));
                         view = snap;
                     }
                     pullArgs.Add(view);
