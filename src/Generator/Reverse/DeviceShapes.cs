@@ -69,6 +69,16 @@ namespace DiffGen.Generator.Reverse
                 whyNot = "it uses a struct, an object, a multi-dimensional array or a ref parameter";
                 return null;
             }
+            if (m.ReturnType != Ty.Void || vars.Any(v => v.Role == VarRole.Result))
+            {
+                whyNot = "it returns a value";
+                return null;
+            }
+            if (vars.Any(v => v.Elem == Ty.Other && v.TypeName == null || v.Elem == Ty.Void))
+            {
+                whyNot = "it uses a value of a type the device form cannot declare";
+                return null;
+            }
             if (vars.Any(v => !v.IsScalar && !(v.Elem == Ty.Float || v.Elem == Ty.Double || v.Elem == Ty.Int)))
             {
                 whyNot = "it uses an array that is not of float, double or int";

@@ -126,6 +126,7 @@ public class DeviceShapeTests
     [InlineData("double b = a; b = b * 2; K.Smooth(q, mid, b); K.Smooth(mid, r, a);", "carries a derivative more than once or inside a branch or loop")]
     [InlineData("K.Smooth(q, mid, a); K.AddTo(mid, mid, a); K.Smooth(mid, r, a);", "an array is passed to 'AddTo' twice, and written")]
     [InlineData("if (q.Length > 3) K.Squares(q, mid); else K.Squares(mid, r);", "no ILGPU kernels: it calls 'Squares', which has no ILGPU kernels")]
+    [InlineData("K.Smooth(q, mid, a); K.Smooth(mid, r, a); if (q.Length > 1) return;", "no ILGPU kernels: its body is not host control flow over scalar set-up, local arrays and calls")]
     public void Composites_OutsideTheShape_GetNoDeviceForm_AndSayWhy(string calls, string why)
     {
         var result = Compile($$"""
@@ -155,6 +156,30 @@ public class DeviceShapeTests
         Assert.DoesNotContain("class OuterDevice", code); // its callee has none
         var notes = string.Join(" | ", code.Split('\n').Where(l => l.Contains("no ILGPU kernels")));
         Assert.True(notes.Contains(why), notes);
+    }
+
+    [Fact]
+    public void Composite_ReturningAValue_GetsNoDeviceForm()
+    {
+        var result = Compile("""
+            using System;
+            using DiffGen;
+
+            public static partial class C
+            {
+                [Differentiable, DataParallel]
+                public static double Step(ReadOnlySpan<double> q, Span<double> r, double a)
+                {
+                    double[] mid = new double[q.Length];
+                    K.Smooth(q, mid, a);
+                    K.Smooth(mid, r, a);
+                    return a * 2;
+                }
+            }
+            """);
+        string code = Generated(result);
+        Assert.DoesNotContain("class StepDevice", code);
+        Assert.Contains("no ILGPU kernels: it returns a value", code);
     }
 
     /// <summary>
