@@ -212,6 +212,25 @@ public class DeviceShapeTests
                     for (int k = 0; k < r.Length; k++) { r[k] = s * q[k]; qBar[k] += s * rBar[k]; sBar += q[k] * rBar[k]; rBar[k] = 0; }
                 }
 
+                /// <summary>The pressure solve's kind of signature: an int mask, a [NoDiff] double, an int (no adjoints for them).</summary>
+                public static void Masked(ReadOnlySpan<double> q, Span<double> r, ReadOnlySpan<int> mask, [NoDiff] double tol, int n)
+                {
+                    for (int k = 0; k < r.Length; k++) r[k] = mask[k] == 0 ? q[k] : 0;
+                }
+
+                [DerivativeOf(typeof(H), nameof(Masked))]
+                public static void MaskedPullback(ReadOnlySpan<double> q, Span<double> r, ReadOnlySpan<int> mask, double tol, int n, Span<double> qBar, Span<double> rBar)
+                {
+                    for (int k = 0; k < r.Length; k++) { r[k] = mask[k] == 0 ? q[k] : 0; qBar[k] += mask[k] == 0 ? rBar[k] : 0; rBar[k] = 0; }
+                }
+
+                public static class MaskedDevice
+                {
+                    public static void Run(Accelerator accelerator, ArrayView<double> q, ArrayView<double> r, ArrayView<int> mask, double tol, int n) { }
+
+                    public static void Pullback(Accelerator accelerator, ArrayView<double> q, ArrayView<double> r, ArrayView<int> mask, double tol, int n, ArrayView<double> qBar, ArrayView<double> rBar) { }
+                }
+
                 public static class ScaleDevice
                 {
                     public static void Run(Accelerator accelerator, ArrayView<double> q, ArrayView<double> r, double s) { }
@@ -226,8 +245,11 @@ public class DeviceShapeTests
                 public static void Step(ReadOnlySpan<double> q, Span<double> r, double a)
                 {
                     double[] mid = new double[q.Length];
+                    double[] mid2 = new double[q.Length];
+                    int[] mask = new int[q.Length];
                     H.Scale(q, mid, a);
-                    K.Smooth(mid, r, a);
+                    H.Masked(mid, mid2, mask, 1e-8, 3);
+                    K.Smooth(mid2, r, a);
                 }
             }
             """);
@@ -236,6 +258,7 @@ public class DeviceShapeTests
         {
             Assert.Contains("public static class StepDevice", code);
             Assert.Contains("global::H.ScaleDevice.Pullback(", code);
+            Assert.Contains("global::H.MaskedDevice.Pullback(", code);
         }
         else
         {
