@@ -14,7 +14,7 @@ namespace DiffGen.Generator.Analysis
     /// dual pullback and vector pushforward exist (and why not), whether its pullback has halves, how it
     /// uses each parameter (through its callees too), which modes it was asked for (its attribute or the
     /// project's default), which it emits (those it can, plus those its callers need) and whether it has a
-    /// <c>{Name}Parallel</c> form ([DataParallel]) and the name of its ILGPU forms' class (null without one).
+    /// <c>{Name}Parallel</c> form ([DataParallel]) and the name of its ILGPU forms' class (null without one), which is a composite's (with Record) when DeviceRecord.
     /// </summary>
     internal sealed record TableEntry(
         string Signature,
@@ -27,7 +27,8 @@ namespace DiffGen.Generator.Analysis
         DerivativeModes Requested,
         DerivativeModes Emitted,
         bool HasParallel = false,
-        string? DeviceClass = null);
+        string? DeviceClass = null,
+        bool DeviceRecord = false);
 
     /// <summary>
     /// The capabilities of every [Differentiable] method of a compilation, resolved from the methods'
@@ -192,7 +193,8 @@ namespace DiffGen.Generator.Analysis
                         : "it uses multi-dimensional or jagged arrays (K directions are laid out along flat spans only)";
                 }
                 entries.Add(new TableEntry(s.Signature, dual[i], noDual, vector[i], noVector, s.HasHalves,
-                    use[i].ToEquatableArray(), requested[i], emitted[i], s.DataParallel, device[i] ? s.DeviceClass : null));
+                    use[i].ToEquatableArray(), requested[i], emitted[i], s.DataParallel, device[i] ? s.DeviceClass : null,
+                    device[i] && s.DeviceForm == Reverse.DeviceShapes.Composite));
             }
             return new CapabilityTable(entries.ToEquatableArray());
         }

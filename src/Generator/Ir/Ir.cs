@@ -301,8 +301,11 @@ namespace DiffGen.Generator.Ir
         string? DeviceClass = null,
         Ty ReturnElem = Ty.Void,
         int ReturnRank = 0,
-        bool ReturnJagged = false)
+        bool ReturnJagged = false,
+        bool DeviceRecord = false)
     {
+        // DeviceRecord: the callee's device class is a generated composite's, with Record (its forward recording its reverse into the caller's list).
+
         /// <summary>Whether the callee returns an array (<c>T[]</c>, <c>T[,]</c>, <c>T[][]</c> of ReturnElem): Return is Other, ReturnTypeName its type.</summary>
         public bool ReturnsArray => ReturnRank > 0;
     }

@@ -97,6 +97,7 @@ namespace DiffGen.Generator.Pipeline
                 SplitCapable = entry.SplitCapable,
                 HasParallel = entry.HasParallel,
                 DeviceClass = entry.DeviceClass ?? c.DeviceClass,
+                DeviceRecord = entry.DeviceRecord,
             };
         }
 

@@ -35,7 +35,7 @@ namespace DiffGen.Generator.Reverse
                 : "throw NotSupportedException in the branch that calls " + string.Join(", ", missing.Select(n => "'" + n + "'")) + " (no ILGPU kernels)";
             var defs = DeviceShapes.Definitions(_m);
 
-            string accelerator = Fresh("accelerator"), buffers = Fresh("_buffers"), rev = Fresh("_reverse");
+            string accelerator = Fresh("accelerator"), buffers = Fresh("buffers"), rev = Fresh("reverse");
             var parms = _vars.Where(v => v.Role == VarRole.Param).OrderBy(v => v.ParamIndex).ToList();
             var views = new HashSet<string>(StringComparer.Ordinal);
             foreach (var v in _vars.Where(v => !v.IsScalar)) views.Add(v.Name);
@@ -155,6 +155,7 @@ namespace DiffGen.Generator.Reverse
                 var scalarAdj = new List<string>();
                 var chains = new List<string>();
                 var seen = new HashSet<int>();
+                var copyBack = new List<string>();
                 for (int k = 0; k < c.Args.Count; k++)
                 {
                     var p = callee.Params[k];
@@ -197,6 +198,7 @@ namespace DiffGen.Generator.Reverse
                         list.AddRange(Raw(Alloc(snap, v.Elem, v.Name + ".IntLength", zero: !p.Reads)));
                         if (p.Reads) list.Add(new CsRawStmt("if (" + v.Name + ".Length > 0) global::ILGPU.Runtime.ArrayViewExtensions.CopyTo(" + v.Name + ", " + snap + ");"));
                         view = snap;
+                        if (p.Writes) copyBack.Add("if (" + v.Name + ".Length > 0) global::ILGPU.Runtime.ArrayViewExtensions.CopyTo(" + snap + ", " + v.Name + ");");
                     }
                     pullArgs.Add(view);
                     if (!p.HasAdjoint) continue;
@@ -222,6 +224,16 @@ namespace DiffGen.Generator.Reverse
                         arrayAdj.Add(d);
                     }
                 }
+                if (record && callee.DeviceRecord)
+                {
+                    // A composite callee records its own calls' reverse actions into this list, on the snapshots (so its
+                    // forward runs once here); what it adds after them (chains, a second place's adjoint) runs before
+                    // them in the reverse, so it goes first. Its results are copied to the arrays it writes.
+                    if (chains.Count > 0) list.Add(new CsRawStmt(rev + ".Add(() => { " + string.Join(" ", chains) + " });"));
+                    list.Add(new CsRawStmt(cls + ".Record(" + string.Join(", ", pullArgs.Concat(arrayAdj).Concat(scalarAdj).Concat(new[] { rev, buffers })) + ");"));
+                    list.AddRange(copyBack.Select(x => (CsStmt)new CsRawStmt(x)));
+                    return Block(list);
+                }
                 list.Add(new CsRawStmt(cls + ".Run(" + string.Join(", ", runArgs) + ");"));
                 if (record)
                 {
@@ -242,9 +254,15 @@ namespace DiffGen.Generator.Reverse
             run.AddRange(Body(_m.Body, false).Stmts);
             run.AddRange(finish);
 
+            var recordBody = new List<CsStmt> { new CsComment("the forward on the host, recording each executed call's reverse action") };
+            recordBody.AddRange(Body(_m.Body, true).Stmts);
+            var recordParams = new List<CsParam>(pullParams)
+            {
+                new CsParam(new CsType("global::System.Collections.Generic.List<global::System.Action>"), rev),
+                new CsParam(new CsType("global::System.Collections.Generic.List<global::System.IDisposable>"), buffers),
+            };
             var pullBody = new List<CsStmt> { bufferList, new CsRawStmt("var " + rev + " = new global::System.Collections.Generic.List<global::System.Action>();") };
-            pullBody.Add(new CsComment("the forward on the host, recording each executed call's reverse action"));
-            pullBody.AddRange(Body(_m.Body, true).Stmts);
+            pullBody.Add(new CsRawStmt("Record(" + string.Join(", ", pullParams.Select(x => x.Name).Concat(new[] { rev, buffers })) + ");"));
             pullBody.Add(new CsComment("the reverse: the recorded actions, last first"));
             pullBody.Add(new CsRawStmt("for (int _k = " + rev + ".Count - 1; _k >= 0; _k--) " + rev + "[_k]();"));
             pullBody.AddRange(finish);
@@ -257,6 +275,8 @@ namespace DiffGen.Generator.Reverse
                     EquatableArray<string>.Empty, "public static", CsType.Void, "Run", runParams.ToEquatableArray(), Block(run)),
                 new CsMethod("The pullback of <see cref=\"" + self + "\"/> on <paramref name=\"" + accelerator + "\"/>: the forward, recording the calls it makes, then their device pullbacks last first (on device snapshots of the arrays they saw); adds the array inputs' adjoints and the scalar parameters' (element 0 of their one-element views), consumes the seeds in the outputs' adjoints; returns when the device is done.",
                     EquatableArray<string>.Empty, "public static", CsType.Void, "Pullback", pullParams.ToEquatableArray(), Block(pullBody)),
+                new CsMethod("The forward half of <see cref=\"Pullback\"/>: runs <see cref=\"" + self + "\"/> on <paramref name=\"" + accelerator + "\"/> and appends to <paramref name=\"" + rev + "\"/> the reverse actions that, run last first, add the adjoints as <c>Pullback</c> does (with the same adjoint views, which they capture); its buffers go to <paramref name=\"" + buffers + "\"/>, to be freed after the reverse and <c>Synchronize</c>. A composite caller records its composite callees through this, so each forward runs once.",
+                    EquatableArray<string>.Empty, "public static", CsType.Void, "Record", recordParams.ToEquatableArray(), Block(recordBody)),
             };
             foreach (var e in chainTypes)
             {

@@ -892,10 +892,10 @@ namespace Snap
             /// <summary>Runs <see cref="Kernels2D.TwoSteps"/> on <paramref name="accelerator"/> (arrays as views in its memory; control flow and scalars on the host): its local arrays allocated there, its callees' device forms in order; returns when the device is done.</summary>
             public static void Run(global::ILGPU.Runtime.Accelerator accelerator, global::ILGPU.ArrayView<double> q, global::ILGPU.ArrayView<double> result, int w, int h, double a)
             {
-                var _buffers = new global::System.Collections.Generic.List<global::System.IDisposable>();
+                var buffers = new global::System.Collections.Generic.List<global::System.IDisposable>();
                 int midLength = w * h;
                 var midBuffer = accelerator.Allocate1D<double>(global::System.Math.Max(midLength, 1));
-                _buffers.Add(midBuffer);
+                buffers.Add(midBuffer);
                 global::ILGPU.Runtime.ArrayViewExtensions.MemSetToZero(midBuffer.View);
                 var mid = midBuffer.View.SubView(0, midLength);
                 {
@@ -914,26 +914,36 @@ namespace Snap
                 }
                 // the buffers are freed once the queued kernels are done
                 accelerator.Synchronize();
-                foreach (var _b in _buffers) _b.Dispose();
+                foreach (var _b in buffers) _b.Dispose();
             }
             /// <summary>The pullback of <see cref="Kernels2D.TwoSteps"/> on <paramref name="accelerator"/>: the forward, recording the calls it makes, then their device pullbacks last first (on device snapshots of the arrays they saw); adds the array inputs' adjoints and the scalar parameters' (element 0 of their one-element views), consumes the seeds in the outputs' adjoints; returns when the device is done.</summary>
             public static void Pullback(global::ILGPU.Runtime.Accelerator accelerator, global::ILGPU.ArrayView<double> q, global::ILGPU.ArrayView<double> result, int w, int h, double a, global::ILGPU.ArrayView<double> qBar, global::ILGPU.ArrayView<double> resultBar, global::ILGPU.ArrayView<double> aBar)
             {
-                var _buffers = new global::System.Collections.Generic.List<global::System.IDisposable>();
-                var _reverse = new global::System.Collections.Generic.List<global::System.Action>();
+                var buffers = new global::System.Collections.Generic.List<global::System.IDisposable>();
+                var reverse = new global::System.Collections.Generic.List<global::System.Action>();
+                Record(accelerator, q, result, w, h, a, qBar, resultBar, aBar, reverse, buffers);
+                // the reverse: the recorded actions, last first
+                for (int _k = reverse.Count - 1; _k >= 0; _k--) reverse[_k]();
+                // the buffers are freed once the queued kernels are done
+                accelerator.Synchronize();
+                foreach (var _b in buffers) _b.Dispose();
+            }
+            /// <summary>The forward half of <see cref="Pullback"/>: runs <see cref="Kernels2D.TwoSteps"/> on <paramref name="accelerator"/> and appends to <paramref name="reverse"/> the reverse actions that, run last first, add the adjoints as <c>Pullback</c> does (with the same adjoint views, which they capture); its buffers go to <paramref name="buffers"/>, to be freed after the reverse and <c>Synchronize</c>. A composite caller records its composite callees through this, so each forward runs once.</summary>
+            public static void Record(global::ILGPU.Runtime.Accelerator accelerator, global::ILGPU.ArrayView<double> q, global::ILGPU.ArrayView<double> result, int w, int h, double a, global::ILGPU.ArrayView<double> qBar, global::ILGPU.ArrayView<double> resultBar, global::ILGPU.ArrayView<double> aBar, global::System.Collections.Generic.List<global::System.Action> reverse, global::System.Collections.Generic.List<global::System.IDisposable> buffers)
+            {
                 // the forward on the host, recording each executed call's reverse action
                 int midLength2 = w * h;
                 var midBuffer2 = accelerator.Allocate1D<double>(global::System.Math.Max(midLength2, 1));
-                _buffers.Add(midBuffer2);
+                buffers.Add(midBuffer2);
                 global::ILGPU.Runtime.ArrayViewExtensions.MemSetToZero(midBuffer2.View);
                 var mid = midBuffer2.View.SubView(0, midLength2);
                 var midBarBuffer = accelerator.Allocate1D<double>(global::System.Math.Max(midLength2, 1));
-                _buffers.Add(midBarBuffer);
+                buffers.Add(midBarBuffer);
                 global::ILGPU.Runtime.ArrayViewExtensions.MemSetToZero(midBarBuffer.View);
                 var midBar = midBarBuffer.View.SubView(0, midLength2);
                 {
                     var _midSeenBuffer = accelerator.Allocate1D<double>(global::System.Math.Max(mid.IntLength, 1));
-                    _buffers.Add(_midSeenBuffer);
+                    buffers.Add(_midSeenBuffer);
                     global::ILGPU.Runtime.ArrayViewExtensions.MemSetToZero(_midSeenBuffer.View);
                     var _midSeen = _midSeenBuffer.View.SubView(0, mid.IntLength);
                     int _arg9 = w;
@@ -941,11 +951,11 @@ namespace Snap
                     double _arg11 = a;
                     int _arg12 = 1;
                     global::Snap.Kernels2D.DiffuseDevice.Run(accelerator, q, mid, _arg9, _arg10, _arg11, _arg12);
-                    _reverse.Add(() => { global::Snap.Kernels2D.DiffuseDevice.Pullback(accelerator, q, _midSeen, _arg9, _arg10, _arg11, _arg12, qBar, midBar, aBar); });
+                    reverse.Add(() => { global::Snap.Kernels2D.DiffuseDevice.Pullback(accelerator, q, _midSeen, _arg9, _arg10, _arg11, _arg12, qBar, midBar, aBar); });
                 }
                 {
                     var _resultSeenBuffer = accelerator.Allocate1D<double>(global::System.Math.Max(result.IntLength, 1));
-                    _buffers.Add(_resultSeenBuffer);
+                    buffers.Add(_resultSeenBuffer);
                     global::ILGPU.Runtime.ArrayViewExtensions.MemSetToZero(_resultSeenBuffer.View);
                     var _resultSeen = _resultSeenBuffer.View.SubView(0, result.IntLength);
                     int _arg13 = w;
@@ -953,13 +963,8 @@ namespace Snap
                     double _arg15 = a;
                     int _arg16 = 1;
                     global::Snap.Kernels2D.DiffuseDevice.Run(accelerator, mid, result, _arg13, _arg14, _arg15, _arg16);
-                    _reverse.Add(() => { global::Snap.Kernels2D.DiffuseDevice.Pullback(accelerator, mid, _resultSeen, _arg13, _arg14, _arg15, _arg16, midBar, resultBar, aBar); });
+                    reverse.Add(() => { global::Snap.Kernels2D.DiffuseDevice.Pullback(accelerator, mid, _resultSeen, _arg13, _arg14, _arg15, _arg16, midBar, resultBar, aBar); });
                 }
-                // the reverse: the recorded actions, last first
-                for (int _k = _reverse.Count - 1; _k >= 0; _k--) _reverse[_k]();
-                // the buffers are freed once the queued kernels are done
-                accelerator.Synchronize();
-                foreach (var _b in _buffers) _b.Dispose();
             }
         }
 
