@@ -19,7 +19,9 @@ namespace DiffGen.Generator.Reverse
     // (the callees add into their inputs' adjoints and consume their outputs' seeds, so sharing them is reverse
     // accumulation); a float/double argument that is an expression of differentiable scalars gets its own
     // one-element adjoint, which a one-thread kernel chains into the parameters' adjoints by the partial
-    // derivatives computed on the host (DeviceShapes.Partial).
+    // derivatives computed on the host (DeviceShapes.Partial). Record is Pullback's forward half, appending to a
+    // caller's list: a composite records its composite callees through it (on snapshots, results copied back),
+    // so each kernel's forward runs twice in a pullback at any depth of nesting.
     internal sealed partial class ReverseTransformer
     {
         private CsNestedType? CompositeDevice(out string? whyNot)
