@@ -16,22 +16,20 @@ public static partial class Fluids
     [Differentiable, DataParallel]
     public static void ApplyWalls(Span<double> u, Span<double> v, int nx, int ny, int xLo, int xHi, int yLo, int yHi)
     {
-        bool left = xLo == Bc.Zero;
-        bool right = xHi == Bc.Zero;
-        bool bottom = yLo == Bc.Zero;
-        bool top = yHi == Bc.Zero;
+        // The side tests stay in the loops: a bool set-up local becomes a bool field of the device kernels' Args,
+        // which ILGPU rejects at launch as not blittable.
         for (int j = 0; j < ny; j++)
         {
             for (int i = 0; i <= nx; i++)
             {
-                if ((i == 0 && left) || (i == nx && right)) { u[j * (nx + 1) + i] = 0; }
+                if ((i == 0 && xLo == Bc.Zero) || (i == nx && xHi == Bc.Zero)) { u[j * (nx + 1) + i] = 0; }
             }
         }
         for (int j = 0; j <= ny; j++)
         {
             for (int i = 0; i < nx; i++)
             {
-                if ((j == 0 && bottom) || (j == ny && top)) { v[j * nx + i] = 0; }
+                if ((j == 0 && yLo == Bc.Zero) || (j == ny && yHi == Bc.Zero)) { v[j * nx + i] = 0; }
             }
         }
     }
