@@ -168,4 +168,38 @@ public class PressureDeviceTests(DeviceFixture device) : IClassFixture<DeviceFix
             device.Empty<int>(), nx, ny, 1.0, 1.0, Bc.Zero, Bc.Zero, Bc.Zero, Bc.Zero, Tol, 100));
         Assert.True(e.NonFiniteInput);
     }
+
+    [Fact]
+    public void Reductions_OverTwoPasses_AreTheFixedBlockOrder()
+    {
+        // 300x230 = 69000 cells: blocks of 256 give 270 block results, a pass gives 2, a second pass 1. A loose tolerance
+        // stops the solve before its first iteration, so the reported residual is max |b - mean(b)| from the count, sum
+        // and max reductions; computed here in the same order, it must match bit for bit (a dropped or reordered block
+        // would not).
+        int nx = 300, ny = 230, n = nx * ny;
+        var rhs = new double[n];
+        for (int k = 0; k < n; k++) rhs[k] = Math.Sin(0.37 * k) + 1e-3 * k;
+        static double Reduce(double[] v, bool max)
+        {
+            while (v.Length > 1)
+            {
+                var next = new double[(v.Length + 255) / 256];
+                for (int b = 0; b < next.Length; b++)
+                {
+                    double s = 0;
+                    for (int k = b * 256; k < Math.Min(v.Length, b * 256 + 256); k++) s = max ? Math.Max(s, v[k]) : s + v[k];
+                    next[b] = s;
+                }
+                v = next;
+            }
+            return v[0];
+        }
+        var b0 = rhs.Select(x => -x).ToArray();
+        double mean = Reduce(b0, false) / n;
+        double expected = Reduce(b0.Select(x => Math.Abs(x - mean)).ToArray(), true);
+        var (iterations, residual) = Pressure.SolvePressureDevice.RunWithStats(device.Accelerator, device.Upload(rhs), device.Upload(new double[n]), device.Empty<int>(),
+            nx, ny, 1.0, 1.0, Bc.Zero, Bc.Zero, Bc.Zero, Bc.Zero, 1e6, 10);
+        Assert.Equal(0, iterations);
+        Assert.Equal(BitConverter.DoubleToInt64Bits(expected), BitConverter.DoubleToInt64Bits(residual));
+    }
 }
