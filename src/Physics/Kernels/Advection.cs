@@ -212,7 +212,11 @@ public static partial class Advection
     {
         double cx = 0.5 * dt / dx;
         double cy = 0.5 * dt / dy;
-        for (int j = 0; j < h; j++)
+        // Two loops, one per scheme, the other with no rows: branch-free bodies whose locals are assigned once (a local
+        // assigned in a branch is taped, and a loop that tapes has no ILGPU kernel), and no work for the scheme not used.
+        int eulerRows = rk2 != 0 ? 0 : h;
+        int rk2Rows = rk2 != 0 ? h : 0;
+        for (int j = 0; j < eulerRows; j++)
         {
             for (int i = 0; i < w; i++)
             {
@@ -263,9 +267,60 @@ public static partial class Advection
                 double bwy0 = (1 - bty) * bky0;
                 double bwy1 = bty * bky1;
                 double vv = bwy0 * (bwx0 * v[bkj0 + bki0] + bwx1 * v[bkj0 + bki1]) + bwy1 * (bwx0 * v[bkj1 + bki0] + bwx1 * v[bkj1 + bki1]);
-                // The RK2 midpoint's weights and indices, computed in both modes (cheap: no array reads) so that the branch only
-                // reads and writes (locals assigned in a branch would be taped, and a loop that tapes has no ILGPU kernel): u at
-                // x - dt/2 (uu, vv) (prefix c), v there (prefix d).
+                tu[k] = uu;
+                tv[k] = vv;
+            }
+        }
+        for (int j = 0; j < rk2Rows; j++)
+        {
+            for (int i = 0; i < w; i++)
+            {
+                int k = j * w + i;
+                double px = i + ox;
+                double py = j + oy;
+                // As above, then the midpoint x - dt/2 (uu, vv): u there (prefix c), v there (prefix d).
+                double agx = px + 0.5;
+                double agy = py;
+                double aflx = Math.Floor(agx);
+                double afly = Math.Floor(agy);
+                int ai0 = (int)aflx;
+                int aj0 = (int)afly;
+                int aki0 = Bc.Resolve(ai0, nx + 1, nx, xLo, xHi);
+                int aki1 = Bc.Resolve(ai0 + 1, nx + 1, nx, xLo, xHi);
+                int akj0 = Bc.Resolve(aj0, ny, ny, yLo, yHi) * (nx + 1);
+                int akj1 = Bc.Resolve(aj0 + 1, ny, ny, yLo, yHi) * (nx + 1);
+                double akx0 = Bc.Keep(ai0, nx + 1, xLo, xHi);
+                double akx1 = Bc.Keep(ai0 + 1, nx + 1, xLo, xHi);
+                double aky0 = Bc.Keep(aj0, ny, yLo, yHi);
+                double aky1 = Bc.Keep(aj0 + 1, ny, yLo, yHi);
+                double atx = agx - aflx;
+                double aty = agy - afly;
+                double awx0 = (1 - atx) * akx0;
+                double awx1 = atx * akx1;
+                double awy0 = (1 - aty) * aky0;
+                double awy1 = aty * aky1;
+                double uu = awy0 * (awx0 * u[akj0 + aki0] + awx1 * u[akj0 + aki1]) + awy1 * (awx0 * u[akj1 + aki0] + awx1 * u[akj1 + aki1]);
+                double bgx = px;
+                double bgy = py + 0.5;
+                double bflx = Math.Floor(bgx);
+                double bfly = Math.Floor(bgy);
+                int bi0 = (int)bflx;
+                int bj0 = (int)bfly;
+                int bki0 = Bc.Resolve(bi0, nx, nx, xLo, xHi);
+                int bki1 = Bc.Resolve(bi0 + 1, nx, nx, xLo, xHi);
+                int bkj0 = Bc.Resolve(bj0, ny + 1, ny, yLo, yHi) * nx;
+                int bkj1 = Bc.Resolve(bj0 + 1, ny + 1, ny, yLo, yHi) * nx;
+                double bkx0 = Bc.Keep(bi0, nx, xLo, xHi);
+                double bkx1 = Bc.Keep(bi0 + 1, nx, xLo, xHi);
+                double bky0 = Bc.Keep(bj0, ny + 1, yLo, yHi);
+                double bky1 = Bc.Keep(bj0 + 1, ny + 1, yLo, yHi);
+                double btx = bgx - bflx;
+                double bty = bgy - bfly;
+                double bwx0 = (1 - btx) * bkx0;
+                double bwx1 = btx * bkx1;
+                double bwy0 = (1 - bty) * bky0;
+                double bwy1 = bty * bky1;
+                double vv = bwy0 * (bwx0 * v[bkj0 + bki0] + bwx1 * v[bkj0 + bki1]) + bwy1 * (bwx0 * v[bkj1 + bki0] + bwx1 * v[bkj1 + bki1]);
                 double cgx = px - cx * uu + 0.5;
                 double cgy = py - cy * vv;
                 double cflx = Math.Floor(cgx);
@@ -286,6 +341,7 @@ public static partial class Advection
                 double cwx1 = ctx * ckx1;
                 double cwy0 = (1 - cty) * cky0;
                 double cwy1 = cty * cky1;
+                tu[k] = cwy0 * (cwx0 * u[ckj0 + cki0] + cwx1 * u[ckj0 + cki1]) + cwy1 * (cwx0 * u[ckj1 + cki0] + cwx1 * u[ckj1 + cki1]);
                 double dgx = px - cx * uu;
                 double dgy = py - cy * vv + 0.5;
                 double dflx = Math.Floor(dgx);
@@ -306,16 +362,7 @@ public static partial class Advection
                 double dwx1 = dtx * dkx1;
                 double dwy0 = (1 - dty) * dky0;
                 double dwy1 = dty * dky1;
-                if (rk2 != 0)
-                {
-                    tu[k] = cwy0 * (cwx0 * u[ckj0 + cki0] + cwx1 * u[ckj0 + cki1]) + cwy1 * (cwx0 * u[ckj1 + cki0] + cwx1 * u[ckj1 + cki1]);
-                    tv[k] = dwy0 * (dwx0 * v[dkj0 + dki0] + dwx1 * v[dkj0 + dki1]) + dwy1 * (dwx0 * v[dkj1 + dki0] + dwx1 * v[dkj1 + dki1]);
-                }
-                else
-                {
-                    tu[k] = uu;
-                    tv[k] = vv;
-                }
+                tv[k] = dwy0 * (dwx0 * v[dkj0 + dki0] + dwx1 * v[dkj0 + dki1]) + dwy1 * (dwx0 * v[dkj1 + dki0] + dwx1 * v[dkj1 + dki1]);
             }
         }
     }
