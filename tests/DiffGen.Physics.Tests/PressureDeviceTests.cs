@@ -202,4 +202,18 @@ public class PressureDeviceTests(DeviceFixture device) : IClassFixture<DeviceFix
         Assert.Equal(0, iterations);
         Assert.Equal(BitConverter.DoubleToInt64Bits(expected), BitConverter.DoubleToInt64Bits(residual));
     }
+
+    [Fact]
+    public void Overflow_Throws_LikeTheCpu()
+    {
+        // Values near the largest double overflow CG's dot products (infinite, then NaN): the CPU solve throws, and so
+        // must the device one, rather than return NaN or a partial iterate.
+        int nx = 8, ny = 6, n = nx * ny;
+        var rhs = Random(n, 21).Select(x => x * 1e308).ToArray();
+        Assert.ThrowsAny<InvalidOperationException>(() => Pressure.SolvePressure(rhs, new double[n], [], nx, ny, 1.0, 1.0, Bc.Zero, Bc.Zero, Bc.Zero, Bc.ZeroGradient, Tol, 100));
+        var e = Assert.Throws<SolverException>(() => Pressure.SolvePressureDevice.Run(device.Accelerator, device.Upload(rhs), device.Upload(new double[n]),
+            device.Empty<int>(), nx, ny, 1.0, 1.0, Bc.Zero, Bc.Zero, Bc.Zero, Bc.ZeroGradient, Tol, 100));
+        Assert.Equal("pressure", e.Solve);
+        Assert.True(e.Message.Contains("broke down") || e.Message.Contains("non-finite"), e.Message);
+    }
 }

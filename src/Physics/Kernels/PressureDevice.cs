@@ -118,7 +118,7 @@ public static partial class Pressure
         private static readonly ConditionalWeakTable<Accelerator, Action<Index1D, Args, ArrayView<double>, int>> SubtractMeanKernel = new();
         private static readonly ConditionalWeakTable<Accelerator, Action<Index1D, Args>> PreconditionKernel = new();
         private static readonly ConditionalWeakTable<Accelerator, Action<Index1D, Args>> ApplyKernel = new();
-        private static readonly ConditionalWeakTable<Accelerator, Action<Index1D, Args>> AlphaKernel = new();
+        private static readonly ConditionalWeakTable<Accelerator, Action<Index1D, Args, int>> AlphaKernel = new();
         private static readonly ConditionalWeakTable<Accelerator, Action<Index1D, Args>> StepKernel = new();
         private static readonly ConditionalWeakTable<Accelerator, Action<Index1D, Args, double, int>> CheckKernel = new();
         private static readonly ConditionalWeakTable<Accelerator, Action<Index1D, Args>> BetaKernel = new();
@@ -259,7 +259,7 @@ public static partial class Pressure
                 _a.Z.CopyTo(_a.D);
                 Reduce(ModeDot, _a.R, _a.Z, SRz);
                 var apply = ApplyKernel.GetValue(_acc, static a => a.LoadAutoGroupedStreamKernel<Index1D, Args>(ApplyA));
-                var alpha = AlphaKernel.GetValue(_acc, static a => a.LoadAutoGroupedStreamKernel<Index1D, Args>(Alpha));
+                var alpha = AlphaKernel.GetValue(_acc, static a => a.LoadAutoGroupedStreamKernel<Index1D, Args, int>(Alpha));
                 var step = StepKernel.GetValue(_acc, static a => a.LoadAutoGroupedStreamKernel<Index1D, Args>(Step));
                 var check = CheckKernel.GetValue(_acc, static a => a.LoadAutoGroupedStreamKernel<Index1D, Args, double, int>(Check));
                 var beta = BetaKernel.GetValue(_acc, static a => a.LoadAutoGroupedStreamKernel<Index1D, Args>(Beta));
@@ -268,7 +268,7 @@ public static partial class Pressure
                 {
                     apply(_n, _a);
                     Reduce(ModeDot, _a.D, _a.Q, SDq);
-                    alpha(1, _a);
+                    alpha(1, _a, it);
                     step(_n, _a);
                     Reduce(ModeMaxAbs, _a.R, _a.R, SMax);
                     check(1, _a, tolerance, it);
@@ -406,12 +406,13 @@ public static partial class Pressure
             a.Q[k] = t;
         }
 
-        private static void Alpha(Index1D index, Args a)
+        // alpha = r·z / d·Ad; d·Ad <= 0 (or NaN) is a breakdown at iteration `it` (as Krylov.ConjugateGradient).
+        private static void Alpha(Index1D index, Args a, int it)
         {
             var s = a.Scalars;
             if (s[SDone] != 0) return;
             double dq = s[SDq];
-            if (!(dq > 0)) { s[SDone] = 2; return; }
+            if (!(dq > 0)) { s[SDone] = 2; s[SIterations] = it; return; }
             s[SAlpha] = s[SRz] / dq;
         }
 
@@ -429,12 +430,7 @@ public static partial class Pressure
         private static void Check(Index1D index, Args a, double tolerance, int it)
         {
             var s = a.Scalars;
-            if (s[SDone] != 0)
-            {
-                // A breakdown at this iteration: record where.
-                if (s[SDone] == 2 && s[SIterations] == 0) s[SIterations] = it;
-                return;
-            }
+            if (s[SDone] != 0) return;
             double res = s[SMax];
             s[SRes] = res;
             s[SIterations] = it;
