@@ -80,6 +80,7 @@ public static partial class Pressure
                 using var lambda = accelerator.Allocate1D<double>(rhs.Length);
                 solver.Solve(pBar, lambda.View, Math.Max(tol, 1e-300), maxIterations);
                 solver.AddInto(rhsBar, lambda.View);
+                accelerator.Synchronize(); // before lambda is freed
             }
             pBar.MemSetToZero();
             accelerator.Synchronize();
