@@ -212,22 +212,157 @@ public static partial class Advection
     {
         double cx = 0.5 * dt / dx;
         double cy = 0.5 * dt / dy;
-        for (int j = 0; j < h; j++)
+        // Two loops, one per scheme, the other with no rows: branch-free bodies whose locals are assigned once (a local
+        // assigned in a branch is taped, and a loop that tapes has no ILGPU kernel), and no work for the scheme not used.
+        int eulerRows = rk2 != 0 ? 0 : h;
+        int rk2Rows = rk2 != 0 ? h : 0;
+        for (int j = 0; j < eulerRows; j++)
         {
             for (int i = 0; i < w; i++)
             {
                 int k = j * w + i;
                 double px = i + ox;
                 double py = j + oy;
-                double uu = Interpolation.Sample2D(u, nx + 1, ny, nx, ny, px + 0.5, py, xLo, xHi, yLo, yHi);
-                double vv = Interpolation.Sample2D(v, nx, ny + 1, nx, ny, px, py + 0.5, xLo, xHi, yLo, yHi);
+                // Interpolation.Sample2D spelled out (a loop that calls a method has no ILGPU kernel), with the same
+                // arithmetic in the same order: u at (px + 0.5, py) (prefix a), v at (px, py + 0.5) (prefix b).
+                double agx = px + 0.5;
+                double agy = py;
+                double aflx = Math.Floor(agx);
+                double afly = Math.Floor(agy);
+                int ai0 = (int)aflx;
+                int aj0 = (int)afly;
+                int aki0 = Bc.Resolve(ai0, nx + 1, nx, xLo, xHi);
+                int aki1 = Bc.Resolve(ai0 + 1, nx + 1, nx, xLo, xHi);
+                int akj0 = Bc.Resolve(aj0, ny, ny, yLo, yHi) * (nx + 1);
+                int akj1 = Bc.Resolve(aj0 + 1, ny, ny, yLo, yHi) * (nx + 1);
+                double akx0 = Bc.Keep(ai0, nx + 1, xLo, xHi);
+                double akx1 = Bc.Keep(ai0 + 1, nx + 1, xLo, xHi);
+                double aky0 = Bc.Keep(aj0, ny, yLo, yHi);
+                double aky1 = Bc.Keep(aj0 + 1, ny, yLo, yHi);
+                double atx = agx - aflx;
+                double aty = agy - afly;
+                double awx0 = (1 - atx) * akx0;
+                double awx1 = atx * akx1;
+                double awy0 = (1 - aty) * aky0;
+                double awy1 = aty * aky1;
+                double uu = awy0 * (awx0 * u[akj0 + aki0] + awx1 * u[akj0 + aki1]) + awy1 * (awx0 * u[akj1 + aki0] + awx1 * u[akj1 + aki1]);
+                double bgx = px;
+                double bgy = py + 0.5;
+                double bflx = Math.Floor(bgx);
+                double bfly = Math.Floor(bgy);
+                int bi0 = (int)bflx;
+                int bj0 = (int)bfly;
+                int bki0 = Bc.Resolve(bi0, nx, nx, xLo, xHi);
+                int bki1 = Bc.Resolve(bi0 + 1, nx, nx, xLo, xHi);
+                int bkj0 = Bc.Resolve(bj0, ny + 1, ny, yLo, yHi) * nx;
+                int bkj1 = Bc.Resolve(bj0 + 1, ny + 1, ny, yLo, yHi) * nx;
+                double bkx0 = Bc.Keep(bi0, nx, xLo, xHi);
+                double bkx1 = Bc.Keep(bi0 + 1, nx, xLo, xHi);
+                double bky0 = Bc.Keep(bj0, ny + 1, yLo, yHi);
+                double bky1 = Bc.Keep(bj0 + 1, ny + 1, yLo, yHi);
+                double btx = bgx - bflx;
+                double bty = bgy - bfly;
+                double bwx0 = (1 - btx) * bkx0;
+                double bwx1 = btx * bkx1;
+                double bwy0 = (1 - bty) * bky0;
+                double bwy1 = bty * bky1;
+                double vv = bwy0 * (bwx0 * v[bkj0 + bki0] + bwx1 * v[bkj0 + bki1]) + bwy1 * (bwx0 * v[bkj1 + bki0] + bwx1 * v[bkj1 + bki1]);
                 tu[k] = uu;
                 tv[k] = vv;
-                if (rk2 != 0)
-                {
-                    tu[k] = Interpolation.Sample2D(u, nx + 1, ny, nx, ny, px - cx * uu + 0.5, py - cy * vv, xLo, xHi, yLo, yHi);
-                    tv[k] = Interpolation.Sample2D(v, nx, ny + 1, nx, ny, px - cx * uu, py - cy * vv + 0.5, xLo, xHi, yLo, yHi);
-                }
+            }
+        }
+        for (int j = 0; j < rk2Rows; j++)
+        {
+            for (int i = 0; i < w; i++)
+            {
+                int k = j * w + i;
+                double px = i + ox;
+                double py = j + oy;
+                // As above, then the midpoint x - dt/2 (uu, vv): u there (prefix c), v there (prefix d).
+                double agx = px + 0.5;
+                double agy = py;
+                double aflx = Math.Floor(agx);
+                double afly = Math.Floor(agy);
+                int ai0 = (int)aflx;
+                int aj0 = (int)afly;
+                int aki0 = Bc.Resolve(ai0, nx + 1, nx, xLo, xHi);
+                int aki1 = Bc.Resolve(ai0 + 1, nx + 1, nx, xLo, xHi);
+                int akj0 = Bc.Resolve(aj0, ny, ny, yLo, yHi) * (nx + 1);
+                int akj1 = Bc.Resolve(aj0 + 1, ny, ny, yLo, yHi) * (nx + 1);
+                double akx0 = Bc.Keep(ai0, nx + 1, xLo, xHi);
+                double akx1 = Bc.Keep(ai0 + 1, nx + 1, xLo, xHi);
+                double aky0 = Bc.Keep(aj0, ny, yLo, yHi);
+                double aky1 = Bc.Keep(aj0 + 1, ny, yLo, yHi);
+                double atx = agx - aflx;
+                double aty = agy - afly;
+                double awx0 = (1 - atx) * akx0;
+                double awx1 = atx * akx1;
+                double awy0 = (1 - aty) * aky0;
+                double awy1 = aty * aky1;
+                double uu = awy0 * (awx0 * u[akj0 + aki0] + awx1 * u[akj0 + aki1]) + awy1 * (awx0 * u[akj1 + aki0] + awx1 * u[akj1 + aki1]);
+                double bgx = px;
+                double bgy = py + 0.5;
+                double bflx = Math.Floor(bgx);
+                double bfly = Math.Floor(bgy);
+                int bi0 = (int)bflx;
+                int bj0 = (int)bfly;
+                int bki0 = Bc.Resolve(bi0, nx, nx, xLo, xHi);
+                int bki1 = Bc.Resolve(bi0 + 1, nx, nx, xLo, xHi);
+                int bkj0 = Bc.Resolve(bj0, ny + 1, ny, yLo, yHi) * nx;
+                int bkj1 = Bc.Resolve(bj0 + 1, ny + 1, ny, yLo, yHi) * nx;
+                double bkx0 = Bc.Keep(bi0, nx, xLo, xHi);
+                double bkx1 = Bc.Keep(bi0 + 1, nx, xLo, xHi);
+                double bky0 = Bc.Keep(bj0, ny + 1, yLo, yHi);
+                double bky1 = Bc.Keep(bj0 + 1, ny + 1, yLo, yHi);
+                double btx = bgx - bflx;
+                double bty = bgy - bfly;
+                double bwx0 = (1 - btx) * bkx0;
+                double bwx1 = btx * bkx1;
+                double bwy0 = (1 - bty) * bky0;
+                double bwy1 = bty * bky1;
+                double vv = bwy0 * (bwx0 * v[bkj0 + bki0] + bwx1 * v[bkj0 + bki1]) + bwy1 * (bwx0 * v[bkj1 + bki0] + bwx1 * v[bkj1 + bki1]);
+                double cgx = px - cx * uu + 0.5;
+                double cgy = py - cy * vv;
+                double cflx = Math.Floor(cgx);
+                double cfly = Math.Floor(cgy);
+                int ci0 = (int)cflx;
+                int cj0 = (int)cfly;
+                int cki0 = Bc.Resolve(ci0, nx + 1, nx, xLo, xHi);
+                int cki1 = Bc.Resolve(ci0 + 1, nx + 1, nx, xLo, xHi);
+                int ckj0 = Bc.Resolve(cj0, ny, ny, yLo, yHi) * (nx + 1);
+                int ckj1 = Bc.Resolve(cj0 + 1, ny, ny, yLo, yHi) * (nx + 1);
+                double ckx0 = Bc.Keep(ci0, nx + 1, xLo, xHi);
+                double ckx1 = Bc.Keep(ci0 + 1, nx + 1, xLo, xHi);
+                double cky0 = Bc.Keep(cj0, ny, yLo, yHi);
+                double cky1 = Bc.Keep(cj0 + 1, ny, yLo, yHi);
+                double ctx = cgx - cflx;
+                double cty = cgy - cfly;
+                double cwx0 = (1 - ctx) * ckx0;
+                double cwx1 = ctx * ckx1;
+                double cwy0 = (1 - cty) * cky0;
+                double cwy1 = cty * cky1;
+                tu[k] = cwy0 * (cwx0 * u[ckj0 + cki0] + cwx1 * u[ckj0 + cki1]) + cwy1 * (cwx0 * u[ckj1 + cki0] + cwx1 * u[ckj1 + cki1]);
+                double dgx = px - cx * uu;
+                double dgy = py - cy * vv + 0.5;
+                double dflx = Math.Floor(dgx);
+                double dfly = Math.Floor(dgy);
+                int di0 = (int)dflx;
+                int dj0 = (int)dfly;
+                int dki0 = Bc.Resolve(di0, nx, nx, xLo, xHi);
+                int dki1 = Bc.Resolve(di0 + 1, nx, nx, xLo, xHi);
+                int dkj0 = Bc.Resolve(dj0, ny + 1, ny, yLo, yHi) * nx;
+                int dkj1 = Bc.Resolve(dj0 + 1, ny + 1, ny, yLo, yHi) * nx;
+                double dkx0 = Bc.Keep(di0, nx, xLo, xHi);
+                double dkx1 = Bc.Keep(di0 + 1, nx, xLo, xHi);
+                double dky0 = Bc.Keep(dj0, ny + 1, yLo, yHi);
+                double dky1 = Bc.Keep(dj0 + 1, ny + 1, yLo, yHi);
+                double dtx = dgx - dflx;
+                double dty = dgy - dfly;
+                double dwx0 = (1 - dtx) * dkx0;
+                double dwx1 = dtx * dkx1;
+                double dwy0 = (1 - dty) * dky0;
+                double dwy1 = dty * dky1;
+                tv[k] = dwy0 * (dwx0 * v[dkj0 + dki0] + dwx1 * v[dkj0 + dki1]) + dwy1 * (dwx0 * v[dkj1 + dki0] + dwx1 * v[dkj1 + dki1]);
             }
         }
     }
@@ -250,7 +385,28 @@ public static partial class Advection
                 int k = j * w + i;
                 double bx = i + ox - cx * tu[k];
                 double by = j + oy - cy * tv[k];
-                result[k] = Interpolation.Sample2D(f, fw, fh, fpx, fpy, bx - fox, by - foy, xLo, xHi, yLo, yHi);
+                // Interpolation.Sample2D(f, fw, fh, fpx, fpy, bx - fox, by - foy, …) spelled out, same arithmetic in the same order.
+                double gx = bx - fox;
+                double gy = by - foy;
+                double flx = Math.Floor(gx);
+                double fly = Math.Floor(gy);
+                int i0 = (int)flx;
+                int j0 = (int)fly;
+                int ki0 = Bc.Resolve(i0, fw, fpx, xLo, xHi);
+                int ki1 = Bc.Resolve(i0 + 1, fw, fpx, xLo, xHi);
+                int kj0 = Bc.Resolve(j0, fh, fpy, yLo, yHi) * fw;
+                int kj1 = Bc.Resolve(j0 + 1, fh, fpy, yLo, yHi) * fw;
+                double kx0 = Bc.Keep(i0, fw, xLo, xHi);
+                double kx1 = Bc.Keep(i0 + 1, fw, xLo, xHi);
+                double ky0 = Bc.Keep(j0, fh, yLo, yHi);
+                double ky1 = Bc.Keep(j0 + 1, fh, yLo, yHi);
+                double tx = gx - flx;
+                double ty = gy - fly;
+                double wx0 = (1 - tx) * kx0;
+                double wx1 = tx * kx1;
+                double wy0 = (1 - ty) * ky0;
+                double wy1 = ty * ky1;
+                result[k] = wy0 * (wx0 * f[kj0 + ki0] + wx1 * f[kj0 + ki1]) + wy1 * (wx0 * f[kj1 + ki0] + wx1 * f[kj1 + ki1]);
             }
         }
     }
@@ -293,14 +449,79 @@ public static partial class Advection
     /// semi-Lagrangian step, the error-corrected value <c>fwd + (q - bwd) / 2</c>, clamped to the range
     /// of the four values the forward step interpolated (which keeps it free of new extrema).
     /// </summary>
+    /// <remarks>
+    /// A composite of kernel-form steps (so it has an ILGPU form): the backward step is
+    /// <see cref="SemiLagrangianScalar2D"/> with <c>-dt</c> written as its two kernels, the trace velocity
+    /// (<see cref="TraceVelocityMac"/>, which does not read dt for an Euler trace) and <see cref="TraceCellsForward2D"/>
+    /// (a call argument may not be an expression of a differentiable value such as <c>-dt</c>). Same values and
+    /// adjoints, in the same order, as the former form with two <see cref="SemiLagrangianScalar2D"/> calls.
+    /// </remarks>
     [Differentiable, DataParallel]
     public static void MacCormackScalar2D(ReadOnlySpan<double> q, ReadOnlySpan<double> u, ReadOnlySpan<double> v, Span<double> result, int nx, int ny, double dx, double dy, double dt,
         int qxLo, int qxHi, int qyLo, int qyHi, int vxLo, int vxHi, int vyLo, int vyHi)
     {
         double[] fwd = new double[nx * ny];
         double[] bwd = new double[nx * ny];
+        double[] tu = new double[nx * ny];
+        double[] tv = new double[nx * ny];
         SemiLagrangianScalar2D(q, u, v, fwd, nx, ny, dx, dy, dt, qxLo, qxHi, qyLo, qyHi, vxLo, vxHi, vyLo, vyHi, 0);
-        SemiLagrangianScalar2D(fwd, u, v, bwd, nx, ny, dx, dy, -dt, qxLo, qxHi, qyLo, qyHi, vxLo, vxHi, vyLo, vyHi, 0);
+        TraceVelocityMac(u, v, tu, tv, nx, ny, nx, ny, 0.0, 0.0, dx, dy, dt, vxLo, vxHi, vyLo, vyHi, 0);
+        TraceCellsForward2D(fwd, tu, tv, bwd, nx, ny, dx, dy, dt, qxLo, qxHi, qyLo, qyHi);
+        MacCormackCorrect2D(q, u, v, fwd, bwd, result, nx, ny, dx, dy, dt, qxLo, qxHi, qyLo, qyHi);
+    }
+
+    /// <summary>
+    /// The backward step of <see cref="MacCormackScalar2D"/>: a trace forward in time on the nx x ny cell grid,
+    /// <c>result[k] = f(x_k + dt * (tu[k], tv[k]))</c>, i.e. <see cref="TraceNodes2D"/> on the cells with the time step
+    /// <c>-dt</c> (bit for bit: <c>(-dt) / dx</c> is <c>-(dt / dx)</c>, and the zero offsets add exactly).
+    /// </summary>
+    [Differentiable, DataParallel]
+    public static void TraceCellsForward2D(ReadOnlySpan<double> f, ReadOnlySpan<double> tu, ReadOnlySpan<double> tv, Span<double> result, int nx, int ny, double dx, double dy, double dt,
+        int xLo, int xHi, int yLo, int yHi)
+    {
+        double cx = -dt / dx;
+        double cy = -dt / dy;
+        for (int j = 0; j < ny; j++)
+        {
+            for (int i = 0; i < nx; i++)
+            {
+                int k = j * nx + i;
+                // Interpolation.Sample2D(f, nx, ny, nx, ny, …) spelled out, as in TraceNodes2D.
+                double gx = i - cx * tu[k];
+                double gy = j - cy * tv[k];
+                double flx = Math.Floor(gx);
+                double fly = Math.Floor(gy);
+                int i0 = (int)flx;
+                int j0 = (int)fly;
+                int ki0 = Bc.Resolve(i0, nx, nx, xLo, xHi);
+                int ki1 = Bc.Resolve(i0 + 1, nx, nx, xLo, xHi);
+                int kj0 = Bc.Resolve(j0, ny, ny, yLo, yHi) * nx;
+                int kj1 = Bc.Resolve(j0 + 1, ny, ny, yLo, yHi) * nx;
+                double kx0 = Bc.Keep(i0, nx, xLo, xHi);
+                double kx1 = Bc.Keep(i0 + 1, nx, xLo, xHi);
+                double ky0 = Bc.Keep(j0, ny, yLo, yHi);
+                double ky1 = Bc.Keep(j0 + 1, ny, yLo, yHi);
+                double tx = gx - flx;
+                double ty = gy - fly;
+                double wx0 = (1 - tx) * kx0;
+                double wx1 = tx * kx1;
+                double wy0 = (1 - ty) * ky0;
+                double wy1 = ty * ky1;
+                result[k] = wy0 * (wx0 * f[kj0 + ki0] + wx1 * f[kj0 + ki1]) + wy1 * (wx0 * f[kj1 + ki0] + wx1 * f[kj1 + ki1]);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The correction of <see cref="MacCormackScalar2D"/>: <c>result = clamp(fwd + (q - bwd) / 2, lo, hi)</c> with lo/hi
+    /// the smallest/largest of the four values of q around the forward step's departure point
+    /// (<see cref="Interpolation.CornerExtreme2D"/>, spelled out), the departure point traced with the cell-centred
+    /// average of the MAC velocity.
+    /// </summary>
+    [Differentiable, DataParallel]
+    public static void MacCormackCorrect2D(ReadOnlySpan<double> q, ReadOnlySpan<double> u, ReadOnlySpan<double> v, ReadOnlySpan<double> fwd, ReadOnlySpan<double> bwd, Span<double> result,
+        int nx, int ny, double dx, double dy, double dt, int qxLo, int qxHi, int qyLo, int qyHi)
+    {
         double cx = dt / dx;
         double cy = dt / dy;
         for (int j = 0; j < ny; j++)
@@ -312,8 +533,23 @@ public static partial class Advection
                 double vi = 0.5 * (v[j * nx + i] + v[(j + 1) * nx + i]);
                 double bx = i - cx * ui;
                 double by = j - cy * vi;
-                double lo = Interpolation.CornerExtreme2D(q, nx, ny, nx, ny, bx, by, qxLo, qxHi, qyLo, qyHi, false);
-                double hi = Interpolation.CornerExtreme2D(q, nx, ny, nx, ny, bx, by, qxLo, qxHi, qyLo, qyHi, true);
+                // CornerExtreme2D's four values (Operators.Value2D: the index by the codes, times 0 on a zero side), in its order.
+                int i0 = (int)Math.Floor(bx);
+                int j0 = (int)Math.Floor(by);
+                int ki0 = Bc.Resolve(i0, nx, nx, qxLo, qxHi);
+                int ki1 = Bc.Resolve(i0 + 1, nx, nx, qxLo, qxHi);
+                int kj0 = Bc.Resolve(j0, ny, ny, qyLo, qyHi) * nx;
+                int kj1 = Bc.Resolve(j0 + 1, ny, ny, qyLo, qyHi) * nx;
+                double keep0 = Bc.Keep(i0, nx, qxLo, qxHi) * Bc.Keep(j0, ny, qyLo, qyHi);
+                double keep1 = Bc.Keep(i0 + 1, nx, qxLo, qxHi) * Bc.Keep(j0, ny, qyLo, qyHi);
+                double keep2 = Bc.Keep(i0, nx, qxLo, qxHi) * Bc.Keep(j0 + 1, ny, qyLo, qyHi);
+                double keep3 = Bc.Keep(i0 + 1, nx, qxLo, qxHi) * Bc.Keep(j0 + 1, ny, qyLo, qyHi);
+                double c0 = keep0 * q[kj0 + ki0];
+                double c1 = keep1 * q[kj0 + ki1];
+                double c2 = keep2 * q[kj1 + ki0];
+                double c3 = keep3 * q[kj1 + ki1];
+                double lo = Math.Min(Math.Min(Math.Min(c0, c1), c2), c3);
+                double hi = Math.Max(Math.Max(Math.Max(c0, c1), c2), c3);
                 double corrected = fwd[k] + 0.5 * (q[k] - bwd[k]);
                 result[k] = Math.Clamp(corrected, lo, hi);
             }

@@ -8,18 +8,29 @@ namespace DiffGen.Physics;
 public static partial class Fluids
 {
     /// <summary>Sets the normal velocity on closed-wall sides (code <see cref="Bc.Zero"/>) to zero.</summary>
+    /// <remarks>
+    /// One iteration per face, most of which write nothing: a write at <c>u[j * (nx + 1)]</c> in a loop over the rows
+    /// is not of the form the generator proves independent (<c>out[j * w + i]</c> with <c>0 &lt;= i &lt; w</c>), and a
+    /// loop it cannot prove independent gets no ILGPU kernel. Same values and adjoints as a loop over the wall faces.
+    /// </remarks>
     [Differentiable, DataParallel]
     public static void ApplyWalls(Span<double> u, Span<double> v, int nx, int ny, int xLo, int xHi, int yLo, int yHi)
     {
+        // The side tests stay in the loops: a bool set-up local becomes a bool field of the device kernels' Args,
+        // which ILGPU rejects at launch as not blittable.
         for (int j = 0; j < ny; j++)
         {
-            if (xLo == Bc.Zero) { u[j * (nx + 1)] = 0; }
-            if (xHi == Bc.Zero) { u[j * (nx + 1) + nx] = 0; }
+            for (int i = 0; i <= nx; i++)
+            {
+                if ((i == 0 && xLo == Bc.Zero) || (i == nx && xHi == Bc.Zero)) { u[j * (nx + 1) + i] = 0; }
+            }
         }
-        for (int i = 0; i < nx; i++)
+        for (int j = 0; j <= ny; j++)
         {
-            if (yLo == Bc.Zero) { v[i] = 0; }
-            if (yHi == Bc.Zero) { v[ny * nx + i] = 0; }
+            for (int i = 0; i < nx; i++)
+            {
+                if ((j == 0 && yLo == Bc.Zero) || (j == ny && yHi == Bc.Zero)) { v[j * nx + i] = 0; }
+            }
         }
     }
 
@@ -68,8 +79,34 @@ public static partial class Fluids
     public static void AddBuoyancy(ReadOnlySpan<double> density, Span<double> v, int nx, int ny, double scale, int xLo, int xHi, int yLo, int yHi)
     {
         for (int j = 0; j <= ny; j++)
+        {
             for (int i = 0; i < nx; i++)
-                v[j * nx + i] += scale * Interpolation.Sample2D(density, nx, ny, nx, ny, i, j - 0.5, xLo, xHi, yLo, yHi);
+            {
+                // Interpolation.Sample2D(density, nx, ny, nx, ny, i, j - 0.5, …) spelled out (a loop that calls a method has
+                // no ILGPU kernel), with the same arithmetic in the same order.
+                double gx = i;
+                double gy = j - 0.5;
+                double flx = Math.Floor(gx);
+                double fly = Math.Floor(gy);
+                int i0 = (int)flx;
+                int j0 = (int)fly;
+                int ki0 = Bc.Resolve(i0, nx, nx, xLo, xHi);
+                int ki1 = Bc.Resolve(i0 + 1, nx, nx, xLo, xHi);
+                int kj0 = Bc.Resolve(j0, ny, ny, yLo, yHi) * nx;
+                int kj1 = Bc.Resolve(j0 + 1, ny, ny, yLo, yHi) * nx;
+                double kx0 = Bc.Keep(i0, nx, xLo, xHi);
+                double kx1 = Bc.Keep(i0 + 1, nx, xLo, xHi);
+                double ky0 = Bc.Keep(j0, ny, yLo, yHi);
+                double ky1 = Bc.Keep(j0 + 1, ny, yLo, yHi);
+                double tx = gx - flx;
+                double ty = gy - fly;
+                double wx0 = (1 - tx) * kx0;
+                double wx1 = tx * kx1;
+                double wy0 = (1 - ty) * ky0;
+                double wy1 = ty * ky1;
+                v[j * nx + i] += scale * (wy0 * (wx0 * density[kj0 + ki0] + wx1 * density[kj0 + ki1]) + wy1 * (wx0 * density[kj1 + ki0] + wx1 * density[kj1 + ki1]));
+            }
+        }
     }
 
     /// <summary>

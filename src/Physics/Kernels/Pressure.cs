@@ -148,7 +148,8 @@ public static partial class Pressure
     public static void SubtractGradient(ReadOnlySpan<double> u, ReadOnlySpan<double> v, ReadOnlySpan<double> p, Span<double> uOut, Span<double> vOut, ReadOnlySpan<int> solid,
         int nx, int ny, [NoDiff] double dx, [NoDiff] double dy, int xLo, int xHi, int yLo, int yHi)
     {
-        bool hasSolid = solid.Length > 0;
+        // solid.Length > 0 is tested in the loops rather than kept in a bool set-up local: that local would become a bool
+        // field of the device kernels' Args, which ILGPU rejects at launch as not blittable.
         for (int j = 0; j < ny; j++)
         {
             for (int i = 0; i <= nx; i++)
@@ -157,19 +158,19 @@ public static partial class Pressure
                 double g = 0;
                 if (i > 0 && i < nx)
                 {
-                    bool blocked = hasSolid && (solid[j * nx + i] != 0 || solid[j * nx + i - 1] != 0);
+                    bool blocked = solid.Length > 0 && (solid[j * nx + i] != 0 || solid[j * nx + i - 1] != 0);
                     if (!blocked) { g = (p[j * nx + i] - p[j * nx + i - 1]) / dx; }
                 }
                 else if (i == 0)
                 {
-                    bool blocked = hasSolid && solid[j * nx] != 0;
-                    if (xLo == Bc.Periodic) { if (!blocked && !(hasSolid && solid[j * nx + nx - 1] != 0)) { g = (p[j * nx] - p[j * nx + nx - 1]) / dx; } }
+                    bool blocked = solid.Length > 0 && solid[j * nx] != 0;
+                    if (xLo == Bc.Periodic) { if (!blocked && !(solid.Length > 0 && solid[j * nx + nx - 1] != 0)) { g = (p[j * nx] - p[j * nx + nx - 1]) / dx; } }
                     else if (xLo == Bc.ZeroGradient) { if (!blocked) { g = 2 * p[j * nx] / dx; } }
                 }
                 else
                 {
-                    bool blocked = hasSolid && solid[j * nx + nx - 1] != 0;
-                    if (xHi == Bc.Periodic) { if (!blocked && !(hasSolid && solid[j * nx] != 0)) { g = (p[j * nx] - p[j * nx + nx - 1]) / dx; } }
+                    bool blocked = solid.Length > 0 && solid[j * nx + nx - 1] != 0;
+                    if (xHi == Bc.Periodic) { if (!blocked && !(solid.Length > 0 && solid[j * nx] != 0)) { g = (p[j * nx] - p[j * nx + nx - 1]) / dx; } }
                     else if (xHi == Bc.ZeroGradient) { if (!blocked) { g = -2 * p[j * nx + nx - 1] / dx; } }
                 }
                 uOut[f] = u[f] - g;
@@ -183,19 +184,19 @@ public static partial class Pressure
                 double g = 0;
                 if (j > 0 && j < ny)
                 {
-                    bool blocked = hasSolid && (solid[j * nx + i] != 0 || solid[(j - 1) * nx + i] != 0);
+                    bool blocked = solid.Length > 0 && (solid[j * nx + i] != 0 || solid[(j - 1) * nx + i] != 0);
                     if (!blocked) { g = (p[j * nx + i] - p[(j - 1) * nx + i]) / dy; }
                 }
                 else if (j == 0)
                 {
-                    bool blocked = hasSolid && solid[i] != 0;
-                    if (yLo == Bc.Periodic) { if (!blocked && !(hasSolid && solid[(ny - 1) * nx + i] != 0)) { g = (p[i] - p[(ny - 1) * nx + i]) / dy; } }
+                    bool blocked = solid.Length > 0 && solid[i] != 0;
+                    if (yLo == Bc.Periodic) { if (!blocked && !(solid.Length > 0 && solid[(ny - 1) * nx + i] != 0)) { g = (p[i] - p[(ny - 1) * nx + i]) / dy; } }
                     else if (yLo == Bc.ZeroGradient) { if (!blocked) { g = 2 * p[i] / dy; } }
                 }
                 else
                 {
-                    bool blocked = hasSolid && solid[(ny - 1) * nx + i] != 0;
-                    if (yHi == Bc.Periodic) { if (!blocked && !(hasSolid && solid[i] != 0)) { g = (p[i] - p[(ny - 1) * nx + i]) / dy; } }
+                    bool blocked = solid.Length > 0 && solid[(ny - 1) * nx + i] != 0;
+                    if (yHi == Bc.Periodic) { if (!blocked && !(solid.Length > 0 && solid[i] != 0)) { g = (p[i] - p[(ny - 1) * nx + i]) / dy; } }
                     else if (yHi == Bc.ZeroGradient) { if (!blocked) { g = -2 * p[(ny - 1) * nx + i] / dy; } }
                 }
                 vOut[f] = v[f] - g;
