@@ -1,7 +1,3 @@
-// Compiled only with burgersdev merged (ModelKernels.SmokeStepDevice needs its inactive-struct parameters, in-place
-// callees, expression arguments and hand-written device forms): define SMOKE_STEP_DEVICE or delete this #if after the merge.
-// Ran and passed in a local merge of smokedev and burgersdev (823ce80): 2 of 2, and the whole Physics suite, 181 of 181.
-#if SMOKE_STEP_DEVICE
 using DiffGen.Physics;
 using ILGPU;
 
@@ -71,4 +67,3 @@ public class SmokeStepDeviceTests(DeviceFixture device) : IClassFixture<DeviceFi
         Close([bBar], device.Download(bBarD), 1e-7, "buoyancyBar");
     }
 }
-#endif
