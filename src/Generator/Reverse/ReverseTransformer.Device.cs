@@ -152,12 +152,12 @@ namespace DiffGen.Generator.Reverse
             var runParams = new List<CsParam> { new CsParam(new CsType("global::ILGPU.Runtime.Accelerator"), accelerator) };
             runParams.AddRange(parms.Select(v => new CsParam(fields[v.Name], v.Name)));
             var setup = new List<CsStmt> { new CsLocal(new CsType("Args"), args, new CsVerbatim("default")) };
-            foreach (var v in parms) setup.Add(Set(Member(args, v.Name), N(v.Name)));
+            foreach (var v in parms) setup.Add(Set(Member(args, v.Name), ToArg(fields[v.Name], N(v.Name))));
             foreach (var a in prelude)
             {
                 var v = _vars[((VarRef)a.Target).Var];
                 setup.Add(new CsLocal(T(v.Elem), v.Name, Device(P(a.Value), views)));
-                setup.Add(Set(Member(args, v.Name), N(v.Name)));
+                setup.Add(Set(Member(args, v.Name), ToArg(T(v.Elem), N(v.Name))));
             }
             var runBody = setup.Concat(run).ToList();
             var pullParams = new List<CsParam>(runParams);
@@ -211,7 +211,7 @@ namespace DiffGen.Generator.Reverse
                     kernels.AddRange(rm);
                 }
             var argsType = new CsNestedType("The views and values every kernel of this method reads.", "public struct Args",
-                fields.Select(kv => new CsField(kv.Value, kv.Key, Summary: "<c>" + kv.Key + "</c> as the kernels read it.")).ToEquatableArray(), EquatableArray<CsMethod>.Empty);
+                fields.Select(kv => new CsField(ArgType(kv.Value), kv.Key, Summary: "<c>" + kv.Key + "</c> as the kernels read it" + (kv.Value == CsType.Bool ? " (1 for true: ILGPU takes only blittable kernel arguments, and bool is not)." : "."))).ToEquatableArray(), EquatableArray<CsMethod>.Empty);
             string name = _m.Name + "Device" + OverloadSuffix();
             return new CsNestedType("<see cref=\"" + _m.Name + "\"/> as ILGPU kernels: <c>Run</c> and <c>Pullback</c> on views in an accelerator's memory (see docs/generated-code.md).",
                 "public static class " + name, caches.ToEquatableArray(), launchers.Concat(kernels).ToEquatableArray(), new[] { argsType }.ToEquatableArray());
@@ -234,6 +234,14 @@ namespace DiffGen.Generator.Reverse
         private Dictionary<string, DeviceSum>? _devReduced;
         private Dictionary<string, List<string>>? _devKernelSums;
         private string? _devScratch;
+
+        // ILGPU loads a kernel only if its argument struct is blittable, which bool is not: a bool parameter or set-up
+        // local travels in Args as an int (1 for true) and each kernel turns it back into a bool local.
+        private static CsType ArgType(CsType t) => t == CsType.Bool ? CsType.Int : t;
+
+        private static CsExpr ToArg(CsType t, CsExpr value) => t == CsType.Bool ? new CsConditional(value, CsLiteral.Int(1), CsLiteral.Int(0)) : value;
+
+        private static CsExpr FromArg(CsType t, CsExpr field) => t == CsType.Bool ? Bin("!=", field, CsLiteral.Int(0)) : field;
 
         private static bool HasReturn(CsStmt s) => s switch
         {
@@ -270,7 +278,7 @@ namespace DiffGen.Generator.Reverse
                     continue;
                 }
                 if (use.Writes.Contains(name) || !fields.TryGetValue(name, out var ft)) return null;
-                stmts.Add(new CsLocal(ft, name, Member(a, name)));
+                stmts.Add(new CsLocal(ft, name, FromArg(ft, Member(a, name))));
             }
             stmts.AddRange(body.Select(s => Device(s, views)));
             _devKernelSums!["Finish"] = new List<string>();
@@ -498,7 +506,7 @@ namespace DiffGen.Generator.Reverse
                     continue;
                 }
                 if (use.Writes.Contains(name) || !fields.TryGetValue(name, out var ft)) return null;
-                stmts.Add(new CsLocal(ft, name, Arg(name)));
+                stmts.Add(new CsLocal(ft, name, FromArg(ft, Arg(name))));
             }
             stmts.AddRange(body.Select(s => Device(s, views)));
             stmts.AddRange(stores);

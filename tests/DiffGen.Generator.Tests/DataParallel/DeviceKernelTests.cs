@@ -240,4 +240,34 @@ public class DeviceKernelTests(CpuKernels cpu) : IClassFixture<CpuKernels>
         Assert.NotNull(typeof(ParallelKernels).GetNestedType("Diffuse2DDevice"));
         Assert.NotNull(typeof(ParallelKernels).GetNestedType("TwoStepsDevice"));
     }
+
+    /// <summary>
+    /// Bool parameters and set-up locals reach the kernels: they travel in the argument struct as ints (a bool field
+    /// made ILGPU reject the kernel at load, "not blittable", which only a run shows).
+    /// </summary>
+    [Theory]
+    [InlineData(1, false)]
+    [InlineData(0, true)]
+    [InlineData(1, true)]
+    public void BoolSetup_DeviceMatchesCpu(int code, bool flip)
+    {
+        int n = 23;
+        var a = Rand(n, 31); var seed = Rand(n, 32); double scale = 0.7;
+        var b = new double[n]; var aBar = new double[n]; var bBar = (double[])seed.Clone(); double scaleBar = 0;
+        ParallelKernels.GatePullback(a, b, n, code, flip, scale, aBar, bBar, ref scaleBar);
+
+        using var da = _acc.Allocate1D(a);
+        using var db = _acc.Allocate1D<double>(n);
+        using var daBar = _acc.Allocate1D<double>(n);
+        using var dbBar = _acc.Allocate1D(seed);
+        using var dScaleBar = _acc.Allocate1D<double>(1);
+        daBar.MemSetToZero();
+        dScaleBar.MemSetToZero();
+        ParallelKernels.GateDevice.Pullback(_acc, da.View, db.View, n, code, flip, scale, daBar.View, dbBar.View, dScaleBar.View);
+        _acc.Synchronize();
+        Close(b, db.GetAsArray1D(), 1e-12);
+        Close(aBar, daBar.GetAsArray1D(), 1e-12);
+        Scalar(scaleBar, dScaleBar.GetAsArray1D()[0], 1e-12);
+        Assert.Contains(b, v => v != 0);
+    }
 }

@@ -231,4 +231,19 @@ public static partial class ParallelKernels
             }
         }
     }
+
+    /// <summary>
+    /// A kernel with a bool parameter and a bool set-up local, as solvers write side tests
+    /// (<c>bool periodic = code == 2</c>): its device form must load (ILGPU takes only blittable arguments).
+    /// </summary>
+    [Differentiable, DataParallel]
+    public static void Gate(ReadOnlySpan<double> a, Span<double> b, int n, int code, bool flip, double scale)
+    {
+        bool on = code == 1;
+        for (int k = 0; k < n; k++)
+        {
+            double x = on ? scale * a[k] * a[k] : a[k];
+            b[k] = flip ? -x : x;
+        }
+    }
 }
