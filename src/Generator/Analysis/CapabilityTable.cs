@@ -45,6 +45,9 @@ namespace DiffGen.Generator.Analysis
         /// <summary>Why a method returning an array has no dual pullback and no vector pushforward (the same text as the transformers').</summary>
         internal const string ReturnsArrayReason = "it returns an array (its dual and vector forms would need an array of dual numbers or of K tangents as the result)";
 
+        /// <summary>Why a method that passes numbers by ref/out to a call has no dual pullback and no vector pushforward.</summary>
+        internal const string PassesByRefReason = "it passes a number by ref or out to a call (dual and vector forms have no convention for a by-reference tangent)";
+
         private Dictionary<string, TableEntry>? _bySignature;
 
         public CapabilityTable(EquatableArray<TableEntry> entries, string? failure = null)
@@ -88,8 +91,8 @@ namespace DiffGen.Generator.Analysis
 
             // Dual and vector forms: assume them wherever the body allows, then drop callers of methods without them until nothing changes.
             // (The same conditions, in the same order, as ReverseTransformer.BuildDual and ForwardTransformer.BuildVector.)
-            var dual = list.Select(s => !s.UsesFloat && !s.UsesContainers && !s.DualUnprintable && !s.ReturnsArray).ToArray();
-            var vector = list.Select(s => !s.UsesContainers && !s.UsesMultiDim && !s.ReturnsArray).ToArray();
+            var dual = list.Select(s => !s.UsesFloat && !s.UsesContainers && !s.PassesByRef && !s.DualUnprintable && !s.ReturnsArray).ToArray();
+            var vector = list.Select(s => !s.UsesContainers && !s.PassesByRef && !s.UsesMultiDim && !s.ReturnsArray).ToArray();
             for (bool changed = true; changed;)
             {
                 changed = false;
@@ -181,6 +184,7 @@ namespace DiffGen.Generator.Analysis
                     noDual = s.UsesFloat ? "it uses float (dual numbers are double)"
                         : blocker != null ? "it calls '" + blocker.Name + "', which has no dual pullback (a hand-written derivative, float code, or another assembly)"
                         : s.UsesContainers ? "it uses structs or instance state (dual numbers replace double values, not fields)"
+                        : s.PassesByRef ? PassesByRefReason
                         : s.ReturnsArray ? ReturnsArrayReason
                         : "it uses MathF, a cast to float, or a helper called with double arguments";
                 }
@@ -189,6 +193,7 @@ namespace DiffGen.Generator.Analysis
                     var blocker = s.Callees.FirstOrDefault(c => Find(c) is int k && (k < 0 || !vector[k]));
                     noVector = blocker != null ? "it calls '" + blocker.Name + "', which has no vector pushforward (a hand-written derivative or a method of another assembly)"
                         : s.UsesContainers ? "it uses structs or instance state (K tangents per field are not a value of the field's type)"
+                        : s.PassesByRef ? PassesByRefReason
                         : s.ReturnsArray ? ReturnsArrayReason
                         : "it uses multi-dimensional or jagged arrays (K directions are laid out along flat spans only)";
                 }

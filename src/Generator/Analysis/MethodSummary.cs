@@ -27,7 +27,7 @@ namespace DiffGen.Generator.Analysis
     /// (no source positions, nothing of its callees): whether it uses float, structs or instance state, multi-dimensional arrays,
     /// or a construct the dual pullback cannot print (<c>ReverseTransformer.UsesUnsupportedDual</c>), whether its pullback has halves, how it uses each span
     /// parameter, which methods it calls, which modes its attribute asks for (null: the project's
-    /// default), whether it is [DataParallel] (callers call its <c>{Name}Parallel</c> form) and its ILGPU form (<see cref="Reverse.DeviceShapes"/>: kernel, composite candidate with its calls, or none), and whether it returns an array (no dual or vector form). <see cref="CapabilityTable"/> combines the summaries of a compilation.
+    /// default), whether it is [DataParallel] (callers call its <c>{Name}Parallel</c> form) and its ILGPU form (<see cref="Reverse.DeviceShapes"/>: kernel, composite candidate with its calls, or none), whether it returns an array and whether it passes numbers by ref/out to a call (neither has a dual or vector form). <see cref="CapabilityTable"/> combines the summaries of a compilation.
     /// </summary>
     internal sealed record MethodSummary(
         string Signature,
@@ -45,7 +45,8 @@ namespace DiffGen.Generator.Analysis
         int DeviceForm = 0,
         EquatableArray<Reverse.DeviceCall> DeviceCalls = default,
         string? DeviceClass = null,
-        bool ReturnsArray = false)
+        bool ReturnsArray = false,
+        bool PassesByRef = false)
     {
         /// <summary>Summarises a lowered method.</summary>
         public static MethodSummary Of(MethodModel model, DerivativeModes? requested)
@@ -62,13 +63,14 @@ namespace DiffGen.Generator.Analysis
             return new MethodSummary(
                 model.Signature, model.Name, model.HasErrors, MethodAnalysis.HasHalves(model, model.Vars),
                 model.ReturnType == Ty.Float || model.Vars.Any(v => v.Elem == Ty.Float),
-                // Calls passing numbers by ref/out count as state: their dual and vector forms have no such convention.
-                model.Vars.Any(v => v.IsContainer || v.Aggregate) || model.Callees.Any(c => c.Params.Any(p => p.Modifier != null)),
+                model.Vars.Any(v => v.IsContainer || v.Aggregate),
                 model.Vars.Any(v => v.IsMultiDim),
                 Reverse.ReverseTransformer.UsesUnsupportedDual(model.Body),
                 model.Callees.Select(c => new CalleeRef(c.Signature, c.Name, c.DeviceClass)).ToEquatableArray(),
                 paramsUse.ToEquatableArray(), requested, model.DataParallel,
-                deviceForm, deviceCalls, deviceForm != Reverse.DeviceShapes.None ? Reverse.DeviceShapes.ClassName(model) : null, model.ReturnsArray);
+                deviceForm, deviceCalls, deviceForm != Reverse.DeviceShapes.None ? Reverse.DeviceShapes.ClassName(model) : null, model.ReturnsArray,
+                // Calls passing numbers by ref/out: the dual and vector forms have no by-reference convention for them.
+                model.Callees.Any(c => c.Params.Any(p => p.Modifier != null)));
         }
 
         private sealed class SpanUseBuilder

@@ -47,6 +47,8 @@ public class DiagnosticTests
         { "DG0201", "public static partial class C { [Differentiable] public static double F([|[NoDiff] int n|], double x) => x * n; }", "no effect" },
         { "DG0007", "public static partial class C { [[|Differentiable(Modes = (DerivativeModes)16)|]] public static double F(double x) => x; }", "'16' is not a derivative mode" },
         { "DG0300", "public static partial class C { [[|Differentiable(Modes = DerivativeModes.Dual)|]] public static float F(float x) => x * x; }", "float" },
+        { "DG0300", "public static partial class C { [Differentiable] public static void G(double x, ref double y) { y = x * y; } [[|Differentiable(Modes = DerivativeModes.Dual)|]] public static double F(double x) { double y = 2; G(x, ref y); return y; } }", "passes a number by ref or out" },
+        { "DG0301", "public static partial class C { [Differentiable] public static void G(double x, out double y) { y = x * x; } [[|Differentiable(Modes = DerivativeModes.Vector | DerivativeModes.Forward)|]] public static double F(double x) { G(x, out double y); return y; } }", "passes a number by ref or out" },
         { "DG0301", "public static class H { public static double G(double v) => v; [DerivativeOf(typeof(H), nameof(G))] public static double GPullback(double v, double resultBar, ref double vBar) { vBar += resultBar; return v; } } public static partial class C { [[|Differentiable(Modes = DerivativeModes.Vector | DerivativeModes.Forward)|]] public static double F(double x) => H.G(x); }", "'G'" },
     };
 
