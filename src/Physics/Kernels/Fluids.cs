@@ -34,22 +34,27 @@ public static partial class Fluids
         }
     }
 
-    /// <summary>Zeroes every face that touches a solid cell (<c>solid[j*nx+i] != 0</c>).</summary>
+    /// <summary>Zeroes every face that touches a solid cell (<c>solid[j*nx+i] != 0</c>; an empty <paramref name="solid"/> is no obstacle).</summary>
     [Differentiable, DataParallel]
     public static void ApplyObstacle(Span<double> u, Span<double> v, ReadOnlySpan<int> solid, int nx, int ny)
     {
-        if (solid.Length == 0) { return; }
+        // One loop per face kind, each face asking its two cells (a gather): every iteration writes only its own
+        // face, so the loops are data-parallel kernels. The same faces are zeroed as by a loop over the solid cells.
+        // No early return and no bool set-up local (neither has a kernel form); the emptiness test stays in the
+        // condition, before the reads it guards.
+        int count = solid.Length;
         for (int j = 0; j < ny; j++)
+        {
+            for (int i = 0; i <= nx; i++)
+            {
+                if (count > 0 && ((i > 0 && solid[j * nx + i - 1] != 0) || (i < nx && solid[j * nx + i] != 0))) { u[j * (nx + 1) + i] = 0; }
+            }
+        }
+        for (int j = 0; j <= ny; j++)
         {
             for (int i = 0; i < nx; i++)
             {
-                if (solid[j * nx + i] != 0)
-                {
-                    u[j * (nx + 1) + i] = 0;
-                    u[j * (nx + 1) + i + 1] = 0;
-                    v[j * nx + i] = 0;
-                    v[(j + 1) * nx + i] = 0;
-                }
+                if (count > 0 && ((j > 0 && solid[(j - 1) * nx + i] != 0) || (j < ny && solid[j * nx + i] != 0))) { v[j * nx + i] = 0; }
             }
         }
     }

@@ -1,3 +1,7 @@
+using ILGPU;
+using ILGPU.Runtime;
+using static System.FormattableString;
+
 namespace DiffGen.Physics;
 
 /// <summary>
@@ -35,6 +39,7 @@ public sealed class Smoke2D
         Check.Positive(tolerance, nameof(tolerance));
         Check.Positive(maxIterations, nameof(maxIterations));
         Grid = grid; Dt = dt; Buoyancy = buoyancy; Tolerance = tolerance; MaxIterations = maxIterations;
+        _deviceMaxIterations = (int)Math.Min(int.MaxValue, Math.Max(maxIterations, 20L * (grid.Nx + grid.Ny)));
         _state = new PackedLayout("state", ("smoke", grid.Cells.Count), ("u", grid.UCount), ("v", grid.VCount));
         _inflow = new PackedLayout("inflow", ("inflow", grid.Cells.Count));
         _cellsText = FormattableString.Invariant($"{Nx}x{Ny} cells");
@@ -64,6 +69,25 @@ public sealed class Smoke2D
     public double Tolerance { get; }
     /// <summary>CG iteration limit.</summary>
     public int MaxIterations { get; }
+
+    private int _deviceMaxIterations;
+
+    /// <summary>
+    /// CG iteration limit of the device steps (<see cref="StepDevice"/> and the others on an accelerator), whose
+    /// pressure solve is Jacobi-preconditioned CG (<c>Pressure.SolvePressureDevice</c>) rather than the CPU's
+    /// multigrid-preconditioned CG: to the same tolerance it needs many more iterations, a count that grows with
+    /// the grid's width, where the multigrid one stays nearly flat. Default
+    /// <c>max(MaxIterations, 20 * (Nx + Ny))</c>: <see cref="MaxIterations"/> is kept as the floor (the limit a
+    /// caller chose), the second term keeps a wide grid from failing where the CPU step converges (measured on
+    /// closed boxes up to 64x64 at tolerance 1e-10: below 5 iterations per cell across; the term allows 20).
+    /// It is only a cap: a solve stops as soon as it meets the tolerance, so a larger cap costs nothing on a
+    /// converging solve. Settable (positive) for a grid or tolerance that needs more.
+    /// </summary>
+    public int DeviceMaxIterations
+    {
+        get => _deviceMaxIterations;
+        init { Check.Positive(value, nameof(DeviceMaxIterations)); _deviceMaxIterations = value; }
+    }
 
     /// <summary>
     /// An inflow field: <paramref name="amount"/> in every cell whose centre lies within
@@ -151,6 +175,108 @@ public sealed class Smoke2D
         Packed(StepMode.Reverse, tape, state, inflow, next, stateBar, inflowBar, nextBar);
     }
 
+    /// <summary>
+    /// <see cref="Step(ReadOnlySpan{double}, ReadOnlySpan{double}, ReadOnlySpan{double}, ReadOnlySpan{double}, Span{double}, Span{double}, Span{double}, Span{double})"/>
+    /// on an ILGPU accelerator: the arrays are views in its memory (no host copy); the generated
+    /// <c>ModelKernels.SmokeStepDevice.Run</c>, whose pressure solve is Jacobi CG to <see cref="Tolerance"/> within
+    /// <see cref="DeviceMaxIterations"/> (it agrees with the CPU step to about the tolerance, not bit for bit).
+    /// The pressure is solved from zero, as on the CPU (no warm start from <paramref name="pressure"/>'s contents).
+    /// The inputs are not scanned for NaN (that would read them back to the host): a non-finite state reaches the
+    /// solve, which throws a <see cref="SolverException"/>. Returns when the device is done.
+    /// </summary>
+    public void StepDevice(Accelerator accelerator, ArrayView<double> smoke, ArrayView<double> u, ArrayView<double> v, ArrayView<double> inflow,
+        ArrayView<double> smokeNext, ArrayView<double> uNext, ArrayView<double> vNext, ArrayView<double> pressure)
+    {
+        ArgumentNullException.ThrowIfNull(accelerator);
+        CheckLengths(smoke.IntLength, u.IntLength, v.IntLength, inflow.IntLength, smokeNext.IntLength, uNext.IntLength, vNext.IntLength, pressure.IntLength, "");
+        ModelKernels.SmokeStepDevice.Run(accelerator, smoke, u, v, inflow, smokeNext, uNext, vNext, pressure, Grid, Dt, Buoyancy, Tolerance, DeviceMaxIterations);
+    }
+
+    /// <summary>
+    /// The pullback of <see cref="StepDevice"/> on the accelerator (the generated <c>ModelKernels.SmokeStepDevice.Pullback</c>):
+    /// the seeds in <paramref name="smokeNextBar"/>, <paramref name="uNextBar"/>, <paramref name="vNextBar"/> and
+    /// <paramref name="pressureBar"/> are consumed, the other adjoints accumulate; <paramref name="buoyancyBar"/> is a
+    /// one-element view the buoyancy's adjoint is added to. Returns when the device is done.
+    /// The output views are scratch: <paramref name="smokeNext"/> gets the step's smoke, but <paramref name="uNext"/>,
+    /// <paramref name="vNext"/> and <paramref name="pressure"/> do not get the step's values (the generated composite's
+    /// forward recording hands <c>ApplyWalls</c>, which writes only the wall faces, a zeroed copy of the velocity instead
+    /// of the velocity; a generator bug). The adjoints are right all the same: every reverse after that call
+    /// (walls, divergence, pressure solve, gradient) is linear and does not read those values. Run <see cref="StepDevice"/>
+    /// for the outputs.
+    /// </summary>
+    public void StepDeviceBackward(Accelerator accelerator, ArrayView<double> smoke, ArrayView<double> u, ArrayView<double> v, ArrayView<double> inflow,
+        ArrayView<double> smokeNext, ArrayView<double> uNext, ArrayView<double> vNext, ArrayView<double> pressure,
+        ArrayView<double> smokeBar, ArrayView<double> uBar, ArrayView<double> vBar, ArrayView<double> inflowBar,
+        ArrayView<double> smokeNextBar, ArrayView<double> uNextBar, ArrayView<double> vNextBar, ArrayView<double> pressureBar, ArrayView<double> buoyancyBar)
+    {
+        ArgumentNullException.ThrowIfNull(accelerator);
+        CheckLengths(smoke.IntLength, u.IntLength, v.IntLength, inflow.IntLength, smokeNext.IntLength, uNext.IntLength, vNext.IntLength, pressure.IntLength, "");
+        CheckLengths(smokeBar.IntLength, uBar.IntLength, vBar.IntLength, inflowBar.IntLength, smokeNextBar.IntLength, uNextBar.IntLength, vNextBar.IntLength, pressureBar.IntLength, "Bar");
+        if (buoyancyBar.Length != 1) throw new ArgumentException(Invariant($"buoyancyBar has {buoyancyBar.Length} entries but must be a one-element view."), nameof(buoyancyBar));
+        using var dtBar = accelerator.Allocate1D<double>(1);
+        dtBar.MemSetToZero();
+        ModelKernels.SmokeStepDevice.Pullback(accelerator, smoke, u, v, inflow, smokeNext, uNext, vNext, pressure, Grid, Dt, Buoyancy, Tolerance, DeviceMaxIterations,
+            smokeBar, uBar, vBar, inflowBar, smokeNextBar, uNextBar, vNextBar, pressureBar, dtBar.View, buoyancyBar);
+    }
+
+    /// <summary>
+    /// <see cref="StepPacked(ReadOnlySpan{double}, ReadOnlySpan{double}, Span{double})"/> on an ILGPU accelerator (packed views
+    /// <c>[smoke, u, v]</c>, the inflow, <c>[smoke', u', v']</c> in its memory); the shape of <c>DiffGen.Tensors.DeviceStep2</c>,
+    /// for <c>Lift.DeviceOp</c>. As on the CPU the pressure is an internal temporary, solved from zero every step (nothing is
+    /// kept between steps); it lives on the device. Solver settings as in <see cref="StepDevice"/>. Returns when the device is done.
+    /// </summary>
+    public void StepPackedDevice(Accelerator accelerator, ArrayView<double> state, ArrayView<double> inflow, ArrayView<double> next)
+    {
+        ArgumentNullException.ThrowIfNull(accelerator);
+        CheckPackedViews(state, inflow, next, "state", "inflow", "next");
+        int c = Grid.Cells.Count;
+        using var p = accelerator.Allocate1D<double>(c);
+        p.MemSetToZero();
+        var (s, u, v) = Parts(state);
+        var (sn, un, vn) = Parts(next);
+        ModelKernels.SmokeStepDevice.Run(accelerator, s, u, v, inflow, sn, un, vn, p.View, Grid, Dt, Buoyancy, Tolerance, DeviceMaxIterations);
+    }
+
+    /// <summary>
+    /// The pullback of <see cref="StepPackedDevice"/> (the shape of <c>DiffGen.Tensors.DeviceStep2Pullback</c>): the seed in
+    /// <paramref name="nextBar"/> is consumed, <paramref name="stateBar"/> and <paramref name="inflowBar"/> accumulate (as
+    /// <see cref="StepPackedBackward(ReadOnlySpan{double}, ReadOnlySpan{double}, Span{double}, Span{double}, Span{double}, Span{double})"/>;
+    /// the temporary pressure's adjoint starts at zero). <paramref name="next"/> is scratch: unlike the CPU pullback this does
+    /// not leave the step's output there (see <see cref="StepDeviceBackward"/>). Returns when the device is done.
+    /// </summary>
+    public void StepPackedDeviceBackward(Accelerator accelerator, ArrayView<double> state, ArrayView<double> inflow, ArrayView<double> next,
+        ArrayView<double> stateBar, ArrayView<double> inflowBar, ArrayView<double> nextBar)
+    {
+        ArgumentNullException.ThrowIfNull(accelerator);
+        CheckPackedViews(state, inflow, next, "state", "inflow", "next");
+        CheckPackedViews(stateBar, inflowBar, nextBar, "stateBar", "inflowBar", "nextBar");
+        int c = Grid.Cells.Count;
+        // [p, pBar, dtBar, buoyancyBar]: the pressure and its adjoint are temporaries, the scalar adjoints are dropped (as on the CPU).
+        using var scratch = accelerator.Allocate1D<double>(2L * c + 2);
+        scratch.MemSetToZero();
+        var (s, u, v) = Parts(state);
+        var (sn, un, vn) = Parts(next);
+        var (sBar, uBar, vBar) = Parts(stateBar);
+        var (snBar, unBar, vnBar) = Parts(nextBar);
+        var w = scratch.View;
+        ModelKernels.SmokeStepDevice.Pullback(accelerator, s, u, v, inflow, sn, un, vn, w.SubView(0, c), Grid, Dt, Buoyancy, Tolerance, DeviceMaxIterations,
+            sBar, uBar, vBar, inflowBar, snBar, unBar, vnBar, w.SubView(c, c), w.SubView(2L * c, 1), w.SubView(2L * c + 1, 1));
+    }
+
+    // The [smoke, u, v] parts of a packed view.
+    private (ArrayView<double> Smoke, ArrayView<double> U, ArrayView<double> V) Parts(ArrayView<double> packed)
+    {
+        int c = Grid.Cells.Count, fu = Grid.UCount, fv = Grid.VCount;
+        return (packed.SubView(0, c), packed.SubView(c, fu), packed.SubView(c + fu, fv));
+    }
+
+    private void CheckPackedViews(ArrayView<double> state, ArrayView<double> inflow, ArrayView<double> next, string ns, string ni, string nn)
+    {
+        Check.Length(checked((int)state.Length), _state.Length, ns, _state.Description);
+        Check.Length(checked((int)inflow.Length), _inflow.Length, ni, _inflow.Description);
+        Check.Length(checked((int)next.Length), _state.Length, nn, _state.Description);
+    }
+
     private void Packed(StepMode mode, Tape? tape, ReadOnlySpan<double> state, ReadOnlySpan<double> inflow, Span<double> next, Span<double> stateBar, Span<double> inflowBar, Span<double> nextBar)
     {
         PackedLayout.CheckStep(mode, _state, _inflow, state, inflow, next, stateBar, inflowBar, nextBar);
@@ -208,16 +334,20 @@ public sealed class Smoke2D
 
     // suffix "" for the fields, "Bar" for their adjoints (the names in messages).
     private void CheckLengths(ReadOnlySpan<double> smoke, ReadOnlySpan<double> u, ReadOnlySpan<double> v, ReadOnlySpan<double> inflow,
-        ReadOnlySpan<double> smokeNext, ReadOnlySpan<double> uNext, ReadOnlySpan<double> vNext, ReadOnlySpan<double> pressure, string suffix)
+        ReadOnlySpan<double> smokeNext, ReadOnlySpan<double> uNext, ReadOnlySpan<double> vNext, ReadOnlySpan<double> pressure, string suffix) =>
+        CheckLengths(smoke.Length, u.Length, v.Length, inflow.Length, smokeNext.Length, uNext.Length, vNext.Length, pressure.Length, suffix);
+
+    // The same on lengths (spans or device views).
+    private void CheckLengths(int smoke, int u, int v, int inflow, int smokeNext, int uNext, int vNext, int pressure, string suffix)
     {
         int c = Grid.Cells.Count, fu = Grid.UCount, fv = Grid.VCount;
-        Check.Length(smoke.Length, c, "smoke" + suffix, _cellsText);
-        Check.Length(u.Length, fu, "u" + suffix, _uText);
-        Check.Length(v.Length, fv, "v" + suffix, _vText);
-        Check.Length(inflow.Length, c, "inflow" + suffix, _cellsText);
-        Check.Length(smokeNext.Length, c, "smokeNext" + suffix, _cellsText);
-        Check.Length(uNext.Length, fu, "uNext" + suffix, _uText);
-        Check.Length(vNext.Length, fv, "vNext" + suffix, _vText);
-        Check.Length(pressure.Length, c, "pressure" + suffix, _cellsText);
+        Check.Length(smoke, c, "smoke" + suffix, _cellsText);
+        Check.Length(u, fu, "u" + suffix, _uText);
+        Check.Length(v, fv, "v" + suffix, _vText);
+        Check.Length(inflow, c, "inflow" + suffix, _cellsText);
+        Check.Length(smokeNext, c, "smokeNext" + suffix, _cellsText);
+        Check.Length(uNext, fu, "uNext" + suffix, _uText);
+        Check.Length(vNext, fv, "vNext" + suffix, _vText);
+        Check.Length(pressure, c, "pressure" + suffix, _cellsText);
     }
 }
