@@ -68,7 +68,8 @@ public class Smoke2DDeviceTests(DeviceFixture device) : IClassFixture<DeviceFixt
 
         var (sBarD, iBarD, nBarD, nextD2) = (Up(sBar0), Up(iBar0), Up(seed), Up(new double[n]));
         model.StepPackedDeviceBackward(acc, stateD, inflowD, nextD2, sBarD, iBarD, nBarD);
-        // nextD2 is scratch in the device backward (see StepPackedDeviceBackward: the generated Record zeroes ApplyWalls' snapshots).
+        // The backward leaves the step's output, as the CPU pullback does (ApplyWalls writes only the walls: its snapshot starts from the velocity).
+        Close(next, device.Download(nextD2), 1e-6, "next (backward)");
         Close(sBar, device.Download(sBarD), 1e-6, "stateBar");
         Close(iBar, device.Download(iBarD), 1e-6, "inflowBar");
         Assert.All(device.Download(nBarD), x => Assert.Equal(0.0, x));

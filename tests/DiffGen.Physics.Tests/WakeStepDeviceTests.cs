@@ -97,9 +97,13 @@ public class WakeStepDeviceTests(DeviceFixture device) : IClassFixture<DeviceFix
         ModelKernels.WakeStepPullback(u, v, new double[nu], new double[nv], new double[nc], solid, uMask, vMask, grid, dt, nu_, inflow, substeps, tol, maxIt,
             uBar, vBar, (double[])uoBar.Clone(), (double[])voBar.Clone(), (double[])pBar.Clone(), ref dtBar, ref nuBar, ref inBar);
         var (uBarD, vBarD, dtBarD, nuBarD, inBarD) = (Up(new double[nu]), Up(new double[nv]), Up([0.0]), Up([0.0]), Up([0.0]));
-        // The output views are scratch here (the generated Record hands write-only callees a zeroed snapshot; see Smoke2D.StepDeviceBackward).
-        ModelKernels.WakeStepDevice.Pullback(acc, uD, vD, Up(new double[nu]), Up(new double[nv]), Up(new double[nc]), solidD, umD, vmD, grid, dt, nu_, inflow, substeps, tol, maxIt,
+        var (uo2, vo2, p2) = (Up(new double[nu]), Up(new double[nv]), Up(new double[nc]));
+        ModelKernels.WakeStepDevice.Pullback(acc, uD, vD, uo2, vo2, p2, solidD, umD, vmD, grid, dt, nu_, inflow, substeps, tol, maxIt,
             uBarD, vBarD, Up(uoBar), Up(voBar), Up(pBar), dtBarD, nuBarD, inBarD);
+        // The pullback leaves the step's outputs, as the CPU pullback does (the walls' and obstacle's snapshots start from the velocity).
+        Close(uo, device.Download(uo2), 1e-8, "uOut (Pullback)");
+        Close(vo, device.Download(vo2), 1e-8, "vOut (Pullback)");
+        Close(p, device.Download(p2), 1e-8, "p (Pullback)");
         Close(uBar, device.Download(uBarD), 1e-7, "uBar");
         Close(vBar, device.Download(vBarD), 1e-7, "vBar");
         Close([dtBar], device.Download(dtBarD), 1e-7, "dtBar");

@@ -196,9 +196,11 @@ namespace DiffGen.Generator.Reverse
                     if (p.Writes || p.Reads && WrittenLater(c, v.Id))
                     {
                         // A snapshot: the values this call sees (a device-to-device copy; a buffer the callee's pullback may overwrite).
+                        // Copied even when the callee only writes the array: it may write some elements only (walls, an
+                        // obstacle's faces), and a composite callee's results are copied back over the whole array.
                         string snap = Fresh("_" + v.Name + "Seen");
-                        list.AddRange(Raw(Alloc(snap, v.Elem, v.Name + ".IntLength", zero: !p.Reads)));
-                        if (p.Reads) list.Add(new CsRawStmt("if (" + v.Name + ".Length > 0) global::ILGPU.Runtime.ArrayViewExtensions.CopyTo(" + v.Name + ", " + snap + ");"));
+                        list.AddRange(Raw(Alloc(snap, v.Elem, v.Name + ".IntLength", zero: false)));
+                        list.Add(new CsRawStmt("if (" + v.Name + ".Length > 0) global::ILGPU.Runtime.ArrayViewExtensions.CopyTo(" + v.Name + ", " + snap + ");"));
                         view = snap;
                         if (p.Writes) copyBack.Add("if (" + v.Name + ".Length > 0) global::ILGPU.Runtime.ArrayViewExtensions.CopyTo(" + snap + ", " + v.Name + ");");
                     }

@@ -197,12 +197,8 @@ public sealed class Smoke2D
     /// the seeds in <paramref name="smokeNextBar"/>, <paramref name="uNextBar"/>, <paramref name="vNextBar"/> and
     /// <paramref name="pressureBar"/> are consumed, the other adjoints accumulate; <paramref name="buoyancyBar"/> is a
     /// one-element view the buoyancy's adjoint is added to. Returns when the device is done.
-    /// The output views are scratch: <paramref name="smokeNext"/> gets the step's smoke, but <paramref name="uNext"/>,
-    /// <paramref name="vNext"/> and <paramref name="pressure"/> do not get the step's values (the generated composite's
-    /// forward recording hands <c>ApplyWalls</c>, which writes only the wall faces, a zeroed copy of the velocity instead
-    /// of the velocity; a generator bug). The adjoints are right all the same: every reverse after that call
-    /// (walls, divergence, pressure solve, gradient) is linear and does not read those values. Run <see cref="StepDevice"/>
-    /// for the outputs.
+    /// Like the CPU pullback, it leaves the step's outputs in <paramref name="smokeNext"/>, <paramref name="uNext"/>,
+    /// <paramref name="vNext"/> and <paramref name="pressure"/>.
     /// </summary>
     public void StepDeviceBackward(Accelerator accelerator, ArrayView<double> smoke, ArrayView<double> u, ArrayView<double> v, ArrayView<double> inflow,
         ArrayView<double> smokeNext, ArrayView<double> uNext, ArrayView<double> vNext, ArrayView<double> pressure,
@@ -241,8 +237,8 @@ public sealed class Smoke2D
     /// The pullback of <see cref="StepPackedDevice"/> (the shape of <c>DiffGen.Tensors.DeviceStep2Pullback</c>): the seed in
     /// <paramref name="nextBar"/> is consumed, <paramref name="stateBar"/> and <paramref name="inflowBar"/> accumulate (as
     /// <see cref="StepPackedBackward(ReadOnlySpan{double}, ReadOnlySpan{double}, Span{double}, Span{double}, Span{double}, Span{double})"/>;
-    /// the temporary pressure's adjoint starts at zero). <paramref name="next"/> is scratch: unlike the CPU pullback this does
-    /// not leave the step's output there (see <see cref="StepDeviceBackward"/>). Returns when the device is done.
+    /// the temporary pressure's adjoint starts at zero); it leaves the step's output in <paramref name="next"/>, as the CPU
+    /// pullback does. Returns when the device is done.
     /// </summary>
     public void StepPackedDeviceBackward(Accelerator accelerator, ArrayView<double> state, ArrayView<double> inflow, ArrayView<double> next,
         ArrayView<double> stateBar, ArrayView<double> inflowBar, ArrayView<double> nextBar)

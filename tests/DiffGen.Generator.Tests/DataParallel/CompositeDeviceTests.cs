@@ -187,4 +187,27 @@ public class CompositeDeviceTests(CpuKernels cpu) : IClassFixture<CpuKernels>
         Assert.Contains("'Cubes'", ex.Message);
         Assert.Null(typeof(CompositeKernels).GetNestedType("CubesDevice"));
     }
+
+    /// <summary>
+    /// A callee that writes some elements of an array and reads none, recorded through a composite: its snapshot
+    /// must start from the array's values (a zeroed snapshot, copied back, wiped y and so the nonlinear call's adjoint).
+    /// </summary>
+    [Fact]
+    public void PartialWriterThroughRecord_KeepsOutputsAndGradient()
+    {
+        int w = 7, h = 5, n = w * h;
+        var x = Rand(n, 41); var seedY = Rand(n, 42); var seedZ = Rand(n, 43);
+        var y = new double[n]; var z = new double[n]; var xBar = new double[n];
+        var yBar = (double[])seedY.Clone(); var zBar = (double[])seedZ.Clone();
+        CompositeKernels.WallsThenSquarePullback(x, y, z, w, h, xBar, yBar, zBar);
+        Assert.Contains(z, v => v != 0);
+
+        using var dx = _acc.Allocate1D(x); using var dy = _acc.Allocate1D<double>(n); using var dz = _acc.Allocate1D<double>(n);
+        using var dxBar = _acc.Allocate1D<double>(n); using var dyBar = _acc.Allocate1D(seedY); using var dzBar = _acc.Allocate1D(seedZ);
+        dxBar.MemSetToZero();
+        CompositeKernels.WallsThenSquareDevice.Pullback(_acc, dx.View, dy.View, dz.View, w, h, dxBar.View, dyBar.View, dzBar.View);
+        Close(y, dy.GetAsArray1D(), 1e-12, "y (Pullback)");
+        Close(z, dz.GetAsArray1D(), 1e-12, "z (Pullback)");
+        Close(xBar, dxBar.GetAsArray1D(), 1e-12, "xBar");
+    }
 }

@@ -237,3 +237,36 @@ public static class Hand
         }
     }
 }
+
+/// <summary>A partial writer recorded through a composite, then a nonlinear call (CompositeDeviceTests.PartialWriterThroughRecord_KeepsOutputsAndGradient).</summary>
+public static partial class CompositeKernels
+{
+    /// <summary>Zeroes the first column (writes some elements, reads none: the shape of walls and obstacle faces).</summary>
+    [Differentiable, DataParallel]
+    public static void ZeroFirstColumn(Span<double> a, int w, int h)
+    {
+        for (int j = 0; j < h; j++)
+        {
+            for (int i = 0; i < w; i++)
+            {
+                if (i == 0) { a[j * w + i] = 0; }
+            }
+        }
+    }
+
+    /// <summary>A composite around the partial writer, so a caller records it through <c>Record</c>.</summary>
+    [Differentiable, DataParallel]
+    public static void Walls(Span<double> a, int w, int h)
+    {
+        ZeroFirstColumn(a, w, h);
+    }
+
+    /// <summary>y = x with its first column zeroed, z = y²: a nonlinear call after a partial writer (its pullback needs y).</summary>
+    [Differentiable, DataParallel]
+    public static void WallsThenSquare(ReadOnlySpan<double> x, Span<double> y, Span<double> z, int w, int h)
+    {
+        Copy(x, y);
+        Walls(y, w, h);
+        Square(y, z);
+    }
+}

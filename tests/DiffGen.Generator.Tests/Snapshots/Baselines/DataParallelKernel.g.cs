@@ -944,8 +944,8 @@ namespace Snap
                 {
                     var _midSeenBuffer = accelerator.Allocate1D<double>(global::System.Math.Max(mid.IntLength, 1));
                     buffers.Add(_midSeenBuffer);
-                    global::ILGPU.Runtime.ArrayViewExtensions.MemSetToZero(_midSeenBuffer.View);
                     var _midSeen = _midSeenBuffer.View.SubView(0, mid.IntLength);
+                    if (mid.Length > 0) global::ILGPU.Runtime.ArrayViewExtensions.CopyTo(mid, _midSeen);
                     int _arg9 = w;
                     int _arg10 = h;
                     double _arg11 = a;
@@ -956,8 +956,8 @@ namespace Snap
                 {
                     var _resultSeenBuffer = accelerator.Allocate1D<double>(global::System.Math.Max(result.IntLength, 1));
                     buffers.Add(_resultSeenBuffer);
-                    global::ILGPU.Runtime.ArrayViewExtensions.MemSetToZero(_resultSeenBuffer.View);
                     var _resultSeen = _resultSeenBuffer.View.SubView(0, result.IntLength);
+                    if (result.Length > 0) global::ILGPU.Runtime.ArrayViewExtensions.CopyTo(result, _resultSeen);
                     int _arg13 = w;
                     int _arg14 = h;
                     double _arg15 = a;
