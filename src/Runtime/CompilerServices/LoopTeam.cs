@@ -32,11 +32,11 @@ internal sealed unsafe class LoopTeam
 
     /// <summary>
     /// How long a worker waiting for the next loop, and an owner waiting for the last chunk, spin before they
-    /// block (ticks of <see cref="Stopwatch"/>). Measured on the 2-core VM (benchmarks/README.md, "Issue 12 part 2,
-    /// the worker team"): long enough to span the serial stretches between the loops of one step, short enough that
-    /// an idle process stops burning a core almost at once.
+    /// block (ticks of <see cref="Stopwatch"/>). Chosen from the serial stretches between the loops of a physics
+    /// step (benchmarks/README.md, "The worker team": 85–100 % of them are at most 200 µs, so the loops that still
+    /// wake a worker cost under 1 % of a step), short enough that an idle process stops burning a core almost at once.
     /// </summary>
-    internal static long SpinTicks = Stopwatch.Frequency / 1_000_000 * DefaultSpinMicroseconds;
+    internal static long SpinTicks = Stopwatch.Frequency * DefaultSpinMicroseconds / 1_000_000;
 
     /// <summary>The default spin budget, in microseconds.</summary>
     internal const int DefaultSpinMicroseconds = 200;
