@@ -119,7 +119,9 @@ internal sealed unsafe class LoopTeam
     /// <summary>Claims and runs chunks of the current job until none is left unclaimed.</summary>
     private void Work(bool onWorker)
     {
-        bool restored = false;
+        // On a worker, the execution context the chunks run in (the loop of one owner can follow another's within
+        // this call, so it is compared per chunk).
+        ExecutionContext? current = onWorker ? Worker.IdleContext : null;
         while (true)
         {
             long s = Volatile.Read(ref _state);
@@ -128,11 +130,11 @@ internal sealed unsafe class LoopTeam
             if (Interlocked.CompareExchange(ref _state, s - 1, s) != s) continue;
             // Claimed: this job cannot finish before this chunk does, so its fields stay as they are.
             int chunks = _chunks, chunk = chunks - left;
-            if (onWorker && !restored && _context is { } context)
+            if (onWorker && (_context ?? Worker.IdleContext) is { } context && !ReferenceEquals(context, current))
             {
                 // The caller's execution context (its Parallelism.Use scope, culture, …), as Parallel.For flows it.
                 ExecutionContext.Restore(context);
-                restored = true;
+                current = context;
             }
             int depth = Enter();
             try
@@ -150,7 +152,7 @@ internal sealed unsafe class LoopTeam
             }
             if (Interlocked.Decrement(ref _unfinished) == 0 && onWorker) SignalOwner();
         }
-        if (restored) ExecutionContext.Restore(Worker.IdleContext!);
+        if (onWorker && !ReferenceEquals(current, Worker.IdleContext)) ExecutionContext.Restore(Worker.IdleContext!);
     }
 
     private void SignalOwner()

@@ -343,6 +343,33 @@ public class LoopTeamTests
     }
 
     [Fact]
+    public void ConcurrentCallers_WithDifferentScopes_EachSeeTheirOwn()
+    {
+        // One caller's loop can follow another's on the same worker within one wake-up: the worker must switch to
+        // the new owner's execution context.
+        var failures = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        var threads = new Thread[3];
+        for (int t = 0; t < threads.Length; t++)
+        {
+            int setting = 2 + t; // 2, 3, 4
+            threads[t] = new Thread(() =>
+            {
+                using var scope = Parallelism.Use(setting);
+                for (int k = 0; k < 3000; k++)
+                {
+                    var seen = new int[3];
+                    var body = new SettingBody { Seen = seen };
+                    ParallelLoops.For(0, 3, 3, ref body);
+                    if (seen.Any(s => s != setting)) failures.Enqueue($"scope {setting}, call {k}: chunks saw {string.Join(", ", seen)}");
+                }
+            }) { IsBackground = true };
+            threads[t].Start();
+        }
+        foreach (var t in threads) Assert.True(t.Join(TimeSpan.FromSeconds(120)), "a caller did not finish");
+        Assert.Empty(failures);
+    }
+
+    [Fact]
     public void WritesOfTheWorkers_AreVisibleWhenForReturns()
     {
         // Many short loops, each writing fresh values that the caller reads straight away.
