@@ -56,7 +56,7 @@ public static class ThreadScaling
 
     /// <summary>
     /// The fraction of the 1-thread time spent in code that stays serial: at <paramref name="threads"/> threads,
-    /// every loop that runs in several chunks is one <c>Parallel.For</c> (ParallelLoops.For), whose begin and end
+    /// every loop that runs in several chunks is one parallel region of ParallelLoops.For, whose begin and end
     /// its event source reports on the calling thread; the wall time outside them is the serial code (it runs
     /// the same on one thread at any setting). Divided by the 1-thread time of the same number of calls, measured
     /// just before; the median of 5 such pairs.
@@ -89,7 +89,7 @@ public static class ThreadScaling
         return fractions[fractions.Count / 2];
     }
 
-    /// <summary>Wall time inside <c>Parallel.For</c> calls (its ParallelLoopBegin/End events, raised on the calling thread).</summary>
+    /// <summary>Wall time inside the parallel regions of ParallelLoops.For (its LoopBegin/End events, raised on the calling thread).</summary>
     private sealed class ParallelRegionClock : System.Diagnostics.Tracing.EventListener
     {
         private long _begin, _ticks;
@@ -100,15 +100,16 @@ public static class ThreadScaling
 
         protected override void OnEventSourceCreated(System.Diagnostics.Tracing.EventSource source)
         {
-            // Parallel.For's own event source (System.Threading.Tasks.Parallel.dll): loop and invoke begin/end, fork/join.
-            if (source.Name == "System.Threading.Tasks.Parallel.EventSource")
+            // The runtime's own event source (ParallelLoopsEventSource): a loop in several chunks, on its worker team
+            // or, when another thread holds the team, on the thread pool.
+            if (source.Name == "DiffGen-ParallelLoops")
                 EnableEvents(source, System.Diagnostics.Tracing.EventLevel.Informational, System.Diagnostics.Tracing.EventKeywords.All);
         }
 
         protected override void OnEventWritten(System.Diagnostics.Tracing.EventWrittenEventArgs e)
         {
-            if (e.EventName == "ParallelLoopBegin") _begin = System.Diagnostics.Stopwatch.GetTimestamp();
-            else if (e.EventName == "ParallelLoopEnd") Interlocked.Add(ref _ticks, System.Diagnostics.Stopwatch.GetTimestamp() - _begin);
+            if (e.EventName == "LoopBegin") _begin = System.Diagnostics.Stopwatch.GetTimestamp();
+            else if (e.EventName == "LoopEnd") Interlocked.Add(ref _ticks, System.Diagnostics.Stopwatch.GetTimestamp() - _begin);
         }
     }
 

@@ -46,11 +46,25 @@ public static unsafe class ParallelLoops
 
     /// <summary>
     /// Runs <paramref name="body"/> over [<paramref name="from"/>, <paramref name="to"/>) in
-    /// <paramref name="chunks"/> chunks, in parallel when there are several. <paramref name="body"/> lives on
-    /// the caller's stack, which does not move while this call waits, so the worker threads reach it through
-    /// its address; the spans it holds stay tracked by the garbage collector through the caller's frame.
-    /// The first exception a chunk throws is rethrown as it is.
+    /// <paramref name="chunks"/> chunks (bounds from <see cref="ChunkStart"/>), in parallel when there are several.
+    /// <paramref name="body"/> lives on the caller's stack, which does not move while this call waits, so the
+    /// worker threads reach it through its address; the spans it holds stay tracked by the garbage collector
+    /// through the caller's frame. The call returns when every chunk has finished (their writes are then visible
+    /// to the caller). The first exception a chunk throws is rethrown as it is; chunks not started by then are
+    /// skipped.
     /// </summary>
+    /// <remarks>
+    /// <para>The chunks run on a persistent team of background threads plus the calling thread, which runs
+    /// chunks too (the internal <c>LoopTeam</c>): <paramref name="chunks"/> − 1 workers, started when first needed.
+    /// After a loop the workers spin for about 200 µs waiting for the next one and then block, so the loops
+    /// of one physics step find them awake, while an idle process burns no CPU. (The thread pool's
+    /// <c>Parallel.For</c>, used before, woke a sleeping pool worker at almost every loop, which on a 2-core VM
+    /// cost most of the second thread's gain: docs/physics.md, "Threads".)</para>
+    /// <para>One caller at a time owns the team. A loop started while another thread's loop holds it runs on the
+    /// thread pool (<c>Parallel.For</c>, as before); a loop started inside a chunk of another loop (nested) runs
+    /// its chunks one after another on the current thread. Either way every chunk gets the same bounds, so the
+    /// result is the same bits.</para>
+    /// </remarks>
     public static void For<T>(int from, int to, int chunks, ref T body) where T : IParallelBody, allows ref struct
     {
         if (to <= from) return;
@@ -59,7 +73,29 @@ public static unsafe class ParallelLoops
             body.Run(0, from, to);
             return;
         }
-        var job = new Job((nint)Unsafe.AsPointer(ref body), &RunChunk<T>, from, to, chunks);
+        if (LoopTeam.InChunk)
+        {
+            // Nested: the threads are busy with the outer loop; the same chunks, in order, here.
+            for (int c = 0; c < chunks; c++) body.Run(c, ChunkStart(from, to, chunks, c), ChunkStart(from, to, chunks, c + 1));
+            return;
+        }
+        var log = ParallelLoopsEventSource.Log;
+        bool logged = log.IsEnabled();
+        if (logged) log.LoopBegin(chunks);
+        try
+        {
+            if (!LoopTeam.Shared.TryRun((nint)Unsafe.AsPointer(ref body), &RunChunk<T>, from, to, chunks))
+                PoolFor(new Job((nint)Unsafe.AsPointer(ref body), &RunChunk<T>, from, to, chunks), chunks);
+        }
+        finally
+        {
+            if (logged) log.LoopEnd(chunks);
+        }
+    }
+
+    // Another thread's loop owns the team: this one runs on the thread pool.
+    private static void PoolFor(Job job, int chunks)
+    {
         try
         {
             Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = chunks }, job.Run);
@@ -73,11 +109,21 @@ public static unsafe class ParallelLoops
     private static void RunChunk<T>(nint body, int chunk, int from, int to) where T : IParallelBody, allows ref struct =>
         Unsafe.AsRef<T>((void*)body).Run(chunk, from, to);
 
-    /// <summary>What the worker threads need: no type parameter, so the delegate does not capture a ref struct type.</summary>
+    /// <summary>What the pool's threads need: no type parameter, so the delegate does not capture a ref struct type.</summary>
     private sealed class Job(nint body, delegate*<nint, int, int, int, void> run, int from, int to, int chunks)
     {
-        public void Run(int chunk) =>
-            run(body, chunk, ChunkStart(from, to, chunks, chunk), ChunkStart(from, to, chunks, chunk + 1));
+        public void Run(int chunk)
+        {
+            int depth = LoopTeam.Enter();
+            try
+            {
+                run(body, chunk, ChunkStart(from, to, chunks, chunk), ChunkStart(from, to, chunks, chunk + 1));
+            }
+            finally
+            {
+                LoopTeam.Leave(depth);
+            }
+        }
     }
 
     /// <summary>
