@@ -16,8 +16,8 @@ public static partial class Fluids
     [Differentiable, DataParallel]
     public static void ApplyWalls(Span<double> u, Span<double> v, int nx, int ny, int xLo, int xHi, int yLo, int yHi)
     {
-        // The side tests stay in the loops: a bool set-up local becomes a bool field of the device kernels' Args,
-        // which ILGPU rejects at launch as not blittable.
+        // The side tests are in the loops (written so when a bool set-up local could not reach a device kernel;
+        // the generator passes bools as ints now, and the results are the same either way).
         for (int j = 0; j < ny; j++)
         {
             for (int i = 0; i <= nx; i++)
@@ -40,7 +40,7 @@ public static partial class Fluids
     {
         // One loop per face kind, each face asking its two cells (a gather): every iteration writes only its own
         // face, so the loops are data-parallel kernels. The same faces are zeroed as by a loop over the solid cells.
-        // No early return and no bool set-up local (neither has a kernel form); the emptiness test stays in the
+        // No early return (it has no kernel form); the emptiness test stays in the
         // condition, before the reads it guards.
         int count = solid.Length;
         for (int j = 0; j < ny; j++)

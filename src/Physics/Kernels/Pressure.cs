@@ -148,8 +148,8 @@ public static partial class Pressure
     public static void SubtractGradient(ReadOnlySpan<double> u, ReadOnlySpan<double> v, ReadOnlySpan<double> p, Span<double> uOut, Span<double> vOut, ReadOnlySpan<int> solid,
         int nx, int ny, [NoDiff] double dx, [NoDiff] double dy, int xLo, int xHi, int yLo, int yHi)
     {
-        // solid.Length > 0 is tested in the loops rather than kept in a bool set-up local: that local would become a bool
-        // field of the device kernels' Args, which ILGPU rejects at launch as not blittable.
+        // solid.Length > 0 is tested in the loops (written so when a bool set-up local could not reach a device kernel;
+        // the generator passes bools as ints now, and the results are the same either way).
         for (int j = 0; j < ny; j++)
         {
             for (int i = 0; i <= nx; i++)
