@@ -1,35 +1,14 @@
 using ILGPU;
 using ILGPU.Runtime;
-using ILGPU.Runtime.CPU;
 
 namespace DiffGen.Physics.Tests;
-
-/// <summary>ILGPU's CPU accelerator (a kernel emulator, hundreds of times slower than a GPU: small grids only).</summary>
-public sealed class CpuAccelerator : IDisposable
-{
-    public CpuAccelerator()
-    {
-        Context = Context.Create(b => b.CPU());
-        Accelerator = Context.CreateCPUAccelerator(0);
-    }
-
-    public Context Context { get; }
-
-    public Accelerator Accelerator { get; }
-
-    public void Dispose()
-    {
-        Accelerator.Dispose();
-        Context.Dispose();
-    }
-}
 
 /// <summary>
 /// The 2D Burgers step on an ILGPU accelerator (the generated <c>ModelKernels.Burgers2DStepDevice</c>, a composite of
 /// the diffusion, advection and forcing kernels' device forms) against the CPU step and its generated pullback:
 /// outputs and every adjoint (u, v, fu, fv, the consumed seeds, nu) within 1e-6 relative in double.
 /// </summary>
-public class Burgers2DDeviceTests(CpuAccelerator cpu) : IClassFixture<CpuAccelerator>
+public class Burgers2DDeviceTests(DeviceFixture cpu) : IClassFixture<DeviceFixture>
 {
     private readonly Accelerator _acc = cpu.Accelerator;
 

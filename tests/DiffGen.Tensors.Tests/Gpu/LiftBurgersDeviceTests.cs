@@ -30,34 +30,6 @@ public class LiftBurgersDeviceTests
         var c0 = Data(2, batch * p);
         var weights = Enumerable.Range(0, batch * p).Select(i => MathF.Cos(0.7f * i)).ToArray();
 
-        (float[] Y, float[] GS, float[] GC, long Copies) Run(Device device)
-        {
-            var s = Tensor.FromArray(device, s0, batch, p); s.RequiresGrad = true;
-            var c = Tensor.FromArray(device, c0, batch, p); c.RequiresGrad = true;
-            var w = Tensor.FromArray(device, weights, batch, p);
-            long before = Storage.HostCopies;
-            var y = step(s, c);
-            (y * w).Sum().Backward();
-            long copies = Storage.HostCopies - before;
-            Assert.Same(device, y.Device);
-            return (y.ToArray(), s.Grad!.ToArray(), c.Grad!.ToArray(), copies);
-        }
-
-        var cpu = Run(Device.Cpu);
-        var dev = Run(Device.CpuKernels);
-        Assert.Equal(0, dev.Copies);
-        Close(cpu.Y, dev.Y, "output");
-        Close(cpu.GS, dev.GS, "state gradient");
-        Close(cpu.GC, dev.GC, "force gradient");
-        Assert.Contains(dev.GS, v => v != 0);
-        Assert.Contains(dev.GC, v => v != 0);
-    }
-
-    private static void Close(float[] expected, float[] actual, string what)
-    {
-        Assert.Equal(expected.Length, actual.Length);
-        double scale = Math.Max(1e-6, expected.Max(v => Math.Abs((double)v)));
-        for (int i = 0; i < expected.Length; i++)
-            Assert.True(Math.Abs(expected[i] - actual[i]) <= 1e-4 * scale, $"{what} [{i}]: cpu {expected[i]:R}, device {actual[i]:R}");
+        LiftDeviceCheck.MatchesCpuWithoutHostCopies(step, s0, c0, weights, batch, p, p, "force");
     }
 }
