@@ -273,7 +273,9 @@ namespace DiffGen.Generator.Ir
     /// compilation, the table supplies DualCapable, VectorCapable, SplitCapable, HasParallel and the params'
     /// Reads/Writes at emit time; lowering leaves the conservative answers (a method of another
     /// assembly or a hand-written derivative keeps them). A struct or tuple result has Return Other and
-    /// ReturnTypeName; an array result also has ReturnElem, ReturnRank and ReturnJagged.
+    /// ReturnTypeName; an array result also has ReturnElem, ReturnRank and ReturnJagged. DeviceClass names the
+    /// callee's ILGPU forms (generated, or a hand-written <c>{Name}Device</c>); DeviceRecord says it is a generated
+    /// composite's, with <c>Record</c> (its forward appending its reverse actions to a caller's list).
     /// </summary>
     internal sealed record Callee(
         string Key,
@@ -304,8 +306,6 @@ namespace DiffGen.Generator.Ir
         bool ReturnJagged = false,
         bool DeviceRecord = false)
     {
-        // DeviceRecord: the callee's device class is a generated composite's, with Record (its forward recording its reverse into the caller's list).
-
         /// <summary>Whether the callee returns an array (<c>T[]</c>, <c>T[,]</c>, <c>T[][]</c> of ReturnElem): Return is Other, ReturnTypeName its type.</summary>
         public bool ReturnsArray => ReturnRank > 0;
     }
